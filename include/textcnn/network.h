@@ -1,0 +1,104 @@
+// Network: a stack of layers built at run time from a ModelSpec, owning one contiguous
+// parameter block (and a gradient block of the same layout) that every layer views into.
+// The optimizer, zeroing, checksums and save/load each touch one buffer.
+//
+// Thread safety: after construction and initialisation, forward() in Mode::inference is
+// const and touches only the Workspace, so many threads may predict with one Network, each
+// with its own Workspace. Training (forward in Mode::training, backward, optimizer steps)
+// is single-caller; the layers parallelise inside.
+#pragma once
+
+#include "textcnn/layer.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace textcnn {
+
+/// One parameter matrix of the network and where it sits in the parameter block.
+struct ParameterGroup {
+    std::string layer_label;  ///< "dense 'output'"
+    ParameterInfo info;
+    std::size_t offset = 0;  ///< index of its first float in the block
+    /// For sparse_columns parameters: columns whose gradient the last backward() assigned.
+    std::vector<std::uint32_t> touched_columns;
+};
+
+/// A row of the Keras-like summary: one per layer, children indented under their parent.
+struct LayerSummary {
+    int depth = 0;  ///< 0 for top-level layers, 1 inside a parallel branch, ...
+    std::string label;       ///< "conv 'conv_1'"
+    std::string type;        ///< "conv"
+    std::string details;     ///< "8 filters 5x5, stride 1, same, relu"
+    Shape output_shape;      ///< with batch = 0 meaning "None"
+    std::size_t parameters = 0;
+};
+
+class Network {
+public:
+    /// Builds the layers of `spec` for samples of shape `sample_shape` (its batch dimension is
+    /// ignored) and checks that every layer accepts its input shape (ShapeError otherwise).
+    /// Parameters start at zero: call initialize() or load values.
+    Network(ModelSpec spec, Shape sample_shape);
+    ~Network();
+    Network(Network&&) noexcept;
+    Network& operator=(Network&&) noexcept;
+
+    const ModelSpec& spec() const { return spec_; }
+    const Shape& sample_shape() const { return sample_shape_; }
+    /// Output shape for a batch of n samples.
+    Shape output_shape(std::size_t n) const;
+
+    std::size_t layer_count() const { return layers_.size(); }
+    const Layer& layer(std::size_t i) const { return *layers_.at(i); }
+
+    std::span<float> parameters() { return parameters_; }
+    std::span<const float> parameters() const { return parameters_; }
+    std::span<float> gradients() { return gradients_; }
+    std::span<const float> gradients() const { return gradients_; }
+    std::vector<ParameterGroup>& groups() { return groups_; }
+    const std::vector<ParameterGroup>& groups() const { return groups_; }
+    /// Number of parameters (trainable or not).
+    std::size_t parameter_count() const { return parameters_.size(); }
+    std::size_t trainable_parameter_count() const;
+
+    /// Draws every parameter from `init` and one seed (same seed, same values).
+    void initialize(const Initializer& init, std::uint64_t seed);
+
+    /// Per-caller mutable state: one LayerState per layer and the intermediate tensors.
+    struct Workspace {
+        std::vector<std::unique_ptr<LayerState>> states;
+        std::vector<Tensor> activations;    ///< activations[i] is layer i's output
+        std::vector<Tensor> d_activations;  ///< gradient w.r.t. activations[i]
+        Tensor d_input;                     ///< gradient w.r.t. the network input (if asked)
+    };
+    Workspace make_workspace() const;
+
+    /// Runs the stack. Returns the last layer's output (logits), a reference into `ws`.
+    const Tensor& forward(const Tensor& input, Workspace& ws, const RunContext& ctx) const;
+    /// Back-propagates d_output (gradient of the loss w.r.t. the logits) through the stack
+    /// after a training forward(); assigns every parameter gradient. When `want_input_gradient`
+    /// ws.d_input receives the gradient w.r.t. the input.
+    void backward(const Tensor& input, const Tensor& d_output, Workspace& ws, const RunContext& ctx,
+                  bool want_input_gradient = false) const;
+
+    std::vector<LayerSummary> summary() const;
+    /// The summary as a Keras-like table, with total, trainable and non-trainable counts and
+    /// the size of the parameters in bytes.
+    std::string summary_table() const;
+
+private:
+    ModelSpec spec_;
+    Shape sample_shape_;
+    std::vector<std::unique_ptr<Layer>> layers_;
+    std::vector<float> parameters_;
+    std::vector<float> gradients_;
+    std::vector<ParameterGroup> groups_;
+    void bind_all();
+};
+
+}  // namespace textcnn

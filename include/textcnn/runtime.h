@@ -1,0 +1,34 @@
+// Process-wide runtime settings: how many threads TBB and OpenBLAS use, and a description of
+// the build for `--version`.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace textcnn {
+
+/// Limits oneTBB to `threads` workers (0 = all cores) for as long as the returned object
+/// lives, and sets OpenBLAS's thread count to match. One level of parallelism at a time:
+/// textcnn runs large products with BLAS threads and its own loops with TBB, never nested.
+class ThreadLimit {
+public:
+    explicit ThreadLimit(std::size_t threads);
+    ~ThreadLimit();
+    ThreadLimit(const ThreadLimit&) = delete;
+    ThreadLimit& operator=(const ThreadLimit&) = delete;
+    std::size_t threads() const { return threads_; }
+
+private:
+    std::size_t threads_;
+    std::shared_ptr<void> control_;
+};
+
+/// Sets OpenBLAS's own thread count (1 inside TBB tasks that call BLAS).
+void set_blas_threads(int threads);
+int blas_threads();
+
+/// "textcnn 0.1.0; OpenBLAS 0.3.21 (Haswell, pthreads); ICU 72.1; oneTBB 2021.8; 2 cores"
+std::string build_info();
+
+}  // namespace textcnn
