@@ -133,9 +133,12 @@ private:
     LayerSpec spec_;
 };
 
-/// Builds a layer from its description; ConfigError for an unknown type or bad setting.
-/// Types: conv, max_pool, avg_pool, global_max_pool, global_avg_pool, dense, flatten,
-/// dropout, relu, tanh, sigmoid, identity, embedding, parallel.
-std::unique_ptr<Layer> make_layer(const LayerSpec& spec);
+/// Builds a layer from its description for inputs of `input_shape` (batch ignored);
+/// ConfigError for an unknown type or bad setting, ShapeError when the input cannot fit.
+/// Settings derived from the input shape are filled in here, so layers size their parameters
+/// at construction: "in_channels" for conv, "in_units" for dense (and recursively inside
+/// parallel branches). Types: conv, max_pool, avg_pool, global_max_pool, global_avg_pool,
+/// dense, flatten, dropout, relu, tanh, sigmoid, identity, embedding, parallel.
+std::unique_ptr<Layer> make_layer(const LayerSpec& spec, const Shape& input_shape);
 
 }  // namespace textcnn
