@@ -98,7 +98,11 @@ private:
     std::vector<float> parameters_;
     std::vector<float> gradients_;
     std::vector<ParameterGroup> groups_;
+    std::vector<Shape> input_shapes_;  ///< layer i's input shape for one sample
+    Shape output_shape_;               ///< the last layer's output for one sample
+    std::size_t first_trainable_ = 0;  ///< first layer with trainable parameters (layer count if none)
     void bind_all();
+    void check_input(const Tensor& input) const;
 };
 
 }  // namespace textcnn
