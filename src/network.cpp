@@ -30,8 +30,9 @@ std::string describe(const LayerSpec& spec) {
     const auto get = [&](const char* key, const char* fallback) { return spec.get_string(key, fallback); };
     std::vector<std::string> parts;
     if (spec.type == "conv") {
-        std::string kernel = dims_text(get("kernel", "?"));
-        parts.push_back(get("filters", "?") + " filters " + kernel);
+        const std::string kernel = get("kernel", spec.has("filter") ? "3,3" : "?");
+        const bool one_d = kernel.find_first_of(",x") == std::string::npos;
+        parts.push_back(get("filters", "1") + " filters " + (one_d ? "of width " + kernel : dims_text(kernel)));
         parts.push_back("stride " + dims_text(get("stride", "1")));
         if (get("dilation", "1") != "1") parts.push_back("dilation " + dims_text(get("dilation", "1")));
         parts.push_back(get("padding", "valid"));
