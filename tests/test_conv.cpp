@@ -319,7 +319,10 @@ BOOST_AUTO_TEST_CASE(fast_conv_matches_reference_loops_on_random_shapes) {
         const Shape shape(dims);
         auto list = [](const std::vector<std::size_t>& v) {
             std::string t;
-            for (std::size_t i = 0; i < v.size(); ++i) t += (i ? "," : "") + std::to_string(v[i]);
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                if (i) t += ',';
+                t += std::to_string(v[i]);
+            }
             return t;
         };
         ConvLayer layer(conv_spec({{"in_channels", std::to_string(C)}, {"filters", std::to_string(F)},
