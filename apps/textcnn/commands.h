@@ -1,0 +1,70 @@
+// The textcnn subcommands. Each add_*_command() registers its CLI11 subcommand and returns
+// what main() runs when that subcommand was given.
+//
+// Exit codes scripts can rely on: 0 success; 1 runtime or input error (bad file, corrupt
+// model, unknown label); 2 usage error (unknown option, bad option value); 130 training
+// interrupted by Ctrl-C (a checkpoint was written). Errors go to stderr as
+// "textcnn <command>: <message>"; stdout carries only results.
+#pragma once
+
+#include "textcnn/document_reader.h"
+#include "textcnn/tokenizer.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace textcnn_cli {
+
+/// A bad option value found after parsing (exit code 2, like CLI11's own errors).
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Training stopped by Ctrl-C after writing a checkpoint (exit code 130).
+class Interrupted : public std::runtime_error {
+public:
+    Interrupted() : std::runtime_error("interrupted") {}
+};
+
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<void()> run;
+};
+
+Command add_train_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+Command add_predict_command(CLI::App& app);
+Command add_summary_command(CLI::App& app);
+Command add_tokenize_command(CLI::App& app);
+
+/// Tokenizer options shared by train and tokenize: --no-lowercase, --no-normalize,
+/// --punctuation keep|drop, --placeholders.
+struct TokenizerCliOptions {
+    bool no_lowercase = false;
+    bool no_normalize = false;
+    std::string punctuation = "keep";
+    bool placeholders = false;
+    void add_to(CLI::App& command);
+    textcnn::TokenizerSettings settings() const;
+};
+
+/// Input options shared by every command that reads documents: --input-format,
+/// --text-column, --label-column, --skip-bad-rows, --invalid-utf8.
+struct ReaderCliOptions {
+    std::string format = "auto";
+    std::string text_column = "text";
+    std::string label_column = "label";
+    bool skip_bad_rows = false;
+    std::string invalid_utf8 = "error";
+    void add_to(CLI::App& command);
+    textcnn::DocumentReaderOptions options(bool require_label) const;
+};
+
+/// The program's arguments as one line (stored in model metadata).
+std::string command_line_of(const CLI::App& app);
+
+}  // namespace textcnn_cli

@@ -1,0 +1,110 @@
+// textcnn: train and run convolutional text classifiers.
+//   textcnn train | eval | predict | summary | tokenize   (each with --help)
+#include "commands.h"
+
+#include "textcnn/error.h"
+#include "textcnn/runtime.h"
+
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+namespace textcnn_cli {
+
+namespace {
+std::string joined_arguments;
+}
+
+std::string command_line_of(const CLI::App&) { return joined_arguments; }
+
+void TokenizerCliOptions::add_to(CLI::App& command) {
+    command.add_flag("--no-lowercase", no_lowercase, "Keep letter case (default: Unicode case folding)");
+    command.add_flag("--no-normalize", no_normalize, "Skip Unicode NFKC normalization");
+    command.add_option("--punctuation", punctuation, "keep | drop punctuation tokens")
+        ->check(CLI::IsMember({"keep", "drop"}))
+        ->capture_default_str();
+    command.add_flag("--placeholders", placeholders, "Map URLs, e-mail addresses, numbers and money to <url> <email> <num> <money>");
+}
+
+textcnn::TokenizerSettings TokenizerCliOptions::settings() const {
+    textcnn::TokenizerSettings s;
+    s.lowercase = !no_lowercase;
+    s.normalize = !no_normalize;
+    s.punctuation = punctuation == "drop" ? textcnn::Punctuation::drop : textcnn::Punctuation::keep;
+    s.placeholders = placeholders;
+    return s;
+}
+
+void ReaderCliOptions::add_to(CLI::App& command) {
+    command.add_option("--input-format", format, "auto (by extension) | csv | tsv | fasttext | plain")
+        ->check(CLI::IsMember({"auto", "csv", "tsv", "fasttext", "plain"}))
+        ->capture_default_str();
+    command.add_option("--text-column", text_column, "CSV/TSV text column: header name or 1-based number")
+        ->capture_default_str();
+    command.add_option("--label-column", label_column, "CSV/TSV label column: header name or 1-based number")
+        ->capture_default_str();
+    command.add_flag("--skip-bad-rows", skip_bad_rows, "Skip malformed rows (counted in a warning) instead of stopping");
+    command.add_option("--invalid-utf8", invalid_utf8, "error | replace (with U+FFFD)")
+        ->check(CLI::IsMember({"error", "replace"}))
+        ->capture_default_str();
+}
+
+textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label) const {
+    textcnn::DocumentReaderOptions o;
+    o.format = textcnn::parse_input_format(format);
+    o.text_column = text_column;
+    o.label_column = label_column;
+    o.require_label = require_label;
+    o.skip_bad_rows = skip_bad_rows;
+    o.invalid_utf8 = invalid_utf8 == "replace" ? textcnn::InvalidUtf8::replace : textcnn::InvalidUtf8::error;
+    return o;
+}
+
+}  // namespace textcnn_cli
+
+int main(int argc, char** argv) {
+    using namespace textcnn_cli;
+    for (int i = 0; i < argc; ++i) joined_arguments += (i ? " " : "") + std::string(argv[i]);
+    CLI::App app{"textcnn: train and run convolutional text classifiers (Kim 2014)"};
+    app.set_version_flag("--version", [] { return textcnn::build_info(); });
+    app.require_subcommand(1);
+    std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
+                                     add_summary_command(app), add_tokenize_command(app)};
+    auto parsed_name = [&]() -> std::string {
+        for (const auto& c : commands)
+            if (c.app->parsed()) return "textcnn " + c.app->get_name();
+        return "textcnn";
+    };
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", parsed_name().c_str(), e.what());
+        return 2;
+    }
+    for (const auto& c : commands) {
+        if (!c.app->parsed()) continue;
+        const std::string name = "textcnn " + c.app->get_name();
+        try {
+            c.run();
+            return 0;
+        } catch (const Interrupted&) {
+            return 130;
+        } catch (const UsageError& e) {
+            std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
+            return 2;
+        } catch (const textcnn::ConfigError& e) {
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+            return 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+            return 1;
+        }
+    }
+    return 2;
+}
