@@ -1,6 +1,6 @@
 // Convolution speed against OpenBLAS sgemm on the same matrix products, measured in one run.
 //
-//   bench_conv [--threads N] [--repeats R]
+//   bench_conv [--threads N] [--repeats R] [--filter TEXT]
 //
 // For each shape it prints the median over R repetitions of forward + backward of ConvLayer
 // (GFLOP/s counting the dense products: forward 2*F*K*P, backward twice that with an input
@@ -143,12 +143,14 @@ void run_case(const Case& c, std::size_t repeats) {
 int main(int argc, char** argv) {
     std::size_t threads = 2;
     std::size_t repeats = 9;
+    std::string filter;  // run only the cases whose name contains this
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--threads" && i + 1 < argc) threads = std::strtoul(argv[++i], nullptr, 10);
+        else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
         else if (a == "--repeats" && i + 1 < argc) repeats = std::max<std::size_t>(1, std::strtoul(argv[++i], nullptr, 10));
         else {
-            fmt::print(stderr, "usage: bench_conv [--threads N] [--repeats R]\n");
+            fmt::print(stderr, "usage: bench_conv [--threads N] [--repeats R] [--filter TEXT]\n");
             return 2;
         }
     }
@@ -169,6 +171,7 @@ int main(int argc, char** argv) {
                      {{"filters", "8"}, {"kernel", "5,5"}, {"padding", "same"}}, false, false, 0});
     cases.push_back({"image 8x28x28 -> 8 3x3 same", Shape{128, 8, 28, 28},
                      {{"filters", "8"}, {"kernel", "3,3"}, {"padding", "same"}}, true, false, 0});
-    for (const auto& c : cases) run_case(c, repeats);
+    for (const auto& c : cases)
+        if (c.name.find(filter) != std::string::npos) run_case(c, repeats);
     return 0;
 }

@@ -2,6 +2,7 @@
 
 #include "textcnn/error.h"
 #include "textcnn/filters.h"
+#include "textcnn/runtime.h"
 
 #include "gemm.h"
 #include "im2col.h"
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 namespace textcnn {
 
@@ -126,7 +128,54 @@ struct ConvState final : LayerState {
     // im2col path.
     std::vector<float> columns;
     std::vector<float> d_columns;
+    std::vector<float> partial_weights;  // per chunk: window x filters
+    std::vector<float> partial_bias;     // per chunk: filters
 };
+
+// BLAS runs single-threaded while it lives (process-wide, nesting-safe): the generic path
+// calls sgemm from inside TBB tasks, one small product per chunk of samples.
+class BlasSingleThread {
+public:
+    BlasSingleThread() {
+        std::lock_guard<std::mutex> lock(mutex());
+        if (depth()++ == 0) {
+            saved() = blas_threads();
+            if (saved() != 1) set_blas_threads(1);
+        }
+    }
+    ~BlasSingleThread() {
+        std::lock_guard<std::mutex> lock(mutex());
+        if (--depth() == 0 && saved() != 1) set_blas_threads(saved());
+    }
+    BlasSingleThread(const BlasSingleThread&) = delete;
+    BlasSingleThread& operator=(const BlasSingleThread&) = delete;
+
+private:
+    static std::mutex& mutex() {
+        static std::mutex m;
+        return m;
+    }
+    static int& depth() {
+        static int d = 0;
+        return d;
+    }
+    static int& saved() {
+        static int s = 1;
+        return s;
+    }
+};
+
+// Samples per chunk of the generic path: about chunk_columns output columns (the chunk's
+// im2col block stays in L2 between im2col and its GEMM), and at least 8 chunks when the batch
+// allows, for parallelism. Depends on shapes only, never on the thread count, so the
+// chunk-ordered sums of the weight gradient are deterministic.
+constexpr std::size_t chunk_columns = 2048;
+
+std::size_t chunk_samples(std::size_t batch, std::size_t out_positions) {
+    const std::size_t by_size = std::max<std::size_t>(1, chunk_columns / std::max<std::size_t>(1, out_positions));
+    const std::size_t by_count = std::max<std::size_t>(1, (batch + 7) / 8);
+    return std::min(by_size, by_count);
+}
 
 // out[0..n) += alpha * x[0..n)
 inline void axpy(std::size_t n, float alpha, const float* x, float* out) {
@@ -381,21 +430,31 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
                          ", stride " + join(stride_, "x"));
 
     if (!state.stream) {
-        // Generic path: im2col (parallel over samples), one GEMM out = W^T * columns.
-        const std::size_t cols = g.columns();
-        state.columns.resize(K * cols);
-        detail::im2col(g, in.data(), state.columns.data());
+        // Generic path, per chunk of samples in parallel: im2col into the chunk's block of
+        // `columns` (kept for backward), then out = W^T * columns with single-threaded BLAS.
+        const std::size_t N = g.batch;
+        const std::size_t P = g.out_positions();
+        const std::size_t per_chunk = chunk_samples(N, P);
+        const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
+        state.columns.resize(K * g.columns());
         out.resize(out_shape);
         out.spans.clear();
-        sgemm(true, false, F, cols, K, 1.0f, weights_, K, state.columns.data(), K, 0.0f, out.data(), F);
-        if (bias_) {
-            float* o = out.data();
-            const float* b = bias_values_;
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cols, 1024), [&](const tbb::blocked_range<std::size_t>& r) {
-                for (std::size_t j = r.begin(); j != r.end(); ++j)
-                    for (std::size_t f = 0; f < F; ++f) o[j * F + f] += b[f];
-            });
-        }
+        float* columns = state.columns.data();
+        float* o = out.data();
+        BlasSingleThread single;
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t c = r.begin(); c != r.end(); ++c) {
+                const std::size_t n0 = c * per_chunk;
+                const std::size_t n1 = std::min(N, n0 + per_chunk);
+                const std::size_t cols = (n1 - n0) * P;
+                detail::im2col(g, in.data(), columns, n0, n1);
+                float* oc = o + n0 * P * F;
+                sgemm(true, false, F, cols, K, 1.0f, weights_, K, columns + n0 * P * K, K, 0.0f, oc, F);
+                if (bias_)
+                    for (std::size_t j = 0; j < cols; ++j)
+                        for (std::size_t f = 0; f < F; ++f) oc[j * F + f] += bias_values_[f];
+            }
+        });
         return;
     }
 
@@ -496,20 +555,50 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
     }
 
     if (!state.stream) {
-        const std::size_t cols = g.columns();
-        const float* dy = d_out.data();
+        // Per chunk in parallel: partial dW = columns * dY^T and db, and dX via
+        // d_columns = W * dY then col2im; partials are summed in chunk order (deterministic).
+        const std::size_t N = g.batch;
+        const std::size_t P = g.out_positions();
+        const std::size_t per_chunk = chunk_samples(N, P);
+        const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
         if (want_weights) {
-            sgemm(false, true, K, F, cols, 1.0f, state.columns.data(), K, dy, F, 0.0f, weights_gradient_, K);
-            if (bias_) {
-                std::fill_n(bias_gradient_, F, 0.0f);
-                for (std::size_t j = 0; j < cols; ++j)
-                    for (std::size_t f = 0; f < F; ++f) bias_gradient_[f] += dy[j * F + f];
-            }
+            state.partial_weights.resize(chunks * K * F);
+            state.partial_bias.resize(chunks * F);
         }
-        if (d_in) {
-            state.d_columns.resize(K * cols);
-            sgemm(false, false, K, cols, F, 1.0f, weights_, K, dy, F, 0.0f, state.d_columns.data(), K);
-            detail::col2im_add(g, state.d_columns.data(), d_in->data());
+        if (d_in) state.d_columns.resize(K * g.columns());
+        const float* dy = d_out.data();
+        const float* columns = state.columns.data();
+        {
+            BlasSingleThread single;
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t c = r.begin(); c != r.end(); ++c) {
+                    const std::size_t n0 = c * per_chunk;
+                    const std::size_t n1 = std::min(N, n0 + per_chunk);
+                    const std::size_t cols = (n1 - n0) * P;
+                    const float* dyc = dy + n0 * P * F;
+                    if (want_weights) {
+                        sgemm(false, true, K, F, cols, 1.0f, columns + n0 * P * K, K, dyc, F, 0.0f,
+                              state.partial_weights.data() + c * K * F, K);
+                        float* pb = state.partial_bias.data() + c * F;
+                        std::fill_n(pb, F, 0.0f);
+                        for (std::size_t j = 0; j < cols; ++j)
+                            for (std::size_t f = 0; f < F; ++f) pb[f] += dyc[j * F + f];
+                    }
+                    if (d_in) {
+                        float* dcols = state.d_columns.data();
+                        sgemm(false, false, K, cols, F, 1.0f, weights_, K, dyc, F, 0.0f, dcols + n0 * P * K, K);
+                        detail::col2im_add(g, dcols, d_in->data(), n0, n1);
+                    }
+                }
+            });
+        }
+        if (want_weights) {
+            std::copy_n(state.partial_weights.data(), K * F, weights_gradient_);
+            for (std::size_t c = 1; c < chunks; ++c) axpy(K * F, 1.0f, state.partial_weights.data() + c * K * F, weights_gradient_);
+            if (bias_) {
+                std::copy_n(state.partial_bias.data(), F, bias_gradient_);
+                for (std::size_t c = 1; c < chunks; ++c) axpy(F, 1.0f, state.partial_bias.data() + c * F, bias_gradient_);
+            }
         }
         return;
     }

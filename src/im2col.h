@@ -31,12 +31,13 @@ struct ConvGeometry {
     std::size_t extent_w() const { return d_w * (k_w - 1) + 1; }
 };
 
-/// Writes every window of every sample as a column of `columns` (window() x columns()),
-/// zeros where a window reaches into the padding. Parallel over samples.
-void im2col(const ConvGeometry& g, const float* input, float* columns);
+/// Writes every window of samples [n_begin, n_end) as columns of `columns` (the buffer of
+/// the whole batch: window() x columns(), sample n's columns start at n * out_positions()),
+/// zeros where a window reaches into the padding. Serial: callers parallelise over samples.
+void im2col(const ConvGeometry& g, const float* input, float* columns, std::size_t n_begin, std::size_t n_end);
 
-/// The adjoint of im2col: adds every column back onto the input positions its window covers.
-/// Parallel over samples, each sample in a fixed order: deterministic.
-void col2im_add(const ConvGeometry& g, const float* columns, float* d_input);
+/// The adjoint of im2col for samples [n_begin, n_end): adds every column back onto the input
+/// positions its window covers, in a fixed order (deterministic). Serial.
+void col2im_add(const ConvGeometry& g, const float* columns, float* d_input, std::size_t n_begin, std::size_t n_end);
 
 }  // namespace textcnn::detail
