@@ -109,14 +109,14 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     Impl& m = *impl_;
     m.options = options;
     m.callbacks = std::move(callbacks);
-    if (train.empty()) throw ConfigError("training data: no documents");
+    if (train.empty()) throw InputError("training data: no documents");
     for (const Document& d : train)
         if (!d.label) throw InputError("training data: line " + std::to_string(d.line) + " has no label");
 
     std::set<std::string> label_set;
     for (const Document& d : train) label_set.insert(*d.label);
     if (label_set.size() < 2)
-        throw ConfigError("training data: only one class ('" + *label_set.begin() + "' on all " +
+        throw InputError("training data: only one class ('" + *label_set.begin() + "' on all " +
                           std::to_string(train.size()) + " documents); a classifier needs at least two");
     m.labels.assign(label_set.begin(), label_set.end());
 

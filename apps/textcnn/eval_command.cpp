@@ -1,0 +1,98 @@
+// textcnn eval: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix and, for
+// two classes, ROC-AUC of a saved model on labelled data.
+#include "commands.h"
+
+#include "textcnn/error.h"
+#include "textcnn/metrics.h"
+#include "textcnn/runtime.h"
+#include "textcnn/text_classifier.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace textcnn_cli {
+namespace {
+
+struct EvalOptions {
+    std::string model_path, data_path;
+    bool json = false;
+    std::size_t threads = 0;
+    ReaderCliOptions reader;
+};
+
+void run_eval(const EvalOptions& o) {
+    using namespace textcnn;
+    ThreadLimit threads(o.threads);
+    const TextClassifier model = TextClassifier::load(o.model_path);
+    const auto& labels = model.labels();
+    DocumentReader reader(o.data_path, o.reader.options(true));
+
+    ConfusionMatrix confusion(labels);
+    std::vector<float> positive_scores;
+    std::vector<std::uint8_t> is_positive;
+    std::size_t unknown = 0;
+    std::string first_unknown;
+    std::vector<std::string> texts;
+    std::vector<std::uint32_t> truths;
+    auto flush = [&] {
+        const auto predictions = model.predict(texts);
+        for (std::size_t i = 0; i < predictions.size(); ++i) {
+            confusion.add(truths[i], predictions[i].label);
+            if (labels.size() == 2) {
+                positive_scores.push_back(predictions[i].probabilities[1]);
+                is_positive.push_back(truths[i] == 1);
+            }
+        }
+        texts.clear();
+        truths.clear();
+    };
+    Document doc;
+    while (reader.next(doc)) {
+        auto it = std::find(labels.begin(), labels.end(), *doc.label);
+        if (it == labels.end()) {
+            if (unknown++ == 0)
+                first_unknown = fmt::format("{}:{}: label '{}'", o.data_path, doc.line, *doc.label);
+            continue;
+        }
+        texts.push_back(doc.text);
+        truths.push_back(static_cast<std::uint32_t>(it - labels.begin()));
+        if (texts.size() == 8192) flush();
+    }
+    flush();
+    for (const auto& w : reader.report().warnings()) fmt::print(stderr, "warning: {}\n", w);
+    if (unknown)
+        fmt::print(stderr, "warning: {} documents have labels the model does not know and were not scored (first: {})\n",
+                   unknown, first_unknown);
+    if (confusion.total() == 0) throw InputError(o.data_path + ": no document with a label the model knows");
+
+    const ClassificationReport report = classification_report(confusion);
+    const double auc = labels.size() == 2 ? roc_auc(positive_scores, is_positive) : std::nan("");
+    if (o.json) {
+        auto j = nlohmann::json::parse(to_json(report, -1));
+        if (labels.size() == 2) j["roc_auc"] = std::isnan(auc) ? nlohmann::json() : nlohmann::json(auc);
+        j["unknown_labels"] = unknown;
+        fmt::print("{}\n", j.dump());
+    } else {
+        fmt::print("{}", to_text(report));
+        if (labels.size() == 2) fmt::print("ROC-AUC ({} as positive): {:.4f}\n", labels[1], auc);
+    }
+}
+
+}  // namespace
+
+Command add_eval_command(CLI::App& app) {
+    auto o = std::make_shared<EvalOptions>();
+    CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model on labelled data: accuracy, per-class metrics, confusion");
+    cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--data", o->data_path, "Labelled data (CSV/TSV/fastText)")->required()->check(CLI::ExistingFile);
+    cmd->add_flag("--json", o->json,
+                  "One JSON object: accuracy, macro_f1, per_class {precision, recall, f1, support}, labels, confusion");
+    cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
+    o->reader.add_to(*cmd);
+    return {cmd, [o] { run_eval(*o); }};
+}
+
+}  // namespace textcnn_cli

@@ -1,0 +1,53 @@
+// textcnn summary: what a model file holds — architecture, parameters, vocabulary, labels,
+// tokenizer settings, training data and date.
+#include "commands.h"
+
+#include "textcnn/text_classifier.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace textcnn_cli {
+namespace {
+
+struct SummaryOptions {
+    std::string model_path;
+    bool json = false;
+};
+
+void run_summary(const SummaryOptions& o) {
+    using namespace textcnn;
+    const TextClassifier model = TextClassifier::load(o.model_path);
+    if (!o.json) {
+        fmt::print("{}", model.summary());
+        return;
+    }
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& row : model.network().summary())
+        layers.push_back({{"depth", row.depth},
+                          {"layer", row.label},
+                          {"type", row.type},
+                          {"details", row.details},
+                          {"output_shape", row.output_shape.dims()},
+                          {"parameters", row.parameters}});
+    nlohmann::json j{{"layers", layers},
+                     {"parameters", model.network().parameter_count()},
+                     {"trainable_parameters", model.network().trainable_parameter_count()},
+                     {"vocabulary_size", model.vocabulary().size()},
+                     {"labels", model.labels()},
+                     {"tokenizer", model.tokenizer().settings().to_map()},
+                     {"metadata", model.metadata}};
+    fmt::print("{}\n", j.dump(2));
+}
+
+}  // namespace
+
+Command add_summary_command(CLI::App& app) {
+    auto o = std::make_shared<SummaryOptions>();
+    CLI::App* cmd = app.add_subcommand("summary", "Show a model's architecture, parameter counts, vocabulary and labels");
+    cmd->add_option("--model", o->model_path, "Model file")->required()->check(CLI::ExistingFile);
+    cmd->add_flag("--json", o->json, "As one JSON object");
+    return {cmd, [o] { run_summary(*o); }};
+}
+
+}  // namespace textcnn_cli
