@@ -315,6 +315,13 @@ TrainResult Trainer::run() { return impl_->run(); }
 
 const TrainerState& Trainer::state() const { return impl_->state; }
 
+std::vector<std::size_t> output_weight_groups(const Network& net) {
+    const auto& groups = net.groups();
+    for (std::size_t g = groups.size(); g-- > 0;)
+        if (groups[g].info.max_norm_columns && groups[g].info.trainable) return {g};
+    return {};
+}
+
 Evaluation evaluate(const Network& net, std::size_t count, const BatchSource& source, std::size_t batch_size,
                     std::span<const float> class_weights) {
     if (batch_size == 0) throw ConfigError("evaluate: batch size must be > 0");

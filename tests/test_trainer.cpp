@@ -311,6 +311,17 @@ BOOST_AUTO_TEST_CASE(early_stopping_and_patience) {
     BOOST_TEST(trainer.state().finished);
 }
 
+BOOST_AUTO_TEST_CASE(output_weight_groups_find_the_final_dense_weights) {
+    const Network kim(kim_spec(30, 8, 4), Shape{1, 1, 13});
+    BOOST_TEST((output_weight_groups(kim) == std::vector<std::size_t>{5}));
+    BOOST_TEST(kim.groups()[5].layer_label == "dense 'output'");
+    BOOST_TEST(kim.groups()[5].info.name == "weights");
+    const Network image(image_spec(), Shape{1, 1, 8, 8});
+    BOOST_TEST((output_weight_groups(image) == std::vector<std::size_t>{2}));
+    const Network no_weights({layer("flatten")}, Shape{1, 1, 8, 8});
+    BOOST_TEST(output_weight_groups(no_weights).empty());
+}
+
 BOOST_AUTO_TEST_CASE(bad_use_is_reported) {
     const ImageData data = bars_data(8, 3);
     Network net(image_spec(), Shape{1, 1, 8, 8});

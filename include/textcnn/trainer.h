@@ -159,6 +159,10 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// Kim's max-norm target: the weights of the last layer that has weight-vector columns (the
+/// output dense layer), as a list for TrainerSettings::max_norm_groups; empty if none.
+std::vector<std::size_t> output_weight_groups(const Network& net);
+
 /// Per-sample results of running a network over a data set in inference mode.
 struct Evaluation {
     double loss = 0.0;  ///< mean cross-entropy (class weights applied if given)
