@@ -1,0 +1,73 @@
+// imagecnn eval: accuracy, per-class metrics and the confusion matrix of a model on IDX data.
+#include "commands.h"
+#include "image_model.h"
+
+#include "textcnn/error.h"
+#include "textcnn/idx.h"
+#include "textcnn/metrics.h"
+#include "textcnn/runtime.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+
+namespace imagecnn {
+
+namespace {
+
+struct EvalOptions {
+    std::string model;
+    std::string images;
+    std::string labels;
+    bool json = false;
+    bool quiet = false;
+    std::size_t batch = 1000;
+    std::size_t threads = 0;
+};
+
+void run_eval(const EvalOptions& options) {
+    if (options.batch == 0) throw UsageError("--batch must be at least 1");
+    textcnn::ThreadLimit limit(options.threads);
+    const ImageModel model = load_image_model(options.model);
+    const textcnn::LabelledImages data = textcnn::read_idx_dataset(options.images, options.labels);
+    for (std::size_t i = 0; i < data.labels.size(); ++i)
+        if (data.labels[i] >= model.labels.size())
+            throw textcnn::InputError(fmt::format("{}: label {} of item {} is not a class of the model ({} classes)",
+                                                  options.labels, data.labels[i], i, model.labels.size()));
+
+    const auto start = std::chrono::steady_clock::now();
+    const textcnn::Tensor probabilities = predict_probabilities(model.network, data.images, options.batch);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto predicted = argmax_rows(probabilities);
+
+    textcnn::ConfusionMatrix confusion(model.labels);
+    confusion.add(data.labels, predicted);
+    const textcnn::ClassificationReport report = textcnn::classification_report(confusion);
+    if (options.json)
+        fmt::print("{}\n", textcnn::to_json(report));
+    else
+        fmt::print("{}", textcnn::to_text(report));
+    if (!options.quiet)
+        fmt::print(stderr, "evaluated {} images in {:.3f} s ({:.0f} images/s, batch {})\n", data.labels.size(), seconds,
+                   data.labels.size() / std::max(seconds, 1e-9), options.batch);
+}
+
+}  // namespace
+
+Command add_eval_command(CLI::App& app) {
+    auto options = std::make_shared<EvalOptions>();
+    CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model on labelled IDX images: accuracy, per-class "
+                                               "precision/recall/F1, macro-F1, confusion matrix");
+    cmd->add_option("--model", options->model, "Model written by imagecnn train")->required();
+    cmd->add_option("--images", options->images, "IDX image file (gzip or plain)")->required();
+    cmd->add_option("--labels", options->labels, "IDX label file (gzip or plain)")->required();
+    cmd->add_flag("--json", options->json,
+                  "One JSON object: accuracy, macro_f1, per_class, labels, confusion (as textcnn eval)");
+    cmd->add_option("--batch", options->batch, "Images per forward pass")->capture_default_str();
+    cmd->add_flag("--quiet", options->quiet, "No timing line on stderr");
+    add_threads_option(*cmd, options->threads);
+    return {cmd, [options] { run_eval(*options); }};
+}
+
+}  // namespace imagecnn

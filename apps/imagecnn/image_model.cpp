@@ -1,0 +1,94 @@
+#include "image_model.h"
+
+#include "textcnn/error.h"
+#include "textcnn/loss.h"
+#include "textcnn/model_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace imagecnn {
+
+using namespace textcnn;
+using json = nlohmann::ordered_json;
+
+void save_image_model(const std::string& path, const ImageModel& model) {
+    ModelFile file;
+    add_network_sections(file, model.network);
+    json meta;
+    meta["labels"] = model.labels;
+    const Shape& shape = model.input_shape();
+    meta["input"] = std::vector<std::size_t>(shape.dims().begin() + 1, shape.dims().end());
+    meta["pixel_scaling"] = "value / 255";
+    meta["architecture"] = model.architecture;
+    meta["training"] = json::parse(model.training_json);
+    const std::string text = meta.dump();
+    file.set(image_section_tag, image_section_version, std::vector<std::uint8_t>(text.begin(), text.end()));
+    write_model_file(path, file);
+}
+
+ImageModel load_image_model(const std::string& path) {
+    const ModelFile file = read_model_file(path);
+    if (!file.find(image_section_tag))
+        throw InputError(path + ": not an imagecnn model (no section '" + image_section_tag +
+                         "'; a textcnn model is read by the textcnn program)");
+    const ModelSection& section = file.require(image_section_tag, image_section_version);
+    ImageModel model{network_from_sections(file), {}, {}, "{}"};
+    json meta;
+    try {
+        meta = json::parse(section.payload.begin(), section.payload.end());
+        model.labels = meta.at("labels").get<std::vector<std::string>>();
+        model.architecture = meta.value("architecture", "");
+        model.training_json = meta.value("training", json::object()).dump();
+    } catch (const json::exception& e) {
+        throw InputError(path + ": section '" + image_section_tag + "' is corrupt: " + e.what());
+    }
+    const Shape out = model.network.output_shape(1);
+    if (out.rank() != 2 || out[1] != model.labels.size())
+        throw InputError(path + ": the network outputs " + out.str() + " for one image but the model has " +
+                         std::to_string(model.labels.size()) + " labels");
+    return model;
+}
+
+void copy_samples(const Tensor& images, std::size_t first, std::size_t count, Tensor& batch) {
+    batch.resize(images.shape().with_batch(count));
+    const std::size_t per = images.shape().per_sample();
+    std::memcpy(batch.data(), images.sample(first), count * per * sizeof(float));
+}
+
+Tensor predict_probabilities(const Network& network, const Tensor& images, std::size_t batch_size) {
+    const Shape& want = network.sample_shape();
+    const Shape& have = images.shape();
+    if (have.rank() != want.rank() || have.per_sample() != want.per_sample() ||
+        !std::equal(have.dims().begin() + 1, have.dims().end(), want.dims().begin() + 1))
+        throw ShapeError("images of shape " + have.with_batch(1).str() + " (1, channels, height, width) but the model "
+                         "expects " + want.with_batch(1).str());
+    const std::size_t n = have.batch();
+    const std::size_t classes = network.output_shape(1)[1];
+    Tensor result(Shape{n, classes});
+    Network::Workspace ws = network.make_workspace();
+    Tensor batch, probabilities;
+    RunContext ctx;
+    ctx.mode = Mode::inference;
+    for (std::size_t first = 0; first < n; first += batch_size) {
+        const std::size_t count = std::min(batch_size, n - first);
+        copy_samples(images, first, count, batch);
+        softmax(network.forward(batch, ws, ctx), probabilities);
+        std::memcpy(result.sample(first), probabilities.data(), count * classes * sizeof(float));
+    }
+    return result;
+}
+
+std::vector<std::uint32_t> argmax_rows(const Tensor& scores) {
+    const std::size_t n = scores.shape().batch(), k = scores.shape().per_sample();
+    std::vector<std::uint32_t> best(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const float* row = scores.sample(i);
+        best[i] = static_cast<std::uint32_t>(std::max_element(row, row + k) - row);
+    }
+    return best;
+}
+
+}  // namespace imagecnn

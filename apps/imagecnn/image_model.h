@@ -1,0 +1,49 @@
+// An image classifier as imagecnn saves it: the network (model file sections ARCH + WGHT, see
+// model_file.h) and a section "IMGM" with what prediction needs besides the weights: the class
+// names, the input shape and how pixels were scaled, plus what the model was trained on.
+#pragma once
+
+#include "textcnn/network.h"
+#include "textcnn/tensor.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace imagecnn {
+
+/// Tag and version of the image metadata section.
+inline constexpr const char* image_section_tag = "IMGM";
+inline constexpr std::uint32_t image_section_version = 1;
+
+struct ImageModel {
+    textcnn::Network network;
+    std::vector<std::string> labels;  ///< class names, index = class id
+    std::string architecture;         ///< built-in name or architecture file it came from
+    /// Free-form training facts shown by `summary` (JSON object text): data, epochs, seed...
+    std::string training_json = "{}";
+
+    /// Sample shape (1, C, H, W).
+    const textcnn::Shape& input_shape() const { return network.sample_shape(); }
+};
+
+/// Writes the model file (atomically; see model_file.h).
+void save_image_model(const std::string& path, const ImageModel& model);
+/// Reads a model written by save_image_model(); InputError for a model of another program
+/// (no image section) or a corrupt file.
+ImageModel load_image_model(const std::string& path);
+
+/// Copies samples [first, first + count) of an (N, C, H, W) tensor into `batch` (resized).
+void copy_samples(const textcnn::Tensor& images, std::size_t first, std::size_t count, textcnn::Tensor& batch);
+
+/// Softmax probabilities (N, classes) for every image of `images`, computed in batches of
+/// `batch_size` through one workspace. ShapeError when the images do not have the model's
+/// input shape (the message names both).
+textcnn::Tensor predict_probabilities(const textcnn::Network& network, const textcnn::Tensor& images,
+                                      std::size_t batch_size);
+
+/// Index of the largest value of each row of an (N, K) tensor (ties: the first).
+std::vector<std::uint32_t> argmax_rows(const textcnn::Tensor& scores);
+
+}  // namespace imagecnn

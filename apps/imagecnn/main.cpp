@@ -1,0 +1,83 @@
+// imagecnn: image classifiers (Fashion-MNIST and the like) on the textcnn backend.
+//   imagecnn train | eval | predict | summary | filter   (each with --help)
+#include "commands.h"
+
+#include "textcnn/error.h"
+#include "textcnn/runtime.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+namespace imagecnn {
+
+void add_threads_option(CLI::App& command, std::size_t& threads) {
+    command.add_option("--threads", threads, "Threads for TBB and OpenBLAS (0 = every core)")->capture_default_str();
+}
+
+void add_architecture_options(CLI::App& command, ArchitectureChoice& choice, bool with_default) {
+    std::string names;
+    for (const auto& name : textcnn::builtin_architecture_names()) names += (names.empty() ? "" : ", ") + name;
+    auto* arch = command.add_option("--arch", choice.name, "Built-in architecture: " + names);
+    if (with_default) arch->capture_default_str();
+    auto* file = command.add_option("--arch-file", choice.file,
+                                    "Architecture file (JSON; see data/architectures/ and the README)");
+    arch->excludes(file);
+}
+
+textcnn::Architecture load_architecture(const ArchitectureChoice& choice) {
+    if (!choice.file.empty()) return textcnn::read_architecture_file(choice.file);
+    try {
+        (void)textcnn::builtin_architecture_text(choice.name);
+    } catch (const textcnn::ConfigError& e) {
+        throw UsageError(std::string("--arch: ") + e.what());
+    }
+    return textcnn::builtin_architecture(choice.name);
+}
+
+}  // namespace imagecnn
+
+int main(int argc, char** argv) {
+    using namespace imagecnn;
+    CLI::App app{"imagecnn: train and run image classifiers (Fashion-MNIST and the like) on the textcnn backend"};
+    app.set_version_flag("--version", [] { return textcnn::build_info(); });
+    app.require_subcommand(1);
+    app.fallthrough(false);
+    std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
+                                     add_summary_command(app), add_filter_command(app)};
+
+    auto command_name = [&]() -> std::string {
+        for (const auto& c : commands)
+            if (c.app->parsed()) return "imagecnn " + c.app->get_name();
+        return "imagecnn";
+    };
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", command_name().c_str(), e.what());
+        return 2;
+    }
+    for (const auto& c : commands) {
+        if (!c.app->parsed()) continue;
+        const std::string name = "imagecnn " + c.app->get_name();
+        try {
+            c.run();
+            return 0;
+        } catch (const UsageError& e) {
+            std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
+            return 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+            return 1;
+        }
+    }
+    return 2;  // unreachable: require_subcommand(1)
+}
