@@ -29,8 +29,9 @@ struct EncodedSet {
     std::vector<std::uint32_t> labels;
 };
 
-// Stratified hold-out: from every class, the last `share` of a seeded permutation.
-void split_validation(std::vector<Document>& train, std::vector<Document>& held_out, double share, std::uint64_t seed) {
+}  // namespace
+
+void stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share, std::uint64_t seed) {
     std::map<std::string, std::vector<std::size_t>> by_label;
     for (std::size_t i = 0; i < train.size(); ++i) by_label[*train[i].label].push_back(i);
     std::vector<char> hold(train.size(), 0);
@@ -44,6 +45,8 @@ void split_validation(std::vector<Document>& train, std::vector<Document>& held_
     for (std::size_t i = 0; i < train.size(); ++i) (hold[i] ? held_out : kept).push_back(std::move(train[i]));
     train = std::move(kept);
 }
+
+namespace {
 
 std::size_t find_output_weights(const Network& net) {
     const auto& groups = net.groups();
@@ -126,7 +129,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         held_out = std::move(*dev);
     } else if (options.validation_split > 0.0) {
         if (options.validation_split >= 1.0) throw ConfigError("--validation-split must be below 1");
-        split_validation(train, held_out, options.validation_split, options.trainer.seed);
+        stratified_split(train, held_out, options.validation_split, options.trainer.seed);
         validation_source = "validation split";
     }
     m.report.train_documents = train.size();

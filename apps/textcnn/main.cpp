@@ -1,5 +1,5 @@
 // textcnn: train and run convolutional text classifiers.
-//   textcnn train | eval | predict | summary | tokenize   (each with --help)
+//   textcnn train | eval | predict | summary | tokenize | split  (each with --help)
 #include "commands.h"
 
 #include "textcnn/error.h"
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", [] { return textcnn::build_info(); });
     app.require_subcommand(1);
     std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
-                                     add_summary_command(app), add_tokenize_command(app)};
+                                     add_summary_command(app), add_tokenize_command(app), add_split_command(app)};
     auto parsed_name = [&]() -> std::string {
         for (const auto& c : commands)
             if (c.app->parsed()) return "textcnn " + c.app->get_name();

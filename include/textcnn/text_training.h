@@ -39,6 +39,11 @@ struct TextTrainingOptions {
     static TrainerSettings kim_trainer_settings();
 };
 
+/// Stratified hold-out: moves round(share * n_c) documents of every label c, chosen by a
+/// permutation drawn from `seed`, from `documents` to `held_out` (both keep file order).
+void stratified_split(std::vector<Document>& documents, std::vector<Document>& held_out, double share,
+                      std::uint64_t seed);
+
 /// What the caller should tell the user besides progress lines.
 struct TextTrainingReport {
     std::size_t train_documents = 0;

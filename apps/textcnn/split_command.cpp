@@ -1,0 +1,67 @@
+// textcnn split: a stratified train/test split of a labelled file, reproducible from a seed
+// (the SMS Spam Collection protocol: 80/20, seed 1). Writes label,text CSV files.
+#include "commands.h"
+
+#include "textcnn/error.h"
+#include "textcnn/text_training.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace textcnn_cli {
+namespace {
+
+struct SplitOptions {
+    std::string data_path, train_out, test_out;
+    double test_share = 0.2;
+    std::uint64_t seed = 1;
+    ReaderCliOptions reader;
+};
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string quoted = "\"";
+    for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+void write_csv(const std::string& path, const std::vector<textcnn::Document>& docs) {
+    const std::string tmp = path + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) throw textcnn::IoError(path + ": cannot open for writing");
+    std::string out = "label,text\n";
+    for (const auto& d : docs) out += csv_field(*d.label) + "," + csv_field(d.text) + "\n";
+    const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+    if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0)
+        throw textcnn::IoError(path + ": write failed");
+}
+
+void run_split(const SplitOptions& o) {
+    textcnn::DocumentSet set = textcnn::read_all(o.data_path, o.reader.options(true));
+    for (const auto& w : set.report.warnings()) fmt::print(stderr, "warning: {}\n", w);
+    std::vector<textcnn::Document> test;
+    textcnn::stratified_split(set.documents, test, o.test_share, o.seed);
+    write_csv(o.train_out, set.documents);
+    write_csv(o.test_out, test);
+    fmt::print(stderr, "{}: {} training and {} test documents\n", o.data_path, set.documents.size(), test.size());
+}
+
+}  // namespace
+
+Command add_split_command(CLI::App& app) {
+    auto o = std::make_shared<SplitOptions>();
+    CLI::App* cmd = app.add_subcommand("split", "Stratified, seeded train/test split of a labelled file (CSV out)");
+    cmd->add_option("--data", o->data_path, "Labelled data")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--train-out", o->train_out, "Where to write the training part")->required();
+    cmd->add_option("--test-out", o->test_out, "Where to write the test part")->required();
+    cmd->add_option("--test-share", o->test_share, "Share of every class that goes to the test part")
+        ->check(CLI::Range(0.01, 0.99))
+        ->capture_default_str();
+    cmd->add_option("--seed", o->seed, "Seed of the permutation")->capture_default_str();
+    o->reader.add_to(*cmd);
+    return {cmd, [o] { run_split(*o); }};
+}
+
+}  // namespace textcnn_cli
