@@ -1,11 +1,19 @@
-// textcnn tokenize: prints each input document's tokens on one line, separated by spaces, so
-// users see exactly what the model sees (with --model, that model's tokenizer settings).
+// textcnn tokenize: prints exactly what a model sees — each input document's tokens on one
+// line, separated by single spaces (with --model, that model's tokenizer settings; with --ids,
+// its vocabulary ids). One output line per document: an empty document gives an empty line.
+// Tokens never contain white space, so the output splits back unambiguously.
+//
+//   textcnn tokenize [tokenizer options | --model M [--ids]] [input options] [FILE...]
 #include "commands.h"
 
+#include "textcnn/document_reader.h"
+#include "textcnn/error.h"
 #include "textcnn/runtime.h"
 #include "textcnn/text_classifier.h"
+#include "textcnn/tokenizer.h"
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 namespace textcnn_cli {
@@ -14,11 +22,20 @@ namespace {
 struct TokenizeOptions {
     std::string model_path;
     std::vector<std::string> files;
-    std::size_t threads = 0, chunk = 8192;
+    std::size_t threads = 0;
+    std::size_t chunk = 8192;
     bool ids = false;
     TokenizerCliOptions tokenizer;
     ReaderCliOptions reader;
 };
+
+/// Documents are tokenized in parallel a chunk at a time; a chunk also stops at this many
+/// bytes, so memory stays bounded whatever the input.
+constexpr std::size_t chunk_bytes = std::size_t{8} << 20;
+
+void write_stdout(const std::string& text) {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) throw textcnn::IoError("stdout: write error");
+}
 
 void run_tokenize(TokenizeOptions o) {
     using namespace textcnn;
@@ -30,29 +47,38 @@ void run_tokenize(TokenizeOptions o) {
     if (o.files.empty()) o.files.push_back("-");
 
     std::vector<std::string> texts;
-    std::string line;
-    auto flush = [&] {
-        const auto tokens = tokenizer.tokenize_batch(texts);
-        for (const auto& doc : tokens) {
-            line.clear();
-            for (std::size_t i = 0; i < doc.size(); ++i) {
-                if (i) line += ' ';
-                line += o.ids ? std::to_string(model->vocabulary().lookup(doc[i])) : doc[i];
+    std::vector<std::vector<std::string>> tokens;
+    std::string out;
+    const auto flush = [&] {
+        tokenizer.tokenize_batch(texts, tokens);
+        out.clear();
+        for (std::size_t d = 0; d < texts.size(); ++d) {
+            for (std::size_t i = 0; i < tokens[d].size(); ++i) {
+                if (i) out += ' ';
+                out += o.ids ? std::to_string(model->vocabulary().lookup(tokens[d][i])) : tokens[d][i];
             }
-            line += '\n';
-            std::fwrite(line.data(), 1, line.size(), stdout);
+            out += '\n';
         }
+        write_stdout(out);
         texts.clear();
     };
     for (const auto& path : o.files) {
         DocumentReader reader(path, o.reader.options(false));
         Document doc;
+        std::size_t bytes = 0;
         while (reader.next(doc)) {
+            bytes += doc.text.size();
             texts.push_back(std::move(doc.text));
-            if (texts.size() == o.chunk) flush();
+            if (texts.size() >= o.chunk || bytes >= chunk_bytes) {
+                flush();
+                bytes = 0;
+            }
         }
+        flush();
+        for (const auto& warning : reader.report().warnings())
+            std::fprintf(stderr, "textcnn tokenize: warning: %s\n", warning.c_str());
     }
-    flush();
+    if (std::fflush(stdout) != 0) throw IoError("stdout: write error");
 }
 
 }  // namespace
@@ -60,10 +86,15 @@ void run_tokenize(TokenizeOptions o) {
 Command add_tokenize_command(CLI::App& app) {
     auto o = std::make_shared<TokenizeOptions>();
     CLI::App* cmd = app.add_subcommand("tokenize", "Print each document's tokens on one line (stdin when no FILE)");
-    cmd->add_option("files", o->files, "Input files (plain text: one document per line; CSV/TSV: --text-column)");
+    cmd->add_option("files", o->files,
+                    "Input files: .csv .tsv .ft .txt by extension (or --input-format); plain text is one document "
+                    "per line; '-' is stdin");
     auto* model = cmd->add_option("--model", o->model_path, "Use this model's tokenizer settings")->check(CLI::ExistingFile);
     cmd->add_flag("--ids", o->ids, "Print vocabulary ids instead of tokens (needs --model)");
     cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
+    cmd->add_option("--chunk", o->chunk, "Documents tokenized together (memory bound)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+        ->capture_default_str();
     o->tokenizer.add_to(*cmd);
     for (const char* name : {"--no-lowercase", "--no-normalize", "--punctuation", "--placeholders"})
         cmd->get_option(name)->excludes(model);
