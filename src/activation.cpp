@@ -20,26 +20,35 @@ ActivationLayer::Kind kind_from_type(const LayerSpec& spec) {
     throw ConfigError(spec.label() + ": not an activation (expected relu, tanh, sigmoid or identity)");
 }
 
-// Calls f(begin, end) over the element ranges that hold data: the whole tensor, or for a
-// packed tensor (1, C, L) the ranges of its spans. Each range is split into TBB chunks; the
-// work is element-wise, so the partition does not change the result.
+// Calls f(begin, end) over the element ranges that hold data: the whole tensor in TBB
+// chunks, or for a packed tensor (1, C, L) the ranges of its spans, several spans per task.
+// The work is element-wise, so the partition does not change the result.
 template <typename F>
 void for_each_live_range(const Tensor& t, F&& f) {
     constexpr std::size_t grain = 16384;
-    auto run = [&](std::size_t begin, std::size_t end) {
-        if (end - begin <= grain) {
-            f(begin, end);
+    if (!t.packed()) {
+        const std::size_t n = t.size();
+        if (n <= grain) {
+            f(std::size_t{0}, n);
             return;
         }
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, grain),
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain),
                           [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
-    };
-    if (!t.packed()) {
-        run(0, t.size());
         return;
     }
     const std::size_t channels = t.shape().channels();
-    for (const SequenceSpan& s : t.spans) run(s.offset * channels, (s.offset + s.length) * channels);
+    auto run_spans = [&](std::size_t first, std::size_t last) {
+        for (std::size_t s = first; s < last; ++s) {
+            const SequenceSpan& span = t.spans[s];
+            f(span.offset * channels, (std::size_t{span.offset} + span.length) * channels);
+        }
+    };
+    if (t.size() <= grain) {
+        run_spans(0, t.spans.size());
+        return;
+    }
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, t.spans.size(), 4),
+                      [&](const tbb::blocked_range<std::size_t>& r) { run_spans(r.begin(), r.end()); });
 }
 
 void check_spans_fit(const Layer& layer, const Tensor& in) {
@@ -47,10 +56,18 @@ void check_spans_fit(const Layer& layer, const Tensor& in) {
     const Shape& shape = in.shape();
     if (shape.rank() != 3 || shape.batch() != 1)
         throw ShapeError(layer.label() + ": packed input must have shape (1, channels, length), got " + shape.str());
-    for (const SequenceSpan& s : in.spans)
+    // Spans in order and disjoint (as the batcher lays them out): each element is then
+    // visited once, which backward's accumulation needs.
+    std::size_t previous_end = 0;
+    for (const SequenceSpan& s : in.spans) {
+        const std::string span = "span [" + std::to_string(s.offset) + ", " + std::to_string(s.offset + s.length) + ")";
         if (std::size_t{s.offset} + s.length > shape.spatial(0))
-            throw ShapeError(layer.label() + ": span [" + std::to_string(s.offset) + ", " +
-                             std::to_string(s.offset + s.length) + ") lies outside input " + shape.str());
+            throw ShapeError(layer.label() + ": " + span + " lies outside input " + shape.str());
+        if (s.offset < previous_end)
+            throw ShapeError(layer.label() + ": " + span + " overlaps or precedes the previous span in input " +
+                             shape.str());
+        previous_end = std::size_t{s.offset} + s.length;
+    }
 }
 
 }  // namespace
@@ -99,6 +116,7 @@ void ActivationLayer::forward(const Tensor& in, Tensor& out, LayerState& state, 
 void ActivationLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
                                LayerState& state, const RunContext& ctx) const {
     if (!d_in) return;
+    check_spans_fit(*this, in);
     if (d_out.shape() != out.shape() || d_in->shape() != in.shape())
         throw ShapeError(label() + ": backward got d_out " + d_out.shape().str() + " and d_in " +
                          d_in->shape().str() + " for input " + in.shape().str() + " and output " +

@@ -425,6 +425,8 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
     const bool one_d = kernel_.size() == 1;
     state.stream = one_d && stride_[0] == 1;
 
+    if (in.packed() && (in_shape.rank() != 3 || in_shape.batch() != 1))
+        throw ShapeError(label() + ": a packed input must be (1, channels, total_length), got " + in_shape.str());
     if (in.packed() && !state.stream)
         throw ShapeError(label() + ": packed sequences need a 1D convolution with stride 1; input " + in_shape.str() +
                          ", stride " + join(stride_, "x"));

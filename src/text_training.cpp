@@ -48,13 +48,6 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
 
 namespace {
 
-std::size_t find_output_weights(const Network& net) {
-    const auto& groups = net.groups();
-    for (std::size_t g = groups.size(); g-- > 0;)
-        if (groups[g].info.max_norm_columns && groups[g].layer_label.rfind("dense", 0) == 0) return g;
-    throw ConfigError("text model: no dense output layer for the max-norm constraint");
-}
-
 }  // namespace
 
 struct TextTrainingRun::Impl {
@@ -178,7 +171,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                                     std::to_string(options.max_length) + " tokens");
 
     TrainerSettings settings = options.trainer;
-    if (settings.max_norm > 0) settings.max_norm_groups = {find_output_weights(m.classifier->network())};
+    if (settings.max_norm > 0) settings.max_norm_groups = output_weight_groups(m.classifier->network());
     if (options.balanced_class_weights) settings.class_weights = balanced_class_weights(m.train.labels, m.labels.size());
     m.trainer = std::make_unique<Trainer>(m.classifier->network(), settings);
     m.trainer->set_training_data(m.train.ids.size(), m.source_for(m.train));

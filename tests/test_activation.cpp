@@ -112,6 +112,23 @@ BOOST_AUTO_TEST_CASE(backward_accumulates_into_d_in) {
     layer.backward(in, out, d_out, nullptr, *state, ctx);  // d_in may be null
 }
 
+BOOST_AUTO_TEST_CASE(large_packed_batch_matches_element_wise_values) {
+    // 40 sentences of 150 positions x 8 channels, gaps of 2: several TBB tasks.
+    const std::size_t channels = 8, length = 150, gap = 2, sentences = 40;
+    Tensor in(Shape{1, channels, sentences * (length + gap)});
+    for (std::size_t s = 0; s < sentences; ++s) {
+        const auto offset = static_cast<std::uint32_t>(s * (length + gap));
+        in.spans.push_back({offset, static_cast<std::uint32_t>(length)});
+        for (std::size_t i = offset * channels; i < (offset + length) * channels; ++i)
+            in[i] = std::sin(static_cast<float>(i));
+    }
+    const Tensor out = run(make("sigmoid"), in);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const bool live = (i / channels) % (length + gap) < length;
+        BOOST_TEST_REQUIRE(out[i] == (live ? 1.0f / (1.0f + std::exp(-in[i])) : 0.0f), boost::test_tools::tolerance(1e-6f));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(gradient_checks) {
     const Tensor image = testing::random_tensor(Shape{2, 3, 4, 5}, 11);
     for (const char* type : {"tanh", "sigmoid", "identity"}) {
@@ -153,4 +170,7 @@ BOOST_AUTO_TEST_CASE(bad_use) {
     packed.spans = {{2, 3}};
     BOOST_TEST(error_of<ShapeError>([&] { run(layer, packed); }) ==
                "relu 'r1': span [2, 5) lies outside input (1, 2, 4)");
+    packed.spans = {{2, 2}, {1, 1}};
+    BOOST_TEST(error_of<ShapeError>([&] { run(layer, packed); }) ==
+               "relu 'r1': span [1, 2) overlaps or precedes the previous span in input (1, 2, 4)");
 }

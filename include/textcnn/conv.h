@@ -16,7 +16,9 @@
 //   padding      valid | same | full (default valid). Output length
 //                floor((m + p_total - dilation*(k-1) - 1) / stride) + 1 where p_total is
 //                0 (valid), dilation*(k-1) (same: output = input at stride 1; the odd pixel goes
-//                after, as in TF/Keras) or 2*dilation*(k-1) (full).
+//                after, as in TF/Keras) or 2*dilation*(k-1) (full). With stride > 1, `same`
+//                gives ceil(m / stride) outputs like TF, but keeps this padding split (TF derives
+//                its split from the output size, so its windows can sit one pixel to the left).
 //   bias         true | false (default true; false with `filter`)
 //   filter       sobel-x | sobel-y | laplace | gaussian: fixed predefined 3x3 weights applied to
 //                every input channel and summed (see filters.h); implies trainable=false
