@@ -46,16 +46,29 @@ CharFlags flags_of(UChar32 c) {
     return f;
 }
 
+/// CharFlags of an ASCII character as bits, so a segment's flags are one AND and one OR.
+enum : std::uint8_t {
+    invisible_bit = 1,
+    punctuation_bit = 2,
+    numeric_bit = 4,  // a decimal digit or a separator a number may contain (. , ; ' _)
+    digit_bit = 8,
+    currency_bit = 16,
+};
+
 struct AsciiTables {
     std::array<WordClass, 128> word{};
-    std::array<CharFlags, 128> flags{};
+    std::array<std::uint8_t, 128> bits{};
 };
 
 const AsciiTables& ascii_tables() {
     static const AsciiTables tables = [] {
         AsciiTables t;
         for (int c = 0; c < 128; ++c) {
-            t.flags[c] = flags_of(c);
+            const CharFlags f = flags_of(c);
+            const bool separator = c == '.' || c == ',' || c == ';' || c == '\'' || c == '_';
+            t.bits[c] = static_cast<std::uint8_t>((f.invisible ? invisible_bit : 0) | (f.punctuation ? punctuation_bit : 0) |
+                                                  (f.digit || separator ? numeric_bit : 0) | (f.digit ? digit_bit : 0) |
+                                                  (f.currency ? currency_bit : 0));
             WordClass w = WordClass::other;
             // ICU 72 (CLDR 42) tailors '@' into ALetter so that handles and addresses stay whole.
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@') w = WordClass::letter;
@@ -235,28 +248,28 @@ public:
         : settings_(settings), tokens_(tokens), lowercase_ascii_(lowercase_ascii), tables_(ascii_tables()) {}
 
     void segment(std::string_view segment) {
-        bool invisible = true, punctuation = true, numeric = true, digit = false, currency = false;
+        // Flags of the whole segment: "all" flags AND-ed, "any" flags OR-ed over its characters.
+        unsigned all = 0xFF, any = 0;
         std::size_t code_points = 0;
         for (std::size_t i = 0; i < segment.size();) {
             const auto byte = static_cast<unsigned char>(segment[i]);
-            CharFlags f;
-            bool separator = false;
+            unsigned bits;
             if (byte < 0x80) {
-                f = tables_.flags[byte];
-                separator = byte == '.' || byte == ',' || byte == ';' || byte == '\'' || byte == '_';
+                bits = tables_.bits[byte];
                 ++i;
             } else {
                 const std::size_t length = utf8_sequence_length(segment, i);  // valid by construction
-                f = flags_of(static_cast<UChar32>(decode_utf8(segment, i, length)));
+                const CharFlags f = flags_of(static_cast<UChar32>(decode_utf8(segment, i, length)));
+                bits = (f.invisible ? invisible_bit : 0) | (f.punctuation ? punctuation_bit : 0) |
+                       (f.digit ? numeric_bit | digit_bit : 0) | (f.currency ? currency_bit : 0);
                 i += length;
             }
             ++code_points;
-            invisible = invisible && f.invisible;
-            punctuation = punctuation && f.punctuation;
-            numeric = numeric && (f.digit || separator);
-            digit = digit || f.digit;
-            currency = f.currency;
+            all &= bits;
+            any |= bits;
         }
+        const bool invisible = all & invisible_bit, punctuation = all & punctuation_bit, numeric = all & numeric_bit,
+                   digit = any & digit_bit, currency = code_points == 1 && (all & currency_bit);
         if (invisible) {
             last_ = Last::none;
             return;
@@ -272,7 +285,7 @@ public:
                 }
                 return;
             }
-            if (code_points == 1 && currency) {
+            if (currency) {
                 if (last_ == Last::number) {
                     tokens_.back() = money_placeholder;
                     last_ = Last::other;
