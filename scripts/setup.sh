@@ -9,7 +9,7 @@ packages=(
   libicu-dev libtbb-dev libboost-test-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libstb-dev zlib1g-dev libxxhash-dev
   libbenchmark-dev
-  dataset-fashion-mnist fasttext
+  dataset-fashion-mnist fasttext time
 )
 # npm fetches the UCI sentiment sentences (npm's `sentiment` package); machines that already have
 # Node.js from elsewhere keep it, since Debian's npm conflicts with other Node.js builds.
