@@ -4,6 +4,7 @@
 #include "textcnn/document_reader.h"
 #include "textcnn/error.h"
 
+#include <random>
 #include <sstream>
 
 using namespace textcnn;
@@ -210,4 +211,44 @@ BOOST_AUTO_TEST_CASE(read_all_returns_documents_and_report) {
     BOOST_TEST(set.documents.size() == 3u);
     BOOST_TEST(set.report.multi_label_lines == 1u);
     BOOST_TEST(set.documents[1].label.value() == "ham");
+}
+
+BOOST_AUTO_TEST_CASE(random_bytes_in_every_format) {
+    // Whatever the bytes, a reader yields valid UTF-8 documents or an InputError naming the
+    // source; under InvalidUtf8::replace and skip_bad_rows, only an unbalanced quote or a
+    // missing column can stop it.
+    std::mt19937 rng(12);
+    const std::string alphabet = ",\"\r\n\t ab_\xC3\xA9\xFF";
+    const std::vector<std::string> starts = {"text,label\n", "label\ttext\n", "__label__x ", ""};
+    for (int trial = 0; trial < 2000; ++trial) {
+        const auto format = std::vector<InputFormat>{InputFormat::csv, InputFormat::tsv, InputFormat::fasttext,
+                                                     InputFormat::plain}[trial % 4];
+        std::string text = starts[static_cast<std::size_t>(trial % 4)];
+        for (int k = static_cast<int>(rng() % 40); k > 0; --k) text += alphabet[rng() % alphabet.size()];
+        DocumentReaderOptions options;
+        options.format = format;
+        options.skip_bad_rows = rng() % 2;
+        options.invalid_utf8 = rng() % 2 ? InvalidUtf8::replace : InvalidUtf8::error;
+        try {
+            std::istringstream in(text);
+            DocumentReader reader(in, "fuzz", options);
+            Document d;
+            std::size_t documents = 0;
+            while (reader.next(d)) {
+                BOOST_TEST_REQUIRE(is_valid_utf8(d.text));
+                if (d.label) BOOST_TEST_REQUIRE(is_valid_utf8(*d.label));
+                ++documents;
+            }
+            if (format == InputFormat::plain && options.invalid_utf8 == InvalidUtf8::replace) {
+                // One document per line, wherever the line ends.
+                std::size_t lines = 0;
+                for (std::size_t i = 0; i < text.size(); ++i)
+                    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) ++lines;
+                const bool unterminated = !text.empty() && text.back() != '\n' && text.back() != '\r';
+                BOOST_TEST_REQUIRE(documents == lines + (unterminated ? 1 : 0), "input: " << text);
+            }
+        } catch (const InputError& e) {
+            BOOST_TEST_REQUIRE(std::string(e.what()).rfind("fuzz", 0) == 0u, e.what());
+        }
+    }
 }
