@@ -12,9 +12,10 @@
 //      unbalanced closing brackets are not part of them) -> "<url>"; e-mail addresses
 //      (local@domain.tld) -> "<email>".
 //   5. Segmentation by ICU's word break rules (UAX #29 plus ICU's dictionaries), so Chinese,
-//      Japanese and Thai are split into words, "don't" and "3.14" stay whole, and an emoji
-//      with its modifiers or ZWJ sequence is one token. Segments made only of white space,
-//      control or format characters are never tokens.
+//      Japanese and Thai are split into words, "don't", "3.14" and "a.b.c" stay whole, '@'
+//      counts as a letter ("me@x.org", "@user" stay whole: ICU 72's root rules), and an
+//      emoji with its modifiers or ZWJ sequence is one token. Segments made only of white
+//      space, control or format characters are never tokens.
 //   6. placeholders again: a segment of decimal digits with . , ; ' _ inside -> "<num>"; a
 //      currency symbol (Unicode Sc) written right before or after a number -> "<money>"
 //      ("$5.99", "£10", "5€"; "$ 5" is "$" "<num>").
