@@ -527,6 +527,8 @@ BOOST_AUTO_TEST_CASE(results_do_not_depend_on_thread_count) {
             const Tensor d_out = random_tensor(out.shape(), 3);
             Tensor d_in(in.shape());
             layer.backward(in, out, d_out, &d_in, *state, RunContext{Mode::training});
+            // The 2D path runs BLAS single-threaded inside TBB tasks; the count comes back.
+            BOOST_TEST(blas_threads() == static_cast<int>(threads));
             std::vector<float> all(out.values().begin(), out.values().end());
             all.insert(all.end(), d_in.values().begin(), d_in.values().end());
             all.insert(all.end(), p.gradients[0].begin(), p.gradients[0].end());
