@@ -9,37 +9,6 @@ namespace {
 
 using index = std::ptrdiff_t;
 
-// Calls visit(column pointer, input row pointer or null, first valid tap, end of valid taps,
-// input x of tap 0) for every kernel row of every window of sample n. Shared by im2col and
-// col2im so both walk exactly the same positions.
-template <typename Visit>
-void for_each_window_row(const ConvGeometry& g, std::size_t n, Visit&& visit) {
-    const std::size_t window = g.window();
-    const auto in_h = static_cast<index>(g.in_h);
-    const auto in_w = static_cast<index>(g.in_w);
-    const auto k_w = static_cast<index>(g.k_w);
-    const auto d_w = static_cast<index>(g.d_w);
-    for (std::size_t oy = 0; oy < g.out_h; ++oy) {
-        for (std::size_t ox = 0; ox < g.out_w; ++ox) {
-            const std::size_t column = (n * g.out_h + oy) * g.out_w + ox;
-            const index x0 = static_cast<index>(ox * g.s_w) - static_cast<index>(g.pad_left);
-            // Taps j with 0 <= x0 + j * d_w < in_w.
-            index j_lo = x0 >= 0 ? 0 : (-x0 + d_w - 1) / d_w;
-            index j_hi = x0 >= in_w ? 0 : std::min(k_w, (in_w - x0 + d_w - 1) / d_w);
-            if (j_hi < j_lo) j_hi = j_lo;
-            for (std::size_t i = 0; i < g.k_h; ++i) {
-                const index y = static_cast<index>(oy * g.s_h + i * g.d_h) - static_cast<index>(g.pad_top);
-                const std::size_t row_offset = column * window + i * g.k_w * g.channels;
-                if (y < 0 || y >= in_h) {
-                    visit(row_offset, static_cast<std::size_t>(-1), j_lo, j_lo, x0);
-                } else {
-                    visit(row_offset, (n * g.in_h + static_cast<std::size_t>(y)) * g.in_w, j_lo, j_hi, x0);
-                }
-            }
-        }
-    }
-}
-
 // Copies and fills for the short rows of small-channel images (5 floats for a 5x5 kernel on
 // one channel): a library memcpy/memset call per row costs more than the copy, so GCC must
 // not turn these loops back into calls.
@@ -106,19 +75,39 @@ TEXTCNN_NO_LIBCALLS void im2col(const ConvGeometry& g, const float* input, float
 }
 
 void col2im_add(const ConvGeometry& g, const float* columns, float* d_input, std::size_t n_begin, std::size_t n_end) {
+    // The same walk as im2col, adding instead of copying.
     const std::size_t C = g.channels;
+    const std::size_t K = g.window();
+    const std::size_t row_len = g.k_w * C;
+    const auto in_h = static_cast<index>(g.in_h);
+    const auto in_w = static_cast<index>(g.in_w);
+    const auto k_w = static_cast<index>(g.k_w);
+    const auto d_w = static_cast<index>(g.d_w);
     for (std::size_t n = n_begin; n != n_end; ++n) {
-        for_each_window_row(g, n, [&](std::size_t row_offset, std::size_t in_row, index j_lo, index j_hi,
-                                      index x0) {
-            if (j_lo == j_hi) return;
-            const float* src = columns + row_offset;
-            float* dst_row = d_input + in_row * C;
-            for (index j = j_lo; j < j_hi; ++j) {
-                float* dst = dst_row + static_cast<std::size_t>(x0 + j * static_cast<index>(g.d_w)) * C;
-                const float* s = src + j * C;
-                for (std::size_t c = 0; c < C; ++c) dst[c] += s[c];
+        for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+            const float* row_columns = columns + (n * g.out_h + oy) * g.out_w * K;
+            for (std::size_t i = 0; i < g.k_h; ++i) {
+                const index y = static_cast<index>(oy * g.s_h + i * g.d_h) - static_cast<index>(g.pad_top);
+                if (y < 0 || y >= in_h) continue;
+                const float* src = row_columns + i * row_len;
+                float* dst_row = d_input + (n * g.in_h + static_cast<std::size_t>(y)) * g.in_w * C;
+                for (std::size_t ox = 0; ox < g.out_w; ++ox, src += K) {
+                    const index x0 = static_cast<index>(ox * g.s_w) - static_cast<index>(g.pad_left);
+                    if (x0 >= 0 && x0 + (k_w - 1) * d_w < in_w && d_w == 1) {
+                        float* dst = dst_row + static_cast<std::size_t>(x0) * C;  // interior
+                        for (std::size_t r = 0; r < row_len; ++r) dst[r] += src[r];
+                        continue;
+                    }
+                    for (index j = 0; j < k_w; ++j) {
+                        const index x = x0 + j * d_w;
+                        if (x < 0 || x >= in_w) continue;
+                        float* dst = dst_row + static_cast<std::size_t>(x) * C;
+                        const float* s = src + j * C;
+                        for (std::size_t c = 0; c < C; ++c) dst[c] += s[c];
+                    }
+                }
             }
-        });
+        }
     }
 }
 
