@@ -29,7 +29,15 @@
 // the window * in_channels + channel), so one window dotted with a column is one output; and
 // "bias", filters x 1, when bias is on.
 //
-// Packed text batches (tensor.h) are convolved as one stream with one GEMM. The output keeps
+// Speed. 1D stride-1 inputs (ordinary batches and packed streams) are convolved as one stream
+// of positions with one GEMM per kernel tap over shifted views of the input (BLAS rejects the
+// overlapping leading dimension a single GEMM would need; per-tap GEMMs measured as fast). The
+// backward pass uses the same per-tap GEMMs, or, when d_out is sparse (under 1/8 non-zeros,
+// as after max-over-time pooling), touches only the windows of its non-zeros. 2D and strided
+// inputs go through im2col in chunks of samples, each chunk's GEMM single-threaded inside TBB.
+// Every path is deterministic whatever the thread count.
+//
+// Packed text batches (tensor.h) are convolved as one stream. The output keeps
 // the input's total length, (1, filters, total_length); output span = (offset - pad_before,
 // length + p_total - dilation*(k-1)); positions outside the output spans are 0. Each gap
 // (before the first span, between spans, after the last) must be at least the padding on that
