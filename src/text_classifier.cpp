@@ -152,12 +152,24 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
             throw InputError(source + ": not a text model (no '" + std::string(tag) +
                              "' section; an image model is used with imagecnn)");
     Network network = network_from_sections(file);
-    auto tokenizer = TokenizerSettings::from_map(decode_map(file.require("TOKN", 1), source));
+    // A setting this build does not know comes from a newer textcnn whose tokenization cannot
+    // be reproduced: a problem of the file (InputError naming it), not of the caller's options.
+    TokenizerSettings tokenizer;
+    try {
+        tokenizer = TokenizerSettings::from_map(decode_map(file.require("TOKN", 1), source));
+    } catch (const ConfigError& e) {
+        throw InputError(source + ": section 'TOKN': " + e.what());
+    }
     auto vocabulary = Vocabulary::read(file.require("VOCB", 1).payload, source);
     auto labels = decode_strings(file.require("LABL", strings_version), source);
     if (network.sample_shape().rank() != 3 || network.sample_shape().channels() != 1)
         throw InputError(source + ": the network does not take token ids (sample shape " +
                          network.sample_shape().str() + ")");
+    // The constructor checks this too, but with a ShapeError that cannot name the file.
+    const Shape out = network.output_shape(1);
+    if (out.rank() != 2 || out.channels() != labels.size())
+        throw InputError(source + ": the network's output " + out.str() + " does not give one logit for each of " +
+                         std::to_string(labels.size()) + " labels");
     TextClassifier model(tokenizer, std::move(vocabulary), std::move(labels), std::move(network));
     if (const ModelSection* meta = file.find("META")) model.metadata = decode_map(*meta, source);
     const LayerSpec& first = model.network_.spec().front();
