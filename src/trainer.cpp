@@ -81,6 +81,7 @@ struct Trainer::Impl {
     const std::atomic<bool>* stop = nullptr;
     TrainerState state;
     bool resumed = false;
+    bool improved_this_epoch = false;  // a mid-epoch validation improved (for EpochSummary::improved)
 
     // Reused across batches.
     Network::Workspace workspace;
@@ -174,6 +175,7 @@ struct Trainer::Impl {
                 const std::size_t begin = state.batch * bs, end = std::min(train_count, begin + bs);
                 train_batch({order.data() + begin, end - begin});
                 ++state.batch;
+                if (mid_epoch_validation(state.batch, batches) && validate().second) improved_this_epoch = true;
                 processed += end - begin;
                 epoch_processed += end - begin;
                 if (progress_callback) {
@@ -200,12 +202,39 @@ struct Trainer::Impl {
             if (interrupted) return finish(std::move(result), StopReason::interrupted);
             result.history.push_back(end_epoch(batches, seconds_since(epoch_start), epoch_processed));
             if (epoch_callback) epoch_callback(result.history.back());
-            if (settings.patience > 0 && state.epochs_without_improvement >= settings.patience)
+            if (settings.patience > 0 &&
+                state.epochs_without_improvement >= settings.patience * std::max<std::size_t>(1, settings.validations_per_epoch))
                 return finish(std::move(result), StopReason::early_stopped);
             if (stop_requested() && state.epoch < settings.epochs)
                 return finish(std::move(result), StopReason::interrupted);
         }
         return finish(std::move(result), StopReason::completed);
+    }
+
+    // Evaluates the validation data and keeps the parameters when they are the best so far.
+    // Patience counts validations without improvement (validations_per_epoch per epoch).
+    std::pair<Evaluation, bool> validate() {
+        Evaluation v = evaluate(net, validation_count, validation_source,
+                                settings.eval_batch_size ? settings.eval_batch_size : settings.batch_size);
+        const bool improved = v.accuracy > state.best_accuracy;
+        if (improved) {
+            state.best_accuracy = v.accuracy;
+            state.best_epoch = state.epoch + 1;
+            state.best_parameters.assign(net.parameters().begin(), net.parameters().end());
+            state.epochs_without_improvement = 0;
+        } else {
+            ++state.epochs_without_improvement;
+        }
+        return {std::move(v), improved};
+    }
+
+    // Mid-epoch validation points: batches round(k * batches / V) for k = 1 .. V-1.
+    bool mid_epoch_validation(std::size_t batch, std::size_t batches) const {
+        const std::size_t v = settings.validations_per_epoch;
+        if (v <= 1 || !validation_source || validation_count == 0 || batch >= batches) return false;
+        for (std::size_t k = 1; k < v; ++k)
+            if (batch == (k * batches + v / 2) / v) return true;
+        return false;
     }
 
     EpochSummary end_epoch(std::size_t batches, double seconds, std::size_t epoch_processed) {
@@ -215,21 +244,13 @@ struct Trainer::Impl {
         e.train_loss = state.epoch_loss_sum / static_cast<double>(state.epoch_samples);
         e.train_accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_samples);
         if (validation_source && validation_count > 0) {
-            const Evaluation v = evaluate(net, validation_count, validation_source,
-                                          settings.eval_batch_size ? settings.eval_batch_size : settings.batch_size);
+            const auto [v, improved] = validate();
             e.has_validation = true;
             e.validation_loss = v.loss;
             e.validation_accuracy = v.accuracy;
-            if (v.accuracy > state.best_accuracy) {
-                state.best_accuracy = v.accuracy;
-                state.best_epoch = e.epoch;
-                state.best_parameters.assign(net.parameters().begin(), net.parameters().end());
-                state.epochs_without_improvement = 0;
-                e.improved = true;
-            } else {
-                ++state.epochs_without_improvement;
-            }
+            e.improved = improved || improved_this_epoch;
         }
+        improved_this_epoch = false;
         e.best_epoch = state.best_epoch;
         e.best_accuracy = std::max(0.0, state.best_accuracy);
         e.seconds = seconds;

@@ -27,6 +27,7 @@ struct TrainOptions {
     double validation_split = 0.0;
     std::vector<std::size_t> widths{3, 4, 5};
     std::size_t maps = 100, embedding_dim = 300, batch = 50, epochs = 25, patience = 0, threads = 0;
+    std::size_t validations_per_epoch = 1;
     std::size_t min_count = 1, max_vocab = 0, max_length = 0, subword_buckets = 0;
     float dropout = 0.5f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
     std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
@@ -63,6 +64,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     options.trainer.batch_size = o.batch;
     options.trainer.seed = o.seed;
     options.trainer.patience = o.patience;
+    options.trainer.validations_per_epoch = o.validations_per_epoch;
     options.trainer.max_norm = o.max_norm;
     options.trainer.optimizer = OptimizerSettings::defaults_for(o.optimizer);
     if (o.lr > 0) options.trainer.optimizer.learning_rate = o.lr;
@@ -202,6 +204,10 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--batch", o->batch, "Mini-batch size")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--epochs", o->epochs, "Epochs")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--patience", o->patience, "Stop after this many epochs without a better dev accuracy (0 = never)")
+        ->capture_default_str();
+    cmd->add_option("--validations-per-epoch", o->validations_per_epoch,
+                    "Evaluate the dev data this many times per epoch to pick the best model (patience counts these)")
+        ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_option("--max-norm", o->max_norm, "Max L2 norm of the output layer's weight vectors (0 = off)")
         ->capture_default_str();

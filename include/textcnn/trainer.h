@@ -56,6 +56,10 @@ struct TrainerSettings {
     std::vector<float> class_weights;
     /// Stop after this many epochs without a better validation accuracy (0 = never).
     std::size_t patience = 0;
+    /// Validate this many times per epoch (evenly spaced; the last at the epoch's end), so
+    /// the best model is picked at a finer grain on large training sets. Patience then counts
+    /// validations: patience * validations_per_epoch of them without improvement stop the run.
+    std::size_t validations_per_epoch = 1;
     /// At the end, put back the parameters of the epoch with the best validation accuracy.
     bool restore_best = true;
 };
@@ -107,7 +111,7 @@ struct TrainerState {
     // Best model by validation accuracy.
     double best_accuracy = -1.0;  ///< < 0: no validation yet
     std::uint64_t best_epoch = 0;
-    std::uint64_t epochs_without_improvement = 0;
+    std::uint64_t epochs_without_improvement = 0;  ///< validations without improvement, in fact
     std::vector<float> best_parameters;  ///< empty until a validation
     bool finished = false;               ///< ran to the end (or stopped early)
     std::string optimizer_name;
