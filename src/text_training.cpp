@@ -119,6 +119,10 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     std::vector<Document> held_out;
     std::string validation_source = dev_source;
     if (dev) {
+        // An empty dev set would silently turn off model selection and early stopping.
+        if (dev->empty())
+            throw InputError((dev_source.empty() ? std::string("dev data") : dev_source) +
+                             ": no documents (the dev data picks the best model; give at least one labelled document)");
         held_out = std::move(*dev);
     } else if (options.validation_split > 0.0) {
         if (options.validation_split >= 1.0) throw ConfigError("--validation-split must be below 1");
@@ -194,7 +198,11 @@ void TextTrainingRun::resume_from(const std::string& checkpoint_path) {
         throw ConfigError(checkpoint_path + ": the checkpoint's architecture differs from this run's options");
     std::copy(saved.network().parameters().begin(), saved.network().parameters().end(),
               m.classifier->network().parameters().begin());
-    m.trainer->resume(trainer_state_from_sections(file));
+    try {
+        m.trainer->resume(trainer_state_from_sections(file));
+    } catch (const ConfigError& e) {
+        throw ConfigError(checkpoint_path + ": " + e.what());  // "trainer: the checkpoint was made with seed 7, ..."
+    }
     m.info("resuming " + checkpoint_path);
 }
 
