@@ -255,13 +255,16 @@ BOOST_AUTO_TEST_CASE(resume_from_checkpoint_equals_uninterrupted_run) {
     BOOST_CHECK_EXCEPTION(other.resume_from(checkpoint), ConfigError, [&](const ConfigError& e) {
         return starts_with(e.what(), checkpoint + ": ") && contains(e.what(), "other training data");
     });
-    // So is one made with other hyperparameters (here: a different seed).
-    TextTrainingRun reseeded(data, std::nullopt, "", [&] {
+    // So is one made with other training settings (here: the batch size), naming the checkpoint.
+    TextTrainingRun rebatched(data, std::nullopt, "", [&] {
         auto o = options;
-        o.trainer.seed = 8;
+        o.trainer.batch_size = 20;
         return o;
     }(), {});
-    BOOST_CHECK_THROW(reseeded.resume_from(checkpoint), ConfigError);
+    BOOST_CHECK_EXCEPTION(rebatched.resume_from(checkpoint), ConfigError, [&](const ConfigError& e) {
+        return std::string(e.what()) ==
+               checkpoint + ": trainer: the checkpoint was made with batch size 10, this run has 20";
+    });
 }
 
 BOOST_AUTO_TEST_CASE(predict_from_eight_threads_equals_serial) {
@@ -443,6 +446,9 @@ BOOST_AUTO_TEST_CASE(training_data_errors) {
     BOOST_CHECK_EXCEPTION(TextTrainingRun(one_class, std::nullopt, "", options, {}), InputError, [](const InputError& e) {
         return contains(e.what(), "only one class ('pos' on all 20 documents)");
     });
+    // An empty dev set would silently turn off model selection.
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), std::vector<Document>{}, "dev.csv", options, {}),
+                          InputError, [](const InputError& e) { return starts_with(e.what(), "dev.csv: no documents"); });
     // A dev label never seen in training names the dev file, line and label.
     auto dev = make_documents(10, 2);
     dev[3].label = "meh";
