@@ -356,6 +356,23 @@ BOOST_AUTO_TEST_CASE(usage_and_input_errors_have_exit_codes) {
     BOOST_TEST(r.err == "imagecnn train: " + scratch("missing") + ": cannot open: No such file or directory\n");
 }
 
+BOOST_AUTO_TEST_CASE(same_seed_same_model_whatever_the_thread_count) {
+    trained();  // writes the data files
+    std::string predictions[2];
+    for (int threads : {1, 2}) {
+        const std::string model = scratch("threads" + std::to_string(threads) + ".model");
+        const Run train = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
+                              " --arch-file " + scratch("tiny.json") + " --class-names a,b,c --epochs 2 --batch 32" +
+                              " --seed 11 --quiet --threads " + std::to_string(threads) + " --model " + model);
+        BOOST_TEST_REQUIRE(train.code == 0, train.err);
+        const Run predict = run("predict --format jsonl --threads 1 --model " + model + " " + scratch("test-images"));
+        BOOST_TEST_REQUIRE(predict.code == 0, predict.err);
+        predictions[threads - 1] = predict.out;
+    }
+    BOOST_TEST(predictions[0].size() > 1000u);
+    BOOST_TEST(predictions[0] == predictions[1]);  // bit-identical probabilities, printed in full
+}
+
 BOOST_AUTO_TEST_CASE(help_and_version) {
     for (const char* command : {"train", "eval", "predict", "summary", "filter"}) {
         const Run r = run(std::string(command) + " --help");
