@@ -248,6 +248,11 @@ BOOST_AUTO_TEST_CASE(predict_rejects_wrong_sizes_and_corrupt_files) {
                             ": truncated at offset 160: image 1 of 3 needs 144 bytes, 40 left (the header promises "
                             "448 bytes, the data has 200)\n");
 
+    r = run("predict --model " + t.model + " " + scratch("test-labels.gz"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn predict: " + scratch("test-labels.gz") +
+                            ": an IDX label file; predict takes images (eval takes images and labels)\n");
+
     r = run("predict --model " + scratch("test-images") + " " + scratch("big.png"));
     BOOST_TEST(r.code == 1);
     BOOST_TEST(r.err.find("imagecnn predict: " + scratch("test-images") + ": ") == 0u, r.err);

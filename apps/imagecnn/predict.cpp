@@ -59,6 +59,8 @@ Inputs gather(const std::vector<std::string>& files, const textcnn::Shape& want)
             for (std::size_t i = 0; i < s[0]; ++i) inputs.names.push_back(fmt::format("{}#{}", file, i));
             continue;
         }
+        if (bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0x08 && bytes[3] == 0x01)
+            throw textcnn::InputError(file + ": an IDX label file; predict takes images (eval takes images and labels)");
         const textcnn::Image image = textcnn::decode_image(bytes, file, channels);
         if (image.width != width || image.height != height)
             throw textcnn::InputError(fmt::format("{}: image is {}x{} (width x height), the model expects {}x{}; resize "
