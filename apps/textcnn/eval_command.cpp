@@ -20,6 +20,7 @@ struct EvalOptions {
     std::string model_path, data_path;
     bool json = false;
     std::size_t threads = 0;
+    double threshold = -1.0;
     ReaderCliOptions reader;
 };
 
@@ -28,6 +29,8 @@ void run_eval(const EvalOptions& o) {
     ThreadLimit threads(o.threads);
     const TextClassifier model = TextClassifier::load(o.model_path);
     const auto& labels = model.labels();
+    if (o.threshold >= 0.0 && labels.size() != 2)
+        throw UsageError(fmt::format("--threshold needs a two-class model; this one has {} labels", labels.size()));
     DocumentReader reader(o.data_path, o.reader.options(true));
 
     ConfusionMatrix confusion(labels);
@@ -40,7 +43,9 @@ void run_eval(const EvalOptions& o) {
     auto flush = [&] {
         const auto predictions = model.predict(texts);
         for (std::size_t i = 0; i < predictions.size(); ++i) {
-            confusion.add(truths[i], predictions[i].label);
+            const std::uint32_t predicted =
+                o.threshold >= 0.0 ? (predictions[i].probabilities[1] >= o.threshold ? 1u : 0u) : predictions[i].label;
+            confusion.add(truths[i], predicted);
             if (labels.size() == 2) {
                 positive_scores.push_back(predictions[i].probabilities[1]);
                 is_positive.push_back(truths[i] == 1);
@@ -90,6 +95,9 @@ Command add_eval_command(CLI::App& app) {
     cmd->add_option("--data", o->data_path, "Labelled data (CSV/TSV/fastText)")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--json", o->json,
                   "One JSON object: accuracy, macro_f1, per_class {precision, recall, f1, support}, labels, confusion");
+    cmd->add_option("--threshold", o->threshold,
+                    "Two-class models: predict the second label when its probability is at least T (as predict does)")
+        ->check(CLI::Range(0.0, 1.0));
     cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
     o->reader.add_to(*cmd);
     return {cmd, [o] { run_eval(*o); }};
