@@ -481,6 +481,36 @@ BOOST_AUTO_TEST_CASE(predict_reads_a_csv_column) {
     BOOST_CHECK_EQUAL(bad.err, "textcnn predict: " + path + ":1: no column 'nope' (columns: 'id', 'review')\n");
 }
 
+BOOST_AUTO_TEST_CASE(three_classes_threshold_and_eval_keys) {
+    // A third class ("neu": neither word list) makes a three-class model.
+    Rng rng(21);
+    std::vector<Row> rows = make_rows(150, 6);
+    for (int i = 0; i < 75; ++i) rows.push_back({"neu", "the " + nouns[rng.below(nouns.size())] + " was " + nouns[rng.below(nouns.size())]});
+    const std::string data = scratch("three.csv");
+    write_text(data, to_csv(rows));
+    const std::string model = scratch("three.model");
+    const Run train = run("train --train " + data + " --model " + model + " " + tiny + " --quiet");
+    BOOST_REQUIRE_MESSAGE(train.code == 0, train.err);
+    const std::string input = scratch("three_input.txt");
+    write_text(input, "a great film\n\nthe film was story\nawful\n");
+    const Run r = run("predict --quiet --threshold 0.5 --model " + model, input);
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_EQUAL(r.err, "textcnn predict: --threshold needs a two-class model; this one has 3 labels\n"
+                             "Run with --help for more information.\n");
+    const Run top = run("predict --quiet --top 2 --format jsonl --model " + model, input);
+    BOOST_REQUIRE_EQUAL(top.code, 0);
+    BOOST_CHECK_EQUAL(lines_of(top.out).size(), 4u);
+    for (const auto& line : lines_of(top.out)) BOOST_CHECK_EQUAL(json::parse(line).at("probabilities").size(), 2u);
+    // No ROC-AUC with three classes.
+    const Run e = run("eval --json --model " + model + " --data " + data);
+    BOOST_REQUIRE_EQUAL(e.code, 0);
+    const json j = json::parse(e.out);
+    BOOST_CHECK(!j.contains("roc_auc"));
+    BOOST_CHECK(j.at("labels").get<std::vector<std::string>>() == (std::vector<std::string>{"neg", "neu", "pos"}));
+    BOOST_CHECK_EQUAL(j.at("confusion").size(), 3u);
+    BOOST_CHECK_EQUAL(j.at("per_class").at("neu").at("support").get<int>(), 75);
+}
+
 // --- summary and tokenize -------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(summary_text_and_json) {
