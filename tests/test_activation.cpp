@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE activation
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
+
 #include "gradient_check.h"
 #include "textcnn/activation.h"
 #include "textcnn/error.h"
@@ -11,15 +13,7 @@ using namespace textcnn;
 
 namespace {
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no exception";
-}
+using textcnn::testing::error_of;
 
 ActivationLayer make(const std::string& type) { return ActivationLayer(LayerSpec{type, "", {}, {}}); }
 

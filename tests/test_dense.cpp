@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE dense
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
+
 #include "gradient_check.h"
 #include "textcnn/dense.h"
 #include "textcnn/error.h"
@@ -12,15 +14,7 @@ using namespace textcnn;
 
 namespace {
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no exception";
-}
+using textcnn::testing::error_of;
 
 LayerSpec dense_spec(std::size_t in, std::size_t units, bool bias = true) {
     return LayerSpec{"dense", "out",

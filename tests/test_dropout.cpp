@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE dropout
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
+
 #include "gradient_check.h"
 #include "textcnn/dropout.h"
 #include "textcnn/error.h"
@@ -10,15 +12,7 @@ using namespace textcnn;
 
 namespace {
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no exception";
-}
+using textcnn::testing::error_of;
 
 DropoutLayer make(const std::string& rate) { return DropoutLayer(LayerSpec{"dropout", "drop", {{"rate", rate}}, {}}); }
 

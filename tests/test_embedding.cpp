@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE embedding
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
+
 #include "gradient_check.h"
 #include "textcnn/embedding.h"
 #include "textcnn/error.h"
@@ -13,15 +15,7 @@ using namespace textcnn;
 
 namespace {
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no exception";
-}
+using textcnn::testing::error_of;
 
 LayerSpec spec(std::size_t vocab, std::size_t dim, const std::string& mode = "non-static") {
     return LayerSpec{"embedding", "emb", {{"vocab", std::to_string(vocab)}, {"dim", std::to_string(dim)}, {"mode", mode}},

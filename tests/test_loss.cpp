@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE loss
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
+
 #include "textcnn/error.h"
 #include "textcnn/loss.h"
 
@@ -10,15 +12,7 @@ using namespace textcnn;
 
 namespace {
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no exception";
-}
+using textcnn::testing::error_of;
 
 using Labels = std::vector<std::uint32_t>;
 

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE parallel
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
+
 #include "gradient_check.h"
 #include "textcnn/error.h"
 #include "textcnn/parallel.h"
@@ -9,15 +11,7 @@ using namespace textcnn;
 
 namespace {
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no exception";
-}
+using textcnn::testing::error_of;
 
 LayerSpec layer(const std::string& type, std::map<std::string, std::string> settings = {}) {
     return LayerSpec{type, "", std::move(settings), {}};
