@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE trainer
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "textcnn/error.h"
@@ -184,7 +186,9 @@ BOOST_AUTO_TEST_CASE(learns_a_separable_image_pattern) {
 
 // 4 epochs straight = 2 epochs, checkpoint, resume for 2 more; and the same for a stop in the
 // middle of an epoch. Validation, dropout, max-norm and best-model restoring all take part.
-BOOST_AUTO_TEST_CASE(resume_from_checkpoint_gives_identical_weights) {
+// Also with two validations per epoch, whose mid-epoch best-model updates must survive a stop.
+BOOST_DATA_TEST_CASE(resume_from_checkpoint_gives_identical_weights, boost::unit_test::data::make({1, 2}),
+                     validations_per_epoch) {
     const TextData data = planted_bigram_data(150, 11), dev = planted_bigram_data(40, 12);
     TempDir dir;
     auto fresh_net = [] {
@@ -193,7 +197,9 @@ BOOST_AUTO_TEST_CASE(resume_from_checkpoint_gives_identical_weights) {
         return net;
     };
     auto make = [&](Network& net) {
-        auto t = std::make_unique<Trainer>(net, kim_settings());
+        TrainerSettings settings = kim_settings();
+        settings.validations_per_epoch = static_cast<std::size_t>(validations_per_epoch);
+        auto t = std::make_unique<Trainer>(net, settings);
         t->set_training_data(data.labels.size(), packed_source(data));
         t->set_validation_data(dev.labels.size(), packed_source(dev));
         return t;
@@ -217,11 +223,11 @@ BOOST_AUTO_TEST_CASE(resume_from_checkpoint_gives_identical_weights) {
             if (mode == 0)
                 t1->on_epoch_end([&](const EpochSummary& e) { stop = e.epoch == 2; });
             else
-                t1->on_progress([&](const TrainingProgress& p) { stop = p.epoch == 2 && p.batch == 4; });
+                t1->on_progress([&](const TrainingProgress& p) { stop = p.epoch == 2 && p.batch == 6; });
             const TrainResult r1 = t1->run();
             BOOST_TEST((r1.reason == StopReason::interrupted));
             BOOST_TEST(t1->state().epoch == (mode == 0 ? 2u : 1u));
-            BOOST_TEST(t1->state().batch == (mode == 0 ? 0u : 4u));
+            BOOST_TEST(t1->state().batch == (mode == 0 ? 0u : 6u));  // after the mid-epoch validation at batch 5 of 10
             const std::string path = (dir.path / ("checkpoint_" + std::to_string(mode))).string();
             write_checkpoint(path, first, t1->state());
 
