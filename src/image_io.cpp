@@ -125,6 +125,49 @@ private:
     std::size_t pos_ = 0;
 };
 
+// stb_image (Debian's 2022 snapshot) trusts the code counts of a JPEG Huffman table (DHT
+// segment): a table claiming more than 256 codes makes stbi__build_huffman write past its
+// arrays (CVE-2021-37789). Every DHT segment is checked here before stb sees the bytes. The scan
+// walks the marker segments and skips entropy-coded data (0xFF00 stuffing, RSTn markers).
+void check_jpeg_huffman_tables(std::span<const std::uint8_t> bytes, const std::string& source) {
+    if (bytes.size() < 2 || bytes[0] != 0xff || bytes[1] != 0xd8) return;  // not a JPEG
+    std::size_t pos = 2;
+    while (pos + 1 < bytes.size()) {
+        if (bytes[pos] != 0xff) {  // entropy-coded data
+            ++pos;
+            continue;
+        }
+        const std::uint8_t marker = bytes[pos + 1];
+        if (marker == 0xff) {  // fill byte
+            ++pos;
+            continue;
+        }
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {  // no length field
+            pos += 2;
+            continue;
+        }
+        if (marker == 0xd9 || pos + 4 > bytes.size()) return;  // end of image, or stb reports the truncation
+        const std::size_t length = (std::size_t{bytes[pos + 2]} << 8) | bytes[pos + 3];
+        if (marker == 0xc4) {
+            // The tables exactly as stb reads them: while the declared length L lasts, whatever the
+            // counts, and with bytes past the end of the file read as 0 (stbi__get8).
+            auto byte_at = [&](std::size_t i) -> std::size_t { return i < bytes.size() ? bytes[i] : 0; };
+            long remaining = static_cast<long>(length) - 2;
+            std::size_t table = pos + 4;
+            while (remaining > 0 && table < bytes.size()) {
+                std::size_t codes = 0;
+                for (std::size_t i = 1; i <= 16; ++i) codes += byte_at(table + i);
+                if (codes > 256)
+                    throw InputError(source + ": corrupt JPEG: the Huffman table at offset " + std::to_string(table) +
+                                     " defines " + std::to_string(codes) + " codes (at most 256)");
+                table += 17 + codes;
+                remaining -= static_cast<long>(17 + codes);
+            }
+        }
+        pos += 2 + length;
+    }
+}
+
 // stb_image's conversion between channel counts, for the PGM/PPM path (grey = luma as above).
 Image convert_channels(Image image, std::size_t desired) {
     if (desired == 0 || desired == image.channels) return image;
@@ -157,6 +200,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& sourc
     if (bytes.empty()) throw InputError(source + ": empty file, not an image");
     if (is_pnm(bytes)) return convert_channels(PnmReader(bytes, source).read(), desired_channels);
     if (bytes.size() > static_cast<std::size_t>(INT_MAX)) throw InputError(source + ": image file larger than 2 GB");
+    check_jpeg_huffman_tables(bytes, source);
     const int length = static_cast<int>(bytes.size());
     int width = 0, height = 0, channels = 0;
     if (!stbi_info_from_memory(bytes.data(), length, &width, &height, &channels))

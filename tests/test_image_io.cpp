@@ -5,6 +5,7 @@
 #include "textcnn/idx.h"
 #include "textcnn/image_io.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -170,6 +171,18 @@ BOOST_AUTO_TEST_CASE(truncated_and_corrupt_jpeg_fail_naming_the_file) {
     std::vector<std::uint8_t> garbage = {0xff, 0xd8};
     for (int i = 0; i < 200; ++i) garbage.push_back(static_cast<std::uint8_t>(i * 37 + 11));
     BOOST_TEST(input_error([&] { decode_image(garbage, "g.jpg"); }).find("g.jpg: ") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(jpeg_huffman_table_overflow_is_refused) {
+    // stb_image trusts a Huffman table's code counts (CVE-2021-37789): 16 counts of 255 would
+    // make it write 4080 entries into 257-entry arrays. The reader refuses such a table first.
+    auto jpeg = read_file_bytes(fixtures + "step_16x8_gray.jpg");
+    const std::uint8_t dht[] = {0xff, 0xc4};
+    const auto at = std::search(jpeg.begin(), jpeg.end(), std::begin(dht), std::end(dht)) - jpeg.begin();
+    BOOST_TEST_REQUIRE(at == 173);
+    for (int i = 0; i < 16; ++i) jpeg[at + 5 + i] = 255;  // marker, length (2), class/id, then the counts
+    BOOST_TEST(input_error([&] { decode_image(jpeg, "dht.jpg"); }) ==
+               "dht.jpg: corrupt JPEG: the Huffman table at offset 177 defines 4080 codes (at most 256)");
 }
 
 BOOST_AUTO_TEST_CASE(non_images_fail_with_the_reason) {
