@@ -29,7 +29,11 @@ public:
         std::uint8_t bytes[sizeof(T)];
         std::memcpy(bytes, &value, sizeof(T));
         if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(T));
-        out_.insert(out_.end(), bytes, bytes + sizeof(T));
+        // resize + memcpy rather than insert: GCC 12 warns falsely (-Wstringop-overflow) on
+        // inserting a small array into an empty vector.
+        const std::size_t at = out_.size();
+        out_.resize(at + sizeof(T));
+        std::memcpy(out_.data() + at, bytes, sizeof(T));
     }
     /// u64 length, then the bytes.
     void put_string(std::string_view s) {
