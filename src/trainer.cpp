@@ -494,7 +494,10 @@ void ProgressPrinter::progress(const TrainingProgress& p) {
     const auto now = std::chrono::steady_clock::now();
     if (drawn_ && p.batch != p.batches && now - last_ < min_interval_) return;
     // "\x1b[K" clears what a longer previous line left to the right.
-    std::fputs(("\r" + format_progress(p) + "\x1b[K").c_str(), out_);
+    std::string line = "\r";  // built by appends: GCC 12 warns falsely (-Wrestrict) on "\r" + string
+    line += format_progress(p);
+    line += "\x1b[K";
+    std::fputs(line.c_str(), out_);
     std::fflush(out_);
     last_ = now;
     drawn_ = true;
