@@ -29,31 +29,35 @@ public:
         std::uint8_t bytes[sizeof(T)];
         std::memcpy(bytes, &value, sizeof(T));
         if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(T));
-        // resize + memcpy rather than insert: GCC 12 warns falsely (-Wstringop-overflow) on
-        // inserting a small array into an empty vector.
-        const std::size_t at = out_.size();
-        out_.resize(at + sizeof(T));
-        std::memcpy(out_.data() + at, bytes, sizeof(T));
+        append(bytes, sizeof(T));
     }
     /// u64 length, then the bytes.
     void put_string(std::string_view s) {
         put<std::uint64_t>(s.size());
-        out_.insert(out_.end(), s.begin(), s.end());
+        append(s.data(), s.size());
     }
     /// u64 count, then the floats.
     void put_floats(std::span<const float> values) {
         put<std::uint64_t>(values.size());
         if constexpr (std::endian::native == std::endian::little) {
-            const auto* p = reinterpret_cast<const std::uint8_t*>(values.data());
-            out_.insert(out_.end(), p, p + values.size_bytes());
+            append(values.data(), values.size_bytes());
         } else {
             for (float v : values) put(v);
         }
     }
-    void put_bytes(std::span<const std::uint8_t> bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); }
+    void put_bytes(std::span<const std::uint8_t> bytes) { append(bytes.data(), bytes.size()); }
     std::size_t size() const { return out_.size(); }
 
 private:
+    // resize + memcpy rather than vector::insert: GCC 12 warns falsely (-Wstringop-overflow,
+    // -Warray-bounds) on inserting small arrays.
+    void append(const void* data, std::size_t n) {
+        if (n == 0) return;
+        const std::size_t at = out_.size();
+        out_.resize(at + n);
+        std::memcpy(out_.data() + at, data, n);
+    }
+
     std::vector<std::uint8_t>& out_;
 };
 
