@@ -5,10 +5,12 @@
 // (batch, channels, height, width). The *storage* order is channels-innermost ("channels
 // last", as PyTorch's channels_last memory format): element (n, c, l) sits at
 // ((n * length) + l) * channels + c, and (n, c, y, x) at (((n * height) + y) * width + x) *
-// channels + c. Why: a convolution window of k consecutive positions is then k * channels
-// contiguous floats, so the im2col matrix of a 1D convolution is the input itself read with
-// a leading dimension (no copy), and one GEMM covers a whole batch. Each sample is a
-// channels x positions column-major matrix, which Armadillo views without copying.
+// channels + c. Why: the positions of a batch are then columns of one channels x positions
+// matrix, so a 1D convolution is one GEMM per kernel tap over shifted views of the input
+// itself (no im2col copy; BLAS refuses the single "leading dimension = channels" GEMM since
+// the leading dimension may not be smaller than the row count), each covering the whole
+// batch. Each sample is a channels x positions column-major matrix, which Armadillo views
+// without copying.
 //
 // Packed sequences (text). Variable-length sentences are not padded to the longest one:
 // they are laid end to end in one tensor of shape (1, channels, total_length), separated by
