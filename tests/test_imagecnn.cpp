@@ -378,6 +378,28 @@ BOOST_AUTO_TEST_CASE(same_seed_same_model_whatever_the_thread_count) {
     BOOST_TEST(predictions[0] == predictions[1]);  // bit-identical probabilities, printed in full
 }
 
+BOOST_AUTO_TEST_CASE(learning_rate_stages_continue_seamlessly) {
+    // A schedule is run as one trainer per stage, each continuing from the previous state. With a
+    // factor of 1 the stages must give exactly the single run; with 0.1 something else.
+    trained();
+    auto train_and_predict = [](const std::string& name, const std::string& extra) {
+        const std::string model = scratch(name + ".model");
+        const Run train = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
+                              " --arch-file " + scratch("tiny.json") + " --class-names a,b,c --epochs 4 --batch 32" +
+                              " --seed 5 --quiet --model " + model + " " + extra);
+        BOOST_TEST_REQUIRE(train.code == 0, train.err);
+        const Run predict = run("predict --format jsonl --model " + model + " " + scratch("test-images"));
+        BOOST_TEST_REQUIRE(predict.code == 0, predict.err);
+        return predict.out;
+    };
+    const std::string single = train_and_predict("single", "");
+    BOOST_TEST(train_and_predict("staged", "--lr-decay-at 1,3 --lr-decay 1") == single);
+    BOOST_TEST(train_and_predict("decayed", "--lr-decay-at 2 --lr-decay 0.1") != single);
+    const Run bad = run("train --images a --labels b --model c --lr-decay-at 0");
+    BOOST_TEST(bad.code == 2);
+    BOOST_TEST(bad.err.find("imagecnn train: --lr-decay-at: epochs count from 1") == 0u, bad.err);
+}
+
 BOOST_AUTO_TEST_CASE(help_and_version) {
     for (const char* command : {"train", "eval", "predict", "summary", "filter"}) {
         const Run r = run(std::string(command) + " --help");

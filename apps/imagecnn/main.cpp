@@ -23,7 +23,7 @@ void add_architecture_options(CLI::App& command, ArchitectureChoice& choice, boo
     auto* arch = command.add_option("--arch", choice.name, "Built-in architecture: " + names);
     if (with_default) arch->capture_default_str();
     auto* file = command.add_option("--arch-file", choice.file,
-                                    "Architecture file (JSON; see data/architectures/ and the README)");
+                                    "Architecture file (JSON; format in data/architectures/README.md)");
     arch->excludes(file);
 }
 

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 namespace imagecnn {
 
@@ -40,6 +41,8 @@ struct TrainOptions {
     std::size_t eval_batch = 1000;
     std::string optimizer = "rmsprop";
     float lr = 0.0f;  // 0 = the optimizer's default
+    std::vector<std::size_t> decay_epochs;  // after each of these epochs, lr *= decay_factor
+    float decay_factor = 0.1f;
     std::string init;
     std::string class_names = "fashion-mnist";
     std::uint64_t seed = 1;
@@ -52,8 +55,13 @@ struct TrainOptions {
     bool json_result = false;
 };
 
+// Set by Ctrl-C (and at the end of a learning-rate stage); the trainer checks it after each batch.
 std::atomic<bool> stop_requested{false};
-extern "C" void on_sigint(int) { stop_requested.store(true); }
+std::atomic<bool> interrupted_by_user{false};
+extern "C" void on_sigint(int) {
+    interrupted_by_user.store(true);
+    stop_requested.store(true);
+}
 
 // Class names: a preset or a comma-separated list.
 std::vector<std::string> resolve_class_names(const std::string& text, std::uint32_t max_label) {
@@ -121,6 +129,9 @@ void run_train(const TrainOptions& options) {
     }
     if (options.lr < 0.0f) throw UsageError("--lr must be positive");
     if (options.lr > 0.0f) optimizer.learning_rate = options.lr;
+    if (!(options.decay_factor > 0.0f && options.decay_factor <= 1.0f)) throw UsageError("--lr-decay must be in (0, 1]");
+    for (std::size_t e : options.decay_epochs)
+        if (e == 0) throw UsageError("--lr-decay-at: epochs count from 1");
 
     Architecture arch = load_architecture(options.arch);
     Initializer init;
@@ -186,29 +197,61 @@ void run_train(const TrainOptions& options) {
         model.network.initialize(init, options.seed);
     }
 
-    Trainer trainer(model.network, settings);
-    trainer.set_training_data(train_count, subset_source(data, 0));
-    if (validation_count > 0) trainer.set_validation_data(validation_count, subset_source(data, train_count));
+    // The learning-rate schedule: the trainer runs with a fixed rate, so each stage between two
+    // decay epochs is one Trainer run, stopped at the stage's last epoch through the stop flag and
+    // continued by the next Trainer from its state (optimizer accumulators, shuffles, best model
+    // kept: exactly what a resumed checkpoint carries).
+    const auto learning_rate_after = [&](std::size_t epochs_done) {
+        float lr = optimizer.learning_rate;
+        for (std::size_t e : options.decay_epochs)
+            if (e <= epochs_done) lr *= options.decay_factor;
+        return lr;
+    };
     ProgressPrinter printer(stderr);
-    if (!options.quiet) {
-        trainer.on_progress([&printer](const TrainingProgress& p) { printer.progress(p); });
-        trainer.on_epoch_end([&printer](const EpochSummary& e) { printer.epoch_end(e); });
-    }
-    if (checkpoint) trainer.resume(checkpoint->state);
     stop_requested.store(false);
-    trainer.set_stop_flag(&stop_requested);
+    interrupted_by_user.store(false);
     const auto previous_handler = std::signal(SIGINT, on_sigint);
     if (!options.quiet)
         fmt::print(stderr, "training {} on {} images ({} for validation), {} classes, {} parameters\n", arch_label,
                    train_count, validation_count, class_names.size(), model.network.parameter_count());
     const auto train_start = std::chrono::steady_clock::now();
-    const TrainResult result = trainer.run();
+    std::optional<TrainerState> state;
+    if (checkpoint) state = checkpoint->state;
+    TrainResult result;
+    for (;;) {
+        TrainerSettings stage = settings;
+        const std::size_t done = state ? state->epoch : 0;
+        stage.optimizer.learning_rate = learning_rate_after(done);
+        Trainer trainer(model.network, stage);
+        trainer.set_training_data(train_count, subset_source(data, 0));
+        if (validation_count > 0) trainer.set_validation_data(validation_count, subset_source(data, train_count));
+        if (!options.quiet) trainer.on_progress([&printer](const TrainingProgress& p) { printer.progress(p); });
+        trainer.on_epoch_end([&](const EpochSummary& e) {
+            if (!options.quiet) printer.epoch_end(e);
+            // The rate changes after this epoch: end the stage here.
+            if (e.epoch < options.epochs && learning_rate_after(e.epoch) != stage.optimizer.learning_rate)
+                stop_requested.store(true);
+        });
+        if (state) trainer.resume(*state);
+        trainer.set_stop_flag(&stop_requested);
+        TrainResult part = trainer.run();
+        state = trainer.state();
+        result.history.insert(result.history.end(), part.history.begin(), part.history.end());
+        result.reason = part.reason;
+        result.epochs_completed = part.epochs_completed;
+        result.best_epoch = part.best_epoch;
+        result.best_accuracy = part.best_accuracy;
+        if (part.reason != StopReason::interrupted || interrupted_by_user.load()) break;
+        stop_requested.store(false);  // a stage boundary: continue with the next rate
+        if (!options.quiet)
+            fmt::print(stderr, "learning rate {:g} from epoch {}\n", learning_rate_after(state->epoch), state->epoch + 1);
+    }
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
     std::signal(SIGINT, previous_handler);
 
     if (result.reason == StopReason::interrupted) {
         const std::string path = options.checkpoint.empty() ? options.model + ".checkpoint" : options.checkpoint;
-        write_checkpoint(path, model.network, trainer.state());
+        write_checkpoint(path, model.network, *state);
         throw Error("interrupted: checkpoint written to " + path + "; continue with --resume " + path);
     }
 
@@ -221,6 +264,10 @@ void run_train(const TrainOptions& options) {
     facts["batch"] = options.batch;
     facts["optimizer"] = optimizer.name;
     facts["learning_rate"] = optimizer.learning_rate;
+    if (!options.decay_epochs.empty()) {
+        facts["lr_decay_after_epochs"] = options.decay_epochs;
+        facts["lr_decay_factor"] = options.decay_factor;
+    }
     facts["init"] = initializer_kind_name(init.kind);
     facts["seed"] = options.seed;
     if (result.best_epoch > 0) {
@@ -287,6 +334,11 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--optimizer", o->optimizer, "rmsprop (rho 0.9, eps 1e-7), adam, adadelta or sgd")
         ->capture_default_str();
     cmd->add_option("--lr", o->lr, "Learning rate (default: the optimizer's; rmsprop 0.001)");
+    cmd->add_option("--lr-decay-at", o->decay_epochs,
+                    "Epochs after which the learning rate is multiplied by --lr-decay, e.g. 10,13 (default: none, "
+                    "a constant rate as in the article)")
+        ->delimiter(',');
+    cmd->add_option("--lr-decay", o->decay_factor, "Factor for --lr-decay-at")->capture_default_str();
     cmd->add_option("--init", o->init,
                     "Weights: glorot_uniform (Keras, zero bias), torch (PyTorch's default), he_uniform "
                     "(default: the architecture's, else glorot_uniform)");
