@@ -91,8 +91,8 @@ void run_eval(const EvalOptions& o) {
 Command add_eval_command(CLI::App& app) {
     auto o = std::make_shared<EvalOptions>();
     CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model on labelled data: accuracy, per-class metrics, confusion");
-    cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--data", o->data_path, "Labelled data (CSV/TSV/fastText)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
+    cmd->add_option("--data", o->data_path, "Labelled data (CSV/TSV/fastText)")->required();
     cmd->add_flag("--json", o->json,
                   "One JSON object: accuracy, macro_f1, per_class {precision, recall, f1, support}, labels, confusion");
     cmd->add_option("--threshold", o->threshold,

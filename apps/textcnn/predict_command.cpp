@@ -124,7 +124,7 @@ Command add_predict_command(CLI::App& app) {
     auto o = std::make_shared<PredictOptions>();
     CLI::App* cmd = app.add_subcommand(
         "predict", "Label texts with a saved model: one output line per input document (stdin when no FILE)");
-    cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("files", o->files, "Input files: plain text (one document per line), CSV/TSV (--text-column)");
     cmd->add_flag("--prob", o->prob, "Also print the probability of every label (in the model's label order)");
     cmd->add_option("--top", o->top, "Print the K most probable labels with their probabilities");

@@ -53,7 +53,7 @@ void run_split(const SplitOptions& o) {
 Command add_split_command(CLI::App& app) {
     auto o = std::make_shared<SplitOptions>();
     CLI::App* cmd = app.add_subcommand("split", "Stratified, seeded train/test split of a labelled file (CSV out)");
-    cmd->add_option("--data", o->data_path, "Labelled data")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--data", o->data_path, "Labelled data")->required();
     cmd->add_option("--train-out", o->train_out, "Where to write the training part")->required();
     cmd->add_option("--test-out", o->test_out, "Where to write the test part")->required();
     cmd->add_option("--test-share", o->test_share, "Share of every class that goes to the test part")

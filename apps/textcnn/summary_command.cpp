@@ -45,7 +45,7 @@ void run_summary(const SummaryOptions& o) {
 Command add_summary_command(CLI::App& app) {
     auto o = std::make_shared<SummaryOptions>();
     CLI::App* cmd = app.add_subcommand("summary", "Show a model's architecture, parameter counts, vocabulary and labels");
-    cmd->add_option("--model", o->model_path, "Model file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--model", o->model_path, "Model file")->required();
     cmd->add_flag("--json", o->json, "As one JSON object");
     return {cmd, [o] { run_summary(*o); }};
 }

@@ -89,7 +89,7 @@ Command add_tokenize_command(CLI::App& app) {
     cmd->add_option("files", o->files,
                     "Input files: .csv .tsv .ft .txt by extension (or --input-format); plain text is one document "
                     "per line; '-' is stdin");
-    auto* model = cmd->add_option("--model", o->model_path, "Use this model's tokenizer settings")->check(CLI::ExistingFile);
+    auto* model = cmd->add_option("--model", o->model_path, "Use this model's tokenizer settings");
     cmd->add_flag("--ids", o->ids, "Print vocabulary ids instead of tokens (needs --model)");
     cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
     cmd->add_option("--chunk", o->chunk, "Documents tokenized together (memory bound)")

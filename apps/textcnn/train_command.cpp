@@ -172,10 +172,8 @@ Command add_train_command(CLI::App& app) {
     auto o = std::make_shared<TrainOptions>();
     CLI::App* cmd = app.add_subcommand("train", "Train a text classifier (Kim 2014 CNN) from a labelled file");
     cmd->add_option("--train", o->train_path, "Training data (CSV/TSV with label and text columns, or fastText lines)")
-        ->required()
-        ->check(CLI::ExistingFile);
-    auto* dev = cmd->add_option("--dev", o->dev_path, "Development data for model selection and early stopping")
-                    ->check(CLI::ExistingFile);
+        ->required();
+    auto* dev = cmd->add_option("--dev", o->dev_path, "Development data for model selection and early stopping");
     cmd->add_option("--validation-split", o->validation_split,
                     "Hold out this share of --train (stratified, seeded) when there is no --dev")
         ->check(CLI::Range(0.0, 0.9))
@@ -184,8 +182,7 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--widths", o->widths, "Filter widths side by side")->delimiter(',')->capture_default_str();
     cmd->add_option("--maps", o->maps, "Feature maps per filter width")->capture_default_str();
     cmd->add_option("--embedding-dim", o->embedding_dim, "Word vector size")->capture_default_str();
-    cmd->add_option("--embeddings", o->embeddings, "Pretrained vectors (word2vec text/binary, GloVe, fastText .vec)")
-        ->check(CLI::ExistingFile);
+    cmd->add_option("--embeddings", o->embeddings, "Pretrained vectors (word2vec text/binary, GloVe, fastText .vec)");
     cmd->add_option("--embedding-mode", o->embedding_mode, "static | non-static | multichannel")
         ->check(CLI::IsMember({"static", "non-static", "multichannel"}))
         ->capture_default_str();
@@ -229,7 +226,7 @@ Command add_train_command(CLI::App& app) {
     cmd->add_flag("--quiet", o->quiet, "No progress output");
     cmd->add_flag("--json", o->json, "Print the result as one JSON object");
     cmd->add_option("--log-json", o->log_json, "Write one JSON object per epoch to this file");
-    cmd->add_option("--resume", o->resume_path, "Continue from a checkpoint written on Ctrl-C")->check(CLI::ExistingFile);
+    cmd->add_option("--resume", o->resume_path, "Continue from a checkpoint written on Ctrl-C");
     cmd->add_option("--checkpoint", o->checkpoint_path, "Where Ctrl-C writes the checkpoint (default MODEL.ckpt)");
     o->tokenizer.add_to(*cmd);
     o->reader.add_to(*cmd);
