@@ -58,30 +58,7 @@ std::size_t conv_output_length(std::size_t input, std::size_t kernel, std::size_
 
 namespace {
 
-bool parse_bool(const LayerSpec& spec, const std::string& key, bool fallback) {
-    if (!spec.has(key)) return fallback;
-    const std::string text = spec.require_string(key);
-    if (text == "true" || text == "1") return true;
-    if (text == "false" || text == "0") return false;
-    throw ConfigError(spec.label() + ": setting '" + key + "' must be true or false, got '" + text + "'");
-}
 
-// A list setting of positive integers with `rank` entries; one value is repeated for all axes.
-std::vector<std::size_t> positive_list(const LayerSpec& spec, const std::string& key, std::vector<long> values,
-                                       std::size_t rank) {
-    if (values.size() == 1 && rank == 2) values.push_back(values[0]);
-    if (values.size() != rank)
-        throw ConfigError(spec.label() + ": setting '" + key + "' needs " + std::to_string(rank) + " value(s), got '" +
-                          spec.get_string(key, "") + "'");
-    std::vector<std::size_t> out;
-    for (long v : values) {
-        if (v < 1)
-            throw ConfigError(spec.label() + ": setting '" + key + "' must be at least 1, got '" +
-                              spec.get_string(key, "") + "'");
-        out.push_back(static_cast<std::size_t>(v));
-    }
-    return out;
-}
 
 std::string join(const std::vector<std::size_t>& v, const char* sep) {
     std::string s;
@@ -210,12 +187,12 @@ ConvLayer::ConvLayer(const LayerSpec& spec) : Layer(spec) {
         throw ConfigError(lbl + ": setting 'kernel' takes 1 (length) or 2 (height,width) sizes, got '" +
                           spec.get_string("kernel", "") + "'");
     const std::size_t rank = kernel.size();
-    kernel_ = positive_list(spec, "kernel", kernel, rank);
-    stride_ = positive_list(spec, "stride", spec.get_ints("stride", {1}), rank);
-    dilation_ = positive_list(spec, "dilation", spec.get_ints("dilation", {1}), rank);
+    kernel_ = spec.axis_sizes("kernel", kernel, rank);
+    stride_ = spec.axis_sizes("stride", spec.get_ints("stride", {1}), rank);
+    dilation_ = spec.axis_sizes("dilation", spec.get_ints("dilation", {1}), rank);
     padding_ = parse_padding(spec.get_string("padding", "valid"), lbl);
-    bias_ = parse_bool(spec, "bias", !fixed);
-    trainable_ = parse_bool(spec, "trainable", !fixed);
+    bias_ = spec.get_bool("bias", !fixed);
+    trainable_ = spec.get_bool("trainable", !fixed);
     if (fixed) {
         if (kernel_ != std::vector<std::size_t>{3, 3})
             throw ConfigError(lbl + ": predefined filter '" + predefined_ + "' is 3x3; kernel must be 3,3, got '" +

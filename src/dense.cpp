@@ -20,12 +20,6 @@ void check_known_settings(const LayerSpec& spec, std::initializer_list<const cha
     }
 }
 
-bool parse_bool(const LayerSpec& spec, const std::string& key, bool fallback) {
-    const std::string text = spec.get_string(key, fallback ? "true" : "false");
-    if (text == "true") return true;
-    if (text == "false") return false;
-    throw ConfigError(spec.label() + ": setting '" + key + "' must be true or false, got '" + text + "'");
-}
 
 std::size_t positive(const LayerSpec& spec, const std::string& key) {
     const long value = spec.require_int(key);
@@ -39,7 +33,7 @@ DenseLayer::DenseLayer(const LayerSpec& spec) : Layer(spec) {
     check_known_settings(spec, {"units", "bias", "in_units"});
     units_ = positive(spec, "units");
     in_units_ = positive(spec, "in_units");
-    has_bias_ = parse_bool(spec, "bias", true);
+    has_bias_ = spec.get_bool("bias", true);
 }
 
 Shape DenseLayer::output_shape(const Shape& input) const {

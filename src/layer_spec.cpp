@@ -64,4 +64,26 @@ std::vector<long> LayerSpec::get_ints(const std::string& key, const std::vector<
     return values;
 }
 
+bool LayerSpec::get_bool(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    const std::string text = require_string(key);
+    if (text == "true" || text == "1") return true;
+    if (text == "false" || text == "0") return false;
+    throw ConfigError(label() + ": setting '" + key + "' must be true or false, got '" + text + "'");
+}
+
+std::vector<std::size_t> LayerSpec::axis_sizes(const std::string& key, std::vector<long> values, std::size_t rank) const {
+    if (values.size() == 1 && rank == 2) values.push_back(values[0]);
+    if (values.size() != rank)
+        throw ConfigError(label() + ": setting '" + key + "' needs " + std::to_string(rank) + " value(s), got '" +
+                          get_string(key, "") + "'");
+    std::vector<std::size_t> out;
+    for (long v : values) {
+        if (v < 1)
+            throw ConfigError(label() + ": setting '" + key + "' must be at least 1, got '" + get_string(key, "") + "'");
+        out.push_back(static_cast<std::size_t>(v));
+    }
+    return out;
+}
+
 }  // namespace textcnn

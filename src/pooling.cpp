@@ -18,21 +18,6 @@ std::string join(const std::vector<std::size_t>& v, const char* sep) {
     return s;
 }
 
-std::vector<std::size_t> positive_list(const LayerSpec& spec, const std::string& key, std::vector<long> values,
-                                       std::size_t rank) {
-    if (values.size() == 1 && rank == 2) values.push_back(values[0]);
-    if (values.size() != rank)
-        throw ConfigError(spec.label() + ": setting '" + key + "' needs " + std::to_string(rank) + " value(s), got '" +
-                          spec.get_string(key, "") + "'");
-    std::vector<std::size_t> out;
-    for (long v : values) {
-        if (v < 1)
-            throw ConfigError(spec.label() + ": setting '" + key + "' must be at least 1, got '" +
-                              spec.get_string(key, "") + "'");
-        out.push_back(static_cast<std::size_t>(v));
-    }
-    return out;
-}
 
 // Where the windows of one axis lie: output o covers input [o * stride - before, + window).
 struct PoolAxis {
@@ -79,8 +64,8 @@ PoolLayer::PoolLayer(const LayerSpec& spec) : Layer(spec) {
     if (window.size() > 2)
         throw ConfigError(spec.label() + ": setting 'window' takes 1 (length) or 2 (height,width) sizes, got '" +
                           spec.get_string("window", "") + "'");
-    window_ = positive_list(spec, "window", window, window.size());
-    stride_ = spec.has("stride") ? positive_list(spec, "stride", spec.get_ints("stride", {}), window_.size()) : window_;
+    window_ = spec.axis_sizes("window", window, window.size());
+    stride_ = spec.has("stride") ? spec.axis_sizes("stride", spec.get_ints("stride", {}), window_.size()) : window_;
     const std::string padding = spec.get_string("padding", "valid");
     if (padding == "same") same_ = true;
     else if (padding != "valid")

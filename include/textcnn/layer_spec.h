@@ -33,6 +33,11 @@ struct LayerSpec {
     double get_double(const std::string& key, double fallback) const;
     /// A list of integers "3,4,5" (one value is a list of one).
     std::vector<long> get_ints(const std::string& key, const std::vector<long>& fallback) const;
+    /// "true"/"1" or "false"/"0"; ConfigError otherwise.
+    bool get_bool(const std::string& key, bool fallback) const;
+    /// `values` (the list given for `key`) as `rank` sizes >= 1, one per spatial axis; a single
+    /// value serves both axes of a 2D layer. ConfigError naming the layer and the key otherwise.
+    std::vector<std::size_t> axis_sizes(const std::string& key, std::vector<long> values, std::size_t rank) const;
     /// "conv 'conv_1'" or "conv": the prefix of every message about this layer.
     std::string label() const;
 };
