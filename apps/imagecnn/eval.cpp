@@ -22,7 +22,7 @@ struct EvalOptions {
     std::string labels;
     bool json = false;
     bool quiet = false;
-    std::size_t batch = 1000;
+    std::size_t batch = 100;  // faster than 1000 on this backend: the conv buffers stay in cache
     std::size_t threads = 0;
 };
 

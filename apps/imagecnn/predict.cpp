@@ -27,7 +27,7 @@ struct PredictOptions {
     std::vector<std::string> files;
     bool probabilities = false;
     std::string format = "tsv";
-    std::size_t batch = 1000;
+    std::size_t batch = 100;  // faster than 1000 on this backend: the conv buffers stay in cache
     std::size_t threads = 0;
 };
 
