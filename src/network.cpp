@@ -2,9 +2,16 @@
 
 #include "textcnn/error.h"
 
+#include "blas_single_thread.h"
+
 #include <fmt/format.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <cstring>
+#include <mutex>
 #include <string>
 
 namespace textcnn {
@@ -217,6 +224,120 @@ const Tensor& Network::forward(const Tensor& input, Workspace& ws, const RunCont
         layers_[i]->forward(i == 0 ? input : ws.activations[i - 1], ws.activations[i], *ws.states[i], c);
     }
     return ws.activations.back();
+}
+
+// Lanes of a ChunkedWorkspace: one Workspace (plus the chunk's input copy and a one-thread
+// arena) per chunk in flight. A chunk takes an idle lane and gives it back, so lanes are made
+// only as many as chunks ever run at once (the thread count), and keep their buffers between
+// calls.
+struct Network::ChunkedWorkspace::Lanes {
+    struct Lane {
+        Workspace ws;
+        Tensor input;
+        // The chunk runs inside this arena of one thread: the layers' own parallel loops then
+        // run serially in the thread that owns the chunk (its data stays in that core's cache;
+        // the parallelism is across chunks), and the thread cannot pick up another chunk while
+        // it waits inside one (no re-entry into the lane it holds).
+        tbb::task_arena arena{1, 1};
+    };
+    const Network* network = nullptr;  // the lanes' workspaces were made for this network
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Lane>> lanes;
+    std::vector<Lane*> idle;
+
+    Lane* acquire(const Network& net) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (idle.empty()) {
+            lanes.push_back(std::make_unique<Lane>());
+            lanes.back()->ws = net.make_workspace();
+            return lanes.back().get();
+        }
+        Lane* lane = idle.back();
+        idle.pop_back();
+        return lane;
+    }
+    void release(Lane* lane) {
+        std::lock_guard<std::mutex> lock(mutex);
+        idle.push_back(lane);
+    }
+    // Holds a lane for one chunk; gives it back even when the forward throws.
+    struct Hold {
+        Lanes& lanes;
+        Lane* lane;
+        Hold(Lanes& l, const Network& net) : lanes(l), lane(l.acquire(net)) {}
+        ~Hold() { lanes.release(lane); }
+        Hold(const Hold&) = delete;
+        Hold& operator=(const Hold&) = delete;
+    };
+};
+
+Network::ChunkedWorkspace::ChunkedWorkspace() : lanes_(std::make_unique<Lanes>()) {}
+Network::ChunkedWorkspace::~ChunkedWorkspace() = default;
+Network::ChunkedWorkspace::ChunkedWorkspace(ChunkedWorkspace&&) noexcept = default;
+Network::ChunkedWorkspace& Network::ChunkedWorkspace::operator=(ChunkedWorkspace&&) noexcept = default;
+
+Network::ChunkedWorkspace Network::make_chunked_workspace() const {
+    ChunkedWorkspace ws;
+    ws.lanes_->network = this;
+    return ws;
+}
+
+namespace {
+
+// Chunks of forward_chunked() for n samples: enough that none exceeds max_chunk samples, and
+// at least min_chunks (when every chunk can keep >= 2 samples) so that the threads share a
+// small batch evenly. A function of n and max_chunk only: the thread count never changes it.
+constexpr std::size_t min_chunks = 8;
+
+std::size_t chunk_count(std::size_t n, std::size_t max_chunk) {
+    const std::size_t by_size = (n + max_chunk - 1) / max_chunk;
+    const std::size_t for_balance = std::min(min_chunks, n / 2);
+    return std::max<std::size_t>({1, by_size, for_balance});
+}
+
+}  // namespace
+
+const Tensor& Network::forward_chunked(const Tensor& input, ChunkedWorkspace& ws, std::size_t max_chunk_samples) const {
+    using Lanes = ChunkedWorkspace::Lanes;
+    // A moved-from workspace, or one made for another network: start afresh.
+    if (!ws.lanes_ || ws.lanes_->network != this) {
+        ws.lanes_ = std::make_unique<Lanes>();
+        ws.lanes_->network = this;
+    }
+    Lanes& lanes = *ws.lanes_;
+    check_input(input);
+    const RunContext ctx{Mode::inference};
+    const std::size_t n = input.shape().batch();
+    const std::size_t chunks =
+        input.packed() ? 1 : chunk_count(n, max_chunk_samples == 0 ? default_chunk_samples : max_chunk_samples);
+    if (chunks == 1) {
+        // One chunk is the plain forward, with the layers' own parallelism.
+        const Lanes::Hold hold(lanes, *this);
+        return forward(input, hold.lane->ws, ctx);
+    }
+
+    const Shape out_shape = output_shape(n);
+    ws.output_.resize(out_shape);
+    ws.output_.spans.clear();
+    const std::size_t in_per_sample = input.shape().per_sample();
+    const std::size_t out_per_sample = out_shape.per_sample();
+    float* output = ws.output_.data();
+    detail::BlasSingleThreadScope single_thread_blas;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t c = r.begin(); c != r.end(); ++c) {
+            const std::size_t first = c * n / chunks;
+            const std::size_t count = (c + 1) * n / chunks - first;
+            const Lanes::Hold hold(lanes, *this);
+            Lanes::Lane* lane = hold.lane;
+            lane->arena.execute([&] {
+                lane->input.resize(input.shape().with_batch(count));
+                std::memcpy(lane->input.data(), input.sample(first), count * in_per_sample * sizeof(float));
+                const Tensor& out = forward(lane->input, lane->ws, ctx);
+                std::memcpy(output + first * out_per_sample, out.data(), count * out_per_sample * sizeof(float));
+            });
+        }
+    });
+    return ws.output_;
 }
 
 void Network::backward(const Tensor& input, const Tensor& d_output, Workspace& ws, const RunContext& ctx,

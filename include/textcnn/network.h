@@ -80,6 +80,42 @@ public:
 
     /// Runs the stack. Returns the last layer's output (logits), a reference into `ws`.
     const Tensor& forward(const Tensor& input, Workspace& ws, const RunContext& ctx) const;
+
+    /// Per-caller state of forward_chunked(): one Workspace per chunk running at a time (made
+    /// on first use, kept for the next calls) and the assembled output. One per calling thread,
+    /// like Workspace; movable, not copyable.
+    class ChunkedWorkspace {
+    public:
+        ChunkedWorkspace();
+        ~ChunkedWorkspace();
+        ChunkedWorkspace(ChunkedWorkspace&&) noexcept;
+        ChunkedWorkspace& operator=(ChunkedWorkspace&&) noexcept;
+
+    private:
+        friend class Network;
+        struct Lanes;
+        std::unique_ptr<Lanes> lanes_;
+        Tensor output_;
+    };
+    ChunkedWorkspace make_chunked_workspace() const;
+
+    /// Default upper bound on the samples of one chunk of forward_chunked().
+    static constexpr std::size_t default_chunk_samples = 32;
+
+    /// Inference forward over an ordinary (not packed) batch, cut into chunks of at most
+    /// `max_chunk_samples` samples (0 = default_chunk_samples) that each run through ALL layers
+    /// before their output is copied into place, so a chunk's activations and scratch buffers
+    /// stay in cache instead of streaming the whole batch through memory once per layer. Chunks
+    /// run in parallel with oneTBB, BLAS single-threaded meanwhile. The chunking depends on the
+    /// batch size only, never on the thread count. Returns the (N, ...) output, a reference
+    /// into `ws`.
+    ///
+    /// Every layer computes each sample on its own in Mode::inference, so each output equals
+    /// that of forward() on the whole batch (tests/test_network_chunked.cpp checks that it is
+    /// bit-identical for the built-in image networks). A packed input is not split: it runs
+    /// as one forward() (chunking it would mean cutting the stream between its spans).
+    const Tensor& forward_chunked(const Tensor& input, ChunkedWorkspace& ws,
+                                  std::size_t max_chunk_samples = 0) const;
     /// Back-propagates d_output (gradient of the loss w.r.t. the logits) through the stack
     /// after a training forward(); assigns every parameter gradient. When `want_input_gradient`
     /// ws.d_input receives the gradient w.r.t. the input.
