@@ -34,12 +34,13 @@ void softmax(const Tensor& logits, Tensor& probabilities) {
     probabilities.resize(logits.shape());
     probabilities.spans.clear();
     if (k == 0) return;
-    for (std::size_t i = 0; i < n; ++i) {
-        const float* z = logits.data() + i * k;
-        const double lse = log_sum_exp(z, k);
-        float* p = probabilities.data() + i * k;
-        for (std::size_t c = 0; c < k; ++c) p[c] = static_cast<float>(std::exp(static_cast<double>(z[c]) - lse));
-    }
+    for (std::size_t i = 0; i < n; ++i) softmax_row(logits.data() + i * k, k, probabilities.data() + i * k);
+}
+
+void softmax_row(const float* z, std::size_t k, float* p) {
+    if (k == 0) return;
+    const double lse = log_sum_exp(z, k);
+    for (std::size_t c = 0; c < k; ++c) p[c] = static_cast<float>(std::exp(static_cast<double>(z[c]) - lse));
 }
 
 double softmax_cross_entropy(const Tensor& logits, std::span<const std::uint32_t> labels,

@@ -1,12 +1,15 @@
 #include "textcnn/text_classifier.h"
 
+#include "folded_text_cnn.h"
 #include "textcnn/batching.h"
 #include "textcnn/bytes.h"
 #include "textcnn/error.h"
 #include "textcnn/loss.h"
 #include "textcnn/model_file.h"
 
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <sstream>
@@ -106,6 +109,7 @@ struct TextClassifier::Scratch {
         Tensor probabilities;
         std::vector<std::string> tokens;
         std::vector<std::vector<std::uint32_t>> ids;
+        std::vector<float> folded_scratch;
     };
     tbb::enumerable_thread_specific<PerThread> threads;
 };
@@ -131,7 +135,27 @@ TextClassifier& TextClassifier::operator=(TextClassifier&&) noexcept = default;
 
 void TextClassifier::save(const std::string& path) const { write_model_file(path, to_model_file()); }
 
-TextClassifier TextClassifier::load(const std::string& path) { return from_model_file(read_model_file(path)); }
+TextClassifier TextClassifier::load(const std::string& path) {
+    TextClassifier model = from_model_file(read_model_file(path));
+    model.fold_for_prediction();
+    return model;
+}
+
+Network& TextClassifier::network() {
+    drop_folding();
+    return network_;
+}
+
+bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
+    auto folded = detail::FoldedTextCnn::fold(network_, max_bytes);
+    if (folded) folded_ = std::make_unique<const detail::FoldedTextCnn>(std::move(*folded));
+    else folded_.reset();
+    return folded_ != nullptr;
+}
+
+void TextClassifier::drop_folding() { folded_.reset(); }
+
+std::size_t TextClassifier::folded_bytes() const { return folded_ ? folded_->table_bytes() : 0; }
 
 ModelFile TextClassifier::to_model_file() const {
     ModelFile file;
@@ -189,6 +213,14 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
     probabilities.resize(texts.size() * k);
     if (texts.empty()) return;
     auto& local = scratch_->threads.local();
+    if (folded_) {
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            float* p = probabilities.data() + i * k;
+            folded_->logits(texts[i], p, local.folded_scratch);
+            softmax_row(p, k, p);
+        }
+        return;
+    }
     if (local.workspace.states.empty()) local.workspace = network_.make_workspace();
     pack_sequences(texts, PackOptions{gap_, 1, 0}, local.packed);
     const Tensor& logits = network_.forward(local.packed, local.workspace, RunContext{Mode::inference});
@@ -222,9 +254,21 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
     const auto tokens = tokenizer_.tokenize_batch(texts);
     std::vector<std::vector<std::uint32_t>> ids(texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) vocabulary_.lookup(tokens[i], ids[i]);
-    constexpr std::size_t chunk = 1024;
     const std::size_t k = labels_.size();
     std::vector<TextPrediction> out;
+    if (folded_) {
+        // Each text on its own: parallel over texts, no BLAS involved.
+        out.resize(texts.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, texts.size(), 64),
+                          [&](const tbb::blocked_range<std::size_t>& r) {
+                              std::vector<float> probabilities;
+                              predict_encoded(std::span(ids).subspan(r.begin(), r.size()), probabilities);
+                              for (std::size_t i = r.begin(); i < r.end(); ++i)
+                                  out[i] = to_prediction(probabilities.data() + (i - r.begin()) * k, k);
+                          });
+        return out;
+    }
+    constexpr std::size_t chunk = 1024;
     out.reserve(texts.size());
     std::vector<float> probabilities;
     for (std::size_t start = 0; start < ids.size(); start += chunk) {

@@ -33,6 +33,9 @@ double softmax_cross_entropy(const Tensor& logits, std::span<const std::uint32_t
 /// large logits. ShapeError if logits is not (N, K).
 void softmax(const Tensor& logits, Tensor& probabilities);
 
+/// Softmax of one row of k logits into probabilities[0 .. k) (the arithmetic of softmax()).
+void softmax_row(const float* logits, std::size_t k, float* probabilities);
+
 /// scikit-learn's class_weight='balanced': n_samples / (classes * count_c). A class with no
 /// sample gets weight 0 (it never appears as a label, so any finite value would do, and 0
 /// keeps it from mattering). ShapeError for a label >= classes.

@@ -14,6 +14,12 @@
 // filter) each followed by an activation and max-over-time pooling -> concatenation ->
 // dropout -> dense logits. Texts go through the network as packed batches (tensor.h): no
 // arithmetic is spent on padding to the longest text of a batch.
+//
+// Prediction from a loaded model takes a faster road to the same function: load() folds the
+// embedding table into the convolutions (fold_for_prediction()), so each convolution output is
+// a sum of looked-up rows instead of a dot product over the embedding dimension. The
+// probabilities equal the network's up to float rounding (tests bound it at 1e-5); they are
+// bit-identical from call to call, whatever the batch or the thread count.
 #pragma once
 
 #include "textcnn/network.h"
@@ -32,6 +38,9 @@
 namespace textcnn {
 
 class ModelFile;
+namespace detail {
+class FoldedTextCnn;
+}
 
 /// The architecture of a text CNN; defaults are Kim's (2014) CNN-rand.
 struct TextModelSettings {
@@ -74,7 +83,8 @@ public:
     const Tokenizer& tokenizer() const { return tokenizer_; }
     const Vocabulary& vocabulary() const { return vocabulary_; }
     const Network& network() const { return network_; }
-    Network& network() { return network_; }
+    /// Mutable access (training, loading weights) drops the folded tables: they would go stale.
+    Network& network();
     /// Zero positions needed between packed texts: the widest padding of any convolution.
     std::size_t gap() const { return gap_; }
 
@@ -94,6 +104,21 @@ public:
     /// their own parallelism. Thread-safe.
     void predict_encoded(std::span<const std::vector<std::uint32_t>> texts, std::vector<float>& probabilities) const;
 
+    /// Default bound on the folded tables' memory: 1 GiB.
+    static constexpr std::size_t default_fold_limit = std::size_t{1} << 30;
+    /// Precomputes, for every vocabulary word, its products with each convolution tap
+    /// (vocab x sum(widths) x maps floats) so that predict() runs without the embedding
+    /// GEMMs. Returns true when folded; false (and prediction goes through the network) when
+    /// the network is not a text_cnn_spec() stack of 'full'-padded stride-1 convolutions or the
+    /// tables would exceed `max_bytes`. load() calls it with default_fold_limit. Not to be
+    /// called while other threads predict.
+    bool fold_for_prediction(std::size_t max_bytes = default_fold_limit);
+    /// Back to the network's own forward pass (frees the tables).
+    void drop_folding();
+    /// Whether predict() uses the folded tables, and their size in bytes (0 if not folded).
+    bool folded() const { return folded_ != nullptr; }
+    std::size_t folded_bytes() const;
+
     /// The architecture table (Network::summary_table), then vocabulary, labels, tokenizer
     /// settings and metadata.
     std::string summary() const;
@@ -107,6 +132,7 @@ private:
     Network network_;
     std::size_t gap_ = 0;
     std::unique_ptr<Scratch> scratch_;
+    std::unique_ptr<const detail::FoldedTextCnn> folded_;
 };
 
 }  // namespace textcnn
