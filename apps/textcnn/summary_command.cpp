@@ -2,6 +2,7 @@
 // tokenizer settings, training data and date.
 #include "commands.h"
 
+#include "textcnn/model_file.h"
 #include "textcnn/text_classifier.h"
 
 #include <fmt/format.h>
@@ -17,7 +18,8 @@ struct SummaryOptions {
 
 void run_summary(const SummaryOptions& o) {
     using namespace textcnn;
-    const TextClassifier model = TextClassifier::load(o.model_path);
+    // Only the description is needed: skip load()'s folding for prediction.
+    const TextClassifier model = TextClassifier::from_model_file(read_model_file(o.model_path));
     if (!o.json) {
         fmt::print("{}", model.summary());
         return;

@@ -9,6 +9,7 @@
 #include "textcnn/document_reader.h"
 #include "textcnn/error.h"
 #include "textcnn/runtime.h"
+#include "textcnn/model_file.h"
 #include "textcnn/text_classifier.h"
 #include "textcnn/tokenizer.h"
 
@@ -41,7 +42,7 @@ void run_tokenize(TokenizeOptions o) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
     std::optional<TextClassifier> model;
-    if (!o.model_path.empty()) model.emplace(TextClassifier::load(o.model_path));
+    if (!o.model_path.empty()) model.emplace(TextClassifier::from_model_file(read_model_file(o.model_path)));
     else if (o.ids) throw UsageError("--ids needs --model (the ids come from its vocabulary)");
     const Tokenizer tokenizer = model ? model->tokenizer() : Tokenizer(o.tokenizer.settings());
     if (o.files.empty()) o.files.push_back("-");
