@@ -1,30 +1,20 @@
 // The imagecnn subcommands. Each add_*_command() registers its CLI11 subcommand and returns
 // the function main() runs when that subcommand was given.
 //
-// Exit codes: 0 success, 1 runtime or input error (bad file, corrupt model), 2 usage error
-// (unknown option, bad option value). Errors go to stderr as "imagecnn <command>: <message>".
+// Exit codes and error messages: apps/common/cli_main.h.
 #pragma once
 
+#include "cli_main.h"
 #include "textcnn/architecture.h"
 
 #include <CLI/CLI.hpp>
 
-#include <functional>
-#include <stdexcept>
 #include <string>
 
 namespace imagecnn {
 
-/// A bad option value found after parsing (exit code 2, like CLI11's own errors).
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-struct Command {
-    CLI::App* app = nullptr;
-    std::function<void()> run;
-};
+using cli_common::Command;
+using cli_common::UsageError;
 
 Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);

@@ -7,8 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <exception>
 #include <vector>
 
 namespace imagecnn {
@@ -47,37 +45,5 @@ int main(int argc, char** argv) {
     app.fallthrough(false);
     std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
                                      add_summary_command(app), add_filter_command(app)};
-
-    auto command_name = [&]() -> std::string {
-        for (const auto& c : commands)
-            if (c.app->parsed()) return "imagecnn " + c.app->get_name();
-        return "imagecnn";
-    };
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", command_name().c_str(), e.what());
-        return 2;
-    }
-    for (const auto& c : commands) {
-        if (!c.app->parsed()) continue;
-        const std::string name = "imagecnn " + c.app->get_name();
-        try {
-            c.run();
-            return 0;
-        } catch (const UsageError& e) {
-            std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
-            return 2;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
-            return 1;
-        }
-    }
-    return 2;  // unreachable: require_subcommand(1)
+    return cli_common::run_program(app, commands, "imagecnn", argc, argv);
 }

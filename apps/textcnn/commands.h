@@ -1,39 +1,23 @@
 // The textcnn subcommands. Each add_*_command() registers its CLI11 subcommand and returns
 // what main() runs when that subcommand was given.
 //
-// Exit codes scripts can rely on: 0 success; 1 runtime or input error (bad file, corrupt
-// model, unknown label); 2 usage error (unknown option, bad option value); 130 training
-// interrupted by Ctrl-C (a checkpoint was written). Errors go to stderr as
-// "textcnn <command>: <message>"; stdout carries only results.
+// Exit codes and error messages: apps/common/cli_main.h (130 = training interrupted by
+// Ctrl-C after writing a checkpoint).
 #pragma once
 
+#include "cli_main.h"
 #include "textcnn/document_reader.h"
 #include "textcnn/tokenizer.h"
 
 #include <CLI/CLI.hpp>
 
-#include <functional>
-#include <stdexcept>
 #include <string>
 
 namespace textcnn_cli {
 
-/// A bad option value found after parsing (exit code 2, like CLI11's own errors).
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-/// Training stopped by Ctrl-C after writing a checkpoint (exit code 130).
-class Interrupted : public std::runtime_error {
-public:
-    Interrupted() : std::runtime_error("interrupted") {}
-};
-
-struct Command {
-    CLI::App* app = nullptr;
-    std::function<void()> run;
-};
+using cli_common::Command;
+using cli_common::Interrupted;
+using cli_common::UsageError;
 
 Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);

@@ -5,8 +5,6 @@
 #include "textcnn/error.h"
 #include "textcnn/runtime.h"
 
-#include <cstdio>
-#include <exception>
 #include <vector>
 
 namespace textcnn_cli {
@@ -70,41 +68,5 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
                                      add_summary_command(app), add_tokenize_command(app), add_split_command(app)};
-    auto parsed_name = [&]() -> std::string {
-        for (const auto& c : commands)
-            if (c.app->parsed()) return "textcnn " + c.app->get_name();
-        return "textcnn";
-    };
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", parsed_name().c_str(), e.what());
-        return 2;
-    }
-    for (const auto& c : commands) {
-        if (!c.app->parsed()) continue;
-        const std::string name = "textcnn " + c.app->get_name();
-        try {
-            c.run();
-            return 0;
-        } catch (const Interrupted&) {
-            return 130;
-        } catch (const UsageError& e) {
-            std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
-            return 2;
-        } catch (const textcnn::ConfigError& e) {
-            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
-            return 2;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
-            return 1;
-        }
-    }
-    return 2;
+    return cli_common::run_program(app, commands, "textcnn", argc, argv);
 }

@@ -1,0 +1,84 @@
+// What the main() of every textcnn program does: parse the command line with CLI11, run the
+// one subcommand given, and turn its outcome into an exit code scripts can rely on:
+//   0    success
+//   1    runtime or input error (bad file, corrupt model, unknown label)
+//   2    usage error: unknown option, bad option value (CLI11's errors, UsageError, ConfigError)
+//   130  interrupted by Ctrl-C after writing a checkpoint (Interrupted)
+// Errors go to stderr as "<program> <command>: <message>"; stdout carries only results.
+#pragma once
+
+#include "textcnn/error.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cli_common {
+
+/// A bad option value found after parsing (exit code 2, like CLI11's own errors).
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Work stopped by Ctrl-C after writing a checkpoint (exit code 130).
+class Interrupted : public std::runtime_error {
+public:
+    Interrupted() : std::runtime_error("interrupted") {}
+};
+
+/// A registered subcommand and what to run when it was given.
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<void()> run;
+};
+
+/// Parses argv into `app` (whose subcommands are `commands`), runs the chosen one and returns
+/// the exit code above. `program` prefixes error messages ("textcnn").
+inline int run_program(CLI::App& app, const std::vector<Command>& commands, const std::string& program, int argc,
+                       char** argv) {
+    auto command_name = [&]() -> std::string {
+        for (const auto& c : commands)
+            if (c.app->parsed()) return program + " " + c.app->get_name();
+        return program;
+    };
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", command_name().c_str(), e.what());
+        return 2;
+    }
+    for (const auto& c : commands) {
+        if (!c.app->parsed()) continue;
+        const std::string name = command_name();
+        try {
+            c.run();
+            return 0;
+        } catch (const Interrupted&) {
+            return 130;
+        } catch (const UsageError& e) {
+            std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
+            return 2;
+        } catch (const textcnn::ConfigError& e) {
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+            return 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+            return 1;
+        }
+    }
+    return 2;  // unreachable with require_subcommand(1)
+}
+
+}  // namespace cli_common
