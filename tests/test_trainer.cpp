@@ -13,7 +13,9 @@
 using namespace textcnn;
 namespace fs = std::filesystem;
 
-namespace {
+// Named, not anonymous: BOOST_DATA_TEST_CASE instantiates templates whose lambdas capture these
+// types, and GCC warns (-Wsubobject-linkage) when such a type has internal linkage.
+namespace trainer_test {
 
 LayerSpec layer(std::string type, std::string name = "", std::map<std::string, std::string> settings = {}) {
     return LayerSpec{std::move(type), std::move(name), std::move(settings), {}};
@@ -141,7 +143,9 @@ bool message_is(const Error& e, const std::string& expected) {
     return false;
 }
 
-}  // namespace
+}  // namespace trainer_test
+
+using namespace trainer_test;
 
 BOOST_AUTO_TEST_CASE(learns_a_planted_bigram) {
     const TextData data = planted_bigram_data(400, 1);
