@@ -132,10 +132,14 @@ bool CsvReader::parse_record(CsvRecord& record) {
                 ++field_count_;
                 return true;
             } else {
+                // A quote left open on an earlier line swallows the line ends up to the next quote:
+                // name the line where it opened, which is where the mistake usually is.
                 bad_row(fmt::format(
                     "{}:{}: field {}: unexpected text after a closing quote (a quote inside a quoted field must be "
-                    "doubled)",
-                    source(), byte_line, field_count_ + 1));
+                    "doubled){}",
+                    source(), byte_line, field_count_ + 1,
+                    quote_line != byte_line ? fmt::format("; the quoted field opened on line {}", quote_line)
+                                            : std::string()));
                 field->push_back(c);
                 state = State::unquoted;
             }

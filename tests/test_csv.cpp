@@ -117,6 +117,10 @@ BOOST_AUTO_TEST_CASE(text_after_closing_quote) {
     BOOST_TEST(error_of("a,b\n\"say \"hi\" now\",x\n") ==
                "data.csv:2: field 1: unexpected text after a closing quote (a quote inside a quoted field must be "
                "doubled)");
+    // An unbalanced quote in mid-file runs on to the next quote: the error names both lines.
+    BOOST_TEST(error_of("label,text\npos,\"great film\nneg,\"bad\" one\npos,fine\n") ==
+               "data.csv:3: field 2: unexpected text after a closing quote (a quote inside a quoted field must be "
+               "doubled); the quoted field opened on line 2");
 }
 
 BOOST_AUTO_TEST_CASE(skip_bad_rows_counts_and_keeps_the_first_reason) {
