@@ -287,8 +287,8 @@ BOOST_AUTO_TEST_CASE(resume_from_checkpoint_equals_uninterrupted_run) {
     });
 }
 
-BOOST_AUTO_TEST_CASE(predict_from_eight_threads_equals_serial) {
-    const TextClassifier& model = trained().model();
+namespace {
+void check_eight_threads_equal_serial(const TextClassifier& model) {
     const auto texts = probe_texts();
     std::vector<TextPrediction> serial;
     for (const auto& t : texts) serial.push_back(model.predict(t));
@@ -313,6 +313,20 @@ BOOST_AUTO_TEST_CASE(predict_from_eight_threads_equals_serial) {
         BOOST_CHECK_EQUAL(calls[t], rounds * texts.size());
         BOOST_CHECK_MESSAGE(mismatches[t] == 0, "thread " << t << ": " << mismatches[t] << " results differ from serial");
     }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(predict_from_eight_threads_equals_serial) {
+    BOOST_REQUIRE(!trained().model().folded());
+    check_eight_threads_equal_serial(trained().model());
+}
+
+BOOST_AUTO_TEST_CASE(folded_predict_from_eight_threads_equals_serial) {
+    const std::string path = scratch("threads.model");
+    trained().model().save(path);
+    const TextClassifier loaded = TextClassifier::load(path);
+    BOOST_REQUIRE(loaded.folded());
+    check_eight_threads_equal_serial(loaded);
 }
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_an_input_error_naming_the_file) {
