@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # imagecnn speed on Fashion-MNIST with cnn_1_with_pooling (issue 5):
 #   training images/s and seconds per epoch (48,000 training images, batch 128, RMSprop; the
-#   epoch time excludes the validation pass), and inference images/s at batch 1000 over the
-#   10,000 test images (model loaded, files read, then only the forward passes are timed), and
-#   at batch 100, the default of imagecnn eval/predict.
+#   epoch time excludes the validation pass), and inference images/s at batch 1000 (the
+#   reference protocol and the default of imagecnn eval/predict) over the 10,000 test images
+#   (model loaded, files read, then only the forward passes and softmax are timed), and at
+#   batch 100. eval runs each batch through Network::forward_chunked (chunks of 16 images
+#   through all layers, in parallel), so the two batch sizes should be about as fast.
+# For a same-run comparison of the plain and the chunked forward (and whether their outputs
+# are bit-identical), see bench_image_infer in the build directory.
 # References on this machine, 2 threads: PyTorch 1.13 trains 6,000 images/s (8 s/epoch) and
 # infers 20,000 images/s at batch 1000. Target: >= 2x both (12,000 and 40,000).
 #
@@ -35,7 +39,7 @@ print(f"training: {ips:,.0f} images/s, {spe:.2f} s per epoch of {n:,} images "
       f"(PyTorch 6,000 images/s, 8 s: {ips / 6000:.2f}x; target 2x)")
 ' "$out/train.json"
 
-# Batch 1000 is the reference protocol; batch 100 is imagecnn's default (smaller conv buffers).
+# Batch 1000 is the reference protocol and imagecnn's default; batch 100 shows the speed does not hinge on it.
 for batch in 1000 100; do
   cmd=("$imagecnn" eval --model "$out/speed.model" --images "$data/t10k-images-idx3-ubyte.gz"
        --labels "$data/t10k-labels-idx1-ubyte.gz" --batch "$batch" --threads "$threads")

@@ -100,7 +100,7 @@ public:
     ChunkedWorkspace make_chunked_workspace() const;
 
     /// Default upper bound on the samples of one chunk of forward_chunked().
-    static constexpr std::size_t default_chunk_samples = 32;
+    static constexpr std::size_t default_chunk_samples = 16;
 
     /// Inference forward over an ordinary (not packed) batch, cut into chunks of at most
     /// `max_chunk_samples` samples (0 = default_chunk_samples) that each run through ALL layers
