@@ -110,10 +110,12 @@ public:
     /// batch size only, never on the thread count. Returns the (N, ...) output, a reference
     /// into `ws`.
     ///
-    /// Every layer computes each sample on its own in Mode::inference, so each output equals
-    /// that of forward() on the whole batch (tests/test_network_chunked.cpp checks that it is
-    /// bit-identical for the built-in image networks). A packed input is not split: it runs
-    /// as one forward() (chunking it would mean cutting the stream between its spans).
+    /// Every layer computes each sample on its own in Mode::inference, so each output is that
+    /// of forward() on the whole batch: bit-identical through convolution, pooling and
+    /// activations; a dense layer's sgemm may differ in the last bits, since OpenBLAS picks its
+    /// kernels by matrix size (forward() itself does so between batch sizes). Checked in
+    /// tests/test_network_chunked.cpp. A packed input is not split: it runs as one forward()
+    /// (chunking it would mean cutting the stream between its spans).
     const Tensor& forward_chunked(const Tensor& input, ChunkedWorkspace& ws,
                                   std::size_t max_chunk_samples = 0) const;
     /// Back-propagates d_output (gradient of the loss w.r.t. the logits) through the stack
