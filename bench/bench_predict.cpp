@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", textcnn::build_info());
     fmt::print("{} documents, {:.2f} MB, {:.1f} tokens per document\n", texts.size(), bytes / 1e6,
                double(tokens) / texts.size());
-    fmt::print("load with folding: {:.0f} ms; folded tables {:.1f} MB\n", load_ms, model.folded_bytes() / 1e6);
+    fmt::print("load with folding: {:.0f} ms; folded tables {:.1f} MB\n", load_ms, model.fold_table_bytes() / 1e6);
 
     auto measure = [&](const textcnn::TextClassifier& m, const char* road) {
         {

@@ -155,7 +155,7 @@ bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
 
 void TextClassifier::drop_folding() { folded_.reset(); }
 
-std::size_t TextClassifier::folded_bytes() const { return folded_ ? folded_->table_bytes() : 0; }
+std::size_t TextClassifier::fold_table_bytes() const { return detail::FoldedTextCnn::table_bytes(network_); }
 
 ModelFile TextClassifier::to_model_file() const {
     ModelFile file;
@@ -287,6 +287,11 @@ std::string TextClassifier::summary() const {
     s << ")\nLabels (" << labels_.size() << "):";
     for (const auto& l : labels_) s << ' ' << l;
     s << "\nTokenizer: " << tokenizer_settings_.describe() << '\n';
+    if (const std::size_t bytes = fold_table_bytes())
+        s << "Prediction: embedding folded into the convolutions at load (" << (bytes + 500000) / 1000000
+          << " MB of tables)\n";
+    else
+        s << "Prediction: through the network (this architecture cannot be folded)\n";
     if (!metadata.empty()) {
         s << "Training:\n";
         for (const auto& [k, v] : metadata) s << "  " << k << ": " << v << '\n';

@@ -428,6 +428,19 @@ BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
         BOOST_CHECK_EQUAL(j.at("probabilities").at("neg").get<float>(), expected[i].probabilities[0]);
         BOOST_CHECK_EQUAL(j.at("probabilities").at("pos").get<float>(), expected[i].probabilities[1]);
     }
+    // --no-fold: the network's own forward pass, exactly as a model that was not folded.
+    BOOST_REQUIRE(model.folded());
+    TextClassifier unfolded = TextClassifier::load(t.model);
+    unfolded.drop_folding();
+    const std::vector<TextPrediction> network_road = unfolded.predict(std::span<const std::string>(texts));
+    const auto no_fold = lines_of(run("predict --quiet --prob --no-fold --format jsonl --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(no_fold.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const json j = json::parse(no_fold[i]);
+        BOOST_CHECK_EQUAL(j.at("probabilities").at("neg").get<float>(), network_road[i].probabilities[0]);
+        BOOST_CHECK_EQUAL(j.at("probabilities").at("pos").get<float>(), network_road[i].probabilities[1]);
+        BOOST_CHECK_SMALL(network_road[i].probabilities[1] - expected[i].probabilities[1], 1e-5f);
+    }
     // jsonl without --prob: the label only.
     const auto plain_jsonl = lines_of(run("predict --quiet --format jsonl --model " + t.model + " " + path).out);
     BOOST_REQUIRE_EQUAL(plain_jsonl.size(), texts.size());
@@ -525,6 +538,7 @@ BOOST_AUTO_TEST_CASE(summary_text_and_json) {
     BOOST_CHECK(contains(r.out, "Vocabulary: " + std::to_string(vocab) + " ids"));
     BOOST_CHECK(contains(r.out, "training_data: " + t.train_csv));
     BOOST_CHECK(contains(r.out, "conv 'conv_5'"));
+    BOOST_CHECK(contains(r.out, "Prediction: embedding folded into the convolutions at load"));
 
     const Run j = run("summary --json --model " + t.model);
     BOOST_REQUIRE_EQUAL(j.code, 0);
@@ -532,6 +546,8 @@ BOOST_AUTO_TEST_CASE(summary_text_and_json) {
     BOOST_CHECK_EQUAL(s.at("parameters").get<std::size_t>(), parameters);
     BOOST_CHECK_EQUAL(s.at("trainable_parameters").get<std::size_t>(), parameters);
     BOOST_CHECK_EQUAL(s.at("vocabulary_size").get<std::size_t>(), vocab);
+    // One row per word: (3 + 4 + 5) taps x 8 maps floats.
+    BOOST_CHECK_EQUAL(s.at("fold_table_bytes").get<std::size_t>(), vocab * 12 * 8 * sizeof(float));
     BOOST_CHECK(s.at("labels").get<std::vector<std::string>>() == (std::vector<std::string>{"neg", "pos"}));
     BOOST_CHECK_EQUAL(s.at("metadata").at("training_documents").get<std::string>(), "300");
     BOOST_CHECK_EQUAL(s.at("tokenizer").at("lowercase").get<std::string>(), "true");

@@ -7,6 +7,7 @@
 
 #include "cli_main.h"
 #include "textcnn/document_reader.h"
+#include "textcnn/text_classifier.h"
 #include "textcnn/tokenizer.h"
 
 #include <CLI/CLI.hpp>
@@ -48,6 +49,12 @@ struct ReaderCliOptions {
     void add_to(CLI::App& command);
     textcnn::DocumentReaderOptions options(bool require_label) const;
 };
+
+/// --no-fold for commands that predict: the network's own forward pass instead of the
+/// folded tables (text_classifier.h): slower, but without the tables' memory.
+void add_no_fold_flag(CLI::App& command, bool& no_fold);
+/// Loads a model for prediction: folded unless `no_fold`.
+textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fold);
 
 /// The program's arguments as one line (stored in model metadata).
 std::string command_line_of(const CLI::App& app);

@@ -17,6 +17,7 @@ namespace textcnn_cli {
 namespace {
 
 struct EvalOptions {
+    bool no_fold = false;
     std::string model_path, data_path;
     bool json = false;
     std::size_t threads = 0;
@@ -27,7 +28,7 @@ struct EvalOptions {
 void run_eval(const EvalOptions& o) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
-    const TextClassifier model = TextClassifier::load(o.model_path);
+    const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     const auto& labels = model.labels();
     if (o.threshold >= 0.0 && labels.size() != 2)
         throw UsageError(fmt::format("--threshold needs a two-class model; this one has {} labels", labels.size()));
@@ -98,6 +99,7 @@ Command add_eval_command(CLI::App& app) {
     cmd->add_option("--threshold", o->threshold,
                     "Two-class models: predict the second label when its probability is at least T (as predict does)")
         ->check(CLI::Range(0.0, 1.0));
+    add_no_fold_flag(*cmd, o->no_fold);
     cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
     o->reader.add_to(*cmd);
     return {cmd, [o] { run_eval(*o); }};

@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "textcnn/error.h"
+#include "textcnn/model_file.h"
 #include "textcnn/runtime.h"
 
 #include <vector>
@@ -56,6 +57,18 @@ textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label) con
     o.skip_bad_rows = skip_bad_rows;
     o.invalid_utf8 = invalid_utf8 == "replace" ? textcnn::InvalidUtf8::replace : textcnn::InvalidUtf8::error;
     return o;
+}
+
+void add_no_fold_flag(CLI::App& command, bool& no_fold) {
+    command.add_flag("--no-fold", no_fold,
+                     "Predict through the network instead of the folded tables built at load: slower, but "
+                     "without their memory (textcnn summary shows their size)");
+}
+
+textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fold) {
+    auto model = textcnn::TextClassifier::from_model_file(textcnn::read_model_file(path));
+    if (!no_fold) model.fold_for_prediction();
+    return model;
 }
 
 }  // namespace textcnn_cli

@@ -17,6 +17,7 @@ namespace textcnn_cli {
 namespace {
 
 struct PredictOptions {
+    bool no_fold = false;
     std::string model_path;
     std::vector<std::string> files;
     bool prob = false, quiet = false;
@@ -80,7 +81,7 @@ private:
 void run_predict(PredictOptions o) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
-    const TextClassifier model = TextClassifier::load(o.model_path);
+    const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     const auto& labels = model.labels();
     if (o.threshold >= 0.0 && labels.size() != 2)
         throw UsageError(fmt::format("--threshold needs a two-class model; this one has {} labels", labels.size()));
@@ -137,6 +138,7 @@ Command add_predict_command(CLI::App& app) {
     cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time (memory stays bounded by it)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    add_no_fold_flag(*cmd, o->no_fold);
     cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
     cmd->add_flag("--quiet", o->quiet, "No throughput line on stderr");
     o->reader.add_to(*cmd);

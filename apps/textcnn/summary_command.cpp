@@ -36,6 +36,7 @@ void run_summary(const SummaryOptions& o) {
                      {"parameters", model.network().parameter_count()},
                      {"trainable_parameters", model.network().trainable_parameter_count()},
                      {"vocabulary_size", model.vocabulary().size()},
+                     {"fold_table_bytes", model.fold_table_bytes()},
                      {"labels", model.labels()},
                      {"tokenizer", model.tokenizer().settings().to_map()},
                      {"metadata", model.metadata}};

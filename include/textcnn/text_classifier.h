@@ -115,9 +115,10 @@ public:
     bool fold_for_prediction(std::size_t max_bytes = default_fold_limit);
     /// Back to the network's own forward pass (frees the tables).
     void drop_folding();
-    /// Whether predict() uses the folded tables, and their size in bytes (0 if not folded).
+    /// Whether predict() uses the folded tables.
     bool folded() const { return folded_ != nullptr; }
-    std::size_t folded_bytes() const;
+    /// Bytes the folded tables take (or would take) for this network; 0 when it cannot be folded.
+    std::size_t fold_table_bytes() const;
 
     /// The architecture table (Network::summary_table), then vocabulary, labels, tokenizer
     /// settings and metadata.
