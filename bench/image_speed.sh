@@ -4,7 +4,7 @@
 #   epoch time excludes the validation pass), and inference images/s at batch 1000 (the
 #   reference protocol and the default of imagecnn eval/predict) over the 10,000 test images
 #   (model loaded, files read, then only the forward passes and softmax are timed), and at
-#   batch 100. eval runs each batch through Network::forward_chunked (chunks of 16 images
+#   batch 100. eval runs each batch through Network::forward_chunked (chunks of 8 images
 #   through all layers, in parallel), so the two batch sizes should be about as fast.
 # For a same-run comparison of the plain and the chunked forward (and whether their outputs
 # are bit-identical), see bench_image_infer in the build directory.

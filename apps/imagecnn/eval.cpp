@@ -24,7 +24,7 @@ struct EvalOptions {
     bool json = false;
     bool quiet = false;
     // Images per Network::forward_chunked() call: it bounds memory, not speed (each call runs in
-    // cache-sized chunks of 16 in parallel), so it is the reference protocol's 1000.
+    // cache-sized chunks of 8 in parallel), so it is the reference protocol's 1000.
     std::size_t batch = 1000;
     std::size_t threads = 0;
 };
@@ -67,7 +67,7 @@ Command add_eval_command(CLI::App& app) {
     cmd->add_option("--labels", options->labels, "IDX label file (gzip or plain)")->required();
     cmd->add_flag("--json", options->json,
                   "One JSON object: accuracy, macro_f1, per_class, labels, confusion (as textcnn eval)");
-    cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 16 images)")
+    cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
         ->capture_default_str();
     cmd->add_flag("--quiet", options->quiet, "No timing line on stderr");
     add_threads_option(*cmd, options->threads);

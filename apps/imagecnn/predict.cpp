@@ -29,7 +29,7 @@ struct PredictOptions {
     bool probabilities = false;
     std::string format = "tsv";
     // Images per Network::forward_chunked() call: it bounds memory, not speed (each call runs in
-    // cache-sized chunks of 16 in parallel), so it is the reference protocol's 1000.
+    // cache-sized chunks of 8 in parallel), so it is the reference protocol's 1000.
     std::size_t batch = 1000;
     std::size_t threads = 0;
 };
@@ -125,7 +125,7 @@ Command add_predict_command(CLI::App& app) {
     cmd->add_flag("--prob", options->probabilities, "tsv: also the probability of every class");
     cmd->add_option("--format", options->format, "tsv or jsonl (jsonl always has every probability)")
         ->capture_default_str();
-    cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 16 images)")
+    cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
     cmd->add_option("files", options->files, "Image or IDX files")->required();
