@@ -216,7 +216,8 @@ struct Trainer::Impl {
     std::pair<Evaluation, bool> validate() {
         Evaluation v = evaluate(net, validation_count, validation_source,
                                 settings.eval_batch_size ? settings.eval_batch_size : settings.batch_size);
-        const bool improved = v.accuracy > state.best_accuracy;
+        const bool improved = v.accuracy > state.best_accuracy ||
+                              (settings.later_best_on_ties && v.accuracy == state.best_accuracy);
         if (improved) {
             state.best_accuracy = v.accuracy;
             state.best_epoch = state.epoch + 1;

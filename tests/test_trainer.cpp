@@ -6,6 +6,7 @@
 #include "textcnn/error.h"
 #include "textcnn/trainer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
@@ -319,6 +320,56 @@ BOOST_AUTO_TEST_CASE(early_stopping_and_patience) {
     BOOST_TEST(r.history.size() == r.epochs_completed);
     BOOST_TEST(r.history[r.best_epoch - 1].improved);
     BOOST_TEST(trainer.state().finished);
+}
+
+BOOST_AUTO_TEST_CASE(equal_validation_accuracies_keep_the_first_or_with_kim_the_later_model) {
+    const ImageData data = bars_data(60, 3);
+    // The same image twice with both labels: whatever the model, exactly one is right, so
+    // every validation ties at 0.5.
+    ImageData dev = bars_data(1, 4);
+    dev.images.push_back(dev.images[0]);
+    dev.labels.push_back(1 - dev.labels[0]);
+    TrainerSettings plain;
+    plain.epochs = 4;
+    plain.batch_size = 10;
+    plain.optimizer = OptimizerSettings::defaults_for("sgd");
+    Network unvalidated(image_spec(), Shape{1, 1, 8, 8});
+    unvalidated.initialize({}, 1);
+    Trainer reference(unvalidated, plain);
+    reference.set_training_data(data.labels.size(), image_source(data));
+    reference.run();  // no validation: ends on the last epoch's weights
+    for (const bool later : {false, true}) {
+        Network net(image_spec(), Shape{1, 1, 8, 8});
+        net.initialize({}, 1);
+        TrainerSettings s;
+        s.epochs = 4;
+        s.batch_size = 10;
+        s.optimizer = OptimizerSettings::defaults_for("sgd");
+        s.later_best_on_ties = later;
+        Trainer trainer(net, s);
+        trainer.set_training_data(data.labels.size(), image_source(data));
+        trainer.set_validation_data(dev.labels.size(), image_source(dev));
+        const TrainResult r = trainer.run();
+        BOOST_TEST(r.best_accuracy == 0.5);
+        BOOST_TEST(r.best_epoch == (later ? 4u : 1u));
+        for (const EpochSummary& e : r.history) BOOST_TEST(e.improved == (later || e.epoch == 1));
+        // restore_best puts back the kept model: "later" ends on the last epoch's weights.
+        const auto last = unvalidated.parameters();
+        BOOST_TEST(std::equal(last.begin(), last.end(), net.parameters().begin()) == later);
+    }
+    // Patience counts validations without a new best; with ties counting, it never runs out.
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    net.initialize({}, 1);
+    TrainerSettings s;
+    s.epochs = 6;
+    s.batch_size = 10;
+    s.patience = 2;
+    s.optimizer = OptimizerSettings::defaults_for("sgd");
+    s.later_best_on_ties = true;
+    Trainer trainer(net, s);
+    trainer.set_training_data(data.labels.size(), image_source(data));
+    trainer.set_validation_data(dev.labels.size(), image_source(dev));
+    BOOST_TEST((trainer.run().reason == StopReason::completed));
 }
 
 BOOST_AUTO_TEST_CASE(output_weight_groups_find_the_final_dense_weights) {

@@ -62,6 +62,10 @@ struct TrainerSettings {
     std::size_t validations_per_epoch = 1;
     /// At the end, put back the parameters of the epoch with the best validation accuracy.
     bool restore_best = true;
+    /// A validation accuracy equal to the best so far counts as a new best: the later model
+    /// is kept and patience starts again, as in Kim's code (`if val_perf >= best_val_perf`).
+    /// False: the first of equal accuracies is kept.
+    bool later_best_on_ties = false;
 };
 
 /// Reported after every batch.
