@@ -19,6 +19,7 @@ TrainerSettings TextTrainingOptions::kim_trainer_settings() {
     s.batch_size = 50;
     s.optimizer = OptimizerSettings::defaults_for("adadelta");
     s.max_norm = 3.0f;
+    s.later_best_on_ties = true;
     return s;
 }
 
@@ -47,6 +48,16 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
 }
 
 namespace {
+
+// Every parameter of the network's last layer (the output dense layer) set to 0: its groups
+// are the last ones of the block.
+void zero_output_layer(Network& network) {
+    const std::size_t own = network.layer(network.layer_count() - 1).parameters().size();
+    const auto& groups = network.groups();
+    for (std::size_t g = groups.size() - own; g < groups.size(); ++g)
+        std::fill_n(network.parameters().begin() + static_cast<std::ptrdiff_t>(groups[g].offset), groups[g].info.size(),
+                    0.0f);
+}
 
 }  // namespace
 
@@ -148,6 +159,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
     Network network(spec, Shape{1, 1, 1});
     network.initialize(options.initializer, options.trainer.seed);
+    if (options.zero_output_layer) zero_output_layer(network);
     m.classifier.emplace(options.tokenizer, std::move(vocabulary), m.labels, std::move(network));
     m.pack = PackOptions{m.classifier->gap(), 1, 0};
 
@@ -175,7 +187,10 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                                     std::to_string(options.max_length) + " tokens");
 
     TrainerSettings settings = options.trainer;
-    if (settings.max_norm > 0) settings.max_norm_groups = output_weight_groups(m.classifier->network());
+    if (settings.max_norm > 0) {
+        settings.max_norm_groups = output_weight_groups(m.classifier->network());
+        settings.max_norm *= 1.0f - options.model.dropout;  // Kim's limit on our inverted dropout (header)
+    }
     if (options.balanced_class_weights) settings.class_weights = balanced_class_weights(m.train.labels, m.labels.size());
     m.trainer = std::make_unique<Trainer>(m.classifier->network(), settings);
     m.trainer->set_training_data(m.train.ids.size(), m.source_for(m.train));

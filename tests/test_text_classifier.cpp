@@ -13,7 +13,9 @@
 #include "textcnn/text_classifier.h"
 #include "textcnn/text_training.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +160,56 @@ BOOST_AUTO_TEST_CASE(tiny_model_learns_the_planted_words) {
     // (w * 16 * 8 weights + 8 biases), output 24 x 2 + 2.
     const std::size_t v = t.model().vocabulary().size();
     BOOST_CHECK_EQUAL(t.model().network().parameter_count(), v * 16 + (3 + 4 + 5) * 16 * 8 + 3 * 8 + 24 * 2 + 2);
+}
+
+// Column L2 norms of the output layer's weights (features x classes, one column per class).
+std::vector<double> output_column_norms(const TextClassifier& model) {
+    const Network& net = model.network();
+    const ParameterGroup& g = net.groups()[output_weight_groups(net).at(0)];
+    std::vector<double> norms;
+    for (std::size_t c = 0; c < g.info.cols; ++c) {
+        double s = 0.0;
+        for (std::size_t r = 0; r < g.info.rows; ++r) {
+            const double v = net.parameters()[g.offset + c * g.info.rows + r];
+            s += v * v;
+        }
+        norms.push_back(std::sqrt(s));
+    }
+    return norms;
+}
+
+BOOST_AUTO_TEST_CASE(kim_output_layer_starts_at_zero) {
+    TextTrainingRun kim(make_documents(40, 1), std::nullopt, "", tiny_options(1, 1), {});
+    const Network& net = kim.classifier().network();
+    const auto& groups = net.groups();
+    BOOST_TEST(groups.size() >= 2u);
+    // The dense layer's weights and bias are the last two groups; everything before is random.
+    for (std::size_t g = groups.size() - 2; g < groups.size(); ++g) {
+        BOOST_TEST(groups[g].layer_label == "dense 'output'");
+        for (std::size_t i = 0; i < groups[g].info.size(); ++i) BOOST_TEST(net.parameters()[groups[g].offset + i] == 0.0f);
+    }
+    for (std::size_t g = 0; g + 2 < groups.size(); ++g)
+        if (groups[g].info.name != "bias")
+            BOOST_TEST(std::any_of(net.parameters().begin() + groups[g].offset,
+                                   net.parameters().begin() + groups[g].offset + groups[g].info.size(),
+                                   [](float v) { return v != 0.0f; }));
+    TextTrainingOptions glorot = tiny_options(1, 1);
+    glorot.zero_output_layer = false;
+    TextTrainingRun other(make_documents(40, 1), std::nullopt, "", glorot, {});
+    BOOST_TEST(output_column_norms(other.classifier())[0] > 0.1);
+}
+
+// Kim's dropout is not inverted, ours is: his max-norm s holds our output columns to s * (1 - rate).
+BOOST_AUTO_TEST_CASE(max_norm_is_kims_limit_on_inverted_dropout) {
+    for (const float rate : {0.5f, 0.0f}) {
+        TextTrainingOptions o = tiny_options(2, 1);
+        o.model.dropout = rate;
+        o.trainer.max_norm = 0.02f;  // small enough to bind within two epochs
+        TextTrainingRun run(make_documents(100, 1), std::nullopt, "", o, {});
+        run.run();
+        const double limit = 0.02 * (1.0 - rate);
+        for (const double norm : output_column_norms(run.classifier())) BOOST_TEST(norm == limit, boost::test_tools::tolerance(1e-5));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(save_load_predict_is_bit_identical) {

@@ -74,9 +74,10 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     options.balanced_class_weights = o.class_weight == "balanced";
     options.embeddings_path = o.embeddings;
     options.max_length = o.max_length;
-    if (o.init == "kim") options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
+    if (o.init == "kim" || o.init == "glorot") options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
     else if (o.init == "he") options.initializer = {Initializer::Kind::he_uniform, 0.25f};
     else options.initializer = {Initializer::Kind::torch_default, 0.25f};
+    options.zero_output_layer = o.init == "kim";
 
     auto read = [&](const std::string& path) {
         DocumentSet set = read_all(path, o.reader.options(true));
@@ -206,10 +207,14 @@ Command add_train_command(CLI::App& app) {
                     "Evaluate the dev data this many times per epoch to pick the best model (patience counts these)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    cmd->add_option("--max-norm", o->max_norm, "Max L2 norm of the output layer's weight vectors (0 = off)")
+    cmd->add_option("--max-norm", o->max_norm,
+                    "Max L2 norm of the output layer's weight vectors as Kim's non-inverted dropout counts it: the "
+                    "stored weights are held to this x (1 - dropout) (0 = off)")
         ->capture_default_str();
-    cmd->add_option("--init", o->init, "kim (uniform +-0.25 embeddings, Glorot weights) | he | torch")
-        ->check(CLI::IsMember({"kim", "he", "torch"}))
+    cmd->add_option("--init", o->init,
+                    "kim (uniform +-0.25 embeddings, Glorot conv weights, zero output layer) | glorot (Glorot output "
+                    "layer too) | he | torch")
+        ->check(CLI::IsMember({"kim", "glorot", "he", "torch"}))
         ->capture_default_str();
     cmd->add_option("--min-count", o->min_count, "Leave out words seen fewer times")->capture_default_str();
     cmd->add_option("--max-vocab", o->max_vocab, "Keep at most this many words (0 = all)")->capture_default_str();

@@ -23,7 +23,13 @@ struct TextTrainingOptions {
     TokenizerSettings tokenizer;
     VocabularyOptions vocabulary;
     /// Epochs, batch size, seed, optimizer, patience... Defaults here are Kim's: 25 epochs,
-    /// batch 50, Adadelta (rho 0.95, eps 1e-6), max-norm 3 on the output layer.
+    /// batch 50, Adadelta (rho 0.95, eps 1e-6), max-norm 3 on the output layer, and of equal
+    /// dev accuracies the later model is kept.
+    /// trainer.max_norm is Kim's limit s, which refers to his dropout: it is not inverted (it
+    /// trains the output weights on the unscaled kept units and multiplies them by 1 - rate at
+    /// test time), while ours scales the kept units by 1 / (1 - rate) in training. Our output
+    /// weights are therefore his times (1 - rate), and the run holds their columns to
+    /// s * (1 - model.dropout): the same constraint on the same function.
     TrainerSettings trainer = kim_trainer_settings();
     /// Share of the training documents held out for validation when no dev set is given
     /// (stratified, drawn from the seed); 0 = none.
@@ -35,6 +41,9 @@ struct TextTrainingOptions {
     /// Longest text in tokens; longer ones are cut and counted (0 = no limit).
     std::size_t max_length = 0;
     Initializer initializer{Initializer::Kind::glorot_uniform, 0.25f};
+    /// Kim's output layer (the LogisticRegression of his code) starts with zero weights and
+    /// bias; false = initialised by `initializer` like the other layers.
+    bool zero_output_layer = true;
 
     static TrainerSettings kim_trainer_settings();
 };
