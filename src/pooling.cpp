@@ -115,12 +115,14 @@ void PoolLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
     const PoolAxis h = state.h;
     const PoolAxis w = state.w;
     const std::size_t out_per_sample = out_shape.per_sample();
-    if (max_) state.argmax.resize(out.size());
+    // Only backward reads the argmax: an inference forward does not record it.
+    const bool record_argmax = max_ && ctx.mode == Mode::training;
+    if (record_argmax) state.argmax.resize(out.size());
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N), [&](const tbb::blocked_range<std::size_t>& r) {
         for (std::size_t n = r.begin(); n != r.end(); ++n) {
             const float* x = in.sample(n);
             float* y = out.sample(n);
-            std::uint32_t* arg = max_ ? state.argmax.data() + n * out_per_sample : nullptr;
+            std::uint32_t* arg = record_argmax ? state.argmax.data() + n * out_per_sample : nullptr;
             for (std::size_t oy = 0; oy < h.out; ++oy) {
                 std::size_t y0, y1;
                 clipped(h, oy, y0, y1);
@@ -129,20 +131,45 @@ void PoolLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
                     clipped(w, ox, x0, x1);
                     float* dst = y + (oy * w.out + ox) * C;
                     if (max_) {
-                        std::uint32_t* a = arg + (oy * w.out + ox) * C;
+                        // Selects rather than branches (the comparisons are unpredictable; the
+                        // loops vectorise). Strict '>': ties keep the first position, and
+                        // with or without the argmax the values are the same.
                         const std::size_t first = y0 * w.in + x0;
                         std::copy_n(x + first * C, C, dst);
-                        std::fill_n(a, C, static_cast<std::uint32_t>(first));
-                        for (std::size_t iy = y0; iy < y1; ++iy)
-                            for (std::size_t ix = x0; ix < x1; ++ix) {
-                                const std::size_t p = iy * w.in + ix;
-                                const float* v = x + p * C;
-                                for (std::size_t c = 0; c < C; ++c)
-                                    if (v[c] > dst[c]) {  // strict: ties keep the first position
-                                        dst[c] = v[c];
-                                        a[c] = static_cast<std::uint32_t>(p);
+                        if (arg) {
+                            std::uint32_t* a = arg + (oy * w.out + ox) * C;
+                            std::fill_n(a, C, static_cast<std::uint32_t>(first));
+                            for (std::size_t iy = y0; iy < y1; ++iy)
+                                for (std::size_t ix = x0; ix < x1; ++ix) {
+                                    const std::size_t p = iy * w.in + ix;
+                                    const float* v = x + p * C;
+                                    for (std::size_t c = 0; c < C; ++c) {
+                                        const bool greater = v[c] > dst[c];
+                                        dst[c] = greater ? v[c] : dst[c];
+                                        a[c] = greater ? static_cast<std::uint32_t>(p) : a[c];
                                     }
+                                }
+                        } else {
+                            // Eight channels at a time in a local block (a fixed trip count the
+                            // compiler keeps in one vector register), then the rest.
+                            constexpr std::size_t lanes = 8;
+                            std::size_t c0 = 0;
+                            for (; c0 + lanes <= C; c0 += lanes) {
+                                float m[lanes];
+                                for (std::size_t l = 0; l < lanes; ++l) m[l] = dst[c0 + l];
+                                for (std::size_t iy = y0; iy < y1; ++iy)
+                                    for (std::size_t ix = x0; ix < x1; ++ix) {
+                                        const float* v = x + (iy * w.in + ix) * C + c0;
+                                        for (std::size_t l = 0; l < lanes; ++l) m[l] = v[l] > m[l] ? v[l] : m[l];
+                                    }
+                                for (std::size_t l = 0; l < lanes; ++l) dst[c0 + l] = m[l];
                             }
+                            for (std::size_t iy = y0; iy < y1; ++iy)
+                                for (std::size_t ix = x0; ix < x1; ++ix) {
+                                    const float* v = x + (iy * w.in + ix) * C;
+                                    for (std::size_t c = c0; c < C; ++c) dst[c] = v[c] > dst[c] ? v[c] : dst[c];
+                                }
+                        }
                     } else {
                         std::fill_n(dst, C, 0.0f);
                         for (std::size_t iy = y0; iy < y1; ++iy)
