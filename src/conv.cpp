@@ -4,6 +4,7 @@
 #include "textcnn/filters.h"
 #include "textcnn/runtime.h"
 
+#include "blas_single_thread.h"
 #include "gemm.h"
 #include "im2col.h"
 
@@ -15,11 +16,11 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <mutex>
 
 namespace textcnn {
 
 using detail::ConvGeometry;
+using detail::BlasSingleThreadScope;
 using detail::sgemm;
 
 Padding parse_padding(const std::string& text, const std::string& label) {
@@ -109,38 +110,6 @@ struct ConvState final : LayerState {
     std::vector<float> partial_bias;     // per chunk: filters
 };
 
-// BLAS runs single-threaded while it lives (process-wide, nesting-safe): the generic path
-// calls sgemm from inside TBB tasks, one small product per chunk of samples.
-class BlasSingleThread {
-public:
-    BlasSingleThread() {
-        std::lock_guard<std::mutex> lock(mutex());
-        if (depth()++ == 0) {
-            saved() = blas_threads();
-            if (saved() != 1) set_blas_threads(1);
-        }
-    }
-    ~BlasSingleThread() {
-        std::lock_guard<std::mutex> lock(mutex());
-        if (--depth() == 0 && saved() != 1) set_blas_threads(saved());
-    }
-    BlasSingleThread(const BlasSingleThread&) = delete;
-    BlasSingleThread& operator=(const BlasSingleThread&) = delete;
-
-private:
-    static std::mutex& mutex() {
-        static std::mutex m;
-        return m;
-    }
-    static int& depth() {
-        static int d = 0;
-        return d;
-    }
-    static int& saved() {
-        static int s = 1;
-        return s;
-    }
-};
 
 // Samples per chunk of the generic path: about chunk_columns output columns (the chunk's
 // im2col block stays in L2 between im2col and its GEMM), and at least 8 chunks when the batch
@@ -420,7 +389,7 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
         out.spans.clear();
         float* columns = state.columns.data();
         float* o = out.data();
-        BlasSingleThread single;
+        BlasSingleThreadScope single;  // sgemm inside TBB tasks
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
             for (std::size_t c = r.begin(); c != r.end(); ++c) {
                 const std::size_t n0 = c * per_chunk;
@@ -548,7 +517,7 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
         const float* dy = d_out.data();
         const float* columns = state.columns.data();
         {
-            BlasSingleThread single;
+            BlasSingleThreadScope single;  // sgemm inside TBB tasks
             tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
                 for (std::size_t c = r.begin(); c != r.end(); ++c) {
                     const std::size_t n0 = c * per_chunk;
