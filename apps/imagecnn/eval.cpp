@@ -1,5 +1,4 @@
 // imagecnn eval: accuracy, per-class metrics and the confusion matrix of a model on IDX data.
-#include "chunked_prediction.h"
 #include "commands.h"
 #include "image_model.h"
 
@@ -40,7 +39,7 @@ void run_eval(const EvalOptions& options) {
                                                   options.labels, data.labels[i], i, model.labels.size()));
 
     const auto start = std::chrono::steady_clock::now();
-    const textcnn::Tensor probabilities = predict_probabilities_chunked(model.network, data.images, options.batch);
+    const textcnn::Tensor probabilities = predict_probabilities(model.network, data.images, options.batch);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto predicted = argmax_rows(probabilities);
 

@@ -68,18 +68,23 @@ Tensor predict_probabilities(const Network& network, const Tensor& images, std::
     const std::size_t n = have.batch();
     const std::size_t classes = network.output_shape(1)[1];
     Tensor result(Shape{n, classes});
-    Network::Workspace ws = network.make_workspace();
+    if (n == 0) return result;
+    Network::ChunkedWorkspace ws = network.make_chunked_workspace();
     Tensor batch, probabilities;
-    RunContext ctx;
-    ctx.mode = Mode::inference;
     for (std::size_t first = 0; first < n; first += batch_size) {
         const std::size_t count = std::min(batch_size, n - first);
-        copy_samples(images, first, count, batch);
-        softmax(network.forward(batch, ws, ctx), probabilities);
+        // forward_chunked() copies its chunks anyway: a batch of everything needs no copy of its own.
+        const Tensor* input = &images;
+        if (count != n) {
+            copy_samples(images, first, count, batch);
+            input = &batch;
+        }
+        softmax(network.forward_chunked(*input, ws), probabilities);
         std::memcpy(result.sample(first), probabilities.data(), count * classes * sizeof(float));
     }
     return result;
 }
+
 
 std::vector<std::uint32_t> argmax_rows(const Tensor& scores) {
     const std::size_t n = scores.shape().batch(), k = scores.shape().per_sample();

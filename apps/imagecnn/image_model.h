@@ -37,9 +37,12 @@ ImageModel load_image_model(const std::string& path);
 /// Copies samples [first, first + count) of an (N, C, H, W) tensor into `batch` (resized).
 void copy_samples(const textcnn::Tensor& images, std::size_t first, std::size_t count, textcnn::Tensor& batch);
 
-/// Softmax probabilities (N, classes) for every image of `images`, computed in batches of
-/// `batch_size` through one workspace. ShapeError when the images do not have the model's
-/// input shape (the message names both).
+/// Softmax probabilities (N, classes) for every image of `images` (N, C, H, W), the path of
+/// eval, predict and train's test pass. The images go to the network `batch_size` at a time
+/// (that bounds the memory of one call); Network::forward_chunked() cuts each batch into
+/// cache-sized chunks that run through all layers in parallel, so the speed barely depends on
+/// `batch_size`. ShapeError when the images do not have the model's input shape (the message
+/// names both).
 textcnn::Tensor predict_probabilities(const textcnn::Network& network, const textcnn::Tensor& images,
                                       std::size_t batch_size);
 

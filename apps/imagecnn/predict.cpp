@@ -4,7 +4,6 @@
 // as one image. Images are not resized: one whose size differs from the model's input is an
 // error naming both sizes. Colour images are converted to grey for a one-channel model (luma,
 // see image_io.h), grey ones replicated for a three-channel model.
-#include "chunked_prediction.h"
 #include "commands.h"
 #include "image_model.h"
 
@@ -85,7 +84,7 @@ void run_predict(const PredictOptions& options) {
     textcnn::ThreadLimit limit(options.threads);
     const ImageModel model = load_image_model(options.model);
     const Inputs inputs = gather(options.files, model.input_shape());
-    const textcnn::Tensor probabilities = predict_probabilities_chunked(model.network, inputs.images, options.batch);
+    const textcnn::Tensor probabilities = predict_probabilities(model.network, inputs.images, options.batch);
     const auto best = argmax_rows(probabilities);
     const std::size_t classes = model.labels.size();
     std::string out;
