@@ -72,7 +72,7 @@ constexpr std::string_view cnn_2_text = R"json({
 )json";
 constexpr std::string_view cnn_fashion_text = R"json({
   "name": "cnn_fashion",
-  "description": "The stronger default for Fashion-MNIST: Conv2D 32 3x3 'same' + ReLU, MaxPool 2x2, Conv2D 64 3x3 'same' + ReLU, MaxPool 2x2, Dropout 0.25, Flatten, Dense 128 + ReLU, Dropout 0.5, Dense 10 logits.",
+  "description": "The stronger default for Fashion-MNIST: Conv2D 32 3x3 'same' + ReLU, MaxPool 2x2, Conv2D 64 3x3 'same' + ReLU, MaxPool 2x2, Dropout 0.2, Flatten, Dense 256 + ReLU, Dropout 0.3, Dense 10 logits. For 28x28x1 inputs: 320 + 18,496 + 803,072 + 2,570 = 824,458 parameters. Trained 15 epochs with RMSprop and --lr-decay-at 10,13 (bench/image_accuracy.sh).",
   "init": "glorot_uniform",
   "layers": [
     {"type": "conv", "name": "conv_1", "filters": 32, "kernel": [3, 3], "padding": "same"},
@@ -81,11 +81,11 @@ constexpr std::string_view cnn_fashion_text = R"json({
     {"type": "conv", "name": "conv_2", "filters": 64, "kernel": [3, 3], "padding": "same"},
     {"type": "relu", "name": "relu_2"},
     {"type": "max_pool", "name": "pool_2", "window": [2, 2], "stride": [2, 2], "padding": "same"},
-    {"type": "dropout", "name": "dropout_1", "rate": 0.25},
+    {"type": "dropout", "name": "dropout_1", "rate": 0.2},
     {"type": "flatten", "name": "flatten"},
-    {"type": "dense", "name": "dense_1", "units": 128},
+    {"type": "dense", "name": "dense_1", "units": 256},
     {"type": "relu", "name": "relu_3"},
-    {"type": "dropout", "name": "dropout_2", "rate": 0.5},
+    {"type": "dropout", "name": "dropout_2", "rate": 0.3},
     {"type": "dense", "name": "logits", "units": "classes"}
   ]
 }

@@ -62,7 +62,11 @@ BOOST_AUTO_TEST_CASE(builtin_parameter_counts) {
     BOOST_TEST(total == 63522u);
 
     counts = layer_parameters("cnn_fashion", &total);
-    BOOST_TEST(total > 100000u);
+    BOOST_TEST(total == 824458u);
+    BOOST_TEST(counts["conv 'conv_1'"] == 320u);        // 3 * 3 * 1 * 32 + 32
+    BOOST_TEST(counts["conv 'conv_2'"] == 18496u);      // 3 * 3 * 32 * 64 + 64
+    BOOST_TEST(counts["dense 'dense_1'"] == 803072u);   // (7 * 7 * 64 + 1) * 256
+    BOOST_TEST(counts["dense 'logits'"] == 2570u);      // (256 + 1) * 10
 }
 
 BOOST_AUTO_TEST_CASE(builtins_are_the_data_files) {
