@@ -9,7 +9,9 @@
 #                   chosen on dev: seed 1 best dev 84.17 vs 83.72 with one check), 10 epochs and
 #                   --patience 4 (dev accuracy peaks by epoch 4-9; a CPU budget, not tuned).
 #   sst2-sentences  the same trained on the 6,920 sentences of train.csv
-#   trec            train.csv with 10% held out (stratified, seeded) for early stopping; report test.csv
+#   trec            train.csv with 10% held out (stratified, seeded) for early stopping; report test.csv.
+#                   Non-default: --no-lowercase, as Kim's preprocessing keeps TREC's case (clean_str
+#                   with TREC=True); validation mean of seeds 1-3 88.70 vs 88.40 lowercased.
 #   sms             stratified 80/20 split of all.csv with seed 1; report accuracy, spam precision and
 #                   recall, and the ham false-positive rate (ham called spam / all ham). 10% of the
 #                   80% (stratified, the run's seed) is the validation split: it picks the epoch and
@@ -59,7 +61,7 @@ run_task() {
     sst2-sentences) train=$data/sst2/train.csv; dev=(--dev "$data/sst2/dev.csv"); test=$data/sst2/test.csv
           extra=(--epochs "${EPOCHS:-25}" --patience 6) ;;
     trec) train=$data/trec/train.csv; dev=(--validation-split 0.1); test=$data/trec/test.csv
-          extra=(--epochs "${EPOCHS:-25}" --patience 6) ;;
+          extra=(--epochs "${EPOCHS:-25}" --patience 6 --no-lowercase) ;;
     sms) "$textcnn" split --data "$data/sms_spam/all.csv" --test-share 0.2 --seed 1 \
            --train-out "$out/sms_train.csv" --test-out "$out/sms_test.csv"
          test=$out/sms_test.csv  # training and validation files are made per seed below
