@@ -1,5 +1,7 @@
 #include "textcnn/dense.h"
 
+#include "blas_single_thread.h"
+
 #include "textcnn/error.h"
 
 #include <cmath>
@@ -84,6 +86,10 @@ void DenseLayer::forward(const Tensor& in, Tensor& out, LayerState& state, const
     out.resize(out_shape);
     out.spans.clear();
     const std::size_t n = in.shape().batch();
+    // One BLAS thread: OpenBLAS sums some of these shapes in another order with 2 threads than
+    // with 1 (measured: 10 x 128 x 392 forward, 392 x 10 x 1000 weight gradient), and results
+    // must not depend on --threads. Dense products here are small next to the convolutions.
+    detail::BlasSingleThreadScope single_thread;
     const arma::fmat x(const_cast<float*>(in.data()), in_units_, n, false, true);
     const arma::fmat w(weights_.value, in_units_, units_, false, true);
     arma::fmat y(out.data(), units_, n, false, true);
@@ -101,6 +107,7 @@ void DenseLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_o
         throw ShapeError(label() + ": backward got d_out " + d_out.shape().str() +
                          (d_in ? " and d_in " + d_in->shape().str() : std::string()) + " for input " +
                          in.shape().str());
+    detail::BlasSingleThreadScope single_thread;  // as in forward(): the same sums whatever --threads
     const arma::fmat x(const_cast<float*>(in.data()), in_units_, n, false, true);
     const arma::fmat dy(const_cast<float*>(d_out.data()), units_, n, false, true);
     arma::fmat dw(weights_.gradient, in_units_, units_, false, true);
