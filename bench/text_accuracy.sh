@@ -12,6 +12,8 @@
 #   trec            train.csv with 10% held out (stratified, seeded) for early stopping; report test.csv.
 #                   Non-default: --no-lowercase, as Kim's preprocessing keeps TREC's case (clean_str
 #                   with TREC=True); validation mean of seeds 1-3 88.70 vs 88.40 lowercased.
+#                   All 25 epochs, no early stopping, the best validation epoch kept (Kim's protocol):
+#                   validation mean 89.38 against 88.71 with --patience 6 (and 89.19 with --min-count 2).
 #   sms             stratified 80/20 split of all.csv with seed 1; report accuracy, spam precision and
 #                   recall, and the ham false-positive rate (ham called spam / all ham). 10% of the
 #                   80% (stratified, the run's seed) is the validation split: it picks the epoch and
@@ -61,7 +63,7 @@ run_task() {
     sst2-sentences) train=$data/sst2/train.csv; dev=(--dev "$data/sst2/dev.csv"); test=$data/sst2/test.csv
           extra=(--epochs "${EPOCHS:-25}" --patience 6) ;;
     trec) train=$data/trec/train.csv; dev=(--validation-split 0.1); test=$data/trec/test.csv
-          extra=(--epochs "${EPOCHS:-25}" --patience 6 --no-lowercase) ;;
+          extra=(--epochs "${EPOCHS:-25}" --no-lowercase) ;;
     sms) "$textcnn" split --data "$data/sms_spam/all.csv" --test-share 0.2 --seed 1 \
            --train-out "$out/sms_train.csv" --test-out "$out/sms_test.csv"
          test=$out/sms_test.csv  # training and validation files are made per seed below
