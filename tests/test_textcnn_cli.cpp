@@ -537,6 +537,7 @@ BOOST_AUTO_TEST_CASE(summary_text_and_json) {
     BOOST_CHECK(contains(r.out, "Labels (2): neg pos"));
     BOOST_CHECK(contains(r.out, "Vocabulary: " + std::to_string(vocab) + " ids"));
     BOOST_CHECK(contains(r.out, "training_data: " + t.train_csv));
+    BOOST_CHECK(contains(r.out, "built_with: textcnn ") && contains(r.out, "; ICU "));
     BOOST_CHECK(contains(r.out, "conv 'conv_5'"));
     BOOST_CHECK(contains(r.out, "Prediction: embedding folded into the convolutions at load"));
 

@@ -141,6 +141,9 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     model.metadata["trained_at"] = now_utc();
     model.metadata["seed"] = std::to_string(o.seed);
     model.metadata["command"] = command_line;
+    // ICU's dictionaries segment Chinese, Japanese and Thai; another ICU version may cut some
+    // words differently, so the model says which one it was trained with.
+    model.metadata["built_with"] = build_info();
     model.metadata["epochs_completed"] = std::to_string(report.result.epochs_completed);
     if (report.result.best_epoch) {
         model.metadata["best_epoch"] = std::to_string(report.result.best_epoch);
