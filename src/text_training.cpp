@@ -7,6 +7,8 @@
 #include "textcnn/rng.h"
 #include "textcnn/vectors.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -116,14 +118,15 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     Impl& m = *impl_;
     m.options = options;
     m.callbacks = std::move(callbacks);
-    if (train.empty()) throw InputError("training data: no documents");
+    const std::string& source = options.train_source;
+    if (train.empty()) throw InputError(source + ": no documents");
     for (const Document& d : train)
-        if (!d.label) throw InputError("training data: line " + std::to_string(d.line) + " has no label");
+        if (!d.label) throw InputError(source + ": line " + std::to_string(d.line) + " has no label");
 
     std::set<std::string> label_set;
     for (const Document& d : train) label_set.insert(*d.label);
     if (label_set.size() < 2)
-        throw InputError("training data: only one class ('" + *label_set.begin() + "' on all " +
+        throw InputError(source + ": only one class ('" + *label_set.begin() + "' on all " +
                           std::to_string(train.size()) + " documents); a classifier needs at least two");
     m.labels.assign(label_set.begin(), label_set.end());
 
@@ -138,6 +141,10 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     } else if (options.validation_split > 0.0) {
         if (options.validation_split >= 1.0) throw ConfigError("--validation-split must be below 1");
         stratified_split(train, held_out, options.validation_split, options.trainer.seed);
+        if (held_out.empty())
+            throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
+                             " holds out no document of " + std::to_string(train.size()) +
+                             " (every class rounds to 0); give a larger share or a --dev file");
         validation_source = "validation split";
     }
     m.report.train_documents = train.size();

@@ -532,6 +532,21 @@ BOOST_AUTO_TEST_CASE(training_data_errors) {
     BOOST_CHECK_EXCEPTION(TextTrainingRun(one_class, std::nullopt, "", options, {}), InputError, [](const InputError& e) {
         return contains(e.what(), "only one class ('pos' on all 20 documents)");
     });
+    // The training data is named as the caller names it.
+    auto named = options;
+    named.train_source = "reviews.csv";
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(one_class, std::nullopt, "", named, {}), InputError, [](const InputError& e) {
+        return starts_with(e.what(), "reviews.csv: only one class");
+    });
+    // A validation share that holds out nothing (0.02 of 10 per class rounds to 0) is an error,
+    // not a run without validation.
+    named.validation_split = 0.02;
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), std::nullopt, "", named, {}), InputError,
+                          [](const InputError& e) {
+                              return std::string(e.what()) ==
+                                     "reviews.csv: a validation split of 0.02 holds out no document of 20 (every "
+                                     "class rounds to 0); give a larger share or a --dev file";
+                          });
     // An empty dev set would silently turn off model selection.
     BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), std::vector<Document>{}, "dev.csv", options, {}),
                           InputError, [](const InputError& e) { return starts_with(e.what(), "dev.csv: no documents"); });

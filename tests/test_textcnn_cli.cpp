@@ -726,14 +726,18 @@ BOOST_AUTO_TEST_CASE(bad_training_data) {
     write_text(one_class, to_csv(positive));
     r = run("train --train " + one_class + opts);
     BOOST_CHECK_EQUAL(r.code, 1);
-    BOOST_CHECK_EQUAL(r.err, "textcnn train: training data: only one class ('pos' on all 20 documents); a classifier "
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + one_class + ": only one class ('pos' on all 20 documents); a classifier "
                              "needs at least two\n");
 
     const std::string header_only = scratch("header_only.csv");
     write_text(header_only, "label,text\n");
     r = run("train --train " + header_only + opts);
     BOOST_CHECK_EQUAL(r.code, 1);
-    BOOST_CHECK_EQUAL(r.err, "textcnn train: training data: no documents\n");
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + header_only + ": no documents\n");
+    // A validation share that rounds to no document would silently switch off model selection.
+    r = run("train --train " + t.train_csv + " --validation-split 0.001" + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.rfind("textcnn train: " + t.train_csv + ": a validation split of 0.001 holds out no document of ", 0) == 0, r.err);
     // An empty dev file would silently switch off model selection.
     r = run("train --train " + t.train_csv + " --dev " + header_only + opts);
     BOOST_CHECK_EQUAL(r.code, 1);

@@ -71,6 +71,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     options.trainer.optimizer.weight_decay = o.weight_decay;
     options.trainer.optimizer.clip_norm = o.clip;
     options.validation_split = o.validation_split;
+    options.train_source = o.train_path;
     options.balanced_class_weights = o.class_weight == "balanced";
     options.embeddings_path = o.embeddings;
     options.max_length = o.max_length;

@@ -32,8 +32,11 @@ struct TextTrainingOptions {
     /// s * (1 - model.dropout): the same constraint on the same function.
     TrainerSettings trainer = kim_trainer_settings();
     /// Share of the training documents held out for validation when no dev set is given
-    /// (stratified, drawn from the seed); 0 = none.
+    /// (stratified, drawn from the seed); 0 = none. A share too small to hold out a single
+    /// document is an InputError, not a silent run without validation.
     double validation_split = 0.0;
+    /// Names the training data in error messages (the file name, say).
+    std::string train_source = "training data";
     /// Weight the loss by n / (classes * count) per class (sklearn's "balanced").
     bool balanced_class_weights = false;
     /// Pretrained vectors (word2vec text/binary, GloVe, fastText .vec); empty = random.
