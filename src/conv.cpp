@@ -22,6 +22,7 @@ namespace textcnn {
 using detail::ConvGeometry;
 using detail::BlasSingleThreadScope;
 using detail::sgemm;
+using detail::sgemm_thread_stable;
 
 Padding parse_padding(const std::string& text, const std::string& label) {
     if (text == "valid") return Padding::valid;
@@ -452,7 +453,7 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
     out.resize(Shape{1, F, total});
     float* o = out.data();
     for (std::size_t i = 0; i < taps; ++i)
-        sgemm(true, false, F, cols, C, 1.0f, weights_ + i * C, K, x + i * d * C, C, i == 0 ? 0.0f : 1.0f, o, F);
+        sgemm_thread_stable(true, false, F, cols, C, 1.0f, weights_ + i * C, K, x + i * d * C, C, i == 0 ? 0.0f : 1.0f, o, F);
 
     if (in.packed()) {
         // Zero everything outside the output spans, add the bias inside them.
@@ -685,7 +686,7 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
                 for (std::size_t f = 0; f < F; ++f) bias_gradient_[f] += ds[j * F + f];
         }
         for (std::size_t i = 0; i < taps; ++i)
-            sgemm(false, true, C, F, cols, 1.0f, x + i * d * C, C, ds, F, 0.0f, weights_gradient_ + i * C, K);
+            sgemm_thread_stable(false, true, C, F, cols, 1.0f, x + i * d * C, C, ds, F, 0.0f, weights_gradient_ + i * C, K);
     }
     if (d_in) {
         float* target = d_in->data();
@@ -695,7 +696,7 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
             std::fill(target + cols * C, target + total * C, 0.0f);  // tap 0 assigns columns [0, cols)
         }
         for (std::size_t i = 0; i < taps; ++i)
-            sgemm(false, false, C, cols, F, 1.0f, weights_ + i * C, K, ds, F, (i == 0 && state.padded) ? 0.0f : 1.0f,
+            sgemm_thread_stable(false, false, C, cols, F, 1.0f, weights_ + i * C, K, ds, F, (i == 0 && state.padded) ? 0.0f : 1.0f,
                   target + i * d * C, C);
         if (state.padded) {
             const std::size_t N = in.shape().batch();

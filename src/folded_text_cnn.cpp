@@ -150,7 +150,7 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
         }
         const std::size_t rows = branch.taps * channels;
         for (std::size_t t = 0; t < branch.taps; ++t)
-            sgemm(true, false, branch.filters, vocab, channels, 1.0f, b.weights + t * channels, rows, embedded,
+            sgemm_thread_stable(true, false, branch.filters, vocab, channels, 1.0f, b.weights + t * channels, rows, embedded,
                   channels, 0.0f, folded.table_.data() + column + t * branch.filters, folded.columns_);
         column += branch.taps * branch.filters;
         folded.branches_.push_back(std::move(branch));
