@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE architecture
 #include <boost/test/unit_test.hpp>
 
+#include "program_runs.h"
+
 #include "textcnn/architecture.h"
 #include "textcnn/error.h"
 #include "textcnn/network.h"
@@ -25,12 +27,7 @@ std::string config_error(F&& f) {
     return {};
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using testing::read_text;
 
 // Parameter count of each layer with parameters, by name, for 28x28x1 inputs and 10 classes.
 std::map<std::string, std::size_t> layer_parameters(const std::string& name, std::size_t* total) {

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE imagecnn
 #include <boost/test/unit_test.hpp>
 
+#include "program_runs.h"
+
 // The model code of the program, compiled into this test to check save -> load in-process.
 #include "../apps/imagecnn/image_model.cpp"
 #include "../apps/imagecnn/image_model.h"
@@ -36,34 +38,12 @@ std::string scratch(const std::string& name) {
     return (dir / name).string();
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using testing::read_text;
 
-struct Run {
-    int code = -1;
-    std::string out;
-    std::string err;
-};
+using Run = testing::ProgramRun;
 
 // Runs imagecnn with `args` (already shell-quoted where needed).
-Run run(const std::string& args) {
-    const std::string err_file = scratch("stderr.txt");
-    const std::string command = program + " " + args + " 2>" + err_file;
-    Run r;
-    FILE* pipe = popen(command.c_str(), "r");
-    BOOST_REQUIRE(pipe);
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
-    const int status = pclose(pipe);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = read_text(err_file);
-    return r;
-}
+Run run(const std::string& args) { return testing::run_program(program + " " + args, scratch("stderr.txt")); }
 
 // A synthetic 3-class task on 12x12 images: a vertical bar, a horizontal bar or a 3x3 square,
 // at a random place, over a noisy background.

@@ -7,6 +7,8 @@
 #define BOOST_TEST_MODULE textcnn_cli
 #include <boost/test/unit_test.hpp>
 
+#include "program_runs.h"
+
 #include "textcnn/document_reader.h"
 #include "textcnn/model_file.h"
 #include "textcnn/rng.h"
@@ -46,16 +48,8 @@ std::string scratch(const std::string& name) {
     return (dir / name).string();
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
+using testing::read_text;
+using testing::write_text;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -83,27 +77,11 @@ std::vector<std::string> split(const std::string& line, char delimiter) {
     return fields;
 }
 
-struct Run {
-    int code = -1;
-    std::string out;
-    std::string err;
-};
+using Run = testing::ProgramRun;
 
 // Runs textcnn with `args` (shell-quoted where needed); stdin from `input_file` if given.
 Run run(const std::string& args, const std::string& input_file = "") {
-    const std::string err_file = scratch("stderr.txt");
-    std::string command = program + " " + args + " 2>" + err_file;
-    command += input_file.empty() ? " </dev/null" : " <" + input_file;
-    Run r;
-    FILE* pipe = popen(command.c_str(), "r");
-    BOOST_REQUIRE(pipe);
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
-    const int status = pclose(pipe);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    r.err = read_text(err_file);
-    return r;
+    return testing::run_program(program + " " + args, scratch("stderr.txt"), input_file);
 }
 
 // --- Data: sentiment words planted in neutral sentences ------------------------------------------
