@@ -114,7 +114,8 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
     folded.features_ = plan->dense->in_units();
 
     // The embedding layer's output for every id, channels x vocab: the frozen half first in
-    // multichannel mode, as EmbeddingLayer::forward writes it. Id 0 (padding) reads zeros.
+    // multichannel mode, as EmbeddingLayer::forward writes it. (The layer outputs zeros for id 0
+    // whatever its column holds; the table's row 0 is zeroed below to match.)
     const std::size_t dim = plan->embedding->dim();
     const std::size_t channels = plan->embedding->out_channels();
     std::vector<float> multichannel;
