@@ -38,12 +38,9 @@ struct Plan {
 
 // Pointers to the values of the top-level layer `index`'s parameters, in parameters() order.
 std::vector<const float*> parameter_values(const Network& network, std::size_t index) {
-    std::size_t first = 0;
-    for (std::size_t i = 0; i < index; ++i) first += network.layer(i).parameters().size();
-    const std::size_t count = network.layer(index).parameters().size();
     std::vector<const float*> values;
-    for (std::size_t k = 0; k < count; ++k)
-        values.push_back(network.parameters().data() + network.groups().at(first + k).offset);
+    for (const ParameterGroup& group : network.layer_groups(index))
+        values.push_back(network.parameters().data() + group.offset);
     return values;
 }
 

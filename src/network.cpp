@@ -179,6 +179,12 @@ void Network::bind_all() {
 
 Shape Network::output_shape(std::size_t n) const { return output_shape_.with_batch(n); }
 
+std::span<const ParameterGroup> Network::layer_groups(std::size_t i) const {
+    std::size_t first = 0;
+    for (std::size_t j = 0; j < i; ++j) first += layers_.at(j)->parameters().size();
+    return std::span(groups_).subspan(first, layers_.at(i)->parameters().size());
+}
+
 std::size_t Network::trainable_parameter_count() const {
     std::size_t n = 0;
     for (const auto& g : groups_)

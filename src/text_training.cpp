@@ -51,14 +51,10 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
 
 namespace {
 
-// Every parameter of the network's last layer (the output dense layer) set to 0: its groups
-// are the last ones of the block.
+// Every parameter of the network's last layer (the output dense layer) set to 0.
 void zero_output_layer(Network& network) {
-    const std::size_t own = network.layer(network.layer_count() - 1).parameters().size();
-    const auto& groups = network.groups();
-    for (std::size_t g = groups.size() - own; g < groups.size(); ++g)
-        std::fill_n(network.parameters().begin() + static_cast<std::ptrdiff_t>(groups[g].offset), groups[g].info.size(),
-                    0.0f);
+    for (const ParameterGroup& group : network.layer_groups(network.layer_count() - 1))
+        std::fill_n(network.parameters().begin() + static_cast<std::ptrdiff_t>(group.offset), group.info.size(), 0.0f);
 }
 
 }  // namespace

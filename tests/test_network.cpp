@@ -90,6 +90,14 @@ BOOST_AUTO_TEST_CASE(groups_cover_the_block_in_layer_order) {
     BOOST_TEST(g[5].layer_label == "dense 'output'");
     BOOST_TEST(g[5].info.max_norm_columns);
     BOOST_TEST((net.output_shape(2) == Shape{2, 2}));
+    // layer_groups(i): the slice of groups() that belongs to top-level layer i.
+    const std::vector<std::size_t> first = {0, 1, 5, 5}, count = {1, 4, 0, 2};
+    BOOST_REQUIRE_EQUAL(net.layer_count(), 4u);  // embedding, parallel, dropout, dense
+    for (std::size_t i = 0; i < net.layer_count(); ++i) {
+        const auto slice = net.layer_groups(i);
+        BOOST_TEST(slice.size() == count[i]);
+        if (!slice.empty()) BOOST_TEST(&slice.front() == &g[first[i]]);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(summary_indents_children_with_their_shapes) {

@@ -62,6 +62,9 @@ public:
     std::span<const float> gradients() const { return gradients_; }
     std::vector<ParameterGroup>& groups() { return groups_; }
     const std::vector<ParameterGroup>& groups() const { return groups_; }
+    /// The groups of top-level layer i (its parameters() in order; a parallel layer's are
+    /// all of its children's).
+    std::span<const ParameterGroup> layer_groups(std::size_t i) const;
     /// Number of parameters (trainable or not).
     std::size_t parameter_count() const { return parameters_.size(); }
     std::size_t trainable_parameter_count() const;
