@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE idx
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
 #include "textcnn/error.h"
 #include "textcnn/idx.h"
 
@@ -12,24 +13,7 @@ using namespace textcnn;
 
 namespace {
 
-// A scratch directory per test program run.
-std::string scratch(const std::string& name) {
-    const auto dir = std::filesystem::path(TEXTCNN_BINARY_DIR) / "test_idx_files";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
-
-// The message of the InputError `f` throws (the test fails when it throws nothing).
-template <typename F>
-std::string input_error(F&& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    BOOST_FAIL("no InputError thrown");
-    return {};
-}
+std::string scratch(const std::string& name) { return testing::scratch_path("test_idx_files", name); }
 
 // Three 2x3 images with pixel values 0, 1, ..., 17 and 255 in the last one.
 std::vector<std::uint8_t> sample_pixels() {
@@ -94,24 +78,24 @@ BOOST_AUTO_TEST_CASE(byte_swapped_magic_is_rejected_with_the_reason) {
     std::vector<std::uint8_t> bytes = {3, 8, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0};
     const auto pixels = sample_pixels();
     bytes.insert(bytes.end(), pixels.begin(), pixels.end());
-    BOOST_TEST(input_error([&] { parse_idx_images(bytes, "le.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_images(bytes, "le.idx"); }) ==
                "le.idx: magic 0x03080000 is byte-swapped: IDX files are big-endian, expected 0x00000803 (the file "
                "was written little-endian)");
     const std::vector<std::uint8_t> labels = {1, 8, 0, 0, 1, 0, 0, 0, 4};
-    BOOST_TEST(input_error([&] { parse_idx_labels(labels, "le-labels"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_labels(labels, "le-labels"); }) ==
                "le-labels: magic 0x01080000 is byte-swapped: IDX files are big-endian, expected 0x00000801 (the file "
                "was written little-endian)");
 }
 
 BOOST_AUTO_TEST_CASE(wrong_kind_and_foreign_files_are_named) {
     const auto labels = encode_idx_labels(std::vector<std::uint8_t>{1, 2});
-    BOOST_TEST(input_error([&] { parse_idx_images(labels, "labels.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_images(labels, "labels.idx"); }) ==
                "labels.idx: magic 0x00000801 is an IDX label file, expected image (0x00000803)");
     const std::vector<std::uint8_t> floats = {0, 0, 0x0d, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    BOOST_TEST(input_error([&] { parse_idx_images(floats, "f.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_images(floats, "f.idx"); }) ==
                "f.idx: IDX type code 0x0d is not supported: only unsigned bytes (0x08)");
     const std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 13, 10, 26, 10};
-    BOOST_TEST(input_error([&] { parse_idx_labels(png, "x.png"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_labels(png, "x.png"); }) ==
                "x.png: not an IDX label file: magic 0x89504e47, expected 0x00000801");
 }
 
@@ -119,20 +103,20 @@ BOOST_AUTO_TEST_CASE(truncated_files_fail_with_the_offset) {
     const auto full = encode_idx_images(sample_pixels(), 3, 2, 3);
     // Cut inside image 2 (offset 16 + 2 * 6 = 28): 3 of its 6 bytes remain.
     const std::vector<std::uint8_t> cut(full.begin(), full.begin() + 31);
-    BOOST_TEST(input_error([&] { parse_idx_images(cut, "cut.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_images(cut, "cut.idx"); }) ==
                "cut.idx: truncated at offset 28: image 2 of 3 needs 6 bytes, 3 left (the header promises 34 bytes, "
                "the data has 31)");
     // Cut inside the header.
     const std::vector<std::uint8_t> header(full.begin(), full.begin() + 10);
-    BOOST_TEST(input_error([&] { parse_idx_images(header, "h.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_images(header, "h.idx"); }) ==
                "h.idx: truncated at offset 10: the IDX header needs 16 bytes");
     const std::vector<std::uint8_t> magic(full.begin(), full.begin() + 3);
-    BOOST_TEST(input_error([&] { parse_idx_images(magic, "m.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_images(magic, "m.idx"); }) ==
                "m.idx: truncated at offset 3: the 4-byte IDX magic needs 1 more bytes");
     // Labels cut after one of three.
     const auto labels = encode_idx_labels(std::vector<std::uint8_t>{1, 2, 3});
     const std::vector<std::uint8_t> short_labels(labels.begin(), labels.begin() + 9);
-    BOOST_TEST(input_error([&] { parse_idx_labels(short_labels, "l.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_labels(short_labels, "l.idx"); }) ==
                "l.idx: truncated at offset 9: label 1 of 3 needs 1 bytes, 0 left (the header promises 11 bytes, the "
                "data has 9)");
 }
@@ -140,7 +124,7 @@ BOOST_AUTO_TEST_CASE(truncated_files_fail_with_the_offset) {
 BOOST_AUTO_TEST_CASE(huge_dimensions_fail_before_allocating) {
     // 4 billion images of 65535 x 65535 in a 16-byte file: must fail on the size check.
     const std::vector<std::uint8_t> bytes = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff};
-    const auto message = input_error([&] { parse_idx_images(bytes, "huge.idx"); });
+    const auto message = testing::error_of<InputError>([&] { parse_idx_images(bytes, "huge.idx"); });
     BOOST_TEST(message.find("huge.idx: truncated at offset 16: image 0 of 4294967295 needs 4294836225 bytes") == 0u,
                message);
 }
@@ -148,21 +132,21 @@ BOOST_AUTO_TEST_CASE(huge_dimensions_fail_before_allocating) {
 BOOST_AUTO_TEST_CASE(trailing_bytes_are_an_error) {
     auto bytes = encode_idx_labels(std::vector<std::uint8_t>{1, 2});
     bytes.push_back(0);
-    BOOST_TEST(input_error([&] { parse_idx_labels(bytes, "t.idx"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { parse_idx_labels(bytes, "t.idx"); }) ==
                "t.idx: 1 unexpected bytes at offset 10 after the last of 2 labels");
 }
 
 BOOST_AUTO_TEST_CASE(truncated_and_corrupt_gzip_fail_clearly) {
     const auto gz = gzip_bytes(encode_idx_images(sample_pixels(), 3, 2, 3));
     write_file_bytes(scratch("cut.gz"), std::vector<std::uint8_t>(gz.begin(), gz.end() - 12));
-    const auto cut = input_error([&] { read_idx_images(scratch("cut.gz")); });
+    const auto cut = testing::error_of<InputError>([&] { read_idx_images(scratch("cut.gz")); });
     BOOST_TEST(cut.find(scratch("cut.gz") + ": truncated gzip stream: compressed data ends at offset ") == 0u, cut);
 
     auto corrupt = gz;
     corrupt[12] ^= 0xff;  // inside the deflate data
     corrupt[13] ^= 0xff;
     write_file_bytes(scratch("corrupt.gz"), corrupt);
-    const auto bad = input_error([&] { read_idx_images(scratch("corrupt.gz")); });
+    const auto bad = testing::error_of<InputError>([&] { read_idx_images(scratch("corrupt.gz")); });
     BOOST_TEST(bad.find(scratch("corrupt.gz") + ": ") == 0u, bad);
     BOOST_TEST((bad.find("corrupt gzip data at compressed offset") != std::string::npos ||
                 bad.find("truncated") != std::string::npos),
@@ -172,7 +156,7 @@ BOOST_AUTO_TEST_CASE(truncated_and_corrupt_gzip_fail_clearly) {
 BOOST_AUTO_TEST_CASE(label_and_image_counts_must_match) {
     write_file_bytes(scratch("three.idx"), encode_idx_images(sample_pixels(), 3, 2, 3));
     write_file_bytes(scratch("two_labels.idx"), encode_idx_labels(std::vector<std::uint8_t>{1, 2}));
-    BOOST_TEST(input_error([&] { read_idx_dataset(scratch("three.idx"), scratch("two_labels.idx")); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { read_idx_dataset(scratch("three.idx"), scratch("two_labels.idx")); }) ==
                scratch("two_labels.idx") + ": 2 labels for 3 images in " + scratch("three.idx"));
 }
 

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE image_io
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
 #include "textcnn/error.h"
 #include "textcnn/idx.h"
 #include "textcnn/image_io.h"
@@ -17,22 +18,7 @@ namespace {
 
 const std::string fixtures = std::string(TEXTCNN_SOURCE_DIR) + "/tests/fixtures/images/";
 
-std::string scratch(const std::string& name) {
-    const auto dir = std::filesystem::path(TEXTCNN_BINARY_DIR) / "test_image_io_files";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
-
-template <typename F>
-std::string input_error(F&& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    BOOST_FAIL("no InputError thrown");
-    return {};
-}
+std::string scratch(const std::string& name) { return testing::scratch_path("test_image_io_files", name); }
 
 Image gradient(std::size_t width, std::size_t height, std::size_t channels) {
     Image image{width, height, channels, {}};
@@ -88,7 +74,7 @@ BOOST_AUTO_TEST_CASE(pgm_binary_and_ascii) {
 
 BOOST_AUTO_TEST_CASE(corrupt_pgm_fails_with_the_offset) {
     auto error_of = [](const std::string& text) {
-        return input_error([&] { decode_image(std::vector<std::uint8_t>(text.begin(), text.end()), "x.pgm"); });
+        return testing::error_of<InputError>([&] { decode_image(std::vector<std::uint8_t>(text.begin(), text.end()), "x.pgm"); });
     };
     // stb_image would return uninitialised pixels here: this reader counts the bytes first.
     BOOST_TEST(error_of(std::string("P5 4 4 255\n\x01\x02", 13)) ==
@@ -149,7 +135,7 @@ BOOST_AUTO_TEST_CASE(truncated_png_fails_naming_the_file) {
     for (std::size_t keep : {std::size_t{4}, std::size_t{20}, std::size_t{40}, png.size() - 20}) {
         const std::vector<std::uint8_t> cut(png.begin(), png.begin() + static_cast<long>(keep));
         write_file_bytes(scratch("cut.png"), cut);
-        const auto message = input_error([&] { read_image(scratch("cut.png")); });
+        const auto message = testing::error_of<InputError>([&] { read_image(scratch("cut.png")); });
         BOOST_TEST(message.find(scratch("cut.png") + ": ") == 0u, message);
     }
 }
@@ -170,7 +156,7 @@ BOOST_AUTO_TEST_CASE(truncated_and_corrupt_jpeg_fail_naming_the_file) {
     // Garbage after a valid SOI marker.
     std::vector<std::uint8_t> garbage = {0xff, 0xd8};
     for (int i = 0; i < 200; ++i) garbage.push_back(static_cast<std::uint8_t>(i * 37 + 11));
-    BOOST_TEST(input_error([&] { decode_image(garbage, "g.jpg"); }).find("g.jpg: ") == 0u);
+    BOOST_TEST(testing::error_of<InputError>([&] { decode_image(garbage, "g.jpg"); }).find("g.jpg: ") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(jpeg_huffman_table_overflow_is_refused) {
@@ -181,25 +167,25 @@ BOOST_AUTO_TEST_CASE(jpeg_huffman_table_overflow_is_refused) {
     const auto at = std::search(jpeg.begin(), jpeg.end(), std::begin(dht), std::end(dht)) - jpeg.begin();
     BOOST_TEST_REQUIRE(at == 173);
     for (int i = 0; i < 16; ++i) jpeg[at + 5 + i] = 255;  // marker, length (2), class/id, then the counts
-    BOOST_TEST(input_error([&] { decode_image(jpeg, "dht.jpg"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { decode_image(jpeg, "dht.jpg"); }) ==
                "dht.jpg: corrupt JPEG: the Huffman table at offset 177 defines 4080 codes (at most 256)");
 }
 
 BOOST_AUTO_TEST_CASE(non_images_fail_with_the_reason) {
     const std::string text = "hello, this is not an image";
-    BOOST_TEST(input_error([&] { decode_image(std::vector<std::uint8_t>(text.begin(), text.end()), "t.txt"); }) ==
+    BOOST_TEST(testing::error_of<InputError>([&] { decode_image(std::vector<std::uint8_t>(text.begin(), text.end()), "t.txt"); }) ==
                "t.txt: not a PNG, JPEG or PGM/PPM image, or a corrupt one (unknown image type)");
-    BOOST_TEST(input_error([&] { decode_image({}, "empty.png"); }) == "empty.png: empty file, not an image");
+    BOOST_TEST(testing::error_of<InputError>([&] { decode_image({}, "empty.png"); }) == "empty.png: empty file, not an image");
     // A PNG signature followed by nothing useful.
     const std::vector<std::uint8_t> png_head = {0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
-    const auto message = input_error([&] { decode_image(png_head, "short.png"); });
+    const auto message = testing::error_of<InputError>([&] { decode_image(png_head, "short.png"); });
     BOOST_TEST(message.find("short.png: ") == 0u, message);
 }
 
 BOOST_AUTO_TEST_CASE(oversized_dimensions_are_refused) {
     const std::string p5 = "P5 100000 2 255\n";
     const auto message =
-        input_error([&] { decode_image(std::vector<std::uint8_t>(p5.begin(), p5.end()), "big.pgm"); });
+        testing::error_of<InputError>([&] { decode_image(std::vector<std::uint8_t>(p5.begin(), p5.end()), "big.pgm"); });
     BOOST_TEST(message.find("big.pgm: ") == 0u, message);
 }
 

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE imagecnn
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
 #include "program_runs.h"
 
 // The model code of the program, compiled into this test to check save -> load in-process.
@@ -32,11 +33,7 @@ namespace {
 
 const std::string program = std::string(TEXTCNN_BINARY_DIR) + "/imagecnn";
 
-std::string scratch(const std::string& name) {
-    const auto dir = std::filesystem::path(TEXTCNN_BINARY_DIR) / "test_imagecnn_files";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return testing::scratch_path("test_imagecnn_files", name); }
 
 using testing::read_text;
 

@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE text_classifier
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
 #include "textcnn/bytes.h"
 #include "textcnn/error.h"
 #include "textcnn/model_file.h"
@@ -29,11 +30,7 @@ using namespace textcnn;
 
 namespace {
 
-std::string scratch(const std::string& name) {
-    const auto dir = std::filesystem::path(TEXTCNN_BINARY_DIR) / "test_text_classifier_files";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return testing::scratch_path("test_text_classifier_files", name); }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }

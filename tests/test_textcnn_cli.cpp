@@ -7,6 +7,7 @@
 #define BOOST_TEST_MODULE textcnn_cli
 #include <boost/test/unit_test.hpp>
 
+#include "test_helpers.h"
 #include "program_runs.h"
 
 #include "textcnn/document_reader.h"
@@ -42,11 +43,7 @@ namespace {
 
 const std::string program = std::string(TEXTCNN_BINARY_DIR) + "/textcnn";
 
-std::string scratch(const std::string& name) {
-    const auto dir = std::filesystem::path(TEXTCNN_BINARY_DIR) / "test_textcnn_cli_files";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return testing::scratch_path("test_textcnn_cli_files", name); }
 
 using testing::read_text;
 using testing::write_text;
