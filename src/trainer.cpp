@@ -353,7 +353,9 @@ Evaluation evaluate(const Network& net, std::size_t count, const BatchSource& so
         throw ShapeError(net.layer(net.layer_count() - 1).label() + ": output shape " + out.with_batch(0).str() +
                          " is not (batch, classes)");
     result.classes = out.channels();
-    auto ws = net.make_workspace();
+    // Chunked: an image batch runs in cache-sized chunks through all layers (a packed text batch
+    // is one plain forward), the same road imagecnn's eval and predict take.
+    auto ws = net.make_chunked_workspace();
     Tensor input, probabilities;
     std::vector<std::uint32_t> labels;
     std::vector<std::size_t> indices;
@@ -372,7 +374,7 @@ Evaluation evaluate(const Network& net, std::size_t count, const BatchSource& so
         if (labels.size() != indices.size())
             throw ConfigError("evaluate: the batch source gave " + std::to_string(labels.size()) + " labels for " +
                               std::to_string(indices.size()) + " samples");
-        const Tensor& logits = net.forward(input, ws, RunContext{});
+        const Tensor& logits = net.forward_chunked(input, ws);
         check_batch(net, logits, labels);
         const double loss = softmax_cross_entropy(logits, labels, class_weights, nullptr, &probabilities);
         double batch_weight = 0.0;
