@@ -1,6 +1,8 @@
 #include "textcnn/embedding.h"
 
 #include "textcnn/error.h"
+#include "textcnn/rng.h"
+#include "textcnn/vocabulary.h"
 
 #include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
@@ -43,8 +45,9 @@ std::string describe_position(const Tensor& in, std::size_t p) {
 
 EmbeddingLayer::EmbeddingLayer(const LayerSpec& spec) : Layer(spec) {
     for (const auto& [key, value] : spec.settings)
-        if (key != "vocab" && key != "dim" && key != "mode" && key != "trainable")
-            throw ConfigError(spec.label() + ": unknown setting '" + key + "' (known: vocab, dim, mode, trainable)");
+        if (key != "vocab" && key != "dim" && key != "mode" && key != "trainable" && key != "word_dropout")
+            throw ConfigError(spec.label() + ": unknown setting '" + key +
+                              "' (known: vocab, dim, mode, trainable, word_dropout)");
     vocab_ = positive(spec, "vocab");
     dim_ = positive(spec, "dim");
     if (vocab_ > (std::size_t{1} << 24))
@@ -59,6 +62,11 @@ EmbeddingLayer::EmbeddingLayer(const LayerSpec& spec) : Layer(spec) {
     if (trainable != "true" && trainable != "false")
         throw ConfigError(spec.label() + ": setting 'trainable' must be true or false, got '" + trainable + "'");
     table_trainable_ = trainable == "true" && mode_ != TableMode::static_only;
+    const double word_dropout = spec.get_double("word_dropout", 0.0);
+    if (!(word_dropout >= 0.0 && word_dropout < 1.0))
+        throw ConfigError(spec.label() + ": word_dropout must be in [0, 1), got " +
+                          spec.get_string("word_dropout", ""));
+    word_dropout_ = static_cast<float>(word_dropout);
 }
 
 Shape EmbeddingLayer::output_shape(const Shape& input) const {
@@ -130,6 +138,16 @@ void EmbeddingLayer::forward(const Tensor& in, Tensor& out, LayerState& state_ba
             next = std::max<std::size_t>(next, std::size_t{s.offset} + s.length);
         }
         check_gap(next, positions);
+    }
+
+    if (ctx.mode == Mode::training && word_dropout_ > 0.0f) {
+        // After validation, so errors still name the id the caller gave.
+        const std::uint64_t stream = word_dropout_stream(ctx.layer_index);
+        const std::uint64_t base = ctx.step << 32;
+        for (std::size_t p = 0; p < positions; ++p)
+            if (state.ids[p] > Vocabulary::unknown_id &&
+                unit_float(random_bits(ctx.seed, stream, base + p)) < word_dropout_)
+                state.ids[p] = Vocabulary::unknown_id;
     }
 
     out.resize(out_shape);

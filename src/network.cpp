@@ -59,6 +59,7 @@ std::string describe(const LayerSpec& spec) {
         parts.push_back("vocab " + get("vocab", "?"));
         parts.push_back("dim " + get("dim", "?"));
         parts.push_back(get("mode", "non-static"));
+        if (spec.has("word_dropout")) parts.push_back("word dropout " + get("word_dropout", "?"));
     } else if (spec.type == "parallel") {
         parts.push_back(std::to_string(spec.branches.size()) + " branches, concatenated");
     }

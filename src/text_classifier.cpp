@@ -7,6 +7,7 @@
 #include "textcnn/loss.h"
 #include "textcnn/model_file.h"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -22,11 +23,15 @@ ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_siz
     if (settings.embedding_dim == 0) throw ConfigError("text model: --embedding-dim must be at least 1");
     if (classes < 2) throw ConfigError("text model: at least 2 classes are needed, got " + std::to_string(classes));
     ModelSpec spec;
-    spec.push_back({"embedding", "embedding",
-                    {{"vocab", std::to_string(vocab_size)},
-                     {"dim", std::to_string(settings.embedding_dim)},
-                     {"mode", settings.embedding_mode}},
-                    {}});
+    LayerSpec embedding{"embedding",
+                        "embedding",
+                        {{"vocab", std::to_string(vocab_size)},
+                         {"dim", std::to_string(settings.embedding_dim)},
+                         {"mode", settings.embedding_mode}},
+                        {}};
+    // Only when used, so models trained without it keep the settings older readers know.
+    if (settings.word_dropout > 0.0f) embedding.settings["word_dropout"] = fmt::format("{}", settings.word_dropout);
+    spec.push_back(std::move(embedding));
     LayerSpec parallel{"parallel", "widths", {}, {}};
     for (std::size_t width : settings.widths) {
         if (width == 0) throw ConfigError("text model: filter width 0");

@@ -270,5 +270,63 @@ BOOST_AUTO_TEST_CASE(bad_use) {
                "embedding: missing setting 'vocab'");
     BOOST_TEST(error_of<ConfigError>([] {
                    EmbeddingLayer(LayerSpec{"embedding", "", {{"vocab", "5"}, {"dim", "2"}, {"size", "2"}}, {}});
-               }) == "embedding: unknown setting 'size' (known: vocab, dim, mode, trainable)");
+               }) == "embedding: unknown setting 'size' (known: vocab, dim, mode, trainable, word_dropout)");
+    BOOST_TEST(error_of<ConfigError>([] {
+                   EmbeddingLayer(
+                       LayerSpec{"embedding", "", {{"vocab", "5"}, {"dim", "2"}, {"word_dropout", "1"}}, {}});
+               }) == "embedding: word_dropout must be in [0, 1), got 1");
+}
+
+BOOST_AUTO_TEST_CASE(word_dropout_trains_the_unknown_vector) {
+    LayerSpec s = spec(8, 2);
+    s.settings["word_dropout"] = "0.25";
+    EmbeddingLayer layer(s);
+    BOOST_TEST(layer.word_dropout() == 0.25f);
+    auto p = testing::bind_fresh(layer);
+    fill_tables(p, 2);
+    auto state = layer.make_state();
+    // 4,000 positions of word 5, then padding, then the unknown word itself.
+    const std::size_t words = 4000;
+    std::vector<float> values(words, 5.0f);
+    values.push_back(0.0f);
+    values.push_back(1.0f);
+    const Tensor in = ids(Shape{1, 1, words + 2}, values);
+    Tensor out;
+
+    // Inference reads every id as given.
+    layer.forward(in, out, *state, RunContext{});
+    for (std::size_t q = 0; q < words; ++q) BOOST_TEST_REQUIRE(out[q * 2] == cell(5, 0));
+
+    // Training: about a quarter of the known words read as id 1; padding and id 1 stay.
+    const RunContext step7{Mode::training, 3, 7, 0};
+    layer.forward(in, out, *state, step7);
+    std::vector<bool> dropped(words);
+    std::size_t count = 0;
+    for (std::size_t q = 0; q < words; ++q) {
+        BOOST_TEST_REQUIRE((out[q * 2] == cell(5, 0) || out[q * 2] == cell(1, 0)));
+        dropped[q] = out[q * 2] == cell(1, 0);
+        count += dropped[q];
+    }
+    BOOST_TEST(count > 900u);  // 1,000 expected; sd 27
+    BOOST_TEST(count < 1100u);
+    BOOST_TEST(out[words * 2] == 0.0f);
+    BOOST_TEST(out[(words + 1) * 2] == cell(1, 0));
+
+    // The backward sends each position's gradient to the id it was read as.
+    Tensor d_out(out.shape());
+    d_out.fill(1.0f);
+    layer.backward(in, out, d_out, nullptr, *state, step7);
+    BOOST_TEST(p.touched[0] == std::vector<std::uint32_t>({1, 5}), boost::test_tools::per_element());
+    BOOST_TEST(p.gradients[0][1 * 2] == static_cast<float>(count + 1));
+    BOOST_TEST(p.gradients[0][5 * 2] == static_cast<float>(words - count));
+
+    // The draws are a function of (seed, step, position): the same again, others at another step.
+    layer.forward(in, out, *state, step7);
+    std::size_t same = 0;
+    for (std::size_t q = 0; q < words; ++q) same += dropped[q] == (out[q * 2] == cell(1, 0));
+    BOOST_TEST(same == words);
+    layer.forward(in, out, *state, RunContext{Mode::training, 3, 8, 0});
+    same = 0;
+    for (std::size_t q = 0; q < words; ++q) same += dropped[q] == (out[q * 2] == cell(1, 0));
+    BOOST_TEST(same < words - 200);
 }

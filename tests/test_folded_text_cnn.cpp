@@ -97,6 +97,15 @@ BOOST_AUTO_TEST_CASE(kim_network_folds_to_the_same_logits) {
     check_fold_matches(text_cnn_spec(small_settings(), vocab, 3), 1);
 }
 
+BOOST_AUTO_TEST_CASE(word_dropout_is_training_only_and_folds) {
+    TextModelSettings s = small_settings();
+    BOOST_TEST(!text_cnn_spec(s, vocab, 2).front().has("word_dropout"));  // absent unless used
+    s.word_dropout = 0.2f;
+    const ModelSpec spec = text_cnn_spec(s, vocab, 2);
+    BOOST_TEST(spec.front().get_string("word_dropout", "") == "0.2");
+    check_fold_matches(spec, 3);
+}
+
 BOOST_AUTO_TEST_CASE(every_activation_and_embedding_mode) {
     for (const std::string activation : {"relu", "tanh", "sigmoid", "identity"})
         for (const std::string mode : {"non-static", "static", "multichannel"}) {

@@ -29,7 +29,7 @@ struct TrainOptions {
     std::size_t maps = 100, embedding_dim = 300, batch = 50, epochs = 25, patience = 0, threads = 0;
     std::size_t validations_per_epoch = 1;
     std::size_t min_count = 1, max_vocab = 0, max_length = 0, subword_buckets = 0;
-    float dropout = 0.5f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
+    float dropout = 0.5f, word_dropout = 0.0f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
     std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
     std::string init = "kim";
     std::uint64_t seed = 1;
@@ -56,6 +56,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     options.model.embedding_mode = o.embedding_mode;
     options.model.activation = o.activation;
     options.model.dropout = o.dropout;
+    options.model.word_dropout = o.word_dropout;
     options.tokenizer = o.tokenizer.settings();
     options.vocabulary.min_count = o.min_count;
     options.vocabulary.max_size = o.max_vocab;
@@ -195,6 +196,10 @@ Command add_train_command(CLI::App& app) {
         ->check(CLI::IsMember({"relu", "tanh", "sigmoid", "identity"}))
         ->capture_default_str();
     cmd->add_option("--dropout", o->dropout, "Dropout rate before the output layer")
+        ->check(CLI::Range(0.0, 0.95))
+        ->capture_default_str();
+    cmd->add_option("--word-dropout", o->word_dropout,
+                    "Training only: share of known words read as the unknown word, so its vector is trained (0 = off)")
         ->check(CLI::Range(0.0, 0.95))
         ->capture_default_str();
     cmd->add_option("--optimizer", o->optimizer, "adadelta | adam | rmsprop | sgd")

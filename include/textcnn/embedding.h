@@ -10,7 +10,13 @@
 // Settings: vocab (> 0, including the reserved ids 0 and 1), dim (> 0),
 // mode = non-static (default; one trainable table) | static (one frozen table) |
 // multichannel (Kim: two tables, output channels [frozen vector, trainable vector]),
-// trainable (true|false, default true; false freezes every table).
+// trainable (true|false, default true; false freezes every table),
+// word_dropout (rate in [0, 1), default 0): in training, each known word (id >= 2) is read as
+// the unknown word (id 1) with this probability, so the unknown-word vector learns from words
+// the model does see, instead of staying a never-trained random vector that every unseen word
+// at prediction time shares. The draw for position p at step t is random_bits(seed,
+// word_dropout_stream(layer), t << 32 | p) (rng.h): the same for any thread count. Inference
+// reads every id as given.
 //
 // Parameters: "table", dim x vocab column-major (column = one word), sparse_columns, trainable
 // unless frozen; in multichannel mode also "static_table" of the same size, never trainable.
@@ -46,6 +52,11 @@ public:
     std::size_t vocab() const { return vocab_; }
     std::size_t dim() const { return dim_; }
     TableMode mode() const { return mode_; }
+    float word_dropout() const { return word_dropout_; }
+    /// Far from DropoutLayer::mask_stream's 0xD0 + layer, so the two never share draws.
+    static std::uint64_t word_dropout_stream(std::uint32_t layer_index) {
+        return 0x57440000 + std::uint64_t{layer_index};
+    }
     /// Channels of the output: dim, or 2 * dim in multichannel mode.
     std::size_t out_channels() const { return mode_ == TableMode::multichannel ? 2 * dim_ : dim_; }
 
@@ -63,6 +74,7 @@ private:
     std::size_t dim_ = 0;
     TableMode mode_ = TableMode::non_static;
     bool table_trainable_ = true;
+    float word_dropout_ = 0.0f;
     ParameterBinding table_;
     ParameterBinding static_table_;  ///< multichannel only
 };

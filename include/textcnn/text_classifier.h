@@ -50,6 +50,9 @@ struct TextModelSettings {
     std::string embedding_mode = "non-static";  ///< non-static | static | multichannel
     std::string activation = "relu";            ///< relu | tanh | sigmoid | identity
     float dropout = 0.5f;
+    /// Training only: the share of known words read as the unknown word (embedding.h), so the
+    /// unknown-word vector is trained; 0 = off (Kim).
+    float word_dropout = 0.0f;
 };
 
 /// The ModelSpec of Kim's CNN for a vocabulary of `vocab_size` ids and `classes` labels.
