@@ -67,6 +67,9 @@ EmbeddingLayer::EmbeddingLayer(const LayerSpec& spec) : Layer(spec) {
         throw ConfigError(spec.label() + ": word_dropout must be in [0, 1), got " +
                           spec.get_string("word_dropout", ""));
     word_dropout_ = static_cast<float>(word_dropout);
+    // Reading words as <unk> only pays when its vector learns; over a frozen table it is noise.
+    if (word_dropout_ > 0.0f && !table_trainable_)
+        throw ConfigError(spec.label() + ": word_dropout needs a trainable table (mode non-static or multichannel)");
 }
 
 Shape EmbeddingLayer::output_shape(const Shape& input) const {

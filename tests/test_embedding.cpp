@@ -275,6 +275,11 @@ BOOST_AUTO_TEST_CASE(bad_use) {
                    EmbeddingLayer(
                        LayerSpec{"embedding", "", {{"vocab", "5"}, {"dim", "2"}, {"word_dropout", "1"}}, {}});
                }) == "embedding: word_dropout must be in [0, 1), got 1");
+    BOOST_TEST(error_of<ConfigError>([] {
+                   LayerSpec s = spec(5, 2, "static");
+                   s.settings["word_dropout"] = "0.1";
+                   EmbeddingLayer{s};
+               }) == "embedding 'emb': word_dropout needs a trainable table (mode non-static or multichannel)");
 }
 
 BOOST_AUTO_TEST_CASE(word_dropout_trains_the_unknown_vector) {

@@ -16,7 +16,8 @@
 // the model does see, instead of staying a never-trained random vector that every unseen word
 // at prediction time shares. The draw for position p at step t is random_bits(seed,
 // word_dropout_stream(layer), t << 32 | p) (rng.h): the same for any thread count. Inference
-// reads every id as given.
+// reads every id as given. A frozen table (static, trainable false) with word_dropout > 0 is
+// a ConfigError: nothing would learn from it.
 //
 // Parameters: "table", dim x vocab column-major (column = one word), sparse_columns, trainable
 // unless frozen; in multichannel mode also "static_table" of the same size, never trainable.
