@@ -129,6 +129,21 @@ TrainerSettings kim_settings() {
     return s;
 }
 
+// The set-up of the validation tests: the bars network from seed 1, plain SGD in batches of 10.
+Network bars_network() {
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    net.initialize({}, 1);
+    return net;
+}
+
+TrainerSettings sgd_settings(std::size_t epochs) {
+    TrainerSettings s;
+    s.epochs = epochs;
+    s.batch_size = 10;
+    s.optimizer = OptimizerSettings::defaults_for("sgd");
+    return s;
+}
+
 struct TempDir {
     fs::path path;
     TempDir() {
@@ -303,13 +318,9 @@ BOOST_AUTO_TEST_CASE(early_stopping_and_patience) {
     const ImageData data = bars_data(60, 3);
     // One validation sample: its accuracy can improve at most twice (first epoch, then 0 -> 1).
     const ImageData dev = bars_data(1, 4);
-    Network net(image_spec(), Shape{1, 1, 8, 8});
-    net.initialize({}, 1);
-    TrainerSettings s;
-    s.epochs = 30;
-    s.batch_size = 10;
+    Network net = bars_network();
+    TrainerSettings s = sgd_settings(30);
     s.patience = 2;
-    s.optimizer = OptimizerSettings::defaults_for("sgd");
     Trainer trainer(net, s);
     trainer.set_training_data(data.labels.size(), image_source(data));
     trainer.set_validation_data(dev.labels.size(), image_source(dev));
@@ -329,22 +340,13 @@ BOOST_AUTO_TEST_CASE(equal_validation_accuracies_keep_the_first_or_with_kim_the_
     ImageData dev = bars_data(1, 4);
     dev.images.push_back(dev.images[0]);
     dev.labels.push_back(1 - dev.labels[0]);
-    TrainerSettings plain;
-    plain.epochs = 4;
-    plain.batch_size = 10;
-    plain.optimizer = OptimizerSettings::defaults_for("sgd");
-    Network unvalidated(image_spec(), Shape{1, 1, 8, 8});
-    unvalidated.initialize({}, 1);
-    Trainer reference(unvalidated, plain);
+    Network unvalidated = bars_network();
+    Trainer reference(unvalidated, sgd_settings(4));
     reference.set_training_data(data.labels.size(), image_source(data));
     reference.run();  // no validation: ends on the last epoch's weights
     for (const bool later : {false, true}) {
-        Network net(image_spec(), Shape{1, 1, 8, 8});
-        net.initialize({}, 1);
-        TrainerSettings s;
-        s.epochs = 4;
-        s.batch_size = 10;
-        s.optimizer = OptimizerSettings::defaults_for("sgd");
+        Network net = bars_network();
+        TrainerSettings s = sgd_settings(4);
         s.later_best_on_ties = later;
         Trainer trainer(net, s);
         trainer.set_training_data(data.labels.size(), image_source(data));
@@ -358,13 +360,9 @@ BOOST_AUTO_TEST_CASE(equal_validation_accuracies_keep_the_first_or_with_kim_the_
         BOOST_TEST(std::equal(last.begin(), last.end(), net.parameters().begin()) == later);
     }
     // Patience counts validations without a new best; with ties counting, it never runs out.
-    Network net(image_spec(), Shape{1, 1, 8, 8});
-    net.initialize({}, 1);
-    TrainerSettings s;
-    s.epochs = 6;
-    s.batch_size = 10;
+    Network net = bars_network();
+    TrainerSettings s = sgd_settings(6);
     s.patience = 2;
-    s.optimizer = OptimizerSettings::defaults_for("sgd");
     s.later_best_on_ties = true;
     Trainer trainer(net, s);
     trainer.set_training_data(data.labels.size(), image_source(data));
