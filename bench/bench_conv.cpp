@@ -8,10 +8,10 @@
 // pre-built matrices (forward W^T*X, backward X*dY^T and W*dY), and the ratio. The sparse rows
 // run the backward after max-over-time pooling (one non-zero per filter per sentence): their
 // GFLOP/s counts the dense-equivalent work, so they show the speed-up, not arithmetic rate.
-#include "textcnn/conv.h"
-#include "textcnn/runtime.h"
+#include "textcnn/nn/conv.h"
+#include "textcnn/core/runtime.h"
 
-#include "gemm.h"
+#include "nn/gemm.h"
 
 #include <fmt/core.h>
 

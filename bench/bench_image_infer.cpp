@@ -9,11 +9,11 @@
 // from the IDX file (default: Fashion-MNIST's 10,000 test images) or are random when it is
 // missing. Each timed pass covers every image, batch by batch, copying each batch out of the
 // image tensor as imagecnn does; printed: the median images/s over the repeats.
-#include "textcnn/architecture.h"
-#include "textcnn/idx.h"
-#include "textcnn/network.h"
-#include "textcnn/rng.h"
-#include "textcnn/runtime.h"
+#include "textcnn/nn/architecture.h"
+#include "textcnn/image/idx.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/core/rng.h"
+#include "textcnn/core/runtime.h"
 
 #include <fmt/core.h>
 

@@ -4,9 +4,9 @@
 // (drop_folding()).
 //   bench_predict --model M --data FILE [--threads 2] [--repeats 5] [--single 2000]
 // FILE is any document file textcnn reads (plain text lines or CSV with a text column).
-#include "textcnn/document_reader.h"
-#include "textcnn/runtime.h"
-#include "textcnn/text_classifier.h"
+#include "textcnn/text/document_reader.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/text/text_classifier.h"
 
 #include <fmt/format.h>
 

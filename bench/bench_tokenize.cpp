@@ -10,9 +10,9 @@
 // on 2 threads.
 //
 //   bench_tokenize [--mb 50] [--repeats 3] [--sst2 FILE] [--sms FILE]
-#include "textcnn/document_reader.h"
-#include "textcnn/runtime.h"
-#include "textcnn/tokenizer.h"
+#include "textcnn/text/document_reader.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/text/tokenizer.h"
 
 #include <fmt/format.h>
 

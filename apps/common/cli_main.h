@@ -7,7 +7,7 @@
 // Errors go to stderr as "<program> <command>: <message>"; stdout carries only results.
 #pragma once
 
-#include "textcnn/error.h"
+#include "textcnn/core/error.h"
 
 #include <CLI/CLI.hpp>
 

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "cli_main.h"
-#include "textcnn/architecture.h"
+#include "textcnn/nn/architecture.h"
 
 #include <CLI/CLI.hpp>
 

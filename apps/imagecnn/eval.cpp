@@ -2,10 +2,10 @@
 #include "commands.h"
 #include "image_model.h"
 
-#include "textcnn/error.h"
-#include "textcnn/idx.h"
-#include "textcnn/metrics.h"
-#include "textcnn/runtime.h"
+#include "textcnn/core/error.h"
+#include "textcnn/image/idx.h"
+#include "textcnn/nn/metrics.h"
+#include "textcnn/core/runtime.h"
 
 #include <fmt/format.h>
 

@@ -11,11 +11,11 @@
 //           so a smoothed image keeps its brightness)
 #include "commands.h"
 
-#include "textcnn/error.h"
-#include "textcnn/filters.h"
-#include "textcnn/image_io.h"
-#include "textcnn/network.h"
-#include "textcnn/runtime.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/filters.h"
+#include "textcnn/image/image_io.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/core/runtime.h"
 
 #include <fmt/format.h>
 

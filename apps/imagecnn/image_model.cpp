@@ -1,8 +1,8 @@
 #include "image_model.h"
 
-#include "textcnn/error.h"
-#include "textcnn/loss.h"
-#include "textcnn/model_file.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/loss.h"
+#include "textcnn/nn/model_file.h"
 
 #include <nlohmann/json.hpp>
 

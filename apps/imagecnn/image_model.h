@@ -3,8 +3,8 @@
 // names, the input shape and how pixels were scaled, plus what the model was trained on.
 #pragma once
 
-#include "textcnn/network.h"
-#include "textcnn/tensor.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/nn/tensor.h"
 
 #include <cstdint>
 #include <span>

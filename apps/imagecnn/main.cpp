@@ -2,8 +2,8 @@
 //   imagecnn train | eval | predict | summary | filter   (each with --help)
 #include "commands.h"
 
-#include "textcnn/error.h"
-#include "textcnn/runtime.h"
+#include "textcnn/core/error.h"
+#include "textcnn/core/runtime.h"
 
 #include <fmt/format.h>
 

@@ -2,7 +2,7 @@
 
 #include "commands.h"
 
-#include "textcnn/error.h"
+#include "textcnn/core/error.h"
 
 namespace imagecnn {
 

@@ -1,8 +1,8 @@
 // Building an image network from an architecture: the sample shape and the class count.
 #pragma once
 
-#include "textcnn/architecture.h"
-#include "textcnn/network.h"
+#include "textcnn/nn/architecture.h"
+#include "textcnn/nn/network.h"
 
 #include <cstddef>
 #include <vector>

@@ -7,10 +7,10 @@
 #include "commands.h"
 #include "image_model.h"
 
-#include "textcnn/error.h"
-#include "textcnn/idx.h"
-#include "textcnn/image_io.h"
-#include "textcnn/runtime.h"
+#include "textcnn/core/error.h"
+#include "textcnn/image/idx.h"
+#include "textcnn/image/image_io.h"
+#include "textcnn/core/runtime.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 #include "image_model.h"
 #include "network_setup.h"
 
-#include "textcnn/runtime.h"
+#include "textcnn/core/runtime.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -9,10 +9,10 @@
 #include "image_model.h"
 #include "network_setup.h"
 
-#include "textcnn/error.h"
-#include "textcnn/idx.h"
-#include "textcnn/runtime.h"
-#include "textcnn/trainer.h"
+#include "textcnn/core/error.h"
+#include "textcnn/image/idx.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/nn/trainer.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

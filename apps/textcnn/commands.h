@@ -6,9 +6,9 @@
 #pragma once
 
 #include "cli_main.h"
-#include "textcnn/document_reader.h"
-#include "textcnn/text_classifier.h"
-#include "textcnn/tokenizer.h"
+#include "textcnn/text/document_reader.h"
+#include "textcnn/text/text_classifier.h"
+#include "textcnn/text/tokenizer.h"
 
 #include <CLI/CLI.hpp>
 

@@ -2,10 +2,10 @@
 // two classes, ROC-AUC of a saved model on labelled data.
 #include "commands.h"
 
-#include "textcnn/error.h"
-#include "textcnn/metrics.h"
-#include "textcnn/runtime.h"
-#include "textcnn/text_classifier.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/metrics.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/text/text_classifier.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

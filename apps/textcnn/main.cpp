@@ -2,9 +2,9 @@
 //   textcnn train | eval | predict | summary | tokenize | split  (each with --help)
 #include "commands.h"
 
-#include "textcnn/error.h"
-#include "textcnn/model_file.h"
-#include "textcnn/runtime.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/model_file.h"
+#include "textcnn/core/runtime.h"
 
 #include <vector>
 

@@ -2,8 +2,8 @@
 // per input document, in input order, empty lines included (USERS.md themes 2, 7, 15).
 #include "commands.h"
 
-#include "textcnn/runtime.h"
-#include "textcnn/text_classifier.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/text/text_classifier.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

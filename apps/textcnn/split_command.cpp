@@ -2,8 +2,8 @@
 // (the SMS Spam Collection protocol: 80/20, seed 1). Writes label,text CSV files.
 #include "commands.h"
 
-#include "textcnn/error.h"
-#include "textcnn/text_training.h"
+#include "textcnn/core/error.h"
+#include "textcnn/text/text_training.h"
 
 #include <fmt/format.h>
 

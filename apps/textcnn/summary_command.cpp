@@ -2,8 +2,8 @@
 // tokenizer settings, training data and date.
 #include "commands.h"
 
-#include "textcnn/model_file.h"
-#include "textcnn/text_classifier.h"
+#include "textcnn/nn/model_file.h"
+#include "textcnn/text/text_classifier.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

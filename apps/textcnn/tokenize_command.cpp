@@ -6,12 +6,12 @@
 //   textcnn tokenize [tokenizer options | --model M [--ids]] [input options] [FILE...]
 #include "commands.h"
 
-#include "textcnn/document_reader.h"
-#include "textcnn/error.h"
-#include "textcnn/runtime.h"
-#include "textcnn/model_file.h"
-#include "textcnn/text_classifier.h"
-#include "textcnn/tokenizer.h"
+#include "textcnn/text/document_reader.h"
+#include "textcnn/core/error.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/nn/model_file.h"
+#include "textcnn/text/text_classifier.h"
+#include "textcnn/text/tokenizer.h"
 
 #include <cstdio>
 #include <memory>

@@ -2,9 +2,9 @@
 // stopping, progress on stderr, JSON logs, Ctrl-C checkpoints and --resume.
 #include "commands.h"
 
-#include "textcnn/error.h"
-#include "textcnn/runtime.h"
-#include "textcnn/text_training.h"
+#include "textcnn/core/error.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/text/text_training.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

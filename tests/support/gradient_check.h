@@ -6,7 +6,7 @@
 // parameter gradient are compared, element by element, with a relative tolerance.
 #pragma once
 
-#include "textcnn/layer.h"
+#include "textcnn/nn/layer.h"
 
 #include <cstdint>
 #include <string>

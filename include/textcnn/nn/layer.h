@@ -1,0 +1,144 @@
+// The layer contract. Every layer, 1D or 2D, text or image, honours this one text.
+//
+// A layer is immutable after construction and binding: forward() and backward() are const,
+// and everything they mutate lives in a LayerState made by make_state() (caches for
+// backward, scratch buffers) or in the output tensors. So one loaded model can predict from
+// many threads at once, each thread with its own states (fastText's `State` idea).
+//
+// forward(in, out, state, ctx)
+//   requires  in.shape() fits the layer (else ShapeError naming the layer and both shapes);
+//             in.packed() only for layers that accept packed sequences (see tensor.h).
+//   ensures   out is resized to output_shape(in.shape()) and fully *assigned*; for a packed
+//             input, out.spans describes the output's sequences and positions outside them
+//             are 0. In Mode::training the state keeps what backward needs. In
+//             Mode::inference nothing but `out` and `state` is written.
+//
+// backward(in, out, d_out, d_in, state, ctx)
+//   requires  the forward() call just before, in Mode::training, with the same in, out and
+//             state; d_out has out's shape.
+//   ensures   parameter gradients are *assigned* (overwritten), never accumulated across
+//             calls. For a parameter with sparse_columns, only the columns listed in
+//             *touched_columns are assigned (in increasing order, no repeats) and every other
+//             column of the gradient holds 0: the layer zeroes the columns it touched the
+//             previous time before writing new ones.
+//             If d_in is not null it has in's shape and the input gradient is *accumulated*
+//             (added) into it: the caller zeroes it first. Accumulation is what lets several
+//             parallel branches read the same input (Kim's three filter widths).
+//             If d_in is null the caller does not need the input gradient, and the layer may
+//             skip computing it.
+//
+// Parameters are column-major matrices (rows x cols) that live in the owning Network's one
+// contiguous parameter block; bind() hands the layer pointers into that block and into the
+// gradient block of the same layout.
+#pragma once
+
+#include "textcnn/nn/layer_spec.h"
+#include "textcnn/core/rng.h"
+#include "textcnn/nn/tensor.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace textcnn {
+
+enum class Mode { inference, training };
+
+/// What a forward/backward call needs besides tensors. Dropout draws its mask from
+/// random_bits(seed, stream_of(layer_index), step * ... + element): deterministic whatever the
+/// thread count.
+struct RunContext {
+    Mode mode = Mode::inference;
+    std::uint64_t seed = 0;
+    std::uint64_t step = 0;         ///< training step (batch number since the start)
+    std::uint32_t layer_index = 0;  ///< position of the layer in the network (set by Network)
+};
+
+/// One parameter matrix of a layer.
+struct ParameterInfo {
+    std::string name;  ///< "weights", "bias", "table"
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+    /// The gradient touches only some columns per batch (embedding table: one column per
+    /// word). Optimizers then update only those columns (lazily; see optimizer.h).
+    bool sparse_columns = false;
+    /// Columns are weight vectors a max-norm constraint may apply to (dense and conv
+    /// weights; not biases, not the embedding table).
+    bool max_norm_columns = false;
+    /// False for fixed weights (predefined filters, static embeddings).
+    bool trainable = true;
+    std::size_t size() const { return rows * cols; }
+};
+
+/// Where a layer's parameter lives.
+struct ParameterBinding {
+    float* value = nullptr;
+    float* gradient = nullptr;
+    /// For sparse_columns parameters: the columns assigned by the last backward().
+    std::vector<std::uint32_t>* touched_columns = nullptr;
+};
+
+/// How weights are initialised.
+struct Initializer {
+    enum class Kind {
+        glorot_uniform,  ///< Keras default: U(+-sqrt(6 / (fan_in + fan_out))), zero bias
+        he_uniform,      ///< U(+-sqrt(6 / fan_in)), zero bias
+        torch_default,   ///< PyTorch default: weights and bias U(+-1 / sqrt(fan_in))
+        uniform,         ///< U(+-scale) for weights, zero bias (Kim's embeddings: 0.25)
+    };
+    Kind kind = Kind::glorot_uniform;
+    float scale = 0.25f;  ///< for Kind::uniform
+};
+
+/// Mutable per-call state of a layer: caches for backward, scratch buffers. Subclassed by
+/// layers that need one.
+class LayerState {
+public:
+    virtual ~LayerState() = default;
+};
+
+class Layer {
+public:
+    explicit Layer(LayerSpec spec) : spec_(std::move(spec)) {}
+    virtual ~Layer() = default;
+    Layer(const Layer&) = delete;
+    Layer& operator=(const Layer&) = delete;
+
+    /// The description this layer was built from (saved in model files).
+    const LayerSpec& spec() const { return spec_; }
+    /// "conv 'conv_1'": the prefix of this layer's error messages.
+    std::string label() const { return spec_.label(); }
+
+    /// Output shape for an input shape, or ShapeError naming the layer and the shape.
+    virtual Shape output_shape(const Shape& input) const = 0;
+
+    virtual std::vector<ParameterInfo> parameters() const { return {}; }
+    /// One binding per entry of parameters(), in the same order.
+    virtual void bind(std::span<const ParameterBinding> bindings) {}
+    /// Draws initial values for the bound parameters.
+    virtual void initialize(const Initializer& init, Rng& rng) {}
+
+    virtual std::unique_ptr<LayerState> make_state() const { return std::make_unique<LayerState>(); }
+
+    virtual void forward(const Tensor& in, Tensor& out, LayerState& state, const RunContext& ctx) const = 0;
+    virtual void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
+                          LayerState& state, const RunContext& ctx) const = 0;
+
+    /// Layers that contain others (parallel branches) list them for summaries.
+    virtual std::vector<const Layer*> children() const { return {}; }
+
+private:
+    LayerSpec spec_;
+};
+
+/// Builds a layer from its description for inputs of `input_shape` (batch ignored);
+/// ConfigError for an unknown type or bad setting, ShapeError when the input cannot fit.
+/// Settings derived from the input shape are filled in here, so layers size their parameters
+/// at construction: "in_channels" for conv, "in_units" for dense (and recursively inside
+/// parallel branches). Types: conv, max_pool, avg_pool, global_max_pool, global_avg_pool,
+/// dense, flatten, dropout, relu, tanh, sigmoid, identity, embedding, parallel.
+std::unique_ptr<Layer> make_layer(const LayerSpec& spec, const Shape& input_shape);
+
+}  // namespace textcnn

@@ -1,0 +1,90 @@
+// The textcnn model file: one container every program reads and writes (trained models,
+// checkpoints, the text program's vocabulary and labels all live in sections of it).
+//
+// Layout (all integers little-endian):
+//   magic            8 bytes  "TEXTCNN\x1a"
+//   format version   u32      model_file_format_version (1)
+//   section count    u32
+//   sections         tag (4 ASCII bytes), u32 section version, u64 payload length, payload
+//   checksum         u64      XXH64 (seed 0) of every byte before it
+//
+// Writing is atomic: the bytes go to "<path>.tmp.<pid>", are fsync'ed, and the file is renamed
+// over <path>, so a crash never leaves half a model. Reading takes the whole file (models are
+// small), checks the magic, the format version, every length against the bytes left (before
+// allocating anything) and the checksum. Every error is an InputError (IoError for the
+// operating system) whose message starts with the path.
+//
+// Sections known to this library (each with its own version, so one can evolve alone):
+//   "ARCH" v1  the ModelSpec and sample shape as JSON: {"sample_shape": [...], "layers": [...]},
+//              each layer {"type", "name", "settings": {key: string}, "branches": [[...]]};
+//              the spec exactly as given to the Network (settings stay strings)
+//   "WGHT" v1  the parameter block (u64 count + float32 values)
+//   "OPTM" v1  optimizer name + state (checkpoints; see trainer.h)
+//   "TRNR" v1  trainer state (checkpoints; see trainer.h)
+// Programs add their own (vocabulary, labels, tokenizer settings) with their own tags.
+#pragma once
+
+#include "textcnn/nn/network.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace textcnn {
+
+inline constexpr char model_file_magic[8] = {'T', 'E', 'X', 'T', 'C', 'N', 'N', '\x1a'};
+inline constexpr std::uint32_t model_file_format_version = 1;
+
+struct ModelSection {
+    std::string tag;  ///< exactly 4 characters
+    std::uint32_t version = 1;
+    std::vector<std::uint8_t> payload;
+};
+
+/// The sections of one model file, in file order. Tags are unique.
+class ModelFile {
+public:
+    /// Adds a section, or replaces the one with the same tag. ConfigError unless the tag has
+    /// exactly 4 printable ASCII characters.
+    void set(std::string tag, std::uint32_t version, std::vector<std::uint8_t> payload);
+    /// The section with this tag, or nullptr.
+    const ModelSection* find(const std::string& tag) const;
+    /// The section with this tag and a version this build reads (1..max_version); otherwise
+    /// InputError "<source>: missing section 'VOCB'" or "<source>: section 'VOCB' version 3 is
+    /// newer than this build supports (1)".
+    const ModelSection& require(const std::string& tag, std::uint32_t max_version) const;
+    const std::vector<ModelSection>& sections() const { return sections_; }
+
+    /// Where the sections came from (the path when read; for error messages).
+    std::string source = "model";
+
+private:
+    std::vector<ModelSection> sections_;
+};
+
+/// The file's bytes: header, sections, checksum.
+std::vector<std::uint8_t> encode_model_file(const ModelFile& file);
+/// Parses bytes read from `source` (its name starts every error message).
+ModelFile decode_model_file(std::span<const std::uint8_t> bytes, const std::string& source);
+
+/// Writes atomically (temporary file, fsync, rename). IoError on failure, naming the path.
+void write_model_file(const std::string& path, const ModelFile& file);
+/// Reads and checks a whole file. IoError when it cannot be read, InputError when it is not a
+/// valid model file.
+ModelFile read_model_file(const std::string& path);
+
+// --- Networks -------------------------------------------------------------------------------
+
+/// Stores the architecture ("ARCH") and the parameter block ("WGHT") of `net`.
+void add_network_sections(ModelFile& file, const Network& net);
+/// Rebuilds the network from "ARCH" and loads "WGHT"; InputError when the weights section
+/// holds a different number of parameters than the architecture needs, or the architecture
+/// cannot be built (the message names file.source).
+Network network_from_sections(const ModelFile& file);
+
+/// A file with just the network (ARCH + WGHT).
+void write_network(const std::string& path, const Network& net);
+Network read_network(const std::string& path);
+
+}  // namespace textcnn

@@ -1,0 +1,58 @@
+// Optimizers over a Network's parameter block. One step() reads the gradient block and
+// updates every trainable parameter group.
+//
+// Sparse-column groups (embedding tables) are updated only in the columns the last backward
+// touched. For SGD without momentum, Adadelta and RMSprop this is exact: an untouched column
+// has zero gradient, so its value would not move and its accumulators would only decay by
+// rho per step, and that decay is applied lazily (rho^steps_skipped) when the column is next
+// touched. For momentum SGD and Adam it is the "lazy" variant (TensorFlow's LazyAdam): an
+// untouched column keeps its value instead of coasting on its momentum. Weight decay is
+// likewise applied to touched columns only.
+#pragma once
+
+#include "textcnn/nn/network.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace textcnn {
+
+struct OptimizerSettings {
+    std::string name = "adadelta";  ///< sgd | adadelta | adam | rmsprop
+    float learning_rate = 1.0f;     ///< Adadelta: 1.0 (Kim); Adam 1e-3; RMSprop 1e-3; SGD 0.01
+    float momentum = 0.0f;          ///< sgd
+    bool nesterov = false;          ///< sgd
+    float rho = 0.95f;              ///< adadelta 0.95 (Kim), rmsprop 0.9 (Keras)
+    float epsilon = 1e-6f;          ///< adadelta 1e-6 (Kim), rmsprop 1e-7 (Keras), adam 1e-8
+    float beta1 = 0.9f;             ///< adam
+    float beta2 = 0.999f;           ///< adam
+    float weight_decay = 0.0f;      ///< L2 decay added to the gradient (coupled)
+    float clip_norm = 0.0f;         ///< > 0: scale the whole gradient to at most this L2 norm
+
+    /// The usual defaults for an optimizer name (learning rate, rho, epsilon).
+    static OptimizerSettings defaults_for(const std::string& name);
+};
+
+class Optimizer {
+public:
+    virtual ~Optimizer() = default;
+    /// Applies one update from net.gradients() to net.parameters().
+    virtual void step(Network& net) = 0;
+    /// Optimizer state (accumulators, step count) as one float vector, for checkpoints.
+    virtual std::vector<float> state() const = 0;
+    virtual void set_state(const std::vector<float>& state) = 0;
+};
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& settings, const Network& net);
+
+/// Kim's constraint: rescale each column of the chosen parameter groups whose L2 norm exceeds
+/// max_norm back to max_norm. `group_indices` index net.groups(); the groups must have
+/// max_norm_columns.
+void apply_max_norm(Network& net, const std::vector<std::size_t>& group_indices, float max_norm);
+
+/// L2 norm of the whole gradient block (sparse groups: touched columns only).
+double gradient_norm(const Network& net);
+
+}  // namespace textcnn

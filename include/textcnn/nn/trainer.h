@@ -1,0 +1,228 @@
+// The training loop both programs share (text and images): epochs of shuffled mini-batches,
+// softmax cross-entropy, an optimizer step, Kim's max-norm constraint, per-epoch validation,
+// best-model keeping, early stopping, stop requests and exact resumption from a checkpoint.
+//
+// Data comes through callbacks, so the loop knows nothing of text or pixels: a BatchSource is
+// given sample numbers and fills the network input and the labels for them.
+//
+// Determinism: with the same settings (seed included) and data, a run gives bit-identical
+// weights whatever the thread count, and a run interrupted and resumed from its checkpoint
+// gives the same weights as one that was not. Randomness: the shuffle of epoch e is drawn
+// from Rng(seed, shuffle_stream + e); dropout masks from (seed, layer, step) (layer.h).
+//
+// Programs install a SIGINT handler that sets an std::atomic<bool>; the trainer checks it
+// after every batch, stops with StopReason::interrupted, and state() then holds everything a
+// checkpoint needs (write_checkpoint()).
+#pragma once
+
+#include "textcnn/nn/model_file.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/nn/optimizer.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace textcnn {
+
+/// Fills one batch: `indices` are sample numbers in [0, count), in batch order. The callback
+/// writes the network input of those samples to `input` (any layout the network takes, e.g. a
+/// packed text batch; resize it, it is reused across batches) and their labels to `labels`
+/// (one per sample, in the same order).
+using BatchSource =
+    std::function<void(std::span<const std::size_t> indices, Tensor& input, std::vector<std::uint32_t>& labels)>;
+
+struct TrainerSettings {
+    std::size_t epochs = 25;
+    std::size_t batch_size = 50;
+    /// Batch size for validation and evaluate() (0 = batch_size).
+    std::size_t eval_batch_size = 0;
+    /// Drives the shuffles and dropout (the initial weights come from Network::initialize).
+    std::uint64_t seed = 1;
+    bool shuffle = true;  ///< a new permutation every epoch; false = the data order
+    OptimizerSettings optimizer;
+    /// Kim's constraint after every step: parameter groups (net.groups() indices) whose columns
+    /// are rescaled to L2 norm <= max_norm; max_norm 0 = off.
+    std::vector<std::size_t> max_norm_groups;
+    float max_norm = 0.0f;
+    /// Loss weight per class (empty = all 1); see loss.h and balanced_class_weights().
+    std::vector<float> class_weights;
+    /// Stop after this many epochs without a better validation accuracy (0 = never).
+    std::size_t patience = 0;
+    /// Validate this many times per epoch (evenly spaced; the last at the epoch's end), so
+    /// the best model is picked at a finer grain on large training sets. Patience then counts
+    /// validations: patience * validations_per_epoch of them without improvement stop the run.
+    std::size_t validations_per_epoch = 1;
+    /// At the end, put back the parameters of the epoch with the best validation accuracy.
+    bool restore_best = true;
+    /// A validation accuracy equal to the best so far counts as a new best: the later model
+    /// is kept and patience starts again, as in Kim's code (`if val_perf >= best_val_perf`).
+    /// False: the first of equal accuracies is kept.
+    bool later_best_on_ties = false;
+};
+
+/// Reported after every batch.
+struct TrainingProgress {
+    std::size_t epoch = 0;    ///< 1-based
+    std::size_t epochs = 0;
+    std::size_t batch = 0;    ///< 1-based, within the epoch
+    std::size_t batches = 0;  ///< per epoch
+    std::uint64_t step = 0;   ///< optimizer steps so far
+    double loss = 0.0;        ///< running mean over this epoch's batches so far
+    double accuracy = 0.0;    ///< running training accuracy, 0..1
+    double items_per_second = 0.0;
+    double eta_seconds = 0.0;  ///< for the whole run (training batches only)
+};
+
+/// Reported at the end of every epoch.
+struct EpochSummary {
+    std::size_t epoch = 0;  ///< 1-based
+    std::size_t epochs = 0;
+    double train_loss = 0.0;
+    double train_accuracy = 0.0;
+    bool has_validation = false;
+    double validation_loss = 0.0;  ///< unweighted mean cross-entropy
+    double validation_accuracy = 0.0;
+    bool improved = false;  ///< a new best validation accuracy
+    std::size_t best_epoch = 0;
+    double best_accuracy = 0.0;
+    double seconds = 0.0;
+    double items_per_second = 0.0;
+};
+
+/// Everything a resumed run needs besides the network's current parameters.
+struct TrainerState {
+    // What the run was started with; a resume must use the same.
+    std::uint64_t seed = 0;
+    std::uint64_t train_count = 0;
+    std::uint64_t batch_size = 0;
+    // Position: the shuffle of an epoch is a function of (seed, epoch), so (epoch, batch) is the
+    // whole random-number position.
+    std::uint64_t epoch = 0;  ///< completed epochs
+    std::uint64_t batch = 0;  ///< completed batches of the current epoch
+    std::uint64_t step = 0;   ///< optimizer steps so far
+    // Running sums of the current epoch (so resumed epochs report the same numbers).
+    double epoch_loss_sum = 0.0;  ///< sum over batches of batch loss * batch samples
+    std::uint64_t epoch_correct = 0;
+    std::uint64_t epoch_samples = 0;
+    // Best model by validation accuracy.
+    double best_accuracy = -1.0;  ///< < 0: no validation yet
+    std::uint64_t best_epoch = 0;
+    std::uint64_t epochs_without_improvement = 0;  ///< validations without improvement, in fact
+    std::vector<float> best_parameters;  ///< empty until a validation
+    bool finished = false;               ///< ran to the end (or stopped early)
+    std::string optimizer_name;
+    std::vector<float> optimizer_state;
+};
+
+enum class StopReason { completed, early_stopped, interrupted };
+
+struct TrainResult {
+    StopReason reason = StopReason::completed;
+    std::size_t epochs_completed = 0;
+    std::size_t best_epoch = 0;      ///< 0 without validation data
+    double best_accuracy = 0.0;      ///< validation accuracy of best_epoch
+    std::vector<EpochSummary> history;  ///< the epochs this run() call went through
+};
+
+class Trainer {
+public:
+    /// The network must outlive the trainer; its parameters are trained in place.
+    Trainer(Network& net, TrainerSettings settings);
+    ~Trainer();
+    Trainer(const Trainer&) = delete;
+    Trainer& operator=(const Trainer&) = delete;
+
+    void set_training_data(std::size_t count, BatchSource source);
+    /// Optional: evaluated after every epoch, drives best-model keeping and early stopping.
+    void set_validation_data(std::size_t count, BatchSource source);
+    void on_progress(std::function<void(const TrainingProgress&)> callback);
+    void on_epoch_end(std::function<void(const EpochSummary&)> callback);
+    /// Checked after every batch (a SIGINT handler sets it). May be set from any thread.
+    void set_stop_flag(const std::atomic<bool>* flag);
+
+    /// Continue from a checkpoint's state (call before run(); the network must already hold the
+    /// checkpoint's parameters). ConfigError when the seed, batch size or training set size
+    /// differ from the checkpointed run; InputError for an incompatible optimizer state.
+    void resume(const TrainerState& state);
+
+    /// Trains until settings.epochs are complete, patience runs out or a stop is requested.
+    /// ConfigError without training data; ShapeError naming the output layer when a label does
+    /// not fit the network's output.
+    TrainResult run();
+
+    /// The state after run() (or resume()), optimizer state included: with the network's
+    /// parameters, what write_checkpoint() stores.
+    const TrainerState& state() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Kim's max-norm target: the weights of the last layer that has weight-vector columns (the
+/// output dense layer), as a list for TrainerSettings::max_norm_groups; empty if none.
+std::vector<std::size_t> output_weight_groups(const Network& net);
+
+/// Per-sample results of running a network over a data set in inference mode.
+struct Evaluation {
+    double loss = 0.0;  ///< mean cross-entropy (class weights applied if given)
+    double accuracy = 0.0;
+    std::vector<std::uint32_t> labels;
+    std::vector<std::uint32_t> predictions;  ///< arg-max, first on ties
+    std::vector<float> probabilities;        ///< samples x classes, row-major
+    std::size_t classes = 0;
+};
+Evaluation evaluate(const Network& net, std::size_t count, const BatchSource& source, std::size_t batch_size,
+                    std::span<const float> class_weights = {});
+
+// --- Checkpoints --------------------------------------------------------------------------------
+
+/// Adds ARCH and WGHT (the current parameters, model_file.h), "OPTM" (optimizer name and state)
+/// and "TRNR" (the rest of the state) to `file`; programs add their own sections (vocabulary...).
+void add_checkpoint_sections(ModelFile& file, const Network& net, const TrainerState& state);
+/// Reads OPTM and TRNR; InputError naming file.source when missing or malformed.
+TrainerState trainer_state_from_sections(const ModelFile& file);
+
+struct Checkpoint {
+    Network network;
+    TrainerState state;
+};
+void write_checkpoint(const std::string& path, const Network& net, const TrainerState& state);
+/// InputError when the best parameters stored do not fit the network.
+Checkpoint read_checkpoint(const std::string& path);
+
+// --- Progress on stderr -------------------------------------------------------------------------
+
+/// "epoch 3/25  batch 120/170  loss 0.4123  acc 81.20%  2,345 items/s  ETA 1m12s"
+std::string format_progress(const TrainingProgress& p);
+/// "epoch 3/25  loss 0.4123  acc 81.20%  dev loss 0.4567  dev acc 78.90% (best)  12.3s  2,345 items/s"
+std::string format_epoch(const EpochSummary& e);
+
+/// A live progress line: on a terminal the line is redrawn in place ("\r", at most every
+/// `min_interval`) and each epoch leaves one line behind; elsewhere (a log file, a pipe) only
+/// the one line per epoch is written.
+class ProgressPrinter {
+public:
+    /// `live` defaults to whether `out` is a terminal.
+    explicit ProgressPrinter(std::FILE* out = stderr);
+    ProgressPrinter(std::FILE* out, bool live, std::chrono::milliseconds min_interval = std::chrono::milliseconds(100));
+    void progress(const TrainingProgress& p);
+    void epoch_end(const EpochSummary& e);
+
+private:
+    std::FILE* out_;
+    bool live_;
+    std::chrono::milliseconds min_interval_;
+    std::chrono::steady_clock::time_point last_{};
+    bool drawn_ = false;
+};
+
+}  // namespace textcnn

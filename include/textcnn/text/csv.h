@@ -1,0 +1,91 @@
+// Streaming reader for comma- (or tab-) separated values, RFC 4180.
+//
+// Dialect, exactly:
+//   - Records end at LF, CRLF or a lone CR; the last record may lack a line end.
+//   - A field that starts with '"' is quoted: it may hold the delimiter, line ends (kept
+//     byte for byte) and doubled quotes ("" -> "). After its closing quote only the
+//     delimiter or a line end may follow; anything else is a malformed row ("a quote inside
+//     a quoted field must be doubled").
+//   - A '"' inside an unquoted field is taken literally (RFC 4180 forbids it, but spreadsheets
+//     write it and the meaning is unambiguous).
+//   - A UTF-8 byte-order mark at the start is dropped; the bytes must be UTF-8 (see utf8.h).
+//   - Blank lines (nothing at all between two line ends) are skipped, not records; an empty
+//     text is written as "" and is a record.
+//   - Fields are not trimmed: spaces are data.
+// Why hand-written rather than libcsv: the dialect above fits in one small state machine,
+// we need the line where every record (and every quote) starts for error messages, and
+// UTF-8 checking and bounded memory come from Utf8Reader; libcsv would need callbacks and
+// its own line bookkeeping around it for the same result.
+//
+// Errors are InputError "<file>:<line>: <problem>". A malformed row (stray character after a
+// closing quote, wrong field count) is skippable: with skip_bad_rows the reader drops it,
+// counts it and keeps the first message for the caller's warning. A quote still open at the
+// end of the input is always an error (it swallowed the rest of the file), and names the
+// line where the quoted field opened.
+#pragma once
+
+#include "textcnn/text/utf8.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace textcnn {
+
+struct CsvOptions {
+    char delimiter = ',';  ///< ',' for CSV, '\t' for TSV
+    bool skip_bad_rows = false;
+    InvalidUtf8 invalid_utf8 = InvalidUtf8::error;
+    /// A record longer than this is an error (almost always a quote that never closes);
+    /// keeps memory bounded whatever the file.
+    std::size_t max_record_bytes = std::size_t{64} << 20;
+};
+
+struct CsvRecord {
+    std::vector<std::string> fields;
+    std::size_t line = 0;  ///< line (1-based) where the record starts
+};
+
+class CsvReader {
+public:
+    /// `source` names the input in messages ("data.csv").
+    CsvReader(std::istream& in, std::string source, CsvOptions options = {});
+
+    /// Reads the next record into `record` (reusing its storage); false at the end of the
+    /// input. Throws InputError on malformed input (see the file comment).
+    bool next(CsvRecord& record);
+
+    /// From now on every record must have `count` fields (usually the header's count);
+    /// 0 turns the check off.
+    void expect_fields(std::size_t count) { expected_fields_ = count; }
+    /// Turns skipping on or off from the next record on (a header row is never skipped).
+    void skip_bad_rows(bool on) { options_.skip_bad_rows = on; }
+
+    /// Rows dropped under skip_bad_rows, and the message of the first one.
+    std::size_t skipped_rows() const { return skipped_rows_; }
+    const std::string& first_skip_reason() const { return first_skip_reason_; }
+    std::size_t utf8_replacements() const { return input_.replacements(); }
+    const std::string& source() const { return input_.source(); }
+
+private:
+    enum class State { field_start, unquoted, quoted, quote_in_quoted };
+    bool parse_record(CsvRecord& record);
+    void bad_row(std::string message);
+
+    Utf8Reader input_;
+    CsvOptions options_;
+    std::string_view chunk_;
+    std::size_t chunk_pos_ = 0;
+    std::size_t line_ = 1;          // current line
+    bool previous_was_cr_ = false;  // the last byte consumed was a CR (a following LF is the same line end)
+    std::size_t field_count_ = 0;   // fields of the record being built
+    std::size_t expected_fields_ = 0;
+    std::string bad_reason_;        // non-empty when the record being built is malformed
+    std::size_t skipped_rows_ = 0;
+    std::string first_skip_reason_;
+};
+
+}  // namespace textcnn

@@ -1,0 +1,128 @@
+// Labelled or unlabelled documents from CSV, TSV, fastText or plain text files, streamed.
+//
+// Formats (chosen by the file's extension unless given explicitly):
+//   csv       .csv        RFC 4180 with a header row (dialect in csv.h); the text and label
+//                         columns are chosen by name or by 1-based position.
+//   tsv       .tsv .tab   the same with a tab delimiter (and the same quoting rules).
+//   fasttext  .ft .fasttext   "__label__x [__label__y ...] text": the labels are the leading
+//                         words with the "__label__" prefix; the first is the document's label,
+//                         further ones are ignored and counted (report().multi_label_lines) so
+//                         the caller can say so. "__label__" words after the text starts are text.
+//   plain     .txt, anything else, stdin   one document per line, no label. Every line is a
+//                         document, empty ones included, so outputs line up with inputs.
+// Lines end at LF, CRLF or a lone CR (trailing CR of a CRLF is never part of a text); a final
+// line end does not start another document. A UTF-8 byte-order mark is dropped.
+//
+// Memory stays bounded: one record at a time (plus Utf8Reader's chunk).
+#pragma once
+
+#include "textcnn/text/csv.h"
+#include "textcnn/text/utf8.h"
+
+#include <cstddef>
+#include <fstream>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace textcnn {
+
+enum class InputFormat { automatic, csv, tsv, fasttext, plain };
+
+/// "auto", "csv", "tsv", "fasttext", "plain"; parse_input_format throws ConfigError otherwise.
+std::string to_string(InputFormat format);
+InputFormat parse_input_format(std::string_view text);
+/// The format a file name implies (plain for unknown extensions and "-").
+InputFormat format_from_extension(std::string_view path);
+
+struct DocumentReaderOptions {
+    InputFormat format = InputFormat::automatic;
+    /// CSV/TSV columns: a header name, or else a 1-based position written as a number ("2").
+    /// A header name wins over a position when a column is literally called "2".
+    std::string text_column = "text";
+    std::string label_column = "label";
+    /// Every document must carry a label (training and evaluation data): a CSV without the
+    /// label column, or plain text, is an error; a fastText line without a label is a bad row.
+    /// When false, a missing label column just yields documents without labels.
+    bool require_label = false;
+    /// Drop malformed rows (and count them) instead of stopping at the first one.
+    bool skip_bad_rows = false;
+    InvalidUtf8 invalid_utf8 = InvalidUtf8::error;
+};
+
+struct Document {
+    std::optional<std::string> label;
+    std::string text;
+    std::size_t line = 0;  ///< line (1-based) where the document starts in its file
+};
+
+/// What a reader met that the caller should warn about.
+struct ReaderReport {
+    std::string source;
+    std::size_t skipped_rows = 0;
+    std::string first_skip_reason;
+    std::size_t multi_label_lines = 0;
+    std::size_t utf8_replacements = 0;
+    /// One human-readable sentence per non-zero count, e.g.
+    /// "data.csv: skipped 3 bad rows (first: data.csv:17: expected 2 fields, found 3)".
+    std::vector<std::string> warnings() const;
+};
+
+class DocumentReader {
+public:
+    /// Opens `path` ("-" is stdin). Throws IoError when it cannot be opened, InputError on a
+    /// malformed header, ConfigError on options that do not fit the format.
+    DocumentReader(const std::string& path, DocumentReaderOptions options = {});
+    /// Reads an open stream; `source` names it in messages and, for InputFormat::automatic,
+    /// chooses the format by its extension.
+    DocumentReader(std::istream& in, std::string source, DocumentReaderOptions options = {});
+
+    /// The next document (reusing `document`'s storage); false at the end of the input.
+    bool next(Document& document);
+
+    /// The format in use (never automatic) and the columns chosen (CSV/TSV; 0-based, the label
+    /// column is nullopt when absent).
+    InputFormat format() const { return format_; }
+    std::size_t text_column() const { return text_column_; }
+    std::optional<std::size_t> label_column() const { return label_column_; }
+    ReaderReport report() const;
+
+private:
+    void open(std::istream& in);
+    void open_csv();
+    bool next_line(std::string& line, std::size_t& line_number);
+    bool next_csv(Document& document);
+    bool next_fasttext(Document& document);
+    void skip_row(std::string message);
+
+    std::unique_ptr<std::ifstream> file_;
+    std::string source_;
+    DocumentReaderOptions options_;
+    InputFormat format_;
+    std::unique_ptr<CsvReader> csv_;
+    std::unique_ptr<Utf8Reader> text_;
+    CsvRecord record_;
+    std::size_t text_column_ = 0;
+    std::optional<std::size_t> label_column_;
+    std::string_view chunk_;
+    std::size_t chunk_pos_ = 0;
+    std::size_t line_ = 1;
+    bool previous_was_cr_ = false;
+    std::string line_buffer_;
+    std::size_t skipped_rows_ = 0;
+    std::string first_skip_reason_;
+    std::size_t multi_label_lines_ = 0;
+};
+
+/// Every document of a file, with the reader's report (for training data, which is read
+/// whole anyway).
+struct DocumentSet {
+    std::vector<Document> documents;
+    ReaderReport report;
+};
+DocumentSet read_all(const std::string& path, DocumentReaderOptions options = {});
+
+}  // namespace textcnn

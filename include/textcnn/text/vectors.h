@@ -1,0 +1,76 @@
+// Pretrained word vectors for a vocabulary: word2vec (text or binary), GloVe, fastText .vec.
+//
+// The format is read from the content, not the name:
+//   - a first line of exactly two integers is a header "count dim" (word2vec, fastText .vec);
+//     after it, the bytes of the first vector tell binary (word2vec -binary 1: the word, a
+//     space, dim little-endian float32, an optional newline) from text;
+//   - otherwise every line is "word v1 ... vdim" (GloVe, word2vec text without header) and
+//     dim is the first line's number count.
+// Text lines are split on spaces and tabs; the last dim fields are the vector and anything
+// before them is the word (GloVe's 840B file has words with spaces in them).
+//
+// Streaming: the file is read once, line by line (or record by record), and only the vectors
+// of vocabulary words are kept, so memory is bounded by the vocabulary, not the file.
+//
+// Matching: a file word matches the vocabulary word equal to it; if a Tokenizer is given,
+// a file word that matches nothing exactly is normalized the tokenizer's way (NFKC, case
+// folding) and matched again, but an exact match always wins ("Apple" in the file fills
+// "apple" only if "apple" itself is absent from the file). The first of repeated file words
+// is kept. Words that are not valid UTF-8 cannot be in a vocabulary and are skipped.
+//
+// Errors (InputError, naming the file and the line or byte offset): dimension mismatch
+// ("vectors.txt: file has dim 300, model expects 128"), a short or long vector line, a value
+// that is not a finite number, a truncated binary record, a header whose count the file
+// does not meet.
+#pragma once
+
+#include "textcnn/text/tokenizer.h"
+#include "textcnn/text/vocabulary.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace textcnn {
+
+struct VectorsOptions {
+    /// The model's embedding width; 0 takes the file's.
+    std::size_t expected_dim = 0;
+    /// When set, words are also matched after this tokenizer's normalization (see above).
+    const Tokenizer* tokenizer = nullptr;
+};
+
+struct PretrainedVectors {
+    std::string source;
+    std::string format;   ///< "word2vec binary", "text with header", "text without header"
+    std::size_t dim = 0;
+    std::size_t file_vectors = 0;  ///< vectors in the file
+    /// Vocabulary ids that received a vector, ascending, and their vectors (dim floats each,
+    /// in the same order).
+    std::vector<std::uint32_t> ids;
+    std::vector<float> values;
+    std::size_t vocabulary_words = 0;          ///< the vocabulary's word count (reserved ids excluded)
+    std::size_t matched_after_normalization = 0;  ///< of ids.size(), matched only after normalizing
+
+    /// "14,838 of 16,185 words found" (+ " (312 after normalization)" when non-zero).
+    std::string coverage() const;
+    /// Writes each found vector into column `id` of a dim x columns column-major table
+    /// (the embedding table); other columns are left alone (the caller initialises them
+    /// randomly). Throws ConfigError when the table is too small.
+    void copy_into(std::span<float> table, std::size_t columns) const;
+};
+
+/// Reads the vectors of `vocabulary`'s words from `path`. IoError if it cannot be opened.
+PretrainedVectors load_pretrained_vectors(const std::string& path, const Vocabulary& vocabulary,
+                                          const VectorsOptions& options = {});
+/// The same from an open stream (binary mode); `source` names it in messages.
+PretrainedVectors load_pretrained_vectors(std::istream& in, const std::string& source, const Vocabulary& vocabulary,
+                                          const VectorsOptions& options = {});
+
+/// 16185 -> "16,185" (used in reports).
+std::string with_thousands_separators(std::uint64_t n);
+
+}  // namespace textcnn

@@ -1,0 +1,718 @@
+#include "textcnn/nn/conv.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/nn/filters.h"
+#include "textcnn/core/runtime.h"
+
+#include "nn/blas_single_thread.h"
+#include "nn/gemm.h"
+#include "nn/im2col.h"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace textcnn {
+
+using detail::ConvGeometry;
+using detail::BlasSingleThreadScope;
+using detail::sgemm;
+using detail::sgemm_thread_stable;
+
+Padding parse_padding(const std::string& text, const std::string& label) {
+    if (text == "valid") return Padding::valid;
+    if (text == "same") return Padding::same;
+    if (text == "full") return Padding::full;
+    throw ConfigError(label + ": setting 'padding' must be valid, same or full, got '" + text + "'");
+}
+
+std::string padding_name(Padding padding) {
+    switch (padding) {
+        case Padding::valid: return "valid";
+        case Padding::same: return "same";
+        case Padding::full: return "full";
+    }
+    return "?";
+}
+
+AxisPadding conv_axis_padding(Padding padding, std::size_t kernel, std::size_t dilation) {
+    const std::size_t span = dilation * (kernel - 1);
+    switch (padding) {
+        case Padding::valid: return {0, 0};
+        case Padding::same: return {span / 2, span - span / 2};
+        case Padding::full: return {span, span};
+    }
+    return {0, 0};
+}
+
+std::size_t conv_output_length(std::size_t input, std::size_t kernel, std::size_t stride, std::size_t dilation,
+                               Padding padding) {
+    const std::size_t padded = input + conv_axis_padding(padding, kernel, dilation).total();
+    const std::size_t extent = dilation * (kernel - 1) + 1;
+    if (padded < extent) return 0;
+    return (padded - extent) / stride + 1;
+}
+
+namespace {
+
+
+
+std::string join(const std::vector<std::size_t>& v, const char* sep) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + std::to_string(v[i]);
+    return s;
+}
+
+// One sequence of the stream path: its windows start at stream column `stream_col` (in the
+// coordinates of the (possibly padded) input stream), `length` outputs, written at output
+// position `out_pos`.
+struct Segment {
+    std::size_t stream_col = 0;
+    std::size_t out_pos = 0;
+    std::size_t length = 0;
+};
+
+// One non-zero of d_out for the sparse backward: window `col` (stream column), filter f.
+struct SparseEntry {
+    std::uint32_t col;
+    std::uint32_t filter;
+    float gradient;
+};
+
+// Width (stream columns) of the blocks of the sparse dX update. Fixed, so the summation
+// order never depends on the thread count; at least the window extent, so blocks of the same
+// parity never write the same position.
+constexpr std::size_t sparse_block_columns = 128;
+
+struct ConvState final : LayerState {
+    ConvGeometry geometry;
+    bool stream = false;  // 1D stride-1 path (shifted GEMMs) rather than im2col
+    // Stream path.
+    std::size_t stream_positions = 0;  // columns of the input stream
+    std::size_t sample_stride = 0;     // ordinary batch: stream positions per sample (0 when packed)
+    bool padded = false;               // the input stream is `padded_input`, not the input tensor
+    std::vector<Segment> segments;
+    std::vector<float> padded_input;  // channels x stream_positions
+    std::vector<float> d_stream;      // filters x stream_positions
+    std::vector<float> d_padded;      // channels x stream_positions
+    std::vector<SparseEntry> entries;
+    std::vector<std::uint32_t> by_filter;   // entry indices grouped by filter, column order inside
+    std::vector<std::size_t> filter_start;  // filters + 1 offsets into by_filter
+    std::vector<std::size_t> block_start;   // entry index where each sparse block starts
+    // im2col path.
+    std::vector<float> columns;
+    std::vector<float> d_columns;
+    std::vector<float> partial_weights;  // per chunk: window x filters
+    std::vector<float> partial_bias;     // per chunk: filters
+};
+
+
+// Samples per chunk of the generic path: about chunk_columns output columns (the chunk's
+// im2col block stays in L2 between im2col and its GEMM), and at least 8 chunks when the batch
+// allows, for parallelism. Depends on shapes only, never on the thread count, so the
+// chunk-ordered sums of the weight gradient are deterministic.
+constexpr std::size_t chunk_columns = 2048;
+
+std::size_t chunk_samples(std::size_t batch, std::size_t out_positions) {
+    const std::size_t by_size = std::max<std::size_t>(1, chunk_columns / std::max<std::size_t>(1, out_positions));
+    const std::size_t by_count = std::max<std::size_t>(1, (batch + 7) / 8);
+    return std::min(by_size, by_count);
+}
+
+// out[0..n) += alpha * x[0..n)
+inline void axpy(std::size_t n, float alpha, const float* x, float* out) {
+    for (std::size_t i = 0; i < n; ++i) out[i] += alpha * x[i];
+}
+
+}  // namespace
+
+ConvLayer::ConvLayer(const LayerSpec& spec) : Layer(spec) {
+    const std::string lbl = spec.label();
+    const long channels = spec.require_int("in_channels");
+    if (channels < 1) throw ConfigError(lbl + ": setting 'in_channels' must be at least 1, got " + std::to_string(channels));
+    in_channels_ = static_cast<std::size_t>(channels);
+
+    predefined_ = spec.get_string("filter", "");
+    if (!predefined_.empty()) {
+        try {
+            (void)predefined_filter(predefined_);
+        } catch (const ConfigError& e) {
+            throw ConfigError(lbl + ": " + e.what());
+        }
+    }
+    const bool fixed = !predefined_.empty();
+
+    const long filters = fixed ? spec.get_int("filters", 1) : spec.require_int("filters");
+    if (filters < 1) throw ConfigError(lbl + ": setting 'filters' must be at least 1, got " + std::to_string(filters));
+    filters_ = static_cast<std::size_t>(filters);
+
+    std::vector<long> kernel = fixed ? spec.get_ints("kernel", {3, 3}) : spec.get_ints("kernel", {});
+    if (kernel.empty()) (void)spec.require_string("kernel");  // throws "missing setting 'kernel'"
+    if (kernel.size() > 2)
+        throw ConfigError(lbl + ": setting 'kernel' takes 1 (length) or 2 (height,width) sizes, got '" +
+                          spec.get_string("kernel", "") + "'");
+    const std::size_t rank = kernel.size();
+    kernel_ = spec.axis_sizes("kernel", kernel, rank);
+    stride_ = spec.axis_sizes("stride", spec.get_ints("stride", {1}), rank);
+    dilation_ = spec.axis_sizes("dilation", spec.get_ints("dilation", {1}), rank);
+    padding_ = parse_padding(spec.get_string("padding", "valid"), lbl);
+    bias_ = spec.get_bool("bias", !fixed);
+    trainable_ = spec.get_bool("trainable", !fixed);
+    if (fixed) {
+        if (kernel_ != std::vector<std::size_t>{3, 3})
+            throw ConfigError(lbl + ": predefined filter '" + predefined_ + "' is 3x3; kernel must be 3,3, got '" +
+                              spec.get_string("kernel", "") + "'");
+        if (trainable_)
+            throw ConfigError(lbl + ": predefined filter '" + predefined_ + "' is fixed; it cannot be trainable");
+    }
+}
+
+std::size_t ConvLayer::window_size() const {
+    std::size_t taps = 1;
+    for (std::size_t k : kernel_) taps *= k;
+    return taps * in_channels_;
+}
+
+std::string ConvLayer::details() const {
+    std::string s = std::to_string(filters_) + (filters_ == 1 ? " filter " : " filters ") + join(kernel_, "x");
+    s += ", stride " + join(stride_, "x");
+    if (std::any_of(dilation_.begin(), dilation_.end(), [](std::size_t d) { return d != 1; }))
+        s += ", dilation " + join(dilation_, "x");
+    s += ", " + padding_name(padding_);
+    if (!bias_) s += ", no bias";
+    if (!predefined_.empty()) s += ", " + predefined_;
+    if (!trainable_) s += ", fixed";
+    return s;
+}
+
+Shape ConvLayer::output_shape(const Shape& input) const {
+    const std::size_t rank = kernel_.size();
+    if (input.rank() != 3 && input.rank() != 4)
+        throw ShapeError(label() + ": input " + input.str() +
+                         " must be (batch, channels, length) or (batch, channels, height, width)");
+    if (input.spatial_rank() != rank) {
+        if (rank == 1)
+            throw ShapeError(label() + ": input " + input.str() + " is 2D but kernel '" + join(kernel_, ",") +
+                             "' has one size; give height,width (e.g. kernel=" + join(kernel_, ",") + "," +
+                             join(kernel_, ",") + ")");
+        throw ShapeError(label() + ": input " + input.str() + " is 1D but kernel '" + join(kernel_, ",") +
+                         "' is 2D");
+    }
+    if (input.channels() != in_channels_)
+        throw ShapeError(label() + ": input " + input.str() + " has " + std::to_string(input.channels()) +
+                         " channels, layer expects " + std::to_string(in_channels_));
+    std::vector<std::size_t> dims{input.batch(), filters_};
+    for (std::size_t a = 0; a < rank; ++a) {
+        const std::size_t out = conv_output_length(input.spatial(a), kernel_[a], stride_[a], dilation_[a], padding_);
+        if (out < 1)
+            throw ShapeError(label() + ": input " + input.str() + " is too small for kernel " + join(kernel_, "x") +
+                             " (dilation " + join(dilation_, "x") + ", padding " + padding_name(padding_) +
+                             "): output size would be < 1");
+        dims.push_back(out);
+    }
+    return Shape(std::move(dims));
+}
+
+std::vector<ParameterInfo> ConvLayer::parameters() const {
+    std::vector<ParameterInfo> p;
+    ParameterInfo w;
+    w.name = "weights";
+    w.rows = window_size();
+    w.cols = filters_;
+    w.max_norm_columns = true;
+    w.trainable = trainable_;
+    p.push_back(w);
+    if (bias_) {
+        ParameterInfo b;
+        b.name = "bias";
+        b.rows = filters_;
+        b.cols = 1;
+        b.trainable = trainable_;
+        p.push_back(b);
+    }
+    return p;
+}
+
+void ConvLayer::bind(std::span<const ParameterBinding> bindings) {
+    if (bindings.size() != (bias_ ? 2u : 1u))
+        throw ConfigError(label() + ": bind() got " + std::to_string(bindings.size()) + " bindings, expected " +
+                          std::to_string(bias_ ? 2 : 1));
+    weights_ = bindings[0].value;
+    weights_gradient_ = bindings[0].gradient;
+    if (bias_) {
+        bias_values_ = bindings[1].value;
+        bias_gradient_ = bindings[1].gradient;
+    }
+}
+
+void ConvLayer::initialize(const Initializer& init, Rng& rng) {
+    const std::size_t rows = window_size();
+    const std::size_t n = rows * filters_;
+    if (!predefined_.empty()) {
+        // The same 3x3 kernel on every input channel, summed: row (i*3 + j) * C + c.
+        const std::vector<float> k = predefined_filter(predefined_);
+        for (std::size_t f = 0; f < filters_; ++f)
+            for (std::size_t t = 0; t < 9; ++t)
+                for (std::size_t c = 0; c < in_channels_; ++c) weights_[f * rows + t * in_channels_ + c] = k[t];
+        if (bias_) std::fill_n(bias_values_, filters_, 0.0f);
+        return;
+    }
+    const std::size_t taps = rows / in_channels_;
+    const double fan_in = static_cast<double>(rows);
+    const double fan_out = static_cast<double>(taps * filters_);
+    float limit = 0.0f;
+    float bias_limit = 0.0f;
+    switch (init.kind) {
+        case Initializer::Kind::glorot_uniform: limit = static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out))); break;
+        case Initializer::Kind::he_uniform: limit = static_cast<float>(std::sqrt(6.0 / fan_in)); break;
+        case Initializer::Kind::torch_default:
+            limit = static_cast<float>(1.0 / std::sqrt(fan_in));
+            bias_limit = limit;
+            break;
+        case Initializer::Kind::uniform: limit = init.scale; break;
+    }
+    for (std::size_t i = 0; i < n; ++i) weights_[i] = rng.uniform(-limit, limit);
+    if (bias_)
+        for (std::size_t f = 0; f < filters_; ++f)
+            bias_values_[f] = bias_limit > 0.0f ? rng.uniform(-bias_limit, bias_limit) : 0.0f;
+}
+
+std::unique_ptr<LayerState> ConvLayer::make_state() const { return std::make_unique<ConvState>(); }
+
+namespace {
+
+ConvGeometry make_geometry(const ConvLayer& layer, const Shape& in, const Shape& out) {
+    ConvGeometry g;
+    g.batch = in.batch();
+    g.channels = in.channels();
+    g.filters = layer.filters();
+    const auto& k = layer.kernel();
+    const auto& s = layer.stride();
+    const auto& d = layer.dilation();
+    if (k.size() == 1) {
+        g.in_w = in.spatial(0);
+        g.out_w = out.spatial(0);
+        g.k_w = k[0];
+        g.s_w = s[0];
+        g.d_w = d[0];
+        g.pad_left = conv_axis_padding(layer.padding(), k[0], d[0]).before;
+    } else {
+        g.in_h = in.spatial(0);
+        g.in_w = in.spatial(1);
+        g.out_h = out.spatial(0);
+        g.out_w = out.spatial(1);
+        g.k_h = k[0];
+        g.k_w = k[1];
+        g.s_h = s[0];
+        g.s_w = s[1];
+        g.d_h = d[0];
+        g.d_w = d[1];
+        g.pad_top = conv_axis_padding(layer.padding(), k[0], d[0]).before;
+        g.pad_left = conv_axis_padding(layer.padding(), k[1], d[1]).before;
+    }
+    return g;
+}
+
+// Checks the spans of a packed input and returns one segment per span (output span =
+// (offset - pad_before, length + p_total - extent + 1)).
+std::vector<Segment> packed_segments(const ConvLayer& layer, const Tensor& in, const AxisPadding& pad,
+                                     std::size_t extent) {
+    const std::string where = layer.label() + ": ";
+    const std::string shape = " (input " + in.shape().str() + ")";
+    const std::size_t total = in.shape().spatial(0);
+    std::vector<Segment> segments;
+    segments.reserve(in.spans.size());
+    std::size_t previous_end = 0;
+    for (std::size_t i = 0; i < in.spans.size(); ++i) {
+        const SequenceSpan& s = in.spans[i];
+        const std::string name = "packed sequence " + std::to_string(i) + " (offset " + std::to_string(s.offset) +
+                                 ", length " + std::to_string(s.length) + ")";
+        if (s.length == 0) throw ShapeError(where + name + " is empty" + shape);
+        if (std::size_t{s.offset} + s.length > total) throw ShapeError(where + name + " runs past the end" + shape);
+        if (s.offset < previous_end)
+            throw ShapeError(where + name + " overlaps the previous sequence or is out of order" + shape);
+        const std::size_t gap = s.offset - previous_end;
+        const std::size_t needed = i == 0 ? pad.before : std::max(pad.before, pad.after);
+        if (gap < needed)
+            throw ShapeError(where + name + " has a gap of " + std::to_string(gap) + " zero positions before it; padding " +
+                             padding_name(layer.padding()) + " needs at least " + std::to_string(needed) + shape);
+        if (s.length + pad.total() < extent)
+            throw ShapeError(where + name + " is too short for kernel " + std::to_string(layer.kernel()[0]) +
+                             " (dilation " + std::to_string(layer.dilation()[0]) + ", padding " +
+                             padding_name(layer.padding()) + "): its output length would be < 1" + shape);
+        const std::size_t start = s.offset - pad.before;
+        segments.push_back({start, start, s.length + pad.total() - extent + 1});
+        previous_end = std::size_t{s.offset} + s.length;
+    }
+    if (total - previous_end < pad.after)
+        throw ShapeError(where + "the last packed sequence is followed by " + std::to_string(total - previous_end) +
+                         " zero positions; padding " + padding_name(layer.padding()) + " needs at least " +
+                         std::to_string(pad.after) + shape);
+    return segments;
+}
+
+}  // namespace
+
+void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, const RunContext& ctx) const {
+    auto& state = static_cast<ConvState&>(state_base);
+    const Shape& in_shape = in.shape();
+    const Shape out_shape = output_shape(in_shape);
+    if (in_shape.elements() == 0)
+        throw ShapeError(label() + ": empty input " + in_shape.str());
+    ConvGeometry g = make_geometry(*this, in_shape, out_shape);
+    state.geometry = g;
+    const std::size_t F = filters_;
+    const std::size_t C = in_channels_;
+    const std::size_t K = window_size();
+    const bool one_d = kernel_.size() == 1;
+    state.stream = one_d && stride_[0] == 1;
+
+    if (in.packed() && (in_shape.rank() != 3 || in_shape.batch() != 1))
+        throw ShapeError(label() + ": a packed input must be (1, channels, total_length), got " + in_shape.str());
+    if (in.packed() && !state.stream)
+        throw ShapeError(label() + ": packed sequences need a 1D convolution with stride 1; input " + in_shape.str() +
+                         ", stride " + join(stride_, "x"));
+
+    if (!state.stream) {
+        // Generic path, per chunk of samples in parallel: im2col into the chunk's block of
+        // `columns` (kept for backward), then out = W^T * columns with single-threaded BLAS.
+        const std::size_t N = g.batch;
+        const std::size_t P = g.out_positions();
+        const std::size_t per_chunk = chunk_samples(N, P);
+        const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
+        state.columns.resize(K * g.columns());
+        out.resize(out_shape);
+        out.spans.clear();
+        float* columns = state.columns.data();
+        float* o = out.data();
+        BlasSingleThreadScope single;  // sgemm inside TBB tasks
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t c = r.begin(); c != r.end(); ++c) {
+                const std::size_t n0 = c * per_chunk;
+                const std::size_t n1 = std::min(N, n0 + per_chunk);
+                const std::size_t cols = (n1 - n0) * P;
+                detail::im2col(g, in.data(), columns, n0, n1);
+                float* oc = o + n0 * P * F;
+                sgemm(true, false, F, cols, K, 1.0f, weights_, K, columns + n0 * P * K, K, 0.0f, oc, F);
+                if (bias_)
+                    for (std::size_t j = 0; j < cols; ++j)
+                        for (std::size_t f = 0; f < F; ++f) oc[j * F + f] += bias_values_[f];
+            }
+        });
+        return;
+    }
+
+    // Stream path: the batch (or packed stream) is one sequence of positions; output column j
+    // is the window starting at stream position j, computed by one GEMM per kernel tap over
+    // shifted views (no copy of the input).
+    const AxisPadding pad = conv_axis_padding(padding_, kernel_[0], dilation_[0]);
+    const std::size_t d = dilation_[0];
+    const std::size_t taps = kernel_[0];
+    const std::size_t extent = d * (taps - 1) + 1;
+    const float* x = in.data();
+    std::size_t total = 0;
+    state.segments.clear();
+    state.padded = false;
+    if (in.packed()) {
+        state.segments = packed_segments(*this, in, pad, extent);
+        total = in_shape.spatial(0);
+        state.sample_stride = 0;
+    } else {
+        const std::size_t N = in_shape.batch();
+        const std::size_t L = in_shape.spatial(0);
+        const std::size_t S = L + pad.total();  // sample n owns stream [n*S, (n+1)*S)
+        const std::size_t L_out = out_shape.spatial(0);
+        total = N * S;
+        state.sample_stride = S;
+        for (std::size_t n = 0; n < N; ++n) state.segments.push_back({n * S, n * L_out, L_out});
+        if (pad.total() > 0) {
+            state.padded = true;
+            state.padded_input.resize(C * total);
+            float* p = state.padded_input.data();
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N), [&](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t n = r.begin(); n != r.end(); ++n) {
+                    float* dst = p + n * S * C;
+                    std::fill_n(dst, pad.before * C, 0.0f);
+                    std::copy_n(in.sample(n), L * C, dst + pad.before * C);
+                    std::fill_n(dst + (pad.before + L) * C, pad.after * C, 0.0f);
+                }
+            });
+            x = p;
+        }
+    }
+    state.stream_positions = total;
+    const std::size_t cols = total - extent + 1;  // windows that fit inside the stream
+
+    // The GEMMs write stream columns into `out` itself (resized to the stream length); an
+    // ordinary batch is then compacted in place to (N, F, L_out).
+    out.resize(Shape{1, F, total});
+    float* o = out.data();
+    for (std::size_t i = 0; i < taps; ++i)
+        sgemm_thread_stable(true, false, F, cols, C, 1.0f, weights_ + i * C, K, x + i * d * C, C, i == 0 ? 0.0f : 1.0f, o, F);
+
+    if (in.packed()) {
+        // Zero everything outside the output spans, add the bias inside them.
+        out.spans.resize(state.segments.size());
+        std::size_t previous_end = 0;
+        for (std::size_t s = 0; s < state.segments.size(); ++s) {
+            const Segment& seg = state.segments[s];
+            std::fill(o + previous_end * F, o + seg.stream_col * F, 0.0f);
+            if (bias_)
+                for (std::size_t t = seg.stream_col; t < seg.stream_col + seg.length; ++t)
+                    for (std::size_t f = 0; f < F; ++f) o[t * F + f] += bias_values_[f];
+            previous_end = seg.stream_col + seg.length;
+            out.spans[s] = {static_cast<std::uint32_t>(seg.stream_col), static_cast<std::uint32_t>(seg.length)};
+        }
+        std::fill(o + previous_end * F, o + total * F, 0.0f);
+        return;
+    }
+    for (const Segment& seg : state.segments)
+        if (seg.out_pos != seg.stream_col)
+            std::memmove(o + seg.out_pos * F, o + seg.stream_col * F, seg.length * F * sizeof(float));
+    out.resize(out_shape);
+    out.spans.clear();
+    if (bias_) {
+        const std::size_t positions = out_shape.batch() * out_shape.positions();
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, positions, 1024), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t j = r.begin(); j != r.end(); ++j)
+                for (std::size_t f = 0; f < F; ++f) o[j * F + f] += bias_values_[f];
+        });
+    }
+}
+
+void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
+                         LayerState& state_base, const RunContext& ctx) const {
+    auto& state = static_cast<ConvState&>(state_base);
+    const ConvGeometry& g = state.geometry;
+    const std::size_t F = filters_;
+    const std::size_t C = in_channels_;
+    const std::size_t K = window_size();
+    const bool want_weights = trainable_;
+    if (d_out.shape() != out.shape())
+        throw ShapeError(label() + ": gradient " + d_out.shape().str() + " does not match output " + out.shape().str());
+    if (d_in && d_in->shape() != in.shape())
+        throw ShapeError(label() + ": input gradient " + d_in->shape().str() + " does not match input " +
+                         in.shape().str());
+    if (!want_weights) {
+        std::fill_n(weights_gradient_, K * F, 0.0f);
+        if (bias_) std::fill_n(bias_gradient_, F, 0.0f);
+    }
+
+    if (!state.stream) {
+        // Per chunk in parallel: partial dW = columns * dY^T and db, and dX via
+        // d_columns = W * dY then col2im; partials are summed in chunk order (deterministic).
+        const std::size_t N = g.batch;
+        const std::size_t P = g.out_positions();
+        const std::size_t per_chunk = chunk_samples(N, P);
+        const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
+        if (want_weights) {
+            state.partial_weights.resize(chunks * K * F);
+            state.partial_bias.resize(chunks * F);
+        }
+        if (d_in) state.d_columns.resize(K * g.columns());
+        const float* dy = d_out.data();
+        const float* columns = state.columns.data();
+        {
+            BlasSingleThreadScope single;  // sgemm inside TBB tasks
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t c = r.begin(); c != r.end(); ++c) {
+                    const std::size_t n0 = c * per_chunk;
+                    const std::size_t n1 = std::min(N, n0 + per_chunk);
+                    const std::size_t cols = (n1 - n0) * P;
+                    const float* dyc = dy + n0 * P * F;
+                    if (want_weights) {
+                        sgemm(false, true, K, F, cols, 1.0f, columns + n0 * P * K, K, dyc, F, 0.0f,
+                              state.partial_weights.data() + c * K * F, K);
+                        float* pb = state.partial_bias.data() + c * F;
+                        std::fill_n(pb, F, 0.0f);
+                        for (std::size_t j = 0; j < cols; ++j)
+                            for (std::size_t f = 0; f < F; ++f) pb[f] += dyc[j * F + f];
+                    }
+                    if (d_in) {
+                        float* dcols = state.d_columns.data();
+                        sgemm(false, false, K, cols, F, 1.0f, weights_, K, dyc, F, 0.0f, dcols + n0 * P * K, K);
+                        detail::col2im_add(g, dcols, d_in->data(), n0, n1);
+                    }
+                }
+            });
+        }
+        if (want_weights) {
+            std::copy_n(state.partial_weights.data(), K * F, weights_gradient_);
+            for (std::size_t c = 1; c < chunks; ++c) axpy(K * F, 1.0f, state.partial_weights.data() + c * K * F, weights_gradient_);
+            if (bias_) {
+                std::copy_n(state.partial_bias.data(), F, bias_gradient_);
+                for (std::size_t c = 1; c < chunks; ++c) axpy(F, 1.0f, state.partial_bias.data() + c * F, bias_gradient_);
+            }
+        }
+        return;
+    }
+
+    // Stream path.
+    const std::size_t d = dilation_[0];
+    const std::size_t taps = kernel_[0];
+    const std::size_t extent = d * (taps - 1) + 1;
+    const std::size_t total = state.stream_positions;
+    const std::size_t cols = total - extent + 1;
+    const float* x = state.padded ? state.padded_input.data() : in.data();
+    const float* dy = d_out.data();
+    const auto& segments = state.segments;
+
+    // Decide dense or sparse from the non-zeros of d_out inside the output spans (values
+    // outside the spans belong to outputs that are constant zero and are ignored).
+    std::size_t active = 0;
+    for (const Segment& seg : segments) active += seg.length * F;
+    bool sparse = false;
+    state.entries.clear();
+    if (backward_path_ != BackwardPath::dense && (want_weights || d_in)) {
+        const std::size_t limit =
+            backward_path_ == BackwardPath::sparse ? std::numeric_limits<std::size_t>::max() : (active + 7) / 8;
+        sparse = true;
+        for (const Segment& seg : segments) {
+            for (std::size_t t = 0; t < seg.length && sparse; ++t) {
+                const float* gcol = dy + (seg.out_pos + t) * F;
+                for (std::size_t f = 0; f < F; ++f) {
+                    if (gcol[f] == 0.0f) continue;
+                    if (state.entries.size() >= limit) {
+                        sparse = false;
+                        break;
+                    }
+                    state.entries.push_back({static_cast<std::uint32_t>(seg.stream_col + t),
+                                             static_cast<std::uint32_t>(f), gcol[f]});
+                }
+            }
+            if (!sparse) break;
+        }
+    }
+
+    if (sparse) {
+        const auto& entries = state.entries;
+        if (want_weights && bias_) {
+            std::fill_n(bias_gradient_, F, 0.0f);
+            for (const SparseEntry& e : entries) bias_gradient_[e.filter] += e.gradient;
+        }
+        if (want_weights) {
+            // Group by filter (stable counting sort keeps column order), then one task per filter:
+            // dW[:, f] = sum over its entries of g * window.
+            state.filter_start.assign(F + 1, 0);
+            for (const SparseEntry& e : entries) ++state.filter_start[e.filter + 1];
+            for (std::size_t f = 0; f < F; ++f) state.filter_start[f + 1] += state.filter_start[f];
+            state.by_filter.resize(entries.size());
+            {
+                std::vector<std::size_t> next(state.filter_start.begin(), state.filter_start.end() - 1);
+                for (std::size_t i = 0; i < entries.size(); ++i)
+                    state.by_filter[next[entries[i].filter]++] = static_cast<std::uint32_t>(i);
+            }
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, F), [&](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t f = r.begin(); f != r.end(); ++f) {
+                    float* dw = weights_gradient_ + f * K;
+                    std::fill_n(dw, K, 0.0f);
+                    for (std::size_t k = state.filter_start[f]; k < state.filter_start[f + 1]; ++k) {
+                        const SparseEntry& e = entries[state.by_filter[k]];
+                        if (d == 1) {
+                            axpy(K, e.gradient, x + std::size_t{e.col} * C, dw);
+                        } else {
+                            for (std::size_t i = 0; i < taps; ++i)
+                                axpy(C, e.gradient, x + (std::size_t{e.col} + i * d) * C, dw + i * C);
+                        }
+                    }
+                }
+            });
+        }
+        if (d_in) {
+            // dX[window] += g * W[:, f]. Blocks of sparse_block_columns (>= extent) stream columns
+            // run in two phases, even blocks then odd ones: blocks of one phase never write the
+            // same position, and each position always sums in the same order.
+            const std::size_t width = std::max(sparse_block_columns, extent);
+            const std::size_t blocks = (cols + width - 1) / width;
+            state.block_start.assign(blocks + 1, entries.size());
+            for (std::size_t b = 0, i = 0; b < blocks; ++b) {  // entries are in column order
+                while (i < entries.size() && entries[i].col / width < b) ++i;
+                state.block_start[b] = i;
+            }
+            float* dx = d_in->data();
+            const std::size_t S = state.sample_stride;
+            const std::size_t pad_before = conv_axis_padding(padding_, taps, d).before;
+            const std::size_t L = state.padded ? in.shape().spatial(0) : 0;
+            for (std::size_t phase = 0; phase < 2; ++phase) {
+                const std::size_t count = (blocks + 1 - phase) / 2;
+                tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count), [&](const tbb::blocked_range<std::size_t>& r) {
+                    for (std::size_t m = r.begin(); m != r.end(); ++m) {
+                        const std::size_t b = 2 * m + phase;
+                        for (std::size_t k = state.block_start[b]; k < state.block_start[b + 1]; ++k) {
+                            const SparseEntry& e = entries[k];
+                            const float* w = weights_ + std::size_t{e.filter} * K;
+                            for (std::size_t i = 0; i < taps; ++i) {
+                                const std::size_t q = e.col + i * d;  // stream position
+                                float* dst;
+                                if (state.padded) {
+                                    const std::size_t n = q / S;
+                                    const std::size_t rpos = q - n * S;
+                                    if (rpos < pad_before || rpos >= pad_before + L) continue;
+                                    dst = dx + (n * L + rpos - pad_before) * C;
+                                } else {
+                                    dst = dx + q * C;
+                                }
+                                axpy(C, e.gradient, w + i * C, dst);
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        return;
+    }
+
+    // Dense path: d_out scattered to stream columns (zero elsewhere), then per-tap GEMMs.
+    state.d_stream.resize(F * total);
+    float* ds = state.d_stream.data();
+    {
+        std::size_t previous_end = 0;
+        for (const Segment& seg : segments) {
+            std::fill(ds + previous_end * F, ds + seg.stream_col * F, 0.0f);
+            std::copy_n(dy + seg.out_pos * F, seg.length * F, ds + seg.stream_col * F);
+            previous_end = seg.stream_col + seg.length;
+        }
+        std::fill(ds + previous_end * F, ds + total * F, 0.0f);
+    }
+    if (want_weights) {
+        if (bias_) {
+            std::fill_n(bias_gradient_, F, 0.0f);
+            for (std::size_t j = 0; j < cols; ++j)
+                for (std::size_t f = 0; f < F; ++f) bias_gradient_[f] += ds[j * F + f];
+        }
+        for (std::size_t i = 0; i < taps; ++i)
+            sgemm_thread_stable(false, true, C, F, cols, 1.0f, x + i * d * C, C, ds, F, 0.0f, weights_gradient_ + i * C, K);
+    }
+    if (d_in) {
+        float* target = d_in->data();
+        if (state.padded) {
+            state.d_padded.resize(C * total);
+            target = state.d_padded.data();
+            std::fill(target + cols * C, target + total * C, 0.0f);  // tap 0 assigns columns [0, cols)
+        }
+        for (std::size_t i = 0; i < taps; ++i)
+            sgemm_thread_stable(false, false, C, cols, F, 1.0f, weights_ + i * C, K, ds, F, (i == 0 && state.padded) ? 0.0f : 1.0f,
+                  target + i * d * C, C);
+        if (state.padded) {
+            const std::size_t N = in.shape().batch();
+            const std::size_t L = in.shape().spatial(0);
+            const std::size_t S = state.sample_stride;
+            const std::size_t pad_before = conv_axis_padding(padding_, taps, d).before;
+            float* dx = d_in->data();
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N), [&](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t n = r.begin(); n != r.end(); ++n) {
+                    const float* src = target + (n * S + pad_before) * C;
+                    float* dst = dx + n * L * C;
+                    for (std::size_t j = 0; j < L * C; ++j) dst[j] += src[j];
+                }
+            });
+        }
+    }
+}
+
+}  // namespace textcnn

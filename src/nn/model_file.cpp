@@ -1,0 +1,327 @@
+#include "textcnn/nn/model_file.h"
+
+#include "textcnn/core/bytes.h"
+#include "textcnn/core/error.h"
+
+#include <nlohmann/json.hpp>
+#include <xxhash.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+namespace textcnn {
+
+namespace {
+
+constexpr std::uint32_t arch_version = 1;
+constexpr std::uint32_t weights_version = 1;
+// Per section: tag, version, length.
+constexpr std::size_t section_header_bytes = 4 + 4 + 8;
+constexpr std::size_t checksum_bytes = 8;
+
+bool valid_tag(const std::string& tag) {
+    return tag.size() == 4 && std::all_of(tag.begin(), tag.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+}
+
+std::string system_error(const std::string& path, const std::string& what) {
+    return path + ": " + what + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+void ModelFile::set(std::string tag, std::uint32_t version, std::vector<std::uint8_t> payload) {
+    if (!valid_tag(tag)) throw ConfigError("model file: section tag '" + tag + "' must be 4 printable ASCII characters");
+    for (auto& s : sections_)
+        if (s.tag == tag) {
+            s.version = version;
+            s.payload = std::move(payload);
+            return;
+        }
+    sections_.push_back({std::move(tag), version, std::move(payload)});
+}
+
+const ModelSection* ModelFile::find(const std::string& tag) const {
+    for (const auto& s : sections_)
+        if (s.tag == tag) return &s;
+    return nullptr;
+}
+
+const ModelSection& ModelFile::require(const std::string& tag, std::uint32_t max_version) const {
+    const ModelSection* s = find(tag);
+    if (!s) throw InputError(source + ": missing section '" + tag + "'");
+    if (s->version == 0 || s->version > max_version)
+        throw InputError(source + ": section '" + tag + "' version " + std::to_string(s->version) +
+                         (s->version == 0 ? " is not valid" : " is newer than this build supports (" +
+                                                                  std::to_string(max_version) + ")"));
+    return *s;
+}
+
+std::vector<std::uint8_t> encode_model_file(const ModelFile& file) {
+    std::size_t total = sizeof model_file_magic + 4 + 4 + checksum_bytes;
+    for (const auto& s : file.sections()) total += section_header_bytes + s.payload.size();
+    std::vector<std::uint8_t> out(model_file_magic, model_file_magic + sizeof model_file_magic);
+    out.reserve(total);
+    ByteWriter w(out);
+    w.put<std::uint32_t>(model_file_format_version);
+    w.put<std::uint32_t>(static_cast<std::uint32_t>(file.sections().size()));
+    for (const auto& s : file.sections()) {
+        w.put_bytes({reinterpret_cast<const std::uint8_t*>(s.tag.data()), 4});
+        w.put<std::uint32_t>(s.version);
+        w.put<std::uint64_t>(s.payload.size());
+        w.put_bytes(s.payload);
+    }
+    w.put<std::uint64_t>(XXH64(out.data(), out.size(), 0));
+    return out;
+}
+
+ModelFile decode_model_file(std::span<const std::uint8_t> bytes, const std::string& source) {
+    if (bytes.size() < sizeof model_file_magic ||
+        std::memcmp(bytes.data(), model_file_magic, sizeof model_file_magic) != 0)
+        throw InputError(source + ": not a textcnn model file (it does not start with \"TEXTCNN\\x1a\")");
+    ByteReader r(bytes, source);
+    r.get_bytes(sizeof model_file_magic, "magic");
+    const auto version = r.get<std::uint32_t>("format version");
+    if (version == 0) throw InputError(source + ": format version 0 is not valid");
+    if (version > model_file_format_version)
+        throw InputError(source + ": format version " + std::to_string(version) +
+                         " is newer than this build supports (" + std::to_string(model_file_format_version) + ")");
+    const auto count = r.get<std::uint32_t>("section count");
+    if (count > r.remaining() / section_header_bytes)
+        r.error("section count " + std::to_string(count) + " cannot fit in the " + std::to_string(r.remaining()) +
+                " bytes left (truncated or corrupt file)");
+    ModelFile file;
+    file.source = source;
+    std::vector<ModelSection> sections;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const auto tag_bytes = r.get_bytes(4, "section tag");
+        std::string tag(reinterpret_cast<const char*>(tag_bytes.data()), 4);
+        const auto section_version = r.get<std::uint32_t>("section version");
+        const auto length = r.get<std::uint64_t>("section length");
+        const std::size_t available = r.remaining() > checksum_bytes ? r.remaining() - checksum_bytes : 0;
+        if (length > available)
+            r.error("section " + std::to_string(i) + " length " + std::to_string(length) + " exceeds the " +
+                    std::to_string(available) + " bytes left before the checksum (truncated or corrupt file)");
+        const auto payload = r.get_bytes(length, "section payload");
+        sections.push_back({std::move(tag), section_version, {payload.begin(), payload.end()}});
+    }
+    if (r.remaining() < checksum_bytes)
+        r.error("the checksum is missing or cut short (truncated file)");
+    if (r.remaining() > checksum_bytes)
+        r.error(std::to_string(r.remaining() - checksum_bytes) + " unexpected bytes after the last section");
+    const std::size_t body = r.offset();
+    const auto stored = r.get<std::uint64_t>("checksum");
+    if (stored != XXH64(bytes.data(), body, 0)) throw InputError(source + ": checksum mismatch: the file is corrupt");
+    // Only now, with the bytes known to be intact, interpret them.
+    for (auto& s : sections) {
+        if (!valid_tag(s.tag)) throw InputError(source + ": invalid section tag");
+        if (file.find(s.tag)) throw InputError(source + ": section '" + s.tag + "' appears twice");
+        file.set(std::move(s.tag), s.version, std::move(s.payload));
+    }
+    return file;
+}
+
+void write_model_file(const std::string& path, const ModelFile& file) {
+    const std::vector<std::uint8_t> bytes = encode_model_file(file);
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw IoError(system_error(path, "cannot create temporary file " + tmp));
+    auto fail = [&](const std::string& what) {
+        const std::string message = system_error(path, what);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw IoError(message);
+    };
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("cannot write " + tmp);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) fail("cannot flush " + tmp);
+    if (::close(fd) != 0) {
+        const std::string message = system_error(path, "cannot close " + tmp);
+        ::unlink(tmp.c_str());
+        throw IoError(message);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string message = system_error(path, "cannot rename " + tmp + " to it");
+        ::unlink(tmp.c_str());
+        throw IoError(message);
+    }
+    // Make the rename itself durable (best effort: some file systems refuse to open directories).
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (dir.empty()) dir = ".";
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        ::fsync(dir_fd);
+        ::close(dir_fd);
+    }
+}
+
+ModelFile read_model_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw IoError(system_error(path, "cannot open"));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const std::string message = S_ISDIR(st.st_mode) ? path + ": is a directory, not a model file"
+                                                        : system_error(path, "cannot read");
+        ::close(fd);
+        throw IoError(message);
+    }
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const std::string message = n < 0 ? system_error(path, "cannot read") : path + ": file shrank while reading";
+            ::close(fd);
+            throw IoError(message);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return decode_model_file(bytes, path);
+}
+
+// --- Architecture as JSON ---------------------------------------------------------------------
+
+namespace {
+
+nlohmann::ordered_json layer_json(const LayerSpec& spec) {
+    nlohmann::ordered_json j;
+    j["type"] = spec.type;
+    if (!spec.name.empty()) j["name"] = spec.name;
+    j["settings"] = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : spec.settings) j["settings"][k] = v;
+    if (!spec.branches.empty()) {
+        j["branches"] = nlohmann::ordered_json::array();
+        for (const auto& branch : spec.branches) {
+            nlohmann::ordered_json b = nlohmann::ordered_json::array();
+            for (const auto& s : branch) b.push_back(layer_json(s));
+            j["branches"].push_back(std::move(b));
+        }
+    }
+    return j;
+}
+
+LayerSpec layer_from_json(const nlohmann::json& j) {
+    LayerSpec spec;
+    spec.type = j.at("type").get<std::string>();
+    if (j.contains("name")) spec.name = j.at("name").get<std::string>();
+    if (j.contains("settings"))
+        for (const auto& [k, v] : j.at("settings").items()) spec.settings[k] = v.get<std::string>();
+    if (j.contains("branches"))
+        for (const auto& branch : j.at("branches")) {
+            std::vector<LayerSpec> layers;
+            for (const auto& s : branch) layers.push_back(layer_from_json(s));
+            spec.branches.push_back(std::move(layers));
+        }
+    return spec;
+}
+
+// nlohmann's parser recurses once per nesting level: refuse absurd nesting before parsing.
+std::size_t nesting_depth(const std::string& text) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+constexpr std::size_t max_nesting = 64;
+
+
+std::string architecture_json(const ModelSpec& spec, const Shape& sample_shape) {
+    nlohmann::ordered_json j;
+    j["sample_shape"] = sample_shape.dims();
+    j["layers"] = nlohmann::ordered_json::array();
+    for (const auto& layer : spec) j["layers"].push_back(layer_json(layer));
+    return j.dump();
+}
+
+struct StoredArchitecture {
+    ModelSpec spec;
+    Shape sample_shape;
+};
+
+StoredArchitecture parse_architecture_json(const std::string& text, const std::string& source) {
+    if (nesting_depth(text) > max_nesting)
+        throw InputError(source + ": the architecture nests deeper than " + std::to_string(max_nesting) + " levels");
+    try {
+        const nlohmann::json j = nlohmann::json::parse(text);
+        StoredArchitecture arch;
+        arch.sample_shape = Shape(j.at("sample_shape").get<std::vector<std::size_t>>());
+        for (const auto& layer : j.at("layers")) arch.spec.push_back(layer_from_json(layer));
+        return arch;
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError(source + ": invalid architecture: " + e.what());
+    } catch (const ShapeError& e) {
+        throw InputError(source + ": invalid architecture: " + e.what());
+    }
+}
+
+}  // namespace
+
+// --- Networks -------------------------------------------------------------------------------
+
+void add_network_sections(ModelFile& file, const Network& net) {
+    const std::string json = architecture_json(net.spec(), net.sample_shape());
+    file.set("ARCH", arch_version, {json.begin(), json.end()});
+    std::vector<std::uint8_t> weights;
+    ByteWriter w(weights);
+    w.put_floats(net.parameters());
+    file.set("WGHT", weights_version, std::move(weights));
+}
+
+Network network_from_sections(const ModelFile& file) {
+    const ModelSection& arch_section = file.require("ARCH", arch_version);
+    const std::string text(arch_section.payload.begin(), arch_section.payload.end());
+    StoredArchitecture arch = parse_architecture_json(text, file.source + " section 'ARCH'");
+    std::optional<Network> net;
+    try {
+        net.emplace(std::move(arch.spec), std::move(arch.sample_shape));
+    } catch (const Error& e) {
+        throw InputError(file.source + ": the stored architecture cannot be built: " + e.what());
+    }
+    const ModelSection& weights = file.require("WGHT", weights_version);
+    ByteReader r(weights.payload, file.source + " section 'WGHT'");
+    const std::vector<float> values = r.get_floats("parameter values");
+    if (!r.at_end()) r.error(std::to_string(r.remaining()) + " unexpected bytes after the parameters");
+    if (values.size() != net->parameter_count())
+        throw InputError(file.source + ": the weights section holds " + std::to_string(values.size()) +
+                         " parameters, the architecture needs " + std::to_string(net->parameter_count()));
+    std::copy(values.begin(), values.end(), net->parameters().begin());
+    return std::move(*net);
+}
+
+void write_network(const std::string& path, const Network& net) {
+    ModelFile file;
+    add_network_sections(file, net);
+    write_model_file(path, file);
+}
+
+Network read_network(const std::string& path) { return network_from_sections(read_model_file(path)); }
+
+}  // namespace textcnn

@@ -1,0 +1,269 @@
+#include "textcnn/text/document_reader.h"
+
+#include "textcnn/core/error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+namespace textcnn {
+namespace {
+
+constexpr std::string_view label_prefix = "__label__";
+constexpr std::size_t max_line_bytes = std::size_t{64} << 20;
+
+std::string plural(std::size_t n, std::string_view word, std::string_view suffix = "s") {
+    return fmt::format("{} {}{}", n, word, n == 1 ? std::string_view{} : suffix);
+}
+
+std::string lowercase_ascii(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+/// The column `wanted` names: a header name, else a 1-based position; nullopt when neither.
+std::optional<std::size_t> find_column(const std::vector<std::string>& header, const std::string& wanted) {
+    if (const auto it = std::find(header.begin(), header.end(), wanted); it != header.end())
+        return static_cast<std::size_t>(it - header.begin());
+    if (!wanted.empty() && wanted.size() < 10 && std::all_of(wanted.begin(), wanted.end(), [](char c) {
+            return c >= '0' && c <= '9';
+        })) {
+        const std::size_t position = std::stoul(wanted);
+        if (position >= 1 && position <= header.size()) return position - 1;
+    }
+    return std::nullopt;
+}
+
+std::string describe_columns(const std::vector<std::string>& header) {
+    std::string out;
+    for (const auto& name : header) out += (out.empty() ? "'" : ", '") + name + "'";
+    return out;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
+std::string to_string(InputFormat format) {
+    switch (format) {
+    case InputFormat::automatic: return "auto";
+    case InputFormat::csv: return "csv";
+    case InputFormat::tsv: return "tsv";
+    case InputFormat::fasttext: return "fasttext";
+    case InputFormat::plain: return "plain";
+    }
+    return "?";
+}
+
+InputFormat parse_input_format(std::string_view text) {
+    for (const auto format :
+         {InputFormat::automatic, InputFormat::csv, InputFormat::tsv, InputFormat::fasttext, InputFormat::plain})
+        if (text == to_string(format)) return format;
+    throw ConfigError(fmt::format("format: unknown input format '{}' (expected auto, csv, tsv, fasttext or plain)", text));
+}
+
+InputFormat format_from_extension(std::string_view path) {
+    const auto dot = path.rfind('.');
+    const auto slash = path.find_last_of("/\\");
+    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return InputFormat::plain;
+    const std::string extension = lowercase_ascii(path.substr(dot + 1));
+    if (extension == "csv") return InputFormat::csv;
+    if (extension == "tsv" || extension == "tab") return InputFormat::tsv;
+    if (extension == "ft" || extension == "fasttext") return InputFormat::fasttext;
+    return InputFormat::plain;
+}
+
+std::vector<std::string> ReaderReport::warnings() const {
+    std::vector<std::string> out;
+    if (skipped_rows > 0)
+        out.push_back(fmt::format("{}: skipped {} (first: {})", source, plural(skipped_rows, "bad row"), first_skip_reason));
+    if (multi_label_lines > 0)
+        out.push_back(fmt::format("{}: {} several labels; the first label of each was used", source,
+                                  multi_label_lines == 1 ? std::string("1 line has") : fmt::format("{} lines have", multi_label_lines)));
+    if (utf8_replacements > 0)
+        out.push_back(fmt::format("{}: replaced {} with U+FFFD", source,
+                                  plural(utf8_replacements, "invalid UTF-8 sequence")));
+    return out;
+}
+
+DocumentReader::DocumentReader(const std::string& path, DocumentReaderOptions options)
+    : source_(path == "-" ? "<stdin>" : path), options_(std::move(options)) {
+    std::istream* in = &std::cin;
+    if (path != "-") {
+        file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
+        if (!*file_) throw IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+        in = file_.get();
+    }
+    format_ = options_.format == InputFormat::automatic ? format_from_extension(path) : options_.format;
+    open(*in);
+}
+
+DocumentReader::DocumentReader(std::istream& in, std::string source, DocumentReaderOptions options)
+    : source_(std::move(source)), options_(std::move(options)) {
+    format_ = options_.format == InputFormat::automatic ? format_from_extension(source_) : options_.format;
+    open(in);
+}
+
+void DocumentReader::open(std::istream& in) {
+    if (format_ == InputFormat::csv || format_ == InputFormat::tsv) {
+        CsvOptions csv_options;
+        csv_options.delimiter = format_ == InputFormat::csv ? ',' : '\t';
+        csv_options.invalid_utf8 = options_.invalid_utf8;
+        csv_ = std::make_unique<CsvReader>(in, source_, csv_options);
+        open_csv();
+        return;
+    }
+    if (format_ == InputFormat::plain && options_.require_label)
+        throw ConfigError(fmt::format("{}: plain text has no labels; labelled data must be csv, tsv or fasttext", source_));
+    text_ = std::make_unique<Utf8Reader>(in, source_, options_.invalid_utf8);
+}
+
+void DocumentReader::open_csv() {
+    if (!csv_->next(record_)) throw InputError(fmt::format("{}: the file is empty: expected a header row", source_));
+    const auto& header = record_.fields;
+    const auto text = find_column(header, options_.text_column);
+    if (!text)
+        throw InputError(fmt::format("{}:{}: no column '{}' (columns: {})", source_, record_.line, options_.text_column,
+                                     describe_columns(header)));
+    text_column_ = *text;
+    label_column_ = find_column(header, options_.label_column);
+    if (!label_column_ && options_.require_label)
+        throw InputError(fmt::format("{}:{}: no label column '{}' (columns: {})", source_, record_.line,
+                                     options_.label_column, describe_columns(header)));
+    if (label_column_ == text_column_)
+        throw ConfigError(fmt::format("{}: the text and label columns are the same column ({})", source_, text_column_ + 1));
+    csv_->expect_fields(header.size());
+    csv_->skip_bad_rows(options_.skip_bad_rows);
+}
+
+void DocumentReader::skip_row(std::string message) {
+    if (!options_.skip_bad_rows) throw InputError(message);
+    if (skipped_rows_++ == 0)
+        first_skip_reason_ = csv_ && csv_->skipped_rows() > 0 ? csv_->first_skip_reason() : std::move(message);
+}
+
+bool DocumentReader::next(Document& document) {
+    switch (format_) {
+    case InputFormat::csv:
+    case InputFormat::tsv: return next_csv(document);
+    case InputFormat::fasttext: return next_fasttext(document);
+    default:
+        if (!next_line(document.text, document.line)) return false;
+        document.label.reset();
+        return true;
+    }
+}
+
+bool DocumentReader::next_csv(Document& document) {
+    while (csv_->next(record_)) {
+        document.line = record_.line;
+        document.text.swap(record_.fields[text_column_]);
+        if (!label_column_) {
+            document.label.reset();
+            return true;
+        }
+        auto& label = record_.fields[*label_column_];
+        if (label.empty()) {
+            if (options_.require_label) {
+                skip_row(fmt::format("{}:{}: empty label", source_, record_.line));
+                continue;
+            }
+            document.label.reset();
+            return true;
+        }
+        if (!document.label) document.label.emplace();
+        document.label->swap(label);
+        return true;
+    }
+    return false;
+}
+
+bool DocumentReader::next_fasttext(Document& document) {
+    while (next_line(line_buffer_, document.line)) {
+        const std::string_view line = line_buffer_;
+        std::size_t pos = 0;
+        std::size_t labels = 0;
+        document.label.reset();
+        while (true) {
+            while (pos < line.size() && is_blank(line[pos])) ++pos;
+            if (line.substr(pos, label_prefix.size()) != label_prefix) break;
+            std::size_t end = pos;
+            while (end < line.size() && !is_blank(line[end])) ++end;
+            if (labels++ == 0) document.label.emplace(line.substr(pos + label_prefix.size(), end - pos - label_prefix.size()));
+            pos = end;
+        }
+        if (labels > 1) ++multi_label_lines_;
+        if (document.label && document.label->empty()) {
+            skip_row(fmt::format("{}:{}: empty label '{}'", source_, document.line, label_prefix));
+            continue;
+        }
+        if (!document.label && options_.require_label) {
+            skip_row(fmt::format("{}:{}: no label: the line does not start with '{}'", source_, document.line, label_prefix));
+            continue;
+        }
+        document.text.assign(line.substr(pos));
+        return true;
+    }
+    return false;
+}
+
+bool DocumentReader::next_line(std::string& line, std::size_t& line_number) {
+    line.clear();
+    line_number = line_;
+    bool seen = false;  // a byte of this line (content or its line end) has been read
+    while (true) {
+        if (chunk_pos_ == chunk_.size()) {
+            chunk_ = text_->next_chunk();
+            chunk_pos_ = 0;
+            if (chunk_.empty()) return seen;
+        }
+        if (previous_was_cr_) {
+            previous_was_cr_ = false;
+            if (chunk_[chunk_pos_] == '\n') {  // the LF of a CRLF that ended the previous line
+                ++chunk_pos_;
+                continue;
+            }
+        }
+        const char* begin = chunk_.data() + chunk_pos_;
+        const char* end = chunk_.data() + chunk_.size();
+        const char* stop = std::find_if(begin, end, [](char c) { return c == '\n' || c == '\r'; });
+        line.append(begin, stop);
+        if (line.size() > max_line_bytes)
+            throw InputError(fmt::format("{}:{}: line is longer than {} bytes", source_, line_number, max_line_bytes));
+        seen = true;
+        if (stop == end) {
+            chunk_pos_ = chunk_.size();
+            continue;
+        }
+        previous_was_cr_ = *stop == '\r';
+        chunk_pos_ = static_cast<std::size_t>(stop - chunk_.data()) + 1;
+        ++line_;
+        return true;
+    }
+}
+
+ReaderReport DocumentReader::report() const {
+    ReaderReport report;
+    report.source = source_;
+    report.skipped_rows = skipped_rows_ + (csv_ ? csv_->skipped_rows() : 0);
+    report.first_skip_reason = skipped_rows_ > 0 ? first_skip_reason_ : csv_ ? csv_->first_skip_reason() : "";
+    report.multi_label_lines = multi_label_lines_;
+    report.utf8_replacements = csv_ ? csv_->utf8_replacements() : text_->replacements();
+    return report;
+}
+
+DocumentSet read_all(const std::string& path, DocumentReaderOptions options) {
+    DocumentReader reader(path, std::move(options));
+    DocumentSet set;
+    Document document;
+    while (reader.next(document)) set.documents.push_back(std::move(document));
+    set.report = reader.report();
+    return set;
+}
+
+}  // namespace textcnn

@@ -1,0 +1,238 @@
+#include "text/folded_text_cnn.h"
+
+#include "nn/gemm.h"
+
+#include "textcnn/nn/activation.h"
+#include "textcnn/nn/conv.h"
+#include "textcnn/nn/dense.h"
+#include "textcnn/nn/embedding.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/parallel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace textcnn::detail {
+
+namespace {
+
+// What fold() needs from a network, found without allocating the table.
+struct Plan {
+    const EmbeddingLayer* embedding = nullptr;
+    const float* table = nullptr;         // dim x vocab, column per word
+    const float* static_table = nullptr;  // multichannel only: the frozen half (output channels first)
+    struct BranchPlan {
+        const ConvLayer* conv = nullptr;
+        const float* weights = nullptr;  // (taps x channels) x filters, column-major
+        const float* bias = nullptr;     // null without bias
+        const ActivationLayer* activation = nullptr;
+    };
+    std::vector<BranchPlan> branches;
+    const DenseLayer* dense = nullptr;
+    const float* dense_weights = nullptr;
+    const float* dense_bias = nullptr;
+    std::size_t columns = 0;
+};
+
+// Pointers to the values of the top-level layer `index`'s parameters, in parameters() order.
+std::vector<const float*> parameter_values(const Network& network, std::size_t index) {
+    std::vector<const float*> values;
+    for (const ParameterGroup& group : network.layer_groups(index))
+        values.push_back(network.parameters().data() + group.offset);
+    return values;
+}
+
+std::optional<Plan> make_plan(const Network& network) {
+    const std::size_t n = network.layer_count();
+    if (n < 3) return std::nullopt;
+    Plan plan;
+    plan.embedding = dynamic_cast<const EmbeddingLayer*>(&network.layer(0));
+    const auto* parallel = dynamic_cast<const ParallelLayer*>(&network.layer(1));
+    plan.dense = dynamic_cast<const DenseLayer*>(&network.layer(n - 1));
+    if (!plan.embedding || !parallel || !plan.dense) return std::nullopt;
+    for (std::size_t i = 2; i + 1 < n; ++i)
+        if (network.layer(i).spec().type != "dropout") return std::nullopt;  // identity at inference
+
+    const auto embedding_values = parameter_values(network, 0);
+    plan.table = embedding_values.at(0);
+    if (plan.embedding->mode() == EmbeddingLayer::TableMode::multichannel) plan.static_table = embedding_values.at(1);
+    const std::size_t channels = plan.embedding->out_channels();
+
+    const auto conv_values = parameter_values(network, 1);
+    std::size_t next_value = 0;
+    std::size_t features = 0;
+    for (std::size_t b = 0; b < parallel->branch_count(); ++b) {
+        const auto layers = parallel->branch(b);
+        Plan::BranchPlan branch;
+        branch.conv = dynamic_cast<const ConvLayer*>(layers.front());
+        if (!branch.conv || branch.conv->kernel().size() != 1 || branch.conv->stride()[0] != 1 ||
+            branch.conv->padding() != Padding::full || branch.conv->in_channels() != channels)
+            return std::nullopt;
+        std::size_t pool = 1;
+        if (layers.size() == 3) {
+            branch.activation = dynamic_cast<const ActivationLayer*>(layers[1]);
+            if (!branch.activation) return std::nullopt;
+            pool = 2;
+        }
+        if (layers.size() != pool + 1 || layers[pool]->spec().type != "global_max_pool") return std::nullopt;
+        branch.weights = conv_values.at(next_value++);
+        if (branch.conv->has_bias()) branch.bias = conv_values.at(next_value++);
+        plan.columns += branch.conv->kernel()[0] * branch.conv->filters();
+        features += branch.conv->filters();
+        plan.branches.push_back(branch);
+    }
+    if (next_value != conv_values.size() || plan.dense->in_units() != features) return std::nullopt;
+    const auto dense_values = parameter_values(network, n - 1);
+    plan.dense_weights = dense_values.at(0);
+    if (plan.dense->has_bias()) plan.dense_bias = dense_values.at(1);
+    return plan;
+}
+
+}  // namespace
+
+std::size_t FoldedTextCnn::table_bytes(const Network& network) {
+    const auto plan = make_plan(network);
+    if (!plan) return 0;
+    return plan->embedding->vocab() * plan->columns * sizeof(float);
+}
+
+std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::size_t max_bytes) {
+    const auto plan = make_plan(network);
+    if (!plan) return std::nullopt;
+    const std::size_t vocab = plan->embedding->vocab();
+    if (plan->columns == 0 || vocab > max_bytes / sizeof(float) / plan->columns) return std::nullopt;
+
+    FoldedTextCnn folded;
+    folded.vocab_ = vocab;
+    folded.columns_ = plan->columns;
+    folded.classes_ = plan->dense->units();
+    folded.features_ = plan->dense->in_units();
+
+    // The embedding layer's output for every id, channels x vocab: the frozen half first in
+    // multichannel mode, as EmbeddingLayer::forward writes it. (The layer outputs zeros for id 0
+    // whatever its column holds; the table's row 0 is zeroed below to match.)
+    const std::size_t dim = plan->embedding->dim();
+    const std::size_t channels = plan->embedding->out_channels();
+    std::vector<float> multichannel;
+    const float* embedded = plan->table;
+    if (plan->static_table) {
+        multichannel.resize(channels * vocab);
+        for (std::size_t v = 0; v < vocab; ++v) {
+            std::copy_n(plan->static_table + v * dim, dim, multichannel.data() + v * channels);
+            std::copy_n(plan->table + v * dim, dim, multichannel.data() + v * channels + dim);
+        }
+        embedded = multichannel.data();
+    }
+
+    // Table column block of (branch, tap) = W_tap^T (filters x channels) * E (channels x vocab):
+    // one GEMM each, written straight into the row-per-word table (ldc = columns).
+    folded.table_.assign(vocab * folded.columns_, 0.0f);
+    std::size_t column = 0;
+    for (const auto& b : plan->branches) {
+        Branch branch;
+        branch.taps = b.conv->kernel()[0];
+        branch.dilation = b.conv->dilation()[0];
+        branch.filters = b.conv->filters();
+        branch.column = column;
+        branch.bias.assign(branch.filters, 0.0f);
+        if (b.bias) std::copy_n(b.bias, branch.filters, branch.bias.begin());
+        if (b.activation) {
+            switch (b.activation->kind()) {
+                case ActivationLayer::Kind::identity: branch.activation = Activation::identity; break;
+                case ActivationLayer::Kind::relu: branch.activation = Activation::relu; break;
+                case ActivationLayer::Kind::tanh: branch.activation = Activation::tanh; break;
+                case ActivationLayer::Kind::sigmoid: branch.activation = Activation::sigmoid; break;
+            }
+        }
+        const std::size_t rows = branch.taps * channels;
+        for (std::size_t t = 0; t < branch.taps; ++t)
+            sgemm_thread_stable(true, false, branch.filters, vocab, channels, 1.0f, b.weights + t * channels, rows, embedded,
+                  channels, 0.0f, folded.table_.data() + column + t * branch.filters, folded.columns_);
+        column += branch.taps * branch.filters;
+        folded.branches_.push_back(std::move(branch));
+    }
+    std::fill_n(folded.table_.begin(), folded.columns_, 0.0f);  // padding contributes nothing
+
+    folded.dense_weights_.assign(plan->dense_weights, plan->dense_weights + folded.features_ * folded.classes_);
+    folded.dense_bias_.assign(folded.classes_, 0.0f);
+    if (plan->dense_bias) std::copy_n(plan->dense_bias, folded.classes_, folded.dense_bias_.begin());
+    return folded;
+}
+
+void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, std::vector<float>& scratch) const {
+    static constexpr std::uint32_t padding[1] = {0};
+    if (ids.empty()) ids = padding;
+    for (std::size_t p = 0; p < ids.size(); ++p)
+        if (ids[p] >= vocab_)
+            throw InputError("folded text CNN: token id " + std::to_string(ids[p]) + " at position " +
+                             std::to_string(p) + " is not in [0, " + std::to_string(vocab_) + ")");
+
+    // Token-major: each token's table row (all branches and taps, contiguous) is read once,
+    // front to back, and added into the outputs it reaches. The rows of a text are scattered
+    // over a table of tens of MB, so reading them whole and prefetching the next one is what
+    // keeps this fast; the accumulators (text length x filters) stay in cache.
+    // 'full' padding: output o of a branch covers input positions o - span + t * dilation;
+    // positions outside the text are zero vectors and add nothing.
+    const std::size_t length = ids.size();
+    std::size_t accumulators = 0;
+    for (const Branch& b : branches_) accumulators += (length + b.dilation * (b.taps - 1)) * b.filters;
+    scratch.resize(features_ + accumulators);
+    float* acc = scratch.data() + features_;
+    for (const Branch& b : branches_) {
+        const std::size_t outputs = length + b.dilation * (b.taps - 1);
+        for (std::size_t o = 0; o < outputs; ++o) std::copy_n(b.bias.data(), b.filters, acc + o * b.filters);
+        acc += outputs * b.filters;
+    }
+    for (std::size_t p = 0; p < length; ++p) {
+        const float* row = table_.data() + std::size_t{ids[p]} * columns_;
+        if (p + 1 < length) {
+            const char* next = reinterpret_cast<const char*>(table_.data() + std::size_t{ids[p + 1]} * columns_);
+            for (std::size_t byte = 0; byte < columns_ * sizeof(float); byte += 64) __builtin_prefetch(next + byte);
+        }
+        acc = scratch.data() + features_;
+        for (const Branch& b : branches_) {
+            const std::size_t span = b.dilation * (b.taps - 1);
+            for (std::size_t t = 0; t < b.taps; ++t) {
+                float* out = acc + (p + span - t * b.dilation) * b.filters;
+                const float* in = row + b.column + t * b.filters;
+                for (std::size_t f = 0; f < b.filters; ++f) out[f] += in[f];
+            }
+            acc += (length + span) * b.filters;
+        }
+    }
+    float* features = scratch.data();
+    acc = scratch.data() + features_;
+    for (const Branch& b : branches_) {
+        const std::size_t outputs = length + b.dilation * (b.taps - 1);
+        float* best = features;
+        std::copy_n(acc, b.filters, best);
+        for (std::size_t o = 1; o < outputs; ++o)
+            for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::max(best[f], acc[o * b.filters + f]);
+        acc += outputs * b.filters;
+        // The activations are monotone, so the max of activations is the activation of the max.
+        switch (b.activation) {
+            case Activation::identity: break;
+            case Activation::relu:
+                for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::max(best[f], 0.0f);
+                break;
+            case Activation::tanh:
+                for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::tanh(best[f]);
+                break;
+            case Activation::sigmoid:
+                for (std::size_t f = 0; f < b.filters; ++f) best[f] = 1.0f / (1.0f + std::exp(-best[f]));
+                break;
+        }
+        features += b.filters;
+    }
+    features = scratch.data();
+    for (std::size_t c = 0; c < classes_; ++c) {
+        const float* w = dense_weights_.data() + c * features_;
+        float z = dense_bias_[c];
+        for (std::size_t i = 0; i < features_; ++i) z += w[i] * features[i];
+        logits[c] = z;
+    }
+}
+
+}  // namespace textcnn::detail

@@ -1,0 +1,307 @@
+#include "textcnn/text/text_classifier.h"
+
+#include "text/folded_text_cnn.h"
+#include "textcnn/text/batching.h"
+#include "textcnn/core/bytes.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/loss.h"
+#include "textcnn/nn/model_file.h"
+
+#include <fmt/format.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace textcnn {
+
+ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_size, std::size_t classes) {
+    if (settings.widths.empty()) throw ConfigError("text model: at least one filter width is needed");
+    if (settings.maps == 0) throw ConfigError("text model: --maps must be at least 1");
+    if (settings.embedding_dim == 0) throw ConfigError("text model: --embedding-dim must be at least 1");
+    if (classes < 2) throw ConfigError("text model: at least 2 classes are needed, got " + std::to_string(classes));
+    ModelSpec spec;
+    LayerSpec embedding{"embedding",
+                        "embedding",
+                        {{"vocab", std::to_string(vocab_size)},
+                         {"dim", std::to_string(settings.embedding_dim)},
+                         {"mode", settings.embedding_mode}},
+                        {}};
+    // Only when used, so models trained without it keep the settings older readers know.
+    if (settings.word_dropout > 0.0f) embedding.settings["word_dropout"] = fmt::format("{}", settings.word_dropout);
+    spec.push_back(std::move(embedding));
+    LayerSpec parallel{"parallel", "widths", {}, {}};
+    for (std::size_t width : settings.widths) {
+        if (width == 0) throw ConfigError("text model: filter width 0");
+        const std::string w = std::to_string(width);
+        parallel.branches.push_back({
+            {"conv", "conv_" + w, {{"filters", std::to_string(settings.maps)}, {"kernel", w}, {"padding", "full"}}, {}},
+            {settings.activation, settings.activation + "_" + w, {}, {}},
+            {"global_max_pool", "max_over_time_" + w, {}, {}},
+        });
+    }
+    spec.push_back(std::move(parallel));
+    spec.push_back({"dropout", "dropout", {{"rate", std::to_string(settings.dropout)}}, {}});
+    spec.push_back({"dense", "output", {{"units", std::to_string(classes)}}, {}});
+    return spec;
+}
+
+namespace {
+
+// The widest zero padding any convolution of the spec asks for: the gap packed texts need.
+std::size_t widest_padding(const std::vector<LayerSpec>& layers) {
+    std::size_t widest = 0;
+    for (const LayerSpec& layer : layers) {
+        if (layer.type == "conv") {
+            const std::string padding = layer.get_string("padding", "valid");
+            const auto kernel = layer.get_ints("kernel", {1});
+            const auto dilation = layer.get_ints("dilation", {1});
+            const std::size_t extent = static_cast<std::size_t>(dilation.front() * (kernel.front() - 1));
+            if (padding == "full") widest = std::max(widest, extent);
+            if (padding == "same") widest = std::max(widest, extent - extent / 2);
+        }
+        for (const auto& branch : layer.branches) widest = std::max(widest, widest_padding(branch));
+    }
+    return widest;
+}
+
+constexpr std::uint32_t strings_version = 1;
+
+std::vector<std::uint8_t> encode_strings(const std::vector<std::string>& strings) {
+    std::vector<std::uint8_t> bytes;
+    ByteWriter w(bytes);
+    w.put<std::uint64_t>(strings.size());
+    for (const auto& s : strings) w.put_string(s);
+    return bytes;
+}
+
+std::vector<std::string> decode_strings(const ModelSection& section, const std::string& source) {
+    ByteReader r(section.payload, source + " section '" + section.tag + "'");
+    const auto n = r.get_count(8, "string count");
+    std::vector<std::string> strings;
+    strings.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) strings.push_back(r.get_string("string"));
+    if (!r.at_end()) r.error("unexpected bytes after the last string");
+    return strings;
+}
+
+std::vector<std::uint8_t> encode_map(const std::map<std::string, std::string>& map) {
+    std::vector<std::string> flat;
+    for (const auto& [k, v] : map) {
+        flat.push_back(k);
+        flat.push_back(v);
+    }
+    return encode_strings(flat);
+}
+
+std::map<std::string, std::string> decode_map(const ModelSection& section, const std::string& source) {
+    const auto flat = decode_strings(section, source);
+    if (flat.size() % 2 != 0)
+        throw InputError(source + ": section '" + section.tag + "' holds an odd number of strings");
+    std::map<std::string, std::string> map;
+    for (std::size_t i = 0; i < flat.size(); i += 2) map[flat[i]] = flat[i + 1];
+    return map;
+}
+
+}  // namespace
+
+struct TextClassifier::Scratch {
+    struct PerThread {
+        Network::Workspace workspace;
+        Tensor packed;
+        Tensor probabilities;
+        std::vector<std::string> tokens;
+        std::vector<std::vector<std::uint32_t>> ids;
+        std::vector<float> folded_scratch;
+    };
+    tbb::enumerable_thread_specific<PerThread> threads;
+};
+
+TextClassifier::TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
+                               Network network)
+    : tokenizer_settings_(tokenizer),
+      tokenizer_(tokenizer),
+      vocabulary_(std::move(vocabulary)),
+      labels_(std::move(labels)),
+      network_(std::move(network)),
+      gap_(widest_padding(network_.spec())),
+      scratch_(std::make_unique<Scratch>()) {
+    const Shape out = network_.output_shape(1);
+    if (out.rank() != 2 || out.channels() != labels_.size())
+        throw ShapeError("text classifier: the network's output " + out.str() + " does not give one logit for each of " +
+                         std::to_string(labels_.size()) + " labels");
+}
+
+TextClassifier::~TextClassifier() = default;
+TextClassifier::TextClassifier(TextClassifier&&) noexcept = default;
+TextClassifier& TextClassifier::operator=(TextClassifier&&) noexcept = default;
+
+void TextClassifier::save(const std::string& path) const { write_model_file(path, to_model_file()); }
+
+TextClassifier TextClassifier::load(const std::string& path) {
+    TextClassifier model = from_model_file(read_model_file(path));
+    model.fold_for_prediction();
+    return model;
+}
+
+Network& TextClassifier::network() {
+    drop_folding();
+    return network_;
+}
+
+bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
+    auto folded = detail::FoldedTextCnn::fold(network_, max_bytes);
+    if (folded) folded_ = std::make_unique<const detail::FoldedTextCnn>(std::move(*folded));
+    else folded_.reset();
+    return folded_ != nullptr;
+}
+
+void TextClassifier::drop_folding() { folded_.reset(); }
+
+std::size_t TextClassifier::fold_table_bytes() const { return detail::FoldedTextCnn::table_bytes(network_); }
+
+ModelFile TextClassifier::to_model_file() const {
+    ModelFile file;
+    add_network_sections(file, network_);
+    file.set("TOKN", 1, encode_map(tokenizer_settings_.to_map()));
+    std::vector<std::uint8_t> vocab;
+    vocabulary_.write(vocab);
+    file.set("VOCB", 1, std::move(vocab));
+    file.set("LABL", strings_version, encode_strings(labels_));
+    file.set("META", 1, encode_map(metadata));
+    return file;
+}
+
+TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
+    const std::string& source = file.source;
+    for (const char* tag : {"TOKN", "VOCB", "LABL"})
+        if (!file.find(tag))
+            throw InputError(source + ": not a text model (no '" + std::string(tag) +
+                             "' section; an image model is used with imagecnn)");
+    Network network = network_from_sections(file);
+    // A setting this build does not know comes from a newer textcnn whose tokenization cannot
+    // be reproduced: a problem of the file (InputError naming it), not of the caller's options.
+    TokenizerSettings tokenizer;
+    try {
+        tokenizer = TokenizerSettings::from_map(decode_map(file.require("TOKN", 1), source));
+    } catch (const ConfigError& e) {
+        throw InputError(source + ": section 'TOKN': " + e.what());
+    }
+    auto vocabulary = Vocabulary::read(file.require("VOCB", 1).payload, source);
+    auto labels = decode_strings(file.require("LABL", strings_version), source);
+    if (network.sample_shape().rank() != 3 || network.sample_shape().channels() != 1)
+        throw InputError(source + ": the network does not take token ids (sample shape " +
+                         network.sample_shape().str() + ")");
+    // The constructor checks this too, but with a ShapeError that cannot name the file.
+    const Shape out = network.output_shape(1);
+    if (out.rank() != 2 || out.channels() != labels.size())
+        throw InputError(source + ": the network's output " + out.str() + " does not give one logit for each of " +
+                         std::to_string(labels.size()) + " labels");
+    TextClassifier model(tokenizer, std::move(vocabulary), std::move(labels), std::move(network));
+    if (const ModelSection* meta = file.find("META")) model.metadata = decode_map(*meta, source);
+    const LayerSpec& first = model.network_.spec().front();
+    if (first.type != "embedding" || static_cast<std::size_t>(first.get_int("vocab", 0)) != model.vocabulary_.size())
+        throw InputError(source + ": the embedding table has " + first.get_string("vocab", "?") +
+                         " rows but the vocabulary has " + std::to_string(model.vocabulary_.size()) + " ids");
+    return model;
+}
+
+std::vector<std::uint32_t> TextClassifier::encode(std::string_view text) const {
+    return vocabulary_.lookup(tokenizer_.tokenize(text));
+}
+
+void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>> texts,
+                                     std::vector<float>& probabilities) const {
+    const std::size_t k = labels_.size();
+    probabilities.resize(texts.size() * k);
+    if (texts.empty()) return;
+    auto& local = scratch_->threads.local();
+    if (folded_) {
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            float* p = probabilities.data() + i * k;
+            folded_->logits(texts[i], p, local.folded_scratch);
+            softmax_row(p, k, p);
+        }
+        return;
+    }
+    if (local.workspace.states.empty()) local.workspace = network_.make_workspace();
+    pack_sequences(texts, PackOptions{gap_, 1, 0}, local.packed);
+    const Tensor& logits = network_.forward(local.packed, local.workspace, RunContext{Mode::inference});
+    softmax(logits, local.probabilities);
+    std::copy_n(local.probabilities.data(), texts.size() * k, probabilities.data());
+}
+
+namespace {
+TextPrediction to_prediction(const float* p, std::size_t k) {
+    TextPrediction prediction;
+    prediction.probabilities.assign(p, p + k);
+    prediction.label = static_cast<std::uint32_t>(std::max_element(p, p + k) - p);
+    return prediction;
+}
+}  // namespace
+
+TextPrediction TextClassifier::predict(std::string_view text) const {
+    auto& local = scratch_->threads.local();
+    tokenizer_.tokenize(text, local.tokens);
+    local.ids.resize(1);
+    vocabulary_.lookup(local.tokens, local.ids[0]);
+    std::vector<float> probabilities;
+    predict_encoded(std::span(local.ids.data(), 1), probabilities);
+    return to_prediction(probabilities.data(), labels_.size());
+}
+
+std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string> texts) const {
+    // Tokenize in parallel (oneTBB), then run the network over large chunks: each chunk is one
+    // packed batch whose convolutions are single big GEMMs using the BLAS threads. One level
+    // of parallelism at a time.
+    const auto tokens = tokenizer_.tokenize_batch(texts);
+    std::vector<std::vector<std::uint32_t>> ids(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) vocabulary_.lookup(tokens[i], ids[i]);
+    const std::size_t k = labels_.size();
+    std::vector<TextPrediction> out;
+    if (folded_) {
+        // Each text on its own: parallel over texts, no BLAS involved.
+        out.resize(texts.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, texts.size(), 64),
+                          [&](const tbb::blocked_range<std::size_t>& r) {
+                              std::vector<float> probabilities;
+                              predict_encoded(std::span(ids).subspan(r.begin(), r.size()), probabilities);
+                              for (std::size_t i = r.begin(); i < r.end(); ++i)
+                                  out[i] = to_prediction(probabilities.data() + (i - r.begin()) * k, k);
+                          });
+        return out;
+    }
+    constexpr std::size_t chunk = 1024;
+    out.reserve(texts.size());
+    std::vector<float> probabilities;
+    for (std::size_t start = 0; start < ids.size(); start += chunk) {
+        const std::size_t n = std::min(chunk, ids.size() - start);
+        predict_encoded(std::span(ids).subspan(start, n), probabilities);
+        for (std::size_t i = 0; i < n; ++i) out.push_back(to_prediction(probabilities.data() + i * k, k));
+    }
+    return out;
+}
+
+std::string TextClassifier::summary() const {
+    std::ostringstream s;
+    s << network_.summary_table();
+    s << "\nVocabulary: " << vocabulary_.size() << " ids (" << vocabulary_.word_count() << " words, 2 reserved";
+    if (vocabulary_.subword_buckets()) s << ", " << vocabulary_.subword_buckets() << " subword buckets";
+    s << ")\nLabels (" << labels_.size() << "):";
+    for (const auto& l : labels_) s << ' ' << l;
+    s << "\nTokenizer: " << tokenizer_settings_.describe() << '\n';
+    if (const std::size_t bytes = fold_table_bytes())
+        s << "Prediction: embedding folded into the convolutions at load (" << (bytes + 500000) / 1000000
+          << " MB of tables)\n";
+    else
+        s << "Prediction: through the network (this architecture cannot be folded)\n";
+    if (!metadata.empty()) {
+        s << "Training:\n";
+        for (const auto& [k, v] : metadata) s << "  " << k << ": " << v << '\n';
+    }
+    return s.str();
+}
+
+}  // namespace textcnn

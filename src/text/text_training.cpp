@@ -1,0 +1,240 @@
+#include "textcnn/text/text_training.h"
+
+#include "textcnn/text/batching.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/loss.h"
+#include "textcnn/nn/model_file.h"
+#include "textcnn/core/rng.h"
+#include "textcnn/text/vectors.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace textcnn {
+
+TrainerSettings TextTrainingOptions::kim_trainer_settings() {
+    TrainerSettings s;
+    s.epochs = 25;
+    s.batch_size = 50;
+    s.optimizer = OptimizerSettings::defaults_for("adadelta");
+    s.max_norm = 3.0f;
+    s.later_best_on_ties = true;
+    return s;
+}
+
+namespace {
+
+struct EncodedSet {
+    std::vector<std::vector<std::uint32_t>> ids;
+    std::vector<std::uint32_t> labels;
+};
+
+}  // namespace
+
+void stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share, std::uint64_t seed) {
+    std::map<std::string, std::vector<std::size_t>> by_label;
+    for (std::size_t i = 0; i < train.size(); ++i) by_label[*train[i].label].push_back(i);
+    std::vector<char> hold(train.size(), 0);
+    Rng rng(seed, 0x5eed5);
+    for (auto& [label, indices] : by_label) {
+        for (std::size_t i = indices.size(); i > 1; --i) std::swap(indices[i - 1], indices[rng.below(i)]);
+        const auto n = static_cast<std::size_t>(share * static_cast<double>(indices.size()) + 0.5);
+        for (std::size_t k = 0; k < n && k < indices.size(); ++k) hold[indices[k]] = 1;
+    }
+    std::vector<Document> kept;
+    for (std::size_t i = 0; i < train.size(); ++i) (hold[i] ? held_out : kept).push_back(std::move(train[i]));
+    train = std::move(kept);
+}
+
+namespace {
+
+// Every parameter of the network's last layer (the output dense layer) set to 0.
+void zero_output_layer(Network& network) {
+    for (const ParameterGroup& group : network.layer_groups(network.layer_count() - 1))
+        std::fill_n(network.parameters().begin() + static_cast<std::ptrdiff_t>(group.offset), group.info.size(), 0.0f);
+}
+
+}  // namespace
+
+struct TextTrainingRun::Impl {
+    TextTrainingOptions options;
+    TextTrainingCallbacks callbacks;
+    std::vector<std::string> labels;
+    EncodedSet train;
+    EncodedSet validation;
+    std::optional<TextClassifier> classifier;
+    std::unique_ptr<Trainer> trainer;
+    TextTrainingReport report;
+    PackOptions pack;
+
+    void info(const std::string& message) const {
+        if (callbacks.info) callbacks.info(message);
+    }
+
+    EncodedSet encode(const std::vector<std::vector<std::string>>& tokens, const std::vector<Document>& docs,
+                      const std::string& source) {
+        EncodedSet set;
+        set.ids.resize(tokens.size());
+        set.labels.resize(tokens.size());
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            classifier->vocabulary().lookup(tokens[i], set.ids[i]);
+            if (options.max_length && set.ids[i].size() > options.max_length) {
+                set.ids[i].resize(options.max_length);
+                ++report.truncated_documents;
+            }
+            auto it = std::lower_bound(labels.begin(), labels.end(), *docs[i].label);
+            if (it == labels.end() || *it != *docs[i].label)
+                throw InputError(source + ":" + std::to_string(docs[i].line) + ": label '" + *docs[i].label +
+                                 "' does not occur in the training data (labels: " + [&] {
+                                     std::string all;
+                                     for (const auto& l : labels) all += (all.empty() ? "" : ", ") + l;
+                                     return all;
+                                 }() + ")");
+            set.labels[i] = static_cast<std::uint32_t>(it - labels.begin());
+        }
+        return set;
+    }
+
+    BatchSource source_for(const EncodedSet& set) const {
+        return [this, &set](std::span<const std::size_t> indices, Tensor& input, std::vector<std::uint32_t>& out) {
+            pack_sequences(set.ids, indices, pack, input);
+            out.resize(indices.size());
+            for (std::size_t i = 0; i < indices.size(); ++i) out[i] = set.labels[indices[i]];
+        };
+    }
+};
+
+TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std::vector<Document>> dev,
+                                 const std::string& dev_source, const TextTrainingOptions& options,
+                                 TextTrainingCallbacks callbacks)
+    : impl_(std::make_unique<Impl>()) {
+    Impl& m = *impl_;
+    m.options = options;
+    m.callbacks = std::move(callbacks);
+    const std::string& source = options.train_source;
+    if (train.empty()) throw InputError(source + ": no documents");
+    for (const Document& d : train)
+        if (!d.label) throw InputError(source + ": line " + std::to_string(d.line) + " has no label");
+
+    std::set<std::string> label_set;
+    for (const Document& d : train) label_set.insert(*d.label);
+    if (label_set.size() < 2)
+        throw InputError(source + ": only one class ('" + *label_set.begin() + "' on all " +
+                          std::to_string(train.size()) + " documents); a classifier needs at least two");
+    m.labels.assign(label_set.begin(), label_set.end());
+
+    std::vector<Document> held_out;
+    std::string validation_source = dev_source;
+    if (dev) {
+        // An empty dev set would silently turn off model selection and early stopping.
+        if (dev->empty())
+            throw InputError((dev_source.empty() ? std::string("dev data") : dev_source) +
+                             ": no documents (the dev data picks the best model; give at least one labelled document)");
+        held_out = std::move(*dev);
+    } else if (options.validation_split > 0.0) {
+        if (options.validation_split >= 1.0) throw ConfigError("--validation-split must be below 1");
+        stratified_split(train, held_out, options.validation_split, options.trainer.seed);
+        if (held_out.empty())
+            throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
+                             " holds out no document of " + std::to_string(train.size()) +
+                             " (every class rounds to 0); give a larger share or a --dev file");
+        validation_source = "validation split";
+    }
+    m.report.train_documents = train.size();
+    m.report.validation_documents = held_out.size();
+
+    const Tokenizer tokenizer(options.tokenizer);
+    std::vector<std::string> texts;
+    texts.reserve(train.size());
+    for (const Document& d : train) texts.push_back(d.text);
+    const auto train_tokens = tokenizer.tokenize_batch(texts);
+    Vocabulary vocabulary = Vocabulary::build(train_tokens, options.vocabulary);
+    m.info("vocabulary: " + with_thousands_separators(vocabulary.size()) + " ids (" +
+           with_thousands_separators(vocabulary.word_count()) + " words from " + with_thousands_separators(train.size()) +
+           " training documents" +
+           (vocabulary.dropped_words() ? ", " + with_thousands_separators(vocabulary.dropped_words()) + " rare words left out"
+                                       : std::string()) +
+           ")");
+
+    const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
+    Network network(spec, Shape{1, 1, 1});
+    network.initialize(options.initializer, options.trainer.seed);
+    if (options.zero_output_layer) zero_output_layer(network);
+    m.classifier.emplace(options.tokenizer, std::move(vocabulary), m.labels, std::move(network));
+    m.pack = PackOptions{m.classifier->gap(), 1, 0};
+
+    if (!options.embeddings_path.empty()) {
+        VectorsOptions vo;
+        vo.expected_dim = options.model.embedding_dim;
+        vo.tokenizer = &m.classifier->tokenizer();
+        const PretrainedVectors vectors = load_pretrained_vectors(options.embeddings_path, m.classifier->vocabulary(), vo);
+        Network& net = m.classifier->network();
+        for (auto& group : net.groups())
+            if (group.info.name == "table" || group.info.name == "static_table")
+                vectors.copy_into(net.parameters().subspan(group.offset, group.info.size()), group.info.cols);
+        m.info("embeddings: " + vectors.coverage() + " in " + options.embeddings_path + " (" + vectors.format + ", dim " +
+               std::to_string(vectors.dim) + ")");
+    }
+
+    m.train = m.encode(train_tokens, train, "training data");
+    if (!held_out.empty()) {
+        texts.clear();
+        for (const Document& d : held_out) texts.push_back(d.text);
+        m.validation = m.encode(tokenizer.tokenize_batch(texts), held_out, validation_source);
+    }
+    if (m.report.truncated_documents)
+        m.report.warnings.push_back(std::to_string(m.report.truncated_documents) + " documents were cut to --max-length " +
+                                    std::to_string(options.max_length) + " tokens");
+
+    TrainerSettings settings = options.trainer;
+    if (settings.max_norm > 0) {
+        settings.max_norm_groups = output_weight_groups(m.classifier->network());
+        settings.max_norm *= 1.0f - options.model.dropout;  // Kim's limit on our inverted dropout (header)
+    }
+    if (options.balanced_class_weights) settings.class_weights = balanced_class_weights(m.train.labels, m.labels.size());
+    m.trainer = std::make_unique<Trainer>(m.classifier->network(), settings);
+    m.trainer->set_training_data(m.train.ids.size(), m.source_for(m.train));
+    if (!m.validation.ids.empty()) m.trainer->set_validation_data(m.validation.ids.size(), m.source_for(m.validation));
+    if (m.callbacks.progress) m.trainer->on_progress(m.callbacks.progress);
+    if (m.callbacks.epoch_end) m.trainer->on_epoch_end(m.callbacks.epoch_end);
+    if (m.callbacks.stop) m.trainer->set_stop_flag(m.callbacks.stop);
+}
+
+TextTrainingRun::~TextTrainingRun() = default;
+
+void TextTrainingRun::resume_from(const std::string& checkpoint_path) {
+    Impl& m = *impl_;
+    const ModelFile file = read_model_file(checkpoint_path);
+    TextClassifier saved = TextClassifier::from_model_file(file);
+    if (!(saved.vocabulary() == m.classifier->vocabulary()) || saved.labels() != m.labels ||
+        !(saved.tokenizer().settings() == m.classifier->tokenizer().settings()))
+        throw ConfigError(checkpoint_path + ": the checkpoint was made from other training data or tokenizer settings");
+    if (saved.network().spec() != m.classifier->network().spec())
+        throw ConfigError(checkpoint_path + ": the checkpoint's architecture differs from this run's options");
+    std::copy(saved.network().parameters().begin(), saved.network().parameters().end(),
+              m.classifier->network().parameters().begin());
+    try {
+        m.trainer->resume(trainer_state_from_sections(file));
+    } catch (const ConfigError& e) {
+        throw ConfigError(checkpoint_path + ": " + e.what());  // "trainer: the checkpoint was made with seed 7, ..."
+    }
+    m.info("resuming " + checkpoint_path);
+}
+
+TextTrainingReport TextTrainingRun::run() {
+    impl_->report.result = impl_->trainer->run();
+    return impl_->report;
+}
+
+TextClassifier& TextTrainingRun::classifier() { return *impl_->classifier; }
+
+void TextTrainingRun::write_checkpoint(const std::string& path) const {
+    ModelFile file = impl_->classifier->to_model_file();
+    add_checkpoint_sections(file, impl_->classifier->network(), impl_->trainer->state());
+    write_model_file(path, file);
+}
+
+}  // namespace textcnn

@@ -1,0 +1,389 @@
+// The imagecnn program end to end (train, eval, predict, summary, filter run as a user would,
+// exit codes and messages included), and the image model file in-process.
+#define BOOST_TEST_MODULE imagecnn
+#include <boost/test/unit_test.hpp>
+
+#include "test_helpers.h"
+#include "program_runs.h"
+
+// The model code of the program, compiled into this test to check save -> load in-process.
+#include "../../apps/imagecnn/image_model.cpp"
+#include "../../apps/imagecnn/image_model.h"
+
+#include "textcnn/nn/architecture.h"
+#include "textcnn/core/error.h"
+#include "textcnn/image/idx.h"
+#include "textcnn/image/image_io.h"
+#include "textcnn/core/rng.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+using namespace textcnn;
+
+namespace {
+
+const std::string program = std::string(TEXTCNN_BINARY_DIR) + "/imagecnn";
+
+std::string scratch(const std::string& name) { return testing::scratch_path("test_imagecnn_files", name); }
+
+using testing::read_text;
+
+using Run = testing::ProgramRun;
+
+// Runs imagecnn with `args` (already shell-quoted where needed).
+Run run(const std::string& args) { return testing::run_program(program + " " + args, scratch("stderr.txt")); }
+
+// A synthetic 3-class task on 12x12 images: a vertical bar, a horizontal bar or a 3x3 square,
+// at a random place, over a noisy background.
+struct Synthetic {
+    std::vector<std::uint8_t> pixels;
+    std::vector<std::uint8_t> labels;
+};
+Synthetic make_shapes(std::size_t count, std::uint64_t seed) {
+    Synthetic s;
+    Rng rng(seed);
+    const std::size_t side = 12;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto label = static_cast<std::uint8_t>(i % 3);
+        std::vector<std::uint8_t> image(side * side);
+        for (auto& p : image) p = static_cast<std::uint8_t>(rng.below(60));
+        const std::size_t y = 1 + rng.below(5), x = 1 + rng.below(5);
+        auto set = [&](std::size_t yy, std::size_t xx) { image[yy * side + xx] = static_cast<std::uint8_t>(200 + rng.below(56)); };
+        for (std::size_t k = 0; k < 6; ++k) {
+            if (label == 0) set(y + k, x + 2);
+            if (label == 1) set(y + 2, x + k);
+        }
+        if (label == 2)
+            for (std::size_t a = 0; a < 3; ++a)
+                for (std::size_t b = 0; b < 3; ++b) set(y + 1 + a, x + 1 + b);
+        s.pixels.insert(s.pixels.end(), image.begin(), image.end());
+        s.labels.push_back(label);
+    }
+    return s;
+}
+
+const char* small_architecture = R"({
+  "name": "tiny",
+  "layers": [
+    {"type": "conv", "filters": 6, "kernel": [3, 3], "padding": "same"},
+    {"type": "relu"},
+    {"type": "max_pool", "window": [2, 2]},
+    {"type": "flatten"},
+    {"type": "dense", "units": "classes"}
+  ]
+}
+)";
+
+// Writes the synthetic data set and trains a model once for the tests that need one.
+struct TrainedModel {
+    std::string model = scratch("shapes.model");
+    Run train;
+    TrainedModel() {
+        const Synthetic train_set = make_shapes(900, 1), test_set = make_shapes(300, 2);
+        write_file_bytes(scratch("train-images.gz"), gzip_bytes(encode_idx_images(train_set.pixels, 900, 12, 12)));
+        write_file_bytes(scratch("train-labels"), encode_idx_labels(train_set.labels));
+        write_file_bytes(scratch("test-images"), encode_idx_images(test_set.pixels, 300, 12, 12));
+        write_file_bytes(scratch("test-labels.gz"), gzip_bytes(encode_idx_labels(test_set.labels)));
+        std::ofstream(scratch("tiny.json")) << small_architecture;
+        train = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
+                    " --test-images " + scratch("test-images") + " --test-labels " + scratch("test-labels.gz") +
+                    " --arch-file " + scratch("tiny.json") + " --class-names vertical,horizontal,square" +
+                    " --epochs 15 --batch 32 --seed 3 --json --quiet --model " + model);
+    }
+};
+const TrainedModel& trained() {
+    static const TrainedModel model;
+    return model;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(training_on_a_synthetic_task_reaches_high_accuracy) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    const auto result = nlohmann::json::parse(t.train.out);
+    BOOST_TEST(result["train_images"].get<int>() == 720);  // the last 20 % held out
+    BOOST_TEST(result["validation_images"].get<int>() == 180);
+    BOOST_TEST(result["epochs"].get<int>() == 15);
+    BOOST_TEST(result["optimizer"].get<std::string>() == "rmsprop");
+    BOOST_TEST(result["init"].get<std::string>() == "glorot_uniform");
+    BOOST_TEST(result["test_accuracy"].get<double>() >= 0.95, t.train.out);
+    BOOST_TEST(result["validation_accuracy"].get<double>() >= 0.95, t.train.out);
+}
+
+BOOST_AUTO_TEST_CASE(eval_of_the_saved_model_matches_training) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    const Run eval = run("eval --json --quiet --model " + t.model + " --images " + scratch("test-images") +
+                         " --labels " + scratch("test-labels.gz"));
+    BOOST_TEST_REQUIRE(eval.code == 0, eval.err);
+    const auto report = nlohmann::json::parse(eval.out);
+    for (const char* key : {"accuracy", "macro_f1", "per_class", "labels", "confusion"})
+        BOOST_TEST(report.contains(key), key);
+    // The accuracy train measured before saving, and eval after loading: the same predictions.
+    BOOST_TEST(report["accuracy"].get<double>() == nlohmann::json::parse(t.train.out)["test_accuracy"].get<double>());
+    BOOST_TEST(report["labels"] == nlohmann::json::parse(R"(["vertical", "horizontal", "square"])"));
+    BOOST_TEST(report["confusion"].size() == 3u);
+
+    const Run text = run("eval --model " + t.model + " --images " + scratch("test-images") + " --labels " +
+                         scratch("test-labels.gz"));
+    BOOST_TEST(text.code == 0);
+    BOOST_TEST(text.out.find("vertical") != std::string::npos);
+    BOOST_TEST(text.err.find("evaluated 300 images in") == 0u, text.err);
+}
+
+BOOST_AUTO_TEST_CASE(save_load_gives_identical_probabilities) {
+    Architecture arch = parse_architecture(small_architecture, "tiny");
+    bind_class_count(arch.layers, 3);
+    imagecnn::ImageModel model{Network(arch.layers, Shape{1, 1, 12, 12}), {"a", "b", "c"}, "tiny", "{\"seed\": 5}"};
+    model.network.initialize(Initializer{}, 5);
+    const Synthetic data = make_shapes(50, 9);
+    const Tensor images = parse_idx_images(encode_idx_images(data.pixels, 50, 12, 12), "mem");
+    const Tensor before = imagecnn::predict_probabilities(model.network, images, 16);
+    imagecnn::save_image_model(scratch("round_trip.model"), model);
+    const imagecnn::ImageModel loaded = imagecnn::load_image_model(scratch("round_trip.model"));
+    BOOST_TEST(loaded.labels == model.labels, boost::test_tools::per_element());
+    BOOST_TEST(loaded.architecture == "tiny");
+    BOOST_TEST(nlohmann::json::parse(loaded.training_json)["seed"].get<int>() == 5);
+    const Tensor after = imagecnn::predict_probabilities(loaded.network, images, 16);
+    BOOST_TEST_REQUIRE(after.size() == before.size());
+    BOOST_TEST(std::memcmp(after.data(), before.data(), before.size() * sizeof(float)) == 0);
+    // Wrong-size images name both shapes.
+    const Tensor big(Shape{2, 1, 14, 12});
+    BOOST_CHECK_EXCEPTION(imagecnn::predict_probabilities(loaded.network, big, 4), ShapeError, [](const ShapeError& e) {
+        return std::string(e.what()) == "images of shape (1, 1, 14, 12) (1, channels, height, width) but the model "
+                                        "expects (1, 1, 12, 12)";
+    });
+}
+
+BOOST_AUTO_TEST_CASE(predict_on_idx_png_and_pgm) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    // Image 0 of the test set (a vertical bar) as PNG and PGM files.
+    const Synthetic test_set = make_shapes(300, 2);
+    Image first{12, 12, 1, std::vector<std::uint8_t>(test_set.pixels.begin(), test_set.pixels.begin() + 144)};
+    write_png(scratch("first.png"), first);
+    std::string pgm = "P5 12 12 255\n";
+    pgm.append(reinterpret_cast<const char*>(first.pixels.data()), first.pixels.size());
+    std::ofstream(scratch("first.pgm"), std::ios::binary) << pgm;
+
+    const Run r = run("predict --prob --model " + t.model + " " + scratch("test-images") + " " + scratch("first.png") +
+                      " " + scratch("first.pgm"));
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    std::vector<std::string> lines;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    BOOST_TEST_REQUIRE(lines.size() == 302u);
+    BOOST_TEST(lines[0].find(scratch("test-images") + "#0\tvertical\t") == 0u, lines[0]);
+    BOOST_TEST(lines[0].find("\tvertical=") != std::string::npos);
+    BOOST_TEST(lines[0].find("\tsquare=") != std::string::npos);
+    // The same pixels give the same line whatever the file format.
+    const std::string idx_rest = lines[0].substr(lines[0].find('\t'));
+    BOOST_TEST(lines[300] == scratch("first.png") + idx_rest);
+    BOOST_TEST(lines[301] == scratch("first.pgm") + idx_rest);
+
+    const Run jsonl = run("predict --format jsonl --model " + t.model + " " + scratch("first.png"));
+    BOOST_TEST_REQUIRE(jsonl.code == 0, jsonl.err);
+    const auto line = nlohmann::json::parse(jsonl.out);
+    BOOST_TEST(line["label"].get<std::string>() == "vertical");
+    BOOST_TEST(line["probabilities"].size() == 3u);
+    double sum = 0;
+    for (const auto& [k, v] : line["probabilities"].items()) sum += v.get<double>();
+    BOOST_TEST(sum == 1.0, boost::test_tools::tolerance(1e-5));
+}
+
+BOOST_AUTO_TEST_CASE(predict_rejects_wrong_sizes_and_corrupt_files) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    write_png(scratch("big.png"), Image{28, 20, 1, std::vector<std::uint8_t>(28 * 20, 7)});
+    Run r = run("predict --model " + t.model + " " + scratch("big.png"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn predict: " + scratch("big.png") +
+                            ": image is 28x20 (width x height), the model expects 12x12; resize it first\n");
+
+    auto png = encode_png(Image{12, 12, 1, std::vector<std::uint8_t>(144, 9)});
+    png.resize(png.size() / 2);
+    write_file_bytes(scratch("half.png"), png);
+    r = run("predict --model " + t.model + " " + scratch("half.png"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err.find("imagecnn predict: " + scratch("half.png") + ": ") == 0u, r.err);
+
+    const auto idx = encode_idx_images(std::vector<std::uint8_t>(3 * 144, 1), 3, 12, 12);
+    write_file_bytes(scratch("cut.idx"), std::vector<std::uint8_t>(idx.begin(), idx.begin() + 200));
+    r = run("predict --model " + t.model + " " + scratch("cut.idx"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn predict: " + scratch("cut.idx") +
+                            ": truncated at offset 160: image 1 of 3 needs 144 bytes, 40 left (the header promises "
+                            "448 bytes, the data has 200)\n");
+
+    r = run("predict --model " + t.model + " " + scratch("test-labels.gz"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn predict: " + scratch("test-labels.gz") +
+                            ": an IDX label file; predict takes images (eval takes images and labels)\n");
+
+    r = run("predict --model " + scratch("test-images") + " " + scratch("big.png"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err.find("imagecnn predict: " + scratch("test-images") + ": ") == 0u, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(eval_rejects_labels_outside_the_model) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    write_file_bytes(scratch("bad-labels"), encode_idx_labels(std::vector<std::uint8_t>(300, 7)));
+    const Run r = run("eval --model " + t.model + " --images " + scratch("test-images") + " --labels " +
+                      scratch("bad-labels"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn eval: " + scratch("bad-labels") +
+                            ": label 7 of item 0 is not a class of the model (3 classes)\n");
+}
+
+BOOST_AUTO_TEST_CASE(summary_of_builtins_and_models) {
+    Run r = run("summary --arch cnn_1");
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    BOOST_TEST(r.out.find("Total params: 63,522") != std::string::npos, r.out);
+    BOOST_TEST(r.out.find("(None, 8, 28, 28)") != std::string::npos);
+    r = run("summary --arch cnn_1_with_pooling");
+    BOOST_TEST(r.out.find("Total params: 4,722") != std::string::npos, r.out);
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    r = run("summary --model " + t.model);
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    BOOST_TEST(r.out.find("Labels (3): 0 vertical, 1 horizontal, 2 square") != std::string::npos, r.out);
+    BOOST_TEST(r.out.find("Input: 12x12x1") != std::string::npos, r.out);
+}
+
+BOOST_AUTO_TEST_CASE(filter_sobel_x_on_a_step_edge) {
+    // 6x6: columns 0-2 black, 3-5 white. sobel-x (cross-correlation) is
+    // [[1,0,-1],[2,0,-2],[1,0,-1]]: R(y,x) = sum_dy w(dy) * (I(y+dy, x-1) - I(y+dy, x+1)), w = 1,2,1,
+    // with zeros outside the image ('same' padding). Rows 1-4 see all three weights (sum 4):
+    //   x: 0  1  2   3   4  5
+    //      0  0 -4  -4   0 +4    (x = 5: its right neighbour is padding)
+    // Rows 0 and 5 lose one row of weights (sum 3): 0 0 -3 -3 0 +3.
+    // --scale abs: |v| / 4 * 255 -> 255 for 4, round(191.25) = 191 for 3.
+    Image step{6, 6, 1, {}};
+    for (std::size_t y = 0; y < 6; ++y)
+        for (std::size_t x = 0; x < 6; ++x) step.pixels.push_back(x >= 3 ? 255 : 0);
+    write_png(scratch("step.png"), step);
+    Run r = run("filter --kernel sobel-x --scale abs " + scratch("step.png") + " " + scratch("sobel.png"));
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    BOOST_TEST(r.out.find("response -4 .. 4") != std::string::npos, r.out);
+    const Image out = read_image(scratch("sobel.png"));
+    BOOST_TEST(out.size_text() == "6x6x1");
+    const std::vector<std::uint8_t> edge_row = {0, 0, 191, 191, 0, 191}, inner_row = {0, 0, 255, 255, 0, 255};
+    for (std::size_t y = 0; y < 6; ++y) {
+        const std::vector<std::uint8_t> row(out.pixels.begin() + 6 * y, out.pixels.begin() + 6 * y + 6);
+        BOOST_TEST(row == ((y == 0 || y == 5) ? edge_row : inner_row), boost::test_tools::per_element());
+    }
+    // minmax keeps the sign: -4 -> 0, 0 -> 128 (127.5 rounded to even), +4 -> 255, -3 -> 32.
+    r = run("filter --kernel sobel-x --scale minmax " + scratch("step.png") + " " + scratch("sobel_mm.png"));
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    const Image signed_map = read_image(scratch("sobel_mm.png"));
+    const std::vector<std::uint8_t> row0(signed_map.pixels.begin(), signed_map.pixels.begin() + 6);
+    const std::vector<std::uint8_t> row2(signed_map.pixels.begin() + 12, signed_map.pixels.begin() + 18);
+    BOOST_TEST(row0 == (std::vector<std::uint8_t>{128, 128, 32, 32, 128, 223}), boost::test_tools::per_element());
+    BOOST_TEST(row2 == (std::vector<std::uint8_t>{128, 128, 0, 0, 128, 255}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(filter_gaussian_keeps_brightness_and_chains) {
+    // All-white 5x5 through the gaussian [[1,2,1],[2,4,2],[1,2,1]] / 16 with zero padding:
+    // corners 9/16, edges 12/16, inside 1. Default scaling for gaussian-only chains is clip.
+    write_png(scratch("white.png"), Image{5, 5, 1, std::vector<std::uint8_t>(25, 255)});
+    Run r = run("filter --kernel gaussian " + scratch("white.png") + " " + scratch("blur.png"));
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    const Image blur = read_image(scratch("blur.png"));
+    const std::vector<std::uint8_t> top(blur.pixels.begin(), blur.pixels.begin() + 5);
+    const std::vector<std::uint8_t> middle(blur.pixels.begin() + 10, blur.pixels.begin() + 15);
+    BOOST_TEST(top == (std::vector<std::uint8_t>{143, 191, 191, 191, 143}), boost::test_tools::per_element());
+    BOOST_TEST(middle == (std::vector<std::uint8_t>{191, 255, 255, 255, 191}), boost::test_tools::per_element());
+    // --smooth puts a gaussian before laplace; the chain is reported in order.
+    r = run("filter --smooth --kernel laplace " + scratch("white.png") + " " + scratch("log.png"));
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    BOOST_TEST(r.out.find("feature map of gaussian -> laplace") != std::string::npos, r.out);
+    BOOST_TEST(r.out.find("scaling abs") != std::string::npos, r.out);
+}
+
+BOOST_AUTO_TEST_CASE(usage_and_input_errors_have_exit_codes) {
+    Run r = run("filter --kernel sobel-z " + scratch("white.png") + " " + scratch("x.png"));
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err.find("imagecnn filter: --kernel: unknown kernel 'sobel-z' (known: ") == 0u, r.err);
+    r = run("filter " + scratch("white.png"));
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err.find("imagecnn filter: ") == 0u, r.err);
+    r = run("train --images x");
+    BOOST_TEST(r.code == 2);
+    r = run("frobnicate");
+    BOOST_TEST(r.code == 2);
+    r = run("");
+    BOOST_TEST(r.code == 2);
+    r = run("train --images a --labels b --model c --arch cnn_9");
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err.find("imagecnn train: --arch: unknown architecture 'cnn_9'") == 0u, r.err);
+
+    std::ofstream(scratch("not-an-image.png")) << "hello";
+    r = run("filter --kernel laplace " + scratch("not-an-image.png") + " " + scratch("x.png"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn filter: " + scratch("not-an-image.png") +
+                            ": not a PNG, JPEG or PGM/PPM image, or a corrupt one (unknown image type)\n");
+    r = run("train --images " + scratch("missing") + " --labels b --model c");
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn train: " + scratch("missing") + ": cannot open: No such file or directory\n");
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_same_model_whatever_the_thread_count) {
+    trained();  // writes the data files
+    std::string predictions[2];
+    for (int threads : {1, 2}) {
+        const std::string model = scratch("threads" + std::to_string(threads) + ".model");
+        const Run train = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
+                              " --arch-file " + scratch("tiny.json") + " --class-names a,b,c --epochs 2 --batch 32" +
+                              " --seed 11 --quiet --threads " + std::to_string(threads) + " --model " + model);
+        BOOST_TEST_REQUIRE(train.code == 0, train.err);
+        const Run predict = run("predict --format jsonl --threads 1 --model " + model + " " + scratch("test-images"));
+        BOOST_TEST_REQUIRE(predict.code == 0, predict.err);
+        predictions[threads - 1] = predict.out;
+    }
+    BOOST_TEST(predictions[0].size() > 1000u);
+    BOOST_TEST(predictions[0] == predictions[1]);  // bit-identical probabilities, printed in full
+}
+
+BOOST_AUTO_TEST_CASE(learning_rate_stages_continue_seamlessly) {
+    // A schedule is run as one trainer per stage, each continuing from the previous state. With a
+    // factor of 1 the stages must give exactly the single run; with 0.1 something else.
+    trained();
+    auto train_and_predict = [](const std::string& name, const std::string& extra) {
+        const std::string model = scratch(name + ".model");
+        const Run train = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
+                              " --arch-file " + scratch("tiny.json") + " --class-names a,b,c --epochs 4 --batch 32" +
+                              " --seed 5 --quiet --model " + model + " " + extra);
+        BOOST_TEST_REQUIRE(train.code == 0, train.err);
+        const Run predict = run("predict --format jsonl --model " + model + " " + scratch("test-images"));
+        BOOST_TEST_REQUIRE(predict.code == 0, predict.err);
+        return predict.out;
+    };
+    const std::string single = train_and_predict("single", "");
+    BOOST_TEST(train_and_predict("staged", "--lr-decay-at 1,3 --lr-decay 1") == single);
+    BOOST_TEST(train_and_predict("decayed", "--lr-decay-at 2 --lr-decay 0.1") != single);
+    const Run bad = run("train --images a --labels b --model c --lr-decay-at 0");
+    BOOST_TEST(bad.code == 2);
+    BOOST_TEST(bad.err.find("imagecnn train: --lr-decay-at: epochs count from 1") == 0u, bad.err);
+}
+
+BOOST_AUTO_TEST_CASE(help_and_version) {
+    for (const char* command : {"train", "eval", "predict", "summary", "filter"}) {
+        const Run r = run(std::string(command) + " --help");
+        BOOST_TEST(r.code == 0, command);
+        BOOST_TEST(r.out.find("--help") != std::string::npos, command);
+    }
+    const Run v = run("--version");
+    BOOST_TEST(v.code == 0);
+    BOOST_TEST(v.out.find("textcnn ") == 0u, v.out);
+}

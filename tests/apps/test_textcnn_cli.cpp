@@ -1,0 +1,843 @@
+// The textcnn program end to end, run as a user would: train a tiny Kim CNN on a CSV written
+// here from template sentences, then eval (--json keys, confusion rows = true labels, unknown
+// labels), predict (one output line per input line, --prob, --format, --top, --threshold),
+// summary, tokenize; the model file read back by the library; --resume of a checkpoint
+// (written by the library, and by Ctrl-C) equal to an uninterrupted run; bad input with the
+// exact messages and exit codes (0 ok, 1 input/runtime error, 2 usage error, 130 interrupted).
+#define BOOST_TEST_MODULE textcnn_cli
+#include <boost/test/unit_test.hpp>
+
+#include "test_helpers.h"
+#include "program_runs.h"
+
+#include "textcnn/text/document_reader.h"
+#include "textcnn/nn/model_file.h"
+#include "textcnn/core/rng.h"
+#include "textcnn/text/text_classifier.h"
+#include "textcnn/text/text_training.h"
+#include "textcnn/nn/trainer.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <fcntl.h>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace textcnn;
+using nlohmann::json;
+
+namespace {
+
+const std::string program = std::string(TEXTCNN_BINARY_DIR) + "/textcnn";
+
+std::string scratch(const std::string& name) { return testing::scratch_path("test_textcnn_cli_files", name); }
+
+using testing::read_text;
+using testing::write_text;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) {
+            lines.push_back(text.substr(start));
+            break;
+        }
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return lines;
+}
+
+std::vector<std::string> split(const std::string& line, char delimiter) {
+    std::vector<std::string> fields(1);
+    for (char c : line) {
+        if (c == delimiter) fields.emplace_back();
+        else fields.back() += c;
+    }
+    return fields;
+}
+
+using Run = testing::ProgramRun;
+
+// Runs textcnn with `args` (shell-quoted where needed); stdin from `input_file` if given.
+Run run(const std::string& args, const std::string& input_file = "") {
+    return testing::run_program(program + " " + args, scratch("stderr.txt"), input_file);
+}
+
+// --- Data: sentiment words planted in neutral sentences ------------------------------------------
+
+const std::vector<std::string> positive_words = {"great",  "wonderful", "excellent", "delightful",
+                                                 "superb", "brilliant", "charming",  "moving"};
+const std::vector<std::string> negative_words = {"awful", "terrible", "boring",  "dreadful",
+                                                 "dull",  "painful",  "clumsy", "tedious"};
+const std::vector<std::string> nouns = {"film", "movie", "story", "acting", "script", "ending", "soundtrack", "cast"};
+
+std::string sentence(Rng& rng, bool positive) {
+    const auto& words = positive ? positive_words : negative_words;
+    const std::string word = words[rng.below(words.size())];
+    const std::string noun = nouns[rng.below(nouns.size())];
+    switch (rng.below(7)) {
+    case 0: return "the " + noun + " was " + word + " from start to finish";
+    case 1: return "I thought the " + noun + " felt " + word;
+    case 2: return "Honestly, a " + word + " " + noun + ", really";
+    case 3: return "what a " + word + " " + noun + " this turned out to be";
+    case 4: return "the " + noun + ", sadly or not, was " + word;
+    case 5: return "she called the " + noun + " \"" + word + "\", twice";
+    default: return "my friends found the " + noun + " " + word + "!";
+    }
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string quoted = "\"";
+    for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+struct Row {
+    std::string label;
+    std::string text;
+};
+
+// `count` rows, labels alternating neg, pos.
+std::vector<Row> make_rows(std::size_t count, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<Row> rows;
+    for (std::size_t i = 0; i < count; ++i) rows.push_back({i % 2 ? "pos" : "neg", sentence(rng, i % 2 == 1)});
+    return rows;
+}
+
+std::string to_csv(const std::vector<Row>& rows) {
+    std::string out = "label,text\n";
+    for (const auto& r : rows) out += csv_field(r.label) + "," + csv_field(r.text) + "\n";
+    return out;
+}
+
+const std::string tiny = "--embedding-dim 16 --maps 8 --epochs 5 --batch 10 --seed 1";
+
+// Trains once (CLI) for every test that only reads the model.
+struct Trained {
+    std::string train_csv = scratch("train.csv");
+    std::string dev_csv = scratch("dev.csv");
+    std::string model = scratch("sentiment.model");
+    std::string log = scratch("log.jsonl");
+    Run train;
+    std::optional<TextClassifier> library_model;
+    Trained() {
+        write_text(train_csv, to_csv(make_rows(300, 1)));
+        write_text(dev_csv, to_csv(make_rows(60, 2)));
+        std::filesystem::remove(model);
+        train = run("train --train " + train_csv + " --dev " + dev_csv + " --model " + model + " " + tiny +
+                    " --quiet --json --log-json " + log);
+        if (train.code == 0) library_model.emplace(TextClassifier::load(model));
+    }
+};
+Trained& trained() {
+    static Trained t;
+    BOOST_REQUIRE_MESSAGE(t.train.code == 0, "textcnn train failed: " << t.train.err);
+    return t;
+}
+
+// The CLI's options for `tiny` as library options (the CLI's defaults are Kim's, as here).
+TextTrainingOptions tiny_options(std::size_t epochs) {
+    TextTrainingOptions o;
+    o.model.embedding_dim = 16;
+    o.model.maps = 8;
+    o.trainer.epochs = epochs;
+    o.trainer.batch_size = 10;
+    o.trainer.seed = 1;
+    return o;
+}
+
+std::vector<Document> read_labelled(const std::string& path) {
+    DocumentReaderOptions o;
+    o.require_label = true;
+    return read_all(path, o).documents;
+}
+
+bool same_parameters(const TextClassifier& a, const TextClassifier& b) {
+    const auto pa = a.network().parameters(), pb = b.network().parameters();
+    return pa.size() == pb.size() && std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)) == 0;
+}
+
+std::string with_commas(std::size_t n) {
+    std::string digits = std::to_string(n), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+// --- train ----------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(train_writes_a_model_and_a_json_result) {
+    Trained& t = trained();
+    const json result = json::parse(t.train.out);
+    BOOST_CHECK_EQUAL(result.at("model").get<std::string>(), t.model);
+    BOOST_CHECK_EQUAL(result.at("train_documents").get<int>(), 300);
+    BOOST_CHECK_EQUAL(result.at("dev_documents").get<int>(), 60);
+    BOOST_CHECK_EQUAL(result.at("epochs_completed").get<int>(), 5);
+    const int best = result.at("best_epoch").get<int>();
+    BOOST_CHECK(best >= 1 && best <= 5);
+    BOOST_CHECK_GE(result.at("dev_accuracy").get<double>(), 0.95);
+    BOOST_CHECK_EQUAL(t.train.err, "");  // --quiet
+    // --log-json: one object per epoch.
+    const auto log = lines_of(read_text(t.log));
+    BOOST_REQUIRE_EQUAL(log.size(), 5u);
+    for (std::size_t e = 0; e < log.size(); ++e) {
+        const json j = json::parse(log[e]);
+        BOOST_CHECK_EQUAL(j.at("epoch").get<int>(), static_cast<int>(e + 1));
+        BOOST_CHECK(j.contains("dev_accuracy") && j.contains("train_loss"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cli_model_loads_in_the_library_and_predicts_the_same) {
+    Trained& t = trained();
+    const TextClassifier& model = *t.library_model;
+    BOOST_CHECK(model.labels() == (std::vector<std::string>{"neg", "pos"}));
+    BOOST_CHECK_EQUAL(model.metadata.at("training_data"), t.train_csv);
+    BOOST_CHECK_EQUAL(model.metadata.at("training_documents"), "300");
+    BOOST_CHECK_EQUAL(model.metadata.at("dev_data"), t.dev_csv);
+    BOOST_CHECK_EQUAL(model.metadata.at("seed"), "1");
+
+    // The CLI and the library, given the same data and options, train the same parameters.
+    TextTrainingRun library(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, tiny_options(5), {});
+    library.run();
+    BOOST_CHECK_MESSAGE(same_parameters(library.classifier(), model), "CLI and library training differ");
+
+    // predict --prob prints the library's probabilities (to 6 significant digits) for the same
+    // batch of texts. (A text scored alone may differ in the last bit: see the library test.)
+    const std::vector<Row> rows = make_rows(40, 5);
+    std::string input;
+    std::vector<std::string> texts;
+    for (const auto& r : rows) {
+        input += r.text + "\n";
+        texts.push_back(r.text);
+    }
+    const auto predictions = model.predict(std::span<const std::string>(texts));
+    write_text(scratch("library_vs_cli.txt"), input);
+    const Run r = run("predict --quiet --prob --model " + t.model + " " + scratch("library_vs_cli.txt"));
+    BOOST_REQUIRE_EQUAL(r.code, 0);
+    const auto lines = lines_of(r.out);
+    BOOST_REQUIRE_EQUAL(lines.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const TextPrediction& p = predictions[i];
+        BOOST_CHECK_EQUAL(lines[i], fmt::format("{}\t{:.6g}\t{:.6g}", model.labels()[p.label], p.probabilities[0],
+                                                p.probabilities[1]));
+    }
+}
+
+// --- eval -----------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(eval_on_clean_data_is_accurate) {
+    Trained& t = trained();
+    const std::string data = scratch("test.csv");
+    write_text(data, to_csv(make_rows(200, 3)));
+    const Run r = run("eval --model " + t.model + " --data " + data);
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK(contains(r.out, "precision"));
+    BOOST_CHECK(contains(r.out, "confusion (rows: true label, columns: predicted)"));
+    BOOST_CHECK(contains(r.out, "ROC-AUC (pos as positive): "));
+    const Run j = run("eval --json --model " + t.model + " --data " + data);
+    BOOST_REQUIRE_EQUAL(j.code, 0);
+    const json report = json::parse(j.out);
+    BOOST_CHECK_GE(report.at("accuracy").get<double>(), 0.95);
+    BOOST_CHECK_GE(report.at("roc_auc").get<double>(), 0.98);
+}
+
+BOOST_AUTO_TEST_CASE(eval_json_keys_confusion_rows_and_unknown_labels) {
+    Trained& t = trained();
+    // 40 negative texts labelled neg, 30 positive labelled pos, 20 negative texts labelled pos
+    // (a model that reads the words puts those in row pos, column neg), and 3 rows with a
+    // label the model does not know.
+    Rng rng(11);
+    std::vector<Row> rows;
+    for (int i = 0; i < 40; ++i) rows.push_back({"neg", sentence(rng, false)});
+    for (int i = 0; i < 30; ++i) rows.push_back({"pos", sentence(rng, true)});
+    for (int i = 0; i < 20; ++i) rows.push_back({"pos", sentence(rng, false)});
+    rows.insert(rows.begin() + 5, {"meh", "the film was fine"});
+    rows.push_back({"meh", "an ordinary story"});
+    rows.push_back({"Pos", "a great film"});
+    const std::string data = scratch("mislabelled.csv");
+    write_text(data, to_csv(rows));
+
+    const Run r = run("eval --json --model " + t.model + " --data " + data);
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(r.err, "warning: 3 documents have labels the model does not know and were not scored (first: " +
+                                 data + ":7: label 'meh')\n");
+    const json j = json::parse(r.out);
+    // The documented keys (issue 4), plus samples, roc_auc (two classes) and unknown_labels.
+    std::set<std::string> keys;
+    for (const auto& [k, v] : j.items()) keys.insert(k);
+    BOOST_CHECK((keys == std::set<std::string>{"accuracy", "macro_f1", "per_class", "labels", "confusion", "samples",
+                                               "roc_auc", "unknown_labels"}));
+    BOOST_CHECK_EQUAL(j.at("unknown_labels").get<int>(), 3);
+    BOOST_CHECK_EQUAL(j.at("samples").get<int>(), 90);
+    const auto labels = j.at("labels").get<std::vector<std::string>>();
+    BOOST_REQUIRE(labels == (std::vector<std::string>{"neg", "pos"}));
+    const auto confusion = j.at("confusion").get<std::vector<std::vector<int>>>();
+    BOOST_REQUIRE_EQUAL(confusion.size(), 2u);
+    BOOST_REQUIRE_EQUAL(confusion[0].size(), 2u);
+    BOOST_REQUIRE_EQUAL(confusion[1].size(), 2u);
+    // Rows are true labels: they sum to the supports 40 and 50 (columns would sum to ~60 and ~30).
+    BOOST_CHECK_EQUAL(confusion[0][0] + confusion[0][1], 40);
+    BOOST_CHECK_EQUAL(confusion[1][0] + confusion[1][1], 50);
+    BOOST_CHECK_GE(confusion[1][0], 18);  // the negative texts labelled pos
+    BOOST_CHECK_GE(confusion[0][0], 38);
+    const int correct = confusion[0][0] + confusion[1][1];
+    BOOST_CHECK_CLOSE(j.at("accuracy").get<double>(), correct / 90.0, 1e-9);
+
+    double f1_sum = 0;
+    for (std::size_t c = 0; c < 2; ++c) {
+        const json& m = j.at("per_class").at(labels[c]);
+        std::set<std::string> metric_keys;
+        for (const auto& [k, v] : m.items()) metric_keys.insert(k);
+        BOOST_CHECK((metric_keys == std::set<std::string>{"precision", "recall", "f1", "support", "false_positive_rate"}));
+        const double tp = confusion[c][c];
+        const double support = confusion[c][0] + confusion[c][1];
+        const double predicted = confusion[0][c] + confusion[1][c];
+        BOOST_CHECK_EQUAL(m.at("support").get<int>(), static_cast<int>(support));
+        BOOST_CHECK_CLOSE(m.at("recall").get<double>(), tp / support, 1e-9);
+        BOOST_CHECK_CLOSE(m.at("precision").get<double>(), tp / predicted, 1e-9);
+        const double p = tp / predicted, rc = tp / support;
+        BOOST_CHECK_CLOSE(m.at("f1").get<double>(), 2 * p * rc / (p + rc), 1e-9);
+        f1_sum += m.at("f1").get<double>();
+    }
+    BOOST_CHECK_CLOSE(j.at("macro_f1").get<double>(), f1_sum / 2, 1e-9);
+}
+
+// --- predict --------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(predict_gives_one_line_per_input_line) {
+    Trained& t = trained();
+    struct Case {
+        std::string name, content;
+        std::size_t lines;
+    };
+    const std::vector<Case> cases = {
+        {"no_final_newline.txt", "a great film\n\nthe movie was awful\n\n\nsuperb", 6},
+        {"final_newline.txt", "a great film\n\nthe movie was awful\n\n\nsuperb\n", 6},
+        {"only_empty_lines.txt", "\n\n\n", 3},
+        {"crlf.txt", "a great film\r\n\r\nawful\r\n", 3},
+        {"lone_cr.txt", "great\rawful\r\r", 3},
+        {"empty.txt", "", 0},
+        {"bom.txt", "\xEF\xBB\xBFgreat\n\n", 2},
+    };
+    for (const auto& c : cases) {
+        const std::string path = scratch(c.name);
+        write_text(path, c.content);
+        const Run r = run("predict --quiet --model " + t.model + " " + path);
+        BOOST_CHECK_EQUAL(r.code, 0);
+        BOOST_CHECK_MESSAGE(lines_of(r.out).size() == c.lines,
+                            c.name << ": " << lines_of(r.out).size() << " output lines, expected " << c.lines);
+        for (const auto& line : lines_of(r.out)) BOOST_CHECK(line == "neg" || line == "pos");
+        // The same from stdin.
+        const Run s = run("predict --quiet --model " + t.model, path);
+        BOOST_CHECK_EQUAL(s.out, r.out);
+    }
+    // Several files: their lines in order.
+    const Run both = run("predict --quiet --model " + t.model + " " + scratch("final_newline.txt") + " " +
+                         scratch("only_empty_lines.txt"));
+    BOOST_CHECK_EQUAL(lines_of(both.out).size(), 9u);
+    // Without --quiet, a throughput line on stderr and nothing else on stdout.
+    const Run loud = run("predict --model " + t.model + " " + scratch("crlf.txt"));
+    BOOST_CHECK_EQUAL(lines_of(loud.out).size(), 3u);
+    BOOST_CHECK(loud.err.rfind("scored 3 documents", 0) == 0);
+    // Labels from the words.
+    const auto lines = lines_of(run("predict --quiet --model " + t.model + " " + scratch("final_newline.txt")).out);
+    BOOST_REQUIRE_EQUAL(lines.size(), 6u);
+    BOOST_CHECK_EQUAL(lines[0], "pos");
+    BOOST_CHECK_EQUAL(lines[2], "neg");
+    BOOST_CHECK_EQUAL(lines[5], "pos");
+}
+
+BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
+    Trained& t = trained();
+    const TextClassifier& model = *t.library_model;
+    const std::vector<std::string> texts = {"a great film", "", "the movie was awful", "zzz qqq", "superb, really",
+                                            "the cast was dull but the ending was moving"};
+    std::string input;
+    for (const auto& s : texts) input += s + "\n";
+    const std::string path = scratch("probe.txt");
+    write_text(path, input);
+    const std::vector<TextPrediction> expected = model.predict(std::span<const std::string>(texts));
+
+    // --prob (tsv): label, then one probability per label in the model's order, summing to 1.
+    const auto tsv = lines_of(run("predict --quiet --prob --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(tsv.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const auto f = split(tsv[i], '\t');
+        BOOST_REQUIRE_EQUAL(f.size(), 3u);
+        const double p0 = std::stod(f[1]), p1 = std::stod(f[2]);
+        BOOST_CHECK_SMALL(p0 + p1 - 1.0, 2e-6);
+        BOOST_CHECK(p0 >= 0 && p1 >= 0);
+        BOOST_CHECK_EQUAL(f[0], p1 > p0 ? "pos" : "neg");
+    }
+    // jsonl: label and exactly the probabilities as floats.
+    const auto jsonl = lines_of(run("predict --quiet --prob --format jsonl --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(jsonl.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const json j = json::parse(jsonl[i]);
+        BOOST_CHECK_EQUAL(j.at("label").get<std::string>(), model.labels()[expected[i].label]);
+        BOOST_CHECK_EQUAL(j.at("probabilities").size(), 2u);
+        BOOST_CHECK_EQUAL(j.at("probabilities").at("neg").get<float>(), expected[i].probabilities[0]);
+        BOOST_CHECK_EQUAL(j.at("probabilities").at("pos").get<float>(), expected[i].probabilities[1]);
+    }
+    // --no-fold: the network's own forward pass, exactly as a model that was not folded.
+    BOOST_REQUIRE(model.folded());
+    TextClassifier unfolded = TextClassifier::load(t.model);
+    unfolded.drop_folding();
+    const std::vector<TextPrediction> network_road = unfolded.predict(std::span<const std::string>(texts));
+    const auto no_fold = lines_of(run("predict --quiet --prob --no-fold --format jsonl --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(no_fold.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const json j = json::parse(no_fold[i]);
+        BOOST_CHECK_EQUAL(j.at("probabilities").at("neg").get<float>(), network_road[i].probabilities[0]);
+        BOOST_CHECK_EQUAL(j.at("probabilities").at("pos").get<float>(), network_road[i].probabilities[1]);
+        BOOST_CHECK_SMALL(network_road[i].probabilities[1] - expected[i].probabilities[1], 1e-5f);
+    }
+    // jsonl without --prob: the label only.
+    const auto plain_jsonl = lines_of(run("predict --quiet --format jsonl --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(plain_jsonl.size(), texts.size());
+    BOOST_CHECK_EQUAL(plain_jsonl[0], R"({"label":"pos"})");
+    // csv.
+    const auto csv = lines_of(run("predict --quiet --prob --format csv --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(csv.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        BOOST_CHECK_EQUAL(csv[i], fmt::format("{},{:.6g},{:.6g}", model.labels()[expected[i].label],
+                                              expected[i].probabilities[0], expected[i].probabilities[1]));
+    // --top 1: label, best label, its probability.
+    const auto top = lines_of(run("predict --quiet --top 1 --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(top.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const std::string label = model.labels()[expected[i].label];
+        BOOST_CHECK_EQUAL(top[i], fmt::format("{}\t{}\t{:.6g}", label, label, expected[i].probabilities[expected[i].label]));
+    }
+    // --top 2 with two labels: both, best first.
+    const auto top2 = lines_of(run("predict --quiet --top 2 --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(top2.size(), texts.size());
+    BOOST_CHECK_EQUAL(split(top2[0], '\t').size(), 5u);
+    BOOST_CHECK_EQUAL(split(top2[0], '\t')[1], "pos");
+    BOOST_CHECK_EQUAL(split(top2[2], '\t')[1], "neg");
+
+    // --threshold T: "pos" exactly when P(pos) >= T.
+    for (double threshold : {0.0, 0.9, 0.999}) {
+        const auto lines =
+            lines_of(run(fmt::format("predict --quiet --threshold {} --model {} {}", threshold, t.model, path)).out);
+        BOOST_REQUIRE_EQUAL(lines.size(), texts.size());
+        for (std::size_t i = 0; i < texts.size(); ++i)
+            BOOST_CHECK_EQUAL(lines[i], static_cast<double>(expected[i].probabilities[1]) >= threshold ? "pos" : "neg");
+    }
+    // 0.9 changes some decision (the empty text is close to 0.5), else the loop above tests nothing.
+    std::size_t changed = 0;
+    for (const auto& p : expected) changed += (p.label == 1) != (p.probabilities[1] >= 0.9f);
+    BOOST_CHECK_GE(changed, 1u);
+    // Usage errors.
+    BOOST_CHECK_EQUAL(run("predict --quiet --threshold 1.5 --model " + t.model + " " + path).code, 2);
+    BOOST_CHECK_EQUAL(run("predict --quiet --format xml --model " + t.model + " " + path).code, 2);
+}
+
+BOOST_AUTO_TEST_CASE(predict_reads_a_csv_column) {
+    Trained& t = trained();
+    const std::string path = scratch("to_score.csv");
+    write_text(path, "id,review\n1,\"Well, a great film, honestly\"\n2,\"\"\n3,\"she said \"\"awful\"\", twice\"\n");
+    const Run r = run("predict --quiet --text-column review --model " + t.model + " " + path);
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(r.out, "pos\n" + std::string(t.library_model->predict("").label ? "pos" : "neg") + "\nneg\n");
+    const Run bad = run("predict --quiet --text-column nope --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(bad.code, 1);
+    BOOST_CHECK_EQUAL(bad.err, "textcnn predict: " + path + ":1: no column 'nope' (columns: 'id', 'review')\n");
+}
+
+BOOST_AUTO_TEST_CASE(three_classes_threshold_and_eval_keys) {
+    // A third class ("neu": neither word list) makes a three-class model.
+    Rng rng(21);
+    std::vector<Row> rows = make_rows(150, 6);
+    for (int i = 0; i < 75; ++i) rows.push_back({"neu", "the " + nouns[rng.below(nouns.size())] + " was " + nouns[rng.below(nouns.size())]});
+    const std::string data = scratch("three.csv");
+    write_text(data, to_csv(rows));
+    const std::string model = scratch("three.model");
+    const Run train = run("train --train " + data + " --model " + model + " " + tiny + " --quiet");
+    BOOST_REQUIRE_MESSAGE(train.code == 0, train.err);
+    const std::string input = scratch("three_input.txt");
+    write_text(input, "a great film\n\nthe film was story\nawful\n");
+    const Run r = run("predict --quiet --threshold 0.5 --model " + model, input);
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_EQUAL(r.err, "textcnn predict: --threshold needs a two-class model; this one has 3 labels\n"
+                             "Run with --help for more information.\n");
+    const Run top = run("predict --quiet --top 2 --format jsonl --model " + model, input);
+    BOOST_REQUIRE_EQUAL(top.code, 0);
+    BOOST_CHECK_EQUAL(lines_of(top.out).size(), 4u);
+    for (const auto& line : lines_of(top.out)) BOOST_CHECK_EQUAL(json::parse(line).at("probabilities").size(), 2u);
+    // No ROC-AUC with three classes.
+    const Run e = run("eval --json --model " + model + " --data " + data);
+    BOOST_REQUIRE_EQUAL(e.code, 0);
+    const json j = json::parse(e.out);
+    BOOST_CHECK(!j.contains("roc_auc"));
+    BOOST_CHECK(j.at("labels").get<std::vector<std::string>>() == (std::vector<std::string>{"neg", "neu", "pos"}));
+    BOOST_CHECK_EQUAL(j.at("confusion").size(), 3u);
+    BOOST_CHECK_EQUAL(j.at("per_class").at("neu").at("support").get<int>(), 75);
+}
+
+// --- summary and tokenize -------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(summary_text_and_json) {
+    Trained& t = trained();
+    const std::size_t vocab = t.library_model->vocabulary().size();
+    // Kim's CNN: embedding V x 16, convolutions of widths 3, 4, 5 with 8 maps (+ biases), output 24 x 2 + 2.
+    const std::size_t parameters = vocab * 16 + (3 + 4 + 5) * 16 * 8 + 3 * 8 + 24 * 2 + 2;
+    const Run r = run("summary --model " + t.model);
+    BOOST_REQUIRE_EQUAL(r.code, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "Total params: " + with_commas(parameters)), r.out);
+    BOOST_CHECK(contains(r.out, "Labels (2): neg pos"));
+    BOOST_CHECK(contains(r.out, "Vocabulary: " + std::to_string(vocab) + " ids"));
+    BOOST_CHECK(contains(r.out, "training_data: " + t.train_csv));
+    BOOST_CHECK(contains(r.out, "built_with: textcnn ") && contains(r.out, "; ICU "));
+    BOOST_CHECK(contains(r.out, "conv 'conv_5'"));
+    BOOST_CHECK(contains(r.out, "Prediction: embedding folded into the convolutions at load"));
+
+    const Run j = run("summary --json --model " + t.model);
+    BOOST_REQUIRE_EQUAL(j.code, 0);
+    const json s = json::parse(j.out);
+    BOOST_CHECK_EQUAL(s.at("parameters").get<std::size_t>(), parameters);
+    BOOST_CHECK_EQUAL(s.at("trainable_parameters").get<std::size_t>(), parameters);
+    BOOST_CHECK_EQUAL(s.at("vocabulary_size").get<std::size_t>(), vocab);
+    // One row per word: (3 + 4 + 5) taps x 8 maps floats.
+    BOOST_CHECK_EQUAL(s.at("fold_table_bytes").get<std::size_t>(), vocab * 12 * 8 * sizeof(float));
+    BOOST_CHECK(s.at("labels").get<std::vector<std::string>>() == (std::vector<std::string>{"neg", "pos"}));
+    BOOST_CHECK_EQUAL(s.at("metadata").at("training_documents").get<std::string>(), "300");
+    BOOST_CHECK_EQUAL(s.at("tokenizer").at("lowercase").get<std::string>(), "true");
+    std::size_t layer_parameters = 0;
+    for (const auto& layer : s.at("layers"))
+        if (layer.at("depth").get<int>() == 0) layer_parameters += layer.at("parameters").get<std::size_t>();
+    BOOST_CHECK_EQUAL(layer_parameters, parameters);
+}
+
+BOOST_AUTO_TEST_CASE(tokenize_prints_what_the_model_sees) {
+    Trained& t = trained();
+    const std::string path = scratch("tokenize.txt");
+    write_text(path, "Hello, World! Don't panic.\n\nÉTÉ 3.14\n");
+    const Run r = run("tokenize " + path);
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_EQUAL(r.out, "hello , world ! don't panic .\n\nété 3.14\n");
+    const Run p = run("tokenize --punctuation drop --placeholders " + path);
+    BOOST_CHECK_EQUAL(p.out, "hello world don't panic\n\nété <num>\n");
+    // --model --ids: the model's vocabulary ids (unknown words are 1).
+    write_text(path, "The film was zzz\n");
+    const Run ids = run("tokenize --ids --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(ids.code, 0);
+    std::string expected;
+    for (std::uint32_t id : t.library_model->encode("The film was zzz")) {
+        if (!expected.empty()) expected += ' ';
+        expected += std::to_string(id);
+    }
+    BOOST_CHECK_EQUAL(ids.out, expected + "\n");
+    BOOST_CHECK(expected.size() > 2 && expected.substr(expected.size() - 2) == " 1");
+    BOOST_CHECK_EQUAL(run("tokenize --ids " + path).code, 2);  // --ids needs --model
+}
+
+// --- resume ---------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(resume_a_library_checkpoint_with_the_cli) {
+    Trained& t = trained();
+    // Interrupt a library run in the middle of epoch 2, as Ctrl-C would.
+    std::atomic<bool> stop{false};
+    TextTrainingCallbacks callbacks;
+    callbacks.stop = &stop;
+    callbacks.progress = [&](const TrainingProgress& p) {
+        if (p.epoch == 2 && p.batch == 15) stop = true;
+    };
+    const std::string checkpoint = scratch("library.ckpt");
+    {
+        TextTrainingRun run(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, tiny_options(5), callbacks);
+        BOOST_REQUIRE(run.run().result.reason == StopReason::interrupted);
+        run.write_checkpoint(checkpoint);
+    }
+    const std::string model = scratch("resumed.model");
+    std::filesystem::remove(model);
+    const Run r = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model + " " + tiny +
+                      " --quiet --resume " + checkpoint);
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK(contains(r.out, "saved " + model));
+    // The same parameters as the uninterrupted CLI run.
+    BOOST_CHECK_MESSAGE(same_parameters(TextClassifier::load(model), *t.library_model),
+                        "resumed training ended elsewhere than the uninterrupted run");
+
+    // A checkpoint that does not fit this run's options: exit 2, naming the checkpoint.
+    const Run other = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model +
+                          " --embedding-dim 16 --maps 8 --epochs 5 --batch 20 --seed 1 --quiet --resume " + checkpoint);
+    BOOST_CHECK_EQUAL(other.code, 2);
+    BOOST_CHECK_EQUAL(other.err, "textcnn train: " + checkpoint +
+                                     ": trainer: the checkpoint was made with batch size 10, this run has 20\n");
+    const Run wider = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model +
+                          " --embedding-dim 16 --maps 9 --epochs 5 --batch 10 --seed 1 --quiet --resume " + checkpoint);
+    BOOST_CHECK_EQUAL(wider.code, 2);
+    BOOST_CHECK(contains(wider.err, checkpoint + ": the checkpoint's architecture differs"));
+}
+
+// Ctrl-C for real: SIGINT once the first epoch is reported, exit 130 with a checkpoint; then
+// --resume to one epoch after the checkpoint's gives what an uninterrupted run of that many
+// epochs gives.
+BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
+    Trained& t = trained();
+    const std::string model = scratch("interrupted.model");
+    const std::string checkpoint = scratch("interrupted.ckpt");
+    std::filesystem::remove(checkpoint);
+    const std::vector<std::string> args = {program,  "train",    "--train",         t.train_csv, "--dev",  t.dev_csv,
+                                           "--model", model,     "--embedding-dim", "16",        "--maps", "8",
+                                           "--epochs", "100000", "--batch",         "10",        "--seed", "1",
+                                           "--checkpoint", checkpoint};
+    int err_pipe[2];
+    BOOST_REQUIRE_EQUAL(pipe(err_pipe), 0);
+    const pid_t pid = fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // Only file descriptors here: flushing the parent's copied stdio buffers would print the
+        // test log twice.
+        dup2(err_pipe[1], 2);
+        close(err_pipe[0]);
+        close(err_pipe[1]);
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(program.c_str(), argv.data());
+        _exit(127);
+    }
+    close(err_pipe[1]);
+    std::string err;
+    bool signalled = false;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(err_pipe[0], buffer, sizeof buffer)) > 0) {
+        err.append(buffer, static_cast<std::size_t>(n));
+        // Not a terminal: one line per epoch, written from inside run(), after the handler is set.
+        if (!signalled && contains(err, "epoch 1/100000")) {
+            kill(pid, SIGINT);
+            signalled = true;
+        }
+    }
+    close(err_pipe[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_REQUIRE_MESSAGE(signalled, "no epoch line seen: " << err);
+    BOOST_REQUIRE(WIFEXITED(status));
+    BOOST_CHECK_EQUAL(WEXITSTATUS(status), 130);
+    BOOST_CHECK(contains(err, "interrupted: checkpoint written to " + checkpoint + "; continue with --resume " + checkpoint));
+    BOOST_REQUIRE(std::filesystem::exists(checkpoint));
+
+    const TrainerState state = trainer_state_from_sections(read_model_file(checkpoint));
+    BOOST_CHECK_GE(state.epoch, 1u);
+    BOOST_TEST_MESSAGE("interrupted after " << state.epoch << " epochs and " << state.batch << " batches");
+    const std::size_t epochs = state.epoch + 1;
+    std::filesystem::remove(model);
+    const Run r = run(fmt::format("train --train {} --dev {} --model {} --embedding-dim 16 --maps 8 --epochs {} --batch 10 "
+                                  "--seed 1 --quiet --resume {}",
+                                  t.train_csv, t.dev_csv, model, epochs, checkpoint));
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    TextTrainingRun straight(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, tiny_options(epochs), {});
+    straight.run();
+    BOOST_CHECK_MESSAGE(same_parameters(TextClassifier::load(model), straight.classifier()),
+                        "resumed after SIGINT, the parameters differ from an uninterrupted run");
+}
+
+// --- bad input ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(missing_files) {
+    Trained& t = trained();
+    const std::string missing = scratch("no_such_file.csv");
+    // A missing file is a bad-input error (exit 1) naming the file, whichever option names it.
+    Run r = run("train --train " + missing + " --model " + scratch("x.model") + " --quiet");
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + missing + ": cannot open: No such file or directory\n");
+    r = run("eval --model " + scratch("no_such.model") + " --data " + t.train_csv);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK(contains(r.err, scratch("no_such.model") + ": cannot open"));
+    // Input files of predict are opened as they come: an input error.
+    r = run("predict --quiet --model " + t.model + " " + missing);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn predict: " + missing + ": cannot open: No such file or directory\n");
+    BOOST_CHECK_EQUAL(r.out, "");
+}
+
+BOOST_AUTO_TEST_CASE(bad_training_data) {
+    Trained& t = trained();
+    const std::string model = scratch("never.model");
+    std::filesystem::remove(model);
+    const std::string opts = " --model " + model + " --embedding-dim 16 --maps 8 --epochs 1 --quiet";
+
+    Run r = run("train --train " + t.train_csv + " --text-column nope" + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + t.train_csv + ":1: no column 'nope' (columns: 'label', 'text')\n");
+    r = run("train --train " + t.train_csv + " --label-column stars" + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + t.train_csv + ":1: no label column 'stars' (columns: 'label', 'text')\n");
+
+    std::vector<Row> positive;
+    for (const auto& row : make_rows(40, 1))
+        if (row.label == "pos") positive.push_back(row);
+    const std::string one_class = scratch("one_class.csv");
+    write_text(one_class, to_csv(positive));
+    r = run("train --train " + one_class + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + one_class + ": only one class ('pos' on all 20 documents); a classifier "
+                             "needs at least two\n");
+
+    const std::string header_only = scratch("header_only.csv");
+    write_text(header_only, "label,text\n");
+    r = run("train --train " + header_only + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + header_only + ": no documents\n");
+    // A validation share that rounds to no document would silently switch off model selection.
+    r = run("train --train " + t.train_csv + " --validation-split 0.001" + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.rfind("textcnn train: " + t.train_csv + ": a validation split of 0.001 holds out no document of ", 0) == 0, r.err);
+    // An empty dev file would silently switch off model selection.
+    r = run("train --train " + t.train_csv + " --dev " + header_only + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK(r.err.rfind("textcnn train: " + header_only + ": no documents", 0) == 0);
+    const std::string empty = scratch("zero_bytes.csv");
+    write_text(empty, "");
+    r = run("train --train " + empty + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + empty + ": the file is empty: expected a header row\n");
+    // A dev label the training data never had.
+    auto dev_rows = make_rows(10, 2);
+    dev_rows[4].label = "meh";
+    const std::string dev = scratch("dev_unknown_label.csv");
+    write_text(dev, to_csv(dev_rows));
+    r = run("train --train " + t.train_csv + " --dev " + dev + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + dev +
+                                 ":6: label 'meh' does not occur in the training data (labels: neg, pos)\n");
+    BOOST_CHECK(!std::filesystem::exists(model));
+    // Usage errors.
+    BOOST_CHECK_EQUAL(run("train --train " + t.train_csv + opts + " --no-such-option").code, 2);
+    BOOST_CHECK_EQUAL(run("train --train " + t.train_csv + opts + " --dropout 2").code, 2);
+    BOOST_CHECK_EQUAL(run("").code, 2);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_csv_names_the_line) {
+    const std::string model = scratch("never.model");
+    const std::string opts = " --model " + model + " --embedding-dim 16 --maps 8 --epochs 1 --quiet";
+    const std::string good = to_csv(make_rows(10, 1));  // header + 10 rows: lines 1..11
+
+    const std::string extra_field = scratch("extra_field.csv");
+    write_text(extra_field, good + "pos,a great film,5\n" + to_csv(make_rows(4, 2)).substr(11));
+    Run r = run("train --train " + extra_field + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + extra_field + ":12: expected 2 fields, found 3\n");
+    // --skip-bad-rows trains anyway and says what it skipped.
+    r = run("train --train " + extra_field + opts + " --skip-bad-rows");
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK(contains(r.err, "skipped 1 bad row"));
+    BOOST_CHECK(contains(r.err, extra_field + ":12: expected 2 fields, found 3"));
+
+    const std::string open_quote = scratch("open_quote.csv");
+    write_text(open_quote, good + "pos,\"a great film\n");
+    r = run("train --train " + open_quote + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + open_quote +
+                                 ":12: unbalanced quote: the quoted field 2 that opens on line 12 is still open at the "
+                                 "end of the file\n");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_names_the_offset) {
+    Trained& t = trained();
+    const std::string model = scratch("utf8.model");
+    const std::string opts = " --model " + model + " --embedding-dim 16 --maps 8 --epochs 1 --quiet";
+    const std::string head = to_csv(make_rows(10, 1));
+    const std::string path = scratch("invalid_utf8.csv");
+    write_text(path, head + "pos,a gr\xFF" "eat film\n" + "neg,awful\n");
+    const std::size_t offset = head.size() + std::string("pos,a gr").size();
+    Run r = run("train --train " + path + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, fmt::format("textcnn train: {}:12: invalid UTF-8 at byte {} (0xff 0x65)\n", path, offset));
+    r = run("train --train " + path + opts + " --invalid-utf8 replace");
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK(contains(r.err, "replaced 1 invalid UTF-8 sequence with U+FFFD"));
+    BOOST_CHECK_EQUAL(TextClassifier::load(model).metadata.at("training_documents"), "12");
+
+    // predict: the same, and with replace still one line per input line.
+    const std::string text = scratch("invalid_utf8.txt");
+    write_text(text, "great\n\xC3\x28 film\n\nawful\n");
+    r = run("predict --quiet --model " + t.model + " " + text);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn predict: " + text + ":2: invalid UTF-8 at byte 6 (0xc3 0x28)\n");
+    r = run("predict --quiet --invalid-utf8 replace --model " + t.model + " " + text);
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_EQUAL(lines_of(r.out).size(), 4u);
+}
+
+BOOST_AUTO_TEST_CASE(broken_and_foreign_model_files) {
+    Trained& t = trained();
+    const std::string bytes = read_text(t.model);
+    BOOST_REQUIRE_GT(bytes.size(), 1000u);
+    // Truncated at several offsets: in the magic, the header, a section header, a payload, the checksum.
+    for (std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{8}, std::size_t{14}, std::size_t{20},
+                          std::size_t{100}, bytes.size() / 2, bytes.size() - 9, bytes.size() - 1}) {
+        const std::string path = scratch(fmt::format("cut_at_{}.model", n));
+        write_text(path, bytes.substr(0, n));
+        for (const char* command : {"summary", "predict --quiet"}) {
+            const Run r = run(std::string(command) + " --model " + path, t.dev_csv);
+            const std::string prefix = "textcnn " + split(command, ' ')[0] + ": " + path + ": ";
+            BOOST_CHECK_MESSAGE(r.code == 1, command << " on a file cut at " << n << ": exit " << r.code);
+            BOOST_CHECK_MESSAGE(r.err.rfind(prefix, 0) == 0 && lines_of(r.err).size() == 1,
+                                command << " on a file cut at " << n << ": " << r.err);
+            BOOST_CHECK_EQUAL(r.out, "");
+        }
+    }
+    // A flipped byte in the weights.
+    std::string flipped = bytes;
+    flipped[bytes.size() / 2] ^= 0x04;
+    const std::string flipped_path = scratch("flipped.model");
+    write_text(flipped_path, flipped);
+    Run r = run("eval --model " + flipped_path + " --data " + t.dev_csv);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn eval: " + flipped_path + ": checksum mismatch: the file is corrupt\n");
+    // A text file.
+    r = run("predict --model " + t.train_csv, t.dev_csv);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn predict: " + t.train_csv +
+                                 ": not a textcnn model file (it does not start with \"TEXTCNN\\x1a\")\n");
+    // A network without text sections (what an image model is).
+    const std::string network_only = scratch("network_only.model");
+    write_network(network_only, t.library_model->network());
+    r = run("summary --model " + network_only);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn summary: " + network_only +
+                                 ": not a text model (no 'TOKN' section; an image model is used with imagecnn)\n");
+    // A model from a newer textcnn: format version 2.
+    std::string newer = bytes;
+    newer[8] = 2;
+    const std::string newer_path = scratch("newer.model");
+    write_text(newer_path, newer);
+    r = run("summary --model " + newer_path);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn summary: " + newer_path +
+                                 ": format version 2 is newer than this build supports (1)\n");
+    // A checkpoint is a model file too: summary and predict read it.
+    const std::string ckpt = scratch("library.ckpt");
+    if (std::filesystem::exists(ckpt)) BOOST_CHECK_EQUAL(run("summary --model " + ckpt).code, 0);
+}

@@ -1,0 +1,277 @@
+#define BOOST_TEST_MODULE model_file
+#include <boost/test/unit_test.hpp>
+
+#include "textcnn/core/bytes.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/model_file.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using namespace textcnn;
+namespace fs = std::filesystem;
+
+namespace {
+
+LayerSpec layer(std::string type, std::string name, std::map<std::string, std::string> settings = {}) {
+    return LayerSpec{std::move(type), std::move(name), std::move(settings), {}};
+}
+
+// A small Kim-like text network: embedding -> widths 2 and 3 (relu, max over time) -> dropout
+// -> dense.
+ModelSpec kim_spec() {
+    auto branch = [](const std::string& width) {
+        return std::vector<LayerSpec>{layer("conv", "conv_" + width, {{"filters", "3"}, {"kernel", width}}),
+                                      layer("relu", ""), layer("global_max_pool", "")};
+    };
+    LayerSpec parallel = layer("parallel", "convs");
+    parallel.branches = {branch("2"), branch("3")};
+    return {layer("embedding", "emb", {{"vocab", "20"}, {"dim", "4"}}), parallel, layer("dropout", "", {{"rate", "0.5"}}),
+            layer("dense", "output", {{"units", "2"}})};
+}
+
+// A small image network: conv -> max_pool -> flatten -> dense.
+ModelSpec image_spec() {
+    return {layer("conv", "conv_1", {{"filters", "2"}, {"kernel", "3,3"}}), layer("relu", ""),
+            layer("max_pool", "pool", {{"window", "2,2"}}), layer("flatten", ""), layer("dense", "output", {{"units", "3"}})};
+}
+
+Tensor kim_input() {
+    // Two sentences of 7 token ids (0 = padding).
+    return Tensor(Shape{2, 1, 7}, {2, 5, 9, 13, 1, 0, 0, 19, 3, 3, 7, 11, 17, 4});
+}
+
+Tensor image_input() {
+    Tensor t(Shape{2, 1, 6, 6});
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = float((i * 37) % 11) / 10.0f - 0.5f;
+    return t;
+}
+
+Tensor predict(const Network& net, const Tensor& input) {
+    auto ws = net.make_workspace();
+    return net.forward(input, ws, RunContext{});
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        path = fs::temp_directory_path() / ("textcnn_model_file_" + std::to_string(::getpid()));
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+std::vector<std::uint8_t> encoded_kim_model() {
+    Network net(kim_spec(), Shape{1, 1, 7});
+    net.initialize({}, 42);
+    ModelFile file;
+    add_network_sections(file, net);
+    return encode_model_file(file);
+}
+
+bool message_is(const Error& e, const std::string& expected) {
+    if (e.what() == expected) return true;
+    BOOST_TEST_MESSAGE("got: " << e.what());
+    return false;
+}
+
+// The fixture's expected outputs: input tensor and logits, in a section of their own ("XPCT"),
+// which readers of networks ignore.
+std::vector<std::uint8_t> expectation_payload(const Tensor& input, const Tensor& output) {
+    std::vector<std::uint8_t> out;
+    ByteWriter w(out);
+    w.put<std::uint32_t>(static_cast<std::uint32_t>(input.shape().rank()));
+    for (std::size_t d : input.shape().dims()) w.put<std::uint64_t>(d);
+    w.put_floats(input.values());
+    w.put_floats(output.values());
+    return out;
+}
+
+fs::path fixture_dir() { return fs::path(TEXTCNN_SOURCE_DIR) / "tests" / "fixtures" / "models"; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sections_round_trip) {
+    ModelFile file;
+    file.set("ABCD", 1, {1, 2, 3});
+    file.set("EMPT", 7, {});
+    file.set("ABCD", 2, {4, 5});  // replaces
+    const auto bytes = encode_model_file(file);
+    // 8 magic + 4 version + 4 count + 2 * 16 section headers + 2 payload + 8 checksum
+    BOOST_TEST(bytes.size() == 58u);
+    BOOST_TEST(std::string(bytes.begin(), bytes.begin() + 8) == std::string("TEXTCNN\x1a", 8));
+    const ModelFile back = decode_model_file(bytes, "mem");
+    BOOST_REQUIRE_EQUAL(back.sections().size(), 2u);
+    BOOST_TEST(back.sections()[0].tag == "ABCD");
+    BOOST_TEST(back.sections()[0].version == 2u);
+    BOOST_TEST((back.sections()[0].payload == std::vector<std::uint8_t>{4, 5}));
+    BOOST_TEST(back.find("EMPT")->version == 7u);
+    BOOST_TEST(back.find("NONE") == nullptr);
+    BOOST_CHECK_EXCEPTION(back.require("NONE", 1), InputError,
+                          [](const InputError& e) { return message_is(e, "mem: missing section 'NONE'"); });
+    BOOST_CHECK_EXCEPTION(back.require("EMPT", 1), InputError, [](const InputError& e) {
+        return message_is(e, "mem: section 'EMPT' version 7 is newer than this build supports (1)");
+    });
+    BOOST_CHECK_THROW(file.set("TOOLONG", 1, {}), ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(network_round_trip_predicts_bit_identically) {
+    TempDir dir;
+    for (int which = 0; which < 2; ++which) {
+        const bool text = which == 0;
+        Network net(text ? kim_spec() : image_spec(), text ? Shape{1, 1, 7} : Shape{1, 1, 6, 6});
+        net.initialize({}, 7);
+        const std::string path = (dir.path / (text ? "kim.model" : "image.model")).string();
+        write_network(path, net);
+        // Atomic write: nothing but the model is left behind.
+        std::size_t files = 0;
+        for (const auto& entry : fs::directory_iterator(dir.path)) files += entry.path().string().find(".tmp.") == std::string::npos;
+        BOOST_TEST(files == std::size_t(which + 1));
+        const Network back = read_network(path);
+        BOOST_TEST((back.spec() == net.spec()));
+        BOOST_TEST((back.sample_shape() == net.sample_shape()));
+        BOOST_TEST(std::equal(back.parameters().begin(), back.parameters().end(), net.parameters().begin(),
+                              net.parameters().end()));
+        const Tensor input = text ? kim_input() : image_input();
+        const Tensor a = predict(net, input), b = predict(back, input);
+        BOOST_TEST((a.shape() == b.shape()));
+        BOOST_TEST(std::equal(a.values().begin(), a.values().end(), b.values().begin(), b.values().end()));
+    }
+}
+
+// Every prefix of a valid file must be refused with an InputError, never a crash or a huge
+// allocation (run under the ASan build too).
+BOOST_AUTO_TEST_CASE(truncation_at_every_offset_is_an_input_error) {
+    const auto bytes = encoded_kim_model();
+    BOOST_TEST_MESSAGE("model of " << bytes.size() << " bytes");
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        BOOST_TEST_INFO("truncated to " << n << " bytes");
+        BOOST_CHECK_THROW(network_from_sections(decode_model_file({bytes.data(), n}, "cut.model")), InputError);
+    }
+    BOOST_CHECK_EXCEPTION(decode_model_file({bytes.data(), bytes.size() - 3}, "cut.model"), InputError,
+                          [](const InputError& e) {
+                              return std::string(e.what()).starts_with("cut.model: offset ") &&
+                                     std::string(e.what()).ends_with("(truncated or corrupt file)");
+                          });
+}
+
+BOOST_AUTO_TEST_CASE(flipped_bytes_are_detected) {
+    const auto bytes = encoded_kim_model();
+    // A byte inside the last section's payload (the weights): only the checksum can tell.
+    auto flipped = bytes;
+    flipped[bytes.size() - 20] ^= 0x01;
+    BOOST_CHECK_EXCEPTION(decode_model_file(flipped, "model.bin"), InputError, [](const InputError& e) {
+        return message_is(e, "model.bin: checksum mismatch: the file is corrupt");
+    });
+    // Any single flipped byte anywhere: an InputError, whatever it hits.
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        auto copy = bytes;
+        copy[i] ^= 0x5a;
+        BOOST_TEST_INFO("byte " << i);
+        BOOST_CHECK_THROW(network_from_sections(decode_model_file(copy, "model.bin")), InputError);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(newer_format_version_is_named) {
+    auto bytes = encoded_kim_model();
+    bytes[8] = 3;
+    BOOST_CHECK_EXCEPTION(decode_model_file(bytes, "model.bin"), InputError, [](const InputError& e) {
+        return message_is(e, "model.bin: format version 3 is newer than this build supports (1)");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(text_file_given_as_model) {
+    TempDir dir;
+    const std::string path = (dir.path / "train.csv").string();
+    std::ofstream(path) << "label,text\npos,a fine film\n";
+    BOOST_CHECK_EXCEPTION(read_network(path), InputError, [&](const InputError& e) {
+        return message_is(e, path + ": not a textcnn model file (it does not start with \"TEXTCNN\\x1a\")");
+    });
+    const std::string empty = (dir.path / "empty.model").string();
+    std::ofstream(empty).flush();
+    BOOST_CHECK_THROW(read_network(empty), InputError);
+    const std::string missing = (dir.path / "missing.model").string();
+    BOOST_CHECK_EXCEPTION(read_network(missing), IoError, [&](const IoError& e) {
+        return message_is(e, missing + ": cannot open: No such file or directory");
+    });
+    BOOST_CHECK_EXCEPTION(read_network(dir.path.string()), IoError, [&](const IoError& e) {
+        return message_is(e, dir.path.string() + ": is a directory, not a model file");
+    });
+    BOOST_CHECK_EXCEPTION(write_network((dir.path / "no" / "such" / "dir.model").string(), Network(image_spec(), Shape{1, 1, 6, 6})),
+                          IoError, [](const IoError& e) {
+                              return std::string(e.what()).find("cannot create temporary file") != std::string::npos;
+                          });
+}
+
+BOOST_AUTO_TEST_CASE(weights_must_match_the_architecture) {
+    Network kim(kim_spec(), Shape{1, 1, 7});
+    Network image(image_spec(), Shape{1, 1, 6, 6});
+    ModelFile file, other;
+    add_network_sections(file, kim);
+    add_network_sections(other, image);
+    file.set("WGHT", 1, other.find("WGHT")->payload);
+    file.source = "mixed.model";
+    BOOST_CHECK_EXCEPTION(network_from_sections(file), InputError, [&](const InputError& e) {
+        return message_is(e, "mixed.model: the weights section holds " + std::to_string(image.parameter_count()) +
+                                 " parameters, the architecture needs " + std::to_string(kim.parameter_count()));
+    });
+    ModelFile bad;
+    bad.source = "bad.model";
+    const std::string json = R"({"sample_shape": [1, 1, 7], "layers": [{"type": "warp_drive"}]})";
+    bad.set("ARCH", 1, {json.begin(), json.end()});
+    BOOST_CHECK_EXCEPTION(network_from_sections(bad), InputError, [](const InputError& e) {
+        return std::string(e.what()).starts_with("bad.model: the stored architecture cannot be built: warp_drive: unknown layer type");
+    });
+    const std::string broken = R"({"sample_shape": [1, 1, 7], "layers": [{"type": 5}]})";
+    bad.set("ARCH", 1, {broken.begin(), broken.end()});
+    BOOST_CHECK_EXCEPTION(network_from_sections(bad), InputError, [](const InputError& e) {
+        return std::string(e.what()).starts_with("bad.model section 'ARCH': invalid architecture: ");
+    });
+    const std::string deep = std::string(10000, '[') + std::string(10000, ']');
+    bad.set("ARCH", 1, {deep.begin(), deep.end()});
+    BOOST_CHECK_EXCEPTION(network_from_sections(bad), InputError, [](const InputError& e) {
+        return message_is(e, "bad.model section 'ARCH': the architecture nests deeper than 64 levels");
+    });
+}
+
+// Models written by format version 1 must keep loading and predicting the same (USERS.md theme
+// 1). The fixtures were written by this test itself:
+//   test_model_file --run_test=format_version_1_fixtures_keep_loading -- --write-fixtures
+// Never regenerate them for a new format version: add new fixtures next to them instead.
+BOOST_AUTO_TEST_CASE(format_version_1_fixtures_keep_loading) {
+    const auto& suite = boost::unit_test::framework::master_test_suite();
+    const bool write = suite.argc > 1 && std::string(suite.argv[1]) == "--write-fixtures";
+    for (int which = 0; which < 2; ++which) {
+        const bool text = which == 0;
+        const fs::path path = fixture_dir() / (text ? "kim_v1.model" : "image_v1.model");
+        const Tensor input = text ? kim_input() : image_input();
+        if (write) {
+            fs::create_directories(fixture_dir());
+            Network net(text ? kim_spec() : image_spec(), text ? Shape{1, 1, 7} : Shape{1, 1, 6, 6});
+            net.initialize({}, 2014);
+            ModelFile file;
+            add_network_sections(file, net);
+            file.set("XPCT", 1, expectation_payload(input, predict(net, input)));
+            write_model_file(path.string(), file);
+        }
+        BOOST_TEST_CONTEXT(path.filename().string()) {
+            const ModelFile file = read_model_file(path.string());
+            const Network net = network_from_sections(file);
+            BOOST_TEST((net.spec() == (text ? kim_spec() : image_spec())));
+            ByteReader r(file.require("XPCT", 1).payload, path.string());
+            const auto rank = r.get<std::uint32_t>("rank");
+            std::vector<std::size_t> dims;
+            for (std::uint32_t i = 0; i < rank; ++i) dims.push_back(r.get<std::uint64_t>("dim"));
+            const Tensor stored_input(Shape(dims), r.get_floats("input"));
+            const std::vector<float> expected = r.get_floats("output");
+            BOOST_TEST(std::equal(stored_input.values().begin(), stored_input.values().end(), input.values().begin(),
+                                  input.values().end()));
+            const Tensor output = predict(net, stored_input);
+            BOOST_REQUIRE_EQUAL(output.size(), expected.size());
+            for (std::size_t i = 0; i < expected.size(); ++i) BOOST_TEST(output[i] == expected[i], boost::test_tools::tolerance(1e-5f));
+        }
+    }
+}

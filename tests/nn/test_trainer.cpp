@@ -1,0 +1,472 @@
+#define BOOST_TEST_MODULE trainer
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "textcnn/core/error.h"
+#include "textcnn/nn/trainer.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+using namespace textcnn;
+namespace fs = std::filesystem;
+
+// Named, not anonymous: BOOST_DATA_TEST_CASE instantiates templates whose lambdas capture these
+// types, and GCC warns (-Wsubobject-linkage) when such a type has internal linkage.
+namespace trainer_test {
+
+LayerSpec layer(std::string type, std::string name = "", std::map<std::string, std::string> settings = {}) {
+    return LayerSpec{std::move(type), std::move(name), std::move(settings), {}};
+}
+
+// Kim-like: embedding -> conv widths 2 and 3 (relu, max over time) -> dropout -> dense.
+ModelSpec kim_spec(std::size_t vocab, std::size_t dim, std::size_t filters) {
+    auto branch = [&](const std::string& width) {
+        return std::vector<LayerSpec>{
+            layer("conv", "conv_" + width, {{"filters", std::to_string(filters)}, {"kernel", width}}), layer("relu"),
+            layer("global_max_pool")};
+    };
+    LayerSpec parallel = layer("parallel", "convs");
+    parallel.branches = {branch("2"), branch("3")};
+    return {layer("embedding", "emb", {{"vocab", std::to_string(vocab)}, {"dim", std::to_string(dim)}}), parallel,
+            layer("dropout", "", {{"rate", "0.5"}}), layer("dense", "output", {{"units", "2"}})};
+}
+
+// Random token sequences (ids 2..vocab-1, lengths 6..13); label 1 when the bigram (5, 7) is
+// planted, and no negative contains it.
+struct TextData {
+    std::vector<std::vector<std::uint32_t>> sequences;
+    std::vector<std::uint32_t> labels;
+};
+
+TextData planted_bigram_data(std::size_t n, std::uint64_t seed, std::size_t vocab = 30) {
+    TextData d;
+    Rng rng(seed);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t length = 6 + rng.below(8);
+        std::vector<std::uint32_t> s(length);
+        for (auto& id : s) id = static_cast<std::uint32_t>(2 + rng.below(vocab - 2));
+        const std::uint32_t label = static_cast<std::uint32_t>(i % 2);
+        for (std::size_t t = 0; t + 1 < length; ++t)
+            if (s[t] == 5 && s[t + 1] == 7) s[t + 1] = 8;
+        if (label == 1) {
+            const std::size_t at = rng.below(length - 1);
+            s[at] = 5;
+            s[at + 1] = 7;
+        }
+        d.sequences.push_back(std::move(s));
+        d.labels.push_back(label);
+    }
+    return d;
+}
+
+// Packs the chosen sequences end to end with one zero between them (tensor.h).
+BatchSource packed_source(const TextData& data) {
+    return [&data](std::span<const std::size_t> indices, Tensor& input, std::vector<std::uint32_t>& labels) {
+        std::size_t total = 1;
+        for (std::size_t i : indices) total += data.sequences[i].size() + 1;
+        input.resize(Shape{1, 1, total}, true);
+        input.spans.clear();
+        std::uint32_t offset = 1;
+        for (std::size_t i : indices) {
+            const auto& s = data.sequences[i];
+            input.spans.push_back({offset, static_cast<std::uint32_t>(s.size())});
+            for (std::size_t t = 0; t < s.size(); ++t) input[offset + t] = static_cast<float>(s[t]);
+            offset += static_cast<std::uint32_t>(s.size()) + 1;
+            labels.push_back(data.labels[i]);
+        }
+    };
+}
+
+// 8x8 images: a vertical bar (class 0) or a horizontal bar (class 1) at a random place, plus noise.
+struct ImageData {
+    std::vector<std::vector<float>> images;
+    std::vector<std::uint32_t> labels;
+};
+
+ImageData bars_data(std::size_t n, std::uint64_t seed) {
+    ImageData d;
+    Rng rng(seed);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::vector<float> img(64);
+        for (auto& v : img) v = rng.uniform(0.0f, 0.3f);
+        const std::uint32_t label = static_cast<std::uint32_t>(rng.below(2));
+        const std::size_t at = rng.below(8);
+        for (std::size_t k = 0; k < 8; ++k) img[label == 0 ? k * 8 + at : at * 8 + k] += 1.0f;
+        d.images.push_back(std::move(img));
+        d.labels.push_back(label);
+    }
+    return d;
+}
+
+BatchSource image_source(const ImageData& data) {
+    return [&data](std::span<const std::size_t> indices, Tensor& input, std::vector<std::uint32_t>& labels) {
+        input.resize(Shape{indices.size(), 1, 8, 8});
+        for (std::size_t b = 0; b < indices.size(); ++b) {
+            std::copy(data.images[indices[b]].begin(), data.images[indices[b]].end(), input.sample(b));
+            labels.push_back(data.labels[indices[b]]);
+        }
+    };
+}
+
+ModelSpec image_spec() {
+    // "same" padding: a bar on the border row is seen by the kernel's centre, not only its edge.
+    return {layer("conv", "conv_1", {{"filters", "4"}, {"kernel", "3,3"}, {"padding", "same"}}), layer("relu"),
+            layer("max_pool", "pool", {{"window", "2,2"}}), layer("flatten"), layer("dense", "output", {{"units", "2"}})};
+}
+
+TrainerSettings kim_settings() {
+    TrainerSettings s;
+    s.epochs = 4;
+    s.batch_size = 16;
+    s.seed = 77;
+    s.optimizer = OptimizerSettings::defaults_for("adadelta");
+    s.max_norm = 3.0f;
+    s.max_norm_groups = {5};  // dense weights
+    return s;
+}
+
+// The set-up of the validation tests: the bars network from seed 1, plain SGD in batches of 10.
+Network bars_network() {
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    net.initialize({}, 1);
+    return net;
+}
+
+TrainerSettings sgd_settings(std::size_t epochs) {
+    TrainerSettings s;
+    s.epochs = epochs;
+    s.batch_size = 10;
+    s.optimizer = OptimizerSettings::defaults_for("sgd");
+    return s;
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        path = fs::temp_directory_path() / ("textcnn_trainer_" + std::to_string(::getpid()));
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+bool message_is(const Error& e, const std::string& expected) {
+    if (e.what() == expected) return true;
+    BOOST_TEST_MESSAGE("got: " << e.what());
+    return false;
+}
+
+}  // namespace trainer_test
+
+using namespace trainer_test;
+
+BOOST_AUTO_TEST_CASE(learns_a_planted_bigram) {
+    const TextData data = planted_bigram_data(400, 1);
+    Network net(kim_spec(30, 8, 8), Shape{1, 1, 13});
+    net.initialize({}, 3);
+    TrainerSettings s = kim_settings();
+    s.epochs = 12;
+    Trainer trainer(net, s);
+    trainer.set_training_data(data.labels.size(), packed_source(data));
+    const TrainResult r = trainer.run();
+    BOOST_TEST((r.reason == StopReason::completed));
+    BOOST_TEST(r.history.size() == 12u);
+    const Evaluation e = evaluate(net, data.labels.size(), packed_source(data), 64);
+    BOOST_TEST_MESSAGE("planted bigram: training accuracy " << e.accuracy << ", loss " << e.loss << ", last epoch "
+                                                            << format_epoch(r.history.back()));
+    BOOST_TEST(e.accuracy >= 0.99);
+    // Held-out data from the same process: the rule, not the samples, was learnt.
+    const TextData fresh = planted_bigram_data(200, 2);
+    BOOST_TEST(evaluate(net, fresh.labels.size(), packed_source(fresh), 64).accuracy >= 0.95);
+}
+
+BOOST_AUTO_TEST_CASE(learns_a_separable_image_pattern) {
+    const ImageData data = bars_data(300, 5);
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    net.initialize({}, 4);
+    TrainerSettings s;
+    s.epochs = 10;
+    s.batch_size = 20;
+    s.seed = 9;
+    s.optimizer = OptimizerSettings::defaults_for("adam");
+    s.optimizer.learning_rate = 0.01f;
+    Trainer trainer(net, s);
+    trainer.set_training_data(data.labels.size(), image_source(data));
+    trainer.run();
+    const Evaluation e = evaluate(net, data.labels.size(), image_source(data), 50);
+    BOOST_TEST_MESSAGE("bars: training accuracy " << e.accuracy << ", loss " << e.loss);
+    BOOST_TEST(e.accuracy >= 0.99);
+    BOOST_TEST(e.probabilities.size() == 600u);
+    for (std::size_t i = 0; i < 300; ++i)
+        BOOST_TEST(e.probabilities[2 * i] + e.probabilities[2 * i + 1] == 1.0f, boost::test_tools::tolerance(1e-6f));
+}
+
+// 4 epochs straight = 2 epochs, checkpoint, resume for 2 more; and the same for a stop in the
+// middle of an epoch. Validation, dropout, max-norm and best-model restoring all take part.
+// Also with two validations per epoch, whose mid-epoch best-model updates must survive a stop.
+BOOST_DATA_TEST_CASE(resume_from_checkpoint_gives_identical_weights, boost::unit_test::data::make({1, 2}),
+                     validations_per_epoch) {
+    const TextData data = planted_bigram_data(150, 11), dev = planted_bigram_data(40, 12);
+    TempDir dir;
+    auto fresh_net = [] {
+        Network net(kim_spec(30, 8, 6), Shape{1, 1, 13});
+        net.initialize({}, 21);
+        return net;
+    };
+    auto make = [&](Network& net) {
+        TrainerSettings settings = kim_settings();
+        settings.validations_per_epoch = static_cast<std::size_t>(validations_per_epoch);
+        auto t = std::make_unique<Trainer>(net, settings);
+        t->set_training_data(data.labels.size(), packed_source(data));
+        t->set_validation_data(dev.labels.size(), packed_source(dev));
+        return t;
+    };
+    Network straight = fresh_net();
+    std::vector<EpochSummary> straight_epochs;
+    auto t0 = make(straight);
+    t0->on_epoch_end([&](const EpochSummary& e) { straight_epochs.push_back(e); });
+    const TrainResult r0 = t0->run();
+    BOOST_TEST((r0.reason == StopReason::completed));
+    BOOST_TEST(r0.best_epoch >= 1u);
+    // The best epoch's parameters are back in the network.
+    BOOST_TEST(std::equal(straight.parameters().begin(), straight.parameters().end(), t0->state().best_parameters.begin()));
+
+    for (int mode = 0; mode < 2; ++mode) {
+        BOOST_TEST_CONTEXT((mode == 0 ? "stop after epoch 2" : "stop inside epoch 2")) {
+            std::atomic<bool> stop{false};
+            Network first = fresh_net();
+            auto t1 = make(first);
+            t1->set_stop_flag(&stop);
+            if (mode == 0)
+                t1->on_epoch_end([&](const EpochSummary& e) { stop = e.epoch == 2; });
+            else
+                t1->on_progress([&](const TrainingProgress& p) { stop = p.epoch == 2 && p.batch == 6; });
+            const TrainResult r1 = t1->run();
+            BOOST_TEST((r1.reason == StopReason::interrupted));
+            BOOST_TEST(t1->state().epoch == (mode == 0 ? 2u : 1u));
+            BOOST_TEST(t1->state().batch == (mode == 0 ? 0u : 6u));  // after the mid-epoch validation at batch 5 of 10
+            const std::string path = (dir.path / ("checkpoint_" + std::to_string(mode))).string();
+            write_checkpoint(path, first, t1->state());
+
+            Checkpoint c = read_checkpoint(path);
+            BOOST_TEST(std::equal(c.network.parameters().begin(), c.network.parameters().end(), first.parameters().begin()));
+            auto t2 = make(c.network);
+            std::vector<EpochSummary> resumed_epochs;
+            t2->on_epoch_end([&](const EpochSummary& e) { resumed_epochs.push_back(e); });
+            t2->resume(c.state);
+            const TrainResult r2 = t2->run();
+            BOOST_TEST((r2.reason == StopReason::completed));
+            BOOST_TEST(r2.best_epoch == r0.best_epoch);
+            BOOST_TEST(std::equal(c.network.parameters().begin(), c.network.parameters().end(), straight.parameters().begin(),
+                                  straight.parameters().end()));
+            // The resumed epochs report what the straight run reported.
+            BOOST_REQUIRE_EQUAL(resumed_epochs.size(), mode == 0 ? 2u : 3u);
+            for (const auto& e : resumed_epochs) {
+                const auto& s = straight_epochs[e.epoch - 1];
+                BOOST_TEST(e.train_loss == s.train_loss);
+                BOOST_TEST(e.train_accuracy == s.train_accuracy);
+                BOOST_TEST(e.validation_accuracy == s.validation_accuracy);
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(checkpoint_sections_round_trip_and_refuse_truncation) {
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    TrainerState s;
+    s.seed = 5;
+    s.train_count = 100;
+    s.batch_size = 10;
+    s.epoch = 3;
+    s.batch = 7;
+    s.step = 37;
+    s.epoch_loss_sum = 1.25;
+    s.epoch_correct = 60;
+    s.epoch_samples = 70;
+    s.best_accuracy = 0.875;
+    s.best_epoch = 2;
+    s.epochs_without_improvement = 1;
+    s.best_parameters.assign(net.parameter_count(), 0.5f);
+    s.optimizer_name = "adam";
+    s.optimizer_state = {1.0f, 2.0f, 3.0f};
+    ModelFile file;
+    add_checkpoint_sections(file, net, s);
+    const auto bytes = encode_model_file(file);
+    const TrainerState back = trainer_state_from_sections(decode_model_file(bytes, "ck"));
+    BOOST_TEST(back.seed == 5u);
+    BOOST_TEST(back.batch == 7u);
+    BOOST_TEST(back.step == 37u);
+    BOOST_TEST(back.epoch_loss_sum == 1.25);
+    BOOST_TEST(back.best_accuracy == 0.875);
+    BOOST_TEST(back.epochs_without_improvement == 1u);
+    BOOST_TEST((back.best_parameters == s.best_parameters));
+    BOOST_TEST(back.optimizer_name == "adam");
+    BOOST_TEST((back.optimizer_state == s.optimizer_state));
+    for (std::size_t n = 0; n < bytes.size(); n += 3)
+        BOOST_CHECK_THROW(trainer_state_from_sections(decode_model_file({bytes.data(), n}, "ck")), InputError);
+    ModelFile no_trainer;
+    add_network_sections(no_trainer, net);
+    no_trainer.source = "model.bin";
+    BOOST_CHECK_EXCEPTION(trainer_state_from_sections(no_trainer), InputError,
+                          [](const InputError& e) { return message_is(e, "model.bin: missing section 'OPTM'"); });
+}
+
+BOOST_AUTO_TEST_CASE(early_stopping_and_patience) {
+    const ImageData data = bars_data(60, 3);
+    // One validation sample: its accuracy can improve at most twice (first epoch, then 0 -> 1).
+    const ImageData dev = bars_data(1, 4);
+    Network net = bars_network();
+    TrainerSettings s = sgd_settings(30);
+    s.patience = 2;
+    Trainer trainer(net, s);
+    trainer.set_training_data(data.labels.size(), image_source(data));
+    trainer.set_validation_data(dev.labels.size(), image_source(dev));
+    const TrainResult r = trainer.run();
+    BOOST_TEST((r.reason == StopReason::early_stopped));
+    BOOST_TEST(r.epochs_completed <= 6u);
+    BOOST_TEST(r.epochs_completed == r.best_epoch + 2);
+    BOOST_TEST(r.history.size() == r.epochs_completed);
+    BOOST_TEST(r.history[r.best_epoch - 1].improved);
+    BOOST_TEST(trainer.state().finished);
+}
+
+BOOST_AUTO_TEST_CASE(equal_validation_accuracies_keep_the_first_or_with_kim_the_later_model) {
+    const ImageData data = bars_data(60, 3);
+    // The same image twice with both labels: whatever the model, exactly one is right, so
+    // every validation ties at 0.5.
+    ImageData dev = bars_data(1, 4);
+    dev.images.push_back(dev.images[0]);
+    dev.labels.push_back(1 - dev.labels[0]);
+    Network unvalidated = bars_network();
+    Trainer reference(unvalidated, sgd_settings(4));
+    reference.set_training_data(data.labels.size(), image_source(data));
+    reference.run();  // no validation: ends on the last epoch's weights
+    for (const bool later : {false, true}) {
+        Network net = bars_network();
+        TrainerSettings s = sgd_settings(4);
+        s.later_best_on_ties = later;
+        Trainer trainer(net, s);
+        trainer.set_training_data(data.labels.size(), image_source(data));
+        trainer.set_validation_data(dev.labels.size(), image_source(dev));
+        const TrainResult r = trainer.run();
+        BOOST_TEST(r.best_accuracy == 0.5);
+        BOOST_TEST(r.best_epoch == (later ? 4u : 1u));
+        for (const EpochSummary& e : r.history) BOOST_TEST(e.improved == (later || e.epoch == 1));
+        // restore_best puts back the kept model: "later" ends on the last epoch's weights.
+        const auto last = unvalidated.parameters();
+        BOOST_TEST(std::equal(last.begin(), last.end(), net.parameters().begin()) == later);
+    }
+    // Patience counts validations without a new best; with ties counting, it never runs out.
+    Network net = bars_network();
+    TrainerSettings s = sgd_settings(6);
+    s.patience = 2;
+    s.later_best_on_ties = true;
+    Trainer trainer(net, s);
+    trainer.set_training_data(data.labels.size(), image_source(data));
+    trainer.set_validation_data(dev.labels.size(), image_source(dev));
+    BOOST_TEST((trainer.run().reason == StopReason::completed));
+}
+
+BOOST_AUTO_TEST_CASE(output_weight_groups_find_the_final_dense_weights) {
+    const Network kim(kim_spec(30, 8, 4), Shape{1, 1, 13});
+    BOOST_TEST((output_weight_groups(kim) == std::vector<std::size_t>{5}));
+    BOOST_TEST(kim.groups()[5].layer_label == "dense 'output'");
+    BOOST_TEST(kim.groups()[5].info.name == "weights");
+    const Network image(image_spec(), Shape{1, 1, 8, 8});
+    BOOST_TEST((output_weight_groups(image) == std::vector<std::size_t>{2}));
+    const Network no_weights({layer("flatten")}, Shape{1, 1, 8, 8});
+    BOOST_TEST(output_weight_groups(no_weights).empty());
+}
+
+BOOST_AUTO_TEST_CASE(bad_use_is_reported) {
+    const ImageData data = bars_data(8, 3);
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    TrainerSettings s;
+    s.batch_size = 4;
+    {
+        Trainer trainer(net, s);
+        BOOST_CHECK_EXCEPTION(trainer.run(), ConfigError,
+                              [](const ConfigError& e) { return message_is(e, "trainer: no training data"); });
+        trainer.set_training_data(8, [&](std::span<const std::size_t> idx, Tensor& in, std::vector<std::uint32_t>& labels) {
+            image_source(data)(idx, in, labels);
+            labels[0] = 5;
+        });
+        BOOST_CHECK_EXCEPTION(trainer.run(), ShapeError, [](const ShapeError& e) {
+            return message_is(e, "dense 'output': label 5 of sample 0 is not one of the 2 classes of the output shape (4, 2)");
+        });
+        trainer.set_training_data(8, [&](std::span<const std::size_t> idx, Tensor& in, std::vector<std::uint32_t>& labels) {
+            image_source(data)(idx, in, labels);
+            labels.pop_back();
+        });
+        BOOST_CHECK_EXCEPTION(trainer.run(), ConfigError, [](const ConfigError& e) {
+            return message_is(e, "trainer: the batch source gave 3 labels for 4 samples");
+        });
+    }
+    s.class_weights = {1.0f, 2.0f, 3.0f};
+    BOOST_CHECK_EXCEPTION(Trainer(net, s), ConfigError, [](const ConfigError& e) {
+        return message_is(e, "trainer: 3 class weights for the 2 classes of dense 'output'");
+    });
+    s.class_weights.clear();
+    s.max_norm_groups = {1};
+    s.max_norm = 3.0f;
+    BOOST_CHECK_EXCEPTION(Trainer(net, s), ConfigError, [](const ConfigError& e) {
+        return message_is(e, "trainer: max-norm group 1 (conv 'conv_1' 'bias') has no weight-vector columns");
+    });
+    s.max_norm_groups.clear();
+    Network conv_only({layer("conv", "c", {{"filters", "2"}, {"kernel", "3,3"}})}, Shape{1, 1, 8, 8});
+    BOOST_CHECK_EXCEPTION(Trainer(conv_only, s), ShapeError, [](const ShapeError& e) {
+        return message_is(e, "conv 'c': output shape (0, 2, 6, 6) is not (batch, classes); end the network with a dense layer");
+    });
+    Trainer trainer(net, s);
+    TrainerState other = trainer.state();
+    other.seed = 99;
+    BOOST_CHECK_EXCEPTION(trainer.resume(other), ConfigError, [](const ConfigError& e) {
+        return message_is(e, "trainer: the checkpoint was made with seed 99, this run has seed 1");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(progress_lines) {
+    TrainingProgress p;
+    p.epoch = 3;
+    p.epochs = 25;
+    p.batch = 120;
+    p.batches = 170;
+    p.loss = 0.41234;
+    p.accuracy = 0.8125;
+    p.items_per_second = 2345.4;
+    p.eta_seconds = 72.2;
+    BOOST_TEST(format_progress(p) == "epoch 3/25  batch 120/170  loss 0.4123  acc 81.25%  2,345 items/s  ETA 1m12s");
+    EpochSummary e;
+    e.epoch = 3;
+    e.epochs = 25;
+    e.train_loss = 0.41234;
+    e.train_accuracy = 0.8125;
+    e.has_validation = true;
+    e.validation_loss = 0.45671;
+    e.validation_accuracy = 0.789;
+    e.improved = true;
+    e.seconds = 12.34;
+    e.items_per_second = 1234567.0;
+    BOOST_TEST(format_epoch(e) ==
+               "epoch 3/25  loss 0.4123  acc 81.25%  dev loss 0.4567  dev acc 78.90% (best)  12.3s  1,234,567 items/s");
+
+    for (const bool live : {true, false}) {
+        std::FILE* f = std::tmpfile();
+        BOOST_REQUIRE(f);
+        ProgressPrinter printer(f, live, std::chrono::milliseconds(0));
+        printer.progress(p);
+        printer.epoch_end(e);
+        std::rewind(f);
+        std::string text;
+        for (int c; (c = std::fgetc(f)) != EOF;) text += static_cast<char>(c);
+        std::fclose(f);
+        const std::string epoch_line = format_epoch(e) + "\n";
+        if (live)
+            BOOST_TEST(text == "\r" + format_progress(p) + "\x1b[K\r\x1b[K" + epoch_line);
+        else
+            BOOST_TEST(text == epoch_line);
+    }
+}

@@ -1,0 +1,557 @@
+// TextClassifier and TextTrainingRun through the library: a tiny Kim CNN trained on generated
+// sentences, save -> load -> bit-identical probabilities, checkpoint + resume == an
+// uninterrupted run (bit for bit), predict() from many threads, and model files that are cut,
+// flipped or crafted (valid checksum, nonsense inside) failing with an InputError that names
+// the file.
+#define BOOST_TEST_MODULE text_classifier
+#include <boost/test/unit_test.hpp>
+
+#include "test_helpers.h"
+#include "textcnn/core/bytes.h"
+#include "textcnn/core/error.h"
+#include "textcnn/nn/model_file.h"
+#include "textcnn/core/rng.h"
+#include "textcnn/text/text_classifier.h"
+#include "textcnn/text/text_training.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace textcnn;
+
+namespace {
+
+std::string scratch(const std::string& name) { return testing::scratch_path("test_text_classifier_files", name); }
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// Sentiment planted in neutral sentences: the label is decided by one word of the lists below.
+const std::vector<std::string> positive_words = {"great",  "wonderful", "excellent", "delightful",
+                                                 "superb", "brilliant", "charming",  "moving"};
+const std::vector<std::string> negative_words = {"awful", "terrible", "boring",  "dreadful",
+                                                 "dull",  "painful",  "clumsy", "tedious"};
+const std::vector<std::string> nouns = {"film", "movie", "story", "acting", "script", "ending", "soundtrack", "cast"};
+
+std::string sentence(Rng& rng, const std::string& word) {
+    const std::string noun = nouns[rng.below(nouns.size())];
+    switch (rng.below(6)) {
+    case 0: return "the " + noun + " was " + word + " from start to finish";
+    case 1: return "I thought the " + noun + " felt " + word;
+    case 2: return "Honestly, a " + word + " " + noun;
+    case 3: return "what a " + word + " " + noun + " this turned out to be";
+    case 4: return "the " + noun + ", sadly or not, was " + word;
+    default: return "my friends found the " + noun + " " + word + "!";
+    }
+}
+
+// Alternating labels "neg", "pos"; line numbers as if read from a CSV with a header.
+std::vector<Document> make_documents(std::size_t count, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<Document> docs;
+    for (std::size_t i = 0; i < count; ++i) {
+        const bool positive = i % 2 == 1;
+        const auto& words = positive ? positive_words : negative_words;
+        Document d;
+        d.label = positive ? "pos" : "neg";
+        d.text = sentence(rng, words[rng.below(words.size())]);
+        d.line = i + 2;
+        docs.push_back(std::move(d));
+    }
+    return docs;
+}
+
+std::vector<std::string> texts_of(const std::vector<Document>& docs) {
+    std::vector<std::string> texts;
+    for (const auto& d : docs) texts.push_back(d.text);
+    return texts;
+}
+
+TextTrainingOptions tiny_options(std::size_t epochs, std::uint64_t seed) {
+    TextTrainingOptions o;
+    o.model.embedding_dim = 16;
+    o.model.maps = 8;
+    o.trainer.epochs = epochs;
+    o.trainer.batch_size = 10;
+    o.trainer.seed = seed;
+    return o;
+}
+
+std::vector<float> parameters_of(const TextClassifier& model) {
+    const auto p = model.network().parameters();
+    return {p.begin(), p.end()};
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// One trained model shared by the tests that only read it (training takes well under a second).
+struct Trained {
+    std::vector<Document> test = make_documents(200, 99);
+    std::optional<TextTrainingRun> run;
+    Trained() {
+        run.emplace(make_documents(300, 1), std::nullopt, "", tiny_options(5, 1), TextTrainingCallbacks{});
+        run->run();
+        run->classifier().metadata["training_data"] = "generated";
+    }
+    const TextClassifier& model() { return run->classifier(); }
+};
+Trained& trained() {
+    static Trained t;
+    return t;
+}
+
+std::vector<std::string> probe_texts() {
+    std::vector<std::string> texts = texts_of(trained().test);
+    // Odd inputs: empty, only unknown words, one word (shorter than every filter), very long.
+    texts.push_back("");
+    texts.push_back("zzz qqq xxyyzz");
+    texts.push_back("superb");
+    std::string long_text;
+    for (int i = 0; i < 300; ++i) long_text += (i % 7 == 0 ? "awful " : "the film ");
+    texts.push_back(long_text);
+    return texts;
+}
+
+std::vector<std::uint8_t> model_bytes(const TextClassifier& model) { return encode_model_file(model.to_model_file()); }
+
+// decode + from_model_file must throw InputError whose message starts with "<source>: ".
+std::string load_error(std::span<const std::uint8_t> bytes, const std::string& source) {
+    try {
+        TextClassifier::from_model_file(decode_model_file(bytes, source));
+    } catch (const InputError& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("wrong exception type: ") + e.what();
+    }
+    return "no error";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(tiny_model_learns_the_planted_words) {
+    Trained& t = trained();
+    const auto predictions = t.model().predict(std::span<const std::string>(texts_of(t.test)));
+    BOOST_REQUIRE_EQUAL(predictions.size(), t.test.size());
+    std::size_t correct = 0;
+    for (std::size_t i = 0; i < predictions.size(); ++i) {
+        const auto& p = predictions[i];
+        BOOST_REQUIRE_EQUAL(p.probabilities.size(), 2u);
+        BOOST_CHECK_CLOSE(p.probabilities[0] + p.probabilities[1], 1.0f, 1e-4);
+        correct += t.model().labels()[p.label] == *t.test[i].label;
+    }
+    BOOST_TEST_MESSAGE("held-out accuracy " << correct << "/" << t.test.size());
+    BOOST_CHECK_GE(correct, t.test.size() * 95 / 100);
+    BOOST_CHECK(t.model().labels() == (std::vector<std::string>{"neg", "pos"}));
+    // The parameter count of Kim's CNN with these sizes: embedding V x 16, three convolutions
+    // (w * 16 * 8 weights + 8 biases), output 24 x 2 + 2.
+    const std::size_t v = t.model().vocabulary().size();
+    BOOST_CHECK_EQUAL(t.model().network().parameter_count(), v * 16 + (3 + 4 + 5) * 16 * 8 + 3 * 8 + 24 * 2 + 2);
+}
+
+// Column L2 norms of the output layer's weights (features x classes, one column per class).
+std::vector<double> output_column_norms(const TextClassifier& model) {
+    const Network& net = model.network();
+    const ParameterGroup& g = net.groups()[output_weight_groups(net).at(0)];
+    std::vector<double> norms;
+    for (std::size_t c = 0; c < g.info.cols; ++c) {
+        double s = 0.0;
+        for (std::size_t r = 0; r < g.info.rows; ++r) {
+            const double v = net.parameters()[g.offset + c * g.info.rows + r];
+            s += v * v;
+        }
+        norms.push_back(std::sqrt(s));
+    }
+    return norms;
+}
+
+BOOST_AUTO_TEST_CASE(kim_output_layer_starts_at_zero) {
+    TextTrainingRun kim(make_documents(40, 1), std::nullopt, "", tiny_options(1, 1), {});
+    const Network& net = kim.classifier().network();
+    const auto& groups = net.groups();
+    BOOST_TEST(groups.size() >= 2u);
+    // The dense layer's weights and bias are the last two groups; everything before is random.
+    for (std::size_t g = groups.size() - 2; g < groups.size(); ++g) {
+        BOOST_TEST(groups[g].layer_label == "dense 'output'");
+        for (std::size_t i = 0; i < groups[g].info.size(); ++i) BOOST_TEST(net.parameters()[groups[g].offset + i] == 0.0f);
+    }
+    for (std::size_t g = 0; g + 2 < groups.size(); ++g)
+        if (groups[g].info.name != "bias")
+            BOOST_TEST(std::any_of(net.parameters().begin() + groups[g].offset,
+                                   net.parameters().begin() + groups[g].offset + groups[g].info.size(),
+                                   [](float v) { return v != 0.0f; }));
+    TextTrainingOptions glorot = tiny_options(1, 1);
+    glorot.zero_output_layer = false;
+    TextTrainingRun other(make_documents(40, 1), std::nullopt, "", glorot, {});
+    BOOST_TEST(output_column_norms(other.classifier())[0] > 0.1);
+}
+
+// Kim's dropout is not inverted, ours is: his max-norm s holds our output columns to s * (1 - rate).
+BOOST_AUTO_TEST_CASE(max_norm_is_kims_limit_on_inverted_dropout) {
+    for (const float rate : {0.5f, 0.0f}) {
+        TextTrainingOptions o = tiny_options(2, 1);
+        o.model.dropout = rate;
+        o.trainer.max_norm = 0.02f;  // small enough to bind within two epochs
+        TextTrainingRun run(make_documents(100, 1), std::nullopt, "", o, {});
+        run.run();
+        const double limit = 0.02 * (1.0 - rate);
+        for (const double norm : output_column_norms(run.classifier())) BOOST_TEST(norm == limit, boost::test_tools::tolerance(1e-5));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(save_load_predict_is_bit_identical) {
+    const TextClassifier& model = trained().model();
+    const std::string path = scratch("saved.model");
+    model.save(path);
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+        BOOST_CHECK_MESSAGE(!starts_with(entry.path().filename().string(), "saved.model.tmp"),
+                            "temporary file left behind: " << entry.path());
+    const TextClassifier loaded = TextClassifier::load(path);
+
+    BOOST_CHECK(loaded.labels() == model.labels());
+    BOOST_CHECK(loaded.vocabulary() == model.vocabulary());
+    BOOST_CHECK(loaded.tokenizer().settings() == model.tokenizer().settings());
+    BOOST_CHECK(loaded.metadata == model.metadata);
+    BOOST_CHECK(same_bits(parameters_of(loaded), parameters_of(model)));
+    BOOST_CHECK_EQUAL(loaded.summary(), model.summary());
+    // Saving what was loaded writes the same bytes.
+    BOOST_CHECK(model_bytes(loaded) == model_bytes(model));
+
+    // load() folds the embedding into the convolutions; the model trained in memory predicts
+    // through the network. Without folding, reloading changes no bit; with it, the two roads
+    // agree up to float rounding, and the folded one is bit-stable from load to load.
+    BOOST_CHECK(!model.folded());
+    BOOST_REQUIRE(loaded.folded());
+    TextClassifier unfolded = TextClassifier::load(path);
+    unfolded.drop_folding();
+    const TextClassifier reloaded = TextClassifier::load(path);
+    const auto texts = probe_texts();
+    for (const auto& text : texts) {
+        const TextPrediction a = model.predict(text), b = unfolded.predict(text);
+        BOOST_CHECK_EQUAL(a.label, b.label);
+        BOOST_CHECK_MESSAGE(same_bits(a.probabilities, b.probabilities), "probabilities differ after reload for '" << text << "'");
+        const TextPrediction f = loaded.predict(text), g = reloaded.predict(text);
+        BOOST_CHECK_EQUAL(f.label, a.label);
+        BOOST_CHECK_MESSAGE(same_bits(f.probabilities, g.probabilities), "folded probabilities differ between loads for '" << text << "'");
+        for (std::size_t k = 0; k < 2; ++k) BOOST_CHECK_SMALL(f.probabilities[k] - a.probabilities[k], 1e-5f);
+    }
+    const auto batch_a = model.predict(std::span<const std::string>(texts));
+    const auto batch_b = unfolded.predict(std::span<const std::string>(texts));
+    const auto batch_f = loaded.predict(std::span<const std::string>(texts));
+    BOOST_REQUIRE_EQUAL(batch_a.size(), texts.size());
+    BOOST_REQUIRE_EQUAL(batch_b.size(), texts.size());
+    BOOST_REQUIRE_EQUAL(batch_f.size(), texts.size());
+    std::size_t identical_alone = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        BOOST_CHECK(same_bits(batch_a[i].probabilities, batch_b[i].probabilities));
+        // A text scored alone and inside a packed batch: the same numbers up to rounding (the
+        // GEMMs have other sizes, and OpenBLAS may sum in another order).
+        const TextPrediction alone = model.predict(texts[i]);
+        for (std::size_t k = 0; k < 2; ++k) BOOST_CHECK_SMALL(alone.probabilities[k] - batch_a[i].probabilities[k], 1e-5f);
+        identical_alone += same_bits(alone.probabilities, batch_a[i].probabilities);
+        // Folded, each text is computed on its own: alone or in a batch, the same bits.
+        BOOST_CHECK(same_bits(loaded.predict(texts[i]).probabilities, batch_f[i].probabilities));
+    }
+    BOOST_TEST_MESSAGE(identical_alone << " of " << texts.size() << " texts get bit-identical probabilities alone and in a batch");
+}
+
+BOOST_AUTO_TEST_CASE(resume_from_checkpoint_equals_uninterrupted_run) {
+    // A validation split so that the best-model state (restore_best) travels in the checkpoint too.
+    TextTrainingOptions options = tiny_options(4, 7);
+    options.validation_split = 0.2;
+    const auto data = make_documents(300, 3);
+
+    TextTrainingRun straight(data, std::nullopt, "", options, {});
+    const TextTrainingReport full = straight.run();
+    BOOST_REQUIRE(full.result.reason == StopReason::completed);
+    BOOST_REQUIRE_EQUAL(full.result.history.size(), 4u);
+    const std::vector<float> expected = parameters_of(straight.classifier());
+
+    // Stop in the middle of epoch 2, from the progress callback (as the SIGINT handler would).
+    std::atomic<bool> stop{false};
+    std::size_t stopped_at_batch = 0;
+    TextTrainingCallbacks callbacks;
+    callbacks.stop = &stop;
+    callbacks.progress = [&](const TrainingProgress& p) {
+        if (p.epoch == 2 && p.batch == p.batches / 2 && !stop) {
+            stopped_at_batch = p.batch;
+            stop = true;
+        }
+    };
+    const std::string checkpoint = scratch("interrupted.ckpt");
+    {
+        TextTrainingRun interrupted(data, std::nullopt, "", options, callbacks);
+        const TextTrainingReport partial = interrupted.run();
+        BOOST_REQUIRE(partial.result.reason == StopReason::interrupted);
+        BOOST_CHECK_EQUAL(partial.result.epochs_completed, 1u);
+        BOOST_CHECK_EQUAL(stopped_at_batch, 12u);  // 240 training documents / batch 10 = 24 batches
+        BOOST_CHECK(!same_bits(parameters_of(interrupted.classifier()), expected));
+        interrupted.write_checkpoint(checkpoint);
+    }
+
+    TextTrainingRun resumed(data, std::nullopt, "", options, {});
+    resumed.resume_from(checkpoint);
+    const TextTrainingReport rest = resumed.run();
+    BOOST_CHECK(rest.result.reason == StopReason::completed);
+    BOOST_CHECK_EQUAL(rest.result.epochs_completed, 4u);
+    BOOST_CHECK_EQUAL(rest.result.best_epoch, full.result.best_epoch);
+    BOOST_CHECK_EQUAL(rest.result.best_accuracy, full.result.best_accuracy);
+    BOOST_CHECK_MESSAGE(same_bits(parameters_of(resumed.classifier()), expected),
+                        "resumed run ended with other parameters than the uninterrupted one");
+    // The epochs the resumed run went through report what the uninterrupted run reported,
+    // the half-done epoch 2 included (its running loss sums were checkpointed).
+    BOOST_REQUIRE(!rest.result.history.empty());
+    BOOST_CHECK_EQUAL(rest.result.history.front().epoch, 2u);
+    for (const EpochSummary& e : rest.result.history) {
+        const EpochSummary& f = full.result.history.at(e.epoch - 1);
+        BOOST_CHECK_EQUAL(e.train_loss, f.train_loss);
+        BOOST_CHECK_EQUAL(e.train_accuracy, f.train_accuracy);
+        BOOST_CHECK_EQUAL(e.validation_accuracy, f.validation_accuracy);
+    }
+
+    // A checkpoint made from other data is refused.
+    TextTrainingRun other(make_documents(300, 4), std::nullopt, "", options, {});
+    BOOST_CHECK_EXCEPTION(other.resume_from(checkpoint), ConfigError, [&](const ConfigError& e) {
+        return starts_with(e.what(), checkpoint + ": ") && contains(e.what(), "other training data");
+    });
+    // So is one made with other training settings (here: the batch size), naming the checkpoint.
+    TextTrainingRun rebatched(data, std::nullopt, "", [&] {
+        auto o = options;
+        o.trainer.batch_size = 20;
+        return o;
+    }(), {});
+    BOOST_CHECK_EXCEPTION(rebatched.resume_from(checkpoint), ConfigError, [&](const ConfigError& e) {
+        return std::string(e.what()) ==
+               checkpoint + ": trainer: the checkpoint was made with batch size 10, this run has 20";
+    });
+}
+
+namespace {
+void check_eight_threads_equal_serial(const TextClassifier& model) {
+    const auto texts = probe_texts();
+    std::vector<TextPrediction> serial;
+    for (const auto& t : texts) serial.push_back(model.predict(t));
+
+    constexpr std::size_t threads = 8, rounds = 25;
+    std::vector<std::size_t> mismatches(threads, 0), calls(threads, 0);
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            // Each thread starts at another text and walks with another stride, so at any moment
+            // different threads score different texts.
+            for (std::size_t r = 0; r < rounds; ++r)
+                for (std::size_t j = 0; j < texts.size(); ++j) {
+                    const std::size_t i = (t * 31 + j * (2 * t + 1)) % texts.size();
+                    const TextPrediction p = model.predict(texts[i]);
+                    ++calls[t];
+                    if (p.label != serial[i].label || !same_bits(p.probabilities, serial[i].probabilities)) ++mismatches[t];
+                }
+        });
+    for (auto& th : pool) th.join();
+    for (std::size_t t = 0; t < threads; ++t) {
+        BOOST_CHECK_EQUAL(calls[t], rounds * texts.size());
+        BOOST_CHECK_MESSAGE(mismatches[t] == 0, "thread " << t << ": " << mismatches[t] << " results differ from serial");
+    }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(predict_from_eight_threads_equals_serial) {
+    BOOST_REQUIRE(!trained().model().folded());
+    check_eight_threads_equal_serial(trained().model());
+}
+
+BOOST_AUTO_TEST_CASE(folded_predict_from_eight_threads_equals_serial) {
+    const std::string path = scratch("threads.model");
+    trained().model().save(path);
+    const TextClassifier loaded = TextClassifier::load(path);
+    BOOST_REQUIRE(loaded.folded());
+    check_eight_threads_equal_serial(loaded);
+}
+
+BOOST_AUTO_TEST_CASE(every_truncation_is_an_input_error_naming_the_file) {
+    const auto bytes = model_bytes(trained().model());
+    BOOST_REQUIRE_GT(bytes.size(), 1000u);
+    std::size_t failures = 0;
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        const std::string message = load_error(std::span(bytes.data(), n), "cut.model");
+        if (!starts_with(message, "cut.model: ")) {
+            if (failures++ < 5) BOOST_ERROR("cut at " << n << " bytes: " << message);
+        }
+    }
+    BOOST_CHECK_EQUAL(failures, 0u);
+    // Through files, at a few offsets: the message names the path.
+    for (std::size_t n : {std::size_t{0}, std::size_t{7}, std::size_t{16}, std::size_t{40}, bytes.size() / 2,
+                          bytes.size() - 8, bytes.size() - 1}) {
+        const std::string path = scratch("cut_" + std::to_string(n) + ".model");
+        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(n));
+        BOOST_CHECK_EXCEPTION(TextClassifier::load(path), InputError,
+                              [&](const InputError& e) { return starts_with(e.what(), path + ": "); });
+    }
+}
+
+BOOST_AUTO_TEST_CASE(every_flipped_byte_is_detected) {
+    const TextClassifier& model = trained().model();
+    const ModelFile file = model.to_model_file();
+    const auto bytes = encode_model_file(file);
+    // Where the payloads are: after the 16-byte header, each section has a 16-byte header.
+    std::vector<std::pair<std::size_t, std::size_t>> payloads;
+    std::size_t offset = 16;
+    for (const auto& s : file.sections()) {
+        payloads.emplace_back(offset + 16, offset + 16 + s.payload.size());
+        offset += 16 + s.payload.size();
+    }
+    BOOST_REQUIRE_EQUAL(offset + 8, bytes.size());
+    std::size_t failures = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        auto copy = bytes;
+        copy[i] ^= 0x20;
+        const std::string message = load_error(copy, "flipped.model");
+        bool in_payload = false;
+        for (const auto& [begin, end] : payloads) in_payload |= i >= begin && i < end;
+        const bool ok = starts_with(message, "flipped.model: ") &&
+                        (!in_payload || message == "flipped.model: checksum mismatch: the file is corrupt");
+        if (!ok && failures++ < 5) BOOST_ERROR("byte " << i << " flipped: " << message);
+    }
+    BOOST_CHECK_EQUAL(failures, 0u);
+    BOOST_CHECK_EQUAL(load_error(bytes, "intact.model"), "no error");
+}
+
+// Files whose checksum is right but whose sections are not: the sizes inside are checked
+// before anything is allocated, and every problem is an InputError naming the file.
+BOOST_AUTO_TEST_CASE(crafted_sections_give_input_errors) {
+    const ModelFile good = trained().model().to_model_file();
+    auto error_with = [&](const std::function<void(ModelFile&)>& change) {
+        ModelFile f = good;
+        change(f);
+        return load_error(encode_model_file(f), "crafted.model");
+    };
+    auto payload = [](auto write) {
+        std::vector<std::uint8_t> bytes;
+        ByteWriter w(bytes);
+        write(w);
+        return bytes;
+    };
+
+    // Label count far beyond the section's bytes: refused before allocating.
+    std::string m = error_with([&](ModelFile& f) {
+        f.set("LABL", 1, payload([](ByteWriter& w) { w.put<std::uint64_t>(std::uint64_t{1} << 61); }));
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model") && contains(m, "LABL"), m);
+    // A string length beyond the section.
+    m = error_with([&](ModelFile& f) {
+        f.set("LABL", 1, payload([](ByteWriter& w) {
+                  w.put<std::uint64_t>(2);
+                  w.put<std::uint64_t>(std::uint64_t{1} << 40);
+              }));
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model"), m);
+    // Weights that do not fit the architecture.
+    m = error_with([&](ModelFile& f) {
+        f.set("WGHT", 1, payload([](ByteWriter& w) { w.put_floats(std::vector<float>(10, 0.5f)); }));
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model"), m);
+    // A vocabulary that is garbage.
+    m = error_with([&](ModelFile& f) { f.set("VOCB", 1, {1, 2, 3}); });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model"), m);
+    // Architecture that is not JSON.
+    m = error_with([&](ModelFile& f) {
+        const std::string text = "{not json";
+        f.set("ARCH", 1, std::vector<std::uint8_t>(text.begin(), text.end()));
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model"), m);
+    // A section from a newer textcnn.
+    m = error_with([&](ModelFile& f) { f.set("TOKN", 2, good.find("TOKN")->payload); });
+    BOOST_CHECK_EQUAL(m, "crafted.model: section 'TOKN' version 2 is newer than this build supports (1)");
+    // A tokenizer setting this build does not know (a newer textcnn's): its tokenization
+    // cannot be reproduced, so the model must be refused, naming the file.
+    m = error_with([&](ModelFile& f) {
+        f.set("TOKN", 1, payload([](ByteWriter& w) {
+                  w.put<std::uint64_t>(2);
+                  w.put_string("stemming");
+                  w.put_string("porter");
+              }));
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model: ") && contains(m, "stemming"), m);
+    // Three labels for a network with two outputs.
+    m = error_with([&](ModelFile& f) {
+        f.set("LABL", 1, payload([](ByteWriter& w) {
+                  w.put<std::uint64_t>(3);
+                  for (const char* l : {"a", "b", "c"}) w.put_string(l);
+              }));
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model: ") && contains(m, "3 labels"), m);
+    // The whole file from a newer format version.
+    {
+        auto bytes = encode_model_file(good);
+        bytes[8] = 2;
+        // The checksum is not even reached: the version is read first.
+        BOOST_CHECK_EQUAL(load_error(bytes, "newer.model"),
+                          "newer.model: format version 2 is newer than this build supports (1)");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(foreign_files_are_refused_with_a_clear_message) {
+    // A network-only file (what an image model is at heart: ARCH + WGHT, no TOKN/VOCB/LABL).
+    const std::string image_like = scratch("network_only.model");
+    write_network(image_like, trained().model().network());
+    BOOST_CHECK_EXCEPTION(TextClassifier::load(image_like), InputError, [&](const InputError& e) {
+        return std::string(e.what()) == image_like +
+                                            ": not a text model (no 'TOKN' section; an image model is used with imagecnn)";
+    });
+    // A CSV file.
+    const std::string csv = scratch("not_a_model.csv");
+    std::ofstream(csv) << "label,text\npos,a fine film\n";
+    BOOST_CHECK_EXCEPTION(TextClassifier::load(csv), InputError, [&](const InputError& e) {
+        return starts_with(e.what(), csv + ": not a textcnn model file");
+    });
+    // A missing file: IoError naming it.
+    const std::string missing = scratch("no_such.model");
+    BOOST_CHECK_EXCEPTION(TextClassifier::load(missing), IoError,
+                          [&](const IoError& e) { return starts_with(e.what(), missing + ": cannot open"); });
+}
+
+BOOST_AUTO_TEST_CASE(training_data_errors) {
+    const auto options = tiny_options(1, 1);
+    BOOST_CHECK_EXCEPTION(TextTrainingRun({}, std::nullopt, "", options, {}), InputError,
+                          [](const InputError& e) { return contains(e.what(), "no documents"); });
+    auto one_class = make_documents(20, 1);
+    for (auto& d : one_class) d.label = "pos";
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(one_class, std::nullopt, "", options, {}), InputError, [](const InputError& e) {
+        return contains(e.what(), "only one class ('pos' on all 20 documents)");
+    });
+    // The training data is named as the caller names it.
+    auto named = options;
+    named.train_source = "reviews.csv";
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(one_class, std::nullopt, "", named, {}), InputError, [](const InputError& e) {
+        return starts_with(e.what(), "reviews.csv: only one class");
+    });
+    // A validation share that holds out nothing (0.02 of 10 per class rounds to 0) is an error,
+    // not a run without validation.
+    named.validation_split = 0.02;
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), std::nullopt, "", named, {}), InputError,
+                          [](const InputError& e) {
+                              return std::string(e.what()) ==
+                                     "reviews.csv: a validation split of 0.02 holds out no document of 20 (every "
+                                     "class rounds to 0); give a larger share or a --dev file";
+                          });
+    // An empty dev set would silently turn off model selection.
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), std::vector<Document>{}, "dev.csv", options, {}),
+                          InputError, [](const InputError& e) { return starts_with(e.what(), "dev.csv: no documents"); });
+    // A dev label never seen in training names the dev file, line and label.
+    auto dev = make_documents(10, 2);
+    dev[3].label = "meh";
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), dev, "dev.csv", options, {}), InputError,
+                          [](const InputError& e) {
+                              return starts_with(e.what(), "dev.csv:5: label 'meh' does not occur in the training data");
+                          });
+}
