@@ -5,7 +5,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TEXTCNN_BUILD_DIR:-$root/build}
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+launcher=()
+# ccache, where installed, makes rebuilds (and builds of several work trees) cheap; not required.
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 if [[ ! -f $build/CMakeCache.txt ]]; then
-  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@"
+  cmake -S "$root" -B "$build" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release "$@"
 fi
 cmake --build "$build" -j "$(nproc)"
