@@ -398,7 +398,15 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
                 const std::size_t cols = (n1 - n0) * P;
                 detail::im2col(g, in.data(), columns, n0, n1);
                 float* oc = o + n0 * P * F;
-                sgemm(true, false, F, cols, K, 1.0f, weights_, K, columns + n0 * P * K, K, 0.0f, oc, F);
+                if (ctx.mode == Mode::inference) {
+                    // One product per sample: on some CPUs (OpenBLAS on Zen) a column's bits
+                    // depend on the width of the call, so this keeps each sample's output
+                    // independent of the batch and of Network::forward_chunked's chunks.
+                    for (std::size_t n = n0; n < n1; ++n)
+                        sgemm(true, false, F, P, K, 1.0f, weights_, K, columns + n * P * K, K, 0.0f, o + n * P * F, F);
+                } else {
+                    sgemm(true, false, F, cols, K, 1.0f, weights_, K, columns + n0 * P * K, K, 0.0f, oc, F);
+                }
                 if (bias_)
                     for (std::size_t j = 0; j < cols; ++j)
                         for (std::size_t f = 0; f < F; ++f) oc[j * F + f] += bias_values_[f];

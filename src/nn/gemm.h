@@ -32,27 +32,22 @@ inline void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
     arma::blas::gemm<float>(&ta, &tb, &bm, &bn, &bk, &alpha, a, &blda, b, &bldb, &beta, c, &bldc);
 }
 
-/// OpenBLAS (0.3.21 here) blocks the inner dimension differently on 1 and on 2 threads for
-/// many K above 384 (measured: K = 385, 392, 600, 1200, 5000 change most elements of the
-/// product; no K up to 384 changes any), which would make results depend on --threads.
-constexpr std::size_t thread_stable_k_block = 384;
+/// Output columns (or rows) per task of sgemm_thread_stable: a fixed number, so how a product
+/// is cut into single-threaded BLAS calls depends on its shape alone, never on the thread count.
+constexpr std::size_t thread_stable_block = 128;
 
-/// sgemm() for calls that may run on several BLAS threads: a longer inner dimension is summed
-/// block by block, in order, each block at most thread_stable_k_block long, so the result has
-/// the same bits whatever the number of BLAS threads. With K <= 384 it is one plain call.
-/// (Calls made with BLAS held to one thread, BlasSingleThreadScope, need not use it.)
-inline void sgemm_thread_stable(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-                                float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
-                                float beta, float* c, std::size_t ldc) {
-    std::size_t first = 0;
-    do {
-        const std::size_t block = std::min(thread_stable_k_block, k - first);
-        // Block `first` of the inner dimension: columns of A (rows if transposed), rows of B
-        // (columns if transposed).
-        sgemm(trans_a, trans_b, m, n, block, alpha, a + (trans_a ? first : first * lda), lda,
-              b + (trans_b ? first * ldb : first), ldb, first == 0 ? beta : 1.0f, c, ldc);
-        first += block;
-    } while (first < k);
-}
+/// sgemm() for products large enough to want both cores, with results that do not depend on
+/// the number of threads. OpenBLAS's own threading is not bit-stable: on SkylakeX it blocks
+/// the inner dimension differently on 1 and 2 threads for K above 384, and on Zen (0.3.21)
+/// a column's bits depend on how the call's columns are split among threads and on the
+/// call's width, for every K (measured: 10-20 % of the elements of M=100, K=300 products
+/// change between 1 and 2 threads). So the output is cut into fixed blocks of
+/// thread_stable_block columns (or rows, when there are few columns), each computed by one
+/// single-threaded BLAS call inside a oneTBB task: the same calls, hence the same bits,
+/// whatever --threads is. Must not be called with BLAS threads already in use by the caller's
+/// caller; it holds a BlasSingleThreadScope itself.
+void sgemm_thread_stable(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                         const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+                         std::size_t ldc);
 
 }  // namespace textcnn::detail
