@@ -41,7 +41,7 @@ spam_metric() { sed -E "s/.*\"spam\":\{[^}]*\"$1\":([0-9.eE+-]+).*/\1/" <<<"$2";
 # newlines inside fields): the midpoint between two neighbouring scores, ties to the highest.
 pick_threshold() {
   paste -d' ' <(tail -n +2 "$2" | cut -d, -f1) \
-    <("$textcnn" predict --model "$1" --prob --quiet --threads "$threads" "$2" | awk -F'\t' '{print $NF}') |
+    <("$textcnn" predict --model "$1" --prob --quiet --threads "$threads" "$2" | tail -n +2 | awk -F'\t' '{print $NF}') |
     sort -g -k2 | awk '{lab[NR] = $1; p[NR] = $2; spam += ($1 == "spam")}
       END {
         correct = spam; best = -1  # threshold below every score: all called spam
@@ -85,7 +85,7 @@ run_task() {
     local threshold=
     if [[ $task == sms ]]; then
       threshold=$(pick_threshold "$model" "$out/sms_validation.seed$seed.csv")
-      eval_options=(--threshold "$threshold")
+      eval_options=(--threshold "spam=$threshold")
     fi
     local result
     result=$("$textcnn" eval --model "$model" --data "$test" --json --threads "$threads" "${eval_options[@]}")

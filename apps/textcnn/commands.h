@@ -6,6 +6,7 @@
 #pragma once
 
 #include "cli_main.h"
+#include "textcnn/nn/label_thresholds.h"
 #include "textcnn/text/document_reader.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/tokenizer.h"
@@ -49,6 +50,21 @@ struct ReaderCliOptions {
     void add_to(CLI::App& command);
     textcnn::DocumentReaderOptions options(bool require_label) const;
 };
+
+/// --threshold LABEL=P, repeatable, shared by predict and eval (label_thresholds.h has the
+/// rule). A bare number is refused: which label it would apply to is exactly what users got
+/// wrong when it meant "the second label in sorted order".
+struct ThresholdCliOptions {
+    std::vector<std::string> values;
+    void add_to(CLI::App& command);
+    /// UsageError for a bare number or a value without '=' (naming the model's labels), and
+    /// for a label or probability LabelThresholds refuses.
+    textcnn::LabelThresholds thresholds(const std::vector<std::string>& labels) const;
+};
+
+/// A field of tab-separated output: tab, newline, carriage return and backslash escaped as
+/// \t, \n, \r and \\, so one document stays one line whatever its label holds.
+std::string tsv_field(const std::string& s);
 
 /// --no-fold for commands that predict: the network's own forward pass instead of the
 /// folded tables (text_classifier.h): slower, but without the tables' memory.

@@ -21,7 +21,7 @@ struct EvalOptions {
     std::string model_path, data_path;
     bool json = false;
     std::size_t threads = 0;
-    double threshold = -1.0;
+    ThresholdCliOptions threshold;
     ReaderCliOptions reader;
 };
 
@@ -30,22 +30,26 @@ void run_eval(const EvalOptions& o) {
     ThreadLimit threads(o.threads);
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     const auto& labels = model.labels();
-    if (o.threshold >= 0.0 && labels.size() != 2)
-        throw UsageError(fmt::format("--threshold needs a two-class model; this one has {} labels", labels.size()));
+    const LabelThresholds thresholds = o.threshold.thresholds(labels);
+    if (!thresholds.always_decides())
+        throw UsageError("--threshold: eval needs a label without a threshold to fall back on (with a threshold on "
+                         "every label some documents could get no label at all)");
     DocumentReader reader(o.data_path, o.reader.options(true));
 
     ConfusionMatrix confusion(labels);
     std::vector<float> positive_scores;
     std::vector<std::uint8_t> is_positive;
-    std::size_t unknown = 0;
+    std::size_t unknown = 0, tokens = 0, unknown_tokens = 0, no_known = 0;
     std::string first_unknown;
     std::vector<std::string> texts;
     std::vector<std::uint32_t> truths;
     auto flush = [&] {
         const auto predictions = model.predict(texts);
         for (std::size_t i = 0; i < predictions.size(); ++i) {
-            const std::uint32_t predicted =
-                o.threshold >= 0.0 ? (predictions[i].probabilities[1] >= o.threshold ? 1u : 0u) : predictions[i].label;
+            const std::uint32_t predicted = *thresholds.decide(predictions[i].probabilities);
+            tokens += predictions[i].tokens;
+            unknown_tokens += predictions[i].unknown_tokens;
+            no_known += predictions[i].no_known_token();
             confusion.add(truths[i], predicted);
             if (labels.size() == 2) {
                 positive_scores.push_back(predictions[i].probabilities[1]);
@@ -80,10 +84,15 @@ void run_eval(const EvalOptions& o) {
         auto j = nlohmann::json::parse(to_json(report, -1));
         if (labels.size() == 2) j["roc_auc"] = std::isnan(auc) ? nlohmann::json() : nlohmann::json(auc);
         j["unknown_labels"] = unknown;
+        j["tokens"] = tokens;
+        j["unknown_token_share"] = tokens ? static_cast<double>(unknown_tokens) / static_cast<double>(tokens) : 0.0;
+        j["documents_without_known_token"] = no_known;
         fmt::print("{}\n", j.dump());
     } else {
         fmt::print("{}", to_text(report));
         if (labels.size() == 2) fmt::print("ROC-AUC ({} as positive): {:.4f}\n", labels[1], auc);
+        fmt::print("Unknown tokens: {} of {} ({:.2f} %); documents without a known token: {}\n", unknown_tokens, tokens,
+                   tokens ? 100.0 * static_cast<double>(unknown_tokens) / static_cast<double>(tokens) : 0.0, no_known);
     }
 }
 
@@ -96,9 +105,7 @@ Command add_eval_command(CLI::App& app) {
     cmd->add_option("--data", o->data_path, "Labelled data (CSV/TSV/fastText)")->required();
     cmd->add_flag("--json", o->json,
                   "One JSON object: accuracy, macro_f1, per_class {precision, recall, f1, support}, labels, confusion");
-    cmd->add_option("--threshold", o->threshold,
-                    "Two-class models: predict the second label when its probability is at least T (as predict does)")
-        ->check(CLI::Range(0.0, 1.0));
+    o->threshold.add_to(*cmd);
     add_no_fold_flag(*cmd, o->no_fold);
     cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
     o->reader.add_to(*cmd);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 
 namespace textcnn_cli {
 namespace {
@@ -22,32 +23,47 @@ struct PredictOptions {
     std::vector<std::string> files;
     bool prob = false, quiet = false;
     std::size_t top = 0, threads = 0, chunk = 8192;
-    double threshold = -1.0;
+    ThresholdCliOptions threshold;
+    std::string no_known_token = "empty";
     std::string format = "tsv";
     ReaderCliOptions reader;
 };
 
+// One output line per document. The label field holds the decision (LabelThresholds: arg-max
+// without --threshold), or nothing when there is none: every label has a threshold and none
+// is reached, or (--no-known-token empty) the text has no token the model knows.
 class OutputWriter {
 public:
     OutputWriter(const PredictOptions& o, const std::vector<std::string>& labels) : o_(o), labels_(labels) {
         delimiter_ = o.format == "csv" ? ',' : '\t';
     }
 
-    void write(const textcnn::TextPrediction& p) {
+    /// The header line of --prob (tsv, csv): "label" and then every label's name, in the
+    /// order of the probabilities.
+    void write_header() {
+        if (!o_.prob || o_.top || o_.format == "jsonl") return;
+        line_ = "label";
+        for (const auto& l : labels_) line_ += delimiter_ + field(l);
+        line_ += '\n';
+        std::fwrite(line_.data(), 1, line_.size(), stdout);
+    }
+
+    void write(const textcnn::TextPrediction& p, std::optional<std::uint32_t> decision) {
         line_.clear();
-        const std::string& label = labels_[p.label];
         if (o_.format == "jsonl") {
-            nlohmann::json j{{"label", label}};
+            nlohmann::json j{{"label", decision ? nlohmann::json(labels_[*decision]) : nlohmann::json()}};
             if (o_.prob || o_.top) {
                 nlohmann::json probs = nlohmann::json::object();
-                for (std::size_t k : ranked(p)) probs[labels_[k]] = p.probabilities[k];
+                for (std::size_t k : ranked(p, decision)) probs[labels_[k]] = p.probabilities[k];
                 j["probabilities"] = probs;
             }
+            if (p.no_known_token()) j["no_known_token"] = true;
             line_ = j.dump();
         } else {
-            line_ = field(label);
+            line_ = decision ? field(labels_[*decision]) : std::string();
             if (o_.top) {
-                for (std::size_t k : ranked(p)) line_ += fmt::format("{}{}{}{:.6g}", delimiter_, field(labels_[k]), delimiter_, p.probabilities[k]);
+                for (std::size_t k : ranked(p, decision))
+                    line_ += fmt::format("{}{}{}{:.6g}", delimiter_, field(labels_[k]), delimiter_, p.probabilities[k]);
             } else if (o_.prob) {
                 for (float v : p.probabilities) line_ += fmt::format("{}{:.6g}", delimiter_, v);
             }
@@ -57,17 +73,21 @@ public:
     }
 
 private:
-    // Labels best first, at most --top of them (all with --prob alone).
-    std::vector<std::size_t> ranked(const textcnn::TextPrediction& p) const {
+    // Labels best first, the decided label leading (so --top 1 never names another label
+    // than the decision), at most --top of them (all with --prob alone).
+    std::vector<std::size_t> ranked(const textcnn::TextPrediction& p, std::optional<std::uint32_t> decision) const {
         std::vector<std::size_t> order(p.probabilities.size());
         std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(),
-                         [&](std::size_t a, std::size_t b) { return p.probabilities[a] > p.probabilities[b]; });
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            if (decision && (a == *decision) != (b == *decision)) return a == *decision;
+            return p.probabilities[a] > p.probabilities[b];
+        });
         if (o_.top && o_.top < order.size()) order.resize(o_.top);
         return order;
     }
     std::string field(const std::string& s) const {
-        if (o_.format != "csv" || s.find_first_of(",\"\n\r") == std::string::npos) return s;
+        if (o_.format == "tsv") return tsv_field(s);
+        if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
         std::string quoted = "\"";
         for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
         return quoted + "\"";
@@ -83,20 +103,28 @@ void run_predict(PredictOptions o) {
     ThreadLimit threads(o.threads);
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     const auto& labels = model.labels();
-    if (o.threshold >= 0.0 && labels.size() != 2)
-        throw UsageError(fmt::format("--threshold needs a two-class model; this one has {} labels", labels.size()));
+    const LabelThresholds thresholds = o.threshold.thresholds(labels);
     if (o.files.empty()) o.files.push_back("-");
 
     OutputWriter writer(o, labels);
+    writer.write_header();
     const auto started = std::chrono::steady_clock::now();
-    std::size_t documents = 0, bytes = 0;
+    std::size_t documents = 0, bytes = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0;
     std::vector<std::string> texts;
     texts.reserve(o.chunk);
     auto flush = [&] {
-        auto predictions = model.predict(texts);
-        for (auto& p : predictions) {
-            if (o.threshold >= 0.0) p.label = p.probabilities[1] >= o.threshold ? 1 : 0;
-            writer.write(p);
+        const auto predictions = model.predict(texts);
+        for (const auto& p : predictions) {
+            std::optional<std::uint32_t> decision = thresholds.decide(p.probabilities);
+            tokens += p.tokens;
+            unknown_tokens += p.unknown_tokens;
+            if (p.no_known_token()) {
+                ++no_known;
+                if (o.no_known_token == "empty") decision.reset();
+            } else if (!decision) {
+                ++undecided;
+            }
+            writer.write(p, decision);
         }
         documents += texts.size();
         texts.clear();
@@ -114,9 +142,21 @@ void run_predict(PredictOptions o) {
     flush();
     std::fflush(stdout);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!o.quiet)
+    if (!o.quiet) {
         fmt::print(stderr, "scored {} documents ({:.1f} MB) in {:.2f}s: {:.0f} documents/s, {:.2f} MB/s\n", documents,
                    bytes / 1e6, seconds, documents / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9));
+        fmt::print(stderr, "unknown tokens: {} of {} ({:.1f} %)\n", unknown_tokens, tokens,
+                   tokens ? 100.0 * unknown_tokens / tokens : 0.0);
+    }
+    // Said even with --quiet: these lines got no label, or a label that says nothing of the text.
+    if (no_known)
+        fmt::print(stderr, "warning: {} of {} documents have no token the model knows (empty or only unknown words){}\n",
+                   no_known, documents,
+                   o.no_known_token == "empty" ? ": their label field is empty"
+                                               : ": their label is the model's answer to an empty text");
+    if (undecided)
+        fmt::print(stderr, "warning: {} of {} documents reached no label's threshold: their label field is empty\n",
+                   undecided, documents);
 }
 
 }  // namespace
@@ -127,11 +167,15 @@ Command add_predict_command(CLI::App& app) {
         "predict", "Label texts with a saved model: one output line per input document (stdin when no FILE)");
     cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("files", o->files, "Input files: plain text (one document per line), CSV/TSV (--text-column)");
-    cmd->add_flag("--prob", o->prob, "Also print the probability of every label (in the model's label order)");
+    cmd->add_flag("--prob", o->prob, "Also print the probability of every label, in the model's label order (tsv and csv: a first line names them)");
     cmd->add_option("--top", o->top, "Print the K most probable labels with their probabilities");
-    cmd->add_option("--threshold", o->threshold,
-                    "Two-class models: predict the second label when its probability is at least T")
-        ->check(CLI::Range(0.0, 1.0));
+    o->threshold.add_to(*cmd);
+    cmd->add_option("--no-known-token", o->no_known_token,
+                    "Texts with no token the model knows (empty, or only unknown words): empty = leave the label "
+                    "field empty (jsonl: null); predict = the model's answer to an empty text. Either way jsonl "
+                    "marks them with \"no_known_token\": true and a warning counts them")
+        ->check(CLI::IsMember({"empty", "predict"}))
+        ->capture_default_str();
     cmd->add_option("--format", o->format, "tsv | csv | jsonl")
         ->check(CLI::IsMember({"tsv", "csv", "jsonl"}))
         ->capture_default_str();

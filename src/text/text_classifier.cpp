@@ -234,10 +234,12 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
 }
 
 namespace {
-TextPrediction to_prediction(const float* p, std::size_t k) {
+TextPrediction to_prediction(const float* p, std::size_t k, const std::vector<std::uint32_t>& ids) {
     TextPrediction prediction;
     prediction.probabilities.assign(p, p + k);
     prediction.label = static_cast<std::uint32_t>(std::max_element(p, p + k) - p);
+    prediction.tokens = ids.size();
+    prediction.unknown_tokens = static_cast<std::size_t>(std::count(ids.begin(), ids.end(), Vocabulary::unknown_id));
     return prediction;
 }
 }  // namespace
@@ -249,7 +251,7 @@ TextPrediction TextClassifier::predict(std::string_view text) const {
     vocabulary_.lookup(local.tokens, local.ids[0]);
     std::vector<float> probabilities;
     predict_encoded(std::span(local.ids.data(), 1), probabilities);
-    return to_prediction(probabilities.data(), labels_.size());
+    return to_prediction(probabilities.data(), labels_.size(), local.ids[0]);
 }
 
 std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string> texts) const {
@@ -269,7 +271,7 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
                               std::vector<float> probabilities;
                               predict_encoded(std::span(ids).subspan(r.begin(), r.size()), probabilities);
                               for (std::size_t i = r.begin(); i < r.end(); ++i)
-                                  out[i] = to_prediction(probabilities.data() + (i - r.begin()) * k, k);
+                                  out[i] = to_prediction(probabilities.data() + (i - r.begin()) * k, k, ids[i]);
                           });
         return out;
     }
@@ -279,7 +281,7 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
     for (std::size_t start = 0; start < ids.size(); start += chunk) {
         const std::size_t n = std::min(chunk, ids.size() - start);
         predict_encoded(std::span(ids).subspan(start, n), probabilities);
-        for (std::size_t i = 0; i < n; ++i) out.push_back(to_prediction(probabilities.data() + i * k, k));
+        for (std::size_t i = 0; i < n; ++i) out.push_back(to_prediction(probabilities.data() + i * k, k, ids[start + i]));
     }
     return out;
 }

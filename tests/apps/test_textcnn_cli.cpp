@@ -238,8 +238,10 @@ BOOST_AUTO_TEST_CASE(cli_model_loads_in_the_library_and_predicts_the_same) {
     write_text(scratch("library_vs_cli.txt"), input);
     const Run r = run("predict --quiet --prob --model " + t.model + " " + scratch("library_vs_cli.txt"));
     BOOST_REQUIRE_EQUAL(r.code, 0);
-    const auto lines = lines_of(r.out);
-    BOOST_REQUIRE_EQUAL(lines.size(), rows.size());
+    auto lines = lines_of(r.out);
+    BOOST_REQUIRE_EQUAL(lines.size(), rows.size() + 1);
+    BOOST_CHECK_EQUAL(lines[0], "label\tneg\tpos");  // --prob's header line
+    lines.erase(lines.begin());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const TextPrediction& p = predictions[i];
         BOOST_CHECK_EQUAL(lines[i], fmt::format("{}\t{:.6g}\t{:.6g}", model.labels()[p.label], p.probabilities[0],
@@ -290,7 +292,8 @@ BOOST_AUTO_TEST_CASE(eval_json_keys_confusion_rows_and_unknown_labels) {
     std::set<std::string> keys;
     for (const auto& [k, v] : j.items()) keys.insert(k);
     BOOST_CHECK((keys == std::set<std::string>{"accuracy", "macro_f1", "per_class", "labels", "confusion", "samples",
-                                               "roc_auc", "unknown_labels"}));
+                                               "roc_auc", "unknown_labels", "tokens", "unknown_token_share",
+                                               "documents_without_known_token"}));
     BOOST_CHECK_EQUAL(j.at("unknown_labels").get<int>(), 3);
     BOOST_CHECK_EQUAL(j.at("samples").get<int>(), 90);
     const auto labels = j.at("labels").get<std::vector<std::string>>();
@@ -350,7 +353,8 @@ BOOST_AUTO_TEST_CASE(predict_gives_one_line_per_input_line) {
         BOOST_CHECK_EQUAL(r.code, 0);
         BOOST_CHECK_MESSAGE(lines_of(r.out).size() == c.lines,
                             c.name << ": " << lines_of(r.out).size() << " output lines, expected " << c.lines);
-        for (const auto& line : lines_of(r.out)) BOOST_CHECK(line == "neg" || line == "pos");
+        // Empty lines have no token the model knows: an empty label field.
+        for (const auto& line : lines_of(r.out)) BOOST_CHECK(line == "neg" || line == "pos" || line.empty());
         // The same from stdin.
         const Run s = run("predict --quiet --model " + t.model, path);
         BOOST_CHECK_EQUAL(s.out, r.out);
@@ -383,10 +387,12 @@ BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
     const std::vector<TextPrediction> expected = model.predict(std::span<const std::string>(texts));
 
     // --prob (tsv): label, then one probability per label in the model's order, summing to 1.
-    const auto tsv = lines_of(run("predict --quiet --prob --model " + t.model + " " + path).out);
-    BOOST_REQUIRE_EQUAL(tsv.size(), texts.size());
+    // A first line names the labels.
+    const auto tsv = lines_of(run("predict --quiet --no-known-token predict --prob --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(tsv.size(), texts.size() + 1);
+    BOOST_CHECK_EQUAL(tsv[0], "label\tneg\tpos");
     for (std::size_t i = 0; i < texts.size(); ++i) {
-        const auto f = split(tsv[i], '\t');
+        const auto f = split(tsv[i + 1], '\t');
         BOOST_REQUIRE_EQUAL(f.size(), 3u);
         const double p0 = std::stod(f[1]), p1 = std::stod(f[2]);
         BOOST_CHECK_SMALL(p0 + p1 - 1.0, 2e-6);
@@ -394,7 +400,7 @@ BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
         BOOST_CHECK_EQUAL(f[0], p1 > p0 ? "pos" : "neg");
     }
     // jsonl: label and exactly the probabilities as floats.
-    const auto jsonl = lines_of(run("predict --quiet --prob --format jsonl --model " + t.model + " " + path).out);
+    const auto jsonl = lines_of(run("predict --quiet --no-known-token predict --prob --format jsonl --model " + t.model + " " + path).out);
     BOOST_REQUIRE_EQUAL(jsonl.size(), texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) {
         const json j = json::parse(jsonl[i]);
@@ -408,7 +414,7 @@ BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
     TextClassifier unfolded = TextClassifier::load(t.model);
     unfolded.drop_folding();
     const std::vector<TextPrediction> network_road = unfolded.predict(std::span<const std::string>(texts));
-    const auto no_fold = lines_of(run("predict --quiet --prob --no-fold --format jsonl --model " + t.model + " " + path).out);
+    const auto no_fold = lines_of(run("predict --quiet --no-known-token predict --prob --no-fold --format jsonl --model " + t.model + " " + path).out);
     BOOST_REQUIRE_EQUAL(no_fold.size(), texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) {
         const json j = json::parse(no_fold[i]);
@@ -417,44 +423,146 @@ BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
         BOOST_CHECK_SMALL(network_road[i].probabilities[1] - expected[i].probabilities[1], 1e-5f);
     }
     // jsonl without --prob: the label only.
-    const auto plain_jsonl = lines_of(run("predict --quiet --format jsonl --model " + t.model + " " + path).out);
+    const auto plain_jsonl = lines_of(run("predict --quiet --no-known-token predict --format jsonl --model " + t.model + " " + path).out);
     BOOST_REQUIRE_EQUAL(plain_jsonl.size(), texts.size());
     BOOST_CHECK_EQUAL(plain_jsonl[0], R"({"label":"pos"})");
     // csv.
-    const auto csv = lines_of(run("predict --quiet --prob --format csv --model " + t.model + " " + path).out);
-    BOOST_REQUIRE_EQUAL(csv.size(), texts.size());
+    const auto csv = lines_of(run("predict --quiet --no-known-token predict --prob --format csv --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(csv.size(), texts.size() + 1);
+    BOOST_CHECK_EQUAL(csv[0], "label,neg,pos");
     for (std::size_t i = 0; i < texts.size(); ++i)
-        BOOST_CHECK_EQUAL(csv[i], fmt::format("{},{:.6g},{:.6g}", model.labels()[expected[i].label],
+        BOOST_CHECK_EQUAL(csv[i + 1], fmt::format("{},{:.6g},{:.6g}", model.labels()[expected[i].label],
                                               expected[i].probabilities[0], expected[i].probabilities[1]));
     // --top 1: label, best label, its probability.
-    const auto top = lines_of(run("predict --quiet --top 1 --model " + t.model + " " + path).out);
+    const auto top = lines_of(run("predict --quiet --no-known-token predict --top 1 --model " + t.model + " " + path).out);
     BOOST_REQUIRE_EQUAL(top.size(), texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) {
         const std::string label = model.labels()[expected[i].label];
         BOOST_CHECK_EQUAL(top[i], fmt::format("{}\t{}\t{:.6g}", label, label, expected[i].probabilities[expected[i].label]));
     }
     // --top 2 with two labels: both, best first.
-    const auto top2 = lines_of(run("predict --quiet --top 2 --model " + t.model + " " + path).out);
+    const auto top2 = lines_of(run("predict --quiet --no-known-token predict --top 2 --model " + t.model + " " + path).out);
     BOOST_REQUIRE_EQUAL(top2.size(), texts.size());
     BOOST_CHECK_EQUAL(split(top2[0], '\t').size(), 5u);
     BOOST_CHECK_EQUAL(split(top2[0], '\t')[1], "pos");
     BOOST_CHECK_EQUAL(split(top2[2], '\t')[1], "neg");
 
-    // --threshold T: "pos" exactly when P(pos) >= T.
+    // --threshold pos=T: "pos" exactly when P(pos) >= T.
     for (double threshold : {0.0, 0.9, 0.999}) {
-        const auto lines =
-            lines_of(run(fmt::format("predict --quiet --threshold {} --model {} {}", threshold, t.model, path)).out);
+        const auto lines = lines_of(run(fmt::format("predict --quiet --no-known-token predict --threshold pos={} --model {} {}",
+                                                    threshold, t.model, path)).out);
         BOOST_REQUIRE_EQUAL(lines.size(), texts.size());
         for (std::size_t i = 0; i < texts.size(); ++i)
-            BOOST_CHECK_EQUAL(lines[i], static_cast<double>(expected[i].probabilities[1]) >= threshold ? "pos" : "neg");
+            BOOST_CHECK_EQUAL(lines[i], expected[i].probabilities[1] >= static_cast<float>(threshold) ? "pos" : "neg");
     }
     // 0.9 changes some decision (the empty text is close to 0.5), else the loop above tests nothing.
     std::size_t changed = 0;
     for (const auto& p : expected) changed += (p.label == 1) != (p.probabilities[1] >= 0.9f);
     BOOST_CHECK_GE(changed, 1u);
     // Usage errors.
-    BOOST_CHECK_EQUAL(run("predict --quiet --threshold 1.5 --model " + t.model + " " + path).code, 2);
-    BOOST_CHECK_EQUAL(run("predict --quiet --format xml --model " + t.model + " " + path).code, 2);
+    BOOST_CHECK_EQUAL(run("predict --quiet --threshold pos=1.5 --model " + t.model + " " + path).code, 2);
+    BOOST_CHECK_EQUAL(run("predict --quiet --no-known-token predict --format xml --model " + t.model + " " + path).code, 2);
+}
+
+BOOST_AUTO_TEST_CASE(thresholds_name_their_label_and_texts_without_known_tokens_are_marked) {
+    Trained& t = trained();
+    const TextClassifier& model = *t.library_model;
+    const std::vector<std::string> texts = {"a great film", "", "the movie was awful", "zzz qqq", "superb, really",
+                                            "the cast was dull but the ending was moving"};
+    std::string input;
+    for (const auto& s : texts) input += s + "\n";
+    const std::string path = scratch("thresholds.txt");
+    write_text(path, input);
+    const std::vector<TextPrediction> expected = model.predict(std::span<const std::string>(texts));
+    BOOST_REQUIRE(expected[1].no_known_token() && expected[3].no_known_token());
+    BOOST_REQUIRE(!expected[0].no_known_token() && expected[0].tokens == 3 && expected[0].unknown_tokens == 0);
+
+    // The threshold applies to the label it names, whatever its place among the labels: neg here.
+    const Run neg = run("predict --quiet --threshold neg=0.9 --model " + t.model + " " + path);
+    BOOST_REQUIRE_MESSAGE(neg.code == 0, neg.err);
+    const auto lines = lines_of(neg.out);
+    BOOST_REQUIRE_EQUAL(lines.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const std::string want = expected[i].no_known_token() ? "" : expected[i].probabilities[0] >= 0.9f ? "neg" : "pos";
+        BOOST_CHECK_EQUAL(lines[i], want);
+    }
+    // Texts without a known token: an empty label field and a warning that counts them, even with --quiet.
+    BOOST_CHECK(contains(neg.err, "warning: 2 of 6 documents have no token the model knows"));
+    // ... or the model's answer to an empty text, marked in jsonl either way.
+    const auto marked = lines_of(run("predict --quiet --format jsonl --no-known-token predict --model " + t.model + " " + path).out);
+    BOOST_REQUIRE_EQUAL(marked.size(), texts.size());
+    BOOST_CHECK(json::parse(marked[3]).at("no_known_token").get<bool>());
+    BOOST_CHECK_EQUAL(json::parse(marked[3]).at("label").get<std::string>(), model.labels()[expected[3].label]);
+    BOOST_CHECK(!json::parse(marked[0]).contains("no_known_token"));
+    BOOST_CHECK(json::parse(lines_of(run("predict --quiet --format jsonl --model " + t.model + " " + path).out)[1]).at("label").is_null());
+
+    // A threshold on every label: below both, no label at all, said on stderr.
+    const Run both = run("predict --quiet --threshold neg=0.999999 --threshold pos=0.999999 --model " + t.model + " " + path);
+    BOOST_REQUIRE_EQUAL(both.code, 0);
+    std::size_t undecided = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const bool passes = !expected[i].no_known_token() && (expected[i].probabilities[0] >= 0.999999f ||
+                                                              expected[i].probabilities[1] >= 0.999999f);
+        if (!passes) BOOST_CHECK_EQUAL(lines_of(both.out)[i], "");
+        undecided += !passes && !expected[i].no_known_token();
+    }
+    if (undecided) BOOST_CHECK(contains(both.err, fmt::format("warning: {} of 6 documents reached no label's threshold", undecided)));
+    // eval refuses that: every document must get a label to be counted.
+    BOOST_CHECK_EQUAL(run("eval --threshold neg=0.5 --threshold pos=0.5 --model " + t.model + " --data " + t.train_csv).code, 2);
+
+    // --top 1 with a threshold never names a label other than the decision.
+    const auto top = lines_of(run("predict --quiet --no-known-token predict --top 1 --threshold pos=0.0 --model " + t.model + " " + path).out);
+    for (const auto& line : top) {
+        const auto f = split(line, '\t');
+        BOOST_REQUIRE_EQUAL(f.size(), 3u);
+        BOOST_CHECK_EQUAL(f[0], "pos");
+        BOOST_CHECK_EQUAL(f[1], "pos");
+    }
+
+    // Usage errors name what to write instead.
+    const Run bare = run("predict --quiet --threshold 0.9 --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(bare.code, 2);
+    BOOST_CHECK_EQUAL(bare.err, "textcnn predict: --threshold 0.9: name the label it applies to, as LABEL=P (this "
+                                "model's labels: neg, pos), e.g. --threshold pos=0.9\nRun with --help for more information.\n");
+    const Run unknown = run("predict --quiet --threshold spam=0.9 --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(unknown.code, 2);
+    BOOST_CHECK(contains(unknown.err, "threshold for 'spam': no such label (labels: neg, pos)"));
+    BOOST_CHECK_EQUAL(run("predict --quiet --threshold pos=0.5 --threshold pos=0.6 --model " + t.model + " " + path).code, 2);
+    BOOST_CHECK_EQUAL(run("predict --quiet --threshold pos=high --model " + t.model + " " + path).code, 2);
+
+    // eval reports the unknown-token share.
+    const Run e = run("eval --json --model " + t.model + " --data " + t.train_csv);
+    BOOST_REQUIRE_EQUAL(e.code, 0);
+    const json j = json::parse(e.out);
+    BOOST_CHECK(j.at("tokens").get<std::size_t>() > 0);
+    BOOST_CHECK_EQUAL(j.at("unknown_token_share").get<double>(), 0.0);  // its own training data
+}
+
+BOOST_AUTO_TEST_CASE(labels_with_tabs_newlines_and_delimiters_keep_one_line_per_document) {
+    std::string csv = "label,text\n";
+    for (int i = 0; i < 30; ++i) {
+        csv += "\"good\tone\",a great film number " + std::to_string(i) + "\n";
+        csv += "\"bad,\nline\",an awful film number " + std::to_string(i) + "\n";
+    }
+    const std::string data = scratch("odd_labels.csv");
+    write_text(data, csv);
+    const std::string model = scratch("odd_labels.model");
+    const Run train = run("train --train " + data + " --model " + model + " " + tiny + " --quiet");
+    BOOST_REQUIRE_MESSAGE(train.code == 0, train.err);
+    const std::string input = scratch("odd_labels.txt");
+    write_text(input, "a great film\nan awful film\n");
+    const auto tsv = lines_of(run("predict --quiet --prob --model " + model + " " + input).out);
+    BOOST_REQUIRE_EQUAL(tsv.size(), 3u);
+    BOOST_CHECK_EQUAL(tsv[0], "label\tbad,\\nline\tgood\\tone");
+    BOOST_CHECK_EQUAL(split(tsv[1], '\t')[0], "good\\tone");
+    BOOST_CHECK_EQUAL(split(tsv[2], '\t')[0], "bad,\\nline");
+    const auto csv_out = lines_of(run("predict --quiet --format csv --model " + model + " " + input).out);
+    BOOST_REQUIRE_EQUAL(csv_out.size(), 3u);  // the quoted newline splits the text, not the record count
+    BOOST_CHECK_EQUAL(csv_out[0], "good\tone");
+    BOOST_CHECK_EQUAL(csv_out[1] + "\n" + csv_out[2], "\"bad,\nline\"");
+    const auto jsonl = lines_of(run("predict --quiet --format jsonl --model " + model + " " + input).out);
+    BOOST_REQUIRE_EQUAL(jsonl.size(), 2u);
+    BOOST_CHECK_EQUAL(json::parse(jsonl[1]).at("label").get<std::string>(), "bad,\nline");
 }
 
 BOOST_AUTO_TEST_CASE(predict_reads_a_csv_column) {
@@ -463,7 +571,8 @@ BOOST_AUTO_TEST_CASE(predict_reads_a_csv_column) {
     write_text(path, "id,review\n1,\"Well, a great film, honestly\"\n2,\"\"\n3,\"she said \"\"awful\"\", twice\"\n");
     const Run r = run("predict --quiet --text-column review --model " + t.model + " " + path);
     BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
-    BOOST_CHECK_EQUAL(r.out, "pos\n" + std::string(t.library_model->predict("").label ? "pos" : "neg") + "\nneg\n");
+    // The empty text has no token the model knows: its label field is empty.
+    BOOST_CHECK_EQUAL(r.out, "pos\n\nneg\n");
     const Run bad = run("predict --quiet --text-column nope --model " + t.model + " " + path);
     BOOST_CHECK_EQUAL(bad.code, 1);
     BOOST_CHECK_EQUAL(bad.err, "textcnn predict: " + path + ":1: no column 'nope' (columns: 'id', 'review')\n");
@@ -483,8 +592,22 @@ BOOST_AUTO_TEST_CASE(three_classes_threshold_and_eval_keys) {
     write_text(input, "a great film\n\nthe film was story\nawful\n");
     const Run r = run("predict --quiet --threshold 0.5 --model " + model, input);
     BOOST_CHECK_EQUAL(r.code, 2);
-    BOOST_CHECK_EQUAL(r.err, "textcnn predict: --threshold needs a two-class model; this one has 3 labels\n"
+    BOOST_CHECK_EQUAL(r.err, "textcnn predict: --threshold 0.5: name the label it applies to, as LABEL=P (this model's "
+                             "labels: neg, neu, pos), e.g. --threshold pos=0.5\n"
                              "Run with --help for more information.\n");
+    // With three labels, a threshold on one: neu only at P(neu) >= 0.99, else the better of neg and pos.
+    TextClassifier three = TextClassifier::load(model);
+    const std::vector<std::string> probe = {"a great film", "the film was story", "awful", "the cast was ending"};
+    std::string probe_text;
+    for (const auto& line : probe) probe_text += line + "\n";
+    write_text(input, probe_text);
+    const auto decided = lines_of(run("predict --quiet --threshold neu=0.99 --model " + model, input).out);
+    BOOST_REQUIRE_EQUAL(decided.size(), probe.size());
+    for (std::size_t i = 0; i < probe.size(); ++i) {
+        const auto p = three.predict(probe[i]).probabilities;
+        const std::string expected = p[1] >= 0.99f ? "neu" : p[0] >= p[2] ? "neg" : "pos";
+        BOOST_CHECK_EQUAL(decided[i], expected);
+    }
     const Run top = run("predict --quiet --top 2 --format jsonl --model " + model, input);
     BOOST_REQUIRE_EQUAL(top.code, 0);
     BOOST_CHECK_EQUAL(lines_of(top.out).size(), 4u);

@@ -61,6 +61,11 @@ ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_siz
 struct TextPrediction {
     std::uint32_t label = 0;           ///< index into TextClassifier::labels(); arg-max, first on ties
     std::vector<float> probabilities;  ///< softmax, one per label, in [0, 1], summing to 1
+    std::size_t tokens = 0;            ///< tokens the text gave (the ids the model read)
+    std::size_t unknown_tokens = 0;    ///< of those, how many the vocabulary did not know (unknown_id)
+    /// No token the model knows (an empty text, or only unknown words): the probabilities
+    /// are the model's answer to an empty input, not to this text.
+    bool no_known_token() const { return unknown_tokens == tokens; }
 };
 
 class TextClassifier {

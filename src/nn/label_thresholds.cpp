@@ -1,0 +1,56 @@
+#include "textcnn/nn/label_thresholds.h"
+
+#include "textcnn/core/error.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace textcnn {
+
+LabelThresholds::LabelThresholds(std::span<const std::string> labels,
+                                 std::span<const std::pair<std::string, double>> thresholds)
+    : thresholds_(labels.size(), -1.0) {
+    for (const auto& [name, value] : thresholds) {
+        const auto it = std::find(labels.begin(), labels.end(), name);
+        if (it == labels.end())
+            throw ConfigError(fmt::format("threshold for '{}': no such label (labels: {})", name, fmt::join(labels, ", ")));
+        if (!(value >= 0.0 && value <= 1.0))
+            throw ConfigError(fmt::format("threshold for '{}': {} is not a probability in [0, 1]", name, value));
+        double& slot = thresholds_[static_cast<std::size_t>(it - labels.begin())];
+        if (slot >= 0.0) throw ConfigError(fmt::format("threshold for '{}' given twice", name));
+        slot = value;
+        ++count_;
+    }
+}
+
+std::optional<double> LabelThresholds::threshold(std::size_t index) const {
+    if (index < thresholds_.size() && thresholds_[index] >= 0.0) return thresholds_[index];
+    return std::nullopt;
+}
+
+std::optional<std::uint32_t> LabelThresholds::decide(std::span<const float> probabilities) const {
+    if (count_ == 0) {
+        if (probabilities.empty()) return std::nullopt;
+        return static_cast<std::uint32_t>(std::max_element(probabilities.begin(), probabilities.end()) -
+                                          probabilities.begin());
+    }
+    if (probabilities.size() != thresholds_.size())
+        throw ConfigError(fmt::format("thresholds: {} probabilities for {} labels", probabilities.size(),
+                                      thresholds_.size()));
+    std::optional<std::uint32_t> passed, fallback;
+    for (std::size_t i = 0; i < probabilities.size(); ++i) {
+        const auto index = static_cast<std::uint32_t>(i);
+        if (thresholds_[i] >= 0.0) {
+            if (probabilities[i] >= static_cast<float>(thresholds_[i]) && (!passed || probabilities[i] > probabilities[*passed]))
+                passed = index;
+        } else if (!fallback || probabilities[i] > probabilities[*fallback]) {
+            fallback = index;
+        }
+    }
+    return passed ? passed : fallback;
+}
+
+}  // namespace textcnn
