@@ -73,6 +73,12 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     options.trainer.optimizer.clip_norm = o.clip;
     options.validation_split = o.validation_split;
     options.train_source = o.train_path;
+    // Column names (not numbers) let the data checks spot rows that repeat the header.
+    auto is_number = [](const std::string& c) { return !c.empty() && c.find_first_not_of("0123456789") == std::string::npos; };
+    if (!is_number(o.reader.label_column) && !is_number(o.reader.text_column)) {
+        options.label_column = o.reader.label_column;
+        options.text_column = o.reader.text_column;
+    }
     options.balanced_class_weights = o.class_weight == "balanced";
     options.embeddings_path = o.embeddings;
     options.max_length = o.max_length;
@@ -101,6 +107,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     callbacks.info = [&](const std::string& m) {
         if (!o.quiet) fmt::print(stderr, "{}\n", m);
     };
+    callbacks.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
     if (printer) callbacks.progress = [&](const TrainingProgress& p) { printer->progress(p); };
     callbacks.epoch_end = [&](const EpochSummary& e) {
         if (printer) printer->epoch_end(e);

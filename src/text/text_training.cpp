@@ -1,6 +1,7 @@
 #include "textcnn/text/text_training.h"
 
 #include "textcnn/text/batching.h"
+#include "textcnn/text/data_checks.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
@@ -73,6 +74,10 @@ struct TextTrainingRun::Impl {
     void info(const std::string& message) const {
         if (callbacks.info) callbacks.info(message);
     }
+    void warn(const std::string& message) {
+        if (callbacks.warning) callbacks.warning(message);
+        else report.warnings.push_back(message);
+    }
 
     EncodedSet encode(const std::vector<std::vector<std::string>>& tokens, const std::vector<Document>& docs,
                       const std::string& source) {
@@ -118,6 +123,22 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     if (train.empty()) throw InputError(source + ": no documents");
     for (const Document& d : train)
         if (!d.label) throw InputError(source + ": line " + std::to_string(d.line) + " has no label");
+    DataCheckOptions check;
+    check.source = source;
+    check.label_column = options.label_column;
+    check.text_column = options.text_column;
+    for (const std::string& w : check_labelled_documents(train, check)) m.warn(w);
+    if (dev && !dev->empty()) {
+        check.source = dev_source.empty() ? std::string("dev data") : dev_source;
+        check.training = false;
+        for (const std::string& w : check_labelled_documents(*dev, check)) m.warn(w);
+    }
+    const bool has_validation = (dev && !dev->empty()) || options.validation_split > 0.0;
+    if (!has_validation && options.trainer.patience > 0)
+        throw ConfigError("patience stops training when the validation accuracy stops improving, but there is no "
+                          "validation data (give dev data or a validation split)");
+    if (!has_validation && options.trainer.validations_per_epoch > 1)
+        throw ConfigError("several validations per epoch need validation data (give dev data or a validation split)");
 
     std::set<std::string> label_set;
     for (const Document& d : train) label_set.insert(*d.label);
@@ -145,6 +166,14 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     }
     m.report.train_documents = train.size();
     m.report.validation_documents = held_out.size();
+    std::map<std::string, std::size_t> label_counts;
+    for (const Document& d : train) ++label_counts[*d.label];
+    for (const std::string& label : m.labels)
+        if (!label_counts.count(label))
+            throw InputError(fmt::format("{}: label '{}' has no training document left after the validation split (all "
+                                         "its documents were held out): give it more documents, a smaller validation "
+                                         "share, or dev data",
+                                         source, label));
 
     const Tokenizer tokenizer(options.tokenizer);
     std::vector<std::string> texts;
@@ -158,6 +187,16 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
            (vocabulary.dropped_words() ? ", " + with_thousands_separators(vocabulary.dropped_words()) + " rare words left out"
                                        : std::string()) +
            ")");
+
+    if (vocabulary.word_count() == 0 && vocabulary.subword_buckets() == 0)
+        throw InputError(fmt::format("{}: the vocabulary is empty: {} ({} documents); the model would see only unknown "
+                                     "words. Check the text column, or lower the minimum word count",
+                                     source,
+                                     vocabulary.dropped_words() ? fmt::format("all {} distinct words are rarer than the "
+                                                                              "minimum count",
+                                                                              vocabulary.dropped_words())
+                                                                : std::string("the texts hold no token"),
+                                     train.size()));
 
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
     Network network(spec, Shape{1, 1, 1});
@@ -184,6 +223,28 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         texts.clear();
         for (const Document& d : held_out) texts.push_back(d.text);
         m.validation = m.encode(tokenizer.tokenize_batch(texts), held_out, validation_source);
+    }
+    {
+        // The summary line before training.
+        std::string counts;
+        for (const auto& [label, count] : label_counts)
+            counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", label, with_thousands_separators(count));
+        std::string validation = "no validation data";
+        if (!held_out.empty()) {
+            std::size_t tokens = 0, unknown = 0;
+            for (const auto& ids : m.validation.ids) {
+                tokens += ids.size();
+                unknown += static_cast<std::size_t>(std::count(ids.begin(), ids.end(), Vocabulary::unknown_id));
+            }
+            validation = fmt::format("{} validation documents ({:.1f} % of all; {}), {:.1f} % of their tokens unknown",
+                                     with_thousands_separators(held_out.size()),
+                                     100.0 * static_cast<double>(held_out.size()) /
+                                         static_cast<double>(held_out.size() + train.size()),
+                                     validation_source.empty() ? std::string("dev data") : validation_source,
+                                     tokens ? 100.0 * static_cast<double>(unknown) / tokens : 0.0);
+        }
+        m.info(fmt::format("data: {} training documents, {} labels ({}); {}", with_thousands_separators(train.size()),
+                           m.labels.size(), counts, validation));
     }
     if (m.report.truncated_documents)
         m.report.warnings.push_back(std::to_string(m.report.truncated_documents) + " documents were cut to --max-length " +

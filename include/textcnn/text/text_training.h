@@ -37,6 +37,9 @@ struct TextTrainingOptions {
     double validation_split = 0.0;
     /// Names the training data in error messages (the file name, say).
     std::string train_source = "training data";
+    /// The data's column names, when its file had a header: rows that repeat them are
+    /// reported by the data checks (data_checks.h). Empty = not checked.
+    std::string label_column, text_column;
     /// Weight the loss by n / (classes * count) per class (sklearn's "balanced").
     bool balanced_class_weights = false;
     /// Pretrained vectors (word2vec text/binary, GloVe, fastText .vec); empty = random.
@@ -67,6 +70,9 @@ struct TextTrainingReport {
 
 struct TextTrainingCallbacks {
     std::function<void(const std::string&)> info;  ///< one-off messages ("vocabulary: 16,185 ids")
+    /// Warnings found before training (data_checks.h; a class that lost its documents to the
+    /// validation split...). Without this callback they go to TextTrainingReport::warnings.
+    std::function<void(const std::string&)> warning;
     std::function<void(const TrainingProgress&)> progress;
     std::function<void(const EpochSummary&)> epoch_end;
     const std::atomic<bool>* stop = nullptr;  ///< set by a SIGINT handler
@@ -78,6 +84,10 @@ class TextTrainingRun {
 public:
     /// `train` must hold labelled documents of at least two classes; `dev` (optional) must use
     /// only labels seen in training (InputError naming its file, line and label otherwise).
+    /// Both are checked first (data_checks.h: labels trimmed, oddities warned about, hopeless
+    /// data refused). InputError also when a class keeps no training document after the
+    /// validation split, or when the vocabulary holds no word; ConfigError for patience or
+    /// several validations per epoch without validation data.
     TextTrainingRun(std::vector<Document> train, std::optional<std::vector<Document>> dev, const std::string& dev_source,
                     const TextTrainingOptions& options, TextTrainingCallbacks callbacks);
     ~TextTrainingRun();

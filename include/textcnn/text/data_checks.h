@@ -1,0 +1,48 @@
+// Checks of labelled data before training: what a tired user gets wrong with a CSV file, said
+// before any time is spent. Run by TextTrainingRun on the training and dev documents; usable
+// on their own (a program that builds its documents itself).
+//
+// Changed in place, each change counted in a warning:
+//   - labels are trimmed of surrounding white space ("pos " and " pos" are "pos").
+// Errors (InputError, naming the source and what to change):
+//   - an empty label (after trimming), with its line;
+//   - every document with a label of its own (the label column holds something else).
+// Warnings (returned; the data is left as it is), each naming lines or labels:
+//   - labels that differ only by letter case ("Pos" and "pos" are two classes);
+//   - a class with fewer than few_documents documents;
+//   - more labels than a classifier can learn from the documents (fewer than 2 per label on
+//     average);
+//   - empty texts;
+//   - rows that repeat the header (label and text equal the column names);
+//   - labels that look like texts (several words), or texts that look like labels (the columns
+//     swapped: few distinct short texts against many distinct labels).
+// One pass over the documents plus a sort of the distinct labels. Thread-compatible (no
+// shared state).
+#pragma once
+
+#include "textcnn/text/document_reader.h"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace textcnn {
+
+struct DataCheckOptions {
+    /// Names the data in messages ("train.csv").
+    std::string source = "training data";
+    /// Column names of the file, when it had a header: rows equal to them are reported.
+    std::string label_column;
+    std::string text_column;
+    /// A class with fewer documents than this gets a warning.
+    std::size_t few_documents = 5;
+    /// Whether "every document has its own label" and "too many labels" apply (training data;
+    /// not a dev set, which may be small).
+    bool training = true;
+};
+
+/// Checks `documents` (each must have a label) as described above; trims labels in place.
+/// Returns the warnings, in the order above.
+std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options);
+
+}  // namespace textcnn

@@ -1,0 +1,156 @@
+// check_labelled_documents (data_checks.h): each oddity of a labelled data set is said, with
+// the lines or labels it concerns, and hopeless data is refused before training.
+#define BOOST_TEST_MODULE data_checks
+#include <boost/test/unit_test.hpp>
+
+#include "test_helpers.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/text/data_checks.h"
+
+#include <string>
+#include <vector>
+
+using namespace textcnn;
+using textcnn::testing::error_of;
+
+namespace {
+
+// Rows (label, text) as documents on lines 2, 3, ... (line 1 is the header).
+std::vector<Document> docs(const std::vector<std::pair<std::string, std::string>>& rows) {
+    std::vector<Document> out;
+    std::size_t line = 2;
+    for (const auto& [label, text] : rows) out.push_back(Document{label, text, line++});
+    return out;
+}
+
+// n documents alternating between two labels, with ordinary sentences.
+std::vector<std::pair<std::string, std::string>> ordinary(std::size_t n, const std::string& a = "pos",
+                                                          const std::string& b = "neg") {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (std::size_t i = 0; i < n; ++i)
+        rows.emplace_back(i % 2 ? b : a, "the parcel number " + std::to_string(i) + " came on time");
+    return rows;
+}
+
+DataCheckOptions named(const std::string& source) {
+    DataCheckOptions o;
+    o.source = source;
+    return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ordinary_data_passes_without_a_word) {
+    auto d = docs(ordinary(20));
+    BOOST_TEST(check_labelled_documents(d, named("t.csv")).empty());
+}
+
+BOOST_AUTO_TEST_CASE(labels_are_trimmed_and_the_change_counted) {
+    auto rows = ordinary(20);
+    rows[0].first = "pos ";
+    rows[2].first = " pos";
+    rows[4].first = "\tpos\r";
+    rows[6].first = "\xC2\xA0pos\xC2\xA0";  // no-break spaces, as spreadsheets leave them
+    rows[8].first = "po s";                 // inner space: a different label, left alone
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_REQUIRE(!w.empty());
+    BOOST_TEST(w[0] == "t.csv: 4 labels had white space around them and were trimmed (first: line 2)");
+    for (std::size_t i : {0u, 2u, 4u, 6u}) BOOST_TEST(*d[i].label == "pos");
+    BOOST_TEST(*d[8].label == "po s");
+}
+
+BOOST_AUTO_TEST_CASE(labels_differing_only_in_case_are_named) {
+    auto rows = ordinary(30);
+    rows[5].first = "Pos";
+    rows[7].first = "POS";
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_REQUIRE(!w.empty());
+    BOOST_TEST(w[0] == "t.csv: labels 'POS', 'Pos', 'pos' differ only in letter case and are trained as 3 different "
+                       "classes (first lines: 9, 7, 2)");
+}
+
+BOOST_AUTO_TEST_CASE(hopeless_data_is_refused_with_what_to_change) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (int i = 0; i < 6; ++i) rows.emplace_back("the text number " + std::to_string(i), "pos");
+    auto distinct = docs(rows);
+    BOOST_TEST(error_of<InputError>([&] { check_labelled_documents(distinct, named("t.csv")); }) ==
+               "t.csv: every one of the 6 documents has a label of its own (first: 'the text number 0'): the label "
+               "column does not seem to hold class labels; check which column is the label");
+    auto empty_label = docs({{"pos", "fine"}, {"  ", "blank label"}, {"neg", "bad"}});
+    BOOST_TEST(error_of<InputError>([&] { check_labelled_documents(empty_label, named("t.csv")); }) ==
+               "t.csv:3: the label is empty");
+    // A dev set may be small: two documents with two labels are fine there.
+    auto dev = docs({{"pos", "fine"}, {"neg", "bad"}, {"neu", "so so"}});
+    DataCheckOptions o = named("dev.csv");
+    o.training = false;
+    BOOST_TEST(check_labelled_documents(dev, o).empty());
+}
+
+BOOST_AUTO_TEST_CASE(rare_classes_and_too_many_labels_are_warned_about) {
+    auto rows = ordinary(40);
+    rows.emplace_back("spam", "win a prize now");
+    rows.emplace_back("spam", "claim your prize");
+    rows.emplace_back("eggs", "boiled for four minutes");
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_REQUIRE_EQUAL(w.size(), 1u);
+    BOOST_TEST(w[0] == "t.csv: 2 labels with fewer than 5 documents: 'eggs' (1), 'spam' (2)");
+
+    std::vector<std::pair<std::string, std::string>> many;
+    for (int i = 0; i < 12; ++i) many.emplace_back("c" + std::to_string(i % 7), "a sentence about item " + std::to_string(i));
+    auto m = docs(many);
+    const auto wm = check_labelled_documents(m, named("t.csv"));
+    BOOST_REQUIRE(!wm.empty());
+    BOOST_TEST(wm[0] == "t.csv: 7 labels for 12 documents: fewer than 2 documents per label on average is too little "
+                        "to learn from");
+}
+
+BOOST_AUTO_TEST_CASE(empty_texts_are_counted_not_taken_for_labels) {
+    auto rows = ordinary(20);
+    for (std::size_t i : {3u, 4u, 9u}) rows[i].second = " ";
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_REQUIRE_EQUAL(w.size(), 1u);
+    BOOST_TEST(w[0] == "t.csv: 3 of 20 texts are empty (first: line 5)");
+    std::vector<std::pair<std::string, std::string>> all_empty;
+    for (int i = 0; i < 12; ++i) all_empty.emplace_back(i % 2 ? "a" : "b", "");
+    auto e = docs(all_empty);
+    const auto we = check_labelled_documents(e, named("t.csv"));
+    BOOST_REQUIRE_EQUAL(we.size(), 1u);
+    BOOST_TEST(we[0] == "t.csv: 12 of 12 texts are empty (first: line 2)");
+}
+
+BOOST_AUTO_TEST_CASE(header_rows_and_swapped_columns_are_named) {
+    auto rows = ordinary(20);
+    rows.insert(rows.begin() + 10, {"label", "text"});
+    auto d = docs(rows);
+    DataCheckOptions o = named("t.csv");
+    o.label_column = "label";
+    o.text_column = "text";
+    const auto w = check_labelled_documents(d, o);
+    BOOST_REQUIRE_EQUAL(w.size(), 2u);
+    BOOST_TEST(w[0] == "t.csv: 1 label with fewer than 5 documents: 'label' (1)");
+    BOOST_TEST(w[1] == "t.csv: 1 rows repeat the header ('label', 'text') and are read as data (first: line 12)");
+
+    // Columns swapped: labels are sentences, texts are the class names.
+    std::vector<std::pair<std::string, std::string>> swapped;
+    for (int i = 0; i < 20; ++i)
+        swapped.emplace_back("the parcel came " + std::string(i % 2 ? "late" : "on time") + " again, sadly", i % 2 ? "neg" : "pos");
+    auto s = docs(swapped);
+    const auto ws = check_labelled_documents(s, named("t.csv"));
+    BOOST_REQUIRE_EQUAL(ws.size(), 1u);
+    BOOST_TEST(ws[0] == "t.csv: 20 labels look like texts (4 words or more; first: line 2): are the label and text "
+                        "columns swapped?");
+
+    // Texts that look like labels: one-word texts, few of them, against more labels.
+    std::vector<std::pair<std::string, std::string>> short_texts;
+    for (int i = 0; i < 30; ++i) short_texts.emplace_back("id" + std::to_string(i % 10), i % 2 ? "yes" : "no");
+    auto t = docs(short_texts);
+    const auto wt = check_labelled_documents(t, named("t.csv"));
+    BOOST_REQUIRE(!wt.empty());
+    BOOST_TEST(wt.back() == "t.csv: 30 of 30 texts are one of only 2 single words, fewer than the 10 labels: are the "
+                            "label and text columns swapped?");
+}
