@@ -21,5 +21,6 @@ echo "== model"
 "$textcnn" summary --model "$out/sentiment.model"
 echo "== evaluation on the held-out test sentences"
 "$textcnn" eval --model "$out/sentiment.model" --data "$data/test.csv"
-echo "== predictions for data/examples/reviews.txt (label, P(negative), P(positive))"
-"$textcnn" predict --model "$out/sentiment.model" --prob "$root/data/examples/reviews.txt" | paste - "$root/data/examples/reviews.txt"
+echo "== predictions for data/examples/reviews.txt (label, then the probability of each label)"
+"$textcnn" predict --model "$out/sentiment.model" --prob "$root/data/examples/reviews.txt" |
+  paste - <(echo text; cat "$root/data/examples/reviews.txt")
