@@ -10,11 +10,17 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <chrono>
 #include <csignal>
 #include <ctime>
 #include <fstream>
 #include <optional>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace textcnn_cli {
 namespace {
@@ -45,9 +51,27 @@ std::string now_utc() {
     return buf;
 }
 
+// Fails now, not after hours of training, when `path` cannot be written: creates and removes
+// a file beside it (where the atomic write puts its temporary file).
+void check_writable(const std::string& path, const std::string& what) {
+    const std::filesystem::path target(path);
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+        throw textcnn::IoError(fmt::format("{} {}: the directory {} does not exist", what, path, dir.string()));
+    const std::filesystem::path probe = dir / fmt::format(".{}.write-check.{}", target.filename().string(), ::getpid());
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        throw textcnn::IoError(fmt::format("{} {}: cannot write in {}: {}", what, path, dir.string(), std::strerror(errno)));
+    ::close(fd);
+    std::filesystem::remove(probe, ec);
+}
+
 void run_train(const TrainOptions& o, const std::string& command_line) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
+    check_writable(o.model_path, "--model");
+    if (!o.checkpoint_path.empty()) check_writable(o.checkpoint_path, "--checkpoint");
 
     TextTrainingOptions options;
     options.model.widths = o.widths;

@@ -287,6 +287,9 @@ StoredArchitecture parse_architecture_json(const std::string& text, const std::s
 // --- Networks -------------------------------------------------------------------------------
 
 void add_network_sections(ModelFile& file, const Network& net) {
+    // A diverged network is never written: its predictions would be NaN or constant.
+    if (const auto bad = unusable_parameter(net))
+        throw Error("refusing to save a network whose weights diverged: " + *bad);
     const std::string json = architecture_json(net.spec(), net.sample_shape());
     file.set("ARCH", arch_version, {json.begin(), json.end()});
     std::vector<std::uint8_t> weights;
@@ -313,6 +316,9 @@ Network network_from_sections(const ModelFile& file) {
         throw InputError(file.source + ": the weights section holds " + std::to_string(values.size()) +
                          " parameters, the architecture needs " + std::to_string(net->parameter_count()));
     std::copy(values.begin(), values.end(), net->parameters().begin());
+    if (const auto bad = unusable_parameter(*net))
+        throw InputError(file.source + ": the model's weights are unusable (" + *bad +
+                         "): it was saved from a training run that diverged, or the file was altered");
     return std::move(*net);
 }
 

@@ -10,6 +10,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -424,6 +425,23 @@ std::string Network::summary_table() const {
            bytes_text((total - trainable) * sizeof(float)) + ")\n";
     out += thin + "\n";
     return out;
+}
+
+}  // namespace textcnn
+
+namespace textcnn {
+
+std::optional<std::string> unusable_parameter(const Network& net) {
+    const auto values = net.parameters();
+    const auto bad = std::find_if(values.begin(), values.end(),
+                                  [](float v) { return !(std::fabs(v) <= max_usable_parameter); });  // NaN too
+    if (bad == values.end()) return std::nullopt;
+    const auto index = static_cast<std::size_t>(bad - values.begin());
+    const std::string value = std::isnan(*bad) ? "NaN" : std::isinf(*bad) ? (*bad > 0 ? "inf" : "-inf") : fmt::format("{:g}", *bad);
+    for (const ParameterGroup& g : net.groups())
+        if (index >= g.offset && index < g.offset + g.info.size())
+            return fmt::format("parameter {} of '{}' in {} is {}", index - g.offset, g.info.name, g.layer_label, value);
+    return fmt::format("parameter {} is {}", index, value);
 }
 
 }  // namespace textcnn

@@ -175,7 +175,10 @@ struct Trainer::Impl {
                 const std::size_t begin = state.batch * bs, end = std::min(train_count, begin + bs);
                 train_batch({order.data() + begin, end - begin});
                 ++state.batch;
-                if (mid_epoch_validation(state.batch, batches) && validate().second) improved_this_epoch = true;
+                if (mid_epoch_validation(state.batch, batches)) {
+                    check_parameters(state.batch);
+                    if (validate().second) improved_this_epoch = true;
+                }
                 processed += end - begin;
                 epoch_processed += end - begin;
                 if (progress_callback) {
@@ -238,7 +241,18 @@ struct Trainer::Impl {
         return false;
     }
 
+    // Once per epoch (and before each validation): a full pass over the parameters is cheap
+    // at that rate. A step that made a weight non-finite is otherwise caught by the next
+    // batch's loss; this catches the last batch of an epoch and finite but overflowing weights.
+    void check_parameters(std::size_t batch) const {
+        if (const auto bad = unusable_parameter(net))
+            throw Error(fmt::format("trainer: the weights diverged by epoch {} batch {} ({}); try a lower learning "
+                                    "rate",
+                                    state.epoch + 1, batch, *bad));
+    }
+
     EpochSummary end_epoch(std::size_t batches, double seconds, std::size_t epoch_processed) {
+        check_parameters(batches);
         EpochSummary e;
         e.epoch = state.epoch + 1;
         e.epochs = settings.epochs;

@@ -861,6 +861,32 @@ BOOST_AUTO_TEST_CASE(bad_training_data) {
     BOOST_CHECK_EQUAL(run("").code, 2);
 }
 
+BOOST_AUTO_TEST_CASE(training_never_ends_in_a_broken_model_or_lost_work) {
+    Trained& t = trained();
+    // A learning rate that blows the weights up: the run stops with exit 1, names where, and
+    // writes no model (an earlier model at that path stays as it was).
+    const std::string model = scratch("diverged.model");
+    write_text(model, "an earlier model");
+    for (const std::string& options : {std::string(" --optimizer sgd --lr 1e30 --max-norm 0"), std::string(" --optimizer sgd --lr 1e12 --max-norm 0")}) {
+        const Run r = run("train --train " + t.train_csv + " --model " + model +
+                          " --embedding-dim 16 --maps 8 --epochs 3 --batch 10 --quiet" + options);
+        BOOST_CHECK_EQUAL(r.code, 1);
+        BOOST_CHECK_MESSAGE(contains(r.err, "textcnn train: trainer: the ") && contains(r.err, "try a lower learning rate"),
+                            r.err);
+        BOOST_CHECK_EQUAL(read_text(model), "an earlier model");
+    }
+    // A model path that cannot be written fails before training, not after it.
+    const std::string nowhere = scratch("no_such_dir") + "/m.model";
+    const Run r = run("train --train " + t.train_csv + " --model " + nowhere + " " + tiny + " --quiet");
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: --model " + nowhere + ": the directory " + scratch("no_such_dir") +
+                                 " does not exist\n");
+    // Options that cannot act without dev data are refused.
+    BOOST_CHECK_EQUAL(run("train --train " + t.train_csv + " --model " + scratch("p.model") + " " + tiny + " --quiet --patience 2").code, 2);
+    BOOST_CHECK_EQUAL(
+        run("train --train " + t.train_csv + " --model " + scratch("p.model") + " " + tiny + " --quiet --validations-per-epoch 3").code, 2);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_csv_names_the_line) {
     const std::string model = scratch("never.model");
     const std::string opts = " --model " + model + " --embedding-dim 16 --maps 8 --epochs 1 --quiet";

@@ -4,10 +4,13 @@
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
+#include "textcnn/nn/network.h"
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <unistd.h>
 
@@ -235,6 +238,38 @@ BOOST_AUTO_TEST_CASE(weights_must_match_the_architecture) {
     BOOST_CHECK_EXCEPTION(network_from_sections(bad), InputError, [](const InputError& e) {
         return message_is(e, "bad.model section 'ARCH': the architecture nests deeper than 64 levels");
     });
+}
+
+BOOST_AUTO_TEST_CASE(diverged_weights_are_never_saved_nor_loaded) {
+    Network net(kim_spec(), Shape{1, 1, 7});
+    net.initialize({}, 42);
+    BOOST_TEST(!unusable_parameter(net).has_value());
+    ModelFile good;
+    add_network_sections(good, net);
+    const ParameterGroup& last = net.groups().back();
+    for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity(), -3e20f}) {
+        Network broken(kim_spec(), Shape{1, 1, 7});
+        broken.initialize({}, 42);
+        broken.parameters()[last.offset + 1] = bad;
+        const auto what = unusable_parameter(broken);
+        BOOST_REQUIRE(what.has_value());
+        BOOST_TEST(what->starts_with("parameter 1 of '" + last.info.name + "' in " + last.layer_label + " is "));
+        ModelFile file;
+        BOOST_CHECK_EXCEPTION(add_network_sections(file, broken), Error, [&](const Error& e) {
+            return message_is(e, "refusing to save a network whose weights diverged: " + *what);
+        });
+        // A file altered to hold such a weight (checksum and all) is refused at load.
+        ModelFile altered = good;
+        altered.source = "altered.model";
+        std::vector<std::uint8_t> weights;
+        ByteWriter w(weights);
+        w.put_floats(broken.parameters());
+        altered.set("WGHT", 1, std::move(weights));
+        BOOST_CHECK_EXCEPTION(network_from_sections(altered), InputError, [&](const InputError& e) {
+            return message_is(e, "altered.model: the model's weights are unusable (" + *what +
+                                     "): it was saved from a training run that diverged, or the file was altered");
+        });
+    }
 }
 
 // Models written by format version 1 must keep loading and predicting the same (USERS.md theme

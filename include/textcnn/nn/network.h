@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -147,5 +148,14 @@ private:
     void bind_all();
     void check_input(const Tensor& input) const;
 };
+
+/// Largest magnitude a stored parameter may have: its square (max-norm, the folded tables'
+/// products) must stay below float's 3.4e38. A trained network beyond it has diverged.
+constexpr float max_usable_parameter = 1e18f;
+
+/// The first parameter of `net` that is NaN, infinite or beyond ±max_usable_parameter, said as
+/// "parameter 12 of 'weights' in dense 'output' is inf"; nullopt when all are usable. One pass
+/// over the parameter block; thread-safe for a network nobody modifies meanwhile.
+std::optional<std::string> unusable_parameter(const Network& net);
 
 }  // namespace textcnn
