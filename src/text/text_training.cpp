@@ -4,6 +4,8 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/nn/trainer.h"
 #include "textcnn/core/rng.h"
 #include "textcnn/text/vectors.h"
 

@@ -11,6 +11,7 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/core/rng.h"
+#include "textcnn/nn/trainer.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/text_training.h"
 
