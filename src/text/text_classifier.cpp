@@ -22,8 +22,8 @@ namespace textcnn {
 
 ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_size, std::size_t classes) {
     if (settings.widths.empty()) throw ConfigError("text model: at least one filter width is needed");
-    if (settings.maps == 0) throw ConfigError("text model: --maps must be at least 1");
-    if (settings.embedding_dim == 0) throw ConfigError("text model: --embedding-dim must be at least 1");
+    if (settings.maps == 0) throw ConfigError("text model: maps must be at least 1");
+    if (settings.embedding_dim == 0) throw ConfigError("text model: embedding_dim must be at least 1");
     if (classes < 2) throw ConfigError("text model: at least 2 classes are needed, got " + std::to_string(classes));
     ModelSpec spec;
     LayerSpec embedding{"embedding",
