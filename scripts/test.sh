@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what textcnn needs, builds it and runs every unit test (CTest + Boost.Test).
+# Installs what textcnn needs, builds it, runs every unit test (CTest + Boost.Test), then the
+# consumer test: a program built against the installed package (tests/consumer/run.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup.sh"
@@ -7,3 +8,4 @@ bash "$root/scripts/build.sh"
 build=${TEXTCNN_BUILD_DIR:-$root/build}
 cd "$build"
 ctest --output-on-failure -j "$(nproc)"
+bash "$root/tests/consumer/run.sh"

@@ -4,6 +4,7 @@
 
 #include "textcnn/nn/model_file.h"
 #include "textcnn/text/text_classifier.h"
+#include "textcnn/text/vocabulary.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -12,6 +12,7 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/tokenizer.h"
+#include "textcnn/text/vocabulary.h"
 
 #include <cstdio>
 #include <memory>

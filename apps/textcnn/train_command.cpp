@@ -4,6 +4,8 @@
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/nn/trainer.h"
 #include "textcnn/text/text_training.h"
 
 #include <fmt/format.h>

@@ -1,5 +1,7 @@
 #include "textcnn/core/runtime.h"
 
+#include "textcnn/version.h"
+
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/version.h>
@@ -30,7 +32,7 @@ void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
 int blas_threads() { return openblas_get_num_threads(); }
 
 std::string build_info() {
-    std::string s = "textcnn " TEXTCNN_VERSION;
+    std::string s = std::string("textcnn ") + version();
     s += "; BLAS: ";
     s += openblas_get_config();
     s += " (core ";

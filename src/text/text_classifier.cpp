@@ -6,6 +6,9 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/text/tokenizer.h"
+#include "textcnn/text/vocabulary.h"
 
 #include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
@@ -19,8 +22,8 @@ namespace textcnn {
 
 ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_size, std::size_t classes) {
     if (settings.widths.empty()) throw ConfigError("text model: at least one filter width is needed");
-    if (settings.maps == 0) throw ConfigError("text model: --maps must be at least 1");
-    if (settings.embedding_dim == 0) throw ConfigError("text model: --embedding-dim must be at least 1");
+    if (settings.maps == 0) throw ConfigError("text model: maps must be at least 1");
+    if (settings.embedding_dim == 0) throw ConfigError("text model: embedding_dim must be at least 1");
     if (classes < 2) throw ConfigError("text model: at least 2 classes are needed, got " + std::to_string(classes));
     ModelSpec spec;
     LayerSpec embedding{"embedding",
@@ -107,7 +110,16 @@ std::map<std::string, std::string> decode_map(const ModelSection& section, const
 
 }  // namespace
 
-struct TextClassifier::Scratch {
+struct TextClassifier::Impl {
+    Impl(TokenizerSettings tokenizer_settings, Vocabulary vocabulary, std::vector<std::string> labels,
+         Network network)
+        : tokenizer_settings(tokenizer_settings),
+          tokenizer(tokenizer_settings),
+          vocabulary(std::move(vocabulary)),
+          labels(std::move(labels)),
+          network(std::move(network)),
+          gap(widest_padding(this->network.spec())) {}
+
     struct PerThread {
         Network::Workspace workspace;
         Tensor packed;
@@ -116,22 +128,24 @@ struct TextClassifier::Scratch {
         std::vector<std::vector<std::uint32_t>> ids;
         std::vector<float> folded_scratch;
     };
+
+    TokenizerSettings tokenizer_settings;
+    Tokenizer tokenizer;
+    Vocabulary vocabulary;
+    std::vector<std::string> labels;
+    Network network;
+    std::size_t gap = 0;
     tbb::enumerable_thread_specific<PerThread> threads;
+    std::unique_ptr<const detail::FoldedTextCnn> folded;
 };
 
 TextClassifier::TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
                                Network network)
-    : tokenizer_settings_(tokenizer),
-      tokenizer_(tokenizer),
-      vocabulary_(std::move(vocabulary)),
-      labels_(std::move(labels)),
-      network_(std::move(network)),
-      gap_(widest_padding(network_.spec())),
-      scratch_(std::make_unique<Scratch>()) {
-    const Shape out = network_.output_shape(1);
-    if (out.rank() != 2 || out.channels() != labels_.size())
+    : impl_(std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels), std::move(network))) {
+    const Shape out = impl_->network.output_shape(1);
+    if (out.rank() != 2 || out.channels() != impl_->labels.size())
         throw ShapeError("text classifier: the network's output " + out.str() + " does not give one logit for each of " +
-                         std::to_string(labels_.size()) + " labels");
+                         std::to_string(impl_->labels.size()) + " labels");
 }
 
 TextClassifier::~TextClassifier() = default;
@@ -146,30 +160,37 @@ TextClassifier TextClassifier::load(const std::string& path) {
     return model;
 }
 
+const std::vector<std::string>& TextClassifier::labels() const { return impl_->labels; }
+const Tokenizer& TextClassifier::tokenizer() const { return impl_->tokenizer; }
+const Vocabulary& TextClassifier::vocabulary() const { return impl_->vocabulary; }
+const Network& TextClassifier::network() const { return impl_->network; }
+std::size_t TextClassifier::gap() const { return impl_->gap; }
+bool TextClassifier::folded() const { return impl_->folded != nullptr; }
+
 Network& TextClassifier::network() {
     drop_folding();
-    return network_;
+    return impl_->network;
 }
 
 bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
-    auto folded = detail::FoldedTextCnn::fold(network_, max_bytes);
-    if (folded) folded_ = std::make_unique<const detail::FoldedTextCnn>(std::move(*folded));
-    else folded_.reset();
-    return folded_ != nullptr;
+    auto folded = detail::FoldedTextCnn::fold(impl_->network, max_bytes);
+    if (folded) impl_->folded = std::make_unique<const detail::FoldedTextCnn>(std::move(*folded));
+    else impl_->folded.reset();
+    return impl_->folded != nullptr;
 }
 
-void TextClassifier::drop_folding() { folded_.reset(); }
+void TextClassifier::drop_folding() { impl_->folded.reset(); }
 
-std::size_t TextClassifier::fold_table_bytes() const { return detail::FoldedTextCnn::table_bytes(network_); }
+std::size_t TextClassifier::fold_table_bytes() const { return detail::FoldedTextCnn::table_bytes(impl_->network); }
 
 ModelFile TextClassifier::to_model_file() const {
     ModelFile file;
-    add_network_sections(file, network_);
-    file.set("TOKN", 1, encode_map(tokenizer_settings_.to_map()));
+    add_network_sections(file, impl_->network);
+    file.set("TOKN", 1, encode_map(impl_->tokenizer_settings.to_map()));
     std::vector<std::uint8_t> vocab;
-    vocabulary_.write(vocab);
+    impl_->vocabulary.write(vocab);
     file.set("VOCB", 1, std::move(vocab));
-    file.set("LABL", strings_version, encode_strings(labels_));
+    file.set("LABL", strings_version, encode_strings(impl_->labels));
     file.set("META", 1, encode_map(metadata));
     return file;
 }
@@ -201,34 +222,34 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
                          std::to_string(labels.size()) + " labels");
     TextClassifier model(tokenizer, std::move(vocabulary), std::move(labels), std::move(network));
     if (const ModelSection* meta = file.find("META")) model.metadata = decode_map(*meta, source);
-    const LayerSpec& first = model.network_.spec().front();
-    if (first.type != "embedding" || static_cast<std::size_t>(first.get_int("vocab", 0)) != model.vocabulary_.size())
+    const LayerSpec& first = model.impl_->network.spec().front();
+    if (first.type != "embedding" || static_cast<std::size_t>(first.get_int("vocab", 0)) != model.impl_->vocabulary.size())
         throw InputError(source + ": the embedding table has " + first.get_string("vocab", "?") +
-                         " rows but the vocabulary has " + std::to_string(model.vocabulary_.size()) + " ids");
+                         " rows but the vocabulary has " + std::to_string(model.impl_->vocabulary.size()) + " ids");
     return model;
 }
 
 std::vector<std::uint32_t> TextClassifier::encode(std::string_view text) const {
-    return vocabulary_.lookup(tokenizer_.tokenize(text));
+    return impl_->vocabulary.lookup(impl_->tokenizer.tokenize(text));
 }
 
 void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>> texts,
                                      std::vector<float>& probabilities) const {
-    const std::size_t k = labels_.size();
+    const std::size_t k = impl_->labels.size();
     probabilities.resize(texts.size() * k);
     if (texts.empty()) return;
-    auto& local = scratch_->threads.local();
-    if (folded_) {
+    auto& local = impl_->threads.local();
+    if (impl_->folded) {
         for (std::size_t i = 0; i < texts.size(); ++i) {
             float* p = probabilities.data() + i * k;
-            folded_->logits(texts[i], p, local.folded_scratch);
+            impl_->folded->logits(texts[i], p, local.folded_scratch);
             softmax_row(p, k, p);
         }
         return;
     }
-    if (local.workspace.states.empty()) local.workspace = network_.make_workspace();
-    pack_sequences(texts, PackOptions{gap_, 1, 0}, local.packed);
-    const Tensor& logits = network_.forward(local.packed, local.workspace, RunContext{Mode::inference});
+    if (local.workspace.states.empty()) local.workspace = impl_->network.make_workspace();
+    pack_sequences(texts, PackOptions{impl_->gap, 1, 0}, local.packed);
+    const Tensor& logits = impl_->network.forward(local.packed, local.workspace, RunContext{Mode::inference});
     softmax(logits, local.probabilities);
     std::copy_n(local.probabilities.data(), texts.size() * k, probabilities.data());
 }
@@ -245,25 +266,25 @@ TextPrediction to_prediction(const float* p, std::size_t k, const std::vector<st
 }  // namespace
 
 TextPrediction TextClassifier::predict(std::string_view text) const {
-    auto& local = scratch_->threads.local();
-    tokenizer_.tokenize(text, local.tokens);
+    auto& local = impl_->threads.local();
+    impl_->tokenizer.tokenize(text, local.tokens);
     local.ids.resize(1);
-    vocabulary_.lookup(local.tokens, local.ids[0]);
+    impl_->vocabulary.lookup(local.tokens, local.ids[0]);
     std::vector<float> probabilities;
     predict_encoded(std::span(local.ids.data(), 1), probabilities);
-    return to_prediction(probabilities.data(), labels_.size(), local.ids[0]);
+    return to_prediction(probabilities.data(), impl_->labels.size(), local.ids[0]);
 }
 
 std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string> texts) const {
     // Tokenize in parallel (oneTBB), then run the network over large chunks: each chunk is one
     // packed batch whose convolutions are single big GEMMs using the BLAS threads. One level
     // of parallelism at a time.
-    const auto tokens = tokenizer_.tokenize_batch(texts);
+    const auto tokens = impl_->tokenizer.tokenize_batch(texts);
     std::vector<std::vector<std::uint32_t>> ids(texts.size());
-    for (std::size_t i = 0; i < texts.size(); ++i) vocabulary_.lookup(tokens[i], ids[i]);
-    const std::size_t k = labels_.size();
+    for (std::size_t i = 0; i < texts.size(); ++i) impl_->vocabulary.lookup(tokens[i], ids[i]);
+    const std::size_t k = impl_->labels.size();
     std::vector<TextPrediction> out;
-    if (folded_) {
+    if (impl_->folded) {
         // Each text on its own: parallel over texts, no BLAS involved.
         out.resize(texts.size());
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, texts.size(), 64),
@@ -288,12 +309,12 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
 
 std::string TextClassifier::summary() const {
     std::ostringstream s;
-    s << network_.summary_table();
-    s << "\nVocabulary: " << vocabulary_.size() << " ids (" << vocabulary_.word_count() << " words, 2 reserved";
-    if (vocabulary_.subword_buckets()) s << ", " << vocabulary_.subword_buckets() << " subword buckets";
-    s << ")\nLabels (" << labels_.size() << "):";
-    for (const auto& l : labels_) s << ' ' << l;
-    s << "\nTokenizer: " << tokenizer_settings_.describe() << '\n';
+    s << impl_->network.summary_table();
+    s << "\nVocabulary: " << impl_->vocabulary.size() << " ids (" << impl_->vocabulary.word_count() << " words, 2 reserved";
+    if (impl_->vocabulary.subword_buckets()) s << ", " << impl_->vocabulary.subword_buckets() << " subword buckets";
+    s << ")\nLabels (" << impl_->labels.size() << "):";
+    for (const auto& l : impl_->labels) s << ' ' << l;
+    s << "\nTokenizer: " << impl_->tokenizer_settings.describe() << '\n';
     if (const std::size_t bytes = fold_table_bytes())
         s << "Prediction: embedding folded into the convolutions at load (" << (bytes + 500000) / 1000000
           << " MB of tables)\n";

@@ -5,6 +5,8 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/nn/trainer.h"
 #include "textcnn/core/rng.h"
 #include "textcnn/text/vectors.h"
 
@@ -156,12 +158,14 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                              ": no documents (the dev data picks the best model; give at least one labelled document)");
         held_out = std::move(*dev);
     } else if (options.validation_split > 0.0) {
-        if (options.validation_split >= 1.0) throw ConfigError("--validation-split must be below 1");
+        if (options.validation_split >= 1.0)
+            throw ConfigError("a validation split of " + fmt::format("{}", options.validation_split) +
+                              " leaves no training data; it must be below 1");
         stratified_split(train, held_out, options.validation_split, options.trainer.seed);
         if (held_out.empty())
             throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
                              " holds out no document of " + std::to_string(train.size()) +
-                             " (every class rounds to 0); give a larger share or a --dev file");
+                             " (every class rounds to 0); give a larger share or dev data");
         validation_source = "validation split";
     }
     m.report.train_documents = train.size();
@@ -247,7 +251,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                            m.labels.size(), counts, validation));
     }
     if (m.report.truncated_documents)
-        m.report.warnings.push_back(std::to_string(m.report.truncated_documents) + " documents were cut to --max-length " +
+        m.report.warnings.push_back(std::to_string(m.report.truncated_documents) + " documents were cut to the maximum length of " +
                                     std::to_string(options.max_length) + " tokens");
 
     TrainerSettings settings = options.trainer;

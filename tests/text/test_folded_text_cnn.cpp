@@ -11,6 +11,7 @@
 #include "textcnn/text/batching.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/rng.h"
+#include "textcnn/nn/network.h"
 #include "textcnn/text/text_classifier.h"
 
 #include <cmath>

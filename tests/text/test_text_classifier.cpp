@@ -11,6 +11,7 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/core/rng.h"
+#include "textcnn/nn/trainer.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/text_training.h"
 
@@ -542,7 +543,7 @@ BOOST_AUTO_TEST_CASE(training_data_errors) {
                           [](const InputError& e) {
                               return std::string(e.what()) ==
                                      "reviews.csv: a validation split of 0.02 holds out no document of 20 (every "
-                                     "class rounds to 0); give a larger share or a --dev file";
+                                     "class rounds to 0); give a larger share or dev data";
                           });
     // An empty dev set would silently turn off model selection.
     BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), std::vector<Document>{}, "dev.csv", options, {}),

@@ -32,6 +32,7 @@
 // gradient block of the same layout.
 #pragma once
 
+#include "textcnn/nn/training_settings.h"
 #include "textcnn/nn/layer_spec.h"
 #include "textcnn/core/rng.h"
 #include "textcnn/nn/tensor.h"
@@ -80,18 +81,6 @@ struct ParameterBinding {
     std::vector<std::uint32_t>* touched_columns = nullptr;
 };
 
-/// How weights are initialised.
-struct Initializer {
-    enum class Kind {
-        glorot_uniform,  ///< Keras default: U(+-sqrt(6 / (fan_in + fan_out))), zero bias
-        he_uniform,      ///< U(+-sqrt(6 / fan_in)), zero bias
-        torch_default,   ///< PyTorch default: weights and bias U(+-1 / sqrt(fan_in))
-        uniform,         ///< U(+-scale) for weights, zero bias (Kim's embeddings: 0.25)
-    };
-    Kind kind = Kind::glorot_uniform;
-    float scale = 0.25f;  ///< for Kind::uniform
-};
-
 /// Mutable per-call state of a layer: caches for backward, scratch buffers. Subclassed by
 /// layers that need one.
 class LayerState {
@@ -116,9 +105,9 @@ public:
 
     virtual std::vector<ParameterInfo> parameters() const { return {}; }
     /// One binding per entry of parameters(), in the same order.
-    virtual void bind(std::span<const ParameterBinding> bindings) {}
+    virtual void bind(std::span<const ParameterBinding> /*bindings*/) {}
     /// Draws initial values for the bound parameters.
-    virtual void initialize(const Initializer& init, Rng& rng) {}
+    virtual void initialize(const Initializer& /*init*/, Rng& /*rng*/) {}
 
     virtual std::unique_ptr<LayerState> make_state() const { return std::make_unique<LayerState>(); }
 

@@ -10,6 +10,7 @@
 // likewise applied to touched columns only.
 #pragma once
 
+#include "textcnn/nn/training_settings.h"
 #include "textcnn/nn/network.h"
 
 #include <cstdint>
@@ -18,22 +19,6 @@
 #include <vector>
 
 namespace textcnn {
-
-struct OptimizerSettings {
-    std::string name = "adadelta";  ///< sgd | adadelta | adam | rmsprop
-    float learning_rate = 1.0f;     ///< Adadelta: 1.0 (Kim); Adam 1e-3; RMSprop 1e-3; SGD 0.01
-    float momentum = 0.0f;          ///< sgd
-    bool nesterov = false;          ///< sgd
-    float rho = 0.95f;              ///< adadelta 0.95 (Kim), rmsprop 0.9 (Keras)
-    float epsilon = 1e-6f;          ///< adadelta 1e-6 (Kim), rmsprop 1e-7 (Keras), adam 1e-8
-    float beta1 = 0.9f;             ///< adam
-    float beta2 = 0.999f;           ///< adam
-    float weight_decay = 0.0f;      ///< L2 decay added to the gradient (coupled)
-    float clip_norm = 0.0f;         ///< > 0: scale the whole gradient to at most this L2 norm
-
-    /// The usual defaults for an optimizer name (learning rate, rho, epsilon).
-    static OptimizerSettings defaults_for(const std::string& name);
-};
 
 class Optimizer {
 public:

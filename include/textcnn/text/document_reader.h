@@ -118,7 +118,10 @@ private:
 };
 
 /// Every document of a file, with the reader's report (for training data, which is read
-/// whole anyway).
+/// whole anyway). Throws what DocumentReader's constructor and next() throw: IoError when the
+/// file cannot be opened or read, InputError naming file and line for a malformed row (unless
+/// options.skip_bad_rows) or invalid UTF-8 (unless replaced), ConfigError for options that do
+/// not fit the format. Thread-safe (each call reads on its own).
 struct DocumentSet {
     std::vector<Document> documents;
     ReaderReport report;

@@ -7,7 +7,13 @@
 //
 // Thread safety: predict() and the other const members may be called from any number of
 // threads at once on one loaded model (USERS.md theme 10). Mutable scratch lives in
-// per-thread workspaces (tbb::enumerable_thread_specific), never in the model.
+// per-thread workspaces (tbb::enumerable_thread_specific), never in the model. Non-const
+// members must not run while another thread uses the same classifier.
+//
+// This header includes no Armadillo, oneTBB or ICU header (the state is behind a pointer), so
+// a program that only loads, predicts and saves compiles quickly. network(), tokenizer(),
+// vocabulary() and to_model_file() hand out backend objects: include their headers
+// (nn/network.h, text/tokenizer.h, text/vocabulary.h, nn/model_file.h) to use them.
 //
 // The network is Kim's (2014) CNN built from TextModelSettings: embedding -> parallel
 // convolutions of several widths ('full' padding, so a one-word text still meets every
@@ -22,9 +28,7 @@
 // bit-identical from call to call, whatever the batch or the thread count.
 #pragma once
 
-#include "textcnn/nn/network.h"
-#include "textcnn/text/tokenizer.h"
-#include "textcnn/text/vocabulary.h"
+#include "textcnn/nn/layer_spec.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -38,9 +42,10 @@
 namespace textcnn {
 
 class ModelFile;
-namespace detail {
-class FoldedTextCnn;
-}
+class Network;
+class Tokenizer;
+struct TokenizerSettings;
+class Vocabulary;
 
 /// The architecture of a text CNN; defaults are Kim's (2014) CNN-rand.
 struct TextModelSettings {
@@ -56,6 +61,9 @@ struct TextModelSettings {
 };
 
 /// The ModelSpec of Kim's CNN for a vocabulary of `vocab_size` ids and `classes` labels.
+/// Requires at least one width, no width 0, maps and embedding_dim >= 1 and classes >= 2
+/// (ConfigError otherwise); the other settings are checked when the network is built.
+/// Thread-safe (a pure function).
 ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_size, std::size_t classes);
 
 struct TextPrediction {
@@ -68,48 +76,70 @@ struct TextPrediction {
     bool no_known_token() const { return unknown_tokens == tokens; }
 };
 
+/// A trained text classifier. Obtain one from load(), from_model_file() or a training run
+/// (TextTrainingRun::classifier(), text_training.h). Movable, not copyable; a moved-from
+/// classifier may only be assigned to or destroyed.
 class TextClassifier {
 public:
     /// Assembles a classifier around a network built from text_cnn_spec() (or any network
-    /// whose input is token ids and whose output has one logit per label).
+    /// whose input is token ids and whose output has one logit per label). Requires a network
+    /// with one logit per label: ShapeError otherwise. Does not fold (see fold_for_prediction()).
     TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
                    Network network);
     ~TextClassifier();
     TextClassifier(TextClassifier&&) noexcept;
     TextClassifier& operator=(TextClassifier&&) noexcept;
 
-    /// Reads a model file (model_file.h) with sections ARCH, WGHT, TOKN, VOCB, LABL and META.
-    /// InputError naming the file for anything missing, corrupt, foreign or too new.
+    /// Reads a model file (model_file.h) with sections ARCH, WGHT, TOKN, VOCB, LABL and META
+    /// and folds it for prediction (fold_for_prediction()). Returns the classifier. Throws
+    /// IoError when the file cannot be read, InputError naming the file for anything missing,
+    /// corrupt, foreign (an image model) or too new. Thread-safe (the new object is the
+    /// caller's).
     static TextClassifier load(const std::string& path);
-    /// Writes atomically (temporary file + rename).
+    /// Writes the model to `path` atomically (temporary file + rename), metadata included.
+    /// Throws IoError when it cannot be written. Const: may run while other threads predict.
     void save(const std::string& path) const;
     /// The sections save() writes / load() reads, for files that carry more (checkpoints).
+    /// Thread-safe like save().
     ModelFile to_model_file() const;
+    /// The inverse of to_model_file(), without folding. Throws InputError naming
+    /// file.source as load() does.
     static TextClassifier from_model_file(const ModelFile& file);
 
-    const std::vector<std::string>& labels() const { return labels_; }
-    const Tokenizer& tokenizer() const { return tokenizer_; }
-    const Vocabulary& vocabulary() const { return vocabulary_; }
-    const Network& network() const { return network_; }
+    /// The labels, in the order of TextPrediction::label and ::probabilities. Thread-safe.
+    const std::vector<std::string>& labels() const;
+    /// The tokenizer, as trained (text/tokenizer.h). Thread-safe.
+    const Tokenizer& tokenizer() const;
+    /// Token -> id mapping (text/vocabulary.h). Thread-safe.
+    const Vocabulary& vocabulary() const;
+    /// The network (nn/network.h). Thread-safe.
+    const Network& network() const;
     /// Mutable access (training, loading weights) drops the folded tables: they would go stale.
+    /// Not to be called while other threads use the classifier.
     Network& network();
     /// Zero positions needed between packed texts: the widest padding of any convolution.
-    std::size_t gap() const { return gap_; }
+    /// Thread-safe.
+    std::size_t gap() const;
 
     /// Free-form facts saved with the model and shown by `textcnn summary`: training data,
-    /// date, command line, dev accuracy, seed...
+    /// date, command line, dev accuracy, seed... Not synchronised: change it only while no
+    /// other thread reads it (save(), summary()).
     std::map<std::string, std::string> metadata;
 
-    /// Token ids of a text (tokenize + vocabulary lookup).
+    /// Token ids of a text (tokenize + vocabulary lookup); any text, invalid UTF-8 included
+    /// (replaced by U+FFFD). Thread-safe.
     std::vector<std::uint32_t> encode(std::string_view text) const;
 
-    /// Label and probabilities of one text. Thread-safe.
+    /// Label and probabilities of one text; any text (an empty one too). Throws nothing
+    /// beyond std::bad_alloc. Thread-safe: any number of threads may predict at once.
     TextPrediction predict(std::string_view text) const;
     /// The same for many texts, in parallel over chunks (oneTBB); out[i] belongs to texts[i].
+    /// Thread-safe.
     std::vector<TextPrediction> predict(std::span<const std::string> texts) const;
-    /// Probabilities of already encoded texts into `probabilities` (texts x labels,
+    /// Probabilities of already encoded texts into `probabilities` (resized to texts x labels,
     /// row-major), on the calling thread only: the building block for callers that manage
-    /// their own parallelism. Thread-safe.
+    /// their own parallelism. Requires ids below vocabulary().size() (as encode() gives).
+    /// Thread-safe.
     void predict_encoded(std::span<const std::vector<std::uint32_t>> texts, std::vector<float>& probabilities) const;
 
     /// Default bound on the folded tables' memory: 1 GiB.
@@ -121,27 +151,22 @@ public:
     /// tables would exceed `max_bytes`. load() calls it with default_fold_limit. Not to be
     /// called while other threads predict.
     bool fold_for_prediction(std::size_t max_bytes = default_fold_limit);
-    /// Back to the network's own forward pass (frees the tables).
+    /// Back to the network's own forward pass (frees the tables). Not to be called while
+    /// other threads predict.
     void drop_folding();
-    /// Whether predict() uses the folded tables.
-    bool folded() const { return folded_ != nullptr; }
-    /// Bytes the folded tables take (or would take) for this network; 0 when it cannot be folded.
+    /// Whether predict() uses the folded tables. Thread-safe.
+    bool folded() const;
+    /// Bytes the folded tables take (or would take) for this network; 0 when it cannot be
+    /// folded. Thread-safe.
     std::size_t fold_table_bytes() const;
 
     /// The architecture table (Network::summary_table), then vocabulary, labels, tokenizer
-    /// settings and metadata.
+    /// settings and metadata. Thread-safe.
     std::string summary() const;
 
 private:
-    struct Scratch;
-    TokenizerSettings tokenizer_settings_;
-    Tokenizer tokenizer_;
-    Vocabulary vocabulary_;
-    std::vector<std::string> labels_;
-    Network network_;
-    std::size_t gap_ = 0;
-    std::unique_ptr<Scratch> scratch_;
-    std::unique_ptr<const detail::FoldedTextCnn> folded_;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace textcnn

@@ -1,11 +1,21 @@
 // Training a TextClassifier from labelled documents: labels, validation split, vocabulary,
 // optional pretrained vectors, then the shared Trainer (trainer.h) over packed batches.
-// This is what `textcnn train` runs; a program that links textcnn can call it directly.
+// This is what `textcnn train` runs; a program that links textcnn can call it directly:
+//
+//     std::vector<textcnn::Document> train = textcnn::read_all("train.csv", {.require_label = true}).documents;
+//     textcnn::TextTrainingOptions options;
+//     options.trainer.epochs = 10;
+//     textcnn::TextTrainingRun run(std::move(train), std::nullopt, "", options, {});
+//     textcnn::TextTrainingReport report = run.run();
+//     run.classifier().save("model.bin");
+//
+// Like text_classifier.h, this header includes no Armadillo, oneTBB or ICU header.
 #pragma once
 
+#include "textcnn/nn/training_settings.h"
 #include "textcnn/text/document_reader.h"
 #include "textcnn/text/text_classifier.h"
-#include "textcnn/nn/trainer.h"
+#include "textcnn/text/tokenizer.h"
 #include "textcnn/text/vocabulary.h"
 
 #include <atomic>
@@ -51,11 +61,14 @@ struct TextTrainingOptions {
     /// bias; false = initialised by `initializer` like the other layers.
     bool zero_output_layer = true;
 
+    /// The `trainer` default above. Thread-safe.
     static TrainerSettings kim_trainer_settings();
 };
 
 /// Stratified hold-out: moves round(share * n_c) documents of every label c, chosen by a
 /// permutation drawn from `seed`, from `documents` to `held_out` (both keep file order).
+/// Requires every document to have a label and share in [0, 1]. Throws nothing beyond
+/// std::bad_alloc. Thread-safe for distinct vectors.
 void stratified_split(std::vector<Document>& documents, std::vector<Document>& held_out, double share,
                       std::uint64_t seed);
 
@@ -68,6 +81,9 @@ struct TextTrainingReport {
     TrainResult result;
 };
 
+/// Optional hooks, each called on the thread that calls TextTrainingRun's constructor (info)
+/// or run() (info, progress, epoch_end); the library itself never prints. An exception thrown
+/// by a callback leaves run() through the caller.
 struct TextTrainingCallbacks {
     std::function<void(const std::string&)> info;  ///< one-off messages ("vocabulary: 16,185 ids")
     /// Warnings found before training (data_checks.h; a class that lost its documents to the
@@ -75,30 +91,49 @@ struct TextTrainingCallbacks {
     std::function<void(const std::string&)> warning;
     std::function<void(const TrainingProgress&)> progress;
     std::function<void(const EpochSummary&)> epoch_end;
-    const std::atomic<bool>* stop = nullptr;  ///< set by a SIGINT handler
+    /// Checked after every batch; when it becomes true run() returns with StopReason::interrupted
+    /// (write_checkpoint() then saves the position). May be set from any thread or a signal
+    /// handler; must outlive the run.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 /// A prepared run: data encoded, network initialised, trainer ready. Separate from run() so
 /// that a caller can resume a checkpoint or write one when interrupted.
+/// Thread safety: one run is used by one thread at a time (only callbacks.stop may be set
+/// from elsewhere); separate runs may train side by side.
 class TextTrainingRun {
 public:
-    /// `train` must hold labelled documents of at least two classes; `dev` (optional) must use
-    /// only labels seen in training (InputError naming its file, line and label otherwise).
-    /// Both are checked first (data_checks.h: labels trimmed, oddities warned about, hopeless
-    /// data refused). InputError also when a class keeps no training document after the
-    /// validation split, or when the vocabulary holds no word; ConfigError for patience or
-    /// several validations per epoch without validation data.
+    /// Tokenizes `train`, builds the vocabulary and labels (sorted) from it, initialises the
+    /// network from options.trainer.seed and, with options.embeddings_path, reads the vectors.
+    /// Requires labelled documents of at least two classes in `train`; `dev` (optional; named
+    /// `dev_source` in messages) must be non-empty and use only labels seen in training.
+    /// Throws InputError naming the source, line and label for bad data (no documents, a
+    /// missing label, one class, an unknown dev label, a validation split that holds out
+    /// nothing), ConfigError for invalid options (a model setting, validation_split >= 1),
+    /// IoError when the embeddings file cannot be read. The data is checked first
+    /// (data_checks.h: labels trimmed, oddities warned about, hopeless data refused); also
+    /// InputError when a class keeps no training document after the validation split or the
+    /// vocabulary holds no word, ConfigError for patience or several validations per epoch
+    /// without validation data.
     TextTrainingRun(std::vector<Document> train, std::optional<std::vector<Document>> dev, const std::string& dev_source,
                     const TextTrainingOptions& options, TextTrainingCallbacks callbacks);
     ~TextTrainingRun();
 
     /// Continue a checkpoint: the model file written by write_checkpoint() holds the
-    /// vocabulary, labels and tokenizer too, and they must match this run's data.
+    /// vocabulary, labels and tokenizer too, and they must match this run's data. Call before
+    /// run(). Throws IoError/InputError for an unreadable or corrupt file, ConfigError when it
+    /// was made from other data, settings or seed.
     void resume_from(const std::string& checkpoint_path);
+    /// Trains until options.trainer.epochs are done, patience runs out or callbacks.stop is
+    /// set; with validation data the best model is put back at the end. Returns the counts,
+    /// warnings and the trainer's result (TrainResult::reason says why it stopped).
+    /// Throws what the callbacks throw; std::bad_alloc.
     TextTrainingReport run();
-    /// The classifier with the current (after run(): the best) parameters.
+    /// The classifier with the current (after run(): the best) parameters; valid as long as
+    /// the run. Its network is the one being trained: do not predict while run() runs.
     TextClassifier& classifier();
-    /// A checkpoint file: the classifier's sections plus the trainer state.
+    /// A checkpoint file: the classifier's sections plus the trainer state. Throws IoError
+    /// when it cannot be written.
     void write_checkpoint(const std::string& path) const;
 
 private:
