@@ -11,6 +11,7 @@
 #pragma once
 
 #include "textcnn/nn/network.h"
+#include "textcnn/nn/training_settings.h"  // OptimizerSettings
 
 #include <cstdint>
 #include <memory>
@@ -18,22 +19,6 @@
 #include <vector>
 
 namespace textcnn {
-
-struct OptimizerSettings {
-    std::string name = "adadelta";  ///< sgd | adadelta | adam | rmsprop
-    float learning_rate = 1.0f;     ///< Adadelta: 1.0 (Kim); Adam 1e-3; RMSprop 1e-3; SGD 0.01
-    float momentum = 0.0f;          ///< sgd
-    bool nesterov = false;          ///< sgd
-    float rho = 0.95f;              ///< adadelta 0.95 (Kim), rmsprop 0.9 (Keras)
-    float epsilon = 1e-6f;          ///< adadelta 1e-6 (Kim), rmsprop 1e-7 (Keras), adam 1e-8
-    float beta1 = 0.9f;             ///< adam
-    float beta2 = 0.999f;           ///< adam
-    float weight_decay = 0.0f;      ///< L2 decay added to the gradient (coupled)
-    float clip_norm = 0.0f;         ///< > 0: scale the whole gradient to at most this L2 norm
-
-    /// The usual defaults for an optimizer name (learning rate, rho, epsilon).
-    static OptimizerSettings defaults_for(const std::string& name);
-};
 
 class Optimizer {
 public:
@@ -43,6 +28,9 @@ public:
     /// Optimizer state (accumulators, step count) as one float vector, for checkpoints.
     virtual std::vector<float> state() const = 0;
     virtual void set_state(const std::vector<float>& state) = 0;
+    /// Changes the learning rate of the following steps (a schedule, trainer.h); the state is
+    /// kept. ConfigError unless rate > 0 and finite.
+    virtual void set_learning_rate(float rate) = 0;
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& settings, const Network& net);

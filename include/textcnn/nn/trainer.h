@@ -18,12 +18,11 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/nn/optimizer.h"
+#include "textcnn/nn/training_settings.h"
 
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <span>
@@ -38,64 +37,6 @@ namespace textcnn {
 /// (one per sample, in the same order).
 using BatchSource =
     std::function<void(std::span<const std::size_t> indices, Tensor& input, std::vector<std::uint32_t>& labels)>;
-
-struct TrainerSettings {
-    std::size_t epochs = 25;
-    std::size_t batch_size = 50;
-    /// Batch size for validation and evaluate() (0 = batch_size).
-    std::size_t eval_batch_size = 0;
-    /// Drives the shuffles and dropout (the initial weights come from Network::initialize).
-    std::uint64_t seed = 1;
-    bool shuffle = true;  ///< a new permutation every epoch; false = the data order
-    OptimizerSettings optimizer;
-    /// Kim's constraint after every step: parameter groups (net.groups() indices) whose columns
-    /// are rescaled to L2 norm <= max_norm; max_norm 0 = off.
-    std::vector<std::size_t> max_norm_groups;
-    float max_norm = 0.0f;
-    /// Loss weight per class (empty = all 1); see loss.h and balanced_class_weights().
-    std::vector<float> class_weights;
-    /// Stop after this many epochs without a better validation accuracy (0 = never).
-    std::size_t patience = 0;
-    /// Validate this many times per epoch (evenly spaced; the last at the epoch's end), so
-    /// the best model is picked at a finer grain on large training sets. Patience then counts
-    /// validations: patience * validations_per_epoch of them without improvement stop the run.
-    std::size_t validations_per_epoch = 1;
-    /// At the end, put back the parameters of the epoch with the best validation accuracy.
-    bool restore_best = true;
-    /// A validation accuracy equal to the best so far counts as a new best: the later model
-    /// is kept and patience starts again, as in Kim's code (`if val_perf >= best_val_perf`).
-    /// False: the first of equal accuracies is kept.
-    bool later_best_on_ties = false;
-};
-
-/// Reported after every batch.
-struct TrainingProgress {
-    std::size_t epoch = 0;    ///< 1-based
-    std::size_t epochs = 0;
-    std::size_t batch = 0;    ///< 1-based, within the epoch
-    std::size_t batches = 0;  ///< per epoch
-    std::uint64_t step = 0;   ///< optimizer steps so far
-    double loss = 0.0;        ///< running mean over this epoch's batches so far
-    double accuracy = 0.0;    ///< running training accuracy, 0..1
-    double items_per_second = 0.0;
-    double eta_seconds = 0.0;  ///< for the whole run (training batches only)
-};
-
-/// Reported at the end of every epoch.
-struct EpochSummary {
-    std::size_t epoch = 0;  ///< 1-based
-    std::size_t epochs = 0;
-    double train_loss = 0.0;
-    double train_accuracy = 0.0;
-    bool has_validation = false;
-    double validation_loss = 0.0;  ///< unweighted mean cross-entropy
-    double validation_accuracy = 0.0;
-    bool improved = false;  ///< a new best validation accuracy
-    std::size_t best_epoch = 0;
-    double best_accuracy = 0.0;
-    double seconds = 0.0;
-    double items_per_second = 0.0;
-};
 
 /// Everything a resumed run needs besides the network's current parameters.
 struct TrainerState {
@@ -120,16 +61,6 @@ struct TrainerState {
     bool finished = false;               ///< ran to the end (or stopped early)
     std::string optimizer_name;
     std::vector<float> optimizer_state;
-};
-
-enum class StopReason { completed, early_stopped, interrupted };
-
-struct TrainResult {
-    StopReason reason = StopReason::completed;
-    std::size_t epochs_completed = 0;
-    std::size_t best_epoch = 0;      ///< 0 without validation data
-    double best_accuracy = 0.0;      ///< validation accuracy of best_epoch
-    std::vector<EpochSummary> history;  ///< the epochs this run() call went through
 };
 
 class Trainer {
@@ -198,31 +129,5 @@ struct Checkpoint {
 void write_checkpoint(const std::string& path, const Network& net, const TrainerState& state);
 /// InputError when the best parameters stored do not fit the network.
 Checkpoint read_checkpoint(const std::string& path);
-
-// --- Progress on stderr -------------------------------------------------------------------------
-
-/// "epoch 3/25  batch 120/170  loss 0.4123  acc 81.20%  2,345 items/s  ETA 1m12s"
-std::string format_progress(const TrainingProgress& p);
-/// "epoch 3/25  loss 0.4123  acc 81.20%  dev loss 0.4567  dev acc 78.90% (best)  12.3s  2,345 items/s"
-std::string format_epoch(const EpochSummary& e);
-
-/// A live progress line: on a terminal the line is redrawn in place ("\r", at most every
-/// `min_interval`) and each epoch leaves one line behind; elsewhere (a log file, a pipe) only
-/// the one line per epoch is written.
-class ProgressPrinter {
-public:
-    /// `live` defaults to whether `out` is a terminal.
-    explicit ProgressPrinter(std::FILE* out = stderr);
-    ProgressPrinter(std::FILE* out, bool live, std::chrono::milliseconds min_interval = std::chrono::milliseconds(100));
-    void progress(const TrainingProgress& p);
-    void epoch_end(const EpochSummary& e);
-
-private:
-    std::FILE* out_;
-    bool live_;
-    std::chrono::milliseconds min_interval_;
-    std::chrono::steady_clock::time_point last_{};
-    bool drawn_ = false;
-};
 
 }  // namespace textcnn
