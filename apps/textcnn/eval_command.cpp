@@ -100,7 +100,7 @@ Command add_eval_command(CLI::App& app) {
                     "Two-class models: predict the second label when its probability is at least T (as predict does)")
         ->check(CLI::Range(0.0, 1.0));
     add_no_fold_flag(*cmd, o->no_fold);
-    cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
+    cli_common::add_threads_option(*cmd, o->threads);
     o->reader.add_to(*cmd);
     return {cmd, [o] { run_eval(*o); }};
 }
