@@ -139,10 +139,10 @@ std::vector<ImagePrediction> ImageClassifier::predict(const ImageBatch& images, 
     const ImageShape want = input_shape(), have = images.shape();
     if (have.height != want.height || have.width != want.width || have.channels != want.channels)
         throw ShapeError("images of " + shape_text(have) + " but the model expects " + shape_text(want));
+    if (have.count == 0) return {};
     const Network& net = impl_->model.network;
     const std::size_t classes = labels().size();
     Tensor probabilities(Shape{have.count, classes});
-    if (have.count == 0) return {};
     // Copied (and scaled) batch_size images at a time: that bounds the memory of a call.
     Tensor batch;
     for (std::size_t first = 0; first < have.count; first += batch_size) {

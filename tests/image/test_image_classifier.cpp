@@ -132,6 +132,8 @@ BOOST_AUTO_TEST_CASE(bytes_floats_batches_and_files_give_the_same_predictions) {
     // The batch size bounds memory; the results do not depend on it beyond float rounding.
     BOOST_TEST(same_predictions(model.predict(batch_of(test), 7), from_bytes, 1e-6f));
 
+    BOOST_TEST(model.predict(ImageBatch(std::span<const std::uint8_t>(), {0, 12, 12, 1})).empty());
+
     // The first image as a PNG file and all of them as an IDX file.
     write_png(scratch("first.png"), Image{12, 12, 1, std::vector<std::uint8_t>(test.pixels.begin(), test.pixels.begin() + 144)});
     write_file_bytes(scratch("test-images.gz"), gzip_bytes(encode_idx_images(test.pixels, 150, 12, 12)));

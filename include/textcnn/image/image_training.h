@@ -90,9 +90,10 @@ public:
     std::string initializer() const;
 
     /// Continue from a checkpoint written by write_checkpoint() (or by imagecnn before this
-    /// class existed): its weights and trainer state. Call before run(). InputError for an
-    /// unreadable or corrupt file, ConfigError naming the file when its network, class names,
-    /// seed, batch size, optimizer or image count differ from this run's.
+    /// class existed): its weights and trainer state. Call before run(). IoError when the file
+    /// cannot be read, InputError for a corrupt one, ConfigError naming the file when its
+    /// network, class names, seed, batch size or optimizer differ from this run's; a different
+    /// number of training images is a ConfigError from run().
     void resume_from(const std::string& checkpoint_path);
     /// Trains until the epochs are done, patience runs out or the stop flag is set. The
     /// result lists the epochs of this call. Errors of Trainer::run() (trainer.h).

@@ -1,6 +1,7 @@
 // The training loop both programs share (text and images): epochs of shuffled mini-batches,
-// softmax cross-entropy, an optimizer step, Kim's max-norm constraint, per-epoch validation,
-// best-model keeping, early stopping, stop requests and exact resumption from a checkpoint.
+// softmax cross-entropy, an optimizer step, Kim's max-norm constraint, a learning-rate
+// schedule, per-epoch validation, best-model keeping, early stopping, stop requests and exact
+// resumption from a checkpoint. Settings and reports: training_settings.h.
 //
 // Data comes through callbacks, so the loop knows nothing of text or pixels: a BatchSource is
 // given sample numbers and fills the network input and the labels for them.
