@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cli_main.h"
+#include "training_cli.h"
 #include "textcnn/nn/architecture.h"
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@ namespace imagecnn {
 
 using cli_common::Command;
 using cli_common::UsageError;
+using cli_common::add_threads_option;
 
 Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
@@ -22,16 +24,12 @@ Command add_predict_command(CLI::App& app);
 Command add_summary_command(CLI::App& app);
 Command add_filter_command(CLI::App& app);
 
-/// "--threads": 0 = every core. Returns the option so commands can share the text.
-void add_threads_option(CLI::App& command, std::size_t& threads);
-
-/// The network of an architecture choice: --arch NAME (built-in) or --arch-file FILE.
-struct ArchitectureChoice {
-    std::string name;
-    std::string file;
-};
-void add_architecture_options(CLI::App& command, ArchitectureChoice& choice, bool with_default);
-/// The chosen architecture; an unknown built-in name is a UsageError.
-textcnn::Architecture load_architecture(const ArchitectureChoice& choice);
+/// The network of a command: --arch NAME (built-in; the default shown in the help when
+/// `with_default`) or --arch-file FILE, into `name` and `file`.
+void add_architecture_options(CLI::App& command, std::string& name, std::string& file, bool with_default);
+/// UsageError naming --arch for an unknown built-in name (a file is checked when read).
+void check_architecture_name(const std::string& name, const std::string& file);
+/// The chosen architecture (image_network.h); an unknown built-in name is a UsageError.
+textcnn::Architecture load_architecture(const std::string& name, const std::string& file);
 
 }  // namespace imagecnn

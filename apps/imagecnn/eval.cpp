@@ -1,9 +1,9 @@
 // imagecnn eval: accuracy, per-class metrics and the confusion matrix of a model on IDX data.
 #include "commands.h"
-#include "image_model.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/image/idx.h"
+#include "textcnn/image/image_classifier.h"
 #include "textcnn/nn/metrics.h"
 #include "textcnn/core/runtime.h"
 
@@ -31,19 +31,22 @@ struct EvalOptions {
 void run_eval(const EvalOptions& options) {
     if (options.batch == 0) throw UsageError("--batch must be at least 1");
     textcnn::ThreadLimit limit(options.threads);
-    const ImageModel model = load_image_model(options.model);
+    const auto model = textcnn::ImageClassifier::load(options.model);
     const textcnn::LabelledImages data = textcnn::read_idx_dataset(options.images, options.labels);
     for (std::size_t i = 0; i < data.labels.size(); ++i)
-        if (data.labels[i] >= model.labels.size())
+        if (data.labels[i] >= model.labels().size())
             throw textcnn::InputError(fmt::format("{}: label {} of item {} is not a class of the model ({} classes)",
-                                                  options.labels, data.labels[i], i, model.labels.size()));
+                                                  options.labels, data.labels[i], i, model.labels().size()));
 
+    const textcnn::Shape& shape = data.images.shape();  // (count, 1, rows, cols)
+    const textcnn::ImageBatch images(data.images.values(), {shape[0], shape[2], shape[3], shape[1]});
     const auto start = std::chrono::steady_clock::now();
-    const textcnn::Tensor probabilities = predict_probabilities(model.network, data.images, options.batch);
+    const auto predictions = model.predict(images, options.batch);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const auto predicted = argmax_rows(probabilities);
+    std::vector<std::uint32_t> predicted(predictions.size());
+    for (std::size_t i = 0; i < predictions.size(); ++i) predicted[i] = predictions[i].label;
 
-    textcnn::ConfusionMatrix confusion(model.labels);
+    textcnn::ConfusionMatrix confusion(model.labels());
     confusion.add(data.labels, predicted);
     const textcnn::ClassificationReport report = textcnn::classification_report(confusion);
     if (options.json)

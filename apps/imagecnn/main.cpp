@@ -4,6 +4,7 @@
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
+#include "textcnn/image/image_network.h"
 
 #include <fmt/format.h>
 
@@ -11,28 +12,28 @@
 
 namespace imagecnn {
 
-void add_threads_option(CLI::App& command, std::size_t& threads) {
-    command.add_option("--threads", threads, "Threads for TBB and OpenBLAS (0 = every core)")->capture_default_str();
-}
-
-void add_architecture_options(CLI::App& command, ArchitectureChoice& choice, bool with_default) {
+void add_architecture_options(CLI::App& command, std::string& name, std::string& file, bool with_default) {
     std::string names;
-    for (const auto& name : textcnn::builtin_architecture_names()) names += (names.empty() ? "" : ", ") + name;
-    auto* arch = command.add_option("--arch", choice.name, "Built-in architecture: " + names);
+    for (const auto& known : textcnn::builtin_architecture_names()) names += (names.empty() ? "" : ", ") + known;
+    auto* arch = command.add_option("--arch", name, "Built-in architecture: " + names);
     if (with_default) arch->capture_default_str();
-    auto* file = command.add_option("--arch-file", choice.file,
-                                    "Architecture file (JSON; format in data/architectures/README.md)");
-    arch->excludes(file);
+    auto* arch_file = command.add_option("--arch-file", file,
+                                         "Architecture file (JSON; format in data/architectures/README.md)");
+    arch->excludes(arch_file);
 }
 
-textcnn::Architecture load_architecture(const ArchitectureChoice& choice) {
-    if (!choice.file.empty()) return textcnn::read_architecture_file(choice.file);
+void check_architecture_name(const std::string& name, const std::string& file) {
+    if (!file.empty()) return;
     try {
-        (void)textcnn::builtin_architecture_text(choice.name);
+        (void)textcnn::builtin_architecture_text(name);
     } catch (const textcnn::ConfigError& e) {
         throw UsageError(std::string("--arch: ") + e.what());
     }
-    return textcnn::builtin_architecture(choice.name);
+}
+
+textcnn::Architecture load_architecture(const std::string& name, const std::string& file) {
+    check_architecture_name(name, file);
+    return textcnn::image_architecture(name, file);
 }
 
 }  // namespace imagecnn

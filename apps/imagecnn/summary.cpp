@@ -1,9 +1,7 @@
 // imagecnn summary: the Keras-like table of a saved model or of an architecture.
 #include "commands.h"
-#include "image_model.h"
-#include "network_setup.h"
-
-#include "textcnn/core/runtime.h"
+#include "textcnn/image/image_classifier.h"
+#include "textcnn/image/image_network.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +12,7 @@ namespace {
 
 struct SummaryOptions {
     std::string model;
-    ArchitectureChoice arch;
+    std::string arch, arch_file;
     std::vector<std::size_t> input;
     std::size_t classes = 10;
 };
@@ -26,23 +24,24 @@ std::string labels_text(const std::vector<std::string>& labels) {
 }
 
 void run_summary(const SummaryOptions& options) {
-    if (options.model.empty() == (options.arch.name.empty() && options.arch.file.empty()))
+    if (options.model.empty() == (options.arch.empty() && options.arch_file.empty()))
         throw UsageError("give either --model or --arch / --arch-file");
     if (!options.model.empty()) {
-        const ImageModel model = load_image_model(options.model);
-        const textcnn::Shape& in = model.input_shape();
+        const auto model = textcnn::ImageClassifier::load(options.model);
+        const textcnn::ImageShape in = model.input_shape();
         fmt::print("Model: {}\n", options.model);
-        fmt::print("Architecture: {}\n", model.architecture);
-        fmt::print("Input: {}x{}x{} (height x width x channels), pixels scaled by 1/255\n", in[2], in[3], in[1]);
-        fmt::print("Labels ({}): {}\n", model.labels.size(), labels_text(model.labels));
-        fmt::print("{}", model.network.summary_table());
-        const auto training = nlohmann::ordered_json::parse(model.training_json);
+        fmt::print("Architecture: {}\n", model.architecture());
+        fmt::print("Input: {}x{}x{} (height x width x channels), pixels scaled by 1/255\n", in.height, in.width,
+                   in.channels);
+        fmt::print("Labels ({}): {}\n", model.labels().size(), labels_text(model.labels()));
+        fmt::print("{}", model.summary());
+        const auto training = nlohmann::ordered_json::parse(model.training_facts());
         if (!training.empty()) fmt::print("Training: {}\n", training.dump(2));
         return;
     }
-    textcnn::Architecture arch = load_architecture(options.arch);
-    const textcnn::Shape sample = image_sample_shape(arch, options.input);
-    const textcnn::Network net = build_network(arch, sample, options.classes);
+    textcnn::Architecture arch = load_architecture(options.arch, options.arch_file);
+    const textcnn::Shape sample = textcnn::image_sample_shape(arch, options.input);
+    const textcnn::Network net = textcnn::build_image_network(arch, sample, options.classes);
     fmt::print("Architecture: {}\n", arch.name);
     if (!arch.description.empty()) fmt::print("{}\n", arch.description);
     fmt::print("Input: {}x{}x{} (height x width x channels), {} classes\n", sample[2], sample[3], sample[1],
@@ -57,7 +56,7 @@ Command add_summary_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("summary", "Print a model's or an architecture's layers, output shapes and "
                                                   "parameter counts (like Keras model.summary())");
     cmd->add_option("--model", options->model, "A model written by imagecnn train");
-    add_architecture_options(*cmd, options->arch, false);
+    add_architecture_options(*cmd, options->arch, options->arch_file, false);
     cmd->add_option("--input", options->input, "Input shape channels,height,width for --arch (default: the file's, "
                                                "else 1,28,28)")
         ->delimiter(',')

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "cli_main.h"
+#include "training_cli.h"
 #include "textcnn/nn/label_thresholds.h"
 #include "textcnn/text/document_reader.h"
 #include "textcnn/text/text_classifier.h"

@@ -107,7 +107,7 @@ Command add_eval_command(CLI::App& app) {
                   "One JSON object: accuracy, macro_f1, per_class {precision, recall, f1, support}, labels, confusion");
     o->threshold.add_to(*cmd);
     add_no_fold_flag(*cmd, o->no_fold);
-    cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
+    cli_common::add_threads_option(*cmd, o->threads);
     o->reader.add_to(*cmd);
     return {cmd, [o] { run_eval(*o); }};
 }

@@ -183,7 +183,7 @@ Command add_predict_command(CLI::App& app) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     add_no_fold_flag(*cmd, o->no_fold);
-    cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
+    cli_common::add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "No throughput line on stderr");
     o->reader.add_to(*cmd);
     return {cmd, [o] { run_predict(*o); }};

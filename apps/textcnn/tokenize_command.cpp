@@ -93,7 +93,7 @@ Command add_tokenize_command(CLI::App& app) {
                     "per line; '-' is stdin");
     auto* model = cmd->add_option("--model", o->model_path, "Use this model's tokenizer settings");
     cmd->add_flag("--ids", o->ids, "Print vocabulary ids instead of tokens (needs --model)");
-    cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
+    cli_common::add_threads_option(*cmd, o->threads);
     cmd->add_option("--chunk", o->chunk, "Documents tokenized together (memory bound)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
         ->capture_default_str();

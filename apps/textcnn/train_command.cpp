@@ -1,6 +1,8 @@
 // textcnn train: a Kim (2014) CNN from a labelled file, with dev-set model selection, early
 // stopping, progress on stderr, JSON logs, Ctrl-C checkpoints and --resume.
 #include "commands.h"
+#include "progress.h"
+#include "training_cli.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
@@ -11,24 +13,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <chrono>
-#include <csignal>
-#include <ctime>
 #include <fstream>
 #include <optional>
 
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace textcnn_cli {
 namespace {
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_sigint(int) { interrupted.store(true); }
 
 struct TrainOptions {
     std::string train_path, dev_path, model_path, resume_path, checkpoint_path, log_json, embeddings;
@@ -46,34 +37,11 @@ struct TrainOptions {
     ReaderCliOptions reader;
 };
 
-std::string now_utc() {
-    const std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
-
-// Fails now, not after hours of training, when `path` cannot be written: creates and removes
-// a file beside it (where the atomic write puts its temporary file).
-void check_writable(const std::string& path, const std::string& what) {
-    const std::filesystem::path target(path);
-    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec))
-        throw textcnn::IoError(fmt::format("{} {}: the directory {} does not exist", what, path, dir.string()));
-    const std::filesystem::path probe = dir / fmt::format(".{}.write-check.{}", target.filename().string(), ::getpid());
-    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        throw textcnn::IoError(fmt::format("{} {}: cannot write in {}: {}", what, path, dir.string(), std::strerror(errno)));
-    ::close(fd);
-    std::filesystem::remove(probe, ec);
-}
-
 void run_train(const TrainOptions& o, const std::string& command_line) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
-    check_writable(o.model_path, "--model");
-    if (!o.checkpoint_path.empty()) check_writable(o.checkpoint_path, "--checkpoint");
+    cli_common::check_writable(o.model_path, "--model");
+    if (!o.checkpoint_path.empty()) cli_common::check_writable(o.checkpoint_path, "--checkpoint");
 
     TextTrainingOptions options;
     options.model.widths = o.widths;
@@ -122,7 +90,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     std::optional<std::vector<Document>> dev;
     if (!o.dev_path.empty()) dev = read(o.dev_path);
 
-    std::optional<ProgressPrinter> printer;
+    std::optional<cli_common::ProgressPrinter> printer;
     if (!o.quiet) printer.emplace(stderr);
     std::ofstream log;
     if (!o.log_json.empty()) {
@@ -149,23 +117,24 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
             log << j.dump() << '\n' << std::flush;
         }
     };
-    callbacks.stop = &interrupted;
+    callbacks.stop = cli_common::SigintScope::flag();
 
     const auto started = std::chrono::steady_clock::now();
     TextTrainingRun run(std::move(train), std::move(dev), o.dev_path, options, callbacks);
     if (!o.resume_path.empty()) run.resume_from(o.resume_path);
     if (!o.quiet) fmt::print(stderr, "{}", run.classifier().network().summary_table());
 
-    std::signal(SIGINT, on_sigint);
-    TextTrainingReport report = run.run();
-    std::signal(SIGINT, SIG_DFL);
+    TextTrainingReport report;
+    {
+        cli_common::SigintScope sigint;
+        report = run.run();
+    }
     for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
 
-    const std::string checkpoint = o.checkpoint_path.empty() ? o.model_path + ".ckpt" : o.checkpoint_path;
     if (report.result.reason == StopReason::interrupted) {
+        const std::string checkpoint = cli_common::checkpoint_path(o.model_path, o.checkpoint_path);
         run.write_checkpoint(checkpoint);
-        fmt::print(stderr, "\ninterrupted: checkpoint written to {}; continue with --resume {}\n", checkpoint, checkpoint);
-        throw Interrupted();
+        cli_common::stop_after_checkpoint(checkpoint);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -173,7 +142,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     model.metadata["training_data"] = o.train_path;
     model.metadata["training_documents"] = std::to_string(report.train_documents);
     if (!o.dev_path.empty()) model.metadata["dev_data"] = o.dev_path;
-    model.metadata["trained_at"] = now_utc();
+    model.metadata["trained_at"] = cli_common::now_utc();
     model.metadata["seed"] = std::to_string(o.seed);
     model.metadata["command"] = command_line;
     // ICU's dictionaries segment Chinese, Japanese and Thai; another ICU version may cut some
@@ -269,12 +238,11 @@ Command add_train_command(CLI::App& app) {
         ->check(CLI::IsMember({"none", "balanced"}))
         ->capture_default_str();
     cmd->add_option("--seed", o->seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
-    cmd->add_option("--threads", o->threads, "Threads (0 = every core)")->capture_default_str();
+    cli_common::add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "No progress output");
     cmd->add_flag("--json", o->json, "Print the result as one JSON object");
     cmd->add_option("--log-json", o->log_json, "Write one JSON object per epoch to this file");
-    cmd->add_option("--resume", o->resume_path, "Continue from a checkpoint written on Ctrl-C");
-    cmd->add_option("--checkpoint", o->checkpoint_path, "Where Ctrl-C writes the checkpoint (default MODEL.ckpt)");
+    cli_common::add_checkpoint_options(*cmd, o->resume_path, o->checkpoint_path);
     o->tokenizer.add_to(*cmd);
     o->reader.add_to(*cmd);
     return {cmd, [o, &app] { run_train(*o, command_line_of(app)); }};

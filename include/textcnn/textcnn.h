@@ -1,5 +1,5 @@
-// The everyday API of textcnn in one header: load, train, save and predict with text
-// classifiers, the decision thresholds (LabelThresholds), the error types and the version.
+// The everyday API of textcnn in one header: load, train, save and predict with text and
+// image classifiers, the decision thresholds (LabelThresholds), the error types and the version.
 //
 //     #include <textcnn/textcnn.h>
 //
@@ -13,6 +13,8 @@
 #pragma once
 
 #include "textcnn/core/error.h"
+#include "textcnn/image/image_classifier.h"
+#include "textcnn/image/image_training.h"
 #include "textcnn/nn/label_thresholds.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/text_training.h"

@@ -190,6 +190,12 @@ public:
         return out;
     }
 
+    void set_learning_rate(float rate) override {
+        if (!(rate > 0.0f) || !std::isfinite(rate))
+            throw ConfigError("optimizer " + settings_.name + ": learning rate must be > 0");
+        settings_.learning_rate = rate;
+    }
+
     void set_state(const std::vector<float>& state) override {
         std::size_t sparse_columns = 0;
         for (const auto& last : last_step_) sparse_columns += last.size();

@@ -7,9 +7,8 @@
 
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -46,24 +45,6 @@ void check_batch(const Network& net, const Tensor& logits, std::span<const std::
                              logits.shape().str());
 }
 
-std::string with_thousands(double value) {
-    const std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && digits[i - 1] != '-' && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
-std::string duration_text(double seconds) {
-    if (!std::isfinite(seconds)) return "?";
-    const long s = std::lround(seconds);
-    if (s < 60) return std::to_string(s) + "s";
-    if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-    return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
-}
-
 }  // namespace
 
 struct Trainer::Impl {
@@ -89,6 +70,10 @@ struct Trainer::Impl {
     Tensor d_logits;
     std::vector<std::uint32_t> labels;
     std::vector<std::size_t> order;
+
+    float current_learning_rate() const {
+        return settings.learning_rate_schedule.rate_after(settings.optimizer.learning_rate, state.epoch);
+    }
 
     bool stop_requested() const { return stop && stop->load(std::memory_order_relaxed); }
 
@@ -168,6 +153,7 @@ struct Trainer::Impl {
         const auto run_start = clock_type::now();
         while (state.epoch < settings.epochs) {
             shuffle(state.epoch);
+            optimizer->set_learning_rate(current_learning_rate());
             const auto epoch_start = clock_type::now();
             std::size_t epoch_processed = 0;
             bool interrupted = false;
@@ -270,6 +256,7 @@ struct Trainer::Impl {
         e.best_accuracy = std::max(0.0, state.best_accuracy);
         e.seconds = seconds;
         e.items_per_second = seconds > 0.0 ? static_cast<double>(epoch_processed) / seconds : 0.0;
+        e.learning_rate = current_learning_rate();
         ++state.epoch;
         state.batch = 0;
         state.epoch_loss_sum = 0.0;
@@ -292,6 +279,12 @@ Trainer::Trainer(Network& net, TrainerSettings settings) : impl_(std::make_uniqu
         throw ConfigError("trainer: " + std::to_string(s.class_weights.size()) + " class weights for the " +
                           std::to_string(out.channels()) + " classes of " + last);
     if (s.max_norm < 0.0f) throw ConfigError("trainer: max-norm must be >= 0 (0 = off)");
+    const LearningRateSchedule& schedule = s.learning_rate_schedule;
+    if (!(schedule.decay_factor > 0.0f && schedule.decay_factor <= 1.0f))
+        throw ConfigError(fmt::format("trainer: the learning-rate decay factor must be in (0, 1], got {}",
+                                      schedule.decay_factor));
+    for (std::size_t e : schedule.decay_after_epochs)
+        if (e == 0) throw ConfigError("trainer: learning-rate decay epochs count from 1 (after epoch 1, 2, ...)");
     for (std::size_t g : s.max_norm_groups) {
         if (g >= net.groups().size())
             throw ConfigError("trainer: max-norm group " + std::to_string(g) + " does not exist (the network has " +
@@ -481,50 +474,6 @@ Checkpoint read_checkpoint(const std::string& path) {
         throw InputError(path + ": the checkpoint's best parameters (" + std::to_string(state.best_parameters.size()) +
                          ") do not fit the network (" + std::to_string(net.parameter_count()) + ")");
     return {std::move(net), std::move(state)};
-}
-
-// --- Progress -------------------------------------------------------------------------------------
-
-std::string format_progress(const TrainingProgress& p) {
-    return fmt::format("epoch {}/{}  batch {}/{}  loss {:.4f}  acc {:.2f}%  {} items/s  ETA {}", p.epoch, p.epochs, p.batch,
-                       p.batches, p.loss, 100.0 * p.accuracy, with_thousands(p.items_per_second),
-                       duration_text(p.eta_seconds));
-}
-
-std::string format_epoch(const EpochSummary& e) {
-    std::string s = fmt::format("epoch {}/{}  loss {:.4f}  acc {:.2f}%", e.epoch, e.epochs, e.train_loss,
-                                100.0 * e.train_accuracy);
-    if (e.has_validation)
-        s += fmt::format("  dev loss {:.4f}  dev acc {:.2f}%{}", e.validation_loss, 100.0 * e.validation_accuracy,
-                         e.improved ? " (best)" : "");
-    s += fmt::format("  {:.1f}s  {} items/s", e.seconds, with_thousands(e.items_per_second));
-    return s;
-}
-
-ProgressPrinter::ProgressPrinter(std::FILE* out) : ProgressPrinter(out, ::isatty(::fileno(out)) == 1) {}
-
-ProgressPrinter::ProgressPrinter(std::FILE* out, bool live, std::chrono::milliseconds min_interval)
-    : out_(out), live_(live), min_interval_(min_interval) {}
-
-void ProgressPrinter::progress(const TrainingProgress& p) {
-    if (!live_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (drawn_ && p.batch != p.batches && now - last_ < min_interval_) return;
-    // "\x1b[K" clears what a longer previous line left to the right.
-    std::string line = "\r";  // built by appends: GCC 12 warns falsely (-Wrestrict) on "\r" + string
-    line += format_progress(p);
-    line += "\x1b[K";
-    std::fputs(line.c_str(), out_);
-    std::fflush(out_);
-    last_ = now;
-    drawn_ = true;
-}
-
-void ProgressPrinter::epoch_end(const EpochSummary& e) {
-    if (live_ && drawn_) std::fputs("\r\x1b[K", out_);
-    drawn_ = false;
-    std::fputs((format_epoch(e) + "\n").c_str(), out_);
-    std::fflush(out_);
 }
 
 }  // namespace textcnn

@@ -1,14 +1,12 @@
 // The imagecnn program end to end (train, eval, predict, summary, filter run as a user would,
-// exit codes and messages included), and the image model file in-process.
+// exit codes and messages included). The library's ImageClassifier and ImageTrainingRun are
+// tested in tests/image/test_image_classifier.cpp.
 #define BOOST_TEST_MODULE imagecnn
 #include <boost/test/unit_test.hpp>
 
 #include "test_helpers.h"
 #include "program_runs.h"
-
-// The model code of the program, compiled into this test to check save -> load in-process.
-#include "../../apps/imagecnn/image_model.cpp"
-#include "../../apps/imagecnn/image_model.h"
+#include "synthetic_images.h"
 
 #include "textcnn/nn/architecture.h"
 #include "textcnn/core/error.h"
@@ -42,46 +40,9 @@ using Run = testing::ProgramRun;
 // Runs imagecnn with `args` (already shell-quoted where needed).
 Run run(const std::string& args) { return testing::run_program(program + " " + args, scratch("stderr.txt")); }
 
-// A synthetic 3-class task on 12x12 images: a vertical bar, a horizontal bar or a 3x3 square,
-// at a random place, over a noisy background.
-struct Synthetic {
-    std::vector<std::uint8_t> pixels;
-    std::vector<std::uint8_t> labels;
-};
-Synthetic make_shapes(std::size_t count, std::uint64_t seed) {
-    Synthetic s;
-    Rng rng(seed);
-    const std::size_t side = 12;
-    for (std::size_t i = 0; i < count; ++i) {
-        const auto label = static_cast<std::uint8_t>(i % 3);
-        std::vector<std::uint8_t> image(side * side);
-        for (auto& p : image) p = static_cast<std::uint8_t>(rng.below(60));
-        const std::size_t y = 1 + rng.below(5), x = 1 + rng.below(5);
-        auto set = [&](std::size_t yy, std::size_t xx) { image[yy * side + xx] = static_cast<std::uint8_t>(200 + rng.below(56)); };
-        for (std::size_t k = 0; k < 6; ++k) {
-            if (label == 0) set(y + k, x + 2);
-            if (label == 1) set(y + 2, x + k);
-        }
-        if (label == 2)
-            for (std::size_t a = 0; a < 3; ++a)
-                for (std::size_t b = 0; b < 3; ++b) set(y + 1 + a, x + 1 + b);
-        s.pixels.insert(s.pixels.end(), image.begin(), image.end());
-        s.labels.push_back(label);
-    }
-    return s;
-}
-
-const char* small_architecture = R"({
-  "name": "tiny",
-  "layers": [
-    {"type": "conv", "filters": 6, "kernel": [3, 3], "padding": "same"},
-    {"type": "relu"},
-    {"type": "max_pool", "window": [2, 2]},
-    {"type": "flatten"},
-    {"type": "dense", "units": "classes"}
-  ]
-}
-)";
+using testing::make_shapes;
+using testing::small_architecture;
+using Synthetic = testing::SyntheticShapes;
 
 // Writes the synthetic data set and trains a model once for the tests that need one.
 struct TrainedModel {
@@ -139,30 +100,6 @@ BOOST_AUTO_TEST_CASE(eval_of_the_saved_model_matches_training) {
     BOOST_TEST(text.code == 0);
     BOOST_TEST(text.out.find("vertical") != std::string::npos);
     BOOST_TEST(text.err.find("evaluated 300 images in") == 0u, text.err);
-}
-
-BOOST_AUTO_TEST_CASE(save_load_gives_identical_probabilities) {
-    Architecture arch = parse_architecture(small_architecture, "tiny");
-    bind_class_count(arch.layers, 3);
-    imagecnn::ImageModel model{Network(arch.layers, Shape{1, 1, 12, 12}), {"a", "b", "c"}, "tiny", "{\"seed\": 5}"};
-    model.network.initialize(Initializer{}, 5);
-    const Synthetic data = make_shapes(50, 9);
-    const Tensor images = parse_idx_images(encode_idx_images(data.pixels, 50, 12, 12), "mem");
-    const Tensor before = imagecnn::predict_probabilities(model.network, images, 16);
-    imagecnn::save_image_model(scratch("round_trip.model"), model);
-    const imagecnn::ImageModel loaded = imagecnn::load_image_model(scratch("round_trip.model"));
-    BOOST_TEST(loaded.labels == model.labels, boost::test_tools::per_element());
-    BOOST_TEST(loaded.architecture == "tiny");
-    BOOST_TEST(nlohmann::json::parse(loaded.training_json)["seed"].get<int>() == 5);
-    const Tensor after = imagecnn::predict_probabilities(loaded.network, images, 16);
-    BOOST_TEST_REQUIRE(after.size() == before.size());
-    BOOST_TEST(std::memcmp(after.data(), before.data(), before.size() * sizeof(float)) == 0);
-    // Wrong-size images name both shapes.
-    const Tensor big(Shape{2, 1, 14, 12});
-    BOOST_CHECK_EXCEPTION(imagecnn::predict_probabilities(loaded.network, big, 4), ShapeError, [](const ShapeError& e) {
-        return std::string(e.what()) == "images of shape (1, 1, 14, 12) (1, channels, height, width) but the model "
-                                        "expects (1, 1, 12, 12)";
-    });
 }
 
 BOOST_AUTO_TEST_CASE(predict_on_idx_png_and_pgm) {
@@ -386,4 +323,29 @@ BOOST_AUTO_TEST_CASE(help_and_version) {
     const Run v = run("--version");
     BOOST_TEST(v.code == 0);
     BOOST_TEST(v.out.find("textcnn ") == 0u, v.out);
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_writes_a_checkpoint_and_exits_130_like_textcnn) {
+    // Run in the background of a non-interactive shell, where SIGINT starts out ignored: only
+    // the program's own handler (apps/common/training_cli.h) can act on it.
+    trained();
+    const std::string model = scratch("interrupted.model");
+    std::filesystem::remove(model + ".ckpt");
+    const std::string train = program + " train --images " + scratch("train-images.gz") + " --labels " +
+                              scratch("train-labels") + " --arch-file " + scratch("tiny.json") +
+                              " --class-names a,b,c --epochs 100000 --batch 32 --seed 5 --quiet --model " + model;
+    const Run r = testing::run_program("sh -c '" + train + " & pid=$!; sleep 1; kill -INT $pid; wait $pid'",
+                                       scratch("stderr.txt"));
+    BOOST_TEST(r.code == 130, r.err);
+    BOOST_TEST(r.err == "\ninterrupted: checkpoint written to " + model + ".ckpt; continue with --resume " + model +
+                            ".ckpt\n");
+    BOOST_TEST_REQUIRE(std::filesystem::exists(model + ".ckpt"));
+    BOOST_TEST(!std::filesystem::exists(model));
+    // The checkpoint continues with the same settings; other settings are refused, naming it.
+    const Run other = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
+                          " --arch-file " + scratch("tiny.json") + " --class-names a,b,c --epochs 3 --batch 16" +
+                          " --seed 5 --quiet --model " + model + " --resume " + model + ".ckpt");
+    BOOST_TEST(other.code == 2);
+    BOOST_TEST(other.err == "imagecnn train: " + model + ".ckpt: trainer: the checkpoint was made with batch size 32, "
+                                                          "this run has 16\n");
 }

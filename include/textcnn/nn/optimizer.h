@@ -12,6 +12,7 @@
 
 #include "textcnn/nn/training_settings.h"
 #include "textcnn/nn/network.h"
+#include "textcnn/nn/training_settings.h"  // OptimizerSettings
 
 #include <cstdint>
 #include <memory>
@@ -28,6 +29,9 @@ public:
     /// Optimizer state (accumulators, step count) as one float vector, for checkpoints.
     virtual std::vector<float> state() const = 0;
     virtual void set_state(const std::vector<float>& state) = 0;
+    /// Changes the learning rate of the following steps (a schedule, trainer.h); the state is
+    /// kept. ConfigError unless rate > 0 and finite.
+    virtual void set_learning_rate(float rate) = 0;
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& settings, const Network& net);

@@ -1,6 +1,7 @@
 // The training loop both programs share (text and images): epochs of shuffled mini-batches,
-// softmax cross-entropy, an optimizer step, Kim's max-norm constraint, per-epoch validation,
-// best-model keeping, early stopping, stop requests and exact resumption from a checkpoint.
+// softmax cross-entropy, an optimizer step, Kim's max-norm constraint, a learning-rate
+// schedule, per-epoch validation, best-model keeping, early stopping, stop requests and exact
+// resumption from a checkpoint. Settings and reports: training_settings.h.
 //
 // Data comes through callbacks, so the loop knows nothing of text or pixels: a BatchSource is
 // given sample numbers and fills the network input and the labels for them.
@@ -15,16 +16,14 @@
 // checkpoint needs (write_checkpoint()).
 #pragma once
 
-#include "textcnn/nn/training_settings.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/nn/optimizer.h"
+#include "textcnn/nn/training_settings.h"
 
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <span>
@@ -131,31 +130,5 @@ struct Checkpoint {
 void write_checkpoint(const std::string& path, const Network& net, const TrainerState& state);
 /// InputError when the best parameters stored do not fit the network.
 Checkpoint read_checkpoint(const std::string& path);
-
-// --- Progress on stderr -------------------------------------------------------------------------
-
-/// "epoch 3/25  batch 120/170  loss 0.4123  acc 81.20%  2,345 items/s  ETA 1m12s"
-std::string format_progress(const TrainingProgress& p);
-/// "epoch 3/25  loss 0.4123  acc 81.20%  dev loss 0.4567  dev acc 78.90% (best)  12.3s  2,345 items/s"
-std::string format_epoch(const EpochSummary& e);
-
-/// A live progress line: on a terminal the line is redrawn in place ("\r", at most every
-/// `min_interval`) and each epoch leaves one line behind; elsewhere (a log file, a pipe) only
-/// the one line per epoch is written.
-class ProgressPrinter {
-public:
-    /// `live` defaults to whether `out` is a terminal.
-    explicit ProgressPrinter(std::FILE* out = stderr);
-    ProgressPrinter(std::FILE* out, bool live, std::chrono::milliseconds min_interval = std::chrono::milliseconds(100));
-    void progress(const TrainingProgress& p);
-    void epoch_end(const EpochSummary& e);
-
-private:
-    std::FILE* out_;
-    bool live_;
-    std::chrono::milliseconds min_interval_;
-    std::chrono::steady_clock::time_point last_{};
-    bool drawn_ = false;
-};
 
 }  // namespace textcnn

@@ -41,6 +41,24 @@ struct OptimizerSettings {
     static OptimizerSettings defaults_for(const std::string& name);
 };
 
+/// Step decay: after each epoch listed in `decay_after_epochs` (1-based: 10 = after the 10th
+/// epoch) the learning rate is multiplied by `decay_factor`. The Trainer sets the rate at the
+/// start of every epoch, so a run resumed from a checkpoint continues at the right rate.
+/// Empty = a constant rate. The Trainer throws ConfigError for an epoch 0 or a factor outside
+/// (0, 1].
+struct LearningRateSchedule {
+    std::vector<std::size_t> decay_after_epochs;
+    float decay_factor = 0.1f;
+
+    /// The rate of epoch `epochs_done + 1`, starting from `base`.
+    float rate_after(float base, std::size_t epochs_done) const {
+        float rate = base;
+        for (std::size_t e : decay_after_epochs)
+            if (e <= epochs_done) rate *= decay_factor;
+        return rate;
+    }
+};
+
 /// How the Trainer (trainer.h) runs: epochs, batches, validation, early stopping.
 struct TrainerSettings {
     std::size_t epochs = 25;
@@ -51,6 +69,8 @@ struct TrainerSettings {
     std::uint64_t seed = 1;
     bool shuffle = true;  ///< a new permutation every epoch; false = the data order
     OptimizerSettings optimizer;
+    /// Step decay of optimizer.learning_rate over the epochs (default: a constant rate).
+    LearningRateSchedule learning_rate_schedule;
     /// Kim's constraint after every step: parameter groups (net.groups() indices) whose columns
     /// are rescaled to L2 norm <= max_norm; max_norm 0 = off.
     std::vector<std::size_t> max_norm_groups;
@@ -98,6 +118,7 @@ struct EpochSummary {
     double best_accuracy = 0.0;
     double seconds = 0.0;
     double items_per_second = 0.0;
+    double learning_rate = 0.0;  ///< the optimizer's rate during this epoch
 };
 
 /// Why Trainer::run() returned.

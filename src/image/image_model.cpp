@@ -1,4 +1,4 @@
-#include "image_model.h"
+#include "image/image_model.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
@@ -9,12 +9,11 @@
 #include <algorithm>
 #include <cstring>
 
-namespace imagecnn {
+namespace textcnn {
 
-using namespace textcnn;
 using json = nlohmann::ordered_json;
 
-void save_image_model(const std::string& path, const ImageModel& model) {
+ModelFile image_model_file(const ImageModel& model) {
     ModelFile file;
     add_network_sections(file, model.network);
     json meta;
@@ -26,14 +25,14 @@ void save_image_model(const std::string& path, const ImageModel& model) {
     meta["training"] = json::parse(model.training_json);
     const std::string text = meta.dump();
     file.set(image_section_tag, image_section_version, std::vector<std::uint8_t>(text.begin(), text.end()));
-    write_model_file(path, file);
+    return file;
 }
 
-ImageModel load_image_model(const std::string& path) {
-    const ModelFile file = read_model_file(path);
+ImageModel image_model_from_file(const ModelFile& file) {
+    const std::string& path = file.source;
     if (!file.find(image_section_tag))
-        throw InputError(path + ": not an imagecnn model (no section '" + image_section_tag +
-                         "'; a textcnn model is read by the textcnn program)");
+        throw InputError(path + ": not an image model (no section '" + image_section_tag +
+                         "'; a text model is read by TextClassifier, the textcnn program)");
     const ModelSection& section = file.require(image_section_tag, image_section_version);
     ImageModel model{network_from_sections(file), {}, {}, "{}"};
     json meta;
@@ -49,8 +48,17 @@ ImageModel load_image_model(const std::string& path) {
     if (out.rank() != 2 || out[1] != model.labels.size())
         throw InputError(path + ": the network outputs " + out.str() + " for one image but the model has " +
                          std::to_string(model.labels.size()) + " labels");
+    if (model.input_shape().rank() != 4)
+        throw InputError(path + ": the network's input " + model.input_shape().str() +
+                         " is not (1, channels, height, width)");
     return model;
 }
+
+void save_image_model(const std::string& path, const ImageModel& model) {
+    write_model_file(path, image_model_file(model));
+}
+
+ImageModel load_image_model(const std::string& path) { return image_model_from_file(read_model_file(path)); }
 
 void copy_samples(const Tensor& images, std::size_t first, std::size_t count, Tensor& batch) {
     batch.resize(images.shape().with_batch(count));
@@ -96,4 +104,4 @@ std::vector<std::uint32_t> argmax_rows(const Tensor& scores) {
     return best;
 }
 
-}  // namespace imagecnn
+}  // namespace textcnn

@@ -1,17 +1,18 @@
-#include "network_setup.h"
-
-#include "commands.h"
+#include "textcnn/image/image_network.h"
 
 #include "textcnn/core/error.h"
 
-namespace imagecnn {
+namespace textcnn {
 
-using namespace textcnn;
+Architecture image_architecture(const std::string& name, const std::string& file) {
+    if (!file.empty()) return read_architecture_file(file);
+    return builtin_architecture(name);
+}
 
 Shape image_sample_shape(const Architecture& arch, const std::vector<std::size_t>& input) {
     if (!input.empty()) {
         if (input.size() != 3 || input[0] == 0 || input[1] == 0 || input[2] == 0)
-            throw UsageError("--input takes channels,height,width (three positive numbers)");
+            throw ConfigError("an image input shape is channels, height, width (three positive numbers)");
         return Shape{1, input[0], input[1], input[2]};
     }
     if (arch.input) {
@@ -22,7 +23,7 @@ Shape image_sample_shape(const Architecture& arch, const std::vector<std::size_t
     return Shape{1, 1, 28, 28};
 }
 
-Network build_network(Architecture arch, const Shape& sample, std::size_t classes) {
+Network build_image_network(Architecture arch, const Shape& sample, std::size_t classes) {
     bind_class_count(arch.layers, classes);
     try {
         Network net(arch.layers, sample);
@@ -38,4 +39,4 @@ Network build_network(Architecture arch, const Shape& sample, std::size_t classe
     }
 }
 
-}  // namespace imagecnn
+}  // namespace textcnn

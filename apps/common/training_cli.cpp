@@ -1,0 +1,73 @@
+#include "training_cli.h"
+
+#include "cli_main.h"
+
+#include <fmt/format.h>
+
+#include "textcnn/core/error.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace cli_common {
+
+namespace {
+std::atomic<bool> sigint_received{false};
+extern "C" void on_sigint(int) { sigint_received.store(true); }
+}  // namespace
+
+SigintScope::SigintScope() {
+    sigint_received.store(false);
+    previous_ = std::signal(SIGINT, on_sigint);
+}
+
+SigintScope::~SigintScope() { std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_); }
+
+const std::atomic<bool>* SigintScope::flag() { return &sigint_received; }
+
+std::string checkpoint_path(const std::string& model_path, const std::string& given) {
+    return given.empty() ? model_path + ".ckpt" : given;
+}
+
+void stop_after_checkpoint(const std::string& checkpoint) {
+    fmt::print(stderr, "\ninterrupted: checkpoint written to {}; continue with --resume {}\n", checkpoint, checkpoint);
+    throw Interrupted();
+}
+
+void add_checkpoint_options(CLI::App& command, std::string& resume, std::string& checkpoint) {
+    command.add_option("--resume", resume, "Continue from a checkpoint written on Ctrl-C (same data and settings)");
+    command.add_option("--checkpoint", checkpoint, "Where Ctrl-C writes the checkpoint (default MODEL.ckpt)");
+}
+
+void add_threads_option(CLI::App& command, std::size_t& threads) {
+    command.add_option("--threads", threads, "Threads for TBB and OpenBLAS (0 = every core)")->capture_default_str();
+}
+
+std::string now_utc() {
+    const std::time_t t = std::time(nullptr);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return text;
+}
+
+void check_writable(const std::string& path, const std::string& option) {
+    const std::filesystem::path target(path);
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+        throw textcnn::IoError(fmt::format("{} {}: the directory {} does not exist", option, path, dir.string()));
+    const std::filesystem::path probe = dir / fmt::format(".{}.write-check.{}", target.filename().string(), ::getpid());
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        throw textcnn::IoError(fmt::format("{} {}: cannot write in {}: {}", option, path, dir.string(), std::strerror(errno)));
+    ::close(fd);
+    std::filesystem::remove(probe, ec);
+}
+
+}  // namespace cli_common

@@ -1,0 +1,57 @@
+// The progress lines textcnn train and imagecnn train print (apps/common/progress.h).
+#define BOOST_TEST_MODULE progress
+#include <boost/test/unit_test.hpp>
+
+#include "progress.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+using namespace textcnn;
+using cli_common::format_epoch;
+using cli_common::format_progress;
+using cli_common::ProgressPrinter;
+
+BOOST_AUTO_TEST_CASE(progress_lines) {
+    TrainingProgress p;
+    p.epoch = 3;
+    p.epochs = 25;
+    p.batch = 120;
+    p.batches = 170;
+    p.loss = 0.41234;
+    p.accuracy = 0.8125;
+    p.items_per_second = 2345.4;
+    p.eta_seconds = 72.2;
+    BOOST_TEST(format_progress(p) == "epoch 3/25  batch 120/170  loss 0.4123  acc 81.25%  2,345 items/s  ETA 1m12s");
+    EpochSummary e;
+    e.epoch = 3;
+    e.epochs = 25;
+    e.train_loss = 0.41234;
+    e.train_accuracy = 0.8125;
+    e.has_validation = true;
+    e.validation_loss = 0.45671;
+    e.validation_accuracy = 0.789;
+    e.improved = true;
+    e.seconds = 12.34;
+    e.items_per_second = 1234567.0;
+    BOOST_TEST(format_epoch(e) ==
+               "epoch 3/25  loss 0.4123  acc 81.25%  dev loss 0.4567  dev acc 78.90% (best)  12.3s  1,234,567 items/s");
+
+    for (const bool live : {true, false}) {
+        std::FILE* f = std::tmpfile();
+        BOOST_REQUIRE(f);
+        ProgressPrinter printer(f, live, std::chrono::milliseconds(0));
+        printer.progress(p);
+        printer.epoch_end(e);
+        std::rewind(f);
+        std::string text;
+        for (int c; (c = std::fgetc(f)) != EOF;) text += static_cast<char>(c);
+        std::fclose(f);
+        const std::string epoch_line = format_epoch(e) + "\n";
+        if (live)
+            BOOST_TEST(text == "\r" + format_progress(p) + "\x1b[K\r\x1b[K" + epoch_line);
+        else
+            BOOST_TEST(text == epoch_line);
+    }
+}
