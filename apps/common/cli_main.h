@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -30,6 +31,28 @@ public:
 class Interrupted : public std::runtime_error {
 public:
     Interrupted() : std::runtime_error("interrupted") {}
+};
+
+/// Installs a SIGINT handler for its lifetime and puts the previous one back on restore() or
+/// destruction. Training keeps one alive until the checkpoint is written and renamed into
+/// place, so that a second Ctrl-C during the write only sets the flag again.
+class SigintHandler {
+public:
+    explicit SigintHandler(void (*handler)(int)) : previous_(std::signal(SIGINT, handler)) {}
+    ~SigintHandler() { restore(); }
+    SigintHandler(const SigintHandler&) = delete;
+    SigintHandler& operator=(const SigintHandler&) = delete;
+    void restore() {
+        if (active_) std::signal(SIGINT, previous_);
+        active_ = false;
+    }
+    /// Leaves the handler installed for the rest of the process (the program is about to exit
+    /// with 130 after writing its checkpoint; a Ctrl-C now must not turn that into a signal death).
+    void keep() { active_ = false; }
+
+private:
+    void (*previous_)(int);
+    bool active_ = true;
 };
 
 /// A registered subcommand and what to run when it was given.

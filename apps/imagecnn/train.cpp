@@ -210,7 +210,8 @@ void run_train(const TrainOptions& options) {
     ProgressPrinter printer(stderr);
     stop_requested.store(false);
     interrupted_by_user.store(false);
-    const auto previous_handler = std::signal(SIGINT, on_sigint);
+    // Caught until the checkpoint is renamed into place (a second Ctrl-C must not kill the write).
+    cli_common::SigintHandler sigint(on_sigint);
     if (!options.quiet)
         fmt::print(stderr, "training {} on {} images ({} for validation), {} classes, {} parameters\n", arch_label,
                    train_count, validation_count, class_names.size(), model.network.parameter_count());
@@ -247,13 +248,14 @@ void run_train(const TrainOptions& options) {
             fmt::print(stderr, "learning rate {:g} from epoch {}\n", learning_rate_after(state->epoch), state->epoch + 1);
     }
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
-    std::signal(SIGINT, previous_handler);
 
     if (result.reason == StopReason::interrupted) {
         const std::string path = options.checkpoint.empty() ? options.model + ".checkpoint" : options.checkpoint;
         write_checkpoint(path, model.network, *state);
+        sigint.keep();
         throw Error("interrupted: checkpoint written to " + path + "; continue with --resume " + path);
     }
+    sigint.restore();
 
     json facts;
     facts["images"] = options.images;

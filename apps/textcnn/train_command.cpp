@@ -123,17 +123,20 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     if (!o.resume_path.empty()) run.resume_from(o.resume_path);
     if (!o.quiet) fmt::print(stderr, "{}", run.classifier().network().summary_table());
 
-    std::signal(SIGINT, on_sigint);
+    // SIGINT stays caught until the checkpoint is renamed into place: a second Ctrl-C while it
+    // is written must not kill the program halfway (no checkpoint, a temporary left behind).
+    cli_common::SigintHandler sigint(on_sigint);
     TextTrainingReport report = run.run();
-    std::signal(SIGINT, SIG_DFL);
     for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
 
     const std::string checkpoint = o.checkpoint_path.empty() ? o.model_path + ".ckpt" : o.checkpoint_path;
     if (report.result.reason == StopReason::interrupted) {
         run.write_checkpoint(checkpoint);
         fmt::print(stderr, "\ninterrupted: checkpoint written to {}; continue with --resume {}\n", checkpoint, checkpoint);
+        sigint.keep();
         throw Interrupted();
     }
+    sigint.restore();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     TextClassifier& model = run.classifier();
