@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE imagecnn
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include "test_helpers.h"
 #include "program_runs.h"
 
@@ -165,6 +167,33 @@ BOOST_AUTO_TEST_CASE(save_load_gives_identical_probabilities) {
     });
 }
 
+// Issue 15: a damaged IMGM section showed "[json.exception.out_of_range.403] key 'labels' not
+// found"; the messages now say which key is missing or wrong, in plain words.
+BOOST_AUTO_TEST_CASE(damaged_image_section_names_the_key) {
+    Architecture arch = parse_architecture(small_architecture, "tiny");
+    bind_class_count(arch.layers, 3);
+    const Network net(arch.layers, Shape{1, 1, 12, 12});
+    const auto error_of = [&](const std::string& meta) {
+        ModelFile file;
+        add_network_sections(file, net);
+        file.set(imagecnn::image_section_tag, imagecnn::image_section_version, {meta.begin(), meta.end()});
+        write_model_file(scratch("damaged.model"), file);
+        try {
+            imagecnn::load_image_model(scratch("damaged.model"));
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string where = scratch("damaged.model") + ": section 'IMGM'";
+    BOOST_TEST(error_of(R"({"architecture": "tiny"})") == where + ": missing key 'labels'");
+    BOOST_TEST(error_of(R"({"labels": "a,b,c"})") == where + ": 'labels' must be a list of strings");
+    BOOST_TEST(error_of(R"({"labels": ["a", 2, "c"]})") == where + ": 'labels' must be a list of strings, got 2");
+    BOOST_TEST(error_of(R"({"labels": ["a", "b", "c"], "architecture": 7})") == where + ": 'architecture' must be a string");
+    BOOST_TEST(error_of("[1]") == where + " must hold a JSON object");
+    BOOST_TEST(error_of(R"({"labels": ["a", "b", "c"]})") == "no error");
+}
+
 BOOST_AUTO_TEST_CASE(predict_on_idx_png_and_pgm) {
     const auto& t = trained();
     BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
@@ -244,6 +273,30 @@ BOOST_AUTO_TEST_CASE(eval_rejects_labels_outside_the_model) {
     BOOST_TEST(r.code == 1);
     BOOST_TEST(r.err == "imagecnn eval: " + scratch("bad-labels") +
                             ": label 7 of item 0 is not a class of the model (3 classes)\n");
+}
+
+// Issue 15: an IDX file with 0 images gave an all-zero report and exit code 0.
+BOOST_AUTO_TEST_CASE(eval_of_no_images_is_an_error) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    write_file_bytes(scratch("no-images"), encode_idx_images({}, 0, 12, 12));
+    write_file_bytes(scratch("no-labels"), encode_idx_labels({}));
+    const Run r = run("eval --model " + t.model + " --images " + scratch("no-images") + " --labels " + scratch("no-labels"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn eval: " + scratch("no-images") + ": holds no images; nothing to evaluate\n");
+    BOOST_TEST(r.out == "");
+}
+
+// Issue 15: an architecture file that is a FIFO would block forever.
+BOOST_AUTO_TEST_CASE(architecture_files_must_be_regular_files) {
+    const std::string fifo = scratch("arch.fifo");
+    std::filesystem::remove(fifo);
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const Run r = run("summary --arch-file " + fifo);
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn summary: " + fifo + ": not a regular file (a FIFO); an architecture file must be a "
+                        "regular file\n");
+    std::filesystem::remove(fifo);
 }
 
 BOOST_AUTO_TEST_CASE(summary_of_builtins_and_models) {
