@@ -27,7 +27,12 @@ SigintScope::SigintScope() {
     previous_ = std::signal(SIGINT, on_sigint);
 }
 
-SigintScope::~SigintScope() { std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_); }
+SigintScope::~SigintScope() { restore(); }
+
+void SigintScope::restore() {
+    if (active_) std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_);
+    active_ = false;
+}
 
 const std::atomic<bool>* SigintScope::flag() { return &sigint_received; }
 
@@ -35,7 +40,8 @@ std::string checkpoint_path(const std::string& model_path, const std::string& gi
     return given.empty() ? model_path + ".ckpt" : given;
 }
 
-void stop_after_checkpoint(const std::string& checkpoint) {
+void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint) {
+    sigint.keep();
     fmt::print(stderr, "\ninterrupted: checkpoint written to {}; continue with --resume {}\n", checkpoint, checkpoint);
     throw Interrupted();
 }

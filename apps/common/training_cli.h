@@ -23,17 +23,24 @@ public:
 
     /// The flag the handler sets (for a training run's stop callback); false when a scope starts.
     static const std::atomic<bool>* flag();
+    /// Puts the previous handler back now (the destructor then does nothing).
+    void restore();
+    /// Leaves this handler installed for the rest of the process: the program is about to exit
+    /// with 130 after its checkpoint, and a Ctrl-C now must not turn that into a signal death.
+    void keep() { active_ = false; }
 
 private:
     void (*previous_)(int);
+    bool active_ = true;
 };
 
 /// The checkpoint file of a run: `given` (--checkpoint) or MODEL.ckpt.
 std::string checkpoint_path(const std::string& model_path, const std::string& given);
 
-/// After a run stopped by Ctrl-C wrote its checkpoint: tells the user on stderr how to go on
-/// and throws Interrupted (exit code 130, cli_main.h).
-[[noreturn]] void stop_after_checkpoint(const std::string& checkpoint);
+/// After a run stopped by Ctrl-C wrote its checkpoint (with `sigint` alive all along, so a
+/// second Ctrl-C could not kill the write): tells the user on stderr how to go on, keeps the
+/// handler, and throws Interrupted (exit code 130, cli_main.h).
+[[noreturn]] void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint);
 
 /// --resume FILE and --checkpoint FILE.
 void add_checkpoint_options(CLI::App& command, std::string& resume, std::string& checkpoint);

@@ -33,6 +33,8 @@ void run_eval(const EvalOptions& options) {
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
     const textcnn::LabelledImages data = textcnn::read_idx_dataset(options.images, options.labels);
+    // An all-zero report with exit code 0 would look like a result (as textcnn eval, exit 1).
+    if (data.labels.empty()) throw textcnn::InputError(options.images + ": holds no images; nothing to evaluate");
     for (std::size_t i = 0; i < data.labels.size(); ++i)
         if (data.labels[i] >= model.labels().size())
             throw textcnn::InputError(fmt::format("{}: label {} of item {} is not a class of the model ({} classes)",

@@ -219,17 +219,16 @@ void run_train(const TrainOptions& o) {
                    run.classifier().architecture(), run.train_count(), run.validation_count(),
                    options.class_names.size(), run.classifier().parameter_count());
     const auto train_start = std::chrono::steady_clock::now();
-    TrainResult result;
-    {
-        cli_common::SigintScope sigint;
-        result = run.run();
-    }
+    // SIGINT stays caught until the checkpoint is in place (see textcnn train).
+    cli_common::SigintScope sigint;
+    const TrainResult result = run.run();
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
     if (result.reason == StopReason::interrupted) {
         const std::string checkpoint = cli_common::checkpoint_path(o.model, o.checkpoint);
         run.write_checkpoint(checkpoint);
-        cli_common::stop_after_checkpoint(checkpoint);
+        cli_common::stop_after_checkpoint(checkpoint, sigint);
     }
+    sigint.restore();
     json facts = training_facts(o, run, options, result);
     if (test) add_test_accuracy(*test, run.classifier(), options.trainer.eval_batch_size, facts);
     facts["date"] = cli_common::now_utc();

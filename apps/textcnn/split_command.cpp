@@ -3,11 +3,11 @@
 #include "commands.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/text/text_training.h"
 
 #include <fmt/format.h>
 
-#include <cstdio>
 #include <memory>
 
 namespace textcnn_cli {
@@ -28,14 +28,9 @@ std::string csv_field(const std::string& s) {
 }
 
 void write_csv(const std::string& path, const std::vector<textcnn::Document>& docs) {
-    const std::string tmp = path + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw textcnn::IoError(path + ": cannot open for writing");
     std::string out = "label,text\n";
     for (const auto& d : docs) out += csv_field(*d.label) + "," + csv_field(d.text) + "\n";
-    const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
-    if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0)
-        throw textcnn::IoError(path + ": write failed");
+    textcnn::write_file_atomically(path, out);  // IoError naming the path and errno; no temporary left
 }
 
 void run_split(const SplitOptions& o) {

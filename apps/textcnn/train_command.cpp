@@ -124,18 +124,18 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     if (!o.resume_path.empty()) run.resume_from(o.resume_path);
     if (!o.quiet) fmt::print(stderr, "{}", run.classifier().network().summary_table());
 
-    TextTrainingReport report;
-    {
-        cli_common::SigintScope sigint;
-        report = run.run();
-    }
+    // SIGINT stays caught until the checkpoint is renamed into place: a second Ctrl-C while it
+    // is written must not kill the program halfway (no checkpoint, a temporary left behind).
+    cli_common::SigintScope sigint;
+    TextTrainingReport report = run.run();
     for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
 
     if (report.result.reason == StopReason::interrupted) {
         const std::string checkpoint = cli_common::checkpoint_path(o.model_path, o.checkpoint_path);
         run.write_checkpoint(checkpoint);
-        cli_common::stop_after_checkpoint(checkpoint);
+        cli_common::stop_after_checkpoint(checkpoint, sigint);
     }
+    sigint.restore();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     TextClassifier& model = run.classifier();

@@ -1,6 +1,7 @@
 #include "textcnn/image/idx.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 
 #include <zlib.h>
 
@@ -236,21 +237,7 @@ std::vector<std::uint8_t> gzip_bytes(std::span<const std::uint8_t> bytes) {
 }
 
 void write_file_bytes(const std::string& path, std::span<const std::uint8_t> bytes) {
-    // Written next to the target, then renamed: a reader never sees half a file.
-    const std::string temporary = path + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        if (!out) throw IoError(path + ": cannot write: " + std::strerror(errno));
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) throw IoError(path + ": write failed: " + std::strerror(errno));
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) {
-        std::filesystem::remove(temporary, ec);
-        throw IoError(path + ": cannot rename the temporary file: " + ec.message());
-    }
+    write_file_atomically(path, bytes);  // a reader never sees half a file, no temporary is left
 }
 
 const std::vector<std::string>& fashion_mnist_labels() {

@@ -35,15 +35,28 @@ ImageModel image_model_from_file(const ModelFile& file) {
                          "'; a text model is read by TextClassifier, the textcnn program)");
     const ModelSection& section = file.require(image_section_tag, image_section_version);
     ImageModel model{network_from_sections(file), {}, {}, "{}"};
+    // Checked key by key, so that a damaged section is described in plain words rather than by
+    // the JSON library's exception ids ("[json.exception.out_of_range.403]").
+    const std::string where = path + ": section '" + image_section_tag + "'";
     json meta;
     try {
         meta = json::parse(section.payload.begin(), section.payload.end());
-        model.labels = meta.at("labels").get<std::vector<std::string>>();
-        model.architecture = meta.value("architecture", "");
-        model.training_json = meta.value("training", json::object()).dump();
     } catch (const json::exception& e) {
-        throw InputError(path + ": section '" + image_section_tag + "' is corrupt: " + e.what());
+        throw InputError(where + " is not valid JSON (" + e.what() + ")");
     }
+    if (!meta.is_object()) throw InputError(where + " must hold a JSON object");
+    const auto labels = meta.find("labels");
+    if (labels == meta.end()) throw InputError(where + ": missing key 'labels'");
+    if (!labels->is_array()) throw InputError(where + ": 'labels' must be a list of strings");
+    for (const auto& label : *labels) {
+        if (!label.is_string()) throw InputError(where + ": 'labels' must be a list of strings, got " + label.dump());
+        model.labels.push_back(label.get<std::string>());
+    }
+    if (const auto arch = meta.find("architecture"); arch != meta.end()) {
+        if (!arch->is_string()) throw InputError(where + ": 'architecture' must be a string");
+        model.architecture = arch->get<std::string>();
+    }
+    if (const auto training = meta.find("training"); training != meta.end()) model.training_json = training->dump();
     const Shape out = model.network.output_shape(1);
     if (out.rank() != 2 || out[1] != model.labels.size())
         throw InputError(path + ": the network outputs " + out.str() + " for one image but the model has " +

@@ -1,6 +1,7 @@
 #include "textcnn/nn/architecture.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 
 #include <nlohmann/json.hpp>
 
@@ -366,9 +367,16 @@ Architecture parse_architecture(std::string_view json_text, const std::string& s
 }
 
 Architecture read_architecture_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    require_regular_file(path, "architecture file");  // not a FIFO (blocks) or a device (never ends)
+    // An architecture is a few kB of JSON; a file far larger is not one.
+    constexpr std::uintmax_t max_bytes = std::uintmax_t{1} << 20;
     std::error_code ec;
-    if (!in || std::filesystem::is_directory(path, ec)) throw IoError(path + ": cannot open architecture file");
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > max_bytes)
+        throw InputError(path + ": " + std::to_string(size) + " bytes is too large for an architecture file (at most " +
+                         std::to_string(max_bytes) + ")");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError(path + ": cannot open architecture file");
     std::stringstream text;
     text << in.rdbuf();
     Architecture arch = parse_architecture(text.str(), path);

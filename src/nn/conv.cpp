@@ -1,6 +1,8 @@
 #include "textcnn/nn/conv.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
+#include "textcnn/nn/limits.h"
 #include "textcnn/nn/filters.h"
 #include "textcnn/core/runtime.h"
 
@@ -160,6 +162,14 @@ ConvLayer::ConvLayer(const LayerSpec& spec) : Layer(spec) {
     kernel_ = spec.axis_sizes("kernel", kernel, rank);
     stride_ = spec.axis_sizes("stride", spec.get_ints("stride", {1}), rank);
     dilation_ = spec.axis_sizes("dilation", spec.get_ints("dilation", {1}), rank);
+    // The receptive extent is the padding each packed text gets, allocated per text.
+    for (std::size_t a = 0; a < rank; ++a) {
+        const std::size_t extent = dilation_[a] * (kernel_[a] - 1) + 1;  // both <= limits::max_setting
+        if (extent > limits::max_receptive_extent)
+            throw ConfigError(lbl + ": settings 'kernel' " + std::to_string(kernel_[a]) + " and 'dilation' " +
+                              std::to_string(dilation_[a]) + " give a receptive extent of " + std::to_string(extent) +
+                              ", above the limit of " + std::to_string(limits::max_receptive_extent));
+    }
     padding_ = parse_padding(spec.get_string("padding", "valid"), lbl);
     bias_ = spec.get_bool("bias", !fixed);
     trainable_ = spec.get_bool("trainable", !fixed);
@@ -174,8 +184,8 @@ ConvLayer::ConvLayer(const LayerSpec& spec) : Layer(spec) {
 
 std::size_t ConvLayer::window_size() const {
     std::size_t taps = 1;
-    for (std::size_t k : kernel_) taps *= k;
-    return taps * in_channels_;
+    for (std::size_t k : kernel_) taps = checked_mul(taps, k, "conv window taps");
+    return checked_mul(taps, in_channels_, "conv window size (taps x in_channels)");
 }
 
 std::string ConvLayer::details() const {

@@ -1,6 +1,7 @@
 #include "textcnn/nn/layer_spec.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/nn/limits.h"
 
 #include <charconv>
 #include <cstdlib>
@@ -27,6 +28,12 @@ long parse_long(const LayerSpec& spec, const std::string& key, const std::string
     auto [ptr, ec] = std::from_chars(text.data(), end, value);
     if (ec != std::errc() || ptr != end)
         throw ConfigError(spec.label() + ": setting '" + key + "' must be an integer, got '" + text + "'");
+    // Every integer setting is a size; bounding them here keeps the products of sizes within
+    // reach of the checked arithmetic and of memory (limits.h).
+    const long bound = static_cast<long>(limits::max_setting);
+    if (value > bound || value < -bound)
+        throw ConfigError(spec.label() + ": setting '" + key + "' is " + text + (value > 0 ? ", above" : ", below") +
+                          " the limit of " + (value > 0 ? "" : "-") + std::to_string(bound));
     return value;
 }
 }  // namespace

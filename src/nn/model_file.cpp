@@ -2,18 +2,16 @@
 
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <optional>
 
 namespace textcnn {
@@ -128,57 +126,13 @@ ModelFile decode_model_file(std::span<const std::uint8_t> bytes, const std::stri
 }
 
 void write_model_file(const std::string& path, const ModelFile& file) {
-    const std::vector<std::uint8_t> bytes = encode_model_file(file);
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw IoError(system_error(path, "cannot create temporary file " + tmp));
-    auto fail = [&](const std::string& what) {
-        const std::string message = system_error(path, what);
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw IoError(message);
-    };
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail("cannot write " + tmp);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) fail("cannot flush " + tmp);
-    if (::close(fd) != 0) {
-        const std::string message = system_error(path, "cannot close " + tmp);
-        ::unlink(tmp.c_str());
-        throw IoError(message);
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string message = system_error(path, "cannot rename " + tmp + " to it");
-        ::unlink(tmp.c_str());
-        throw IoError(message);
-    }
-    // Make the rename itself durable (best effort: some file systems refuse to open directories).
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    if (dir.empty()) dir = ".";
-    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-        ::fsync(dir_fd);
-        ::close(dir_fd);
-    }
+    write_file_atomically(path, encode_model_file(file));
 }
 
 ModelFile read_model_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw IoError(system_error(path, "cannot open"));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        const std::string message = S_ISDIR(st.st_mode) ? path + ": is a directory, not a model file"
-                                                        : system_error(path, "cannot read");
-        ::close(fd);
-        throw IoError(message);
-    }
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(st.st_size));
+    std::uint64_t size = 0;
+    const int fd = open_regular_file(path, "model file", size);
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
     std::size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
@@ -215,18 +169,51 @@ nlohmann::ordered_json layer_json(const LayerSpec& spec) {
     return j;
 }
 
-LayerSpec layer_from_json(const nlohmann::json& j) {
+// The stored architecture is read with explicit checks, so that a damaged one is described in
+// plain words ("layers[1].branches[0][2]: missing key 'type'"), not by nlohmann's exception ids.
+std::string json_kind(const nlohmann::json& j) {
+    if (j.is_object()) return "an object";
+    if (j.is_array()) return "a list";
+    if (j.is_string()) return "a string";
+    if (j.is_boolean()) return "a boolean";
+    if (j.is_null()) return "null";
+    return "a number";
+}
+
+const nlohmann::json& member(const nlohmann::json& object, const char* key, const std::string& where) {
+    const auto it = object.find(key);
+    if (it == object.end()) throw InputError(where + ": missing key '" + key + "'");
+    return *it;
+}
+
+std::string string_value(const nlohmann::json& j, const std::string& where) {
+    if (!j.is_string()) throw InputError(where + " must be a string, got " + json_kind(j));
+    return j.get<std::string>();
+}
+
+LayerSpec layer_from_json(const nlohmann::json& j, const std::string& where) {
+    if (!j.is_object()) throw InputError(where + " must be an object, got " + json_kind(j));
     LayerSpec spec;
-    spec.type = j.at("type").get<std::string>();
-    if (j.contains("name")) spec.name = j.at("name").get<std::string>();
-    if (j.contains("settings"))
-        for (const auto& [k, v] : j.at("settings").items()) spec.settings[k] = v.get<std::string>();
-    if (j.contains("branches"))
-        for (const auto& branch : j.at("branches")) {
+    spec.type = string_value(member(j, "type", where), where + ".type");
+    if (j.contains("name")) spec.name = string_value(j["name"], where + ".name");
+    if (j.contains("settings")) {
+        const auto& settings = j["settings"];
+        if (!settings.is_object()) throw InputError(where + ".settings must be an object, got " + json_kind(settings));
+        for (const auto& [k, v] : settings.items()) spec.settings[k] = string_value(v, where + ".settings." + k);
+    }
+    if (j.contains("branches")) {
+        const auto& branches = j["branches"];
+        if (!branches.is_array()) throw InputError(where + ".branches must be a list, got " + json_kind(branches));
+        for (std::size_t b = 0; b < branches.size(); ++b) {
+            const std::string branch_where = where + ".branches[" + std::to_string(b) + "]";
+            if (!branches[b].is_array())
+                throw InputError(branch_where + " must be a list of layers, got " + json_kind(branches[b]));
             std::vector<LayerSpec> layers;
-            for (const auto& s : branch) layers.push_back(layer_from_json(s));
+            for (std::size_t i = 0; i < branches[b].size(); ++i)
+                layers.push_back(layer_from_json(branches[b][i], branch_where + "[" + std::to_string(i) + "]"));
             spec.branches.push_back(std::move(layers));
         }
+    }
     return spec;
 }
 
@@ -269,14 +256,30 @@ struct StoredArchitecture {
 StoredArchitecture parse_architecture_json(const std::string& text, const std::string& source) {
     if (nesting_depth(text) > max_nesting)
         throw InputError(source + ": the architecture nests deeper than " + std::to_string(max_nesting) + " levels");
+    nlohmann::json j;
     try {
-        const nlohmann::json j = nlohmann::json::parse(text);
-        StoredArchitecture arch;
-        arch.sample_shape = Shape(j.at("sample_shape").get<std::vector<std::size_t>>());
-        for (const auto& layer : j.at("layers")) arch.spec.push_back(layer_from_json(layer));
-        return arch;
+        j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
-        throw InputError(source + ": invalid architecture: " + e.what());
+        throw InputError(source + ": the architecture is not valid JSON (" + e.what() + ")");
+    }
+    if (!j.is_object()) throw InputError(source + ": the architecture must be a JSON object, got " + json_kind(j));
+    try {
+        StoredArchitecture arch;
+        const auto& shape = member(j, "sample_shape", source);
+        if (!shape.is_array()) throw InputError(source + ": sample_shape must be a list, got " + json_kind(shape));
+        std::vector<std::size_t> dims;
+        for (std::size_t i = 0; i < shape.size(); ++i) {
+            if (!shape[i].is_number_unsigned())
+                throw InputError(source + ": sample_shape[" + std::to_string(i) + "] must be a non-negative integer, got " +
+                                 shape[i].dump());
+            dims.push_back(shape[i].get<std::size_t>());
+        }
+        arch.sample_shape = Shape(std::move(dims));
+        const auto& layers = member(j, "layers", source);
+        if (!layers.is_array()) throw InputError(source + ": layers must be a list, got " + json_kind(layers));
+        for (std::size_t i = 0; i < layers.size(); ++i)
+            arch.spec.push_back(layer_from_json(layers[i], source + ": layers[" + std::to_string(i) + "]"));
+        return arch;
     } catch (const ShapeError& e) {
         throw InputError(source + ": invalid architecture: " + e.what());
     }
@@ -302,20 +305,33 @@ Network network_from_sections(const ModelFile& file) {
     const ModelSection& arch_section = file.require("ARCH", arch_version);
     const std::string text(arch_section.payload.begin(), arch_section.payload.end());
     StoredArchitecture arch = parse_architecture_json(text, file.source + " section 'ARCH'");
+    // The architecture's sizes are checked and its parameter count compared with the values
+    // the file holds before the network allocates anything: a forged dimension cannot make
+    // the parameter block (and the gradients, and the folded tables) gigabytes large.
+    std::size_t needed = 0;
+    try {
+        needed = Network::parameter_count(arch.spec, arch.sample_shape);
+    } catch (const Error& e) {
+        throw InputError(file.source + ": the stored architecture cannot be built: " + e.what());
+    }
+    const ModelSection& weights = file.require("WGHT", weights_version);
+    ByteReader r(weights.payload, file.source + " section 'WGHT'");
+    const auto stored = r.get<std::uint64_t>("parameter count");
+    if (stored != needed)
+        throw InputError(file.source + ": the weights section holds " + std::to_string(stored) +
+                         " parameters, the architecture needs " + std::to_string(needed));
+    if (stored > r.remaining() / sizeof(float) || r.remaining() != stored * sizeof(float))
+        r.error("the weights section holds " + std::to_string(r.remaining()) + " bytes of values for " +
+                std::to_string(stored) + " parameters (" + std::to_string(stored) + " x 4 bytes expected)");
     std::optional<Network> net;
     try {
         net.emplace(std::move(arch.spec), std::move(arch.sample_shape));
     } catch (const Error& e) {
         throw InputError(file.source + ": the stored architecture cannot be built: " + e.what());
     }
-    const ModelSection& weights = file.require("WGHT", weights_version);
-    ByteReader r(weights.payload, file.source + " section 'WGHT'");
-    const std::vector<float> values = r.get_floats("parameter values");
-    if (!r.at_end()) r.error(std::to_string(r.remaining()) + " unexpected bytes after the parameters");
-    if (values.size() != net->parameter_count())
-        throw InputError(file.source + ": the weights section holds " + std::to_string(values.size()) +
-                         " parameters, the architecture needs " + std::to_string(net->parameter_count()));
-    std::copy(values.begin(), values.end(), net->parameters().begin());
+    ByteReader values(weights.payload, file.source + " section 'WGHT'");
+    const std::vector<float> parameters = values.get_floats("parameter values");
+    std::copy(parameters.begin(), parameters.end(), net->parameters().begin());
     if (const auto bad = unusable_parameter(*net))
         throw InputError(file.source + ": the model's weights are unusable (" + *bad +
                          "): it was saved from a training run that diverged, or the file was altered");

@@ -1,6 +1,8 @@
 #include "textcnn/nn/network.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
+#include "textcnn/nn/limits.h"
 
 #include "nn/blas_single_thread.h"
 
@@ -128,31 +130,74 @@ void add_children(const Layer& parent, const Shape& parent_input, int depth, std
 
 }  // namespace
 
-Network::Network(ModelSpec spec, Shape sample_shape) : spec_(std::move(spec)), sample_shape_(std::move(sample_shape)) {
-    if (spec_.empty()) throw ConfigError("network: the model has no layers");
-    if (sample_shape_.rank() < 2)
-        throw ShapeError("network: sample shape " + sample_shape_.str() + " needs at least (batch, channels)");
-    Shape shape = sample_shape_.with_batch(1);
+namespace {
+
+// The layers of `spec` for samples of `sample_shape`, their input shapes and the parameter
+// count, every size checked against limits.h before the caller allocates anything.
+struct BuiltLayers {
+    std::vector<std::unique_ptr<Layer>> layers;
+    std::vector<Shape> input_shapes;
+    Shape output_shape;
+    std::size_t parameters = 0;
+};
+
+void check_sample_size(const Shape& shape, const std::string& what) {
+    const std::size_t n = checked_mul(shape.channels(), shape.positions(), what + " " + shape_text(shape));
+    checked_limit(n, limits::max_sample_elements, what + " " + shape_text(shape) + ": floats per sample");
+}
+
+BuiltLayers build_layers(const ModelSpec& spec, const Shape& sample_shape) {
+    if (spec.empty()) throw ConfigError("network: the model has no layers");
+    if (sample_shape.rank() < 2)
+        throw ShapeError("network: sample shape " + sample_shape.str() + " needs at least (batch, channels)");
+    for (std::size_t i = 1; i < sample_shape.rank(); ++i)
+        checked_limit(sample_shape[i], limits::max_setting,
+                      "network: sample shape " + sample_shape.str() + ": dimension " + std::to_string(i));
+    Shape shape = sample_shape.with_batch(1);
     if (shape.per_sample() == 0)
-        throw ShapeError(spec_.front().label() + ": input shape " + shape_text(shape) + " is empty");
-    for (const LayerSpec& s : spec_) {
+        throw ShapeError(spec.front().label() + ": input shape " + shape_text(shape) + " is empty");
+    check_sample_size(shape, spec.front().label() + ": input shape");
+    BuiltLayers built;
+    for (const LayerSpec& s : spec) {
         auto layer = make_layer(s, shape);
         Shape out = layer->output_shape(shape);
+        check_sample_size(out, layer->label() + ": output shape");
         if (out.per_sample() == 0)
             throw ShapeError(layer->label() + ": output shape " + shape_text(out) + " for input " + shape_text(shape) +
                              " is empty");
-        input_shapes_.push_back(shape);
+        built.input_shapes.push_back(shape);
         shape = out;
-        layers_.push_back(std::move(layer));
+        for (const ParameterInfo& info : layer->parameters()) {
+            const std::string what = layer->label() + ": parameter '" + info.name + "'";
+            const std::size_t size = checked_mul(info.rows, info.cols, what + " (rows x columns)");
+            built.parameters = checked_add(built.parameters, size, what + ": parameter count");
+        }
+        checked_limit(built.parameters, limits::max_parameters,
+                      "network: the parameter count up to " + layer->label());
+        built.layers.push_back(std::move(layer));
     }
-    output_shape_ = shape;
+    built.output_shape = shape;
+    return built;
+}
+
+}  // namespace
+
+std::size_t Network::parameter_count(const ModelSpec& spec, const Shape& sample_shape) {
+    return build_layers(spec, sample_shape).parameters;
+}
+
+Network::Network(ModelSpec spec, Shape sample_shape) : spec_(std::move(spec)), sample_shape_(std::move(sample_shape)) {
+    BuiltLayers built = build_layers(spec_, sample_shape_);
+    layers_ = std::move(built.layers);
+    input_shapes_ = std::move(built.input_shapes);
+    output_shape_ = built.output_shape;
 
     std::size_t total = 0;
     first_trainable_ = layers_.size();
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         for (const ParameterInfo& info : layers_[i]->parameters()) {
             groups_.push_back({layers_[i]->label(), info, total, {}});
-            total += info.size();
+            total += info.size();  // checked in build_layers()
             if (info.trainable && info.size() > 0) first_trainable_ = std::min(first_trainable_, i);
         }
     }

@@ -1,5 +1,6 @@
 #include "textcnn/nn/parallel.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -80,7 +81,7 @@ Shape ParallelLayer::output_shape(const Shape& input) const {
     for (const Shape& s : shapes) {
         fits = fits && s.rank() == shapes[0].rank() && s.batch() == shapes[0].batch();
         for (std::size_t i = 0; fits && i < s.spatial_rank(); ++i) fits = s.spatial(i) == shapes[0].spatial(i);
-        channels += s.channels();
+        channels = checked_add(channels, s.channels(), "parallel: concatenated channels");
     }
     if (!fits) {
         std::string list;

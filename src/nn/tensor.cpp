@@ -11,6 +11,14 @@ Shape::Shape(std::initializer_list<std::size_t> dims) : Shape(std::vector<std::s
 
 Shape::Shape(std::vector<std::size_t> dims) : dims_(std::move(dims)) {
     if (dims_.size() > 4) throw ShapeError("shape " + str() + ": at most 4 dimensions (batch, channels, height, width)");
+    // positions(), per_sample() and elements() multiply the dimensions unchecked: a shape
+    // whose element count does not fit a size_t cannot be made.
+    // Innermost first, so that a batch of 0 cannot hide a per-sample product that overflows.
+    // (Checked without building a message: shapes are made on every batch.)
+    std::size_t elements = 1;
+    for (auto d = dims_.rbegin(); d != dims_.rend(); ++d)
+        if (__builtin_mul_overflow(elements, *d, &elements))
+            throw ShapeError("shape " + str() + ": the element count overflows");
 }
 
 std::size_t Shape::positions() const {

@@ -143,8 +143,8 @@ struct Trainer::Impl {
         const std::size_t bs = settings.batch_size;
         const std::size_t batches = (train_count + bs - 1) / bs;
         if (state.batch >= batches && state.batch != 0)
-            throw ConfigError("trainer: the checkpoint is at batch " + std::to_string(state.batch) + " of an epoch of " +
-                              std::to_string(batches));
+            throw InputError("trainer: the checkpoint is at batch " + std::to_string(state.batch) + " of an epoch of " +
+                             std::to_string(batches) + " (a corrupt checkpoint)");
         TrainResult result;
         const std::size_t remaining_start =
             (settings.epochs > state.epoch ? (settings.epochs - state.epoch) * train_count : 0) -
@@ -331,6 +331,19 @@ void Trainer::resume(const TrainerState& state) {
     if (state.optimizer_name != s.optimizer.name)
         throw ConfigError("trainer: the checkpoint was made with optimizer " + state.optimizer_name +
                           ", this run uses " + s.optimizer.name);
+    // The position inside the epoch is the checkpoint's own state, not an option: a value past
+    // the end of the epoch is corruption (InputError), found here rather than at run().
+    if (impl_->train_count != 0 && state.train_count == impl_->train_count && state.batch != 0 &&
+        state.batch >= (state.train_count + s.batch_size - 1) / s.batch_size)
+        throw InputError("trainer: the checkpoint is at batch " + std::to_string(state.batch) + " of an epoch of " +
+                         std::to_string((state.train_count + s.batch_size - 1) / s.batch_size) + " (a corrupt checkpoint)");
+    if (state.epoch_correct > state.epoch_samples || state.epoch_samples > state.train_count ||
+        state.best_epoch > state.epoch + 1)
+        throw InputError("trainer: the checkpoint's counts contradict each other (" + std::to_string(state.epoch_correct) +
+                         " correct of " + std::to_string(state.epoch_samples) + " samples this epoch, " +
+                         std::to_string(state.train_count) + " per epoch; best epoch " +
+                         std::to_string(state.best_epoch) + " at epoch " + std::to_string(state.epoch) +
+                         "): a corrupt checkpoint");
     if (!state.best_parameters.empty() && state.best_parameters.size() != impl_->net.parameter_count())
         throw InputError("trainer: the checkpoint's best parameters (" + std::to_string(state.best_parameters.size()) +
                          ") do not fit the network (" + std::to_string(impl_->net.parameter_count()) + ")");

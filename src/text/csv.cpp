@@ -44,10 +44,19 @@ bool CsvReader::parse_record(CsvRecord& record) {
     std::size_t quote_line = 0;
     std::size_t record_bytes = 0;
 
+    // Fields are stored up to the expected count (or max_fields); beyond it the record is
+    // malformed whatever follows, so further fields are only counted (bounded memory).
+    const std::size_t storable = expected_fields_ != 0 ? expected_fields_ : options_.max_fields;
     const auto finish_field = [&] {
         ++field_count_;
-        if (field_count_ == record.fields.size()) record.fields.emplace_back();
-        field = &record.fields[field_count_];
+        if (field_count_ >= storable) {
+            if (expected_fields_ == 0 && field_count_ == storable)
+                bad_row(fmt::format("{}:{}: more than {} fields", source(), record.line, options_.max_fields));
+            field = &discarded_;
+        } else {
+            if (field_count_ == record.fields.size()) record.fields.emplace_back();
+            field = &record.fields[field_count_];
+        }
         field->clear();
     };
 

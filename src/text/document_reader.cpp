@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 namespace textcnn {
@@ -95,6 +96,10 @@ DocumentReader::DocumentReader(const std::string& path, DocumentReaderOptions op
     : source_(path == "-" ? "<stdin>" : path), options_(std::move(options)) {
     std::istream* in = &std::cin;
     if (path != "-") {
+        // A directory opens and reads as empty ("the file is empty"); say what it is. FIFOs
+        // and devices stay allowed here: data may come through a pipe.
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) throw IoError(path + ": is a directory, not a data file");
         file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
         if (!*file_) throw IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
         in = file_.get();

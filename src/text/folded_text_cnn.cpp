@@ -6,6 +6,7 @@
 #include "textcnn/nn/conv.h"
 #include "textcnn/nn/dense.h"
 #include "textcnn/nn/embedding.h"
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/parallel.h"
 
@@ -79,8 +80,11 @@ std::optional<Plan> make_plan(const Network& network) {
         if (layers.size() != pool + 1 || layers[pool]->spec().type != "global_max_pool") return std::nullopt;
         branch.weights = conv_values.at(next_value++);
         if (branch.conv->has_bias()) branch.bias = conv_values.at(next_value++);
-        plan.columns += branch.conv->kernel()[0] * branch.conv->filters();
-        features += branch.conv->filters();
+        plan.columns = checked_add(plan.columns,
+                                   checked_mul(branch.conv->kernel()[0], branch.conv->filters(),
+                                               "folded text CNN: table columns of a branch (taps x filters)"),
+                                   "folded text CNN: table columns");
+        features = checked_add(features, branch.conv->filters(), "folded text CNN: features");
         plan.branches.push_back(branch);
     }
     if (next_value != conv_values.size() || plan.dense->in_units() != features) return std::nullopt;
@@ -95,7 +99,8 @@ std::optional<Plan> make_plan(const Network& network) {
 std::size_t FoldedTextCnn::table_bytes(const Network& network) {
     const auto plan = make_plan(network);
     if (!plan) return 0;
-    return plan->embedding->vocab() * plan->columns * sizeof(float);
+    return checked_mul(checked_mul(plan->embedding->vocab(), plan->columns, "folded text CNN: table size (vocab x columns)"),
+                       sizeof(float), "folded text CNN: table bytes");
 }
 
 std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::size_t max_bytes) {
@@ -177,8 +182,12 @@ void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, st
     // positions outside the text are zero vectors and add nothing.
     const std::size_t length = ids.size();
     std::size_t accumulators = 0;
-    for (const Branch& b : branches_) accumulators += (length + b.dilation * (b.taps - 1)) * b.filters;
-    scratch.resize(features_ + accumulators);
+    for (const Branch& b : branches_)
+        accumulators = checked_add(accumulators,
+                                   checked_mul(checked_add(length, b.dilation * (b.taps - 1), "folded text CNN: outputs"),
+                                               b.filters, "folded text CNN: accumulators of a branch"),
+                                   "folded text CNN: accumulators");
+    scratch.resize(checked_add(features_, accumulators, "folded text CNN: scratch size"));
     float* acc = scratch.data() + features_;
     for (const Branch& b : branches_) {
         const std::size_t outputs = length + b.dilation * (b.taps - 1);

@@ -281,10 +281,13 @@ void TextTrainingRun::resume_from(const std::string& checkpoint_path) {
         throw ConfigError(checkpoint_path + ": the checkpoint's architecture differs from this run's options");
     std::copy(saved.network().parameters().begin(), saved.network().parameters().end(),
               m.classifier->network().parameters().begin());
+    const TrainerState state = trainer_state_from_sections(file);  // its errors name the file
     try {
-        m.trainer->resume(trainer_state_from_sections(file));
+        m.trainer->resume(state);
     } catch (const ConfigError& e) {
         throw ConfigError(checkpoint_path + ": " + e.what());  // "trainer: the checkpoint was made with seed 7, ..."
+    } catch (const InputError& e) {
+        throw InputError(checkpoint_path + ": " + e.what());  // a corrupt state: "trainer: the checkpoint is at batch ..."
     }
     m.info("resuming " + checkpoint_path);
 }

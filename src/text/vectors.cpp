@@ -1,6 +1,7 @@
 #include "textcnn/text/vectors.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/text/utf8.h"
 
 #include <fmt/format.h>
@@ -19,16 +20,24 @@ namespace textcnn {
 namespace {
 
 constexpr std::size_t max_dim = 1 << 16;
-constexpr std::size_t max_line_bytes = std::size_t{64} << 20;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-std::vector<std::string_view> split_fields(std::string_view line) {
+// A line holds a word (which may contain spaces) and at most max_dim numbers: more fields than
+// this are refused before they are stored (a 64 MB line of "a a a ..." would take 512 MB).
+constexpr std::size_t max_fields = max_dim + 1024;
+
+/// The whitespace-separated fields of `line`; more than max_fields (see above) is an error
+/// naming `source` and `line_number`.
+std::vector<std::string_view> split_fields(std::string_view line, const std::string& source, std::size_t line_number) {
     std::vector<std::string_view> fields;
     std::size_t pos = 0;
     while (true) {
         while (pos < line.size() && is_space(line[pos])) ++pos;
         if (pos == line.size()) break;
+        if (fields.size() == max_fields)
+            throw InputError(fmt::format("{}:{}: more than {} fields (a word and at most {} numbers)", source,
+                                         line_number, max_fields, max_dim));
         std::size_t end = pos;
         while (end < line.size() && !is_space(line[end])) ++end;
         fields.push_back(line.substr(pos, end - pos));
@@ -116,10 +125,17 @@ public:
     void run() {
         std::string first;
         if (!read_line(first)) throw InputError(fmt::format("{}: the file is empty", source_));
-        const auto fields = split_fields(first);
+        if (first.starts_with("\xEF\xBB\xBF")) first.erase(0, 3);  // a UTF-8 byte order mark
+        // Old Mac line ends (CR alone) would make the whole file one line of "dim" numbers.
+        if (first.find('\r') != std::string::npos)
+            throw InputError(fmt::format("{}:1: the lines end in a bare CR (carriage return); vectors files have LF or "
+                                         "CRLF line ends", source_));
+        const auto fields = split_fields(first, source_, 1);
         if (fields.size() == 2 && parse_unsigned(fields[0]) && parse_unsigned(fields[1])) {
             announced_ = *parse_unsigned(fields[0]);
             set_dim(*parse_unsigned(fields[1]), 1);
+            if (announced_ == 0)
+                throw InputError(fmt::format("{}:1: the header '{} {}' announces 0 vectors", source_, fields[0], fields[1]));
             read_after_header();
         } else {
             result_.format = "text without header";
@@ -151,30 +167,44 @@ private:
     }
 
     /// Reads one line (without its line end) and counts it; false at the end of the input.
-    /// Bytes in pending_ (read ahead while telling binary from text) come first.
+    /// Bytes in pending_ (read ahead while telling binary from text) come first. The length is
+    /// checked while reading, so a file without line ends costs at most options_.max_line_bytes.
     bool read_line(std::string& line) {
         line.clear();
+        bool ended = false;  // a '\n' was found
         if (!pending_.empty()) {
             const auto newline = pending_.find('\n');
             if (newline != std::string::npos) {
                 line.assign(pending_, 0, newline);
                 pending_.erase(0, newline + 1);
+                ended = true;
             } else {
                 line.swap(pending_);
                 pending_.clear();
-                std::string rest;
-                std::getline(in_, rest);
-                line += rest;
             }
-        } else {
-            if (in_.peek() == std::char_traits<char>::eof()) return false;
-            std::getline(in_, line);
-            offset_ += line.size() + (in_.eof() ? 0 : 1);
+        } else if (in_.peek() == std::char_traits<char>::eof()) {
+            if (in_.bad()) throw IoError(fmt::format("{}: read error on line {}", source_, line_ + 1));
+            return false;
+        }
+        if (!ended) {
+            std::streambuf& buffer = *in_.rdbuf();
+            std::size_t read = 0;
+            while (true) {
+                const int c = buffer.sbumpc();
+                if (c == std::char_traits<char>::eof()) break;
+                ++read;
+                if (c == '\n') break;
+                if (line.size() >= options_.max_line_bytes)
+                    throw InputError(fmt::format("{}:{}: line is longer than {} bytes", source_, line_ + 1,
+                                                 options_.max_line_bytes));
+                line.push_back(static_cast<char>(c));
+            }
+            offset_ += read;
         }
         if (in_.bad()) throw IoError(fmt::format("{}: read error on line {}", source_, line_ + 1));
         ++line_;
-        if (line.size() > max_line_bytes)
-            throw InputError(fmt::format("{}:{}: line is longer than {} bytes", source_, line_, max_line_bytes));
+        if (line.size() > options_.max_line_bytes)
+            throw InputError(fmt::format("{}:{}: line is longer than {} bytes", source_, line_, options_.max_line_bytes));
         if (!line.empty() && line.back() == '\r') line.pop_back();
         return true;
     }
@@ -188,7 +218,7 @@ private:
     }
 
     void text_line(std::string_view line) {
-        const auto fields = split_fields(line);
+        const auto fields = split_fields(line, source_, line_);
         const std::size_t dim = result_.dim;
         if (fields.size() < dim + 1) {
             const std::string word = fields.empty() ? std::string() : std::string(fields[0]);
@@ -214,10 +244,6 @@ private:
 
     /// After a "count dim" header: binary or text, decided by the first record's bytes.
     void read_after_header() {
-        if (announced_ == 0) {
-            result_.format = "text with header";
-            return;
-        }
         std::string word;
         if (!read_binary_word(word)) return;  // the header's count check reports it
         const std::size_t bytes = result_.dim * 4;
@@ -361,6 +387,7 @@ PretrainedVectors load_pretrained_vectors(std::istream& in, const std::string& s
 
 PretrainedVectors load_pretrained_vectors(const std::string& path, const Vocabulary& vocabulary,
                                           const VectorsOptions& options) {
+    require_regular_file(path, "vectors file");  // a FIFO would block, /dev/zero never end
     std::ifstream in(path, std::ios::binary);
     if (!in) throw IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     return load_pretrained_vectors(in, path, vocabulary, options);

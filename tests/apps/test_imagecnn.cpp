@@ -4,6 +4,8 @@
 #define BOOST_TEST_MODULE imagecnn
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include "test_helpers.h"
 #include "program_runs.h"
 #include "synthetic_images.h"
@@ -181,6 +183,30 @@ BOOST_AUTO_TEST_CASE(eval_rejects_labels_outside_the_model) {
     BOOST_TEST(r.code == 1);
     BOOST_TEST(r.err == "imagecnn eval: " + scratch("bad-labels") +
                             ": label 7 of item 0 is not a class of the model (3 classes)\n");
+}
+
+// Issue 15: an IDX file with 0 images gave an all-zero report and exit code 0.
+BOOST_AUTO_TEST_CASE(eval_of_no_images_is_an_error) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    write_file_bytes(scratch("no-images"), encode_idx_images({}, 0, 12, 12));
+    write_file_bytes(scratch("no-labels"), encode_idx_labels({}));
+    const Run r = run("eval --model " + t.model + " --images " + scratch("no-images") + " --labels " + scratch("no-labels"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn eval: " + scratch("no-images") + ": holds no images; nothing to evaluate\n");
+    BOOST_TEST(r.out == "");
+}
+
+// Issue 15: an architecture file that is a FIFO would block forever.
+BOOST_AUTO_TEST_CASE(architecture_files_must_be_regular_files) {
+    const std::string fifo = scratch("arch.fifo");
+    std::filesystem::remove(fifo);
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const Run r = run("summary --arch-file " + fifo);
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn summary: " + fifo + ": not a regular file (a FIFO); an architecture file must be a "
+                        "regular file\n");
+    std::filesystem::remove(fifo);
 }
 
 BOOST_AUTO_TEST_CASE(summary_of_builtins_and_models) {

@@ -32,6 +32,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -989,4 +991,135 @@ BOOST_AUTO_TEST_CASE(broken_and_foreign_model_files) {
     // A checkpoint is a model file too: summary and predict read it.
     const std::string ckpt = scratch("library.ckpt");
     if (std::filesystem::exists(ckpt)) BOOST_CHECK_EQUAL(run("summary --model " + ckpt).code, 0);
+}
+
+// --- hostile input (issue 15) ---------------------------------------------------------------------
+
+// A model whose stored architecture claims an embedding of 9114861777597660799 dimensions (the
+// parameter count wrapped around to what the weights held; predict died with SIGSEGV), or of
+// 2^24 + 1 (11 GB and 20 s before an error): refused at once, exit 1, naming file and setting.
+BOOST_AUTO_TEST_CASE(forged_model_dimensions) {
+    Trained& t = trained();
+    for (const std::string dim : {"9114861777597660799", "16777217"}) {
+        ModelFile file = read_model_file(t.model);
+        const ModelSection* arch = file.find("ARCH");
+        BOOST_REQUIRE(arch);
+        std::string json(arch->payload.begin(), arch->payload.end());
+        const std::string stored = "\"dim\":\"16\"";
+        BOOST_REQUIRE_MESSAGE(contains(json, stored), json);
+        json.replace(json.find(stored), stored.size(), "\"dim\":\"" + dim + "\"");
+        file.set("ARCH", arch->version, {json.begin(), json.end()});
+        const std::string path = scratch("forged_dim.model");
+        write_model_file(path, file);  // a valid checksum: the numbers reach the parsers
+        for (const char* command : {"summary", "predict --quiet --threads 1"}) {
+            const Run r = run(std::string(command) + " --model " + path, t.dev_csv);
+            BOOST_CHECK_EQUAL(r.code, 1);
+            BOOST_CHECK_EQUAL(r.err, "textcnn " + split(command, ' ')[0] + ": " + path +
+                                         ": the stored architecture cannot be built: embedding 'embedding': setting "
+                                         "'dim' is " + dim + ", above the limit of 16777216\n");
+            BOOST_CHECK_EQUAL(r.out, "");
+        }
+    }
+}
+
+// A FIFO blocked forever, /dev/zero never ended, a directory read as an empty file.
+BOOST_AUTO_TEST_CASE(models_and_vectors_must_be_regular_files) {
+    Trained& t = trained();
+    const std::string fifo = scratch("hostile.fifo");
+    std::filesystem::remove(fifo);
+    BOOST_REQUIRE_EQUAL(mkfifo(fifo.c_str(), 0600), 0);
+    Run r = run("summary --model " + fifo);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn summary: " + fifo + ": not a regular file (a FIFO); a model file must be a regular file\n");
+    r = run("predict --model /dev/zero", t.dev_csv);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn predict: /dev/zero: not a regular file (a character device); a model file must be a "
+                             "regular file\n");
+    const std::string opts = " --model " + scratch("never.model") + " --embedding-dim 16 --maps 8 --epochs 1 --quiet";
+    r = run("train --train " + t.train_csv + " --embeddings " + fifo + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + fifo + ": not a regular file (a FIFO); a vectors file must be a regular file\n");
+    const std::string dir = scratch("vectors_dir");
+    std::filesystem::create_directories(dir);
+    r = run("train --train " + t.train_csv + " --embeddings " + dir + opts);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + dir + ": is a directory, not a vectors file\n");
+    std::filesystem::remove(fifo);
+}
+
+// `split` said only "write failed" and left its temporary file behind.
+BOOST_AUTO_TEST_CASE(split_names_the_failed_write_and_cleans_up) {
+    Trained& t = trained();
+    const std::filesystem::path dir = scratch("split_target");
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "train.csv" / "inside");  // a non-empty directory in the way
+    const Run r = run("split --data " + t.train_csv + " --train-out " + (dir / "train.csv").string() + " --test-out " +
+                      (dir / "test.csv").string());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.rfind("textcnn split: " + (dir / "train.csv").string() + ": cannot rename ", 0) == 0 &&
+                            contains(r.err, std::string(": ") + std::strerror(EISDIR) + "\n"),
+                        r.err);
+    std::size_t temporaries = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+        temporaries += contains(entry.path().filename().string(), ".tmp");
+    BOOST_CHECK_EQUAL(temporaries, 0u);
+}
+
+// A second Ctrl-C while the checkpoint is written used to kill the program (the handler was
+// reset first): no checkpoint, a .tmp.<pid> left. SIGINT now stays caught until the checkpoint
+// is in place. Here SIGINT keeps coming every half millisecond from the first one to the end.
+BOOST_AUTO_TEST_CASE(repeated_sigint_still_writes_the_checkpoint) {
+    Trained& t = trained();
+    const std::string model = scratch("sigint_storm.model");
+    const std::string checkpoint = scratch("sigint_storm.ckpt");
+    std::filesystem::remove(checkpoint);
+    const std::vector<std::string> args = {program, "train", "--train", t.train_csv, "--model", model,
+                                           "--embedding-dim", "16", "--maps", "8", "--epochs", "100000",
+                                           "--batch", "10", "--seed", "1", "--checkpoint", checkpoint};
+    int err_pipe[2];
+    BOOST_REQUIRE_EQUAL(pipe(err_pipe), 0);
+    const pid_t pid = fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        dup2(err_pipe[1], 2);
+        close(err_pipe[0]);
+        close(err_pipe[1]);
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(program.c_str(), argv.data());
+        _exit(127);
+    }
+    close(err_pipe[1]);
+    std::atomic<bool> done{false};
+    std::optional<std::thread> storm;
+    std::string err;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(err_pipe[0], buffer, sizeof buffer)) > 0) {
+        err.append(buffer, static_cast<std::size_t>(n));
+        if (!storm && contains(err, "epoch 1/100000"))
+            storm.emplace([&] {
+                while (!done) {
+                    kill(pid, SIGINT);
+                    usleep(500);
+                }
+            });
+    }
+    close(err_pipe[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    done = true;
+    if (storm) storm->join();
+    BOOST_REQUIRE_MESSAGE(storm.has_value(), "no epoch line seen: " << err);
+    BOOST_REQUIRE_MESSAGE(WIFEXITED(status), "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    BOOST_CHECK_EQUAL(WEXITSTATUS(status), 130);
+    BOOST_CHECK(std::filesystem::exists(checkpoint));
+    BOOST_CHECK_NO_THROW(read_model_file(checkpoint));
+    std::size_t temporaries = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(checkpoint).parent_path()))
+        temporaries += contains(entry.path().filename().string(), "sigint_storm.ckpt.tmp");
+    BOOST_CHECK_EQUAL(temporaries, 0u);
 }

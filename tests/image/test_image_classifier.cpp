@@ -315,3 +315,31 @@ BOOST_AUTO_TEST_CASE(errors_name_what_is_wrong) {
                    ": not an image model (no section 'IMGM'; a text model is read by TextClassifier, the textcnn "
                    "program)");
 }
+
+// Issue 15: a damaged IMGM section showed "[json.exception.out_of_range.403] key 'labels' not
+// found"; the messages now say which key is missing or wrong, in plain words.
+BOOST_AUTO_TEST_CASE(damaged_image_section_names_the_key) {
+    Architecture arch = parse_architecture(small_architecture, "tiny");
+    bind_class_count(arch.layers, 3);
+    const Network net(arch.layers, Shape{1, 1, 12, 12});
+    const auto error_of = [&](const std::string& meta) {
+        ModelFile file;
+        add_network_sections(file, net);
+        file.set(image_section_tag, image_section_version, {meta.begin(), meta.end()});
+        write_model_file(scratch("damaged.model"), file);
+        try {
+            load_image_model(scratch("damaged.model"));
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string where = scratch("damaged.model") + ": section 'IMGM'";
+    BOOST_TEST(error_of(R"({"architecture": "tiny"})") == where + ": missing key 'labels'");
+    BOOST_TEST(error_of(R"({"labels": "a,b,c"})") == where + ": 'labels' must be a list of strings");
+    BOOST_TEST(error_of(R"({"labels": ["a", 2, "c"]})") == where + ": 'labels' must be a list of strings, got 2");
+    BOOST_TEST(error_of(R"({"labels": ["a", "b", "c"], "architecture": 7})") == where + ": 'architecture' must be a string");
+    BOOST_TEST(error_of("[1]") == where + " must hold a JSON object");
+    BOOST_TEST(error_of(R"({"labels": ["a", "b", "c"]})") == "no error");
+}
+

@@ -6,6 +6,9 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +97,37 @@ std::vector<std::uint8_t> expectation_payload(const Tensor& input, const Tensor&
 }
 
 fs::path fixture_dir() { return fs::path(TEXTCNN_SOURCE_DIR) / "tests" / "fixtures" / "models"; }
+
+// A stored architecture as model files hold it: a Kim-like text network with `vocab` words of
+// `dim` dimensions and one branch of 4 width-3 filters. Numbers are strings, as in the file.
+std::string kim_json(const std::string& vocab, const std::string& dim, const std::string& conv_extra = "") {
+    return R"({"sample_shape": [1, 1, 7], "layers": [)"
+           R"({"type": "embedding", "name": "emb", "settings": {"vocab": ")" + vocab + R"(", "dim": ")" + dim + R"("}},)"
+           R"({"type": "parallel", "name": "convs", "branches": [[)"
+           R"({"type": "conv", "name": "c", "settings": {"filters": "4", "kernel": "3", "padding": "full")" + conv_extra +
+           R"(}}, {"type": "relu"}, {"type": "global_max_pool"}]]},)"
+           R"({"type": "dense", "name": "output", "settings": {"units": "2"}}]})";
+}
+
+// A model file with that architecture and a weights section of `count` floats, sent through
+// the writer's encoding (checksum included) and the reader's decoding, so that the forged
+// numbers reach the section parsers as they would from disk.
+ModelFile forged_model(const std::string& arch_json, std::size_t count) {
+    ModelFile file;
+    file.set("ARCH", 1, {arch_json.begin(), arch_json.end()});
+    std::vector<std::uint8_t> weights;
+    ByteWriter w(weights);
+    w.put_floats(std::vector<float>(count, 0.5f));
+    file.set("WGHT", 1, std::move(weights));
+    return decode_model_file(encode_model_file(file), "forged.model");
+}
+
+// The peak resident memory of this process so far, in MB.
+long peak_rss_mb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024;
+}
 
 }  // namespace
 
@@ -231,7 +265,7 @@ BOOST_AUTO_TEST_CASE(weights_must_match_the_architecture) {
     const std::string broken = R"({"sample_shape": [1, 1, 7], "layers": [{"type": 5}]})";
     bad.set("ARCH", 1, {broken.begin(), broken.end()});
     BOOST_CHECK_EXCEPTION(network_from_sections(bad), InputError, [](const InputError& e) {
-        return std::string(e.what()).starts_with("bad.model section 'ARCH': invalid architecture: ");
+        return message_is(e, "bad.model section 'ARCH': layers[0].type must be a string, got a number");
     });
     const std::string deep = std::string(10000, '[') + std::string(10000, ']');
     bad.set("ARCH", 1, {deep.begin(), deep.end()});
@@ -270,6 +304,145 @@ BOOST_AUTO_TEST_CASE(diverged_weights_are_never_saved_nor_loaded) {
                                      "): it was saved from a training run that diverged, or the file was altered");
         });
     }
+
+// Issue 15: a dimension of 9114861777597660799 made vocab x dim wrap around in size_t to 81, so
+// an 81-float weights section passed and predict read far outside the parameter block. Every
+// setting is bounded (limits.h) and every product checked before anything is allocated.
+BOOST_AUTO_TEST_CASE(forged_sizes_are_refused_before_anything_is_allocated) {
+    const std::string cannot_build = "forged.model: the stored architecture cannot be built: ";
+    BOOST_CHECK_EXCEPTION(network_from_sections(forged_model(kim_json("35", "9114861777597660799"), 81)), InputError,
+                          [&](const InputError& e) {
+                              return message_is(e, cannot_build + "embedding 'emb': setting 'dim' is "
+                                                                  "9114861777597660799, above the limit of 16777216");
+                          });
+    BOOST_CHECK_EXCEPTION(network_from_sections(forged_model(kim_json("35", "16777217"), 81)), InputError,
+                          [&](const InputError& e) {
+                              return message_is(e, cannot_build +
+                                                       "embedding 'emb': setting 'dim' is 16777217, above the limit of 16777216");
+                          });
+    // Each setting within its limit, their product not: 2^24 x 2^24 parameters.
+    BOOST_CHECK_EXCEPTION(network_from_sections(forged_model(kim_json("16777216", "16777216"), 81)), InputError,
+                          [&](const InputError& e) {
+                              return message_is(e, cannot_build + "network: the parameter count up to embedding 'emb' "
+                                                                  "is 281474976710656, above the limit of 1073741824");
+                          });
+    // The same for an image network: 2^24 filters of 3x3 over 2^24 channels.
+    const std::string image = R"({"sample_shape": [1, 16, 4, 4], "layers": [)"
+                              R"({"type": "conv", "name": "c", "settings": {"filters": "16777216", "kernel": "3,3"}},)"
+                              R"({"type": "flatten"}, {"type": "dense", "name": "output", "settings": {"units": "3"}}]})";
+    BOOST_CHECK_EXCEPTION(network_from_sections(forged_model(image, 81)), InputError, [&](const InputError& e) {
+        return message_is(e, cannot_build + "network: the parameter count up to conv 'c' is 2432696320, above the limit "
+                                            "of 1073741824");
+    });
+    // A sample shape whose element count overflows, and one that is merely too large.
+    const std::string huge = R"({"sample_shape": [1, 16777216, 16777216, 16777216], "layers": [{"type": "flatten"}]})";
+    BOOST_CHECK_EXCEPTION(network_from_sections(forged_model(huge, 1)), InputError, [](const InputError& e) {
+        return message_is(e, "forged.model section 'ARCH': invalid architecture: shape (1, 16777216, 16777216, "
+                             "16777216): the element count overflows");
+    });
+    const std::string large = R"({"sample_shape": [1, 4096, 4096, 4096], "layers": [{"type": "flatten"}]})";
+    BOOST_CHECK_EXCEPTION(network_from_sections(forged_model(large, 1)), InputError, [&](const InputError& e) {
+        return message_is(e, cannot_build + "flatten: input shape (None, 4096, 4096, 4096): floats per sample is "
+                                            "68719476736, above the limit of 268435456");
+    });
+    // Dilation sizes the padding of every text at prediction.
+    BOOST_CHECK_EXCEPTION(network_from_sections(forged_model(kim_json("35", "8", R"(, "dilation": "16777216")"), 81)),
+                          InputError, [&](const InputError& e) {
+                              return message_is(e, cannot_build + "conv 'c': settings 'kernel' 3 and 'dilation' 16777216 "
+                                                                  "give a receptive extent of 33554433, above the limit "
+                                                                  "of 4096");
+                          });
+}
+
+// Issue 15: F4_arch_dim16777217 took 11 GB and 20 s before "the weights do not match". Sizes
+// within the limits are compared with the weights section before the network is allocated:
+// here 49 million parameters (390 MB with their gradients) that the file does not hold.
+BOOST_AUTO_TEST_CASE(parameter_count_is_compared_with_the_weights_before_allocating) {
+    const ModelFile file = forged_model(kim_json("35", "1048576"), 81);
+    const long before = peak_rss_mb();
+    BOOST_CHECK_EXCEPTION(network_from_sections(file), InputError, [](const InputError& e) {
+        return message_is(e, "forged.model: the weights section holds 81 parameters, the architecture needs 49283086");
+    });
+    BOOST_CHECK_LT(peak_rss_mb() - before, 100);
+    // The count agrees (35 x 2 embedding, 3 x 2 x 4 + 4 conv, 4 x 2 + 2 dense) but the values are missing.
+    BOOST_CHECK_NO_THROW(network_from_sections(forged_model(kim_json("35", "2"), 108)));
+    ModelFile short_values = forged_model(kim_json("35", "2"), 108);
+    std::vector<std::uint8_t> weights;
+    ByteWriter w(weights);
+    w.put<std::uint64_t>(108);
+    short_values.set("WGHT", 1, weights);
+    BOOST_CHECK_EXCEPTION(network_from_sections(short_values), InputError, [](const InputError& e) {
+        return message_is(e, "forged.model section 'WGHT': offset 8: the weights section holds 0 bytes of values for 108 "
+                             "parameters (108 x 4 bytes expected)");
+    });
+}
+
+// A damaged architecture is described in plain words, not by the JSON library's exception ids.
+BOOST_AUTO_TEST_CASE(architecture_errors_name_the_key) {
+    const auto error_of = [](const std::string& json) {
+        try {
+            network_from_sections(forged_model(json, 0));
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string prefix = "forged.model section 'ARCH': ";
+    BOOST_TEST(error_of(R"({"sample_shape": [1, 1, 7]})") == prefix + "missing key 'layers'");
+    BOOST_TEST(error_of(R"({"layers": []})") == prefix + "missing key 'sample_shape'");
+    BOOST_TEST(error_of(R"({"sample_shape": [1, 1, 7], "layers": [{"name": "x"}]})") ==
+               prefix + "layers[0]: missing key 'type'");
+    BOOST_TEST(error_of(R"({"sample_shape": [1, -1, 7], "layers": []})") ==
+               prefix + "sample_shape[1] must be a non-negative integer, got -1");
+    BOOST_TEST(error_of(R"({"sample_shape": [1, 1, 7], "layers": [{"type": "dense", "settings": {"units": 2}}]})") ==
+               prefix + "layers[0].settings.units must be a string, got a number");
+    BOOST_TEST(error_of(R"({"sample_shape": [1, 1, 7], "layers": [{"type": "parallel", "branches": [{}]}]})") ==
+               prefix + "layers[0].branches[0] must be a list of layers, got an object");
+    BOOST_TEST(error_of("[1, 2]") == prefix + "the architecture must be a JSON object, got a list");
+    BOOST_TEST(error_of("{").starts_with(prefix + "the architecture is not valid JSON ("));
+}
+
+// Issue 15: resuming a run without dev data read an empty "best parameters" list with
+// memcpy(nullptr, p, 0), undefined behaviour (caught by UBSan: TEXTCNN_SANITIZE=ON).
+BOOST_AUTO_TEST_CASE(empty_float_lists_round_trip) {
+    std::vector<std::uint8_t> bytes;
+    ByteWriter w(bytes);
+    w.put_floats({});
+    w.put<std::uint32_t>(7);
+    ByteReader r(bytes, "empty");
+    BOOST_TEST(r.get_floats("values").empty());
+    BOOST_TEST(r.get<std::uint32_t>("after") == 7u);
+    BOOST_TEST(r.at_end());
+}
+
+// Issue 15: a FIFO as --model blocked forever, /dev/zero said "cannot read: Success".
+BOOST_AUTO_TEST_CASE(only_regular_files_are_read_as_models) {
+    TempDir dir;
+    const std::string fifo = (dir.path / "model.fifo").string();
+    BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+    BOOST_CHECK_EXCEPTION(read_model_file(fifo), IoError, [&](const IoError& e) {
+        return message_is(e, fifo + ": not a regular file (a FIFO); a model file must be a regular file");
+    });
+    BOOST_CHECK_EXCEPTION(read_network("/dev/zero"), IoError, [](const IoError& e) {
+        return message_is(e, "/dev/zero: not a regular file (a character device); a model file must be a regular file");
+    });
+}
+
+// A failed write names the path and the reason, and leaves no temporary file behind.
+BOOST_AUTO_TEST_CASE(failed_writes_leave_no_temporary_file) {
+    TempDir dir;
+    const fs::path target = dir.path / "taken";
+    fs::create_directories(target / "inside");  // a non-empty directory: the rename fails
+    BOOST_CHECK_EXCEPTION(write_network(target.string(), Network(image_spec(), Shape{1, 1, 6, 6})), IoError,
+                          [&](const IoError& e) {
+                              const std::string m = e.what();
+                              BOOST_TEST_MESSAGE("got: " << m);
+                              return m.starts_with(target.string() + ": cannot rename ") &&
+                                     m.ends_with(std::string(": ") + std::strerror(EISDIR));
+                          });
+    std::size_t left = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path)) left += entry.path().string().find(".tmp.") != std::string::npos;
+    BOOST_TEST(left == 0u);
 }
 
 // Models written by format version 1 must keep loading and predicting the same (USERS.md theme

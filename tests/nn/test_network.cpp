@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE network
 #include <boost/test/unit_test.hpp>
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/network.h"
 
@@ -51,6 +52,39 @@ double objective(const Network& net, const Tensor& input, const Tensor& weights,
 }
 
 }  // namespace
+
+// The checked size arithmetic every size read from a file goes through (core/checked.h).
+BOOST_AUTO_TEST_CASE(checked_arithmetic_throws_instead_of_wrapping) {
+    constexpr std::size_t big = std::size_t{1} << 32;
+    BOOST_TEST(checked_mul(big - 1, big + 1, "x") == big * big - 1);
+    BOOST_TEST(checked_add(~std::size_t{0} - 1, 1, "x") == ~std::size_t{0});
+    BOOST_CHECK_EXCEPTION(checked_mul(big, big, "embedding table"), ShapeError, [](const ShapeError& e) {
+        return std::string(e.what()) == "embedding table: 4294967296 x 4294967296 overflows";
+    });
+    BOOST_CHECK_EXCEPTION(checked_add(~std::size_t{0}, 1, "total"), ShapeError, [](const ShapeError& e) {
+        return std::string(e.what()) == "total: 18446744073709551615 + 1 overflows";
+    });
+    BOOST_CHECK_EXCEPTION(checked_limit(5, 4, "filters"), ShapeError, [](const ShapeError& e) {
+        return std::string(e.what()) == "filters is 5, above the limit of 4";
+    });
+    // A shape whose element count would wrap cannot be made; nor can a parameter's size.
+    BOOST_CHECK_THROW(Shape({big, big, 2}), ShapeError);
+    BOOST_CHECK_THROW(Shape({0, big, big, 2}), ShapeError);
+    BOOST_CHECK_THROW((ParameterInfo{"w", big, big}.size()), ShapeError);
+}
+
+// Network::parameter_count() checks what the constructor checks, without allocating.
+BOOST_AUTO_TEST_CASE(parameter_count_without_allocating) {
+    const ModelSpec spec = {{"embedding", "emb", {{"vocab", "1000"}, {"dim", "1048576"}}, {}},
+                            {"global_max_pool", "", {}, {}}, {"dense", "out", {{"units", "2"}}, {}}};
+    BOOST_TEST(Network::parameter_count(spec, Shape{1, 1, 5}) == 1000u * 1048576u + 1048576u * 2u + 2u);
+    const ModelSpec too_many = {{"embedding", "emb", {{"vocab", "65536"}, {"dim", "65536"}}, {}}};
+    BOOST_CHECK_EXCEPTION(Network::parameter_count(too_many, Shape{1, 1, 5}), ShapeError, [](const ShapeError& e) {
+        return std::string(e.what()) ==
+               "network: the parameter count up to embedding 'emb' is 4294967296, above the limit of 1073741824";
+    });
+    BOOST_CHECK_THROW(Network(too_many, Shape{1, 1, 5}), ShapeError);
+}
 
 BOOST_AUTO_TEST_CASE(parameter_count_follows_the_article) {
     // 8 filters of 3x3x3 plus one bias each: 8 * 27 + 8 = 224.

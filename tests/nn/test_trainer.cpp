@@ -427,6 +427,25 @@ BOOST_AUTO_TEST_CASE(bad_use_is_reported) {
     BOOST_CHECK_EXCEPTION(trainer.resume(other), ConfigError, [](const ConfigError& e) {
         return message_is(e, "trainer: the checkpoint was made with seed 99, this run has seed 1");
     });
+    // Issue 15: a corrupt position inside the epoch was a ConfigError (exit 2, "usage error"):
+    // it is the checkpoint's own state, so an InputError, found at resume().
+    trainer.set_training_data(8, image_source(data));
+    TrainerState corrupt = trainer.state();
+    corrupt.seed = s.seed;
+    corrupt.batch_size = s.batch_size;
+    corrupt.optimizer_name = s.optimizer.name;
+    corrupt.train_count = 8;
+    corrupt.batch = 1000;
+    BOOST_CHECK_EXCEPTION(trainer.resume(corrupt), InputError, [](const InputError& e) {
+        return message_is(e, "trainer: the checkpoint is at batch 1000 of an epoch of 2 (a corrupt checkpoint)");
+    });
+    corrupt.batch = 1;
+    corrupt.epoch_samples = 4;
+    corrupt.epoch_correct = 5;
+    BOOST_CHECK_EXCEPTION(trainer.resume(corrupt), InputError, [](const InputError& e) {
+        return message_is(e, "trainer: the checkpoint's counts contradict each other (5 correct of 4 samples this epoch, "
+                             "8 per epoch; best epoch 0 at epoch 0): a corrupt checkpoint");
+    });
 }
 
 

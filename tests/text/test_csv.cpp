@@ -247,3 +247,26 @@ BOOST_AUTO_TEST_CASE(random_bytes_only_ever_raise_input_errors) {
         }
     }
 }
+
+// Issue 15: a 60 MB line of commas took 2.1 GB (one std::string per empty field) before
+// "expected 2 fields". Fields beyond the expected count are counted, not stored.
+BOOST_AUTO_TEST_CASE(fields_beyond_the_expected_count_are_not_stored) {
+    std::istringstream in("label,text\npos," + std::string(1000000, ',') + "\nneg,fine\n");
+    CsvOptions options;
+    options.skip_bad_rows = true;
+    CsvReader reader(in, "data.csv", options);
+    CsvRecord record;
+    BOOST_TEST_REQUIRE(reader.next(record));
+    reader.expect_fields(record.fields.size());
+    BOOST_TEST_REQUIRE(reader.next(record));
+    BOOST_TEST(record.fields == (Fields{"neg", "fine"}));
+    BOOST_TEST(record.fields.capacity() < 100u);  // the skipped row's million fields were never stored
+    BOOST_TEST(reader.first_skip_reason() == "data.csv:2: expected 2 fields, found 1000002");
+    BOOST_TEST(error_of("label,text\npos," + std::string(1000000, ',') + "\n", 2) ==
+               "data.csv:2: expected 2 fields, found 1000002");
+    // Without an expected count (a header row), max_fields bounds the record.
+    options.skip_bad_rows = false;
+    options.max_fields = 10;
+    BOOST_TEST(error_of(std::string(20, ',') + "\n", 0, options) == "data.csv:1: more than 10 fields");
+    BOOST_TEST(parse(std::string(9, ',') + "\n", options).records.at(0).size() == 10u);
+}

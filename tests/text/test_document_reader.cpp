@@ -202,6 +202,11 @@ BOOST_AUTO_TEST_CASE(missing_file) {
     BOOST_CHECK_EXCEPTION(DocumentReader(fixtures + "no_such_file.csv"), IoError, [](const IoError& e) {
         return std::string(e.what()) == fixtures + "no_such_file.csv: cannot open: No such file or directory";
     });
+    // A directory used to read as an empty file ("the file is empty: expected a header row").
+    const std::string dir = fixtures.substr(0, fixtures.size() - 1);
+    BOOST_CHECK_EXCEPTION(DocumentReader{dir}, IoError, [&](const IoError& e) {
+        return std::string(e.what()) == dir + ": is a directory, not a data file";
+    });
 }
 
 BOOST_AUTO_TEST_CASE(read_all_returns_documents_and_report) {

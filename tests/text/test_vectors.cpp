@@ -11,6 +11,9 @@
 #include <random>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace textcnn;
 using Tokens = std::vector<std::string>;
 
@@ -234,4 +237,73 @@ BOOST_AUTO_TEST_CASE(missing_file) {
                           [](const IoError& e) {
                               return std::string(e.what()) == "/nonexistent/v.vec: cannot open: No such file or directory";
                           });
+}
+
+// Issue 15: a header "0 8" followed by vectors loaded nothing and reported "0 of 35 words
+// found" with exit code 0.
+BOOST_AUTO_TEST_CASE(a_header_announcing_no_vectors_is_an_error) {
+    const Vocabulary vocabulary = vocabulary_of({"good"});
+    BOOST_TEST(error_of("0 8\ngood 1 2 3 4 5 6 7 8\n", "v.vec", vocabulary) == "v.vec:1: the header '0 8' announces 0 vectors");
+    BOOST_TEST(error_of("0 8\n", "v.vec", vocabulary) == "v.vec:1: the header '0 8' announces 0 vectors");
+}
+
+// Issue 15: a byte order mark made the header unreadable ("file has dim 1"), and CR-only line
+// ends made the whole file one line ("file has dim 100").
+BOOST_AUTO_TEST_CASE(byte_order_mark_and_bare_cr_line_ends) {
+    const Vocabulary vocabulary = vocabulary_of({"good", "bad"});
+    const VectorsOptions dim2{2};
+    const PretrainedVectors with_bom = load("\xEF\xBB\xBF" "2 2\ngood 1 2\nbad 3 4\n", "v.vec", vocabulary, dim2);
+    BOOST_TEST(with_bom.format == "text with header");
+    BOOST_TEST(vector_of(with_bom, vocabulary.lookup("bad")) == (std::vector<float>{3, 4}));
+    const PretrainedVectors bom_no_header = load("\xEF\xBB\xBFgood 1 2\r\nbad 3 4\r\n", "v.txt", vocabulary, dim2);
+    BOOST_TEST(vector_of(bom_no_header, vocabulary.lookup("good")) == (std::vector<float>{1, 2}));
+    BOOST_TEST(error_of("2 2\rgood 1 2\rbad 3 4\r", "v.vec", vocabulary, dim2) ==
+               "v.vec:1: the lines end in a bare CR (carriage return); vectors files have LF or CRLF line ends");
+}
+
+// Issue 15: the line limit was checked after std::getline had read the whole line, so
+// /dev/zero (or a file without line ends) grew without bound. The limit now stops the read.
+BOOST_AUTO_TEST_CASE(a_long_line_is_refused_while_it_is_read) {
+    const Vocabulary vocabulary = vocabulary_of({"good"});
+    VectorsOptions options;
+    options.max_line_bytes = 1000;
+    for (const std::string& start : {std::string(), std::string("good 1 2 3\n")}) {
+        std::istringstream in(start + std::string(16 << 20, 'a'), std::ios::binary);
+        BOOST_CHECK_EXCEPTION(load_pretrained_vectors(in, "v.txt", vocabulary, options), InputError,
+                              [&](const InputError& e) {
+                                  BOOST_TEST_MESSAGE(e.what());
+                                  return std::string(e.what()).ends_with(": line is longer than 1000 bytes");
+                              });
+        // Stopped at the limit, not at the end of the 16 MB.
+        const auto consumed = in.rdbuf()->pubseekoff(0, std::ios::cur, std::ios::in);
+        BOOST_TEST(consumed >= 0);
+        BOOST_TEST(consumed < 100000);
+    }
+    // Fields are bounded too: a word and at most 65536 numbers (plus spaces inside the word).
+    std::string many = "good";
+    for (int i = 0; i < 70000; ++i) many += " 1";
+    BOOST_TEST(error_of(many + "\n", "v.txt", vocabulary) == "v.txt:1: more than 66560 fields (a word and at most 65536 numbers)");
+    BOOST_TEST(error_of("good 1\n" + many + "\n", "v.txt", vocabulary) ==
+               "v.txt:2: more than 66560 fields (a word and at most 65536 numbers)");
+}
+
+// Issue 15: a directory read as "the file is empty", a FIFO blocked forever and /dev/zero
+// never ended: only regular files are read.
+BOOST_AUTO_TEST_CASE(only_regular_files_are_read) {
+    const Vocabulary vocabulary = vocabulary_of({"a"});
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("textcnn_vectors_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    BOOST_CHECK_EXCEPTION(load_pretrained_vectors(dir.string(), vocabulary), IoError, [&](const IoError& e) {
+        return std::string(e.what()) == dir.string() + ": is a directory, not a vectors file";
+    });
+    const std::string fifo = (dir / "v.fifo").string();
+    BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+    BOOST_CHECK_EXCEPTION(load_pretrained_vectors(fifo, vocabulary), IoError, [&](const IoError& e) {
+        return std::string(e.what()) == fifo + ": not a regular file (a FIFO); a vectors file must be a regular file";
+    });
+    BOOST_CHECK_EXCEPTION(load_pretrained_vectors("/dev/zero", vocabulary), IoError, [](const IoError& e) {
+        return std::string(e.what()) ==
+               "/dev/zero: not a regular file (a character device); a vectors file must be a regular file";
+    });
+    std::filesystem::remove_all(dir);
 }

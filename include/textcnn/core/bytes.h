@@ -89,6 +89,7 @@ public:
         const auto n = get<std::uint64_t>(what);
         if (n > remaining() / sizeof(float)) fail(what, n * sizeof(float));
         std::vector<float> values(n);
+        if (n == 0) return values;  // memcpy with the null data() of an empty vector is undefined
         if constexpr (std::endian::native == std::endian::little) {
             std::memcpy(values.data(), bytes_.data() + pos_, n * sizeof(float));
             pos_ += n * sizeof(float);

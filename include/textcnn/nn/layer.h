@@ -34,6 +34,7 @@
 
 #include "textcnn/nn/training_settings.h"
 #include "textcnn/nn/layer_spec.h"
+#include "textcnn/core/checked.h"
 #include "textcnn/core/rng.h"
 #include "textcnn/nn/tensor.h"
 
@@ -70,7 +71,8 @@ struct ParameterInfo {
     bool max_norm_columns = false;
     /// False for fixed weights (predefined filters, static embeddings).
     bool trainable = true;
-    std::size_t size() const { return rows * cols; }
+    /// rows * cols; ShapeError when the product overflows (sizes may come from a file).
+    std::size_t size() const { return checked_mul(rows, cols, "parameter size (rows x columns)"); }
 };
 
 /// Where a layer's parameter lives.

@@ -43,8 +43,14 @@ class Network {
 public:
     /// Builds the layers of `spec` for samples of shape `sample_shape` (its batch dimension is
     /// ignored) and checks that every layer accepts its input shape (ShapeError otherwise).
-    /// Parameters start at zero: call initialize() or load values.
+    /// Parameters start at zero: call initialize() or load values. Every size is checked
+    /// (limits.h) before the parameter block is allocated: ConfigError for a setting above its
+    /// limit, ShapeError for a shape or parameter count that overflows or exceeds one.
     Network(ModelSpec spec, Shape sample_shape);
+    /// The number of parameters such a network would have, with the same checks as the
+    /// constructor but without allocating the parameter block: a loader compares it with the
+    /// values it holds before building the network.
+    static std::size_t parameter_count(const ModelSpec& spec, const Shape& sample_shape);
     ~Network();
     Network(Network&&) noexcept;
     Network& operator=(Network&&) noexcept;

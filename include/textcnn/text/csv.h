@@ -42,6 +42,10 @@ struct CsvOptions {
     /// A record longer than this is an error (almost always a quote that never closes);
     /// keeps memory bounded whatever the file.
     std::size_t max_record_bytes = std::size_t{64} << 20;
+    /// A record with more fields than this is malformed. Fields beyond the expected count
+    /// (expect_fields()), or beyond this limit, are counted but not stored, so a line of
+    /// millions of delimiters costs no more memory than its bytes.
+    std::size_t max_fields = std::size_t{1} << 16;
 };
 
 struct CsvRecord {
@@ -82,6 +86,7 @@ private:
     std::size_t line_ = 1;          // current line
     bool previous_was_cr_ = false;  // the last byte consumed was a CR (a following LF is the same line end)
     std::size_t field_count_ = 0;   // fields of the record being built
+    std::string discarded_;         // where the bytes of fields beyond the limit go
     std::size_t expected_fields_ = 0;
     std::string bad_reason_;        // non-empty when the record being built is malformed
     std::size_t skipped_rows_ = 0;

@@ -41,6 +41,9 @@ struct VectorsOptions {
     std::size_t expected_dim = 0;
     /// When set, words are also matched after this tokenizer's normalization (see above).
     const Tokenizer* tokenizer = nullptr;
+    /// A text line longer than this is an error, raised while the line is read (memory stays
+    /// bounded on a file without line ends).
+    std::size_t max_line_bytes = std::size_t{64} << 20;
 };
 
 struct PretrainedVectors {

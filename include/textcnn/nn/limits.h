@@ -1,0 +1,23 @@
+// Upper bounds on the sizes a network may be built with. Architectures come from files (model
+// files, architecture JSON), so their numbers are untrusted: each is checked against these
+// bounds, with checked arithmetic (core/checked.h), before anything is allocated. The bounds
+// are far above any model this project trains (Kim's CNN: 300-d embeddings, widths 3-5,
+// 100 maps; Fashion-MNIST: 28x28 images) and far below what would exhaust memory by accident.
+#pragma once
+
+#include <cstddef>
+
+namespace textcnn::limits {
+
+/// Any integer layer setting (vocab, dim, filters, units, kernel, stride, ...) and any
+/// dimension of a network's sample shape.
+inline constexpr std::size_t max_setting = std::size_t{1} << 24;
+/// The receptive extent of a convolution along one axis, dilation * (kernel - 1) + 1. It is
+/// also the padding a packed text needs, allocated per text at prediction.
+inline constexpr std::size_t max_receptive_extent = 4096;
+/// Floats in one sample of the network's input or of any layer's output (1 GiB).
+inline constexpr std::size_t max_sample_elements = std::size_t{1} << 28;
+/// Parameters of a network (4 GiB of floats; the gradients take as much again).
+inline constexpr std::size_t max_parameters = std::size_t{1} << 30;
+
+}  // namespace textcnn::limits
