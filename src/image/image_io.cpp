@@ -223,12 +223,23 @@ void png_flush_nothing(png_structp) {}
     return true;
 }
 
+// An interlaced image is read whole into `rows`; otherwise row by row, each appended to `pixels`
+// (whose capacity is reserved: no reallocation), so the memory of a file that turns out
+// truncated or corrupt is only touched as far as its data went.
 [[gnu::noinline]] bool png_try_read_pixels(png_structp png, png_infop info, PngContext& context, png_bytepp rows,
+                                           std::vector<std::uint8_t>* pixels, std::size_t height,
                                            std::size_t row_bytes) {
     if (setjmp(context.jump)) return false;
     png_read_update_info(png, info);
     if (png_get_rowbytes(png, info) != row_bytes) png_error(png, "unexpected row size after the transformations");
-    png_read_image(png, rows);
+    if (rows) {
+        png_read_image(png, rows);
+    } else {
+        for (std::size_t y = 0; y < height; ++y) {
+            pixels->resize(pixels->size() + row_bytes);
+            png_read_row(png, pixels->data() + y * row_bytes, nullptr);
+        }
+    }
     png_read_end(png, nullptr);
     return true;
 }
@@ -330,10 +341,18 @@ Image decode_png(std::span<const std::uint8_t> bytes, const std::string& source,
     image.width = width;
     image.height = height;
     image.channels = channels;
-    image.pixels.resize(image.width * image.height * channels);
-    std::vector<png_bytep> rows(image.height);
-    for (std::size_t y = 0; y < image.height; ++y) rows[y] = image.pixels.data() + y * image.width * channels;
-    if (!png_try_read_pixels(png, info, context, rows.data(), image.width * channels)) throw fail("in the image data");
+    const std::size_t row_bytes = image.width * channels;
+    std::vector<png_bytep> rows;
+    if (interlace != PNG_INTERLACE_NONE) {
+        image.pixels.resize(image.height * row_bytes);
+        rows.resize(image.height);
+        for (std::size_t y = 0; y < image.height; ++y) rows[y] = image.pixels.data() + y * row_bytes;
+    } else {
+        image.pixels.reserve(image.height * row_bytes);
+    }
+    if (!png_try_read_pixels(png, info, context, rows.empty() ? nullptr : rows.data(), &image.pixels, image.height,
+                             row_bytes))
+        throw fail("in the image data");
     return image;
 }
 
@@ -389,8 +408,10 @@ void jpeg_on_progress(j_common_ptr cinfo) {
     return true;
 }
 
+// Rows are appended to `pixels` (capacity reserved: no reallocation) as they are decoded, so a
+// truncated file costs only the memory its data reached.
 [[gnu::noinline]] bool jpeg_try_decode(jpeg_decompress_struct& cinfo, JpegContext& context, J_COLOR_SPACE out,
-                                       std::uint8_t* pixels, std::size_t stride) {
+                                       std::vector<std::uint8_t>* pixels, std::size_t stride) {
     if (setjmp(context.jump)) return false;
     cinfo.out_color_space = out;
     jpeg_start_decompress(&cinfo);
@@ -400,8 +421,10 @@ void jpeg_on_progress(j_common_ptr cinfo) {
         std::longjmp(context.jump, 1);
     }
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = pixels + static_cast<std::size_t>(cinfo.output_scanline) * stride;
-        jpeg_read_scanlines(&cinfo, &row, 1);
+        const std::size_t at = static_cast<std::size_t>(cinfo.output_scanline) * stride;
+        pixels->resize(at + stride);
+        JSAMPROW row = pixels->data() + at;
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;  // cannot happen with a memory source
     }
     jpeg_finish_decompress(&cinfo);
     return true;
@@ -465,8 +488,11 @@ Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& source
     image.width = cinfo.image_width;
     image.height = cinfo.image_height;
     image.channels = channels;
-    image.pixels.resize(image.width * image.height * channels);
-    if (!jpeg_try_decode(cinfo, context, out, image.pixels.data(), image.width * channels)) throw fail();
+    image.pixels.reserve(image.width * image.height * channels);
+    if (!jpeg_try_decode(cinfo, context, out, &image.pixels, image.width * channels)) throw fail();
+    if (image.pixels.size() != image.width * image.height * channels)  // libjpeg gave fewer rows
+        throw InputError(source + ": corrupt JPEG: " + std::to_string(image.pixels.size() / (image.width * channels)) +
+                         " of " + std::to_string(image.height) + " rows decoded");
 
     if (out == JCS_CMYK) {  // Adobe's inverted CMYK: R = C * K / 255 (as stb_image)
         const std::size_t n = image.width * image.height;
