@@ -24,6 +24,10 @@ Command add_filter_command(CLI::App& app);
 
 /// "--threads": 0 = every core. Returns the option so commands can share the text.
 void add_threads_option(CLI::App& command, std::size_t& threads);
+/// "--max-pixels": the pixel budget of decoded images (textcnn::decode_image), default the
+/// library's. check_max_pixels() turns 0 into a UsageError.
+void add_max_pixels_option(CLI::App& command, std::size_t& max_pixels);
+void check_max_pixels(std::size_t max_pixels);
 
 /// The network of an architecture choice: --arch NAME (built-in) or --arch-file FILE.
 struct ArchitectureChoice {

@@ -31,6 +31,7 @@ struct PredictOptions {
     // cache-sized chunks of 8 in parallel), so it is the reference protocol's 1000.
     std::size_t batch = 1000;
     std::size_t threads = 0;
+    std::size_t max_pixels = textcnn::default_max_image_pixels;
 };
 
 bool is_idx_images(const std::vector<std::uint8_t>& bytes) {
@@ -43,7 +44,7 @@ struct Inputs {
     std::vector<std::string> names;
 };
 
-Inputs gather(const std::vector<std::string>& files, const textcnn::Shape& want) {
+Inputs gather(const std::vector<std::string>& files, const textcnn::Shape& want, std::size_t max_pixels) {
     const std::size_t channels = want[1], height = want[2], width = want[3];
     const std::size_t per = want.per_sample();
     std::vector<float> values;
@@ -63,7 +64,7 @@ Inputs gather(const std::vector<std::string>& files, const textcnn::Shape& want)
         }
         if (bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0x08 && bytes[3] == 0x01)
             throw textcnn::InputError(file + ": an IDX label file; predict takes images (eval takes images and labels)");
-        const textcnn::Image image = textcnn::decode_image(bytes, file, channels);
+        const textcnn::Image image = textcnn::decode_image(bytes, file, channels, max_pixels);
         if (image.width != width || image.height != height)
             throw textcnn::InputError(fmt::format("{}: image is {}x{} (width x height), the model expects {}x{}; resize "
                                                   "it first",
@@ -81,9 +82,10 @@ void run_predict(const PredictOptions& options) {
     if (options.format != "tsv" && options.format != "jsonl")
         throw UsageError("--format must be tsv or jsonl, got '" + options.format + "'");
     if (options.batch == 0) throw UsageError("--batch must be at least 1");
+    check_max_pixels(options.max_pixels);
     textcnn::ThreadLimit limit(options.threads);
     const ImageModel model = load_image_model(options.model);
-    const Inputs inputs = gather(options.files, model.input_shape());
+    const Inputs inputs = gather(options.files, model.input_shape(), options.max_pixels);
     const textcnn::Tensor probabilities = predict_probabilities(model.network, inputs.images, options.batch);
     const auto best = argmax_rows(probabilities);
     const std::size_t classes = model.labels.size();
@@ -127,6 +129,7 @@ Command add_predict_command(CLI::App& app) {
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
+    add_max_pixels_option(*cmd, options->max_pixels);
     cmd->add_option("files", options->files, "Image or IDX files")->required();
     return {cmd, [options] { run_predict(*options); }};
 }
