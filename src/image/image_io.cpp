@@ -378,11 +378,14 @@ static_assert(std::is_standard_layout_v<JpegContext>);
     std::longjmp(context->jump, 1);
 }
 
-// Warnings (level -1) mean corrupt or missing data that libjpeg would decode as grey: refused,
-// except bytes of garbage between two markers, which leave the image intact (cameras write them).
+// Warnings (level -1) mostly mean corrupt or missing data that libjpeg would decode as grey:
+// refused. Three leave the pixels intact and are let through: garbage bytes between two markers
+// (cameras write them), an unknown JFIF revision and an unknown Adobe transform code (metadata).
 // Trace messages (level >= 0) are ignored: the library never prints.
 void jpeg_on_message(j_common_ptr cinfo, int level) {
-    if (level < 0 && cinfo->err->msg_code != JWRN_EXTRANEOUS_DATA) jpeg_on_error(cinfo);
+    if (level >= 0) return;
+    const int code = cinfo->err->msg_code;
+    if (code != JWRN_EXTRANEOUS_DATA && code != JWRN_JFIF_MAJOR && code != JWRN_ADOBE_XFORM) jpeg_on_error(cinfo);
 }
 
 void jpeg_on_progress(j_common_ptr cinfo) {
@@ -453,6 +456,8 @@ Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& source
         if (context.message_code == JWRN_JPEG_EOF || context.message_code == JERR_INPUT_EOF ||
             context.message_code == JERR_INPUT_EMPTY)
             return InputError(source + ": truncated JPEG: " + context.message);
+        if (context.message_code == JERR_BAD_PRECISION || context.message_code == JERR_SOF_UNSUPPORTED)
+            return InputError(source + ": unsupported JPEG: " + context.message);
         return InputError(source + ": corrupt JPEG: " + context.message);
     };
     // 8 bytes per pixel covers the coefficient buffers of a 4-component 4:4:4 image within the

@@ -68,9 +68,10 @@ Bytes handmade_png(std::uint32_t width, std::uint32_t height, const Bytes& raw) 
 // The smallest JPEG header libjpeg reads up to its first scan: SOI, a baseline SOF0 of the
 // given size with one component, SOS, then a few bytes of entropy data and EOI. No tables: a
 // decoder that got past the header would fail on them, so only a header check can pass.
-Bytes handmade_jpeg_header(std::uint16_t width, std::uint16_t height) {
+Bytes handmade_jpeg_header(std::uint16_t width, std::uint16_t height, std::uint8_t sof = 0xc0,
+                           std::uint8_t precision = 8) {
     Bytes out = {0xff, 0xd8,                                   // SOI
-                 0xff, 0xc0, 0, 11, 8,                         // SOF0, length 11, 8-bit
+                 0xff, sof, 0, 11, precision,                  // SOF0 (baseline), length 11, 8-bit
                  static_cast<std::uint8_t>(height >> 8), static_cast<std::uint8_t>(height),
                  static_cast<std::uint8_t>(width >> 8), static_cast<std::uint8_t>(width),
                  1, 1, 0x11, 0,                                // one component: id 1, 1x1, table 0
@@ -318,6 +319,21 @@ BOOST_AUTO_TEST_CASE(truncated_and_corrupt_jpeg_fail_naming_the_file) {
     BOOST_TEST(refused > 0u);
 }
 
+BOOST_AUTO_TEST_CASE(jpeg_warnings_about_metadata_do_not_refuse_the_image) {
+    const auto jpeg = read_file_bytes(fixtures + "step_16x8_gray.jpg");
+    const Image expected = decode_image(jpeg, "step.jpg", 1);
+    // JFIF revision 2.01 (byte 11 of the APP0 segment): libjpeg warns, the pixels are intact.
+    auto revision = jpeg;
+    BOOST_TEST_REQUIRE(revision[11] == 1);
+    revision[11] = 2;
+    BOOST_TEST(decode_image(revision, "jfif2.jpg", 1).pixels == expected.pixels, boost::test_tools::per_element());
+    // Garbage between the APP0 segment and the next marker (offset 20): skipped with a warning.
+    auto garbage = jpeg;
+    BOOST_TEST_REQUIRE((garbage[20] == 0xff && garbage[21] == 0xdb));
+    garbage.insert(garbage.begin() + 20, {0x12, 0x34, 0x56});
+    BOOST_TEST(decode_image(garbage, "extra.jpg", 1).pixels == expected.pixels, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(jpeg_huffman_table_overflow_is_refused) {
     // stb_image trusted a Huffman table's code counts (CVE-2021-37789): 16 counts of 255 made it
     // write 4080 entries into 257-entry arrays. libjpeg checks them itself.
@@ -354,6 +370,11 @@ BOOST_AUTO_TEST_CASE(jpeg_bomb_is_refused_from_its_header) {
     // Under the budget, the same header gets as far as the missing tables.
     BOOST_TEST(testing::error_of<InputError>([&] { decode_image(handmade_jpeg_header(64, 64), "small.jpg"); })
                    .find("small.jpg: corrupt JPEG: ") == 0u);
+    // 12-bit and lossless JPEGs are refused as such.
+    BOOST_TEST(testing::error_of<InputError>([&] { decode_image(handmade_jpeg_header(64, 64, 0xc1, 12), "12.jpg"); }) ==
+               "12.jpg: unsupported JPEG: Unsupported JPEG data precision 12");
+    BOOST_TEST(testing::error_of<InputError>([&] { decode_image(handmade_jpeg_header(64, 64, 0xc3), "lossless.jpg"); }) ==
+               "lossless.jpg: unsupported JPEG: Unsupported JPEG process: SOF type 0xc3");
     // The budget is the caller's: the 16x8 fixture needs 128 pixels.
     const auto fixture = read_file_bytes(fixtures + "step_16x8_gray.jpg");
     BOOST_TEST(testing::error_of<InputError>([&] { decode_image(fixture, "step.jpg", 1, 127); }) ==
