@@ -380,6 +380,7 @@ BOOST_AUTO_TEST_CASE(jpeg_bomb_is_refused_from_its_header) {
     BOOST_TEST(testing::error_of<InputError>([&] { decode_image(fixture, "step.jpg", 1, 127); }) ==
                "step.jpg: image too large: 16 x 8 (limit 127 pixels)");
     BOOST_TEST(decode_image(fixture, "step.jpg", 1, 128).size_text() == "16x8x1");
+    BOOST_CHECK_THROW(decode_image(fixture, "step.jpg", 1, 0), ConfigError);
 }
 
 BOOST_AUTO_TEST_CASE(png_bomb_is_refused_from_its_header) {

@@ -39,14 +39,16 @@ struct Image {
 
 /// The default pixel budget of decode_image(): 2^26 = 67,108,864 pixels (8192 x 8192), above
 /// every common camera (a 61-megapixel full-frame sensor is 9504 x 6336). Decoding costs at most
-/// 4 bytes per pixel for the image plus, for a progressive JPEG, about 6 bytes per pixel in
-/// libjpeg; a caller that turns the image into float tensors pays more, so it may want less.
+/// 4 bytes per pixel for the image plus, for a progressive JPEG, up to 8 bytes per pixel in
+/// libjpeg (2 per coefficient and colour component: 6 for YCbCr 4:4:4); a caller that turns the
+/// image into float tensors pays more, so it may want less. Pixels are written as rows are
+/// decoded, so a truncated file costs only as much memory as its data reached.
 inline constexpr std::size_t default_max_image_pixels = std::size_t{1} << 26;
 
 /// Decodes PNG, JPEG or PGM/PPM bytes. desired_channels 0 keeps the file's channels; 1..4
 /// converts (RGB -> grey uses the luma weights (77 R + 150 G + 29 B) / 256; a colour JPEG asked
 /// for grey gives its own luma channel Y). An image of more than max_pixels pixels (width x
-/// height) is refused, from its header, before it is decoded.
+/// height) is refused, from its header, before it is decoded; max_pixels 0 is a ConfigError.
 ///
 /// PNG: every colour type and bit depth, palettes, transparency (tRNS becomes an alpha channel),
 /// interlacing; 16-bit samples become 8-bit as round(v * 255 / 65535); gamma and colour profiles
