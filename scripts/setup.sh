@@ -7,7 +7,8 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libarmadillo-dev libopenblas-dev liblapack-dev
   libicu-dev libtbb-dev libboost-test-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev libstb-dev zlib1g-dev libxxhash-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev libxxhash-dev
+  libpng-dev libjpeg-dev
   libbenchmark-dev
   dataset-fashion-mnist fasttext time
 )

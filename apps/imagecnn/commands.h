@@ -24,6 +24,11 @@ Command add_predict_command(CLI::App& app);
 Command add_summary_command(CLI::App& app);
 Command add_filter_command(CLI::App& app);
 
+/// "--max-pixels": the pixel budget of decoded images (textcnn::decode_image), default the
+/// library's. check_max_pixels() turns 0 into a UsageError.
+void add_max_pixels_option(CLI::App& command, std::size_t& max_pixels);
+void check_max_pixels(std::size_t max_pixels);
+
 /// The network of a command: --arch NAME (built-in; the default shown in the help when
 /// `with_default`) or --arch-file FILE, into `name` and `file`.
 void add_architecture_options(CLI::App& command, std::string& name, std::string& file, bool with_default);

@@ -33,6 +33,7 @@ struct FilterOptions {
     std::string input;
     std::string output;
     std::size_t threads = 0;
+    std::size_t max_pixels = textcnn::default_max_image_pixels;
 };
 
 void run_filter(const FilterOptions& options) {
@@ -48,6 +49,7 @@ void run_filter(const FilterOptions& options) {
         chain.push_back(name);
     }
     if (chain.empty()) throw UsageError("--kernel: give at least one kernel");
+    check_max_pixels(options.max_pixels);
     std::string scale = options.scale;
     if (scale == "auto")
         scale = std::all_of(chain.begin(), chain.end(), [](const std::string& k) { return k == "gaussian"; }) ? "clip"
@@ -60,7 +62,7 @@ void run_filter(const FilterOptions& options) {
     }
 
     textcnn::ThreadLimit limit(options.threads);
-    const textcnn::Image image = textcnn::read_image(options.input, 1);
+    const textcnn::Image image = textcnn::read_image(options.input, 1, options.max_pixels);
     const textcnn::Tensor input = textcnn::image_to_tensor(image);
 
     textcnn::ModelSpec spec;
@@ -104,6 +106,7 @@ Command add_filter_command(CLI::App& app) {
                     "gaussian-only chains, abs otherwise")
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
+    add_max_pixels_option(*cmd, options->max_pixels);
     cmd->add_option("input", options->input, "Input image (PNG, JPEG, PGM/PPM; colour is converted to grey)")
         ->required();
     cmd->add_option("output", options->output, "Output PNG")->required();

@@ -12,6 +12,18 @@
 
 namespace imagecnn {
 
+void add_max_pixels_option(CLI::App& command, std::size_t& max_pixels) {
+    command
+        .add_option("--max-pixels", max_pixels,
+                    "Refuse PNG, JPEG and PGM/PPM images of more than this many pixels (width x height), from the "
+                    "file's header before decoding (a small file can claim a huge image); raise it for larger photos")
+        ->capture_default_str();
+}
+
+void check_max_pixels(std::size_t max_pixels) {
+    if (max_pixels == 0) throw UsageError("--max-pixels must be at least 1");
+}
+
 void add_architecture_options(CLI::App& command, std::string& name, std::string& file, bool with_default) {
     std::string names;
     for (const auto& known : textcnn::builtin_architecture_names()) names += (names.empty() ? "" : ", ") + known;

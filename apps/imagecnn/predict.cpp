@@ -29,6 +29,7 @@ struct PredictOptions {
     // cache-sized chunks of 8 in parallel), so it is the reference protocol's 1000.
     std::size_t batch = 1000;
     std::size_t threads = 0;
+    std::size_t max_pixels = textcnn::ImageClassifier::default_max_pixels;
 };
 
 void run_predict(const PredictOptions& options) {
@@ -37,7 +38,8 @@ void run_predict(const PredictOptions& options) {
     if (options.batch == 0) throw UsageError("--batch must be at least 1");
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
-    const auto predictions = model.predict_files(options.files, options.batch);
+    check_max_pixels(options.max_pixels);
+    const auto predictions = model.predict_files(options.files, options.batch, options.max_pixels);
     const auto& labels = model.labels();
     std::string out;
     for (const auto& [name, prediction] : predictions) {
@@ -81,6 +83,7 @@ Command add_predict_command(CLI::App& app) {
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
     cmd->add_option("files", options->files, "Image or IDX files")->required();
+    add_max_pixels_option(*cmd, options->max_pixels);
     return {cmd, [options] { run_predict(*options); }};
 }
 

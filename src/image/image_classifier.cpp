@@ -12,6 +12,9 @@
 
 namespace textcnn {
 
+static_assert(ImageClassifier::default_max_pixels == default_max_image_pixels, "one pixel budget");
+
+
 namespace {
 
 std::string shape_text(const ImageShape& s) {
@@ -27,7 +30,8 @@ bool is_idx_labels(const std::vector<std::uint8_t>& bytes) {
 }
 
 // Every image of `paths` as one (N, C, H, W) tensor of the model's input shape, with a name each.
-Tensor read_inputs(std::span<const std::string> paths, const Shape& want, std::vector<std::string>& names) {
+Tensor read_inputs(std::span<const std::string> paths, const Shape& want, std::vector<std::string>& names,
+                   std::size_t max_pixels) {
     const std::size_t channels = want[1], height = want[2], width = want[3];
     std::vector<float> values;
     for (const auto& file : paths) {
@@ -45,7 +49,7 @@ Tensor read_inputs(std::span<const std::string> paths, const Shape& want, std::v
         }
         if (is_idx_labels(bytes))
             throw InputError(file + ": an IDX label file; predict takes images (eval takes images and labels)");
-        const Image image = decode_image(bytes, file, channels);
+        const Image image = decode_image(bytes, file, channels, max_pixels);
         if (image.width != width || image.height != height)
             throw InputError(fmt::format("{}: image is {}x{} (width x height), the model expects {}x{}; resize it first",
                                          file, image.width, image.height, width, height));
@@ -156,10 +160,10 @@ std::vector<ImagePrediction> ImageClassifier::predict(const ImageBatch& images, 
 }
 
 std::vector<NamedImagePrediction> ImageClassifier::predict_files(std::span<const std::string> paths,
-                                                                 std::size_t batch_size) const {
+                                                                 std::size_t batch_size, std::size_t max_pixels) const {
     check_batch_size(batch_size);
     std::vector<std::string> names;
-    const Tensor images = read_inputs(paths, impl_->model.input_shape(), names);
+    const Tensor images = read_inputs(paths, impl_->model.input_shape(), names, max_pixels);
     std::vector<ImagePrediction> predictions =
         predictions_of(predict_probabilities(impl_->model.network, images, batch_size));
     std::vector<NamedImagePrediction> out(names.size());

@@ -274,6 +274,32 @@ BOOST_AUTO_TEST_CASE(filter_gaussian_keeps_brightness_and_chains) {
     BOOST_TEST(r.out.find("scaling abs") != std::string::npos, r.out);
 }
 
+BOOST_AUTO_TEST_CASE(max_pixels_refuses_large_images_before_decoding) {
+    // The pixel budget is checked from the header: --max-pixels lowers (or raises) it.
+    write_png(scratch("ten.png"), Image{10, 10, 1, std::vector<std::uint8_t>(100, 40)});
+    std::filesystem::remove(scratch("ten_out.png"));
+    Run r = run("filter --kernel gaussian --max-pixels 99 " + scratch("ten.png") + " " + scratch("ten_out.png"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn filter: " + scratch("ten.png") + ": image too large: 10 x 10 (limit 99 pixels)\n");
+    BOOST_TEST(!std::filesystem::exists(scratch("ten_out.png")));
+    r = run("filter --kernel gaussian --max-pixels 100 " + scratch("ten.png") + " " + scratch("ten_out.png"));
+    BOOST_TEST(r.code == 0, r.err);
+    r = run("filter --kernel gaussian --max-pixels 0 " + scratch("ten.png") + " " + scratch("ten_out.png"));
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err == "imagecnn filter: --max-pixels must be at least 1\nRun with --help for more information.\n");
+
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    write_png(scratch("twelve.png"), Image{12, 12, 1, std::vector<std::uint8_t>(144, 9)});
+    r = run("predict --max-pixels 143 --model " + t.model + " " + scratch("twelve.png"));
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err == "imagecnn predict: " + scratch("twelve.png") + ": image too large: 12 x 12 (limit 143 pixels)\n");
+    r = run("predict --max-pixels 144 --model " + t.model + " " + scratch("twelve.png"));
+    BOOST_TEST(r.code == 0, r.err);
+    r = run("predict --help");
+    BOOST_TEST(r.out.find("--max-pixels") != std::string::npos, r.out);
+}
+
 BOOST_AUTO_TEST_CASE(usage_and_input_errors_have_exit_codes) {
     Run r = run("filter --kernel sobel-z " + scratch("white.png") + " " + scratch("x.png"));
     BOOST_TEST(r.code == 2);
@@ -295,7 +321,7 @@ BOOST_AUTO_TEST_CASE(usage_and_input_errors_have_exit_codes) {
     r = run("filter --kernel laplace " + scratch("not-an-image.png") + " " + scratch("x.png"));
     BOOST_TEST(r.code == 1);
     BOOST_TEST(r.err == "imagecnn filter: " + scratch("not-an-image.png") +
-                            ": not a PNG, JPEG or PGM/PPM image, or a corrupt one (unknown image type)\n");
+                            ": not a PNG, JPEG or PGM/PPM image (the file starts with 68 65 6c 6c)\n");
     r = run("train --images " + scratch("missing") + " --labels b --model c");
     BOOST_TEST(r.code == 1);
     BOOST_TEST(r.err == "imagecnn train: " + scratch("missing") + ": cannot open: No such file or directory\n");

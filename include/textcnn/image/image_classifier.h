@@ -108,13 +108,18 @@ public:
     /// width or channel count than input_shape() are a ShapeError naming both shapes;
     /// batch_size 0 is a ConfigError. Thread-safe.
     std::vector<ImagePrediction> predict(const ImageBatch& images, std::size_t batch_size = default_batch_size) const;
+    /// The pixel budget of predict_files(): 2^26 (8192 x 8192), image_io.h's default.
+    static constexpr std::size_t default_max_pixels = std::size_t{1} << 26;
     /// The same for image files: an IDX image file gives one prediction per image (named
     /// FILE#INDEX), a PNG, JPEG or PGM/PPM file one (colour converted to grey for a
     /// one-channel model, grey replicated for a three-channel one, image_io.h), in the order of
     /// `paths`. InputError naming the file for an image of the wrong size, an IDX label file or
-    /// a corrupt file; IoError when one cannot be read. Thread-safe.
+    /// a corrupt file, and for a PNG, JPEG or PGM/PPM of more than `max_pixels` pixels (checked
+    /// from its header, before decoding: image_io.h); IoError when one cannot be read.
+    /// Thread-safe.
     std::vector<NamedImagePrediction> predict_files(std::span<const std::string> paths,
-                                                    std::size_t batch_size = default_batch_size) const;
+                                                    std::size_t batch_size = default_batch_size,
+                                                    std::size_t max_pixels = default_max_pixels) const;
 
     /// Total number of parameters (weights and biases).
     std::size_t parameter_count() const;
