@@ -265,6 +265,50 @@ BOOST_AUTO_TEST_CASE(save_load_predict_is_bit_identical) {
     BOOST_TEST_MESSAGE(identical_alone << " of " << texts.size() << " texts get bit-identical probabilities alone and in a batch");
 }
 
+// The wide-and-deep model (word_ngrams > 0): the n-gram bag beside the convolutions, trained
+// through TextTrainingRun, saved, loaded and folded; the folded road equals the network road.
+BOOST_AUTO_TEST_CASE(wide_and_deep_model_saves_loads_and_folds) {
+    TextTrainingOptions o = tiny_options(5, 2);
+    o.model.word_ngrams = 2;
+    o.model.ngram_buckets = 1000;
+    o.model.ngram_dim = 4;
+    for (const std::string reduce : {"sum", "mean"}) {
+        BOOST_TEST_CONTEXT(reduce) {
+            o.model.ngram_reduce = reduce;
+            TextTrainingRun run(make_documents(200, 3), std::nullopt, "", o, {});
+            const Network& net = run.classifier().network();
+            BOOST_REQUIRE_EQUAL(net.layer_count(), 2u);  // parallel 'wide_and_deep', dense 'output'
+            BOOST_TEST(net.layer(0).spec().branches.at(1).at(0).type == "ngram_bag");
+            const std::size_t v = run.classifier().vocabulary().size();
+            BOOST_CHECK_EQUAL(net.parameter_count(),
+                              v * 16 + (3 + 4 + 5) * 16 * 8 + 3 * 8 + 4 * (v + 1000) + (24 + 4) * 2 + 2);
+            run.run();
+            const TextClassifier& model = run.classifier();
+            const std::string path = scratch("wide_" + reduce + ".model");
+            model.save(path);
+            const TextClassifier loaded = TextClassifier::load(path);
+            BOOST_REQUIRE(loaded.folded());
+            BOOST_CHECK_EQUAL(loaded.fold_table_bytes(),
+                              (v * (3 + 4 + 5) * 8 + (v + 1000) * 2) * sizeof(float));
+            BOOST_CHECK(same_bits(parameters_of(loaded), parameters_of(model)));
+            TextClassifier unfolded = TextClassifier::load(path);
+            unfolded.drop_folding();
+            std::size_t correct = 0;
+            const auto texts = probe_texts();
+            for (const auto& text : texts) {
+                const TextPrediction a = model.predict(text), b = unfolded.predict(text), f = loaded.predict(text);
+                BOOST_CHECK(same_bits(a.probabilities, b.probabilities));
+                for (std::size_t k = 0; k < 2; ++k) BOOST_CHECK_SMALL(f.probabilities[k] - a.probabilities[k], 1e-5f);
+                BOOST_CHECK_EQUAL(f.label, a.label);
+            }
+            for (const auto& d : trained().test) correct += model.labels()[model.predict(d.text).label] == *d.label;
+            BOOST_TEST_MESSAGE(reduce << ": held-out accuracy " << correct << "/" << trained().test.size());
+            // It learns (the point here is saving, loading and folding; 5 epochs on 200 texts).
+            BOOST_CHECK_GE(correct, trained().test.size() * 90 / 100);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(resume_from_checkpoint_equals_uninterrupted_run) {
     // A validation split so that the best-model state (restore_best) travels in the checkpoint too.
     TextTrainingOptions options = tiny_options(4, 7);
