@@ -30,7 +30,7 @@ struct TrainOptions {
     std::size_t validations_per_epoch = 1;
     std::size_t min_count = 1, max_vocab = 0, max_length = 0, subword_buckets = 0;
     std::size_t word_ngrams = 0, ngram_buckets = 500'000, ngram_dim = 10;
-    std::string ngram_reduce = "sum";
+    std::string ngram_reduce = "sum", ngram_init = "random";
     float dropout = 0.5f, word_dropout = 0.0f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
     std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
     std::string init = "kim";
@@ -63,6 +63,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     options.model.ngram_buckets = o.ngram_buckets;
     options.model.ngram_dim = o.ngram_dim;
     options.model.ngram_reduce = o.ngram_reduce;
+    options.naive_bayes_ngram_init = o.ngram_init == "nb";
     options.tokenizer = o.tokenizer.settings();
     options.vocabulary.min_count = o.min_count;
     options.vocabulary.max_size = o.max_vocab;
@@ -221,6 +222,11 @@ Command add_train_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--ngram-reduce", o->ngram_reduce, "Wide branch: sum or mean of the rows of the n-grams present")
         ->check(CLI::IsMember({"sum", "mean"}))
+        ->capture_default_str();
+    cmd->add_option("--ngram-init", o->ngram_init,
+                    "Wide branch: random rows, or nb: rows started at the naive-Bayes log-count ratio of each class "
+                    "(NBSVM, Wang & Manning 2012)")
+        ->check(CLI::IsMember({"random", "nb"}))
         ->capture_default_str();
     cmd->add_option("--optimizer", o->optimizer, "adadelta | adam | rmsprop | sgd")
         ->check(CLI::IsMember({"adadelta", "adam", "rmsprop", "sgd"}))

@@ -309,6 +309,46 @@ BOOST_AUTO_TEST_CASE(wide_and_deep_model_saves_loads_and_folds) {
     }
 }
 
+// Naive-Bayes start of the bag rows (NBSVM's log-count ratio): class 1 ("pos") rows of the
+// positive words are > 0, of the negative words < 0; with two classes row 0 is minus row 1;
+// columns no training text has, and rows beyond the classes, keep their random start.
+BOOST_AUTO_TEST_CASE(naive_bayes_ngram_init) {
+    TextTrainingOptions o = tiny_options(1, 4);
+    o.model.word_ngrams = 2;
+    o.model.ngram_buckets = 5000;
+    o.model.ngram_dim = 3;
+    TextTrainingRun plain(make_documents(200, 5), std::nullopt, "", o, {});
+    o.naive_bayes_ngram_init = true;
+    TextTrainingRun nb(make_documents(200, 5), std::nullopt, "", o, {});
+    auto table = [](TextTrainingRun& run) {
+        const Network& net = run.classifier().network();
+        for (const auto& g : net.groups())
+            if (g.info.name == "ngram_table") return net.parameters().subspan(g.offset, g.info.size());
+        throw std::runtime_error("no ngram_table");
+    };
+    const auto a = table(plain), b = table(nb);
+    const Vocabulary& vocabulary = nb.classifier().vocabulary();
+    std::vector<std::uint32_t> id;
+    for (const auto* words : {&positive_words, &negative_words}) {
+        const float sign = words == &positive_words ? 1.0f : -1.0f;
+        for (const std::string& word : *words) {
+            vocabulary.lookup(std::vector<std::string>{word}, id);
+            BOOST_REQUIRE(id.at(0) >= 2u);
+            const std::size_t c = id[0];
+            BOOST_TEST(sign * b[c * 3 + 1] > 0.5f, word);
+            BOOST_TEST(b[c * 3 + 0] == -b[c * 3 + 1], boost::test_tools::tolerance(1e-5f));
+            BOOST_TEST(b[c * 3 + 2] == a[c * 3 + 2]);  // row 2 > classes: random start kept
+        }
+    }
+    std::size_t kept = 0, changed = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) (a[i] == b[i] ? kept : changed) += 1;
+    BOOST_TEST(changed > 0u);
+    BOOST_TEST(kept > changed);  // most of the 5,000 buckets never occur
+    o.model.word_ngrams = 0;
+    BOOST_TEST(testing::error_of<ConfigError>([&] { TextTrainingRun(make_documents(20, 5), std::nullopt, "", o, {}); }) ==
+               "naive-Bayes n-gram initialisation needs a model with a wide n-gram branch");
+}
+
 BOOST_AUTO_TEST_CASE(resume_from_checkpoint_equals_uninterrupted_run) {
     // A validation split so that the best-model state (restore_best) travels in the checkpoint too.
     TextTrainingOptions options = tiny_options(4, 7);
