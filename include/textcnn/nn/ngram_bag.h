@@ -56,6 +56,7 @@ public:
     enum class Reduce { sum, mean };
     static constexpr std::size_t max_ngrams = 8;
 
+    /// ConfigError naming the layer for an unknown or bad setting (see the file comment).
     explicit NgramBagLayer(const LayerSpec& spec);
 
     std::size_t vocab() const { return vocab_; }
