@@ -2,6 +2,13 @@
 # Test accuracy of textcnn's Kim CNN-rand on the shared benchmarks, mean ± sd over seeds.
 #   bench/text_accuracy.sh [TASK...]     TASK: sst2 (train_phrases) | sst2-sentences | trec | sms
 #   SEEDS="1 2 3" EPOCHS=... THREADS=2 to override; results also go to build/bench/accuracy/.
+#   TRAIN_OPTIONS="--word-ngrams 2" adds options to every `textcnn train` (e.g. to compare variants);
+#   TAG=name keeps their files apart. VALIDATION_ONLY=1 reports the dev/validation accuracies only
+#   and never touches the test files (for choosing settings).
+#   Beside textcnn, NBSVM-bi (Wang & Manning 2012; ../shared/tools/nbsvm.py, or $NBSVM) is trained
+#   on the same training documents and scored on the same validation and test documents, so both
+#   columns come from one run (its BETA picked on the validation documents, see nbsvm_pick); it needs Debian's python3-sklearn (installed here when missing and
+#   run as root; otherwise NBSVM is skipped with a note). NO_NBSVM=1 skips it.
 # Protocols (../shared/data/README.md):
 #   sst2            train on train_phrases.csv (67,349 phrases), pick the model by dev.csv, report test.csv.
 #                   Non-default: --validations-per-epoch 4 (an epoch is 1,347 batches; dev accuracy
@@ -10,6 +17,8 @@
 #                   --patience 4 (dev accuracy peaks by epoch 4-9; a CPU budget, not tuned).
 #   sst2-sentences  the same trained on the 6,920 sentences of train.csv
 #   trec            train.csv with 10% held out (stratified, seeded) for early stopping; report test.csv.
+#                   The held-out 10% is made as files by `textcnn split` (the same documents as
+#                   `train --validation-split 0.1 --seed S` holds out), so NBSVM sees the same split.
 #                   Non-default: --no-lowercase, as Kim's preprocessing keeps TREC's case (clean_str
 #                   with TREC=True); validation mean of seeds 1-3 88.70 vs 88.40 lowercased.
 #                   All 25 epochs, no early stopping, the best validation epoch kept (Kim's protocol):
@@ -30,6 +39,29 @@ out=$build/bench/accuracy
 mkdir -p "$out"
 seeds=${SEEDS:-1 2 3}
 threads=${THREADS:-2}
+read -r -a train_options <<<"${TRAIN_OPTIONS:-}"
+tag=${TAG:-}
+validation_only=${VALIDATION_ONLY:-0}
+nbsvm=${NBSVM:-$root/../shared/tools/nbsvm.py}
+use_nbsvm=1
+if [[ ${NO_NBSVM:-0} == 1 ]]; then
+  use_nbsvm=0
+elif ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-sklearn >/dev/null
+  fi
+  /usr/bin/python3 -c 'import sklearn' 2>/dev/null || { echo "note: no python3-sklearn, NBSVM skipped" >&2; use_nbsvm=0; }
+fi
+[[ -f $nbsvm ]] || { [[ $use_nbsvm == 1 ]] && echo "note: $nbsvm not found, NBSVM skipped" >&2; use_nbsvm=0; }
+# NBSVM accuracy (%) of TRAIN.csv -> TEST.csv with interpolation BETA.
+nbsvm_accuracy() { BETA=$3 /usr/bin/python3 "$nbsvm" "$1" "$2"; }
+# NBSVM's BETA, chosen on validation like textcnn's options: 0.25 (Wang & Manning's
+# interpolation, the tool's default) or 1.0 (the plain SVM on NB features; on TREC's six classes
+# one-vs-rest, 0.25 reaches only about 66 %). Prints "beta accuracy"; ties keep 0.25.
+nbsvm_pick() {
+  local a b; a=$(nbsvm_accuracy "$1" "$2" 0.25); b=$(nbsvm_accuracy "$1" "$2" 1.0)
+  awk -v a="$a" -v b="$b" 'BEGIN{ if (b > a) print "1.0", b; else print "0.25", a }'
+}
 tasks=("$@")
 [[ ${#tasks[@]} -eq 0 ]] && tasks=(sst2 sst2-sentences trec sms)
 
@@ -63,7 +95,7 @@ run_task() {
           extra=(--epochs "${EPOCHS:-10}" --patience 4 --validations-per-epoch 4) ;;
     sst2-sentences) train=$data/sst2/train.csv; dev=(--dev "$data/sst2/dev.csv"); test=$data/sst2/test.csv
           extra=(--epochs "${EPOCHS:-25}" --patience 6) ;;
-    trec) train=$data/trec/train.csv; dev=(--validation-split 0.1); test=$data/trec/test.csv
+    trec) test=$data/trec/test.csv  # training and validation files are made per seed below
           extra=(--epochs "${EPOCHS:-25}" --no-lowercase) ;;
     sms) "$textcnn" split --data "$data/sms_spam/all.csv" --test-share 0.2 --seed 1 \
            --train-out "$out/sms_train.csv" --test-out "$out/sms_test.csv"
@@ -71,17 +103,38 @@ run_task() {
          extra=(--epochs "${EPOCHS:-15}" --patience 5) ;;
     *) echo "unknown task $task" >&2; exit 2 ;;
   esac
-  : >"$out/$task.acc"; : >"$out/$task.fpr"; : >"$out/$task.prec"; : >"$out/$task.rec"; : >"$out/$task.speed"
+  local name=$task${tag:+.$tag}
+  : >"$out/$name.acc"; : >"$out/$name.fpr"; : >"$out/$name.prec"; : >"$out/$name.rec"; : >"$out/$name.speed"
+  : >"$out/$name.dev"; : >"$out/$name.nbsvm_dev"; : >"$out/$name.nbsvm_test"
   for seed in $seeds; do
-    local model=$out/$task.seed$seed.model eval_options=()
+    local model=$out/$name.seed$seed.model eval_options=()
+    if [[ $task == trec ]]; then
+      "$textcnn" split --data "$data/trec/train.csv" --test-share 0.1 --seed "$seed" \
+        --train-out "$out/trec_fit.seed$seed.csv" --test-out "$out/trec_validation.seed$seed.csv" >/dev/null
+      train=$out/trec_fit.seed$seed.csv; dev=(--dev "$out/trec_validation.seed$seed.csv")
+    fi
     if [[ $task == sms ]]; then
       # The same documents as `train --validation-split 0.1 --seed $seed` holds out, as files.
       "$textcnn" split --data "$out/sms_train.csv" --test-share 0.1 --seed "$seed" \
         --train-out "$out/sms_fit.seed$seed.csv" --test-out "$out/sms_validation.seed$seed.csv" >/dev/null
       train=$out/sms_fit.seed$seed.csv; dev=(--dev "$out/sms_validation.seed$seed.csv")
     fi
-    "$textcnn" train --train "$train" "${dev[@]}" --model "$model" --seed "$seed" --threads "$threads" \
-      --quiet --log-json "$out/$task.seed$seed.log.jsonl" "${extra[@]}" >/dev/null
+    local trained dev_acc nb_line=
+    trained=$("$textcnn" train --train "$train" "${dev[@]}" --model "$model" --seed "$seed" --threads "$threads" \
+      --quiet --json --log-json "$out/$name.seed$seed.log.jsonl" "${extra[@]}" "${train_options[@]}")
+    dev_acc=$(json_field dev_accuracy "$trained")
+    echo "$dev_acc" >>"$out/$name.dev"
+    awk -F'"items_per_second":' '{split($2,a,/[,}]/); print a[1]}' "$out/$name.seed$seed.log.jsonl" >>"$out/$name.speed"
+    local dev_file=${dev[1]} beta=
+    if [[ $use_nbsvm == 1 ]]; then
+      local nb; read -r beta nb < <(nbsvm_pick "$train" "$dev_file")
+      awk -v a="$nb" 'BEGIN{print a/100}' >>"$out/$name.nbsvm_dev"
+      nb_line="; NBSVM validation $nb (BETA $beta)"
+    fi
+    if [[ $validation_only == 1 ]]; then
+      echo "$task seed $seed: validation accuracy $(awk -v a="$dev_acc" 'BEGIN{printf "%.2f", 100*a}')$nb_line"
+      continue
+    fi
     local threshold=
     if [[ $task == sms ]]; then
       threshold=$(pick_threshold "$model" "$out/sms_validation.seed$seed.csv")
@@ -89,22 +142,32 @@ run_task() {
     fi
     local result
     result=$("$textcnn" eval --model "$model" --data "$test" --json --threads "$threads" "${eval_options[@]}")
-    echo "$result" >"$out/$task.seed$seed.eval.json"
+    echo "$result" >"$out/$name.seed$seed.eval.json"
     local acc; acc=$(json_field accuracy "$result")
-    echo "$acc" >>"$out/$task.acc"
-    awk -F'"items_per_second":' '{split($2,a,/[,}]/); print a[1]}' "$out/$task.seed$seed.log.jsonl" >>"$out/$task.speed"
-    local line="$task seed $seed: test accuracy $(awk -v a="$acc" 'BEGIN{printf "%.2f", 100*a}')"
+    echo "$acc" >>"$out/$name.acc"
+    local line="$task seed $seed: test accuracy $(awk -v a="$acc" 'BEGIN{printf "%.2f", 100*a}') (validation $(awk -v a="$dev_acc" 'BEGIN{printf "%.2f", 100*a}'))"
+    if [[ $use_nbsvm == 1 ]]; then
+      local nb_test; nb_test=$(nbsvm_accuracy "$train" "$test" "$beta")
+      awk -v a="$nb_test" 'BEGIN{print a/100}' >>"$out/$name.nbsvm_test"
+      line+="; NBSVM test $nb_test$nb_line"
+    fi
     if [[ $task == sms ]]; then
-      ham_fpr "$result" >>"$out/$task.fpr"; echo >>"$out/$task.fpr"
-      spam_metric precision "$result" >>"$out/$task.prec"; spam_metric recall "$result" >>"$out/$task.rec"
+      ham_fpr "$result" >>"$out/$name.fpr"; echo >>"$out/$name.fpr"
+      spam_metric precision "$result" >>"$out/$name.prec"; spam_metric recall "$result" >>"$out/$name.rec"
       line+=", ham FPR $(ham_fpr "$result"), spam precision $(spam_metric precision "$result"), recall $(spam_metric recall "$result") (threshold $threshold from validation)"
     fi
     echo "$line"
   done
-  echo "== $task: test accuracy $(stats <"$out/$task.acc"); training speed (median epoch) $(sort -n "$out/$task.speed" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}') sentences/s"
+  local speed; speed=$(sort -n "$out/$name.speed" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}')
+  echo "== $name: textcnn validation accuracy $(stats <"$out/$name.dev")${train_options[*]:+ (options: ${train_options[*]})}"
+  [[ $use_nbsvm == 1 ]] && echo "== $name: NBSVM-bi validation accuracy $(stats <"$out/$name.nbsvm_dev")"
+  [[ $validation_only == 1 ]] && { echo "== $name: training speed (median epoch) $speed sentences/s"; return; }
+  echo "== $name: textcnn test accuracy $(stats <"$out/$name.acc"); training speed (median epoch) $speed sentences/s"
+  [[ $use_nbsvm == 1 ]] && echo "== $name: NBSVM-bi test accuracy $(stats <"$out/$name.nbsvm_test")"
   if [[ $task == sms ]]; then
-    echo "== sms: ham false-positive rate $(grep . "$out/$task.fpr" | stats), spam precision $(stats <"$out/$task.prec"), spam recall $(stats <"$out/$task.rec")"
+    echo "== sms: ham false-positive rate $(grep . "$out/$name.fpr" | stats), spam precision $(stats <"$out/$name.prec"), spam recall $(stats <"$out/$name.rec")"
   fi
+  return 0
 }
 
 for task in "${tasks[@]}"; do run_task "$task"; done

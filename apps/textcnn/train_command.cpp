@@ -28,6 +28,8 @@ struct TrainOptions {
     std::size_t maps = 100, embedding_dim = 300, batch = 50, epochs = 25, patience = 0, threads = 0;
     std::size_t validations_per_epoch = 1;
     std::size_t min_count = 1, max_vocab = 0, max_length = 0, subword_buckets = 0;
+    std::size_t word_ngrams = 0, ngram_buckets = 500'000, ngram_dim = 10;
+    std::string ngram_reduce = "sum", ngram_init = "random";
     float dropout = 0.5f, word_dropout = 0.0f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
     std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
     std::string init = "kim";
@@ -51,6 +53,11 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     options.model.activation = o.activation;
     options.model.dropout = o.dropout;
     options.model.word_dropout = o.word_dropout;
+    options.model.word_ngrams = o.word_ngrams;
+    options.model.ngram_buckets = o.ngram_buckets;
+    options.model.ngram_dim = o.ngram_dim;
+    options.model.ngram_reduce = o.ngram_reduce;
+    options.naive_bayes_ngram_init = o.ngram_init == "nb";
     options.tokenizer = o.tokenizer.settings();
     options.vocabulary.min_count = o.min_count;
     options.vocabulary.max_size = o.max_vocab;
@@ -203,6 +210,25 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--word-dropout", o->word_dropout,
                     "Training only: share of known words read as the unknown word, so its vector is trained (0 = off)")
         ->check(CLI::Range(0.0, 0.95))
+        ->capture_default_str();
+    cmd->add_option("--word-ngrams", o->word_ngrams,
+                    "Wide branch: a bag of the word n-grams of 1..N (hashed for N >= 2) beside the convolutions, "
+                    "into the same output layer (fastText's -wordNgrams; 0 = none, Kim's model)")
+        ->check(CLI::Range(0, 8))
+        ->capture_default_str();
+    cmd->add_option("--buckets", o->ngram_buckets, "Wide branch: hash buckets for the n-grams of n >= 2 (fastText's -bucket)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--ngram-dim", o->ngram_dim, "Wide branch: features per text (the bag's row size)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--ngram-reduce", o->ngram_reduce, "Wide branch: sum or mean of the rows of the n-grams present")
+        ->check(CLI::IsMember({"sum", "mean"}))
+        ->capture_default_str();
+    cmd->add_option("--ngram-init", o->ngram_init,
+                    "Wide branch: random rows, or nb: rows started at the naive-Bayes log-count ratio of each class "
+                    "(NBSVM, Wang & Manning 2012)")
+        ->check(CLI::IsMember({"random", "nb"}))
         ->capture_default_str();
     cmd->add_option("--optimizer", o->optimizer, "adadelta | adam | rmsprop | sgd")
         ->check(CLI::IsMember({"adadelta", "adam", "rmsprop", "sgd"}))

@@ -293,6 +293,7 @@ const std::vector<std::string>& architecture_setting_keys(const std::string& typ
         {"sigmoid", {}},
         {"identity", {}},
         {"embedding", {"vocab", "dim", "mode", "trainable"}},
+        {"ngram_bag", {"vocab", "dim", "ngrams", "buckets", "reduce", "binary", "trainable"}},
         {"parallel", {}},
     };
     auto it = keys.find(type);

@@ -7,6 +7,7 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/flatten.h"
 #include "textcnn/nn/layer.h"
+#include "textcnn/nn/ngram_bag.h"
 #include "textcnn/nn/parallel.h"
 #include "textcnn/nn/pooling.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 constexpr const char* known_types =
     "conv, max_pool, avg_pool, global_max_pool, global_avg_pool, dense, flatten, dropout, relu, tanh, sigmoid, "
-    "identity, embedding, parallel";
+    "identity, embedding, ngram_bag, parallel";
 
 }  // namespace
 
@@ -47,6 +48,8 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& spec, const Shape& input_shap
         layer = std::make_unique<ActivationLayer>(spec);
     } else if (type == "embedding") {
         layer = std::make_unique<EmbeddingLayer>(spec);
+    } else if (type == "ngram_bag") {
+        layer = std::make_unique<NgramBagLayer>(spec);
     } else if (type == "parallel") {
         layer = std::make_unique<ParallelLayer>(spec, input_shape);
     } else {

@@ -63,6 +63,11 @@ std::string describe(const LayerSpec& spec) {
         parts.push_back("dim " + get("dim", "?"));
         parts.push_back(get("mode", "non-static"));
         if (spec.has("word_dropout")) parts.push_back("word dropout " + get("word_dropout", "?"));
+    } else if (spec.type == "ngram_bag") {
+        parts.push_back("1.." + get("ngrams", "2") + "-grams");
+        parts.push_back("vocab " + get("vocab", "?") + " + " + get("buckets", "0") + " buckets");
+        parts.push_back("dim " + get("dim", "?"));
+        parts.push_back(get("reduce", "sum") + (spec.get_string("binary", "true") == "false" ? " of counts" : " of binary"));
     } else if (spec.type == "parallel") {
         parts.push_back(std::to_string(spec.branches.size()) + " branches, concatenated");
     }

@@ -7,6 +7,7 @@
 #include "textcnn/nn/dense.h"
 #include "textcnn/nn/embedding.h"
 #include "textcnn/core/checked.h"
+#include "textcnn/nn/ngram_bag.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/parallel.h"
 
@@ -31,13 +32,17 @@ struct Plan {
         const ActivationLayer* activation = nullptr;
     };
     std::vector<BranchPlan> branches;
+    const NgramBagLayer* bag = nullptr;  // the wide branch, if any
+    const float* bag_table = nullptr;    // dim x (vocab + buckets)
     const DenseLayer* dense = nullptr;
     const float* dense_weights = nullptr;
     const float* dense_bias = nullptr;
     std::size_t columns = 0;
+    std::size_t conv_features = 0;
 };
 
-// Pointers to the values of the top-level layer `index`'s parameters, in parameters() order.
+// Pointers to the values of the top-level layer `index`'s parameters, in parameters() order
+// (a parallel layer's: its children's, branch by branch).
 std::vector<const float*> parameter_values(const Network& network, std::size_t index) {
     std::vector<const float*> values;
     for (const ParameterGroup& group : network.layer_groups(index))
@@ -47,23 +52,44 @@ std::vector<const float*> parameter_values(const Network& network, std::size_t i
 
 std::optional<Plan> make_plan(const Network& network) {
     const std::size_t n = network.layer_count();
-    if (n < 3) return std::nullopt;
+    if (n < 2) return std::nullopt;
     Plan plan;
-    plan.embedding = dynamic_cast<const EmbeddingLayer*>(&network.layer(0));
-    const auto* parallel = dynamic_cast<const ParallelLayer*>(&network.layer(1));
     plan.dense = dynamic_cast<const DenseLayer*>(&network.layer(n - 1));
+    const ParallelLayer* parallel = nullptr;  // the convolution widths
+    std::vector<const float*> values;         // embedding, convolution (and bag) parameters, in order
+    std::size_t first_dropout = 0;
+    if ((plan.embedding = dynamic_cast<const EmbeddingLayer*>(&network.layer(0)))) {
+        // Kim's CNN: embedding -> parallel widths -> dropout... -> dense.
+        if (n < 3) return std::nullopt;
+        parallel = dynamic_cast<const ParallelLayer*>(&network.layer(1));
+        values = parameter_values(network, 0);
+        const auto conv_values = parameter_values(network, 1);
+        values.insert(values.end(), conv_values.begin(), conv_values.end());
+        first_dropout = 2;
+    } else if (const auto* both = dynamic_cast<const ParallelLayer*>(&network.layer(0));
+               both && both->branch_count() == 2) {
+        // Wide and deep: parallel [embedding -> parallel widths -> dropout...] [ngram_bag] ->
+        // dropout... -> dense.
+        const auto deep = both->branch(0), wide = both->branch(1);
+        if (deep.size() < 2 || wide.size() != 1) return std::nullopt;
+        plan.embedding = dynamic_cast<const EmbeddingLayer*>(deep[0]);
+        parallel = dynamic_cast<const ParallelLayer*>(deep[1]);
+        for (std::size_t j = 2; j < deep.size(); ++j)
+            if (deep[j]->spec().type != "dropout") return std::nullopt;  // identity at inference
+        plan.bag = dynamic_cast<const NgramBagLayer*>(wide[0]);
+        if (!plan.bag || !plan.embedding || plan.bag->vocab() != plan.embedding->vocab()) return std::nullopt;
+        values = parameter_values(network, 0);
+        first_dropout = 1;
+    }
     if (!plan.embedding || !parallel || !plan.dense) return std::nullopt;
-    for (std::size_t i = 2; i + 1 < n; ++i)
+    for (std::size_t i = first_dropout; i + 1 < n; ++i)
         if (network.layer(i).spec().type != "dropout") return std::nullopt;  // identity at inference
 
-    const auto embedding_values = parameter_values(network, 0);
-    plan.table = embedding_values.at(0);
-    if (plan.embedding->mode() == EmbeddingLayer::TableMode::multichannel) plan.static_table = embedding_values.at(1);
+    std::size_t next_value = 0;
+    plan.table = values.at(next_value++);
+    if (plan.embedding->mode() == EmbeddingLayer::TableMode::multichannel) plan.static_table = values.at(next_value++);
     const std::size_t channels = plan.embedding->out_channels();
 
-    const auto conv_values = parameter_values(network, 1);
-    std::size_t next_value = 0;
-    std::size_t features = 0;
     for (std::size_t b = 0; b < parallel->branch_count(); ++b) {
         const auto layers = parallel->branch(b);
         Plan::BranchPlan branch;
@@ -78,20 +104,37 @@ std::optional<Plan> make_plan(const Network& network) {
             pool = 2;
         }
         if (layers.size() != pool + 1 || layers[pool]->spec().type != "global_max_pool") return std::nullopt;
-        branch.weights = conv_values.at(next_value++);
-        if (branch.conv->has_bias()) branch.bias = conv_values.at(next_value++);
+        if (next_value >= values.size()) return std::nullopt;
+        branch.weights = values[next_value++];
+        if (branch.conv->has_bias()) {
+            if (next_value >= values.size()) return std::nullopt;
+            branch.bias = values[next_value++];
+        }
         plan.columns = checked_add(plan.columns,
                                    checked_mul(branch.conv->kernel()[0], branch.conv->filters(),
                                                "folded text CNN: table columns of a branch (taps x filters)"),
                                    "folded text CNN: table columns");
-        features = checked_add(features, branch.conv->filters(), "folded text CNN: features");
+        plan.conv_features = checked_add(plan.conv_features, branch.conv->filters(), "folded text CNN: features");
         plan.branches.push_back(branch);
     }
-    if (next_value != conv_values.size() || plan.dense->in_units() != features) return std::nullopt;
+    if (plan.bag) {
+        if (next_value >= values.size()) return std::nullopt;
+        plan.bag_table = values[next_value++];
+    }
+    const std::size_t features = plan.conv_features + (plan.bag ? plan.bag->dim() : 0);
+    if (next_value != values.size() || plan.dense->in_units() != features) return std::nullopt;
     const auto dense_values = parameter_values(network, n - 1);
     plan.dense_weights = dense_values.at(0);
     if (plan.dense->has_bias()) plan.dense_bias = dense_values.at(1);
     return plan;
+}
+
+// Floats of the folded tables: the convolution table, and the bag's per-column logits.
+std::size_t table_floats(const Plan& plan) {
+    const std::size_t conv = checked_mul(plan.embedding->vocab(), plan.columns, "folded text CNN: table size (vocab x columns)");
+    const std::size_t bag =
+        plan.bag ? checked_mul(plan.bag->columns(), plan.dense->units(), "folded text CNN: bag table size") : 0;
+    return checked_add(conv, bag, "folded text CNN: table size");
 }
 
 }  // namespace
@@ -99,21 +142,23 @@ std::optional<Plan> make_plan(const Network& network) {
 std::size_t FoldedTextCnn::table_bytes(const Network& network) {
     const auto plan = make_plan(network);
     if (!plan) return 0;
-    return checked_mul(checked_mul(plan->embedding->vocab(), plan->columns, "folded text CNN: table size (vocab x columns)"),
-                       sizeof(float), "folded text CNN: table bytes");
+    return checked_mul(table_floats(*plan), sizeof(float), "folded text CNN: table bytes");
 }
 
 std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::size_t max_bytes) {
     const auto plan = make_plan(network);
     if (!plan) return std::nullopt;
     const std::size_t vocab = plan->embedding->vocab();
-    if (plan->columns == 0 || vocab > max_bytes / sizeof(float) / plan->columns) return std::nullopt;
+    if (plan->columns == 0 || vocab > max_bytes / sizeof(float) / plan->columns ||
+        table_floats(*plan) > max_bytes / sizeof(float))
+        return std::nullopt;
 
     FoldedTextCnn folded;
     folded.vocab_ = vocab;
     folded.columns_ = plan->columns;
     folded.classes_ = plan->dense->units();
-    folded.features_ = plan->dense->in_units();
+    folded.features_ = plan->conv_features;
+    folded.in_units_ = plan->dense->in_units();
 
     // The embedding layer's output for every id, channels x vocab: the frozen half first in
     // multichannel mode, as EmbeddingLayer::forward writes it. (The layer outputs zeros for id 0
@@ -160,7 +205,27 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
     }
     std::fill_n(folded.table_.begin(), folded.columns_, 0.0f);  // padding contributes nothing
 
-    folded.dense_weights_.assign(plan->dense_weights, plan->dense_weights + folded.features_ * folded.classes_);
+    if (plan->bag) {
+        // The bag is linear and only dropout (identity at inference) lies between it and the
+        // output layer, so each feature column's contribution to the logits is one vector:
+        // bag_logits[column] = W_bag^T table[column], W_bag the output weights' bag rows.
+        const NgramBagLayer& bag = *plan->bag;
+        const std::size_t dim = bag.dim(), classes = folded.classes_, in_units = folded.in_units_;
+        folded.bag_ = BagSettings{bag.ngrams(), bag.vocab(), bag.buckets(), bag.binary(),
+                                  bag.reduce() == NgramBagLayer::Reduce::mean};
+        folded.bag_logits_.assign(bag.columns() * classes, 0.0f);
+        for (std::size_t col = 1; col < bag.columns(); ++col) {  // column 0, padding, is never a feature
+            const float* row = plan->bag_table + col * dim;
+            float* out = folded.bag_logits_.data() + col * classes;
+            for (std::size_t c = 0; c < classes; ++c) {
+                const float* w = plan->dense_weights + c * in_units + plan->conv_features;
+                float z = 0.0f;
+                for (std::size_t d = 0; d < dim; ++d) z += w[d] * row[d];
+                out[c] = z;
+            }
+        }
+    }
+    folded.dense_weights_.assign(plan->dense_weights, plan->dense_weights + folded.in_units_ * folded.classes_);
     folded.dense_bias_.assign(folded.classes_, 0.0f);
     if (plan->dense_bias) std::copy_n(plan->dense_bias, folded.classes_, folded.dense_bias_.begin());
     return folded;
@@ -237,10 +302,26 @@ void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, st
     }
     features = scratch.data();
     for (std::size_t c = 0; c < classes_; ++c) {
-        const float* w = dense_weights_.data() + c * features_;
+        const float* w = dense_weights_.data() + c * in_units_;
         float z = dense_bias_[c];
         for (std::size_t i = 0; i < features_; ++i) z += w[i] * features[i];
         logits[c] = z;
+    }
+    if (bag_) {
+        // The wide branch: one looked-up logit vector per n-gram feature.
+        thread_local std::vector<std::uint32_t> columns;
+        columns.clear();
+        NgramBagLayer::ngram_columns(ids, bag_->ngrams, bag_->vocab, bag_->buckets, bag_->binary, columns);
+        if (columns.empty()) return;
+        const float weight = bag_->mean ? 1.0f / static_cast<float>(columns.size()) : 1.0f;
+        if (scratch.size() < classes_) scratch.resize(classes_);
+        float* sum = scratch.data();  // the features are no longer needed
+        std::fill_n(sum, classes_, 0.0f);
+        for (std::uint32_t col : columns) {
+            const float* v = bag_logits_.data() + std::size_t{col} * classes_;
+            for (std::size_t c = 0; c < classes_; ++c) sum[c] += v[c];
+        }
+        for (std::size_t c = 0; c < classes_; ++c) logits[c] += weight * sum[c];
     }
 }
 

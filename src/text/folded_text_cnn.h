@@ -27,8 +27,11 @@ class FoldedTextCnn {
 public:
     /// The folded form of `network` when its layers are: embedding -> parallel branches of
     /// [1D conv with stride 1 and 'full' padding -> optional relu|tanh|sigmoid|identity ->
-    /// global_max_pool] -> any number of dropout layers -> dense; std::nullopt for any other
-    /// network, or when the table would take more than `max_bytes`.
+    /// global_max_pool] -> any number of dropout layers -> dense; or the wide-and-deep form of
+    /// text_cnn_spec(): parallel of [that embedding -> parallel -> dropout layers] and
+    /// [ngram_bag of the same vocab] -> dropout layers -> dense, whose bag is folded into one
+    /// logit vector per n-gram column (classes x (vocab + buckets) floats). std::nullopt for
+    /// any other network, or when the tables would take more than `max_bytes`.
     static std::optional<FoldedTextCnn> fold(const Network& network, std::size_t max_bytes);
 
     /// Bytes the folded table would take for `network` (0 when it cannot be folded).
@@ -36,7 +39,7 @@ public:
 
     std::size_t classes() const { return classes_; }
     std::size_t vocab() const { return vocab_; }
-    std::size_t table_bytes() const { return table_.size() * sizeof(float); }
+    std::size_t table_bytes() const { return (table_.size() + bag_logits_.size()) * sizeof(float); }
 
     /// Logits of one text into logits[0 .. classes). An empty text is one padding token, as
     /// in the network path. InputError for an id >= vocab(). `scratch` is reused between calls.
@@ -55,10 +58,17 @@ private:
     std::size_t vocab_ = 0;
     std::size_t columns_ = 0;  ///< table row length: sum over branches of taps x filters
     std::size_t classes_ = 0;
-    std::size_t features_ = 0;  ///< dense inputs: sum of filters
+    std::size_t features_ = 0;  ///< convolution features: sum of filters
+    std::size_t in_units_ = 0;  ///< dense inputs: features_, then the bag's dim
     std::vector<Branch> branches_;
+    struct BagSettings {
+        std::size_t ngrams = 0, vocab = 0, buckets = 0;
+        bool binary = true, mean = false;
+    };
+    std::optional<BagSettings> bag_;  ///< the wide branch, if any
+    std::vector<float> bag_logits_;   ///< (vocab + buckets) x classes, row-major: W_bag^T column
     std::vector<float> table_;          ///< vocab x columns, row-major (one row per word)
-    std::vector<float> dense_weights_;  ///< features x classes, column-major (as DenseLayer)
+    std::vector<float> dense_weights_;  ///< in_units x classes, column-major (as DenseLayer)
     std::vector<float> dense_bias_;     ///< classes values (zeros without bias)
 };
 

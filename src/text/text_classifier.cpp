@@ -47,6 +47,25 @@ ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_siz
     }
     spec.push_back(std::move(parallel));
     spec.push_back({"dropout", "dropout", {{"rate", std::to_string(settings.dropout)}}, {}});
+    if (settings.word_ngrams > 0) {
+        // Wide and deep: the token ids go to the convolutions (the deep branch, ending in its
+        // dropout) and to the n-gram bag (the wide branch); one output layer reads both.
+        if (settings.word_ngrams >= 2 && settings.ngram_buckets == 0)
+            throw ConfigError("text model: word n-grams of n >= 2 need at least one hash bucket");
+        if (settings.ngram_dim == 0) throw ConfigError("text model: the n-gram bag needs a dimension of at least 1");
+        LayerSpec bag{"ngram_bag",
+                      "ngrams",
+                      {{"vocab", std::to_string(vocab_size)},
+                       {"dim", std::to_string(settings.ngram_dim)},
+                       {"ngrams", std::to_string(settings.word_ngrams)},
+                       {"buckets", std::to_string(settings.word_ngrams >= 2 ? settings.ngram_buckets : 0)},
+                       {"reduce", settings.ngram_reduce}},
+                      {}};
+        LayerSpec both{"parallel", "wide_and_deep", {}, {}};
+        both.branches.push_back(std::move(spec));
+        both.branches.push_back({std::move(bag)});
+        spec = ModelSpec{std::move(both)};
+    }
     spec.push_back({"dense", "output", {{"units", std::to_string(classes)}}, {}});
     return spec;
 }
@@ -222,10 +241,24 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
                          std::to_string(labels.size()) + " labels");
     TextClassifier model(tokenizer, std::move(vocabulary), std::move(labels), std::move(network));
     if (const ModelSection* meta = file.find("META")) model.metadata = decode_map(*meta, source);
-    const LayerSpec& first = model.impl_->network.spec().front();
-    if (first.type != "embedding" || static_cast<std::size_t>(first.get_int("vocab", 0)) != model.impl_->vocabulary.size())
-        throw InputError(source + ": the embedding table has " + first.get_string("vocab", "?") +
-                         " rows but the vocabulary has " + std::to_string(model.impl_->vocabulary.size()) + " ids");
+    // Every layer that reads the token ids (the first layer, or the first of each branch of a
+    // first parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
+    std::vector<const LayerSpec*> readers;
+    const auto collect = [&](const auto& self, const LayerSpec& first) -> void {
+        if (first.type == "parallel")
+            for (const auto& branch : first.branches)
+                if (!branch.empty()) self(self, branch.front());
+        else readers.push_back(&first);
+    };
+    collect(collect, model.impl_->network.spec().front());
+    for (const LayerSpec* reader : readers) {
+        const bool bag = reader->type == "ngram_bag";
+        if ((reader->type != "embedding" && !bag) ||
+            static_cast<std::size_t>(reader->get_int("vocab", 0)) != model.impl_->vocabulary.size())
+            throw InputError(source + ": the " + (bag ? "n-gram bag's word columns number " : "embedding table has ") +
+                             reader->get_string("vocab", "?") + (bag ? "" : " rows") + " but the vocabulary has " +
+                             std::to_string(model.impl_->vocabulary.size()) + " ids");
+    }
     return model;
 }
 

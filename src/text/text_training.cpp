@@ -7,12 +7,14 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/nn/trainer.h"
+#include "textcnn/nn/ngram_bag.h"
 #include "textcnn/core/rng.h"
 #include "textcnn/text/vectors.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -53,6 +55,56 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
 }
 
 namespace {
+
+// The n-gram bag of a wide-and-deep text model (text_cnn_spec), or null.
+const NgramBagLayer* find_ngram_bag(const Layer& layer) {
+    if (const auto* bag = dynamic_cast<const NgramBagLayer*>(&layer)) return bag;
+    for (const Layer* child : layer.children())
+        if (const NgramBagLayer* bag = find_ngram_bag(*child)) return bag;
+    return nullptr;
+}
+
+// Naive-Bayes log-count ratios (TextTrainingOptions::naive_bayes_ngram_init) into the bag's
+// table: one-vs-rest per class, binarized counts, smoothing 1, norms over the columns seen.
+void naive_bayes_ngram_init(Network& network, const std::vector<std::vector<std::uint32_t>>& ids,
+                            const std::vector<std::uint32_t>& labels, std::size_t classes) {
+    const NgramBagLayer* bag = nullptr;
+    for (std::size_t i = 0; i < network.layer_count() && !bag; ++i) bag = find_ngram_bag(network.layer(i));
+    if (!bag) throw ConfigError("naive-Bayes n-gram initialisation needs a model with a wide n-gram branch");
+    ParameterGroup* group = nullptr;
+    for (ParameterGroup& g : network.groups())
+        if (g.info.name == "ngram_table") group = &g;
+    const std::size_t columns = bag->columns(), dim = bag->dim();
+    std::vector<double> counts(classes * columns, 0.0);  // class-major
+    std::vector<char> seen(columns, 0);
+    std::vector<std::uint32_t> cols;
+    for (std::size_t d = 0; d < ids.size(); ++d) {
+        cols.clear();
+        NgramBagLayer::ngram_columns(ids[d], bag->ngrams(), bag->vocab(), bag->buckets(), true, cols);
+        for (std::uint32_t c : cols) {
+            counts[labels[d] * columns + c] += 1.0;
+            seen[c] = 1;
+        }
+    }
+    std::vector<double> total(columns, 0.0);
+    for (std::size_t k = 0; k < classes; ++k)
+        for (std::size_t c = 0; c < columns; ++c) total[c] += counts[k * columns + c];
+    float* table = network.parameters().data() + group->offset;
+    for (std::size_t k = 0; k < std::min(classes, dim); ++k) {
+        double p_norm = 0.0, q_norm = 0.0;
+        for (std::size_t c = 0; c < columns; ++c)
+            if (seen[c]) {
+                p_norm += 1.0 + counts[k * columns + c];
+                q_norm += 1.0 + total[c] - counts[k * columns + c];
+            }
+        for (std::size_t c = 0; c < columns; ++c)
+            if (seen[c]) {
+                const double p = (1.0 + counts[k * columns + c]) / p_norm;
+                const double q = (1.0 + total[c] - counts[k * columns + c]) / q_norm;
+                table[c * dim + k] = static_cast<float>(std::log(p / q));
+            }
+    }
+}
 
 // Every parameter of the network's last layer (the output dense layer) set to 0.
 void zero_output_layer(Network& network) {
@@ -223,6 +275,10 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     }
 
     m.train = m.encode(train_tokens, train, "training data");
+    if (options.naive_bayes_ngram_init) {
+        naive_bayes_ngram_init(m.classifier->network(), m.train.ids, m.train.labels, m.labels.size());
+        m.info("n-gram bag: rows started at the naive-Bayes log-count ratios of the training data");
+    }
     if (!held_out.empty()) {
         texts.clear();
         for (const Document& d : held_out) texts.push_back(d.text);

@@ -251,6 +251,37 @@ BOOST_AUTO_TEST_CASE(cli_model_loads_in_the_library_and_predicts_the_same) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(train_with_a_wide_ngram_branch) {
+    Trained& t = trained();
+    const std::string model = scratch("wide.model");
+    const Run r = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model + " " + tiny +
+                      " --word-ngrams 2 --buckets 1000 --ngram-dim 4 --ngram-reduce mean --ngram-init nb --quiet --json");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_GE(json::parse(r.out).at("dev_accuracy").get<double>(), 0.9);
+    // The library with the same options trains the same parameters.
+    TextTrainingOptions o = tiny_options(5);
+    o.model.word_ngrams = 2;
+    o.model.ngram_buckets = 1000;
+    o.model.ngram_dim = 4;
+    o.model.ngram_reduce = "mean";
+    o.naive_bayes_ngram_init = true;
+    TextTrainingRun library(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, o, {});
+    library.run();
+    const TextClassifier loaded = TextClassifier::load(model);
+    BOOST_CHECK(loaded.folded());
+    BOOST_CHECK_MESSAGE(same_parameters(library.classifier(), loaded), "CLI and library training differ");
+    const Run summary = run("summary --model " + model);
+    BOOST_REQUIRE_EQUAL(summary.code, 0);
+    BOOST_CHECK(summary.out.find("ngram_bag 'ngrams'") != std::string::npos);
+    BOOST_CHECK(summary.out.find("1..2-grams, vocab") != std::string::npos);
+    // The n-gram options need the branch.
+    const Run bad = run("train --train " + t.train_csv + " --model " + scratch("bad.model") + " " + tiny +
+                        " --ngram-init nb --quiet");
+    BOOST_CHECK_EQUAL(bad.code, 2);  // a ConfigError: a usage error
+    BOOST_CHECK(bad.err.find("naive-Bayes n-gram initialisation needs a model with a wide n-gram branch") !=
+                std::string::npos);
+}
+
 // --- eval -----------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(eval_on_clean_data_is_accurate) {

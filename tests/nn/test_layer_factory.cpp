@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(derived_settings_come_from_the_input_shape) {
 BOOST_AUTO_TEST_CASE(bad_use) {
     BOOST_TEST(error_of<ConfigError>([] { make_layer(LayerSpec{"lstm", "rnn", {}, {}}, Shape{0, 4}); }) ==
                "lstm 'rnn': unknown layer type 'lstm' (known types: conv, max_pool, avg_pool, global_max_pool, "
-               "global_avg_pool, dense, flatten, dropout, relu, tanh, sigmoid, identity, embedding, parallel)");
+               "global_avg_pool, dense, flatten, dropout, relu, tanh, sigmoid, identity, embedding, ngram_bag, parallel)");
     BOOST_TEST(error_of<ShapeError>([] { make_layer(LayerSpec{"dense", "out", {{"units", "2"}}, {}}, Shape{0, 8, 4, 4}); }) ==
                "dense 'out': input (0, 8, 4, 4) is not (batch, features); add a flatten or global pooling layer "
                "before dense 'out'");

@@ -46,14 +46,20 @@ std::vector<std::vector<std::uint32_t>> random_texts(std::uint64_t seed) {
     return texts;
 }
 
+std::size_t widest_full_padding(const Layer& layer) {
+    std::size_t widest = 0;
+    if (layer.spec().type == "conv") {
+        const auto k = layer.spec().get_ints("kernel", {1});
+        const auto d = layer.spec().get_ints("dilation", {1});
+        widest = static_cast<std::size_t>(d.front() * (k.front() - 1));
+    }
+    for (const Layer* child : layer.children()) widest = std::max(widest, widest_full_padding(*child));
+    return widest;
+}
+
 std::size_t widest_full_padding(const Network& network) {
     std::size_t widest = 0;
-    for (const Layer* child : network.layer(1).children())
-        if (child->spec().type == "conv") {
-            const auto k = child->spec().get_ints("kernel", {1});
-            const auto d = child->spec().get_ints("dilation", {1});
-            widest = std::max(widest, static_cast<std::size_t>(d.front() * (k.front() - 1)));
-        }
+    for (std::size_t i = 0; i < network.layer_count(); ++i) widest = std::max(widest, widest_full_padding(network.layer(i)));
     return widest;
 }
 
@@ -161,6 +167,44 @@ BOOST_AUTO_TEST_CASE(networks_the_fold_cannot_reproduce_are_refused) {
         BOOST_CHECK_EQUAL(FoldedTextCnn::table_bytes(network), bytes);
         BOOST_CHECK(!FoldedTextCnn::fold(network, bytes - 1));
         BOOST_CHECK(FoldedTextCnn::fold(network, bytes));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(wide_and_deep_network_folds_to_the_same_logits) {
+    for (const std::size_t ngrams : {1, 2, 3})
+        for (const std::string reduce : {"sum", "mean"})
+            for (const std::string mode : {"non-static", "multichannel"}) {
+                BOOST_TEST_CONTEXT(ngrams << "-grams, " << reduce << ", " << mode) {
+                    TextModelSettings s = small_settings();
+                    s.word_ngrams = ngrams;
+                    s.ngram_buckets = 50;
+                    s.ngram_dim = 4;
+                    s.ngram_reduce = reduce;
+                    s.embedding_mode = mode;
+                    check_fold_matches(text_cnn_spec(s, vocab, 3), 3);
+                }
+            }
+    TextModelSettings s = small_settings();
+    s.word_ngrams = 2;
+    s.ngram_buckets = 50;
+    s.ngram_dim = 4;
+    const ModelSpec wide = text_cnn_spec(s, vocab, 2);
+    {  // the tables: vocab x (3 + 4 + 5) x 5 maps, and (vocab + 50 buckets) x 2 classes
+        const Network network = make_network(wide, 1);
+        const std::size_t bytes = (vocab * 12 * 5 + (vocab + 50) * 2) * sizeof(float);
+        BOOST_CHECK_EQUAL(FoldedTextCnn::table_bytes(network), bytes);
+        BOOST_CHECK(!FoldedTextCnn::fold(network, bytes - 1));
+        BOOST_CHECK(FoldedTextCnn::fold(network, bytes));
+    }
+    {  // a nonlinearity after the bag: not a linear branch any more
+        ModelSpec spec = wide;
+        spec[0].branches[1].push_back(LayerSpec{"relu", "", {}, {}});
+        BOOST_CHECK(!FoldedTextCnn::fold(make_network(spec, 1), std::size_t{1} << 30));
+    }
+    {  // a bag over another vocabulary than the embedding's
+        ModelSpec spec = wide;
+        spec[0].branches[1][0].settings["vocab"] = std::to_string(vocab + 1);
+        BOOST_CHECK(!FoldedTextCnn::fold(make_network(spec, 1), std::size_t{1} << 30));
     }
 }
 

@@ -266,6 +266,90 @@ BOOST_AUTO_TEST_CASE(save_load_predict_is_bit_identical) {
     BOOST_TEST_MESSAGE(identical_alone << " of " << texts.size() << " texts get bit-identical probabilities alone and in a batch");
 }
 
+// The wide-and-deep model (word_ngrams > 0): the n-gram bag beside the convolutions, trained
+// through TextTrainingRun, saved, loaded and folded; the folded road equals the network road.
+BOOST_AUTO_TEST_CASE(wide_and_deep_model_saves_loads_and_folds) {
+    TextTrainingOptions o = tiny_options(5, 2);
+    o.model.word_ngrams = 2;
+    o.model.ngram_buckets = 1000;
+    o.model.ngram_dim = 4;
+    for (const std::string reduce : {"sum", "mean"}) {
+        BOOST_TEST_CONTEXT(reduce) {
+            o.model.ngram_reduce = reduce;
+            TextTrainingRun run(make_documents(200, 3), std::nullopt, "", o, {});
+            const Network& net = run.classifier().network();
+            BOOST_REQUIRE_EQUAL(net.layer_count(), 2u);  // parallel 'wide_and_deep', dense 'output'
+            BOOST_TEST(net.layer(0).spec().branches.at(1).at(0).type == "ngram_bag");
+            const std::size_t v = run.classifier().vocabulary().size();
+            BOOST_CHECK_EQUAL(net.parameter_count(),
+                              v * 16 + (3 + 4 + 5) * 16 * 8 + 3 * 8 + 4 * (v + 1000) + (24 + 4) * 2 + 2);
+            run.run();
+            const TextClassifier& model = run.classifier();
+            const std::string path = scratch("wide_" + reduce + ".model");
+            model.save(path);
+            const TextClassifier loaded = TextClassifier::load(path);
+            BOOST_REQUIRE(loaded.folded());
+            BOOST_CHECK_EQUAL(loaded.fold_table_bytes(),
+                              (v * (3 + 4 + 5) * 8 + (v + 1000) * 2) * sizeof(float));
+            BOOST_CHECK(same_bits(parameters_of(loaded), parameters_of(model)));
+            TextClassifier unfolded = TextClassifier::load(path);
+            unfolded.drop_folding();
+            std::size_t correct = 0;
+            const auto texts = probe_texts();
+            for (const auto& text : texts) {
+                const TextPrediction a = model.predict(text), b = unfolded.predict(text), f = loaded.predict(text);
+                BOOST_CHECK(same_bits(a.probabilities, b.probabilities));
+                for (std::size_t k = 0; k < 2; ++k) BOOST_CHECK_SMALL(f.probabilities[k] - a.probabilities[k], 1e-5f);
+                BOOST_CHECK_EQUAL(f.label, a.label);
+            }
+            for (const auto& d : trained().test) correct += model.labels()[model.predict(d.text).label] == *d.label;
+            BOOST_TEST_MESSAGE(reduce << ": held-out accuracy " << correct << "/" << trained().test.size());
+            // It learns (the point here is saving, loading and folding; 5 epochs on 200 texts).
+            BOOST_CHECK_GE(correct, trained().test.size() * 90 / 100);
+        }
+    }
+}
+
+// Naive-Bayes start of the bag rows (NBSVM's log-count ratio): class 1 ("pos") rows of the
+// positive words are > 0, of the negative words < 0; with two classes row 0 is minus row 1;
+// columns no training text has, and rows beyond the classes, keep their random start.
+BOOST_AUTO_TEST_CASE(naive_bayes_ngram_init) {
+    TextTrainingOptions o = tiny_options(1, 4);
+    o.model.word_ngrams = 2;
+    o.model.ngram_buckets = 5000;
+    o.model.ngram_dim = 3;
+    TextTrainingRun plain(make_documents(200, 5), std::nullopt, "", o, {});
+    o.naive_bayes_ngram_init = true;
+    TextTrainingRun nb(make_documents(200, 5), std::nullopt, "", o, {});
+    auto table = [](TextTrainingRun& run) {
+        const Network& net = run.classifier().network();
+        for (const auto& g : net.groups())
+            if (g.info.name == "ngram_table") return net.parameters().subspan(g.offset, g.info.size());
+        throw std::runtime_error("no ngram_table");
+    };
+    const auto a = table(plain), b = table(nb);
+    const Vocabulary& vocabulary = nb.classifier().vocabulary();
+    std::vector<std::uint32_t> id;
+    for (const auto* words : {&positive_words, &negative_words}) {
+        const float sign = words == &positive_words ? 1.0f : -1.0f;
+        for (const std::string& word : *words) {
+            vocabulary.lookup(std::vector<std::string>{word}, id);
+            BOOST_REQUIRE(id.at(0) >= 2u);
+            const std::size_t c = id[0];
+            BOOST_TEST(sign * b[c * 3 + 1] > 0.5f, word);
+            BOOST_TEST(b[c * 3 + 0] == -b[c * 3 + 1], boost::test_tools::tolerance(1e-5f));
+            BOOST_TEST(b[c * 3 + 2] == a[c * 3 + 2]);  // row 2 > classes: random start kept
+        }
+    }
+    std::size_t kept = 0, changed = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) (a[i] == b[i] ? kept : changed) += 1;
+    BOOST_TEST(changed > 0u);
+    BOOST_TEST(kept > changed);  // most of the 5,000 buckets never occur
+    o.model.word_ngrams = 0;
+    BOOST_TEST(testing::error_of<ConfigError>([&] { TextTrainingRun(make_documents(20, 5), std::nullopt, "", o, {}); }) ==
+               "naive-Bayes n-gram initialisation needs a model with a wide n-gram branch");
+}
+
 BOOST_AUTO_TEST_CASE(resume_from_checkpoint_equals_uninterrupted_run) {
     // A validation split so that the best-model state (restore_best) travels in the checkpoint too.
     TextTrainingOptions options = tiny_options(4, 7);

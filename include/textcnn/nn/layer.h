@@ -129,7 +129,7 @@ private:
 /// Settings derived from the input shape are filled in here, so layers size their parameters
 /// at construction: "in_channels" for conv, "in_units" for dense (and recursively inside
 /// parallel branches). Types: conv, max_pool, avg_pool, global_max_pool, global_avg_pool,
-/// dense, flatten, dropout, relu, tanh, sigmoid, identity, embedding, parallel.
+/// dense, flatten, dropout, relu, tanh, sigmoid, identity, embedding, ngram_bag, parallel.
 std::unique_ptr<Layer> make_layer(const LayerSpec& spec, const Shape& input_shape);
 
 }  // namespace textcnn

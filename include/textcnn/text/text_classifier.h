@@ -58,12 +58,21 @@ struct TextModelSettings {
     /// Training only: the share of known words read as the unknown word (embedding.h), so the
     /// unknown-word vector is trained; 0 = off (Kim).
     float word_dropout = 0.0f;
+    /// The wide branch (nn/ngram_bag.h; Cheng et al. 2016 wide & deep, in the form of Joulin
+    /// et al. 2016 fastText): 0 = none (Kim's model). n >= 1: the word n-grams of 1 .. n of
+    /// each text, n >= 2 hashed into `ngram_buckets` columns, binarized, summed (or averaged,
+    /// `ngram_reduce`) into `ngram_dim` features that go to the output layer beside the
+    /// convolutions' features (after their dropout).
+    std::size_t word_ngrams = 0;
+    std::size_t ngram_buckets = 500'000;
+    std::size_t ngram_dim = 10;
+    std::string ngram_reduce = "sum";  ///< sum | mean
 };
 
-/// The ModelSpec of Kim's CNN for a vocabulary of `vocab_size` ids and `classes` labels.
-/// Requires at least one width, no width 0, maps and embedding_dim >= 1 and classes >= 2
-/// (ConfigError otherwise); the other settings are checked when the network is built.
-/// Thread-safe (a pure function).
+/// The ModelSpec of Kim's CNN for a vocabulary of `vocab_size` ids and `classes` labels. With
+/// a wide branch (word_ngrams > 0) it is: parallel 'wide_and_deep' of [embedding -> parallel
+/// 'widths' -> dropout] and [ngram_bag] -> dense; both branches read the token ids. ConfigError
+/// for a bad setting. Thread-safe (a pure function).
 ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_size, std::size_t classes);
 
 struct TextPrediction {

@@ -61,6 +61,14 @@ struct TextTrainingOptions {
     /// bias; false = initialised by `initializer` like the other layers.
     bool zero_output_layer = true;
 
+    /// With a wide branch (model.word_ngrams > 0): start row c of every n-gram column that
+    /// occurs in the training data at the naive-Bayes log-count ratio of class c against the
+    /// others, r = log((p / |p|_1) / (q / |q|_1)), p and q the binarized counts of the column
+    /// in the documents of class c and of the other classes plus 1 (Wang & Manning 2012,
+    /// NBSVM; norms over the columns that occur), for c < min(classes, model.ngram_dim); the
+    /// other rows and columns keep their random start. false = random rows only.
+    bool naive_bayes_ngram_init = false;
+
     /// The `trainer` default above. Thread-safe.
     static TrainerSettings kim_trainer_settings();
 };
