@@ -304,6 +304,7 @@ BOOST_AUTO_TEST_CASE(diverged_weights_are_never_saved_nor_loaded) {
                                      "): it was saved from a training run that diverged, or the file was altered");
         });
     }
+}
 
 // Issue 15: a dimension of 9114861777597660799 made vocab x dim wrap around in size_t to 81, so
 // an 81-float weights section passed and predict read far outside the parameter block. Every
