@@ -1,5 +1,7 @@
 #include "progress.h"
 
+#include "textcnn/core/number_text.h"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -11,13 +13,9 @@ namespace cli_common {
 namespace {
 
 std::string with_thousands(double value) {
-    const std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && digits[i - 1] != '-' && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
+    const long long n = std::llround(value);
+    const std::string magnitude = textcnn::with_thousands_separators(static_cast<std::uint64_t>(n < 0 ? -n : n));
+    return n < 0 ? "-" + magnitude : magnitude;
 }
 
 std::string duration_text(double seconds) {

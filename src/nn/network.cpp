@@ -2,6 +2,7 @@
 
 #include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
+#include "textcnn/core/number_text.h"
 #include "textcnn/nn/limits.h"
 
 #include "nn/blas_single_thread.h"
@@ -85,14 +86,6 @@ std::string shape_text(const Shape& s) {
     return out + ")";
 }
 
-std::string with_thousands(std::size_t n) {
-    std::string digits = std::to_string(n), out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
 
 std::string bytes_text(std::size_t bytes) {
     if (bytes < 1024) return std::to_string(bytes) + " B";
@@ -449,7 +442,7 @@ std::string Network::summary_table() const {
     for (const auto& r : rows) {
         names.push_back(std::string(2 * r.depth, ' ') + r.label);
         shapes.push_back(shape_text(r.output_shape));
-        counts.push_back(with_thousands(r.parameters));
+        counts.push_back(with_thousands_separators(r.parameters));
         name_w = std::max(name_w, names.back().size());
         shape_w = std::max(shape_w, shapes.back().size());
         count_w = std::max(count_w, counts.back().size());
@@ -469,9 +462,9 @@ std::string Network::summary_table() const {
     for (std::size_t i = 0; i < rows.size(); ++i) line(names[i], shapes[i], counts[i], rows[i].details);
     out += thick + "\n";
     const std::size_t total = parameter_count(), trainable = trainable_parameter_count();
-    out += "Total params: " + with_thousands(total) + " (" + bytes_text(total * sizeof(float)) + ")\n";
-    out += "Trainable params: " + with_thousands(trainable) + " (" + bytes_text(trainable * sizeof(float)) + ")\n";
-    out += "Non-trainable params: " + with_thousands(total - trainable) + " (" +
+    out += "Total params: " + with_thousands_separators(total) + " (" + bytes_text(total * sizeof(float)) + ")\n";
+    out += "Trainable params: " + with_thousands_separators(trainable) + " (" + bytes_text(trainable * sizeof(float)) + ")\n";
+    out += "Non-trainable params: " + with_thousands_separators(total - trainable) + " (" +
            bytes_text((total - trainable) * sizeof(float)) + ")\n";
     out += thin + "\n";
     return out;

@@ -348,15 +348,6 @@ private:
 
 }  // namespace
 
-std::string with_thousands_separators(std::uint64_t n) {
-    std::string digits = std::to_string(n);
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-        out.push_back(digits[i]);
-    }
-    return out;
-}
 
 std::string PretrainedVectors::coverage() const {
     std::string out = fmt::format("{} of {} words found", with_thousands_separators(ids.size()),

@@ -57,14 +57,6 @@ std::vector<float> vector_of(const PretrainedVectors& v, std::uint32_t id) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(thousands_separators) {
-    BOOST_TEST(with_thousands_separators(0) == "0");
-    BOOST_TEST(with_thousands_separators(999) == "999");
-    BOOST_TEST(with_thousands_separators(1000) == "1,000");
-    BOOST_TEST(with_thousands_separators(14838) == "14,838");
-    BOOST_TEST(with_thousands_separators(1234567) == "1,234,567");
-}
-
 BOOST_AUTO_TEST_CASE(vectors_trained_by_the_fasttext_tool) {
     // Text written here, vectors made by Debian's fasttext at test time (scripts/setup.sh
     // installs it; a missing tool fails this test).

@@ -24,6 +24,8 @@
 // does not meet.
 #pragma once
 
+#include "textcnn/core/number_text.h"  // with_thousands_separators, used with coverage()
+
 #include "textcnn/text/tokenizer.h"
 #include "textcnn/text/vocabulary.h"
 
@@ -73,7 +75,5 @@ PretrainedVectors load_pretrained_vectors(const std::string& path, const Vocabul
 PretrainedVectors load_pretrained_vectors(std::istream& in, const std::string& source, const Vocabulary& vocabulary,
                                           const VectorsOptions& options = {});
 
-/// 16185 -> "16,185" (used in reports).
-std::string with_thousands_separators(std::uint64_t n);
 
 }  // namespace textcnn
