@@ -73,7 +73,7 @@ constexpr std::string_view cnn_2_text = R"json({
 )json";
 constexpr std::string_view cnn_fashion_text = R"json({
   "name": "cnn_fashion",
-  "description": "The stronger default for Fashion-MNIST: Conv2D 32 3x3 'same' + ReLU, MaxPool 2x2, Conv2D 64 3x3 'same' + ReLU, MaxPool 2x2, Dropout 0.2, Flatten, Dense 256 + ReLU, Dropout 0.3, Dense 10 logits. For 28x28x1 inputs: 320 + 18,496 + 803,072 + 2,570 = 824,458 parameters. Trained 15 epochs with RMSprop and --lr-decay-at 10,13 (bench/image_accuracy.sh).",
+  "description": "The stronger default for Fashion-MNIST: Conv2D 32 3x3 'same' + ReLU, MaxPool 2x2, Conv2D 64 3x3 'same' + ReLU, MaxPool 2x2, Dropout 0.2, Flatten, Dense 256 + ReLU, Dropout 0.3, Dense 10 logits. For 28x28x1 inputs: 320 + 18,496 + 803,072 + 2,570 = 824,458 parameters. Trained 15 epochs with RMSprop, the learning rate divided by 10 after epochs 10 and 13 (bench/image_accuracy.sh).",
   "init": "glorot_uniform",
   "layers": [
     {"type": "conv", "name": "conv_1", "filters": 32, "kernel": [3, 3], "padding": "same"},
