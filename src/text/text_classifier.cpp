@@ -245,10 +245,12 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
     // first parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
     std::vector<const LayerSpec*> readers;
     const auto collect = [&](const auto& self, const LayerSpec& first) -> void {
-        if (first.type == "parallel")
+        if (first.type == "parallel") {
             for (const auto& branch : first.branches)
                 if (!branch.empty()) self(self, branch.front());
-        else readers.push_back(&first);
+        } else {
+            readers.push_back(&first);
+        }
     };
     collect(collect, model.impl_->network.spec().front());
     for (const LayerSpec* reader : readers) {

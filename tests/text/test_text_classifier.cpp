@@ -14,6 +14,8 @@
 #include "textcnn/nn/trainer.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/text_training.h"
+#include "textcnn/text/vocabulary.h"
+#include "textcnn/nn/network.h"
 
 #include <algorithm>
 #include <atomic>
@@ -548,6 +550,18 @@ BOOST_AUTO_TEST_CASE(crafted_sections_give_input_errors) {
     // A vocabulary that is garbage.
     m = error_with([&](ModelFile& f) { f.set("VOCB", 1, {1, 2, 3}); });
     BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model"), m);
+    // A well-formed vocabulary of another size than the embedding table.
+    {
+        const std::vector<std::vector<std::string>> docs = {{"only", "two", "words"}};
+        const Vocabulary small = Vocabulary::build(docs);
+        const TextClassifier other(TokenizerSettings{}, small, {"neg", "pos"},
+                                   Network(text_cnn_spec(TextModelSettings{}, small.size(), 2), Shape{1, 1, 1}));
+        const ModelFile other_file = other.to_model_file();
+        m = error_with([&](ModelFile& f) { f.set("VOCB", other_file.find("VOCB")->version, other_file.find("VOCB")->payload); });
+        BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model: the embedding table has ") &&
+                                contains(m, " rows but the vocabulary has " + std::to_string(small.size()) + " ids"),
+                            m);
+    }
     // Architecture that is not JSON.
     m = error_with([&](ModelFile& f) {
         const std::string text = "{not json";
