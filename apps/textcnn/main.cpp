@@ -116,6 +116,13 @@ std::string tsv_field(const std::string& s) {
     return out;
 }
 
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string quoted = "\"";
+    for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
 textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fold) {
     auto model = textcnn::TextClassifier::from_model_file(textcnn::read_model_file(path));
     if (!no_fold) model.fold_for_prediction();

@@ -86,11 +86,7 @@ private:
         return order;
     }
     std::string field(const std::string& s) const {
-        if (o_.format == "tsv") return tsv_field(s);
-        if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-        std::string quoted = "\"";
-        for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-        return quoted + "\"";
+        return o_.format == "tsv" ? tsv_field(s) : csv_field(s);
     }
     const PredictOptions& o_;
     const std::vector<std::string>& labels_;

@@ -20,13 +20,6 @@ struct SplitOptions {
     ReaderCliOptions reader;
 };
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string quoted = "\"";
-    for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-}
-
 void write_csv(const std::string& path, const std::vector<textcnn::Document>& docs) {
     std::string out = "label,text\n";
     for (const auto& d : docs) out += csv_field(*d.label) + "," + csv_field(d.text) + "\n";
