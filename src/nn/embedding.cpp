@@ -2,6 +2,7 @@
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/rng.h"
+#include "nn/token_ids.h"
 
 #include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
@@ -28,16 +29,6 @@ std::size_t positive(const LayerSpec& spec, const std::string& key) {
     const long value = spec.require_int(key);
     if (value <= 0) throw ConfigError(spec.label() + ": setting '" + key + "' must be > 0, got " + std::to_string(value));
     return static_cast<std::size_t>(value);
-}
-
-// "sample 3, position 7", or for packed input "sentence 2, position 4" / "gap position 30".
-std::string describe_position(const Tensor& in, std::size_t p) {
-    const std::size_t length = in.shape().spatial(0);
-    if (!in.packed()) return "sample " + std::to_string(p / length) + ", position " + std::to_string(p % length);
-    for (std::size_t s = 0; s < in.spans.size(); ++s)
-        if (p >= in.spans[s].offset && p < std::size_t{in.spans[s].offset} + in.spans[s].length)
-            return "sentence " + std::to_string(s) + ", position " + std::to_string(p - in.spans[s].offset);
-    return "position " + std::to_string(p) + " between sentences";
 }
 
 }  // namespace
@@ -115,32 +106,7 @@ void EmbeddingLayer::forward(const Tensor& in, Tensor& out, LayerState& state_ba
     }
     auto& state = static_cast<EmbeddingState&>(state_base);
     const std::size_t positions = in.size();
-    // Validate serially (cheap) so the error names the first bad position, deterministically.
-    state.ids.resize(positions);
-    for (std::size_t p = 0; p < positions; ++p) {
-        const float v = in[p];
-        if (!(v >= 0.0f && v < static_cast<float>(vocab_) && v == std::floor(v)))
-            throw InputError(label() + ": token id " + fmt::format("{}", v) + " at " + describe_position(in, p) +
-                             " is not an integer in [0, " + std::to_string(vocab_) + ")");
-        state.ids[p] = static_cast<std::uint32_t>(v);
-    }
-    if (in.packed()) {
-        std::size_t next = 0;  // first position not yet known to lie in a span
-        auto check_gap = [&](std::size_t begin, std::size_t end) {
-            for (std::size_t p = begin; p < end; ++p)
-                if (state.ids[p] != 0)
-                    throw InputError(label() + ": token id " + std::to_string(state.ids[p]) + " at " +
-                                     describe_position(in, p) + "; gaps between packed sentences must be 0");
-        };
-        auto& sorted = state.sorted_spans;
-        sorted.assign(in.spans.begin(), in.spans.end());
-        std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.offset < b.offset; });
-        for (const SequenceSpan& s : sorted) {
-            check_gap(next, std::max<std::size_t>(next, s.offset));
-            next = std::max<std::size_t>(next, std::size_t{s.offset} + s.length);
-        }
-        check_gap(next, positions);
-    }
+    detail::read_token_ids(in, vocab_, label(), state.ids, state.sorted_spans);
 
     if (ctx.mode == Mode::training && word_dropout_ > 0.0f) {
         // After validation, so errors still name the id the caller gave.

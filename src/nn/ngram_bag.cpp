@@ -2,6 +2,7 @@
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/rng.h"
+#include "nn/token_ids.h"
 
 #include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
@@ -16,6 +17,7 @@ namespace {
 
 struct NgramBagState : LayerState {
     std::vector<std::uint32_t> ids;                  ///< ids of the last forward, one per position
+    std::vector<SequenceSpan> sorted_spans;          ///< forward: spans by offset, to find the gaps
     std::vector<std::vector<std::uint32_t>> columns;  ///< per sample: its features' columns
     std::vector<float> weights;                      ///< per sample: 1, or 1 / feature count (mean)
     std::vector<std::uint64_t> keys;                 ///< backward: (column << 32) | sample, sorted
@@ -31,16 +33,6 @@ long setting_at_least(const LayerSpec& spec, const std::string& key, long fallba
         throw ConfigError(spec.label() + ": setting '" + key + "' must be >= " + std::to_string(minimum) + ", got " +
                           std::to_string(value));
     return value;
-}
-
-// The first sample and position of a flat position index, for error messages.
-std::string describe_position(const Tensor& in, std::size_t p) {
-    const std::size_t length = in.shape().spatial(0);
-    if (!in.packed()) return "sample " + std::to_string(p / length) + ", position " + std::to_string(p % length);
-    for (std::size_t s = 0; s < in.spans.size(); ++s)
-        if (p >= in.spans[s].offset && p < std::size_t{in.spans[s].offset} + in.spans[s].length)
-            return "sentence " + std::to_string(s) + ", position " + std::to_string(p - in.spans[s].offset);
-    return "position " + std::to_string(p) + " between sentences";
 }
 
 }  // namespace
@@ -126,7 +118,6 @@ std::unique_ptr<LayerState> NgramBagLayer::make_state() const { return std::make
 void NgramBagLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, const RunContext&) const {
     output_shape(in.shape());
     const std::size_t length = in.shape().spatial(0);
-    const std::size_t positions = in.size();
     auto& state = static_cast<NgramBagState&>(state_base);
     if (in.packed()) {
         if (in.shape().batch() != 1)
@@ -136,23 +127,7 @@ void NgramBagLayer::forward(const Tensor& in, Tensor& out, LayerState& state_bas
                 throw ShapeError(label() + ": span [" + std::to_string(s.offset) + ", " +
                                  std::to_string(s.offset + s.length) + ") lies outside input " + in.shape().str());
     }
-    // Validate serially so the error names the first bad position, deterministically.
-    state.ids.resize(positions);
-    for (std::size_t p = 0; p < positions; ++p) {
-        const float v = in[p];
-        if (!(v >= 0.0f && v < static_cast<float>(vocab_) && v == std::floor(v)))
-            throw InputError(label() + ": token id " + fmt::format("{}", v) + " at " + describe_position(in, p) +
-                             " is not an integer in [0, " + std::to_string(vocab_) + ")");
-        state.ids[p] = static_cast<std::uint32_t>(v);
-    }
-    if (in.packed()) {
-        std::vector<char> covered(positions, 0);
-        for (const SequenceSpan& s : in.spans) std::fill_n(covered.begin() + s.offset, s.length, char{1});
-        for (std::size_t p = 0; p < positions; ++p)
-            if (!covered[p] && state.ids[p] != 0)
-                throw InputError(label() + ": token id " + std::to_string(state.ids[p]) + " at " +
-                                 describe_position(in, p) + "; gaps between packed sentences must be 0");
-    }
+    detail::read_token_ids(in, vocab_, label(), state.ids, state.sorted_spans);
 
     const std::size_t samples = in.samples();
     state.columns.resize(samples);
