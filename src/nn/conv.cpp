@@ -8,6 +8,7 @@
 
 #include "nn/blas_single_thread.h"
 #include "nn/gemm.h"
+#include "nn/sizes_text.h"
 #include "nn/im2col.h"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -64,11 +65,6 @@ namespace {
 
 
 
-std::string join(const std::vector<std::size_t>& v, const char* sep) {
-    std::string s;
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + std::to_string(v[i]);
-    return s;
-}
 
 // One sequence of the stream path: its windows start at stream column `stream_col` (in the
 // coordinates of the (possibly padded) input stream), `length` outputs, written at output
@@ -189,10 +185,11 @@ std::size_t ConvLayer::window_size() const {
 }
 
 std::string ConvLayer::details() const {
-    std::string s = std::to_string(filters_) + (filters_ == 1 ? " filter " : " filters ") + join(kernel_, "x");
-    s += ", stride " + join(stride_, "x");
+    std::string s = std::to_string(filters_) + (filters_ == 1 ? " filter " : " filters ") +
+                    (kernel_.size() == 1 ? "of width " + std::to_string(kernel_[0]) : join_sizes(kernel_, "x"));
+    s += ", stride " + compact_sizes(stride_);
     if (std::any_of(dilation_.begin(), dilation_.end(), [](std::size_t d) { return d != 1; }))
-        s += ", dilation " + join(dilation_, "x");
+        s += ", dilation " + compact_sizes(dilation_);
     s += ", " + padding_name(padding_);
     if (!bias_) s += ", no bias";
     if (!predefined_.empty()) s += ", " + predefined_;
@@ -207,10 +204,10 @@ Shape ConvLayer::output_shape(const Shape& input) const {
                          " must be (batch, channels, length) or (batch, channels, height, width)");
     if (input.spatial_rank() != rank) {
         if (rank == 1)
-            throw ShapeError(label() + ": input " + input.str() + " is 2D but kernel '" + join(kernel_, ",") +
-                             "' has one size; give height,width (e.g. kernel=" + join(kernel_, ",") + "," +
-                             join(kernel_, ",") + ")");
-        throw ShapeError(label() + ": input " + input.str() + " is 1D but kernel '" + join(kernel_, ",") +
+            throw ShapeError(label() + ": input " + input.str() + " is 2D but kernel '" + join_sizes(kernel_, ",") +
+                             "' has one size; give height,width (e.g. kernel=" + join_sizes(kernel_, ",") + "," +
+                             join_sizes(kernel_, ",") + ")");
+        throw ShapeError(label() + ": input " + input.str() + " is 1D but kernel '" + join_sizes(kernel_, ",") +
                          "' is 2D");
     }
     if (input.channels() != in_channels_)
@@ -220,8 +217,8 @@ Shape ConvLayer::output_shape(const Shape& input) const {
     for (std::size_t a = 0; a < rank; ++a) {
         const std::size_t out = conv_output_length(input.spatial(a), kernel_[a], stride_[a], dilation_[a], padding_);
         if (out < 1)
-            throw ShapeError(label() + ": input " + input.str() + " is too small for kernel " + join(kernel_, "x") +
-                             " (dilation " + join(dilation_, "x") + ", padding " + padding_name(padding_) +
+            throw ShapeError(label() + ": input " + input.str() + " is too small for kernel " + join_sizes(kernel_, "x") +
+                             " (dilation " + join_sizes(dilation_, "x") + ", padding " + padding_name(padding_) +
                              "): output size would be < 1");
         dims.push_back(out);
     }
@@ -386,7 +383,7 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
         throw ShapeError(label() + ": a packed input must be (1, channels, total_length), got " + in_shape.str());
     if (in.packed() && !state.stream)
         throw ShapeError(label() + ": packed sequences need a 1D convolution with stride 1; input " + in_shape.str() +
-                         ", stride " + join(stride_, "x"));
+                         ", stride " + join_sizes(stride_, "x"));
 
     if (!state.stream) {
         // Generic path, per chunk of samples in parallel: im2col into the chunk's block of

@@ -38,6 +38,10 @@ DenseLayer::DenseLayer(const LayerSpec& spec) : Layer(spec) {
     has_bias_ = spec.get_bool("bias", true);
 }
 
+std::string DenseLayer::details() const {
+    return std::to_string(units_) + (units_ == 1 ? " unit" : " units") + (has_bias_ ? "" : ", no bias");
+}
+
 Shape DenseLayer::output_shape(const Shape& input) const {
     if (input.rank() != 2)
         throw ShapeError(label() + ": input " + input.str() + " is not (batch, features); add a flatten or " +

@@ -3,6 +3,7 @@
 #include "textcnn/core/error.h"
 #include "textcnn/core/rng.h"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
@@ -41,6 +42,8 @@ DropoutLayer::DropoutLayer(const LayerSpec& spec) : Layer(spec) {
         throw ConfigError(spec.label() + ": rate must be in [0, 1), got " + spec.get_string("rate", ""));
     rate_ = static_cast<float>(rate);
 }
+
+std::string DropoutLayer::details() const { return fmt::format("rate {:g}", rate_); }
 
 Shape DropoutLayer::output_shape(const Shape& input) const {
     if (input.rank() < 2) throw ShapeError(label() + ": input " + input.str() + " needs (batch, channels, ...)");

@@ -62,6 +62,14 @@ EmbeddingLayer::EmbeddingLayer(const LayerSpec& spec) : Layer(spec) {
         throw ConfigError(spec.label() + ": word_dropout needs a trainable table (mode non-static or multichannel)");
 }
 
+std::string EmbeddingLayer::details() const {
+    std::string s = fmt::format("vocab {}, dim {}, ", vocab_, dim_);
+    s += mode_ == TableMode::non_static ? "non-static" : mode_ == TableMode::static_only ? "static" : "multichannel";
+    if (word_dropout_ > 0.0f) s += fmt::format(", word dropout {:g}", word_dropout_);
+    if (mode_ != TableMode::static_only && !table_trainable_) s += ", frozen";
+    return s;
+}
+
 Shape EmbeddingLayer::output_shape(const Shape& input) const {
     if (input.rank() != 3 || input.channels() != 1)
         throw ShapeError(label() + ": input " + input.str() + " must hold token ids as (batch, 1, length)");

@@ -28,56 +28,6 @@ std::size_t parameter_total(const Layer& layer) {
     return n;
 }
 
-// "3,3" -> "3x3": kernel and window sizes as a summary shows them.
-std::string dims_text(const std::string& s) {
-    std::string out = s;
-    std::replace(out.begin(), out.end(), ',', 'x');
-    return out;
-}
-
-// One line about a layer's settings for the summary. The spec is the layer's own (the factory
-// filled in derived settings), so the numbers are the ones the layer uses.
-std::string describe(const LayerSpec& spec) {
-    const auto get = [&](const char* key, const char* fallback) { return spec.get_string(key, fallback); };
-    std::vector<std::string> parts;
-    if (spec.type == "conv") {
-        const std::string kernel = get("kernel", spec.has("filter") ? "3,3" : "?");
-        const bool one_d = kernel.find_first_of(",x") == std::string::npos;
-        parts.push_back(get("filters", "1") + " filters " + (one_d ? "of width " + kernel : dims_text(kernel)));
-        parts.push_back("stride " + dims_text(get("stride", "1")));
-        if (get("dilation", "1") != "1") parts.push_back("dilation " + dims_text(get("dilation", "1")));
-        parts.push_back(get("padding", "valid"));
-        if (get("bias", "true") == "false") parts.push_back("no bias");
-        if (spec.has("filter")) parts.push_back("fixed " + get("filter", ""));
-    } else if (spec.type == "max_pool" || spec.type == "avg_pool") {
-        const std::string window = dims_text(get("window", "?"));
-        parts.push_back("window " + window);
-        parts.push_back("stride " + dims_text(get("stride", get("window", "?").c_str())));
-        parts.push_back(get("padding", "valid"));
-    } else if (spec.type == "dense") {
-        parts.push_back(get("units", "?") + " units");
-        if (get("bias", "true") == "false") parts.push_back("no bias");
-    } else if (spec.type == "dropout") {
-        parts.push_back("rate " + get("rate", "?"));
-    } else if (spec.type == "embedding") {
-        parts.push_back("vocab " + get("vocab", "?"));
-        parts.push_back("dim " + get("dim", "?"));
-        parts.push_back(get("mode", "non-static"));
-        if (spec.has("word_dropout")) parts.push_back("word dropout " + get("word_dropout", "?"));
-    } else if (spec.type == "ngram_bag") {
-        parts.push_back("1.." + get("ngrams", "2") + "-grams");
-        parts.push_back("vocab " + get("vocab", "?") + " + " + get("buckets", "0") + " buckets");
-        parts.push_back("dim " + get("dim", "?"));
-        parts.push_back(get("reduce", "sum") + (spec.get_string("binary", "true") == "false" ? " of counts" : " of binary"));
-    } else if (spec.type == "parallel") {
-        parts.push_back(std::to_string(spec.branches.size()) + " branches, concatenated");
-    }
-    if (spec.get_string("trainable", "true") == "false") parts.push_back("frozen");
-    std::string out;
-    for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
-    return out;
-}
-
 // Shapes print with "None" for the batch, as Keras does.
 std::string shape_text(const Shape& s) {
     if (s.rank() == 0) return "?";
@@ -111,7 +61,7 @@ void add_children(const Layer& parent, const Shape& parent_input, int depth, std
                 out = Shape();
             }
         }
-        rows.push_back({depth, child.label(), child.spec().type, describe(child.spec()),
+        rows.push_back({depth, child.label(), child.spec().type, child.details(),
                         out.rank() ? out.with_batch(0) : out, parameter_total(child)});
         add_children(child, in, depth + 1, rows);
         return out;
@@ -427,7 +377,7 @@ std::vector<LayerSummary> Network::summary() const {
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         const Layer& layer = *layers_[i];
         const Shape out = i + 1 < layers_.size() ? input_shapes_[i + 1] : output_shape_;
-        rows.push_back({0, layer.label(), layer.spec().type, describe(layer.spec()), out.with_batch(0),
+        rows.push_back({0, layer.label(), layer.spec().type, layer.details(), out.with_batch(0),
                         parameter_total(layer)});
         add_children(layer, input_shapes_[i], 1, rows);
     }

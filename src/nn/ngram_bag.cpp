@@ -91,6 +91,12 @@ void NgramBagLayer::ngram_columns(std::span<const std::uint32_t> ids, std::size_
     }
 }
 
+std::string NgramBagLayer::details() const {
+    return fmt::format("1..{}-grams, vocab {} + {} buckets, dim {}, {} of {}{}", ngrams_, vocab_, buckets_, dim_,
+                       reduce_ == Reduce::sum ? "sum" : "mean", binary_ ? "binary" : "counts",
+                       trainable_ ? "" : ", frozen");
+}
+
 Shape NgramBagLayer::output_shape(const Shape& input) const {
     if (input.rank() != 3 || input.channels() != 1)
         throw ShapeError(label() + ": input " + input.str() + " must hold token ids as (batch, 1, length)");

@@ -68,6 +68,10 @@ std::vector<const Layer*> ParallelLayer::children() const {
     return layers;
 }
 
+std::string ParallelLayer::details() const {
+    return std::to_string(branches_.size()) + (branches_.size() == 1 ? " branch" : " branches") + ", concatenated";
+}
+
 Shape ParallelLayer::output_shape(const Shape& input) const {
     std::vector<Shape> shapes;
     for (const auto& branch : branches_) {

@@ -1,5 +1,7 @@
 #include "textcnn/nn/pooling.h"
 
+#include "nn/sizes_text.h"
+
 #include "textcnn/core/error.h"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -12,11 +14,6 @@ namespace textcnn {
 
 namespace {
 
-std::string join(const std::vector<std::size_t>& v, const char* sep) {
-    std::string s;
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + std::to_string(v[i]);
-    return s;
-}
 
 
 // Where the windows of one axis lie: output o covers input [o * stride - before, + window).
@@ -73,7 +70,7 @@ PoolLayer::PoolLayer(const LayerSpec& spec) : Layer(spec) {
 }
 
 std::string PoolLayer::details() const {
-    return join(window_, "x") + ", stride " + join(stride_, "x") + (same_ ? ", same" : ", valid");
+    return "window " + join_sizes(window_, "x") + ", stride " + compact_sizes(stride_) + (same_ ? ", same" : ", valid");
 }
 
 Shape PoolLayer::output_shape(const Shape& input) const {
@@ -82,13 +79,13 @@ Shape PoolLayer::output_shape(const Shape& input) const {
                          " must be (batch, channels, length) or (batch, channels, height, width)");
     if (input.spatial_rank() != window_.size())
         throw ShapeError(label() + ": input " + input.str() + " is " + std::to_string(input.spatial_rank()) +
-                         "D but window '" + join(window_, ",") + "' is " + std::to_string(window_.size()) +
+                         "D but window '" + join_sizes(window_, ",") + "' is " + std::to_string(window_.size()) +
                          "D; give one size per spatial axis");
     std::vector<std::size_t> dims{input.batch(), input.channels()};
     for (std::size_t a = 0; a < window_.size(); ++a) {
         const std::size_t out = input.spatial(a) == 0 ? 0 : pool_axis(input.spatial(a), window_[a], stride_[a], same_).out;
         if (out < 1)
-            throw ShapeError(label() + ": input " + input.str() + " is too small for window " + join(window_, "x") +
+            throw ShapeError(label() + ": input " + input.str() + " is too small for window " + join_sizes(window_, "x") +
                              " (padding " + (same_ ? "same" : "valid") + "): output size would be < 1");
         dims.push_back(out);
     }

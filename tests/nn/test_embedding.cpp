@@ -62,6 +62,15 @@ BOOST_AUTO_TEST_CASE(shapes_and_parameters) {
     BOOST_TEST(!params[1].trainable);
     BOOST_TEST(params[1].sparse_columns);
     BOOST_TEST(params[1].size() == 40u);
+
+    // What a summary shows: the values in use, one line.
+    BOOST_TEST(layer.details() == "vocab 10, dim 4, non-static");
+    BOOST_TEST(frozen.details() == "vocab 10, dim 4, static");
+    BOOST_TEST(untrainable.details() == "vocab 3, dim 2, non-static, frozen");
+    BOOST_TEST(multi.details() == "vocab 10, dim 4, multichannel");
+    LayerSpec dropping = spec(10, 4);
+    dropping.settings["word_dropout"] = "0.25";
+    BOOST_TEST(EmbeddingLayer(dropping).details() == "vocab 10, dim 4, non-static, word dropout 0.25");
 }
 
 BOOST_AUTO_TEST_CASE(forward_gathers_columns_and_zeroes_padding) {

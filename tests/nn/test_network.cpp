@@ -151,8 +151,10 @@ BOOST_AUTO_TEST_CASE(summary_indents_children_with_their_shapes) {
     BOOST_TEST((rows[4].output_shape == Shape{0, 3}));
     BOOST_TEST(rows[5].label == "conv 'conv_3'");
     BOOST_TEST((rows[5].output_shape == Shape{0, 3, 5}));
+    BOOST_TEST(rows[1].details == "2 branches, concatenated");
     BOOST_TEST(rows[8].details == "rate 0.5");
     BOOST_TEST(rows[9].depth == 0);
+    BOOST_TEST(rows[9].details == "2 units");
     const std::string table = net.summary_table();
     BOOST_TEST_MESSAGE("\n" << table);
     BOOST_TEST(table.find("\n   conv 'conv_3'     (None, 3, 5)        39   3 filters of width 3, stride 1, valid\n") != std::string::npos);

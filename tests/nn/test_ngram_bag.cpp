@@ -114,6 +114,9 @@ BOOST_AUTO_TEST_CASE(shapes_and_parameter_counts) {
     LayerSpec frozen = bag_spec(5, 2, 1, 0);
     frozen.settings["trainable"] = "false";
     BOOST_TEST(!NgramBagLayer(frozen).parameters()[0].trainable);
+    BOOST_TEST(NgramBagLayer(frozen).details() == "1..1-grams, vocab 5 + 0 buckets, dim 2, sum of binary, frozen");
+    BOOST_TEST(NgramBagLayer(bag_spec(5, 2, 2, 7, "mean", "false")).details() ==
+               "1..2-grams, vocab 5 + 7 buckets, dim 2, mean of counts");
 
     // Through the factory and a network: the table counts in the parameter block.
     Network net({bag_spec(50, 4, 3, 100), layer("dense", "out", {{"units", "2"}})}, Shape{1, 1, 9});

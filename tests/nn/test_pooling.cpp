@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(max_pool_2x2_stride_2_on_a_4x4_map) {
     // (1+3+4+2)/4, (2+1+0+5)/4, (7+0+1+8)/4, (1+1+2+3)/4
     BOOST_TEST(values(run(avg_pool, in, *avg_state)) == (std::vector<float>{2.5f, 2.0f, 4.0f, 1.75f}),
                boost::test_tools::per_element());
-    BOOST_TEST(avg_pool.details() == "2x2, stride 2x2, valid");
+    BOOST_TEST(avg_pool.details() == "window 2x2, stride 2, valid");
 }
 
 BOOST_AUTO_TEST_CASE(channels_are_pooled_independently) {

@@ -98,7 +98,7 @@ public:
     /// Rows of the weight matrix: kernel positions * in_channels.
     std::size_t window_size() const;
     /// "100 filters 3, stride 1, valid" / "8 filters 5x5, stride 1, same, sobel-x, fixed".
-    std::string details() const;
+    std::string details() const override;
 
     /// Backward strategy for 1D stride-1 inputs (tests and benchmarks force one; `automatic`
     /// picks the sparse path when d_out has fewer than 1/8 non-zeros).

@@ -27,6 +27,7 @@ public:
     bool has_bias() const { return has_bias_; }
 
     Shape output_shape(const Shape& input) const override;
+    std::string details() const override;
     std::vector<ParameterInfo> parameters() const override;
     void bind(std::span<const ParameterBinding> bindings) override;
     void initialize(const Initializer& init, Rng& rng) override;

@@ -26,6 +26,7 @@ public:
     static std::uint64_t mask_stream(std::uint32_t layer_index) { return 0xD0 + std::uint64_t{layer_index}; }
 
     Shape output_shape(const Shape& input) const override;
+    std::string details() const override;
     std::unique_ptr<LayerState> make_state() const override;
     void forward(const Tensor& in, Tensor& out, LayerState& state, const RunContext& ctx) const override;
     void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in, LayerState& state,

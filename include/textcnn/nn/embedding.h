@@ -69,6 +69,7 @@ public:
     std::size_t out_channels() const { return mode_ == TableMode::multichannel ? 2 * dim_ : dim_; }
 
     Shape output_shape(const Shape& input) const override;
+    std::string details() const override;
     std::vector<ParameterInfo> parameters() const override;
     void bind(std::span<const ParameterBinding> bindings) override;
     void initialize(const Initializer& init, Rng& rng) override;

@@ -120,6 +120,11 @@ public:
     /// Layers that contain others (parallel branches) list them for summaries.
     virtual std::vector<const Layer*> children() const { return {}; }
 
+    /// This layer's settings in one line, as a summary shows them ("8 filters of width 3,
+    /// stride 1, valid"): the values the layer uses, derived ones included. Empty when there
+    /// is nothing to say (activations, flatten).
+    virtual std::string details() const { return {}; }
+
 private:
     LayerSpec spec_;
 };

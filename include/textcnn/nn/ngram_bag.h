@@ -82,6 +82,7 @@ public:
     }
 
     Shape output_shape(const Shape& input) const override;
+    std::string details() const override;
     std::vector<ParameterInfo> parameters() const override;
     void bind(std::span<const ParameterBinding> bindings) override;
     void initialize(const Initializer& init, Rng& rng) override;

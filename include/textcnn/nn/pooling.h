@@ -37,7 +37,7 @@ public:
     const std::vector<std::size_t>& stride() const { return stride_; }
     bool same_padding() const { return same_; }
     /// "2x2, stride 2, valid"
-    std::string details() const;
+    std::string details() const override;
 
 private:
     bool max_ = true;
