@@ -16,28 +16,22 @@ using json = nlohmann::ordered_json;
 ModelFile image_model_file(const ImageModel& model) {
     ModelFile file;
     add_network_sections(file, model.network);
-    json meta;
-    meta["labels"] = model.labels;
+    set_labels(file, model.labels);
+    set_metadata(file, {{"architecture", model.architecture}, {"training", model.training_json}});
+    json input;
     const Shape& shape = model.input_shape();
-    meta["input"] = std::vector<std::size_t>(shape.dims().begin() + 1, shape.dims().end());
-    meta["pixel_scaling"] = "value / 255";
-    meta["architecture"] = model.architecture;
-    meta["training"] = json::parse(model.training_json);
-    const std::string text = meta.dump();
+    input["input"] = std::vector<std::size_t>(shape.dims().begin() + 1, shape.dims().end());
+    input["pixel_scaling"] = "value / 255";
+    const std::string text = input.dump();
     file.set(image_section_tag, image_section_version, std::vector<std::uint8_t>(text.begin(), text.end()));
     return file;
 }
 
-ImageModel image_model_from_file(const ModelFile& file) {
-    const std::string& path = file.source;
-    if (!file.find(image_section_tag))
-        throw InputError(path + ": not an image model (no section '" + image_section_tag +
-                         "'; a text model is read by TextClassifier, the textcnn program)");
-    const ModelSection& section = file.require(image_section_tag, image_section_version);
-    ImageModel model{network_from_sections(file), {}, {}, "{}"};
-    // Checked key by key, so that a damaged section is described in plain words rather than by
-    // the JSON library's exception ids ("[json.exception.out_of_range.403]").
-    const std::string where = path + ": section '" + image_section_tag + "'";
+namespace {
+
+// The image section as a JSON object, checked key by key, so that a damaged section is
+// described in plain words rather than by the JSON library's exception ids.
+json image_section(const ModelSection& section, const std::string& where) {
     json meta;
     try {
         meta = json::parse(section.payload.begin(), section.payload.end());
@@ -45,6 +39,12 @@ ImageModel image_model_from_file(const ModelFile& file) {
         throw InputError(where + " is not valid JSON (" + e.what() + ")");
     }
     if (!meta.is_object()) throw InputError(where + " must hold a JSON object");
+    return meta;
+}
+
+// Version 1 (imagecnn before the library's image path) kept labels, architecture and training
+// facts in the image section; version 2 keeps them in LABL and META like a text model.
+void read_version_1(const json& meta, const std::string& where, ImageModel& model) {
     const auto labels = meta.find("labels");
     if (labels == meta.end()) throw InputError(where + ": missing key 'labels'");
     if (!labels->is_array()) throw InputError(where + ": 'labels' must be a list of strings");
@@ -57,6 +57,36 @@ ImageModel image_model_from_file(const ModelFile& file) {
         model.architecture = arch->get<std::string>();
     }
     if (const auto training = meta.find("training"); training != meta.end()) model.training_json = training->dump();
+}
+
+void read_version_2(const ModelFile& file, ImageModel& model) {
+    model.labels = labels_of(file);
+    auto metadata = metadata_of(file);
+    model.architecture = metadata["architecture"];
+    const std::string training = metadata.count("training") ? metadata["training"] : "{}";
+    json facts;
+    try {
+        facts = json::parse(training);
+    } catch (const json::exception&) {
+        throw InputError(file.source + ": section 'META': 'training' is not a JSON object");
+    }
+    if (!facts.is_object()) throw InputError(file.source + ": section 'META': 'training' is not a JSON object");
+    model.training_json = facts.dump();
+}
+
+}  // namespace
+
+ImageModel image_model_from_file(const ModelFile& file) {
+    const std::string& path = file.source;
+    if (!file.find(image_section_tag))
+        throw InputError(path + ": not an image model (no section '" + image_section_tag +
+                         "'; a text model is read by TextClassifier, the textcnn program)");
+    const ModelSection& section = file.require(image_section_tag, image_section_version);
+    ImageModel model{network_from_sections(file), {}, {}, "{}"};
+    const std::string where = path + ": section '" + image_section_tag + "'";
+    const json meta = image_section(section, where);
+    if (section.version == 1) read_version_1(meta, where, model);
+    else read_version_2(file, model);
     const Shape out = model.network.output_shape(1);
     if (out.rank() != 2 || out[1] != model.labels.size())
         throw InputError(path + ": the network outputs " + out.str() + " for one image but the model has " +

@@ -1,7 +1,8 @@
 // The inside of an ImageClassifier (image_classifier.h) and its model file: the network
-// (sections ARCH + WGHT, see model_file.h) and a section "IMGM" with what prediction needs
-// besides the weights: the class names, the input shape and how pixels were scaled, plus what
-// the model was trained on. The format imagecnn has written since its first version.
+// (sections ARCH + WGHT, see model_file.h), the class names (LABL) and metadata (META:
+// "architecture", "training" as JSON object text) stored as a text model stores them, and a
+// section "IMGM" (JSON) with the input shape and how pixels were scaled. IMGM version 1, what
+// imagecnn wrote before, also held the labels, architecture and training facts; it still loads.
 #pragma once
 
 #include "textcnn/nn/model_file.h"
@@ -18,7 +19,7 @@ namespace textcnn {
 
 /// Tag and version of the image metadata section.
 inline constexpr const char* image_section_tag = "IMGM";
-inline constexpr std::uint32_t image_section_version = 1;
+inline constexpr std::uint32_t image_section_version = 2;
 
 struct ImageModel {
     Network network;
@@ -31,7 +32,7 @@ struct ImageModel {
     const Shape& input_shape() const { return network.sample_shape(); }
 };
 
-/// The sections of the model file: ARCH, WGHT and IMGM.
+/// The sections of the model file: ARCH, WGHT, LABL, META and IMGM.
 ModelFile image_model_file(const ImageModel& model);
 /// The model of a file read by read_model_file(); InputError naming file.source for a model of
 /// another program (no image section) or a corrupt section.

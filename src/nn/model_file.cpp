@@ -338,6 +338,55 @@ Network network_from_sections(const ModelFile& file) {
     return std::move(*net);
 }
 
+std::vector<std::uint8_t> encode_strings(const std::vector<std::string>& strings) {
+    std::vector<std::uint8_t> bytes;
+    ByteWriter w(bytes);
+    w.put<std::uint64_t>(strings.size());
+    for (const auto& s : strings) w.put_string(s);
+    return bytes;
+}
+
+std::vector<std::string> decode_strings(const ModelSection& section, const std::string& source) {
+    ByteReader r(section.payload, source + " section '" + section.tag + "'");
+    const auto n = r.get_count(8, "string count");
+    std::vector<std::string> strings;
+    strings.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) strings.push_back(r.get_string("string"));
+    if (!r.at_end()) r.error("unexpected bytes after the last string");
+    return strings;
+}
+
+std::vector<std::uint8_t> encode_string_map(const std::map<std::string, std::string>& map) {
+    std::vector<std::string> flat;
+    for (const auto& [k, v] : map) {
+        flat.push_back(k);
+        flat.push_back(v);
+    }
+    return encode_strings(flat);
+}
+
+std::map<std::string, std::string> decode_string_map(const ModelSection& section, const std::string& source) {
+    const auto flat = decode_strings(section, source);
+    if (flat.size() % 2 != 0)
+        throw InputError(source + ": section '" + section.tag + "' holds an odd number of strings");
+    std::map<std::string, std::string> map;
+    for (std::size_t i = 0; i < flat.size(); i += 2) map[flat[i]] = flat[i + 1];
+    return map;
+}
+
+void set_labels(ModelFile& file, const std::vector<std::string>& labels) { file.set("LABL", 1, encode_strings(labels)); }
+
+std::vector<std::string> labels_of(const ModelFile& file) { return decode_strings(file.require("LABL", 1), file.source); }
+
+void set_metadata(ModelFile& file, const std::map<std::string, std::string>& metadata) {
+    file.set("META", 1, encode_string_map(metadata));
+}
+
+std::map<std::string, std::string> metadata_of(const ModelFile& file) {
+    if (!file.find("META")) return {};
+    return decode_string_map(file.require("META", 1), file.source);
+}
+
 void write_network(const std::string& path, const Network& net) {
     ModelFile file;
     add_network_sections(file, net);

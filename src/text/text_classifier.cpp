@@ -89,44 +89,6 @@ std::size_t widest_padding(const std::vector<LayerSpec>& layers) {
     return widest;
 }
 
-constexpr std::uint32_t strings_version = 1;
-
-std::vector<std::uint8_t> encode_strings(const std::vector<std::string>& strings) {
-    std::vector<std::uint8_t> bytes;
-    ByteWriter w(bytes);
-    w.put<std::uint64_t>(strings.size());
-    for (const auto& s : strings) w.put_string(s);
-    return bytes;
-}
-
-std::vector<std::string> decode_strings(const ModelSection& section, const std::string& source) {
-    ByteReader r(section.payload, source + " section '" + section.tag + "'");
-    const auto n = r.get_count(8, "string count");
-    std::vector<std::string> strings;
-    strings.reserve(n);
-    for (std::uint64_t i = 0; i < n; ++i) strings.push_back(r.get_string("string"));
-    if (!r.at_end()) r.error("unexpected bytes after the last string");
-    return strings;
-}
-
-std::vector<std::uint8_t> encode_map(const std::map<std::string, std::string>& map) {
-    std::vector<std::string> flat;
-    for (const auto& [k, v] : map) {
-        flat.push_back(k);
-        flat.push_back(v);
-    }
-    return encode_strings(flat);
-}
-
-std::map<std::string, std::string> decode_map(const ModelSection& section, const std::string& source) {
-    const auto flat = decode_strings(section, source);
-    if (flat.size() % 2 != 0)
-        throw InputError(source + ": section '" + section.tag + "' holds an odd number of strings");
-    std::map<std::string, std::string> map;
-    for (std::size_t i = 0; i < flat.size(); i += 2) map[flat[i]] = flat[i + 1];
-    return map;
-}
-
 }  // namespace
 
 struct TextClassifier::Impl {
@@ -205,12 +167,12 @@ std::size_t TextClassifier::fold_table_bytes() const { return detail::FoldedText
 ModelFile TextClassifier::to_model_file() const {
     ModelFile file;
     add_network_sections(file, impl_->network);
-    file.set("TOKN", 1, encode_map(impl_->tokenizer_settings.to_map()));
+    file.set("TOKN", 1, encode_string_map(impl_->tokenizer_settings.to_map()));
     std::vector<std::uint8_t> vocab;
     impl_->vocabulary.write(vocab);
     file.set("VOCB", 1, std::move(vocab));
-    file.set("LABL", strings_version, encode_strings(impl_->labels));
-    file.set("META", 1, encode_map(metadata));
+    set_labels(file, impl_->labels);
+    set_metadata(file, metadata);
     return file;
 }
 
@@ -225,12 +187,12 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
     // be reproduced: a problem of the file (InputError naming it), not of the caller's options.
     TokenizerSettings tokenizer;
     try {
-        tokenizer = TokenizerSettings::from_map(decode_map(file.require("TOKN", 1), source));
+        tokenizer = TokenizerSettings::from_map(decode_string_map(file.require("TOKN", 1), source));
     } catch (const ConfigError& e) {
         throw InputError(source + ": section 'TOKN': " + e.what());
     }
     auto vocabulary = Vocabulary::read(file.require("VOCB", 1).payload, source);
-    auto labels = decode_strings(file.require("LABL", strings_version), source);
+    auto labels = labels_of(file);
     if (network.sample_shape().rank() != 3 || network.sample_shape().channels() != 1)
         throw InputError(source + ": the network does not take token ids (sample shape " +
                          network.sample_shape().str() + ")");
@@ -240,7 +202,7 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
         throw InputError(source + ": the network's output " + out.str() + " does not give one logit for each of " +
                          std::to_string(labels.size()) + " labels");
     TextClassifier model(tokenizer, std::move(vocabulary), std::move(labels), std::move(network));
-    if (const ModelSection* meta = file.find("META")) model.metadata = decode_map(*meta, source);
+    model.metadata = metadata_of(file);
     // Every layer that reads the token ids (the first layer, or the first of each branch of a
     // first parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
     std::vector<const LayerSpec*> readers;

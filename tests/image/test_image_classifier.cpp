@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -317,15 +318,18 @@ BOOST_AUTO_TEST_CASE(errors_name_what_is_wrong) {
 }
 
 // Issue 15: a damaged IMGM section showed "[json.exception.out_of_range.403] key 'labels' not
-// found"; the messages now say which key is missing or wrong, in plain words.
+// found"; the messages now say which key is missing or wrong, in plain words. Version 1 of the
+// section (imagecnn's first format) held the labels; version 2 files keep them in LABL.
 BOOST_AUTO_TEST_CASE(damaged_image_section_names_the_key) {
     Architecture arch = parse_architecture(small_architecture, "tiny");
     bind_class_count(arch.layers, 3);
     const Network net(arch.layers, Shape{1, 1, 12, 12});
-    const auto error_of = [&](const std::string& meta) {
+    const auto error_of = [&](const std::string& meta, std::uint32_t version = 1,
+                              const std::function<void(ModelFile&)>& add = {}) {
         ModelFile file;
         add_network_sections(file, net);
-        file.set(image_section_tag, image_section_version, {meta.begin(), meta.end()});
+        if (add) add(file);
+        file.set(image_section_tag, version, {meta.begin(), meta.end()});
         write_model_file(scratch("damaged.model"), file);
         try {
             load_image_model(scratch("damaged.model"));
@@ -341,5 +345,18 @@ BOOST_AUTO_TEST_CASE(damaged_image_section_names_the_key) {
     BOOST_TEST(error_of(R"({"labels": ["a", "b", "c"], "architecture": 7})") == where + ": 'architecture' must be a string");
     BOOST_TEST(error_of("[1]") == where + " must hold a JSON object");
     BOOST_TEST(error_of(R"({"labels": ["a", "b", "c"]})") == "no error");
+
+    // Version 2: labels and metadata in the sections a text model uses.
+    const std::string path = scratch("damaged.model");
+    const auto labels = [](ModelFile& f) { set_labels(f, {"a", "b", "c"}); };
+    BOOST_TEST(error_of("{}", 2) == path + ": missing section 'LABL'");
+    BOOST_TEST(error_of("{}", 2, labels) == "no error");
+    BOOST_TEST(error_of("{}", 2, [](ModelFile& f) { set_labels(f, {"a", "b"}); }) ==
+               path + ": the network outputs (1, 3) for one image but the model has 2 labels");
+    BOOST_TEST(error_of("{}", 2, [&](ModelFile& f) {
+                   labels(f);
+                   set_metadata(f, {{"training", "[1, 2"}});
+               }) == path + ": section 'META': 'training' is not a JSON object");
+    BOOST_TEST(error_of("{}", 3, labels) == where + " version 3 is newer than this build supports (2)");
 }
 

@@ -21,12 +21,18 @@
 //   "WGHT" v1  the parameter block (u64 count + float32 values)
 //   "OPTM" v1  optimizer name + state (checkpoints; see trainer.h)
 //   "TRNR" v1  trainer state (checkpoints; see trainer.h)
-// Programs add their own (vocabulary, labels, tokenizer settings) with their own tags.
+//   "LABL" v1  the class names, index = the network's output unit (u64 count, then each as
+//              u64 byte length + UTF-8 bytes); text and image models alike
+//   "META" v1  free-form facts about the model, string -> string (training settings, data,
+//              architecture name), stored as LABL stores strings: key, value, key, value ...
+// The text and image paths add their own (tokenizer settings and vocabulary: "TOKN", "VOCB";
+// the image input: "IMGM") with their own tags.
 #pragma once
 
 #include "textcnn/nn/network.h"
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -82,6 +88,22 @@ void add_network_sections(ModelFile& file, const Network& net);
 /// holds a different number of parameters than the architecture needs, or the architecture
 /// cannot be built (the message names file.source).
 Network network_from_sections(const ModelFile& file);
+
+// --- Labels and metadata (shared by text and image models) -----------------------------------
+
+/// Stores the class names as section "LABL".
+void set_labels(ModelFile& file, const std::vector<std::string>& labels);
+/// The class names of section "LABL"; InputError naming file.source when it is missing or damaged.
+std::vector<std::string> labels_of(const ModelFile& file);
+/// Stores `metadata` as section "META".
+void set_metadata(ModelFile& file, const std::map<std::string, std::string>& metadata);
+/// Section "META", or an empty map when the file has none; InputError when it is damaged.
+std::map<std::string, std::string> metadata_of(const ModelFile& file);
+/// The same codec for a program's own section of strings or of string pairs (what "TOKN" holds).
+std::vector<std::uint8_t> encode_strings(const std::vector<std::string>& strings);
+std::vector<std::string> decode_strings(const ModelSection& section, const std::string& source);
+std::vector<std::uint8_t> encode_string_map(const std::map<std::string, std::string>& map);
+std::map<std::string, std::string> decode_string_map(const ModelSection& section, const std::string& source);
 
 /// A file with just the network (ARCH + WGHT).
 void write_network(const std::string& path, const Network& net);
