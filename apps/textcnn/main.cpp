@@ -116,8 +116,8 @@ std::string tsv_field(const std::string& s) {
     return out;
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+std::string csv_field(const std::string& s, char delimiter) {
+    if (s.find_first_of("\"\r\n") == std::string::npos && s.find(delimiter) == std::string::npos) return s;
     std::string quoted = "\"";
     for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
     return quoted + "\"";
@@ -133,6 +133,10 @@ textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fol
 
 int main(int argc, char** argv) {
     using namespace textcnn_cli;
+    // std::cin on its own buffer (the programs write through stdio, never std::cout): a pipe's
+    // lines are then read as they arrive and DocumentReader::input_buffered() can see what is
+    // waiting, so predict answers a pipe line by line (predict_command.cpp).
+    std::ios::sync_with_stdio(false);
     for (int i = 0; i < argc; ++i) joined_arguments += (i ? " " : "") + std::string(argv[i]);
     CLI::App app{"textcnn: train and run convolutional text classifiers (Kim 2014)"};
     app.set_version_flag("--version", [] { return textcnn::build_info(); });

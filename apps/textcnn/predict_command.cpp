@@ -1,4 +1,5 @@
-// textcnn predict: scores text files with a saved model, streaming. Exactly one output line
+// textcnn predict: scores text files with a saved model, streaming (a pipe line by line, each answer
+// flushed as soon as its line is complete; see is_stream). Exactly one output line
 // per input document, in input order, empty lines included (USERS.md themes 2, 7, 15).
 #include "commands.h"
 
@@ -14,6 +15,9 @@
 #include <numeric>
 #include <optional>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace textcnn_cli {
 namespace {
 
@@ -26,6 +30,7 @@ struct PredictOptions {
     ThresholdCliOptions threshold;
     std::string no_known_token = "empty";
     std::string format = "tsv";
+    std::string id_column;
     ReaderCliOptions reader;
 };
 
@@ -42,16 +47,18 @@ public:
     /// order of the probabilities.
     void write_header() {
         if (!o_.prob || o_.top || o_.format == "jsonl") return;
-        line_ = "label";
+        line_ = o_.id_column.empty() ? "label" : std::string("id") + delimiter_ + "label";
         for (const auto& l : labels_) line_ += delimiter_ + field(l);
         line_ += '\n';
         std::fwrite(line_.data(), 1, line_.size(), stdout);
     }
 
-    void write(const textcnn::TextPrediction& p, std::optional<std::uint32_t> decision) {
+    void write(const textcnn::TextPrediction& p, std::optional<std::uint32_t> decision, const std::string& id) {
         line_.clear();
         if (o_.format == "jsonl") {
-            nlohmann::json j{{"label", decision ? nlohmann::json(labels_[*decision]) : nlohmann::json()}};
+            nlohmann::json j = nlohmann::json::object();
+            if (!o_.id_column.empty()) j["id"] = id;
+            j["label"] = decision ? nlohmann::json(labels_[*decision]) : nlohmann::json();
             if (o_.prob || o_.top) {
                 nlohmann::json probs = nlohmann::json::object();
                 for (std::size_t k : ranked(p, decision)) probs[labels_[k]] = p.probabilities[k];
@@ -60,7 +67,8 @@ public:
             if (p.no_known_token()) j["no_known_token"] = true;
             line_ = j.dump();
         } else {
-            line_ = decision ? field(labels_[*decision]) : std::string();
+            if (!o_.id_column.empty()) line_ = field(id) + delimiter_;
+            line_ += decision ? field(labels_[*decision]) : std::string();
             if (o_.top) {
                 for (std::size_t k : ranked(p, decision))
                     line_ += fmt::format("{}{}{}{:.6g}", delimiter_, field(labels_[k]), delimiter_, p.probabilities[k]);
@@ -94,6 +102,14 @@ private:
     std::string line_;
 };
 
+// A pipe, a terminal or a socket: its documents are answered as they arrive, not once the
+// input ends or a chunk fills.
+bool is_stream(const std::string& path) {
+    struct stat st {};
+    const int result = path == "-" ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st);
+    return result == 0 && !S_ISREG(st.st_mode);
+}
+
 void run_predict(PredictOptions o) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
@@ -106,11 +122,12 @@ void run_predict(PredictOptions o) {
     writer.write_header();
     const auto started = std::chrono::steady_clock::now();
     std::size_t documents = 0, bytes = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0;
-    std::vector<std::string> texts;
+    std::vector<std::string> texts, ids;
     texts.reserve(o.chunk);
     auto flush = [&] {
         const auto predictions = model.predict(texts);
-        for (const auto& p : predictions) {
+        for (std::size_t i = 0; i < predictions.size(); ++i) {
+            const auto& p = predictions[i];
             std::optional<std::uint32_t> decision = thresholds.decide(p.probabilities);
             tokens += p.tokens;
             unknown_tokens += p.unknown_tokens;
@@ -120,18 +137,30 @@ void run_predict(PredictOptions o) {
             } else if (!decision) {
                 ++undecided;
             }
-            writer.write(p, decision);
+            writer.write(p, decision, o.id_column.empty() ? std::string() : ids[i]);
         }
         documents += texts.size();
         texts.clear();
+        ids.clear();
     };
     for (const std::string& path : o.files) {
-        DocumentReader reader(path, o.reader.options(false));
+        // Through a file: chunks of --chunk documents. Through a pipe: the documents that have
+        // arrived are scored and their lines flushed whenever the reader would wait for more.
+        const bool stream = is_stream(path);
+        DocumentReaderOptions reader_options = o.reader.options(false);
+        reader_options.line_at_a_time = stream;
+        reader_options.id_column = o.id_column;
+        DocumentReader reader(path, reader_options);
         Document doc;
         while (reader.next(doc)) {
             bytes += doc.text.size() + 1;
             texts.push_back(std::move(doc.text));
+            if (!o.id_column.empty()) ids.push_back(std::move(doc.id));
             if (texts.size() == o.chunk) flush();
+            if (stream && !reader.input_buffered()) {
+                flush();
+                std::fflush(stdout);
+            }
         }
         for (const auto& w : reader.report().warnings()) fmt::print(stderr, "warning: {}\n", w);
     }
@@ -175,9 +204,12 @@ Command add_predict_command(CLI::App& app) {
     cmd->add_option("--format", o->format, "tsv | csv | jsonl")
         ->check(CLI::IsMember({"tsv", "csv", "jsonl"}))
         ->capture_default_str();
-    cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time (memory stays bounded by it)")
+    cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time from a file (memory stays bounded by it); from a pipe or terminal each line is answered as it arrives")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    cmd->add_option("--id-column", o->id_column,
+                    "CSV/TSV input: a column (header name or 1-based number) written first on every output line "
+                    "(jsonl: \"id\"), to join the scores back to their rows");
     add_no_fold_flag(*cmd, o->no_fold);
     cli_common::add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "No throughput line on stderr");

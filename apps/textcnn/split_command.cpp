@@ -1,5 +1,6 @@
 // textcnn split: a stratified train/test split of a labelled file, reproducible from a seed
-// (the SMS Spam Collection protocol: 80/20, seed 1). Writes label,text CSV files.
+// (the SMS Spam Collection protocol: 80/20, seed 1). Both parts keep the input's format and every
+// column; identical texts go to the same part (grouped_stratified_split).
 #include "commands.h"
 
 #include "textcnn/core/error.h"
@@ -20,19 +21,41 @@ struct SplitOptions {
     ReaderCliOptions reader;
 };
 
-void write_csv(const std::string& path, const std::vector<textcnn::Document>& docs) {
-    std::string out = "label,text\n";
-    for (const auto& d : docs) out += csv_field(*d.label) + "," + csv_field(d.text) + "\n";
+// The documents in the format they came in: CSV and TSV rows with every column, under the
+// input's header; fastText lines as __label__<label> <text>.
+void write_part(const std::string& path, const textcnn::DocumentSet& set, const std::vector<textcnn::Document>& docs) {
+    std::string out;
+    if (set.format == textcnn::InputFormat::fasttext) {
+        for (const auto& d : docs) out += "__label__" + *d.label + " " + d.text + "\n";
+    } else {
+        const char delimiter = set.format == textcnn::InputFormat::tsv ? '\t' : ',';
+        const auto row = [&](const std::vector<std::string>& fields) {
+            for (std::size_t i = 0; i < fields.size(); ++i) out += (i ? std::string(1, delimiter) : "") + csv_field(fields[i], delimiter);
+            out += '\n';
+        };
+        row(set.header);
+        for (const auto& d : docs) row(d.fields);
+    }
     textcnn::write_file_atomically(path, out);  // IoError naming the path and errno; no temporary left
 }
 
 void run_split(const SplitOptions& o) {
-    textcnn::DocumentSet set = textcnn::read_all(o.data_path, o.reader.options(true));
+    textcnn::DocumentReaderOptions reader = o.reader.options(true);
+    reader.keep_fields = true;
+    textcnn::DocumentSet set = textcnn::read_all(o.data_path, reader);
     for (const auto& w : set.report.warnings()) fmt::print(stderr, "warning: {}\n", w);
     std::vector<textcnn::Document> test;
-    textcnn::stratified_split(set.documents, test, o.test_share, o.seed);
-    write_csv(o.train_out, set.documents);
-    write_csv(o.test_out, test);
+    const textcnn::DuplicateTexts duplicates = textcnn::grouped_stratified_split(set.documents, test, o.test_share, o.seed);
+    write_part(o.train_out, set, set.documents);
+    write_part(o.test_out, set, test);
+    if (duplicates.repeated_documents)
+        fmt::print(stderr, "{}: {} documents repeat the text of an earlier one; identical texts were kept on one side\n",
+                   o.data_path, duplicates.repeated_documents);
+    if (duplicates.conflicting_texts) {
+        fmt::print(stderr, "warning: {}: {} texts appear with different labels, e.g.\n", o.data_path,
+                   duplicates.conflicting_texts);
+        for (const auto& example : duplicates.conflict_examples) fmt::print(stderr, "  {}\n", example);
+    }
     fmt::print(stderr, "{}: {} training and {} test documents\n", o.data_path, set.documents.size(), test.size());
 }
 
@@ -40,7 +63,7 @@ void run_split(const SplitOptions& o) {
 
 Command add_split_command(CLI::App& app) {
     auto o = std::make_shared<SplitOptions>();
-    CLI::App* cmd = app.add_subcommand("split", "Stratified, seeded train/test split of a labelled file (CSV out)");
+    CLI::App* cmd = app.add_subcommand("split", "Stratified, seeded train/test split of a labelled file: both parts in its format, all columns; identical texts on one side");
     cmd->add_option("--data", o->data_path, "Labelled data")->required();
     cmd->add_option("--train-out", o->train_out, "Where to write the training part")->required();
     cmd->add_option("--test-out", o->test_out, "Where to write the test part")->required();

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -137,14 +138,6 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     TextTrainingReport report = run.run();
     for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
 
-    if (report.result.reason == StopReason::interrupted) {
-        const std::string checkpoint = cli_common::checkpoint_path(o.model_path, o.checkpoint_path);
-        run.write_checkpoint(checkpoint);
-        cli_common::stop_after_checkpoint(checkpoint, sigint);
-    }
-    sigint.restore();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
     TextClassifier& model = run.classifier();
     model.metadata["training_data"] = o.train_path;
     model.metadata["training_documents"] = std::to_string(report.train_documents);
@@ -160,7 +153,26 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
         model.metadata["best_epoch"] = std::to_string(report.result.best_epoch);
         model.metadata["dev_accuracy"] = fmt::format("{:.4f}", report.result.best_accuracy);
     }
+    const std::string checkpoint = cli_common::checkpoint_path(o.model_path, o.checkpoint_path);
+    if (report.result.reason == StopReason::interrupted) {
+        // Nothing lost: the checkpoint to go on from, and the best model so far to use now.
+        run.write_checkpoint(checkpoint);
+        model.metadata["interrupted"] = "yes";
+        const std::uint64_t best = run.save_best_model(o.model_path);
+        fmt::print(stderr, "interrupted: the model so far written to {} ({})\n", o.model_path,
+                   best ? fmt::format("best dev accuracy {:.2f}% at epoch {}", 100.0 * report.result.best_accuracy, best)
+                        : std::string("its current weights: nothing validated yet"));
+        cli_common::stop_after_checkpoint(checkpoint, sigint);
+    }
+    sigint.restore();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     model.save(o.model_path);
+    // A finished run has no use for a checkpoint left by an earlier interruption of it.
+    for (const std::string& stale : {checkpoint, o.resume_path}) {
+        std::error_code ec;
+        if (!stale.empty() && std::filesystem::is_regular_file(stale, ec) && std::filesystem::remove(stale, ec) && !o.quiet)
+            fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", stale);
+    }
 
     nlohmann::json result{{"model", o.model_path},
                           {"train_documents", report.train_documents},

@@ -8,6 +8,7 @@ namespace textcnn {
 
 CsvReader::CsvReader(std::istream& in, std::string source, CsvOptions options)
     : input_(in, std::move(source), options.invalid_utf8), options_(options) {
+    input_.set_line_at_a_time(options.line_at_a_time);
     if (options_.delimiter == '"' || options_.delimiter == '\n' || options_.delimiter == '\r')
         throw ConfigError(fmt::format("{}: the CSV delimiter cannot be a quote or a line end", input_.source()));
 }

@@ -119,18 +119,30 @@ void DocumentReader::open(std::istream& in) {
         CsvOptions csv_options;
         csv_options.delimiter = format_ == InputFormat::csv ? ',' : '\t';
         csv_options.invalid_utf8 = options_.invalid_utf8;
+    csv_options.line_at_a_time = options_.line_at_a_time;
         csv_ = std::make_unique<CsvReader>(in, source_, csv_options);
         open_csv();
         return;
     }
+    if (!options_.id_column.empty())
+        throw ConfigError(fmt::format("{}: an id column needs CSV or TSV input, not {}", source_, to_string(format_)));
     if (format_ == InputFormat::plain && options_.require_label)
         throw ConfigError(fmt::format("{}: plain text has no labels; labelled data must be csv, tsv or fasttext", source_));
     text_ = std::make_unique<Utf8Reader>(in, source_, options_.invalid_utf8);
+    text_->set_line_at_a_time(options_.line_at_a_time);
+}
+
+bool DocumentReader::input_buffered() const {
+    if (csv_) return csv_->input_buffered();
+    // The LF of a CRLF whose CR ended the last line is no part of the next one.
+    const std::size_t pos = chunk_pos_ + (previous_was_cr_ && chunk_pos_ < chunk_.size() && chunk_[chunk_pos_] == '\n');
+    return pos < chunk_.size() || text_->input_buffered();
 }
 
 void DocumentReader::open_csv() {
     if (!csv_->next(record_)) throw InputError(fmt::format("{}: the file is empty: expected a header row", source_));
-    const auto& header = record_.fields;
+    header_ = record_.fields;
+    const auto& header = header_;
     const auto text = find_column(header, options_.text_column);
     if (!text)
         throw InputError(fmt::format("{}:{}: no column '{}' (columns: {})", source_, record_.line, options_.text_column,
@@ -140,6 +152,12 @@ void DocumentReader::open_csv() {
     if (!label_column_ && options_.require_label)
         throw InputError(fmt::format("{}:{}: no label column '{}' (columns: {})", source_, record_.line,
                                      options_.label_column, describe_columns(header)));
+    if (!options_.id_column.empty()) {
+        id_column_ = find_column(header, options_.id_column);
+        if (!id_column_)
+            throw InputError(fmt::format("{}:{}: no id column '{}' (columns: {})", source_, record_.line,
+                                         options_.id_column, describe_columns(header)));
+    }
     if (label_column_ == text_column_)
         throw ConfigError(fmt::format("{}: the text and label columns are the same column ({})", source_, text_column_ + 1));
     csv_->expect_fields(header.size());
@@ -167,6 +185,9 @@ bool DocumentReader::next(Document& document) {
 bool DocumentReader::next_csv(Document& document) {
     while (csv_->next(record_)) {
         document.line = record_.line;
+        if (options_.keep_fields) document.fields = record_.fields;
+        else document.fields.clear();
+        if (id_column_) document.id = record_.fields[*id_column_];
         document.text.swap(record_.fields[text_column_]);
         if (!label_column_) {
             document.label.reset();
@@ -268,6 +289,10 @@ DocumentSet read_all(const std::string& path, DocumentReaderOptions options) {
     Document document;
     while (reader.next(document)) set.documents.push_back(std::move(document));
     set.report = reader.report();
+    set.format = reader.format();
+    set.header = reader.header();
+    set.text_column = reader.text_column();
+    set.label_column = reader.label_column();
     return set;
 }
 

@@ -17,6 +17,8 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace textcnn {
 
@@ -37,21 +39,79 @@ struct EncodedSet {
     std::vector<std::uint32_t> labels;
 };
 
-}  // namespace
-
-void stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share, std::uint64_t seed) {
-    std::map<std::string, std::vector<std::size_t>> by_label;
-    for (std::size_t i = 0; i < train.size(); ++i) by_label[*train[i].label].push_back(i);
+// Holds out whole groups (lists of document indices): per stratum, groups in an order drawn from
+// `seed` until round(share * documents of the stratum) are held. Singleton groups in file order
+// give exactly the permutation of a plain stratified split.
+void hold_out_groups(std::vector<Document>& train, std::vector<Document>& held_out,
+                     const std::vector<std::vector<std::size_t>>& groups, const std::vector<std::string>& group_labels,
+                     double share, std::uint64_t seed) {
+    std::map<std::string, std::vector<std::size_t>> by_label;  // label -> group ids
+    std::map<std::string, std::size_t> documents_of;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        by_label[group_labels[g]].push_back(g);
+        documents_of[group_labels[g]] += groups[g].size();
+    }
     std::vector<char> hold(train.size(), 0);
     Rng rng(seed, 0x5eed5);
-    for (auto& [label, indices] : by_label) {
-        for (std::size_t i = indices.size(); i > 1; --i) std::swap(indices[i - 1], indices[rng.below(i)]);
-        const auto n = static_cast<std::size_t>(share * static_cast<double>(indices.size()) + 0.5);
-        for (std::size_t k = 0; k < n && k < indices.size(); ++k) hold[indices[k]] = 1;
+    for (auto& [label, ids] : by_label) {
+        for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[rng.below(i)]);
+        const auto n = static_cast<std::size_t>(share * static_cast<double>(documents_of[label]) + 0.5);
+        std::size_t held = 0;
+        for (std::size_t k = 0; k < ids.size() && held < n; ++k) {
+            for (std::size_t i : groups[ids[k]]) hold[i] = 1;
+            held += groups[ids[k]].size();
+        }
     }
     std::vector<Document> kept;
     for (std::size_t i = 0; i < train.size(); ++i) (hold[i] ? held_out : kept).push_back(std::move(train[i]));
     train = std::move(kept);
+}
+
+}  // namespace
+
+void stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share, std::uint64_t seed) {
+    std::vector<std::vector<std::size_t>> groups(train.size());
+    std::vector<std::string> labels(train.size());
+    for (std::size_t i = 0; i < train.size(); ++i) {
+        groups[i] = {i};
+        labels[i] = *train[i].label;
+    }
+    hold_out_groups(train, held_out, groups, labels, share, seed);
+}
+
+DuplicateTexts grouped_stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share,
+                                        std::uint64_t seed) {
+    std::unordered_map<std::string_view, std::size_t> group_of;
+    std::vector<std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < train.size(); ++i) {
+        const auto [it, fresh] = group_of.try_emplace(train[i].text, groups.size());
+        if (fresh) groups.emplace_back();
+        groups[it->second].push_back(i);
+    }
+    DuplicateTexts report;
+    report.repeated_documents = train.size() - groups.size();
+    std::vector<std::string> labels(groups.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        std::map<std::string, std::size_t> counts;
+        std::vector<std::string> order;  // labels in file order of their first document
+        for (std::size_t i : groups[g])
+            if (counts[*train[i].label]++ == 0) order.push_back(*train[i].label);
+        labels[g] = order.front();
+        for (const auto& l : order)
+            if (counts[l] > counts[labels[g]]) labels[g] = l;
+        if (order.size() < 2) continue;
+        if (++report.conflicting_texts > 3) continue;
+        std::string lines, names;
+        for (std::size_t i : groups[g]) {
+            lines += (lines.empty() ? "" : ", ") + std::to_string(train[i].line);
+            names += (names.empty() ? "" : ", ") + *train[i].label;
+        }
+        const std::string& text = train[groups[g].front()].text;
+        report.conflict_examples.push_back(
+            fmt::format("'{}{}' (lines {}: {})", text.substr(0, 60), text.size() > 60 ? "..." : "", lines, names));
+    }
+    hold_out_groups(train, held_out, groups, labels, share, seed);
+    return report;
 }
 
 namespace {
@@ -213,7 +273,9 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         if (options.validation_split >= 1.0)
             throw ConfigError("a validation split of " + fmt::format("{}", options.validation_split) +
                               " leaves no training data; it must be below 1");
-        stratified_split(train, held_out, options.validation_split, options.trainer.seed);
+        // Identical texts stay on one side, as `textcnn split` keeps them: a validation set that
+        // repeats training texts would pick the epoch on memorised answers.
+        grouped_stratified_split(train, held_out, options.validation_split, options.trainer.seed);
         if (held_out.empty())
             throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
                              " holds out no document of " + std::to_string(train.size()) +
@@ -354,6 +416,28 @@ TextTrainingReport TextTrainingRun::run() {
 }
 
 TextClassifier& TextTrainingRun::classifier() { return *impl_->classifier; }
+
+std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
+    const TrainerState& state = impl_->trainer->state();
+    TextClassifier& c = *impl_->classifier;
+    const std::span<float> parameters = c.network().parameters();
+    if (state.best_parameters.size() != parameters.size()) {
+        c.save(path);
+        return 0;
+    }
+    // The best parameters in place for the save, the current ones back afterwards (a resumed
+    // run goes on from the current ones).
+    const std::vector<float> current(parameters.begin(), parameters.end());
+    std::copy(state.best_parameters.begin(), state.best_parameters.end(), parameters.begin());
+    try {
+        c.save(path);
+    } catch (...) {
+        std::copy(current.begin(), current.end(), parameters.begin());
+        throw;
+    }
+    std::copy(current.begin(), current.end(), parameters.begin());
+    return state.best_epoch;
+}
 
 void TextTrainingRun::write_checkpoint(const std::string& path) const {
     ModelFile file = impl_->classifier->to_model_file();

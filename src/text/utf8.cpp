@@ -181,6 +181,31 @@ void Utf8Reader::count_lines(std::string_view bytes) {
     }
 }
 
+// Up to `capacity` bytes, stopping after the first LF or CR: one byte at a time from the stream's
+// buffer, so a pipe's read returns with what the writer has sent so far.
+std::size_t Utf8Reader::read_line(char* out, std::size_t capacity) {
+    using traits = std::char_traits<char>;
+    std::streambuf& buffer = *in_->rdbuf();
+    std::size_t n = 0;
+    while (n < capacity) {
+        const traits::int_type c = buffer.sbumpc();
+        if (traits::eq_int_type(c, traits::eof())) {
+            at_end_ = true;
+            break;
+        }
+        out[n] = traits::to_char_type(c);
+        if (out[n++] == '\n') break;
+        if (out[n - 1] == '\r') {
+            // The LF of a CRLF goes with its CR when it has arrived, so that a line's end never
+            // looks like the start of the next line still on its way.
+            if (n < capacity && buffer.in_avail() > 0 && traits::eq_int_type(buffer.sgetc(), '\n'))
+                out[n++] = traits::to_char_type(buffer.sbumpc());
+            break;
+        }
+    }
+    return n;
+}
+
 std::string_view Utf8Reader::next_chunk() {
     while (true) {
         // Bring the bytes of a code point cut by the previous chunk boundary to the front.
@@ -190,16 +215,21 @@ std::string_view Utf8Reader::next_chunk() {
         if (at_end_ && size == 0) return {};
         if (!at_end_) {
             raw_.resize(size + chunk_bytes_);
-            in_->read(raw_.data() + size, static_cast<std::streamsize>(chunk_bytes_));
-            if (in_->bad()) throw IoError(fmt::format("{}: read error after byte {}", source_, offset_ + size));
-            const auto got = static_cast<std::size_t>(in_->gcount());
-            size += got;
-            if (got < chunk_bytes_) at_end_ = true;
+            if (line_at_a_time_) {
+                size += read_line(raw_.data() + size, chunk_bytes_);
+            } else {
+                in_->read(raw_.data() + size, static_cast<std::streamsize>(chunk_bytes_));
+                if (in_->bad()) throw IoError(fmt::format("{}: read error after byte {}", source_, offset_ + size));
+                const auto got = static_cast<std::size_t>(in_->gcount());
+                size += got;
+                if (got < chunk_bytes_) at_end_ = true;
+            }
         }
         std::size_t begin = 0;
         if (at_start_) {
             // read() fills the whole request unless the stream ends, so the first chunk holds
-            // at least three bytes whenever the stream does.
+            // at least three bytes whenever the stream does (a line at a time: the first line,
+            // which holds the whole mark).
             at_start_ = false;
             if (size >= 3 && std::memcmp(raw_.data(), "\xEF\xBB\xBF", 3) == 0) begin = 3;
         }

@@ -33,6 +33,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -408,6 +409,118 @@ BOOST_AUTO_TEST_CASE(predict_gives_one_line_per_input_line) {
     BOOST_CHECK_EQUAL(lines[5], "pos");
 }
 
+// A predict process behind two pipes, as a mail filter or `parallel --pipe` drives it: write a
+// line, read its answer (within `timeout_ms`), write the next.
+class PipedPredict {
+public:
+    explicit PipedPredict(const std::vector<std::string>& args) {
+        int in_pipe[2], out_pipe[2];
+        BOOST_REQUIRE(pipe(in_pipe) == 0 && pipe(out_pipe) == 0);
+        pid_ = fork();
+        BOOST_REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            dup2(in_pipe[0], 0);
+            dup2(out_pipe[1], 1);
+            for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) close(fd);
+            std::vector<char*> argv{const_cast<char*>(program.c_str())};
+            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            execv(program.c_str(), argv.data());
+            _exit(127);
+        }
+        close(in_pipe[0]);
+        close(out_pipe[1]);
+        to_child_ = in_pipe[1];
+        from_child_ = out_pipe[0];
+    }
+    ~PipedPredict() {
+        close_input();
+        if (from_child_ >= 0) close(from_child_);
+        if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    }
+    void write(const std::string& bytes) {
+        BOOST_REQUIRE(::write(to_child_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+    }
+    /// The next output line, or nullopt when none arrives in time.
+    std::optional<std::string> read_line(int timeout_ms = 20000) {
+        while (true) {
+            if (const auto end = pending_.find('\n'); end != std::string::npos) {
+                std::string line = pending_.substr(0, end);
+                pending_.erase(0, end + 1);
+                return line;
+            }
+            pollfd p{from_child_, POLLIN, 0};
+            if (poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
+            char buffer[4096];
+            const ssize_t n = ::read(from_child_, buffer, sizeof buffer);
+            if (n <= 0) return std::nullopt;
+            pending_.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    void close_input() {
+        if (to_child_ >= 0) close(to_child_);
+        to_child_ = -1;
+    }
+    int wait() {
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+    }
+
+private:
+    pid_t pid_ = -1;
+    int to_child_ = -1, from_child_ = -1;
+    std::string pending_;
+};
+
+// Issue 11: predict behind a pipe answered only at the end of the input, even with --chunk 1.
+BOOST_AUTO_TEST_CASE(predict_answers_a_pipe_line_by_line) {
+    Trained& t = trained();
+    {
+        PipedPredict p({"predict", "--quiet", "--model", t.model});
+        const std::vector<std::pair<std::string, std::string>> exchanges = {
+            {"a great film\n", "pos"}, {"the movie was awful\n", "neg"}, {"\n", ""},
+            {"superb\r\n", "pos"},      {"awful\r", "neg"}};
+        for (const auto& [line, answer] : exchanges) {
+            p.write(line);
+            const auto got = p.read_line();
+            BOOST_REQUIRE_MESSAGE(got, "no answer to " << json(line).dump() << " while the input stays open");
+            BOOST_CHECK_EQUAL(*got, answer);
+        }
+        // A line written in two pieces is answered once, when it is complete.
+        p.write("a gre");
+        BOOST_CHECK(!p.read_line(300));
+        p.write("at film\n");
+        BOOST_CHECK_EQUAL(p.read_line().value_or("(none)"), "pos");
+        p.close_input();
+        BOOST_CHECK(!p.read_line(2000));
+        BOOST_CHECK_EQUAL(p.wait(), 0);
+    }
+    {
+        // CSV through a pipe, jsonl out: the header first, then each row answered on its own.
+        PipedPredict p({"predict", "--quiet", "--model", t.model, "--input-format", "csv", "--format", "jsonl"});
+        p.write("id,text\n1,a great film\n");
+        BOOST_CHECK_EQUAL(p.read_line().value_or("(none)"), R"({"label":"pos"})");
+        p.write("2,\"the movie was awful\"\n");
+        BOOST_CHECK_EQUAL(p.read_line().value_or("(none)"), R"({"label":"neg"})");
+        p.close_input();
+        BOOST_CHECK_EQUAL(p.wait(), 0);
+    }
+    // Many lines at once through a pipe: one answer each, in order (batched as they arrive).
+    std::string many, expected;
+    for (int i = 0; i < 3000; ++i) {
+        many += i % 2 ? "the movie was awful\n" : "a great film\n";
+        expected += i % 2 ? "neg\n" : "pos\n";
+    }
+    write_text(scratch("many.txt"), many);
+    const Run piped = testing::run_program("(cat " + scratch("many.txt") + " | " + program + " predict --quiet --model " +
+                                               t.model + " | cat)",
+                                           scratch("stderr.txt"));
+    BOOST_CHECK_EQUAL(piped.code, 0);
+    BOOST_CHECK(piped.out == expected);
+}
+
 BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
     Trained& t = trained();
     const TextClassifier& model = *t.library_model;
@@ -609,6 +722,27 @@ BOOST_AUTO_TEST_CASE(predict_reads_a_csv_column) {
     const Run bad = run("predict --quiet --text-column nope --model " + t.model + " " + path);
     BOOST_CHECK_EQUAL(bad.code, 1);
     BOOST_CHECK_EQUAL(bad.err, "textcnn predict: " + path + ":1: no column 'nope' (columns: 'id', 'review')\n");
+
+    // --id-column: the row's id leads every line, so scores join back to their rows.
+    const std::string with_ids = "predict --quiet --text-column review --id-column id --model " + t.model + " ";
+    BOOST_CHECK_EQUAL(run(with_ids + path).out, "1\tpos\n2\t\n3\tneg\n");
+    BOOST_CHECK_EQUAL(run(with_ids + "--format csv " + path).out, "1,pos\n2,\n3,neg\n");
+    BOOST_CHECK_EQUAL(run(with_ids + "--format jsonl " + path).out,
+                      "{\"id\":\"1\",\"label\":\"pos\"}\n{\"id\":\"2\",\"label\":null,\"no_known_token\":true}\n"
+                      "{\"id\":\"3\",\"label\":\"neg\"}\n");
+    const auto prob = lines_of(run(with_ids + "--prob " + path).out);
+    BOOST_REQUIRE_EQUAL(prob.size(), 4u);
+    BOOST_CHECK_EQUAL(prob[0], "id\tlabel\tneg\tpos");
+    BOOST_CHECK_EQUAL(split(prob[3], '\t')[0], "3");
+    BOOST_CHECK_EQUAL(run("predict --quiet --text-column 2 --id-column 1 --model " + t.model + " " + path).out,
+                      "1\tpos\n2\t\n3\tneg\n");  // by number
+    const Run no_id = run("predict --quiet --text-column review --id-column key --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(no_id.code, 1);
+    BOOST_CHECK_EQUAL(no_id.err, "textcnn predict: " + path + ":1: no id column 'key' (columns: 'id', 'review')\n");
+    write_text(scratch("plain.txt"), "a great film\n");
+    const Run plain = run("predict --quiet --id-column id --model " + t.model + " " + scratch("plain.txt"));
+    BOOST_CHECK_EQUAL(plain.code, 2);
+    BOOST_CHECK_EQUAL(plain.err, "textcnn predict: " + scratch("plain.txt") + ": an id column needs CSV or TSV input, not plain\n");
 }
 
 BOOST_AUTO_TEST_CASE(three_classes_threshold_and_eval_keys) {
@@ -723,11 +857,12 @@ BOOST_AUTO_TEST_CASE(resume_a_library_checkpoint_with_the_cli) {
     callbacks.progress = [&](const TrainingProgress& p) {
         if (p.epoch == 2 && p.batch == 15) stop = true;
     };
-    const std::string checkpoint = scratch("library.ckpt");
+    const std::string checkpoint = scratch("library.ckpt"), kept = scratch("library_copy.ckpt");
     {
         TextTrainingRun run(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, tiny_options(5), callbacks);
         BOOST_REQUIRE(run.run().result.reason == StopReason::interrupted);
         run.write_checkpoint(checkpoint);
+        run.write_checkpoint(kept);
     }
     const std::string model = scratch("resumed.model");
     std::filesystem::remove(model);
@@ -738,6 +873,9 @@ BOOST_AUTO_TEST_CASE(resume_a_library_checkpoint_with_the_cli) {
     // The same parameters as the uninterrupted CLI run.
     BOOST_CHECK_MESSAGE(same_parameters(TextClassifier::load(model), *t.library_model),
                         "resumed training ended elsewhere than the uninterrupted run");
+    // The finished run removed the checkpoint it went on from, and said so.
+    BOOST_CHECK(!std::filesystem::exists(checkpoint));
+    std::filesystem::copy_file(kept, checkpoint);
 
     // A checkpoint that does not fit this run's options: exit 2, naming the checkpoint.
     const Run other = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model +
@@ -802,6 +940,11 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     BOOST_CHECK_EQUAL(WEXITSTATUS(status), 130);
     BOOST_CHECK(contains(err, "interrupted: checkpoint written to " + checkpoint + "; continue with --resume " + checkpoint));
     BOOST_REQUIRE(std::filesystem::exists(checkpoint));
+    // Issue 11: the best model so far is written too, usable at once.
+    BOOST_CHECK_MESSAGE(contains(err, "interrupted: the model so far written to " + model + " (best dev accuracy "), err);
+    const TextClassifier so_far = TextClassifier::load(model);
+    BOOST_CHECK_EQUAL(so_far.metadata.at("interrupted"), "yes");
+    BOOST_CHECK_EQUAL(so_far.labels().size(), 2u);
 
     const TrainerState state = trainer_state_from_sections(read_model_file(checkpoint));
     BOOST_CHECK_GE(state.epoch, 1u);
@@ -812,6 +955,8 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
                                   "--seed 1 --quiet --resume {}",
                                   t.train_csv, t.dev_csv, model, epochs, checkpoint));
     BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    // The finished run removed the checkpoint it no longer needs.
+    BOOST_CHECK(!std::filesystem::exists(checkpoint));
     TextTrainingRun straight(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, tiny_options(epochs), {});
     straight.run();
     BOOST_CHECK_MESSAGE(same_parameters(TextClassifier::load(model), straight.classifier()),
@@ -1094,6 +1239,63 @@ BOOST_AUTO_TEST_CASE(split_names_the_failed_write_and_cleans_up) {
     for (const auto& entry : std::filesystem::directory_iterator(dir))
         temporaries += contains(entry.path().filename().string(), ".tmp");
     BOOST_CHECK_EQUAL(temporaries, 0u);
+}
+
+// Issue 11: split dropped every column but label and text, wrote CSV into .ft files, and put
+// copies of one text on both sides (a test set that repeats training texts).
+BOOST_AUTO_TEST_CASE(split_keeps_columns_format_and_identical_texts_together) {
+    // 40 rows, an id column first and the label last; "the lamp was dim" four times with one
+    // label, "an odd little tune" twice with two labels.
+    std::string csv = "id,text,label\n";
+    std::vector<std::string> texts;
+    for (int i = 0; i < 40; ++i) {
+        std::string text = i < 4 ? "the lamp was dim" : i < 6 ? "an odd little tune" : fmt::format("note {} of the day", i);
+        if (i == 7) text = "a comma, and \"quotes\"";
+        const std::string label = i < 4 ? "neg" : i % 2 ? "pos" : "neg";
+        csv += fmt::format("{},{},{}\n", 100 + i, csv_field(text), label);
+    }
+    write_text(scratch("split_in.csv"), csv);
+    for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+        const Run r = run(fmt::format("split --data {} --train-out {} --test-out {} --test-share 0.25 --seed {}",
+                                      scratch("split_in.csv"), scratch("split_train.csv"), scratch("split_test.csv"), seed));
+        BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+        BOOST_CHECK(contains(r.err, "4 documents repeat the text of an earlier one; identical texts were kept on one side"));
+        BOOST_CHECK(contains(r.err, "warning: " + scratch("split_in.csv") + ": 1 texts appear with different labels, e.g.\n"
+                                    "  'an odd little tune' (lines 6, 7: neg, pos)\n"));
+        const auto train_rows = read_all(scratch("split_train.csv"), {.require_label = true, .keep_fields = true});
+        const auto test_rows = read_all(scratch("split_test.csv"), {.require_label = true, .keep_fields = true});
+        BOOST_CHECK((train_rows.header == std::vector<std::string>{"id", "text", "label"}));
+        BOOST_CHECK_EQUAL(train_rows.documents.size() + test_rows.documents.size(), 40u);
+        std::set<std::string> train_texts, ids;
+        for (const auto& d : train_rows.documents) {
+            train_texts.insert(d.text);
+            ids.insert(d.fields.at(0));
+        }
+        for (const auto& d : test_rows.documents) {
+            BOOST_CHECK_MESSAGE(!train_texts.count(d.text), "seed " << seed << ": '" << d.text << "' on both sides");
+            ids.insert(d.fields.at(0));
+        }
+        BOOST_CHECK_EQUAL(ids.size(), 40u);  // every id kept, once
+    }
+    // The quoted text survives exactly.
+    const std::string both = read_text(scratch("split_train.csv")) + read_text(scratch("split_test.csv"));
+    BOOST_CHECK(contains(both, ",\"a comma, and \"\"quotes\"\"\","));
+
+    // TSV stays TSV, fastText stays fastText.
+    write_text(scratch("split_in.tsv"), "label\ttext\tsource\npos\tbright and warm\tx\nneg\tcold and grey\ty\n"
+                                        "pos\ta kind word\tz\nneg\ta sharp word\tw\n");
+    Run r = run("split --data " + scratch("split_in.tsv") + " --train-out " + scratch("split_train.tsv") +
+                " --test-out " + scratch("split_test.tsv") + " --test-share 0.5");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(lines_of(read_text(scratch("split_train.tsv")))[0], "label\ttext\tsource");
+    BOOST_CHECK_EQUAL(lines_of(read_text(scratch("split_test.tsv"))).size(), 3u);
+    write_text(scratch("split_in.ft"), "__label__pos bright and warm\n__label__neg cold and grey\n"
+                                       "__label__pos a kind word\n__label__neg a sharp word\n");
+    r = run("split --data " + scratch("split_in.ft") + " --train-out " + scratch("split_train.ft") + " --test-out " +
+            scratch("split_test.ft") + " --test-share 0.5");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    for (const auto& line : lines_of(read_text(scratch("split_train.ft")) + read_text(scratch("split_test.ft"))))
+        BOOST_CHECK_MESSAGE(line.rfind("__label__", 0) == 0, line);
 }
 
 // A second Ctrl-C while the checkpoint is written used to kill the program (the handler was

@@ -25,6 +25,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -653,4 +654,40 @@ BOOST_AUTO_TEST_CASE(training_data_errors) {
                           [](const InputError& e) {
                               return starts_with(e.what(), "dev.csv:5: label 'meh' does not occur in the training data");
                           });
+}
+
+// grouped_stratified_split (textcnn split): identical texts on one side; without repeats the
+// same documents as stratified_split.
+BOOST_AUTO_TEST_CASE(grouped_split_keeps_identical_texts_together) {
+    std::vector<Document> docs;
+    for (std::size_t i = 0; i < 60; ++i)
+        docs.push_back({i % 3 ? std::string("b") : std::string("a"), "sentence number " + std::to_string(i), i + 2, {}});
+    std::vector<Document> plain = docs, plain_out, grouped = docs, grouped_out;
+    stratified_split(plain, plain_out, 0.3, 7);
+    const DuplicateTexts none = grouped_stratified_split(grouped, grouped_out, 0.3, 7);
+    BOOST_TEST(none.repeated_documents == 0u);
+    BOOST_REQUIRE(plain_out.size() == grouped_out.size());
+    for (std::size_t i = 0; i < plain_out.size(); ++i) BOOST_TEST(plain_out[i].text == grouped_out[i].text);
+
+    // Every text three times (one copy relabelled): no text on both sides, whatever the seed.
+    std::vector<Document> tripled;
+    for (int copy = 0; copy < 3; ++copy)
+        for (std::size_t i = 0; i < 20; ++i)
+            tripled.push_back({std::string(i % 2 ? "a" : "b"), "line " + std::to_string(i), tripled.size() + 1, {}});
+    for (std::uint64_t seed = 1; seed < 20; ++seed) {
+        std::vector<Document> train = tripled, held;
+        const DuplicateTexts d = grouped_stratified_split(train, held, 0.25, seed);
+        BOOST_TEST(d.repeated_documents == 40u);
+        BOOST_TEST(d.conflicting_texts == 0u);
+        BOOST_TEST(held.size() == 18u);  // per class round(0.25 * 30) = 8 wanted: three whole groups of 3
+        std::set<std::string> train_texts;
+        for (const auto& doc : train) train_texts.insert(doc.text);
+        for (const auto& doc : held) BOOST_TEST(!train_texts.count(doc.text));
+    }
+    tripled[44].label = "a";  // the third copy of "line 4"
+    std::vector<Document> train = tripled, held;
+    const DuplicateTexts d = grouped_stratified_split(train, held, 0.25, 1);
+    BOOST_TEST(d.conflicting_texts == 1u);
+    BOOST_REQUIRE(d.conflict_examples.size() == 1u);
+    BOOST_TEST(d.conflict_examples[0] == "'line 4' (lines 5, 25, 45: b, b, a)");
 }

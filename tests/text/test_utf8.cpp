@@ -163,3 +163,22 @@ BOOST_AUTO_TEST_CASE(policy_names) {
         return std::string(e.what()) == "invalid-utf8: unknown policy 'ignore' (expected error or replace)";
     });
 }
+
+// Line at a time (predict behind a pipe): each chunk ends at the first line end, a CRLF whose LF
+// has arrived stays whole, and the bytes are those of whole-chunk reading.
+BOOST_AUTO_TEST_CASE(reader_line_at_a_time_stops_at_each_line_end) {
+    const std::string text = "\xEF\xBB\xBFone\ntwo\r\nthree\rfour \xC3\xA9t\xC3\xA9\n\nlast";
+    std::istringstream in(text);
+    textcnn::Utf8Reader reader(in, "pipe", textcnn::InvalidUtf8::error, 16);
+    reader.set_line_at_a_time(true);
+    std::vector<std::string> chunks;
+    for (auto c = reader.next_chunk(); !c.empty(); c = reader.next_chunk()) chunks.emplace_back(c);
+    const std::vector<std::string> expected = {"one\n", "two\r\n", "three\r", "four \xC3\xA9t\xC3\xA9\n", "\n", "last"};
+    BOOST_TEST(chunks == expected, boost::test_tools::per_element());
+    // A line longer than the chunk is cut between code points, never inside one.
+    std::istringstream long_line(std::string(15, 'x') + "\xC3\xA9" + "yz\n");
+    textcnn::Utf8Reader cut(long_line, "pipe", textcnn::InvalidUtf8::error, 16);
+    cut.set_line_at_a_time(true);
+    BOOST_TEST(std::string(cut.next_chunk()) == std::string(15, 'x'));
+    BOOST_TEST(std::string(cut.next_chunk()) == "\xC3\xA9yz\n");
+}

@@ -46,6 +46,9 @@ struct CsvOptions {
     /// (expect_fields()), or beyond this limit, are counted but not stored, so a line of
     /// millions of delimiters costs no more memory than its bytes.
     std::size_t max_fields = std::size_t{1} << 16;
+    /// Read a line at a time (Utf8Reader::set_line_at_a_time): a record is returned as soon
+    /// as its line end arrives through a pipe.
+    bool line_at_a_time = false;
 };
 
 struct CsvRecord {
@@ -73,6 +76,13 @@ public:
     const std::string& first_skip_reason() const { return first_skip_reason_; }
     std::size_t utf8_replacements() const { return input_.replacements(); }
     const std::string& source() const { return input_.source(); }
+    /// True when the next record's bytes (some of them) are already read or buffered, so next()
+    /// starts without waiting for the writer of a pipe.
+    bool input_buffered() const {
+        // The LF of a CRLF whose CR ended the last record is no part of the next one.
+        const std::size_t pos = chunk_pos_ + (previous_was_cr_ && chunk_pos_ < chunk_.size() && chunk_[chunk_pos_] == '\n');
+        return pos < chunk_.size() || input_.input_buffered();
+    }
 
 private:
     enum class State { field_start, unquoted, quoted, quote_in_quoted };

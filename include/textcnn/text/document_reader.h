@@ -51,12 +51,26 @@ struct DocumentReaderOptions {
     /// Drop malformed rows (and count them) instead of stopping at the first one.
     bool skip_bad_rows = false;
     InvalidUtf8 invalid_utf8 = InvalidUtf8::error;
+    /// Read a line at a time (see Utf8Reader::set_line_at_a_time): for a pipe or terminal whose
+    /// documents are answered as they arrive. Slower through a file.
+    bool line_at_a_time = false;
+    /// CSV/TSV: keep every field of each row in Document::fields (to write rows back whole, or
+    /// pass an id column through).
+    bool keep_fields = false;
+    /// CSV/TSV: a column passed through as Document::id (a header name or 1-based position,
+    /// like text_column), so scores can be joined back to their rows; empty for none.
+    std::string id_column{};
 };
 
 struct Document {
     std::optional<std::string> label;
     std::string text;
     std::size_t line = 0;  ///< line (1-based) where the document starts in its file
+    /// Every field of the CSV/TSV row, text and label included, in column order; only with
+    /// DocumentReaderOptions::keep_fields (empty otherwise, and for other formats).
+    std::vector<std::string> fields{};
+    /// The id column's value (DocumentReaderOptions::id_column), else empty.
+    std::string id{};
 };
 
 /// What a reader met that the caller should warn about.
@@ -88,7 +102,13 @@ public:
     InputFormat format() const { return format_; }
     std::size_t text_column() const { return text_column_; }
     std::optional<std::size_t> label_column() const { return label_column_; }
+    /// CSV/TSV: the header row's names (empty for other formats).
+    const std::vector<std::string>& header() const { return header_; }
     ReaderReport report() const;
+    /// True when bytes of the input are already read or buffered, so next() does not wait for
+    /// the writer of a pipe; false means the next document is not (entirely) here yet, the time
+    /// to answer the documents read so far.
+    bool input_buffered() const;
 
 private:
     void open(std::istream& in);
@@ -105,8 +125,10 @@ private:
     std::unique_ptr<CsvReader> csv_;
     std::unique_ptr<Utf8Reader> text_;
     CsvRecord record_;
+    std::vector<std::string> header_;
     std::size_t text_column_ = 0;
     std::optional<std::size_t> label_column_;
+    std::optional<std::size_t> id_column_;
     std::string_view chunk_;
     std::size_t chunk_pos_ = 0;
     std::size_t line_ = 1;
@@ -125,6 +147,10 @@ private:
 struct DocumentSet {
     std::vector<Document> documents;
     ReaderReport report;
+    InputFormat format = InputFormat::plain;  ///< the format read (never automatic)
+    std::vector<std::string> header;          ///< CSV/TSV header names
+    std::size_t text_column = 0;              ///< CSV/TSV, 0-based
+    std::optional<std::size_t> label_column;  ///< CSV/TSV, 0-based
 };
 DocumentSet read_all(const std::string& path, DocumentReaderOptions options = {});
 

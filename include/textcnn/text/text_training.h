@@ -42,7 +42,8 @@ struct TextTrainingOptions {
     /// s * (1 - model.dropout): the same constraint on the same function.
     TrainerSettings trainer = kim_trainer_settings();
     /// Share of the training documents held out for validation when no dev set is given
-    /// (stratified, drawn from the seed); 0 = none. A share too small to hold out a single
+    /// (grouped_stratified_split: stratified, identical texts on one side, drawn from the seed);
+    /// 0 = none. A share too small to hold out a single
     /// document is an InputError, not a silent run without validation.
     double validation_split = 0.0;
     /// Names the training data in error messages (the file name, say).
@@ -79,6 +80,23 @@ struct TextTrainingOptions {
 /// std::bad_alloc. Thread-safe for distinct vectors.
 void stratified_split(std::vector<Document>& documents, std::vector<Document>& held_out, double share,
                       std::uint64_t seed);
+
+/// What grouped_stratified_split found among identical texts.
+struct DuplicateTexts {
+    std::size_t repeated_documents = 0;  ///< documents whose text an earlier document has
+    std::size_t conflicting_texts = 0;   ///< distinct texts that carry more than one label
+    /// Up to three of those: "'good value' (lines 4, 9: pos, neg)".
+    std::vector<std::string> conflict_examples;
+};
+
+/// stratified_split where documents with byte-identical texts move together, so no text lands
+/// on both sides (a test set that repeats training texts overstates accuracy). A group counts
+/// in the stratum of its most frequent label (the first document's on a tie); every stratum
+/// holds out whole groups, in an order drawn from `seed`, until it has round(share * n_c)
+/// documents or more. Without repeated texts the result equals stratified_split's. Same
+/// requirements, exceptions and thread-safety as stratified_split.
+DuplicateTexts grouped_stratified_split(std::vector<Document>& documents, std::vector<Document>& held_out,
+                                        double share, std::uint64_t seed);
 
 /// What the caller should tell the user besides progress lines.
 struct TextTrainingReport {
@@ -143,6 +161,12 @@ public:
     /// A checkpoint file: the classifier's sections plus the trainer state. Throws IoError
     /// when it cannot be written.
     void write_checkpoint(const std::string& path) const;
+    /// Saves the classifier (metadata included) with the best parameters validated so far, or
+    /// the current ones when nothing was validated yet: what an interrupted run keeps besides
+    /// its checkpoint. Returns the epoch of those best parameters (0: the current ones). Not
+    /// while run() runs. Throws IoError when the file cannot be written, InputError when a
+    /// parameter is not finite (as TextClassifier::save).
+    std::uint64_t save_best_model(const std::string& path);
 
 private:
     struct Impl;

@@ -70,6 +70,14 @@ public:
     /// InvalidUtf8::error, IoError when the stream fails.
     std::string_view next_chunk();
 
+    /// Line at a time: a read returns as soon as a line is complete (at LF or CR) instead of
+    /// waiting for a whole chunk, for input from a pipe or a terminal whose lines are answered
+    /// one by one. Off by default (whole chunks: the fast way through a file).
+    void set_line_at_a_time(bool on) { line_at_a_time_ = on; }
+    /// True when bytes already wait in the stream's buffer, i.e. the next read does not wait
+    /// for the writer at the other end of a pipe.
+    bool input_buffered() const { return in_->rdbuf()->in_avail() > 0; }
+
     /// Number of U+FFFD substituted so far (InvalidUtf8::replace).
     std::size_t replacements() const { return replacements_; }
     /// Bytes consumed from the stream so far (including a byte-order mark).
@@ -78,6 +86,7 @@ public:
 
 private:
     void count_lines(std::string_view bytes);
+    std::size_t read_line(char* out, std::size_t capacity);
 
     std::istream* in_;
     std::string source_;
@@ -92,6 +101,7 @@ private:
     bool previous_was_cr_ = false;
     bool at_start_ = true;
     bool at_end_ = false;
+    bool line_at_a_time_ = false;
     std::size_t replacements_ = 0;
 };
 
