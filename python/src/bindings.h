@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace textcnn_python {
@@ -28,6 +29,26 @@ py::array_t<float> probabilities_array(const std::vector<Prediction>& prediction
     float* data = out.mutable_data();
     for (const auto& p : predictions) data = std::copy(p.probabilities.begin(), p.probabilities.end(), data);
     return out;
+}
+
+/// The predicted label (the names in `labels`) of every prediction, as a list of str.
+template <class Prediction>
+py::list predicted_labels(const std::vector<Prediction>& predictions, const std::vector<std::string>& labels) {
+    py::list out;
+    for (const auto& p : predictions) out.append(labels[p.label]);
+    return out;
+}
+
+/// load(path) and save(path) of a classifier class (TextClassifier, ImageClassifier), both
+/// without the GIL; `kind` ("text", "image") names the model files it reads.
+template <class Classifier>
+void def_load_save(py::class_<Classifier>& cls, const std::string& kind) {
+    const std::string load_doc = "Reads a model file. Raises textcnn.IoError when it cannot be read, "
+                                 "textcnn.InputError when it is not a " + kind + " model or is corrupt.";
+    cls.def_static("load", &Classifier::load, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+                   load_doc.c_str())
+        .def("save", &Classifier::save, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+             "Writes the model file atomically. Raises textcnn.IoError when it cannot be written.");
 }
 
 /// Why a run stopped, its epochs and the per-epoch history, as a dict: reason,

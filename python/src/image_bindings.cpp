@@ -115,9 +115,7 @@ std::vector<textcnn::ImagePrediction> predict_without_gil(const ImageClassifier&
 
 py::list predict_labels(const ImageClassifier& model, py::handle images) {
     const auto predictions = predict_without_gil(model, ImageArray(images));
-    py::list out;
-    for (const auto& p : predictions) out.append(model.labels()[p.label]);
-    return out;
+    return predicted_labels(predictions, model.labels());
 }
 
 py::array_t<float> predict_proba(const ImageClassifier& model, py::handle images) {
@@ -159,7 +157,7 @@ py::tuple train_image(py::handle images, const std::vector<std::uint32_t>& label
 }  // namespace
 
 void bind_image(py::module_& m) {
-    py::class_<ImageClassifier>(m, "ImageClassifier", R"doc(
+    py::class_<ImageClassifier> cls(m, "ImageClassifier", R"doc(
 A trained image classifier: an image CNN with its class names and input shape, from one model
 file, as written by `imagecnn train` or ImageCNNClassifier.
 
@@ -167,13 +165,9 @@ Images are NumPy arrays of N x H x W (one channel) or N x H x W x C, uint8 (0..2
 (already scaled to [0, 1], value / 255); H, W and C must be the model's input_shape.
 Thread-safe: predict() and predict_proba() may run in any number of Python threads at once;
 they release the GIL while the library works.
-)doc")
-        .def_static("load", &ImageClassifier::load, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-                    "Reads a model file. Raises textcnn.IoError when it cannot be read, textcnn.InputError when it "
-                    "is not an image model or is corrupt.")
-        .def("save", &ImageClassifier::save, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-             "Writes the model file atomically. Raises textcnn.IoError when it cannot be written.")
-        .def_property_readonly("labels", &ImageClassifier::labels,
+)doc");
+    def_load_save(cls, "image");
+    cls.def_property_readonly("labels", &ImageClassifier::labels,
                                "The class names (list of str), in the order of predict_proba()'s columns.")
         .def_property_readonly(
             "input_shape",

@@ -148,9 +148,7 @@ std::vector<textcnn::TextPrediction> predict_without_gil(const TextClassifier& m
 
 py::list predict_labels(const TextClassifier& model, const std::vector<std::string>& texts) {
     const auto predictions = predict_without_gil(model, texts);
-    py::list out;
-    for (const auto& p : predictions) out.append(model.labels()[p.label]);
-    return out;
+    return predicted_labels(predictions, model.labels());
 }
 
 py::array_t<float> predict_proba(const TextClassifier& model, const std::vector<std::string>& texts) {
@@ -202,19 +200,15 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
 }  // namespace
 
 void bind_text(py::module_& m) {
-    py::class_<TextClassifier>(m, "TextClassifier", R"doc(
+    py::class_<TextClassifier> cls(m, "TextClassifier", R"doc(
 A trained text classifier (a Kim 2014 CNN): tokenizer settings, vocabulary, labels and network
 from one model file, as written by `textcnn train` or TextCNNClassifier.
 
 Thread-safe: predict() and predict_proba() may run in any number of Python threads at once;
 they release the GIL while the library works (and use every core through oneTBB).
-)doc")
-        .def_static("load", &TextClassifier::load, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-                    "Reads a model file. Raises textcnn.IoError when it cannot be read, textcnn.InputError when it "
-                    "is not a text model or is corrupt.")
-        .def("save", &TextClassifier::save, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-             "Writes the model file atomically. Raises textcnn.IoError when it cannot be written.")
-        .def_property_readonly("labels", &TextClassifier::labels,
+)doc");
+    def_load_save(cls, "text");
+    cls.def_property_readonly("labels", &TextClassifier::labels,
                                "The labels (list of str), in the order of predict_proba()'s columns.")
         .def("predict", &predict_labels, py::arg("texts"),
              "The most probable label (str) of each text of `texts` (a list of str; any text, an empty one too).")
