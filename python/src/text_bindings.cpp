@@ -14,7 +14,6 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
