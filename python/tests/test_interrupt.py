@@ -19,7 +19,7 @@ import textcnn
 sys.path.insert(0, sys.argv[1])
 from conftest import topic_sentences
 
-texts, labels = topic_sentences(1000, seed=1)  # 300 batches an epoch
+texts, labels = topic_sentences(1000, seed=1)  # 600 batches an epoch, then one Python log call
 epochs, kill, caught = [], {}, {}
 
 def press_ctrl_c():
@@ -42,7 +42,7 @@ signal.signal(signal.SIGINT, on_sigint)
 log = logging.getLogger("textcnn")
 log.addHandler(Count())
 log.setLevel(logging.INFO)  # epochs only: no Python code runs between two batches
-model = textcnn.TextCNNClassifier(maps=8, embedding_dim=16, widths=(2,), epochs=1000000, batch_size=10)
+model = textcnn.TextCNNClassifier(maps=8, embedding_dim=16, widths=(2,), epochs=1000000, batch_size=5)
 try:
     model.fit(texts, labels)
 except KeyboardInterrupt:
