@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev libxxhash-dev
   libpng-dev libjpeg-dev
   libbenchmark-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-sklearn
   dataset-fashion-mnist fasttext time
 )
 # npm fetches the UCI sentiment sentences (npm's `sentiment` package); machines that already have

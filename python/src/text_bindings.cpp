@@ -1,0 +1,232 @@
+// textcnn.TextClassifier (load, predict, predict_proba, labels, save) and the training entry
+// point behind textcnn.TextCNNClassifier.fit(): TextTrainingRun with its settings taken from the
+// hyperparameter table below. Prediction and training run without the GIL.
+#include "bindings.h"
+#include "hyperparameters.h"
+#include "training_hooks.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/text/text_classifier.h"
+#include "textcnn/text/text_training.h"
+#include "textcnn/text/tokenizer.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace textcnn_python {
+namespace {
+
+using textcnn::TextClassifier;
+using textcnn::TextModelSettings;
+using textcnn::TextTrainingOptions;
+using textcnn::TokenizerSettings;
+using textcnn::VocabularyOptions;
+
+/// What TextCNNClassifier's keyword arguments set: the library's training options, and the
+/// thread count of the run.
+struct TextFit {
+    TextTrainingOptions options;
+    std::size_t threads = 0;
+};
+
+/// A row for a setting with named values: get() names the settings' value, set() applies one
+/// (ConfigError naming the row and the allowed names for another).
+Hyperparameter<TextFit> choice(std::string name, std::string doc, std::function<std::string(const TextFit&)> get,
+                               std::vector<std::pair<std::string, std::function<void(TextFit&)>>> values) {
+    return {name, std::move(doc),
+            [get](const TextFit& f) {
+                const std::string value = get(f);
+                return value == "None" ? py::object(py::none()) : py::object(py::str(value));
+            },
+            [name, values](TextFit& f, py::handle value) {
+                const std::string given = value.is_none() ? "None" : from_python<std::string>(value, name);
+                std::string allowed;
+                for (const auto& [value_name, apply] : values) {
+                    if (value_name == given) return apply(f);
+                    allowed += (allowed.empty() ? "" : ", ") + value_name;
+                }
+                throw textcnn::ConfigError("hyperparameter '" + name + "': '" + given + "' is not one of " + allowed);
+            }};
+}
+
+const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
+    static const std::vector<Hyperparameter<TextFit>> table = [] {
+        using textcnn::Initializer;
+        using textcnn::Punctuation;
+        const auto o = &TextFit::options;
+        const auto model = &TextTrainingOptions::model;
+        std::vector<Hyperparameter<TextFit>> t{
+            field<TextFit>("widths", "filter widths side by side", o, model, &TextModelSettings::widths),
+            field<TextFit>("maps", "feature maps (filters) per width", o, model, &TextModelSettings::maps),
+            field<TextFit>("embedding_dim", "word vector size", o, model, &TextModelSettings::embedding_dim),
+            field<TextFit>("embedding_mode", "non-static | static | multichannel", o, model,
+                           &TextModelSettings::embedding_mode),
+            field<TextFit>("embeddings", "pretrained vectors file (word2vec, GloVe, fastText .vec); '' = random", o,
+                           &TextTrainingOptions::embeddings_path),
+            field<TextFit>("activation", "relu | tanh | sigmoid | identity", o, model, &TextModelSettings::activation),
+            field<TextFit>("dropout", "dropout rate before the output layer", o, model, &TextModelSettings::dropout),
+            field<TextFit>("word_dropout", "share of known words read as the unknown word in training", o, model,
+                           &TextModelSettings::word_dropout),
+            field<TextFit>("word_ngrams", "wide branch: bag of word n-grams of 1..n beside the convolutions (0 = none)",
+                           o, model, &TextModelSettings::word_ngrams),
+            field<TextFit>("ngram_buckets", "wide branch: hash buckets of the n-grams of n >= 2", o, model,
+                           &TextModelSettings::ngram_buckets),
+            field<TextFit>("ngram_dim", "wide branch: features per text", o, model, &TextModelSettings::ngram_dim),
+            field<TextFit>("ngram_reduce", "wide branch: sum | mean", o, model, &TextModelSettings::ngram_reduce),
+            choice("ngram_init", "wide branch: random | nb (naive-Bayes log-count ratios, Wang & Manning 2012)",
+                   [](const TextFit& f) { return f.options.naive_bayes_ngram_init ? "nb" : "random"; },
+                   {{"random", [](TextFit& f) { f.options.naive_bayes_ngram_init = false; }},
+                    {"nb", [](TextFit& f) { f.options.naive_bayes_ngram_init = true; }}}),
+            choice("init",
+                   "kim (Glorot weights, zero output layer) | glorot (Glorot output layer too) | he | torch",
+                   [](const TextFit& f) { return f.options.zero_output_layer ? "kim" : "glorot"; },
+                   {{"kim", [](TextFit& f) {
+                         f.options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
+                         f.options.zero_output_layer = true;
+                     }},
+                    {"glorot", [](TextFit& f) {
+                         f.options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
+                         f.options.zero_output_layer = false;
+                     }},
+                    {"he", [](TextFit& f) {
+                         f.options.initializer = {Initializer::Kind::he_uniform, 0.25f};
+                         f.options.zero_output_layer = false;
+                     }},
+                    {"torch", [](TextFit& f) {
+                         f.options.initializer = {Initializer::Kind::torch_default, 0.25f};
+                         f.options.zero_output_layer = false;
+                     }}}),
+            field<TextFit>("max_norm", "Kim's max L2 norm of the output weight vectors (0 = off)", o,
+                           &TextTrainingOptions::trainer, &textcnn::TrainerSettings::max_norm),
+            choice("class_weight", "None | balanced (loss weighted by n / (classes * count), as in scikit-learn)",
+                   [](const TextFit& f) { return f.options.balanced_class_weights ? "balanced" : "None"; },
+                   {{"None", [](TextFit& f) { f.options.balanced_class_weights = false; }},
+                    {"balanced", [](TextFit& f) { f.options.balanced_class_weights = true; }}}),
+            field<TextFit>("validation_split", "share of the documents held out (stratified) to pick the best epoch",
+                           o, &TextTrainingOptions::validation_split),
+            field<TextFit>("max_length", "cut texts to this many tokens (0 = never)", o,
+                           &TextTrainingOptions::max_length),
+            field<TextFit>("min_count", "leave out words seen fewer times", o, &TextTrainingOptions::vocabulary,
+                           &VocabularyOptions::min_count),
+            field<TextFit>("max_vocab", "keep at most this many words (0 = all)", o, &TextTrainingOptions::vocabulary,
+                           &VocabularyOptions::max_size),
+            field<TextFit>("subword_buckets", "hash unknown words into this many suffix buckets (0 = off)", o,
+                           &TextTrainingOptions::vocabulary, &VocabularyOptions::subword_buckets),
+            field<TextFit>("lowercase", "tokenizer: Unicode case folding", o, &TextTrainingOptions::tokenizer,
+                           &TokenizerSettings::lowercase),
+            field<TextFit>("normalize", "tokenizer: NFKC", o, &TextTrainingOptions::tokenizer,
+                           &TokenizerSettings::normalize),
+            choice("punctuation", "tokenizer: keep | drop",
+                   [](const TextFit& f) {
+                       return f.options.tokenizer.punctuation == Punctuation::keep ? "keep" : "drop";
+                   },
+                   {{"keep", [](TextFit& f) { f.options.tokenizer.punctuation = Punctuation::keep; }},
+                    {"drop", [](TextFit& f) { f.options.tokenizer.punctuation = Punctuation::drop; }}}),
+            field<TextFit>("placeholders", "tokenizer: URLs, e-mail addresses, numbers, money as placeholder tokens",
+                           o, &TextTrainingOptions::tokenizer, &TokenizerSettings::placeholders),
+        };
+        for (auto& row : trainer_hyperparameters<TextFit>(o, &TextTrainingOptions::trainer)) t.push_back(std::move(row));
+        t.push_back(field<TextFit>("threads", "threads for training (0 = all cores)", &TextFit::threads));
+        return t;
+    }();
+    return table;
+}
+
+std::vector<textcnn::TextPrediction> predict_without_gil(const TextClassifier& model,
+                                                         const std::vector<std::string>& texts) {
+    py::gil_scoped_release release;
+    return model.predict(std::span<const std::string>(texts));
+}
+
+py::list predict_labels(const TextClassifier& model, const std::vector<std::string>& texts) {
+    const auto predictions = predict_without_gil(model, texts);
+    return predicted_labels(predictions, model.labels());
+}
+
+py::array_t<float> predict_proba(const TextClassifier& model, const std::vector<std::string>& texts) {
+    return probabilities_array(predict_without_gil(model, texts), model.labels().size());
+}
+
+/// Trains a classifier on texts[i] labelled labels[i]: what TextCNNClassifier.fit() calls.
+py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> labels, const py::dict& params,
+                     py::object progress, py::object epoch_end, py::object message, py::object warning) {
+    if (texts.size() != labels.size())
+        throw textcnn::InputError("fit(): " + std::to_string(texts.size()) + " texts but " +
+                                  std::to_string(labels.size()) + " labels");
+    TextFit fit;
+    fit.options.train_source = "fit() documents";
+    apply_hyperparameters(text_hyperparameters(), params, fit);
+    std::vector<textcnn::Document> documents(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        documents[i] = {std::move(labels[i]), std::move(texts[i]), i + 1};
+
+    TrainingHooks hooks(std::move(progress), std::move(epoch_end), std::move(message), std::move(warning));
+    textcnn::TextTrainingCallbacks callbacks{hooks.on_message(), hooks.on_warning(), hooks.on_progress(),
+                                             hooks.on_epoch_end(), hooks.stop_flag()};
+    std::optional<TextClassifier> model;
+    textcnn::TextTrainingReport report;
+    {
+        py::gil_scoped_release release;
+        textcnn::ThreadLimit threads(fit.threads);
+        textcnn::TextTrainingRun run(std::move(documents), std::nullopt, "", fit.options, callbacks);
+        report = run.run();
+        model.emplace(std::move(run.classifier()));
+    }
+    hooks.rethrow_if_failed();
+    model->metadata["training_data"] = "Python fit()";
+    model->metadata["training_documents"] = std::to_string(report.train_documents);
+    model->metadata["seed"] = std::to_string(fit.options.trainer.seed);
+    model->metadata["epochs_completed"] = std::to_string(report.result.epochs_completed);
+    model->metadata["built_with"] = textcnn::build_info();
+    if (report.result.best_epoch) model->metadata["best_epoch"] = std::to_string(report.result.best_epoch);
+    model->fold_for_prediction();
+
+    py::dict facts = train_result_dict(report.result);
+    facts["train_documents"] = report.train_documents;
+    facts["validation_documents"] = report.validation_documents;
+    facts["truncated_documents"] = report.truncated_documents;
+    facts["warnings"] = report.warnings;
+    return py::make_tuple(std::move(*model), facts);
+}
+
+}  // namespace
+
+void bind_text(py::module_& m) {
+    py::class_<TextClassifier> cls(m, "TextClassifier", R"doc(
+A trained text classifier (a Kim 2014 CNN): tokenizer settings, vocabulary, labels and network
+from one model file, as written by `textcnn train` or TextCNNClassifier.
+
+Thread-safe: predict() and predict_proba() may run in any number of Python threads at once;
+they release the GIL while the library works (and use every core through oneTBB).
+)doc");
+    def_load_save(cls, "text");
+    cls.def_property_readonly("labels", &TextClassifier::labels,
+                               "The labels (list of str), in the order of predict_proba()'s columns.")
+        .def("predict", &predict_labels, py::arg("texts"),
+             "The most probable label (str) of each text of `texts` (a list of str; any text, an empty one too).")
+        .def("predict_proba", &predict_proba, py::arg("texts"),
+             "Softmax probabilities: a float32 array of len(texts) x len(labels), rows summing to 1.")
+        .def_readonly("metadata", &TextClassifier::metadata, "Facts saved with the model (dict of str).")
+        .def("summary", &TextClassifier::summary, "Layers, vocabulary, labels, tokenizer settings and metadata.")
+        .def("__repr__", [](const TextClassifier& c) {
+            return "<textcnn.TextClassifier with " + std::to_string(c.labels().size()) + " labels>";
+        });
+
+    m.def("text_hyperparameters", [] { return describe_hyperparameters(text_hyperparameters()); },
+          "(name, default, description) of every TextCNNClassifier keyword argument, in the order fit() applies them.");
+    m.def("train_text", &train_text, py::arg("texts"), py::arg("labels"), py::arg("params"), py::arg("progress"),
+          py::arg("epoch_end"), py::arg("message"), py::arg("warning"),
+          "Trains a TextClassifier (TextTrainingRun) on texts labelled by labels (lists of str) with the "
+          "keyword arguments in params; returns (classifier, facts). The callables (or None) receive progress "
+          "dicts after every batch, epoch dicts, messages and warnings. Ctrl-C (or an exception from a "
+          "callable) stops the run after the current batch and is raised here.");
+}
+
+}  // namespace textcnn_python

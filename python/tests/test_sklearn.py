@@ -1,0 +1,141 @@
+"""textcnn.TextCNNClassifier under scikit-learn: the estimator contract, cross_val_score,
+GridSearchCV, pickling and logging."""
+
+import inspect
+import logging
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+import textcnn
+from conftest import TINY_TEXT_MODEL, topic_sentences
+
+
+def test_hyperparameters_come_from_the_library():
+    names = [name for name, _, _ in textcnn._textcnn.text_hyperparameters()]
+    signature = inspect.signature(textcnn.TextCNNClassifier.__init__)
+    assert list(signature.parameters)[1:] == names
+    defaults = textcnn.TextCNNClassifier().get_params()
+    # Kim's CNN-rand, as TextTrainingOptions has it.
+    assert defaults["widths"] == (3, 4, 5) and defaults["maps"] == 100 and defaults["embedding_dim"] == 300
+    assert defaults["epochs"] == 25 and defaults["batch_size"] == 50 and defaults["optimizer"] == "adadelta"
+    assert defaults["dropout"] == pytest.approx(0.5) and defaults["max_norm"] == pytest.approx(3.0)
+    assert defaults["learning_rate"] is None and defaults["class_weight"] is None and defaults["init"] == "kim"
+    assert "epochs" in textcnn.TextCNNClassifier.__doc__
+
+
+def test_params_set_and_clone():
+    model = textcnn.TextCNNClassifier(maps=8, epochs=2)
+    assert model.get_params()["maps"] == 8
+    model.set_params(dropout=0.25, widths=(2,))
+    twin = clone(model)
+    assert twin is not model and twin.get_params() == model.get_params()
+    assert "maps=8" in repr(model)
+    with pytest.raises(TypeError, match="unknown hyperparameters mpas"):
+        textcnn.TextCNNClassifier(mpas=8)
+    with pytest.raises(ValueError):
+        model.set_params(mpas=8)
+
+
+def test_wrong_values_are_reported_at_fit(topics):
+    texts, labels = topics
+    with pytest.raises(TypeError, match="hyperparameter 'maps' takes a non-negative int"):
+        textcnn.TextCNNClassifier(maps="eight").fit(texts, labels)
+    with pytest.raises(TypeError, match="hyperparameter 'epochs'"):
+        textcnn.TextCNNClassifier(epochs=-1).fit(texts, labels)
+    with pytest.raises(textcnn.ConfigError, match="softplus"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, activation="softplus").fit(texts, labels)
+    with pytest.raises(textcnn.ConfigError, match="'init': 'xavier' is not one of kim, glorot, he, torch"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, init="xavier").fit(texts, labels)
+    with pytest.raises(textcnn.InputError):  # one class only
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts[:5], ["garden"] * 5)
+
+
+def test_fit_predict_score_with_integer_classes(topics):
+    texts, labels = topics
+    codes = {"garden": 10, "kitchen": 2, "harbour": 7}  # sorted as numbers, not as text
+    y = np.array([codes[label] for label in labels])
+    model = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts, y)
+    np.testing.assert_array_equal(model.classes_, [2, 7, 10])
+    predicted = model.predict(texts)
+    assert predicted.dtype == y.dtype
+    assert model.score(texts, y) > 0.9
+    proba = model.predict_proba(["the ferry dropped anchor at high tide"])
+    assert proba.dtype == np.float32 and proba.shape == (1, 3)
+    assert model.classes_[np.argmax(proba)] == 7
+    assert model.n_epochs_ == TINY_TEXT_MODEL["epochs"] and len(model.history_) == model.n_epochs_
+
+
+def test_predict_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        textcnn.TextCNNClassifier().predict(["a text"])
+
+
+def test_cross_val_score_and_grid_search():
+    texts, labels = topic_sentences(30, seed=21)
+    scores = cross_val_score(textcnn.TextCNNClassifier(**TINY_TEXT_MODEL), texts, labels, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.8
+
+    grid = GridSearchCV(textcnn.TextCNNClassifier(**TINY_TEXT_MODEL), {"maps": [2, 8], "epochs": [1, 12]}, cv=2)
+    grid.fit(texts, labels)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_params_["epochs"] == 12  # one epoch of Adadelta from a zero output layer learns little
+    assert grid.score(texts, labels) > 0.9
+
+
+def test_pickle_holds_the_model_file(trained_text, topics):
+    texts, _ = topics
+    data = pickle.dumps(trained_text)
+    assert b"TEXTCNN\x1a" in data
+    again = pickle.loads(data)
+    np.testing.assert_array_equal(again.predict_proba(texts), trained_text.predict_proba(texts))
+    np.testing.assert_array_equal(again.classes_, trained_text.classes_)
+    assert again.get_params() == trained_text.get_params()
+    unfitted = pickle.loads(pickle.dumps(textcnn.TextCNNClassifier(maps=3)))
+    assert unfitted.maps == 3 and not hasattr(unfitted, "model_")
+
+
+def test_fit_logs_epochs_and_batches(topics, caplog):
+    texts, labels = topics
+    with caplog.at_level(logging.INFO, logger="textcnn"):
+        textcnn.TextCNNClassifier(**dict(TINY_TEXT_MODEL, epochs=2)).fit(texts, labels)
+    messages = [r.getMessage() for r in caplog.records if r.name == "textcnn"]
+    assert sum(m.startswith("epoch ") for m in messages) == 2
+    assert any(m.startswith("epoch 2/2: loss ") for m in messages)
+    assert any(m.startswith("fit: 2 epochs (completed)") for m in messages)
+    assert not any("batch" in m for m in messages)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="textcnn"):
+        textcnn.TextCNNClassifier(**dict(TINY_TEXT_MODEL, epochs=1)).fit(texts, labels)
+    batches = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(batches) == 6 and batches[-1].startswith("epoch 1/1 batch 6/6: loss ")  # 60 texts, batches of 10
+
+
+def test_an_exception_in_a_log_handler_stops_fit(topics):
+    texts, labels = topics
+    seen = []
+
+    class Failing(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+            if "batch 2/" in record.getMessage():
+                raise RuntimeError("handler failed")
+
+    handler = Failing(level=logging.DEBUG)
+    log = logging.getLogger("textcnn")
+    log.addHandler(handler)
+    old_level = log.level
+    log.setLevel(logging.DEBUG)
+    try:
+        with pytest.raises(RuntimeError, match="handler failed"):
+            textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts, labels)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+    # Stopped after the batch whose report failed: no later batch, no epoch summary.
+    assert [m for m in seen if " batch " in m][-1].startswith("epoch 1/12 batch 2/6")

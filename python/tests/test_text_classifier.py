@@ -1,0 +1,98 @@
+"""textcnn.TextClassifier: a model file loaded, predictions, errors, and the GIL released while
+the library predicts."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import textcnn
+from conftest import topic_sentences
+
+
+def test_load_predict_and_predict_proba(text_model_file, topics):
+    model = textcnn.TextClassifier.load(str(text_model_file))
+    assert model.labels == ["garden", "harbour", "kitchen"]
+    texts, labels = topics
+    proba = model.predict_proba(texts)
+    assert proba.dtype == np.float32
+    assert proba.shape == (len(texts), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    predicted = model.predict(texts)
+    assert predicted == [model.labels[i] for i in np.argmax(proba, axis=1)]
+    assert np.mean(np.array(predicted) == np.array(labels)) > 0.9
+    # Texts it never saw, of the same topics.
+    assert model.predict(["the lighthouse sounded its horn in the fog", "the soup burned on the stove"]) == [
+        "harbour", "kitchen"]
+
+
+def test_any_text_and_no_text(text_model_file):
+    model = textcnn.TextClassifier.load(str(text_model_file))
+    assert model.predict_proba([]).shape == (0, 3)
+    assert len(model.predict(["", "zzz qqq", "\u00e9t\u00e9 \U0001F600"])) == 3
+
+
+def test_a_single_string_is_refused(text_model_file):
+    model = textcnn.TextClassifier.load(str(text_model_file))
+    with pytest.raises(TypeError):
+        model.predict("the ferry left the pier")
+
+
+def test_save_and_metadata(text_model_file, tmp_path):
+    model = textcnn.TextClassifier.load(str(text_model_file))
+    assert model.metadata["training_data"] == "Python fit()"
+    copy = tmp_path / "copy.model"
+    model.save(str(copy))
+    again = textcnn.TextClassifier.load(str(copy))
+    texts = ["our curry tastes of garlic", "the tulips bloomed early"]
+    np.testing.assert_array_equal(again.predict_proba(texts), model.predict_proba(texts))
+
+
+def test_library_errors_are_python_exceptions(tmp_path, text_model_file):
+    with pytest.raises(textcnn.IoError) as missing:
+        textcnn.TextClassifier.load(str(tmp_path / "no such.model"))
+    assert isinstance(missing.value, OSError) and isinstance(missing.value, textcnn.Error)
+    assert "no such.model" in str(missing.value)
+
+    garbage = tmp_path / "garbage.model"
+    garbage.write_bytes(b"not a model at all")
+    with pytest.raises(textcnn.InputError) as corrupt:
+        textcnn.TextClassifier.load(str(garbage))
+    assert isinstance(corrupt.value, ValueError) and "garbage.model" in str(corrupt.value)
+
+    # A text model is not an image model.
+    with pytest.raises(textcnn.InputError):
+        textcnn.ImageClassifier.load(str(text_model_file))
+
+    for name in ("ShapeError", "ConfigError", "InputError", "IoError"):
+        assert issubclass(getattr(textcnn, name), textcnn.Error)
+    assert textcnn.Error.__module__ == "textcnn"
+
+
+def test_predict_releases_the_gil(text_model_file):
+    """While one thread is inside predict_proba(), the main thread goes on running Python code:
+    were the GIL held for the call, the main thread's loop would stop for about its duration."""
+    model = textcnn.TextClassifier.load(str(text_model_file))
+    sentences, _ = topic_sentences(40, seed=4)
+    texts = [" ".join(sentences[i:i + 30]) for i in range(len(sentences) - 30)] * 60
+    finished = threading.Event()
+    call = []
+
+    def predict():
+        begin = time.perf_counter()
+        model.predict_proba(texts)
+        call.extend([begin, time.perf_counter()])
+        finished.set()
+
+    ticks = [time.perf_counter()]
+    worker = threading.Thread(target=predict)
+    worker.start()  # the main thread is already in its loop when the call starts
+    while not finished.is_set():
+        ticks.append(time.perf_counter())
+    worker.join()
+    begin, end = call
+    assert end - begin > 0.1, "the call is too short to tell: use more texts"
+    during = [begin] + [t for t in ticks if begin < t < end] + [end]
+    longest_pause = float(np.max(np.diff(during)))
+    assert longest_pause < (end - begin) / 3, (longest_pause, end - begin)
