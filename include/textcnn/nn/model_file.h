@@ -21,6 +21,8 @@
 //   "WGHT" v1  the parameter block (u64 count + float32 values)
 //   "OPTM" v1  optimizer name + state (checkpoints; see trainer.h)
 //   "TRNR" v1  trainer state (checkpoints; see trainer.h)
+//   "QFLD" v1  a quantized text model's int8 folded tables (text/quantized_text_cnn.h); such
+//              a file has no "WGHT" (text_classifier.h, TextClassifier::quantize)
 // Programs add their own (vocabulary, labels, tokenizer settings) with their own tags.
 #pragma once
 
@@ -54,6 +56,9 @@ public:
     /// InputError "<source>: missing section 'VOCB'" or "<source>: section 'VOCB' version 3 is
     /// newer than this build supports (1)".
     const ModelSection& require(const std::string& tag, std::uint32_t max_version) const;
+    /// Moves the payload of the section `tag` out (it is left empty), for readers that keep a
+    /// large payload as it is; empty when there is no such section.
+    std::vector<std::uint8_t> take_payload(const std::string& tag);
     const std::vector<ModelSection>& sections() const { return sections_; }
 
     /// Where the sections came from (the path when read; for error messages).
@@ -75,6 +80,19 @@ void write_model_file(const std::string& path, const ModelFile& file);
 ModelFile read_model_file(const std::string& path);
 
 // --- Networks -------------------------------------------------------------------------------
+
+/// The architecture a file describes ("ARCH"), without weights.
+struct StoredArchitecture {
+    ModelSpec spec;
+    Shape sample_shape;
+    std::size_t parameters = 0;  ///< Network::parameter_count of spec and sample_shape
+};
+/// Stores just the architecture ("ARCH"): files whose weights are kept in another form
+/// (a quantized text model, text_classifier.h).
+void add_architecture_section(ModelFile& file, const ModelSpec& spec, const Shape& sample_shape);
+/// Parses "ARCH" and checks that a network can be built from it (without building one).
+/// InputError naming file.source otherwise.
+StoredArchitecture architecture_from_sections(const ModelFile& file);
 
 /// Stores the architecture ("ARCH") and the parameter block ("WGHT") of `net`.
 void add_network_sections(ModelFile& file, const Network& net);
