@@ -10,6 +10,10 @@
 #include <limits>
 #include <string>
 
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 namespace textcnn::detail {
 
 namespace {
@@ -55,7 +59,7 @@ QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
         q.widest_span_ = std::max(q.widest_span_, b.dilation * (b.taps - 1));
         q.branches_.push_back(std::move(b));
     }
-    q.storage_.resize(q.vocab_ * q.columns_);
+    q.storage_.assign(q.vocab_ * q.columns_ + trailer, 0);
     for (std::size_t v = 0; v < q.vocab_; ++v) {
         const float* row = folded.table_.data() + v * q.columns_;
         std::uint8_t* out = q.storage_.data() + v * q.columns_;
@@ -97,7 +101,7 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
         w.put_floats(output_.bag_logits);
     }
     w.put<std::uint64_t>(vocab_ * columns_);
-    w.put_bytes({storage_.data() + table_offset_, vocab_ * columns_});
+    w.put_bytes({storage_.data() + table_offset_, vocab_ * columns_ + trailer});
     return bytes;
 }
 
@@ -188,16 +192,18 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, con
         q.output_.bag = bag;
     }
     const auto table_bytes = r.get<std::uint64_t>("table size");
-    if (q.vocab_ > r.remaining() / q.columns_ || table_bytes != q.vocab_ * q.columns_ || table_bytes != r.remaining())
-        r.error("the table holds " + std::to_string(r.remaining()) + " bytes (the section says " +
-                std::to_string(table_bytes) + "), " + std::to_string(q.vocab_) + " words x " +
-                std::to_string(q.columns_) + " bytes expected");
+    const std::size_t held = r.remaining() < trailer ? 0 : r.remaining() - trailer;
+    if (q.vocab_ > held / q.columns_ || table_bytes != q.vocab_ * q.columns_ || table_bytes != held)
+        r.error("the table holds " + std::to_string(held) + " bytes (the section says " + std::to_string(table_bytes) +
+                "), " + std::to_string(q.vocab_) + " words x " + std::to_string(q.columns_) + " bytes expected, then " +
+                std::to_string(trailer) + " zero bytes");
     q.table_offset_ = r.offset();
     const std::int8_t* table = reinterpret_cast<const std::int8_t*>(payload.data() + q.table_offset_);
     std::int8_t lowest = 0;  // a plain reduction (vectorized): the table is most of the file
     for (std::size_t i = 0; i < q.vocab_ * q.columns_; ++i) lowest = std::min(lowest, table[i]);
-    if (lowest < -max_code || std::any_of(table, table + q.columns_, [](std::int8_t c) { return c != 0; }))
-        r.error("the table holds the code -128 (codes are -127..127) or a padding row that is not zero");
+    if (lowest < -max_code || std::any_of(table, table + q.columns_, [](std::int8_t c) { return c != 0; }) ||
+        std::any_of(table + table_bytes, table + table_bytes + trailer, [](std::int8_t c) { return c != 0; }))
+        r.error("the table holds the code -128 (codes are -127..127), or its padding row or trailer is not zero");
     q.storage_ = std::move(payload);  // the table stays where it was read
     return q;
 }
@@ -233,18 +239,73 @@ void QuantizedTextCnn::pool_block(const Branch& b, const Rows& rows, std::size_t
     std::copy_n(best, block, best_out);
 }
 
-void QuantizedTextCnn::pool_narrow(const Branch& b, const Rows& rows, std::int16_t* best) const {
-    const std::size_t span = b.dilation * (b.taps - 1), outputs = rows.length + span, filters = b.filters;
+namespace {
+
+// 16 int16 lanes and 16 int8 codes (GCC/Clang vector extensions: one AVX2 register, two SSE2
+// ones; the compiler picks the instructions the build targets).
+using Lanes = std::int16_t __attribute__((vector_size(32)));
+using Codes = std::int8_t __attribute__((vector_size(16)));
+
+// 16 codes sign-extended to 16 lanes. GCC 12 turns the generic conversion into five
+// instructions on AVX2; the intrinsic is one (vpmovsxbw with a memory operand).
+Lanes widen(const std::int8_t* codes) {
+#ifdef __AVX2__
+    return reinterpret_cast<Lanes>(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes))));
+#else
+    Codes c;
+    std::memcpy(&c, codes, sizeof c);
+    return __builtin_convertvector(c, Lanes);
+#endif
+}
+
+}  // namespace
+
+template <std::size_t Blocks>
+void QuantizedTextCnn::pool_wide(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best_out) const {
+    // All filters of the branch at once (Blocks x 16 lanes, in registers): one pass over the
+    // text per branch. Lanes past the last filter read the next bytes of the row (the table
+    // is followed by `trailer` bytes) and are never used.
+    const std::size_t span = b.dilation * (b.taps - 1), outputs = rows.length + span;
+    const std::size_t taps = b.taps, dilation = b.dilation, filters = b.filters, column = b.column;
     const std::int8_t* const* row = rows.rows.data() + (rows.margin - span);
-    std::fill_n(best, filters, std::numeric_limits<std::int16_t>::min());
-    std::int16_t* sum = best + widest_;
+    const auto fetch = [&](std::size_t p) {
+        const char* bytes = reinterpret_cast<const char*>(rows.rows[rows.margin + p]);
+        for (std::size_t byte = 0; byte < columns_; byte += 64) __builtin_prefetch(bytes + byte);
+    };
+    if (prefetch)
+        for (std::size_t p = 0; p < std::min<std::size_t>(rows.length, 2); ++p) fetch(p);
+    Lanes best[Blocks];
+    for (std::size_t k = 0; k < Blocks; ++k) best[k] = Lanes{} + std::numeric_limits<std::int16_t>::min();
     for (std::size_t o = 0; o < outputs; ++o) {
-        std::fill_n(sum, filters, std::int16_t{0});
-        for (std::size_t t = 0; t < b.taps; ++t) {
-            const std::int8_t* in = row[o + t * b.dilation] + b.column + t * filters;
-            for (std::size_t f = 0; f < filters; ++f) sum[f] = static_cast<std::int16_t>(sum[f] + in[f]);
+        if (prefetch && o + 2 < rows.length) fetch(o + 2);
+        Lanes sum[Blocks] = {};
+        for (std::size_t t = 0; t < taps; ++t) {
+            const std::int8_t* in = row[o + t * dilation] + column + t * filters;
+            for (std::size_t k = 0; k < Blocks; ++k) sum[k] += widen(in + k * block);
         }
-        for (std::size_t f = 0; f < filters; ++f) best[f] = std::max(best[f], sum[f]);
+        for (std::size_t k = 0; k < Blocks; ++k) best[k] = best[k] > sum[k] ? best[k] : sum[k];
+    }
+    std::memcpy(best_out, best, sizeof best);
+}
+
+void QuantizedTextCnn::pool(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best) const {
+    switch ((b.filters + block - 1) / block) {
+        case 1: return pool_wide<1>(b, rows, prefetch, best);
+        case 2: return pool_wide<2>(b, rows, prefetch, best);
+        case 3: return pool_wide<3>(b, rows, prefetch, best);
+        case 4: return pool_wide<4>(b, rows, prefetch, best);
+        case 5: return pool_wide<5>(b, rows, prefetch, best);
+        case 6: return pool_wide<6>(b, rows, prefetch, best);
+        case 7: return pool_wide<7>(b, rows, prefetch, best);
+        case 8: return pool_wide<8>(b, rows, prefetch, best);
+        default:
+            // Wider branches: blocks of 16 filters, the last one moved back to end at the last
+            // filter (it overlaps the one before and computes the same values for those).
+            for (std::size_t first = 0;; first += block) {
+                first = std::min(first, b.filters - block);
+                pool_block(b, rows, first, prefetch && first == 0, best + first);
+                if (first + block == b.filters) return;
+            }
     }
 }
 
@@ -257,29 +318,16 @@ void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits,
     rows.margin = widest_span_;
     rows.rows.assign(checked_add(rows.length, 2 * widest_span_, "quantized text CNN: rows"), table());
     for (std::size_t p = 0; p < rows.length; ++p) rows.rows[rows.margin + p] = table() + std::size_t{ids[p]} * columns_;
-    scratch.sums.resize(2 * widest_);
+    // Room for the lanes past the last filter of the widest branch.
+    scratch.sums.resize(widest_ + 8 * block);
     scratch.features.resize(output_.features);
     float* features = scratch.features.data();
+    std::int16_t* best = scratch.sums.data();
     for (std::size_t bi = 0; bi < branches_.size(); ++bi) {
         const Branch& b = branches_[bi];
-        const auto pooled = [&](std::size_t first, std::size_t count, const std::int16_t* best) {
-            for (std::size_t j = 0; j < count; ++j)
-                features[first + j] = b.scale[first + j] * static_cast<float>(best[j]) + b.bias[first + j];
-        };
-        if (b.filters >= block) {
-            // Blocks of 16 filters, the last one moved back to end at the last filter (it
-            // overlaps the one before and computes the same values for the shared filters).
-            for (std::size_t first = 0;; first += block) {
-                first = std::min(first, b.filters - block);
-                std::int16_t best[block];
-                pool_block(b, rows, first, bi == 0 && first == 0, best);
-                pooled(first, block, best);
-                if (first + block == b.filters) break;
-            }
-        } else {
-            pool_narrow(b, rows, scratch.sums.data());
-            pooled(0, b.filters, scratch.sums.data());
-        }
+        pool(b, rows, bi == 0, best);
+        for (std::size_t f = 0; f < b.filters; ++f)
+            features[f] = b.scale[f] * static_cast<float>(best[f]) + b.bias[f];
         FoldedTextCnn::activate(b.activation, features, b.filters);
         features += b.filters;
     }

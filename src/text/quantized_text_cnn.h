@@ -24,7 +24,8 @@
 //   u64 in_units, floats dense weights (in_units x classes, column per class), floats dense bias (classes)
 //   u8 wide branch (0|1); when 1: u64 ngrams, u64 bag vocab, u64 buckets, u8 binary, u8 mean,
 //               floats bag logits ((bag vocab + buckets) x classes)
-//   u64 table bytes (vocab x columns), then the int8 table, row-major (one row per word)
+//   u64 table bytes (vocab x columns), then the int8 table, row-major (one row per word), then
+//               128 zero bytes (loads of whole 16-filter blocks may read past the last row)
 // (floats = u64 count + float32 values, core/bytes.h). Every count is checked against the
 // bytes left before anything is allocated, and the sizes against each other.
 #pragma once
@@ -96,8 +97,13 @@ private:
     /// Max over time of filters [first, first + block) of branch b into best[0 .. block); the
     /// first pass over a text (`prefetch`) fetches rows ahead. Requires b.filters >= block.
     void pool_block(const Branch& b, const Rows& rows, std::size_t first, bool prefetch, std::int16_t* best) const;
-    /// The same for all filters of a branch narrower than a block; best has 2 x widest_ room.
-    void pool_narrow(const Branch& b, const Rows& rows, std::int16_t* best) const;
+    /// Max over time of all filters of branch b (at most 8 blocks) into best[0 .. 16 x blocks).
+    template <std::size_t Blocks>
+    void pool_wide(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best) const;
+    /// Max over time of every filter of branch b into best[0 .. filters + 127).
+    void pool(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best) const;
+    /// Zero bytes after the table, so that 16-lane loads of a row's last filters stay inside.
+    static constexpr std::size_t trailer = 8 * block;
 
     std::size_t vocab_ = 0, columns_ = 0;
     std::size_t widest_ = 0;       ///< most filters of a branch

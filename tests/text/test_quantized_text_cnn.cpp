@@ -175,6 +175,9 @@ std::uint64_t read_at(const std::vector<std::uint8_t>& bytes, std::size_t offset
     return r.get<std::uint64_t>("value");
 }
 
+// Zero bytes after the table (quantized_text_cnn.h).
+constexpr std::size_t trailer = 128;
+
 // Bytes of the table: vocab (offset 0) x columns (offset 16).
 std::size_t table_size(const std::vector<std::uint8_t>& payload) { return read_at(payload, 0) * read_at(payload, 16); }
 
@@ -290,7 +293,7 @@ BOOST_AUTO_TEST_CASE(corrupt_quantized_section_is_refused) {
     const auto at = static_cast<std::size_t>(std::search(bytes.begin(), bytes.end(), tag.begin(), tag.end()) - bytes.begin());
     BOOST_REQUIRE_LT(at, bytes.size());
     auto flipped = bytes;
-    flipped.at(at + 16 + read_at(bytes, at + 8) - 5) ^= 0x10;
+    flipped.at(at + 16 + read_at(bytes, at + 8) - trailer - 5) ^= 0x10;
     const std::string flipped_error = error_of<InputError>([&] { decode_model_file(flipped, "flipped.model"); });
     BOOST_CHECK_MESSAGE(flipped_error == "flipped.model: checksum mismatch: the file is corrupt", flipped_error);
     // Cut short.
@@ -313,9 +316,11 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 48, std::uint64_t{1} << 40); }), "biases"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint32_t>(p, 56, 9); }), "activation 9"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { p.pop_back(); }), "table holds"));
-    BOOST_CHECK(starts(crafted_error([](auto& p) { p.back() = 0x80; }), "-128"));
-    // The table (vocab x columns bytes) ends the payload; its first row is the padding id's.
-    BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - table_size(p)] = 3; }), "padding row"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - trailer - 1] = 0x80; }), "-128"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { p.back() = 1; }), "trailer is not zero"));
+    // The table (vocab x columns bytes) and the trailer end the payload; its first row is the
+    // padding id's.
+    BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - trailer - table_size(p)] = 3; }), "padding row"));
     // The vocabulary of the file is another than the tables': refused at from_model_file.
     {
         TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
@@ -323,9 +328,9 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
         ModelFile file = model.to_model_file();
         std::vector<std::uint8_t> payload = file.find("QFLD")->payload;
         const std::uint64_t v = read_at(payload, 0), c = read_at(payload, 16);
-        payload.resize(payload.size() + c);  // one more (zero) row, and a vocabulary of v + 1
+        payload.resize(payload.size() + c);  // one more zero row (before the zero trailer), vocabulary v + 1
         put_at<std::uint64_t>(payload, 0, v + 1);
-        put_at<std::uint64_t>(payload, payload.size() - (v + 1) * c - 8, (v + 1) * c);
+        put_at<std::uint64_t>(payload, payload.size() - trailer - (v + 1) * c - 8, (v + 1) * c);
         file.set("QFLD", 1, std::move(payload));
         const auto bytes = encode_model_file(file);
         const std::string message =
