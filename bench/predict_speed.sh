@@ -85,12 +85,14 @@ changed=$(paste "$out/float.txt" "$out/quantized.txt" | awk -F'\t' '$1 != $2' | 
 echo "float -> quantized: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
 cmp -s "$out/quantized.txt" "$out/quantized2.txt" && echo "quantized, 1 and 2 threads: identical output" ||
   echo "quantized, 1 and 2 threads: OUTPUTS DIFFER"
-"$textcnn" predict --model "$out/kim.model" --quiet "$out/test_sentences.txt" >"$out/test_float.txt"
-"$textcnn" predict --model "$out/kim_q.model" --quiet "$out/test_sentences.txt" >"$out/test_quantized.txt"
-test_changed=$(paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $2' | wc -l)
+"$textcnn" predict --model "$out/kim.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_float.txt"
+"$textcnn" predict --model "$out/kim_q.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_quantized.txt"
+test_changed=$(paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4' | wc -l)
 echo "SST-2 test ($(wc -l <"$out/test_sentences.txt") sentences): $test_changed labels differ float vs quantized"
+paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4 {
+  printf "  float %s (%s %s) -> quantized %s (%s %s)\n", $1, $2, $3, $4, $5, $6 }'
 for m in kim.model kim_q.model; do
-  "$textcnn" eval --model "$out/$m" --data "$data/sst2/test.csv" 2>/dev/null | grep -iE "^accuracy" | sed "s/^/$m: /" || true
+  "$textcnn" eval --model "$out/$m" --data "$data/sst2/test.csv" 2>/dev/null | grep -E "^ *accuracy" | sed "s/^ */$m: /" || true
 done
 
 echo "== library, quantized model (bench_predict)"

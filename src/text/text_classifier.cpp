@@ -150,6 +150,7 @@ struct TextClassifier::Impl {
         std::vector<std::vector<std::uint32_t>> ids;
         std::vector<float> folded_scratch;
         detail::QuantizedTextCnn::Scratch quantized_scratch;
+        std::vector<float> text_probabilities;  ///< predict(text)
     };
 
     TokenizerSettings tokenizer_settings;
@@ -359,20 +360,20 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
     probabilities.resize(texts.size() * k);
     if (texts.empty()) return;
     auto& local = impl_->threads.local();
-    if (impl_->quantized) {
+    // The tables (quantized or float): each text on its own, logits then softmax in place.
+    const auto each_text = [&](const auto& logits) {
         for (std::size_t i = 0; i < texts.size(); ++i) {
             float* p = probabilities.data() + i * k;
-            impl_->quantized->logits(texts[i], p, local.quantized_scratch);
+            logits(texts[i], p);
             softmax_row(p, k, p);
         }
+    };
+    if (impl_->quantized) {
+        each_text([&](const auto& ids, float* p) { impl_->quantized->logits(ids, p, local.quantized_scratch); });
         return;
     }
     if (impl_->folded) {
-        for (std::size_t i = 0; i < texts.size(); ++i) {
-            float* p = probabilities.data() + i * k;
-            impl_->folded->logits(texts[i], p, local.folded_scratch);
-            softmax_row(p, k, p);
-        }
+        each_text([&](const auto& ids, float* p) { impl_->folded->logits(ids, p, local.folded_scratch); });
         return;
     }
     if (local.workspace.states.empty()) local.workspace = impl_->network->make_workspace();
@@ -398,12 +399,22 @@ TextPrediction TextClassifier::predict(std::string_view text) const {
     impl_->tokenizer.tokenize(text, local.tokens);
     local.ids.resize(1);
     impl_->vocabulary.lookup(local.tokens, local.ids[0]);
-    std::vector<float> probabilities;
-    predict_encoded(std::span(local.ids.data(), 1), probabilities);
-    return to_prediction(probabilities.data(), impl_->labels.size(), local.ids[0]);
+    predict_encoded(std::span(local.ids.data(), 1), local.text_probabilities);
+    return to_prediction(local.text_probabilities.data(), impl_->labels.size(), local.ids[0]);
 }
 
 std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string> texts) const {
+    std::vector<TextPrediction> out;
+    if (impl_->folded || impl_->quantized) {
+        // Each text on its own, from tokens to probabilities, parallel over texts (oneTBB), no
+        // BLAS involved and no token lists kept for the whole batch.
+        out.resize(texts.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, texts.size(), 64),
+                          [&](const tbb::blocked_range<std::size_t>& r) {
+                              for (std::size_t i = r.begin(); i < r.end(); ++i) out[i] = predict(texts[i]);
+                          });
+        return out;
+    }
     // Tokenize in parallel (oneTBB), then run the network over large chunks: each chunk is one
     // packed batch whose convolutions are single big GEMMs using the BLAS threads. One level
     // of parallelism at a time.
@@ -411,19 +422,6 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
     std::vector<std::vector<std::uint32_t>> ids(texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) impl_->vocabulary.lookup(tokens[i], ids[i]);
     const std::size_t k = impl_->labels.size();
-    std::vector<TextPrediction> out;
-    if (impl_->folded || impl_->quantized) {
-        // Each text on its own: parallel over texts, no BLAS involved.
-        out.resize(texts.size());
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, texts.size(), 64),
-                          [&](const tbb::blocked_range<std::size_t>& r) {
-                              std::vector<float> probabilities;
-                              predict_encoded(std::span(ids).subspan(r.begin(), r.size()), probabilities);
-                              for (std::size_t i = r.begin(); i < r.end(); ++i)
-                                  out[i] = to_prediction(probabilities.data() + (i - r.begin()) * k, k, ids[i]);
-                          });
-        return out;
-    }
     constexpr std::size_t chunk = 1024;
     out.reserve(texts.size());
     std::vector<float> probabilities;
