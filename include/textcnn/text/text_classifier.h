@@ -105,7 +105,8 @@ public:
     TextClassifier& operator=(TextClassifier&&) noexcept;
 
     /// Reads a model file (model_file.h) with sections ARCH, WGHT, TOKN, VOCB, LABL and META
-    /// and folds it for prediction (fold_for_prediction()). Returns the classifier. Throws
+    /// and folds it for prediction (fold_for_prediction()); or a quantized one (QFLD instead of
+    /// WGHT), whose tables are used as stored. Returns the classifier. Throws
     /// IoError when the file cannot be read, InputError naming the file for anything missing,
     /// corrupt, foreign (an image model) or too new. Thread-safe (the new object is the
     /// caller's).
