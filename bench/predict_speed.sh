@@ -13,7 +13,7 @@
 #   - library single-sentence latency (bench_predict, quantized model);
 #   - with CALLGRIND=1: instruction counts (valgrind --tool=callgrind) of one textcnn run of
 #     each model and of fastText on the first 10,000 lines: a comparison the load of a shared
-#     machine does not change.
+#     machine does not change (the float model's run takes minutes: its tables are built at load).
 # Usage: bench/predict_speed.sh   (env: TEXTCNN_BUILD_DIR, TEXTCNN_DATA, REPEATS, CALLGRIND=1)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
