@@ -1,7 +1,7 @@
 // Prediction speed through the library: single-sentence latency (one predict() call on one
 // thread, BLAS on 1 thread) and batch throughput (predict() over many texts with --threads),
 // for the folded model load() gives and, in the same run, for the network's own forward pass
-// (drop_folding()).
+// (drop_folding()); for a quantized model (textcnn quantize), its int8 tables only.
 //   bench_predict --model M --data FILE [--threads 2] [--repeats 5] [--single 2000]
 // FILE is any document file textcnn reads (plain text lines or CSV with a text column).
 #include "textcnn/text/document_reader.h"
@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
                        road, median(latencies), repeats, n);
         }
     };
-    measure(model, "folded");
-    measure(unfolded, "network");
+    // A quantized model has no network to fall back on: its tables are the only road.
+    measure(model, model.quantized() ? "quantized" : "folded");
+    if (!model.quantized()) measure(unfolded, "network");
     return 0;
 }

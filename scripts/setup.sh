@@ -12,6 +12,7 @@ packages=(
   libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-pytest python3-sklearn
   dataset-fashion-mnist fasttext time
+  valgrind  # bench/predict_speed.sh CALLGRIND=1: instruction counts
 )
 # npm fetches the UCI sentiment sentences (npm's `sentiment` package); machines that already have
 # Node.js from elsewhere keep it, since Debian's npm conflicts with other Node.js builds.

@@ -3,11 +3,14 @@
 #include "commands.h"
 
 #include "textcnn/nn/model_file.h"
+#include "textcnn/nn/network.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/vocabulary.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <optional>
 
 namespace textcnn_cli {
 namespace {
@@ -20,13 +23,19 @@ struct SummaryOptions {
 void run_summary(const SummaryOptions& o) {
     using namespace textcnn;
     // Only the description is needed: skip load()'s folding for prediction.
-    const TextClassifier model = TextClassifier::from_model_file(read_model_file(o.model_path));
+    ModelFile file = read_model_file(o.model_path);
+    const StoredArchitecture arch = architecture_from_sections(file);
+    const TextClassifier model = TextClassifier::from_model_file(std::move(file));
     if (!o.json) {
         fmt::print("{}", model.summary());
         return;
     }
+    // A quantized model stores no network: its architecture is shown as built.
+    std::optional<Network> architecture;
+    if (model.quantized()) architecture.emplace(arch.spec, arch.sample_shape);
+    const Network& network = architecture ? *architecture : model.network();
     nlohmann::json layers = nlohmann::json::array();
-    for (const auto& row : model.network().summary())
+    for (const auto& row : network.summary())
         layers.push_back({{"depth", row.depth},
                           {"layer", row.label},
                           {"type", row.type},
@@ -34,8 +43,9 @@ void run_summary(const SummaryOptions& o) {
                           {"output_shape", row.output_shape.dims()},
                           {"parameters", row.parameters}});
     nlohmann::json j{{"layers", layers},
-                     {"parameters", model.network().parameter_count()},
-                     {"trainable_parameters", model.network().trainable_parameter_count()},
+                     {"parameters", network.parameter_count()},
+                     {"trainable_parameters", network.trainable_parameter_count()},
+                     {"quantized", model.quantized()},
                      {"vocabulary_size", model.vocabulary().size()},
                      {"fold_table_bytes", model.fold_table_bytes()},
                      {"labels", model.labels()},

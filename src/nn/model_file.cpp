@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <utility>
 
 namespace textcnn {
 
@@ -49,6 +51,12 @@ const ModelSection* ModelFile::find(const std::string& tag) const {
     for (const auto& s : sections_)
         if (s.tag == tag) return &s;
     return nullptr;
+}
+
+std::vector<std::uint8_t> ModelFile::take_payload(const std::string& tag) {
+    for (auto& s : sections_)
+        if (s.tag == tag) return std::exchange(s.payload, {});
+    return {};
 }
 
 const ModelSection& ModelFile::require(const std::string& tag, std::uint32_t max_version) const {
@@ -132,10 +140,12 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 ModelFile read_model_file(const std::string& path) {
     std::uint64_t size = 0;
     const int fd = open_regular_file(path, "model file", size);
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+    // Not value-initialised: every byte is read into (zeroing tens of MB first costs time).
+    const std::size_t length = static_cast<std::size_t>(size);
+    const std::unique_ptr<std::uint8_t[]> bytes(new std::uint8_t[length]);
     std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    while (done < length) {
+        const ssize_t n = ::read(fd, bytes.get() + done, length - done);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             const std::string message = n < 0 ? system_error(path, "cannot read") : path + ": file shrank while reading";
@@ -145,7 +155,7 @@ ModelFile read_model_file(const std::string& path) {
         done += static_cast<std::size_t>(n);
     }
     ::close(fd);
-    return decode_model_file(bytes, path);
+    return decode_model_file({bytes.get(), length}, path);
 }
 
 // --- Architecture as JSON ---------------------------------------------------------------------
@@ -248,11 +258,6 @@ std::string architecture_json(const ModelSpec& spec, const Shape& sample_shape) 
     return j.dump();
 }
 
-struct StoredArchitecture {
-    ModelSpec spec;
-    Shape sample_shape;
-};
-
 StoredArchitecture parse_architecture_json(const std::string& text, const std::string& source) {
     if (nesting_depth(text) > max_nesting)
         throw InputError(source + ": the architecture nests deeper than " + std::to_string(max_nesting) + " levels");
@@ -289,12 +294,28 @@ StoredArchitecture parse_architecture_json(const std::string& text, const std::s
 
 // --- Networks -------------------------------------------------------------------------------
 
+void add_architecture_section(ModelFile& file, const ModelSpec& spec, const Shape& sample_shape) {
+    const std::string json = architecture_json(spec, sample_shape);
+    file.set("ARCH", arch_version, {json.begin(), json.end()});
+}
+
+StoredArchitecture architecture_from_sections(const ModelFile& file) {
+    const ModelSection& arch_section = file.require("ARCH", arch_version);
+    const std::string text(arch_section.payload.begin(), arch_section.payload.end());
+    StoredArchitecture arch = parse_architecture_json(text, file.source + " section 'ARCH'");
+    try {
+        arch.parameters = Network::parameter_count(arch.spec, arch.sample_shape);
+    } catch (const Error& e) {
+        throw InputError(file.source + ": the stored architecture cannot be built: " + e.what());
+    }
+    return arch;
+}
+
 void add_network_sections(ModelFile& file, const Network& net) {
     // A diverged network is never written: its predictions would be NaN or constant.
     if (const auto bad = unusable_parameter(net))
         throw Error("refusing to save a network whose weights diverged: " + *bad);
-    const std::string json = architecture_json(net.spec(), net.sample_shape());
-    file.set("ARCH", arch_version, {json.begin(), json.end()});
+    add_architecture_section(file, net.spec(), net.sample_shape());
     std::vector<std::uint8_t> weights;
     ByteWriter w(weights);
     w.put_floats(net.parameters());
@@ -302,18 +323,11 @@ void add_network_sections(ModelFile& file, const Network& net) {
 }
 
 Network network_from_sections(const ModelFile& file) {
-    const ModelSection& arch_section = file.require("ARCH", arch_version);
-    const std::string text(arch_section.payload.begin(), arch_section.payload.end());
-    StoredArchitecture arch = parse_architecture_json(text, file.source + " section 'ARCH'");
     // The architecture's sizes are checked and its parameter count compared with the values
     // the file holds before the network allocates anything: a forged dimension cannot make
     // the parameter block (and the gradients, and the folded tables) gigabytes large.
-    std::size_t needed = 0;
-    try {
-        needed = Network::parameter_count(arch.spec, arch.sample_shape);
-    } catch (const Error& e) {
-        throw InputError(file.source + ": the stored architecture cannot be built: " + e.what());
-    }
+    StoredArchitecture arch = architecture_from_sections(file);
+    const std::size_t needed = arch.parameters;
     const ModelSection& weights = file.require("WGHT", weights_version);
     ByteReader r(weights.payload, file.source + " section 'WGHT'");
     const auto stored = r.get<std::uint64_t>("parameter count");

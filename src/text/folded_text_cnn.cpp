@@ -157,8 +157,10 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
     folded.vocab_ = vocab;
     folded.columns_ = plan->columns;
     folded.classes_ = plan->dense->units();
-    folded.features_ = plan->conv_features;
-    folded.in_units_ = plan->dense->in_units();
+    Output& output = folded.output_;
+    output.classes = folded.classes_;
+    output.features = plan->conv_features;
+    output.in_units = plan->dense->in_units();
 
     // The embedding layer's output for every id, channels x vocab: the frozen half first in
     // multichannel mode, as EmbeddingLayer::forward writes it. (The layer outputs zeros for id 0
@@ -210,13 +212,13 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
         // output layer, so each feature column's contribution to the logits is one vector:
         // bag_logits[column] = W_bag^T table[column], W_bag the output weights' bag rows.
         const NgramBagLayer& bag = *plan->bag;
-        const std::size_t dim = bag.dim(), classes = folded.classes_, in_units = folded.in_units_;
-        folded.bag_ = BagSettings{bag.ngrams(), bag.vocab(), bag.buckets(), bag.binary(),
+        const std::size_t dim = bag.dim(), classes = output.classes, in_units = output.in_units;
+        output.bag = BagSettings{bag.ngrams(), bag.vocab(), bag.buckets(), bag.binary(),
                                   bag.reduce() == NgramBagLayer::Reduce::mean};
-        folded.bag_logits_.assign(bag.columns() * classes, 0.0f);
+        output.bag_logits.assign(bag.columns() * classes, 0.0f);
         for (std::size_t col = 1; col < bag.columns(); ++col) {  // column 0, padding, is never a feature
             const float* row = plan->bag_table + col * dim;
-            float* out = folded.bag_logits_.data() + col * classes;
+            float* out = output.bag_logits.data() + col * classes;
             for (std::size_t c = 0; c < classes; ++c) {
                 const float* w = plan->dense_weights + c * in_units + plan->conv_features;
                 float z = 0.0f;
@@ -225,19 +227,16 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
             }
         }
     }
-    folded.dense_weights_.assign(plan->dense_weights, plan->dense_weights + folded.in_units_ * folded.classes_);
-    folded.dense_bias_.assign(folded.classes_, 0.0f);
-    if (plan->dense_bias) std::copy_n(plan->dense_bias, folded.classes_, folded.dense_bias_.begin());
+    output.dense_weights.assign(plan->dense_weights, plan->dense_weights + output.in_units * output.classes);
+    output.dense_bias.assign(output.classes, 0.0f);
+    if (plan->dense_bias) std::copy_n(plan->dense_bias, output.classes, output.dense_bias.begin());
     return folded;
 }
 
 void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, std::vector<float>& scratch) const {
     static constexpr std::uint32_t padding[1] = {0};
     if (ids.empty()) ids = padding;
-    for (std::size_t p = 0; p < ids.size(); ++p)
-        if (ids[p] >= vocab_)
-            throw InputError("folded text CNN: token id " + std::to_string(ids[p]) + " at position " +
-                             std::to_string(p) + " is not in [0, " + std::to_string(vocab_) + ")");
+    check_ids(ids, vocab_, "folded text CNN");
 
     // Token-major: each token's table row (all branches and taps, contiguous) is read once,
     // front to back, and added into the outputs it reaches. The rows of a text are scattered
@@ -252,8 +251,8 @@ void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, st
                                    checked_mul(checked_add(length, b.dilation * (b.taps - 1), "folded text CNN: outputs"),
                                                b.filters, "folded text CNN: accumulators of a branch"),
                                    "folded text CNN: accumulators");
-    scratch.resize(checked_add(features_, accumulators, "folded text CNN: scratch size"));
-    float* acc = scratch.data() + features_;
+    scratch.resize(checked_add(output_.features, accumulators, "folded text CNN: scratch size"));
+    float* acc = scratch.data() + output_.features;
     for (const Branch& b : branches_) {
         const std::size_t outputs = length + b.dilation * (b.taps - 1);
         for (std::size_t o = 0; o < outputs; ++o) std::copy_n(b.bias.data(), b.filters, acc + o * b.filters);
@@ -265,7 +264,7 @@ void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, st
             const char* next = reinterpret_cast<const char*>(table_.data() + std::size_t{ids[p + 1]} * columns_);
             for (std::size_t byte = 0; byte < columns_ * sizeof(float); byte += 64) __builtin_prefetch(next + byte);
         }
-        acc = scratch.data() + features_;
+        acc = scratch.data() + output_.features;
         for (const Branch& b : branches_) {
             const std::size_t span = b.dilation * (b.taps - 1);
             for (std::size_t t = 0; t < b.taps; ++t) {
@@ -277,7 +276,7 @@ void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, st
         }
     }
     float* features = scratch.data();
-    acc = scratch.data() + features_;
+    acc = scratch.data() + output_.features;
     for (const Branch& b : branches_) {
         const std::size_t outputs = length + b.dilation * (b.taps - 1);
         float* best = features;
@@ -285,44 +284,57 @@ void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, st
         for (std::size_t o = 1; o < outputs; ++o)
             for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::max(best[f], acc[o * b.filters + f]);
         acc += outputs * b.filters;
-        // The activations are monotone, so the max of activations is the activation of the max.
-        switch (b.activation) {
-            case Activation::identity: break;
-            case Activation::relu:
-                for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::max(best[f], 0.0f);
-                break;
-            case Activation::tanh:
-                for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::tanh(best[f]);
-                break;
-            case Activation::sigmoid:
-                for (std::size_t f = 0; f < b.filters; ++f) best[f] = 1.0f / (1.0f + std::exp(-best[f]));
-                break;
-        }
+        activate(b.activation, best, b.filters);
         features += b.filters;
     }
-    features = scratch.data();
-    for (std::size_t c = 0; c < classes_; ++c) {
-        const float* w = dense_weights_.data() + c * in_units_;
-        float z = dense_bias_[c];
-        for (std::size_t i = 0; i < features_; ++i) z += w[i] * features[i];
+    output_.logits(scratch.data(), ids, logits);
+}
+
+void FoldedTextCnn::check_ids(std::span<const std::uint32_t> ids, std::size_t vocab, const char* what) {
+    for (std::size_t p = 0; p < ids.size(); ++p)
+        if (ids[p] >= vocab)
+            throw InputError(std::string(what) + ": token id " + std::to_string(ids[p]) + " at position " +
+                             std::to_string(p) + " is not in [0, " + std::to_string(vocab) + ")");
+}
+
+void FoldedTextCnn::activate(Activation activation, float* values, std::size_t n) {
+    switch (activation) {
+        case Activation::identity: break;
+        case Activation::relu:
+            for (std::size_t f = 0; f < n; ++f) values[f] = std::max(values[f], 0.0f);
+            break;
+        case Activation::tanh:
+            for (std::size_t f = 0; f < n; ++f) values[f] = std::tanh(values[f]);
+            break;
+        case Activation::sigmoid:
+            for (std::size_t f = 0; f < n; ++f) values[f] = 1.0f / (1.0f + std::exp(-values[f]));
+            break;
+    }
+}
+
+void FoldedTextCnn::Output::logits(const float* features, std::span<const std::uint32_t> ids, float* logits) const {
+    for (std::size_t c = 0; c < classes; ++c) {
+        const float* w = dense_weights.data() + c * in_units;
+        float z = dense_bias[c];
+        for (std::size_t i = 0; i < this->features; ++i) z += w[i] * features[i];
         logits[c] = z;
     }
-    if (bag_) {
-        // The wide branch: one looked-up logit vector per n-gram feature.
-        thread_local std::vector<std::uint32_t> columns;
-        columns.clear();
-        NgramBagLayer::ngram_columns(ids, bag_->ngrams, bag_->vocab, bag_->buckets, bag_->binary, columns);
-        if (columns.empty()) return;
-        const float weight = bag_->mean ? 1.0f / static_cast<float>(columns.size()) : 1.0f;
-        if (scratch.size() < classes_) scratch.resize(classes_);
-        float* sum = scratch.data();  // the features are no longer needed
-        std::fill_n(sum, classes_, 0.0f);
-        for (std::uint32_t col : columns) {
-            const float* v = bag_logits_.data() + std::size_t{col} * classes_;
-            for (std::size_t c = 0; c < classes_; ++c) sum[c] += v[c];
-        }
-        for (std::size_t c = 0; c < classes_; ++c) logits[c] += weight * sum[c];
+    if (!bag) return;
+    // The wide branch: one looked-up logit vector per n-gram feature.
+    static constexpr std::uint32_t padding[1] = {0};
+    if (ids.empty()) ids = padding;
+    thread_local std::vector<std::uint32_t> columns;
+    thread_local std::vector<float> sum;
+    columns.clear();
+    NgramBagLayer::ngram_columns(ids, bag->ngrams, bag->vocab, bag->buckets, bag->binary, columns);
+    if (columns.empty()) return;
+    const float weight = bag->mean ? 1.0f / static_cast<float>(columns.size()) : 1.0f;
+    sum.assign(classes, 0.0f);
+    for (std::uint32_t col : columns) {
+        const float* v = bag_logits.data() + std::size_t{col} * classes;
+        for (std::size_t c = 0; c < classes; ++c) sum[c] += v[c];
     }
+    for (std::size_t c = 0; c < classes; ++c) logits[c] += weight * sum[c];
 }
 
 }  // namespace textcnn::detail

@@ -39,14 +39,20 @@ public:
 
     std::size_t classes() const { return classes_; }
     std::size_t vocab() const { return vocab_; }
-    std::size_t table_bytes() const { return (table_.size() + bag_logits_.size()) * sizeof(float); }
+    std::size_t table_bytes() const { return (table_.size() + output_.bag_logits.size()) * sizeof(float); }
 
     /// Logits of one text into logits[0 .. classes). An empty text is one padding token, as
     /// in the network path. InputError for an id >= vocab(). `scratch` is reused between calls.
     void logits(std::span<const std::uint32_t> ids, float* logits, std::vector<float>& scratch) const;
 
 private:
+    friend class QuantizedTextCnn;  // quantizes table_ and shares the rest
     enum class Activation { identity, relu, tanh, sigmoid };
+    /// The activations are monotone, so the max of activations is the activation of the max:
+    /// applied to the pooled values in place.
+    static void activate(Activation activation, float* values, std::size_t n);
+    /// InputError naming `what` for an id >= vocab.
+    static void check_ids(std::span<const std::uint32_t> ids, std::size_t vocab, const char* what);
     struct Branch {
         std::size_t taps = 0;
         std::size_t dilation = 1;
@@ -55,21 +61,29 @@ private:
         std::vector<float> bias;    ///< filters values (zeros without bias)
         Activation activation = Activation::identity;
     };
-    std::size_t vocab_ = 0;
-    std::size_t columns_ = 0;  ///< table row length: sum over branches of taps x filters
-    std::size_t classes_ = 0;
-    std::size_t features_ = 0;  ///< convolution features: sum of filters
-    std::size_t in_units_ = 0;  ///< dense inputs: features_, then the bag's dim
-    std::vector<Branch> branches_;
     struct BagSettings {
         std::size_t ngrams = 0, vocab = 0, buckets = 0;
         bool binary = true, mean = false;
     };
-    std::optional<BagSettings> bag_;  ///< the wide branch, if any
-    std::vector<float> bag_logits_;   ///< (vocab + buckets) x classes, row-major: W_bag^T column
-    std::vector<float> table_;          ///< vocab x columns, row-major (one row per word)
-    std::vector<float> dense_weights_;  ///< in_units x classes, column-major (as DenseLayer)
-    std::vector<float> dense_bias_;     ///< classes values (zeros without bias)
+    /// What follows the pooled convolution features: the output layer, and the wide branch's
+    /// logit vectors. Shared with the quantized form.
+    struct Output {
+        std::size_t classes = 0;
+        std::size_t features = 0;  ///< convolution features: sum of filters
+        std::size_t in_units = 0;  ///< dense inputs: features, then the bag's dim
+        std::optional<BagSettings> bag;  ///< the wide branch, if any
+        std::vector<float> bag_logits;   ///< (vocab + buckets) x classes, row-major: W_bag^T column
+        std::vector<float> dense_weights;  ///< in_units x classes, column-major (as DenseLayer)
+        std::vector<float> dense_bias;     ///< classes values (zeros without bias)
+        /// logits[0 .. classes) from the pooled features[0 .. features) and the text's ids.
+        void logits(const float* features, std::span<const std::uint32_t> ids, float* logits) const;
+    };
+    std::size_t vocab_ = 0;
+    std::size_t columns_ = 0;  ///< table row length: sum over branches of taps x filters
+    std::size_t classes_ = 0;
+    std::vector<Branch> branches_;
+    Output output_;
+    std::vector<float> table_;  ///< vocab x columns, row-major (one row per word)
 };
 
 }  // namespace textcnn::detail

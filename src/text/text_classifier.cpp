@@ -1,6 +1,7 @@
 #include "textcnn/text/text_classifier.h"
 
 #include "text/folded_text_cnn.h"
+#include "text/quantized_text_cnn.h"
 #include "textcnn/text/batching.h"
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
@@ -16,6 +17,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 namespace textcnn {
@@ -93,13 +95,14 @@ std::size_t widest_padding(const std::vector<LayerSpec>& layers) {
 
 struct TextClassifier::Impl {
     Impl(TokenizerSettings tokenizer_settings, Vocabulary vocabulary, std::vector<std::string> labels,
-         Network network)
+         ModelSpec spec, Shape sample_shape)
         : tokenizer_settings(tokenizer_settings),
           tokenizer(tokenizer_settings),
           vocabulary(std::move(vocabulary)),
           labels(std::move(labels)),
-          network(std::move(network)),
-          gap(widest_padding(this->network.spec())) {}
+          spec(std::move(spec)),
+          sample_shape(std::move(sample_shape)),
+          gap(widest_padding(this->spec)) {}
 
     struct PerThread {
         Network::Workspace workspace;
@@ -108,26 +111,42 @@ struct TextClassifier::Impl {
         std::vector<std::string> tokens;
         std::vector<std::vector<std::uint32_t>> ids;
         std::vector<float> folded_scratch;
+        detail::QuantizedTextCnn::Scratch quantized_scratch;
+        std::vector<float> text_probabilities;  ///< predict(text)
     };
 
     TokenizerSettings tokenizer_settings;
     Tokenizer tokenizer;
     Vocabulary vocabulary;
     std::vector<std::string> labels;
-    Network network;
+    ModelSpec spec;      ///< the network's architecture (kept when a quantized model drops the network)
+    Shape sample_shape;
+    std::optional<Network> network;  ///< none in a quantized model
     std::size_t gap = 0;
     tbb::enumerable_thread_specific<PerThread> threads;
     std::unique_ptr<const detail::FoldedTextCnn> folded;
+    std::unique_ptr<const detail::QuantizedTextCnn> quantized;
+
+    Network& checked_network() const {
+        if (!network)
+            throw ConfigError("this text model is quantized for prediction (textcnn quantize): it holds no float "
+                              "weights to train or inspect; use the model it was quantized from");
+        return const_cast<Network&>(*network);
+    }
 };
 
 TextClassifier::TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
                                Network network)
-    : impl_(std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels), std::move(network))) {
-    const Shape out = impl_->network.output_shape(1);
+    : impl_(std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels), network.spec(),
+                                   network.sample_shape())) {
+    impl_->network.emplace(std::move(network));
+    const Shape out = impl_->network->output_shape(1);
     if (out.rank() != 2 || out.channels() != impl_->labels.size())
         throw ShapeError("text classifier: the network's output " + out.str() + " does not give one logit for each of " +
                          std::to_string(impl_->labels.size()) + " labels");
 }
+
+TextClassifier::TextClassifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 TextClassifier::~TextClassifier() = default;
 TextClassifier::TextClassifier(TextClassifier&&) noexcept = default;
@@ -144,17 +163,20 @@ TextClassifier TextClassifier::load(const std::string& path) {
 const std::vector<std::string>& TextClassifier::labels() const { return impl_->labels; }
 const Tokenizer& TextClassifier::tokenizer() const { return impl_->tokenizer; }
 const Vocabulary& TextClassifier::vocabulary() const { return impl_->vocabulary; }
-const Network& TextClassifier::network() const { return impl_->network; }
+const Network& TextClassifier::network() const { return impl_->checked_network(); }
 std::size_t TextClassifier::gap() const { return impl_->gap; }
-bool TextClassifier::folded() const { return impl_->folded != nullptr; }
+bool TextClassifier::folded() const { return impl_->folded != nullptr || impl_->quantized != nullptr; }
+bool TextClassifier::quantized() const { return impl_->quantized != nullptr; }
 
 Network& TextClassifier::network() {
+    Network& network = impl_->checked_network();
     drop_folding();
-    return impl_->network;
+    return network;
 }
 
 bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
-    auto folded = detail::FoldedTextCnn::fold(impl_->network, max_bytes);
+    if (impl_->quantized) return true;
+    auto folded = detail::FoldedTextCnn::fold(*impl_->network, max_bytes);
     if (folded) impl_->folded = std::make_unique<const detail::FoldedTextCnn>(std::move(*folded));
     else impl_->folded.reset();
     return impl_->folded != nullptr;
@@ -162,11 +184,40 @@ bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
 
 void TextClassifier::drop_folding() { impl_->folded.reset(); }
 
-std::size_t TextClassifier::fold_table_bytes() const { return detail::FoldedTextCnn::table_bytes(impl_->network); }
+std::size_t TextClassifier::fold_table_bytes() const {
+    if (impl_->quantized) return impl_->quantized->table_bytes();
+    return detail::FoldedTextCnn::table_bytes(*impl_->network);
+}
+
+void TextClassifier::quantize() {
+    if (impl_->quantized) return;
+    std::optional<detail::FoldedTextCnn> fresh;
+    const detail::FoldedTextCnn* folded = impl_->folded.get();
+    if (!folded) {
+        fresh = detail::FoldedTextCnn::fold(*impl_->network, default_fold_limit);
+        if (!fresh)
+            throw ConfigError("quantize: only a text CNN whose embedding folds into its convolutions (Kim's layout, "
+                              "tables under " + std::to_string(default_fold_limit >> 20) + " MiB) can be quantized");
+        folded = &*fresh;
+    }
+    impl_->quantized = std::make_unique<const detail::QuantizedTextCnn>(detail::QuantizedTextCnn::quantize(*folded));
+    impl_->folded.reset();
+    impl_->network.reset();
+}
+
+std::vector<float> TextClassifier::quantization_error_bound() const {
+    return impl_->quantized ? impl_->quantized->logit_error_bound() : std::vector<float>{};
+}
 
 ModelFile TextClassifier::to_model_file() const {
     ModelFile file;
-    add_network_sections(file, impl_->network);
+    if (impl_->quantized) {
+        add_architecture_section(file, impl_->spec, impl_->sample_shape);
+        file.set(detail::QuantizedTextCnn::section_tag, detail::QuantizedTextCnn::section_version,
+                 impl_->quantized->encode());
+    } else {
+        add_network_sections(file, *impl_->network);
+    }
     file.set("TOKN", 1, encode_string_map(impl_->tokenizer_settings.to_map()));
     std::vector<std::uint8_t> vocab;
     impl_->vocabulary.write(vocab);
@@ -177,12 +228,34 @@ ModelFile TextClassifier::to_model_file() const {
 }
 
 TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
+    if (const ModelSection* quantized = file.find(detail::QuantizedTextCnn::section_tag))
+        return assemble(file, std::vector<std::uint8_t>(quantized->payload));
+    return assemble(file, {});
+}
+
+TextClassifier TextClassifier::from_model_file(ModelFile&& file) {
+    std::vector<std::uint8_t> quantized = file.take_payload(detail::QuantizedTextCnn::section_tag);
+    return assemble(file, std::move(quantized));
+}
+
+TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::uint8_t> quantized_payload) {
     const std::string& source = file.source;
     for (const char* tag : {"TOKN", "VOCB", "LABL"})
         if (!file.find(tag))
             throw InputError(source + ": not a text model (no '" + std::string(tag) +
                              "' section; an image model is used with imagecnn)");
-    Network network = network_from_sections(file);
+    // A quantized model has tables instead of weights: its network is not built.
+    const bool quantized = file.find(detail::QuantizedTextCnn::section_tag) != nullptr;
+    std::optional<Network> network;
+    StoredArchitecture arch;
+    if (quantized) {
+        file.require(detail::QuantizedTextCnn::section_tag, detail::QuantizedTextCnn::section_version);
+        arch = architecture_from_sections(file);
+    } else {
+        network.emplace(network_from_sections(file));
+        arch.spec = network->spec();
+        arch.sample_shape = network->sample_shape();
+    }
     // A setting this build does not know comes from a newer textcnn whose tokenization cannot
     // be reproduced: a problem of the file (InputError naming it), not of the caller's options.
     TokenizerSettings tokenizer;
@@ -193,15 +266,27 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
     }
     auto vocabulary = Vocabulary::read(file.require("VOCB", 1).payload, source);
     auto labels = labels_of(file);
-    if (network.sample_shape().rank() != 3 || network.sample_shape().channels() != 1)
-        throw InputError(source + ": the network does not take token ids (sample shape " +
-                         network.sample_shape().str() + ")");
-    // The constructor checks this too, but with a ShapeError that cannot name the file.
-    const Shape out = network.output_shape(1);
-    if (out.rank() != 2 || out.channels() != labels.size())
-        throw InputError(source + ": the network's output " + out.str() + " does not give one logit for each of " +
-                         std::to_string(labels.size()) + " labels");
-    TextClassifier model(tokenizer, std::move(vocabulary), std::move(labels), std::move(network));
+    if (arch.sample_shape.rank() != 3 || arch.sample_shape.channels() != 1)
+        throw InputError(source + ": the network does not take token ids (sample shape " + arch.sample_shape.str() + ")");
+    auto impl = std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels), std::move(arch.spec),
+                                       std::move(arch.sample_shape));
+    if (quantized) {
+        impl->quantized = std::make_unique<const detail::QuantizedTextCnn>(
+            detail::QuantizedTextCnn::decode(std::move(quantized_payload), source));
+        if (impl->quantized->vocab() != impl->vocabulary.size() || impl->quantized->classes() != impl->labels.size())
+            throw InputError(source + ": the quantized tables are for " + std::to_string(impl->quantized->vocab()) +
+                             " ids and " + std::to_string(impl->quantized->classes()) + " labels, the model has " +
+                             std::to_string(impl->vocabulary.size()) + " ids and " +
+                             std::to_string(impl->labels.size()) + " labels");
+    } else {
+        // The constructor checks this too, but with a ShapeError that cannot name the file.
+        const Shape out = network->output_shape(1);
+        if (out.rank() != 2 || out.channels() != impl->labels.size())
+            throw InputError(source + ": the network's output " + out.str() + " does not give one logit for each of " +
+                             std::to_string(impl->labels.size()) + " labels");
+        impl->network = std::move(network);
+    }
+    TextClassifier model(std::move(impl));
     model.metadata = metadata_of(file);
     // Every layer that reads the token ids (the first layer, or the first of each branch of a
     // first parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
@@ -214,7 +299,8 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
             readers.push_back(&first);
         }
     };
-    collect(collect, model.impl_->network.spec().front());
+    if (model.impl_->spec.empty()) throw InputError(source + ": the stored architecture has no layers");
+    collect(collect, model.impl_->spec.front());
     for (const LayerSpec* reader : readers) {
         const bool bag = reader->type == "ngram_bag";
         if ((reader->type != "embedding" && !bag) ||
@@ -236,17 +322,25 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
     probabilities.resize(texts.size() * k);
     if (texts.empty()) return;
     auto& local = impl_->threads.local();
-    if (impl_->folded) {
+    // The tables (quantized or float): each text on its own, logits then softmax in place.
+    const auto each_text = [&](const auto& logits) {
         for (std::size_t i = 0; i < texts.size(); ++i) {
             float* p = probabilities.data() + i * k;
-            impl_->folded->logits(texts[i], p, local.folded_scratch);
+            logits(texts[i], p);
             softmax_row(p, k, p);
         }
+    };
+    if (impl_->quantized) {
+        each_text([&](const auto& ids, float* p) { impl_->quantized->logits(ids, p, local.quantized_scratch); });
         return;
     }
-    if (local.workspace.states.empty()) local.workspace = impl_->network.make_workspace();
+    if (impl_->folded) {
+        each_text([&](const auto& ids, float* p) { impl_->folded->logits(ids, p, local.folded_scratch); });
+        return;
+    }
+    if (local.workspace.states.empty()) local.workspace = impl_->network->make_workspace();
     pack_sequences(texts, PackOptions{impl_->gap, 1, 0}, local.packed);
-    const Tensor& logits = impl_->network.forward(local.packed, local.workspace, RunContext{Mode::inference});
+    const Tensor& logits = impl_->network->forward(local.packed, local.workspace, RunContext{Mode::inference});
     softmax(logits, local.probabilities);
     std::copy_n(local.probabilities.data(), texts.size() * k, probabilities.data());
 }
@@ -267,12 +361,22 @@ TextPrediction TextClassifier::predict(std::string_view text) const {
     impl_->tokenizer.tokenize(text, local.tokens);
     local.ids.resize(1);
     impl_->vocabulary.lookup(local.tokens, local.ids[0]);
-    std::vector<float> probabilities;
-    predict_encoded(std::span(local.ids.data(), 1), probabilities);
-    return to_prediction(probabilities.data(), impl_->labels.size(), local.ids[0]);
+    predict_encoded(std::span(local.ids.data(), 1), local.text_probabilities);
+    return to_prediction(local.text_probabilities.data(), impl_->labels.size(), local.ids[0]);
 }
 
 std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string> texts) const {
+    std::vector<TextPrediction> out;
+    if (impl_->folded || impl_->quantized) {
+        // Each text on its own, from tokens to probabilities, parallel over texts (oneTBB), no
+        // BLAS involved and no token lists kept for the whole batch.
+        out.resize(texts.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, texts.size(), 64),
+                          [&](const tbb::blocked_range<std::size_t>& r) {
+                              for (std::size_t i = r.begin(); i < r.end(); ++i) out[i] = predict(texts[i]);
+                          });
+        return out;
+    }
     // Tokenize in parallel (oneTBB), then run the network over large chunks: each chunk is one
     // packed batch whose convolutions are single big GEMMs using the BLAS threads. One level
     // of parallelism at a time.
@@ -280,19 +384,6 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
     std::vector<std::vector<std::uint32_t>> ids(texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) impl_->vocabulary.lookup(tokens[i], ids[i]);
     const std::size_t k = impl_->labels.size();
-    std::vector<TextPrediction> out;
-    if (impl_->folded) {
-        // Each text on its own: parallel over texts, no BLAS involved.
-        out.resize(texts.size());
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, texts.size(), 64),
-                          [&](const tbb::blocked_range<std::size_t>& r) {
-                              std::vector<float> probabilities;
-                              predict_encoded(std::span(ids).subspan(r.begin(), r.size()), probabilities);
-                              for (std::size_t i = r.begin(); i < r.end(); ++i)
-                                  out[i] = to_prediction(probabilities.data() + (i - r.begin()) * k, k, ids[i]);
-                          });
-        return out;
-    }
     constexpr std::size_t chunk = 1024;
     out.reserve(texts.size());
     std::vector<float> probabilities;
@@ -306,13 +397,20 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
 
 std::string TextClassifier::summary() const {
     std::ostringstream s;
-    s << impl_->network.summary_table();
+    // A quantized model's architecture is shown as built (its float weights are not stored).
+    if (impl_->network) s << impl_->network->summary_table();
+    else s << Network(impl_->spec, impl_->sample_shape).summary_table();
     s << "\nVocabulary: " << impl_->vocabulary.size() << " ids (" << impl_->vocabulary.word_count() << " words, 2 reserved";
     if (impl_->vocabulary.subword_buckets()) s << ", " << impl_->vocabulary.subword_buckets() << " subword buckets";
     s << ")\nLabels (" << impl_->labels.size() << "):";
     for (const auto& l : impl_->labels) s << ' ' << l;
     s << "\nTokenizer: " << impl_->tokenizer_settings.describe() << '\n';
-    if (const std::size_t bytes = fold_table_bytes())
+    if (impl_->quantized)
+        s << "Prediction: quantized: int8 folded tables stored in the file (" << impl_->quantized->vocab() << " words x "
+          << impl_->quantized->row_bytes() << " bytes, one scale per filter; "
+          << (impl_->quantized->table_bytes() + 500000) / 1000000
+          << " MB); float weights not stored (prediction only)\n";
+    else if (const std::size_t bytes = fold_table_bytes())
         s << "Prediction: embedding folded into the convolutions at load (" << (bytes + 500000) / 1000000
           << " MB of tables)\n";
     else

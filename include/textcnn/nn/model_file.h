@@ -25,6 +25,8 @@
 //              u64 byte length + UTF-8 bytes); text and image models alike
 //   "META" v1  free-form facts about the model, string -> string (training settings, data,
 //              architecture name), stored as LABL stores strings: key, value, key, value ...
+//   "QFLD" v1  a quantized text model's int8 folded tables (text/quantized_text_cnn.h); such
+//              a file has no "WGHT" (text_classifier.h, TextClassifier::quantize)
 // The text and image paths add their own (tokenizer settings and vocabulary: "TOKN", "VOCB";
 // the image input: "IMGM") with their own tags.
 #pragma once
@@ -60,6 +62,9 @@ public:
     /// InputError "<source>: missing section 'VOCB'" or "<source>: section 'VOCB' version 3 is
     /// newer than this build supports (1)".
     const ModelSection& require(const std::string& tag, std::uint32_t max_version) const;
+    /// Moves the payload of the section `tag` out (it is left empty), for readers that keep a
+    /// large payload as it is; empty when there is no such section.
+    std::vector<std::uint8_t> take_payload(const std::string& tag);
     const std::vector<ModelSection>& sections() const { return sections_; }
 
     /// Where the sections came from (the path when read; for error messages).
@@ -81,6 +86,19 @@ void write_model_file(const std::string& path, const ModelFile& file);
 ModelFile read_model_file(const std::string& path);
 
 // --- Networks -------------------------------------------------------------------------------
+
+/// The architecture a file describes ("ARCH"), without weights.
+struct StoredArchitecture {
+    ModelSpec spec;
+    Shape sample_shape;
+    std::size_t parameters = 0;  ///< Network::parameter_count of spec and sample_shape
+};
+/// Stores just the architecture ("ARCH"): files whose weights are kept in another form
+/// (a quantized text model, text_classifier.h).
+void add_architecture_section(ModelFile& file, const ModelSpec& spec, const Shape& sample_shape);
+/// Parses "ARCH" and checks that a network can be built from it (without building one).
+/// InputError naming file.source otherwise.
+StoredArchitecture architecture_from_sections(const ModelFile& file);
 
 /// Stores the architecture ("ARCH") and the parameter block ("WGHT") of `net`.
 void add_network_sections(ModelFile& file, const Network& net);

@@ -26,6 +26,11 @@
 // a sum of looked-up rows instead of a dot product over the embedding dimension. The
 // probabilities equal the network's up to float rounding (tests bound it at 1e-5); they are
 // bit-identical from call to call, whatever the batch or the thread count.
+//
+// A quantized model (quantize(), `textcnn quantize`) keeps only int8 folded tables (one scale
+// per filter; text/quantized_text_cnn.h gives the format and the error bound) and drops the
+// float weights: a quarter of the table memory, no table building at load, for prediction only
+// (network() throws ConfigError on it). save() writes it without "WGHT", with a "QFLD" section.
 #pragma once
 
 #include "textcnn/nn/layer_spec.h"
@@ -100,7 +105,8 @@ public:
     TextClassifier& operator=(TextClassifier&&) noexcept;
 
     /// Reads a model file (model_file.h) with sections ARCH, WGHT, TOKN, VOCB, LABL and META
-    /// and folds it for prediction (fold_for_prediction()). Returns the classifier. Throws
+    /// and folds it for prediction (fold_for_prediction()); or a quantized one (QFLD instead of
+    /// WGHT), whose tables are used as stored. Returns the classifier. Throws
     /// IoError when the file cannot be read, InputError naming the file for anything missing,
     /// corrupt, foreign (an image model) or too new. Thread-safe (the new object is the
     /// caller's).
@@ -114,6 +120,8 @@ public:
     /// The inverse of to_model_file(), without folding. Throws InputError naming
     /// file.source as load() does.
     static TextClassifier from_model_file(const ModelFile& file);
+    /// The same, taking the sections over (a quantized model's table is not copied).
+    static TextClassifier from_model_file(ModelFile&& file);
 
     /// The labels, in the order of TextPrediction::label and ::probabilities. Thread-safe.
     const std::vector<std::string>& labels() const;
@@ -121,10 +129,11 @@ public:
     const Tokenizer& tokenizer() const;
     /// Token -> id mapping (text/vocabulary.h). Thread-safe.
     const Vocabulary& vocabulary() const;
-    /// The network (nn/network.h). Thread-safe.
+    /// The network (nn/network.h). Thread-safe. ConfigError for a quantized model (it has no
+    /// float weights).
     const Network& network() const;
     /// Mutable access (training, loading weights) drops the folded tables: they would go stale.
-    /// Not to be called while other threads use the classifier.
+    /// Not to be called while other threads use the classifier. ConfigError for a quantized model.
     Network& network();
     /// Zero positions needed between packed texts: the widest padding of any convolution.
     /// Thread-safe.
@@ -161,12 +170,26 @@ public:
     /// called while other threads predict.
     bool fold_for_prediction(std::size_t max_bytes = default_fold_limit);
     /// Back to the network's own forward pass (frees the tables). Not to be called while
-    /// other threads predict.
+    /// other threads predict. Does nothing to a quantized model (it has no network to run).
     void drop_folding();
-    /// Whether predict() uses the folded tables. Thread-safe.
+    /// Whether predict() uses the folded tables (float or quantized). Thread-safe.
     bool folded() const;
-    /// Bytes the folded tables take (or would take) for this network; 0 when it cannot be
-    /// folded. Thread-safe.
+
+    /// Replaces the float network by int8 folded tables (text/quantized_text_cnn.h): predictions
+    /// change by at most quantization_error_bound() per logit; the float weights are freed, so
+    /// the model can no longer be trained, and save() writes the tables instead of them.
+    /// ConfigError when the network cannot be folded (see fold_for_prediction()) or a filter is
+    /// wider than 258 taps. A no-op on a quantized model. Not to be called while other threads
+    /// use the classifier. Source: the int8 tables of fastText's `quantize` (Joulin et al.
+    /// 2016, FastText.zip) applied to the folded convolution tables.
+    void quantize();
+    /// Whether the model is quantized (quantize(), or loaded from a quantized file). Thread-safe.
+    bool quantized() const;
+    /// For a quantized model, per label: the most a logit can differ from the float model's
+    /// (rounding of the tables, not counting float summation order); empty otherwise. Thread-safe.
+    std::vector<float> quantization_error_bound() const;
+    /// Bytes the folded tables take (or would take) for this network, or a quantized model's
+    /// tables; 0 when it cannot be folded. Thread-safe.
     std::size_t fold_table_bytes() const;
 
     /// The architecture table (Network::summary_table), then vocabulary, labels, tokenizer
@@ -175,6 +198,9 @@ public:
 
 private:
     struct Impl;
+    explicit TextClassifier(std::unique_ptr<Impl> impl);
+    /// from_model_file(): a quantized model's "QFLD" payload is passed apart (copied or moved).
+    static TextClassifier assemble(const ModelFile& file, std::vector<std::uint8_t> quantized_payload);
     std::unique_ptr<Impl> impl_;
 };
 

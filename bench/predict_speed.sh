@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Scoring speed against fastText (issue 13), one run, same file, programs alternated:
+#   - input: 100,000 lines of SST-2 sentences (dev, test and train sentences repeated), built
+#     here from $TEXTCNN_DATA/sst2 (never stored in the repository);
+#   - models: Kim CNN-rand defaults trained 5 epochs on SST-2 train.csv, its quantized copy
+#     (textcnn quantize), and a fastText unigram model (fasttext supervised -epoch 25 -lr 0.5);
+#   - REPEATS (5) rounds of: textcnn predict --threads 1 (float), the same on the quantized
+#     model, fasttext predict; each prints CPU seconds (user + sys), peak RSS (GNU time),
+#     sentences per CPU second and the load average (uptime) when it ran; then medians and the
+#     ratio quantized / fastText;
+#   - the quantized model with 2 threads against 1 (wall-clock seconds, medians);
+#   - how many of the 100,000 labels change float -> quantized, and the SST-2 test labels;
+#   - library single-sentence latency (bench_predict, quantized model);
+#   - with CALLGRIND=1: instruction counts (valgrind --tool=callgrind) of one textcnn run of
+#     each model and of fastText on the first 10,000 lines: a comparison the load of a shared
+#     machine does not change (the float model's run takes minutes: its tables are built at load).
+# Usage: bench/predict_speed.sh   (env: TEXTCNN_BUILD_DIR, TEXTCNN_DATA, REPEATS, CALLGRIND=1)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${TEXTCNN_BUILD_DIR:-$root/build}
+data=${TEXTCNN_DATA:-$root/../shared/data}
+repeats=${REPEATS:-5}
+out=$build/bench/predict_speed
+mkdir -p "$out"
+textcnn=$build/textcnn
+command -v fasttext >/dev/null || { echo "fasttext is not installed (apt-get install fasttext)" >&2; exit 1; }
+
+# label,text CSV -> the text column, unquoted
+sentences() { tail -n +2 "$1" | sed -E 's/^[a-z]+,//; s/^"(.*)"$/\1/; s/""/"/g'; }
+lines=$out/lines.txt
+sentences "$data/sst2/test.csv" >"$out/test_sentences.txt"
+cat <(sentences "$data/sst2/dev.csv") "$out/test_sentences.txt" <(sentences "$data/sst2/train.csv") >"$out/all.txt"
+: >"$lines"
+while [[ $(wc -l <"$lines") -lt 100000 ]]; do cat "$out/all.txt" >>"$lines"; done
+head -n 100000 "$lines" >"$lines.tmp" && mv "$lines.tmp" "$lines"
+echo "== input: $(wc -l <"$lines") lines, $(du -b "$lines" | awk '{printf "%.1f MB", $1/1e6}') (SST-2 dev, test, train sentences repeated)"
+
+echo "== models"
+if [[ ! -f $out/kim.model ]]; then
+  "$textcnn" train --train "$data/sst2/train.csv" --model "$out/kim.model" --epochs 5 --threads 2 --seed 1 --quiet >/dev/null
+fi
+"$textcnn" quantize --model "$out/kim.model" --out "$out/kim_q.model"
+if [[ ! -f $out/ft.bin ]]; then
+  tail -n +2 "$data/sst2/train.csv" | sed -E 's/^([a-z]+),"?/__label__\1 /; s/"$//; s/""/"/g' >"$out/ft_train.txt"
+  fasttext supervised -input "$out/ft_train.txt" -output "$out/ft" -epoch 25 -lr 0.5 -thread 1 -verbose 0
+fi
+for f in kim.model kim_q.model ft.bin; do
+  printf "model file %-12s %6.1f MB\n" "$f" "$(du -b "$out/$f" | awk '{print $1/1e6}')"
+done
+"$textcnn" summary --model "$out/kim_q.model" | grep -E "^Prediction"
+
+# One timed run: NAME OUTPUT COMMAND...; appends "name cpu_s rss_mib wall_s" to $out/times.txt
+timed() {
+  local name=$1 output=$2
+  shift 2
+  /usr/bin/time -f "%U %S %M %e" -o "$out/time.tmp" "$@" >"$output" 2>/dev/null
+  read -r user sys rss wall <"$out/time.tmp"
+  local load
+  load=$(uptime | sed -E 's/.*load average: //')
+  awk -v n="$name" -v u="$user" -v s="$sys" -v r="$rss" -v w="$wall" -v l="$load" 'BEGIN {
+    printf "%-22s cpu %5.2f s  peak %6.1f MiB  wall %5.2f s  %8.0f sentences/cpu-s  (load %s)\n", n, u + s, r / 1024, w, 100000 / (u + s), l
+    printf "%s %f %f %f\n", n, u + s, r / 1024, w >> "'"$out/times.txt"'" }'
+}
+: >"$out/times.txt"
+echo "== $repeats rounds, alternating (one thread each)"
+for ((r = 1; r <= repeats; ++r)); do
+  timed "textcnn-float" "$out/float.txt" "$textcnn" predict --model "$out/kim.model" --threads 1 --quiet "$lines"
+  timed "textcnn-quantized" "$out/quantized.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 1 --quiet "$lines"
+  timed "fasttext" "$out/fasttext.txt" fasttext predict "$out/ft.bin" "$lines"
+  timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
+done
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+col() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$out/times.txt" | median; }
+echo "== medians of $repeats"
+for n in textcnn-float textcnn-quantized fasttext; do
+  awk -v n="$n" -v c="$(col "$n" 2)" -v m="$(col "$n" 3)" 'BEGIN {printf "%-18s cpu %.2f s, %.0f sentences/cpu-s, peak %.1f MiB\n", n, c, 100000 / c, m}'
+done
+awk -v q="$(col textcnn-quantized 2)" -v f="$(col fasttext 2)" -v x="$(col textcnn-float 2)" 'BEGIN {
+  printf "ratio quantized / fastText sentences per cpu-s: %.2fx (float textcnn: %.2fx)\n", f / q, f / x }'
+awk -v one="$(col textcnn-quantized 4)" -v two="$(col textcnn-quantized-2t 4)" 'BEGIN {
+  printf "quantized, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", one, two, one / two }'
+
+echo "== labels"
+changed=$(paste "$out/float.txt" "$out/quantized.txt" | awk -F'\t' '$1 != $2' | wc -l)
+echo "float -> quantized: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
+cmp -s "$out/quantized.txt" "$out/quantized2.txt" && echo "quantized, 1 and 2 threads: identical output" ||
+  echo "quantized, 1 and 2 threads: OUTPUTS DIFFER"
+"$textcnn" predict --model "$out/kim.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_float.txt"
+"$textcnn" predict --model "$out/kim_q.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_quantized.txt"
+test_changed=$(paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4' | wc -l)
+echo "SST-2 test ($(wc -l <"$out/test_sentences.txt") sentences): $test_changed labels differ float vs quantized"
+paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4 {
+  printf "  float %s (%s %s) -> quantized %s (%s %s)\n", $1, $2, $3, $4, $5, $6 }'
+for m in kim.model kim_q.model; do
+  "$textcnn" eval --model "$out/$m" --data "$data/sst2/test.csv" 2>/dev/null | grep -E "^ *accuracy" | sed "s/^ */$m: /" || true
+done
+
+echo "== library, quantized model (bench_predict)"
+if [[ -x $build/bench_predict ]]; then
+  "$build/bench_predict" --model "$out/kim_q.model" --data "$out/test_sentences.txt" --threads 1 | grep -E "predict"
+else
+  echo "(build the bench_predict target for the latency line)"
+fi
+
+if [[ ${CALLGRIND:-0} == 1 ]]; then
+  echo "== instructions (callgrind), first 10,000 lines"
+  head -n 10000 "$lines" >"$out/lines10k.txt"
+  for run in "textcnn-float:$textcnn predict --model $out/kim.model --threads 1 --quiet $out/lines10k.txt" \
+             "textcnn-quantized:$textcnn predict --model $out/kim_q.model --threads 1 --quiet $out/lines10k.txt" \
+             "fasttext:fasttext predict $out/ft.bin $out/lines10k.txt"; do
+    name=${run%%:*}
+    # shellcheck disable=SC2086
+    valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$name" ${run#*:} >/dev/null 2>"$out/callgrind.$name.log"
+    printf "%-18s %'15d instructions\n" "$name" "$(grep -E '^summary:' "$out/callgrind.$name" | awk '{print $2}')"
+  done
+fi

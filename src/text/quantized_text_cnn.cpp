@@ -1,0 +1,353 @@
+#include "text/quantized_text_cnn.h"
+
+#include "textcnn/core/bytes.h"
+#include "textcnn/core/checked.h"
+#include "textcnn/core/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
+namespace textcnn::detail {
+
+namespace {
+
+constexpr int max_code = 127;
+// int16 sums of `taps` codes of at most 127 in magnitude never overflow.
+constexpr std::size_t max_taps = std::numeric_limits<std::int16_t>::max() / max_code;
+// A bound on a stored dilation, so that a crafted one cannot make a text's row list huge.
+constexpr std::size_t max_dilation = std::size_t{1} << 16;
+
+bool all_finite(const std::vector<float>& values) {
+    return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+}
+
+}  // namespace
+
+QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
+    QuantizedTextCnn q;
+    q.vocab_ = folded.vocab_;
+    q.columns_ = folded.columns_;
+    q.output_ = folded.output_;
+    // The largest |value| of each column over all words.
+    std::vector<float> largest(q.columns_, 0.0f);
+    for (std::size_t v = 0; v < q.vocab_; ++v) {
+        const float* row = folded.table_.data() + v * q.columns_;
+        for (std::size_t c = 0; c < q.columns_; ++c) largest[c] = std::max(largest[c], std::abs(row[c]));
+    }
+    std::vector<float> column_scale(q.columns_, 1.0f);
+    for (const auto& fb : folded.branches_) {
+        if (fb.taps > max_taps || fb.dilation > max_dilation)
+            throw ConfigError("quantize: a convolution of width " + std::to_string(fb.taps) + " and dilation " +
+                              std::to_string(fb.dilation) + ": at most " + std::to_string(max_taps) +
+                              " taps (their int8 codes are summed in int16) and a dilation of " +
+                              std::to_string(max_dilation) + " can be quantized");
+        Branch b{fb.taps, fb.dilation, fb.filters, fb.column, fb.bias, std::vector<float>(fb.filters), fb.activation};
+        for (std::size_t f = 0; f < b.filters; ++f) {
+            float m = 0.0f;
+            for (std::size_t t = 0; t < b.taps; ++t) m = std::max(m, largest[b.column + t * b.filters + f]);
+            b.scale[f] = m > 0.0f ? m / max_code : 1.0f;
+            for (std::size_t t = 0; t < b.taps; ++t) column_scale[b.column + t * b.filters + f] = b.scale[f];
+        }
+        q.widest_ = std::max(q.widest_, b.filters);
+        q.widest_span_ = std::max(q.widest_span_, b.dilation * (b.taps - 1));
+        q.branches_.push_back(std::move(b));
+    }
+    q.storage_.assign(q.vocab_ * q.columns_ + trailer, 0);
+    for (std::size_t v = 0; v < q.vocab_; ++v) {
+        const float* row = folded.table_.data() + v * q.columns_;
+        std::uint8_t* out = q.storage_.data() + v * q.columns_;
+        for (std::size_t c = 0; c < q.columns_; ++c) {
+            const long code = std::clamp(std::lround(row[c] / column_scale[c]), long{-max_code}, long{max_code});
+            out[c] = static_cast<std::uint8_t>(static_cast<std::int8_t>(code));
+        }
+    }
+    return q;
+}
+
+std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
+    std::vector<std::uint8_t> bytes;
+    bytes.reserve(vocab_ * columns_ + 4096 + output_.bag_logits.size() * sizeof(float) +
+                  output_.dense_weights.size() * sizeof(float));
+    ByteWriter w(bytes);
+    w.put<std::uint64_t>(vocab_);
+    w.put<std::uint64_t>(output_.classes);
+    w.put<std::uint64_t>(columns_);
+    w.put<std::uint64_t>(branches_.size());
+    for (const Branch& b : branches_) {
+        w.put<std::uint64_t>(b.taps);
+        w.put<std::uint64_t>(b.dilation);
+        w.put<std::uint64_t>(b.filters);
+        w.put<std::uint32_t>(static_cast<std::uint32_t>(b.activation));
+        w.put_floats(b.bias);
+        w.put_floats(b.scale);
+    }
+    w.put<std::uint64_t>(output_.in_units);
+    w.put_floats(output_.dense_weights);
+    w.put_floats(output_.dense_bias);
+    w.put<std::uint8_t>(output_.bag ? 1 : 0);
+    if (output_.bag) {
+        w.put<std::uint64_t>(output_.bag->ngrams);
+        w.put<std::uint64_t>(output_.bag->vocab);
+        w.put<std::uint64_t>(output_.bag->buckets);
+        w.put<std::uint8_t>(output_.bag->binary ? 1 : 0);
+        w.put<std::uint8_t>(output_.bag->mean ? 1 : 0);
+        w.put_floats(output_.bag_logits);
+    }
+    w.put<std::uint64_t>(vocab_ * columns_);
+    w.put_bytes({storage_.data() + table_offset_, vocab_ * columns_ + trailer});
+    return bytes;
+}
+
+namespace {
+
+// Reads one branch of the section; `column` is where its taps start in a row.
+template <class Branch, class Activation>
+Branch read_branch(ByteReader& r, std::size_t column) {
+    Branch b;
+    b.taps = r.get<std::uint64_t>("branch taps");
+    b.dilation = r.get<std::uint64_t>("branch dilation");
+    b.filters = r.get<std::uint64_t>("branch filters");
+    const auto activation = r.get<std::uint32_t>("branch activation");
+    if (b.taps == 0 || b.taps > max_taps || b.dilation == 0 || b.dilation > max_dilation || b.filters == 0 ||
+        activation > 3)
+        r.error("a branch has " + std::to_string(b.taps) + " taps (1.." + std::to_string(max_taps) + "), dilation " +
+                std::to_string(b.dilation) + " (1.." + std::to_string(max_dilation) + "), " + std::to_string(b.filters) + " filters and activation " +
+                std::to_string(activation) + " (0..3)");
+    b.activation = static_cast<Activation>(activation);
+    b.column = column;
+    b.bias = r.get_floats("branch bias");
+    b.scale = r.get_floats("branch scales");
+    if (b.bias.size() != b.filters || b.scale.size() != b.filters)
+        r.error("a branch of " + std::to_string(b.filters) + " filters has " + std::to_string(b.bias.size()) +
+                " biases and " + std::to_string(b.scale.size()) + " scales");
+    if (!all_finite(b.bias) || !std::all_of(b.scale.begin(), b.scale.end(), [](float s) { return std::isfinite(s) && s > 0.0f; }))
+        r.error("a branch's biases or scales are not finite (or a scale is not positive)");
+    return b;
+}
+
+}  // namespace
+
+QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, const std::string& source) {
+    QuantizedTextCnn q;
+    ByteReader r(payload, source + " section '" + section_tag + "'");
+    q.vocab_ = r.get<std::uint64_t>("vocabulary size");
+    q.output_.classes = r.get<std::uint64_t>("class count");
+    q.columns_ = r.get<std::uint64_t>("row length");
+    // Each branch takes at least 4 x 8 + 4 bytes; the counts below are bounded the same way.
+    const auto branches = r.get_count(36, "branch count");
+    if (q.vocab_ == 0 || q.output_.classes < 2 || q.columns_ == 0 || branches == 0)
+        r.error("vocabulary size, class count, row length and branch count must be positive (2 classes at least)");
+    std::size_t column = 0;
+    for (std::uint64_t i = 0; i < branches; ++i) {
+        Branch b = read_branch<Branch, Activation>(r, column);
+        column = checked_add(column, checked_mul(b.taps, b.filters, "quantized text CNN: branch columns"),
+                             "quantized text CNN: row length");
+        q.output_.features = checked_add(q.output_.features, b.filters, "quantized text CNN: features");
+        q.widest_ = std::max(q.widest_, b.filters);
+        q.widest_span_ = std::max(q.widest_span_, b.dilation * (b.taps - 1));
+        q.branches_.push_back(std::move(b));
+    }
+    if (column != q.columns_)
+        r.error("the branches fill " + std::to_string(column) + " bytes of a row, the section says " +
+                std::to_string(q.columns_));
+    q.output_.in_units = r.get<std::uint64_t>("output layer inputs");
+    q.output_.dense_weights = r.get_floats("output weights");
+    q.output_.dense_bias = r.get_floats("output bias");
+    if (q.output_.in_units < q.output_.features ||
+        q.output_.dense_weights.size() / q.output_.classes != q.output_.in_units ||
+        q.output_.dense_weights.size() % q.output_.classes != 0 || q.output_.dense_bias.size() != q.output_.classes)
+        r.error("the output layer's " + std::to_string(q.output_.dense_weights.size()) + " weights and " +
+                std::to_string(q.output_.dense_bias.size()) + " biases do not fit " + std::to_string(q.output_.in_units) +
+                " inputs (at least the " + std::to_string(q.output_.features) + " features) and " +
+                std::to_string(q.output_.classes) + " classes");
+    if (!all_finite(q.output_.dense_weights) || !all_finite(q.output_.dense_bias))
+        r.error("the output layer's weights are not finite");
+    const auto wide = r.get<std::uint8_t>("wide branch flag");
+    if (wide > 1) r.error("the wide branch flag is " + std::to_string(wide) + " (0 or 1)");
+    if (wide) {
+        FoldedTextCnn::BagSettings bag;
+        bag.ngrams = r.get<std::uint64_t>("n-gram order");
+        bag.vocab = r.get<std::uint64_t>("n-gram vocabulary");
+        bag.buckets = r.get<std::uint64_t>("n-gram buckets");
+        const auto binary = r.get<std::uint8_t>("n-gram binary flag"), mean = r.get<std::uint8_t>("n-gram mean flag");
+        q.output_.bag_logits = r.get_floats("n-gram logits");
+        if (bag.ngrams == 0 || bag.vocab != q.vocab_ || (bag.ngrams >= 2 && bag.buckets == 0) || binary > 1 ||
+            mean > 1 || bag.buckets > q.output_.bag_logits.size() ||
+            q.output_.bag_logits.size() / q.output_.classes != bag.vocab + bag.buckets ||
+            q.output_.bag_logits.size() % q.output_.classes != 0)
+            r.error("the wide branch's settings (order " + std::to_string(bag.ngrams) + ", vocabulary " +
+                    std::to_string(bag.vocab) + ", " + std::to_string(bag.buckets) + " buckets) do not fit its " +
+                    std::to_string(q.output_.bag_logits.size()) + " logits or the vocabulary of " +
+                    std::to_string(q.vocab_));
+        if (!all_finite(q.output_.bag_logits)) r.error("the wide branch's logits are not finite");
+        bag.binary = binary == 1;
+        bag.mean = mean == 1;
+        q.output_.bag = bag;
+    }
+    const auto table_bytes = r.get<std::uint64_t>("table size");
+    const std::size_t held = r.remaining() < trailer ? 0 : r.remaining() - trailer;
+    if (q.vocab_ > held / q.columns_ || table_bytes != q.vocab_ * q.columns_ || table_bytes != held)
+        r.error("the table holds " + std::to_string(held) + " bytes (the section says " + std::to_string(table_bytes) +
+                "), " + std::to_string(q.vocab_) + " words x " + std::to_string(q.columns_) + " bytes expected, then " +
+                std::to_string(trailer) + " zero bytes");
+    q.table_offset_ = r.offset();
+    const std::int8_t* table = reinterpret_cast<const std::int8_t*>(payload.data() + q.table_offset_);
+    std::int8_t lowest = 0;  // a plain reduction (vectorized): the table is most of the file
+    for (std::size_t i = 0; i < q.vocab_ * q.columns_; ++i) lowest = std::min(lowest, table[i]);
+    if (lowest < -max_code || std::any_of(table, table + q.columns_, [](std::int8_t c) { return c != 0; }) ||
+        std::any_of(table + table_bytes, table + table_bytes + trailer, [](std::int8_t c) { return c != 0; }))
+        r.error("the table holds the code -128 (codes are -127..127), or its padding row or trailer is not zero");
+    q.storage_ = std::move(payload);  // the table stays where it was read
+    return q;
+}
+
+// 'Full' padding: output o of a branch sums tap t of the word at o - span + t x dilation; the
+// rows of a text are listed once with `span` rows of the padding id (all zeros) on each side,
+// so output o reads rows[o + t x dilation] whatever o, without a test.
+
+void QuantizedTextCnn::pool_block(const Branch& b, const Rows& rows, std::size_t first, bool prefetch,
+                                  std::int16_t* best_out) const {
+    const std::size_t span = b.dilation * (b.taps - 1), outputs = rows.length + span;
+    const std::int8_t* const* row = rows.rows.data() + (rows.margin - span);
+    const std::size_t offset = b.column + first;
+    // Rows are scattered over a table larger than the caches: on the first pass over a text
+    // each is fetched whole two tokens ahead (later passes find them in cache).
+    const auto fetch = [&](std::size_t p) {
+        const char* bytes = reinterpret_cast<const char*>(rows.rows[rows.margin + p]);
+        for (std::size_t byte = 0; byte < columns_; byte += 64) __builtin_prefetch(bytes + byte);
+    };
+    if (prefetch)
+        for (std::size_t p = 0; p < std::min<std::size_t>(rows.length, 2); ++p) fetch(p);
+    std::int16_t best[block];
+    std::fill_n(best, block, std::numeric_limits<std::int16_t>::min());
+    for (std::size_t o = 0; o < outputs; ++o) {
+        if (prefetch && o + 2 < rows.length) fetch(o + 2);
+        std::int16_t sum[block] = {};
+        for (std::size_t t = 0; t < b.taps; ++t) {
+            const std::int8_t* in = row[o + t * b.dilation] + offset + t * b.filters;
+            for (std::size_t j = 0; j < block; ++j) sum[j] = static_cast<std::int16_t>(sum[j] + in[j]);
+        }
+        for (std::size_t j = 0; j < block; ++j) best[j] = std::max(best[j], sum[j]);
+    }
+    std::copy_n(best, block, best_out);
+}
+
+namespace {
+
+// 16 int16 lanes and 16 int8 codes (GCC/Clang vector extensions: one AVX2 register, two SSE2
+// ones; the compiler picks the instructions the build targets).
+using Lanes = std::int16_t __attribute__((vector_size(32)));
+using Codes = std::int8_t __attribute__((vector_size(16)));
+
+// 16 codes sign-extended to 16 lanes. GCC 12 turns the generic conversion into five
+// instructions on AVX2; the intrinsic is one (vpmovsxbw with a memory operand).
+Lanes widen(const std::int8_t* codes) {
+#ifdef __AVX2__
+    return reinterpret_cast<Lanes>(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes))));
+#else
+    Codes c;
+    std::memcpy(&c, codes, sizeof c);
+    return __builtin_convertvector(c, Lanes);
+#endif
+}
+
+}  // namespace
+
+template <std::size_t Blocks>
+void QuantizedTextCnn::pool_wide(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best_out) const {
+    // All filters of the branch at once (Blocks x 16 lanes, in registers): one pass over the
+    // text per branch. Lanes past the last filter read the next bytes of the row (the table
+    // is followed by `trailer` bytes) and are never used.
+    const std::size_t span = b.dilation * (b.taps - 1), outputs = rows.length + span;
+    const std::size_t taps = b.taps, dilation = b.dilation, filters = b.filters, column = b.column;
+    const std::int8_t* const* row = rows.rows.data() + (rows.margin - span);
+    const auto fetch = [&](std::size_t p) {
+        const char* bytes = reinterpret_cast<const char*>(rows.rows[rows.margin + p]);
+        for (std::size_t byte = 0; byte < columns_; byte += 64) __builtin_prefetch(bytes + byte);
+    };
+    if (prefetch)
+        for (std::size_t p = 0; p < std::min<std::size_t>(rows.length, 2); ++p) fetch(p);
+    Lanes best[Blocks];
+    for (std::size_t k = 0; k < Blocks; ++k) best[k] = Lanes{} + std::numeric_limits<std::int16_t>::min();
+    for (std::size_t o = 0; o < outputs; ++o) {
+        if (prefetch && o + 2 < rows.length) fetch(o + 2);
+        Lanes sum[Blocks] = {};
+        for (std::size_t t = 0; t < taps; ++t) {
+            const std::int8_t* in = row[o + t * dilation] + column + t * filters;
+            for (std::size_t k = 0; k < Blocks; ++k) sum[k] += widen(in + k * block);
+        }
+        for (std::size_t k = 0; k < Blocks; ++k) best[k] = best[k] > sum[k] ? best[k] : sum[k];
+    }
+    std::memcpy(best_out, best, sizeof best);
+}
+
+void QuantizedTextCnn::pool(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best) const {
+    switch ((b.filters + block - 1) / block) {
+        case 1: return pool_wide<1>(b, rows, prefetch, best);
+        case 2: return pool_wide<2>(b, rows, prefetch, best);
+        case 3: return pool_wide<3>(b, rows, prefetch, best);
+        case 4: return pool_wide<4>(b, rows, prefetch, best);
+        case 5: return pool_wide<5>(b, rows, prefetch, best);
+        case 6: return pool_wide<6>(b, rows, prefetch, best);
+        case 7: return pool_wide<7>(b, rows, prefetch, best);
+        case 8: return pool_wide<8>(b, rows, prefetch, best);
+        default:
+            // Wider branches: blocks of 16 filters, the last one moved back to end at the last
+            // filter (it overlaps the one before and computes the same values for those).
+            for (std::size_t first = 0;; first += block) {
+                first = std::min(first, b.filters - block);
+                pool_block(b, rows, first, prefetch && first == 0, best + first);
+                if (first + block == b.filters) return;
+            }
+    }
+}
+
+void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const {
+    static constexpr std::uint32_t padding[1] = {0};
+    if (ids.empty()) ids = padding;
+    FoldedTextCnn::check_ids(ids, vocab_, "quantized text CNN");
+    Rows& rows = scratch.rows;
+    rows.length = ids.size();
+    rows.margin = widest_span_;
+    rows.rows.assign(checked_add(rows.length, 2 * widest_span_, "quantized text CNN: rows"), table());
+    for (std::size_t p = 0; p < rows.length; ++p) rows.rows[rows.margin + p] = table() + std::size_t{ids[p]} * columns_;
+    // Room for the lanes past the last filter of the widest branch.
+    scratch.sums.resize(widest_ + 8 * block);
+    scratch.features.resize(output_.features);
+    float* features = scratch.features.data();
+    std::int16_t* best = scratch.sums.data();
+    for (std::size_t bi = 0; bi < branches_.size(); ++bi) {
+        const Branch& b = branches_[bi];
+        pool(b, rows, bi == 0, best);
+        for (std::size_t f = 0; f < b.filters; ++f)
+            features[f] = b.scale[f] * static_cast<float>(best[f]) + b.bias[f];
+        FoldedTextCnn::activate(b.activation, features, b.filters);
+        features += b.filters;
+    }
+    output_.logits(scratch.features.data(), ids, logits);
+}
+
+std::vector<float> QuantizedTextCnn::logit_error_bound() const {
+    // Activations are 1-Lipschitz (sigmoid 1/4), max pooling too: a feature moves by at most
+    // taps x scale / 2, a logit by the weighted sum of those.
+    std::vector<float> bound(output_.classes, 0.0f);
+    for (std::size_t c = 0; c < output_.classes; ++c) {
+        const float* w = output_.dense_weights.data() + c * output_.in_units;
+        double sum = 0.0;
+        for (const Branch& b : branches_) {
+            for (std::size_t f = 0; f < b.filters; ++f) sum += std::abs(w[f]) * static_cast<double>(b.taps) * b.scale[f] / 2;
+            w += b.filters;
+        }
+        bound[c] = static_cast<float>(sum);
+    }
+    return bound;
+}
+
+}  // namespace textcnn::detail

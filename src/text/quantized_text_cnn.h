@@ -1,0 +1,118 @@
+// Private: the folded text CNN (folded_text_cnn.h) with its per-word tables stored as int8.
+//
+// The folded table holds, for every word v and every column (branch, tap, filter), the
+// product E[v] . W_branch[tap][:, filter]. Here each column block of a branch shares one scale
+// per filter (the largest |value| of that filter over all words and taps / 127), so a
+// convolution output, a sum of `taps` table values of one filter, is a sum of int8 codes
+// times that one scale: it is accumulated in int16 (taps x 127 <= 32767 is checked), the
+// max over time is taken on the integers (the scale is positive, so max and scale commute),
+// and only the pooled maximum is scaled back to float: scale x max + bias, then the
+// activation and the output layer in float, as in the folded model. One row per word holds
+// every tap of every width, contiguous (columns bytes), so a token costs one stream of
+// columns bytes (1,200 for Kim's 3,4,5 x 100) instead of 4 x columns.
+//
+// Error bound (stated for tests): rounding puts each table value within scale/2 of its code,
+// so each pooled convolution feature is within taps x scale_f / 2 of the float folded model's
+// (max and monotone activations do not increase it) and each logit within
+// sum_f |w_cf| x taps_f x scale_f / 2: logit_error_bound() computes that bound.
+//
+// The section ("QFLD", version 1) stores everything prediction needs, so a quantized model
+// file carries no float embedding or convolution weights (it is for prediction only):
+//   u64 vocab, u64 classes, u64 columns, u64 branch count,
+//   per branch: u64 taps, u64 dilation, u64 filters, u32 activation (0 identity, 1 relu,
+//               2 tanh, 3 sigmoid), floats bias (filters), floats scale (filters)
+//   u64 in_units, floats dense weights (in_units x classes, column per class), floats dense bias (classes)
+//   u8 wide branch (0|1); when 1: u64 ngrams, u64 bag vocab, u64 buckets, u8 binary, u8 mean,
+//               floats bag logits ((bag vocab + buckets) x classes)
+//   u64 table bytes (vocab x columns), then the int8 table, row-major (one row per word), then
+//               128 zero bytes (loads of whole 16-filter blocks may read past the last row)
+// (floats = u64 count + float32 values, core/bytes.h). Every count is checked against the
+// bytes left before anything is allocated, and the sizes against each other.
+#pragma once
+
+#include "text/folded_text_cnn.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace textcnn::detail {
+
+class QuantizedTextCnn {
+public:
+    static constexpr std::uint32_t section_version = 1;
+    static constexpr const char* section_tag = "QFLD";
+
+    /// Quantizes a folded model's tables. ConfigError when a branch has more than 258 taps (its
+    /// int16 sums could overflow).
+    static QuantizedTextCnn quantize(const FoldedTextCnn& folded);
+
+    /// The section payload described above.
+    std::vector<std::uint8_t> encode() const;
+    /// Parses a payload (taken over: the table stays where it was read, no copy). InputError
+    /// naming `source` for any inconsistency.
+    static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, const std::string& source);
+
+    std::size_t vocab() const { return vocab_; }
+    std::size_t classes() const { return output_.classes; }
+    /// Bytes of the int8 table plus the float bag logits.
+    std::size_t table_bytes() const { return vocab_ * columns_ + output_.bag_logits.size() * sizeof(float); }
+    /// Bytes of one word's row: every tap of every width.
+    std::size_t row_bytes() const { return columns_; }
+    bool has_wide_branch() const { return output_.bag.has_value(); }
+
+    /// A text's table rows with `margin` padding rows (zeros) on each side.
+    struct Rows {
+        std::vector<const std::int8_t*> rows;
+        std::size_t length = 0, margin = 0;
+    };
+    /// Per-thread scratch of logits().
+    struct Scratch {
+        Rows rows;
+        std::vector<std::int16_t> sums;
+        std::vector<float> features;
+    };
+    /// Logits of one text into logits[0 .. classes), as FoldedTextCnn::logits (same padding and
+    /// empty-text rules). InputError for an id >= vocab(). Const and thread-safe; `scratch`
+    /// belongs to the calling thread.
+    void logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const;
+
+    /// The bound on |logit - float folded logit| described above, one per class.
+    std::vector<float> logit_error_bound() const;
+
+private:
+    using Activation = FoldedTextCnn::Activation;
+    struct Branch {
+        std::size_t taps = 0, dilation = 1, filters = 0;
+        std::size_t column = 0;  ///< first byte of tap 0 in a row
+        std::vector<float> bias, scale;
+        Activation activation = Activation::identity;
+    };
+
+    /// Filters summed at once: 16 int16 lanes (one AVX2 register; two SSE2 ones).
+    static constexpr std::size_t block = 16;
+    /// Max over time of filters [first, first + block) of branch b into best[0 .. block); the
+    /// first pass over a text (`prefetch`) fetches rows ahead. Requires b.filters >= block.
+    void pool_block(const Branch& b, const Rows& rows, std::size_t first, bool prefetch, std::int16_t* best) const;
+    /// Max over time of all filters of branch b (at most 8 blocks) into best[0 .. 16 x blocks).
+    template <std::size_t Blocks>
+    void pool_wide(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best) const;
+    /// Max over time of every filter of branch b into best[0 .. filters + 127).
+    void pool(const Branch& b, const Rows& rows, bool prefetch, std::int16_t* best) const;
+    /// Zero bytes after the table, so that 16-lane loads of a row's last filters stay inside.
+    static constexpr std::size_t trailer = 8 * block;
+
+    std::size_t vocab_ = 0, columns_ = 0;
+    std::size_t widest_ = 0;       ///< most filters of a branch
+    std::size_t widest_span_ = 0;  ///< most padding of a branch: dilation x (taps - 1)
+    std::vector<Branch> branches_;
+    FoldedTextCnn::Output output_;
+    std::vector<std::uint8_t> storage_;  ///< holds the table (quantize() or the decoded payload)
+    std::size_t table_offset_ = 0;       ///< where the table starts in storage_
+    const std::int8_t* table() const { return reinterpret_cast<const std::int8_t*>(storage_.data() + table_offset_); }
+};
+
+}  // namespace textcnn::detail

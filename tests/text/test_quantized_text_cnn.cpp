@@ -1,0 +1,363 @@
+// Quantized folded tables (src/text/quantized_text_cnn.h, TextClassifier::quantize):
+//  - every logit within the stated bound (logit_error_bound(): sum over features of
+//    |output weight| x taps x scale / 2, plus 1e-4 for float summation order) of the float
+//    folded model's, for every activation, dilation, no bias and the wide-and-deep form;
+//  - a trained model: the same label on every one of 300 held-out generated texts, each
+//    probability within 0.25 x (bound_0 + bound_1) (two classes: the softmax moves by at most
+//    a quarter of the change of the logit difference);
+//  - save -> load -> bit-identical probabilities and bytes; the file has "QFLD", no "WGHT";
+//  - a corrupt or crafted quantized section is refused with an InputError naming the file;
+//  - float model files (the format version 1 fixture) keep loading.
+#define BOOST_TEST_MODULE quantized_text_cnn
+#include <boost/test/unit_test.hpp>
+
+#include "text/folded_text_cnn.h"
+#include "text/quantized_text_cnn.h"
+#include "test_helpers.h"
+
+#include "textcnn/core/bytes.h"
+#include "textcnn/core/error.h"
+#include "textcnn/core/rng.h"
+#include "textcnn/nn/model_file.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/text/text_classifier.h"
+#include "textcnn/text/text_training.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace textcnn;
+using detail::FoldedTextCnn;
+using detail::QuantizedTextCnn;
+using testing::error_of;
+
+namespace {
+
+constexpr std::size_t vocab = 50;
+
+std::vector<std::vector<std::uint32_t>> random_texts(std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<std::vector<std::uint32_t>> texts;
+    for (std::size_t length = 0; length <= 15; ++length)
+        for (int copy = 0; copy < 4; ++copy) {
+            std::vector<std::uint32_t> ids;
+            for (std::size_t i = 0; i < length; ++i) ids.push_back(static_cast<std::uint32_t>(rng.below(vocab)));
+            texts.push_back(ids);
+        }
+    texts.push_back({0, 7, 0, 0, 3});  // padding ids inside a text
+    return texts;
+}
+
+// Largest |quantized - float| logit over the random texts, checked against the bound.
+void check_within_bound(const ModelSpec& spec, std::uint64_t seed) {
+    Network network(spec, Shape{1, 1, 1});
+    network.initialize(Initializer{Initializer::Kind::torch_default}, seed);
+    const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
+    BOOST_REQUIRE(folded.has_value());
+    const QuantizedTextCnn quantized = QuantizedTextCnn::quantize(*folded);
+    const std::size_t classes = folded->classes();
+    BOOST_REQUIRE_EQUAL(quantized.classes(), classes);
+    const std::vector<float> bound = quantized.logit_error_bound();
+    std::vector<float> expected(classes), got(classes), float_scratch;
+    QuantizedTextCnn::Scratch scratch;
+    double worst = 0.0, worst_share = 0.0;
+    for (const auto& ids : random_texts(seed + 10)) {
+        folded->logits(ids, expected.data(), float_scratch);
+        quantized.logits(ids, got.data(), scratch);
+        for (std::size_t c = 0; c < classes; ++c) {
+            const double difference = std::abs(double{got[c]} - double{expected[c]});
+            worst = std::max(worst, difference);
+            worst_share = std::max(worst_share, difference / bound[c]);
+            BOOST_CHECK_MESSAGE(difference <= bound[c] + 1e-4, "text of " << ids.size() << " ids, class " << c
+                                                                          << ": quantized " << got[c] << ", float "
+                                                                          << expected[c] << ", bound " << bound[c]);
+        }
+    }
+    BOOST_TEST_MESSAGE("largest logit difference " << worst << " (" << worst_share << " of the bound)");
+    // The bound is not vacuous: the tables were really rounded, and the bound is small.
+    BOOST_CHECK_GT(worst, 0.0);
+    for (float b : bound) BOOST_CHECK_LT(b, 0.05f);
+}
+
+TextModelSettings small_settings() {
+    TextModelSettings s;
+    s.embedding_dim = 12;
+    s.maps = 6;
+    return s;
+}
+
+// Generated reviews of imaginary restaurants: the label is set by one adjective.
+const std::vector<std::string> good = {"tasty", "friendly", "cosy", "generous", "fresh", "lovely"};
+const std::vector<std::string> bad = {"greasy", "rude", "cramped", "stingy", "stale", "noisy"};
+const std::vector<std::string> things = {"soup", "waiter", "terrace", "portion", "bread", "kitchen", "menu"};
+
+std::vector<Document> reviews(std::size_t count, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<Document> docs;
+    for (std::size_t i = 0; i < count; ++i) {
+        const bool positive = i % 2 == 0;
+        const std::string word = (positive ? good : bad)[rng.below(6)];
+        const std::string thing = things[rng.below(things.size())];
+        Document d;
+        d.label = positive ? "liked" : "disliked";
+        switch (rng.below(4)) {
+        case 0: d.text = "our " + thing + " was " + word + " tonight"; break;
+        case 1: d.text = "a " + word + " " + thing + ", we said on the way home"; break;
+        case 2: d.text = "the " + thing + " seemed " + word + " to me"; break;
+        default: d.text = "I remember the " + thing + ": " + word; break;
+        }
+        d.line = i + 2;
+        docs.push_back(std::move(d));
+    }
+    return docs;
+}
+
+struct Trained {
+    std::optional<TextTrainingRun> run;
+    Trained() {
+        TextTrainingOptions o;
+        o.model.embedding_dim = 16;
+        o.model.maps = 8;
+        o.trainer.epochs = 5;
+        o.trainer.batch_size = 10;
+        o.trainer.seed = 5;
+        run.emplace(reviews(300, 1), std::nullopt, "", o, TextTrainingCallbacks{});
+        run->run();
+    }
+};
+Trained& trained() {
+    static Trained t;
+    return t;
+}
+
+std::string scratch_file(const std::string& name) { return testing::scratch_path("test_quantized_text_cnn_files", name); }
+
+std::vector<std::string> held_out_texts() {
+    std::vector<std::string> texts;
+    for (const auto& d : reviews(300, 77)) texts.push_back(d.text);
+    texts.push_back("");                      // empty
+    texts.push_back("unheard of words only");  // no known token
+    texts.push_back("stale");                  // one word, shorter than every filter
+    std::string long_text;
+    for (int i = 0; i < 200; ++i) long_text += i % 9 == 0 ? "rude " : "the menu ";
+    texts.push_back(long_text);
+    return texts;
+}
+
+// A saved quantized model whose QFLD payload `change` edits; the file is re-encoded (valid
+// checksum), so only the section's own checks can refuse it.
+std::string crafted_error(const std::function<void(std::vector<std::uint8_t>&)>& change) {
+    TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
+    model.quantize();
+    ModelFile file = model.to_model_file();
+    std::vector<std::uint8_t> payload = file.find("QFLD")->payload;
+    change(payload);
+    file.set("QFLD", 1, std::move(payload));
+    const auto bytes = encode_model_file(file);
+    return error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(bytes, "crafted.model")); });
+}
+
+template <class T>
+void put_at(std::vector<std::uint8_t>& bytes, std::size_t offset, T value) {
+    std::vector<std::uint8_t> encoded;
+    ByteWriter(encoded).put<T>(value);
+    std::copy(encoded.begin(), encoded.end(), bytes.begin() + static_cast<std::ptrdiff_t>(offset));
+}
+
+std::uint64_t read_at(const std::vector<std::uint8_t>& bytes, std::size_t offset) {
+    ByteReader r(std::span<const std::uint8_t>(bytes).subspan(offset), "payload");
+    return r.get<std::uint64_t>("value");
+}
+
+// Zero bytes after the table (quantized_text_cnn.h).
+constexpr std::size_t trailer = 128;
+
+// Bytes of the table: vocab (offset 0) x columns (offset 16).
+std::size_t table_size(const std::vector<std::uint8_t>& payload) { return read_at(payload, 0) * read_at(payload, 16); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(kim_network_logits_within_the_bound) {
+    check_within_bound(text_cnn_spec(small_settings(), vocab, 3), 1);  // 6 maps: narrower than a block
+    TextModelSettings s = small_settings();
+    s.maps = 37;  // blocks of 16 filters at 0, 16 and 21 (the last overlaps)
+    s.widths = {1, 3, 8};
+    check_within_bound(text_cnn_spec(s, vocab, 3), 2);
+}
+
+BOOST_AUTO_TEST_CASE(every_activation_within_the_bound) {
+    for (const std::string activation : {"relu", "tanh", "sigmoid", "identity"})
+        BOOST_TEST_CONTEXT(activation) {
+            TextModelSettings s = small_settings();
+            s.activation = activation;
+            s.widths = {1, 2, 6};
+            check_within_bound(text_cnn_spec(s, vocab, 2), 4);
+        }
+}
+
+BOOST_AUTO_TEST_CASE(dilation_and_no_bias_within_the_bound) {
+    ModelSpec spec;
+    spec.push_back({"embedding", "embedding", {{"vocab", std::to_string(vocab)}, {"dim", "7"}}, {}});
+    LayerSpec parallel{"parallel", "widths", {}, {}};
+    parallel.branches.push_back({{"conv", "dilated", {{"filters", "5"}, {"kernel", "3"}, {"dilation", "2"}, {"padding", "full"}}, {}},
+                                 {"global_max_pool", "max_dilated", {}, {}}});
+    parallel.branches.push_back({{"conv", "unbiased", {{"filters", "17"}, {"kernel", "2"}, {"padding", "full"}, {"bias", "false"}}, {}},
+                                 {"tanh", "tanh_unbiased", {}, {}},
+                                 {"global_max_pool", "max_unbiased", {}, {}}});
+    spec.push_back(parallel);
+    spec.push_back({"dense", "output", {{"units", "4"}}, {}});
+    check_within_bound(spec, 9);
+}
+
+BOOST_AUTO_TEST_CASE(wide_and_deep_within_the_bound) {
+    TextModelSettings s = small_settings();
+    s.word_ngrams = 2;
+    s.ngram_buckets = 64;
+    s.ngram_dim = 3;
+    check_within_bound(text_cnn_spec(s, vocab, 2), 11);
+}
+
+BOOST_AUTO_TEST_CASE(trained_model_same_labels_probabilities_within_the_bound) {
+    const TextClassifier& model = trained().run->classifier();
+    TextClassifier quantized = TextClassifier::from_model_file(model.to_model_file());
+    BOOST_CHECK(quantized.quantization_error_bound().empty());
+    quantized.quantize();
+    BOOST_REQUIRE(quantized.quantized());
+    BOOST_CHECK(quantized.folded());
+    const auto bound = quantized.quantization_error_bound();
+    BOOST_REQUIRE_EQUAL(bound.size(), 2u);
+    const float probability_bound = 0.25f * (bound[0] + bound[1]) + 1e-5f;
+    BOOST_TEST_MESSAGE("logit bounds " << bound[0] << ", " << bound[1] << "; probability bound " << probability_bound);
+    BOOST_CHECK_LT(probability_bound, 0.1f);
+    const auto texts = held_out_texts();
+    const auto batch = quantized.predict(std::span<const std::string>(texts));
+    std::size_t correct = 0;
+    float worst = 0.0f;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const TextPrediction f = model.predict(texts[i]), q = quantized.predict(texts[i]);
+        BOOST_CHECK_EQUAL(q.label, f.label);
+        BOOST_CHECK_EQUAL(q.tokens, f.tokens);
+        for (std::size_t k = 0; k < 2; ++k) {
+            worst = std::max(worst, std::abs(q.probabilities[k] - f.probabilities[k]));
+            BOOST_CHECK_SMALL(q.probabilities[k] - f.probabilities[k], probability_bound);
+        }
+        BOOST_CHECK(batch[i].probabilities == q.probabilities);  // alone or in a batch: the same bits
+        if (i < 300) correct += model.labels()[q.label] == (i % 2 == 0 ? "liked" : "disliked");
+    }
+    BOOST_TEST_MESSAGE("largest probability difference " << worst << "; quantized held-out accuracy " << correct << "/300");
+    BOOST_CHECK_GE(correct, 270u);
+    // The float weights are gone: training or inspecting them is refused.
+    BOOST_CHECK(error_of<ConfigError>([&] { quantized.network(); }).find("quantized") != std::string::npos);
+    BOOST_CHECK_NO_THROW(quantized.quantize());  // already quantized: nothing to do
+}
+
+BOOST_AUTO_TEST_CASE(save_load_gives_identical_output_and_bytes) {
+    const TextClassifier& model = trained().run->classifier();
+    TextClassifier quantized = TextClassifier::from_model_file(model.to_model_file());
+    quantized.quantize();
+    const std::string float_path = scratch_file("float.model"), path = scratch_file("quantized.model");
+    model.save(float_path);
+    quantized.save(path);
+    const TextClassifier loaded = TextClassifier::load(path);
+    BOOST_REQUIRE(loaded.quantized());
+    BOOST_CHECK(loaded.vocabulary() == quantized.vocabulary());
+    BOOST_CHECK(loaded.labels() == quantized.labels());
+    for (const auto& text : held_out_texts())
+        BOOST_CHECK(loaded.predict(text).probabilities == quantized.predict(text).probabilities);
+    BOOST_CHECK(encode_model_file(loaded.to_model_file()) == encode_model_file(quantized.to_model_file()));
+    BOOST_CHECK_EQUAL(loaded.fold_table_bytes(), quantized.fold_table_bytes());
+    // A quarter of the float tables (one byte per value instead of four).
+    BOOST_CHECK_EQUAL(loaded.fold_table_bytes() * 4, TextClassifier::load(float_path).fold_table_bytes());
+    const ModelFile file = read_model_file(path);
+    BOOST_CHECK(file.find("QFLD") != nullptr);
+    BOOST_CHECK(file.find("WGHT") == nullptr);
+    BOOST_CHECK(file.find("ARCH") != nullptr);
+    const std::string summary = loaded.summary();
+    BOOST_CHECK_MESSAGE(summary.find("Prediction: quantized: int8 folded tables") != std::string::npos, summary);
+    BOOST_CHECK(TextClassifier::load(float_path).summary().find("quantized") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_quantized_section_is_refused) {
+    TextClassifier quantized = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
+    quantized.quantize();
+    const auto bytes = encode_model_file(quantized.to_model_file());
+    // A flipped byte in the table (the last bytes of the QFLD payload, after its 16-byte
+    // section header: tag, version, length).
+    const std::string tag = "QFLD";
+    const auto at = static_cast<std::size_t>(std::search(bytes.begin(), bytes.end(), tag.begin(), tag.end()) - bytes.begin());
+    BOOST_REQUIRE_LT(at, bytes.size());
+    auto flipped = bytes;
+    flipped.at(at + 16 + read_at(bytes, at + 8) - trailer - 5) ^= 0x10;
+    const std::string flipped_error = error_of<InputError>([&] { decode_model_file(flipped, "flipped.model"); });
+    BOOST_CHECK_MESSAGE(flipped_error == "flipped.model: checksum mismatch: the file is corrupt", flipped_error);
+    // Cut short.
+    const std::vector<std::uint8_t> cut(bytes.begin(), bytes.end() - 100);
+    BOOST_CHECK(error_of<InputError>([&] { decode_model_file(cut, "cut.model"); }).starts_with("cut.model: "));
+}
+
+BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
+    const auto starts = [](const std::string& message, const std::string& part) {
+        BOOST_TEST_MESSAGE(message);
+        return message.starts_with("crafted.model section 'QFLD': ") && message.find(part) != std::string::npos;
+    };
+    // Header: vocab (0), classes (8), columns (16), branch count (24); branch 0 at 32: taps,
+    // dilation, filters (48), activation (56).
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 0, 5); }), "table holds"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 8, 1); }), "class count"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 16, 999); }), "fill"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 24, std::uint64_t{1} << 60); }), "branch count"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 32, 300); }), "300 taps"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 48, std::uint64_t{1} << 40); }), "biases"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint32_t>(p, 56, 9); }), "activation 9"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { p.pop_back(); }), "table holds"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - trailer - 1] = 0x80; }), "-128"));
+    BOOST_CHECK(starts(crafted_error([](auto& p) { p.back() = 1; }), "trailer is not zero"));
+    // The table (vocab x columns bytes) and the trailer end the payload; its first row is the
+    // padding id's.
+    BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - trailer - table_size(p)] = 3; }), "padding row"));
+    // The vocabulary of the file is another than the tables': refused at from_model_file.
+    {
+        TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
+        model.quantize();
+        ModelFile file = model.to_model_file();
+        std::vector<std::uint8_t> payload = file.find("QFLD")->payload;
+        const std::uint64_t v = read_at(payload, 0), c = read_at(payload, 16);
+        payload.resize(payload.size() + c);  // one more zero row (before the zero trailer), vocabulary v + 1
+        put_at<std::uint64_t>(payload, 0, v + 1);
+        put_at<std::uint64_t>(payload, payload.size() - trailer - (v + 1) * c - 8, (v + 1) * c);
+        file.set("QFLD", 1, std::move(payload));
+        const auto bytes = encode_model_file(file);
+        const std::string message =
+            error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(bytes, "other.model")); });
+        BOOST_TEST_MESSAGE(message);
+        BOOST_CHECK(message.starts_with("other.model: the quantized tables are for " + std::to_string(v + 1) + " ids"));
+        // A newer section version than this build reads.
+        ModelFile newer = model.to_model_file();
+        newer.set("QFLD", 2, newer.find("QFLD")->payload);
+        const auto newer_bytes = encode_model_file(newer);
+        BOOST_CHECK(error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(newer_bytes, "new.model")); }) ==
+                    "new.model: section 'QFLD' version 2 is newer than this build supports (1)");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(float_model_files_keep_loading) {
+    // The format version 1 fixture (a network written before quantized sections existed).
+    const std::string fixture = std::string(TEXTCNN_SOURCE_DIR) + "/tests/fixtures/models/kim_v1.model";
+    BOOST_CHECK_NO_THROW(read_network(fixture));
+    // A float text model saved now is still a float model (ARCH + WGHT, no QFLD) and folds.
+    const std::string path = scratch_file("float_again.model");
+    trained().run->classifier().save(path);
+    const ModelFile file = read_model_file(path);
+    BOOST_CHECK(file.find("WGHT") != nullptr);
+    BOOST_CHECK(file.find("QFLD") == nullptr);
+    const TextClassifier loaded = TextClassifier::load(path);
+    BOOST_CHECK(!loaded.quantized());
+    BOOST_CHECK(loaded.folded());
+    BOOST_CHECK_NO_THROW(loaded.network());
+}
