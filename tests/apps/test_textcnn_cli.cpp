@@ -203,14 +203,24 @@ BOOST_AUTO_TEST_CASE(train_writes_a_model_and_a_json_result) {
     BOOST_CHECK(best >= 1 && best <= 5);
     BOOST_CHECK_GE(result.at("dev_accuracy").get<double>(), 0.95);
     BOOST_CHECK_EQUAL(t.train.err, "");  // --quiet
-    // --log-json: one object per epoch.
+    // --log-json: a start line, a dev check and an epoch line per epoch, an end line with the
+    // evaluation on the dev data.
     const auto log = lines_of(read_text(t.log));
-    BOOST_REQUIRE_EQUAL(log.size(), 5u);
-    for (std::size_t e = 0; e < log.size(); ++e) {
-        const json j = json::parse(log[e]);
-        BOOST_CHECK_EQUAL(j.at("epoch").get<int>(), static_cast<int>(e + 1));
-        BOOST_CHECK(j.contains("dev_accuracy") && j.contains("train_loss"));
+    BOOST_REQUIRE_EQUAL(log.size(), 12u);
+    BOOST_CHECK_EQUAL(json::parse(log.front()).at("event"), "start");
+    std::vector<json> epochs;
+    for (const auto& line : log)
+        if (json::parse(line).at("event") == "epoch") epochs.push_back(json::parse(line));
+    BOOST_REQUIRE_EQUAL(epochs.size(), 5u);
+    for (std::size_t e = 0; e < epochs.size(); ++e) {
+        BOOST_CHECK_EQUAL(epochs[e].at("epoch").get<int>(), static_cast<int>(e + 1));
+        BOOST_CHECK(epochs[e].contains("dev_accuracy") && epochs[e].contains("train_loss") &&
+                    epochs[e].contains("learning_rate"));
     }
+    const json end = json::parse(log.back());
+    BOOST_CHECK_EQUAL(end.at("event"), "end");
+    BOOST_CHECK_EQUAL(end.at("evaluation").at("samples").get<int>(), 60);
+    BOOST_CHECK_EQUAL(end.at("evaluation").at("accuracy").get<double>(), result.at("dev_accuracy").get<double>());
 }
 
 BOOST_AUTO_TEST_CASE(cli_model_loads_in_the_library_and_predicts_the_same) {
