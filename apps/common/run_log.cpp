@@ -24,11 +24,17 @@ ordered fields_json(const std::vector<ReportField>& fields) {
     return j;
 }
 
-// Name/value rows of a JSON object, values that are not strings shown as JSON.
+// Name/value rows of a JSON object: strings as they are, fractions to 4 significant digits
+// (0.7993, 286.6), anything else as JSON.
 std::vector<ReportField> fields_of(const ordered& j) {
     std::vector<ReportField> out;
     if (!j.is_object()) return out;
-    for (const auto& [name, value] : j.items()) out.push_back({name, value.is_string() ? value.get<std::string>() : value.dump()});
+    for (const auto& [name, value] : j.items()) {
+        std::string text = value.is_string()         ? value.get<std::string>()
+                           : value.is_number_float() ? fmt::format("{:.4g}", value.get<double>())
+                                                     : value.dump();
+        out.push_back({name, std::move(text)});
+    }
     return out;
 }
 

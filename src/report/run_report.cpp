@@ -29,10 +29,17 @@ td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}td.n,th.n{text-align
 .note{color:#8a5a00}.empty{color:#888}
 )";
 
+// A name/value table; a long one (the options of a run) puts two pairs side by side.
 std::string fields_table(const std::string& caption, const std::vector<ReportField>& fields) {
     if (fields.empty()) return "";
+    const std::size_t per_row = fields.size() > 12 ? 2 : 1;
     std::string out = fmt::format("<table><caption><b>{}</b></caption>", escape(caption));
-    for (const auto& f : fields) out += fmt::format("<tr><th>{}</th><td>{}</td></tr>", escape(f.name), escape(f.value));
+    for (std::size_t i = 0; i < fields.size(); i += per_row) {
+        out += "<tr>";
+        for (std::size_t k = i; k < std::min(fields.size(), i + per_row); ++k)
+            out += fmt::format("<th>{}</th><td>{}</td>", escape(fields[k].name), escape(fields[k].value));
+        out += "</tr>";
+    }
     return out + "</table>";
 }
 
@@ -127,13 +134,13 @@ std::string curve_charts(const ReportEvaluation& e) {
     const OperatingPoint op = operating_point(e.metrics.confusion);
     const std::string mark = e.threshold ? fmt::format("threshold {:.2f}", *e.threshold) : std::string("decisions");
     const std::string positive = e.metrics.labels[1];
-    svg::LineChart roc{.title = fmt::format("ROC ({} positive), AUC {:.4f}", positive, e.roc_auc),
+    svg::LineChart roc{.title = fmt::format("ROC of {}, AUC {:.4f}", positive, e.roc_auc),
                        .x = {"false-positive rate", 0.0, 1.0},
                        .y = {"true-positive rate (recall)", 0.0, 1.0},
                        .series = {{"ROC", xy(e.roc), train_color}},
                        .marks = {{op.false_positive_rate, op.recall, mark}},
                        .diagonal = true};
-    svg::LineChart pr{.title = fmt::format("Precision-recall ({} positive), AP {:.4f}", positive, e.average_precision),
+    svg::LineChart pr{.title = fmt::format("Precision-recall of {}, AP {:.4f}", positive, e.average_precision),
                       .x = {"recall", 0.0, 1.0},
                       .y = {"precision", 0.0, 1.0},
                       .series = {{"precision-recall", xy(e.precision_recall), dev_color}},

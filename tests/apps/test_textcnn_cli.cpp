@@ -331,12 +331,18 @@ BOOST_AUTO_TEST_CASE(eval_json_keys_confusion_rows_and_unknown_labels) {
     BOOST_CHECK_EQUAL(r.err, "warning: 3 documents have labels the model does not know and were not scored (first: " +
                                  data + ":7: label 'meh')\n");
     const json j = json::parse(r.out);
-    // The documented keys (issue 4), plus samples, roc_auc (two classes) and unknown_labels.
+    // The documented keys (issue 4), plus samples, roc_auc (two classes) and unknown_labels, and
+    // what textcnn report --eval draws (issue 16): data, the curves, average precision, threshold.
     std::set<std::string> keys;
     for (const auto& [k, v] : j.items()) keys.insert(k);
     BOOST_CHECK((keys == std::set<std::string>{"accuracy", "macro_f1", "per_class", "labels", "confusion", "samples",
                                                "roc_auc", "unknown_labels", "tokens", "unknown_token_share",
-                                               "documents_without_known_token"}));
+                                               "documents_without_known_token", "data", "average_precision",
+                                               "threshold", "roc_curve", "pr_curve"}));
+    BOOST_CHECK_EQUAL(j.at("threshold").get<double>(), 0.5);
+    BOOST_CHECK(j.at("roc_curve").front() == json::parse("[0.0, 0.0, null]"));
+    BOOST_CHECK(j.at("roc_curve").back().at(0) == 1.0 && j.at("roc_curve").back().at(1) == 1.0);
+    BOOST_CHECK(j.at("pr_curve").back().at(0) == 1.0);  // recall 1 at the lowest threshold
     BOOST_CHECK_EQUAL(j.at("unknown_labels").get<int>(), 3);
     BOOST_CHECK_EQUAL(j.at("samples").get<int>(), 90);
     const auto labels = j.at("labels").get<std::vector<std::string>>();
