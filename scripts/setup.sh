@@ -11,7 +11,7 @@ packages=(
   libpng-dev libjpeg-dev
   libbenchmark-dev
   dataset-fashion-mnist fasttext time
-  chromium  # the training report's browser test (tests/report/browser_test.sh)
+  chromium pngquant  # the training report: its browser test (tests/report/browser_test.sh), its README screenshot
 )
 # npm fetches the UCI sentiment sentences (npm's `sentiment` package); machines that already have
 # Node.js from elsewhere keep it, since Debian's npm conflicts with other Node.js builds.
