@@ -124,7 +124,8 @@ run_task() {
       --quiet --json --log-json "$out/$name.seed$seed.log.jsonl" "${extra[@]}" "${train_options[@]}")
     dev_acc=$(json_field dev_accuracy "$trained")
     echo "$dev_acc" >>"$out/$name.dev"
-    awk -F'"items_per_second":' '{split($2,a,/[,}]/); print a[1]}' "$out/$name.seed$seed.log.jsonl" >>"$out/$name.speed"
+    grep '"event":"epoch"' "$out/$name.seed$seed.log.jsonl" |
+      awk -F'"items_per_second":' '{split($2,a,/[,}]/); print a[1]}' >>"$out/$name.speed"
     local dev_file=${dev[1]} beta=
     if [[ $use_nbsvm == 1 ]]; then
       local nb; read -r beta nb < <(nbsvm_pick "$train" "$dev_file")

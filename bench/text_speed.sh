@@ -20,7 +20,7 @@ echo "== $("$textcnn" --version)"
 echo "== 1. training, Kim CNN-rand defaults, SST-2 train.csv (6,920 sentences), $threads threads, $epochs epochs"
 "$textcnn" train --train "$data/sst2/train.csv" --model "$out/sst2_sentences.model" --epochs "$epochs" \
   --threads "$threads" --quiet --log-json "$out/train.log.jsonl" >/dev/null
-awk -F'"items_per_second":' '{split($2,a,/[,}]/); print a[1]}' "$out/train.log.jsonl" | sort -n |
+grep '"event":"epoch"' "$out/train.log.jsonl" | awk -F'"items_per_second":' '{split($2,a,/[,}]/); print a[1]}' | sort -n |
   awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "training: %.0f sentences/s (median epoch), %.1f s per epoch of 6,920 sentences\n", m, 6920/m}'
 
 echo "== 2. textcnn predict on >= 100,000 lines, $threads threads"

@@ -21,7 +21,7 @@ results=()
 for seed in ${SEEDS:-11 12 13 14 15 16 17 18}; do
   "$textcnn" train --train "$train" --validation-split "${SPLIT:-0.1}" --model "$work/model" --seed "$seed" \
     --epochs "${EPOCHS:-25}" --threads "${THREADS:-1}" --quiet --log-json "$work/log.jsonl" "$@" >/dev/null
-  best=$(sed -E 's/.*"dev_accuracy":([0-9.eE+-]+).*/\1/' "$work/log.jsonl" | sort -g | tail -1)
+  best=$(grep '"event":"epoch"' "$work/log.jsonl" | sed -E 's/.*"dev_accuracy":([0-9.eE+-]+).*/\1/' | sort -g | tail -1)
   echo "seed $seed: best validation accuracy $best"
   results+=("$best")
 done

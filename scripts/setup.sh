@@ -13,6 +13,7 @@ packages=(
   pybind11-dev python3-dev python3-numpy python3-pytest python3-sklearn
   dataset-fashion-mnist fasttext time
   valgrind  # bench/predict_speed.sh CALLGRIND=1: instruction counts
+  chromium pngquant  # the training report: its browser test (tests/report/browser_test.sh), its README screenshot
 )
 # npm fetches the UCI sentiment sentences (npm's `sentiment` package); machines that already have
 # Node.js from elsewhere keep it, since Debian's npm conflicts with other Node.js builds.

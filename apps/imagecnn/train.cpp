@@ -4,6 +4,7 @@
 // accuracy is measured and the best epoch's weights are the ones saved.
 #include "commands.h"
 #include "progress.h"
+#include "run_log.h"
 #include "training_cli.h"
 
 #include "textcnn/core/error.h"
@@ -41,6 +42,8 @@ struct TrainOptions {
     std::string resume;
     bool quiet = false;
     bool json_result = false;
+    std::string log_json;  // --log-json: the run as JSON lines (run_log.h)
+    std::string report;    // --report: the run as an HTML page
 };
 
 // Class names: a preset or a comma-separated list.
@@ -188,21 +191,46 @@ void print_result(const TrainOptions& o, json out, std::size_t parameters, doubl
 }
 
 ImageTrainingCallbacks progress_callbacks(const TrainOptions& o, cli_common::ProgressPrinter& printer,
-                                          const TrainerSettings& settings) {
+                                          const TrainerSettings& settings, cli_common::RunRecorder& recorder) {
     ImageTrainingCallbacks callbacks;
     callbacks.stop = cli_common::SigintScope::flag();
-    if (o.quiet) return callbacks;
-    callbacks.progress = [&printer](const TrainingProgress& p) { printer.progress(p); };
-    callbacks.epoch_end = [&printer, settings](const EpochSummary& e) {
+    callbacks.validation = [&recorder](const ValidationCheck& c) { recorder.dev_check(c); };
+    callbacks.epoch_end = [&printer, &recorder, settings, quiet = o.quiet](const EpochSummary& e) {
+        recorder.epoch(e);
+        if (quiet) return;
         printer.epoch_end(e);
         const float next = settings.learning_rate_schedule.rate_after(settings.optimizer.learning_rate, e.epoch);
         if (e.epoch < e.epochs && next != static_cast<float>(e.learning_rate))
             fmt::print(stderr, "learning rate {:g} from epoch {}\n", next, e.epoch + 1);
     };
+    if (!o.quiet) callbacks.progress = [&printer](const TrainingProgress& p) { printer.progress(p); };
     return callbacks;
 }
 
-void run_train(const TrainOptions& o) {
+// The data summary of the run record: files, counts, class names.
+std::vector<ReportField> image_data_summary(const TrainOptions& o, const ImageTrainingRun& run,
+                                            const ImageTrainingOptions& options) {
+    std::string names;
+    for (const auto& n : options.class_names) names += (names.empty() ? "" : ", ") + n;
+    std::vector<ReportField> out{{"images", o.images},
+                                 {"labels", o.labels},
+                                 {"training images", std::to_string(run.train_count())},
+                                 {"validation images", fmt::format("{} (the last {:g} % of the file)", run.validation_count(),
+                                                                   100.0 * options.validation_split)},
+                                 {"classes", names}};
+    if (!o.test_images.empty()) out.push_back({"test images", o.test_images});
+    return out;
+}
+
+// The best epoch's model on the validation images (arg-max decisions).
+std::optional<ReportEvaluation> validation_evaluation(ImageTrainingRun& run, const ImageTrainingOptions& options) {
+    const Evaluation e = run.evaluate_validation();
+    if (e.labels.empty()) return std::nullopt;
+    return make_report_evaluation(fmt::format("validation: {} images", e.labels.size()), options.class_names, e,
+                                  options.class_names.size() == 2 ? std::optional<double>(0.5) : std::nullopt);
+}
+
+void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     ImageTrainingOptions options = training_options(o);
     ThreadLimit limit(o.threads);
     cli_common::check_writable(o.model, "--model");
@@ -211,8 +239,11 @@ void run_train(const TrainOptions& o) {
     const LabelledImages data = read_training_data(o);
     options.class_names = resolve_class_names(o.class_names, *std::max_element(data.labels.begin(), data.labels.end()));
     const std::optional<LabelledImages> test = read_test_data(o, options.class_names.size());
+    if (!o.report.empty()) cli_common::check_writable(o.report, "--report");
+    cli_common::RunRecorder recorder(o.log_json, o.report, "imagecnn train", std::move(settings));
     cli_common::ProgressPrinter printer(stderr);
-    ImageTrainingRun run(batch_of(data), data.labels, options, progress_callbacks(o, printer, options.trainer));
+    ImageTrainingRun run(batch_of(data), data.labels, options, progress_callbacks(o, printer, options.trainer, recorder));
+    recorder.start(image_data_summary(o, run, options), run.classifier().summary(), "images");
     if (!o.resume.empty()) run.resume_from(o.resume);
     if (!o.quiet)
         fmt::print(stderr, "training {} on {} images ({} for validation), {} classes, {} parameters\n",
@@ -234,6 +265,7 @@ void run_train(const TrainOptions& o) {
     facts["date"] = cli_common::now_utc();
     run.classifier().set_training_facts(facts.dump());
     run.classifier().save(o.model);
+    recorder.finish(facts, recorder.wanted() ? validation_evaluation(run, options) : std::nullopt);
     print_result(o, std::move(facts), run.classifier().parameter_count(), train_seconds,
                  std::chrono::duration<double>(train_start - load_start).count());
 }
@@ -280,7 +312,12 @@ Command add_train_command(CLI::App& app) {
     cli_common::add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "No progress on stderr");
     cmd->add_flag("--json", o->json_result, "Print the result (accuracies, speed) as one JSON object");
-    return {cmd, [o] { run_train(*o); }};
+    cmd->add_option("--log-json", o->log_json,
+                    "Write the run to this file, one JSON object a line: settings, every epoch, the result and the "
+                    "evaluation on the validation images (textcnn report makes a page of it)");
+    cmd->add_option("--report", o->report,
+                    "Write a self-contained HTML page of the run: curves, confusion matrix, per-class metrics");
+    return {cmd, [o, cmd] { run_train(*o, cli_common::option_settings(*cmd)); }};
 }
 
 }  // namespace imagecnn

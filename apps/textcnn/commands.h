@@ -29,6 +29,7 @@ Command add_summary_command(CLI::App& app);
 Command add_tokenize_command(CLI::App& app);
 Command add_split_command(CLI::App& app);
 Command add_quantize_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 /// Tokenizer options shared by train and tokenize: --no-lowercase, --no-normalize,
 /// --punctuation keep|drop, --placeholders.

@@ -1,6 +1,7 @@
 // textcnn eval: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix and, for
 // two classes, ROC-AUC of a saved model on labelled data.
 #include "commands.h"
+#include "run_log.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/nn/metrics.h"
@@ -81,7 +82,14 @@ void run_eval(const EvalOptions& o) {
     const ClassificationReport report = classification_report(confusion);
     const double auc = labels.size() == 2 ? roc_auc(positive_scores, is_positive) : std::nan("");
     if (o.json) {
-        auto j = nlohmann::json::parse(to_json(report, -1));
+        // Two classes: the decision threshold on P(second label) (a threshold on the first label t
+        // calls the second when P(first) < t, so at 1 - t), and the ROC and PR curves.
+        std::optional<double> threshold;
+        if (labels.size() == 2)
+            threshold = thresholds.threshold(1) ? *thresholds.threshold(1)
+                                                : thresholds.threshold(0) ? 1.0 - *thresholds.threshold(0) : 0.5;
+        auto j = cli_common::evaluation_json(
+            make_report_evaluation(o.data_path, report, positive_scores, is_positive, threshold));
         if (labels.size() == 2) j["roc_auc"] = std::isnan(auc) ? nlohmann::json() : nlohmann::json(auc);
         j["unknown_labels"] = unknown;
         j["tokens"] = tokens;
@@ -104,7 +112,9 @@ Command add_eval_command(CLI::App& app) {
     cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("--data", o->data_path, "Labelled data (CSV/TSV/fastText)")->required();
     cmd->add_flag("--json", o->json,
-                  "One JSON object: accuracy, macro_f1, per_class {precision, recall, f1, support}, labels, confusion");
+                  "One JSON object: accuracy, macro_f1, per_class {precision, recall, f1, support}, labels, confusion; "
+                  "for two classes also roc_auc, average_precision, threshold, roc_curve and pr_curve (for textcnn "
+                  "report --eval)");
     o->threshold.add_to(*cmd);
     add_no_fold_flag(*cmd, o->no_fold);
     cli_common::add_threads_option(*cmd, o->threads);

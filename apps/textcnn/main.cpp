@@ -143,6 +143,6 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
                                      add_summary_command(app), add_tokenize_command(app), add_split_command(app),
-                                     add_quantize_command(app)};
+                                     add_quantize_command(app), add_report_command(app)};
     return cli_common::run_program(app, commands, "textcnn", argc, argv);
 }

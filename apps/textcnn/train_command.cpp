@@ -2,6 +2,8 @@
 // stopping, progress on stderr, JSON logs, Ctrl-C checkpoints and --resume.
 #include "commands.h"
 #include "progress.h"
+#include "run_log.h"
+#include "train_report.h"
 #include "training_cli.h"
 
 #include "textcnn/core/error.h"
@@ -15,7 +17,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 
@@ -34,13 +35,14 @@ struct TrainOptions {
     float dropout = 0.5f, word_dropout = 0.0f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
     std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
     std::string init = "kim";
+    std::string report;  // --report: the HTML page of the run
     std::uint64_t seed = 1;
     bool quiet = false, json = false;
     TokenizerCliOptions tokenizer;
     ReaderCliOptions reader;
 };
 
-void run_train(const TrainOptions& o, const std::string& command_line) {
+void run_train(const TrainOptions& o, const std::string& command_line, std::vector<textcnn::ReportField> settings) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
     cli_common::check_writable(o.model_path, "--model");
@@ -100,11 +102,9 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
 
     std::optional<cli_common::ProgressPrinter> printer;
     if (!o.quiet) printer.emplace(stderr);
-    std::ofstream log;
-    if (!o.log_json.empty()) {
-        log.open(o.log_json);
-        if (!log) throw IoError(o.log_json + ": cannot open for writing");
-    }
+    if (!o.report.empty()) cli_common::check_writable(o.report, "--report");
+    cli_common::RunRecorder recorder(o.log_json, o.report, "textcnn train", std::move(settings));
+    auto data_summary = text_data_summary(o.train_path, train, o.dev_path, dev, o.validation_split);
     TextTrainingCallbacks callbacks;
     callbacks.info = [&](const std::string& m) {
         if (!o.quiet) fmt::print(stderr, "{}\n", m);
@@ -113,24 +113,16 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
     if (printer) callbacks.progress = [&](const TrainingProgress& p) { printer->progress(p); };
     callbacks.epoch_end = [&](const EpochSummary& e) {
         if (printer) printer->epoch_end(e);
-        if (log.is_open()) {
-            nlohmann::json j{{"epoch", e.epoch},           {"epochs", e.epochs},
-                             {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy},
-                             {"seconds", e.seconds},       {"items_per_second", e.items_per_second},
-                             {"improved", e.improved},     {"best_epoch", e.best_epoch}};
-            if (e.has_validation) {
-                j["dev_loss"] = e.validation_loss;
-                j["dev_accuracy"] = e.validation_accuracy;
-            }
-            log << j.dump() << '\n' << std::flush;
-        }
+        recorder.epoch(e);
     };
+    callbacks.validation = [&](const ValidationCheck& c) { recorder.dev_check(c); };
     callbacks.stop = cli_common::SigintScope::flag();
 
     const auto started = std::chrono::steady_clock::now();
     TextTrainingRun run(std::move(train), std::move(dev), o.dev_path, options, callbacks);
     if (!o.resume_path.empty()) run.resume_from(o.resume_path);
     if (!o.quiet) fmt::print(stderr, "{}", run.classifier().network().summary_table());
+    recorder.start(std::move(data_summary), run.classifier().network().summary_table(), "documents");
 
     // SIGINT stays caught until the checkpoint is renamed into place: a second Ctrl-C while it
     // is written must not kill the program halfway (no checkpoint, a temporary left behind).
@@ -182,6 +174,7 @@ void run_train(const TrainOptions& o, const std::string& command_line) {
                           {"seconds", seconds},
                           {"stopped_early", report.result.reason == StopReason::early_stopped}};
     if (report.result.best_epoch) result["dev_accuracy"] = report.result.best_accuracy;
+    recorder.finish(result, recorder.wanted() ? validation_evaluation(run, o.dev_path) : std::nullopt, report.warnings);
     if (o.json) {
         fmt::print("{}\n", result.dump());
     } else {
@@ -279,11 +272,16 @@ Command add_train_command(CLI::App& app) {
     cli_common::add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "No progress output");
     cmd->add_flag("--json", o->json, "Print the result as one JSON object");
-    cmd->add_option("--log-json", o->log_json, "Write one JSON object per epoch to this file");
+    cmd->add_option("--log-json", o->log_json,
+                    "Write the run to this file, one JSON object a line: settings, every dev check and epoch, the "
+                    "result and the evaluation on the dev data (textcnn report makes a page of it)");
+    cmd->add_option("--report", o->report,
+                    "Write a self-contained HTML page of the run: curves, confusion matrix, per-class metrics, ROC and "
+                    "precision-recall curves on the dev data");
     cli_common::add_checkpoint_options(*cmd, o->resume_path, o->checkpoint_path);
     o->tokenizer.add_to(*cmd);
     o->reader.add_to(*cmd);
-    return {cmd, [o, &app] { run_train(*o, command_line_of(app)); }};
+    return {cmd, [o, &app, cmd] { run_train(*o, command_line_of(app), cli_common::option_settings(*cmd)); }};
 }
 
 }  // namespace textcnn_cli

@@ -62,6 +62,7 @@ struct ImageTrainingRun::Impl {
     Initializer::Kind init = Initializer::Kind::glorot_uniform;
     std::optional<ImageClassifier> classifier;
     std::unique_ptr<Trainer> trainer;
+    std::size_t eval_batch = 1;  // validation batch size (evaluate_validation)
 
     // The images [first, first + count) as a batch source over their numbers 0 .. count-1.
     BatchSource source(std::size_t first) const {
@@ -104,10 +105,13 @@ ImageTrainingRun::ImageTrainingRun(const ImageBatch& images, std::span<const std
     m.classifier.emplace(ImageClassifier(std::make_unique<ImageClassifier::Impl>(ImageClassifier::Impl{std::move(model)})));
 
     m.trainer = std::make_unique<Trainer>(m.classifier->network(), options.trainer);
+    m.eval_batch = std::max<std::size_t>(1, options.trainer.eval_batch_size ? options.trainer.eval_batch_size
+                                                                             : options.trainer.batch_size);
     m.trainer->set_training_data(m.train_count, m.source(0));
     if (m.validation_count > 0) m.trainer->set_validation_data(m.validation_count, m.source(m.train_count));
     if (callbacks.progress) m.trainer->on_progress(std::move(callbacks.progress));
     if (callbacks.epoch_end) m.trainer->on_epoch_end(std::move(callbacks.epoch_end));
+    if (callbacks.validation) m.trainer->on_validation(std::move(callbacks.validation));
     if (callbacks.stop) m.trainer->set_stop_flag(callbacks.stop);
 }
 
@@ -141,6 +145,12 @@ void ImageTrainingRun::resume_from(const std::string& checkpoint_path) {
 TrainResult ImageTrainingRun::run() { return impl_->trainer->run(); }
 
 ImageClassifier& ImageTrainingRun::classifier() { return *impl_->classifier; }
+
+Evaluation ImageTrainingRun::evaluate_validation() const {
+    const Impl& m = *impl_;
+    if (m.validation_count == 0) return {};
+    return evaluate(m.classifier->network(), m.validation_count, m.source(m.train_count), m.eval_batch);
+}
 
 void ImageTrainingRun::write_checkpoint(const std::string& path) const {
     ModelFile file = image_model_file(impl_->classifier->impl_->model);

@@ -59,6 +59,7 @@ struct Trainer::Impl {
     BatchSource validation_source;
     std::function<void(const TrainingProgress&)> progress_callback;
     std::function<void(const EpochSummary&)> epoch_callback;
+    std::function<void(const ValidationCheck&)> validation_callback;
     const std::atomic<bool>* stop = nullptr;
     TrainerState state;
     bool resumed = false;
@@ -163,7 +164,7 @@ struct Trainer::Impl {
                 ++state.batch;
                 if (mid_epoch_validation(state.batch, batches)) {
                     check_parameters(state.batch);
-                    if (validate().second) improved_this_epoch = true;
+                    if (validate(state.batch, batches).second) improved_this_epoch = true;
                 }
                 processed += end - begin;
                 epoch_processed += end - begin;
@@ -202,7 +203,8 @@ struct Trainer::Impl {
 
     // Evaluates the validation data and keeps the parameters when they are the best so far.
     // Patience counts validations without improvement (validations_per_epoch per epoch).
-    std::pair<Evaluation, bool> validate() {
+    // `batch` of `batches` is where in the epoch (for the validation callback).
+    std::pair<Evaluation, bool> validate(std::size_t batch, std::size_t batches) {
         Evaluation v = evaluate(net, validation_count, validation_source,
                                 settings.eval_batch_size ? settings.eval_batch_size : settings.batch_size);
         const bool improved = v.accuracy > state.best_accuracy ||
@@ -215,6 +217,8 @@ struct Trainer::Impl {
         } else {
             ++state.epochs_without_improvement;
         }
+        if (validation_callback)
+            validation_callback({state.epoch + 1, batch, batches, v.loss, v.accuracy, improved});
         return {std::move(v), improved};
     }
 
@@ -245,7 +249,7 @@ struct Trainer::Impl {
         e.train_loss = state.epoch_loss_sum / static_cast<double>(state.epoch_samples);
         e.train_accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_samples);
         if (validation_source && validation_count > 0) {
-            const auto [v, improved] = validate();
+            const auto [v, improved] = validate(batches, batches);
             e.has_validation = true;
             e.validation_loss = v.loss;
             e.validation_accuracy = v.accuracy;
@@ -312,6 +316,10 @@ void Trainer::set_validation_data(std::size_t count, BatchSource source) {
 
 void Trainer::on_progress(std::function<void(const TrainingProgress&)> callback) {
     impl_->progress_callback = std::move(callback);
+}
+
+void Trainer::on_validation(std::function<void(const ValidationCheck&)> callback) {
+    impl_->validation_callback = std::move(callback);
 }
 
 void Trainer::on_epoch_end(std::function<void(const EpochSummary&)> callback) {

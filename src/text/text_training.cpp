@@ -383,6 +383,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     if (!m.validation.ids.empty()) m.trainer->set_validation_data(m.validation.ids.size(), m.source_for(m.validation));
     if (m.callbacks.progress) m.trainer->on_progress(m.callbacks.progress);
     if (m.callbacks.epoch_end) m.trainer->on_epoch_end(m.callbacks.epoch_end);
+    if (m.callbacks.validation) m.trainer->on_validation(m.callbacks.validation);
     if (m.callbacks.stop) m.trainer->set_stop_flag(m.callbacks.stop);
 }
 
@@ -437,6 +438,14 @@ std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
     }
     std::copy(current.begin(), current.end(), parameters.begin());
     return state.best_epoch;
+}
+
+Evaluation TextTrainingRun::evaluate_validation() const {
+    const Impl& m = *impl_;
+    if (m.validation.ids.empty()) return {};
+    const TrainerSettings& s = m.options.trainer;
+    return evaluate(m.classifier->network(), m.validation.ids.size(), m.source_for(m.validation),
+                    s.eval_batch_size ? s.eval_batch_size : s.batch_size);
 }
 
 void TextTrainingRun::write_checkpoint(const std::string& path) const {

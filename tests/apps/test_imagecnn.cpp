@@ -60,7 +60,8 @@ struct TrainedModel {
         train = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
                     " --test-images " + scratch("test-images") + " --test-labels " + scratch("test-labels.gz") +
                     " --arch-file " + scratch("tiny.json") + " --class-names vertical,horizontal,square" +
-                    " --epochs 15 --batch 32 --seed 3 --json --quiet --model " + model);
+                    " --epochs 15 --batch 32 --seed 3 --json --quiet --model " + model + " --log-json " +
+                    scratch("run.jsonl") + " --report " + scratch("run.html"));
     }
 };
 const TrainedModel& trained() {
@@ -81,6 +82,29 @@ BOOST_AUTO_TEST_CASE(training_on_a_synthetic_task_reaches_high_accuracy) {
     BOOST_TEST(result["init"].get<std::string>() == "glorot_uniform");
     BOOST_TEST(result["test_accuracy"].get<double>() >= 0.95, t.train.out);
     BOOST_TEST(result["validation_accuracy"].get<double>() >= 0.95, t.train.out);
+}
+
+BOOST_AUTO_TEST_CASE(training_writes_its_log_and_report) {
+    const auto& t = trained();
+    BOOST_TEST_REQUIRE(t.train.code == 0, t.train.err);
+    std::vector<nlohmann::json> lines;
+    std::istringstream log(testing::read_text(scratch("run.jsonl")));
+    for (std::string line; std::getline(log, line);) lines.push_back(nlohmann::json::parse(line));
+    BOOST_REQUIRE_EQUAL(lines.size(), 1u + 15u * 2u + 1u);  // start, a dev check and an epoch each, end
+    BOOST_TEST(lines.front()["event"] == "start");
+    BOOST_TEST(lines.front()["data"]["classes"] == "vertical, horizontal, square");
+    BOOST_TEST(lines[2]["event"] == "epoch");
+    BOOST_TEST(lines[2]["learning_rate"].get<double>() > 0.0);
+    const auto& end = lines.back();
+    BOOST_TEST(end["event"] == "end");
+    // The evaluation is the best epoch's model on the 180 validation images.
+    BOOST_TEST(end["evaluation"]["samples"].get<int>() == 180);
+    BOOST_TEST(end["evaluation"]["accuracy"].get<double>() ==
+               nlohmann::json::parse(t.train.out)["validation_accuracy"].get<double>());
+    const std::string html = testing::read_text(scratch("run.html"));
+    BOOST_TEST(html.find("Confusion matrix") != std::string::npos);
+    BOOST_TEST(html.find("images per second") != std::string::npos);
+    BOOST_TEST(html.find("horizontal") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(eval_of_the_saved_model_matches_training) {

@@ -204,14 +204,24 @@ BOOST_AUTO_TEST_CASE(train_writes_a_model_and_a_json_result) {
     BOOST_CHECK(best >= 1 && best <= 5);
     BOOST_CHECK_GE(result.at("dev_accuracy").get<double>(), 0.95);
     BOOST_CHECK_EQUAL(t.train.err, "");  // --quiet
-    // --log-json: one object per epoch.
+    // --log-json: a start line, a dev check and an epoch line per epoch, an end line with the
+    // evaluation on the dev data.
     const auto log = lines_of(read_text(t.log));
-    BOOST_REQUIRE_EQUAL(log.size(), 5u);
-    for (std::size_t e = 0; e < log.size(); ++e) {
-        const json j = json::parse(log[e]);
-        BOOST_CHECK_EQUAL(j.at("epoch").get<int>(), static_cast<int>(e + 1));
-        BOOST_CHECK(j.contains("dev_accuracy") && j.contains("train_loss"));
+    BOOST_REQUIRE_EQUAL(log.size(), 12u);
+    BOOST_CHECK_EQUAL(json::parse(log.front()).at("event"), "start");
+    std::vector<json> epochs;
+    for (const auto& line : log)
+        if (json::parse(line).at("event") == "epoch") epochs.push_back(json::parse(line));
+    BOOST_REQUIRE_EQUAL(epochs.size(), 5u);
+    for (std::size_t e = 0; e < epochs.size(); ++e) {
+        BOOST_CHECK_EQUAL(epochs[e].at("epoch").get<int>(), static_cast<int>(e + 1));
+        BOOST_CHECK(epochs[e].contains("dev_accuracy") && epochs[e].contains("train_loss") &&
+                    epochs[e].contains("learning_rate"));
     }
+    const json end = json::parse(log.back());
+    BOOST_CHECK_EQUAL(end.at("event"), "end");
+    BOOST_CHECK_EQUAL(end.at("evaluation").at("samples").get<int>(), 60);
+    BOOST_CHECK_EQUAL(end.at("evaluation").at("accuracy").get<double>(), result.at("dev_accuracy").get<double>());
 }
 
 BOOST_AUTO_TEST_CASE(cli_model_loads_in_the_library_and_predicts_the_same) {
@@ -322,12 +332,18 @@ BOOST_AUTO_TEST_CASE(eval_json_keys_confusion_rows_and_unknown_labels) {
     BOOST_CHECK_EQUAL(r.err, "warning: 3 documents have labels the model does not know and were not scored (first: " +
                                  data + ":7: label 'meh')\n");
     const json j = json::parse(r.out);
-    // The documented keys (issue 4), plus samples, roc_auc (two classes) and unknown_labels.
+    // The documented keys (issue 4), plus samples, roc_auc (two classes) and unknown_labels, and
+    // what textcnn report --eval draws (issue 16): data, the curves, average precision, threshold.
     std::set<std::string> keys;
     for (const auto& [k, v] : j.items()) keys.insert(k);
     BOOST_CHECK((keys == std::set<std::string>{"accuracy", "macro_f1", "per_class", "labels", "confusion", "samples",
                                                "roc_auc", "unknown_labels", "tokens", "unknown_token_share",
-                                               "documents_without_known_token"}));
+                                               "documents_without_known_token", "data", "average_precision",
+                                               "threshold", "roc_curve", "pr_curve"}));
+    BOOST_CHECK_EQUAL(j.at("threshold").get<double>(), 0.5);
+    BOOST_CHECK(j.at("roc_curve").front() == json::parse("[0.0, 0.0, null]"));
+    BOOST_CHECK(j.at("roc_curve").back().at(0) == 1.0 && j.at("roc_curve").back().at(1) == 1.0);
+    BOOST_CHECK(j.at("pr_curve").back().at(0) == 1.0);  // recall 1 at the lowest threshold
     BOOST_CHECK_EQUAL(j.at("unknown_labels").get<int>(), 3);
     BOOST_CHECK_EQUAL(j.at("samples").get<int>(), 90);
     const auto labels = j.at("labels").get<std::vector<std::string>>();

@@ -60,6 +60,7 @@ struct ImageTrainingOptions {
 struct ImageTrainingCallbacks {
     std::function<void(const TrainingProgress&)> progress;  ///< after every batch
     std::function<void(const EpochSummary&)> epoch_end;     ///< after every epoch
+    std::function<void(const ValidationCheck&)> validation;  ///< after every validation
     /// Checked after every batch (a SIGINT handler sets it): run() then returns with
     /// StopReason::interrupted and write_checkpoint() saves where it stopped.
     const std::atomic<bool>* stop = nullptr;
@@ -101,6 +102,10 @@ public:
     /// The classifier with the current weights (after run(): the best epoch's, when there was
     /// validation data).
     ImageClassifier& classifier();
+    /// The current network (after run(): the best epoch's) on the held-out validation images
+    /// in inference mode: true labels, arg-max predictions, probabilities (images x classes).
+    /// An Evaluation of no samples without a validation split. Not while run() runs.
+    Evaluation evaluate_validation() const;
     /// A checkpoint file: the classifier's sections plus the trainer state (atomic write;
     /// IoError on failure).
     void write_checkpoint(const std::string& path) const;

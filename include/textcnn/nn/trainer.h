@@ -77,6 +77,8 @@ public:
     void set_validation_data(std::size_t count, BatchSource source);
     void on_progress(std::function<void(const TrainingProgress&)> callback);
     void on_epoch_end(std::function<void(const EpochSummary&)> callback);
+    /// After every validation, mid-epoch ones included (see ValidationCheck).
+    void on_validation(std::function<void(const ValidationCheck&)> callback);
     /// Checked after every batch (a SIGINT handler sets it). May be set from any thread.
     void set_stop_flag(const std::atomic<bool>* flag);
 
@@ -103,15 +105,6 @@ private:
 /// output dense layer), as a list for TrainerSettings::max_norm_groups; empty if none.
 std::vector<std::size_t> output_weight_groups(const Network& net);
 
-/// Per-sample results of running a network over a data set in inference mode.
-struct Evaluation {
-    double loss = 0.0;  ///< mean cross-entropy (class weights applied if given)
-    double accuracy = 0.0;
-    std::vector<std::uint32_t> labels;
-    std::vector<std::uint32_t> predictions;  ///< arg-max, first on ties
-    std::vector<float> probabilities;        ///< samples x classes, row-major
-    std::size_t classes = 0;
-};
 Evaluation evaluate(const Network& net, std::size_t count, const BatchSource& source, std::size_t batch_size,
                     std::span<const float> class_weights = {});
 

@@ -121,6 +121,27 @@ struct EpochSummary {
     double learning_rate = 0.0;  ///< the optimizer's rate during this epoch
 };
 
+/// Reported after every validation (a dev check): validations_per_epoch times per epoch, the
+/// last at the epoch's end (then just before the EpochSummary).
+struct ValidationCheck {
+    std::size_t epoch = 0;    ///< 1-based
+    std::size_t batch = 0;    ///< batches of this epoch done (1-based; = batches at the epoch's end)
+    std::size_t batches = 0;  ///< per epoch
+    double loss = 0.0;        ///< unweighted mean cross-entropy on the validation data
+    double accuracy = 0.0;    ///< 0..1
+    bool improved = false;    ///< a new best validation accuracy
+};
+
+/// Per-sample results of running a network over a data set in inference mode.
+struct Evaluation {
+    double loss = 0.0;  ///< mean cross-entropy (class weights applied if given)
+    double accuracy = 0.0;
+    std::vector<std::uint32_t> labels;
+    std::vector<std::uint32_t> predictions;  ///< arg-max, first on ties
+    std::vector<float> probabilities;        ///< samples x classes, row-major
+    std::size_t classes = 0;
+};
+
 /// Why Trainer::run() returned.
 enum class StopReason { completed, early_stopped, interrupted };
 

@@ -117,6 +117,7 @@ struct TextTrainingCallbacks {
     std::function<void(const std::string&)> warning;
     std::function<void(const TrainingProgress&)> progress;
     std::function<void(const EpochSummary&)> epoch_end;
+    std::function<void(const ValidationCheck&)> validation;  ///< after every dev check
     /// Checked after every batch; when it becomes true run() returns with StopReason::interrupted
     /// (write_checkpoint() then saves the position). May be set from any thread or a signal
     /// handler; must outlive the run.
@@ -158,6 +159,11 @@ public:
     /// The classifier with the current (after run(): the best) parameters; valid as long as
     /// the run. Its network is the one being trained: do not predict while run() runs.
     TextClassifier& classifier();
+    /// The current network (after run(): the best) on the validation data (dev set or held-out
+    /// share) in inference mode: true labels, arg-max predictions and probabilities (documents x
+    /// labels, in the order of classifier().labels()). An Evaluation of no samples when the run
+    /// has no validation data. Not while run() runs; std::bad_alloc only.
+    Evaluation evaluate_validation() const;
     /// A checkpoint file: the classifier's sections plus the trainer state. Throws IoError
     /// when it cannot be written.
     void write_checkpoint(const std::string& path) const;

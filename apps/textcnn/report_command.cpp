@@ -1,0 +1,57 @@
+// textcnn report: the HTML page of a training run made after the fact, from the run's
+// --log-json file and, optionally, the --json output of textcnn eval (for instance on the test
+// data), which then replaces the log's own evaluation on the dev data.
+#include "commands.h"
+#include "run_log.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
+#include "textcnn/report/run_report.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iterator>
+
+namespace textcnn_cli {
+namespace {
+
+struct ReportOptions {
+    std::string log_path, eval_path, output, title;
+};
+
+textcnn::ReportEvaluation read_evaluation(const std::string& path) {
+    textcnn::require_regular_file(path, "JSON file");
+    std::ifstream in(path);
+    if (!in) throw textcnn::IoError(path + ": cannot open");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        throw textcnn::InputError(path + ": not one JSON object (the output of textcnn eval --json)");
+    return cli_common::evaluation_from_json(j, path);
+}
+
+void run_report(const ReportOptions& o) {
+    textcnn::RunReport report = cli_common::read_run_log(o.log_path);
+    if (!o.eval_path.empty()) report.evaluation = read_evaluation(o.eval_path);
+    if (!o.title.empty()) report.title = o.title;
+    if (report.created.empty()) report.created = "from " + o.log_path;
+    textcnn::write_report_html(o.output, report);
+}
+
+}  // namespace
+
+Command add_report_command(CLI::App& app) {
+    auto o = std::make_shared<ReportOptions>();
+    CLI::App* cmd = app.add_subcommand(
+        "report", "Make the HTML page of a training run from its --log-json file (and an eval --json file)");
+    cmd->add_option("--log", o->log_path, "The run's log, written by textcnn train --log-json")->required();
+    cmd->add_option("--eval", o->eval_path,
+                    "Output of textcnn eval --json to show instead of the log's evaluation on the dev data");
+    cmd->add_option("-o,--output", o->output, "Where to write the page (HTML)")->required();
+    cmd->add_option("--title", o->title, "Title of the page (default: the program's name)");
+    return {cmd, [o] { run_report(*o); }};
+}
+
+}  // namespace textcnn_cli
