@@ -220,15 +220,22 @@ void walk_parts(GMimeObject* object, Walk& walk, int depth) {
     }
 }
 
-std::string from_domain(GMimeMessage* message) {
-    InternetAddressList* from = g_mime_message_get_from(message);
-    for (int i = 0; from && i < internet_address_list_length(from); ++i) {
-        InternetAddress* address = internet_address_list_get_address(from, i);
+std::string domain_of(const std::string& address) {
+    const auto at = address.rfind('@');
+    if (at == std::string::npos || at + 1 >= address.size()) return {};
+    std::string domain = address.substr(at + 1);
+    domain = domain.substr(0, domain.find('>'));
+    return one_line(lower_ascii(domain).c_str());
+}
+
+// The domain of the first mailbox of an address list (From, Reply-To).
+std::string first_domain(InternetAddressList* list) {
+    for (int i = 0; list && i < internet_address_list_length(list); ++i) {
+        InternetAddress* address = internet_address_list_get_address(list, i);
         if (!INTERNET_ADDRESS_IS_MAILBOX(address)) continue;
         const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address));
-        const std::string text = addr ? addr : "";
-        const auto at = text.rfind('@');
-        if (at != std::string::npos && at + 1 < text.size()) return one_line(lower_ascii(text.substr(at + 1)).c_str());
+        const std::string domain = domain_of(addr ? addr : "");
+        if (!domain.empty()) return domain;
     }
     return {};
 }
@@ -267,9 +274,15 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
         if (!value.empty()) text += std::string(name) + ": " + value + '\n';
     };
     line("subject", one_line(g_mime_message_get_subject(message.get())));
-    line("from", from_domain(message.get()));
+    line("from", first_domain(g_mime_message_get_from(message.get())));
+    line("reply-to", first_domain(g_mime_message_get_reply_to(message.get())));
+    const char* message_id = g_mime_message_get_message_id(message.get());
+    line("message-id", domain_of(message_id ? message_id : ""));
     line("received", std::to_string(received_count(message.get())));
-    line("x-mailer", one_line(g_mime_object_get_header(GMIME_OBJECT(message.get()), "X-Mailer")));
+    GMimeObject* top = GMIME_OBJECT(message.get());
+    line("x-mailer", one_line(g_mime_object_get_header(top, "X-Mailer")));
+    line("user-agent", one_line(g_mime_object_get_header(top, "User-Agent")));
+    line("x-priority", one_line(g_mime_object_get_header(top, "X-Priority")));
     GMimeObject* body = g_mime_message_get_mime_part(message.get());
     if (body) line("content-type", mime_type(body));
     Walk walk{options, {}, {}};

@@ -3,13 +3,17 @@
 // encodings, RFC 2047 encoded words, charsets) and gumbo (HTML). Part of the separate
 // textcnn_mail library: link textcnn::textcnn_mail; the core library does not need GMime.
 //
-// The text, one item per line, in this order (subject, from, x-mailer and content-type only
-// when the message has them; received always, 0 included):
+// The text, one item per line, in this order (received always, 0 included; the others only
+// when the message has them):
 //
 //     subject: <Subject, unfolded, encoded words decoded>
 //     from: <domain of the first From address, lower case>
+//     reply-to: <domain of the first Reply-To address, lower case>
+//     message-id: <domain of the Message-ID (after its '@'), lower case>
 //     received: <number of Received header fields>
 //     x-mailer: <X-Mailer, unfolded, decoded>
+//     user-agent: <User-Agent, unfolded, decoded>
+//     x-priority: <X-Priority>
 //     content-type: <type/subtype of the message, lower case>
 //     attachment: <type/subtype> <file name>      (one line per attachment, in message order)
 //     <empty line>
@@ -48,9 +52,9 @@ struct MailTextOptions {
 /// The text described above of the message `raw` (its bytes as received; an mbox "From "
 /// line before the headers is allowed). Always valid UTF-8 (bytes that are not become
 /// U+FFFD). Throws InputError when the bytes hold no message GMime can parse (they do not
-/// start with a header field: empty input, a body without headers). Damage GMime reads past (a broken boundary, bad base64, an unknown
-/// charset, NUL bytes) is not an error. Does not copy `raw`. Thread-safe: any number of
-/// threads may extract at once.
+/// start with a header field: empty input, a body without headers), or more than 4 GiB.
+/// Damage GMime reads past (a broken boundary, bad base64, an unknown charset, NUL bytes) is
+/// not an error. Does not copy `raw`. Thread-safe: any number of threads may extract at once.
 std::string extract_mail_text(std::string_view raw, const MailTextOptions& options = {});
 
 }  // namespace textcnn::mail
