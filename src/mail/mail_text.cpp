@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace textcnn::mail {
 namespace {
@@ -240,12 +241,38 @@ std::string first_domain(InternetAddressList* list) {
     return {};
 }
 
-std::size_t received_count(GMimeMessage* message) {
-    GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+// The Received headers: how many, and the sending hosts: the dotted names after their "from"
+// words (lower case, each once, in header order). The "by" hosts are the receiver's own
+// machines: the same for every message a site receives, and so no evidence.
+struct ReceivedHops {
     std::size_t count = 0;
-    for (int i = 0; headers && i < g_mime_header_list_get_count(headers); ++i)
-        count += g_ascii_strcasecmp(g_mime_header_get_name(g_mime_header_list_get_header_at(headers, i)), "Received") == 0;
-    return count;
+    std::string hosts;
+};
+
+ReceivedHops received_hops(GMimeMessage* message) {
+    GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+    ReceivedHops hops;
+    std::vector<std::string> seen;
+    for (int i = 0; headers && i < g_mime_header_list_get_count(headers); ++i) {
+        GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Received") != 0) continue;
+        ++hops.count;
+        const std::string value = lower_ascii(one_line(g_mime_header_get_value(header)));
+        std::string previous;
+        std::size_t pos = 0;
+        while (pos < value.size()) {
+            const std::size_t end = std::min(value.find(' ', pos), value.size());
+            const std::string word = value.substr(pos, end - pos);
+            if (previous == "from" && word.find('.') != std::string::npos &&
+                std::find(seen.begin(), seen.end(), word) == seen.end()) {
+                seen.push_back(word);
+                hops.hosts += (hops.hosts.empty() ? "" : " ") + word;
+            }
+            previous = word;
+            pos = end + 1;
+        }
+    }
+    return hops;
 }
 
 // An mbox "From " line before the headers is not a header: GMime would stop there.
@@ -278,7 +305,9 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
     line("reply-to", first_domain(g_mime_message_get_reply_to(message.get())));
     const char* message_id = g_mime_message_get_message_id(message.get());
     line("message-id", domain_of(message_id ? message_id : ""));
-    line("received", std::to_string(received_count(message.get())));
+    const ReceivedHops hops = received_hops(message.get());
+    line("received", std::to_string(hops.count));
+    line("received-hosts", hops.hosts);
     GMimeObject* top = GMIME_OBJECT(message.get());
     line("x-mailer", one_line(g_mime_object_get_header(top, "X-Mailer")));
     line("user-agent", one_line(g_mime_object_get_header(top, "User-Agent")));

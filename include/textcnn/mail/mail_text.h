@@ -11,6 +11,9 @@
 //     reply-to: <domain of the first Reply-To address, lower case>
 //     message-id: <domain of the Message-ID (after its '@'), lower case>
 //     received: <number of Received header fields>
+//     received-hosts: <the dotted host names after "from" in the Received fields, lower
+//                      case, each once, in header order; the "by" hosts are the receiving
+//                      site's own and left out>
 //     x-mailer: <X-Mailer, unfolded, decoded>
 //     user-agent: <User-Agent, unfolded, decoded>
 //     x-priority: <X-Priority>
