@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,7 +29,7 @@ using GObjectPtr = std::unique_ptr<T, ObjectUnref>;
 struct GFree {
     void operator()(gpointer p) const { g_free(p); }
 };
-using GString_ = std::unique_ptr<char, GFree>;
+using GCharPtr = std::unique_ptr<char, GFree>;
 
 void init_gmime() {
     static std::once_flag once;
@@ -183,7 +182,7 @@ struct Walk {
 std::string mime_type(GMimeObject* object) {
     GMimeContentType* type = g_mime_object_get_content_type(object);
     if (!type) return "text/plain";
-    GString_ text(g_mime_content_type_get_mime_type(type));
+    GCharPtr text(g_mime_content_type_get_mime_type(type));
     return text ? lower_ascii(text.get()) : std::string("text/plain");
 }
 

@@ -10,8 +10,8 @@
 namespace textcnn::mail {
 
 /// The message files below `dir`: every regular file at any depth (a maildir's cur/ and new/,
-/// or a plain folder of .eml files), skipping names that start with '.' (maildir's tmp/
-/// and dot files are not messages), sorted by path. Throws IoError when `dir` is not a
+/// or a plain folder of .eml files), sorted by path. Folders named tmp (a maildir's messages
+/// still being delivered) and names that start with '.' are skipped. Throws IoError when `dir` is not a
 /// readable directory. Thread-safe.
 std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir);
 
