@@ -9,6 +9,7 @@ packages=(
   libicu-dev libtbb-dev libboost-test-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev libxxhash-dev
   libpng-dev libjpeg-dev
+  libgmime-3.0-dev libgumbo-dev openssl
   libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-pytest python3-sklearn
   dataset-fashion-mnist fasttext time

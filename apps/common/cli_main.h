@@ -32,6 +32,12 @@ public:
     Interrupted() : std::runtime_error("interrupted") {}
 };
 
+/// Ends a command with an exit code of its own that is not an error (textcnn-mail classify:
+/// 1 = spam); run_program() returns `code` and prints nothing.
+struct ExitStatus {
+    int code = 0;
+};
+
 /// A registered subcommand and what to run when it was given.
 struct Command {
     CLI::App* app = nullptr;
@@ -39,9 +45,10 @@ struct Command {
 };
 
 /// Parses argv into `app` (whose subcommands are `commands`), runs the chosen one and returns
-/// the exit code above. `program` prefixes error messages ("textcnn").
+/// the exit code above. `program` prefixes error messages ("textcnn"). A program whose exit
+/// code 1 means something else (textcnn-mail: spam) gives another `runtime_error_code`.
 inline int run_program(CLI::App& app, const std::vector<Command>& commands, const std::string& program, int argc,
-                       char** argv) {
+                       char** argv, int runtime_error_code = 1) {
     auto command_name = [&]() -> std::string {
         for (const auto& c : commands)
             if (c.app->parsed()) return program + " " + c.app->get_name();
@@ -65,6 +72,8 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
         try {
             c.run();
             return 0;
+        } catch (const ExitStatus& status) {
+            return status.code;
         } catch (const Interrupted&) {
             return 130;
         } catch (const UsageError& e) {
@@ -75,7 +84,7 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
             return 2;
         } catch (const std::exception& e) {
             std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
-            return 1;
+            return runtime_error_code;
         }
     }
     return 2;  // unreachable with require_subcommand(1)

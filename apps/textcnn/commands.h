@@ -6,6 +6,8 @@
 #pragma once
 
 #include "cli_main.h"
+#include "text_training_cli.h"
+#include "threshold_cli.h"
 #include "training_cli.h"
 #include "textcnn/nn/label_thresholds.h"
 #include "textcnn/text/document_reader.h"
@@ -31,16 +33,7 @@ Command add_split_command(CLI::App& app);
 Command add_quantize_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 
-/// Tokenizer options shared by train and tokenize: --no-lowercase, --no-normalize,
-/// --punctuation keep|drop, --placeholders.
-struct TokenizerCliOptions {
-    bool no_lowercase = false;
-    bool no_normalize = false;
-    std::string punctuation = "keep";
-    bool placeholders = false;
-    void add_to(CLI::App& command);
-    textcnn::TokenizerSettings settings() const;
-};
+using cli_common::TokenizerCliOptions;
 
 /// Input options shared by every command that reads documents: --input-format,
 /// --text-column, --label-column, --skip-bad-rows, --invalid-utf8.
@@ -54,16 +47,7 @@ struct ReaderCliOptions {
     textcnn::DocumentReaderOptions options(bool require_label) const;
 };
 
-/// --threshold LABEL=P, repeatable, shared by predict and eval (label_thresholds.h has the
-/// rule). A bare number is refused: which label it would apply to is exactly what users got
-/// wrong when it meant "the second label in sorted order".
-struct ThresholdCliOptions {
-    std::vector<std::string> values;
-    void add_to(CLI::App& command);
-    /// UsageError for a bare number or a value without '=' (naming the model's labels), and
-    /// for a label or probability LabelThresholds refuses.
-    textcnn::LabelThresholds thresholds(const std::vector<std::string>& labels) const;
-};
+using cli_common::ThresholdCliOptions;
 
 /// A field of tab-separated output: tab, newline, carriage return and backslash escaped as
 /// \t, \n, \r and \\, so one document stays one line whatever its label holds.

@@ -7,9 +7,7 @@
 #include "textcnn/core/runtime.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
-#include <charconv>
 #include <vector>
 
 namespace textcnn_cli {
@@ -19,24 +17,6 @@ std::string joined_arguments;
 }
 
 std::string command_line_of(const CLI::App&) { return joined_arguments; }
-
-void TokenizerCliOptions::add_to(CLI::App& command) {
-    command.add_flag("--no-lowercase", no_lowercase, "Keep letter case (default: Unicode case folding)");
-    command.add_flag("--no-normalize", no_normalize, "Skip Unicode NFKC normalization");
-    command.add_option("--punctuation", punctuation, "keep | drop punctuation tokens")
-        ->check(CLI::IsMember({"keep", "drop"}))
-        ->capture_default_str();
-    command.add_flag("--placeholders", placeholders, "Map URLs, e-mail addresses, numbers and money to <url> <email> <num> <money>");
-}
-
-textcnn::TokenizerSettings TokenizerCliOptions::settings() const {
-    textcnn::TokenizerSettings s;
-    s.lowercase = !no_lowercase;
-    s.normalize = !no_normalize;
-    s.punctuation = punctuation == "drop" ? textcnn::Punctuation::drop : textcnn::Punctuation::keep;
-    s.placeholders = placeholders;
-    return s;
-}
 
 void ReaderCliOptions::add_to(CLI::App& command) {
     command.add_option("--input-format", format, "auto (by extension) | csv | tsv | fasttext | plain")
@@ -67,38 +47,6 @@ void add_no_fold_flag(CLI::App& command, bool& no_fold) {
     command.add_flag("--no-fold", no_fold,
                      "Predict through the network instead of the folded tables built at load: slower, but "
                      "without their memory (textcnn summary shows their size)");
-}
-
-void ThresholdCliOptions::add_to(CLI::App& command) {
-    command
-        .add_option("--threshold", values,
-                    "LABEL=P: predict LABEL only when its probability is at least P (repeatable, one per label). "
-                    "Labels with a threshold that reach it win; otherwise the most probable label without one; "
-                    "with a threshold on every label and none reached, no label")
-        ->allow_extra_args(false)
-        ->type_name("LABEL=P");
-}
-
-textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::string>& labels) const {
-    std::vector<std::pair<std::string, double>> pairs;
-    for (const std::string& v : values) {
-        const auto eq = v.rfind('=');
-        if (eq == std::string::npos)
-            throw UsageError(fmt::format("--threshold {}: name the label it applies to, as LABEL=P (this model's labels: "
-                                         "{}), e.g. --threshold {}={}",
-                                         v, fmt::join(labels, ", "), labels.empty() ? "LABEL" : labels.back(), v));
-        const std::string name = v.substr(0, eq), number = v.substr(eq + 1);
-        double p = 0.0;
-        const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), p);
-        if (ec != std::errc() || end != number.data() + number.size() || number.empty())
-            throw UsageError(fmt::format("--threshold {}: '{}' is not a number", v, number));
-        pairs.emplace_back(name, p);
-    }
-    try {
-        return textcnn::LabelThresholds(labels, pairs);
-    } catch (const textcnn::ConfigError& e) {
-        throw UsageError(fmt::format("--threshold: {}", e.what()));
-    }
 }
 
 std::string tsv_field(const std::string& s) {

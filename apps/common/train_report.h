@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace textcnn_cli {
+namespace cli_common {
 
 /// Files, document counts and the documents per label of the training (and dev) data.
 std::vector<textcnn::ReportField> text_data_summary(const std::string& train_path,
@@ -24,4 +24,4 @@ std::vector<textcnn::ReportField> text_data_summary(const std::string& train_pat
 std::optional<textcnn::ReportEvaluation> validation_evaluation(textcnn::TextTrainingRun& run,
                                                                const std::string& dev_path);
 
-}  // namespace textcnn_cli
+}  // namespace cli_common

@@ -6,7 +6,7 @@
 
 #include <map>
 
-namespace textcnn_cli {
+namespace cli_common {
 
 namespace {
 
@@ -49,4 +49,4 @@ std::optional<textcnn::ReportEvaluation> validation_evaluation(textcnn::TextTrai
     return textcnn::make_report_evaluation(name, labels, e, labels.size() == 2 ? std::optional<double>(0.5) : std::nullopt);
 }
 
-}  // namespace textcnn_cli
+}  // namespace cli_common

@@ -1,0 +1,267 @@
+#include "text_training_cli.h"
+
+#include "progress.h"
+#include "run_log.h"
+#include "train_report.h"
+#include "training_cli.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/core/runtime.h"
+#include "textcnn/nn/network.h"
+#include "textcnn/nn/trainer.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+
+namespace cli_common {
+
+void TokenizerCliOptions::add_to(CLI::App& command) {
+    command.add_flag("--no-lowercase", no_lowercase, "Keep letter case (default: Unicode case folding)");
+    command.add_flag("--no-normalize", no_normalize, "Skip Unicode NFKC normalization");
+    command.add_option("--punctuation", punctuation, "keep | drop punctuation tokens")
+        ->check(CLI::IsMember({"keep", "drop"}))
+        ->capture_default_str();
+    command.add_flag("--placeholders", placeholders, "Map URLs, e-mail addresses, numbers and money to <url> <email> <num> <money>");
+}
+
+textcnn::TokenizerSettings TokenizerCliOptions::settings() const {
+    textcnn::TokenizerSettings s;
+    s.lowercase = !no_lowercase;
+    s.normalize = !no_normalize;
+    s.punctuation = punctuation == "drop" ? textcnn::Punctuation::drop : textcnn::Punctuation::keep;
+    s.placeholders = placeholders;
+    return s;
+}
+
+void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
+    auto* split = command.add_option("--validation-split", validation_split,
+                                     "Hold out this share of the training data (stratified, seeded) for model "
+                                     "selection when there is no --dev")
+                      ->check(CLI::Range(0.0, 0.9));
+    if (dev) split->excludes(dev);
+    command.add_option("--model", model_path, "Where to write the trained model")->required();
+    command.add_option("--widths", widths, "Filter widths side by side")->delimiter(',')->capture_default_str();
+    command.add_option("--maps", maps, "Feature maps per filter width")->capture_default_str();
+    command.add_option("--embedding-dim", embedding_dim, "Word vector size")->capture_default_str();
+    command.add_option("--embeddings", embeddings, "Pretrained vectors (word2vec text/binary, GloVe, fastText .vec)");
+    command.add_option("--embedding-mode", embedding_mode, "static | non-static | multichannel")
+        ->check(CLI::IsMember({"static", "non-static", "multichannel"}))
+        ->capture_default_str();
+    command.add_option("--activation", activation, "Activation after the convolutions")
+        ->check(CLI::IsMember({"relu", "tanh", "sigmoid", "identity"}))
+        ->capture_default_str();
+    command.add_option("--dropout", dropout, "Dropout rate before the output layer")
+        ->check(CLI::Range(0.0, 0.95))
+        ->capture_default_str();
+    command.add_option("--word-dropout", word_dropout,
+                       "Training only: share of known words read as the unknown word, so its vector is trained (0 = off)")
+        ->check(CLI::Range(0.0, 0.95))
+        ->capture_default_str();
+    command.add_option("--word-ngrams", word_ngrams,
+                       "Wide branch: a bag of the word n-grams of 1..N (hashed for N >= 2) beside the convolutions, "
+                       "into the same output layer (fastText's -wordNgrams; 0 = none, Kim's model)")
+        ->check(CLI::Range(0, 8))
+        ->capture_default_str();
+    command.add_option("--buckets", ngram_buckets, "Wide branch: hash buckets for the n-grams of n >= 2 (fastText's -bucket)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command.add_option("--ngram-dim", ngram_dim, "Wide branch: features per text (the bag's row size)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command.add_option("--ngram-reduce", ngram_reduce, "Wide branch: sum or mean of the rows of the n-grams present")
+        ->check(CLI::IsMember({"sum", "mean"}))
+        ->capture_default_str();
+    command.add_option("--ngram-init", ngram_init,
+                       "Wide branch: random rows, or nb: rows started at the naive-Bayes log-count ratio of each class "
+                       "(NBSVM, Wang & Manning 2012)")
+        ->check(CLI::IsMember({"random", "nb"}))
+        ->capture_default_str();
+    command.add_option("--optimizer", optimizer, "adadelta | adam | rmsprop | sgd")
+        ->check(CLI::IsMember({"adadelta", "adam", "rmsprop", "sgd"}))
+        ->capture_default_str();
+    command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)");
+    command.add_option("--weight-decay", weight_decay, "L2 weight decay")->capture_default_str();
+    command.add_option("--clip", clip, "Clip the gradient to this global L2 norm (0 = off)")->capture_default_str();
+    command.add_option("--batch", batch, "Mini-batch size")->check(CLI::PositiveNumber)->capture_default_str();
+    command.add_option("--epochs", epochs, "Epochs")->check(CLI::PositiveNumber)->capture_default_str();
+    command.add_option("--patience", patience, "Stop after this many epochs without a better dev accuracy (0 = never)")
+        ->capture_default_str();
+    command.add_option("--validations-per-epoch", validations_per_epoch,
+                       "Evaluate the dev data this many times per epoch to pick the best model (patience counts these)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command.add_option("--max-norm", max_norm,
+                       "Max L2 norm of the output layer's weight vectors as Kim's non-inverted dropout counts it: the "
+                       "stored weights are held to this x (1 - dropout) (0 = off)")
+        ->capture_default_str();
+    command.add_option("--init", init,
+                       "kim (uniform +-0.25 embeddings, Glorot conv weights, zero output layer) | glorot (Glorot output "
+                       "layer too) | he | torch")
+        ->check(CLI::IsMember({"kim", "glorot", "he", "torch"}))
+        ->capture_default_str();
+    command.add_option("--min-count", min_count, "Leave out words seen fewer times")->capture_default_str();
+    command.add_option("--max-vocab", max_vocab, "Keep at most this many words (0 = all)")->capture_default_str();
+    command.add_option("--subword-buckets", subword_buckets,
+                       "Hash unknown words into this many suffix buckets (0 = off; see README)")
+        ->capture_default_str();
+    command.add_option("--max-length", max_length, "Cut texts to this many tokens, with a warning (0 = never)")
+        ->capture_default_str();
+    command.add_option("--class-weight", class_weight, "none | balanced")
+        ->check(CLI::IsMember({"none", "balanced"}))
+        ->capture_default_str();
+    command.add_option("--seed", seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
+    add_threads_option(command, threads);
+    command.add_flag("--quiet", quiet, "No progress output");
+    command.add_flag("--json", json, "Print the result as one JSON object");
+    command.add_option("--log-json", log_json,
+                       "Write the run to this file, one JSON object a line: settings, every dev check and epoch, the "
+                       "result and the evaluation on the dev data (textcnn report makes a page of it)");
+    command.add_option("--report", report,
+                       "Write a self-contained HTML page of the run: curves, confusion matrix, per-class metrics, ROC "
+                       "and precision-recall curves on the dev data");
+    add_checkpoint_options(command, resume_path, checkpoint_path);
+    tokenizer.add_to(command);
+}
+
+textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
+    using namespace textcnn;
+    TextTrainingOptions options;
+    options.model.widths = widths;
+    options.model.maps = maps;
+    options.model.embedding_dim = embedding_dim;
+    options.model.embedding_mode = embedding_mode;
+    options.model.activation = activation;
+    options.model.dropout = dropout;
+    options.model.word_dropout = word_dropout;
+    options.model.word_ngrams = word_ngrams;
+    options.model.ngram_buckets = ngram_buckets;
+    options.model.ngram_dim = ngram_dim;
+    options.model.ngram_reduce = ngram_reduce;
+    options.naive_bayes_ngram_init = ngram_init == "nb";
+    options.tokenizer = tokenizer.settings();
+    options.vocabulary.min_count = min_count;
+    options.vocabulary.max_size = max_vocab;
+    options.vocabulary.subword_buckets = subword_buckets;
+    options.trainer.epochs = epochs;
+    options.trainer.batch_size = batch;
+    options.trainer.seed = seed;
+    options.trainer.patience = patience;
+    options.trainer.validations_per_epoch = validations_per_epoch;
+    options.trainer.max_norm = max_norm;
+    options.trainer.optimizer = OptimizerSettings::defaults_for(optimizer);
+    if (lr > 0) options.trainer.optimizer.learning_rate = lr;
+    options.trainer.optimizer.weight_decay = weight_decay;
+    options.trainer.optimizer.clip_norm = clip;
+    options.validation_split = validation_split;
+    options.balanced_class_weights = class_weight == "balanced";
+    options.embeddings_path = embeddings;
+    options.max_length = max_length;
+    if (init == "kim" || init == "glorot") options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
+    else if (init == "he") options.initializer = {Initializer::Kind::he_uniform, 0.25f};
+    else options.initializer = {Initializer::Kind::torch_default, 0.25f};
+    options.zero_output_layer = init == "kim";
+
+    return options;
+}
+
+void TextTrainCliOptions::check_outputs() const {
+    check_writable(model_path, "--model");
+    if (!checkpoint_path.empty()) check_writable(checkpoint_path, "--checkpoint");
+    if (!report.empty()) check_writable(report, "--report");
+}
+
+void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
+                       std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
+                       const TrainingSources& sources) {
+    using namespace textcnn;
+    ThreadLimit threads(o.threads);
+    std::optional<ProgressPrinter> printer;
+    if (!o.quiet) printer.emplace(stderr);
+    RunRecorder recorder(o.log_json, o.report, sources.program, sources.settings);
+    auto data_summary = text_data_summary(sources.train, train, sources.dev, dev, o.validation_split);
+    TextTrainingCallbacks callbacks;
+    callbacks.info = [&](const std::string& m) {
+        if (!o.quiet) fmt::print(stderr, "{}\n", m);
+    };
+    callbacks.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
+    if (printer) callbacks.progress = [&](const TrainingProgress& p) { printer->progress(p); };
+    callbacks.epoch_end = [&](const EpochSummary& e) {
+        if (printer) printer->epoch_end(e);
+        recorder.epoch(e);
+    };
+    callbacks.validation = [&](const ValidationCheck& c) { recorder.dev_check(c); };
+    callbacks.stop = SigintScope::flag();
+
+    const auto started = std::chrono::steady_clock::now();
+    TextTrainingRun run(std::move(train), std::move(dev), sources.dev, options, callbacks);
+    if (!o.resume_path.empty()) run.resume_from(o.resume_path);
+    if (!o.quiet) fmt::print(stderr, "{}", run.classifier().network().summary_table());
+    recorder.start(std::move(data_summary), run.classifier().network().summary_table(), "documents");
+
+    // SIGINT stays caught until the checkpoint is renamed into place: a second Ctrl-C while it
+    // is written must not kill the program halfway (no checkpoint, a temporary left behind).
+    SigintScope sigint;
+    TextTrainingReport report = run.run();
+    for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
+
+    TextClassifier& model = run.classifier();
+    model.metadata["training_data"] = sources.train;
+    model.metadata["training_documents"] = std::to_string(report.train_documents);
+    if (!sources.dev.empty()) model.metadata["dev_data"] = sources.dev;
+    model.metadata["trained_at"] = now_utc();
+    model.metadata["seed"] = std::to_string(o.seed);
+    model.metadata["command"] = sources.command_line;
+    for (const auto& [key, value] : sources.extra_metadata) model.metadata[key] = value;
+    // ICU's dictionaries segment Chinese, Japanese and Thai; another ICU version may cut some
+    // words differently, so the model says which one it was trained with.
+    model.metadata["built_with"] = build_info();
+    model.metadata["epochs_completed"] = std::to_string(report.result.epochs_completed);
+    if (report.result.best_epoch) {
+        model.metadata["best_epoch"] = std::to_string(report.result.best_epoch);
+        model.metadata["dev_accuracy"] = fmt::format("{:.4f}", report.result.best_accuracy);
+    }
+    const std::string checkpoint = checkpoint_path(o.model_path, o.checkpoint_path);
+    if (report.result.reason == StopReason::interrupted) {
+        // Nothing lost: the checkpoint to go on from, and the best model so far to use now.
+        run.write_checkpoint(checkpoint);
+        model.metadata["interrupted"] = "yes";
+        const std::uint64_t best = run.save_best_model(o.model_path);
+        fmt::print(stderr, "interrupted: the model so far written to {} ({})\n", o.model_path,
+                   best ? fmt::format("best dev accuracy {:.2f}% at epoch {}", 100.0 * report.result.best_accuracy, best)
+                        : std::string("its current weights: nothing validated yet"));
+        stop_after_checkpoint(checkpoint, sigint);
+    }
+    sigint.restore();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    model.save(o.model_path);
+    // A finished run has no use for a checkpoint left by an earlier interruption of it.
+    for (const std::string& stale : {checkpoint, o.resume_path}) {
+        std::error_code ec;
+        if (!stale.empty() && std::filesystem::is_regular_file(stale, ec) && std::filesystem::remove(stale, ec) && !o.quiet)
+            fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", stale);
+    }
+
+    nlohmann::json result{{"model", o.model_path},
+                          {"train_documents", report.train_documents},
+                          {"dev_documents", report.validation_documents},
+                          {"epochs_completed", report.result.epochs_completed},
+                          {"best_epoch", report.result.best_epoch},
+                          {"seconds", seconds},
+                          {"stopped_early", report.result.reason == StopReason::early_stopped}};
+    if (report.result.best_epoch) result["dev_accuracy"] = report.result.best_accuracy;
+    recorder.finish(result, recorder.wanted() ? validation_evaluation(run, sources.dev) : std::nullopt, report.warnings);
+    if (o.json) {
+        fmt::print("{}\n", result.dump());
+    } else {
+        fmt::print("saved {}", o.model_path);
+        if (report.result.best_epoch)
+            fmt::print(" (best dev accuracy {:.2f}% at epoch {})", 100.0 * report.result.best_accuracy,
+                       report.result.best_epoch);
+        fmt::print(", {} epochs in {:.1f}s\n", report.result.epochs_completed, seconds);
+    }
+}
+
+}  // namespace cli_common

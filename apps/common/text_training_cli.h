@@ -1,0 +1,81 @@
+// The options and the run of a text-classifier training, shared by `textcnn train` (documents
+// from a CSV/TSV/fastText file) and `textcnn-mail train` (documents extracted from e-mails):
+// one option set, one mapping to TextTrainingOptions, one progress/log/checkpoint/save path.
+#pragma once
+
+#include "textcnn/report/run_report.h"
+#include "textcnn/text/document_reader.h"
+#include "textcnn/text/text_training.h"
+#include "textcnn/text/tokenizer.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cli_common {
+
+/// Tokenizer options shared by train and tokenize: --no-lowercase, --no-normalize,
+/// --punctuation keep|drop, --placeholders.
+struct TokenizerCliOptions {
+    bool no_lowercase = false;
+    bool no_normalize = false;
+    std::string punctuation = "keep";
+    bool placeholders = false;
+    void add_to(CLI::App& command);
+    textcnn::TokenizerSettings settings() const;
+};
+
+/// Every option of a text training run except where the documents come from: --model,
+/// --validation-split, the architecture, optimizer and vocabulary options, --seed, --threads,
+/// --quiet, --json, --log-json, --resume, --checkpoint and the tokenizer options.
+struct TextTrainCliOptions {
+    std::string model_path, resume_path, checkpoint_path, log_json, embeddings;
+    double validation_split = 0.0;
+    std::vector<std::size_t> widths{3, 4, 5};
+    std::size_t maps = 100, embedding_dim = 300, batch = 50, epochs = 25, patience = 0, threads = 0;
+    std::size_t validations_per_epoch = 1;
+    std::size_t min_count = 1, max_vocab = 0, max_length = 0, subword_buckets = 0;
+    std::size_t word_ngrams = 0, ngram_buckets = 500'000, ngram_dim = 10;
+    std::string ngram_reduce = "sum", ngram_init = "random";
+    float dropout = 0.5f, word_dropout = 0.0f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
+    std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
+    std::string init = "kim";
+    std::string report;  ///< --report: the HTML page of the run
+    std::uint64_t seed = 1;
+    bool quiet = false, json = false;
+    TokenizerCliOptions tokenizer;
+
+    /// Registers the options on `command`; --validation-split excludes `dev` when given.
+    void add_to(CLI::App& command, CLI::Option* dev);
+    /// The library's options for these settings (train_source and the column names are the
+    /// caller's to set).
+    textcnn::TextTrainingOptions library_options() const;
+    /// Fails now, not after the data was read, when --model or --checkpoint cannot be written.
+    void check_outputs() const;
+};
+
+/// Where a run's documents came from, stored in the model's metadata with `extra_metadata`;
+/// the program's name and its option settings head the run log and report (run_log.h).
+struct TrainingSources {
+    std::string train, dev;
+    std::string command_line;
+    std::map<std::string, std::string> extra_metadata;
+    std::string program = "textcnn train";
+    std::vector<textcnn::ReportField> settings = {};
+};
+
+/// Trains on `train` (and `dev`), printing progress to stderr unless --quiet, writing
+/// --log-json and --report, handling Ctrl-C (checkpoint and the best model so far, then
+/// Interrupted), saving the model with its metadata, removing a checkpoint the finished run no
+/// longer needs and printing the result (one JSON object with --json). Throws what the library
+/// throws and Interrupted.
+void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
+                       std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
+                       const TrainingSources& sources);
+
+}  // namespace cli_common

@@ -1,0 +1,65 @@
+// textcnn-mail: a spam filter on raw e-mail with a textcnn model.
+//   textcnn-mail train | classify | extract  (each with --help)
+#include "commands.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/core/runtime.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace mail_cli {
+
+namespace {
+std::string joined_arguments;
+}
+
+std::string command_line() { return joined_arguments; }
+
+void add_max_body_bytes_option(CLI::App& command, std::size_t& bytes) {
+    command
+        .add_option("--max-body-bytes", bytes,
+                    "Body text kept per message, in UTF-8 bytes (0 = all); stored in the model, which classify follows")
+        ->capture_default_str();
+}
+
+textcnn::mail::MailTextOptions mail_text_options_of(const textcnn::TextClassifier& model) {
+    textcnn::mail::MailTextOptions options;
+    const auto it = model.metadata.find(max_body_bytes_key);
+    if (it == model.metadata.end()) return options;
+    std::size_t bytes = 0;
+    const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), bytes);
+    if (ec != std::errc() || end != it->second.data() + it->second.size())
+        throw textcnn::InputError(fmt::format("model metadata {}: '{}' is not a number", max_body_bytes_key, it->second));
+    options.max_body_bytes = bytes;
+    return options;
+}
+
+std::size_t spam_label_index(const textcnn::TextClassifier& model, const std::string& model_path) {
+    const auto& labels = model.labels();
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        std::string lower = labels[i];
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (lower == "spam") return i;
+    }
+    throw textcnn::InputError(fmt::format("{}: no label 'spam' among the model's labels ({}): train it on DIR/spam/ "
+                                          "and DIR/ham/ folders",
+                                          model_path, fmt::join(labels, ", ")));
+}
+
+}  // namespace mail_cli
+
+int main(int argc, char** argv) {
+    using namespace mail_cli;
+    for (int i = 0; i < argc; ++i) joined_arguments += (i ? " " : "") + std::string(argv[i]);
+    CLI::App app{"textcnn-mail: a spam filter on raw e-mail (RFC 5322, MIME) with a textcnn model.\n"
+                 "Exit codes: 0 ham or success, 1 spam (classify), 2 usage error, 3 other errors"};
+    app.set_version_flag("--version", [] { return textcnn::build_info(); });
+    app.require_subcommand(1);
+    std::vector<Command> commands = {add_train_command(app), add_classify_command(app), add_extract_command(app)};
+    return cli_common::run_program(app, commands, "textcnn-mail", argc, argv, error_exit_code);
+}

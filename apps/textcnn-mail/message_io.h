@@ -1,0 +1,26 @@
+// Reading a raw message from stdin whole (any size, one buffer) and writing it back with header
+// fields added, byte for byte otherwise.
+#pragma once
+
+#include "textcnn/core/error.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mail_cli {
+
+/// The bytes read from stdin and, when reading stopped on an error, its description (the
+/// bytes read until then are kept).
+struct MessageInput {
+    std::string bytes;
+    std::string error;
+};
+
+MessageInput read_stdin();
+
+/// Writes `message` to stdout with `fields` added at the end of its header block
+/// (header_insertion.h). Throws IoError when stdout cannot be written.
+void write_with_fields(const std::string& message, const std::vector<std::pair<std::string, std::string>>& fields);
+
+}  // namespace mail_cli

@@ -1,0 +1,129 @@
+// textcnn-mail train: messages from maildirs (label = the folder below DIR: DIR/spam/...,
+// DIR/ham/...), mbox files (label = the file name without extension: spam.mbox) or a CSV with
+// label and text columns (text = the raw message), each reduced to the text of mail_text.h,
+// then the same training run as textcnn train (apps/common/text_training_cli.h).
+#include "commands.h"
+#include "run_log.h"
+#include "text_training_cli.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/mail/mail_sources.h"
+#include "textcnn/text/document_reader.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <tbb/parallel_for.h>
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+
+namespace mail_cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TrainOptions {
+    std::vector<std::string> maildirs, mboxes, csvs;
+    std::size_t max_body_bytes = textcnn::mail::MailTextOptions{}.max_body_bytes;
+    cli_common::TextTrainCliOptions training;
+};
+
+// A message waiting for extraction: where it came from (for messages), its label and bytes.
+struct RawMessage {
+    std::string source;
+    std::string label;
+    std::string bytes;
+};
+
+void add_maildir(const std::string& dir, std::vector<RawMessage>& out) {
+    for (const fs::path& file : textcnn::mail::message_files(dir)) {
+        const fs::path relative = file.lexically_relative(dir);
+        if (std::distance(relative.begin(), relative.end()) < 2)
+            throw textcnn::InputError(fmt::format("{}: a message directly in {} has no label: put messages in "
+                                                  "{}/LABEL/ folders (spam/, ham/)",
+                                                  file.string(), dir, dir));
+        out.push_back({file.string(), relative.begin()->string(), textcnn::mail::read_bytes(file)});
+    }
+}
+
+void add_mbox(const std::string& path, std::vector<RawMessage>& out) {
+    const std::string bytes = textcnn::mail::read_bytes(path);
+    const std::string label = fs::path(path).stem().string();
+    std::size_t n = 0;
+    for (std::string_view message : textcnn::mail::split_mbox(bytes))
+        out.push_back({fmt::format("{} (message {})", path, ++n), label, std::string(message)});
+    if (n == 0) throw textcnn::InputError(path + ": no message (an mbox message starts with a \"From \" line)");
+}
+
+void add_csv(const std::string& path, std::vector<RawMessage>& out) {
+    textcnn::DocumentReaderOptions reader;
+    reader.format = textcnn::InputFormat::csv;
+    reader.require_label = true;
+    reader.invalid_utf8 = textcnn::InvalidUtf8::replace;
+    for (auto& d : textcnn::read_all(path, reader).documents)
+        out.push_back({fmt::format("{}:{}", path, d.line), *d.label, std::move(d.text)});
+}
+
+// Extracts every message (in parallel); unparseable ones are left out with one warning.
+std::vector<textcnn::Document> extract_all(std::vector<RawMessage> messages, const textcnn::mail::MailTextOptions& options) {
+    std::vector<std::optional<textcnn::Document>> documents(messages.size());
+    std::vector<std::string> errors(messages.size());
+    tbb::parallel_for(std::size_t{0}, messages.size(), [&](std::size_t i) {
+        try {
+            documents[i] = textcnn::Document{messages[i].label, textcnn::mail::extract_mail_text(messages[i].bytes, options), i + 1};
+        } catch (const textcnn::InputError& e) {
+            errors[i] = e.what();
+        }
+        std::string().swap(messages[i].bytes);
+    });
+    std::vector<textcnn::Document> out;
+    std::size_t skipped = 0;
+    std::string first;
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+        if (documents[i]) out.push_back(std::move(*documents[i]));
+        else if (skipped++ == 0) first = messages[i].source + ": " + errors[i];
+    }
+    if (skipped) fmt::print(stderr, "warning: left out {} messages that could not be parsed (first: {})\n", skipped, first);
+    return out;
+}
+
+void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings) {
+    if (o.maildirs.empty() && o.mboxes.empty() && o.csvs.empty())
+        throw cli_common::UsageError("give the messages: --maildir DIR, --mbox FILE or --csv FILE");
+    o.training.check_outputs();
+    std::vector<RawMessage> messages;
+    for (const auto& d : o.maildirs) add_maildir(d, messages);
+    for (const auto& f : o.mboxes) add_mbox(f, messages);
+    for (const auto& f : o.csvs) add_csv(f, messages);
+    textcnn::mail::MailTextOptions extraction;
+    extraction.max_body_bytes = o.max_body_bytes;
+    std::vector<textcnn::Document> documents = extract_all(std::move(messages), extraction);
+
+    std::vector<std::string> sources = o.maildirs;
+    sources.insert(sources.end(), o.mboxes.begin(), o.mboxes.end());
+    sources.insert(sources.end(), o.csvs.begin(), o.csvs.end());
+    textcnn::TextTrainingOptions options = o.training.library_options();
+    options.train_source = fmt::format("{}", fmt::join(sources, " "));
+    const std::string train_source = options.train_source;
+    cli_common::run_text_training(o.training, std::move(options), std::move(documents), std::nullopt,
+                                  {train_source, "", command_line(), {{max_body_bytes_key, std::to_string(o.max_body_bytes)}},
+                                   "textcnn-mail train", std::move(settings)});
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& app) {
+    auto o = std::make_shared<TrainOptions>();
+    CLI::App* cmd = app.add_subcommand("train", "Train a spam model on raw e-mail (labels from folders or file names)");
+    cmd->add_option("--maildir", o->maildirs,
+                    "Folder with one sub-folder per label (DIR/spam/, DIR/ham/), each a maildir or a folder of "
+                    "one-message files (repeatable)");
+    cmd->add_option("--mbox", o->mboxes, "mbox file whose name is the label of its messages: spam.mbox (repeatable)");
+    cmd->add_option("--csv", o->csvs, "CSV with header and columns label, text (the raw message) (repeatable)");
+    add_max_body_bytes_option(*cmd, o->max_body_bytes);
+    o->training.add_to(*cmd, nullptr);
+    return {cmd, [o, cmd] { run_train(*o, cli_common::option_settings(*cmd)); }};
+}
+
+}  // namespace mail_cli

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Accuracy of textcnn-mail on the SpamAssassin corpus (data/fetch_spam_assassin.sh: a stratified
+# 80/20 split, seed 1), at the default threshold.
+#   bench/mail_accuracy.sh test        train on train/, classify test/, seeds 1 2 3 (SEEDS=...)
+#   bench/mail_accuracy.sh validation  train on 80 % of train/, classify the other 20 % (per
+#                                      corpus folder, hash-shuffled with seed 1): where settings
+#                                      are chosen; the test part is not read
+# Per seed: accuracy, ham false-positive rate, per-class precision/recall/F1 and the false
+# positives by corpus folder (hard-ham-1 matters most); then the mean over seeds.
+# Training settings: MAIL_TRAIN_OPTIONS (default below, chosen on validation). Runs under nice.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${TEXTCNN_BUILD_DIR:-$root/build}
+mode=${1:-test}
+seeds=${SEEDS:-1 2 3}
+threads=${THREADS:-2}
+options=${MAIL_TRAIN_OPTIONS:---embedding-dim 64 --maps 64 --max-length 1000 --epochs 5 --word-ngrams 2}
+program=$build/textcnn-mail
+bash "$root/data/fetch_spam_assassin.sh"
+corpus=$root/data/downloads/spam_assassin
+out=$build/bench/mail_$mode
+mkdir -p "$out"
+
+case $mode in
+test)
+  train=$corpus/train
+  eval=$corpus/test
+  ;;
+validation)
+  # 20 % of every corpus folder of train/, shuffled by shuf with a seeded random source (GNU
+  # coreutils' recipe: AES-CTR of zeros keyed by the seed): no test file involved.
+  train=$out/split/train
+  eval=$out/split/val
+  rm -rf "$out/split"
+  for label in ham spam; do
+    mkdir -p "$train/$label" "$eval/$label"
+    for folder in $(ls "$corpus/train/$label" | cut -d. -f1 | sort -u); do
+      mapfile -t files < <(printf '%s\n' "$corpus/train/$label/$folder".* | sort |
+        shuf --random-source=<(openssl enc -aes-256-ctr -pass pass:1 -nosalt </dev/zero 2>/dev/null))
+      held=$(((${#files[@]} + 2) / 5))
+      ln -s "${files[@]:0:held}" "$eval/$label/"
+      ln -s "${files[@]:held}" "$train/$label/"
+    done
+  done
+  ;;
+*)
+  echo "usage: $0 test|validation" >&2
+  exit 2
+  ;;
+esac
+echo "== $("$program" --version)"
+echo "== train: $(find -L "$train" -type f | wc -l) messages, evaluate: $(find -L "$eval" -type f | wc -l) messages"
+echo "== options: $options"
+
+for seed in $seeds; do
+  model=$out/seed$seed.model
+  # shellcheck disable=SC2086
+  nice "$program" train --maildir "$train" --model "$model" $options --seed "$seed" --threads "$threads" --quiet \
+    >"$out/seed$seed.train.txt"
+  nice "$program" classify --model "$model" --maildir "$eval" --threads "$threads" --quiet >"$out/seed$seed.tsv"
+  echo "-- seed $seed: $(cat "$out/seed$seed.train.txt")"
+  # The true label is the folder (ham/spam), the corpus folder the file name's first part.
+  awk -F'\t' -v seed="$seed" '
+    { n = split($1, p, "/"); truth = p[n - 1]; split(p[n], f, "."); folder = f[1]
+      pred = $2 == "YES" ? "spam" : "ham"; total++; if ($2 == "UNKNOWN") unknown++
+      count[truth]++; predicted[pred]++; if (truth == pred) { right++; hit[truth]++ }
+      if (truth == "ham" && pred == "spam") { fp++; fp_folder[folder]++ }
+      folder_total[folder]++ }
+    END {
+      printf "accuracy %.2f%% (%d/%d)  ham FPR %.2f%% (%d/%d)  unknown %d\n", 100 * right / total, right, total,
+             100 * fp / count["ham"], fp, count["ham"], unknown + 0
+      for (c in count) {
+        precision = predicted[c] ? hit[c] / predicted[c] : 0; recall = hit[c] / count[c]
+        f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+        printf "  %-4s precision %.4f  recall %.4f  F1 %.4f  (%d messages)\n", c, precision, recall, f1, count[c]
+      }
+      printf "  false positives by corpus folder:"
+      for (name in folder_total) if (name ~ /ham/) printf " %s %d/%d", name, fp_folder[name] + 0, folder_total[name]
+      printf "\n"
+      printf "SUMMARY %.6f %.6f\n", right / total, fp / count["ham"] > "/dev/stderr"
+    }' "$out/seed$seed.tsv" 2>>"$out/summary.txt"
+done
+tail -n "$(echo "$seeds" | wc -w)" "$out/summary.txt" |
+  awk '{a += $2; f += $3; n++} END {printf "== mean over %d seeds: accuracy %.2f%%, ham FPR %.2f%%\n", n, 100 * a / n, 100 * f / n}'

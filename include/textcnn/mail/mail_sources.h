@@ -1,0 +1,28 @@
+// Where messages come from for training and batch classification: maildirs (or any folder
+// of one-message files) and mbox files, read as raw bytes for extract_mail_text().
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace textcnn::mail {
+
+/// The message files below `dir`: every regular file at any depth (a maildir's cur/ and new/,
+/// or a plain folder of .eml files), sorted by path. Folders named tmp (a maildir's messages
+/// still being delivered) and names that start with '.' are skipped. Throws IoError when `dir` is not a
+/// readable directory. Thread-safe.
+std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir);
+
+/// The whole file at `path` as bytes, any size. Throws IoError naming the file when it cannot
+/// be read. Thread-safe.
+std::string read_bytes(const std::filesystem::path& path);
+
+/// The messages of an mbox (mboxo / mboxrd): a message starts at each line beginning "From "
+/// that starts the file or follows an empty line, and includes that line and the empty line
+/// before the next one (">From " lines are left as they are). Views into `mbox`; text before
+/// the first "From " line is ignored. Throws nothing beyond std::bad_alloc. Thread-safe.
+std::vector<std::string_view> split_mbox(std::string_view mbox);
+
+}  // namespace textcnn::mail

@@ -1,0 +1,45 @@
+#include "textcnn/mail/header_insertion.h"
+
+namespace textcnn::mail {
+namespace {
+
+// "name:" with a field name of printable ASCII other than ':' (RFC 5322 ftext); obsolete
+// syntax allows spaces or tabs between the name and the colon.
+bool is_field_line(std::string_view line) {
+    std::size_t i = 0;
+    while (i < line.size() && line[i] > ' ' && line[i] < 127 && line[i] != ':') ++i;
+    if (i == 0) return false;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    return i < line.size() && line[i] == ':';
+}
+
+}  // namespace
+
+HeaderInsertion find_header_insertion(std::string_view raw) {
+    HeaderInsertion at;
+    std::size_t pos = 0;
+    bool first = true, in_block = false;
+    while (pos < raw.size()) {
+        const std::size_t newline = raw.find('\n', pos);
+        const std::size_t end = newline == std::string_view::npos ? raw.size() : newline + 1;
+        const std::string_view line = raw.substr(pos, end - pos);
+        const bool mbox_line = first && line.starts_with("From ");
+        const bool continuation = in_block && (line[0] == ' ' || line[0] == '\t');
+        first = false;
+        if (!mbox_line && !continuation && !is_field_line(line)) break;
+        in_block = in_block || !mbox_line;
+        at.offset = end;
+        at.needs_line_end_first = newline == std::string_view::npos;
+        at.newline = line.ends_with("\r\n") ? "\r\n" : "\n";
+        pos = end;
+    }
+    return at;
+}
+
+std::string header_lines(const HeaderInsertion& at, const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string lines = at.needs_line_end_first ? std::string(at.newline) : std::string();
+    for (const auto& [name, value] : fields) lines += name + ": " + value + std::string(at.newline);
+    return lines;
+}
+
+}  // namespace textcnn::mail

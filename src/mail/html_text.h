@@ -1,0 +1,18 @@
+// The visible text of an HTML document (gumbo's HTML5 parser), as mail_text.h describes it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace textcnn::mail {
+
+/// Visible text of `html` (UTF-8): script, style, head, template and comments dropped, block
+/// elements on lines of their own, each link's host name after its text. Lines not yet
+/// trimmed (mail_text.cpp normalises every part the same way). Any input. Thread-safe.
+std::string html_visible_text(std::string_view html);
+
+/// The host name of a URL "scheme://[user@]host[:port][/...]", lower case; empty when `url`
+/// has no "//" authority. Thread-safe.
+std::string url_host(std::string_view url);
+
+}  // namespace textcnn::mail

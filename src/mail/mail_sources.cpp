@@ -1,0 +1,65 @@
+#include "textcnn/mail/mail_sources.h"
+
+#include "textcnn/core/error.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+namespace textcnn::mail {
+
+std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw IoError(dir.string() + ": not a directory");
+    std::vector<fs::path> files;
+    fs::recursive_directory_iterator it(dir, ec), end;
+    if (ec) throw IoError(dir.string() + ": " + ec.message());
+    for (; it != end; it.increment(ec)) {
+        if (ec) throw IoError(dir.string() + ": " + ec.message());
+        const std::string name = it->path().filename().string();
+        if (name.starts_with(".") || (it->is_directory() && name == "tmp")) {
+            if (it->is_directory()) it.disable_recursion_pending();
+            continue;
+        }
+        if (it->is_regular_file()) files.push_back(it->path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::string read_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError(path.string() + ": cannot open: " + std::strerror(errno));
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    std::string bytes;
+    if (!ec) bytes.reserve(size);
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw IoError(path.string() + ": read error");
+    return bytes;
+}
+
+std::vector<std::string_view> split_mbox(std::string_view mbox) {
+    std::vector<std::size_t> starts;
+    bool after_empty = true;
+    for (std::size_t pos = 0; pos < mbox.size();) {
+        const std::size_t newline = mbox.find('\n', pos);
+        const std::size_t end = newline == std::string_view::npos ? mbox.size() : newline + 1;
+        const std::string_view line = mbox.substr(pos, end - pos);
+        if (after_empty && line.starts_with("From ")) starts.push_back(pos);
+        after_empty = line == "\n" || line == "\r\n";
+        pos = end;
+    }
+    std::vector<std::string_view> messages;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        const std::size_t end = i + 1 < starts.size() ? starts[i + 1] : mbox.size();
+        messages.push_back(mbox.substr(starts[i], end - starts[i]));
+    }
+    return messages;
+}
+
+}  // namespace textcnn::mail

@@ -1,0 +1,327 @@
+// The GMime glue of extract_mail_text(): parse, walk the MIME tree, decode text parts (capped),
+// convert charsets, reduce HTML (html_text.cpp), then assemble the documented text.
+#include "textcnn/mail/mail_text.h"
+
+#include "html_text.h"
+#include "textcnn/core/error.h"
+#include "textcnn/text/utf8.h"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace textcnn::mail {
+namespace {
+
+struct ObjectUnref {
+    void operator()(gpointer p) const {
+        if (p) g_object_unref(p);
+    }
+};
+template <class T>
+using GObjectPtr = std::unique_ptr<T, ObjectUnref>;
+
+struct GFree {
+    void operator()(gpointer p) const { g_free(p); }
+};
+using GCharPtr = std::unique_ptr<char, GFree>;
+
+void init_gmime() {
+    static std::once_flag once;
+    std::call_once(once, [] { g_mime_init(); });
+}
+
+// A GMime memory stream over `raw` without copying it: a GByteArray that borrows raw's bytes
+// (its data and len are public fields; the stream is not the owner and nothing here writes to
+// it). The parser's parts are substreams of this stream, so they must go before it.
+class BorrowedStream {
+public:
+    explicit BorrowedStream(std::string_view raw) : array_(g_byte_array_new()) {
+        array_->data = reinterpret_cast<guint8*>(const_cast<char*>(raw.data()));
+        array_->len = static_cast<guint>(raw.size());
+        stream_ = g_mime_stream_mem_new_with_byte_array(array_);
+        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream_), FALSE);
+    }
+    ~BorrowedStream() {
+        g_object_unref(stream_);
+        array_->data = nullptr;
+        array_->len = 0;
+        g_byte_array_free(array_, TRUE);
+    }
+    BorrowedStream(const BorrowedStream&) = delete;
+    BorrowedStream& operator=(const BorrowedStream&) = delete;
+    GMimeStream* get() const { return stream_; }
+
+private:
+    GByteArray* array_;
+    GMimeStream* stream_ = nullptr;
+};
+
+std::string lower_ascii(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(g_ascii_tolower(c)); });
+    return s;
+}
+
+// Runs of spaces and tabs become one space, lines are trimmed, empty lines dropped; invalid
+// UTF-8 repaired and U+00A0 read as a space.
+std::string tidy(std::string_view text) {
+    std::string repaired = repair_utf8(text), out, line;
+    auto end_line = [&] {
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        if (!line.empty()) out += line + '\n';
+        line.clear();
+    };
+    for (std::size_t i = 0; i < repaired.size(); ++i) {
+        const char c = repaired[i];
+        const bool nbsp = c == '\xC2' && i + 1 < repaired.size() && repaired[i + 1] == '\xA0';
+        if (c == '\n') {
+            end_line();
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || nbsp || c == '\0') {
+            if (!line.empty() && line.back() != ' ') line += ' ';
+            i += nbsp;
+        } else {
+            line += c;
+        }
+    }
+    end_line();
+    return out;
+}
+
+// One header value on one line (GMime unfolds and decodes; stray line ends go too).
+std::string one_line(const char* value) {
+    std::string line = value ? tidy(value) : std::string();
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line;
+}
+
+std::string convert(std::string_view bytes, iconv_t cd) {
+    std::string out;
+    out.reserve(bytes.size() + bytes.size() / 2);
+    char* in = const_cast<char*>(bytes.data());
+    std::size_t in_left = bytes.size();
+    char buffer[4096];
+    bool flushing = false;
+    while (in_left > 0 || !flushing) {
+        flushing = in_left == 0;
+        char* o = buffer;
+        std::size_t o_left = sizeof buffer;
+        const std::size_t r = flushing ? iconv(cd, nullptr, nullptr, &o, &o_left) : iconv(cd, &in, &in_left, &o, &o_left);
+        out.append(buffer, o - buffer);
+        if (r != static_cast<std::size_t>(-1)) continue;
+        if (errno == E2BIG) {
+            flushing = false;
+            continue;
+        }
+        if (flushing) break;
+        out += "\xEF\xBF\xBD";  // EILSEQ, or EINVAL (a sequence cut by the end): U+FFFD, skip a byte
+        ++in;
+        --in_left;
+        iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    }
+    return out;
+}
+
+// Decoded bytes of a part in `charset` -> UTF-8 (the rules in mail_text.h).
+std::string to_utf8(std::string_view bytes, const char* declared) {
+    std::string charset = declared ? lower_ascii(declared) : std::string();
+    const char* canonical = charset.empty() ? "" : g_mime_charset_canon_name(charset.c_str());
+    charset = canonical ? lower_ascii(canonical) : charset;
+    if (charset == "utf-8" || charset == "utf8") return repair_utf8(bytes);
+    const bool plain = charset.empty() || charset == "us-ascii" || charset == "ascii";
+    if (plain && is_valid_utf8(bytes)) return std::string(bytes);
+    if (plain || charset == "iso-8859-1" || charset == "latin1") charset = "windows-1252";
+    iconv_t cd = g_mime_iconv_open("UTF-8", charset.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) {
+        if (is_valid_utf8(bytes)) return std::string(bytes);
+        cd = g_mime_iconv_open("UTF-8", "windows-1252");
+        if (cd == reinterpret_cast<iconv_t>(-1)) return repair_utf8(bytes);
+    }
+    std::string text = convert(bytes, cd);
+    g_mime_iconv_close(cd);
+    return repair_utf8(text);
+}
+
+// The decoded content of a part, at most `limit` bytes (0 = all): only what is kept is read.
+std::string decoded_content(GMimePart* part, std::size_t limit) {
+    GMimeDataWrapper* content = g_mime_part_get_content(part);
+    if (!content) return {};
+    GMimeStream* source = g_mime_data_wrapper_get_stream(content);
+    if (!source) return {};
+    g_mime_stream_reset(source);
+    GObjectPtr<GMimeStream> filtered(g_mime_stream_filter_new(source));
+    const GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+    if (encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+        encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
+        GObjectPtr<GMimeFilter> decoder(g_mime_filter_basic_new(encoding, FALSE));
+        g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered.get()), decoder.get());
+    }
+    std::string bytes;
+    char buffer[16384];
+    while (limit == 0 || bytes.size() < limit) {
+        const gssize n = g_mime_stream_read(filtered.get(), buffer, sizeof buffer);
+        if (n <= 0) break;
+        bytes.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (limit && bytes.size() > limit) bytes.resize(limit);
+    return bytes;
+}
+
+struct Walk {
+    const MailTextOptions& options;
+    std::string attachments;  // "attachment: ..." lines
+    std::string body;
+    bool body_full() const { return options.max_body_bytes && body.size() >= options.max_body_bytes; }
+};
+
+std::string mime_type(GMimeObject* object) {
+    GMimeContentType* type = g_mime_object_get_content_type(object);
+    if (!type) return "text/plain";
+    GCharPtr text(g_mime_content_type_get_mime_type(type));
+    return text ? lower_ascii(text.get()) : std::string("text/plain");
+}
+
+void add_part(GMimePart* part, Walk& walk) {
+    GMimeObject* object = GMIME_OBJECT(part);
+    const std::string type = mime_type(object);
+    if ((type == "text/plain" || type == "text/html") && !g_mime_part_is_attachment(part)) {
+        if (walk.body_full()) return;
+        const bool html = type == "text/html";
+        const std::size_t limit = html ? walk.options.max_html_bytes : walk.options.max_body_bytes;
+        std::string text = to_utf8(decoded_content(part, limit), g_mime_object_get_content_type_parameter(object, "charset"));
+        text = tidy(html ? html_visible_text(text) : text);
+        if (text.empty()) return;
+        if (!walk.body.empty()) walk.body += '\n';
+        walk.body += text;
+        return;
+    }
+    walk.attachments += "attachment: " + type;
+    const std::string name = one_line(g_mime_part_get_filename(part));
+    if (!name.empty()) walk.attachments += " " + name;
+    walk.attachments += '\n';
+}
+
+void walk_parts(GMimeObject* object, Walk& walk, int depth) {
+    if (!object || depth > 64) return;  // deeper nesting is an attack, not a mail
+    if (GMIME_IS_MESSAGE_PART(object)) {
+        GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+        if (inner) walk_parts(g_mime_message_get_mime_part(inner), walk, depth + 1);
+    } else if (GMIME_IS_MULTIPART(object)) {
+        GMimeMultipart* multipart = GMIME_MULTIPART(object);
+        for (int i = 0; i < g_mime_multipart_get_count(multipart); ++i)
+            walk_parts(g_mime_multipart_get_part(multipart, i), walk, depth + 1);
+    } else if (GMIME_IS_PART(object)) {
+        add_part(GMIME_PART(object), walk);
+    }
+}
+
+std::string domain_of(const std::string& address) {
+    const auto at = address.rfind('@');
+    if (at == std::string::npos || at + 1 >= address.size()) return {};
+    std::string domain = address.substr(at + 1);
+    domain = domain.substr(0, domain.find('>'));
+    return one_line(lower_ascii(domain).c_str());
+}
+
+// The domain of the first mailbox of an address list (From, Reply-To).
+std::string first_domain(InternetAddressList* list) {
+    for (int i = 0; list && i < internet_address_list_length(list); ++i) {
+        InternetAddress* address = internet_address_list_get_address(list, i);
+        if (!INTERNET_ADDRESS_IS_MAILBOX(address)) continue;
+        const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address));
+        const std::string domain = domain_of(addr ? addr : "");
+        if (!domain.empty()) return domain;
+    }
+    return {};
+}
+
+// The Received headers: how many, and the sending hosts: the dotted names after their "from"
+// words (lower case, each once, in header order). The "by" hosts are the receiver's own
+// machines: the same for every message a site receives, and so no evidence.
+struct ReceivedHops {
+    std::size_t count = 0;
+    std::string hosts;
+};
+
+ReceivedHops received_hops(GMimeMessage* message) {
+    GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+    ReceivedHops hops;
+    std::vector<std::string> seen;
+    for (int i = 0; headers && i < g_mime_header_list_get_count(headers); ++i) {
+        GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Received") != 0) continue;
+        ++hops.count;
+        const std::string value = lower_ascii(one_line(g_mime_header_get_value(header)));
+        std::string previous;
+        std::size_t pos = 0;
+        while (pos < value.size()) {
+            const std::size_t end = std::min(value.find(' ', pos), value.size());
+            const std::string word = value.substr(pos, end - pos);
+            if (previous == "from" && word.find('.') != std::string::npos &&
+                std::find(seen.begin(), seen.end(), word) == seen.end()) {
+                seen.push_back(word);
+                hops.hosts += (hops.hosts.empty() ? "" : " ") + word;
+            }
+            previous = word;
+            pos = end + 1;
+        }
+    }
+    return hops;
+}
+
+// An mbox "From " line before the headers is not a header: GMime would stop there.
+std::string_view without_mbox_line(std::string_view raw) {
+    if (!raw.starts_with("From ")) return raw;
+    const auto end = raw.find('\n');
+    return end == std::string_view::npos ? std::string_view() : raw.substr(end + 1);
+}
+
+}  // namespace
+
+std::string extract_mail_text(std::string_view raw, const MailTextOptions& options) {
+    init_gmime();
+    raw = without_mbox_line(raw);
+    if (raw.size() > static_cast<std::size_t>(G_MAXUINT))
+        throw InputError("message of " + std::to_string(raw.size()) + " bytes: larger than GMime's 4 GiB limit");
+    BorrowedStream stream(raw);
+    GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+    GObjectPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), nullptr));
+    if (!message) throw InputError("not an RFC 5322 message: it starts with no header field");
+    if (g_mime_header_list_get_count(g_mime_object_get_header_list(GMIME_OBJECT(message.get()))) == 0)
+        throw InputError("not an RFC 5322 message: it starts with no header field");
+
+    std::string text;
+    auto line = [&](const char* name, const std::string& value) {
+        if (!value.empty()) text += std::string(name) + ": " + value + '\n';
+    };
+    line("subject", one_line(g_mime_message_get_subject(message.get())));
+    line("from", first_domain(g_mime_message_get_from(message.get())));
+    line("reply-to", first_domain(g_mime_message_get_reply_to(message.get())));
+    const char* message_id = g_mime_message_get_message_id(message.get());
+    line("message-id", domain_of(message_id ? message_id : ""));
+    const ReceivedHops hops = received_hops(message.get());
+    line("received", std::to_string(hops.count));
+    line("received-hosts", hops.hosts);
+    GMimeObject* top = GMIME_OBJECT(message.get());
+    line("x-mailer", one_line(g_mime_object_get_header(top, "X-Mailer")));
+    line("user-agent", one_line(g_mime_object_get_header(top, "User-Agent")));
+    line("x-priority", one_line(g_mime_object_get_header(top, "X-Priority")));
+    GMimeObject* body = g_mime_message_get_mime_part(message.get());
+    if (body) line("content-type", mime_type(body));
+    Walk walk{options, {}, {}};
+    walk_parts(body, walk, 0);
+    if (options.max_body_bytes && walk.body.size() > options.max_body_bytes) {
+        std::size_t cut = options.max_body_bytes;
+        while (cut > 0 && (static_cast<unsigned char>(walk.body[cut]) & 0xC0) == 0x80) --cut;
+        walk.body.resize(cut);
+    }
+    text += walk.attachments + '\n' + walk.body;
+    return text;
+}
+
+}  // namespace textcnn::mail

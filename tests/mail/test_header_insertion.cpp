@@ -1,0 +1,58 @@
+// find_header_insertion() and header_lines(): where a filter's header fields go in a raw
+// message, for well-formed and damaged messages (no body, no headers, CRLF, NUL bytes), and
+// split_mbox().
+#define BOOST_TEST_MODULE header_insertion
+#include <boost/test/unit_test.hpp>
+
+#include "textcnn/mail/header_insertion.h"
+#include "textcnn/mail/mail_sources.h"
+
+#include <string>
+
+using textcnn::mail::find_header_insertion;
+
+namespace {
+std::string with_flag(const std::string& message) {
+    const auto at = find_header_insertion(message);
+    return message.substr(0, at.offset) + textcnn::mail::header_lines(at, {{"X-Flag", "YES"}}) + message.substr(at.offset);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fields_go_after_the_last_header_line) {
+    BOOST_TEST(with_flag("A: 1\nB: 2\n\nbody\n") == "A: 1\nB: 2\nX-Flag: YES\n\nbody\n");
+    BOOST_TEST(with_flag("A: 1\nSubject: long\n\tcontinued\n\nbody: not a header\n") ==
+               "A: 1\nSubject: long\n\tcontinued\nX-Flag: YES\n\nbody: not a header\n");
+    BOOST_TEST(with_flag("From x@y Mon Jan 1 2024\nA: 1\n\nb\n") == "From x@y Mon Jan 1 2024\nA: 1\nX-Flag: YES\n\nb\n");
+    BOOST_TEST(with_flag("Obsolete-Syntax : 1\n\nb") == "Obsolete-Syntax : 1\nX-Flag: YES\n\nb");
+}
+
+BOOST_AUTO_TEST_CASE(crlf_messages_get_crlf_lines) {
+    BOOST_TEST(with_flag("A: 1\r\nB: 2\r\n\r\nbody\r\n") == "A: 1\r\nB: 2\r\nX-Flag: YES\r\n\r\nbody\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(damaged_messages_keep_every_byte) {
+    BOOST_TEST(with_flag("A: 1\nB: 2\n") == "A: 1\nB: 2\nX-Flag: YES\n");  // no body
+    BOOST_TEST(with_flag("\nbody only\n") == "X-Flag: YES\n\nbody only\n");  // no headers
+    BOOST_TEST(with_flag("hello world\n") == "X-Flag: YES\nhello world\n");
+    BOOST_TEST(with_flag("") == "X-Flag: YES\n");
+    const std::string nul("A: 1\n\nx\0y\n", 10);
+    BOOST_TEST(with_flag(nul) == std::string("A: 1\nX-Flag: YES\n\nx\0y\n", 22));
+    const std::string nul_in_header("A: \0\nB\0: 2\n\nb", 13);  // "B\0" is no field name: the block ends
+    BOOST_TEST(with_flag(nul_in_header) == std::string("A: \0\nX-Flag: YES\nB\0: 2\n\nb", 25));
+}
+
+BOOST_AUTO_TEST_CASE(a_message_ending_inside_its_header_gets_a_line_end_first) {
+    const auto at = find_header_insertion("A: 1\nB: 2");
+    BOOST_TEST(at.needs_line_end_first);
+    BOOST_TEST(at.offset == 9u);
+    BOOST_TEST(with_flag("A: 1\nB: 2") == "A: 1\nB: 2\nX-Flag: YES\n");
+}
+
+BOOST_AUTO_TEST_CASE(mbox_messages_start_at_from_lines_after_empty_lines) {
+    const std::string mbox = "From a@b Mon\nS: 1\n\nFrom the start of a body line\n\nFrom c@d Tue\nS: 2\n\nbody\n";
+    const auto messages = textcnn::mail::split_mbox(mbox);
+    BOOST_TEST_REQUIRE(messages.size() == 3u);  // "From the start..." follows an empty line: mboxo reads it so
+    BOOST_TEST(messages[0] == "From a@b Mon\nS: 1\n\n");
+    BOOST_TEST(messages[2] == "From c@d Tue\nS: 2\n\nbody\n");
+    BOOST_TEST(textcnn::mail::split_mbox("no from line\n").empty());
+}

@@ -1,0 +1,213 @@
+// extract_mail_text() on messages written here, each asserting the exact text the model reads:
+// multipart/alternative, nested multiparts with an attachment, base64 and quoted-printable,
+// ISO-8859-1 and Windows-1252 bodies, RFC 2047 subjects, HTML-only mail with scripts,
+// unknown and missing charsets, an mbox "From " line, and input that is no message at all.
+#define BOOST_TEST_MODULE mail_text
+#include <boost/test/unit_test.hpp>
+
+#include "test_helpers.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/mail/mail_text.h"
+
+#include <string>
+
+using textcnn::mail::extract_mail_text;
+
+BOOST_AUTO_TEST_CASE(alternative_with_both_parts_gives_both_texts_and_the_header_lines) {
+    const std::string message =
+        "From: Ada Lovelace <ada@Example.ORG>\n"
+        "To: bob@example.net\n"
+        "Subject: Lunch on\n"
+        " Friday\n"
+        "Received: from a.example.org by b.example.net; Mon, 1 Jan 2024 10:00:00 +0000\n"
+        "Received: from c.example.org (helo [10.0.0.1])\n"
+        "\tby a.example.org; Mon, 1 Jan 2024 09:59:00 +0000\n"
+        "Received: from A.Example.ORG by c.example.org; Mon, 1 Jan 2024 09:58:00 +0000\n"
+        "X-Mailer: Quill 2.1\n"
+        "User-Agent: Quill/2.1 (X11)\n"
+        "X-Priority: 3 (Normal)\n"
+        "Reply-To: Lunch Club <club@Lists.Example.org>\n"
+        "Message-ID: <20240101.abc@mx1.example.ORG>\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/alternative; boundary=\"b1\"\n"
+        "\n"
+        "--b1\n"
+        "Content-Type: text/plain; charset=us-ascii\n"
+        "\n"
+        "Shall we meet at noon?\n"
+        "See   you\tthere.  \n"
+        "\n"
+        "--b1\n"
+        "Content-Type: text/html; charset=us-ascii\n"
+        "\n"
+        "<html><head><title>Lunch</title><style>p{color:red}</style></head><body>"
+        "<p>Shall we meet at <b>noon</b>?</p><p>Menu: <a href=\"https://Menu.Example.com/today?x=1\">today&#39;s "
+        "menu</a></p></body></html>\n"
+        "--b1--\n";
+    BOOST_TEST(extract_mail_text(message) ==
+               "subject: Lunch on Friday\n"
+               "from: example.org\n"
+               "reply-to: lists.example.org\n"
+               "message-id: mx1.example.org\n"
+               "received: 3\n"
+               "received-hosts: a.example.org c.example.org\n"
+               "x-mailer: Quill 2.1\n"
+               "user-agent: Quill/2.1 (X11)\n"
+               "x-priority: 3 (Normal)\n"
+               "content-type: multipart/alternative\n"
+               "\n"
+               "Shall we meet at noon?\n"
+               "See you there.\n"
+               "\n"
+               "Shall we meet at noon?\n"
+               "Menu: today's menu menu.example.com\n");
+}
+
+BOOST_AUTO_TEST_CASE(nested_multipart_decodes_quoted_printable_and_base64_and_counts_attachments) {
+    const std::string message =
+        "From: reports@example.com\n"
+        "Subject: Quarterly numbers\n"
+        "Content-Type: multipart/mixed; boundary=outer\n"
+        "\n"
+        "preamble nobody reads\n"
+        "--outer\n"
+        "Content-Type: multipart/alternative; boundary=inner\n"
+        "\n"
+        "--inner\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "Caf=C3=A9 prices went up=\n"
+        " by 10%.\n"
+        "--inner\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "PGRpdj5DYWYmZWFjdXRlOyA8c2NyaXB0PmFsZXJ0KDEpPC9zY3JpcHQ+bmV3czwvZGl2Pg==\n"
+        "--inner--\n"
+        "--outer\n"
+        "Content-Type: application/pdf; name=\"report.pdf\"\n"
+        "Content-Disposition: attachment; filename=\"report.pdf\"\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "JVBERi0xLjQK\n"
+        "--outer\n"
+        "Content-Type: image/png\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "iVBORw0KGgo=\n"
+        "--outer\n"
+        "Content-Type: text/plain; name=notes.txt\n"
+        "Content-Disposition: attachment; filename=notes.txt\n"
+        "\n"
+        "an attached text file is not body text\n"
+        "--outer--\n";
+    BOOST_TEST(extract_mail_text(message) ==
+               "subject: Quarterly numbers\n"
+               "from: example.com\n"
+               "received: 0\n"
+               "content-type: multipart/mixed\n"
+               "attachment: application/pdf report.pdf\n"
+               "attachment: image/png\n"
+               "attachment: text/plain notes.txt\n"
+               "\n"
+               "Café prices went up by 10%.\n"
+               "\n"
+               "Café news\n");
+}
+
+BOOST_AUTO_TEST_CASE(base64_body_and_rfc2047_subject_are_decoded) {
+    const std::string message =
+        "Subject: =?ISO-8859-1?Q?R=E9union_demain?=\n"
+        " at =?UTF-8?B?Y2Fmw6k=?=\n"
+        "From: \"=?UTF-8?Q?Zo=C3=A9?=\" <zoe@mail.example.fr>\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "SGVsbG8gZnJvbSBiYXNlNjQKc2Vjb25kIGxpbmU=\n";
+    BOOST_TEST(extract_mail_text(message) ==
+               "subject: Réunion demain at café\n"
+               "from: mail.example.fr\n"
+               "received: 0\n"
+               "content-type: text/plain\n"
+               "\n"
+               "Hello from base64\n"
+               "second line\n");
+}
+
+BOOST_AUTO_TEST_CASE(iso_8859_1_and_windows_1252_bodies_become_utf8) {
+    const std::string latin1 =
+        "Subject: Greetings\n"
+        "Content-Type: text/plain; charset=ISO-8859-1\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "Gr=FC=DFe aus K=F6ln\n";
+    BOOST_TEST(extract_mail_text(latin1) == "subject: Greetings\nreceived: 0\ncontent-type: text/plain\n\nGrüße aus Köln\n");
+    const std::string cp1252 =
+        "Subject: Prices\n"
+        "Content-Type: text/plain; charset=windows-1252\n"
+        "Content-Transfer-Encoding: 8bit\n"
+        "\n"
+        "\x93Smart quotes\x94 cost \x80 5\n";
+    BOOST_TEST(extract_mail_text(cp1252) ==
+               "subject: Prices\nreceived: 0\ncontent-type: text/plain\n\n\u201CSmart quotes\u201D cost \u20AC 5\n");
+    // Declared ISO-8859-1 but written on Windows: read as windows-1252, as browsers do.
+    const std::string declared_latin1 =
+        "Subject: Prices\n"
+        "Content-Type: text/plain; charset=iso-8859-1\n"
+        "\n"
+        "only \x80 3 \xE0 emporter\n";
+    BOOST_TEST(extract_mail_text(declared_latin1) ==
+               "subject: Prices\nreceived: 0\ncontent-type: text/plain\n\nonly \u20AC 3 \u00E0 emporter\n");
+}
+
+BOOST_AUTO_TEST_CASE(html_only_mail_drops_scripts_styles_and_comments_and_keeps_link_hosts) {
+    const std::string message =
+        "Subject: You won\n"
+        "From: <promo@prize.example.net>\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<html><head><script>var hidden = 'in the head';</script></head><body>"
+        "<script type=\"text/javascript\">document.write('not shown')</script>"
+        "<h1>Win&nbsp;a prize</h1><p>Visit <a href='http://user@Prize.Example.net:8080/claim'>our site</a> now"
+        "<!-- a comment --></p><style>.x { display: none }</style>"
+        "<a href=\"mailto:someone@example.org\">write</a> <a href=\"/relative\">here</a></body></html>\n";
+    BOOST_TEST(extract_mail_text(message) ==
+               "subject: You won\n"
+               "from: prize.example.net\n"
+               "received: 0\n"
+               "content-type: text/html\n"
+               "\n"
+               "Win a prize\n"
+               "Visit our site prize.example.net now\n"
+               "write here\n");
+}
+
+BOOST_AUTO_TEST_CASE(missing_and_unknown_charsets_keep_utf8_and_read_other_bytes_as_windows_1252) {
+    auto body_of = [](const std::string& content_type, const std::string& body) {
+        const std::string text = extract_mail_text("Subject: s\nContent-Type: " + content_type + "\n\n" + body + "\n");
+        return text.substr(text.find("\n\n") + 2);
+    };
+    BOOST_TEST(body_of("text/plain", "na\xC3\xAFve") == "na\u00EFve\n");
+    BOOST_TEST(body_of("text/plain", "na\xEFve") == "na\u00EFve\n");
+    BOOST_TEST(body_of("text/plain; charset=x-no-such-charset", "na\xC3\xAFve") == "na\u00EFve\n");
+    BOOST_TEST(body_of("text/plain; charset=x-no-such-charset", "na\xEFve") == "na\u00EFve\n");
+    // Bytes invalid in their declared charset become U+FFFD; the rest is kept.
+    BOOST_TEST(body_of("text/plain; charset=utf-8", "a\xFF" "b") == "a\uFFFDb\n");
+}
+
+BOOST_AUTO_TEST_CASE(an_mbox_from_line_is_skipped_and_the_body_limit_cuts_at_a_character) {
+    const std::string message = "From someone@example.com Mon Jan  1 00:00:00 2024\nSubject: Cut\n\nabc\u00E9def\n";
+    textcnn::mail::MailTextOptions options;
+    options.max_body_bytes = 4;  // "abc" and the first byte of "é": cut before the "é"
+    BOOST_TEST(extract_mail_text(message, options) == "subject: Cut\nreceived: 0\ncontent-type: text/plain\n\nabc");
+}
+
+BOOST_AUTO_TEST_CASE(bytes_that_hold_no_message_are_an_input_error) {
+    using textcnn::testing::error_of;
+    BOOST_TEST(error_of<textcnn::InputError>([] { extract_mail_text(""); }) ==
+               "not an RFC 5322 message: it starts with no header field");
+    BOOST_TEST(error_of<textcnn::InputError>([] { extract_mail_text("just words, no header at all\n"); }) ==
+               "not an RFC 5322 message: it starts with no header field");
+}

@@ -1,0 +1,160 @@
+// The textcnn-mail program end to end: a short training run on a tiny maildir written here,
+// then classify (exit 0 ham, 1 spam, the message written back byte for byte with the two
+// headers), the pass-through of damaged messages (broken boundary, bad base64, unknown
+// charset, a 50 MB attachment, NUL bytes, no body, no headers) and of every message when the
+// model cannot be used, the --maildir batch and extract.
+#define BOOST_TEST_MODULE textcnn_mail
+#include <boost/test/unit_test.hpp>
+
+#include "program_runs.h"
+#include "test_helpers.h"
+
+#include "textcnn/mail/header_insertion.h"
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+using textcnn::testing::ProgramRun;
+using textcnn::testing::run_program;
+using textcnn::testing::scratch_path;
+using textcnn::testing::write_text;
+
+namespace {
+
+const std::string program = std::string(TEXTCNN_BINARY_DIR) + "/textcnn-mail";
+
+std::string path(const std::string& name) { return scratch_path("textcnn_mail_test", name); }
+
+ProgramRun run(const std::string& arguments, const std::string& input_file = "") {
+    return run_program(program + " " + arguments, path("stderr.txt"), input_file);
+}
+
+// A message of made-up words: spam talks money and prizes, ham talks work.
+std::string message(bool spam, int n) {
+    static const std::vector<std::string> spam_words = {"winner", "prize", "cash", "free", "offer", "click", "bonus", "claim"};
+    static const std::vector<std::string> ham_words = {"meeting", "agenda", "report", "review", "project", "schedule", "notes", "draft"};
+    const auto& words = spam ? spam_words : ham_words;
+    std::string body;
+    for (int i = 0; i < 12; ++i) body += words[(n * 3 + i * 5) % words.size()] + (i % 6 == 5 ? "\n" : " ");
+    return "From: " + std::string(spam ? "promo@deals.example.com" : "colleague@work.example.org") +
+           "\nSubject: " + words[n % words.size()] + " " + words[(n + 1) % words.size()] +
+           "\nContent-Type: text/plain; charset=us-ascii\n\n" + body;
+}
+
+// The model, trained once for the whole module.
+const std::string& model() {
+    static const std::string model_path = [] {
+        const std::string dir = path("maildir");
+        std::filesystem::remove_all(dir);
+        for (int n = 0; n < 16; ++n) {
+            for (const bool spam : {false, true}) {
+                const std::string folder = dir + (spam ? "/spam/cur" : "/ham/cur");
+                std::filesystem::create_directories(folder);
+                write_text(folder + "/" + std::to_string(n) + ".eml", message(spam, n));
+            }
+        }
+        const std::string model = path("model.bin");
+        const ProgramRun r = run("train --maildir " + dir + " --model " + model +
+                                 " --embedding-dim 8 --maps 4 --widths 2 --epochs 8 --batch 4 --quiet --threads 1");
+        BOOST_TEST_REQUIRE(r.code == 0, r.err);
+        return model;
+    }();
+    return model_path;
+}
+
+// Output == input with the two header fields inserted at the end of the header block; returns
+// the flag (and the exit code must agree with it).
+std::string flag_of_pass_through(const std::string& input, const ProgramRun& r) {
+    static const std::regex fields("X-Spam-Flag: (YES|NO|UNKNOWN)\r?\nX-Spam-Score: ([^\r\n]*)\r?\n");
+    std::smatch m;
+    if (!std::regex_search(r.out, m, fields)) return "no fields in: " + r.out.substr(0, 200);
+    const auto at = textcnn::mail::find_header_insertion(input);
+    const std::string expected = input.substr(0, at.offset) +
+                                 textcnn::mail::header_lines(at, {{"X-Spam-Flag", m[1]}, {"X-Spam-Score", m[2]}}) +
+                                 input.substr(at.offset);
+    if (r.out != expected) return "output differs from input + fields";
+    const int code = m[1] == "YES" ? 1 : m[1] == "NO" ? 0 : 3;
+    if (r.code != code) return "exit code " + std::to_string(r.code) + " for " + std::string(m[1]);
+    return m[1];
+}
+
+std::string classify(const std::string& name, const std::string& input, const std::string& extra = "") {
+    write_text(path(name), input);
+    return flag_of_pass_through(input, run("classify --model " + model() + extra, path(name)));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_short_training_run_then_classify_gives_exit_codes_and_headers) {
+    BOOST_TEST(classify("spam.eml", message(true, 99)) == "YES");
+    BOOST_TEST(classify("ham.eml", message(false, 99)) == "NO");
+    // A threshold on spam that no message reaches turns the spam into ham.
+    BOOST_TEST(classify("spam.eml", message(true, 99), " --threshold spam=1.0") == "NO");
+    const ProgramRun r = run("classify --model " + model(), path("spam.eml"));
+    BOOST_TEST(r.out.find("\nX-Spam-Flag: YES\nX-Spam-Score: 0.") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(damaged_messages_pass_through_with_the_two_headers) {
+    const std::string head = "From: someone@example.com\nSubject: damaged\n";
+    BOOST_TEST(classify("broken_boundary.eml", head + "Content-Type: multipart/mixed; boundary=zz\n\n--zz\n"
+                                                      "Content-Type: text/plain\n\nprize cash\n--z") != "UNKNOWN");
+    const std::string bad_base64 = head + "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!%%%not base64@@@\n";
+    BOOST_TEST(classify("bad_base64.eml", bad_base64).size() <= 3u);  // YES or NO
+    const std::string unknown_charset = head + "Content-Type: text/plain; charset=x-klingon\n\nmeeting \xF0\xF1 agenda\n";
+    BOOST_TEST(classify("unknown_charset.eml", unknown_charset).size() <= 3u);
+    const std::string nul = head + std::string("\nmeeting\0agenda\0\0report\n", 25);
+    BOOST_TEST(classify("nul.eml", nul).size() <= 3u);
+    BOOST_TEST(classify("no_body.eml", head).size() <= 3u);
+    BOOST_TEST(classify("no_body_no_line_end.eml", "Subject: cut short").size() <= 3u);
+    BOOST_TEST(classify("crlf.eml", "Subject: meeting\r\nFrom: a@b.example\r\n\r\nagenda report\r\n").size() <= 3u);
+    // No header at all: nothing to parse, so UNKNOWN, exit 3, the reason on stderr.
+    BOOST_TEST(classify("no_headers.eml", "meeting agenda without any header\n") == "UNKNOWN");
+    BOOST_TEST(textcnn::testing::read_text(path("stderr.txt")) ==
+               "textcnn-mail classify: not an RFC 5322 message: it starts with no header field; the message passed "
+               "through with X-Spam-Flag: UNKNOWN\n");
+    BOOST_TEST(classify("empty.eml", "") == "UNKNOWN");
+}
+
+BOOST_AUTO_TEST_CASE(a_50_mb_attachment_passes_through_whole) {
+    std::string big = "From: a@example.com\nSubject: big file\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+                      "Content-Type: text/plain\n\nmeeting notes attached\n--b\n"
+                      "Content-Type: application/octet-stream; name=big.bin\nContent-Transfer-Encoding: base64\n\n";
+    const std::string line = std::string(76, 'Q') + "\n";
+    while (big.size() < 50u * 1024 * 1024) big += line;
+    big += "--b--\n";
+    BOOST_TEST(classify("big.eml", big).size() <= 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_model_that_cannot_be_used_still_passes_the_message_through) {
+    const std::string input = message(true, 5);
+    write_text(path("m.eml"), input);
+    ProgramRun r = run("classify --model " + path("no_such_model.bin"), path("m.eml"));
+    BOOST_TEST(flag_of_pass_through(input, r) == "UNKNOWN");
+    BOOST_TEST(r.err.find("no_such_model.bin") != std::string::npos);
+    r = run("classify --model " + model() + " --threshold 0.5", path("m.eml"));  // no label named: usage error
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.out.find("X-Spam-Flag: UNKNOWN\n") != std::string::npos);
+    r = run("classify --no-such-option");
+    BOOST_TEST(r.code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(batch_mode_prints_one_line_per_message_and_extract_prints_the_text) {
+    const std::string dir = path("batch");
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir + "/new");
+    write_text(dir + "/new/1", message(true, 40));
+    write_text(dir + "/new/2", message(false, 41));
+    write_text(dir + "/new/3", "no header here\n");
+    const ProgramRun r = run("classify --quiet --threads 2 --model " + model() + " --maildir " + dir);
+    BOOST_TEST(r.code == 0, r.err);
+    const std::regex expected(dir + "/new/1\tYES\t0\\.\\d{4}\t\n" + dir + "/new/2\tNO\t0\\.\\d{4}\t\n" + dir +
+                              "/new/3\tUNKNOWN\t\tnot an RFC 5322 message: it starts with no header field\n");
+    BOOST_TEST(std::regex_match(r.out, expected), r.out);
+
+    write_text(path("extract.eml"), "Subject: Hi\nFrom: x@Mail.Example\n\nHello  there\n");
+    const ProgramRun e = run("extract", path("extract.eml"));
+    BOOST_TEST(e.code == 0);
+    BOOST_TEST(e.out == "subject: Hi\nfrom: mail.example\nreceived: 0\ncontent-type: text/plain\n\nHello there\n");
+}
