@@ -3,14 +3,12 @@
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
+#include "textcnn/nn/limits.h"
 
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <optional>
 
@@ -26,10 +24,6 @@ constexpr std::size_t checksum_bytes = 8;
 
 bool valid_tag(const std::string& tag) {
     return tag.size() == 4 && std::all_of(tag.begin(), tag.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
-}
-
-std::string system_error(const std::string& path, const std::string& what) {
-    return path + ": " + what + ": " + std::strerror(errno);
 }
 
 }  // namespace
@@ -130,22 +124,7 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 }
 
 ModelFile read_model_file(const std::string& path) {
-    std::uint64_t size = 0;
-    const int fd = open_regular_file(path, "model file", size);
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const std::string message = n < 0 ? system_error(path, "cannot read") : path + ": file shrank while reading";
-            ::close(fd);
-            throw IoError(message);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    return decode_model_file(bytes, path);
+    return decode_model_file(read_regular_file(path, "model file", limits::max_model_file_bytes), path);
 }
 
 // --- Architecture as JSON ---------------------------------------------------------------------
