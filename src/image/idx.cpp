@@ -157,6 +157,9 @@ void check_payload(std::span<const std::uint8_t> bytes, const std::string& sourc
     const std::uint64_t available = bytes.size() - header.data_offset;
     if (item_bytes == 0) {
         if (count != 0) throw InputError(source + ": " + item + "s have a zero dimension");
+        if (available != 0)  // found by fuzz_idx: trailing bytes after zero items were accepted
+            throw InputError(source + ": " + std::to_string(available) + " unexpected bytes at offset " +
+                             std::to_string(header.data_offset) + " after the last of 0 " + item + "s");
         return;
     }
     const std::uint64_t complete = available / item_bytes;

@@ -138,6 +138,15 @@ BOOST_AUTO_TEST_CASE(trailing_bytes_are_an_error) {
                "t.idx: 1 unexpected bytes at offset 10 after the last of 2 labels");
 }
 
+// Found by fuzz_idx: with zero items of zero bytes the trailing-bytes check was skipped.
+BOOST_AUTO_TEST_CASE(trailing_bytes_after_zero_items_are_an_error) {
+    std::vector<std::uint8_t> bytes = encode_idx_images({}, 0, 0, 5);
+    bytes.push_back(42);
+    BOOST_CHECK_EXCEPTION(parse_idx_images(bytes, "zero.idx"), InputError, [](const InputError& e) {
+        return std::string(e.what()) == "zero.idx: 1 unexpected bytes at offset 16 after the last of 0 images";
+    });
+}
+
 BOOST_AUTO_TEST_CASE(truncated_and_corrupt_gzip_fail_clearly) {
     const auto gz = gzip_bytes(encode_idx_images(sample_pixels(), 3, 2, 3));
     write_file_bytes(scratch("cut.gz"), std::vector<std::uint8_t>(gz.begin(), gz.end() - 12));
