@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev libxxhash-dev
   libpng-dev libjpeg-dev
   libbenchmark-dev
+  clang libclang-rt-14-dev
   dataset-fashion-mnist fasttext time
 )
 # npm fetches the UCI sentiment sentences (npm's `sentiment` package); machines that already have
