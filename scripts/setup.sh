@@ -12,6 +12,7 @@ packages=(
   libgmime-3.0-dev libgumbo-dev openssl
   libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-pytest python3-sklearn
+  clang libclang-rt-14-dev
   dataset-fashion-mnist fasttext time
   valgrind  # bench/predict_speed.sh CALLGRIND=1: instruction counts
   chromium pngquant  # the training report: its browser test (tests/report/browser_test.sh), its README screenshot

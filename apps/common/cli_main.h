@@ -3,7 +3,9 @@
 //   0    success
 //   1    runtime or input error (bad file, corrupt model, unknown label)
 //   2    usage error: unknown option, bad option value (CLI11's errors, UsageError, ConfigError)
-//   130  interrupted by Ctrl-C after writing a checkpoint (Interrupted)
+//   130  interrupted by Ctrl-C (SIGINT) after writing a checkpoint (Interrupted)
+//   143  stopped by SIGTERM after writing a checkpoint (Interrupted; 128 + the signal, as a
+//        shell reports a program the signal killed)
 // Errors go to stderr as "<program> <command>: <message>"; stdout carries only results.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <new>
 #include <exception>
 #include <functional>
 #include <stdexcept>
@@ -26,10 +29,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Work stopped by Ctrl-C after writing a checkpoint (exit code 130).
+/// Work stopped by SIGINT or SIGTERM after writing a checkpoint (exit code 128 + signal:
+/// 130 or 143).
 class Interrupted : public std::runtime_error {
 public:
-    Interrupted() : std::runtime_error("interrupted") {}
+    explicit Interrupted(int signal = 2) : std::runtime_error("interrupted"), exit_code(128 + signal) {}
+    int exit_code;
 };
 
 /// Ends a command with an exit code of its own that is not an error (textcnn-mail classify:
@@ -74,14 +79,19 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
             return 0;
         } catch (const ExitStatus& status) {
             return status.code;
-        } catch (const Interrupted&) {
-            return 130;
+        } catch (const Interrupted& e) {
+            return e.exit_code;
         } catch (const UsageError& e) {
             std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
             return 2;
         } catch (const textcnn::ConfigError& e) {
             std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
             return 2;
+        } catch (const std::bad_alloc&) {
+            // An allocation refused (ulimit -v, a container's memory limit): say so, not "std::bad_alloc".
+            std::fprintf(stderr, "%s: out of memory: an allocation failed (a memory limit such as ulimit -v is too "
+                                 "small for this data, model or batch size)\n", name.c_str());
+            return 1;
         } catch (const std::exception& e) {
             std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
             return runtime_error_code;

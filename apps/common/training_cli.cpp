@@ -19,22 +19,34 @@ namespace cli_common {
 
 namespace {
 std::atomic<bool> sigint_received{false};
-extern "C" void on_sigint(int) { sigint_received.store(true); }
+std::atomic<int> first_signal{0};
+extern "C" void on_sigint(int signal) {
+    int none = 0;
+    first_signal.compare_exchange_strong(none, signal);
+    sigint_received.store(true);
+}
 }  // namespace
 
 SigintScope::SigintScope() {
     sigint_received.store(false);
+    first_signal.store(0);
     previous_ = std::signal(SIGINT, on_sigint);
+    previous_term_ = std::signal(SIGTERM, on_sigint);
 }
 
 SigintScope::~SigintScope() { restore(); }
 
 void SigintScope::restore() {
-    if (active_) std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_);
+    if (active_) {
+        std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_);
+        std::signal(SIGTERM, previous_term_ == SIG_ERR ? SIG_DFL : previous_term_);
+    }
     active_ = false;
 }
 
 const std::atomic<bool>* SigintScope::flag() { return &sigint_received; }
+
+int SigintScope::received() { return first_signal.load(); }
 
 std::string checkpoint_path(const std::string& model_path, const std::string& given) {
     return given.empty() ? model_path + ".ckpt" : given;
@@ -42,8 +54,10 @@ std::string checkpoint_path(const std::string& model_path, const std::string& gi
 
 void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint) {
     sigint.keep();
-    fmt::print(stderr, "\ninterrupted: checkpoint written to {}; continue with --resume {}\n", checkpoint, checkpoint);
-    throw Interrupted();
+    const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
+    fmt::print(stderr, "\n{}: checkpoint written to {}; continue with --resume {}\n",
+               signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", checkpoint, checkpoint);
+    throw Interrupted(signal);
 }
 
 void add_checkpoint_options(CLI::App& command, std::string& resume, std::string& checkpoint) {

@@ -11,9 +11,11 @@
 
 namespace cli_common {
 
-/// While a SigintScope lives, Ctrl-C (SIGINT) sets flag() instead of ending the program: the
-/// trainer sees it after the current batch and stops, so the program can write a checkpoint.
-/// The previous handler is restored when the scope ends. One scope at a time.
+/// While a SigintScope lives, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending the
+/// program: the trainer sees it after the current batch and stops, so the program can write a
+/// checkpoint. SIGTERM is what a service manager, `kill` or a batch scheduler sends before
+/// SIGKILL, so it gets the same orderly stop as Ctrl-C (exit code 143 instead of 130). The
+/// previous handlers are restored when the scope ends. One scope at a time.
 class SigintScope {
 public:
     SigintScope();
@@ -23,6 +25,8 @@ public:
 
     /// The flag the handler sets (for a training run's stop callback); false when a scope starts.
     static const std::atomic<bool>* flag();
+    /// The first signal received while a scope lived (SIGINT or SIGTERM), 0 for none.
+    static int received();
     /// Puts the previous handler back now (the destructor then does nothing).
     void restore();
     /// Leaves this handler installed for the rest of the process: the program is about to exit
@@ -31,15 +35,16 @@ public:
 
 private:
     void (*previous_)(int);
+    void (*previous_term_)(int);
     bool active_ = true;
 };
 
 /// The checkpoint file of a run: `given` (--checkpoint) or MODEL.ckpt.
 std::string checkpoint_path(const std::string& model_path, const std::string& given);
 
-/// After a run stopped by Ctrl-C wrote its checkpoint (with `sigint` alive all along, so a
-/// second Ctrl-C could not kill the write): tells the user on stderr how to go on, keeps the
-/// handler, and throws Interrupted (exit code 130, cli_main.h).
+/// After a run stopped by Ctrl-C or SIGTERM wrote its checkpoint (with `sigint` alive all
+/// along, so a second signal could not kill the write): tells the user on stderr how to go
+/// on, keeps the handlers, and throws Interrupted (exit code 130 or 143, cli_main.h).
 [[noreturn]] void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint);
 
 /// --resume FILE and --checkpoint FILE.

@@ -26,11 +26,16 @@ const char* kind_of(mode_t mode) {
     return "not a plain file";
 }
 
+// "a model file", "an IDX file".
+std::string with_article(std::string_view what) {
+    const bool vowel = !what.empty() && std::string_view("aeiouAEIOU").find(what.front()) != std::string_view::npos;
+    return (vowel ? "an " : "a ") + std::string(what);
+}
+
 void check_mode(const std::string& path, std::string_view what, mode_t mode) {
     if (S_ISREG(mode)) return;
-    if (S_ISDIR(mode)) throw IoError(path + ": is a directory, not a " + std::string(what));
-    const bool vowel = !what.empty() && std::string_view("aeiou").find(what.front()) != std::string_view::npos;
-    throw IoError(path + ": not a regular file (" + kind_of(mode) + "); " + (vowel ? "an " : "a ") + std::string(what) +
+    if (S_ISDIR(mode)) throw IoError(path + ": is a directory, not " + with_article(what));
+    throw IoError(path + ": not a regular file (" + kind_of(mode) + "); " + with_article(what) +
                   " must be a regular file");
 }
 
@@ -63,9 +68,47 @@ int open_regular_file(const std::string& path, std::string_view what, std::uint6
     return fd;
 }
 
+std::vector<std::uint8_t> read_regular_file(const std::string& path, std::string_view what, std::uint64_t max_bytes) {
+    std::uint64_t size = 0;
+    const int fd = open_regular_file(path, what, size);
+    if (size > max_bytes) {
+        ::close(fd);
+        throw IoError(path + ": file too large: " + std::to_string(size) + " bytes (" + with_article(what) +
+                      " may have at most " + std::to_string(max_bytes) + ")");
+    }
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int error = errno;
+            ::close(fd);
+            if (n < 0) throw IoError(system_error(path, "cannot read", error));
+            throw IoError(path + ": file shrank while reading (" + std::to_string(done) + " of " +
+                          std::to_string(size) + " bytes read)");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return bytes;
+}
+
+// The directory a path's file lives in ("." for a bare name).
+std::filesystem::path directory_of(const std::string& path) {
+    std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    return dir.empty() ? std::filesystem::path(".") : dir;
+}
+
 void write_file_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // The temporary is first an unnamed file in the target's directory (O_TMPFILE: Linux on
+    // ext4, xfs, btrfs, tmpfs): it gets its name only once written and flushed, so a process
+    // killed (SIGKILL, power loss) while writing leaves nothing behind. Where the file system
+    // cannot, it is the named file from the start.
+    int fd = ::open(directory_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    const bool unnamed = fd >= 0;
+    if (!unnamed) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw IoError(system_error(path, "cannot create temporary file " + tmp, errno));
     // Every failure from here on removes the temporary before throwing.
     auto fail = [&](const std::string& step, int error, bool close_fd) {
@@ -84,12 +127,16 @@ void write_file_atomically(const std::string& path, std::span<const std::uint8_t
         done += static_cast<std::size_t>(n);
     }
     if (::fsync(fd) != 0) fail("cannot flush " + tmp, errno, true);
+    if (unnamed) {
+        const std::string self = "/proc/self/fd/" + std::to_string(fd);
+        ::unlink(tmp.c_str());  // a leftover of an earlier process with this pid
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0)
+            fail("cannot name temporary file " + tmp, errno, true);
+    }
     if (::close(fd) != 0) fail("cannot close " + tmp, errno, false);
     if (::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot rename " + tmp + " to it", errno, false);
     // Make the rename itself durable (best effort: some file systems refuse to open directories).
-    std::filesystem::path dir = std::filesystem::path(path).parent_path();
-    if (dir.empty()) dir = std::filesystem::path(".");
-    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int dir_fd = ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
         ::fsync(dir_fd);
         ::close(dir_fd);

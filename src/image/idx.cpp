@@ -5,11 +5,11 @@
 
 #include <zlib.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <limits>
+#include <optional>
 
 namespace textcnn {
 
@@ -32,38 +32,64 @@ void put_be32(std::vector<std::uint8_t>& out, std::uint64_t value) {
 
 }  // namespace
 
-std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw IoError(path + ": is a directory, not a file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw IoError(path + ": cannot open: " + std::strerror(errno));
-    std::vector<std::uint8_t> bytes;
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
-        bytes.insert(bytes.end(), buffer, buffer + in.gcount());
-    if (in.bad()) throw IoError(path + ": read error");
-    return bytes;
+std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes) {
+    return read_regular_file(path, "data file", max_bytes);
 }
 
 namespace {
 
 bool is_gzip(std::span<const std::uint8_t> bytes) { return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
 
+// The size an IDX file of unsigned bytes declares in its header (magic 00 00 08 <dims>, then
+// one big-endian u32 per dimension): header + product of the dimensions, saturating at
+// UINT64_MAX. Nullopt until `bytes` holds the whole header, or when it is not IDX.
+std::optional<std::uint64_t> idx_declared_size(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08) return std::nullopt;
+    const std::uint64_t header = 4 + 4 * std::uint64_t{bytes[3]};
+    if (bytes.size() < header) return std::nullopt;
+    std::uint64_t size = 1;
+    for (std::uint32_t i = 0; i < bytes[3]; ++i)
+        if (__builtin_mul_overflow(size, std::uint64_t{read_be32(bytes.data() + 4 + 4 * i)}, &size))
+            return std::numeric_limits<std::uint64_t>::max();
+    return size > std::numeric_limits<std::uint64_t>::max() - header ? std::numeric_limits<std::uint64_t>::max()
+                                                                     : size + header;
+}
+
+}  // namespace
+
 // Inflates every gzip member in turn. The output grows with the data actually decompressed,
-// never with a size read from the file.
-std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> in, const std::string& source) {
+// never with a size read from the file, and stops (InputError) as soon as it passes
+// `max_bytes` or, for IDX data, the size the IDX header declares: a gzip bomb costs at most
+// that much memory and the time to inflate it.
+std::vector<std::uint8_t> gunzip_bytes(std::span<const std::uint8_t> in, const std::string& source,
+                                       std::uint64_t max_bytes) {
     std::vector<std::uint8_t> out;
     z_stream stream{};
     if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) throw InputError(source + ": cannot initialise zlib");
+    auto fail = [&](const std::string& message) {
+        inflateEnd(&stream);
+        throw InputError(source + ": " + message);
+    };
     stream.next_in = const_cast<Bytef*>(in.data());
-    stream.avail_in = static_cast<uInt>(in.size());
+    stream.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), std::numeric_limits<uInt>::max()));
     std::uint8_t buffer[1 << 16];
+    std::uint64_t limit = max_bytes;
+    bool declared_known = false;
     int status = Z_OK;
     for (;;) {
         stream.next_out = buffer;
         stream.avail_out = sizeof buffer;
         status = inflate(&stream, Z_NO_FLUSH);
         out.insert(out.end(), buffer, buffer + (sizeof buffer - stream.avail_out));
+        if (!declared_known) {
+            if (const auto declared = idx_declared_size(out)) {
+                declared_known = true;
+                limit = std::min(limit, *declared);
+            }
+        }
+        if (out.size() > limit)
+            fail("gzip data inflates to more than " + std::to_string(limit) + " bytes (" +
+                 (limit < max_bytes ? "the size its IDX header declares" : "the limit for decompressed data") + ")");
         if (status == Z_STREAM_END) {
             // Another member may follow (gzip files may be concatenated).
             if (stream.avail_in >= 2 && stream.next_in[0] == 0x1f && stream.next_in[1] == 0x8b) {
@@ -75,18 +101,17 @@ std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> in, const std::st
         if (status == Z_OK) continue;
         if (status == Z_BUF_ERROR && stream.avail_in == 0) break;  // input ended mid-stream
         const std::string reason = stream.msg ? stream.msg : "zlib error " + std::to_string(status);
-        const auto offset = stream.total_in;
-        inflateEnd(&stream);
-        throw InputError(source + ": corrupt gzip data at compressed offset " + std::to_string(offset) + ": " + reason);
+        fail("corrupt gzip data at compressed offset " + std::to_string(stream.total_in) + ": " + reason);
     }
     const auto consumed = in.size() - stream.avail_in;
-    inflateEnd(&stream);
     if (status != Z_STREAM_END)
-        throw InputError(source + ": truncated gzip stream: compressed data ends at offset " + std::to_string(consumed) +
-                         " before the end of the stream (" + std::to_string(out.size()) +
-                         " bytes decompressed so far)");
+        fail("truncated gzip stream: compressed data ends at offset " + std::to_string(consumed) +
+             " before the end of the stream (" + std::to_string(out.size()) + " bytes decompressed so far)");
+    inflateEnd(&stream);
     return out;
 }
+
+namespace {
 
 // The header of an IDX file of unsigned bytes, validated against the data size.
 struct IdxHeader {
@@ -132,6 +157,9 @@ void check_payload(std::span<const std::uint8_t> bytes, const std::string& sourc
     const std::uint64_t available = bytes.size() - header.data_offset;
     if (item_bytes == 0) {
         if (count != 0) throw InputError(source + ": " + item + "s have a zero dimension");
+        if (available != 0)  // found by fuzz_idx: trailing bytes after zero items were accepted
+            throw InputError(source + ": " + std::to_string(available) + " unexpected bytes at offset " +
+                             std::to_string(header.data_offset) + " after the last of 0 " + item + "s");
         return;
     }
     const std::uint64_t complete = available / item_bytes;
@@ -152,9 +180,9 @@ void check_payload(std::span<const std::uint8_t> bytes, const std::string& sourc
 
 }  // namespace
 
-std::vector<std::uint8_t> read_file_maybe_gzip(const std::string& path) {
-    auto bytes = read_file_bytes(path);
-    if (is_gzip(bytes)) return gunzip(bytes, path);
+std::vector<std::uint8_t> read_file_maybe_gzip(const std::string& path, std::uint64_t max_bytes) {
+    auto bytes = read_file_bytes(path, max_bytes);
+    if (is_gzip(bytes)) return gunzip_bytes(bytes, path, max_bytes);
     return bytes;
 }
 

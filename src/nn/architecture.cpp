@@ -327,10 +327,13 @@ Architecture parse_architecture(std::string_view json_text, const std::string& s
     json root;
     try {
         root = json::parse(json_text);
-    } catch (const json::parse_error& e) {
-        // nlohmann's message carries the line and column ("parse error at line 3, column 5: ...").
+    } catch (const json::exception& e) {
+        // nlohmann's message carries the line and column ("parse error at line 3, column 5: ...");
+        // a number too large for a double ("1e309") is an out_of_range error, not a parse_error.
         std::string what = e.what();
         if (auto colon = what.find("parse error"); colon != std::string::npos) what = what.substr(colon);
+        else if (auto id_end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && id_end != std::string::npos)
+            what = what.substr(id_end + 2);
         throw ConfigError(source + ": invalid JSON: " + what);
     }
     if (!root.is_object()) throw ConfigError(source + ": an architecture is a JSON object with a 'layers' list");

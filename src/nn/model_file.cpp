@@ -3,14 +3,12 @@
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
+#include "textcnn/nn/limits.h"
 
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -28,10 +26,6 @@ constexpr std::size_t checksum_bytes = 8;
 
 bool valid_tag(const std::string& tag) {
     return tag.size() == 4 && std::all_of(tag.begin(), tag.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
-}
-
-std::string system_error(const std::string& path, const std::string& what) {
-    return path + ": " + what + ": " + std::strerror(errno);
 }
 
 }  // namespace
@@ -138,24 +132,7 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 }
 
 ModelFile read_model_file(const std::string& path) {
-    std::uint64_t size = 0;
-    const int fd = open_regular_file(path, "model file", size);
-    // Not value-initialised: every byte is read into (zeroing tens of MB first costs time).
-    const std::size_t length = static_cast<std::size_t>(size);
-    const std::unique_ptr<std::uint8_t[]> bytes(new std::uint8_t[length]);
-    std::size_t done = 0;
-    while (done < length) {
-        const ssize_t n = ::read(fd, bytes.get() + done, length - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const std::string message = n < 0 ? system_error(path, "cannot read") : path + ": file shrank while reading";
-            ::close(fd);
-            throw IoError(message);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    return decode_model_file({bytes.get(), length}, path);
+    return decode_model_file(read_regular_file(path, "model file", limits::max_model_file_bytes), path);
 }
 
 // --- Architecture as JSON ---------------------------------------------------------------------

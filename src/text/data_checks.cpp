@@ -112,7 +112,9 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     // Labels equal but for letter case (ASCII letters: what a spreadsheet's autocorrect changes).
     std::map<std::string, std::vector<std::string>> by_lowered;
     for (const auto& [label, counts] : per_label) by_lowered[lowered(label)].push_back(label);
-    for (const auto& [key, labels] : by_lowered)
+    // (A plain reference, not a structured binding: clang before 16 cannot capture a binding.)
+    for (const auto& entry : by_lowered) {
+        const std::vector<std::string>& labels = entry.second;
         if (labels.size() > 1)
             warnings.push_back(fmt::format("{}: labels {} differ only in letter case and are trained as {} different "
                                            "classes (first lines: {})",
@@ -123,6 +125,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
                                                             std::to_string(per_label.at(l).second);
                                                return lines;
                                            }()));
+    }
 
     if (options.training && per_label.size() < n && 2 * per_label.size() > n)
         warnings.push_back(fmt::format("{}: {} labels for {} documents: fewer than 2 documents per label on average is "

@@ -5,6 +5,8 @@
 #include "textcnn/core/error.h"
 #include "textcnn/image/idx.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -136,6 +138,15 @@ BOOST_AUTO_TEST_CASE(trailing_bytes_are_an_error) {
                "t.idx: 1 unexpected bytes at offset 10 after the last of 2 labels");
 }
 
+// Found by fuzz_idx: with zero items of zero bytes the trailing-bytes check was skipped.
+BOOST_AUTO_TEST_CASE(trailing_bytes_after_zero_items_are_an_error) {
+    std::vector<std::uint8_t> bytes = encode_idx_images({}, 0, 0, 5);
+    bytes.push_back(42);
+    BOOST_CHECK_EXCEPTION(parse_idx_images(bytes, "zero.idx"), InputError, [](const InputError& e) {
+        return std::string(e.what()) == "zero.idx: 1 unexpected bytes at offset 16 after the last of 0 images";
+    });
+}
+
 BOOST_AUTO_TEST_CASE(truncated_and_corrupt_gzip_fail_clearly) {
     const auto gz = gzip_bytes(encode_idx_images(sample_pixels(), 3, 2, 3));
     write_file_bytes(scratch("cut.gz"), std::vector<std::uint8_t>(gz.begin(), gz.end() - 12));
@@ -171,4 +182,48 @@ BOOST_AUTO_TEST_CASE(fashion_mnist_names) {
     BOOST_TEST(names.size() == 10u);
     BOOST_TEST(names[0] == "T-shirt/top");
     BOOST_TEST(names[9] == "Ankle boot");
+}
+
+// Issue 15: gunzip grew with whatever the stream inflated to, so a few KB of gzip could take
+// gigabytes. Now the output stops at the size the IDX header declares, and at max_bytes.
+BOOST_AUTO_TEST_CASE(gzip_bombs_stop_at_the_declared_size) {
+    // One 2x2 image (20 bytes declared), then 8 MiB of zeros: about 8 KB of gzip.
+    std::vector<std::uint8_t> bomb = encode_idx_images(std::vector<std::uint8_t>(4, 7), 1, 2, 2);
+    bomb.resize(bomb.size() + (std::size_t{8} << 20));
+    const auto gz = gzip_bytes(bomb);
+    BOOST_TEST(gz.size() < 65536u);
+    BOOST_CHECK_EXCEPTION(gunzip_bytes(gz, "bomb.gz"), InputError, [](const InputError& e) {
+        return std::string(e.what()) ==
+               "bomb.gz: gzip data inflates to more than 20 bytes (the size its IDX header declares)";
+    });
+    // Data that is not IDX stops at max_bytes; the same data within the bound inflates whole.
+    const std::vector<std::uint8_t> zeros(3 << 20, 0);
+    BOOST_CHECK_EXCEPTION(gunzip_bytes(gzip_bytes(zeros), "zeros.gz", 1 << 20), InputError, [](const InputError& e) {
+        return std::string(e.what()) ==
+               "zeros.gz: gzip data inflates to more than 1048576 bytes (the limit for decompressed data)";
+    });
+    BOOST_TEST(gunzip_bytes(gzip_bytes(zeros), "zeros.gz", 3 << 20).size() == zeros.size());
+    // Through the file reader, as imagecnn reads --train.
+    write_file_bytes(scratch("bomb.idx.gz"), gz);
+    BOOST_CHECK_THROW(read_idx_images(scratch("bomb.idx.gz")), InputError);
+}
+
+// Issue 15: read_file_bytes (images, IDX) opened FIFOs and devices and read them until they
+// ended, which /dev/zero never does; and a file of any size was read whole.
+BOOST_AUTO_TEST_CASE(only_bounded_regular_files_are_read) {
+    const std::string fifo = scratch("data.fifo");
+    std::filesystem::remove(fifo);
+    BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+    BOOST_CHECK_EXCEPTION(read_file_bytes(fifo), IoError, [&](const IoError& e) {
+        return std::string(e.what()) == fifo + ": not a regular file (a FIFO); a data file must be a regular file";
+    });
+    BOOST_CHECK_EXCEPTION(read_idx_images("/dev/zero"), IoError, [](const IoError& e) {
+        return std::string(e.what()).find("/dev/zero: not a regular file (a character device)") == 0;
+    });
+    const std::string big = scratch("big.idx");
+    write_file_bytes(big, std::vector<std::uint8_t>(100, 0));
+    BOOST_CHECK_EXCEPTION(read_file_bytes(big, 99), IoError, [&](const IoError& e) {
+        return std::string(e.what()) == big + ": file too large: 100 bytes (a data file may have at most 99)";
+    });
+    BOOST_TEST(read_file_bytes(big, 100).size() == 100u);
 }

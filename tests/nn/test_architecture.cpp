@@ -187,6 +187,13 @@ BOOST_AUTO_TEST_CASE(errors_name_the_file_the_layer_and_the_key) {
                "file)");
 }
 
+// Found by fuzz_architecture: a number beyond a double's range made nlohmann throw its own
+// out_of_range exception past parse_architecture (a crash in the programs' terms).
+BOOST_AUTO_TEST_CASE(numbers_beyond_double_range_are_config_errors) {
+    BOOST_TEST(config_error([] { parse_architecture(R"({"layers": [{"type": "dropout", "rate": 1e309}]})", "l.json"); }) ==
+               "l.json: invalid JSON: number overflow parsing '1e309'");
+}
+
 BOOST_AUTO_TEST_CASE(missing_file_is_an_io_error) {
     BOOST_CHECK_THROW(read_architecture_file("/nonexistent/arch.json"), IoError);
 }

@@ -3,6 +3,7 @@
 
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
+#include "textcnn/nn/limits.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 
@@ -426,6 +427,20 @@ BOOST_AUTO_TEST_CASE(only_regular_files_are_read_as_models) {
     });
     BOOST_CHECK_EXCEPTION(read_network("/dev/zero"), IoError, [](const IoError& e) {
         return message_is(e, "/dev/zero: not a regular file (a character device); a model file must be a regular file");
+    });
+}
+
+// Issue 15: a huge regular file was read whole (allocated first). Its size alone now refuses
+// it: a sparse file just over the bound costs neither memory nor time.
+BOOST_AUTO_TEST_CASE(files_larger_than_any_model_are_refused_unread) {
+    TempDir dir;
+    const fs::path huge = dir.path / "huge.model";
+    { std::ofstream(huge).put('T'); }
+    fs::resize_file(huge, limits::max_model_file_bytes + 1);
+    BOOST_CHECK_EXCEPTION(read_model_file(huge.string()), IoError, [&](const IoError& e) {
+        return message_is(e, huge.string() + ": file too large: " + std::to_string(limits::max_model_file_bytes + 1) +
+                                 " bytes (a model file may have at most " +
+                                 std::to_string(limits::max_model_file_bytes) + ")");
     });
 }
 

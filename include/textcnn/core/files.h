@@ -4,13 +4,16 @@
 //    directory reads as empty; each is refused up front with "not a regular file".
 //  - writing: the bytes go to "<path>.tmp.<pid>", are fsync'ed and renamed over <path>, so a
 //    reader never sees half a file; on any failure the temporary is removed and the IoError
-//    names the path and the operating system's reason (strerror).
+//    names the path and the operating system's reason (strerror). Where the file system has
+//    O_TMPFILE the temporary is unnamed until written and flushed, so even a process killed
+//    mid-write (SIGKILL) leaves no temporary behind.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace textcnn {
 
@@ -23,6 +26,12 @@ void require_regular_file(const std::string& path, std::string_view what);
 /// the opened descriptor that it is a regular file (same errors as require_regular_file).
 /// Returns the descriptor; the caller closes it. `size` receives the file's size.
 int open_regular_file(const std::string& path, std::string_view what, std::uint64_t& size);
+
+/// The whole content of a regular file (opened as open_regular_file() does). The size is
+/// checked before anything is allocated or read: a file of more than `max_bytes` bytes is an
+/// IoError "<path>: file too large: N bytes (a <what> may have at most M)". A file that
+/// shrinks while read is an IoError too; one that grows is read up to its size at open.
+std::vector<std::uint8_t> read_regular_file(const std::string& path, std::string_view what, std::uint64_t max_bytes);
 
 /// Writes `bytes` to `path` atomically (see the file comment). IoError on failure, naming the
 /// path, the step that failed and strerror(errno); no temporary file is left behind.

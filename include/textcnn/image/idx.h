@@ -25,10 +25,21 @@ namespace textcnn {
 inline constexpr std::uint32_t idx_images_magic = 0x00000803;
 inline constexpr std::uint32_t idx_labels_magic = 0x00000801;
 
+/// Files read_file_bytes() and read_file_maybe_gzip() read at most, and the most gzip data may
+/// inflate to: 1 GiB (Fashion-MNIST's training images are 47 MB).
+inline constexpr std::uint64_t default_max_file_bytes = std::uint64_t{1} << 30;
+
 /// The whole content of a file, gunzipped when it starts with the gzip magic (multi-member
-/// gzip streams are concatenated). IoError when it cannot be opened or read, InputError for a
-/// corrupt or truncated gzip stream (naming the file and the compressed offset).
-std::vector<std::uint8_t> read_file_maybe_gzip(const std::string& path);
+/// gzip streams are concatenated). IoError when it cannot be opened or read, is not a regular
+/// file or is larger than max_bytes; InputError for a corrupt or truncated gzip stream (naming
+/// the file and the compressed offset) or one that inflates past its bound (gunzip_bytes).
+std::vector<std::uint8_t> read_file_maybe_gzip(const std::string& path, std::uint64_t max_bytes = default_max_file_bytes);
+/// Gunzips `bytes` (every member). The output may not exceed max_bytes, nor, when it is IDX
+/// data, the size its IDX header declares (header + product of the dimensions): inflating stops
+/// within 64 KiB of that bound with InputError "<source>: gzip data inflates to more than N
+/// bytes (...)", so a gzip bomb costs no more memory than the data it claims to be.
+std::vector<std::uint8_t> gunzip_bytes(std::span<const std::uint8_t> bytes, const std::string& source,
+                                       std::uint64_t max_bytes = default_max_file_bytes);
 
 /// Images from IDX bytes as a tensor of shape (count, 1, rows, cols), pixels scaled to [0, 1]
 /// (value / 255). `source` names the data in error messages.
@@ -53,8 +64,10 @@ std::vector<std::uint8_t> encode_idx_images(std::span<const std::uint8_t> pixels
 std::vector<std::uint8_t> encode_idx_labels(std::span<const std::uint8_t> labels);
 /// gzip-compresses bytes (a single gzip member).
 std::vector<std::uint8_t> gzip_bytes(std::span<const std::uint8_t> bytes);
-/// The whole content of a file as it is (IoError when it cannot be opened or read).
-std::vector<std::uint8_t> read_file_bytes(const std::string& path);
+/// The whole content of a regular file as it is; IoError when it cannot be opened or read, is
+/// not a regular file (a FIFO, a device) or has more than max_bytes bytes (checked before
+/// reading; see core/files.h).
+std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes = default_max_file_bytes);
 /// Writes bytes to a file, through a temporary file and a rename (IoError on failure).
 void write_file_bytes(const std::string& path, std::span<const std::uint8_t> bytes);
 

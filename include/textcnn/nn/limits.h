@@ -19,5 +19,10 @@ inline constexpr std::size_t max_receptive_extent = 4096;
 inline constexpr std::size_t max_sample_elements = std::size_t{1} << 28;
 /// Parameters of a network (4 GiB of floats; the gradients take as much again).
 inline constexpr std::size_t max_parameters = std::size_t{1} << 30;
+/// Bytes of a model or checkpoint file, checked from the file's size before it is read: the
+/// largest checkpoint of a network within max_parameters (the parameters, the best ones and
+/// two optimizer accumulators, 4 bytes each) plus 1 GiB for the other sections (vocabulary,
+/// labels). A larger file cannot be a valid model, so it is refused without reading it.
+inline constexpr std::size_t max_model_file_bytes = 4 * max_parameters * sizeof(float) + (std::size_t{1} << 30);
 
 }  // namespace textcnn::limits

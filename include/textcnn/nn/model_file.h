@@ -9,8 +9,8 @@
 //   checksum         u64      XXH64 (seed 0) of every byte before it
 //
 // Writing is atomic: the bytes go to "<path>.tmp.<pid>", are fsync'ed, and the file is renamed
-// over <path>, so a crash never leaves half a model. Reading takes the whole file (models are
-// small), checks the magic, the format version, every length against the bytes left (before
+// over <path>, so a crash never leaves half a model. Reading takes the whole file (a regular
+// file only, refused from its size alone above limits::max_model_file_bytes), checks the magic, the format version, every length against the bytes left (before
 // allocating anything) and the checksum. Every error is an InputError (IoError for the
 // operating system) whose message starts with the path.
 //
