@@ -134,7 +134,10 @@ py::tuple train_image(py::handle images, const std::vector<std::uint32_t>& label
     fit.options.class_names = std::move(class_names);
 
     TrainingHooks hooks(std::move(progress), std::move(epoch_end), py::none(), py::none());
-    textcnn::ImageTrainingCallbacks callbacks{hooks.on_progress(), hooks.on_epoch_end(), hooks.stop_flag()};
+    textcnn::ImageTrainingCallbacks callbacks;
+    callbacks.progress = hooks.on_progress();
+    callbacks.epoch_end = hooks.on_epoch_end();
+    callbacks.stop = hooks.stop_flag();
     std::optional<ImageClassifier> model;
     textcnn::TrainResult result;
     std::size_t train_count = 0, validation_count = 0;

@@ -168,8 +168,12 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
         documents[i] = {std::move(labels[i]), std::move(texts[i]), i + 1};
 
     TrainingHooks hooks(std::move(progress), std::move(epoch_end), std::move(message), std::move(warning));
-    textcnn::TextTrainingCallbacks callbacks{hooks.on_message(), hooks.on_warning(), hooks.on_progress(),
-                                             hooks.on_epoch_end(), hooks.stop_flag()};
+    textcnn::TextTrainingCallbacks callbacks;
+    callbacks.info = hooks.on_message();
+    callbacks.warning = hooks.on_warning();
+    callbacks.progress = hooks.on_progress();
+    callbacks.epoch_end = hooks.on_epoch_end();
+    callbacks.stop = hooks.stop_flag();
     std::optional<TextClassifier> model;
     textcnn::TextTrainingReport report;
     {
