@@ -180,10 +180,12 @@ signal_test() {  # signal_test NAME EXPECTED_CODE SIGNAL...
   for s in "$@"; do kill -s "$s" $pid; done
   wait $pid
   local code=$?
-  if [[ $code -eq $expected ]] && loadable "$dir/m.model.ckpt" && [[ ! -e $dir/m.model ]] && no_temporaries "$dir" &&
+  # The checkpoint and the model so far are both written and load; the resumed run finishes,
+  # and removes the checkpoint it no longer needs.
+  if [[ $code -eq $expected ]] && loadable "$dir/m.model.ckpt" && loadable "$dir/m.model" && no_temporaries "$dir" &&
      "$T" "${train_args[@]}" --epochs 50 --model "$dir/m.model" --resume "$dir/m.model.ckpt" \
-       >/dev/null 2>&1 && loadable "$dir/m.model"; then
-    pass "$name during training: exit $code, checkpoint written and resumed, '$(tail -1 "$dir/out")'"
+       >/dev/null 2>&1 && loadable "$dir/m.model" && [[ ! -e $dir/m.model.ckpt ]]; then
+    pass "$name during training: exit $code, model so far and checkpoint written, resumed, checkpoint removed, '$(tail -1 "$dir/out")'"
   else
     fail "$name during training: exit $code (expected $expected), output: $(cat "$dir/out")"
   fi
