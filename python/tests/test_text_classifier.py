@@ -75,7 +75,14 @@ def test_predict_releases_the_gil(text_model_file):
     were the GIL held for the call, the main thread's loop would stop for about its duration."""
     model = textcnn.TextClassifier.load(str(text_model_file))
     sentences, _ = topic_sentences(40, seed=4)
-    texts = [" ".join(sentences[i:i + 30]) for i in range(len(sentences) - 30)] * 60
+    texts = [" ".join(sentences[i:i + 30]) for i in range(len(sentences) - 30)]
+    # Make the call long enough to tell on any machine: double the input until one call takes 0.3 s.
+    while True:
+        begin = time.perf_counter()
+        model.predict_proba(texts)
+        if time.perf_counter() - begin >= 0.3 or len(texts) > 1 << 22:
+            break
+        texts = texts * 2
     finished = threading.Event()
     call = []
 
