@@ -40,7 +40,7 @@ void run_eval(const EvalOptions& o) {
     ConfusionMatrix confusion(labels);
     std::vector<float> positive_scores;
     std::vector<std::uint8_t> is_positive;
-    std::size_t unknown = 0, tokens = 0, unknown_tokens = 0, no_known = 0;
+    std::size_t unknown = 0, tokens = 0, unknown_tokens = 0, no_known = 0, cut = 0;
     std::string first_unknown;
     std::vector<std::string> texts;
     std::vector<std::uint32_t> truths;
@@ -51,6 +51,7 @@ void run_eval(const EvalOptions& o) {
             tokens += predictions[i].tokens;
             unknown_tokens += predictions[i].unknown_tokens;
             no_known += predictions[i].no_known_token();
+            cut += predictions[i].truncated;
             confusion.add(truths[i], predicted);
             if (labels.size() == 2) {
                 positive_scores.push_back(predictions[i].probabilities[1]);
@@ -77,6 +78,9 @@ void run_eval(const EvalOptions& o) {
     if (unknown)
         fmt::print(stderr, "warning: {} documents have labels the model does not know and were not scored (first: {})\n",
                    unknown, first_unknown);
+    if (cut)
+        fmt::print(stderr, "{} documents were longer than the model's maximum length and were cut to their first {} "
+                   "tokens, as at training\n", cut, model.max_length());
     if (confusion.total() == 0) throw InputError(o.data_path + ": no document with a label the model knows");
 
     const ClassificationReport report = classification_report(confusion);

@@ -121,7 +121,7 @@ void run_predict(PredictOptions o) {
     OutputWriter writer(o, labels);
     writer.write_header();
     const auto started = std::chrono::steady_clock::now();
-    std::size_t documents = 0, bytes = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0;
+    std::size_t documents = 0, bytes = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0, cut = 0;
     std::vector<std::string> texts, ids;
     texts.reserve(o.chunk);
     auto flush = [&] {
@@ -131,6 +131,7 @@ void run_predict(PredictOptions o) {
             std::optional<std::uint32_t> decision = thresholds.decide(p.probabilities);
             tokens += p.tokens;
             unknown_tokens += p.unknown_tokens;
+            cut += p.truncated;
             if (p.no_known_token()) {
                 ++no_known;
                 if (o.no_known_token == "empty") decision.reset();
@@ -179,6 +180,9 @@ void run_predict(PredictOptions o) {
                    no_known, documents,
                    o.no_known_token == "empty" ? ": their label field is empty"
                                                : ": their label is the model's answer to an empty text");
+    if (cut)
+        fmt::print(stderr, "{} of {} documents were longer than the model's maximum length and were cut to their "
+                   "first {} tokens, as at training\n", cut, documents, model.max_length());
     if (undecided)
         fmt::print(stderr, "warning: {} of {} documents reached no label's threshold: their label field is empty\n",
                    undecided, documents);

@@ -17,6 +17,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <sstream>
 
@@ -91,6 +92,18 @@ std::size_t widest_padding(const std::vector<LayerSpec>& layers) {
     return widest;
 }
 
+/// The key of "TOKN" that holds TextClassifier::max_length() (not a tokenizer setting: the cut
+/// is made after vocabulary lookup, but an older textcnn must refuse it like one).
+constexpr const char* max_tokens_key = "max_tokens";
+
+std::size_t parse_max_tokens(const std::string& value) {
+    std::size_t tokens = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), tokens);
+    if (error != std::errc() || end != value.data() + value.size() || tokens == 0 || tokens > (std::size_t{1} << 24))
+        throw ConfigError("'max_tokens' must be a whole number from 1 to 16777216, not '" + value + "'");
+    return tokens;
+}
+
 }  // namespace
 
 struct TextClassifier::Impl {
@@ -123,7 +136,15 @@ struct TextClassifier::Impl {
     Shape sample_shape;
     std::optional<Network> network;  ///< none in a quantized model
     std::size_t gap = 0;
+    std::size_t max_length = 0;  ///< 0 = no limit
     tbb::enumerable_thread_specific<PerThread> threads;
+
+    /// Cuts ids to max_length; whether it did.
+    bool cut(std::vector<std::uint32_t>& ids) const {
+        if (max_length == 0 || ids.size() <= max_length) return false;
+        ids.resize(max_length);
+        return true;
+    }
     std::unique_ptr<const detail::FoldedTextCnn> folded;
     std::unique_ptr<const detail::QuantizedTextCnn> quantized;
 
@@ -218,7 +239,9 @@ ModelFile TextClassifier::to_model_file() const {
     } else {
         add_network_sections(file, *impl_->network);
     }
-    file.set("TOKN", 1, encode_string_map(impl_->tokenizer_settings.to_map()));
+    auto tokenizer = impl_->tokenizer_settings.to_map();
+    if (impl_->max_length) tokenizer[max_tokens_key] = std::to_string(impl_->max_length);
+    file.set("TOKN", 1, encode_string_map(tokenizer));
     std::vector<std::uint8_t> vocab;
     impl_->vocabulary.write(vocab);
     file.set("VOCB", 1, std::move(vocab));
@@ -259,8 +282,14 @@ TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::
     // A setting this build does not know comes from a newer textcnn whose tokenization cannot
     // be reproduced: a problem of the file (InputError naming it), not of the caller's options.
     TokenizerSettings tokenizer;
+    std::size_t max_length = 0;
     try {
-        tokenizer = TokenizerSettings::from_map(decode_string_map(file.require("TOKN", 1), source));
+        auto map = decode_string_map(file.require("TOKN", 1), source);
+        if (auto it = map.find(max_tokens_key); it != map.end()) {
+            max_length = parse_max_tokens(it->second);
+            map.erase(it);
+        }
+        tokenizer = TokenizerSettings::from_map(map);
     } catch (const ConfigError& e) {
         throw InputError(source + ": section 'TOKN': " + e.what());
     }
@@ -286,6 +315,7 @@ TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::
                              std::to_string(impl->labels.size()) + " labels");
         impl->network = std::move(network);
     }
+    impl->max_length = max_length;
     TextClassifier model(std::move(impl));
     model.metadata = metadata_of(file);
     // Every layer that reads the token ids (the first layer, or the first of each branch of a
@@ -312,8 +342,13 @@ TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::
     return model;
 }
 
+std::size_t TextClassifier::max_length() const { return impl_->max_length; }
+void TextClassifier::set_max_length(std::size_t tokens) { impl_->max_length = tokens; }
+
 std::vector<std::uint32_t> TextClassifier::encode(std::string_view text) const {
-    return impl_->vocabulary.lookup(impl_->tokenizer.tokenize(text));
+    auto ids = impl_->vocabulary.lookup(impl_->tokenizer.tokenize(text));
+    impl_->cut(ids);
+    return ids;
 }
 
 void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>> texts,
@@ -346,8 +381,9 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
 }
 
 namespace {
-TextPrediction to_prediction(const float* p, std::size_t k, const std::vector<std::uint32_t>& ids) {
+TextPrediction to_prediction(const float* p, std::size_t k, const std::vector<std::uint32_t>& ids, bool truncated) {
     TextPrediction prediction;
+    prediction.truncated = truncated;
     prediction.probabilities.assign(p, p + k);
     prediction.label = static_cast<std::uint32_t>(std::max_element(p, p + k) - p);
     prediction.tokens = ids.size();
@@ -361,8 +397,9 @@ TextPrediction TextClassifier::predict(std::string_view text) const {
     impl_->tokenizer.tokenize(text, local.tokens);
     local.ids.resize(1);
     impl_->vocabulary.lookup(local.tokens, local.ids[0]);
+    const bool truncated = impl_->cut(local.ids[0]);
     predict_encoded(std::span(local.ids.data(), 1), local.text_probabilities);
-    return to_prediction(local.text_probabilities.data(), impl_->labels.size(), local.ids[0]);
+    return to_prediction(local.text_probabilities.data(), impl_->labels.size(), local.ids[0], truncated);
 }
 
 std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string> texts) const {
@@ -382,7 +419,11 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
     // of parallelism at a time.
     const auto tokens = impl_->tokenizer.tokenize_batch(texts);
     std::vector<std::vector<std::uint32_t>> ids(texts.size());
-    for (std::size_t i = 0; i < texts.size(); ++i) impl_->vocabulary.lookup(tokens[i], ids[i]);
+    std::vector<char> truncated(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        impl_->vocabulary.lookup(tokens[i], ids[i]);
+        truncated[i] = impl_->cut(ids[i]);
+    }
     const std::size_t k = impl_->labels.size();
     constexpr std::size_t chunk = 1024;
     out.reserve(texts.size());
@@ -390,7 +431,7 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
     for (std::size_t start = 0; start < ids.size(); start += chunk) {
         const std::size_t n = std::min(chunk, ids.size() - start);
         predict_encoded(std::span(ids).subspan(start, n), probabilities);
-        for (std::size_t i = 0; i < n; ++i) out.push_back(to_prediction(probabilities.data() + i * k, k, ids[start + i]));
+        for (std::size_t i = 0; i < n; ++i) out.push_back(to_prediction(probabilities.data() + i * k, k, ids[start + i], truncated[start + i] != 0));
     }
     return out;
 }
@@ -404,7 +445,9 @@ std::string TextClassifier::summary() const {
     if (impl_->vocabulary.subword_buckets()) s << ", " << impl_->vocabulary.subword_buckets() << " subword buckets";
     s << ")\nLabels (" << impl_->labels.size() << "):";
     for (const auto& l : impl_->labels) s << ' ' << l;
-    s << "\nTokenizer: " << impl_->tokenizer_settings.describe() << '\n';
+    s << "\nTokenizer: " << impl_->tokenizer_settings.describe();
+    if (impl_->max_length) s << "; texts cut to their first " << impl_->max_length << " tokens";
+    s << '\n';
     if (impl_->quantized)
         s << "Prediction: quantized: int8 folded tables stored in the file (" << impl_->quantized->vocab() << " words x "
           << impl_->quantized->row_bytes() << " bytes, one scale per filter; "

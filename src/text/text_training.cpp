@@ -251,6 +251,9 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     if (!has_validation && options.trainer.patience > 0)
         throw ConfigError("patience stops training when the validation accuracy stops improving, but there is no "
                           "validation data (give dev data or a validation split)");
+    if (options.max_length > (std::size_t{1} << 24))
+        throw ConfigError("the maximum length is " + std::to_string(options.max_length) +
+                          " tokens; at most 16777216 (0 = no limit)");
     if (!has_validation && options.trainer.validations_per_epoch > 1)
         throw ConfigError("several validations per epoch need validation data (give dev data or a validation split)");
 
@@ -321,6 +324,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     network.initialize(options.initializer, options.trainer.seed);
     if (options.zero_output_layer) zero_output_layer(network);
     m.classifier.emplace(options.tokenizer, std::move(vocabulary), m.labels, std::move(network));
+    m.classifier->set_max_length(options.max_length);
     m.pack = PackOptions{m.classifier->gap(), 1, 0};
 
     if (!options.embeddings_path.empty()) {

@@ -1367,3 +1367,28 @@ BOOST_AUTO_TEST_CASE(repeated_sigint_still_writes_the_checkpoint) {
         temporaries += contains(entry.path().filename().string(), "sigint_storm.ckpt.tmp");
     BOOST_CHECK_EQUAL(temporaries, 0u);
 }
+
+BOOST_AUTO_TEST_CASE(max_length_cuts_at_prediction_as_at_training) {
+    const std::string model = scratch("cut.model");
+    const Run train = run("train --train " + trained().train_csv + " --model " + model + " " + tiny +
+                          " --max-length 3 --quiet");
+    BOOST_REQUIRE_MESSAGE(train.code == 0, train.err);
+    BOOST_CHECK_MESSAGE(contains(train.err, "documents were cut to the maximum length of 3 tokens"), train.err);
+    const Run summary = run("summary --model " + model);
+    BOOST_CHECK_MESSAGE(contains(summary.out, "texts cut to their first 3 tokens"), summary.out);
+    // The words after the third token change nothing, and stderr counts the cut documents.
+    write_text(scratch("cut.txt"), "a superb film\na superb film awful awful dreadful\nsuperb\n");
+    const Run p = run("predict --prob --format jsonl --model " + model + " " + scratch("cut.txt"));
+    BOOST_REQUIRE_EQUAL(p.code, 0);
+    const auto lines = lines_of(p.out);
+    BOOST_REQUIRE_EQUAL(lines.size(), 3u);
+    BOOST_CHECK_EQUAL(json::parse(lines[0]).at("probabilities").dump(), json::parse(lines[1]).at("probabilities").dump());
+    BOOST_CHECK_MESSAGE(contains(p.err, "1 of 3 documents were longer than the model's maximum length and were cut to "
+                                        "their first 3 tokens, as at training"),
+                        p.err);
+    // Out of range: a usage error before any work.
+    const Run huge = run("train --train " + trained().train_csv + " --model " + scratch("huge.model") + " " + tiny +
+                         " --max-length 99999999999 --quiet");
+    BOOST_CHECK_EQUAL(huge.code, 2);
+    BOOST_CHECK_MESSAGE(contains(huge.err, "at most 16777216"), huge.err);
+}

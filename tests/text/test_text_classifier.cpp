@@ -691,3 +691,50 @@ BOOST_AUTO_TEST_CASE(grouped_split_keeps_identical_texts_together) {
     BOOST_REQUIRE(d.conflict_examples.size() == 1u);
     BOOST_TEST(d.conflict_examples[0] == "'line 4' (lines 5, 25, 45: b, b, a)");
 }
+
+// --max-length: the model cuts at prediction exactly where training cut, after save and load,
+// folded, through the network and quantized; a bad stored value is the file's error.
+BOOST_AUTO_TEST_CASE(max_length_is_stored_and_cuts_at_prediction) {
+    TextTrainingOptions options = tiny_options(3, 5);
+    options.max_length = 4;
+    TextTrainingRun run(make_documents(200, 3), std::nullopt, "", options, TextTrainingCallbacks{});
+    run.run();
+    BOOST_TEST(run.classifier().max_length() == 4u);
+    run.classifier().save(scratch("cut.model"));
+    TextClassifier model = TextClassifier::load(scratch("cut.model"));
+    BOOST_TEST(model.max_length() == 4u);
+    BOOST_TEST(contains(model.summary(), "texts cut to their first 4 tokens"));
+
+    // Words after the fourth token change nothing; the prediction says it was cut.
+    const std::string head = "the film was superb";
+    const TextPrediction short_text = model.predict(head);
+    const TextPrediction long_text = model.predict(head + " awful awful dreadful boring");
+    BOOST_TEST(!short_text.truncated);
+    BOOST_TEST(long_text.truncated);
+    BOOST_TEST(long_text.tokens == 4u);
+    BOOST_TEST(long_text.probabilities == short_text.probabilities, boost::test_tools::per_element());
+    BOOST_TEST(model.encode(head + " and more words here").size() == 4u);
+    // The network's own road (no folding) and the batch call agree.
+    model.drop_folding();
+    const std::vector<std::string> both = {head, head + " awful awful dreadful boring"};
+    const auto batch = model.predict(both);
+    BOOST_TEST(batch[1].truncated);
+    for (std::size_t k = 0; k < 2; ++k) BOOST_TEST(std::abs(batch[1].probabilities[k] - batch[0].probabilities[k]) < 1e-6f);
+    // Quantizing keeps it.
+    model.quantize();
+    const TextClassifier quantized = TextClassifier::from_model_file(decode_model_file(model_bytes(model), "q.model"));
+    BOOST_TEST(quantized.max_length() == 4u);
+    BOOST_TEST(quantized.predict(head + " awful awful").truncated);
+
+    // A model without the limit does not write the key (older textcnn versions read it).
+    BOOST_TEST(decode_string_map(trained().model().to_model_file().require("TOKN", 1), "t").count("max_tokens") == 0u);
+    // A bad stored value is an InputError naming the file and the section.
+    for (const std::string bad : {"0", "-1", "4x", "", "99999999999"}) {
+        ModelFile f = run.classifier().to_model_file();
+        auto map = decode_string_map(f.require("TOKN", 1), "t");
+        map["max_tokens"] = bad;
+        f.set("TOKN", 1, encode_string_map(map));
+        const std::string m = load_error(encode_model_file(f), "crafted.model");
+        BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model: section 'TOKN': 'max_tokens' must be"), m);
+    }
+}

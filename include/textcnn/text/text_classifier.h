@@ -88,6 +88,9 @@ struct TextPrediction {
     /// No token the model knows (an empty text, or only unknown words): the probabilities
     /// are the model's answer to an empty input, not to this text.
     bool no_known_token() const { return unknown_tokens == tokens; }
+    /// The text had more than TextClassifier::max_length() tokens; the model read the first
+    /// max_length() of them (`tokens` counts those), as it did at training.
+    bool truncated = false;
 };
 
 /// A trained text classifier. Obtain one from load(), from_model_file() or a training run
@@ -139,13 +142,21 @@ public:
     /// Thread-safe.
     std::size_t gap() const;
 
+    /// Texts longer than this many tokens are cut to their first max_length() tokens before the
+    /// network reads them, at prediction exactly as at training (`textcnn train --max-length`);
+    /// 0 = no limit. Saved in the model file (section "TOKN", key "max_tokens", written only
+    /// when not 0, so a textcnn that cannot honour it refuses the file). Thread-safe to read.
+    std::size_t max_length() const;
+    /// Sets it. Not to be called while other threads predict.
+    void set_max_length(std::size_t tokens);
+
     /// Free-form facts saved with the model and shown by `textcnn summary`: training data,
     /// date, command line, dev accuracy, seed... Not synchronised: change it only while no
     /// other thread reads it (save(), summary()).
     std::map<std::string, std::string> metadata;
 
-    /// Token ids of a text (tokenize + vocabulary lookup); any text, invalid UTF-8 included
-    /// (replaced by U+FFFD). Thread-safe.
+    /// Token ids of a text (tokenize + vocabulary lookup, cut to max_length()); any text,
+    /// invalid UTF-8 included (replaced by U+FFFD). Thread-safe.
     std::vector<std::uint32_t> encode(std::string_view text) const;
 
     /// Label and probabilities of one text; any text (an empty one too). Throws nothing
