@@ -36,11 +36,12 @@ Command add_report_command(CLI::App& app);
 using cli_common::TokenizerCliOptions;
 
 /// Input options shared by every command that reads documents: --input-format,
-/// --text-column, --label-column, --skip-bad-rows, --invalid-utf8.
+/// --text-column, --label-column, --no-header, --skip-bad-rows, --invalid-utf8.
 struct ReaderCliOptions {
     std::string format = "auto";
-    std::string text_column = "text";
-    std::string label_column = "label";
+    std::string text_column;   ///< empty: "text", or "2" with no_header
+    std::string label_column;  ///< empty: "label", or "1" with no_header
+    bool no_header = false;
     bool skip_bad_rows = false;
     std::string invalid_utf8 = "error";
     void add_to(CLI::App& command);
@@ -48,6 +49,10 @@ struct ReaderCliOptions {
 };
 
 using cli_common::ThresholdCliOptions;
+
+/// The reader's warnings on stderr ("warning: ..."), with a hint at --no-header when the
+/// header row looks like a document.
+void print_reader_warnings(const textcnn::ReaderReport& report);
 
 /// A field of tab-separated output: tab, newline, carriage return and backslash escaped as
 /// \t, \n, \r and \\, so one document stays one line whatever its label holds.

@@ -74,7 +74,7 @@ void run_eval(const EvalOptions& o) {
         if (texts.size() == 8192) flush();
     }
     flush();
-    for (const auto& w : reader.report().warnings()) fmt::print(stderr, "warning: {}\n", w);
+    print_reader_warnings(reader.report());
     if (unknown)
         fmt::print(stderr, "warning: {} documents have labels the model does not know and were not scored (first: {})\n",
                    unknown, first_unknown);

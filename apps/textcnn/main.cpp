@@ -22,10 +22,13 @@ void ReaderCliOptions::add_to(CLI::App& command) {
     command.add_option("--input-format", format, "auto (by extension) | csv | tsv | fasttext | plain")
         ->check(CLI::IsMember({"auto", "csv", "tsv", "fasttext", "plain"}))
         ->capture_default_str();
-    command.add_option("--text-column", text_column, "CSV/TSV text column: header name or 1-based number")
-        ->capture_default_str();
-    command.add_option("--label-column", label_column, "CSV/TSV label column: header name or 1-based number")
-        ->capture_default_str();
+    command.add_option("--text-column", text_column,
+                       "CSV/TSV text column: header name or 1-based number (default: text; 2 with --no-header)");
+    command.add_option("--label-column", label_column,
+                       "CSV/TSV label column: header name or 1-based number (default: label; 1 with --no-header)");
+    command.add_flag("--no-header", no_header,
+                     "CSV/TSV without a header row: every row is a document; columns by number (default: label 1, "
+                     "text 2)");
     command.add_flag("--skip-bad-rows", skip_bad_rows, "Skip malformed rows (counted in a warning) instead of stopping");
     command.add_option("--invalid-utf8", invalid_utf8, "error | replace (with U+FFFD)")
         ->check(CLI::IsMember({"error", "replace"}))
@@ -35,12 +38,20 @@ void ReaderCliOptions::add_to(CLI::App& command) {
 textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label) const {
     textcnn::DocumentReaderOptions o;
     o.format = textcnn::parse_input_format(format);
-    o.text_column = text_column;
-    o.label_column = label_column;
+    // Unless chosen: the label,text layout, by name or (without a header) by position.
+    o.text_column = !text_column.empty() ? text_column : no_header ? "2" : "text";
+    o.label_column = !label_column.empty() ? label_column : no_header ? "1" : "label";
+    o.header = !no_header;
     o.require_label = require_label;
     o.skip_bad_rows = skip_bad_rows;
     o.invalid_utf8 = invalid_utf8 == "replace" ? textcnn::InvalidUtf8::replace : textcnn::InvalidUtf8::error;
     return o;
+}
+
+void print_reader_warnings(const textcnn::ReaderReport& report) {
+    for (const auto& w : report.warnings()) fmt::print(stderr, "warning: {}\n", w);
+    if (report.header_looks_like_data)
+        fmt::print(stderr, "hint: --no-header reads a file without a header row (columns by number)\n");
 }
 
 void add_no_fold_flag(CLI::App& command, bool& no_fold) {

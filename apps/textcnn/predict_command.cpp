@@ -163,7 +163,7 @@ void run_predict(PredictOptions o) {
                 std::fflush(stdout);
             }
         }
-        for (const auto& w : reader.report().warnings()) fmt::print(stderr, "warning: {}\n", w);
+        print_reader_warnings(reader.report());
     }
     flush();
     std::fflush(stdout);

@@ -33,7 +33,7 @@ void write_part(const std::string& path, const textcnn::DocumentSet& set, const 
             for (std::size_t i = 0; i < fields.size(); ++i) out += (i ? std::string(1, delimiter) : "") + csv_field(fields[i], delimiter);
             out += '\n';
         };
-        row(set.header);
+        if (!set.header.empty()) row(set.header);  // none with --no-header
         for (const auto& d : docs) row(d.fields);
     }
     textcnn::write_file_atomically(path, out);  // IoError naming the path and errno; no temporary left
@@ -43,7 +43,7 @@ void run_split(const SplitOptions& o) {
     textcnn::DocumentReaderOptions reader = o.reader.options(true);
     reader.keep_fields = true;
     textcnn::DocumentSet set = textcnn::read_all(o.data_path, reader);
-    for (const auto& w : set.report.warnings()) fmt::print(stderr, "warning: {}\n", w);
+    print_reader_warnings(set.report);
     std::vector<textcnn::Document> test;
     const textcnn::DuplicateTexts duplicates = textcnn::grouped_stratified_split(set.documents, test, o.test_share, o.seed);
     write_part(o.train_out, set, set.documents);

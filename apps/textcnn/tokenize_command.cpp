@@ -77,8 +77,7 @@ void run_tokenize(TokenizeOptions o) {
             }
         }
         flush();
-        for (const auto& warning : reader.report().warnings())
-            std::fprintf(stderr, "textcnn tokenize: warning: %s\n", warning.c_str());
+        print_reader_warnings(reader.report());
     }
     if (std::fflush(stdout) != 0) throw IoError("stdout: write error");
 }

@@ -25,16 +25,14 @@ void run_train(const TrainOptions& o, const std::string& command_line, std::vect
     o.training.check_outputs();
     TextTrainingOptions options = o.training.library_options();
     options.train_source = o.train_path;
-    // Column names (not numbers) let the data checks spot rows that repeat the header.
-    auto is_number = [](const std::string& c) { return !c.empty() && c.find_first_not_of("0123456789") == std::string::npos; };
-    if (!is_number(o.reader.label_column) && !is_number(o.reader.text_column)) {
-        options.label_column = o.reader.label_column;
-        options.text_column = o.reader.text_column;
-    }
-
+    // The header's names let the data checks spot rows that repeat the header.
     auto read = [&](const std::string& path) {
         DocumentSet set = read_all(path, o.reader.options(true));
-        for (const auto& w : set.report.warnings()) fmt::print(stderr, "warning: {}\n", w);
+        print_reader_warnings(set.report);
+        if (!set.header.empty() && options.label_column.empty() && set.label_column) {
+            options.label_column = set.header[*set.label_column];
+            options.text_column = set.header[set.text_column];
+        }
         return std::move(set.documents);
     };
     std::vector<Document> train = read(o.train_path);

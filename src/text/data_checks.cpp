@@ -147,6 +147,12 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         warnings.push_back(fmt::format("{}: {} of {} texts are empty (first: line {})", source, empty_texts, n,
                                        first_empty_line));
 
+    // (Not when rows repeat the whole header: that warning below says more.)
+    if (const auto it = per_label.find(options.label_column); it != per_label.end() && header_rows == 0)
+        warnings.push_back(fmt::format("{}: the label column's name in the header, '{}', is also the label of {} "
+                                       "document{}: is the header row a document?",
+                                       source, options.label_column, it->second.first, it->second.first == 1 ? "" : "s"));
+
     if (header_rows)
         warnings.push_back(fmt::format("{}: {} rows repeat the header ('{}', '{}') and are read as data (first: line {})",
                                        source, header_rows, options.label_column, options.text_column,

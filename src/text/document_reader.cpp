@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <utility>
 
 namespace textcnn {
 namespace {
@@ -47,6 +49,24 @@ std::string describe_columns(const std::vector<std::string>& header) {
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+bool is_number(std::string_view text) {
+    if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+           std::any_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// A column name no one writes: a number, or a sentence (4 words or more, or over 64 bytes).
+bool looks_like_data(std::string_view name) {
+    std::size_t words = 0;
+    for (std::size_t i = 0; i < name.size(); ++i)
+        if (!is_blank(name[i]) && (i == 0 || is_blank(name[i - 1]))) ++words;
+    return is_number(name) || words >= 4 || name.size() > 64;
+}
+
+std::string shortened(const std::string& text) {
+    return text.size() <= 40 ? text : text.substr(0, 37) + "...";
+}
 
 }  // namespace
 
@@ -89,6 +109,7 @@ std::vector<std::string> ReaderReport::warnings() const {
     if (utf8_replacements > 0)
         out.push_back(fmt::format("{}: replaced {} with U+FFFD", source,
                                   plural(utf8_replacements, "invalid UTF-8 sequence")));
+    out.insert(out.end(), header_notes.begin(), header_notes.end());
     return out;
 }
 
@@ -140,28 +161,74 @@ bool DocumentReader::input_buffered() const {
 }
 
 void DocumentReader::open_csv() {
-    if (!csv_->next(record_)) throw InputError(fmt::format("{}: the file is empty: expected a header row", source_));
-    header_ = record_.fields;
-    const auto& header = header_;
-    const auto text = find_column(header, options_.text_column);
+    if (!csv_->next(record_)) {
+        if (options_.header) throw InputError(fmt::format("{}: the file is empty: expected a header row", source_));
+        return;  // no header, no rows: no documents
+    }
+    if (options_.header) {
+        header_ = record_.fields;
+        choose_columns(header_, record_.line);
+        check_header();
+    } else {
+        // Column "names" are the positions; the first row is the first document.
+        std::vector<std::string> positions(record_.fields.size());
+        for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = std::to_string(i + 1);
+        for (const std::string* wanted : {&options_.text_column, &options_.label_column, &options_.id_column})
+            if (!wanted->empty() && !find_column(positions, *wanted) && !is_number(*wanted))
+                throw ConfigError(fmt::format("{}: without a header row columns are chosen by number (1 = the first), "
+                                              "not by name ('{}')",
+                                              source_, *wanted));
+        choose_columns(positions, record_.line);
+        pending_record_ = true;
+    }
+    csv_->expect_fields(record_.fields.size());
+    csv_->skip_bad_rows(options_.skip_bad_rows);
+}
+
+void DocumentReader::choose_columns(const std::vector<std::string>& names, std::size_t line) {
+    const auto text = find_column(names, options_.text_column);
     if (!text)
-        throw InputError(fmt::format("{}:{}: no column '{}' (columns: {})", source_, record_.line, options_.text_column,
-                                     describe_columns(header)));
+        throw InputError(fmt::format("{}:{}: no column '{}' (columns: {})", source_, line, options_.text_column,
+                                     describe_columns(names)));
     text_column_ = *text;
-    label_column_ = find_column(header, options_.label_column);
+    label_column_ = find_column(names, options_.label_column);
     if (!label_column_ && options_.require_label)
-        throw InputError(fmt::format("{}:{}: no label column '{}' (columns: {})", source_, record_.line,
-                                     options_.label_column, describe_columns(header)));
+        throw InputError(fmt::format("{}:{}: no label column '{}' (columns: {})", source_, line, options_.label_column,
+                                     describe_columns(names)));
     if (!options_.id_column.empty()) {
-        id_column_ = find_column(header, options_.id_column);
+        id_column_ = find_column(names, options_.id_column);
         if (!id_column_)
-            throw InputError(fmt::format("{}:{}: no id column '{}' (columns: {})", source_, record_.line,
-                                         options_.id_column, describe_columns(header)));
+            throw InputError(fmt::format("{}:{}: no id column '{}' (columns: {})", source_, line, options_.id_column,
+                                         describe_columns(names)));
     }
     if (label_column_ == text_column_)
         throw ConfigError(fmt::format("{}: the text and label columns are the same column ({})", source_, text_column_ + 1));
-    csv_->expect_fields(header.size());
-    csv_->skip_bad_rows(options_.skip_bad_rows);
+}
+
+// Said, not refused: a header can be odd and still right.
+void DocumentReader::check_header() {
+    std::map<std::string, std::vector<std::size_t>> positions;
+    for (std::size_t i = 0; i < header_.size(); ++i)
+        if (!header_[i].empty()) positions[header_[i]].push_back(i + 1);
+    for (const auto& [name, columns] : positions) {
+        if (columns.size() < 2) continue;
+        std::string list;
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            list += (i == 0 ? "" : i + 1 == columns.size() ? " and " : ", ") + std::to_string(columns[i]);
+        header_notes_.push_back(fmt::format("{}:{}: columns {} are all named '{}'; the first of them is used", source_,
+                                            record_.line, list, shortened(name)));
+        if (header_notes_.size() == 8) break;
+    }
+    std::string odd;
+    for (const std::optional<std::size_t>& column : {std::optional<std::size_t>(text_column_), label_column_})
+        if (column && looks_like_data(header_[*column]))
+            odd += (odd.empty() ? "'" : ", '") + shortened(header_[*column]) + "'";
+    if (!odd.empty()) {
+        header_looks_like_data_ = true;
+        header_notes_.push_back(fmt::format("{}:{}: the header row looks like data (column names {}): if the file has no "
+                                            "header row, its first document is being read as column names",
+                                            source_, record_.line, odd));
+    }
 }
 
 void DocumentReader::skip_row(std::string message) {
@@ -183,7 +250,7 @@ bool DocumentReader::next(Document& document) {
 }
 
 bool DocumentReader::next_csv(Document& document) {
-    while (csv_->next(record_)) {
+    while (std::exchange(pending_record_, false) || csv_->next(record_)) {
         document.line = record_.line;
         if (options_.keep_fields) document.fields = record_.fields;
         else document.fields.clear();
@@ -280,6 +347,8 @@ ReaderReport DocumentReader::report() const {
     report.first_skip_reason = skipped_rows_ > 0 ? first_skip_reason_ : csv_ ? csv_->first_skip_reason() : "";
     report.multi_label_lines = multi_label_lines_;
     report.utf8_replacements = csv_ ? csv_->utf8_replacements() : text_->replacements();
+    report.header_notes = header_notes_;
+    report.header_looks_like_data = header_looks_like_data_;
     return report;
 }
 

@@ -1392,3 +1392,44 @@ BOOST_AUTO_TEST_CASE(max_length_cuts_at_prediction_as_at_training) {
     BOOST_CHECK_EQUAL(huge.code, 2);
     BOOST_CHECK_MESSAGE(contains(huge.err, "at most 16777216"), huge.err);
 }
+
+// A CSV without a header row: read with one, its first document becomes the column names and
+// every name is wrong; the warnings say so and point at --no-header, which reads it right.
+BOOST_AUTO_TEST_CASE(headerless_csv_is_warned_about_and_read_with_no_header) {
+    std::string body;
+    for (const auto& r : make_rows(120, 7)) body += csv_field(r.label) + "," + csv_field(r.text) + "\n";
+    const std::string headerless = scratch("headerless.csv");
+    write_text(headerless, body);
+    const std::string first_label = make_rows(1, 7)[0].label;
+    // By position, with the header read as names: the header looks like data, and its label
+    // name is a label of the data.
+    Run r = run("train --train " + headerless + " --model " + scratch("h.model") + " " + tiny +
+                " --label-column 1 --text-column 2 --quiet");
+    BOOST_CHECK_MESSAGE(contains(r.err, "the header row looks like data (column names '"), r.err);
+    BOOST_CHECK_MESSAGE(contains(r.err, "hint: --no-header reads a file without a header row"), r.err);
+    BOOST_CHECK_MESSAGE(contains(r.err, "the label column's name in the header, '" + first_label + "', is also the label"),
+                        r.err);
+    // --no-header: every row is a document (label 1, text 2 by default); no such warning.
+    r = run("train --train " + headerless + " --model " + scratch("h.model") + " " + tiny + " --no-header --quiet --json");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(json::parse(r.out).at("train_documents").get<int>(), 120);
+    BOOST_CHECK_MESSAGE(!contains(r.err, "header"), r.err);
+    // Names cannot choose a column without a header.
+    r = run("train --train " + headerless + " --model " + scratch("h.model") + " " + tiny +
+            " --no-header --text-column text --label-column 1 --quiet");
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_MESSAGE(contains(r.err, "without a header row columns are chosen by number (1 = the first), not by name "
+                                        "('text')"),
+                        r.err);
+    // predict with an id column by number; split writes no header line either.
+    write_text(scratch("headerless_ids.csv"), "17,a superb film\n18,an awful film\n");
+    r = run("predict --quiet --no-header --text-column 2 --id-column 1 --model " + trained().model + " " +
+            scratch("headerless_ids.csv"));
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(r.out, "17\tpos\n18\tneg\n");
+    r = run("split --no-header --data " + headerless + " --train-out " + scratch("h_train.csv") + " --test-out " +
+            scratch("h_test.csv"));
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(lines_of(read_text(scratch("h_train.csv"))).size() + lines_of(read_text(scratch("h_test.csv"))).size(),
+                      120u);
+}

@@ -154,3 +154,15 @@ BOOST_AUTO_TEST_CASE(header_rows_and_swapped_columns_are_named) {
     BOOST_TEST(wt.back() == "t.csv: 30 of 30 texts are one of only 2 single words, fewer than the 10 labels: are the "
                             "label and text columns swapped?");
 }
+
+BOOST_AUTO_TEST_CASE(a_label_column_named_like_a_label_is_questioned) {
+    // A file without a header read with one: its first document ("neg", "...") became the names.
+    auto d = docs(ordinary(20));
+    DataCheckOptions o = named("t.csv");
+    o.label_column = "neg";
+    o.text_column = "the parcel number 99 came on time";
+    const auto w = check_labelled_documents(d, o);
+    BOOST_REQUIRE_EQUAL(w.size(), 1u);
+    BOOST_TEST(w[0] == "t.csv: the label column's name in the header, 'neg', is also the label of 10 documents: is the "
+                       "header row a document?");
+}

@@ -257,3 +257,57 @@ BOOST_AUTO_TEST_CASE(random_bytes_in_every_format) {
         }
     }
 }
+
+BOOST_AUTO_TEST_CASE(csv_without_header_row) {
+    DocumentReaderOptions o;
+    o.header = false;
+    o.label_column = "1";
+    o.text_column = "2";
+    const std::vector<Doc> expected = {{"pos", "a fine day, all told", 1}, {"neg", "rain again", 2}};
+    BOOST_TEST((read_text("pos,\"a fine day, all told\"\nneg,rain again\n", "h.csv", o) == expected));
+    // The first row fixes the field count, as a header would.
+    BOOST_TEST(error_of("pos,a,b\nneg,rain\n", "h.csv", o) == "h.csv:2: expected 3 fields, found 2");
+    // An empty file is no documents, not "expected a header row".
+    BOOST_TEST(read_text("", "h.csv", o).empty());
+    // Columns go by number only.
+    o.text_column = "text";
+    BOOST_TEST(error_of<ConfigError>("pos,x\n", "h.csv", o) ==
+               "h.csv: without a header row columns are chosen by number (1 = the first), not by name ('text')");
+    o.text_column = "3";
+    BOOST_TEST(error_of("pos\tx\n", "h.tsv", o) == "h.tsv:1: no column '3' (columns: '1', '2')");
+    // TSV, and the same column order written the other way round.
+    o.text_column = "1";
+    o.label_column = "2";
+    const std::vector<Doc> tsv = {{"yes", "is it done", 1}};
+    BOOST_TEST((read_text("is it done\tyes\n", "h.tsv", o) == tsv));
+}
+
+BOOST_AUTO_TEST_CASE(odd_headers_are_said) {
+    auto notes = [](const std::string& text) {
+        std::istringstream in(text);
+        DocumentReader reader(in, "o.csv", {});
+        all_of(reader);
+        return reader.report();
+    };
+    // Duplicate names: the first column of that name is used, and it is said.
+    ReaderReport r = notes("label,text,id,text\npos,first,1,second\n");
+    BOOST_REQUIRE_EQUAL(r.header_notes.size(), 1u);
+    BOOST_TEST(r.header_notes[0] == "o.csv:1: columns 2 and 4 are all named 'text'; the first of them is used");
+    BOOST_TEST(!r.header_looks_like_data);
+    BOOST_TEST(r.warnings().back() == r.header_notes[0]);
+    // A header that is a document: a number, or a sentence, as a chosen column's name.
+    DocumentReaderOptions by_position;
+    by_position.label_column = "1";
+    by_position.text_column = "2";
+    std::istringstream in("1,the film was a quiet delight\n0,dull\n");
+    DocumentReader reader(in, "o.csv", by_position);
+    all_of(reader);
+    const ReaderReport d = reader.report();
+    BOOST_TEST(d.header_looks_like_data);
+    BOOST_REQUIRE_EQUAL(d.header_notes.size(), 1u);
+    BOOST_TEST(d.header_notes[0] == "o.csv:1: the header row looks like data (column names 'the film was a quiet "
+                                    "delight', '1'): if the file has no header row, its first document is being read "
+                                    "as column names");
+    // Ordinary names say nothing; nor do odd names of columns not used.
+    BOOST_TEST(notes("label,text,3.5\npos,fine,x\n").header_notes.empty());
+}

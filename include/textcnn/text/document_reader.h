@@ -2,7 +2,9 @@
 //
 // Formats (chosen by the file's extension unless given explicitly):
 //   csv       .csv        RFC 4180 with a header row (dialect in csv.h); the text and label
-//                         columns are chosen by name or by 1-based position.
+//                         columns are chosen by name or by 1-based position. Without a
+//                         header (DocumentReaderOptions::header false) every row is data,
+//                         the first row fixes the field count, columns go by position only.
 //   tsv       .tsv .tab   the same with a tab delimiter (and the same quoting rules).
 //   fasttext  .ft .fasttext   "__label__x [__label__y ...] text": the labels are the leading
 //                         words with the "__label__" prefix; the first is the document's label,
@@ -44,6 +46,9 @@ struct DocumentReaderOptions {
     /// A header name wins over a position when a column is literally called "2".
     std::string text_column = "text";
     std::string label_column = "label";
+    /// CSV/TSV: the first row names the columns. false: the file has no header row; every row
+    /// is a document and columns are chosen by 1-based position (a name is a ConfigError).
+    bool header = true;
     /// Every document must carry a label (training and evaluation data): a CSV without the
     /// label column, or plain text, is an error; a fastText line without a label is a bad row.
     /// When false, a missing label column just yields documents without labels.
@@ -80,7 +85,13 @@ struct ReaderReport {
     std::string first_skip_reason;
     std::size_t multi_label_lines = 0;
     std::size_t utf8_replacements = 0;
-    /// One human-readable sentence per non-zero count, e.g.
+    /// CSV/TSV header rows that look wrong: names used by several columns ("columns 2 and 4
+    /// are both named 'text'"), or a header that looks like a data row (a chosen column named
+    /// by a number or by a sentence). One sentence each, naming the columns.
+    std::vector<std::string> header_notes;
+    /// Set when one of header_notes says the header looks like a data row.
+    bool header_looks_like_data = false;
+    /// One human-readable sentence per non-zero count (and each header note), e.g.
     /// "data.csv: skipped 3 bad rows (first: data.csv:17: expected 2 fields, found 3)".
     std::vector<std::string> warnings() const;
 };
@@ -102,7 +113,7 @@ public:
     InputFormat format() const { return format_; }
     std::size_t text_column() const { return text_column_; }
     std::optional<std::size_t> label_column() const { return label_column_; }
-    /// CSV/TSV: the header row's names (empty for other formats).
+    /// CSV/TSV: the header row's names (empty for other formats and without a header).
     const std::vector<std::string>& header() const { return header_; }
     ReaderReport report() const;
     /// True when bytes of the input are already read or buffered, so next() does not wait for
@@ -117,6 +128,8 @@ private:
     bool next_csv(Document& document);
     bool next_fasttext(Document& document);
     void skip_row(std::string message);
+    void choose_columns(const std::vector<std::string>& names, std::size_t line);
+    void check_header();
 
     std::unique_ptr<std::ifstream> file_;
     std::string source_;
@@ -137,6 +150,9 @@ private:
     std::size_t skipped_rows_ = 0;
     std::string first_skip_reason_;
     std::size_t multi_label_lines_ = 0;
+    std::vector<std::string> header_notes_;
+    bool header_looks_like_data_ = false;
+    bool pending_record_ = false;  ///< record_ holds the first data row of a file without header
 };
 
 /// Every document of a file, with the reader's report (for training data, which is read
