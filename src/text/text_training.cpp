@@ -442,25 +442,8 @@ TextTrainingReport TextTrainingRun::run() {
 TextClassifier& TextTrainingRun::classifier() { return *impl_->classifier; }
 
 std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
-    const TrainerState& state = impl_->trainer->state();
     TextClassifier& c = *impl_->classifier;
-    const std::span<float> parameters = c.network().parameters();
-    if (state.best_parameters.size() != parameters.size()) {
-        c.save(path);
-        return 0;
-    }
-    // The best parameters in place for the save, the current ones back afterwards (a resumed
-    // run goes on from the current ones).
-    const std::vector<float> current(parameters.begin(), parameters.end());
-    std::copy(state.best_parameters.begin(), state.best_parameters.end(), parameters.begin());
-    try {
-        c.save(path);
-    } catch (...) {
-        std::copy(current.begin(), current.end(), parameters.begin());
-        throw;
-    }
-    std::copy(current.begin(), current.end(), parameters.begin());
-    return state.best_epoch;
+    return save_with_best_parameters(c.network(), impl_->trainer->state(), [&] { c.save(path); });
 }
 
 Evaluation TextTrainingRun::evaluate_validation() const {
