@@ -1,14 +1,17 @@
 #include "run_log.h"
 
+#include "shared_options.h"
 #include "training_cli.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace cli_common {
 
@@ -235,9 +238,9 @@ void RunRecorder::finish(const ordered& result, std::optional<textcnn::ReportEva
     textcnn::write_report_html(report_path_, report_);
 }
 
-textcnn::RunReport read_run_log(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw textcnn::IoError(path + ": cannot open");
+textcnn::RunReport read_run_log(const std::string& file) {
+    std::istringstream in(read_input_text(file, "log file"));
+    const std::string path = textcnn::input_name(file);
     textcnn::RunReport report;
     std::string line;
     std::size_t number = 0, used = 0;

@@ -2,6 +2,7 @@
 
 #include "progress.h"
 #include "run_log.h"
+#include "shared_options.h"
 #include "train_report.h"
 #include "training_cli.h"
 
@@ -79,9 +80,7 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "(NBSVM, Wang & Manning 2012)")
         ->check(CLI::IsMember({"random", "nb"}))
         ->capture_default_str();
-    command.add_option("--optimizer", optimizer, "adadelta | adam | rmsprop | sgd")
-        ->check(CLI::IsMember({"adadelta", "adam", "rmsprop", "sgd"}))
-        ->capture_default_str();
+    add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)");
     command.add_option("--weight-decay", weight_decay, "L2 weight decay")->capture_default_str();
     command.add_option("--clip", clip, "Clip the gradient to this global L2 norm (0 = off)")->capture_default_str();
@@ -97,11 +96,11 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "Max L2 norm of the output layer's weight vectors as Kim's non-inverted dropout counts it: the "
                        "stored weights are held to this x (1 - dropout) (0 = off)")
         ->capture_default_str();
-    command.add_option("--init", init,
-                       "kim (uniform +-0.25 embeddings, Glorot conv weights, zero output layer) | glorot (Glorot output "
-                       "layer too) | he | torch")
-        ->check(CLI::IsMember({"kim", "glorot", "he", "torch"}))
-        ->capture_default_str();
+    add_checked_option(command, "--init", init,
+                       "Weights (embeddings always uniform +-0.25): kim = Glorot convolutions and a zero output layer "
+                       "(Kim's code); the others draw the output layer too",
+                       textcnn::TextTrainingOptions::initialization_names(),
+                       [](const std::string& name) { textcnn::TextTrainingOptions().set_initialization(name); });
     command.add_option("--min-count", min_count, "Leave out words seen fewer times")->capture_default_str();
     command.add_option("--max-vocab", max_vocab, "Keep at most this many words (0 = all)")->capture_default_str();
     command.add_option("--subword-buckets", subword_buckets,
@@ -159,10 +158,7 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
     options.balanced_class_weights = class_weight == "balanced";
     options.embeddings_path = embeddings;
     options.max_length = max_length;
-    if (init == "kim" || init == "glorot") options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
-    else if (init == "he") options.initializer = {Initializer::Kind::he_uniform, 0.25f};
-    else options.initializer = {Initializer::Kind::torch_default, 0.25f};
-    options.zero_output_layer = init == "kim";
+    options.set_initialization(init);
 
     return options;
 }

@@ -5,12 +5,15 @@
 #include "commands.h"
 #include "progress.h"
 #include "run_log.h"
+#include "shared_options.h"
 #include "training_cli.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/image/idx.h"
 #include "textcnn/image/image_training.h"
+#include "textcnn/nn/architecture.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -83,18 +86,11 @@ ImageTrainingOptions training_options(const TrainOptions& o) {
     for (std::size_t e : s.learning_rate_schedule.decay_after_epochs)
         if (e == 0) throw UsageError("--lr-decay-at: epochs count from 1");
     check_architecture_name(o.run.architecture, o.run.architecture_file);
-    try {
-        if (!o.run.initializer.empty()) (void)parse_initializer_kind(o.run.initializer);
-    } catch (const ConfigError& e) {
-        throw UsageError(std::string("--init: ") + e.what());
-    }
+    cli_common::check_one_standard_input(
+        {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images}, {"--test-labels", o.test_labels}});
     ImageTrainingOptions options = o.run;
-    options.train_source = o.images;
-    try {
-        options.trainer.optimizer = OptimizerSettings::defaults_for(o.optimizer);
-    } catch (const ConfigError& e) {
-        throw UsageError(std::string("--optimizer: ") + e.what());
-    }
+    options.train_source = textcnn::input_name(o.images);
+    options.trainer.optimizer = OptimizerSettings::defaults_for(o.optimizer);  // checked while parsing
     if (o.lr > 0.0f) options.trainer.optimizer.learning_rate = o.lr;
     return options;
 }
@@ -107,7 +103,7 @@ LabelledImages read_training_data(const TrainOptions& o) {
         data.images = Tensor(s.with_batch(o.limit), std::vector<float>(first.begin(), first.end()));
         data.labels.resize(o.limit);
     }
-    if (data.labels.empty()) throw InputError(o.images + ": no images");
+    if (data.labels.empty()) throw InputError(textcnn::input_name(o.images) + ": no images");
     return data;
 }
 
@@ -124,7 +120,7 @@ std::optional<LabelledImages> read_test_data(const TrainOptions& o, std::size_t 
     for (std::size_t i = 0; i < test.labels.size(); ++i)
         if (test.labels[i] >= classes)
             throw InputError(fmt::format("{}: label {} of item {} but only {} class names (see --class-names)",
-                                         o.test_labels, test.labels[i], i, classes));
+                                         textcnn::input_name(o.test_labels), test.labels[i], i, classes));
     return test;
 }
 
@@ -275,7 +271,8 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
 Command add_train_command(CLI::App& app) {
     auto o = std::make_shared<TrainOptions>();
     CLI::App* cmd = app.add_subcommand("train", "Train an image classifier on IDX files (MNIST format, gzip or plain)");
-    cmd->add_option("--images", o->images, "Training images (IDX, e.g. train-images-idx3-ubyte.gz)")->required();
+    cmd->add_option("--images", o->images, "Training images (IDX, e.g. train-images-idx3-ubyte.gz; '-' = standard input)")
+        ->required();
     cmd->add_option("--labels", o->labels, "Training labels (IDX)")->required();
     cmd->add_option("--test-images", o->test_images, "Test images, evaluated once after training");
     cmd->add_option("--test-labels", o->test_labels, "Test labels");
@@ -288,8 +285,7 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--epochs", s.epochs, "Epochs")->capture_default_str();
     cmd->add_option("--batch", s.batch_size, "Mini-batch size")->capture_default_str();
     cmd->add_option("--eval-batch", s.eval_batch_size, "Batch size for validation and test")->capture_default_str();
-    cmd->add_option("--optimizer", o->optimizer, "rmsprop (rho 0.9, eps 1e-7), adam, adadelta or sgd")
-        ->capture_default_str();
+    cli_common::add_optimizer_option(*cmd, o->optimizer);
     cmd->add_option("--lr", o->lr, "Learning rate (default: the optimizer's; rmsprop 0.001)");
     cmd->add_option("--lr-decay-at", s.learning_rate_schedule.decay_after_epochs,
                     "Epochs after which the learning rate is multiplied by --lr-decay, e.g. 10,13 (default: none, "
@@ -297,9 +293,10 @@ Command add_train_command(CLI::App& app) {
         ->delimiter(',');
     cmd->add_option("--lr-decay", s.learning_rate_schedule.decay_factor, "Factor for --lr-decay-at")
         ->capture_default_str();
-    cmd->add_option("--init", o->run.initializer,
-                    "Weights: glorot_uniform (Keras, zero bias), torch (PyTorch's default), he_uniform "
-                    "(default: the architecture's, else glorot_uniform)");
+    cli_common::add_checked_option(*cmd, "--init", o->run.initializer,
+                                   "Weights (default: the architecture's own, else glorot_uniform, as Keras)",
+                                   initializer_names(),
+                                   [](const std::string& name) { (void)parse_initializer_kind(name); });
     cmd->add_option("--class-names", o->class_names,
                     "fashion-mnist, digits, index, or a comma-separated list in label order")
         ->capture_default_str();

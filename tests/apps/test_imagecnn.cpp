@@ -13,11 +13,13 @@
 #include "textcnn/nn/architecture.h"
 #include "textcnn/core/error.h"
 #include "textcnn/image/idx.h"
+#include "textcnn/image/image_classifier.h"
 #include "textcnn/image/image_io.h"
 #include "textcnn/core/rng.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -145,14 +147,15 @@ BOOST_AUTO_TEST_CASE(predict_on_idx_png_and_pgm) {
     std::vector<std::string> lines;
     std::istringstream in(r.out);
     for (std::string line; std::getline(in, line);) lines.push_back(line);
-    BOOST_TEST_REQUIRE(lines.size() == 302u);
-    BOOST_TEST(lines[0].find(scratch("test-images") + "#0\tvertical\t") == 0u, lines[0]);
-    BOOST_TEST(lines[0].find("\tvertical=") != std::string::npos);
-    BOOST_TEST(lines[0].find("\tsquare=") != std::string::npos);
+    BOOST_TEST_REQUIRE(lines.size() == 303u);
+    // --prob: a first line names the columns, one per class in the model's order (as textcnn's).
+    BOOST_TEST(lines[0] == "input\tlabel\tprobability\tvertical\thorizontal\tsquare");
+    BOOST_TEST(lines[1].find(scratch("test-images") + "#0\tvertical\t") == 0u, lines[1]);
+    BOOST_TEST(std::count(lines[1].begin(), lines[1].end(), '\t') == 5);
     // The same pixels give the same line whatever the file format.
-    const std::string idx_rest = lines[0].substr(lines[0].find('\t'));
-    BOOST_TEST(lines[300] == scratch("first.png") + idx_rest);
-    BOOST_TEST(lines[301] == scratch("first.pgm") + idx_rest);
+    const std::string idx_rest = lines[1].substr(lines[1].find('\t'));
+    BOOST_TEST(lines[301] == scratch("first.png") + idx_rest);
+    BOOST_TEST(lines[302] == scratch("first.pgm") + idx_rest);
 
     const Run jsonl = run("predict --format jsonl --model " + t.model + " " + scratch("first.png"));
     BOOST_TEST_REQUIRE(jsonl.code == 0, jsonl.err);
