@@ -140,7 +140,7 @@ json training_facts(const TrainOptions& o, const ImageTrainingRun& run, const Im
     facts["labels"] = o.labels;
     facts["train_images"] = run.train_count();
     facts["validation_images"] = run.validation_count();
-    facts["epochs"] = result.epochs_completed;
+    facts["epochs_completed"] = result.epochs_completed;
     facts["batch"] = options.trainer.batch_size;
     facts["optimizer"] = options.trainer.optimizer.name;
     facts["learning_rate"] = options.trainer.optimizer.learning_rate;
@@ -153,7 +153,7 @@ json training_facts(const TrainOptions& o, const ImageTrainingRun& run, const Im
     facts["seed"] = options.trainer.seed;
     if (result.best_epoch > 0) {
         facts["best_epoch"] = result.best_epoch;
-        facts["validation_accuracy"] = result.best_accuracy;
+        facts["dev_accuracy"] = result.best_accuracy;
     }
     if (!result.history.empty()) {
         double seconds = 0.0;
@@ -165,25 +165,22 @@ json training_facts(const TrainOptions& o, const ImageTrainingRun& run, const Im
     return facts;
 }
 
-void print_result(const TrainOptions& o, json out, std::size_t parameters, double train_seconds, double load_seconds) {
+// The result on stdout: the line (and test accuracy) both programs end with, or one JSON object.
+void print_result(const TrainOptions& o, const cli_common::TrainingOutcome& outcome, const json& facts,
+                  std::size_t parameters, double load_seconds) {
     if (o.json_result) {
-        out["model"] = o.model;
+        json out = cli_common::outcome_json(outcome);
+        out.update(facts);
         out["architecture"] = o.run.architecture_file.empty() ? o.run.architecture : o.run.architecture_file;
         out["parameters"] = parameters;
-        out["train_seconds"] = train_seconds;
         out["load_seconds"] = load_seconds;
         fmt::print("{}\n", out.dump());
         return;
     }
-    fmt::print("model written to {}\n", o.model);
-    if (out.contains("best_epoch"))
-        fmt::print("best validation accuracy {:.4f} (epoch {})\n", out["validation_accuracy"].get<double>(),
-                   out["best_epoch"].get<std::size_t>());
-    if (out.contains("test_accuracy"))
-        fmt::print("test accuracy {:.4f} on {} images\n", out["test_accuracy"].get<double>(),
-                   out["test_images"].get<std::size_t>());
-    fmt::print("{:.1f} s per epoch, {:.0f} training images/s\n", out.value("seconds_per_epoch", 0.0),
-               out.value("train_images_per_second", 0.0));
+    fmt::print("{}\n", cli_common::outcome_line(outcome));
+    if (facts.contains("test_accuracy"))
+        fmt::print("test accuracy {} on {} images\n", cli_common::percent(facts["test_accuracy"].get<double>()),
+                   facts["test_images"].get<std::size_t>());
 }
 
 ImageTrainingCallbacks progress_callbacks(const TrainOptions& o, cli_common::ProgressPrinter& printer,
@@ -226,6 +223,22 @@ std::optional<ReportEvaluation> validation_evaluation(ImageTrainingRun& run, con
                                   options.class_names.size() == 2 ? std::optional<double>(0.5) : std::nullopt);
 }
 
+// Ctrl-C or SIGTERM: the checkpoint and the best model so far (its facts say it was
+// interrupted), then exit 130 or 143, as textcnn train.
+[[noreturn]] void stop_interrupted(const TrainOptions& o, ImageTrainingRun& run, const ImageTrainingOptions& options,
+                                   const TrainResult& result, const std::string& checkpoint,
+                                   cli_common::SigintScope& sigint) {
+    auto save_best = [&](const std::string& path) {
+        json facts = training_facts(o, run, options, result);
+        facts["interrupted"] = true;
+        facts["date"] = cli_common::now_utc();
+        run.classifier().set_training_facts(facts.dump());
+        return run.save_best_model(path);
+    };
+    cli_common::stop_with_checkpoint(o.model, checkpoint, result.best_accuracy,
+                                     [&](const std::string& path) { run.write_checkpoint(path); }, save_best, sigint);
+}
+
 void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     ImageTrainingOptions options = training_options(o);
     ThreadLimit limit(o.threads);
@@ -250,19 +263,22 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     cli_common::SigintScope sigint;
     const TrainResult result = run.run();
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
-    if (result.reason == StopReason::interrupted) {
-        const std::string checkpoint = cli_common::checkpoint_path(o.model, o.checkpoint);
-        run.write_checkpoint(checkpoint);
-        cli_common::stop_after_checkpoint(checkpoint, sigint);
-    }
+    const std::string checkpoint = cli_common::checkpoint_path(o.model, o.checkpoint);
+    if (result.reason == StopReason::interrupted) stop_interrupted(o, run, options, result, checkpoint, sigint);
     sigint.restore();
     json facts = training_facts(o, run, options, result);
     if (test) add_test_accuracy(*test, run.classifier(), options.trainer.eval_batch_size, facts);
     facts["date"] = cli_common::now_utc();
     run.classifier().set_training_facts(facts.dump());
     run.classifier().save(o.model);
-    recorder.finish(facts, recorder.wanted() ? validation_evaluation(run, options) : std::nullopt);
-    print_result(o, std::move(facts), run.classifier().parameter_count(), train_seconds,
+    cli_common::remove_finished_checkpoints(checkpoint, o.resume, o.quiet);
+    const cli_common::TrainingOutcome outcome{o.model,          result.epochs_completed, result.best_epoch,
+                                              result.best_accuracy, train_seconds,
+                                              result.reason == StopReason::early_stopped};
+    json logged = cli_common::outcome_json(outcome);
+    logged.update(facts);
+    recorder.finish(logged, recorder.wanted() ? validation_evaluation(run, options) : std::nullopt);
+    print_result(o, outcome, facts, run.classifier().parameter_count(),
                  std::chrono::duration<double>(train_start - load_start).count());
 }
 

@@ -79,11 +79,13 @@ BOOST_AUTO_TEST_CASE(training_on_a_synthetic_task_reaches_high_accuracy) {
     const auto result = nlohmann::json::parse(t.train.out);
     BOOST_TEST(result["train_images"].get<int>() == 720);  // the last 20 % held out
     BOOST_TEST(result["validation_images"].get<int>() == 180);
-    BOOST_TEST(result["epochs"].get<int>() == 15);
+    BOOST_TEST(result["epochs_completed"].get<int>() == 15);
     BOOST_TEST(result["optimizer"].get<std::string>() == "rmsprop");
     BOOST_TEST(result["init"].get<std::string>() == "glorot_uniform");
     BOOST_TEST(result["test_accuracy"].get<double>() >= 0.95, t.train.out);
-    BOOST_TEST(result["validation_accuracy"].get<double>() >= 0.95, t.train.out);
+    BOOST_TEST(result["dev_accuracy"].get<double>() >= 0.95, t.train.out);
+    BOOST_TEST(result["model"].get<std::string>() == t.model);
+    BOOST_TEST(result["stopped_early"].get<bool>() == false);
 }
 
 BOOST_AUTO_TEST_CASE(training_writes_its_log_and_report) {
@@ -102,7 +104,7 @@ BOOST_AUTO_TEST_CASE(training_writes_its_log_and_report) {
     // The evaluation is the best epoch's model on the 180 validation images.
     BOOST_TEST(end["evaluation"]["samples"].get<int>() == 180);
     BOOST_TEST(end["evaluation"]["accuracy"].get<double>() ==
-               nlohmann::json::parse(t.train.out)["validation_accuracy"].get<double>());
+               nlohmann::json::parse(t.train.out)["dev_accuracy"].get<double>());
     const std::string html = testing::read_text(scratch("run.html"));
     BOOST_TEST(html.find("Confusion matrix") != std::string::npos);
     BOOST_TEST(html.find("images per second") != std::string::npos);
@@ -416,10 +418,13 @@ BOOST_AUTO_TEST_CASE(ctrl_c_writes_a_checkpoint_and_exits_130_like_textcnn) {
     const Run r = testing::run_program("sh -c '" + train + " & pid=$!; sleep 1; kill -INT $pid; wait $pid'",
                                        scratch("stderr.txt"));
     BOOST_TEST(r.code == 130, r.err);
-    BOOST_TEST(r.err == "\ninterrupted: checkpoint written to " + model + ".ckpt; continue with --resume " + model +
-                            ".ckpt\n");
+    // As textcnn: the best model so far beside the checkpoint, usable at once.
+    BOOST_TEST(r.err.find("interrupted: the model so far written to " + model + " (") == 0u, r.err);
+    BOOST_TEST(r.err.find("\ninterrupted: checkpoint written to " + model + ".ckpt; continue with --resume " + model +
+                          ".ckpt\n") != std::string::npos, r.err);
     BOOST_TEST_REQUIRE(std::filesystem::exists(model + ".ckpt"));
-    BOOST_TEST(!std::filesystem::exists(model));
+    BOOST_TEST(std::filesystem::exists(model));
+    BOOST_TEST(nlohmann::json::parse(textcnn::ImageClassifier::load(model).training_facts())["interrupted"] == true);
     // The checkpoint continues with the same settings; other settings are refused, naming it.
     const Run other = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
                           " --arch-file " + scratch("tiny.json") + " --class-names a,b,c --epochs 3 --batch 16" +
