@@ -193,6 +193,19 @@ void set_run_metadata(textcnn::TextClassifier& model, const TextTrainCliOptions&
 
 }  // namespace
 
+nlohmann::json metadata_json(const std::map<std::string, std::string>& metadata) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [key, value] : metadata) {
+        const bool number = key == "training_documents" || key == "seed" || key == "epochs_completed" ||
+                            key == "best_epoch" || key == "dev_accuracy";
+        const auto parsed = number ? nlohmann::json::parse(value, nullptr, false) : nlohmann::json();
+        if (parsed.is_number()) j[key] = parsed;
+        else if (key == "interrupted") j[key] = value == "yes";
+        else j[key] = value;
+    }
+    return j;
+}
+
 void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
                        std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
                        const TrainingSources& sources) {

@@ -831,8 +831,13 @@ BOOST_AUTO_TEST_CASE(summary_text_and_json) {
     // One row per word: (3 + 4 + 5) taps x 8 maps floats.
     BOOST_CHECK_EQUAL(s.at("fold_table_bytes").get<std::size_t>(), vocab * 12 * 8 * sizeof(float));
     BOOST_CHECK(s.at("labels").get<std::vector<std::string>>() == (std::vector<std::string>{"neg", "pos"}));
-    BOOST_CHECK_EQUAL(s.at("metadata").at("training_documents").get<std::string>(), "300");
-    BOOST_CHECK_EQUAL(s.at("tokenizer").at("lowercase").get<std::string>(), "true");
+    // Numbers as JSON numbers, true and false as booleans; text stays text.
+    BOOST_CHECK_EQUAL(s.at("metadata").at("training_documents").get<int>(), 300);
+    BOOST_CHECK_EQUAL(s.at("metadata").at("seed").get<int>(), 1);
+    BOOST_CHECK(s.at("metadata").at("dev_accuracy").is_number_float());
+    BOOST_CHECK_EQUAL(s.at("metadata").at("training_data").get<std::string>(), t.train_csv);
+    BOOST_CHECK_EQUAL(s.at("tokenizer").at("lowercase").get<bool>(), true);
+    BOOST_CHECK_EQUAL(s.at("tokenizer").at("punctuation").get<std::string>(), "keep");
     std::size_t layer_parameters = 0;
     for (const auto& layer : s.at("layers"))
         if (layer.at("depth").get<int>() == 0) layer_parameters += layer.at("parameters").get<std::size_t>();
