@@ -1,14 +1,17 @@
 #include "run_log.h"
 
+#include "shared_options.h"
 #include "training_cli.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace cli_common {
 
@@ -18,21 +21,27 @@ using ordered = nlohmann::ordered_json;
 using textcnn::InputError;
 using textcnn::ReportField;
 
-ordered fields_json(const std::vector<ReportField>& fields) {
+// Report rows as a JSON object. With `numbers`, a value that is a number as JSON writes it
+// ("5", "0.5", not "1e-3" or "007") becomes that number: option values in the log are numbers
+// where they are numbers, and read back (fields_of) as the same text.
+ordered fields_json(const std::vector<ReportField>& fields, bool numbers) {
     ordered j = ordered::object();
-    for (const auto& f : fields) j[f.name] = f.value;
+    for (const auto& f : fields) {
+        const ordered parsed = numbers ? ordered::parse(f.value, nullptr, false) : ordered();
+        j[f.name] = parsed.is_number() && parsed.dump() == f.value ? parsed : ordered(f.value);
+    }
     return j;
 }
 
 // Name/value rows of a JSON object: strings as they are, fractions to 4 significant digits
-// (0.7993, 286.6), anything else as JSON.
-std::vector<ReportField> fields_of(const ordered& j) {
+// (0.7993, 286.6) unless `exact`, anything else as JSON.
+std::vector<ReportField> fields_of(const ordered& j, bool exact = false) {
     std::vector<ReportField> out;
     if (!j.is_object()) return out;
     for (const auto& [name, value] : j.items()) {
-        std::string text = value.is_string()         ? value.get<std::string>()
-                           : value.is_number_float() ? fmt::format("{:.4g}", value.get<double>())
-                                                     : value.dump();
+        std::string text = value.is_string()                   ? value.get<std::string>()
+                           : value.is_number_float() && !exact ? fmt::format("{:.4g}", value.get<double>())
+                                                               : value.dump();
         out.push_back({name, std::move(text)});
     }
     return out;
@@ -80,7 +89,7 @@ bool add_line(textcnn::RunReport& r, const nlohmann::ordered_json& j, const std:
     if (event == "start") {
         r.title = j.value("program", std::string("training")) + " report";
         r.created = j.value("started", std::string());
-        r.settings = fields_of(j.value("settings", ordered::object()));
+        r.settings = fields_of(j.value("settings", ordered::object()), true);
         r.data = fields_of(j.value("data", ordered::object()));
         r.items = j.value("items", r.items);
         r.model_summary = j.value("model_summary", std::string());
@@ -164,7 +173,12 @@ textcnn::ReportEvaluation evaluation_from_json(const nlohmann::json& j, const st
 
 std::vector<ReportField> result_fields(const nlohmann::ordered_json& result) {
     std::vector<ReportField> out = fields_of(result);
-    for (auto& f : out) std::replace(f.name.begin(), f.name.end(), '_', ' ');
+    for (auto& f : out) {
+        // Accuracies for people, as the programs print them: 0.875 -> 87.50%.
+        const auto& value = result[f.name];
+        if (f.name.ends_with("accuracy") && value.is_number()) f.value = percent(value.get<double>());
+        std::replace(f.name.begin(), f.name.end(), '_', ' ');
+    }
     return out;
 }
 
@@ -191,8 +205,8 @@ void RunRecorder::start(std::vector<ReportField> data, std::string model_summary
     write({{"event", "start"},
            {"program", report_.title.substr(0, report_.title.size() - std::string(" report").size())},
            {"started", report_.created},
-           {"settings", fields_json(report_.settings)},
-           {"data", fields_json(report_.data)},
+           {"settings", fields_json(report_.settings, true)},
+           {"data", fields_json(report_.data, false)},
            {"items", report_.items},
            {"model_summary", report_.model_summary}});
 }
@@ -235,9 +249,9 @@ void RunRecorder::finish(const ordered& result, std::optional<textcnn::ReportEva
     textcnn::write_report_html(report_path_, report_);
 }
 
-textcnn::RunReport read_run_log(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw textcnn::IoError(path + ": cannot open");
+textcnn::RunReport read_run_log(const std::string& file) {
+    std::istringstream in(read_input_text(file, "log file"));
+    const std::string path = textcnn::input_name(file);
     textcnn::RunReport report;
     std::string line;
     std::size_t number = 0, used = 0;

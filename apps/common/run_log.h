@@ -3,7 +3,8 @@
 // and `textcnn report` reads such a log (and an eval --json file) back into a page.
 //
 // Log lines, one JSON object each, told apart by "event":
-//   {"event":"start","program":...,"settings":{name: value},"data":{name: value},"items":...,"model_summary":...}
+//   {"event":"start","program":...,"settings":{option: value},"data":{name: text},"items":...,"model_summary":...}
+//   (an option's value is a JSON number when it is a number, "--epochs": 5, else its text)
 //   {"event":"dev_check","epoch":1,"batch":70,"batches":139,"dev_loss":...,"dev_accuracy":...,"improved":true}
 //   {"event":"epoch","epoch":1,"epochs":...,"train_loss":...,"train_accuracy":...,"dev_loss":...,
 //    "dev_accuracy":...,"learning_rate":...,"seconds":...,"items_per_second":...,"improved":...,"best_epoch":...}
@@ -67,11 +68,12 @@ private:
     textcnn::RunReport report_;
 };
 
-/// A report from a log written by RunRecorder. Logs of older versions (epoch lines without
+/// A report from a log written by RunRecorder ("-" = standard input). Logs of older versions (epoch lines without
 /// "event") are read too. InputError naming the file and line for a line that is not JSON.
 textcnn::RunReport read_run_log(const std::string& path);
 
-/// Result fields as report rows ("best_epoch": 3 -> best epoch | 3).
+/// Result fields as report rows ("best_epoch": 3 -> best epoch | 3; "dev_accuracy": 0.875 ->
+/// dev accuracy | 87.50%).
 std::vector<textcnn::ReportField> result_fields(const nlohmann::ordered_json& result);
 
 }  // namespace cli_common

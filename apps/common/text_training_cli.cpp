@@ -2,6 +2,7 @@
 
 #include "progress.h"
 #include "run_log.h"
+#include "shared_options.h"
 #include "train_report.h"
 #include "training_cli.h"
 
@@ -79,9 +80,7 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "(NBSVM, Wang & Manning 2012)")
         ->check(CLI::IsMember({"random", "nb"}))
         ->capture_default_str();
-    command.add_option("--optimizer", optimizer, "adadelta | adam | rmsprop | sgd")
-        ->check(CLI::IsMember({"adadelta", "adam", "rmsprop", "sgd"}))
-        ->capture_default_str();
+    add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)");
     command.add_option("--weight-decay", weight_decay, "L2 weight decay")->capture_default_str();
     command.add_option("--clip", clip, "Clip the gradient to this global L2 norm (0 = off)")->capture_default_str();
@@ -97,11 +96,11 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "Max L2 norm of the output layer's weight vectors as Kim's non-inverted dropout counts it: the "
                        "stored weights are held to this x (1 - dropout) (0 = off)")
         ->capture_default_str();
-    command.add_option("--init", init,
-                       "kim (uniform +-0.25 embeddings, Glorot conv weights, zero output layer) | glorot (Glorot output "
-                       "layer too) | he | torch")
-        ->check(CLI::IsMember({"kim", "glorot", "he", "torch"}))
-        ->capture_default_str();
+    add_checked_option(command, "--init", init,
+                       "Weights (embeddings always uniform +-0.25): kim = Glorot convolutions and a zero output layer "
+                       "(Kim's code); the others draw the output layer too",
+                       textcnn::TextTrainingOptions::initialization_names(),
+                       [](const std::string& name) { textcnn::TextTrainingOptions().set_initialization(name); });
     command.add_option("--min-count", min_count, "Leave out words seen fewer times")->capture_default_str();
     command.add_option("--max-vocab", max_vocab, "Keep at most this many words (0 = all)")->capture_default_str();
     command.add_option("--subword-buckets", subword_buckets,
@@ -159,10 +158,7 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
     options.balanced_class_weights = class_weight == "balanced";
     options.embeddings_path = embeddings;
     options.max_length = max_length;
-    if (init == "kim" || init == "glorot") options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
-    else if (init == "he") options.initializer = {Initializer::Kind::he_uniform, 0.25f};
-    else options.initializer = {Initializer::Kind::torch_default, 0.25f};
-    options.zero_output_layer = init == "kim";
+    options.set_initialization(init);
 
     return options;
 }
@@ -171,6 +167,43 @@ void TextTrainCliOptions::check_outputs() const {
     check_writable(model_path, "--model");
     if (!checkpoint_path.empty()) check_writable(checkpoint_path, "--checkpoint");
     if (!report.empty()) check_writable(report, "--report");
+}
+
+namespace {
+
+// What the model file says of its training (textcnn summary shows it).
+void set_run_metadata(textcnn::TextClassifier& model, const TextTrainCliOptions& o, const TrainingSources& sources,
+                      const textcnn::TrainResult& result, std::size_t train_documents) {
+    model.metadata["training_data"] = sources.train;
+    model.metadata["training_documents"] = std::to_string(train_documents);
+    if (!sources.dev.empty()) model.metadata["dev_data"] = sources.dev;
+    model.metadata["trained_at"] = now_utc();
+    model.metadata["seed"] = std::to_string(o.seed);
+    model.metadata["command"] = sources.command_line;
+    for (const auto& [key, value] : sources.extra_metadata) model.metadata[key] = value;
+    // ICU's dictionaries segment Chinese, Japanese and Thai; another ICU version may cut some
+    // words differently, so the model says which one it was trained with.
+    model.metadata["built_with"] = textcnn::build_info();
+    model.metadata["epochs_completed"] = std::to_string(result.epochs_completed);
+    if (result.best_epoch) {
+        model.metadata["best_epoch"] = std::to_string(result.best_epoch);
+        model.metadata["dev_accuracy"] = fmt::format("{:.4f}", result.best_accuracy);
+    }
+}
+
+}  // namespace
+
+nlohmann::json metadata_json(const std::map<std::string, std::string>& metadata) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [key, value] : metadata) {
+        const bool number = key == "training_documents" || key == "seed" || key == "epochs_completed" ||
+                            key == "best_epoch" || key == "dev_accuracy";
+        const auto parsed = number ? nlohmann::json::parse(value, nullptr, false) : nlohmann::json();
+        if (parsed.is_number()) j[key] = parsed;
+        else if (key == "interrupted") j[key] = value == "yes";
+        else j[key] = value;
+    }
+    return j;
 }
 
 void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
@@ -207,61 +240,29 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     TextTrainingReport report = run.run();
     for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
 
-    TextClassifier& model = run.classifier();
-    model.metadata["training_data"] = sources.train;
-    model.metadata["training_documents"] = std::to_string(report.train_documents);
-    if (!sources.dev.empty()) model.metadata["dev_data"] = sources.dev;
-    model.metadata["trained_at"] = now_utc();
-    model.metadata["seed"] = std::to_string(o.seed);
-    model.metadata["command"] = sources.command_line;
-    for (const auto& [key, value] : sources.extra_metadata) model.metadata[key] = value;
-    // ICU's dictionaries segment Chinese, Japanese and Thai; another ICU version may cut some
-    // words differently, so the model says which one it was trained with.
-    model.metadata["built_with"] = build_info();
-    model.metadata["epochs_completed"] = std::to_string(report.result.epochs_completed);
-    if (report.result.best_epoch) {
-        model.metadata["best_epoch"] = std::to_string(report.result.best_epoch);
-        model.metadata["dev_accuracy"] = fmt::format("{:.4f}", report.result.best_accuracy);
-    }
+    set_run_metadata(run.classifier(), o, sources, report.result, report.train_documents);
     const std::string checkpoint = checkpoint_path(o.model_path, o.checkpoint_path);
     if (report.result.reason == StopReason::interrupted) {
-        // Nothing lost: the checkpoint to go on from, and the best model so far to use now.
-        run.write_checkpoint(checkpoint);
-        model.metadata["interrupted"] = "yes";
-        const std::uint64_t best = run.save_best_model(o.model_path);
-        fmt::print(stderr, "interrupted: the model so far written to {} ({})\n", o.model_path,
-                   best ? fmt::format("best dev accuracy {:.2f}% at epoch {}", 100.0 * report.result.best_accuracy, best)
-                        : std::string("its current weights: nothing validated yet"));
-        stop_after_checkpoint(checkpoint, sigint);
+        auto save_best = [&](const std::string& p) {
+            run.classifier().metadata["interrupted"] = "yes";
+            return run.save_best_model(p);
+        };
+        stop_with_checkpoint(o.model_path, checkpoint, report.result.best_accuracy,
+                             [&](const std::string& p) { run.write_checkpoint(p); }, save_best, sigint);
     }
     sigint.restore();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    model.save(o.model_path);
-    // A finished run has no use for a checkpoint left by an earlier interruption of it.
-    for (const std::string& stale : {checkpoint, o.resume_path}) {
-        std::error_code ec;
-        if (!stale.empty() && std::filesystem::is_regular_file(stale, ec) && std::filesystem::remove(stale, ec) && !o.quiet)
-            fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", stale);
-    }
+    run.classifier().save(o.model_path);
+    remove_finished_checkpoints(checkpoint, o.resume_path, o.quiet);
 
-    nlohmann::json result{{"model", o.model_path},
-                          {"train_documents", report.train_documents},
-                          {"dev_documents", report.validation_documents},
-                          {"epochs_completed", report.result.epochs_completed},
-                          {"best_epoch", report.result.best_epoch},
-                          {"seconds", seconds},
-                          {"stopped_early", report.result.reason == StopReason::early_stopped}};
-    if (report.result.best_epoch) result["dev_accuracy"] = report.result.best_accuracy;
+    const TrainingOutcome outcome{o.model_path, report.result.epochs_completed, report.result.best_epoch,
+                                  report.result.best_accuracy, seconds,
+                                  report.result.reason == StopReason::early_stopped};
+    nlohmann::ordered_json result = outcome_json(outcome);
+    result["train_documents"] = report.train_documents;
+    result["dev_documents"] = report.validation_documents;
     recorder.finish(result, recorder.wanted() ? validation_evaluation(run, sources.dev) : std::nullopt, report.warnings);
-    if (o.json) {
-        fmt::print("{}\n", result.dump());
-    } else {
-        fmt::print("saved {}", o.model_path);
-        if (report.result.best_epoch)
-            fmt::print(" (best dev accuracy {:.2f}% at epoch {})", 100.0 * report.result.best_accuracy,
-                       report.result.best_epoch);
-        fmt::print(", {} epochs in {:.1f}s\n", report.result.epochs_completed, seconds);
-    }
+    fmt::print("{}\n", o.json ? result.dump() : outcome_line(outcome));
 }
 
 }  // namespace cli_common

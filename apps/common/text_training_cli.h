@@ -9,6 +9,7 @@
 #include "textcnn/text/tokenizer.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +69,11 @@ struct TrainingSources {
     std::string program = "textcnn train";
     std::vector<textcnn::ReportField> settings = {};
 };
+
+/// A model's metadata as JSON (textcnn summary --json): what a training run writes as numbers
+/// (training_documents, seed, epochs_completed, best_epoch, dev_accuracy) as JSON numbers,
+/// "interrupted" as a boolean, everything else as the text it is.
+nlohmann::json metadata_json(const std::map<std::string, std::string>& metadata);
 
 /// Trains on `train` (and `dev`), printing progress to stderr unless --quiet, writing
 /// --log-json and --report, handling Ctrl-C (checkpoint and the best model so far, then

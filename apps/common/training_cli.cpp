@@ -60,6 +60,43 @@ void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint) {
     throw Interrupted(signal);
 }
 
+void stop_with_checkpoint(const std::string& model, const std::string& checkpoint, double best_accuracy,
+                          const std::function<void(const std::string&)>& write_checkpoint,
+                          const std::function<std::uint64_t(const std::string&)>& save_best_model,
+                          SigintScope& sigint) {
+    // Nothing lost: the checkpoint to go on from, and the best model so far to use now.
+    write_checkpoint(checkpoint);
+    const std::uint64_t best = save_best_model(model);
+    fmt::print(stderr, "interrupted: the model so far written to {} ({})\n", model,
+               best ? fmt::format("best dev accuracy {} at epoch {}", percent(best_accuracy), best)
+                    : std::string("its current weights: nothing validated yet"));
+    stop_after_checkpoint(checkpoint, sigint);
+}
+
+void remove_finished_checkpoints(const std::string& checkpoint, const std::string& resume, bool quiet) {
+    for (const std::string& stale : {checkpoint, resume}) {
+        std::error_code ec;
+        if (!stale.empty() && std::filesystem::is_regular_file(stale, ec) && std::filesystem::remove(stale, ec) && !quiet)
+            fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", stale);
+    }
+}
+
+std::string percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
+
+nlohmann::ordered_json outcome_json(const TrainingOutcome& o) {
+    nlohmann::ordered_json j{{"model", o.model},         {"epochs_completed", o.epochs_completed},
+                             {"best_epoch", o.best_epoch}, {"seconds", o.seconds},
+                             {"stopped_early", o.stopped_early}};
+    if (o.best_epoch) j["dev_accuracy"] = o.best_accuracy;
+    return j;
+}
+
+std::string outcome_line(const TrainingOutcome& o) {
+    std::string line = "saved " + o.model;
+    if (o.best_epoch) line += fmt::format(" (best dev accuracy {} at epoch {})", percent(o.best_accuracy), o.best_epoch);
+    return line + fmt::format(", {} epochs in {:.1f}s", o.epochs_completed, o.seconds);
+}
+
 void add_checkpoint_options(CLI::App& command, std::string& resume, std::string& checkpoint) {
     command.add_option("--resume", resume, "Continue from a checkpoint written on Ctrl-C (same data and settings)");
     command.add_option("--checkpoint", checkpoint, "Where Ctrl-C writes the checkpoint (default MODEL.ckpt)");

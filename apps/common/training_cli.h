@@ -1,12 +1,16 @@
 // What textcnn train and imagecnn train share around a library training run: Ctrl-C handling,
-// the checkpoint it writes and how the program then ends, and the options that go with them.
-// One place, so both programs name checkpoints, handle SIGINT and exit (130) the same way.
+// the checkpoint and model so far it writes and how the program then ends, the result it
+// prints, and the options that go with them. One place, so both programs name checkpoints,
+// handle SIGINT, exit (130) and word their results the same way.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace cli_common {
@@ -46,6 +50,38 @@ std::string checkpoint_path(const std::string& model_path, const std::string& gi
 /// along, so a second signal could not kill the write): tells the user on stderr how to go
 /// on, keeps the handlers, and throws Interrupted (exit code 130 or 143, cli_main.h).
 [[noreturn]] void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint);
+
+/// After a run stopped by Ctrl-C or SIGTERM (with `sigint` alive all along): writes the
+/// checkpoint (`write_checkpoint`) and, at `model`, the best model so far (`save_best_model`,
+/// which returns the epoch of the parameters it saved, 0 for the current ones), says on stderr
+/// where each went, then as stop_after_checkpoint(). Both programs end an interrupted run so.
+[[noreturn]] void stop_with_checkpoint(const std::string& model, const std::string& checkpoint, double best_accuracy,
+                                       const std::function<void(const std::string&)>& write_checkpoint,
+                                       const std::function<std::uint64_t(const std::string&)>& save_best_model,
+                                       SigintScope& sigint);
+
+/// A finished run needs neither its checkpoint nor the one it resumed from: removes both
+/// (those that exist), each named on stderr unless `quiet`.
+void remove_finished_checkpoints(const std::string& checkpoint, const std::string& resume, bool quiet);
+
+/// How a finished training run ended, as textcnn train and imagecnn train print it.
+struct TrainingOutcome {
+    std::string model;
+    std::size_t epochs_completed = 0;
+    std::size_t best_epoch = 0;  ///< 0: nothing was validated
+    double best_accuracy = 0.0;  ///< a fraction; with best_epoch
+    double seconds = 0.0;
+    bool stopped_early = false;
+};
+/// An accuracy for people, as a percentage with 2 decimals: 0.875 -> "87.50%". JSON output
+/// keeps the fraction as a number.
+std::string percent(double fraction);
+/// The --json result both programs start from: model, epochs_completed, best_epoch,
+/// dev_accuracy (a fraction; only when a best epoch exists), seconds, stopped_early.
+nlohmann::ordered_json outcome_json(const TrainingOutcome& outcome);
+/// The line that ends a run on stdout: "saved M (best dev accuracy 87.50% at epoch 3), 5 epochs
+/// in 1.2s".
+std::string outcome_line(const TrainingOutcome& outcome);
 
 /// --resume FILE and --checkpoint FILE.
 void add_checkpoint_options(CLI::App& command, std::string& resume, std::string& checkpoint);

@@ -1,7 +1,9 @@
 // imagecnn eval: accuracy, per-class metrics and the confusion matrix of a model on IDX data.
 #include "commands.h"
+#include "shared_options.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/image/idx.h"
 #include "textcnn/image/image_classifier.h"
 #include "textcnn/nn/metrics.h"
@@ -30,15 +32,18 @@ struct EvalOptions {
 
 void run_eval(const EvalOptions& options) {
     if (options.batch == 0) throw UsageError("--batch must be at least 1");
+    cli_common::check_one_standard_input({{"--images", options.images}, {"--labels", options.labels}});
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
     const textcnn::LabelledImages data = textcnn::read_idx_dataset(options.images, options.labels);
     // An all-zero report with exit code 0 would look like a result (as textcnn eval, exit 1).
-    if (data.labels.empty()) throw textcnn::InputError(options.images + ": holds no images; nothing to evaluate");
+    if (data.labels.empty())
+        throw textcnn::InputError(textcnn::input_name(options.images) + ": holds no images; nothing to evaluate");
     for (std::size_t i = 0; i < data.labels.size(); ++i)
         if (data.labels[i] >= model.labels().size())
             throw textcnn::InputError(fmt::format("{}: label {} of item {} is not a class of the model ({} classes)",
-                                                  options.labels, data.labels[i], i, model.labels().size()));
+                                                  textcnn::input_name(options.labels), data.labels[i], i,
+                                                  model.labels().size()));
 
     const textcnn::Shape& shape = data.images.shape();  // (count, 1, rows, cols)
     const textcnn::ImageBatch images(data.images.values(), {shape[0], shape[2], shape[3], shape[1]});
@@ -67,8 +72,8 @@ Command add_eval_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model on labelled IDX images: accuracy, per-class "
                                                "precision/recall/F1, macro-F1, confusion matrix");
     cmd->add_option("--model", options->model, "Model written by imagecnn train")->required();
-    cmd->add_option("--images", options->images, "IDX image file (gzip or plain)")->required();
-    cmd->add_option("--labels", options->labels, "IDX label file (gzip or plain)")->required();
+    cmd->add_option("--images", options->images, "IDX image file (gzip or plain; '-' = standard input)")->required();
+    cmd->add_option("--labels", options->labels, "IDX label file (gzip or plain; '-' = standard input)")->required();
     cmd->add_flag("--json", options->json,
                   "One JSON object: accuracy, macro_f1, per_class, labels, confusion (as textcnn eval)");
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")

@@ -107,7 +107,8 @@ Command add_filter_command(CLI::App& app) {
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
     add_max_pixels_option(*cmd, options->max_pixels);
-    cmd->add_option("input", options->input, "Input image (PNG, JPEG, PGM/PPM; colour is converted to grey)")
+    cmd->add_option("input", options->input,
+                    "Input image (PNG, JPEG, PGM/PPM; colour is converted to grey; '-' = standard input)")
         ->required();
     cmd->add_option("output", options->output, "Output PNG")->required();
     return {cmd, [options] { run_filter(*options); }};

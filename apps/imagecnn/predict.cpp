@@ -5,6 +5,8 @@
 // error naming both sizes. Colour images are converted to grey for a one-channel model (luma,
 // see image_io.h), grey ones replicated for a three-channel model.
 #include "commands.h"
+#include "output_fields.h"
+#include "shared_options.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/image/image_classifier.h"
@@ -32,34 +34,50 @@ struct PredictOptions {
     std::size_t max_pixels = textcnn::ImageClassifier::default_max_pixels;
 };
 
+// One line of jsonl: input, label, probability (of the label) and every label's probability.
+std::string jsonl_line(const std::string& name, const textcnn::ImagePrediction& p, const std::vector<std::string>& labels) {
+    nlohmann::ordered_json line;
+    line["input"] = name;
+    line["label"] = labels[p.label];
+    line["probability"] = p.probabilities[p.label];
+    nlohmann::ordered_json all;
+    for (std::size_t k = 0; k < labels.size(); ++k) all[labels[k]] = p.probabilities[k];
+    line["probabilities"] = all;
+    return line.dump() + "\n";
+}
+
+// One line of tsv or csv: input, label, probability and, with --prob, every label's
+// probability in the order the header line names them.
+std::string delimited_line(const PredictOptions& o, const std::string& name, const textcnn::ImagePrediction& p,
+                           const std::vector<std::string>& labels) {
+    const char d = cli_common::output_delimiter(o.format);
+    std::string line = cli_common::output_field(o.format, name) + d + cli_common::output_field(o.format, labels[p.label]) +
+                       d + cli_common::probability_text(p.probabilities[p.label]);
+    if (o.probabilities)
+        for (float v : p.probabilities) line += d + cli_common::probability_text(v);
+    return line + "\n";
+}
+
+// With --prob in tsv and csv, a first line names the columns (as textcnn predict's).
+std::string header_line(const PredictOptions& o, const std::vector<std::string>& labels) {
+    if (!o.probabilities || o.format == "jsonl") return "";
+    const char d = cli_common::output_delimiter(o.format);
+    std::string line = std::string("input") + d + "label" + d + "probability";
+    for (const auto& l : labels) line += d + cli_common::output_field(o.format, l);
+    return line + "\n";
+}
+
 void run_predict(const PredictOptions& options) {
-    if (options.format != "tsv" && options.format != "jsonl")
-        throw UsageError("--format must be tsv or jsonl, got '" + options.format + "'");
     if (options.batch == 0) throw UsageError("--batch must be at least 1");
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
     check_max_pixels(options.max_pixels);
     const auto predictions = model.predict_files(options.files, options.batch, options.max_pixels);
     const auto& labels = model.labels();
-    std::string out;
+    std::string out = header_line(options, labels);
     for (const auto& [name, prediction] : predictions) {
-        const std::vector<float>& p = prediction.probabilities;
-        const std::size_t best = prediction.label;
-        if (options.format == "jsonl") {
-            nlohmann::ordered_json line;
-            line["input"] = name;
-            line["label"] = labels[best];
-            line["probability"] = p[best];
-            nlohmann::ordered_json all;
-            for (std::size_t k = 0; k < labels.size(); ++k) all[labels[k]] = p[k];
-            line["probabilities"] = all;
-            out += line.dump() + "\n";
-        } else {
-            out += fmt::format("{}\t{}\t{:.6f}", name, labels[best], p[best]);
-            if (options.probabilities)
-                for (std::size_t k = 0; k < labels.size(); ++k) out += fmt::format("\t{}={:.6f}", labels[k], p[k]);
-            out += "\n";
-        }
+        out += options.format == "jsonl" ? jsonl_line(name, prediction, labels)
+                                         : delimited_line(options, name, prediction, labels);
         if (out.size() > (1 << 16)) {
             std::fwrite(out.data(), 1, out.size(), stdout);
             out.clear();
@@ -74,15 +92,16 @@ Command add_predict_command(CLI::App& app) {
     auto options = std::make_shared<PredictOptions>();
     CLI::App* cmd = app.add_subcommand(
         "predict", "Label images: IDX files (one line per image, NAME#INDEX), PNG, JPEG or PGM/PPM files (one line "
-                   "each). tsv: input, label, probability [, label=probability for every class with --prob]");
+                   "each). tsv and csv: input, label, probability [, every class's probability with --prob]");
     cmd->add_option("--model", options->model, "Model written by imagecnn train")->required();
-    cmd->add_flag("--prob", options->probabilities, "tsv: also the probability of every class");
-    cmd->add_option("--format", options->format, "tsv or jsonl (jsonl always has every probability)")
-        ->capture_default_str();
+    cmd->add_flag("--prob", options->probabilities,
+                  "tsv and csv: also the probability of every class, in the model's label order (a first line names "
+                  "them; jsonl always has them)");
+    cli_common::add_format_option(*cmd, options->format, "Output format");
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
-    cmd->add_option("files", options->files, "Image or IDX files")->required();
+    cmd->add_option("files", options->files, "Image or IDX files ('-' = standard input)")->required();
     add_max_pixels_option(*cmd, options->max_pixels);
     return {cmd, [options] { run_predict(*options); }};
 }

@@ -5,12 +5,15 @@
 #include "commands.h"
 #include "progress.h"
 #include "run_log.h"
+#include "shared_options.h"
 #include "training_cli.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/image/idx.h"
 #include "textcnn/image/image_training.h"
+#include "textcnn/nn/architecture.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -83,18 +86,11 @@ ImageTrainingOptions training_options(const TrainOptions& o) {
     for (std::size_t e : s.learning_rate_schedule.decay_after_epochs)
         if (e == 0) throw UsageError("--lr-decay-at: epochs count from 1");
     check_architecture_name(o.run.architecture, o.run.architecture_file);
-    try {
-        if (!o.run.initializer.empty()) (void)parse_initializer_kind(o.run.initializer);
-    } catch (const ConfigError& e) {
-        throw UsageError(std::string("--init: ") + e.what());
-    }
+    cli_common::check_one_standard_input(
+        {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images}, {"--test-labels", o.test_labels}});
     ImageTrainingOptions options = o.run;
-    options.train_source = o.images;
-    try {
-        options.trainer.optimizer = OptimizerSettings::defaults_for(o.optimizer);
-    } catch (const ConfigError& e) {
-        throw UsageError(std::string("--optimizer: ") + e.what());
-    }
+    options.train_source = textcnn::input_name(o.images);
+    options.trainer.optimizer = OptimizerSettings::defaults_for(o.optimizer);  // checked while parsing
     if (o.lr > 0.0f) options.trainer.optimizer.learning_rate = o.lr;
     return options;
 }
@@ -107,7 +103,7 @@ LabelledImages read_training_data(const TrainOptions& o) {
         data.images = Tensor(s.with_batch(o.limit), std::vector<float>(first.begin(), first.end()));
         data.labels.resize(o.limit);
     }
-    if (data.labels.empty()) throw InputError(o.images + ": no images");
+    if (data.labels.empty()) throw InputError(textcnn::input_name(o.images) + ": no images");
     return data;
 }
 
@@ -124,7 +120,7 @@ std::optional<LabelledImages> read_test_data(const TrainOptions& o, std::size_t 
     for (std::size_t i = 0; i < test.labels.size(); ++i)
         if (test.labels[i] >= classes)
             throw InputError(fmt::format("{}: label {} of item {} but only {} class names (see --class-names)",
-                                         o.test_labels, test.labels[i], i, classes));
+                                         textcnn::input_name(o.test_labels), test.labels[i], i, classes));
     return test;
 }
 
@@ -144,7 +140,7 @@ json training_facts(const TrainOptions& o, const ImageTrainingRun& run, const Im
     facts["labels"] = o.labels;
     facts["train_images"] = run.train_count();
     facts["validation_images"] = run.validation_count();
-    facts["epochs"] = result.epochs_completed;
+    facts["epochs_completed"] = result.epochs_completed;
     facts["batch"] = options.trainer.batch_size;
     facts["optimizer"] = options.trainer.optimizer.name;
     facts["learning_rate"] = options.trainer.optimizer.learning_rate;
@@ -157,7 +153,7 @@ json training_facts(const TrainOptions& o, const ImageTrainingRun& run, const Im
     facts["seed"] = options.trainer.seed;
     if (result.best_epoch > 0) {
         facts["best_epoch"] = result.best_epoch;
-        facts["validation_accuracy"] = result.best_accuracy;
+        facts["dev_accuracy"] = result.best_accuracy;
     }
     if (!result.history.empty()) {
         double seconds = 0.0;
@@ -169,25 +165,22 @@ json training_facts(const TrainOptions& o, const ImageTrainingRun& run, const Im
     return facts;
 }
 
-void print_result(const TrainOptions& o, json out, std::size_t parameters, double train_seconds, double load_seconds) {
+// The result on stdout: the line (and test accuracy) both programs end with, or one JSON object.
+void print_result(const TrainOptions& o, const cli_common::TrainingOutcome& outcome, const json& facts,
+                  std::size_t parameters, double load_seconds) {
     if (o.json_result) {
-        out["model"] = o.model;
+        json out = cli_common::outcome_json(outcome);
+        out.update(facts);
         out["architecture"] = o.run.architecture_file.empty() ? o.run.architecture : o.run.architecture_file;
         out["parameters"] = parameters;
-        out["train_seconds"] = train_seconds;
         out["load_seconds"] = load_seconds;
         fmt::print("{}\n", out.dump());
         return;
     }
-    fmt::print("model written to {}\n", o.model);
-    if (out.contains("best_epoch"))
-        fmt::print("best validation accuracy {:.4f} (epoch {})\n", out["validation_accuracy"].get<double>(),
-                   out["best_epoch"].get<std::size_t>());
-    if (out.contains("test_accuracy"))
-        fmt::print("test accuracy {:.4f} on {} images\n", out["test_accuracy"].get<double>(),
-                   out["test_images"].get<std::size_t>());
-    fmt::print("{:.1f} s per epoch, {:.0f} training images/s\n", out.value("seconds_per_epoch", 0.0),
-               out.value("train_images_per_second", 0.0));
+    fmt::print("{}\n", cli_common::outcome_line(outcome));
+    if (facts.contains("test_accuracy"))
+        fmt::print("test accuracy {} on {} images\n", cli_common::percent(facts["test_accuracy"].get<double>()),
+                   facts["test_images"].get<std::size_t>());
 }
 
 ImageTrainingCallbacks progress_callbacks(const TrainOptions& o, cli_common::ProgressPrinter& printer,
@@ -230,6 +223,22 @@ std::optional<ReportEvaluation> validation_evaluation(ImageTrainingRun& run, con
                                   options.class_names.size() == 2 ? std::optional<double>(0.5) : std::nullopt);
 }
 
+// Ctrl-C or SIGTERM: the checkpoint and the best model so far (its facts say it was
+// interrupted), then exit 130 or 143, as textcnn train.
+[[noreturn]] void stop_interrupted(const TrainOptions& o, ImageTrainingRun& run, const ImageTrainingOptions& options,
+                                   const TrainResult& result, const std::string& checkpoint,
+                                   cli_common::SigintScope& sigint) {
+    auto save_best = [&](const std::string& path) {
+        json facts = training_facts(o, run, options, result);
+        facts["interrupted"] = true;
+        facts["date"] = cli_common::now_utc();
+        run.classifier().set_training_facts(facts.dump());
+        return run.save_best_model(path);
+    };
+    cli_common::stop_with_checkpoint(o.model, checkpoint, result.best_accuracy,
+                                     [&](const std::string& path) { run.write_checkpoint(path); }, save_best, sigint);
+}
+
 void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     ImageTrainingOptions options = training_options(o);
     ThreadLimit limit(o.threads);
@@ -254,19 +263,22 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     cli_common::SigintScope sigint;
     const TrainResult result = run.run();
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
-    if (result.reason == StopReason::interrupted) {
-        const std::string checkpoint = cli_common::checkpoint_path(o.model, o.checkpoint);
-        run.write_checkpoint(checkpoint);
-        cli_common::stop_after_checkpoint(checkpoint, sigint);
-    }
+    const std::string checkpoint = cli_common::checkpoint_path(o.model, o.checkpoint);
+    if (result.reason == StopReason::interrupted) stop_interrupted(o, run, options, result, checkpoint, sigint);
     sigint.restore();
     json facts = training_facts(o, run, options, result);
     if (test) add_test_accuracy(*test, run.classifier(), options.trainer.eval_batch_size, facts);
     facts["date"] = cli_common::now_utc();
     run.classifier().set_training_facts(facts.dump());
     run.classifier().save(o.model);
-    recorder.finish(facts, recorder.wanted() ? validation_evaluation(run, options) : std::nullopt);
-    print_result(o, std::move(facts), run.classifier().parameter_count(), train_seconds,
+    cli_common::remove_finished_checkpoints(checkpoint, o.resume, o.quiet);
+    const cli_common::TrainingOutcome outcome{o.model,          result.epochs_completed, result.best_epoch,
+                                              result.best_accuracy, train_seconds,
+                                              result.reason == StopReason::early_stopped};
+    json logged = cli_common::outcome_json(outcome);
+    logged.update(facts);
+    recorder.finish(logged, recorder.wanted() ? validation_evaluation(run, options) : std::nullopt);
+    print_result(o, outcome, facts, run.classifier().parameter_count(),
                  std::chrono::duration<double>(train_start - load_start).count());
 }
 
@@ -275,7 +287,8 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
 Command add_train_command(CLI::App& app) {
     auto o = std::make_shared<TrainOptions>();
     CLI::App* cmd = app.add_subcommand("train", "Train an image classifier on IDX files (MNIST format, gzip or plain)");
-    cmd->add_option("--images", o->images, "Training images (IDX, e.g. train-images-idx3-ubyte.gz)")->required();
+    cmd->add_option("--images", o->images, "Training images (IDX, e.g. train-images-idx3-ubyte.gz; '-' = standard input)")
+        ->required();
     cmd->add_option("--labels", o->labels, "Training labels (IDX)")->required();
     cmd->add_option("--test-images", o->test_images, "Test images, evaluated once after training");
     cmd->add_option("--test-labels", o->test_labels, "Test labels");
@@ -288,8 +301,7 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--epochs", s.epochs, "Epochs")->capture_default_str();
     cmd->add_option("--batch", s.batch_size, "Mini-batch size")->capture_default_str();
     cmd->add_option("--eval-batch", s.eval_batch_size, "Batch size for validation and test")->capture_default_str();
-    cmd->add_option("--optimizer", o->optimizer, "rmsprop (rho 0.9, eps 1e-7), adam, adadelta or sgd")
-        ->capture_default_str();
+    cli_common::add_optimizer_option(*cmd, o->optimizer);
     cmd->add_option("--lr", o->lr, "Learning rate (default: the optimizer's; rmsprop 0.001)");
     cmd->add_option("--lr-decay-at", s.learning_rate_schedule.decay_after_epochs,
                     "Epochs after which the learning rate is multiplied by --lr-decay, e.g. 10,13 (default: none, "
@@ -297,9 +309,10 @@ Command add_train_command(CLI::App& app) {
         ->delimiter(',');
     cmd->add_option("--lr-decay", s.learning_rate_schedule.decay_factor, "Factor for --lr-decay-at")
         ->capture_default_str();
-    cmd->add_option("--init", o->run.initializer,
-                    "Weights: glorot_uniform (Keras, zero bias), torch (PyTorch's default), he_uniform "
-                    "(default: the architecture's, else glorot_uniform)");
+    cli_common::add_checked_option(*cmd, "--init", o->run.initializer,
+                                   "Weights (default: the architecture's own, else glorot_uniform, as Keras)",
+                                   initializer_names(),
+                                   [](const std::string& name) { (void)parse_initializer_kind(name); });
     cmd->add_option("--class-names", o->class_names,
                     "fashion-mnist, digits, index, or a comma-separated list in label order")
         ->capture_default_str();

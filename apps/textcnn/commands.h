@@ -6,6 +6,7 @@
 #pragma once
 
 #include "cli_main.h"
+#include "output_fields.h"
 #include "text_training_cli.h"
 #include "threshold_cli.h"
 #include "training_cli.h"
@@ -54,13 +55,8 @@ using cli_common::ThresholdCliOptions;
 /// header row looks like a document.
 void print_reader_warnings(const textcnn::ReaderReport& report);
 
-/// A field of tab-separated output: tab, newline, carriage return and backslash escaped as
-/// \t, \n, \r and \\, so one document stays one line whatever its label holds.
-std::string tsv_field(const std::string& s);
-/// A field of CSV output (RFC 4180): quoted, with doubled quotes, when it holds the delimiter,
-/// a quote or a line end. The one CSV writer of predict and split; split writes quoted TSV
-/// (delimiter '\t'), the form the reader takes, when it was given TSV.
-std::string csv_field(const std::string& s, char delimiter = ',');
+using cli_common::csv_field;
+using cli_common::tsv_field;
 
 /// --no-fold for commands that predict: the network's own forward pass instead of the
 /// folded tables (text_classifier.h): slower, but without the tables' memory.

@@ -60,28 +60,6 @@ void add_no_fold_flag(CLI::App& command, bool& no_fold) {
                      "without their memory (textcnn summary shows their size)");
 }
 
-std::string tsv_field(const std::string& s) {
-    if (s.find_first_of("\\\t\n\r") == std::string::npos) return s;
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '\\': out += "\\\\"; break;
-        case '\t': out += "\\t"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
-std::string csv_field(const std::string& s, char delimiter) {
-    if (s.find_first_of("\"\r\n") == std::string::npos && s.find(delimiter) == std::string::npos) return s;
-    std::string quoted = "\"";
-    for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-}
-
 textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fold) {
     auto model = textcnn::TextClassifier::from_model_file(textcnn::read_model_file(path));
     if (!no_fold) model.fold_for_prediction();

@@ -2,6 +2,7 @@
 // flushed as soon as its line is complete; see is_stream). Exactly one output line
 // per input document, in input order, empty lines included (USERS.md themes 2, 7, 15).
 #include "commands.h"
+#include "shared_options.h"
 
 #include "textcnn/core/runtime.h"
 #include "textcnn/text/text_classifier.h"
@@ -40,7 +41,7 @@ struct PredictOptions {
 class OutputWriter {
 public:
     OutputWriter(const PredictOptions& o, const std::vector<std::string>& labels) : o_(o), labels_(labels) {
-        delimiter_ = o.format == "csv" ? ',' : '\t';
+        delimiter_ = cli_common::output_delimiter(o.format);
     }
 
     /// The header line of --prob (tsv, csv): "label" and then every label's name, in the
@@ -71,9 +72,9 @@ public:
             line_ += decision ? field(labels_[*decision]) : std::string();
             if (o_.top) {
                 for (std::size_t k : ranked(p, decision))
-                    line_ += fmt::format("{}{}{}{:.6g}", delimiter_, field(labels_[k]), delimiter_, p.probabilities[k]);
+                    line_ += delimiter_ + field(labels_[k]) + delimiter_ + cli_common::probability_text(p.probabilities[k]);
             } else if (o_.prob) {
-                for (float v : p.probabilities) line_ += fmt::format("{}{:.6g}", delimiter_, v);
+                for (float v : p.probabilities) line_ += delimiter_ + cli_common::probability_text(v);
             }
         }
         line_ += '\n';
@@ -93,9 +94,7 @@ private:
         if (o_.top && o_.top < order.size()) order.resize(o_.top);
         return order;
     }
-    std::string field(const std::string& s) const {
-        return o_.format == "tsv" ? tsv_field(s) : csv_field(s);
-    }
+    std::string field(const std::string& s) const { return cli_common::output_field(o_.format, s); }
     const PredictOptions& o_;
     const std::vector<std::string>& labels_;
     char delimiter_;
@@ -205,9 +204,7 @@ Command add_predict_command(CLI::App& app) {
                     "marks them with \"no_known_token\": true and a warning counts them")
         ->check(CLI::IsMember({"empty", "predict"}))
         ->capture_default_str();
-    cmd->add_option("--format", o->format, "tsv | csv | jsonl")
-        ->check(CLI::IsMember({"tsv", "csv", "jsonl"}))
-        ->capture_default_str();
+    cli_common::add_format_option(*cmd, o->format, "Output format");
     cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time from a file (memory stays bounded by it); from a pipe or terminal each line is answered as it arrives")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();

@@ -2,6 +2,7 @@
 // --log-json file and, optionally, the --json output of textcnn eval (for instance on the test
 // data), which then replaces the log's own evaluation on the dev data.
 #include "commands.h"
+#include "shared_options.h"
 #include "run_log.h"
 
 #include "textcnn/core/error.h"
@@ -22,17 +23,14 @@ struct ReportOptions {
 };
 
 textcnn::ReportEvaluation read_evaluation(const std::string& path) {
-    textcnn::require_regular_file(path, "JSON file");
-    std::ifstream in(path);
-    if (!in) throw textcnn::IoError(path + ": cannot open");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto j = nlohmann::json::parse(text, nullptr, false);
+    const auto j = nlohmann::json::parse(cli_common::read_input_text(path, "JSON file"), nullptr, false);
     if (j.is_discarded() || !j.is_object())
-        throw textcnn::InputError(path + ": not one JSON object (the output of textcnn eval --json)");
-    return cli_common::evaluation_from_json(j, path);
+        throw textcnn::InputError(textcnn::input_name(path) + ": not one JSON object (the output of textcnn eval --json)");
+    return cli_common::evaluation_from_json(j, textcnn::input_name(path));
 }
 
 void run_report(const ReportOptions& o) {
+    cli_common::check_one_standard_input({{"--log", o.log_path}, {"--eval", o.eval_path}});
     textcnn::RunReport report = cli_common::read_run_log(o.log_path);
     if (!o.eval_path.empty()) report.evaluation = read_evaluation(o.eval_path);
     if (!o.title.empty()) report.title = o.title;
@@ -46,9 +44,11 @@ Command add_report_command(CLI::App& app) {
     auto o = std::make_shared<ReportOptions>();
     CLI::App* cmd = app.add_subcommand(
         "report", "Make the HTML page of a training run from its --log-json file (and an eval --json file)");
-    cmd->add_option("--log", o->log_path, "The run's log, written by textcnn train --log-json")->required();
+    cmd->add_option("--log", o->log_path, "The run's log, written by textcnn train --log-json ('-' = standard input)")
+        ->required();
     cmd->add_option("--eval", o->eval_path,
-                    "Output of textcnn eval --json to show instead of the log's evaluation on the dev data");
+                    "Output of textcnn eval --json to show instead of the log's evaluation on the dev data ('-' = "
+                    "standard input)");
     cmd->add_option("-o,--output", o->output, "Where to write the page (HTML)")->required();
     cmd->add_option("--title", o->title, "Title of the page (default: the program's name)");
     return {cmd, [o] { run_report(*o); }};

@@ -20,6 +20,14 @@ struct SummaryOptions {
     bool json = false;
 };
 
+// The tokenizer's settings with true and false as JSON booleans.
+nlohmann::json tokenizer_json(const textcnn::TokenizerSettings& settings) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [key, value] : settings.to_map())
+        j[key] = value == "true" || value == "false" ? nlohmann::json(value == "true") : nlohmann::json(value);
+    return j;
+}
+
 void run_summary(const SummaryOptions& o) {
     using namespace textcnn;
     // Only the description is needed: skip load()'s folding for prediction.
@@ -49,8 +57,8 @@ void run_summary(const SummaryOptions& o) {
                      {"vocabulary_size", model.vocabulary().size()},
                      {"fold_table_bytes", model.fold_table_bytes()},
                      {"labels", model.labels()},
-                     {"tokenizer", model.tokenizer().settings().to_map()},
-                     {"metadata", model.metadata}};
+                     {"tokenizer", tokenizer_json(model.tokenizer().settings())},
+                     {"metadata", cli_common::metadata_json(model.metadata)}};
     fmt::print("{}\n", j.dump(2));
 }
 

@@ -3,6 +3,7 @@
 // run itself are shared with textcnn-mail train (apps/common/text_training_cli.h).
 #include "commands.h"
 #include "run_log.h"
+#include "shared_options.h"
 #include "text_training_cli.h"
 
 #include "textcnn/text/text_training.h"
@@ -22,6 +23,7 @@ struct TrainOptions {
 
 void run_train(const TrainOptions& o, const std::string& command_line, std::vector<textcnn::ReportField> settings) {
     using namespace textcnn;
+    cli_common::check_one_standard_input({{"--train", o.train_path}, {"--dev", o.dev_path}});
     o.training.check_outputs();
     TextTrainingOptions options = o.training.library_options();
     options.train_source = o.train_path;
@@ -47,7 +49,7 @@ void run_train(const TrainOptions& o, const std::string& command_line, std::vect
 Command add_train_command(CLI::App& app) {
     auto o = std::make_shared<TrainOptions>();
     CLI::App* cmd = app.add_subcommand("train", "Train a text classifier (Kim 2014 CNN) from a labelled file");
-    cmd->add_option("--train", o->train_path, "Training data (CSV/TSV with label and text columns, or fastText lines)")
+    cmd->add_option("--train", o->train_path, "Training data (CSV/TSV with label and text columns, or fastText lines; '-' = standard input)")
         ->required();
     auto* dev = cmd->add_option("--dev", o->dev_path, "Development data for model selection and early stopping");
     o->training.add_to(*cmd, dev);

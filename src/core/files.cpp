@@ -94,6 +94,23 @@ std::vector<std::uint8_t> read_regular_file(const std::string& path, std::string
     return bytes;
 }
 
+std::string input_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+std::vector<std::uint8_t> read_standard_input(std::string_view what, std::uint64_t max_bytes) {
+    std::vector<std::uint8_t> bytes;
+    std::uint8_t block[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(STDIN_FILENO, block, sizeof block);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw IoError(system_error("<stdin>", "cannot read", errno));
+        if (n == 0) return bytes;
+        if (bytes.size() + static_cast<std::size_t>(n) > max_bytes)
+            throw IoError("<stdin>: input too large: more than " + std::to_string(max_bytes) + " bytes (" +
+                          with_article(what) + " may have at most " + std::to_string(max_bytes) + ")");
+        bytes.insert(bytes.end(), block, block + n);
+    }
+}
+
 // The directory a path's file lives in ("." for a bare name).
 std::filesystem::path directory_of(const std::string& path) {
     std::filesystem::path dir = std::filesystem::path(path).parent_path();

@@ -33,7 +33,7 @@ void put_be32(std::vector<std::uint8_t>& out, std::uint64_t value) {
 }  // namespace
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes) {
-    return read_regular_file(path, "data file", max_bytes);
+    return path == "-" ? read_standard_input("data file", max_bytes) : read_regular_file(path, "data file", max_bytes);
 }
 
 namespace {
@@ -182,7 +182,7 @@ void check_payload(std::span<const std::uint8_t> bytes, const std::string& sourc
 
 std::vector<std::uint8_t> read_file_maybe_gzip(const std::string& path, std::uint64_t max_bytes) {
     auto bytes = read_file_bytes(path, max_bytes);
-    if (is_gzip(bytes)) return gunzip_bytes(bytes, path, max_bytes);
+    if (is_gzip(bytes)) return gunzip_bytes(bytes, input_name(path), max_bytes);
     return bytes;
 }
 
@@ -208,10 +208,10 @@ std::vector<std::uint32_t> parse_idx_labels(std::span<const std::uint8_t> bytes,
     return std::vector<std::uint32_t>(values, values + count);
 }
 
-Tensor read_idx_images(const std::string& path) { return parse_idx_images(read_file_maybe_gzip(path), path); }
+Tensor read_idx_images(const std::string& path) { return parse_idx_images(read_file_maybe_gzip(path), input_name(path)); }
 
 std::vector<std::uint32_t> read_idx_labels(const std::string& path) {
-    return parse_idx_labels(read_file_maybe_gzip(path), path);
+    return parse_idx_labels(read_file_maybe_gzip(path), input_name(path));
 }
 
 LabelledImages read_idx_dataset(const std::string& images_path, const std::string& labels_path) {
@@ -219,8 +219,8 @@ LabelledImages read_idx_dataset(const std::string& images_path, const std::strin
     data.images = read_idx_images(images_path);
     data.labels = read_idx_labels(labels_path);
     if (data.labels.size() != data.images.shape().batch())
-        throw InputError(labels_path + ": " + std::to_string(data.labels.size()) + " labels for " +
-                         std::to_string(data.images.shape().batch()) + " images in " + images_path);
+        throw InputError(input_name(labels_path) + ": " + std::to_string(data.labels.size()) + " labels for " +
+                         std::to_string(data.images.shape().batch()) + " images in " + input_name(images_path));
     return data;
 }
 

@@ -2,6 +2,7 @@
 
 #include "image/image_model.h"
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/image/idx.h"
 #include "textcnn/image/image_io.h"
 
@@ -34,8 +35,9 @@ Tensor read_inputs(std::span<const std::string> paths, const Shape& want, std::v
                    std::size_t max_pixels) {
     const std::size_t channels = want[1], height = want[2], width = want[3];
     std::vector<float> values;
-    for (const auto& file : paths) {
-        const auto bytes = read_file_maybe_gzip(file);
+    for (const auto& path : paths) {
+        const std::string file = input_name(path);
+        const auto bytes = read_file_maybe_gzip(path);
         if (is_idx_images(bytes)) {
             const Tensor idx = parse_idx_images(bytes, file);
             const auto& s = idx.shape();

@@ -1,6 +1,7 @@
 #include "textcnn/image/image_io.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/image/idx.h"
 
 // PNG through libpng, JPEG through libjpeg(-turbo): both report errors through a callback that
@@ -534,7 +535,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& sourc
 }
 
 Image read_image(const std::string& path, std::size_t desired_channels, std::size_t max_pixels) {
-    return decode_image(read_file_bytes(path), path, desired_channels, max_pixels);
+    return decode_image(read_file_bytes(path), input_name(path), desired_channels, max_pixels);
 }
 
 std::vector<std::uint8_t> encode_png(const Image& image) {

@@ -158,4 +158,9 @@ void ImageTrainingRun::write_checkpoint(const std::string& path) const {
     write_model_file(path, file);
 }
 
+std::uint64_t ImageTrainingRun::save_best_model(const std::string& path) {
+    ImageClassifier& c = *impl_->classifier;
+    return save_with_best_parameters(c.network(), impl_->trainer->state(), [&] { c.save(path); });
+}
+
 }  // namespace textcnn

@@ -310,7 +310,12 @@ Initializer::Kind parse_initializer_kind(const std::string& name) {
     if (name == "he_uniform" || name == "he") return Initializer::Kind::he_uniform;
     if (name == "torch" || name == "torch_default") return Initializer::Kind::torch_default;
     if (name == "uniform") return Initializer::Kind::uniform;
-    throw ConfigError("unknown initializer '" + name + "' (glorot_uniform, he_uniform, torch or uniform)");
+    throw unknown_name("initializer", name, initializer_names());
+}
+
+const std::vector<std::string>& initializer_names() {
+    static const std::vector<std::string> known = {"glorot_uniform", "he_uniform", "torch", "uniform"};
+    return known;
 }
 
 std::string initializer_kind_name(Initializer::Kind kind) {

@@ -97,8 +97,9 @@ std::string to_text(const ClassificationReport& report) {
                            m.recall, m.f1, m.support);
     }
     out += "\n";
-    out += fmt::format("{:>{}}  {:>9}  {:>9}  {:>9.4f}  {:>9}\n", "accuracy", label_w, "", "", report.accuracy,
-                       report.samples);
+    // Accuracy as a percentage, as every human-readable accuracy of the programs (JSON: a fraction).
+    out += fmt::format("{:>{}}  {:>9}  {:>9}  {:>9}  {:>9}\n", "accuracy", label_w, "", "",
+                       fmt::format("{:.2f}%", 100.0 * report.accuracy), report.samples);
     out += fmt::format("{:>{}}  {:>9}  {:>9}  {:>9.4f}  {:>9}\n", "macro F1", label_w, "", "", report.macro_f1,
                        report.samples);
     // Confusion matrix: true labels down, predictions across.

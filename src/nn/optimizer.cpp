@@ -11,6 +11,11 @@
 
 namespace textcnn {
 
+const std::vector<std::string>& OptimizerSettings::names() {
+    static const std::vector<std::string> known = {"adadelta", "adam", "rmsprop", "sgd"};
+    return known;
+}
+
 OptimizerSettings OptimizerSettings::defaults_for(const std::string& name) {
     OptimizerSettings s;
     s.name = name;
@@ -28,7 +33,7 @@ OptimizerSettings OptimizerSettings::defaults_for(const std::string& name) {
         s.rho = 0.9f;
         s.epsilon = 1e-7f;
     } else {
-        throw ConfigError("optimizer: unknown name '" + name + "' (expected sgd, adadelta, adam or rmsprop)");
+        throw unknown_name("optimizer", name, names());
     }
     return s;
 }
@@ -383,7 +388,7 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& settings, con
     if (settings.name == "adadelta") return std::make_unique<Adadelta>(settings, net);
     if (settings.name == "adam") return std::make_unique<Adam>(settings, net);
     if (settings.name == "rmsprop") return std::make_unique<Rmsprop>(settings, net);
-    throw ConfigError("optimizer: unknown name '" + settings.name + "' (expected sgd, adadelta, adam or rmsprop)");
+    throw unknown_name("optimizer", settings.name, OptimizerSettings::names());
 }
 
 double gradient_norm(const Network& net) {

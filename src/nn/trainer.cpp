@@ -481,6 +481,24 @@ TrainerState trainer_state_from_sections(const ModelFile& file) {
     return s;
 }
 
+std::uint64_t save_with_best_parameters(Network& net, const TrainerState& state, const std::function<void()>& save) {
+    const std::span<float> parameters = net.parameters();
+    if (state.best_parameters.size() != parameters.size()) {
+        save();
+        return 0;
+    }
+    const std::vector<float> current(parameters.begin(), parameters.end());
+    std::copy(state.best_parameters.begin(), state.best_parameters.end(), parameters.begin());
+    try {
+        save();
+    } catch (...) {
+        std::copy(current.begin(), current.end(), parameters.begin());
+        throw;
+    }
+    std::copy(current.begin(), current.end(), parameters.begin());
+    return state.best_epoch;
+}
+
 void write_checkpoint(const std::string& path, const Network& net, const TrainerState& state) {
     ModelFile file;
     add_checkpoint_sections(file, net, state);

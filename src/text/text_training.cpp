@@ -3,6 +3,7 @@
 #include "textcnn/text/batching.h"
 #include "textcnn/text/data_checks.h"
 #include "textcnn/core/error.h"
+#include "textcnn/nn/architecture.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
@@ -30,6 +31,28 @@ TrainerSettings TextTrainingOptions::kim_trainer_settings() {
     s.max_norm = 3.0f;
     s.later_best_on_ties = true;
     return s;
+}
+
+const std::vector<std::string>& TextTrainingOptions::initialization_names() {
+    static const std::vector<std::string> known = [] {
+        std::vector<std::string> names{"kim"};
+        for (const auto& n : initializer_names()) names.push_back(n);
+        return names;
+    }();
+    return known;
+}
+
+void TextTrainingOptions::set_initialization(const std::string& name) {
+    Initializer::Kind kind = Initializer::Kind::glorot_uniform;
+    if (name != "kim") {
+        try {
+            kind = parse_initializer_kind(name);
+        } catch (const ConfigError&) {
+            throw unknown_name("initializer", name, initialization_names());
+        }
+    }
+    initializer = {kind, 0.25f};
+    zero_output_layer = name == "kim";
 }
 
 namespace {
@@ -423,25 +446,8 @@ TextTrainingReport TextTrainingRun::run() {
 TextClassifier& TextTrainingRun::classifier() { return *impl_->classifier; }
 
 std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
-    const TrainerState& state = impl_->trainer->state();
     TextClassifier& c = *impl_->classifier;
-    const std::span<float> parameters = c.network().parameters();
-    if (state.best_parameters.size() != parameters.size()) {
-        c.save(path);
-        return 0;
-    }
-    // The best parameters in place for the save, the current ones back afterwards (a resumed
-    // run goes on from the current ones).
-    const std::vector<float> current(parameters.begin(), parameters.end());
-    std::copy(state.best_parameters.begin(), state.best_parameters.end(), parameters.begin());
-    try {
-        c.save(path);
-    } catch (...) {
-        std::copy(current.begin(), current.end(), parameters.begin());
-        throw;
-    }
-    std::copy(current.begin(), current.end(), parameters.begin());
-    return state.best_epoch;
+    return save_with_best_parameters(c.network(), impl_->trainer->state(), [&] { c.save(path); });
 }
 
 Evaluation TextTrainingRun::evaluate_validation() const {

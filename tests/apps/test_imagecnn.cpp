@@ -13,11 +13,13 @@
 #include "textcnn/nn/architecture.h"
 #include "textcnn/core/error.h"
 #include "textcnn/image/idx.h"
+#include "textcnn/image/image_classifier.h"
 #include "textcnn/image/image_io.h"
 #include "textcnn/core/rng.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -77,11 +79,13 @@ BOOST_AUTO_TEST_CASE(training_on_a_synthetic_task_reaches_high_accuracy) {
     const auto result = nlohmann::json::parse(t.train.out);
     BOOST_TEST(result["train_images"].get<int>() == 720);  // the last 20 % held out
     BOOST_TEST(result["validation_images"].get<int>() == 180);
-    BOOST_TEST(result["epochs"].get<int>() == 15);
+    BOOST_TEST(result["epochs_completed"].get<int>() == 15);
     BOOST_TEST(result["optimizer"].get<std::string>() == "rmsprop");
     BOOST_TEST(result["init"].get<std::string>() == "glorot_uniform");
     BOOST_TEST(result["test_accuracy"].get<double>() >= 0.95, t.train.out);
-    BOOST_TEST(result["validation_accuracy"].get<double>() >= 0.95, t.train.out);
+    BOOST_TEST(result["dev_accuracy"].get<double>() >= 0.95, t.train.out);
+    BOOST_TEST(result["model"].get<std::string>() == t.model);
+    BOOST_TEST(result["stopped_early"].get<bool>() == false);
 }
 
 BOOST_AUTO_TEST_CASE(training_writes_its_log_and_report) {
@@ -100,7 +104,7 @@ BOOST_AUTO_TEST_CASE(training_writes_its_log_and_report) {
     // The evaluation is the best epoch's model on the 180 validation images.
     BOOST_TEST(end["evaluation"]["samples"].get<int>() == 180);
     BOOST_TEST(end["evaluation"]["accuracy"].get<double>() ==
-               nlohmann::json::parse(t.train.out)["validation_accuracy"].get<double>());
+               nlohmann::json::parse(t.train.out)["dev_accuracy"].get<double>());
     const std::string html = testing::read_text(scratch("run.html"));
     BOOST_TEST(html.find("Confusion matrix") != std::string::npos);
     BOOST_TEST(html.find("images per second") != std::string::npos);
@@ -145,14 +149,15 @@ BOOST_AUTO_TEST_CASE(predict_on_idx_png_and_pgm) {
     std::vector<std::string> lines;
     std::istringstream in(r.out);
     for (std::string line; std::getline(in, line);) lines.push_back(line);
-    BOOST_TEST_REQUIRE(lines.size() == 302u);
-    BOOST_TEST(lines[0].find(scratch("test-images") + "#0\tvertical\t") == 0u, lines[0]);
-    BOOST_TEST(lines[0].find("\tvertical=") != std::string::npos);
-    BOOST_TEST(lines[0].find("\tsquare=") != std::string::npos);
+    BOOST_TEST_REQUIRE(lines.size() == 303u);
+    // --prob: a first line names the columns, one per class in the model's order (as textcnn's).
+    BOOST_TEST(lines[0] == "input\tlabel\tprobability\tvertical\thorizontal\tsquare");
+    BOOST_TEST(lines[1].find(scratch("test-images") + "#0\tvertical\t") == 0u, lines[1]);
+    BOOST_TEST(std::count(lines[1].begin(), lines[1].end(), '\t') == 5);
     // The same pixels give the same line whatever the file format.
-    const std::string idx_rest = lines[0].substr(lines[0].find('\t'));
-    BOOST_TEST(lines[300] == scratch("first.png") + idx_rest);
-    BOOST_TEST(lines[301] == scratch("first.pgm") + idx_rest);
+    const std::string idx_rest = lines[1].substr(lines[1].find('\t'));
+    BOOST_TEST(lines[301] == scratch("first.png") + idx_rest);
+    BOOST_TEST(lines[302] == scratch("first.pgm") + idx_rest);
 
     const Run jsonl = run("predict --format jsonl --model " + t.model + " " + scratch("first.png"));
     BOOST_TEST_REQUIRE(jsonl.code == 0, jsonl.err);
@@ -413,10 +418,13 @@ BOOST_AUTO_TEST_CASE(ctrl_c_writes_a_checkpoint_and_exits_130_like_textcnn) {
     const Run r = testing::run_program("sh -c '" + train + " & pid=$!; sleep 1; kill -INT $pid; wait $pid'",
                                        scratch("stderr.txt"));
     BOOST_TEST(r.code == 130, r.err);
-    BOOST_TEST(r.err == "\ninterrupted: checkpoint written to " + model + ".ckpt; continue with --resume " + model +
-                            ".ckpt\n");
+    // As textcnn: the best model so far beside the checkpoint, usable at once.
+    BOOST_TEST(r.err.find("interrupted: the model so far written to " + model + " (") == 0u, r.err);
+    BOOST_TEST(r.err.find("\ninterrupted: checkpoint written to " + model + ".ckpt; continue with --resume " + model +
+                          ".ckpt\n") != std::string::npos, r.err);
     BOOST_TEST_REQUIRE(std::filesystem::exists(model + ".ckpt"));
-    BOOST_TEST(!std::filesystem::exists(model));
+    BOOST_TEST(std::filesystem::exists(model));
+    BOOST_TEST(nlohmann::json::parse(textcnn::ImageClassifier::load(model).training_facts())["interrupted"] == true);
     // The checkpoint continues with the same settings; other settings are refused, naming it.
     const Run other = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
                           " --arch-file " + scratch("tiny.json") + " --class-names a,b,c --epochs 3 --batch 16" +

@@ -71,7 +71,8 @@ BOOST_AUTO_TEST_CASE(recorder_log_reads_back_as_the_report) {
     const std::string log = scratch_path("run_log_files", "run.jsonl");
     const std::string page = scratch_path("run_log_files", "run.html");
     {
-        cli_common::RunRecorder recorder(log, page, "textcnn train", {{"--epochs", "2"}});
+        cli_common::RunRecorder recorder(log, page, "textcnn train",
+                                         {{"--epochs", "2"}, {"--lr", "1e-3"}, {"--widths", "3,4"}});
         recorder.start({{"training documents", "4"}}, "layer table", "documents");
         for (std::size_t epoch = 1; epoch <= 2; ++epoch) {
             recorder.dev_check({epoch, 3, 6, 0.7, 0.5, epoch == 1});
@@ -85,13 +86,20 @@ BOOST_AUTO_TEST_CASE(recorder_log_reads_back_as_the_report) {
             s.learning_rate = 0.5;
             recorder.epoch(s);
         }
-        recorder.finish(nlohmann::ordered_json{{"best_epoch", 1}, {"seconds", 1.23456}}, two_class_evaluation(),
+        recorder.finish(nlohmann::ordered_json{{"best_epoch", 1}, {"seconds", 1.23456}, {"dev_accuracy", 0.875}},
+                        two_class_evaluation(),
                         {"a warning"});
     }
     const RunReport r = cli_common::read_run_log(log);
     BOOST_CHECK_EQUAL(r.title, "textcnn train report");
-    BOOST_REQUIRE_EQUAL(r.settings.size(), 1u);
+    BOOST_REQUIRE_EQUAL(r.settings.size(), 3u);
     BOOST_CHECK_EQUAL(r.settings[0].value, "2");
+    BOOST_CHECK_EQUAL(r.settings[1].value, "1e-3");
+    // In the log, a number is a JSON number; other values (and other spellings) stay text.
+    const auto start = nlohmann::json::parse(textcnn::testing::read_text(log).substr(0, textcnn::testing::read_text(log).find('\n')));
+    BOOST_CHECK(start.at("settings").at("--epochs") == 2);
+    BOOST_CHECK(start.at("settings").at("--lr") == "1e-3");
+    BOOST_CHECK(start.at("settings").at("--widths") == "3,4");
     BOOST_CHECK_EQUAL(r.data[0].name, "training documents");
     BOOST_CHECK_EQUAL(r.model_summary, "layer table");
     BOOST_REQUIRE_EQUAL(r.checks.size(), 4u);
@@ -100,9 +108,11 @@ BOOST_AUTO_TEST_CASE(recorder_log_reads_back_as_the_report) {
     BOOST_REQUIRE_EQUAL(r.epochs.size(), 2u);
     BOOST_CHECK_EQUAL(r.epochs[1].learning_rate, 0.5);
     BOOST_CHECK_EQUAL(r.epochs[1].train_loss, 0.45);
-    BOOST_REQUIRE_EQUAL(r.result.size(), 2u);
+    BOOST_REQUIRE_EQUAL(r.result.size(), 3u);
     BOOST_CHECK_EQUAL(r.result[0].name, "best epoch");
     BOOST_CHECK_EQUAL(r.result[1].value, "1.235");
+    BOOST_CHECK_EQUAL(r.result[2].name, "dev accuracy");
+    BOOST_CHECK_EQUAL(r.result[2].value, "87.50%");  // as the programs print accuracies for people
     BOOST_REQUIRE(r.evaluation.has_value());
     BOOST_CHECK_EQUAL(r.evaluation->metrics.labels[1], "spam & <eggs>");
     BOOST_CHECK_EQUAL(r.notes.at(0), "a warning");

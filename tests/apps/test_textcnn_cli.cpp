@@ -831,8 +831,13 @@ BOOST_AUTO_TEST_CASE(summary_text_and_json) {
     // One row per word: (3 + 4 + 5) taps x 8 maps floats.
     BOOST_CHECK_EQUAL(s.at("fold_table_bytes").get<std::size_t>(), vocab * 12 * 8 * sizeof(float));
     BOOST_CHECK(s.at("labels").get<std::vector<std::string>>() == (std::vector<std::string>{"neg", "pos"}));
-    BOOST_CHECK_EQUAL(s.at("metadata").at("training_documents").get<std::string>(), "300");
-    BOOST_CHECK_EQUAL(s.at("tokenizer").at("lowercase").get<std::string>(), "true");
+    // Numbers as JSON numbers, true and false as booleans; text stays text.
+    BOOST_CHECK_EQUAL(s.at("metadata").at("training_documents").get<int>(), 300);
+    BOOST_CHECK_EQUAL(s.at("metadata").at("seed").get<int>(), 1);
+    BOOST_CHECK(s.at("metadata").at("dev_accuracy").is_number_float());
+    BOOST_CHECK_EQUAL(s.at("metadata").at("training_data").get<std::string>(), t.train_csv);
+    BOOST_CHECK_EQUAL(s.at("tokenizer").at("lowercase").get<bool>(), true);
+    BOOST_CHECK_EQUAL(s.at("tokenizer").at("punctuation").get<std::string>(), "keep");
     std::size_t layer_parameters = 0;
     for (const auto& layer : s.at("layers"))
         if (layer.at("depth").get<int>() == 0) layer_parameters += layer.at("parameters").get<std::size_t>();
@@ -908,31 +913,6 @@ BOOST_AUTO_TEST_CASE(resume_a_library_checkpoint_with_the_cli) {
 // Ctrl-C for real: SIGINT once the first epoch is reported, exit 130 with a checkpoint; then
 // --resume to one epoch after the checkpoint's gives what an uninterrupted run of that many
 // epochs gives.
-// Starts `args` (args[0] the program) with stdout to /dev/null and stderr to a pipe: the child's
-// pid and the pipe's read end.
-std::pair<pid_t, int> start_with_stderr_pipe(const std::vector<std::string>& args) {
-    int err_pipe[2];
-    BOOST_REQUIRE_EQUAL(pipe(err_pipe), 0);
-    const pid_t pid = fork();
-    BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        // Only file descriptors here: flushing the parent's copied stdio buffers would print the
-        // test log twice.
-        dup2(err_pipe[1], 2);
-        close(err_pipe[0]);
-        close(err_pipe[1]);
-        const int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(program.c_str(), argv.data());
-        _exit(127);
-    }
-    close(err_pipe[1]);
-    return {pid, err_pipe[0]};
-}
-
 BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     Trained& t = trained();
     const std::string model = scratch("interrupted.model");
@@ -942,27 +922,11 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
                                            "--model", model,     "--embedding-dim", "16",        "--maps", "8",
                                            "--epochs", "100000", "--batch",         "10",        "--seed", "1",
                                            "--checkpoint", checkpoint};
-    const auto child = start_with_stderr_pipe(args);
-    const pid_t pid = child.first;
-    const int err_fd = child.second;
-    std::string err;
-    bool signalled = false;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = read(err_fd, buffer, sizeof buffer)) > 0) {
-        err.append(buffer, static_cast<std::size_t>(n));
-        // Not a terminal: one line per epoch, written from inside run(), after the handler is set.
-        if (!signalled && contains(err, "epoch 1/100000")) {
-            kill(pid, SIGINT);
-            signalled = true;
-        }
-    }
-    close(err_fd);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    BOOST_REQUIRE_MESSAGE(signalled, "no epoch line seen: " << err);
-    BOOST_REQUIRE(WIFEXITED(status));
-    BOOST_CHECK_EQUAL(WEXITSTATUS(status), 130);
+    // Not a terminal: one line per epoch, written from inside run(), after the handler is set.
+    const Run interrupted = testing::signal_after(args, "epoch 1/100000", SIGINT);
+    const std::string& err = interrupted.err;
+    BOOST_REQUIRE_MESSAGE(interrupted.code != -1, "no epoch line seen: " << err);
+    BOOST_CHECK_EQUAL(interrupted.code, 130);
     BOOST_CHECK(contains(err, "interrupted: checkpoint written to " + checkpoint + "; continue with --resume " + checkpoint));
     BOOST_REQUIRE(std::filesystem::exists(checkpoint));
     // Issue 11: the best model so far is written too, usable at once.
@@ -1334,7 +1298,7 @@ BOOST_AUTO_TEST_CASE(repeated_sigint_still_writes_the_checkpoint) {
     const std::vector<std::string> args = {program, "train", "--train", t.train_csv, "--model", model,
                                            "--embedding-dim", "16", "--maps", "8", "--epochs", "100000",
                                            "--batch", "10", "--seed", "1", "--checkpoint", checkpoint};
-    const auto child = start_with_stderr_pipe(args);
+    const auto child = testing::start_with_stderr_pipe(args);
     const pid_t pid = child.first;
     const int err_fd = child.second;
     std::atomic<bool> done{false};

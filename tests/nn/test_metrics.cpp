@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(text_table) {
     const std::string text = to_text(classification_report(example()));
     BOOST_TEST_MESSAGE("\n" << text);
     BOOST_TEST(text.find("      neg     0.6667     0.5000     0.5714          4\n") != std::string::npos);
-    BOOST_TEST(text.find(" accuracy                           0.6000         10\n") != std::string::npos);
+    BOOST_TEST(text.find(" accuracy                           60.00%         10\n") != std::string::npos);
     BOOST_TEST(text.find("      neu      0      1      2\n") != std::string::npos);
 }
 

@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(defaults_follow_kim_and_keras) {
     BOOST_TEST(settings("adam").learning_rate == 1e-3f);
     BOOST_TEST(settings("sgd").learning_rate == 0.01f);
     BOOST_CHECK_EXCEPTION(settings("adagrad"), ConfigError, [](const ConfigError& e) {
-        return std::string(e.what()) == "optimizer: unknown name 'adagrad' (expected sgd, adadelta, adam or rmsprop)";
+        return std::string(e.what()) == "unknown optimizer 'adagrad' (known: adadelta, adam, rmsprop, sgd)";
     });
     Network net = dense_net();
     auto bad = settings("sgd");

@@ -2,6 +2,10 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <sys/types.h>
 
 namespace textcnn::testing {
 
@@ -20,5 +24,15 @@ struct ProgramRun {
 /// Runs the shell command `command`, stdin from `input_file` (or /dev/null when empty), with
 /// stderr captured through the file `err_path`.
 ProgramRun run_program(const std::string& command, const std::string& err_path, const std::string& input_file = "");
+
+/// Starts `args` (args[0] the program's path) with stdin from /dev/null, stdout to /dev/null
+/// and stderr to a pipe: the child's pid and the pipe's read end (the caller reads, closes and
+/// waits).
+std::pair<pid_t, int> start_with_stderr_pipe(const std::vector<std::string>& args);
+
+/// Starts `args` as above, sends `signal` once its stderr holds `marker` (a training program's
+/// "epoch 1/" line, say), reads stderr to the end and waits: the exit code (1000 + signal when
+/// killed by one; -1 when the marker never came and no signal was sent) and stderr.
+ProgramRun signal_after(const std::vector<std::string>& args, const std::string& marker, int signal);
 
 }  // namespace textcnn::testing

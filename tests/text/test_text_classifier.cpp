@@ -200,6 +200,21 @@ BOOST_AUTO_TEST_CASE(kim_output_layer_starts_at_zero) {
     BOOST_TEST(output_column_norms(other.classifier())[0] > 0.1);
 }
 
+// Initialisations by name: one list (kim and the library's initializer names) for every caller.
+BOOST_AUTO_TEST_CASE(initialisations_by_name) {
+    BOOST_TEST(TextTrainingOptions::initialization_names() ==
+               (std::vector<std::string>{"kim", "glorot_uniform", "he_uniform", "torch", "uniform"}),
+               boost::test_tools::per_element());
+    TextTrainingOptions o;
+    o.set_initialization("he");
+    BOOST_TEST((o.initializer.kind == Initializer::Kind::he_uniform && !o.zero_output_layer));
+    o.set_initialization("kim");
+    BOOST_TEST((o.initializer.kind == Initializer::Kind::glorot_uniform && o.zero_output_layer));
+    BOOST_TEST(textcnn::testing::error_of<ConfigError>([&] { o.set_initialization("zeros"); }) ==
+               "unknown initializer 'zeros' (known: kim, glorot_uniform, he_uniform, torch, uniform)");
+    BOOST_TEST(o.zero_output_layer);  // unchanged by the refused name
+}
+
 // Kim's dropout is not inverted, ours is: his max-norm s holds our output columns to s * (1 - rate).
 BOOST_AUTO_TEST_CASE(max_norm_is_kims_limit_on_inverted_dropout) {
     for (const float rate : {0.5f, 0.0f}) {

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace textcnn {
 
@@ -40,5 +41,13 @@ class IoError : public Error {
 public:
     using Error::Error;
 };
+
+/// The ConfigError for a name that is not one of `known`, in the one wording the library uses
+/// for such lists: "unknown optimizer 'adagrad' (known: adadelta, adam, rmsprop, sgd)".
+inline ConfigError unknown_name(const std::string& kind, const std::string& name, const std::vector<std::string>& known) {
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    return ConfigError("unknown " + kind + " '" + name + "' (known: " + list + ")");
+}
 
 }  // namespace textcnn

@@ -33,6 +33,14 @@ int open_regular_file(const std::string& path, std::string_view what, std::uint6
 /// shrinks while read is an IoError too; one that grows is read up to its size at open.
 std::vector<std::uint8_t> read_regular_file(const std::string& path, std::string_view what, std::uint64_t max_bytes);
 
+/// The name of an input in messages and outputs: "<stdin>" for "-" (standard input, as the
+/// readers that take "-" read it), else the path itself.
+std::string input_name(const std::string& path);
+/// All of standard input, read to its end: IoError "<stdin>: input too large: more than M
+/// bytes (a <what> may have at most M)" once it passes max_bytes, or naming strerror when a
+/// read fails.
+std::vector<std::uint8_t> read_standard_input(std::string_view what, std::uint64_t max_bytes);
+
 /// Writes `bytes` to `path` atomically (see the file comment). IoError on failure, naming the
 /// path, the step that failed and strerror(errno); no temporary file is left behind.
 void write_file_atomically(const std::string& path, std::span<const std::uint8_t> bytes);

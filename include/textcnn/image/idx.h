@@ -66,7 +66,8 @@ std::vector<std::uint8_t> encode_idx_labels(std::span<const std::uint8_t> labels
 std::vector<std::uint8_t> gzip_bytes(std::span<const std::uint8_t> bytes);
 /// The whole content of a regular file as it is; IoError when it cannot be opened or read, is
 /// not a regular file (a FIFO, a device) or has more than max_bytes bytes (checked before
-/// reading; see core/files.h).
+/// reading; see core/files.h). "-" reads standard input to its end (named "<stdin>" in
+/// messages), so every reader of data files and images below takes "-" too.
 std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes = default_max_file_bytes);
 /// Writes bytes to a file, through a temporary file and a rename (IoError on failure).
 void write_file_bytes(const std::string& path, std::span<const std::uint8_t> bytes);

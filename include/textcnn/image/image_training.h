@@ -109,6 +109,11 @@ public:
     /// A checkpoint file: the classifier's sections plus the trainer state (atomic write;
     /// IoError on failure).
     void write_checkpoint(const std::string& path) const;
+    /// Saves the classifier (training facts included) with the best parameters validated so
+    /// far, or the current ones when nothing was validated yet: what an interrupted run keeps
+    /// besides its checkpoint. Returns the epoch of those best parameters (0: the current
+    /// ones). Not while run() runs. IoError when the file cannot be written.
+    std::uint64_t save_best_model(const std::string& path);
 
 private:
     struct Impl;

@@ -78,7 +78,9 @@ const std::vector<std::string>& architecture_setting_keys(const std::string& typ
 /// Replaces "units": "classes" (at any depth) by `classes`. Returns how many were replaced.
 std::size_t bind_class_count(ModelSpec& layers, std::size_t classes);
 
-/// "glorot_uniform" | "he_uniform" | "torch" | "uniform" (ConfigError otherwise), and back.
+/// "glorot_uniform" | "he_uniform" | "torch" | "uniform" (initializer_names(); also "glorot",
+/// "keras", "he" and "torch_default"), and back. ConfigError "unknown initializer 'NAME'
+/// (known: glorot_uniform, he_uniform, torch, uniform)" otherwise.
 Initializer::Kind parse_initializer_kind(const std::string& name);
 std::string initializer_kind_name(Initializer::Kind kind);
 

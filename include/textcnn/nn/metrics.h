@@ -68,8 +68,8 @@ ClassificationReport classification_report(const ConfusionMatrix& confusion);
 /// `indent` < 0 gives one line.
 std::string to_json(const ClassificationReport& report, int indent = 2);
 
-/// A readable table: one row per class (precision, recall, F1, support), accuracy, macro-F1,
-/// then the confusion matrix with true labels down and predictions across.
+/// A readable table: one row per class (precision, recall, F1, support), accuracy (as a
+/// percentage with 2 decimals, "60.00%"), macro-F1, then the confusion matrix with true labels down and predictions across.
 std::string to_text(const ClassificationReport& report);
 
 /// Area under the ROC curve for a two-class problem: the probability that a random positive

@@ -108,6 +108,12 @@ std::vector<std::size_t> output_weight_groups(const Network& net);
 Evaluation evaluate(const Network& net, std::size_t count, const BatchSource& source, std::size_t batch_size,
                     std::span<const float> class_weights = {});
 
+/// Calls `save` with `net`'s parameters set to state.best_parameters (the current ones when
+/// nothing was validated yet, or when they do not fit) and puts the current ones back
+/// afterwards, also when `save` throws: what an interrupted run keeps besides its checkpoint.
+/// Returns the epoch of the parameters saved (0: the current ones).
+std::uint64_t save_with_best_parameters(Network& net, const TrainerState& state, const std::function<void()>& save);
+
 // --- Checkpoints --------------------------------------------------------------------------------
 
 /// Adds ARCH and WGHT (the current parameters, model_file.h), "OPTM" (optimizer name and state)

@@ -23,6 +23,11 @@ struct Initializer {
     float scale = 0.25f;  ///< for Kind::uniform
 };
 
+/// The names of the initializer kinds, as parse_initializer_kind() (architecture.h) reads them
+/// and initializer_kind_name() writes them: glorot_uniform, he_uniform, torch, uniform.
+/// Thread-safe.
+const std::vector<std::string>& initializer_names();
+
 /// The optimizer and its hyper-parameters (optimizer.h applies them).
 struct OptimizerSettings {
     std::string name = "adadelta";  ///< sgd | adadelta | adam | rmsprop
@@ -36,9 +41,13 @@ struct OptimizerSettings {
     float weight_decay = 0.0f;      ///< L2 decay added to the gradient (coupled)
     float clip_norm = 0.0f;         ///< > 0: scale the whole gradient to at most this L2 norm
 
-    /// The usual defaults for an optimizer name (learning rate, rho, epsilon). ConfigError for
-    /// a name other than sgd, adadelta, adam, rmsprop. Thread-safe.
+    /// The usual defaults for an optimizer name (learning rate, rho, epsilon). ConfigError
+    /// "unknown optimizer 'NAME' (known: adadelta, adam, rmsprop, sgd)" for another name.
+    /// Thread-safe.
     static OptimizerSettings defaults_for(const std::string& name);
+    /// The optimizer names defaults_for() and make_optimizer() know: adadelta, adam, rmsprop,
+    /// sgd. Thread-safe.
+    static const std::vector<std::string>& names();
 };
 
 /// Step decay: after each epoch listed in `decay_after_epochs` (1-based: 10 = after the 10th

@@ -72,6 +72,16 @@ struct TextTrainingOptions {
 
     /// The `trainer` default above. Thread-safe.
     static TrainerSettings kim_trainer_settings();
+
+    /// The weight initialisations by name: "kim" (Glorot-uniform weights and a zero output
+    /// layer, as Kim's code; the default) and the initializer names (initializer_names():
+    /// glorot_uniform, he_uniform, torch, uniform; the output layer drawn like the others).
+    /// Thread-safe.
+    static const std::vector<std::string>& initialization_names();
+    /// Sets `initializer` and `zero_output_layer` for one of initialization_names() (or an
+    /// alias parse_initializer_kind() takes: glorot, he). ConfigError "unknown initializer
+    /// 'NAME' (known: kim, glorot_uniform, he_uniform, torch, uniform)" otherwise.
+    void set_initialization(const std::string& name);
 };
 
 /// Stratified hold-out: moves round(share * n_c) documents of every label c, chosen by a

@@ -1,0 +1,24 @@
+// The fields of tsv and csv output, one writer for textcnn predict, textcnn split and imagecnn
+// predict: whatever a label, a text or a file name holds, one record stays one line.
+#pragma once
+
+#include <string>
+
+namespace cli_common {
+
+/// A field of tab-separated output: tab, newline, carriage return and backslash escaped as
+/// \t, \n, \r and \\, so one record stays one line.
+std::string tsv_field(const std::string& s);
+/// A field of CSV output (RFC 4180): quoted, with doubled quotes, when it holds the delimiter,
+/// a quote or a line end. Quoted TSV (delimiter '\t') is the form textcnn's reader takes.
+std::string csv_field(const std::string& s, char delimiter = ',');
+
+/// The delimiter of an output format of shared_options.h: ',' for csv, a tab otherwise.
+char output_delimiter(const std::string& format);
+/// A field as that format writes it: csv_field for csv, tsv_field otherwise.
+std::string output_field(const std::string& format, const std::string& s);
+
+/// A probability in tsv and csv output: 6 significant digits ("0.981234", "1.2e-07").
+std::string probability_text(float p);
+
+}  // namespace cli_common

@@ -1,0 +1,67 @@
+#include "shared_options.h"
+
+#include "cli_main.h"
+
+#include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
+#include "textcnn/nn/training_settings.h"
+
+#include <algorithm>
+
+namespace cli_common {
+
+CLI::Option* add_checked_option(CLI::App& command, const std::string& name, std::string& value, const std::string& help,
+                                const std::vector<std::string>& names, std::function<void(const std::string&)> check) {
+    std::string listed;
+    for (const auto& n : names) listed += (listed.empty() ? "" : " | ") + n;
+    const CLI::Validator validator(
+        [check = std::move(check)](std::string& given) -> std::string {
+            try {
+                check(given);
+            } catch (const textcnn::ConfigError& e) {
+                return e.what();
+            }
+            return {};
+        },
+        "", "");
+    return command.add_option(name, value, help + ": " + listed)->check(validator)->capture_default_str();
+}
+
+CLI::Option* add_optimizer_option(CLI::App& command, std::string& optimizer) {
+    return add_checked_option(command, "--optimizer", optimizer,
+                              "Optimizer, with its usual learning rate, rho and epsilon (see --lr)",
+                              textcnn::OptimizerSettings::names(),
+                              [](const std::string& name) { (void)textcnn::OptimizerSettings::defaults_for(name); });
+}
+
+const std::vector<std::string>& output_formats() {
+    static const std::vector<std::string> formats = {"tsv", "csv", "jsonl"};
+    return formats;
+}
+
+CLI::Option* add_format_option(CLI::App& command, std::string& format, const std::string& help) {
+    return add_checked_option(command, "--format", format, help, output_formats(), [](const std::string& name) {
+        const auto& known = output_formats();
+        if (std::find(known.begin(), known.end(), name) == known.end())
+            throw textcnn::unknown_name("format", name, known);
+    });
+}
+
+std::string read_input_text(const std::string& path, const std::string& what) {
+    constexpr std::uint64_t max_bytes = std::uint64_t{1} << 30;
+    const auto bytes = path == "-" ? textcnn::read_standard_input(what, max_bytes)
+                                   : textcnn::read_regular_file(path, what, max_bytes);
+    return std::string(bytes.begin(), bytes.end());
+}
+
+void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs) {
+    std::string first;
+    for (const auto& [option, value] : inputs) {
+        if (value != "-") continue;
+        if (!first.empty())
+            throw UsageError(first + " and " + option + " both read standard input ('-'); only one input can");
+        first = option;
+    }
+}
+
+}  // namespace cli_common

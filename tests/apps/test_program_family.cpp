@@ -1,0 +1,317 @@
+// textcnn and imagecnn as one program family (issue 11, section 6): the same option gives the
+// same value list, message and exit code in both (--optimizer, --init, --format, "-" for standard
+// input), both print their results alike (the final line, accuracy as a percentage for people and
+// a fraction in JSON, numbers in JSON as numbers), and both end a Ctrl-C or SIGTERM the same way
+// (the model so far, the checkpoint MODEL.ckpt, exit code 130 or 143). Inputs are written here.
+#define BOOST_TEST_MODULE program_family
+#include <boost/test/unit_test.hpp>
+
+#include "program_runs.h"
+#include "synthetic_images.h"
+#include "test_helpers.h"
+
+#include "textcnn/core/rng.h"
+#include "textcnn/image/idx.h"
+#include "textcnn/image/image_io.h"
+#include "textcnn/nn/training_settings.h"
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+using nlohmann::json;
+using Run = textcnn::testing::ProgramRun;
+
+namespace {
+
+const std::string textcnn_program = std::string(TEXTCNN_BINARY_DIR) + "/textcnn";
+const std::string imagecnn_program = std::string(TEXTCNN_BINARY_DIR) + "/imagecnn";
+
+std::string scratch(const std::string& name) { return textcnn::testing::scratch_path("test_program_family_files", name); }
+
+Run run(const std::string& program, const std::string& args, const std::string& input_file = "") {
+    return textcnn::testing::run_program(program + " " + args, scratch("stderr.txt"), input_file);
+}
+Run text(const std::string& args, const std::string& input_file = "") { return run(textcnn_program, args, input_file); }
+Run image(const std::string& args, const std::string& input_file = "") { return run(imagecnn_program, args, input_file); }
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t end; (end = s.find('\n', start)) != std::string::npos; start = end + 1)
+        lines.push_back(s.substr(start, end - start));
+    return lines;
+}
+
+std::string joined(const std::vector<std::string>& names, const std::string& separator) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : separator) + n;
+    return out;
+}
+
+// Labelled reviews, two words of a sentiment among neutral ones, and unlabelled texts.
+void write_text_data() {
+    const std::vector<std::string> good = {"good", "great", "fine", "lovely"}, bad = {"bad", "awful", "poor", "dull"};
+    textcnn::Rng rng(3);
+    std::string csv = "label,text\n", plain;
+    for (int i = 0; i < 80; ++i) {
+        const auto& words = i % 2 ? good : bad;
+        const std::string sentence = "the film was " + words[rng.below(4)] + " and " + words[rng.below(4)] + " " +
+                                     std::to_string(i);
+        csv += std::string(i % 2 ? "pos," : "neg,") + sentence + "\n";
+        if (i < 6) plain += sentence + "\n";
+    }
+    textcnn::testing::write_text(scratch("reviews.csv"), csv);
+    textcnn::testing::write_text(scratch("texts.txt"), plain);
+}
+
+void write_image_data() {
+    const auto shapes = textcnn::testing::make_shapes(150, 1);
+    textcnn::write_file_bytes(scratch("images.idx"), textcnn::encode_idx_images(shapes.pixels, 150, 12, 12));
+    textcnn::write_file_bytes(scratch("labels.idx"), textcnn::encode_idx_labels(shapes.labels));
+    textcnn::write_png(scratch("first.png"),
+                       textcnn::Image{12, 12, 1, std::vector<std::uint8_t>(shapes.pixels.begin(), shapes.pixels.begin() + 144)});
+    textcnn::testing::write_text(scratch("arch.json"), textcnn::testing::small_architecture);
+}
+
+// The training options of both programs' tiny runs (`extra` after them), with a value of
+// --init and --optimizer each program takes from the same library lists.
+std::string text_train_args(const std::string& model, const std::string& extra) {
+    return "train --train " + scratch("reviews.csv") + " --model " + model +
+           " --embedding-dim 8 --maps 4 --batch 10 --validation-split 0.25 --seed 1 --init he_uniform "
+           "--optimizer adam " + extra;
+}
+std::string image_train_args(const std::string& model, const std::string& extra) {
+    return "train --images " + scratch("images.idx") + " --labels " + scratch("labels.idx") + " --arch-file " +
+           scratch("arch.json") + " --class-names a,b,c --batch 16 --seed 1 --init he_uniform --optimizer adam --model " +
+           model + " " + extra;
+}
+
+struct Trained {
+    std::string text_model = scratch("text.model"), image_model = scratch("image.model");
+    Run text_train, image_train;
+    Trained() {
+        write_text_data();
+        write_image_data();
+        text_train = text(text_train_args(text_model, "--epochs 2 --quiet --json"));
+        image_train = image(image_train_args(image_model, "--epochs 2 --quiet --json"));
+    }
+};
+const Trained& trained() {
+    static const Trained t;
+    BOOST_REQUIRE_MESSAGE(t.text_train.code == 0, "textcnn train: " << t.text_train.err);
+    BOOST_REQUIRE_MESSAGE(t.image_train.code == 0, "imagecnn train: " << t.image_train.err);
+    return t;
+}
+
+// Every string in `j` (keys aside) that reads as a JSON number: a number printed as a string.
+void collect_numbers_as_strings(const json& j, const std::string& where, std::vector<std::string>& found) {
+    if (j.is_string()) {
+        if (json::parse(j.get<std::string>(), nullptr, false).is_number()) found.push_back(where + " = " + j.dump());
+    } else if (j.is_object()) {
+        for (const auto& [key, value] : j.items()) collect_numbers_as_strings(value, where + "." + key, found);
+    } else if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i) collect_numbers_as_strings(j[i], where + "[" + std::to_string(i) + "]", found);
+    }
+}
+void check_numbers_are_numbers(const json& j, const std::string& what) {
+    std::vector<std::string> found;
+    collect_numbers_as_strings(j, what, found);
+    BOOST_CHECK_MESSAGE(found.empty(), what << ": numbers as strings: " << joined(found, ", "));
+}
+
+// A usage error as both programs print it: "<program> <command>: <message>", the help hint, exit 2.
+void check_usage_error(const Run& r, const std::string& command, const std::string& message) {
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_EQUAL(r.err, command + ": " + message + "\nRun with --help for more information.\n");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_bad_optimizer_or_format_gets_the_same_message_and_exit_code) {
+    const std::string optimizer = "--optimizer: unknown optimizer 'adagrad' (known: " +
+                                  joined(textcnn::OptimizerSettings::names(), ", ") + ")";
+    BOOST_CHECK_EQUAL(optimizer, "--optimizer: unknown optimizer 'adagrad' (known: adadelta, adam, rmsprop, sgd)");
+    check_usage_error(text("train --train a.csv --model m --optimizer adagrad"), "textcnn train", optimizer);
+    check_usage_error(image("train --images a --labels b --model m --optimizer adagrad"), "imagecnn train", optimizer);
+
+    const std::string format = "--format: unknown format 'xml' (known: tsv, csv, jsonl)";
+    check_usage_error(text("predict --model m --format xml a.txt"), "textcnn predict", format);
+    check_usage_error(image("predict --model m --format xml a.png"), "imagecnn predict", format);
+
+    // The help lists the same values.
+    for (const auto& program : {textcnn_program, imagecnn_program}) {
+        BOOST_CHECK_MESSAGE(run(program, "train --help").out.find("adadelta | adam | rmsprop | sgd") != std::string::npos,
+                            program);
+        BOOST_CHECK_MESSAGE(run(program, "predict --help").out.find("tsv | csv | jsonl") != std::string::npos, program);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(init_takes_the_library_initializers_in_both) {
+    // Both take the library's initializer names (the trained models used he_uniform); textcnn
+    // adds kim, Kim's zero output layer, its default.
+    const std::string known = joined(textcnn::initializer_names(), ", ");
+    check_usage_error(text("train --train a.csv --model m --init zeros"), "textcnn train",
+                      "--init: unknown initializer 'zeros' (known: kim, " + known + ")");
+    check_usage_error(image("train --images a --labels b --model m --init zeros"), "imagecnn train",
+                      "--init: unknown initializer 'zeros' (known: " + known + ")");
+    const auto& t = trained();
+    BOOST_CHECK_EQUAL(json::parse(t.image_train.out).at("init").get<std::string>(), "he_uniform");
+}
+
+BOOST_AUTO_TEST_CASE(standard_input_is_read_once) {
+    check_usage_error(text("train --train - --dev - --model m"), "textcnn train",
+                      "--train and --dev both read standard input ('-'); only one input can");
+    check_usage_error(image("eval --model m --images - --labels -"), "imagecnn eval",
+                      "--images and --labels both read standard input ('-'); only one input can");
+}
+
+BOOST_AUTO_TEST_CASE(dash_reads_standard_input_in_both) {
+    const auto& t = trained();
+    // textcnn: predict and eval read "-" as they read the file.
+    const Run from_file = text("predict --quiet --model " + t.text_model + " " + scratch("texts.txt"));
+    BOOST_REQUIRE_MESSAGE(from_file.code == 0, from_file.err);
+    BOOST_CHECK_EQUAL(lines_of(from_file.out).size(), 6u);
+    BOOST_CHECK_EQUAL(text("predict --quiet --model " + t.text_model + " -", scratch("texts.txt")).out, from_file.out);
+    const Run eval_file = text("eval --model " + t.text_model + " --data " + scratch("reviews.csv"));
+    BOOST_REQUIRE_MESSAGE(eval_file.code == 0, eval_file.err);
+    // (Standard input has no file name to tell its format by: csv is said.)
+    BOOST_CHECK_EQUAL(text("eval --input-format csv --model " + t.text_model + " --data -", scratch("reviews.csv")).out,
+                      eval_file.out);
+
+    // imagecnn: an image file, and IDX images for eval, from standard input.
+    const Run png = image("predict --model " + t.image_model + " " + scratch("first.png"));
+    BOOST_REQUIRE_MESSAGE(png.code == 0, png.err);
+    const Run piped = image("predict --model " + t.image_model + " -", scratch("first.png"));
+    BOOST_REQUIRE_MESSAGE(piped.code == 0, piped.err);
+    BOOST_CHECK_EQUAL(piped.out, "<stdin>" + png.out.substr(png.out.find('\t')));
+    const std::string eval = "eval --quiet --model " + t.image_model + " --labels " + scratch("labels.idx") + " --images ";
+    const Run idx_file = image(eval + scratch("images.idx"));
+    BOOST_REQUIRE_MESSAGE(idx_file.code == 0, idx_file.err);
+    BOOST_CHECK_EQUAL(image(eval + "-", scratch("images.idx")).out, idx_file.out);
+    // Nothing on standard input is named as such.
+    const Run empty = image("predict --model " + t.image_model + " -");
+    BOOST_CHECK_EQUAL(empty.code, 1);
+    BOOST_CHECK_MESSAGE(empty.err.find("imagecnn predict: <stdin>: ") == 0u, empty.err);
+}
+
+BOOST_AUTO_TEST_CASE(training_results_share_keys_and_print_numbers_as_numbers) {
+    const auto& t = trained();
+    for (const auto& [name, out] : {std::pair{"textcnn", t.text_train.out}, std::pair{"imagecnn", t.image_train.out}}) {
+        BOOST_TEST_CONTEXT(name) {
+            const json r = json::parse(out);
+            BOOST_CHECK(r.at("model").is_string());
+            BOOST_CHECK_EQUAL(r.at("epochs_completed").get<int>(), 2);
+            BOOST_CHECK(r.at("best_epoch").is_number_unsigned());
+            BOOST_CHECK(r.at("seconds").is_number());
+            BOOST_CHECK(r.at("stopped_early").is_boolean());
+            // Accuracy in JSON: a fraction.
+            const double accuracy = r.at("dev_accuracy").get<double>();
+            BOOST_CHECK(accuracy >= 0.0 && accuracy <= 1.0);
+            check_numbers_are_numbers(r, std::string(name) + " train --json");
+        }
+    }
+    const Run summary = text("summary --json --model " + t.text_model);
+    BOOST_REQUIRE_EQUAL(summary.code, 0);
+    check_numbers_are_numbers(json::parse(summary.out), "textcnn summary --json");
+}
+
+BOOST_AUTO_TEST_CASE(eval_prints_accuracy_as_a_percentage_and_a_fraction_alike) {
+    const auto& t = trained();
+    const std::string text_eval = "eval --model " + t.text_model + " --data " + scratch("reviews.csv");
+    const std::string image_eval = "eval --quiet --model " + t.image_model + " --images " + scratch("images.idx") +
+                                   " --labels " + scratch("labels.idx");
+    const std::regex percent_row(R"(\n *accuracy +\d+\.\d\d% +\d+\n)");
+    for (const Run& r : {text(text_eval), image(image_eval)}) {
+        BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+        BOOST_CHECK_MESSAGE(std::regex_search(r.out, percent_row), r.out);
+    }
+    for (const Run& r : {text(text_eval + " --json"), image(image_eval + " --json")}) {
+        BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+        const json j = json::parse(r.out);
+        BOOST_CHECK(j.at("accuracy").is_number_float() && j.at("accuracy").get<double>() <= 1.0);
+        check_numbers_are_numbers(j, "eval --json");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_final_line_is_worded_alike) {
+    trained();
+    const std::string text_model = scratch("worded_text.model"), image_model = scratch("worded_image.model");
+    const Run t = text(text_train_args(text_model, "--epochs 1 --quiet"));
+    const Run i = image(image_train_args(image_model, "--epochs 1 --quiet"));
+    for (const auto& [r, model] : {std::pair{t, text_model}, std::pair{i, image_model}}) {
+        BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+        const std::regex line("saved " + model + R"( \(best dev accuracy \d+\.\d\d% at epoch 1\), 1 epochs in \d+\.\ds)");
+        BOOST_CHECK_MESSAGE(std::regex_match(lines_of(r.out).at(0), line), r.out);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(predict_formats_alike) {
+    const auto& t = trained();
+    const Run text_jsonl = text("predict --quiet --prob --format jsonl --model " + t.text_model + " " + scratch("texts.txt"));
+    const Run image_jsonl = image("predict --format jsonl --model " + t.image_model + " " + scratch("images.idx"));
+    for (const Run& r : {text_jsonl, image_jsonl}) {
+        BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+        for (const auto& line : lines_of(r.out)) {
+            const json j = json::parse(line);
+            BOOST_CHECK(j.at("label").is_string());
+            double sum = 0.0;
+            for (const auto& [label, p] : j.at("probabilities").items()) sum += p.get<double>();
+            BOOST_CHECK_CLOSE(sum, 1.0, 1e-3);
+            check_numbers_are_numbers(j, "predict --format jsonl");
+        }
+    }
+    // csv with --prob: a first line names the columns, the model's labels last, in its order.
+    const Run text_csv = text("predict --quiet --prob --format csv --model " + t.text_model + " " + scratch("texts.txt"));
+    const Run image_csv = image("predict --prob --format csv --model " + t.image_model + " " + scratch("images.idx"));
+    BOOST_REQUIRE_MESSAGE(text_csv.code == 0, text_csv.err);
+    BOOST_REQUIRE_MESSAGE(image_csv.code == 0, image_csv.err);
+    BOOST_CHECK_EQUAL(lines_of(text_csv.out).at(0), "label,neg,pos");
+    BOOST_CHECK_EQUAL(lines_of(image_csv.out).at(0), "input,label,probability,a,b,c");
+    BOOST_CHECK_EQUAL(lines_of(image_csv.out).size(), 151u);
+    BOOST_CHECK_EQUAL(lines_of(image_csv.out).at(1).rfind(scratch("images.idx") + "#0,", 0), 0u);
+}
+
+// Ctrl-C (and SIGTERM) once the first epoch is reported: both write the model so far and the
+// checkpoint MODEL.ckpt, say so in the same words, and exit with 128 + the signal.
+BOOST_AUTO_TEST_CASE(a_signal_ends_training_alike) {
+    trained();
+    for (const auto& [signal, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+        for (const auto& program : {textcnn_program, imagecnn_program}) {
+            BOOST_TEST_CONTEXT(program << " signal " << signal) {
+                const std::string model = scratch("signal.model");
+                std::filesystem::remove(model);
+                std::filesystem::remove(model + ".ckpt");
+                const std::string args = program == textcnn_program ? text_train_args(model, "--epochs 100000")
+                                                                     : image_train_args(model, "--epochs 100000");
+                std::vector<std::string> argv = {program};
+                for (std::size_t start = 0, end; start < args.size(); start = end + 1) {
+                    end = args.find(' ', start);
+                    if (end == std::string::npos) end = args.size();
+                    if (end > start) argv.push_back(args.substr(start, end - start));
+                }
+                const Run r = textcnn::testing::signal_after(argv, "epoch 1/100000", signal);
+                BOOST_REQUIRE_MESSAGE(r.code != -1, "no epoch line: " << r.err);
+                BOOST_CHECK_EQUAL(r.code, code);
+                // The last two messages, after the progress lines.
+                const std::size_t tail = r.err.rfind("interrupted: the model so far written to ");
+                BOOST_REQUIRE_MESSAGE(tail != std::string::npos, r.err);
+                const auto last = lines_of(r.err.substr(tail));
+                BOOST_REQUIRE_EQUAL(last.size(), 3u);
+                const std::regex so_far("interrupted: the model so far written to " + model +
+                                        R"( \(best dev accuracy \d+\.\d\d% at epoch \d+\))");
+                BOOST_CHECK_MESSAGE(std::regex_match(last[0], so_far), last[0]);
+                BOOST_CHECK_EQUAL(last[1], "");
+                BOOST_CHECK_EQUAL(last[2], std::string(signal == SIGINT ? "interrupted" : "terminated (SIGTERM)") +
+                                               ": checkpoint written to " + model + ".ckpt; continue with --resume " +
+                                               model + ".ckpt");
+                BOOST_CHECK(std::filesystem::exists(model));
+                BOOST_CHECK(std::filesystem::exists(model + ".ckpt"));
+            }
+        }
+    }
+}
