@@ -49,6 +49,43 @@ struct Command {
     std::function<void()> run;
 };
 
+/// The program's arguments as run_program() parsed them (argv[0] included): what a training
+/// run stores in its checkpoint so that `train --resume CKPT` alone can continue it.
+inline std::vector<std::string>& program_arguments() {
+    static std::vector<std::string> arguments;
+    return arguments;
+}
+
+/// Inside a catch block: prints the exception in flight as "<name>: <message>" on stderr (not
+/// for ExitStatus and Interrupted) and returns the exit code above for it.
+inline int exit_code_of_current_exception(const std::string& name, int runtime_error_code = 1) {
+    try {
+        throw;
+    } catch (const ExitStatus& status) {
+        return status.code;
+    } catch (const Interrupted& e) {
+        return e.exit_code;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
+        return 2;
+    } catch (const textcnn::ConfigError& e) {
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+        return 2;
+    } catch (const std::bad_alloc&) {
+        // An allocation refused (ulimit -v, a container's memory limit): say so, not "std::bad_alloc".
+        std::fprintf(stderr, "%s: out of memory: an allocation failed (a memory limit such as ulimit -v is too "
+                             "small for this data, model or batch size)\n", name.c_str());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+        return runtime_error_code;
+    }
+}
+
+/// run_program() on arguments given as strings (argv[0] included).
+int run_program(CLI::App& app, const std::vector<Command>& commands, const std::string& program,
+                std::vector<std::string> arguments, int runtime_error_code = 1);
+
 /// Parses argv into `app` (whose subcommands are `commands`), runs the chosen one and returns
 /// the exit code above. `program` prefixes error messages ("textcnn"). A program whose exit
 /// code 1 means something else (textcnn-mail: spam) gives another `runtime_error_code`.
@@ -59,6 +96,7 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
             if (c.app->parsed()) return program + " " + c.app->get_name();
         return program;
     };
+    program_arguments().assign(argv, argv + argc);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -73,31 +111,22 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
     }
     for (const auto& c : commands) {
         if (!c.app->parsed()) continue;
-        const std::string name = command_name();
         try {
             c.run();
             return 0;
-        } catch (const ExitStatus& status) {
-            return status.code;
-        } catch (const Interrupted& e) {
-            return e.exit_code;
-        } catch (const UsageError& e) {
-            std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
-            return 2;
-        } catch (const textcnn::ConfigError& e) {
-            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
-            return 2;
-        } catch (const std::bad_alloc&) {
-            // An allocation refused (ulimit -v, a container's memory limit): say so, not "std::bad_alloc".
-            std::fprintf(stderr, "%s: out of memory: an allocation failed (a memory limit such as ulimit -v is too "
-                                 "small for this data, model or batch size)\n", name.c_str());
-            return 1;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
-            return runtime_error_code;
+        } catch (...) {
+            return exit_code_of_current_exception(command_name(), runtime_error_code);
         }
     }
     return 2;  // unreachable with require_subcommand(1)
+}
+
+inline int run_program(CLI::App& app, const std::vector<Command>& commands, const std::string& program,
+                       std::vector<std::string> arguments, int runtime_error_code) {
+    std::vector<char*> argv;
+    for (auto& a : arguments) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    return run_program(app, commands, program, static_cast<int>(arguments.size()), argv.data(), runtime_error_code);
 }
 
 }  // namespace cli_common

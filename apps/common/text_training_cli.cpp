@@ -14,8 +14,16 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_main.h"
+
+#include "textcnn/nn/model_file.h"
+
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <set>
+#include <span>
 
 namespace cli_common {
 
@@ -171,6 +179,75 @@ void TextTrainCliOptions::check_outputs() const {
 
 namespace {
 
+// The checkpoint's record of its run (metadata; not in the final model): argv after the
+// command name as a JSON array, and every option's value as a JSON object.
+constexpr const char* arguments_key = "resume_arguments";
+constexpr const char* settings_key = "resume_settings";
+
+// "-" (stdin) and negative numbers are values, not options.
+bool is_option(const std::string& token) {
+    return token.size() > 1 && token[0] == '-' && !std::isdigit(static_cast<unsigned char>(token[1])) && token[1] != '.';
+}
+std::string option_name(const std::string& token) { return token.substr(0, token.find('=')); }
+
+/// The arguments as groups: an option and the values that follow it.
+std::vector<std::vector<std::string>> option_groups(std::span<const std::string> arguments) {
+    std::vector<std::vector<std::string>> groups;
+    for (const auto& a : arguments) {
+        if (is_option(a) || groups.empty()) groups.push_back({a});
+        else groups.back().push_back(a);
+    }
+    return groups;
+}
+
+std::string option_value(const std::vector<std::string>& group) {
+    const auto eq = group[0].find('=');
+    if (eq != std::string::npos) return group[0].substr(eq + 1);
+    return group.size() > 1 ? group[1] : std::string();
+}
+
+// Options a resumed run may change: where things are written, what is printed, how long.
+bool free_to_change(const std::string& option) {
+    for (const char* free : {"--resume", "--checkpoint", "--model", "--quiet", "--json", "--log-json", "--report",
+                             "--threads", "--epochs"})
+        if (option == free) return true;
+    return false;
+}
+
+// "; options that differ from the run that wrote CKPT: --seed 2 (there: 1)", or "".
+std::string differing_options(const std::string& checkpoint, const std::vector<textcnn::ReportField>& settings) {
+    const auto metadata = textcnn::metadata_of(textcnn::read_model_file(checkpoint));
+    const auto it = metadata.find(settings_key);
+    if (it == metadata.end()) return "";
+    const auto stored = nlohmann::json::parse(it->second, nullptr, false);
+    if (!stored.is_object()) return "";
+    std::string out;
+    for (const auto& [name, value] : settings) {
+        if (free_to_change(name)) continue;
+        const std::string there = stored.contains(name) && stored[name].is_string() ? stored[name].get<std::string>() : "";
+        if (there != value)
+            out += fmt::format("{}{} {} (there: {})", out.empty() ? "" : ", ", name, value.empty() ? "unset" : value,
+                               there.empty() ? "unset" : there);
+    }
+    return out.empty() ? "" : "; options that differ from the run that wrote " + checkpoint + ": " + out;
+}
+
+void write_checkpoint_with_arguments(textcnn::TextTrainingRun& run, const std::string& path,
+                                     const std::vector<textcnn::ReportField>& settings) {
+    auto& metadata = run.classifier().metadata;
+    const auto& arguments = program_arguments();
+    metadata[arguments_key] =
+        nlohmann::json(arguments.size() > 2 ? std::vector<std::string>(arguments.begin() + 2, arguments.end())
+                                            : std::vector<std::string>{})
+            .dump();
+    nlohmann::json values = nlohmann::json::object();
+    for (const auto& [name, value] : settings) values[name] = value;
+    metadata[settings_key] = values.dump();
+    run.write_checkpoint(path);
+    metadata.erase(arguments_key);
+    metadata.erase(settings_key);
+}
+
 // What the model file says of its training (textcnn summary shows it).
 void set_run_metadata(textcnn::TextClassifier& model, const TextTrainCliOptions& o, const TrainingSources& sources,
                       const textcnn::TrainResult& result, std::size_t train_documents) {
@@ -192,6 +269,36 @@ void set_run_metadata(textcnn::TextClassifier& model, const TextTrainCliOptions&
 }
 
 }  // namespace
+
+std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& arguments,
+                                                const std::vector<std::string>& data_options) {
+    if (arguments.size() < 3 || arguments[1] != "train") return arguments;
+    const auto given = option_groups(std::span(arguments).subspan(2));
+    std::string checkpoint;
+    std::set<std::string> given_names;
+    for (const auto& group : given) {
+        const std::string name = option_name(group[0]);
+        if (std::find(data_options.begin(), data_options.end(), name) != data_options.end()) return arguments;
+        if (name == "--resume") checkpoint = option_value(group);
+        given_names.insert(name);
+    }
+    if (checkpoint.empty()) return arguments;
+    const auto metadata = textcnn::metadata_of(textcnn::read_model_file(checkpoint));
+    const auto it = metadata.find(arguments_key);
+    if (it == metadata.end())
+        throw UsageError(checkpoint + " holds no record of the options of the run that wrote it (a checkpoint of an "
+                                      "older version): give them again beside --resume");
+    const auto stored = nlohmann::json::parse(it->second, nullptr, false);
+    if (!stored.is_array() || !std::all_of(stored.begin(), stored.end(), [](const auto& a) { return a.is_string(); }))
+        throw textcnn::InputError(checkpoint + ": the stored options ('" + std::string(arguments_key) +
+                                  "') are not a list of arguments");
+    const auto stored_arguments = stored.get<std::vector<std::string>>();
+    std::vector<std::string> out(arguments.begin(), arguments.begin() + 2);
+    for (const auto& group : option_groups(stored_arguments))
+        if (!given_names.count(option_name(group[0]))) out.insert(out.end(), group.begin(), group.end());
+    for (const auto& group : given) out.insert(out.end(), group.begin(), group.end());
+    return out;
+}
 
 nlohmann::json metadata_json(const std::map<std::string, std::string>& metadata) {
     nlohmann::json j = nlohmann::json::object();
@@ -225,12 +332,21 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
         if (printer) printer->epoch_end(e);
         recorder.epoch(e);
     };
-    callbacks.validation = [&](const ValidationCheck& c) { recorder.dev_check(c); };
+    callbacks.validation = [&](const ValidationCheck& c) {
+        if (printer) printer->dev_check(c);
+        recorder.dev_check(c);
+    };
     callbacks.stop = SigintScope::flag();
 
     const auto started = std::chrono::steady_clock::now();
     TextTrainingRun run(std::move(train), std::move(dev), sources.dev, options, callbacks);
-    if (!o.resume_path.empty()) run.resume_from(o.resume_path);
+    if (!o.resume_path.empty()) {
+        try {
+            run.resume_from(o.resume_path);
+        } catch (const textcnn::ConfigError& e) {
+            throw textcnn::ConfigError(e.what() + differing_options(o.resume_path, sources.settings));
+        }
+    }
     if (!o.quiet) fmt::print(stderr, "{}", run.classifier().network().summary_table());
     recorder.start(std::move(data_summary), run.classifier().network().summary_table(), "documents");
 
@@ -248,7 +364,8 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
             return run.save_best_model(p);
         };
         stop_with_checkpoint(o.model_path, checkpoint, report.result.best_accuracy,
-                             [&](const std::string& p) { run.write_checkpoint(p); }, save_best, sigint);
+                             [&](const std::string& p) { write_checkpoint_with_arguments(run, p, sources.settings); },
+                             save_best, sigint);
     }
     sigint.restore();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

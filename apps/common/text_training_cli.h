@@ -70,6 +70,15 @@ struct TrainingSources {
     std::vector<textcnn::ReportField> settings = {};
 };
 
+/// `PROGRAM train --resume CKPT [options]` without any of `data_options` (the options that
+/// name the training data): the arguments of the run that wrote CKPT, stored in it, with the
+/// options given now in place of the stored ones of the same name (--epochs 40 runs longer).
+/// `arguments` is argv, argv[0] included. Any other command line is returned as it is.
+/// UsageError when CKPT holds no stored arguments; what read_model_file() throws when it
+/// cannot be read.
+std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& arguments,
+                                                const std::vector<std::string>& data_options);
+
 /// A model's metadata as JSON (textcnn summary --json): what a training run writes as numbers
 /// (training_documents, seed, epochs_completed, best_epoch, dev_accuracy) as JSON numbers,
 /// "interrupted" as a boolean, everything else as the text it is.

@@ -1,6 +1,7 @@
 // textcnn-mail: a spam filter on raw e-mail with a textcnn model.
 //   textcnn-mail train | classify | extract  (each with --help)
 #include "commands.h"
+#include "text_training_cli.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
@@ -61,5 +62,12 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", [] { return textcnn::build_info(); });
     app.require_subcommand(1);
     std::vector<Command> commands = {add_train_command(app), add_classify_command(app), add_extract_command(app)};
-    return cli_common::run_program(app, commands, "textcnn-mail", argc, argv, error_exit_code);
+    // `train --resume CKPT` alone: the options of the run that wrote the checkpoint.
+    std::vector<std::string> arguments(argv, argv + argc);
+    try {
+        arguments = cli_common::with_resumed_arguments(arguments, {"--maildir", "--mbox", "--csv"});
+    } catch (...) {
+        return cli_common::exit_code_of_current_exception("textcnn-mail train", error_exit_code);
+    }
+    return cli_common::run_program(app, commands, "textcnn-mail", std::move(arguments), error_exit_code);
 }

@@ -1,6 +1,7 @@
 // textcnn: train and run convolutional text classifiers.
 //   textcnn train | eval | predict | summary | tokenize | split | quantize  (each with --help)
 #include "commands.h"
+#include "text_training_cli.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
@@ -81,5 +82,12 @@ int main(int argc, char** argv) {
     std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
                                      add_summary_command(app), add_tokenize_command(app), add_split_command(app),
                                      add_quantize_command(app), add_report_command(app)};
-    return cli_common::run_program(app, commands, "textcnn", argc, argv);
+    // `train --resume CKPT` alone: the options of the run that wrote the checkpoint.
+    std::vector<std::string> arguments(argv, argv + argc);
+    try {
+        arguments = cli_common::with_resumed_arguments(arguments, {"--train"});
+    } catch (...) {
+        return cli_common::exit_code_of_current_exception("textcnn train");
+    }
+    return cli_common::run_program(app, commands, "textcnn", std::move(arguments));
 }
