@@ -44,6 +44,11 @@ std::string format_epoch(const textcnn::EpochSummary& e) {
     return s;
 }
 
+std::string format_dev_check(const textcnn::ValidationCheck& c) {
+    return fmt::format("epoch {}  batch {}/{}  dev loss {:.4f}  dev acc {:.2f}%{}", c.epoch, c.batch, c.batches, c.loss,
+                       100.0 * c.accuracy, c.improved ? " (best)" : "");
+}
+
 ProgressPrinter::ProgressPrinter(std::FILE* out) : ProgressPrinter(out, ::isatty(::fileno(out)) == 1) {}
 
 ProgressPrinter::ProgressPrinter(std::FILE* out, bool live, std::chrono::milliseconds min_interval)
@@ -56,6 +61,7 @@ void ProgressPrinter::progress(const textcnn::TrainingProgress& p) {
     // "\x1b[K" clears what a longer previous line left to the right.
     std::string line = "\r";  // built by appends: GCC 12 warns falsely (-Wrestrict) on "\r" + string
     line += format_progress(p);
+    line += last_check_;
     line += "\x1b[K";
     std::fputs(line.c_str(), out_);
     std::fflush(out_);
@@ -66,8 +72,18 @@ void ProgressPrinter::progress(const textcnn::TrainingProgress& p) {
 void ProgressPrinter::epoch_end(const textcnn::EpochSummary& e) {
     if (live_ && drawn_) std::fputs("\r\x1b[K", out_);
     drawn_ = false;
+    last_check_.clear();
     std::fputs((format_epoch(e) + "\n").c_str(), out_);
     std::fflush(out_);
+}
+
+void ProgressPrinter::dev_check(const textcnn::ValidationCheck& c) {
+    if (c.batch >= c.batches) return;  // the epoch's line says it
+    if (live_ && drawn_) std::fputs("\r\x1b[K", out_);
+    drawn_ = false;
+    std::fputs((format_dev_check(c) + "\n").c_str(), out_);
+    std::fflush(out_);
+    last_check_ = fmt::format("  dev acc {:.2f}% at batch {}", 100.0 * c.accuracy, c.batch);
 }
 
 }  // namespace cli_common

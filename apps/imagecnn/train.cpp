@@ -187,7 +187,10 @@ ImageTrainingCallbacks progress_callbacks(const TrainOptions& o, cli_common::Pro
                                           const TrainerSettings& settings, cli_common::RunRecorder& recorder) {
     ImageTrainingCallbacks callbacks;
     callbacks.stop = cli_common::SigintScope::flag();
-    callbacks.validation = [&recorder](const ValidationCheck& c) { recorder.dev_check(c); };
+    callbacks.validation = [&printer, &recorder, quiet = o.quiet](const ValidationCheck& c) {
+        if (!quiet) printer.dev_check(c);
+        recorder.dev_check(c);
+    };
     callbacks.epoch_end = [&printer, &recorder, settings, quiet = o.quiet](const EpochSummary& e) {
         recorder.epoch(e);
         if (quiet) return;

@@ -55,3 +55,45 @@ BOOST_AUTO_TEST_CASE(progress_lines) {
             BOOST_TEST(text == epoch_line);
     }
 }
+
+// --validations-per-epoch: each dev check within an epoch leaves a line, and its accuracy rides
+// on the live line until the epoch ends; the check at the epoch's end is the epoch line's.
+BOOST_AUTO_TEST_CASE(dev_checks_within_an_epoch) {
+    ValidationCheck c;
+    c.epoch = 2;
+    c.batch = 85;
+    c.batches = 170;
+    c.loss = 0.45671;
+    c.accuracy = 0.789;
+    c.improved = true;
+    BOOST_TEST(cli_common::format_dev_check(c) == "epoch 2  batch 85/170  dev loss 0.4567  dev acc 78.90% (best)");
+    TrainingProgress p;
+    p.epoch = 2;
+    p.epochs = 5;
+    p.batch = 100;
+    p.batches = 170;
+    EpochSummary e;
+    e.epoch = 2;
+    e.epochs = 5;
+    ValidationCheck at_end = c;
+    at_end.batch = 170;
+    for (const bool live : {true, false}) {
+        std::FILE* f = std::tmpfile();
+        BOOST_REQUIRE(f);
+        ProgressPrinter printer(f, live, std::chrono::milliseconds(0));
+        printer.dev_check(c);
+        printer.progress(p);
+        printer.dev_check(at_end);
+        printer.epoch_end(e);
+        std::rewind(f);
+        std::string text;
+        for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+        std::fclose(f);
+        const std::string check_line = cli_common::format_dev_check(c) + "\n";
+        if (live)
+            BOOST_TEST(text == check_line + "\r" + format_progress(p) + "  dev acc 78.90% at batch 85\x1b[K\r\x1b[K" +
+                                   format_epoch(e) + "\n");
+        else
+            BOOST_TEST(text == check_line + format_epoch(e) + "\n");
+    }
+}
