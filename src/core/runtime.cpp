@@ -7,6 +7,10 @@
 #include <oneapi/tbb/version.h>
 #include <unicode/uversion.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -30,6 +34,50 @@ ThreadLimit::~ThreadLimit() = default;
 
 void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
 int blas_threads() { return openblas_get_num_threads(); }
+
+namespace {
+
+// The value of `key` ("MemAvailable:") in /proc/meminfo, in bytes.
+std::optional<std::uint64_t> meminfo_bytes(const std::string& key) {
+    std::ifstream in("/proc/meminfo");
+    std::string name, unit;
+    std::uint64_t kib = 0;
+    while (in >> name >> kib) {
+        std::getline(in, unit);
+        if (name == key) return kib * 1024;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> first_number(const std::string& path) {
+    std::ifstream in(path);
+    std::uint64_t n = 0;
+    if (in >> n) return n;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<MemoryHeadroom> memory_headroom() {
+    std::optional<MemoryHeadroom> best;
+    const auto consider = [&](std::optional<std::uint64_t> bytes, const char* limit) {
+        if (bytes && (!best || *bytes < best->bytes)) best = MemoryHeadroom{*bytes, limit};
+    };
+    consider(meminfo_bytes("MemAvailable:"), "available memory");
+    rlimit as{};
+    if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+        const long page = ::sysconf(_SC_PAGESIZE);
+        const auto pages = first_number("/proc/self/statm");  // the virtual size, in pages
+        const std::uint64_t used = pages && page > 0 ? *pages * static_cast<std::uint64_t>(page) : 0;
+        const std::uint64_t cap = static_cast<std::uint64_t>(as.rlim_cur);
+        consider(cap > used ? cap - used : 0, "the address-space limit (ulimit -v)");
+    }
+    const auto cgroup_max = first_number("/sys/fs/cgroup/memory.max");  // "max" reads as no number
+    const auto cgroup_used = first_number("/sys/fs/cgroup/memory.current");
+    if (cgroup_max && cgroup_used)
+        consider(*cgroup_max > *cgroup_used ? *cgroup_max - *cgroup_used : 0, "the cgroup's memory.max");
+    return best;
+}
 
 std::string build_info() {
     std::string s = std::string("textcnn ") + version();

@@ -4,6 +4,8 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/core/rng.h"
+#include "textcnn/core/number_text.h"
+#include "textcnn/core/runtime.h"
 
 #include <fmt/format.h>
 
@@ -13,6 +15,34 @@
 #include <numeric>
 
 namespace textcnn {
+
+namespace {
+std::size_t accumulators_per_weight(const OptimizerSettings& optimizer) {
+    if (optimizer.name == "adadelta" || optimizer.name == "adam") return 2;
+    if (optimizer.name == "rmsprop") return 1;
+    return optimizer.momentum != 0.0f ? 1 : 0;
+}
+
+std::string gigabytes(std::uint64_t bytes) { return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9); }
+}  // namespace
+
+std::uint64_t least_training_bytes(std::size_t parameters, const OptimizerSettings& optimizer) {
+    return std::uint64_t{parameters} * sizeof(float) * (2 + accumulators_per_weight(optimizer));
+}
+
+void check_training_memory(std::size_t parameters, const OptimizerSettings& optimizer) {
+    const std::uint64_t needed = least_training_bytes(parameters, optimizer);
+    const auto headroom = memory_headroom();
+    if (!headroom || needed <= headroom->bytes) return;
+    const std::size_t slots = accumulators_per_weight(optimizer);
+    throw ResourceError(fmt::format(
+        "training needs at least {} for {} parameters (weights, gradients{}) but {} is left under {}: a smaller "
+        "model (embedding dimension, feature maps, vocabulary) or more memory",
+        gigabytes(needed), with_thousands_separators(parameters),
+        slots ? fmt::format(" and {}'s {} accumulator{} per weight", optimizer.name, slots, slots == 1 ? "" : "s") : "",
+        gigabytes(headroom->bytes), headroom->limit));
+}
+
 
 namespace {
 
@@ -48,10 +78,18 @@ void check_batch(const Network& net, const Tensor& logits, std::span<const std::
 }  // namespace
 
 struct Trainer::Impl {
-    Impl(Network& n, TrainerSettings s) : net(n), settings(std::move(s)) {}
+    Impl(Network& n, TrainerSettings s)
+        : net(n),
+          settings(std::move(s)),
+          loss_bound(Trainer::max_sane_loss *
+                     std::max(1.0, settings.class_weights.empty()
+                                       ? 1.0
+                                       : static_cast<double>(*std::max_element(settings.class_weights.begin(),
+                                                                               settings.class_weights.end())))) {}
 
     Network& net;
     TrainerSettings settings;
+    double loss_bound;  ///< a batch's loss above it is divergence (run())
     std::unique_ptr<Optimizer> optimizer;
     std::size_t train_count = 0;
     BatchSource train_source;
@@ -99,6 +137,10 @@ struct Trainer::Impl {
         if (!std::isfinite(loss))
             throw Error(fmt::format("trainer: the loss became {} at epoch {} batch {}; try a lower learning rate", loss,
                                     state.epoch + 1, state.batch + 1));
+        if (loss > loss_bound)
+            throw Error(fmt::format("trainer: the training diverged at epoch {} batch {}: the batch's loss is {:.3g}, "
+                                    "beyond what any trained model reaches ({:.3g}); try a lower learning rate",
+                                    state.epoch + 1, state.batch + 1, loss, loss_bound));
         const std::size_t k = logits.shape().channels();
         std::size_t correct = 0;
         for (std::size_t i = 0; i < labels.size(); ++i) correct += arg_max(logits.data() + i * k, k) == labels[i];

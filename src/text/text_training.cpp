@@ -343,6 +343,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                                      train.size()));
 
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
+    check_training_memory(Network::parameter_count(spec, Shape{1, 1, 1}), options.trainer.optimizer);
     Network network(spec, Shape{1, 1, 1});
     network.initialize(options.initializer, options.trainer.seed);
     if (options.zero_output_layer) zero_output_layer(network);

@@ -42,6 +42,13 @@ public:
     using Error::Error;
 };
 
+/// Not enough memory for the work asked, found before it starts (or an allocation that
+/// failed): the message names what needed how much, and the limit that binds.
+class ResourceError : public Error {
+public:
+    using Error::Error;
+};
+
 /// The ConfigError for a name that is not one of `known`, in the one wording the library uses
 /// for such lists: "unknown optimizer 'adagrad' (known: adadelta, adam, rmsprop, sgd)".
 inline ConfigError unknown_name(const std::string& kind, const std::string& name, const std::vector<std::string>& known) {

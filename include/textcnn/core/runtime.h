@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace textcnn {
@@ -27,6 +29,17 @@ private:
 /// Sets OpenBLAS's own thread count (1 inside TBB tasks that call BLAS).
 void set_blas_threads(int threads);
 int blas_threads();
+
+/// How much more this process can allocate, as far as the system tells: the smallest of the
+/// memory the kernel reports available (/proc/meminfo MemAvailable), the room left under the
+/// address-space limit (RLIMIT_AS, `ulimit -v`: the limit less the process's virtual size,
+/// /proc/self/statm) and under a cgroup v2 memory limit (memory.max less memory.current).
+struct MemoryHeadroom {
+    std::uint64_t bytes = 0;
+    std::string limit;  ///< which one binds: "available memory", "the address-space limit (ulimit -v)", "the cgroup's memory.max"
+};
+/// nullopt when none of them can be read (not Linux). Thread-safe.
+std::optional<MemoryHeadroom> memory_headroom();
 
 /// "textcnn 0.1.0; OpenBLAS 0.3.21 (Haswell, pthreads); ICU 72.1; oneTBB 2021.8; 2 cores"
 std::string build_info();

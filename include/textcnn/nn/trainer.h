@@ -64,6 +64,18 @@ struct TrainerState {
     std::vector<float> optimizer_state;
 };
 
+/// The least memory training a network of `parameters` floats with `optimizer` takes: its
+/// weights, their gradients and the optimizer's accumulators (Adadelta and Adam 2 per weight,
+/// RMSprop 1, SGD 1 with momentum), 4 bytes each; activations, data and the best weights kept
+/// come on top. Thread-safe.
+std::uint64_t least_training_bytes(std::size_t parameters, const OptimizerSettings& optimizer);
+/// Before building a network to train: throws ResourceError when least_training_bytes()
+/// exceed memory_headroom() (core/runtime.h), e.g. "training needs at least 6.4 GB for 400,000,000
+/// parameters (weights, gradients and adadelta's 2 accumulators per weight) but 1.0 GB is left
+/// under the address-space limit (ulimit -v)". Does nothing when the headroom is unknown.
+/// Thread-safe.
+void check_training_memory(std::size_t parameters, const OptimizerSettings& optimizer);
+
 class Trainer {
 public:
     /// The network must outlive the trainer; its parameters are trained in place.
@@ -89,8 +101,14 @@ public:
 
     /// Trains until settings.epochs are complete, patience runs out or a stop is requested.
     /// ConfigError without training data; ShapeError naming the output layer when a label does
-    /// not fit the network's output.
+    /// not fit the network's output. Divergence stops it with an Error naming the epoch and
+    /// batch: a non-finite loss; a batch's mean loss above max_sane_loss (times the largest
+    /// class weight), which no trained model reaches (its true classes would have probability
+    /// e^-10000: the weights are blowing up while still finite); weights that are not finite or
+    /// beyond 1e18 (checked at each epoch's end and before each validation).
     TrainResult run();
+    /// See run(): cross-entropy in nats.
+    static constexpr double max_sane_loss = 1e4;
 
     /// The state after run() (or resume()), optimizer state included: with the network's
     /// parameters, what write_checkpoint() stores.
