@@ -940,6 +940,30 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     BOOST_TEST_MESSAGE("interrupted after " << state.epoch << " epochs and " << state.batch << " batches");
     const std::size_t epochs = state.epoch + 1;
     std::filesystem::remove(model);
+    // Issue 11: `--resume CKPT` alone continues with the run's stored options; a changed option
+    // that matters is named. (Copies: a finished run removes the checkpoint it resumed.)
+    const std::string alone = scratch("interrupted_alone.ckpt"), other_seed = scratch("interrupted_seed.ckpt");
+    std::filesystem::copy_file(checkpoint, alone, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(checkpoint, other_seed, std::filesystem::copy_options::overwrite_existing);
+    const Run seed = run(fmt::format("train --resume {} --seed 2 --quiet", other_seed));
+    BOOST_CHECK_EQUAL(seed.code, 2);
+    BOOST_CHECK_MESSAGE(contains(seed.err, "seed") && contains(seed.err, "options that differ from the run that wrote " +
+                                                                              other_seed + ": --seed 2 (there: 1)"),
+                        seed.err);
+    const std::string model_alone = scratch("interrupted_alone.model");
+    const Run resumed_alone =
+        run(fmt::format("train --resume {} --epochs {} --model {} --checkpoint {} --quiet", alone, epochs, model_alone,
+                        scratch("alone_next.ckpt")));
+    BOOST_REQUIRE_MESSAGE(resumed_alone.code == 0, resumed_alone.err);
+    BOOST_CHECK(!std::filesystem::exists(alone));
+    // A checkpoint with no stored options (written by the library) cannot be resumed alone.
+    TextTrainingRun library_run(read_labelled(t.train_csv), std::nullopt, "", tiny_options(1), {});
+    library_run.write_checkpoint(scratch("library.ckpt"));
+    const Run bare = run("train --resume " + scratch("library.ckpt"));
+    BOOST_CHECK_EQUAL(bare.code, 2);
+    BOOST_CHECK_MESSAGE(contains(bare.err, "textcnn train: " + scratch("library.ckpt") +
+                                               " holds no record of the options of the run that wrote it"),
+                        bare.err);
     const Run r = run(fmt::format("train --train {} --dev {} --model {} --embedding-dim 16 --maps 8 --epochs {} --batch 10 "
                                   "--seed 1 --quiet --resume {}",
                                   t.train_csv, t.dev_csv, model, epochs, checkpoint));
@@ -950,6 +974,8 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     straight.run();
     BOOST_CHECK_MESSAGE(same_parameters(TextClassifier::load(model), straight.classifier()),
                         "resumed after SIGINT, the parameters differ from an uninterrupted run");
+    BOOST_CHECK_MESSAGE(same_parameters(TextClassifier::load(model_alone), straight.classifier()),
+                        "resumed with --resume alone, the parameters differ from an uninterrupted run");
 }
 
 // --- bad input ------------------------------------------------------------------------------------
@@ -1042,6 +1068,15 @@ BOOST_AUTO_TEST_CASE(training_never_ends_in_a_broken_model_or_lost_work) {
                             r.err);
         BOOST_CHECK_EQUAL(read_text(model), "an earlier model");
     }
+    // Adadelta at --lr 1e8 (Kim's optimizer, the rate a typo gives): the weights stay finite for
+    // a while but the loss explodes; that is divergence too, caught at its batch.
+    const Run adadelta = run("train --train " + t.train_csv + " --model " + model +
+                             " --embedding-dim 16 --maps 8 --batch 10 --quiet --lr 1e8");
+    BOOST_CHECK_EQUAL(adadelta.code, 1);
+    BOOST_CHECK_MESSAGE(contains(adadelta.err, "textcnn train: trainer: the training diverged at epoch ") &&
+                            contains(adadelta.err, "beyond what any trained model reaches (1e+04); try a lower learning rate"),
+                        adadelta.err);
+    BOOST_CHECK_EQUAL(read_text(model), "an earlier model");
     // A model path that cannot be written fails before training, not after it.
     const std::string nowhere = scratch("no_such_dir") + "/m.model";
     const Run r = run("train --train " + t.train_csv + " --model " + nowhere + " " + tiny + " --quiet");
