@@ -343,8 +343,16 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                                      train.size()));
 
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
-    check_training_memory(Network::parameter_count(spec, Shape{1, 1, 1}), options.trainer.optimizer);
-    Network network(spec, Shape{1, 1, 1});
+    const std::size_t parameters = Network::parameter_count(spec, Shape{1, 1, 1});
+    check_training_memory(parameters, options.trainer.optimizer);
+    Network network = [&] {
+        try {
+            return Network(spec, Shape{1, 1, 1});
+        } catch (const std::bad_alloc&) {
+            throw ResourceError(fmt::format("out of memory allocating the network's {} parameters ({:.2f} GB)",
+                                            with_thousands_separators(parameters), 4e-9 * static_cast<double>(parameters)));
+        }
+    }();
     network.initialize(options.initializer, options.trainer.seed);
     if (options.zero_output_layer) zero_output_layer(network);
     m.classifier.emplace(options.tokenizer, std::move(vocabulary), m.labels, std::move(network));
@@ -440,7 +448,22 @@ void TextTrainingRun::resume_from(const std::string& checkpoint_path) {
 }
 
 TextTrainingReport TextTrainingRun::run() {
-    impl_->report.result = impl_->trainer->run();
+    try {
+        impl_->report.result = impl_->trainer->run();
+    } catch (const std::bad_alloc&) {
+        // What grows with the data: a batch's activations, longest text times batch size.
+        const Impl& m = *impl_;
+        std::size_t longest = 0;
+        for (const auto& ids : m.train.ids) longest = std::max(longest, ids.size());
+        throw ResourceError(fmt::format(
+            "out of memory while training: the network's {} parameters and their optimizer state take at least "
+            "{:.2f} GB, and each batch of {} documents (the longest {} tokens) its activations besides; a smaller "
+            "batch size, maximum length or model",
+            with_thousands_separators(m.classifier->network().parameter_count()),
+            1e-9 * static_cast<double>(least_training_bytes(m.classifier->network().parameter_count(),
+                                                            m.options.trainer.optimizer)),
+            m.options.trainer.batch_size, with_thousands_separators(longest)));
+    }
     return impl_->report;
 }
 

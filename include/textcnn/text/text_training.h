@@ -151,7 +151,8 @@ public:
     /// (data_checks.h: labels trimmed, oddities warned about, hopeless data refused); also
     /// InputError when a class keeps no training document after the validation split or the
     /// vocabulary holds no word, ConfigError for patience or several validations per epoch
-    /// without validation data.
+    /// without validation data; ResourceError when the network and its optimizer state cannot
+    /// fit in the memory left (check_training_memory(), nn/trainer.h) or its allocation fails.
     TextTrainingRun(std::vector<Document> train, std::optional<std::vector<Document>> dev, const std::string& dev_source,
                     const TextTrainingOptions& options, TextTrainingCallbacks callbacks);
     ~TextTrainingRun();
@@ -164,7 +165,8 @@ public:
     /// Trains until options.trainer.epochs are done, patience runs out or callbacks.stop is
     /// set; with validation data the best model is put back at the end. Returns the counts,
     /// warnings and the trainer's result (TrainResult::reason says why it stopped).
-    /// Throws what the callbacks throw; std::bad_alloc.
+    /// Throws what the callbacks throw; ResourceError (naming the parameters, the batch size
+    /// and the longest text) when an allocation fails.
     TextTrainingReport run();
     /// The classifier with the current (after run(): the best) parameters; valid as long as
     /// the run. Its network is the one being trained: do not predict while run() runs.
