@@ -13,6 +13,22 @@ using cli_common::format_epoch;
 using cli_common::format_progress;
 using cli_common::ProgressPrinter;
 
+namespace {
+// What a printer (live or not) writes when `use` calls it.
+template <class Use>
+std::string printed(bool live, const Use& use) {
+    std::FILE* f = std::tmpfile();
+    BOOST_REQUIRE(f);
+    ProgressPrinter printer(f, live, std::chrono::milliseconds(0));
+    use(printer);
+    std::rewind(f);
+    std::string text;
+    for (int c; (c = std::fgetc(f)) != EOF;) text += static_cast<char>(c);
+    std::fclose(f);
+    return text;
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(progress_lines) {
     TrainingProgress p;
     p.epoch = 3;
@@ -39,15 +55,10 @@ BOOST_AUTO_TEST_CASE(progress_lines) {
                "epoch 3/25  loss 0.4123  acc 81.25%  dev loss 0.4567  dev acc 78.90% (best)  12.3s  1,234,567 items/s");
 
     for (const bool live : {true, false}) {
-        std::FILE* f = std::tmpfile();
-        BOOST_REQUIRE(f);
-        ProgressPrinter printer(f, live, std::chrono::milliseconds(0));
-        printer.progress(p);
-        printer.epoch_end(e);
-        std::rewind(f);
-        std::string text;
-        for (int c; (c = std::fgetc(f)) != EOF;) text += static_cast<char>(c);
-        std::fclose(f);
+        const std::string text = printed(live, [&](ProgressPrinter& printer) {
+            printer.progress(p);
+            printer.epoch_end(e);
+        });
         const std::string epoch_line = format_epoch(e) + "\n";
         if (live)
             BOOST_TEST(text == "\r" + format_progress(p) + "\x1b[K\r\x1b[K" + epoch_line);
@@ -78,17 +89,12 @@ BOOST_AUTO_TEST_CASE(dev_checks_within_an_epoch) {
     ValidationCheck at_end = c;
     at_end.batch = 170;
     for (const bool live : {true, false}) {
-        std::FILE* f = std::tmpfile();
-        BOOST_REQUIRE(f);
-        ProgressPrinter printer(f, live, std::chrono::milliseconds(0));
-        printer.dev_check(c);
-        printer.progress(p);
-        printer.dev_check(at_end);
-        printer.epoch_end(e);
-        std::rewind(f);
-        std::string text;
-        for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
-        std::fclose(f);
+        const std::string text = printed(live, [&](ProgressPrinter& printer) {
+            printer.dev_check(c);
+            printer.progress(p);
+            printer.dev_check(at_end);
+            printer.epoch_end(e);
+        });
         const std::string check_line = cli_common::format_dev_check(c) + "\n";
         if (live)
             BOOST_TEST(text == check_line + "\r" + format_progress(p) + "  dev acc 78.90% at batch 85\x1b[K\r\x1b[K" +
