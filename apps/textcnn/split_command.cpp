@@ -52,8 +52,9 @@ void run_split(const SplitOptions& o) {
         fmt::print(stderr, "{}: {} documents repeat the text of an earlier one; identical texts were kept on one side\n",
                    o.data_path, duplicates.repeated_documents);
     if (duplicates.conflicting_texts) {
-        fmt::print(stderr, "warning: {}: {} texts appear with different labels, e.g.\n", o.data_path,
-                   duplicates.conflicting_texts);
+        fmt::print(stderr, "warning: {}: {} with different labels, e.g.\n", o.data_path,
+                   duplicates.conflicting_texts == 1 ? std::string("1 text appears")
+                                                     : fmt::format("{} texts appear", duplicates.conflicting_texts));
         for (const auto& example : duplicates.conflict_examples) fmt::print(stderr, "  {}\n", example);
     }
     fmt::print(stderr, "{}: {} training and {} test documents\n", o.data_path, set.documents.size(), test.size());

@@ -186,15 +186,20 @@ void DocumentReader::open_csv() {
 }
 
 void DocumentReader::choose_columns(const std::vector<std::string>& names, std::size_t line) {
+    // A header missing the wanted names because the file has none: say so.
+    const bool data_like = options_.header && std::any_of(names.begin(), names.end(), looks_like_data);
+    const std::string headerless = data_like ? "; the first row looks like data, not column names: if the file has "
+                                               "no header row, read it without one"
+                                             : "";
     const auto text = find_column(names, options_.text_column);
     if (!text)
-        throw InputError(fmt::format("{}:{}: no column '{}' (columns: {})", source_, line, options_.text_column,
-                                     describe_columns(names)));
+        throw InputError(fmt::format("{}:{}: no column '{}' (columns: {}){}", source_, line, options_.text_column,
+                                     describe_columns(names), headerless));
     text_column_ = *text;
     label_column_ = find_column(names, options_.label_column);
     if (!label_column_ && options_.require_label)
-        throw InputError(fmt::format("{}:{}: no label column '{}' (columns: {})", source_, line, options_.label_column,
-                                     describe_columns(names)));
+        throw InputError(fmt::format("{}:{}: no label column '{}' (columns: {}){}", source_, line,
+                                     options_.label_column, describe_columns(names), headerless));
     if (!options_.id_column.empty()) {
         id_column_ = find_column(names, options_.id_column);
         if (!id_column_)
@@ -215,8 +220,9 @@ void DocumentReader::check_header() {
         std::string list;
         for (std::size_t i = 0; i < columns.size(); ++i)
             list += (i == 0 ? "" : i + 1 == columns.size() ? " and " : ", ") + std::to_string(columns[i]);
-        header_notes_.push_back(fmt::format("{}:{}: columns {} are all named '{}'; the first of them is used", source_,
-                                            record_.line, list, shortened(name)));
+        header_notes_.push_back(fmt::format("{}:{}: columns {} are {} named '{}'; the first of them is used", source_,
+                                            record_.line, list, columns.size() == 2 ? "both" : "all",
+                                            shortened(name)));
         if (header_notes_.size() == 8) break;
     }
     std::string odd;

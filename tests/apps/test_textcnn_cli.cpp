@@ -1284,7 +1284,7 @@ BOOST_AUTO_TEST_CASE(split_keeps_columns_format_and_identical_texts_together) {
                                       scratch("split_in.csv"), scratch("split_train.csv"), scratch("split_test.csv"), seed));
         BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
         BOOST_CHECK(contains(r.err, "4 documents repeat the text of an earlier one; identical texts were kept on one side"));
-        BOOST_CHECK(contains(r.err, "warning: " + scratch("split_in.csv") + ": 1 texts appear with different labels, e.g.\n"
+        BOOST_CHECK(contains(r.err, "warning: " + scratch("split_in.csv") + ": 1 text appears with different labels, e.g.\n"
                                     "  'an odd little tune' (lines 6, 7: neg, pos)\n"));
         const auto train_rows = read_all(scratch("split_train.csv"), {.require_label = true, .keep_fields = true});
         const auto test_rows = read_all(scratch("split_test.csv"), {.require_label = true, .keep_fields = true});

@@ -292,7 +292,7 @@ BOOST_AUTO_TEST_CASE(odd_headers_are_said) {
     // Duplicate names: the first column of that name is used, and it is said.
     ReaderReport r = notes("label,text,id,text\npos,first,1,second\n");
     BOOST_REQUIRE_EQUAL(r.header_notes.size(), 1u);
-    BOOST_TEST(r.header_notes[0] == "o.csv:1: columns 2 and 4 are all named 'text'; the first of them is used");
+    BOOST_TEST(r.header_notes[0] == "o.csv:1: columns 2 and 4 are both named 'text'; the first of them is used");
     BOOST_TEST(!r.header_looks_like_data);
     BOOST_TEST(r.warnings().back() == r.header_notes[0]);
     // A header that is a document: a number, or a sentence, as a chosen column's name.
@@ -308,6 +308,10 @@ BOOST_AUTO_TEST_CASE(odd_headers_are_said) {
     BOOST_TEST(d.header_notes[0] == "o.csv:1: the header row looks like data (column names 'the film was a quiet "
                                     "delight', '1'): if the file has no header row, its first document is being read "
                                     "as column names");
+    // A headerless file read by name: the missing-column error says why.
+    BOOST_TEST(error_of("spam,win a prize today\nham,see you at lunch\n", "o.csv") ==
+               "o.csv:1: no column 'text' (columns: 'spam', 'win a prize today'); the first row looks like data, not "
+               "column names: if the file has no header row, read it without one");
     // Ordinary names say nothing; nor do odd names of columns not used.
     BOOST_TEST(notes("label,text,3.5\npos,fine,x\n").header_notes.empty());
 }
