@@ -46,7 +46,10 @@ struct ReaderCliOptions {
     bool skip_bad_rows = false;
     std::string invalid_utf8 = "error";
     void add_to(CLI::App& command);
-    textcnn::DocumentReaderOptions options(bool require_label) const;
+    /// The reader's options. With `require_label` and the format left to the file name, a
+    /// `path` whose name gives plain text (stdin "-", data.txt) is a UsageError naming
+    /// --input-format; an empty `path` skips that check.
+    textcnn::DocumentReaderOptions options(bool require_label, const std::string& path = {}) const;
 };
 
 using cli_common::ThresholdCliOptions;

@@ -35,7 +35,7 @@ void run_eval(const EvalOptions& o) {
     if (!thresholds.always_decides())
         throw UsageError("--threshold: eval needs a label without a threshold to fall back on (with a threshold on "
                          "every label some documents could get no label at all)");
-    DocumentReader reader(o.data_path, o.reader.options(true));
+    DocumentReader reader(o.data_path, o.reader.options(true, o.data_path));
 
     ConfusionMatrix confusion(labels);
     std::vector<float> positive_scores;

@@ -4,6 +4,7 @@
 #include "text_training_cli.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/core/runtime.h"
 
@@ -36,9 +37,18 @@ void ReaderCliOptions::add_to(CLI::App& command) {
         ->capture_default_str();
 }
 
-textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label) const {
+textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label, const std::string& path) const {
     textcnn::DocumentReaderOptions o;
     o.format = textcnn::parse_input_format(format);
+    // By name alone, stdin and a .txt or .data file would be read as plain text: say which
+    // option reads them as labelled data before the library says that plain text has none.
+    if (require_label && o.format == textcnn::InputFormat::automatic && !path.empty() &&
+        textcnn::format_from_extension(path) == textcnn::InputFormat::plain)
+        throw UsageError(fmt::format("{}: {}, so it would be read as plain text, which has no labels; add "
+                                     "--input-format csv, tsv or fasttext",
+                                     textcnn::input_name(path),
+                                     path == "-" ? "standard input has no name to tell its format by"
+                                                 : "its name does not end in .csv, .tsv or .ft"));
     // Unless chosen: the label,text layout, by name or (without a header) by position.
     o.text_column = !text_column.empty() ? text_column : no_header ? "2" : "text";
     o.label_column = !label_column.empty() ? label_column : no_header ? "1" : "label";

@@ -40,7 +40,7 @@ void write_part(const std::string& path, const textcnn::DocumentSet& set, const 
 }
 
 void run_split(const SplitOptions& o) {
-    textcnn::DocumentReaderOptions reader = o.reader.options(true);
+    textcnn::DocumentReaderOptions reader = o.reader.options(true, o.data_path);
     reader.keep_fields = true;
     textcnn::DocumentSet set = textcnn::read_all(o.data_path, reader);
     print_reader_warnings(set.report);

@@ -29,7 +29,7 @@ void run_train(const TrainOptions& o, const std::string& command_line, std::vect
     options.train_source = o.train_path;
     // The header's names let the data checks spot rows that repeat the header.
     auto read = [&](const std::string& path) {
-        DocumentSet set = read_all(path, o.reader.options(true));
+        DocumentSet set = read_all(path, o.reader.options(true, path));
         print_reader_warnings(set.report);
         if (!set.header.empty() && options.label_column.empty() && set.label_column) {
             options.label_column = set.header[*set.label_column];

@@ -1048,6 +1048,21 @@ BOOST_AUTO_TEST_CASE(bad_training_data) {
     BOOST_CHECK_EQUAL(r.err, "textcnn train: " + dev +
                                  ":6: label 'meh' does not occur in the training data (labels: neg, pos)\n");
     BOOST_CHECK(!std::filesystem::exists(model));
+    // Labelled data whose format the name cannot tell: the error names the option that can.
+    const std::string as_text = scratch("labelled.txt");
+    write_text(as_text, to_csv(make_rows(40, 3)));
+    r = run("train --train " + as_text + opts);
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_EQUAL(r.err, "textcnn train: " + as_text + ": its name does not end in .csv, .tsv or .ft, so it "
+                             "would be read as plain text, which has no labels; add --input-format csv, tsv or "
+                             "fasttext\nRun with --help for more information.\n");
+    r = run("train --train -" + opts, as_text);
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_MESSAGE(r.err.find("<stdin>: standard input has no name to tell its format by") != std::string::npos, r.err);
+    BOOST_CHECK_EQUAL(run("eval --model " + t.model + " --data -", as_text).code, 2);
+    r = run("train --train - --input-format csv" + opts, as_text);
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK(std::filesystem::remove(model));
     // Usage errors.
     BOOST_CHECK_EQUAL(run("train --train " + t.train_csv + opts + " --no-such-option").code, 2);
     BOOST_CHECK_EQUAL(run("train --train " + t.train_csv + opts + " --dropout 2").code, 2);
