@@ -243,6 +243,28 @@ else
   fail "ulimit -v: exit $code, output: $out"
 fi
 
+# The same for imagecnn: four blank 28x28 images (IDX written here) and an architecture whose
+# dense layer of 300,000 units holds 235 million weights (2.8 GB with RMSprop's gradients and
+# accumulators).
+I=$build/imagecnn
+if [[ -x $I ]]; then
+  printf '\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x1c\x00\x00\x00\x1c' >"$work/images.idx"
+  head -c 3136 /dev/zero >>"$work/images.idx"
+  printf '\x00\x00\x08\x01\x00\x00\x00\x04\x00\x01\x00\x01' >"$work/labels.idx"
+  cat >"$work/wide.json" <<'JSON'
+{"name": "wide", "layers": [{"type": "flatten"}, {"type": "dense", "units": 300000}, {"type": "dense", "units": "classes"}]}
+JSON
+  out=$( (ulimit -v 1000000; exec "$I" train --images "$work/images.idx" --labels "$work/labels.idx" \
+    --arch-file "$work/wide.json" --threads 1 --quiet --epochs 1 --model "$work/wide.model") 2>&1)
+  code=$?
+  if [[ $code -eq 1 && $out == *"training needs at least"*"(ulimit -v)"*"fewer filters or units"* ]] &&
+     [[ ! -e $work/wide.model ]]; then
+    pass "imagecnn, ulimit -v 1000000 for a 2.8 GB network: exit 1, '$(echo "$out" | tail -1)'"
+  else
+    fail "imagecnn ulimit -v: exit $code, output: $out"
+  fi
+fi
+
 if ((failures)); then
   echo "fault tests: $failures failed" >&2
   exit 1

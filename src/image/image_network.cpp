@@ -23,20 +23,35 @@ Shape image_sample_shape(const Architecture& arch, const std::vector<std::size_t
     return Shape{1, 1, 28, 28};
 }
 
+namespace {
+// f(), its shape and configuration errors naming the architecture (and the input shape).
+template <class F>
+auto naming_architecture(const Architecture& arch, const Shape& sample, F&& f) {
+    try {
+        return f();
+    } catch (const ShapeError& e) {
+        throw ShapeError("architecture " + arch.name + " for inputs " + sample.str() + ": " + e.what());
+    } catch (const ConfigError& e) {
+        throw ConfigError("architecture " + arch.name + ": " + e.what());
+    }
+}
+}  // namespace
+
 Network build_image_network(Architecture arch, const Shape& sample, std::size_t classes) {
     bind_class_count(arch.layers, classes);
-    try {
+    return naming_architecture(arch, sample, [&] {
         Network net(arch.layers, sample);
         const Shape out = net.output_shape(1);
         if (out.rank() != 2 || out[1] != classes)
             throw ConfigError("the network outputs " + out.str() + " per image, the data has " +
                               std::to_string(classes) + " classes (end with a dense layer of \"units\": \"classes\")");
         return net;
-    } catch (const ShapeError& e) {
-        throw ShapeError("architecture " + arch.name + " for inputs " + sample.str() + ": " + e.what());
-    } catch (const ConfigError& e) {
-        throw ConfigError("architecture " + arch.name + ": " + e.what());
-    }
+    });
+}
+
+std::size_t image_network_parameter_count(Architecture arch, const Shape& sample, std::size_t classes) {
+    bind_class_count(arch.layers, classes);
+    return naming_architecture(arch, sample, [&] { return Network::parameter_count(arch.layers, sample); });
 }
 
 }  // namespace textcnn

@@ -2,6 +2,7 @@
 
 #include "image/image_model.h"
 #include "textcnn/core/error.h"
+#include "textcnn/core/number_text.h"
 #include "textcnn/image/image_network.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/trainer.h"
@@ -62,6 +63,7 @@ struct ImageTrainingRun::Impl {
     Initializer::Kind init = Initializer::Kind::glorot_uniform;
     std::optional<ImageClassifier> classifier;
     std::unique_ptr<Trainer> trainer;
+    TrainerSettings settings;    // what the trainer was given (for run()'s out-of-memory message)
     std::size_t eval_batch = 1;  // validation batch size (evaluate_validation)
 
     // The images [first, first + count) as a batch source over their numbers 0 .. count-1.
@@ -99,12 +101,22 @@ ImageTrainingRun::ImageTrainingRun(const ImageBatch& images, std::span<const std
         throw InputError(fmt::format("{}: images of shape {}, architecture {} is for {}", options.train_source,
                                      sample.str(), arch.name, arch.input->with_batch(1).str()));
     const std::string arch_label = options.architecture_file.empty() ? arch.name : options.architecture_file;
-    ImageModel model{build_image_network(arch, sample, options.class_names.size()), options.class_names, arch_label,
-                     "{}"};
+    const std::size_t classes = options.class_names.size();
+    const std::size_t parameters = image_network_parameter_count(arch, sample, classes);
+    check_training_memory(parameters, options.trainer.optimizer, "fewer filters or units in the architecture");
+    ImageModel model{[&] {
+                         try {
+                             return build_image_network(arch, sample, classes);
+                         } catch (const std::bad_alloc&) {
+                             throw network_allocation_error(parameters);
+                         }
+                     }(),
+                     options.class_names, arch_label, "{}"};
     model.network.initialize(Initializer{m.init, 0.25f}, options.trainer.seed);
     m.classifier.emplace(ImageClassifier(std::make_unique<ImageClassifier::Impl>(ImageClassifier::Impl{std::move(model)})));
 
     m.trainer = std::make_unique<Trainer>(m.classifier->network(), options.trainer);
+    m.settings = options.trainer;
     m.eval_batch = std::max<std::size_t>(1, options.trainer.eval_batch_size ? options.trainer.eval_batch_size
                                                                              : options.trainer.batch_size);
     m.trainer->set_training_data(m.train_count, m.source(0));
@@ -142,7 +154,20 @@ void ImageTrainingRun::resume_from(const std::string& checkpoint_path) {
     std::copy(saved.parameters().begin(), saved.parameters().end(), net.parameters().begin());
 }
 
-TrainResult ImageTrainingRun::run() { return impl_->trainer->run(); }
+TrainResult ImageTrainingRun::run() {
+    try {
+        return impl_->trainer->run();
+    } catch (const std::bad_alloc&) {
+        // What grows with the data: a batch's activations.
+        const std::size_t parameters = impl_->classifier->network().parameter_count();
+        throw ResourceError(fmt::format(
+            "out of memory while training: the network's {} parameters and their optimizer state take at least "
+            "{:.2f} GB, and each batch of {} images its activations besides; a smaller batch size or model",
+            with_thousands_separators(parameters),
+            1e-9 * static_cast<double>(least_training_bytes(parameters, impl_->settings.optimizer)),
+            impl_->settings.batch_size));
+    }
+}
 
 ImageClassifier& ImageTrainingRun::classifier() { return *impl_->classifier; }
 

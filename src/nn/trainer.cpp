@@ -30,17 +30,22 @@ std::uint64_t least_training_bytes(std::size_t parameters, const OptimizerSettin
     return std::uint64_t{parameters} * sizeof(float) * (2 + accumulators_per_weight(optimizer));
 }
 
-void check_training_memory(std::size_t parameters, const OptimizerSettings& optimizer) {
+void check_training_memory(std::size_t parameters, const OptimizerSettings& optimizer, std::string_view smaller_model) {
     const std::uint64_t needed = least_training_bytes(parameters, optimizer);
     const auto headroom = memory_headroom();
     if (!headroom || needed <= headroom->bytes) return;
     const std::size_t slots = accumulators_per_weight(optimizer);
     throw ResourceError(fmt::format(
         "training needs at least {} for {} parameters (weights, gradients{}) but {} is left under {}: a smaller "
-        "model (embedding dimension, feature maps, vocabulary) or more memory",
+        "model ({}) or more memory",
         gigabytes(needed), with_thousands_separators(parameters),
         slots ? fmt::format(" and {}'s {} accumulator{} per weight", optimizer.name, slots, slots == 1 ? "" : "s") : "",
-        gigabytes(headroom->bytes), headroom->limit));
+        gigabytes(headroom->bytes), headroom->limit, smaller_model));
+}
+
+ResourceError network_allocation_error(std::size_t parameters) {
+    return ResourceError(fmt::format("out of memory allocating the network's {} parameters ({:.2f} GB)",
+                                     with_thousands_separators(parameters), 4e-9 * static_cast<double>(parameters)));
 }
 
 

@@ -344,13 +344,12 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
 
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
     const std::size_t parameters = Network::parameter_count(spec, Shape{1, 1, 1});
-    check_training_memory(parameters, options.trainer.optimizer);
+    check_training_memory(parameters, options.trainer.optimizer, "embedding dimension, feature maps, vocabulary");
     Network network = [&] {
         try {
             return Network(spec, Shape{1, 1, 1});
         } catch (const std::bad_alloc&) {
-            throw ResourceError(fmt::format("out of memory allocating the network's {} parameters ({:.2f} GB)",
-                                            with_thousands_separators(parameters), 4e-9 * static_cast<double>(parameters)));
+            throw network_allocation_error(parameters);
         }
     }();
     network.initialize(options.initializer, options.trainer.seed);

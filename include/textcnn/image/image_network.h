@@ -27,5 +27,8 @@ Shape image_sample_shape(const Architecture& arch, const std::vector<std::size_t
 /// the layers do not fit the input, ConfigError for bad settings or a network whose output is
 /// not (N, classes).
 Network build_image_network(Architecture arch, const Shape& sample, std::size_t classes);
+/// The parameter count of build_image_network(arch, sample, classes) without allocating it
+/// (for a memory check before training); the same errors, naming the architecture.
+std::size_t image_network_parameter_count(Architecture arch, const Shape& sample, std::size_t classes);
 
 }  // namespace textcnn

@@ -16,6 +16,7 @@
 // checkpoint needs (write_checkpoint()).
 #pragma once
 
+#include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/nn/optimizer.h"
@@ -28,6 +29,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace textcnn {
@@ -72,9 +74,13 @@ std::uint64_t least_training_bytes(std::size_t parameters, const OptimizerSettin
 /// Before building a network to train: throws ResourceError when least_training_bytes()
 /// exceed memory_headroom() (core/runtime.h), e.g. "training needs at least 6.4 GB for 400,000,000
 /// parameters (weights, gradients and adadelta's 2 accumulators per weight) but 1.0 GB is left
-/// under the address-space limit (ulimit -v)". Does nothing when the headroom is unknown.
-/// Thread-safe.
-void check_training_memory(std::size_t parameters, const OptimizerSettings& optimizer);
+/// under the address-space limit (ulimit -v): a smaller model (<smaller_model>) or more memory".
+/// `smaller_model` says what makes this kind of network smaller ("embedding dimension, feature
+/// maps, vocabulary"). Does nothing when the headroom is unknown. Thread-safe.
+void check_training_memory(std::size_t parameters, const OptimizerSettings& optimizer, std::string_view smaller_model);
+/// The error for a network of `parameters` floats whose allocation failed (std::bad_alloc):
+/// ResourceError "out of memory allocating the network's 192,368,002 parameters (0.77 GB)".
+ResourceError network_allocation_error(std::size_t parameters);
 
 class Trainer {
 public:
