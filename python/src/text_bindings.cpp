@@ -7,6 +7,7 @@
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
+#include "textcnn/nn/architecture.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/text_training.h"
 #include "textcnn/text/tokenizer.h"
@@ -84,25 +85,23 @@ const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
                    [](const TextFit& f) { return f.options.naive_bayes_ngram_init ? "nb" : "random"; },
                    {{"random", [](TextFit& f) { f.options.naive_bayes_ngram_init = false; }},
                     {"nb", [](TextFit& f) { f.options.naive_bayes_ngram_init = true; }}}),
-            choice("init",
-                   "kim (Glorot weights, zero output layer) | glorot (Glorot output layer too) | he | torch",
-                   [](const TextFit& f) { return f.options.zero_output_layer ? "kim" : "glorot"; },
-                   {{"kim", [](TextFit& f) {
-                         f.options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
-                         f.options.zero_output_layer = true;
-                     }},
-                    {"glorot", [](TextFit& f) {
-                         f.options.initializer = {Initializer::Kind::glorot_uniform, 0.25f};
-                         f.options.zero_output_layer = false;
-                     }},
-                    {"he", [](TextFit& f) {
-                         f.options.initializer = {Initializer::Kind::he_uniform, 0.25f};
-                         f.options.zero_output_layer = false;
-                     }},
-                    {"torch", [](TextFit& f) {
-                         f.options.initializer = {Initializer::Kind::torch_default, 0.25f};
-                         f.options.zero_output_layer = false;
-                     }}}),
+            // The library's names (TextTrainingOptions::initialization_names()) and its setter.
+            Hyperparameter<TextFit>{
+                "init",
+                "kim (Glorot weights, zero output layer, as Kim's code) | glorot_uniform | he_uniform | torch | uniform "
+                "(the output layer drawn like the others)",
+                [](const TextFit& f) {
+                    return py::object(py::str(f.options.zero_output_layer
+                                                  ? std::string("kim")
+                                                  : textcnn::initializer_kind_name(f.options.initializer.kind)));
+                },
+                [](TextFit& f, py::handle value) {
+                    try {
+                        f.options.set_initialization(from_python<std::string>(value, "init"));
+                    } catch (const textcnn::ConfigError& e) {
+                        throw textcnn::ConfigError(std::string("hyperparameter 'init': ") + e.what());
+                    }
+                }},
             field<TextFit>("max_norm", "Kim's max L2 norm of the output weight vectors (0 = off)", o,
                            &TextTrainingOptions::trainer, &textcnn::TrainerSettings::max_norm),
             choice("class_weight", "None | balanced (loss weighted by n / (classes * count), as in scikit-learn)",
