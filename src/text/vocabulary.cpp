@@ -58,25 +58,33 @@ public:
     [[noreturn]] void fail(std::size_t at, const std::string& problem) const {
         throw InputError(fmt::format("{}: vocabulary: byte {}: {}", source_, at, problem));
     }
-    void need(std::size_t n, std::string_view what) const {
+    // `what` (numbered `item` unless npos: "the count of word 7") names the value read; the
+    // text is made only for the error, not for every word read.
+    void need(std::size_t n, std::string_view what, std::size_t item = npos) const {
         if (remaining() < n)
-            fail(pos_, fmt::format("truncated: {} needs {} byte{}, {} remain", what, n, n == 1 ? "" : "s", remaining()));
+            fail(pos_, fmt::format("truncated: {}{} needs {} byte{}, {} remain", what,
+                                   item == npos ? std::string() : fmt::format(" {}", item), n, n == 1 ? "" : "s",
+                                   remaining()));
     }
-    std::uint64_t unsigned_le(std::size_t n, std::string_view what) {
-        need(n, what);
+    std::uint64_t unsigned_le(std::size_t n, std::string_view what, std::size_t item = npos) {
+        need(n, what, item);
         std::uint64_t v = 0;
         for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(bytes_[pos_ + i]) << (8 * i);
         pos_ += n;
         return v;
     }
-    std::uint32_t u32(std::string_view what) { return static_cast<std::uint32_t>(unsigned_le(4, what)); }
-    std::uint64_t u64(std::string_view what) { return unsigned_le(8, what); }
-    std::string_view bytes(std::size_t n, std::string_view what) {
-        need(n, what);
+    std::uint32_t u32(std::string_view what, std::size_t item = npos) {
+        return static_cast<std::uint32_t>(unsigned_le(4, what, item));
+    }
+    std::uint64_t u64(std::string_view what, std::size_t item = npos) { return unsigned_le(8, what, item); }
+    std::string_view bytes(std::size_t n, std::string_view what, std::size_t item = npos) {
+        need(n, what, item);
         const std::string_view out(reinterpret_cast<const char*>(bytes_.data()) + pos_, n);
         pos_ += n;
         return out;
     }
+
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 private:
     std::span<const std::uint8_t> bytes_;
@@ -220,13 +228,13 @@ Vocabulary Vocabulary::read(std::span<const std::uint8_t> bytes, const std::stri
     vocabulary.counts_.reserve(words);
     for (std::uint32_t i = 0; i < words; ++i) {
         const std::size_t word_offset = in.offset();
-        const std::uint32_t length = in.u32(fmt::format("the length of word {}", i));
+        const std::uint32_t length = in.u32("the length of word", i);
         if (length == 0) in.fail(word_offset, fmt::format("word {} is empty", i));
-        const std::string_view word = in.bytes(length, fmt::format("word {}", i));
+        const std::string_view word = in.bytes(length, "word", i);
         if (const auto bad = find_invalid_utf8(word))
             in.fail(word_offset + 4 + *bad, fmt::format("word {} is not valid UTF-8", i));
         vocabulary.words_.emplace_back(word);
-        vocabulary.counts_.push_back(in.u64(fmt::format("the count of word {}", i)));
+        vocabulary.counts_.push_back(in.u64("the count of word", i));
     }
     if (in.remaining() != 0)
         in.fail(in.offset(), fmt::format("{} unexpected byte{} after the last word", in.remaining(),
