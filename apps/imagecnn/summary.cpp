@@ -1,5 +1,6 @@
 // imagecnn summary: the Keras-like table of a saved model or of an architecture.
 #include "commands.h"
+#include "network_json.h"
 #include "textcnn/image/image_classifier.h"
 #include "textcnn/image/image_network.h"
 
@@ -15,6 +16,7 @@ struct SummaryOptions {
     std::string arch, arch_file;
     std::vector<std::size_t> input;
     std::size_t classes = 10;
+    bool json = false;
 };
 
 std::string labels_text(const std::vector<std::string>& labels) {
@@ -29,6 +31,15 @@ void run_summary(const SummaryOptions& options) {
     if (!options.model.empty()) {
         const auto model = textcnn::ImageClassifier::load(options.model);
         const textcnn::ImageShape in = model.input_shape();
+        if (options.json) {
+            nlohmann::ordered_json j = cli_common::network_json(model.network());
+            j["architecture"] = model.architecture();
+            j["input"] = {{"height", in.height}, {"width", in.width}, {"channels", in.channels}};
+            j["labels"] = model.labels();
+            j["training"] = nlohmann::ordered_json::parse(model.training_facts());
+            fmt::print("{}\n", j.dump(2));
+            return;
+        }
         fmt::print("Model: {}\n", options.model);
         fmt::print("Architecture: {}\n", model.architecture());
         fmt::print("Input: {}x{}x{} (height x width x channels), pixels scaled by 1/255\n", in.height, in.width,
@@ -42,6 +53,15 @@ void run_summary(const SummaryOptions& options) {
     textcnn::Architecture arch = load_architecture(options.arch, options.arch_file);
     const textcnn::Shape sample = textcnn::image_sample_shape(arch, options.input);
     const textcnn::Network net = textcnn::build_image_network(arch, sample, options.classes);
+    if (options.json) {
+        nlohmann::ordered_json j = cli_common::network_json(net);
+        j["architecture"] = arch.name;
+        j["description"] = arch.description;
+        j["input"] = {{"height", sample[2]}, {"width", sample[3]}, {"channels", sample[1]}};
+        j["classes"] = options.classes;
+        fmt::print("{}\n", j.dump(2));
+        return;
+    }
     fmt::print("Architecture: {}\n", arch.name);
     if (!arch.description.empty()) fmt::print("{}\n", arch.description);
     fmt::print("Input: {}x{}x{} (height x width x channels), {} classes\n", sample[2], sample[3], sample[1],
@@ -64,6 +84,7 @@ Command add_summary_command(CLI::App& app) {
     cmd->add_option("--classes", options->classes, "Classes for --arch (the size of 'units: classes')")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    cmd->add_flag("--json", options->json, "As one JSON object (layers, parameter counts, input, labels, training)");
     return {cmd, [options] { run_summary(*options); }};
 }
 

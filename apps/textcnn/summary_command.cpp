@@ -1,6 +1,7 @@
 // textcnn summary: what a model file holds — architecture, parameters, vocabulary, labels,
 // tokenizer settings, training data and date.
 #include "commands.h"
+#include "network_json.h"
 
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
@@ -42,23 +43,13 @@ void run_summary(const SummaryOptions& o) {
     std::optional<Network> architecture;
     if (model.quantized()) architecture.emplace(arch.spec, arch.sample_shape);
     const Network& network = architecture ? *architecture : model.network();
-    nlohmann::json layers = nlohmann::json::array();
-    for (const auto& row : network.summary())
-        layers.push_back({{"depth", row.depth},
-                          {"layer", row.label},
-                          {"type", row.type},
-                          {"details", row.details},
-                          {"output_shape", row.output_shape.dims()},
-                          {"parameters", row.parameters}});
-    nlohmann::json j{{"layers", layers},
-                     {"parameters", network.parameter_count()},
-                     {"trainable_parameters", network.trainable_parameter_count()},
-                     {"quantized", model.quantized()},
-                     {"vocabulary_size", model.vocabulary().size()},
-                     {"fold_table_bytes", model.fold_table_bytes()},
-                     {"labels", model.labels()},
-                     {"tokenizer", tokenizer_json(model.tokenizer().settings())},
-                     {"metadata", cli_common::metadata_json(model.metadata)}};
+    nlohmann::ordered_json j = cli_common::network_json(network);
+    j["quantized"] = model.quantized();
+    j["vocabulary_size"] = model.vocabulary().size();
+    j["fold_table_bytes"] = model.fold_table_bytes();
+    j["labels"] = model.labels();
+    j["tokenizer"] = tokenizer_json(model.tokenizer().settings());
+    j["metadata"] = cli_common::metadata_json(model.metadata);
     fmt::print("{}\n", j.dump(2));
 }
 

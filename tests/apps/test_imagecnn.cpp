@@ -251,6 +251,21 @@ BOOST_AUTO_TEST_CASE(summary_of_builtins_and_models) {
     BOOST_TEST_REQUIRE(r.code == 0, r.err);
     BOOST_TEST(r.out.find("Labels (3): 0 vertical, 1 horizontal, 2 square") != std::string::npos, r.out);
     BOOST_TEST(r.out.find("Input: 12x12x1") != std::string::npos, r.out);
+    // The same as JSON: counts as numbers, the layers as rows, the model's labels and input.
+    r = run("summary --json --model " + t.model);
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    auto j = nlohmann::json::parse(r.out);
+    BOOST_TEST(j.at("labels") == nlohmann::json({"vertical", "horizontal", "square"}), r.out);
+    BOOST_TEST(j.at("input").at("height").get<int>() == 12);
+    std::size_t sum = 0;
+    for (const auto& layer : j.at("layers")) sum += layer.at("parameters").get<std::size_t>();
+    BOOST_TEST(sum == j.at("parameters").get<std::size_t>());
+    BOOST_TEST(j.at("training").is_object());
+    r = run("summary --json --arch cnn_1");
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    j = nlohmann::json::parse(r.out);
+    BOOST_TEST(j.at("parameters").get<std::size_t>() == 63522u);
+    BOOST_TEST(j.at("layers").at(0).at("output_shape") == nlohmann::json({0, 8, 28, 28}), r.out);
 }
 
 BOOST_AUTO_TEST_CASE(filter_sobel_x_on_a_step_edge) {
