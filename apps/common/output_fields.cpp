@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <numeric>
+
 namespace cli_common {
 
 std::string tsv_field(const std::string& s) {
@@ -33,5 +36,17 @@ std::string output_field(const std::string& format, const std::string& s) {
 }
 
 std::string probability_text(float p) { return fmt::format("{:.6g}", p); }
+
+std::vector<std::size_t> ranked_labels(std::span<const float> probabilities, std::optional<std::size_t> decision,
+                                       std::size_t top) {
+    std::vector<std::size_t> order(probabilities.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (decision && (a == *decision) != (b == *decision)) return a == *decision;
+        return probabilities[a] > probabilities[b];
+    });
+    if (top && top < order.size()) order.resize(top);
+    return order;
+}
 
 }  // namespace cli_common

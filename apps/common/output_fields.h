@@ -2,7 +2,11 @@
 // predict: whatever a label, a text or a file name holds, one record stays one line.
 #pragma once
 
+#include <cstddef>
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace cli_common {
 
@@ -20,5 +24,11 @@ std::string output_field(const std::string& format, const std::string& s);
 
 /// A probability in tsv and csv output: 6 significant digits ("0.981234", "1.2e-07").
 std::string probability_text(float p);
+
+/// What --top K lists: label indices by falling probability, the decided label first when
+/// there is one (so --top 1 never names another label than the decision), ties in label
+/// order, at most `top` of them (0: all).
+std::vector<std::size_t> ranked_labels(std::span<const float> probabilities, std::optional<std::size_t> decision,
+                                       std::size_t top);
 
 }  // namespace cli_common

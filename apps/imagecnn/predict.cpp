@@ -26,6 +26,7 @@ struct PredictOptions {
     std::string model;
     std::vector<std::string> files;
     bool probabilities = false;
+    std::size_t top = 0;
     std::string format = "tsv";
     // Images per Network::forward_chunked() call: it bounds memory, not speed (each call runs in
     // cache-sized chunks of 8 in parallel), so it is the reference protocol's 1000.
@@ -34,33 +35,44 @@ struct PredictOptions {
     std::size_t max_pixels = textcnn::ImageClassifier::default_max_pixels;
 };
 
-// One line of jsonl: input, label, probability (of the label) and every label's probability.
-std::string jsonl_line(const std::string& name, const textcnn::ImagePrediction& p, const std::vector<std::string>& labels) {
+// One line of jsonl: input, label, probability (of the label) and every label's probability
+// (with --top, the K best, best first).
+std::string jsonl_line(const PredictOptions& o, const std::string& name, const textcnn::ImagePrediction& p,
+                       const std::vector<std::string>& labels) {
     nlohmann::ordered_json line;
     line["input"] = name;
     line["label"] = labels[p.label];
     line["probability"] = p.probabilities[p.label];
     nlohmann::ordered_json all;
-    for (std::size_t k = 0; k < labels.size(); ++k) all[labels[k]] = p.probabilities[k];
+    if (o.top) {
+        for (std::size_t k : cli_common::ranked_labels(p.probabilities, p.label, o.top)) all[labels[k]] = p.probabilities[k];
+    } else {
+        for (std::size_t k = 0; k < labels.size(); ++k) all[labels[k]] = p.probabilities[k];
+    }
     line["probabilities"] = all;
     return line.dump() + "\n";
 }
 
 // One line of tsv or csv: input, label, probability and, with --prob, every label's
-// probability in the order the header line names them.
+// probability in the order the header line names them; with --top, the K best labels and
+// their probabilities, best first (the decision leading, as textcnn predict --top).
 std::string delimited_line(const PredictOptions& o, const std::string& name, const textcnn::ImagePrediction& p,
                            const std::vector<std::string>& labels) {
     const char d = cli_common::output_delimiter(o.format);
     std::string line = cli_common::output_field(o.format, name) + d + cli_common::output_field(o.format, labels[p.label]) +
                        d + cli_common::probability_text(p.probabilities[p.label]);
-    if (o.probabilities)
+    if (o.top) {
+        for (std::size_t k : cli_common::ranked_labels(p.probabilities, p.label, o.top))
+            line += d + cli_common::output_field(o.format, labels[k]) + d + cli_common::probability_text(p.probabilities[k]);
+    } else if (o.probabilities) {
         for (float v : p.probabilities) line += d + cli_common::probability_text(v);
+    }
     return line + "\n";
 }
 
 // With --prob in tsv and csv, a first line names the columns (as textcnn predict's).
 std::string header_line(const PredictOptions& o, const std::vector<std::string>& labels) {
-    if (!o.probabilities || o.format == "jsonl") return "";
+    if (!o.probabilities || o.top || o.format == "jsonl") return "";
     const char d = cli_common::output_delimiter(o.format);
     std::string line = std::string("input") + d + "label" + d + "probability";
     for (const auto& l : labels) line += d + cli_common::output_field(o.format, l);
@@ -76,7 +88,7 @@ void run_predict(const PredictOptions& options) {
     const auto& labels = model.labels();
     std::string out = header_line(options, labels);
     for (const auto& [name, prediction] : predictions) {
-        out += options.format == "jsonl" ? jsonl_line(name, prediction, labels)
+        out += options.format == "jsonl" ? jsonl_line(options, name, prediction, labels)
                                          : delimited_line(options, name, prediction, labels);
         if (out.size() > (1 << 16)) {
             std::fwrite(out.data(), 1, out.size(), stdout);
@@ -97,6 +109,9 @@ Command add_predict_command(CLI::App& app) {
     cmd->add_flag("--prob", options->probabilities,
                   "tsv and csv: also the probability of every class, in the model's label order (a first line names "
                   "them; jsonl always has them)");
+    cmd->add_option("--top", options->top,
+                    "The K most probable classes with their probabilities, best first (after input, label, "
+                    "probability; in jsonl, the K in 'probabilities')");
     cli_common::add_format_option(*cmd, options->format, "Output format");
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
         ->capture_default_str();

@@ -82,17 +82,8 @@ public:
     }
 
 private:
-    // Labels best first, the decided label leading (so --top 1 never names another label
-    // than the decision), at most --top of them (all with --prob alone).
     std::vector<std::size_t> ranked(const textcnn::TextPrediction& p, std::optional<std::uint32_t> decision) const {
-        std::vector<std::size_t> order(p.probabilities.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            if (decision && (a == *decision) != (b == *decision)) return a == *decision;
-            return p.probabilities[a] > p.probabilities[b];
-        });
-        if (o_.top && o_.top < order.size()) order.resize(o_.top);
-        return order;
+        return cli_common::ranked_labels(p.probabilities, decision, o_.top);
     }
     std::string field(const std::string& s) const { return cli_common::output_field(o_.format, s); }
     const PredictOptions& o_;

@@ -167,6 +167,25 @@ BOOST_AUTO_TEST_CASE(predict_on_idx_png_and_pgm) {
     double sum = 0;
     for (const auto& [k, v] : line["probabilities"].items()) sum += v.get<double>();
     BOOST_TEST(sum == 1.0, boost::test_tools::tolerance(1e-5));
+
+    // --top 2: after input, label and probability, the two best classes, best first, as
+    // textcnn predict --top; no header line; jsonl keeps only those two.
+    const Run top = run("predict --top 2 --model " + t.model + " " + scratch("first.png"));
+    BOOST_TEST_REQUIRE(top.code == 0, top.err);
+    std::vector<std::string> fields;
+    std::istringstream row(top.out.substr(0, top.out.find('\n')));
+    for (std::string f; std::getline(row, f, '\t');) fields.push_back(f);
+    BOOST_TEST_REQUIRE(fields.size() == 7u, top.out);
+    BOOST_TEST(fields[1] == "vertical");
+    BOOST_TEST(fields[3] == "vertical");
+    BOOST_TEST(fields[4] == fields[2]);
+    BOOST_TEST(std::stod(fields[6]) <= std::stod(fields[4]));
+    BOOST_TEST(fields[5] != "vertical");
+    const Run top_jsonl = run("predict --top 2 --format jsonl --model " + t.model + " " + scratch("first.png"));
+    BOOST_TEST_REQUIRE(top_jsonl.code == 0, top_jsonl.err);
+    const auto best = nlohmann::ordered_json::parse(top_jsonl.out)["probabilities"];
+    BOOST_TEST_REQUIRE(best.size() == 2u);
+    BOOST_TEST(best.begin().key() == "vertical");
 }
 
 BOOST_AUTO_TEST_CASE(predict_rejects_wrong_sizes_and_corrupt_files) {
