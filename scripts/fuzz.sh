@@ -6,7 +6,8 @@
 # of fuzz/fuzz_*.cpp. The corpus grows in build-fuzz/corpus/<target> (kept between runs, so
 # a longer campaign continues where the last one stopped); a finding stops the script with
 # the crashing input saved as build-fuzz/findings/<target>/crash-* and exit code 1.
-# FUZZ_RUNS=N runs each target for N executions instead of SECONDS.
+# FUZZ_RUNS=N runs each target for N executions instead of SECONDS. Ctrl-C stops a campaign:
+# the executions so far are printed (no finding) and the script exits 130.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TEXTCNN_FUZZ_BUILD_DIR:-$root/build-fuzz}
@@ -50,6 +51,12 @@ for target in "${targets[@]}"; do
     execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
     cov=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE).*cov:' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
     echo "fuzz: $target: ${execs:-?} executions in $(($(date +%s) - start)) s, coverage ${cov:-?} edges, no finding"
+  elif grep -q 'libFuzzer: run interrupted; exiting' "$log"; then
+    # Ctrl-C or SIGINT to the fuzzer (libFuzzer exits with 72): a campaign stopped, not a finding.
+    execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+    echo "fuzz: $target: stopped by SIGINT after ${execs:-?} executions in $(($(date +%s) - start)) s, no finding"
+    status=130
+    break
   else
     echo "fuzz: $target: FINDING (log $log, inputs in $findings)" >&2
     tail -40 "$log" >&2
