@@ -88,8 +88,13 @@ const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
             // The library's names (TextTrainingOptions::initialization_names()) and its setter.
             Hyperparameter<TextFit>{
                 "init",
-                "kim (Glorot weights, zero output layer, as Kim's code) | glorot_uniform | he_uniform | torch | uniform "
-                "(the output layer drawn like the others)",
+                [] {
+                    std::string names;
+                    for (const auto& name : TextTrainingOptions::initialization_names())
+                        if (name != "kim") names += " | " + name;
+                    return "kim (Glorot weights, zero output layer, as Kim's code)" + names +
+                           " (the output layer drawn like the others)";
+                }(),
                 [](const TextFit& f) {
                     return py::object(py::str(f.options.zero_output_layer
                                                   ? std::string("kim")

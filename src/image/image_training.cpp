@@ -159,13 +159,9 @@ TrainResult ImageTrainingRun::run() {
         return impl_->trainer->run();
     } catch (const std::bad_alloc&) {
         // What grows with the data: a batch's activations.
-        const std::size_t parameters = impl_->classifier->network().parameter_count();
-        throw ResourceError(fmt::format(
-            "out of memory while training: the network's {} parameters and their optimizer state take at least "
-            "{:.2f} GB, and each batch of {} images its activations besides; a smaller batch size or model",
-            with_thousands_separators(parameters),
-            1e-9 * static_cast<double>(least_training_bytes(parameters, impl_->settings.optimizer)),
-            impl_->settings.batch_size));
+        throw training_allocation_error(impl_->classifier->network().parameter_count(), impl_->settings.optimizer,
+                                        fmt::format("each batch of {} images", impl_->settings.batch_size),
+                                        "batch size or model");
     }
 }
 

@@ -43,6 +43,15 @@ void check_training_memory(std::size_t parameters, const OptimizerSettings& opti
         gigabytes(headroom->bytes), headroom->limit, smaller_model));
 }
 
+ResourceError training_allocation_error(std::size_t parameters, const OptimizerSettings& optimizer,
+                                        std::string_view batch, std::string_view smaller) {
+    return ResourceError(fmt::format("out of memory while training: the network's {} parameters and their optimizer "
+                                     "state take at least {:.2f} GB, and {} its activations besides; a smaller {}",
+                                     with_thousands_separators(parameters),
+                                     1e-9 * static_cast<double>(least_training_bytes(parameters, optimizer)), batch,
+                                     smaller));
+}
+
 ResourceError network_allocation_error(std::size_t parameters) {
     return ResourceError(fmt::format("out of memory allocating the network's {} parameters ({:.2f} GB)",
                                      with_thousands_separators(parameters), 4e-9 * static_cast<double>(parameters)));

@@ -454,14 +454,11 @@ TextTrainingReport TextTrainingRun::run() {
         const Impl& m = *impl_;
         std::size_t longest = 0;
         for (const auto& ids : m.train.ids) longest = std::max(longest, ids.size());
-        throw ResourceError(fmt::format(
-            "out of memory while training: the network's {} parameters and their optimizer state take at least "
-            "{:.2f} GB, and each batch of {} documents (the longest {} tokens) its activations besides; a smaller "
-            "batch size, maximum length or model",
-            with_thousands_separators(m.classifier->network().parameter_count()),
-            1e-9 * static_cast<double>(least_training_bytes(m.classifier->network().parameter_count(),
-                                                            m.options.trainer.optimizer)),
-            m.options.trainer.batch_size, with_thousands_separators(longest)));
+        throw training_allocation_error(
+            m.classifier->network().parameter_count(), m.options.trainer.optimizer,
+            fmt::format("each batch of {} documents (the longest {} tokens)", m.options.trainer.batch_size,
+                        with_thousands_separators(longest)),
+            "batch size, maximum length or model");
     }
     return impl_->report;
 }

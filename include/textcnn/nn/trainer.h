@@ -81,6 +81,13 @@ void check_training_memory(std::size_t parameters, const OptimizerSettings& opti
 /// The error for a network of `parameters` floats whose allocation failed (std::bad_alloc):
 /// ResourceError "out of memory allocating the network's 192,368,002 parameters (0.77 GB)".
 ResourceError network_allocation_error(std::size_t parameters);
+/// The error for an allocation that failed during training: "out of memory while training: the
+/// network's N parameters and their optimizer state take at least X GB, and <batch> its
+/// activations besides; a smaller <smaller>". `batch` says what a batch holds ("each batch of 50
+/// documents (the longest 61 tokens)"), `smaller` what can shrink ("batch size, maximum length or
+/// model").
+ResourceError training_allocation_error(std::size_t parameters, const OptimizerSettings& optimizer,
+                                        std::string_view batch, std::string_view smaller);
 
 class Trainer {
 public:
