@@ -370,7 +370,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     sigint.restore();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run.classifier().save(o.model_path);
-    remove_finished_checkpoints(checkpoint, o.resume_path, o.quiet);
+    remove_finished_checkpoint(checkpoint, o.quiet);
 
     const TrainingOutcome outcome{o.model_path, report.result.epochs_completed, report.result.best_epoch,
                                   report.result.best_accuracy, seconds,

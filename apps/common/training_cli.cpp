@@ -73,12 +73,10 @@ void stop_with_checkpoint(const std::string& model, const std::string& checkpoin
     stop_after_checkpoint(checkpoint, sigint);
 }
 
-void remove_finished_checkpoints(const std::string& checkpoint, const std::string& resume, bool quiet) {
-    for (const std::string& stale : {checkpoint, resume}) {
-        std::error_code ec;
-        if (!stale.empty() && std::filesystem::is_regular_file(stale, ec) && std::filesystem::remove(stale, ec) && !quiet)
-            fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", stale);
-    }
+void remove_finished_checkpoint(const std::string& checkpoint, bool quiet) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(checkpoint, ec) && std::filesystem::remove(checkpoint, ec) && !quiet)
+        fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", checkpoint);
 }
 
 std::string percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }

@@ -60,9 +60,10 @@ std::string checkpoint_path(const std::string& model_path, const std::string& gi
                                        const std::function<std::uint64_t(const std::string&)>& save_best_model,
                                        SigintScope& sigint);
 
-/// A finished run needs neither its checkpoint nor the one it resumed from: removes both
-/// (those that exist), each named on stderr unless `quiet`.
-void remove_finished_checkpoints(const std::string& checkpoint, const std::string& resume, bool quiet);
+/// A finished run no longer needs its checkpoint: removes `checkpoint` (this run's own, where
+/// Ctrl-C writes; also what --resume named when it is the same file) if it exists, named on
+/// stderr unless `quiet`. A checkpoint resumed from another path is the user's file and stays.
+void remove_finished_checkpoint(const std::string& checkpoint, bool quiet);
 
 /// How a finished training run ended, as textcnn train and imagecnn train print it.
 struct TrainingOutcome {

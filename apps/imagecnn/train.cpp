@@ -274,7 +274,7 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     facts["date"] = cli_common::now_utc();
     run.classifier().set_training_facts(facts.dump());
     run.classifier().save(o.model);
-    cli_common::remove_finished_checkpoints(checkpoint, o.resume, o.quiet);
+    cli_common::remove_finished_checkpoint(checkpoint, o.quiet);
     const cli_common::TrainingOutcome outcome{o.model,          result.epochs_completed, result.best_epoch,
                                               result.best_accuracy, train_seconds,
                                               result.reason == StopReason::early_stopped};

@@ -894,9 +894,10 @@ BOOST_AUTO_TEST_CASE(resume_a_library_checkpoint_with_the_cli) {
     // The same parameters as the uninterrupted CLI run.
     BOOST_CHECK_MESSAGE(same_parameters(TextClassifier::load(model), *t.library_model),
                         "resumed training ended elsewhere than the uninterrupted run");
-    // The finished run removed the checkpoint it went on from, and said so.
-    BOOST_CHECK(!std::filesystem::exists(checkpoint));
-    std::filesystem::copy_file(kept, checkpoint);
+    // A checkpoint resumed from another path than this run's own (MODEL.ckpt) is the user's
+    // file: the finished run leaves it as it was.
+    BOOST_CHECK(std::filesystem::exists(checkpoint));
+    BOOST_CHECK(read_text(checkpoint) == read_text(kept));
 
     // A checkpoint that does not fit this run's options: exit 2, naming the checkpoint.
     const Run other = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model +
@@ -941,7 +942,7 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     const std::size_t epochs = state.epoch + 1;
     std::filesystem::remove(model);
     // Issue 11: `--resume CKPT` alone continues with the run's stored options; a changed option
-    // that matters is named. (Copies: a finished run removes the checkpoint it resumed.)
+    // that matters is named. (Copies, so that the checkpoint stays as it is for the run below.)
     const std::string alone = scratch("interrupted_alone.ckpt"), other_seed = scratch("interrupted_seed.ckpt");
     std::filesystem::copy_file(checkpoint, alone, std::filesystem::copy_options::overwrite_existing);
     std::filesystem::copy_file(checkpoint, other_seed, std::filesystem::copy_options::overwrite_existing);
@@ -955,7 +956,9 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
         run(fmt::format("train --resume {} --epochs {} --model {} --checkpoint {} --quiet", alone, epochs, model_alone,
                         scratch("alone_next.ckpt")));
     BOOST_REQUIRE_MESSAGE(resumed_alone.code == 0, resumed_alone.err);
-    BOOST_CHECK(!std::filesystem::exists(alone));
+    // Resumed from another path than its own checkpoint: the resumed file stays, its own is gone.
+    BOOST_CHECK(std::filesystem::exists(alone));
+    BOOST_CHECK(!std::filesystem::exists(scratch("alone_next.ckpt")));
     // A checkpoint with no stored options (written by the library) cannot be resumed alone.
     TextTrainingRun library_run(read_labelled(t.train_csv), std::nullopt, "", tiny_options(1), {});
     library_run.write_checkpoint(scratch("library.ckpt"));
@@ -965,10 +968,10 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
                                                " holds no record of the options of the run that wrote it"),
                         bare.err);
     const Run r = run(fmt::format("train --train {} --dev {} --model {} --embedding-dim 16 --maps 8 --epochs {} --batch 10 "
-                                  "--seed 1 --quiet --resume {}",
-                                  t.train_csv, t.dev_csv, model, epochs, checkpoint));
+                                  "--seed 1 --quiet --checkpoint {} --resume {}",
+                                  t.train_csv, t.dev_csv, model, epochs, checkpoint, checkpoint));
     BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
-    // The finished run removed the checkpoint it no longer needs.
+    // The finished run removed its own checkpoint, which it no longer needs.
     BOOST_CHECK(!std::filesystem::exists(checkpoint));
     TextTrainingRun straight(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, tiny_options(epochs), {});
     straight.run();
