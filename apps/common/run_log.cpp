@@ -86,6 +86,8 @@ textcnn::EpochSummary epoch_from_json(const nlohmann::json& j) {
 // One log line into the report; false for an event this version does not know.
 bool add_line(textcnn::RunReport& r, const nlohmann::ordered_json& j, const std::string& source) {
     const std::string event = j.value("event", j.contains("epoch") ? "epoch" : "");
+    // An ensemble's log: the curves of its first member (its end line says so in a note).
+    if (event == "member" || j.value("member", std::size_t{1}) > 1) return true;
     if (event == "start") {
         r.title = j.value("program", std::string("training")) + " report";
         r.created = j.value("started", std::string());
@@ -211,14 +213,21 @@ void RunRecorder::start(std::vector<ReportField> data, std::string model_summary
            {"model_summary", report_.model_summary}});
 }
 
+void RunRecorder::member(std::size_t number, std::size_t members, std::uint64_t seed) {
+    member_ = number;
+    write({{"event", "member"}, {"member", number}, {"members", members}, {"seed", seed}});
+}
+
 void RunRecorder::dev_check(const textcnn::ValidationCheck& c) {
-    report_.checks.push_back(c);
-    write({{"event", "dev_check"}, {"epoch", c.epoch},       {"batch", c.batch},         {"batches", c.batches},
-           {"dev_loss", c.loss},   {"dev_accuracy", c.accuracy}, {"improved", c.improved}});
+    if (member_ <= 1) report_.checks.push_back(c);
+    ordered j{{"event", "dev_check"}, {"epoch", c.epoch},       {"batch", c.batch},         {"batches", c.batches},
+              {"dev_loss", c.loss},   {"dev_accuracy", c.accuracy}, {"improved", c.improved}};
+    if (member_) j["member"] = member_;
+    write(j);
 }
 
 void RunRecorder::epoch(const textcnn::EpochSummary& e) {
-    report_.epochs.push_back(e);
+    if (member_ <= 1) report_.epochs.push_back(e);
     ordered j{{"event", "epoch"},
               {"epoch", e.epoch},
               {"epochs", e.epochs},
@@ -233,6 +242,7 @@ void RunRecorder::epoch(const textcnn::EpochSummary& e) {
     j["items_per_second"] = e.items_per_second;
     j["improved"] = e.improved;
     j["best_epoch"] = e.best_epoch;
+    if (member_) j["member"] = member_;
     write(j);
 }
 

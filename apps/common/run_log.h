@@ -9,6 +9,8 @@
 //   {"event":"epoch","epoch":1,"epochs":...,"train_loss":...,"train_accuracy":...,"dev_loss":...,
 //    "dev_accuracy":...,"learning_rate":...,"seconds":...,"items_per_second":...,"improved":...,"best_epoch":...}
 //   {"event":"end","result":{...},"evaluation":{...as evaluation_json}}
+//   {"event":"member","member":2,"members":5,"seed":...} (--ensemble: the dev_check and epoch
+//   lines that follow carry "member": 2; a report shows member 1's curves)
 #pragma once
 
 #include "textcnn/report/run_report.h"
@@ -49,6 +51,9 @@ public:
     bool wanted() const { return log_.is_open() || !report_path_.empty(); }
 
     void start(std::vector<textcnn::ReportField> data, std::string model_summary, std::string items);
+    /// An ensemble's member `number` (1-based) of `members` starts: a "member" line; the
+    /// dev_check and epoch lines after it carry "member": number. The report keeps member 1's.
+    void member(std::size_t number, std::size_t members, std::uint64_t seed);
     void dev_check(const textcnn::ValidationCheck& check);
     void epoch(const textcnn::EpochSummary& epoch);
     /// The end line and, with a report path, the page (written atomically). `result` holds
@@ -66,6 +71,7 @@ private:
     std::ofstream log_;
     std::string log_path_, report_path_;
     textcnn::RunReport report_;
+    std::size_t member_ = 0;  ///< 0: not an ensemble
 };
 
 /// A report from a log written by RunRecorder ("-" = standard input). Logs of older versions (epoch lines without

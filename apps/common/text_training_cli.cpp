@@ -12,6 +12,7 @@
 #include "textcnn/nn/trainer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_main.h"
@@ -19,6 +20,7 @@
 #include "textcnn/nn/model_file.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -87,6 +89,12 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "Wide branch: random rows, or nb: rows started at the naive-Bayes log-count ratio of each class "
                        "(NBSVM, Wang & Manning 2012)")
         ->check(CLI::IsMember({"random", "nb"}))
+        ->capture_default_str();
+    command.add_option("--ensemble", ensemble,
+                       "Train K networks from seeds derived from --seed, on the same data and validation split, and "
+                       "store them in one model that predicts the mean of their probabilities (K times the "
+                       "training time; 1 = one network)")
+        ->check(CLI::Range(1, 64))
         ->capture_default_str();
     add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)");
@@ -172,6 +180,13 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
 }
 
 void TextTrainCliOptions::check_outputs() const {
+    if (ensemble > 1) {
+        // Each describes or continues one network's run.
+        for (const auto& [given, name] : {std::pair{&resume_path, "--resume"}, std::pair{&checkpoint_path, "--checkpoint"}})
+            if (!given->empty())
+                throw UsageError(std::string(name) + " follows one network's training; it cannot be used with --ensemble " +
+                                 std::to_string(ensemble) + "");
+    }
     check_writable(model_path, "--model");
     if (!checkpoint_path.empty()) check_writable(checkpoint_path, "--checkpoint");
     if (!report.empty()) check_writable(report, "--report");
@@ -313,30 +328,166 @@ nlohmann::json metadata_json(const std::map<std::string, std::string>& metadata)
     return j;
 }
 
-void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
-                       std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
-                       const TrainingSources& sources) {
+namespace {
+
+// Progress on stderr (unless --quiet), the record of the run when given, Ctrl-C as the stop flag.
+textcnn::TextTrainingCallbacks printing_callbacks(const TextTrainCliOptions& o, std::optional<ProgressPrinter>& printer,
+                                                  RunRecorder* recorder) {
+    using namespace textcnn;
+    TextTrainingCallbacks callbacks;
+    callbacks.info = [&o](const std::string& m) {
+        if (!o.quiet) fmt::print(stderr, "{}\n", m);
+    };
+    callbacks.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
+    if (printer) callbacks.progress = [&printer](const TrainingProgress& p) { printer->progress(p); };
+    callbacks.epoch_end = [&printer, recorder](const EpochSummary& e) {
+        if (printer) printer->epoch_end(e);
+        if (recorder) recorder->epoch(e);
+    };
+    callbacks.validation = [&printer, recorder](const ValidationCheck& c) {
+        if (printer) printer->dev_check(c);
+        if (recorder) recorder->dev_check(c);
+    };
+    callbacks.stop = SigintScope::flag();
+    return callbacks;
+}
+
+// The mean of the members' probabilities on the shared validation documents, as one Evaluation.
+textcnn::Evaluation mean_evaluation(const std::vector<textcnn::Evaluation>& members) {
+    textcnn::Evaluation mean = members.front();
+    for (std::size_t k = 1; k < members.size(); ++k)
+        for (std::size_t i = 0; i < mean.probabilities.size(); ++i)
+            mean.probabilities[i] += (members[k].probabilities[i] - mean.probabilities[i]) / static_cast<float>(k + 1);
+    std::size_t correct = 0;
+    for (std::size_t i = 0; i < mean.labels.size(); ++i) {
+        const float* p = mean.probabilities.data() + i * mean.classes;
+        mean.predictions[i] = static_cast<std::uint32_t>(std::max_element(p, p + mean.classes) - p);
+        correct += mean.predictions[i] == mean.labels[i];
+    }
+    mean.accuracy = mean.labels.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(mean.labels.size());
+    mean.loss = 0.0;  // not the mean of the members' losses; not reported
+    return mean;
+}
+
+// --ensemble K: K runs on the same documents and validation split (seeds from
+// ensemble_member_seed), one after another, joined into one model (TextClassifier::ensemble).
+// Ctrl-C keeps the members finished so far (or, in the first, its best network so far).
+void run_ensemble_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
+                           std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
+                           const TrainingSources& sources) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
     std::optional<ProgressPrinter> printer;
     if (!o.quiet) printer.emplace(stderr);
     RunRecorder recorder(o.log_json, o.report, sources.program, sources.settings);
     auto data_summary = text_data_summary(sources.train, train, sources.dev, dev, o.validation_split);
-    TextTrainingCallbacks callbacks;
-    callbacks.info = [&](const std::string& m) {
-        if (!o.quiet) fmt::print(stderr, "{}\n", m);
-    };
-    callbacks.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
-    if (printer) callbacks.progress = [&](const TrainingProgress& p) { printer->progress(p); };
-    callbacks.epoch_end = [&](const EpochSummary& e) {
-        if (printer) printer->epoch_end(e);
-        recorder.epoch(e);
-    };
-    callbacks.validation = [&](const ValidationCheck& c) {
-        if (printer) printer->dev_check(c);
-        recorder.dev_check(c);
-    };
-    callbacks.stop = SigintScope::flag();
+    const TextTrainingCallbacks callbacks = printing_callbacks(o, printer, &recorder);
+    options.validation_seed = o.seed;
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<TextClassifier> members;
+    std::vector<Evaluation> evaluations;
+    nlohmann::ordered_json member_results = nlohmann::ordered_json::array();
+    std::size_t train_documents = 0, validation_documents = 0;
+    SigintScope sigint;
+    for (std::size_t k = 0; k < o.ensemble; ++k) {
+        options.trainer.seed = ensemble_member_seed(o.seed, k);
+        if (!o.quiet) fmt::print(stderr, "ensemble member {}/{} (seed {})\n", k + 1, o.ensemble, options.trainer.seed);
+        const bool last = k + 1 == o.ensemble;
+        TextTrainingRun run(last ? std::move(train) : train, last ? std::move(dev) : dev, sources.dev, options, callbacks);
+        if (k == 0) {
+            const std::string table = run.classifier().network().summary_table();
+            if (!o.quiet) fmt::print(stderr, "{}", table);
+            recorder.start(std::move(data_summary),
+                           fmt::format("Ensemble of {} networks of this architecture, their probabilities averaged:\n{}",
+                                       o.ensemble, table),
+                           "documents");
+        }
+        recorder.member(k + 1, o.ensemble, options.trainer.seed);
+        TextTrainingReport report = run.run();
+        if (k == 0)
+            for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
+        train_documents = report.train_documents;
+        validation_documents = report.validation_documents;
+        if (report.result.reason == StopReason::interrupted) {
+            std::string kept = fmt::format("the {} finished member{}", members.size(), members.size() == 1 ? "" : "s");
+            if (members.empty()) {
+                TextClassifier& first = run.classifier();
+                set_run_metadata(first, o, sources, report.result, train_documents);
+                first.metadata["interrupted"] = "yes";
+                first.metadata["ensemble_planned"] = std::to_string(o.ensemble);
+                run.save_best_model(o.model_path);  // the best parameters validated so far
+                kept = "the first member's network so far";
+            } else {
+                TextClassifier model = TextClassifier::ensemble(std::move(members));
+                set_run_metadata(model, o, sources, TrainResult{}, train_documents);
+                model.metadata.erase("epochs_completed");
+                model.metadata["interrupted"] = "yes";
+                model.metadata["ensemble_planned"] = std::to_string(o.ensemble);
+                model.save(o.model_path);
+            }
+            sigint.keep();
+            const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
+            fmt::print(stderr, "\n{}: {} written to {} (of {} planned; an ensemble is not resumed)\n",
+                       signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept, o.model_path, o.ensemble);
+            throw Interrupted(signal);
+        }
+        nlohmann::ordered_json member{{"seed", options.trainer.seed}, {"epochs_completed", report.result.epochs_completed},
+                                      {"best_epoch", report.result.best_epoch}};
+        if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
+        member_results.push_back(member);
+        if (validation_documents) evaluations.push_back(run.evaluate_validation());
+        members.push_back(run.take_classifier());
+    }
+    sigint.restore();
+    TextClassifier model = TextClassifier::ensemble(std::move(members));
+    TrainResult result;
+    std::vector<std::string> seeds;
+    for (const auto& m : member_results) seeds.push_back(std::to_string(m["seed"].get<std::uint64_t>()));
+    const std::optional<Evaluation> validation =
+        evaluations.empty() ? std::nullopt : std::optional<Evaluation>(mean_evaluation(evaluations));
+    set_run_metadata(model, o, sources, result, train_documents);
+    model.metadata.erase("epochs_completed");
+    model.metadata["ensemble_seeds"] = fmt::format("{}", fmt::join(seeds, ", "));
+    if (validation) model.metadata["dev_accuracy"] = fmt::format("{:.4f}", validation->accuracy);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    model.save(o.model_path);
+
+    nlohmann::ordered_json j{{"model", o.model_path}, {"ensemble", o.ensemble}, {"seconds", seconds}};
+    if (validation) j["dev_accuracy"] = validation->accuracy;
+    j["members"] = member_results;
+    j["train_documents"] = train_documents;
+    j["dev_documents"] = validation_documents;
+    recorder.finish(j, validation ? validation_evaluation(*validation, model.labels(), sources.dev) : std::nullopt,
+                    {fmt::format("an ensemble of {} networks: the curves are those of its first member", o.ensemble)});
+    if (o.json) {
+        fmt::print("{}\n", j.dump());
+        return;
+    }
+    std::string line = fmt::format("saved {} (ensemble of {} networks", o.model_path, o.ensemble);
+    if (validation) {
+        std::vector<std::string> each;
+        for (const auto& m : member_results) each.push_back(percent(m.value("dev_accuracy", 0.0)));
+        line += fmt::format(", dev accuracy {}; members {}", percent(validation->accuracy), fmt::join(each, ", "));
+    }
+    fmt::print("{}), {:.1f} s\n", line, seconds);
+}
+
+}  // namespace
+
+void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
+                       std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
+                       const TrainingSources& sources) {
+    using namespace textcnn;
+    if (o.ensemble > 1) {
+        run_ensemble_training(o, std::move(options), std::move(train), std::move(dev), sources);
+        return;
+    }
+    ThreadLimit threads(o.threads);
+    std::optional<ProgressPrinter> printer;
+    if (!o.quiet) printer.emplace(stderr);
+    RunRecorder recorder(o.log_json, o.report, sources.program, sources.settings);
+    auto data_summary = text_data_summary(sources.train, train, sources.dev, dev, o.validation_split);
+    TextTrainingCallbacks callbacks = printing_callbacks(o, printer, &recorder);
 
     const auto started = std::chrono::steady_clock::now();
     TextTrainingRun run(std::move(train), std::move(dev), sources.dev, options, callbacks);

@@ -39,14 +39,18 @@ std::vector<textcnn::ReportField> text_data_summary(const std::string& train_pat
     return out;
 }
 
-std::optional<textcnn::ReportEvaluation> validation_evaluation(textcnn::TextTrainingRun& run,
+std::optional<textcnn::ReportEvaluation> validation_evaluation(const textcnn::Evaluation& e,
+                                                               const std::vector<std::string>& labels,
                                                                const std::string& dev_path) {
-    const textcnn::Evaluation e = run.evaluate_validation();
     if (e.labels.empty()) return std::nullopt;
-    const auto& labels = run.classifier().labels();
     const std::string name = fmt::format("{}: {} documents", dev_path.empty() ? "held-out validation share" : dev_path,
                                          textcnn::with_thousands_separators(e.labels.size()));
     return textcnn::make_report_evaluation(name, labels, e, labels.size() == 2 ? std::optional<double>(0.5) : std::nullopt);
+}
+
+std::optional<textcnn::ReportEvaluation> validation_evaluation(textcnn::TextTrainingRun& run,
+                                                               const std::string& dev_path) {
+    return validation_evaluation(run.evaluate_validation(), run.classifier().labels(), dev_path);
 }
 
 }  // namespace cli_common

@@ -23,5 +23,9 @@ std::vector<textcnn::ReportField> text_data_summary(const std::string& train_pat
 /// of the second label for two classes); nullopt without validation data.
 std::optional<textcnn::ReportEvaluation> validation_evaluation(textcnn::TextTrainingRun& run,
                                                                const std::string& dev_path);
+/// The same for an evaluation already made (an ensemble's mean probabilities).
+std::optional<textcnn::ReportEvaluation> validation_evaluation(const textcnn::Evaluation& evaluation,
+                                                               const std::vector<std::string>& labels,
+                                                               const std::string& dev_path);
 
 }  // namespace cli_common

@@ -42,8 +42,9 @@ void run_summary(const SummaryOptions& o) {
     // A quantized model stores no network: its architecture is shown as built.
     std::optional<Network> architecture;
     if (model.quantized()) architecture.emplace(arch.spec, arch.sample_shape);
-    const Network& network = architecture ? *architecture : model.network();
-    nlohmann::ordered_json j = cli_common::network_json(network);
+    const Network& network = architecture ? *architecture : model.network(0);
+    nlohmann::ordered_json j = cli_common::network_json(network);  // an ensemble's first member
+    j["ensemble_size"] = model.ensemble_size();
     j["quantized"] = model.quantized();
     j["vocabulary_size"] = model.vocabulary().size();
     j["fold_table_bytes"] = model.fold_table_bytes();

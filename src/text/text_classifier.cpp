@@ -106,37 +106,188 @@ std::size_t parse_max_tokens(const std::string& value) {
 
 }  // namespace
 
+namespace detail {
+
+/// One network of a text model: a single model has one, an ensemble several.
+struct TextNetwork {
+    TextNetwork(ModelSpec spec_, Shape sample_shape_)
+        : spec(std::move(spec_)), sample_shape(std::move(sample_shape_)), gap(widest_padding(spec)) {}
+
+    ModelSpec spec;  ///< the architecture (kept when a quantized model drops the network)
+    Shape sample_shape;
+    std::size_t gap = 0;
+    std::optional<Network> network;  ///< none in a quantized model
+    std::unique_ptr<const FoldedTextCnn> folded;
+    std::unique_ptr<const QuantizedTextCnn> quantized;
+
+    Network& checked_network() const {
+        if (!network)
+            throw ConfigError("this text model is quantized for prediction (textcnn quantize): it holds no float "
+                              "weights to train or inspect; use the model it was quantized from");
+        return const_cast<Network&>(*network);
+    }
+    bool fold(std::size_t max_bytes) {
+        if (quantized) return true;
+        auto tables = FoldedTextCnn::fold(*network, max_bytes);
+        if (tables) folded = std::make_unique<const FoldedTextCnn>(std::move(*tables));
+        else folded.reset();
+        return folded != nullptr;
+    }
+    std::size_t table_bytes() const { return quantized ? quantized->table_bytes() : FoldedTextCnn::table_bytes(*network); }
+    /// The int8 tables of this network (its own when quantized already).
+    std::unique_ptr<const QuantizedTextCnn> quantized_tables() const {
+        if (quantized) return nullptr;
+        std::optional<FoldedTextCnn> fresh;
+        const FoldedTextCnn* tables = folded.get();
+        if (!tables) {
+            fresh = FoldedTextCnn::fold(*network, TextClassifier::default_fold_limit);
+            if (!fresh)
+                throw ConfigError("quantize: only a text CNN whose embedding folds into its convolutions (Kim's "
+                                  "layout, tables under " +
+                                  std::to_string(TextClassifier::default_fold_limit >> 20) + " MiB) can be quantized");
+            tables = &*fresh;
+        }
+        return std::make_unique<const QuantizedTextCnn>(QuantizedTextCnn::quantize(*tables));
+    }
+    /// Takes the tables quantized_tables() made, dropping the float network.
+    void use(std::unique_ptr<const QuantizedTextCnn> tables) {
+        if (!tables) return;
+        quantized = std::move(tables);
+        folded.reset();
+        network.reset();
+    }
+    /// ARCH and WGHT, or ARCH and QFLD.
+    void add_sections(ModelFile& file) const {
+        if (quantized) {
+            add_architecture_section(file, spec, sample_shape);
+            file.set(QuantizedTextCnn::section_tag, QuantizedTextCnn::section_version, quantized->encode());
+        } else {
+            add_network_sections(file, *network);
+        }
+    }
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::TextNetwork;
+
+/// The section of an ensemble's members (text_classifier.h, load()).
+constexpr const char* ensemble_tag = "ENSM";
+constexpr std::uint32_t ensemble_version = 1;
+/// More members than this is a corrupt count, not an ensemble anyone trained.
+constexpr std::uint64_t max_ensemble_members = 1024;
+
+// Every layer that reads the token ids (the first layer, or the first of each branch of a first
+// parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
+void check_id_readers(const ModelSpec& spec, std::size_t vocab, const std::string& source) {
+    std::vector<const LayerSpec*> readers;
+    const auto collect = [&](const auto& self, const LayerSpec& first) -> void {
+        if (first.type == "parallel") {
+            for (const auto& branch : first.branches)
+                if (!branch.empty()) self(self, branch.front());
+        } else {
+            readers.push_back(&first);
+        }
+    };
+    if (spec.empty()) throw InputError(source + ": the stored architecture has no layers");
+    collect(collect, spec.front());
+    for (const LayerSpec* reader : readers) {
+        const bool bag = reader->type == "ngram_bag";
+        if ((reader->type != "embedding" && !bag) || static_cast<std::size_t>(reader->get_int("vocab", 0)) != vocab)
+            throw InputError(source + ": the " + (bag ? "n-gram bag's word columns number " : "embedding table has ") +
+                             reader->get_string("vocab", "?") + (bag ? "" : " rows") + " but the vocabulary has " +
+                             std::to_string(vocab) + " ids");
+    }
+}
+
+// The network of `file` (ARCH + WGHT, or ARCH + QFLD whose payload is passed apart), checked
+// against the model's vocabulary and labels. InputError naming file.source.
+TextNetwork network_of(const ModelFile& file, std::vector<std::uint8_t> quantized_payload, std::size_t vocab,
+                       std::size_t classes) {
+    const std::string& source = file.source;
+    const bool quantized = file.find(detail::QuantizedTextCnn::section_tag) != nullptr;
+    std::optional<Network> network;
+    StoredArchitecture arch;
+    if (quantized) {
+        file.require(detail::QuantizedTextCnn::section_tag, detail::QuantizedTextCnn::section_version);
+        arch = architecture_from_sections(file);
+    } else {
+        network.emplace(network_from_sections(file));
+        arch.spec = network->spec();
+        arch.sample_shape = network->sample_shape();
+    }
+    if (arch.sample_shape.rank() != 3 || arch.sample_shape.channels() != 1)
+        throw InputError(source + ": the network does not take token ids (sample shape " + arch.sample_shape.str() + ")");
+    TextNetwork member(std::move(arch.spec), std::move(arch.sample_shape));
+    if (quantized) {
+        member.quantized = std::make_unique<const detail::QuantizedTextCnn>(
+            detail::QuantizedTextCnn::decode(std::move(quantized_payload), source));
+        if (member.quantized->vocab() != vocab || member.quantized->classes() != classes)
+            throw InputError(source + ": the quantized tables are for " + std::to_string(member.quantized->vocab()) +
+                             " ids and " + std::to_string(member.quantized->classes()) + " labels, the model has " +
+                             std::to_string(vocab) + " ids and " + std::to_string(classes) + " labels");
+    } else {
+        // The constructor checks this too, but with a ShapeError that cannot name the file.
+        const Shape out = network->output_shape(1);
+        if (out.rank() != 2 || out.channels() != classes)
+            throw InputError(source + ": the network's output " + out.str() + " does not give one logit for each of " +
+                             std::to_string(classes) + " labels");
+        member.network = std::move(network);
+    }
+    check_id_readers(member.spec, vocab, source);
+    return member;
+}
+
+// The members stored in an "ENSM" payload.
+std::vector<TextNetwork> ensemble_of(const ModelFile& file, std::size_t vocab, std::size_t classes) {
+    const ModelSection& section = file.require(ensemble_tag, ensemble_version);
+    ByteReader in(section.payload, file.source + " section '" + ensemble_tag + "'");
+    const std::uint64_t count = in.get_count(sizeof(std::uint64_t), "member count");
+    if (count < 1 || count > max_ensemble_members)
+        in.error("an ensemble of " + std::to_string(count) + " members (1 to " + std::to_string(max_ensemble_members) +
+                 " are read)");
+    std::vector<TextNetwork> members;
+    members.reserve(count);
+    for (std::uint64_t k = 0; k < count; ++k) {
+        const std::uint64_t length = in.get<std::uint64_t>("member length");
+        const auto bytes = in.get_bytes(length, "member");
+        ModelFile member = decode_model_file(bytes, file.source + " ensemble member " + std::to_string(k + 1));
+        std::vector<std::uint8_t> quantized = member.take_payload(detail::QuantizedTextCnn::section_tag);
+        members.push_back(network_of(member, std::move(quantized), vocab, classes));
+    }
+    if (!in.at_end()) in.error("bytes after the last member");
+    return members;
+}
+
+}  // namespace
+
 struct TextClassifier::Impl {
-    Impl(TokenizerSettings tokenizer_settings, Vocabulary vocabulary, std::vector<std::string> labels,
-         ModelSpec spec, Shape sample_shape)
+    Impl(TokenizerSettings tokenizer_settings, Vocabulary vocabulary, std::vector<std::string> labels)
         : tokenizer_settings(tokenizer_settings),
           tokenizer(tokenizer_settings),
           vocabulary(std::move(vocabulary)),
-          labels(std::move(labels)),
-          spec(std::move(spec)),
-          sample_shape(std::move(sample_shape)),
-          gap(widest_padding(this->spec)) {}
+          labels(std::move(labels)) {}
 
     struct PerThread {
-        Network::Workspace workspace;
+        std::vector<Network::Workspace> workspaces;  ///< one per member
         Tensor packed;
         Tensor probabilities;
         std::vector<std::string> tokens;
         std::vector<std::vector<std::uint32_t>> ids;
         std::vector<float> folded_scratch;
         detail::QuantizedTextCnn::Scratch quantized_scratch;
-        std::vector<float> text_probabilities;  ///< predict(text)
+        std::vector<float> member_probabilities;  ///< an ensemble's members, one at a time
+        std::vector<float> text_probabilities;    ///< predict(text)
     };
 
     TokenizerSettings tokenizer_settings;
     Tokenizer tokenizer;
     Vocabulary vocabulary;
     std::vector<std::string> labels;
-    ModelSpec spec;      ///< the network's architecture (kept when a quantized model drops the network)
-    Shape sample_shape;
-    std::optional<Network> network;  ///< none in a quantized model
-    std::size_t gap = 0;
-    std::size_t max_length = 0;  ///< 0 = no limit
+    std::vector<TextNetwork> members;  ///< at least one
+    std::size_t max_length = 0;        ///< 0 = no limit
     tbb::enumerable_thread_specific<PerThread> threads;
 
     /// Cuts ids to max_length; whether it did.
@@ -145,23 +296,57 @@ struct TextClassifier::Impl {
         ids.resize(max_length);
         return true;
     }
-    std::unique_ptr<const detail::FoldedTextCnn> folded;
-    std::unique_ptr<const detail::QuantizedTextCnn> quantized;
-
-    Network& checked_network() const {
-        if (!network)
-            throw ConfigError("this text model is quantized for prediction (textcnn quantize): it holds no float "
-                              "weights to train or inspect; use the model it was quantized from");
-        return const_cast<Network&>(*network);
+    TextNetwork& member(std::size_t k) const {
+        if (k >= members.size())
+            throw ConfigError("ensemble member " + std::to_string(k) + " of a model with " +
+                              std::to_string(members.size()) + (members.size() == 1 ? " network" : " networks"));
+        return const_cast<TextNetwork&>(members[k]);
     }
+    TextNetwork& single() const {
+        if (members.size() != 1)
+            throw ConfigError("this text model is an ensemble of " + std::to_string(members.size()) +
+                              " networks: network(member) gives one of them");
+        return member(0);
+    }
+    /// Probabilities of `texts` under member `k` into probabilities (texts x labels).
+    void member_probabilities(std::size_t k, std::span<const std::vector<std::uint32_t>> texts, float* probabilities,
+                              PerThread& local) const;
 };
+
+void TextClassifier::Impl::member_probabilities(std::size_t k, std::span<const std::vector<std::uint32_t>> texts,
+                                                float* probabilities, PerThread& local) const {
+    const TextNetwork& m = members[k];
+    const std::size_t classes = labels.size();
+    // The tables (quantized or float): each text on its own, logits then softmax in place.
+    const auto each_text = [&](const auto& logits) {
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            float* p = probabilities + i * classes;
+            logits(texts[i], p);
+            softmax_row(p, classes, p);
+        }
+    };
+    if (m.quantized) {
+        each_text([&](const auto& ids, float* p) { m.quantized->logits(ids, p, local.quantized_scratch); });
+        return;
+    }
+    if (m.folded) {
+        each_text([&](const auto& ids, float* p) { m.folded->logits(ids, p, local.folded_scratch); });
+        return;
+    }
+    if (local.workspaces.size() != members.size()) local.workspaces.resize(members.size());
+    if (local.workspaces[k].states.empty()) local.workspaces[k] = m.network->make_workspace();
+    pack_sequences(texts, PackOptions{m.gap, 1, 0}, local.packed);
+    const Tensor& logits = m.network->forward(local.packed, local.workspaces[k], RunContext{Mode::inference});
+    softmax(logits, local.probabilities);
+    std::copy_n(local.probabilities.data(), texts.size() * classes, probabilities);
+}
 
 TextClassifier::TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
                                Network network)
-    : impl_(std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels), network.spec(),
-                                   network.sample_shape())) {
-    impl_->network.emplace(std::move(network));
-    const Shape out = impl_->network->output_shape(1);
+    : impl_(std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels))) {
+    TextNetwork& member = impl_->members.emplace_back(network.spec(), network.sample_shape());
+    member.network.emplace(std::move(network));
+    const Shape out = member.network->output_shape(1);
     if (out.rank() != 2 || out.channels() != impl_->labels.size())
         throw ShapeError("text classifier: the network's output " + out.str() + " does not give one logit for each of " +
                          std::to_string(impl_->labels.size()) + " labels");
@@ -184,60 +369,122 @@ TextClassifier TextClassifier::load(const std::string& path) {
 const std::vector<std::string>& TextClassifier::labels() const { return impl_->labels; }
 const Tokenizer& TextClassifier::tokenizer() const { return impl_->tokenizer; }
 const Vocabulary& TextClassifier::vocabulary() const { return impl_->vocabulary; }
-const Network& TextClassifier::network() const { return impl_->checked_network(); }
-std::size_t TextClassifier::gap() const { return impl_->gap; }
-bool TextClassifier::folded() const { return impl_->folded != nullptr || impl_->quantized != nullptr; }
-bool TextClassifier::quantized() const { return impl_->quantized != nullptr; }
+const Network& TextClassifier::network() const { return impl_->single().checked_network(); }
+const Network& TextClassifier::network(std::size_t member) const { return impl_->member(member).checked_network(); }
+std::size_t TextClassifier::ensemble_size() const { return impl_->members.size(); }
+
+std::size_t TextClassifier::gap() const {
+    std::size_t widest = 0;
+    for (const auto& m : impl_->members) widest = std::max(widest, m.gap);
+    return widest;
+}
+
+bool TextClassifier::folded() const {
+    return std::all_of(impl_->members.begin(), impl_->members.end(),
+                       [](const TextNetwork& m) { return m.folded != nullptr || m.quantized != nullptr; });
+}
+
+bool TextClassifier::quantized() const {
+    return std::all_of(impl_->members.begin(), impl_->members.end(),
+                       [](const TextNetwork& m) { return m.quantized != nullptr; });
+}
 
 Network& TextClassifier::network() {
-    Network& network = impl_->checked_network();
-    drop_folding();
+    impl_->single();
+    return network(0);
+}
+
+Network& TextClassifier::network(std::size_t member) {
+    TextNetwork& m = impl_->member(member);
+    Network& network = m.checked_network();
+    m.folded.reset();
     return network;
 }
 
 bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
-    if (impl_->quantized) return true;
-    auto folded = detail::FoldedTextCnn::fold(*impl_->network, max_bytes);
-    if (folded) impl_->folded = std::make_unique<const detail::FoldedTextCnn>(std::move(*folded));
-    else impl_->folded.reset();
-    return impl_->folded != nullptr;
+    bool all = true;
+    for (auto& m : impl_->members) all = m.fold(max_bytes) && all;
+    return all;
 }
 
-void TextClassifier::drop_folding() { impl_->folded.reset(); }
+void TextClassifier::drop_folding() {
+    for (auto& m : impl_->members) m.folded.reset();
+}
 
 std::size_t TextClassifier::fold_table_bytes() const {
-    if (impl_->quantized) return impl_->quantized->table_bytes();
-    return detail::FoldedTextCnn::table_bytes(*impl_->network);
+    std::size_t bytes = 0;
+    for (const auto& m : impl_->members) {
+        const std::size_t b = m.table_bytes();
+        if (b == 0) return 0;
+        bytes += b;
+    }
+    return bytes;
 }
 
 void TextClassifier::quantize() {
-    if (impl_->quantized) return;
-    std::optional<detail::FoldedTextCnn> fresh;
-    const detail::FoldedTextCnn* folded = impl_->folded.get();
-    if (!folded) {
-        fresh = detail::FoldedTextCnn::fold(*impl_->network, default_fold_limit);
-        if (!fresh)
-            throw ConfigError("quantize: only a text CNN whose embedding folds into its convolutions (Kim's layout, "
-                              "tables under " + std::to_string(default_fold_limit >> 20) + " MiB) can be quantized");
-        folded = &*fresh;
-    }
-    impl_->quantized = std::make_unique<const detail::QuantizedTextCnn>(detail::QuantizedTextCnn::quantize(*folded));
-    impl_->folded.reset();
-    impl_->network.reset();
+    // Every member's tables first, so that a member that cannot be quantized leaves all as they were.
+    std::vector<std::unique_ptr<const detail::QuantizedTextCnn>> tables;
+    for (const auto& m : impl_->members) tables.push_back(m.quantized_tables());
+    for (std::size_t k = 0; k < tables.size(); ++k) impl_->members[k].use(std::move(tables[k]));
 }
 
 std::vector<float> TextClassifier::quantization_error_bound() const {
-    return impl_->quantized ? impl_->quantized->logit_error_bound() : std::vector<float>{};
+    std::vector<float> bound;
+    for (const auto& m : impl_->members) {
+        if (!m.quantized) continue;
+        const auto b = m.quantized->logit_error_bound();
+        if (bound.empty()) bound.assign(b.size(), 0.0f);
+        for (std::size_t c = 0; c < b.size(); ++c) bound[c] = std::max(bound[c], b[c]);
+    }
+    return bound;
+}
+
+TextClassifier TextClassifier::ensemble(std::vector<TextClassifier> members) {
+    if (members.empty()) throw ConfigError("an ensemble needs at least one member");
+    TextClassifier out = std::move(members.front());
+    std::vector<std::uint8_t> words, other;
+    out.impl_->vocabulary.write(words);
+    for (std::size_t k = 1; k < members.size(); ++k) {
+        Impl& m = *members[k].impl_;
+        const std::string which = "ensemble member " + std::to_string(k + 1);
+        if (m.labels != out.impl_->labels) throw ConfigError(which + " has other labels than the first");
+        if (m.tokenizer_settings.to_map() != out.impl_->tokenizer_settings.to_map())
+            throw ConfigError(which + " tokenizes otherwise than the first (" + m.tokenizer_settings.describe() +
+                              " against " + out.impl_->tokenizer_settings.describe() + ")");
+        if (m.max_length != out.impl_->max_length)
+            throw ConfigError(which + " cuts texts at " + std::to_string(m.max_length) + " tokens, the first at " +
+                              std::to_string(out.impl_->max_length) + " (0 = never)");
+        other.clear();
+        m.vocabulary.write(other);
+        if (other != words)
+            throw ConfigError(which + " has another vocabulary than the first (" + std::to_string(m.vocabulary.size()) +
+                              " against " + std::to_string(out.impl_->vocabulary.size()) +
+                              " ids): members must be trained on the same training documents");
+    }
+    for (std::size_t k = 1; k < members.size(); ++k)
+        for (auto& network : members[k].impl_->members) out.impl_->members.push_back(std::move(network));
+    return out;
 }
 
 ModelFile TextClassifier::to_model_file() const {
     ModelFile file;
-    if (impl_->quantized) {
-        add_architecture_section(file, impl_->spec, impl_->sample_shape);
-        file.set(detail::QuantizedTextCnn::section_tag, detail::QuantizedTextCnn::section_version,
-                 impl_->quantized->encode());
+    if (impl_->members.size() == 1) {
+        impl_->members.front().add_sections(file);
     } else {
-        add_network_sections(file, *impl_->network);
+        // The first member's architecture for readers of the description, but no "WGHT": a
+        // textcnn that knows no ensembles refuses the file instead of using one member.
+        add_architecture_section(file, impl_->members.front().spec, impl_->members.front().sample_shape);
+        std::vector<std::uint8_t> payload;
+        ByteWriter out(payload);
+        out.put<std::uint64_t>(impl_->members.size());
+        for (const auto& m : impl_->members) {
+            ModelFile member;
+            m.add_sections(member);
+            const auto bytes = encode_model_file(member);
+            out.put<std::uint64_t>(bytes.size());
+            out.put_bytes(bytes);
+        }
+        file.set(ensemble_tag, ensemble_version, std::move(payload));
     }
     auto tokenizer = impl_->tokenizer_settings.to_map();
     if (impl_->max_length) tokenizer[max_tokens_key] = std::to_string(impl_->max_length);
@@ -267,18 +514,6 @@ TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::
         if (!file.find(tag))
             throw InputError(source + ": not a text model (no '" + std::string(tag) +
                              "' section; an image model is used with imagecnn)");
-    // A quantized model has tables instead of weights: its network is not built.
-    const bool quantized = file.find(detail::QuantizedTextCnn::section_tag) != nullptr;
-    std::optional<Network> network;
-    StoredArchitecture arch;
-    if (quantized) {
-        file.require(detail::QuantizedTextCnn::section_tag, detail::QuantizedTextCnn::section_version);
-        arch = architecture_from_sections(file);
-    } else {
-        network.emplace(network_from_sections(file));
-        arch.spec = network->spec();
-        arch.sample_shape = network->sample_shape();
-    }
     // A setting this build does not know comes from a newer textcnn whose tokenization cannot
     // be reproduced: a problem of the file (InputError naming it), not of the caller's options.
     TokenizerSettings tokenizer;
@@ -295,50 +530,19 @@ TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::
     }
     auto vocabulary = Vocabulary::read(file.require("VOCB", 1).payload, source);
     auto labels = labels_of(file);
-    if (arch.sample_shape.rank() != 3 || arch.sample_shape.channels() != 1)
-        throw InputError(source + ": the network does not take token ids (sample shape " + arch.sample_shape.str() + ")");
-    auto impl = std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels), std::move(arch.spec),
-                                       std::move(arch.sample_shape));
-    if (quantized) {
-        impl->quantized = std::make_unique<const detail::QuantizedTextCnn>(
-            detail::QuantizedTextCnn::decode(std::move(quantized_payload), source));
-        if (impl->quantized->vocab() != impl->vocabulary.size() || impl->quantized->classes() != impl->labels.size())
-            throw InputError(source + ": the quantized tables are for " + std::to_string(impl->quantized->vocab()) +
-                             " ids and " + std::to_string(impl->quantized->classes()) + " labels, the model has " +
-                             std::to_string(impl->vocabulary.size()) + " ids and " +
-                             std::to_string(impl->labels.size()) + " labels");
+    auto impl = std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels));
+    const std::size_t vocab = impl->vocabulary.size(), classes = impl->labels.size();
+    if (file.find(ensemble_tag)) {
+        if (file.find("WGHT") || file.find(detail::QuantizedTextCnn::section_tag))
+            throw InputError(source + ": an ensemble ('" + std::string(ensemble_tag) +
+                             "') with weights of its own beside its members");
+        impl->members = ensemble_of(file, vocab, classes);
     } else {
-        // The constructor checks this too, but with a ShapeError that cannot name the file.
-        const Shape out = network->output_shape(1);
-        if (out.rank() != 2 || out.channels() != impl->labels.size())
-            throw InputError(source + ": the network's output " + out.str() + " does not give one logit for each of " +
-                             std::to_string(impl->labels.size()) + " labels");
-        impl->network = std::move(network);
+        impl->members.push_back(network_of(file, std::move(quantized_payload), vocab, classes));
     }
     impl->max_length = max_length;
     TextClassifier model(std::move(impl));
     model.metadata = metadata_of(file);
-    // Every layer that reads the token ids (the first layer, or the first of each branch of a
-    // first parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
-    std::vector<const LayerSpec*> readers;
-    const auto collect = [&](const auto& self, const LayerSpec& first) -> void {
-        if (first.type == "parallel") {
-            for (const auto& branch : first.branches)
-                if (!branch.empty()) self(self, branch.front());
-        } else {
-            readers.push_back(&first);
-        }
-    };
-    if (model.impl_->spec.empty()) throw InputError(source + ": the stored architecture has no layers");
-    collect(collect, model.impl_->spec.front());
-    for (const LayerSpec* reader : readers) {
-        const bool bag = reader->type == "ngram_bag";
-        if ((reader->type != "embedding" && !bag) ||
-            static_cast<std::size_t>(reader->get_int("vocab", 0)) != model.impl_->vocabulary.size())
-            throw InputError(source + ": the " + (bag ? "n-gram bag's word columns number " : "embedding table has ") +
-                             reader->get_string("vocab", "?") + (bag ? "" : " rows") + " but the vocabulary has " +
-                             std::to_string(model.impl_->vocabulary.size()) + " ids");
-    }
     return model;
 }
 
@@ -353,31 +557,20 @@ std::vector<std::uint32_t> TextClassifier::encode(std::string_view text) const {
 
 void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>> texts,
                                      std::vector<float>& probabilities) const {
-    const std::size_t k = impl_->labels.size();
-    probabilities.resize(texts.size() * k);
+    const std::size_t n = texts.size() * impl_->labels.size();
+    probabilities.resize(n);
     if (texts.empty()) return;
     auto& local = impl_->threads.local();
-    // The tables (quantized or float): each text on its own, logits then softmax in place.
-    const auto each_text = [&](const auto& logits) {
-        for (std::size_t i = 0; i < texts.size(); ++i) {
-            float* p = probabilities.data() + i * k;
-            logits(texts[i], p);
-            softmax_row(p, k, p);
-        }
-    };
-    if (impl_->quantized) {
-        each_text([&](const auto& ids, float* p) { impl_->quantized->logits(ids, p, local.quantized_scratch); });
-        return;
+    impl_->member_probabilities(0, texts, probabilities.data(), local);
+    // An ensemble: the running mean m += (p - m) / k, so members that agree exactly give
+    // exactly their probabilities.
+    for (std::size_t k = 1; k < impl_->members.size(); ++k) {
+        local.member_probabilities.resize(n);
+        impl_->member_probabilities(k, texts, local.member_probabilities.data(), local);
+        const float share = 1.0f / static_cast<float>(k + 1);
+        for (std::size_t i = 0; i < n; ++i)
+            probabilities[i] += (local.member_probabilities[i] - probabilities[i]) * share;
     }
-    if (impl_->folded) {
-        each_text([&](const auto& ids, float* p) { impl_->folded->logits(ids, p, local.folded_scratch); });
-        return;
-    }
-    if (local.workspace.states.empty()) local.workspace = impl_->network->make_workspace();
-    pack_sequences(texts, PackOptions{impl_->gap, 1, 0}, local.packed);
-    const Tensor& logits = impl_->network->forward(local.packed, local.workspace, RunContext{Mode::inference});
-    softmax(logits, local.probabilities);
-    std::copy_n(local.probabilities.data(), texts.size() * k, probabilities.data());
 }
 
 namespace {
@@ -404,7 +597,7 @@ TextPrediction TextClassifier::predict(std::string_view text) const {
 
 std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string> texts) const {
     std::vector<TextPrediction> out;
-    if (impl_->folded || impl_->quantized) {
+    if (folded()) {
         // Each text on its own, from tokens to probabilities, parallel over texts (oneTBB), no
         // BLAS involved and no token lists kept for the whole batch.
         out.resize(texts.size());
@@ -439,8 +632,22 @@ std::vector<TextPrediction> TextClassifier::predict(std::span<const std::string>
 std::string TextClassifier::summary() const {
     std::ostringstream s;
     // A quantized model's architecture is shown as built (its float weights are not stored).
-    if (impl_->network) s << impl_->network->summary_table();
-    else s << Network(impl_->spec, impl_->sample_shape).summary_table();
+    const auto table = [](const TextNetwork& m) {
+        return m.network ? m.network->summary_table() : Network(m.spec, m.sample_shape).summary_table();
+    };
+    const auto& members = impl_->members;
+    const bool alike = std::all_of(members.begin(), members.end(), [&](const TextNetwork& m) {
+        return m.spec == members.front().spec && m.sample_shape == members.front().sample_shape;
+    });
+    if (members.size() == 1) {
+        s << table(members.front());
+    } else if (alike) {
+        s << "Ensemble of " << members.size() << " networks of this architecture, their probabilities averaged:\n"
+          << table(members.front());
+    } else {
+        s << "Ensemble of " << members.size() << " networks, their probabilities averaged:\n";
+        for (std::size_t k = 0; k < members.size(); ++k) s << "Member " << k + 1 << ":\n" << table(members[k]);
+    }
     s << "\nVocabulary: " << impl_->vocabulary.size() << " ids (" << impl_->vocabulary.word_count() << " words, 2 reserved";
     if (impl_->vocabulary.subword_buckets()) s << ", " << impl_->vocabulary.subword_buckets() << " subword buckets";
     s << ")\nLabels (" << impl_->labels.size() << "):";
@@ -448,14 +655,14 @@ std::string TextClassifier::summary() const {
     s << "\nTokenizer: " << impl_->tokenizer_settings.describe();
     if (impl_->max_length) s << "; texts cut to their first " << impl_->max_length << " tokens";
     s << '\n';
-    if (impl_->quantized)
-        s << "Prediction: quantized: int8 folded tables stored in the file (" << impl_->quantized->vocab() << " words x "
-          << impl_->quantized->row_bytes() << " bytes, one scale per filter; "
-          << (impl_->quantized->table_bytes() + 500000) / 1000000
-          << " MB); float weights not stored (prediction only)\n";
+    const std::string each = members.size() == 1 ? "" : fmt::format(" for each of the {} members", members.size());
+    if (quantized())
+        s << "Prediction: quantized: int8 folded tables stored in the file (" << members.front().quantized->vocab()
+          << " words x " << members.front().quantized->row_bytes() << " bytes" << each << ", one scale per filter; "
+          << (fold_table_bytes() + 500000) / 1000000 << " MB); float weights not stored (prediction only)\n";
     else if (const std::size_t bytes = fold_table_bytes())
-        s << "Prediction: embedding folded into the convolutions at load (" << (bytes + 500000) / 1000000
-          << " MB of tables)\n";
+        s << "Prediction: embedding folded into the convolutions at load" << each << " ("
+          << (bytes + 500000) / 1000000 << " MB of tables)\n";
     else
         s << "Prediction: through the network (this architecture cannot be folded)\n";
     if (!metadata.empty()) {

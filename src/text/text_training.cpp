@@ -301,7 +301,8 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                               " leaves no training data; it must be below 1");
         // Identical texts stay on one side, as `textcnn split` keeps them: a validation set that
         // repeats training texts would pick the epoch on memorised answers.
-        grouped_stratified_split(train, held_out, options.validation_split, options.trainer.seed);
+        grouped_stratified_split(train, held_out, options.validation_split,
+                                 options.validation_seed.value_or(options.trainer.seed));
         if (held_out.empty())
             throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
                              " holds out no document of " + std::to_string(train.size()) +
@@ -464,6 +465,16 @@ TextTrainingReport TextTrainingRun::run() {
 }
 
 TextClassifier& TextTrainingRun::classifier() { return *impl_->classifier; }
+
+TextClassifier TextTrainingRun::take_classifier() { return std::move(*impl_->classifier); }
+
+std::uint64_t ensemble_member_seed(std::uint64_t seed, std::size_t member) {
+    if (member == 0) return seed;
+    std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (member + 1);  // SplitMix64 (Steele et al. 2014)
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (z ^ (z >> 31)) >> 32;
+}
 
 std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
     TextClassifier& c = *impl_->classifier;

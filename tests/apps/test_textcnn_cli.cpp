@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 using namespace textcnn;
@@ -291,6 +292,75 @@ BOOST_AUTO_TEST_CASE(train_with_a_wide_ngram_branch) {
     BOOST_CHECK_EQUAL(bad.code, 2);  // a ConfigError: a usage error
     BOOST_CHECK(bad.err.find("naive-Bayes n-gram initialisation needs a model with a wide n-gram branch") !=
                 std::string::npos);
+}
+
+// --ensemble K: K networks in one file, member k trained as the library trains seed
+// ensemble_member_seed(1, k) on the same data; summary lists them; one network's options refused.
+BOOST_AUTO_TEST_CASE(train_an_ensemble) {
+    Trained& t = trained();
+    const std::string model = scratch("ensemble.model");
+    const Run r = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model + " " + tiny +
+                      " --ensemble 3 --quiet --json");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    const json j = json::parse(r.out);
+    BOOST_CHECK_EQUAL(j.at("ensemble").get<int>(), 3);
+    BOOST_REQUIRE_EQUAL(j.at("members").size(), 3u);
+    BOOST_CHECK_EQUAL(j.at("members")[0].at("seed").get<std::uint64_t>(), 1u);
+    BOOST_CHECK_EQUAL(j.at("members")[2].at("seed").get<std::uint64_t>(), ensemble_member_seed(1, 2));
+    BOOST_CHECK_GE(j.at("dev_accuracy").get<double>(), 0.9);
+    const TextClassifier loaded = TextClassifier::load(model);
+    BOOST_REQUIRE_EQUAL(loaded.ensemble_size(), 3u);
+    // Member 1 is the single model of --seed 1; member 3 the library's run of its seed.
+    const std::span<const float> first = loaded.network(0).parameters(), single = std::as_const(*t.library_model).network().parameters();
+    BOOST_CHECK(std::equal(first.begin(), first.end(), single.begin(), single.end()));
+    TextTrainingOptions o = tiny_options(5);
+    o.trainer.seed = ensemble_member_seed(1, 2);
+    TextTrainingRun library(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, o, {});
+    library.run();
+    const std::span<const float> third = loaded.network(2).parameters(), own = library.classifier().network().parameters();
+    BOOST_CHECK(std::equal(third.begin(), third.end(), own.begin(), own.end()));
+
+    const Run summary = run("summary --model " + model);
+    BOOST_REQUIRE_EQUAL(summary.code, 0);
+    BOOST_CHECK(summary.out.find("Ensemble of 3 networks of this architecture") != std::string::npos);
+    BOOST_CHECK(summary.out.find("ensemble_seeds: 1, " + std::to_string(ensemble_member_seed(1, 1))) != std::string::npos);
+    const Run summary_json = run("summary --json --model " + model);
+    BOOST_REQUIRE_EQUAL(summary_json.code, 0);
+    BOOST_CHECK_EQUAL(json::parse(summary_json.out).at("ensemble_size").get<int>(), 3);
+    const Run predicted = run("predict --model " + model + " --quiet " + t.dev_csv);
+    BOOST_REQUIRE_EQUAL(predicted.code, 0);
+    BOOST_CHECK_EQUAL(lines_of(predicted.out).size(), 60u);
+    const Run text_line = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model + " " + tiny +
+                              " --ensemble 2 --quiet");
+    BOOST_REQUIRE_MESSAGE(text_line.code == 0, text_line.err);
+    BOOST_CHECK_MESSAGE(text_line.out.find("(ensemble of 2 networks, dev accuracy ") != std::string::npos, text_line.out);
+
+    // The log marks each member's lines; the report draws member 1's curves and the ensemble's evaluation.
+    const std::string log = scratch("ensemble.jsonl"), page = scratch("ensemble.html");
+    const Run logged = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model + " " + tiny +
+                           " --ensemble 2 --quiet --log-json " + log + " --report " + page);
+    BOOST_REQUIRE_MESSAGE(logged.code == 0, logged.err);
+    std::size_t member_lines = 0, second_member_epochs = 0;
+    for (const auto& line : lines_of(read_text(log))) {
+        const json e = json::parse(line);
+        member_lines += e.at("event") == "member";
+        second_member_epochs += e.at("event") == "epoch" && e.value("member", 0) == 2;
+    }
+    BOOST_CHECK_EQUAL(member_lines, 2u);
+    BOOST_CHECK_EQUAL(second_member_epochs, 5u);
+    BOOST_CHECK(read_text(page).find("the curves are those of its first member") != std::string::npos);
+    const Run report = run("report --log " + log + " -o " + scratch("ensemble_again.html"));
+    BOOST_CHECK_MESSAGE(report.code == 0, report.err);
+
+    for (const std::string option : {"--resume " + model, "--checkpoint " + scratch("e.ckpt")}) {
+        const Run refused = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
+                                " --ensemble 2 --quiet " + option);
+        BOOST_CHECK_EQUAL(refused.code, 2);
+        BOOST_CHECK_MESSAGE(refused.err.find(option.substr(0, option.find(' ')) +
+                                             " follows one network's training; it cannot be used with --ensemble 2") !=
+                                std::string::npos,
+                            refused.err);
+    }
 }
 
 // --- eval -----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace textcnn;
@@ -752,4 +753,214 @@ BOOST_AUTO_TEST_CASE(max_length_is_stored_and_cuts_at_prediction) {
         const std::string m = load_error(encode_model_file(f), "crafted.model");
         BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model: section 'TOKN': 'max_tokens' must be"), m);
     }
+}
+
+// --- Ensembles ---------------------------------------------------------------------------------
+
+namespace {
+
+// Members of the same data and validation split, trainer seeds as `textcnn train --ensemble`.
+std::vector<TextClassifier> trained_members(std::size_t count, std::uint64_t seed) {
+    std::vector<TextClassifier> members;
+    for (std::size_t k = 0; k < count; ++k) {
+        TextTrainingOptions o = tiny_options(3, ensemble_member_seed(seed, k));
+        o.validation_split = 0.2;
+        o.validation_seed = seed;
+        TextTrainingRun run(make_documents(200, 5), std::nullopt, "", o, {});
+        run.run();
+        members.push_back(run.take_classifier());
+    }
+    return members;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ensemble_member_seeds) {
+    BOOST_CHECK_EQUAL(ensemble_member_seed(7, 0), 7u);
+    std::set<std::uint64_t> seen;
+    for (std::uint64_t seed : {1, 2, 3})
+        for (std::size_t k = 0; k < 10; ++k) {
+            const std::uint64_t s = ensemble_member_seed(seed, k);
+            BOOST_CHECK_LT(s, std::uint64_t{1} << 32);
+            seen.insert(s);
+        }
+    BOOST_CHECK_EQUAL(seen.size(), 30u);  // neighbouring seeds' ensembles share no member
+}
+
+// K members that are one model predict exactly as that model: the mean is a running mean, so
+// equal probabilities stay equal to the last bit; folded and through the network.
+BOOST_AUTO_TEST_CASE(ensemble_of_identical_members_predicts_as_one) {
+    const std::string path = scratch("member.model");
+    trained().model().save(path);
+    const TextClassifier single = TextClassifier::load(path);
+    std::vector<TextClassifier> copies;
+    for (int k = 0; k < 3; ++k) copies.push_back(TextClassifier::load(path));
+    TextClassifier ensemble = TextClassifier::ensemble(std::move(copies));
+    BOOST_CHECK_EQUAL(ensemble.ensemble_size(), 3u);
+    BOOST_CHECK(ensemble.folded());
+    const auto texts = probe_texts();
+    const auto batch = ensemble.predict(std::span<const std::string>(texts));
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const TextPrediction a = single.predict(texts[i]), e = ensemble.predict(texts[i]);
+        BOOST_CHECK_EQUAL(a.label, e.label);
+        BOOST_CHECK_MESSAGE(same_bits(a.probabilities, e.probabilities), "ensemble differs for '" << texts[i] << "'");
+        BOOST_CHECK(same_bits(batch[i].probabilities, e.probabilities));
+    }
+    TextClassifier unfolded_single = TextClassifier::load(path);
+    unfolded_single.drop_folding();
+    ensemble.drop_folding();
+    BOOST_CHECK(!ensemble.folded());
+    for (const auto& text : texts)
+        BOOST_CHECK(same_bits(unfolded_single.predict(text).probabilities, ensemble.predict(text).probabilities));
+}
+
+// Members trained from different seeds: the ensemble's probabilities are their mean; saved in one
+// file (ENSM, no WGHT) and loaded back bit for bit; the folded road equals the network road;
+// quantized, every member is quantized and the labels stay.
+BOOST_AUTO_TEST_CASE(ensemble_saves_loads_folds_and_quantizes) {
+    std::vector<TextClassifier> members = trained_members(3, 11);
+    std::vector<std::vector<float>> alone;
+    const auto texts = probe_texts();
+    for (const auto& text : texts)
+        for (const auto& m : members) alone.push_back(m.predict(text).probabilities);
+    BOOST_CHECK(!same_bits(alone[0], alone[1]));  // the seeds made different networks
+    const auto member_parameters = parameters_of(members[1]);
+    TextClassifier model = TextClassifier::ensemble(std::move(members));
+    model.metadata["what"] = "three members";
+    BOOST_CHECK_EQUAL(model.ensemble_size(), 3u);
+    BOOST_CHECK(testing::error_of<ConfigError>([&] { (void)std::as_const(model).network(); }).find("ensemble of 3") !=
+                std::string::npos);
+    BOOST_CHECK(testing::error_of<ConfigError>([&] { (void)std::as_const(model).network(3); }).find("member 3") !=
+                std::string::npos);
+    const auto p = std::as_const(model).network(1).parameters();
+    BOOST_CHECK(same_bits({p.begin(), p.end()}, member_parameters));
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const TextPrediction e = model.predict(texts[i]);
+        for (std::size_t c = 0; c < 2; ++c) {
+            const float mean = (alone[3 * i][c] + alone[3 * i + 1][c] + alone[3 * i + 2][c]) / 3.0f;
+            BOOST_CHECK_SMALL(e.probabilities[c] - mean, 1e-6f);
+        }
+    }
+    const ModelFile file = model.to_model_file();
+    BOOST_CHECK(file.find("ENSM") && file.find("ARCH") && !file.find("WGHT") && !file.find("QFLD"));
+    const std::string path = scratch("ensemble.model");
+    model.save(path);
+    const TextClassifier loaded = TextClassifier::load(path);
+    BOOST_CHECK_EQUAL(loaded.ensemble_size(), 3u);
+    BOOST_CHECK(loaded.folded());
+    BOOST_CHECK(loaded.metadata == model.metadata);
+    BOOST_CHECK(model_bytes(loaded) == model_bytes(model));
+    BOOST_CHECK(contains(loaded.summary(), "Ensemble of 3 networks"));
+    BOOST_CHECK_EQUAL(loaded.fold_table_bytes(), 3 * loaded.vocabulary().size() * (3 + 4 + 5) * 8 * sizeof(float));
+    TextClassifier unfolded = TextClassifier::load(path);
+    unfolded.drop_folding();
+    for (const auto& text : texts) {
+        const TextPrediction a = model.predict(text), b = unfolded.predict(text), f = loaded.predict(text);
+        BOOST_CHECK(same_bits(a.probabilities, b.probabilities));
+        for (std::size_t c = 0; c < 2; ++c) BOOST_CHECK_SMALL(f.probabilities[c] - a.probabilities[c], 1e-5f);
+        BOOST_CHECK_EQUAL(f.label, a.label);
+    }
+    TextClassifier quantized = TextClassifier::load(path);
+    quantized.quantize();
+    BOOST_CHECK(quantized.quantized());
+    BOOST_CHECK_EQUAL(quantized.quantization_error_bound().size(), 2u);
+    const std::string qpath = scratch("ensemble_q.model");
+    quantized.save(qpath);
+    const TextClassifier qloaded = TextClassifier::load(qpath);
+    BOOST_CHECK(qloaded.quantized());
+    BOOST_CHECK_EQUAL(qloaded.ensemble_size(), 3u);
+    std::size_t same_label = 0;
+    for (const auto& text : texts) {
+        const TextPrediction q = qloaded.predict(text), f = loaded.predict(text);
+        BOOST_CHECK(same_bits(q.probabilities, quantized.predict(text).probabilities));
+        same_label += q.label == f.label;
+    }
+    BOOST_CHECK_GE(same_label, texts.size() - 2);
+}
+
+BOOST_AUTO_TEST_CASE(ensemble_members_must_agree) {
+    BOOST_CHECK(contains(testing::error_of<ConfigError>([] { TextClassifier::ensemble(std::vector<TextClassifier>()); }), "at least one member"));
+    const std::string path = scratch("member_a.model");
+    trained().model().save(path);
+    // Trained on other documents: another vocabulary.
+    std::vector<TextClassifier> members;
+    members.push_back(TextClassifier::load(path));
+    members.push_back(std::move(trained_members(1, 3).front()));
+    BOOST_CHECK(contains(testing::error_of<ConfigError>([&] { TextClassifier::ensemble(std::move(members)); }),
+                         "ensemble member 2 has another vocabulary than the first"));
+    members.clear();
+    members.push_back(TextClassifier::load(path));
+    members.push_back(TextClassifier::load(path));
+    members.back().set_max_length(5);
+    BOOST_CHECK(contains(testing::error_of<ConfigError>([&] { TextClassifier::ensemble(std::move(members)); }),
+                         "ensemble member 2 cuts texts at 5 tokens"));
+}
+
+BOOST_AUTO_TEST_CASE(crafted_ensemble_sections_give_input_errors) {
+    std::vector<TextClassifier> members;
+    const std::string path = scratch("member_b.model");
+    trained().model().save(path);
+    for (int k = 0; k < 2; ++k) members.push_back(TextClassifier::load(path));
+    const ModelFile good = TextClassifier::ensemble(std::move(members)).to_model_file();
+    const std::vector<std::uint8_t> member = encode_model_file(trained().model().to_model_file());
+    auto error_with = [&](const std::function<void(ByteWriter&)>& write, bool with_weights = false) {
+        ModelFile f = good;
+        std::vector<std::uint8_t> payload;
+        ByteWriter w(payload);
+        write(w);
+        f.set("ENSM", 1, std::move(payload));
+        if (with_weights) f.set("WGHT", 1, {0, 0, 0, 0, 0, 0, 0, 0});
+        return load_error(encode_model_file(f), "crafted.model");
+    };
+    const auto one_member = [&](ByteWriter& w) {
+        w.put<std::uint64_t>(member.size());
+        w.put_bytes(member);
+    };
+    std::string m = error_with([](ByteWriter& w) { w.put<std::uint64_t>(0); });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model section 'ENSM'") && contains(m, "an ensemble of 0 members"), m);
+    m = error_with([](ByteWriter& w) { w.put<std::uint64_t>(std::uint64_t{1} << 60); });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model section 'ENSM'") && contains(m, "member count"), m);
+    m = error_with([](ByteWriter& w) {
+        w.put<std::uint64_t>(1);
+        w.put<std::uint64_t>(std::uint64_t{1} << 40);
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model section 'ENSM'") && contains(m, "truncated"), m);
+    m = error_with([&](ByteWriter& w) {
+        w.put<std::uint64_t>(1);
+        one_member(w);
+        w.put<std::uint8_t>(0);
+    });
+    BOOST_CHECK_MESSAGE(contains(m, "bytes after the last member"), m);
+    m = error_with([&](ByteWriter& w) {
+        w.put<std::uint64_t>(1);
+        w.put<std::uint64_t>(8);
+        w.put<std::uint64_t>(0);
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model ensemble member 1"), m);
+    m = error_with(
+        [&](ByteWriter& w) {
+            w.put<std::uint64_t>(1);
+            one_member(w);
+        },
+        true);
+    BOOST_CHECK_MESSAGE(contains(m, "with weights of its own"), m);
+    // A member whose embedding has another number of rows than the vocabulary has ids.
+    TextTrainingOptions small = tiny_options(1, 3);
+    small.vocabulary.max_size = 10;
+    TextTrainingRun small_run(make_documents(50, 6), std::nullopt, "", small, {});
+    ModelFile other = small_run.classifier().to_model_file();
+    for (const char* tag : {"TOKN", "VOCB", "LABL", "META"}) other.set(tag, 1, {});
+    const auto foreign = encode_model_file(other);
+    m = error_with([&](ByteWriter& w) {
+        w.put<std::uint64_t>(1);
+        w.put<std::uint64_t>(foreign.size());
+        w.put_bytes(foreign);
+    });
+    BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model ensemble member 1") && contains(m, "but the vocabulary has"), m);
+    // One good member is a model.
+    BOOST_CHECK_EQUAL(error_with([&](ByteWriter& w) {
+                          w.put<std::uint64_t>(1);
+                          one_member(w);
+                      }),
+                      "no error");
 }

@@ -31,6 +31,12 @@
 // per filter; text/quantized_text_cnn.h gives the format and the error bound) and drops the
 // float weights: a quarter of the table memory, no table building at load, for prediction only
 // (network() throws ConfigError on it). save() writes it without "WGHT", with a "QFLD" section.
+//
+// An ensemble (ensemble(), `textcnn train --ensemble K`) is several networks over the one
+// tokenizer, vocabulary and label list; predict() averages their probabilities (the mean of
+// the members' softmax outputs, Hansen & Salamon 1990; Lakshminarayanan et al. 2017). Each
+// member is folded (or quantized) on its own. save() writes the members into one file
+// (section "ENSM", see load()); a file with one member is written as it always was.
 #pragma once
 
 #include "textcnn/nn/layer_spec.h"
@@ -109,7 +115,10 @@ public:
 
     /// Reads a model file (model_file.h) with sections ARCH, WGHT, TOKN, VOCB, LABL and META
     /// and folds it for prediction (fold_for_prediction()); or a quantized one (QFLD instead of
-    /// WGHT), whose tables are used as stored. Returns the classifier. Throws
+    /// WGHT), whose tables are used as stored; or an ensemble: "ENSM" v1 holds the members
+    /// (u64 count, then per member a u64 length and a whole model file of its own with ARCH
+    /// and WGHT or QFLD), "ARCH" is the first member's and there is no "WGHT", so that a
+    /// textcnn that knows no ensembles refuses the file. Returns the classifier. Throws
     /// IoError when the file cannot be read, InputError naming the file for anything missing,
     /// corrupt, foreign (an image model) or too new. Thread-safe (the new object is the
     /// caller's).
@@ -133,13 +142,32 @@ public:
     /// Token -> id mapping (text/vocabulary.h). Thread-safe.
     const Vocabulary& vocabulary() const;
     /// The network (nn/network.h). Thread-safe. ConfigError for a quantized model (it has no
-    /// float weights).
+    /// float weights) and for an ensemble of more than one member (use network(member)).
     const Network& network() const;
     /// Mutable access (training, loading weights) drops the folded tables: they would go stale.
-    /// Not to be called while other threads use the classifier. ConfigError for a quantized model.
+    /// Not to be called while other threads use the classifier. ConfigError for a quantized
+    /// model and for an ensemble of more than one member.
     Network& network();
-    /// Zero positions needed between packed texts: the widest padding of any convolution.
+    /// The network of ensemble member `member` (0 .. ensemble_size() - 1); network(0) of a
+    /// single model is network(). ConfigError for a member out of range or a quantized model.
+    /// The const form is thread-safe; the other drops that member's folded tables.
+    const Network& network(std::size_t member) const;
+    Network& network(std::size_t member);
+
+    /// The number of networks whose probabilities predict() averages: 1 for a single model.
     /// Thread-safe.
+    std::size_t ensemble_size() const;
+    /// One classifier that predicts the mean of the members' probabilities. The members must
+    /// share tokenizer settings, vocabulary (the same words in the same order), labels and
+    /// max_length(); their networks may differ (each reads those ids and gives one logit per
+    /// label). A member that is an ensemble itself contributes each of its networks, in order.
+    /// Metadata is the first member's; each network keeps its folded or quantized tables.
+    /// ConfigError for no members or members that differ (naming what differs). Source:
+    /// averaging the probabilities of independently trained networks (Hansen & Salamon 1990;
+    /// Lakshminarayanan et al. 2017). Thread-safe (the new object is the caller's).
+    static TextClassifier ensemble(std::vector<TextClassifier> members);
+    /// Zero positions needed between packed texts: the widest padding of any convolution (of
+    /// any member). Thread-safe.
     std::size_t gap() const;
 
     /// Texts longer than this many tokens are cut to their first max_length() tokens before the
@@ -175,7 +203,8 @@ public:
     static constexpr std::size_t default_fold_limit = std::size_t{1} << 30;
     /// Precomputes, for every vocabulary word, its products with each convolution tap
     /// (vocab x sum(widths) x maps floats) so that predict() runs without the embedding
-    /// GEMMs. Returns true when folded; false (and prediction goes through the network) when
+    /// GEMMs. Returns true when folded (every member of an ensemble); false (and prediction goes
+    /// through the network, for the members that cannot be folded) when
     /// the network is not a text_cnn_spec() stack of 'full'-padded stride-1 convolutions or the
     /// tables would exceed `max_bytes`. load() calls it with default_fold_limit. Not to be
     /// called while other threads predict.
@@ -183,7 +212,7 @@ public:
     /// Back to the network's own forward pass (frees the tables). Not to be called while
     /// other threads predict. Does nothing to a quantized model (it has no network to run).
     void drop_folding();
-    /// Whether predict() uses the folded tables (float or quantized). Thread-safe.
+    /// Whether predict() uses the folded tables (float or quantized; every member). Thread-safe.
     bool folded() const;
 
     /// Replaces the float network by int8 folded tables (text/quantized_text_cnn.h): predictions
@@ -197,10 +226,11 @@ public:
     /// Whether the model is quantized (quantize(), or loaded from a quantized file). Thread-safe.
     bool quantized() const;
     /// For a quantized model, per label: the most a logit can differ from the float model's
-    /// (rounding of the tables, not counting float summation order); empty otherwise. Thread-safe.
+    /// (rounding of the tables, not counting float summation order; for an ensemble the largest
+    /// over its members); empty otherwise. Thread-safe.
     std::vector<float> quantization_error_bound() const;
-    /// Bytes the folded tables take (or would take) for this network, or a quantized model's
-    /// tables; 0 when it cannot be folded. Thread-safe.
+    /// Bytes the folded tables take (or would take) for this network (all members), or a
+    /// quantized model's tables; 0 when it cannot be folded. Thread-safe.
     std::size_t fold_table_bytes() const;
 
     /// The architecture table (Network::summary_table), then vocabulary, labels, tokenizer

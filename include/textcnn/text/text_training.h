@@ -46,6 +46,10 @@ struct TextTrainingOptions {
     /// 0 = none. A share too small to hold out a single
     /// document is an InputError, not a silent run without validation.
     double validation_split = 0.0;
+    /// The seed that draws the validation split; unset = trainer.seed. The members of an
+    /// ensemble share one (the same held-out documents, hence the same vocabulary) while their
+    /// trainer.seed differs (ensemble_member_seed()).
+    std::optional<std::uint64_t> validation_seed;
     /// Names the training data in error messages (the file name, say).
     std::string train_source = "training data";
     /// The data's column names, when its file had a header: rows that repeat them are
@@ -83,6 +87,11 @@ struct TextTrainingOptions {
     /// 'NAME' (known: kim, glorot_uniform, he_uniform, torch, uniform)" otherwise.
     void set_initialization(const std::string& name);
 };
+
+/// The trainer seed of member `member` (0-based) of an ensemble trained from `seed`: member 0
+/// uses `seed` itself (a one-member ensemble is the single model), the others a SplitMix64
+/// mix of both below 2^32, so the ensembles of neighbouring seeds share no member. Thread-safe.
+std::uint64_t ensemble_member_seed(std::uint64_t seed, std::size_t member);
 
 /// Stratified hold-out: moves round(share * n_c) documents of every label c, chosen by a
 /// permutation drawn from `seed`, from `documents` to `held_out` (both keep file order).
@@ -179,6 +188,9 @@ public:
     /// A checkpoint file: the classifier's sections plus the trainer state. Throws IoError
     /// when it cannot be written.
     void write_checkpoint(const std::string& path) const;
+    /// Moves the classifier out (after run(): the best parameters), e.g. to make it a member of
+    /// an ensemble (TextClassifier::ensemble()). The run may only be destroyed afterwards.
+    TextClassifier take_classifier();
     /// Saves the classifier (metadata included) with the best parameters validated so far, or
     /// the current ones when nothing was validated yet: what an interrupted run keeps besides
     /// its checkpoint. Returns the epoch of those best parameters (0: the current ones). Not
