@@ -35,6 +35,7 @@ using textcnn::VocabularyOptions;
 struct TextFit {
     TextTrainingOptions options;
     std::size_t threads = 0;
+    std::size_t ensemble = 1;  ///< networks trained and averaged (textcnn train --ensemble)
 };
 
 /// A row for a setting with named values: get() names the settings' value, set() applies one
@@ -137,6 +138,10 @@ const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
                            o, &TextTrainingOptions::tokenizer, &TokenizerSettings::placeholders),
         };
         for (auto& row : trainer_hyperparameters<TextFit>(o, &TextTrainingOptions::trainer)) t.push_back(std::move(row));
+        t.push_back(field<TextFit>("ensemble",
+                                   "networks trained from seeds derived from seed (ensemble_member_seed) on the same "
+                                   "data and validation split, their probabilities averaged (1 = one network)",
+                                   &TextFit::ensemble));
         t.push_back(field<TextFit>("threads", "threads for training (0 = all cores)", &TextFit::threads));
         return t;
     }();
@@ -178,14 +183,29 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
     callbacks.progress = hooks.on_progress();
     callbacks.epoch_end = hooks.on_epoch_end();
     callbacks.stop = hooks.stop_flag();
+    if (fit.ensemble < 1 || fit.ensemble > 64)
+        throw textcnn::ConfigError("hyperparameter 'ensemble': " + std::to_string(fit.ensemble) +
+                                   " networks (1 to 64 are trained)");
     std::optional<TextClassifier> model;
     textcnn::TextTrainingReport report;
     {
         py::gil_scoped_release release;
         textcnn::ThreadLimit threads(fit.threads);
-        textcnn::TextTrainingRun run(std::move(documents), std::nullopt, "", fit.options, callbacks);
-        report = run.run();
-        model.emplace(std::move(run.classifier()));
+        // One run per member on the same documents and validation split (as textcnn train --ensemble).
+        const std::uint64_t seed = fit.options.trainer.seed;
+        fit.options.validation_seed = seed;
+        std::vector<TextClassifier> members;
+        for (std::size_t k = 0; k < fit.ensemble; ++k) {
+            fit.options.trainer.seed = textcnn::ensemble_member_seed(seed, k);
+            const bool last = k + 1 == fit.ensemble;
+            textcnn::TextTrainingRun run(last ? std::move(documents) : documents, std::nullopt, "", fit.options,
+                                         callbacks);
+            report = run.run();
+            members.push_back(run.take_classifier());
+            if (report.result.reason == textcnn::StopReason::interrupted) break;
+        }
+        fit.options.trainer.seed = seed;
+        model.emplace(TextClassifier::ensemble(std::move(members)));
     }
     hooks.rethrow_if_failed();
     model->metadata["training_data"] = "Python fit()";

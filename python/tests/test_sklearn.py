@@ -139,3 +139,18 @@ def test_an_exception_in_a_log_handler_stops_fit(topics):
         log.setLevel(old_level)
     # Stopped after the batch whose report failed: no later batch, no epoch summary.
     assert [m for m in seen if " batch " in m][-1].startswith("epoch 1/12 batch 2/6")
+
+
+def test_an_ensemble_averages_its_members(topics):
+    texts, labels = topics
+    ensemble = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=3).fit(texts, labels)
+    assert ensemble.score(texts, labels) > 0.9
+    assert "Ensemble of 3 networks" in ensemble.model_.summary()
+    # Member 1 is the single model of the same seed; the ensemble's probabilities are the mean of
+    # three networks, so they differ from it.
+    single = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts, labels)
+    probe = ["the ferry dropped anchor at high tide", "her bread rose nicely"]
+    assert not np.allclose(ensemble.predict_proba(probe), single.predict_proba(probe))
+    np.testing.assert_allclose(ensemble.predict_proba(probe).sum(axis=1), 1.0, rtol=1e-6)
+    with pytest.raises(textcnn.ConfigError, match="hyperparameter 'ensemble': 0 networks"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=0).fit(texts, labels)
