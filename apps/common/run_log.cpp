@@ -214,20 +214,19 @@ void RunRecorder::start(std::vector<ReportField> data, std::string model_summary
 }
 
 void RunRecorder::member(std::size_t number, std::size_t members, std::uint64_t seed) {
-    member_ = number;
     write({{"event", "member"}, {"member", number}, {"members", members}, {"seed", seed}});
 }
 
-void RunRecorder::dev_check(const textcnn::ValidationCheck& c) {
-    if (member_ <= 1) report_.checks.push_back(c);
+void RunRecorder::dev_check(const textcnn::ValidationCheck& c, std::size_t member) {
+    if (member <= 1) report_.checks.push_back(c);
     ordered j{{"event", "dev_check"}, {"epoch", c.epoch},       {"batch", c.batch},         {"batches", c.batches},
               {"dev_loss", c.loss},   {"dev_accuracy", c.accuracy}, {"improved", c.improved}};
-    if (member_) j["member"] = member_;
+    if (member) j["member"] = member;
     write(j);
 }
 
-void RunRecorder::epoch(const textcnn::EpochSummary& e) {
-    if (member_ <= 1) report_.epochs.push_back(e);
+void RunRecorder::epoch(const textcnn::EpochSummary& e, std::size_t member) {
+    if (member <= 1) report_.epochs.push_back(e);
     ordered j{{"event", "epoch"},
               {"epoch", e.epoch},
               {"epochs", e.epochs},
@@ -242,7 +241,7 @@ void RunRecorder::epoch(const textcnn::EpochSummary& e) {
     j["items_per_second"] = e.items_per_second;
     j["improved"] = e.improved;
     j["best_epoch"] = e.best_epoch;
-    if (member_) j["member"] = member_;
+    if (member) j["member"] = member;
     write(j);
 }
 

@@ -51,11 +51,13 @@ public:
     bool wanted() const { return log_.is_open() || !report_path_.empty(); }
 
     void start(std::vector<textcnn::ReportField> data, std::string model_summary, std::string items);
-    /// An ensemble's member `number` (1-based) of `members` starts: a "member" line; the
-    /// dev_check and epoch lines after it carry "member": number. The report keeps member 1's.
+    /// An ensemble's member `number` (1-based) of `members` starts: a "member" line. Its
+    /// dev_check and epoch lines carry "member": number (the `member` argument below, 0 = not
+    /// an ensemble); the report keeps member 1's. Not thread-safe: callers of members that
+    /// train side by side hold a lock.
     void member(std::size_t number, std::size_t members, std::uint64_t seed);
-    void dev_check(const textcnn::ValidationCheck& check);
-    void epoch(const textcnn::EpochSummary& epoch);
+    void dev_check(const textcnn::ValidationCheck& check, std::size_t member = 0);
+    void epoch(const textcnn::EpochSummary& epoch, std::size_t member = 0);
     /// The end line and, with a report path, the page (written atomically). `result` holds
     /// the outcome (name: value) shown in the report's result table.
     void finish(const nlohmann::ordered_json& result, std::optional<textcnn::ReportEvaluation> evaluation,
@@ -71,7 +73,6 @@ private:
     std::ofstream log_;
     std::string log_path_, report_path_;
     textcnn::RunReport report_;
-    std::size_t member_ = 0;  ///< 0: not an ensemble
 };
 
 /// A report from a log written by RunRecorder ("-" = standard input). Logs of older versions (epoch lines without

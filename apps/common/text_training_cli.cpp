@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <oneapi/tbb/task_arena.h>
 
 #include "cli_main.h"
 
@@ -26,6 +27,9 @@
 #include <filesystem>
 #include <set>
 #include <span>
+#include <exception>
+#include <thread>
+#include <mutex>
 
 namespace cli_common {
 
@@ -352,6 +356,57 @@ textcnn::TextTrainingCallbacks printing_callbacks(const TextTrainCliOptions& o, 
     return callbacks;
 }
 
+// Where an ensemble's runs report to: the stderr progress and the run record, shared by members
+// that may train side by side (then each line names its member and a mutex keeps them whole).
+class EnsembleReporting {
+public:
+    EnsembleReporting(const TextTrainCliOptions& o, RunRecorder& recorder, bool side_by_side)
+        : o_(o), recorder_(recorder), side_by_side_(side_by_side) {
+        if (!o.quiet) printer_.emplace(stderr);
+    }
+    textcnn::TextTrainingCallbacks callbacks(std::size_t member) {
+        using namespace textcnn;
+        TextTrainingCallbacks c;
+        // Every member reads the same documents: the first one's messages and warnings say it all.
+        if (member == 0) {
+            c.info = [this](const std::string& m) {
+                if (!o_.quiet) fmt::print(stderr, "{}\n", m);
+            };
+            c.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
+        } else {
+            c.info = c.warning = [](const std::string&) {};
+        }
+        if (printer_ && !side_by_side_) c.progress = [this](const TrainingProgress& p) { printer_->progress(p); };
+        c.epoch_end = [this, member](const EpochSummary& e) {
+            std::lock_guard lock(mutex_);
+            if (printer_ && side_by_side_) {
+                fmt::print(stderr, "member {}/{}  epoch {}/{}  loss {:.4f}  acc {}{}  {:.0f} documents/s\n", member + 1,
+                           o_.ensemble, e.epoch, e.epochs, e.train_loss, percent(e.train_accuracy),
+                           e.has_validation ? "  dev acc " + percent(e.validation_accuracy) + (e.improved ? " (best)" : "")
+                                            : std::string(),
+                           e.items_per_second);
+            } else if (printer_) {
+                printer_->epoch_end(e);
+            }
+            recorder_.epoch(e, member + 1);
+        };
+        c.validation = [this, member](const ValidationCheck& check) {
+            std::lock_guard lock(mutex_);
+            if (printer_ && !side_by_side_) printer_->dev_check(check);
+            recorder_.dev_check(check, member + 1);
+        };
+        c.stop = SigintScope::flag();
+        return c;
+    }
+
+private:
+    const TextTrainCliOptions& o_;
+    RunRecorder& recorder_;
+    bool side_by_side_;
+    std::optional<ProgressPrinter> printer_;
+    std::mutex mutex_;
+};
+
 // The mean of the members' probabilities on the shared validation documents, as one Evaluation.
 textcnn::Evaluation mean_evaluation(const std::vector<textcnn::Evaluation>& members) {
     textcnn::Evaluation mean = members.front();
@@ -369,19 +424,43 @@ textcnn::Evaluation mean_evaluation(const std::vector<textcnn::Evaluation>& memb
     return mean;
 }
 
+// Trains the runs side by side, one thread each (oneTBB arenas of `threads_each`), and returns
+// their reports; the first exception of any is rethrown once all have ended.
+std::vector<textcnn::TextTrainingReport> run_side_by_side(std::vector<std::optional<textcnn::TextTrainingRun>>& runs,
+                                                          std::size_t threads_each) {
+    std::vector<textcnn::TextTrainingReport> reports(runs.size());
+    std::vector<std::exception_ptr> errors(runs.size());
+    const auto train = [&](std::size_t i) {
+        try {
+            tbb::task_arena arena(static_cast<int>(threads_each));
+            arena.execute([&] { reports[i] = runs[i]->run(); });
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> others;
+    for (std::size_t i = 1; i < runs.size(); ++i) others.emplace_back(train, i);
+    train(0);
+    for (auto& t : others) t.join();
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    return reports;
+}
+
 // --ensemble K: K runs on the same documents and validation split (seeds from
-// ensemble_member_seed), one after another, joined into one model (TextClassifier::ensemble).
-// Ctrl-C keeps the members finished so far (or, in the first, its best network so far).
+// ensemble_member_seed) joined into one model (TextClassifier::ensemble). With T threads and
+// T >= 2, min(T, K) members train side by side, each on T / min(T, K) threads (a run's results do
+// not depend on its thread count, so the model is the same either way); otherwise one after
+// another on all T. Ctrl-C keeps the members finished so far (or the first's best network so far).
 void run_ensemble_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
                            std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
                            const TrainingSources& sources) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
-    std::optional<ProgressPrinter> printer;
-    if (!o.quiet) printer.emplace(stderr);
+    const std::size_t at_once = std::min(threads.threads(), o.ensemble);
     RunRecorder recorder(o.log_json, o.report, sources.program, sources.settings);
     auto data_summary = text_data_summary(sources.train, train, sources.dev, dev, o.validation_split);
-    const TextTrainingCallbacks callbacks = printing_callbacks(o, printer, &recorder);
+    EnsembleReporting reporting(o, recorder, at_once > 1);
     options.validation_seed = o.seed;
     const auto started = std::chrono::steady_clock::now();
     std::vector<TextClassifier> members;
@@ -389,34 +468,59 @@ void run_ensemble_training(const TextTrainCliOptions& o, textcnn::TextTrainingOp
     nlohmann::ordered_json member_results = nlohmann::ordered_json::array();
     std::size_t train_documents = 0, validation_documents = 0;
     SigintScope sigint;
-    for (std::size_t k = 0; k < o.ensemble; ++k) {
-        options.trainer.seed = ensemble_member_seed(o.seed, k);
-        if (!o.quiet) fmt::print(stderr, "ensemble member {}/{} (seed {})\n", k + 1, o.ensemble, options.trainer.seed);
-        const bool last = k + 1 == o.ensemble;
-        TextTrainingRun run(last ? std::move(train) : train, last ? std::move(dev) : dev, sources.dev, options, callbacks);
-        if (k == 0) {
-            const std::string table = run.classifier().network().summary_table();
-            if (!o.quiet) fmt::print(stderr, "{}", table);
-            recorder.start(std::move(data_summary),
-                           fmt::format("Ensemble of {} networks of this architecture, their probabilities averaged:\n{}",
-                                       o.ensemble, table),
-                           "documents");
+    for (std::size_t first = 0; first < o.ensemble; first += at_once) {
+        const std::size_t count = std::min(at_once, o.ensemble - first);
+        std::vector<std::optional<TextTrainingRun>> runs(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::size_t k = first + i;
+            options.trainer.seed = ensemble_member_seed(o.seed, k);
+            if (!o.quiet) fmt::print(stderr, "ensemble member {}/{} (seed {})\n", k + 1, o.ensemble, options.trainer.seed);
+            const bool last = k + 1 == o.ensemble;
+            runs[i].emplace(last ? std::move(train) : train, last ? std::move(dev) : dev, sources.dev, options,
+                            reporting.callbacks(k));
+            if (k == 0) {
+                const std::string table = runs[i]->classifier().network().summary_table();
+                if (!o.quiet) fmt::print(stderr, "{}", table);
+                recorder.start(std::move(data_summary),
+                               fmt::format("Ensemble of {} networks of this architecture, their probabilities averaged:\n{}",
+                                           o.ensemble, table),
+                               "documents");
+            }
+            recorder.member(k + 1, o.ensemble, options.trainer.seed);
         }
-        recorder.member(k + 1, o.ensemble, options.trainer.seed);
-        TextTrainingReport report = run.run();
-        if (k == 0)
-            for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
-        train_documents = report.train_documents;
-        validation_documents = report.validation_documents;
-        if (report.result.reason == StopReason::interrupted) {
+        std::vector<TextTrainingReport> reports;
+        if (count > 1) {
+            set_blas_threads(1);  // BLAS inside each member's single thread
+            reports = run_side_by_side(runs, threads.threads() / at_once);
+            set_blas_threads(static_cast<int>(threads.threads()));
+        } else {
+            reports.push_back(runs[0]->run());
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            const TextTrainingReport& report = reports[i];
+            if (first + i == 0)
+                for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
+            train_documents = report.train_documents;
+            validation_documents = report.validation_documents;
+            if (report.result.reason == StopReason::interrupted) continue;
+            nlohmann::ordered_json member{{"seed", ensemble_member_seed(o.seed, first + i)},
+                                          {"epochs_completed", report.result.epochs_completed},
+                                          {"best_epoch", report.result.best_epoch}};
+            if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
+            member_results.push_back(member);
+            if (validation_documents) evaluations.push_back(runs[i]->evaluate_validation());
+            members.push_back(runs[i]->take_classifier());
+        }
+        if (std::any_of(reports.begin(), reports.end(),
+                        [](const auto& r) { return r.result.reason == StopReason::interrupted; })) {
             std::string kept = fmt::format("the {} finished member{}", members.size(), members.size() == 1 ? "" : "s");
             if (members.empty()) {
-                TextClassifier& first = run.classifier();
-                set_run_metadata(first, o, sources, report.result, train_documents);
-                first.metadata["interrupted"] = "yes";
-                first.metadata["ensemble_planned"] = std::to_string(o.ensemble);
-                run.save_best_model(o.model_path);  // the best parameters validated so far
-                kept = "the first member's network so far";
+                TextClassifier& model = runs[0]->classifier();
+                set_run_metadata(model, o, sources, reports[0].result, train_documents);
+                model.metadata["interrupted"] = "yes";
+                model.metadata["ensemble_planned"] = std::to_string(o.ensemble);
+                runs[0]->save_best_model(o.model_path);  // the best parameters validated so far
+                kept = "member " + std::to_string(first + 1) + "'s network so far";
             } else {
                 TextClassifier model = TextClassifier::ensemble(std::move(members));
                 set_run_metadata(model, o, sources, TrainResult{}, train_documents);
@@ -431,21 +535,14 @@ void run_ensemble_training(const TextTrainCliOptions& o, textcnn::TextTrainingOp
                        signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept, o.model_path, o.ensemble);
             throw Interrupted(signal);
         }
-        nlohmann::ordered_json member{{"seed", options.trainer.seed}, {"epochs_completed", report.result.epochs_completed},
-                                      {"best_epoch", report.result.best_epoch}};
-        if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
-        member_results.push_back(member);
-        if (validation_documents) evaluations.push_back(run.evaluate_validation());
-        members.push_back(run.take_classifier());
     }
     sigint.restore();
     TextClassifier model = TextClassifier::ensemble(std::move(members));
-    TrainResult result;
     std::vector<std::string> seeds;
     for (const auto& m : member_results) seeds.push_back(std::to_string(m["seed"].get<std::uint64_t>()));
     const std::optional<Evaluation> validation =
         evaluations.empty() ? std::nullopt : std::optional<Evaluation>(mean_evaluation(evaluations));
-    set_run_metadata(model, o, sources, result, train_documents);
+    set_run_metadata(model, o, sources, TrainResult{}, train_documents);
     model.metadata.erase("epochs_completed");
     model.metadata["ensemble_seeds"] = fmt::format("{}", fmt::join(seeds, ", "));
     if (validation) model.metadata["dev_accuracy"] = fmt::format("{:.4f}", validation->accuracy);
@@ -455,6 +552,7 @@ void run_ensemble_training(const TextTrainCliOptions& o, textcnn::TextTrainingOp
     nlohmann::ordered_json j{{"model", o.model_path}, {"ensemble", o.ensemble}, {"seconds", seconds}};
     if (validation) j["dev_accuracy"] = validation->accuracy;
     j["members"] = member_results;
+    j["members_side_by_side"] = at_once;
     j["train_documents"] = train_documents;
     j["dev_documents"] = validation_documents;
     recorder.finish(j, validation ? validation_evaluation(*validation, model.labels(), sources.dev) : std::nullopt,
