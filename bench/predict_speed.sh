@@ -2,10 +2,11 @@
 # Scoring speed against fastText (issue 13), one run, same file, programs alternated:
 #   - input: 100,000 lines of SST-2 sentences (dev, test and train sentences repeated), built
 #     here from $TEXTCNN_DATA/sst2 (never stored in the repository);
-#   - models: Kim CNN-rand defaults trained 5 epochs on SST-2 train.csv, its quantized copy
-#     (textcnn quantize), and a fastText unigram model (fasttext supervised -epoch 25 -lr 0.5);
+#   - models: Kim CNN-rand defaults trained 5 epochs on SST-2 train.csv, its quantized copies
+#     (textcnn quantize: the int8 tables in the file; --compact: int8 embeddings in the file, the
+#     tables made at load), and a fastText unigram model (fasttext supervised -epoch 25 -lr 0.5);
 #   - REPEATS (5) rounds of: textcnn predict --threads 1 (float), the same on the quantized
-#     model, fasttext predict; each prints CPU seconds (user + sys), peak RSS (GNU time),
+#     and the compact model, fasttext predict; each prints CPU seconds (user + sys), peak RSS (GNU time),
 #     sentences per CPU second and the load average (uptime) when it ran; then medians and the
 #     ratio quantized / fastText;
 #   - the quantized model with 2 threads against 1 (wall-clock seconds, medians);
@@ -40,14 +41,18 @@ if [[ ! -f $out/kim.model ]]; then
   "$textcnn" train --train "$data/sst2/train.csv" --model "$out/kim.model" --epochs 5 --threads 2 --seed 1 --quiet >/dev/null
 fi
 "$textcnn" quantize --model "$out/kim.model" --out "$out/kim_q.model"
+"$textcnn" quantize --compact --model "$out/kim.model" --out "$out/kim_c.model"
 if [[ ! -f $out/ft.bin ]]; then
   tail -n +2 "$data/sst2/train.csv" | sed -E 's/^([a-z]+),"?/__label__\1 /; s/"$//; s/""/"/g' >"$out/ft_train.txt"
   fasttext supervised -input "$out/ft_train.txt" -output "$out/ft" -epoch 25 -lr 0.5 -thread 1 -verbose 0
 fi
-for f in kim.model kim_q.model ft.bin; do
+for f in kim.model kim_q.model kim_c.model ft.bin; do
   printf "model file %-12s %6.1f MB\n" "$f" "$(du -b "$out/$f" | awk '{print $1/1e6}')"
 done
 "$textcnn" summary --model "$out/kim_q.model" | grep -E "^Prediction"
+"$textcnn" summary --model "$out/kim_c.model" | grep -E "^Prediction"
+awk -v f="$(du -b "$out/kim.model" | cut -f1)" -v c="$(du -b "$out/kim_c.model" | cut -f1)" \
+  'BEGIN {printf "compact / float model file: %.3f\n", c / f}'
 
 # One timed run: NAME OUTPUT COMMAND...; appends "name cpu_s rss_mib wall_s" to $out/times.txt
 timed() {
@@ -66,32 +71,38 @@ echo "== $repeats rounds, alternating (one thread each)"
 for ((r = 1; r <= repeats; ++r)); do
   timed "textcnn-float" "$out/float.txt" "$textcnn" predict --model "$out/kim.model" --threads 1 --quiet "$lines"
   timed "textcnn-quantized" "$out/quantized.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 1 --quiet "$lines"
+  timed "textcnn-compact" "$out/compact.txt" "$textcnn" predict --model "$out/kim_c.model" --threads 1 --quiet "$lines"
   timed "fasttext" "$out/fasttext.txt" fasttext predict "$out/ft.bin" "$lines"
   timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$out/times.txt" | median; }
 echo "== medians of $repeats"
-for n in textcnn-float textcnn-quantized fasttext; do
+for n in textcnn-float textcnn-quantized textcnn-compact fasttext; do
   awk -v n="$n" -v c="$(col "$n" 2)" -v m="$(col "$n" 3)" 'BEGIN {printf "%-18s cpu %.2f s, %.0f sentences/cpu-s, peak %.1f MiB\n", n, c, 100000 / c, m}'
 done
-awk -v q="$(col textcnn-quantized 2)" -v f="$(col fasttext 2)" -v x="$(col textcnn-float 2)" 'BEGIN {
-  printf "ratio quantized / fastText sentences per cpu-s: %.2fx (float textcnn: %.2fx)\n", f / q, f / x }'
+awk -v q="$(col textcnn-quantized 2)" -v f="$(col fasttext 2)" -v x="$(col textcnn-float 2)" \
+  -v c="$(col textcnn-compact 2)" 'BEGIN {
+  printf "ratio quantized / fastText sentences per cpu-s: %.2fx (compact: %.2fx, float textcnn: %.2fx)\n", f / q, f / c, f / x }'
 awk -v one="$(col textcnn-quantized 4)" -v two="$(col textcnn-quantized-2t 4)" 'BEGIN {
   printf "quantized, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", one, two, one / two }'
 
 echo "== labels"
 changed=$(paste "$out/float.txt" "$out/quantized.txt" | awk -F'\t' '$1 != $2' | wc -l)
 echo "float -> quantized: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
+changed=$(paste "$out/float.txt" "$out/compact.txt" | awk -F'\t' '$1 != $2' | wc -l)
+echo "float -> compact: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
 cmp -s "$out/quantized.txt" "$out/quantized2.txt" && echo "quantized, 1 and 2 threads: identical output" ||
   echo "quantized, 1 and 2 threads: OUTPUTS DIFFER"
 "$textcnn" predict --model "$out/kim.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_float.txt"
 "$textcnn" predict --model "$out/kim_q.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_quantized.txt"
 test_changed=$(paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4' | wc -l)
+"$textcnn" predict --model "$out/kim_c.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_compact.txt"
+echo "SST-2 test: $(paste "$out/test_float.txt" "$out/test_compact.txt" | awk -F'\t' '$1 != $4' | wc -l) labels differ float vs compact"
 echo "SST-2 test ($(wc -l <"$out/test_sentences.txt") sentences): $test_changed labels differ float vs quantized"
 paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4 {
   printf "  float %s (%s %s) -> quantized %s (%s %s)\n", $1, $2, $3, $4, $5, $6 }'
-for m in kim.model kim_q.model; do
+for m in kim.model kim_q.model kim_c.model; do
   "$textcnn" eval --model "$out/$m" --data "$data/sst2/test.csv" 2>/dev/null | grep -E "^ *accuracy" | sed "s/^ */$m: /" || true
 done
 

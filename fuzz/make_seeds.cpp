@@ -8,6 +8,7 @@
 #include "textcnn/nn/architecture.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/trainer.h"
+#include "textcnn/text/text_classifier.h"
 
 #include <cstdio>
 #include <cstring>
@@ -143,6 +144,14 @@ void model_seeds(const fs::path& dir, const fs::path& fixtures) {
     state.optimizer_name = "adam";
     textcnn::add_checkpoint_sections(file, net, state);
     write_seed(dir, "kim_checkpoint", textcnn::encode_model_file(file));
+    // An ensemble (section ENSM): the fixture text model twice, the second member quantized.
+    const std::string kim = (fixtures / "models" / "kim_v1.model").string();
+    std::vector<textcnn::TextClassifier> members;
+    members.push_back(textcnn::TextClassifier::load(kim));
+    members.push_back(textcnn::TextClassifier::load(kim));
+    members.back().quantize();
+    write_seed(dir, "kim_ensemble",
+               textcnn::encode_model_file(textcnn::TextClassifier::ensemble(std::move(members)).to_model_file()));
 }
 
 }  // namespace

@@ -137,7 +137,46 @@ std::size_t table_floats(const Plan& plan) {
     return checked_add(conv, bag, "folded text CNN: table size");
 }
 
+// The embedding layer's output for every id, channels x vocab: the frozen half first in
+// multichannel mode, as EmbeddingLayer::forward writes it (into `multichannel`; otherwise the
+// layer's own table). The layer outputs zeros for id 0 whatever its column holds: the table's
+// row 0 is zeroed to match.
+const float* embedded_columns(const Plan& plan, std::vector<float>& multichannel) {
+    if (!plan.static_table) return plan.table;
+    const std::size_t dim = plan.embedding->dim(), channels = plan.embedding->out_channels();
+    const std::size_t vocab = plan.embedding->vocab();
+    multichannel.resize(channels * vocab);
+    for (std::size_t v = 0; v < vocab; ++v) {
+        std::copy_n(plan.static_table + v * dim, dim, multichannel.data() + v * channels);
+        std::copy_n(plan.table + v * dim, dim, multichannel.data() + v * channels + dim);
+    }
+    return multichannel.data();
+}
+
 }  // namespace
+
+void FoldedTextCnn::table_rows(std::span<const TapBlock> blocks, std::size_t channels, const float* embedded,
+                               std::size_t count, float* table, std::size_t columns) {
+    // Column block of (branch, tap) = W_tap^T (filters x channels) * E (channels x count): one
+    // GEMM each, written straight into the row-per-word table (ldc = columns).
+    for (const TapBlock& b : blocks)
+        for (std::size_t t = 0; t < b.taps; ++t)
+            sgemm_thread_stable(true, false, b.filters, count, channels, 1.0f, b.weights + t * channels, b.taps * channels,
+                                embedded, channels, 0.0f, table + b.column + t * b.filters, columns);
+}
+
+std::optional<FoldedTextCnn::TableInputs> FoldedTextCnn::table_inputs(const Network& network) {
+    const auto plan = make_plan(network);
+    if (!plan) return std::nullopt;
+    TableInputs in;
+    in.channels = plan->embedding->out_channels();
+    std::vector<float> multichannel;
+    const float* embedded = embedded_columns(*plan, multichannel);
+    in.embedded.assign(embedded, embedded + in.channels * plan->embedding->vocab());
+    for (const auto& b : plan->branches)
+        in.weights.emplace_back(b.weights, b.weights + b.conv->kernel()[0] * in.channels * b.conv->filters());
+    return in;
+}
 
 std::size_t FoldedTextCnn::table_bytes(const Network& network) {
     const auto plan = make_plan(network);
@@ -162,25 +201,11 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
     output.features = plan->conv_features;
     output.in_units = plan->dense->in_units();
 
-    // The embedding layer's output for every id, channels x vocab: the frozen half first in
-    // multichannel mode, as EmbeddingLayer::forward writes it. (The layer outputs zeros for id 0
-    // whatever its column holds; the table's row 0 is zeroed below to match.)
-    const std::size_t dim = plan->embedding->dim();
     const std::size_t channels = plan->embedding->out_channels();
     std::vector<float> multichannel;
-    const float* embedded = plan->table;
-    if (plan->static_table) {
-        multichannel.resize(channels * vocab);
-        for (std::size_t v = 0; v < vocab; ++v) {
-            std::copy_n(plan->static_table + v * dim, dim, multichannel.data() + v * channels);
-            std::copy_n(plan->table + v * dim, dim, multichannel.data() + v * channels + dim);
-        }
-        embedded = multichannel.data();
-    }
-
-    // Table column block of (branch, tap) = W_tap^T (filters x channels) * E (channels x vocab):
-    // one GEMM each, written straight into the row-per-word table (ldc = columns).
+    const float* embedded = embedded_columns(*plan, multichannel);
     folded.table_.assign(vocab * folded.columns_, 0.0f);
+    std::vector<TapBlock> blocks;
     std::size_t column = 0;
     for (const auto& b : plan->branches) {
         Branch branch;
@@ -198,13 +223,11 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
                 case ActivationLayer::Kind::sigmoid: branch.activation = Activation::sigmoid; break;
             }
         }
-        const std::size_t rows = branch.taps * channels;
-        for (std::size_t t = 0; t < branch.taps; ++t)
-            sgemm_thread_stable(true, false, branch.filters, vocab, channels, 1.0f, b.weights + t * channels, rows, embedded,
-                  channels, 0.0f, folded.table_.data() + column + t * branch.filters, folded.columns_);
+        blocks.push_back({b.weights, branch.taps, branch.filters, column});
         column += branch.taps * branch.filters;
         folded.branches_.push_back(std::move(branch));
     }
+    table_rows(blocks, channels, embedded, vocab, folded.table_.data(), folded.columns_);
     std::fill_n(folded.table_.begin(), folded.columns_, 0.0f);  // padding contributes nothing
 
     if (plan->bag) {

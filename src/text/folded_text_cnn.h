@@ -45,6 +45,27 @@ public:
     /// in the network path. InputError for an id >= vocab(). `scratch` is reused between calls.
     void logits(std::span<const std::uint32_t> ids, float* logits, std::vector<float>& scratch) const;
 
+    /// What the table is made of, for the compact quantized form (quantized_text_cnn.h): the
+    /// embedding layer's output for every id and each branch's convolution weights.
+    struct TableInputs {
+        std::size_t channels = 0;
+        std::vector<float> embedded;              ///< channels x vocab, column per word
+        std::vector<std::vector<float>> weights;  ///< per branch: (taps x channels) x filters, column-major
+    };
+    /// The table inputs of `network`; std::nullopt when it cannot be folded.
+    static std::optional<TableInputs> table_inputs(const Network& network);
+    /// One branch's part of a table row: its weights ((taps x channels) x filters, column-major)
+    /// and the row's column of its tap 0.
+    struct TapBlock {
+        const float* weights = nullptr;
+        std::size_t taps = 0, filters = 0, column = 0;
+    };
+    /// Table rows of `count` words whose embedding outputs are the columns of `embedded`
+    /// (channels x count) into table (count rows of `columns` floats), as fold() makes them: one
+    /// GEMM per branch and tap (gemm.h's thread-stable sgemm, so the same bits on any threads).
+    static void table_rows(std::span<const TapBlock> blocks, std::size_t channels, const float* embedded,
+                           std::size_t count, float* table, std::size_t columns);
+
 private:
     friend class QuantizedTextCnn;  // quantizes table_ and shares the rest
     enum class Activation { identity, relu, tanh, sigmoid };

@@ -3,6 +3,7 @@
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
+#include "textcnn/nn/limits.h"
 
 #include <algorithm>
 #include <cmath>
@@ -71,11 +72,7 @@ QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
     return q;
 }
 
-std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
-    std::vector<std::uint8_t> bytes;
-    bytes.reserve(vocab_ * columns_ + 4096 + output_.bag_logits.size() * sizeof(float) +
-                  output_.dense_weights.size() * sizeof(float));
-    ByteWriter w(bytes);
+void QuantizedTextCnn::encode_common(ByteWriter& w) const {
     w.put<std::uint64_t>(vocab_);
     w.put<std::uint64_t>(output_.classes);
     w.put<std::uint64_t>(columns_);
@@ -100,8 +97,31 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
         w.put<std::uint8_t>(output_.bag->mean ? 1 : 0);
         w.put_floats(output_.bag_logits);
     }
+}
+
+std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
+    std::vector<std::uint8_t> bytes;
+    bytes.reserve(stored_bytes() + 4096 + output_.dense_weights.size() * sizeof(float));
+    ByteWriter w(bytes);
+    encode_common(w);
+    if (compact_) {
+        w.put<std::uint64_t>(compact_->channels);
+        w.put_floats(compact_->word_scale);
+        w.put<std::uint64_t>(compact_->codes.size());
+        w.put_bytes({reinterpret_cast<const std::uint8_t*>(compact_->codes.data()), compact_->codes.size()});
+        for (const auto& weights : compact_->weights) w.put_floats(weights);
+        return bytes;
+    }
     w.put<std::uint64_t>(vocab_ * columns_);
     w.put_bytes({storage_.data() + table_offset_, vocab_ * columns_ + trailer});
+    return bytes;
+}
+
+std::size_t QuantizedTextCnn::stored_bytes() const {
+    std::size_t bytes = output_.bag_logits.size() * sizeof(float);
+    if (!compact_) return bytes + vocab_ * columns_;
+    bytes += compact_->codes.size() + compact_->word_scale.size() * sizeof(float);
+    for (const auto& weights : compact_->weights) bytes += weights.size() * sizeof(float);
     return bytes;
 }
 
@@ -134,9 +154,8 @@ Branch read_branch(ByteReader& r, std::size_t column) {
 
 }  // namespace
 
-QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, const std::string& source) {
+QuantizedTextCnn QuantizedTextCnn::decode_common(ByteReader& r) {
     QuantizedTextCnn q;
-    ByteReader r(payload, source + " section '" + section_tag + "'");
     q.vocab_ = r.get<std::uint64_t>("vocabulary size");
     q.output_.classes = r.get<std::uint64_t>("class count");
     q.columns_ = r.get<std::uint64_t>("row length");
@@ -190,6 +209,17 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, con
         bag.binary = binary == 1;
         bag.mean = mean == 1;
         q.output_.bag = bag;
+    }
+    return q;
+}
+
+QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std::uint32_t version,
+                                          const std::string& source) {
+    ByteReader r(payload, source + " section '" + section_tag + "'");
+    QuantizedTextCnn q = decode_common(r);
+    if (version == 2) {
+        q.decode_compact(r);
+        return q;
     }
     const auto table_bytes = r.get<std::uint64_t>("table size");
     const std::size_t held = r.remaining() < trailer ? 0 : r.remaining() - trailer;
@@ -334,15 +364,123 @@ void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits,
     output_.logits(scratch.features.data(), ids, logits);
 }
 
+QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& in) {
+    QuantizedTextCnn q = quantize(folded);  // the per-filter scales, from the float table
+    Compact c;
+    c.channels = in.channels;
+    c.word_scale.assign(q.vocab_, 0.0f);
+    c.codes.assign(q.vocab_ * c.channels, 0);
+    for (std::size_t v = 1; v < q.vocab_; ++v) {  // the padding row stays zero
+        const float* e = in.embedded.data() + v * c.channels;
+        float largest = 0.0f;
+        for (std::size_t d = 0; d < c.channels; ++d) largest = std::max(largest, std::abs(e[d]));
+        const float scale = largest / max_code;
+        c.word_scale[v] = scale;
+        if (scale == 0.0f) continue;
+        for (std::size_t d = 0; d < c.channels; ++d)
+            c.codes[v * c.channels + d] = static_cast<std::int8_t>(
+                std::clamp(std::lround(e[d] / scale), long{-max_code}, long{max_code}));
+    }
+    c.weights = in.weights;
+    q.compact_ = std::move(c);
+    q.build_table();  // as a load makes it, so that saving and loading changes nothing
+    return q;
+}
+
+void QuantizedTextCnn::build_table() {
+    const Compact& c = *compact_;
+    std::vector<FoldedTextCnn::TapBlock> blocks;
+    std::vector<float> column_scale(columns_, 1.0f);
+    for (std::size_t i = 0; i < branches_.size(); ++i) {
+        const Branch& b = branches_[i];
+        blocks.push_back({c.weights[i].data(), b.taps, b.filters, b.column});
+        for (std::size_t t = 0; t < b.taps; ++t)
+            std::copy(b.scale.begin(), b.scale.end(), column_scale.begin() + static_cast<std::ptrdiff_t>(b.column + t * b.filters));
+    }
+    storage_.assign(vocab_ * columns_ + trailer, 0);
+    table_offset_ = 0;
+    constexpr std::size_t words_at_once = 1024;  // 1,024 x columns floats of scratch, not the whole table
+    std::vector<float> embedded, rows;
+    for (std::size_t first = 0; first < vocab_; first += words_at_once) {
+        const std::size_t count = std::min(words_at_once, vocab_ - first);
+        embedded.resize(count * c.channels);
+        for (std::size_t i = 0; i < count; ++i)
+            for (std::size_t d = 0; d < c.channels; ++d)
+                embedded[i * c.channels + d] = c.word_scale[first + i] * c.codes[(first + i) * c.channels + d];
+        rows.resize(count * columns_);
+        FoldedTextCnn::table_rows(blocks, c.channels, embedded.data(), count, rows.data(), columns_);
+        for (std::size_t i = 0; i < count; ++i) {
+            if (first + i == 0) continue;  // padding contributes nothing
+            std::uint8_t* out = storage_.data() + (first + i) * columns_;
+            for (std::size_t col = 0; col < columns_; ++col) {
+                const long code = std::clamp(std::lround(rows[i * columns_ + col] / column_scale[col]), long{-max_code},
+                                             long{max_code});
+                out[col] = static_cast<std::uint8_t>(static_cast<std::int8_t>(code));
+            }
+        }
+    }
+}
+
+void QuantizedTextCnn::decode_compact(ByteReader& r) {
+    Compact c;
+    c.channels = r.get<std::uint64_t>("embedding channels");
+    c.word_scale = r.get_floats("word scales");
+    const auto code_bytes = r.get<std::uint64_t>("code bytes");
+    if (c.channels == 0 || c.channels > limits::max_setting || c.word_scale.size() != vocab_ ||
+        code_bytes / c.channels != vocab_ || code_bytes % c.channels != 0)
+        r.error("the compact table's " + std::to_string(c.word_scale.size()) + " word scales and " +
+                std::to_string(code_bytes) + " code bytes do not fit " + std::to_string(vocab_) + " words of " +
+                std::to_string(c.channels) + " channels");
+    if (!std::all_of(c.word_scale.begin(), c.word_scale.end(), [](float v) { return std::isfinite(v) && v >= 0.0f; }))
+        r.error("a word scale is negative or not finite");
+    const auto codes = r.get_bytes(code_bytes, "embedding codes");
+    c.codes.assign(reinterpret_cast<const std::int8_t*>(codes.data()),
+                   reinterpret_cast<const std::int8_t*>(codes.data()) + codes.size());
+    if (std::any_of(c.codes.begin(), c.codes.end(), [](std::int8_t v) { return v < -max_code; }) ||
+        std::any_of(c.codes.begin(), c.codes.begin() + static_cast<std::ptrdiff_t>(c.channels),
+                    [](std::int8_t v) { return v != 0; }))
+        r.error("the embedding holds the code -128 (codes are -127..127), or its padding row is not zero");
+    for (const Branch& b : branches_) {
+        c.weights.push_back(r.get_floats("convolution weights"));
+        if (c.weights.back().size() != b.taps * c.channels * b.filters || !all_finite(c.weights.back()))
+            r.error("a branch of " + std::to_string(b.taps) + " taps and " + std::to_string(b.filters) +
+                    " filters has " + std::to_string(c.weights.back().size()) + " convolution weights for " +
+                    std::to_string(c.channels) + " channels, or one is not finite");
+    }
+    if (!r.at_end()) r.error("bytes after the convolution weights");
+    // The table is made here: bounded like a folded table (TextClassifier::default_fold_limit).
+    if (vocab_ > (std::size_t{1} << 30) / columns_)
+        r.error("the table of " + std::to_string(vocab_) + " words x " + std::to_string(columns_) +
+                " bytes would exceed 1 GiB");
+    compact_ = std::move(c);
+    build_table();
+}
+
+double QuantizedTextCnn::embedding_error(std::size_t branch, std::size_t filter) const {
+    if (!compact_) return 0.0;
+    // Each embedding value within word scale / 2 of its code: a table value of filter f and
+    // tap t within (largest word scale / 2) x sum over channels of |W_t[d, f]|.
+    const float largest = *std::max_element(compact_->word_scale.begin(), compact_->word_scale.end());
+    const Branch& b = branches_[branch];
+    const std::vector<float>& weights = compact_->weights[branch];
+    const std::size_t rows = b.taps * compact_->channels;
+    double sum = 0.0;
+    for (std::size_t k = 0; k < rows; ++k) sum += std::abs(weights[filter * rows + k]);
+    return sum * largest / 2;
+}
+
 std::vector<float> QuantizedTextCnn::logit_error_bound() const {
     // Activations are 1-Lipschitz (sigmoid 1/4), max pooling too: a feature moves by at most
-    // taps x scale / 2, a logit by the weighted sum of those.
+    // taps x scale / 2 (plus, in the compact form, the embedding's rounding), a logit by the
+    // weighted sum of those.
     std::vector<float> bound(output_.classes, 0.0f);
     for (std::size_t c = 0; c < output_.classes; ++c) {
         const float* w = output_.dense_weights.data() + c * output_.in_units;
         double sum = 0.0;
-        for (const Branch& b : branches_) {
-            for (std::size_t f = 0; f < b.filters; ++f) sum += std::abs(w[f]) * static_cast<double>(b.taps) * b.scale[f] / 2;
+        for (std::size_t i = 0; i < branches_.size(); ++i) {
+            const Branch& b = branches_[i];
+            for (std::size_t f = 0; f < b.filters; ++f)
+                sum += std::abs(w[f]) * (static_cast<double>(b.taps) * b.scale[f] / 2 + embedding_error(i, f));
             w += b.filters;
         }
         bound[c] = static_cast<float>(sum);

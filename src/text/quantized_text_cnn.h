@@ -28,9 +28,23 @@
 //               128 zero bytes (loads of whole 16-filter blocks may read past the last row)
 // (floats = u64 count + float32 values, core/bytes.h). Every count is checked against the
 // bytes left before anything is allocated, and the sizes against each other.
+//
+// The compact form (section version 2, `textcnn quantize --compact`) stores what the table is
+// made of instead of the table: the embedding output of every word as int8 codes with one scale
+// per word (the largest |value| of the word / 127), and the float convolution weights. At load
+// the table is made again, 1,024 words at a time (FoldedTextCnn::table_rows on the decoded
+// embeddings, then the per-filter codes with the stored scales), so the file holds
+// channels + 4 bytes per word instead of `columns` (304 instead of 1,200 for Kim's model) and
+// prediction runs on the same int8 table as the version-1 form. After the common part above,
+// instead of the table: u64 channels, floats word scales (vocab), u64 code bytes (vocab x
+// channels) and the codes (row per word; the padding row zero), then per branch floats
+// convolution weights ((taps x channels) x filters, column-major). The error bound adds the
+// embedding rounding: a table value moves by at most (largest word scale / 2) x sum over
+// channels of |weight| before its own rounding.
 #pragma once
 
 #include "text/folded_text_cnn.h"
+#include "textcnn/core/bytes.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -43,18 +57,28 @@ namespace textcnn::detail {
 
 class QuantizedTextCnn {
 public:
-    static constexpr std::uint32_t section_version = 1;
+    /// The newest section version this build reads (1: the table, 2: the compact form).
+    static constexpr std::uint32_t section_version = 2;
     static constexpr const char* section_tag = "QFLD";
 
     /// Quantizes a folded model's tables. ConfigError when a branch has more than 258 taps (its
     /// int16 sums could overflow).
     static QuantizedTextCnn quantize(const FoldedTextCnn& folded);
+    /// The compact form of the same: `inputs` are the table inputs of the network `folded` was
+    /// made from (FoldedTextCnn::table_inputs); the table is made from the int8 embeddings, as
+    /// a load makes it. ConfigError as quantize().
+    static QuantizedTextCnn quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& inputs);
 
-    /// The section payload described above.
+    /// The section payload described above, and its version (2 for the compact form).
     std::vector<std::uint8_t> encode() const;
-    /// Parses a payload (taken over: the table stays where it was read, no copy). InputError
-    /// naming `source` for any inconsistency.
-    static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, const std::string& source);
+    std::uint32_t encoded_version() const { return compact_ ? 2 : 1; }
+    /// Parses a payload of section version `version` (a version-1 payload is taken over: the
+    /// table stays where it was read, no copy). InputError naming `source` for any inconsistency.
+    static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, std::uint32_t version, const std::string& source);
+    /// Whether the table is stored in the compact form.
+    bool compact() const { return compact_.has_value(); }
+    /// Bytes the tables take in a file: the table, or the compact form's codes, scales and weights.
+    std::size_t stored_bytes() const;
 
     std::size_t vocab() const { return vocab_; }
     std::size_t classes() const { return output_.classes; }
@@ -110,6 +134,23 @@ private:
     std::size_t widest_span_ = 0;  ///< most padding of a branch: dilation x (taps - 1)
     std::vector<Branch> branches_;
     FoldedTextCnn::Output output_;
+    /// The compact form's inputs of the table (kept to write the file again).
+    struct Compact {
+        std::size_t channels = 0;
+        std::vector<float> word_scale;           ///< vocab values, >= 0
+        std::vector<std::int8_t> codes;          ///< vocab x channels, row per word
+        std::vector<std::vector<float>> weights; ///< per branch: (taps x channels) x filters, column-major
+    };
+    std::optional<Compact> compact_;
+    /// Makes the int8 table (storage_) from compact_ with the branches' scales.
+    void build_table();
+    /// The shared part of the payload: everything but the table or its compact inputs.
+    void encode_common(ByteWriter& w) const;
+    static QuantizedTextCnn decode_common(ByteReader& r);
+    void decode_compact(ByteReader& r);
+    /// The compact form's share of the error bound of filter `filter` of branch `branch` (0 otherwise).
+    double embedding_error(std::size_t branch, std::size_t filter) const;
+
     std::vector<std::uint8_t> storage_;  ///< holds the table (quantize() or the decoded payload)
     std::size_t table_offset_ = 0;       ///< where the table starts in storage_
     const std::int8_t* table() const { return reinterpret_cast<const std::int8_t*>(storage_.data() + table_offset_); }

@@ -134,8 +134,8 @@ struct TextNetwork {
         return folded != nullptr;
     }
     std::size_t table_bytes() const { return quantized ? quantized->table_bytes() : FoldedTextCnn::table_bytes(*network); }
-    /// The int8 tables of this network (its own when quantized already).
-    std::unique_ptr<const QuantizedTextCnn> quantized_tables() const {
+    /// The int8 tables of this network (none when quantized already).
+    std::unique_ptr<const QuantizedTextCnn> quantized_tables(TextClassifier::QuantizedTables form) const {
         if (quantized) return nullptr;
         std::optional<FoldedTextCnn> fresh;
         const FoldedTextCnn* tables = folded.get();
@@ -147,7 +147,10 @@ struct TextNetwork {
                                   std::to_string(TextClassifier::default_fold_limit >> 20) + " MiB) can be quantized");
             tables = &*fresh;
         }
-        return std::make_unique<const QuantizedTextCnn>(QuantizedTextCnn::quantize(*tables));
+        if (form == TextClassifier::QuantizedTables::stored)
+            return std::make_unique<const QuantizedTextCnn>(QuantizedTextCnn::quantize(*tables));
+        return std::make_unique<const QuantizedTextCnn>(
+            QuantizedTextCnn::quantize_compact(*tables, *FoldedTextCnn::table_inputs(*network)));
     }
     /// Takes the tables quantized_tables() made, dropping the float network.
     void use(std::unique_ptr<const QuantizedTextCnn> tables) {
@@ -160,7 +163,7 @@ struct TextNetwork {
     void add_sections(ModelFile& file) const {
         if (quantized) {
             add_architecture_section(file, spec, sample_shape);
-            file.set(QuantizedTextCnn::section_tag, QuantizedTextCnn::section_version, quantized->encode());
+            file.set(QuantizedTextCnn::section_tag, quantized->encoded_version(), quantized->encode());
         } else {
             add_network_sections(file, *network);
         }
@@ -210,8 +213,10 @@ TextNetwork network_of(const ModelFile& file, std::vector<std::uint8_t> quantize
     const bool quantized = file.find(detail::QuantizedTextCnn::section_tag) != nullptr;
     std::optional<Network> network;
     StoredArchitecture arch;
+    std::uint32_t quantized_version = 0;
     if (quantized) {
-        file.require(detail::QuantizedTextCnn::section_tag, detail::QuantizedTextCnn::section_version);
+        quantized_version =
+            file.require(detail::QuantizedTextCnn::section_tag, detail::QuantizedTextCnn::section_version).version;
         arch = architecture_from_sections(file);
     } else {
         network.emplace(network_from_sections(file));
@@ -223,7 +228,7 @@ TextNetwork network_of(const ModelFile& file, std::vector<std::uint8_t> quantize
     TextNetwork member(std::move(arch.spec), std::move(arch.sample_shape));
     if (quantized) {
         member.quantized = std::make_unique<const detail::QuantizedTextCnn>(
-            detail::QuantizedTextCnn::decode(std::move(quantized_payload), source));
+            detail::QuantizedTextCnn::decode(std::move(quantized_payload), quantized_version, source));
         if (member.quantized->vocab() != vocab || member.quantized->classes() != classes)
             throw InputError(source + ": the quantized tables are for " + std::to_string(member.quantized->vocab()) +
                              " ids and " + std::to_string(member.quantized->classes()) + " labels, the model has " +
@@ -421,10 +426,10 @@ std::size_t TextClassifier::fold_table_bytes() const {
     return bytes;
 }
 
-void TextClassifier::quantize() {
+void TextClassifier::quantize(QuantizedTables form) {
     // Every member's tables first, so that a member that cannot be quantized leaves all as they were.
     std::vector<std::unique_ptr<const detail::QuantizedTextCnn>> tables;
-    for (const auto& m : impl_->members) tables.push_back(m.quantized_tables());
+    for (const auto& m : impl_->members) tables.push_back(m.quantized_tables(form));
     for (std::size_t k = 0; k < tables.size(); ++k) impl_->members[k].use(std::move(tables[k]));
 }
 
@@ -656,7 +661,15 @@ std::string TextClassifier::summary() const {
     if (impl_->max_length) s << "; texts cut to their first " << impl_->max_length << " tokens";
     s << '\n';
     const std::string each = members.size() == 1 ? "" : fmt::format(" for each of the {} members", members.size());
-    if (quantized())
+    std::size_t stored = 0;
+    for (const auto& m : members) stored += m.quantized ? m.quantized->stored_bytes() : 0;
+    if (quantized() && members.front().quantized->compact())
+        s << "Prediction: quantized, compact: int8 folded tables (" << members.front().quantized->vocab() << " words x "
+          << members.front().quantized->row_bytes() << " bytes" << each << ", one scale per filter; "
+          << (fold_table_bytes() + 500000) / 1000000
+          << " MB) built at load from int8 embeddings (one scale per word) and the float convolution weights ("
+          << (stored + 500000) / 1000000 << " MB in the file); prediction only\n";
+    else if (quantized())
         s << "Prediction: quantized: int8 folded tables stored in the file (" << members.front().quantized->vocab()
           << " words x " << members.front().quantized->row_bytes() << " bytes" << each << ", one scale per filter; "
           << (fold_table_bytes() + 500000) / 1000000 << " MB); float weights not stored (prediction only)\n";

@@ -339,10 +339,10 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
         BOOST_CHECK(message.starts_with("other.model: the quantized tables are for " + std::to_string(v + 1) + " ids"));
         // A newer section version than this build reads.
         ModelFile newer = model.to_model_file();
-        newer.set("QFLD", 2, newer.find("QFLD")->payload);
+        newer.set("QFLD", 3, newer.find("QFLD")->payload);
         const auto newer_bytes = encode_model_file(newer);
         BOOST_CHECK(error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(newer_bytes, "new.model")); }) ==
-                    "new.model: section 'QFLD' version 2 is newer than this build supports (1)");
+                    "new.model: section 'QFLD' version 3 is newer than this build supports (2)");
     }
 }
 
@@ -360,4 +360,127 @@ BOOST_AUTO_TEST_CASE(float_model_files_keep_loading) {
     BOOST_CHECK(!loaded.quantized());
     BOOST_CHECK(loaded.folded());
     BOOST_CHECK_NO_THROW(loaded.network());
+}
+
+// --- The compact form (QFLD version 2): int8 embeddings in the file, the table made at load ----
+
+// Against the float folded model on random texts: within the bound, which now counts the
+// embedding's rounding too, and the bound is not vacuous.
+BOOST_AUTO_TEST_CASE(compact_logits_within_the_bound) {
+    ModelSpec spec = text_cnn_spec(small_settings(), vocab, 3);
+    Network network(spec, Shape{1, 1, 1});
+    network.initialize(Initializer{Initializer::Kind::torch_default}, 21);
+    const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
+    BOOST_REQUIRE(folded.has_value());
+    const QuantizedTextCnn table_form = QuantizedTextCnn::quantize(*folded);
+    const QuantizedTextCnn compact = QuantizedTextCnn::quantize_compact(*folded, *FoldedTextCnn::table_inputs(network));
+    BOOST_CHECK(compact.compact() && !table_form.compact());
+    BOOST_CHECK_EQUAL(compact.encoded_version(), 2u);
+    const auto bound = compact.logit_error_bound(), table_bound = table_form.logit_error_bound();
+    std::vector<float> expected(3), got(3), float_scratch;
+    QuantizedTextCnn::Scratch scratch;
+    double worst = 0.0;
+    for (const auto& ids : random_texts(22)) {
+        folded->logits(ids, expected.data(), float_scratch);
+        compact.logits(ids, got.data(), scratch);
+        for (std::size_t c = 0; c < 3; ++c) {
+            const double difference = std::abs(double{got[c]} - double{expected[c]});
+            worst = std::max(worst, difference);
+            BOOST_CHECK_MESSAGE(difference <= bound[c] + 1e-4, "class " << c << ": compact " << got[c] << ", float "
+                                                                        << expected[c] << ", bound " << bound[c]);
+        }
+    }
+    BOOST_TEST_MESSAGE("compact: largest logit difference " << worst << ", bound " << bound[0]);
+    BOOST_CHECK_GT(worst, 0.0);
+    for (std::size_t c = 0; c < 3; ++c) {
+        BOOST_CHECK_GT(bound[c], table_bound[c]);  // the embedding's rounding is counted
+        BOOST_CHECK_LT(bound[c], 0.2f);
+    }
+    // Encoded and decoded: the table is made again bit for bit.
+    const QuantizedTextCnn decoded = QuantizedTextCnn::decode(compact.encode(), 2, "compact");
+    for (const auto& ids : random_texts(23)) {
+        std::vector<float> again(3);
+        compact.logits(ids, got.data(), scratch);
+        decoded.logits(ids, again.data(), scratch);
+        BOOST_CHECK(again == got);
+    }
+    BOOST_CHECK(decoded.encode() == compact.encode());
+}
+
+BOOST_AUTO_TEST_CASE(compact_model_file_is_a_third_and_predicts_the_same_labels) {
+    const TextClassifier& model = trained().run->classifier();
+    TextClassifier compact = TextClassifier::from_model_file(model.to_model_file());
+    compact.quantize(TextClassifier::QuantizedTables::compact);
+    TextClassifier stored = TextClassifier::from_model_file(model.to_model_file());
+    stored.quantize();
+    const std::string path = scratch_file("compact.model"), stored_path = scratch_file("stored.model");
+    compact.save(path);
+    stored.save(stored_path);
+    const ModelFile file = read_model_file(path);
+    BOOST_REQUIRE(file.find("QFLD") != nullptr);
+    BOOST_CHECK_EQUAL(file.find("QFLD")->version, 2u);
+    BOOST_CHECK(file.find("WGHT") == nullptr);
+    const TextClassifier loaded = TextClassifier::load(path);
+    BOOST_REQUIRE(loaded.quantized());
+    BOOST_CHECK(encode_model_file(loaded.to_model_file()) == encode_model_file(compact.to_model_file()));
+    BOOST_CHECK_EQUAL(loaded.fold_table_bytes(), stored.fold_table_bytes());
+    const auto bound = loaded.quantization_error_bound();
+    const float probability_bound = 0.25f * (bound[0] + bound[1]) + 1e-5f;
+    std::size_t same_label = 0;
+    const auto texts = held_out_texts();
+    for (const auto& text : texts) {
+        const TextPrediction f = model.predict(text), c = loaded.predict(text);
+        BOOST_CHECK(c.probabilities == compact.predict(text).probabilities);
+        for (std::size_t k = 0; k < 2; ++k) BOOST_CHECK_SMALL(c.probabilities[k] - f.probabilities[k], probability_bound);
+        same_label += c.label == f.label;
+    }
+    BOOST_CHECK_GE(same_label, texts.size() - 3);
+    BOOST_TEST_MESSAGE(same_label << " of " << texts.size() << " labels as the float model's; files "
+                                  << std::filesystem::file_size(path) << " and " << std::filesystem::file_size(stored_path)
+                                  << " bytes");
+    // Per word 16 embedding codes and a float scale instead of 3 x 8 + 4 x 8 + 5 x 8 = 96 table
+    // bytes; then the branches' float weights (u64 count + (taps x 16) x 8 floats each).
+    const std::size_t v = loaded.vocabulary().size();
+    const std::size_t table_part = 8 + v * 96 + trailer;
+    const std::size_t compact_part = 8 + (8 + 4 * v) + (8 + 16 * v) + 3 * 8 + (3 + 4 + 5) * 16 * 8 * sizeof(float);
+    BOOST_CHECK_EQUAL(file.find("QFLD")->payload.size() + table_part,
+                      read_model_file(stored_path).find("QFLD")->payload.size() + compact_part);
+    BOOST_CHECK_MESSAGE(loaded.summary().find("Prediction: quantized, compact") != std::string::npos, loaded.summary());
+    // A quantized model has no float weights left to make the compact form from: a no-op.
+    BOOST_CHECK_NO_THROW(stored.quantize(TextClassifier::QuantizedTables::compact));
+    BOOST_CHECK_EQUAL(stored.to_model_file().find("QFLD")->version, 1u);
+}
+
+BOOST_AUTO_TEST_CASE(crafted_compact_sections_give_input_errors) {
+    TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
+    model.quantize(TextClassifier::QuantizedTables::compact);
+    const ModelFile good = model.to_model_file();
+    const std::vector<std::uint8_t> payload = good.find("QFLD")->payload;
+    const auto error_with = [&](const std::vector<std::uint8_t>& bytes, std::uint32_t version = 2) {
+        ModelFile file = good;
+        file.set("QFLD", version, bytes);
+        const auto encoded = encode_model_file(file);
+        return error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(encoded, "crafted.model")); });
+    };
+    BOOST_CHECK_EQUAL(error_with(payload), "no exception");
+    // Read as a version-1 section: the table is not there.
+    BOOST_CHECK(error_with(payload, 1).starts_with("crafted.model section 'QFLD'"));
+    // A newer version than this build reads.
+    BOOST_CHECK_MESSAGE(error_with(payload, 3).find("version 3 is newer") != std::string::npos, error_with(payload, 3));
+    // Cut anywhere in the compact part, or a byte more.
+    for (std::size_t cut : {std::size_t{1}, std::size_t{100}, payload.size() / 3}) {
+        const std::vector<std::uint8_t> shorter(payload.begin(), payload.end() - static_cast<std::ptrdiff_t>(cut));
+        BOOST_CHECK(error_with(shorter).starts_with("crafted.model section 'QFLD'"));
+    }
+    auto longer = payload;
+    longer.push_back(0);
+    BOOST_CHECK_MESSAGE(error_with(longer).find("bytes after the convolution weights") != std::string::npos, error_with(longer));
+    // The code -128 in the last word's embedding (the codes end before the weights).
+    const std::size_t classes_offset = 8, words = read_at(payload, 0);
+    BOOST_REQUIRE_EQUAL(read_at(payload, classes_offset), 2u);
+    const std::size_t weights = (3 + 4 + 5) * 16 * 8 * sizeof(float) + 3 * 8;  // three branches' floats
+    auto minus = payload;
+    minus.at(payload.size() - weights - 1) = 0x80;
+    BOOST_CHECK_MESSAGE(error_with(minus).find("code -128") != std::string::npos, error_with(minus));
+    BOOST_CHECK_GT(words, 10u);
 }

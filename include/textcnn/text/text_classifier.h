@@ -219,10 +219,20 @@ public:
     /// change by at most quantization_error_bound() per logit; the float weights are freed, so
     /// the model can no longer be trained, and save() writes the tables instead of them.
     /// ConfigError when the network cannot be folded (see fold_for_prediction()) or a filter is
-    /// wider than 258 taps. A no-op on a quantized model. Not to be called while other threads
+    /// wider than 258 taps. A no-op on a quantized model. `form`: see QuantizedTables; the
+    /// compact form's logits differ from the float model's by the bound below, which then also
+    /// counts the rounding of the embeddings. Not to be called while other threads
     /// use the classifier. Source: the int8 tables of fastText's `quantize` (Joulin et al.
     /// 2016, FastText.zip) applied to the folded convolution tables.
-    void quantize();
+    /// Where a quantized model's int8 tables come from when it is loaded.
+    enum class QuantizedTables {
+        stored,  ///< the tables themselves are in the file ("QFLD" v1): nothing to build at load
+        /// the file holds int8 embeddings (one scale per word) and the float convolution weights
+        /// ("QFLD" v2), about a quarter of the tables' bytes for Kim's model; load() makes the
+        /// same int8 tables from them with one GEMM per branch and tap (about 0.1 s for SST-2)
+        compact,
+    };
+    void quantize(QuantizedTables form = QuantizedTables::stored);
     /// Whether the model is quantized (quantize(), or loaded from a quantized file). Thread-safe.
     bool quantized() const;
     /// For a quantized model, per label: the most a logit can differ from the float model's
