@@ -128,8 +128,9 @@ void ActivationLayer::backward(const Tensor& in, const Tensor& out, const Tensor
     switch (kind_) {
     case Kind::relu:
         for_each_live_range(in, [&](std::size_t b, std::size_t e) {
-            for (std::size_t i = b; i < e; ++i)
-                if (x[i] > 0.0f) dx[i] += dy[i];
+            // A select, not a branch: the sign of x is a coin toss, and a mispredicted branch per
+            // element cost 10 % of a Kim CNN's training step (issue 13). Same values.
+            for (std::size_t i = b; i < e; ++i) dx[i] = x[i] > 0.0f ? dx[i] + dy[i] : dx[i];
         });
         break;
     case Kind::tanh:
