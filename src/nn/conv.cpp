@@ -83,9 +83,10 @@ struct SparseEntry {
     float gradient;
 };
 
-// Width (stream columns) of the blocks of the sparse dX update. Fixed, so the summation
-// order never depends on the thread count; at least the window extent, so blocks of the same
-// parity never write the same position.
+// Width (stream columns) of the blocks that fix the summation order of the sparse dX update
+// (even blocks' entries before odd ones', as a two-phase block-parallel update once added
+// them; kept so the sums stay bit for bit). Fixed, so the order never depends on the thread
+// count; at least the window extent, so a position's window spans at most two blocks.
 constexpr std::size_t sparse_block_columns = 128;
 
 struct ConvState final : LayerState {
@@ -102,7 +103,7 @@ struct ConvState final : LayerState {
     std::vector<SparseEntry> entries;
     std::vector<std::uint32_t> by_filter;   // entry indices grouped by filter, column order inside
     std::vector<std::size_t> filter_start;  // filters + 1 offsets into by_filter
-    std::vector<std::size_t> block_start;   // entry index where each sparse block starts
+    std::vector<std::size_t> column_start;  // cols + 1 offsets into entries (entries are in column order)
     // Distinct-columns forward (ConvLayer::ForwardPath).
     std::vector<std::uint32_t> distinct_of;   // per stream column: its distinct column's index
     std::vector<std::uint32_t> distinct_at;   // per distinct column: the first stream column equal to it
@@ -782,60 +783,51 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
             });
         }
         if (d_in) {
-            // dX[window] += g * W[:, f]. Blocks of sparse_block_columns (>= extent) stream columns
-            // run in two phases, even blocks then odd ones: blocks of one phase never write the
-            // same position, and each position always sums in the same order.
+            // dX[window] += g * W[:, f] for every entry, computed per stream position q: the terms
+            // of the entries whose window covers q (column q - i*d at tap i) in the order the
+            // entries were once added block by block (blocks of sparse_block_columns >= extent
+            // columns, even blocks before odd ones, columns then filters ascending inside), so
+            // the sums are those of that order, bit for bit. Each position is one task's alone.
             const std::size_t width = std::max(sparse_block_columns, extent);
-            const std::size_t blocks = (cols + width - 1) / width;
-            state.block_start.assign(blocks + 1, entries.size());
-            for (std::size_t b = 0, i = 0; b < blocks; ++b) {  // entries are in column order
-                while (i < entries.size() && entries[i].col / width < b) ++i;
-                state.block_start[b] = i;
-            }
+            state.column_start.assign(cols + 1, 0);
+            for (const SparseEntry& e : entries) ++state.column_start[e.col + 1];
+            for (std::size_t c = 0; c < cols; ++c) state.column_start[c + 1] += state.column_start[c];
             float* dx = d_in->data();
             const std::size_t S = state.sample_stride;
             const std::size_t pad_before = conv_axis_padding(padding_, taps, d).before;
             const std::size_t L = state.padded ? in.shape().spatial(0) : 0;
-            for (std::size_t phase = 0; phase < 2; ++phase) {
-                const std::size_t count = (blocks + 1 - phase) / 2;
-                tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count), [&](const tbb::blocked_range<std::size_t>& r) {
-                    for (std::size_t m = r.begin(); m != r.end(); ++m) {
-                        const std::size_t b = 2 * m + phase;
-                        // A run of entries of one column (filters in order) adds to the same
-                        // window: per tap, its terms go to axpy_terms together, which keeps each
-                        // position's order of additions (entry by entry).
-                        const std::size_t block_end = state.block_start[b + 1];
-                        for (std::size_t k = state.block_start[b]; k < block_end;) {
-                            const std::uint32_t col = entries[k].col;
-                            std::size_t run_end = k + 1;
-                            while (run_end < block_end && entries[run_end].col == col) ++run_end;
-                            for (std::size_t i = 0; i < taps; ++i) {
-                                const std::size_t q = col + i * d;  // stream position
-                                float* dst;
-                                if (state.padded) {
-                                    const std::size_t n = q / S;
-                                    const std::size_t rpos = q - n * S;
-                                    if (rpos < pad_before || rpos >= pad_before + L) continue;
-                                    dst = dx + (n * L + rpos - pad_before) * C;
-                                } else {
-                                    dst = dx + q * C;
-                                }
-                                for (std::size_t m0 = k; m0 < run_end; m0 += term_group) {
-                                    const std::size_t count = std::min(term_group, run_end - m0);
-                                    float a[term_group];
-                                    const float* w[term_group];
-                                    for (std::size_t m = 0; m < count; ++m) {
-                                        a[m] = entries[m0 + m].gradient;
-                                        w[m] = weights_ + std::size_t{entries[m0 + m].filter} * K + i * C;
-                                    }
+            const std::size_t* column_start = state.column_start.data();
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, total, 64), [&](const tbb::blocked_range<std::size_t>& r) {
+                float a[term_group];
+                const float* w[term_group];
+                for (std::size_t q = r.begin(); q != r.end(); ++q) {
+                    float* dst;
+                    if (state.padded) {
+                        const std::size_t n = q / S;
+                        const std::size_t rpos = q - n * S;
+                        if (rpos < pad_before || rpos >= pad_before + L) continue;
+                        dst = dx + (n * L + rpos - pad_before) * C;
+                    } else {
+                        dst = dx + q * C;
+                    }
+                    std::size_t count = 0;
+                    for (std::size_t phase = 0; phase < 2; ++phase)
+                        for (std::size_t i = taps; i-- > 0;) {
+                            if (q < i * d || q - i * d >= cols) continue;
+                            const std::size_t c = q - i * d;
+                            if ((c / width) % 2 != phase) continue;
+                            for (std::size_t k = column_start[c]; k < column_start[c + 1]; ++k) {
+                                a[count] = entries[k].gradient;
+                                w[count] = weights_ + std::size_t{entries[k].filter} * K + i * C;
+                                if (++count == term_group) {
                                     axpy_terms(C, count, a, w, dst);
+                                    count = 0;
                                 }
                             }
-                            k = run_end;
                         }
-                    }
-                });
-            }
+                    axpy_terms(C, count, a, w, dst);
+                }
+            });
         }
         return;
     }
