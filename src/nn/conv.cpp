@@ -101,6 +101,7 @@ struct ConvState final : LayerState {
     std::vector<float> d_stream;      // filters x stream_positions
     std::vector<float> d_padded;      // channels x stream_positions
     std::vector<SparseEntry> entries;
+    std::vector<std::size_t> segment_entries;  // segments + 1 offsets into entries
     std::vector<std::uint32_t> by_filter;   // entry indices grouped by filter, column order inside
     std::vector<std::size_t> filter_start;  // filters + 1 offsets into by_filter
     std::vector<std::size_t> column_start;  // cols + 1 offsets into entries (entries are in column order)
@@ -721,23 +722,35 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
     bool sparse = false;
     state.entries.clear();
     if (backward_path_ != BackwardPath::dense && (want_weights || d_in)) {
+        // Non-zeros per segment in parallel, then each segment's entries at its offset: the
+        // entries in column order, as one pass would list them.
         const std::size_t limit =
             backward_path_ == BackwardPath::sparse ? std::numeric_limits<std::size_t>::max() : (active + 7) / 8;
-        sparse = true;
-        for (const Segment& seg : segments) {
-            for (std::size_t t = 0; t < seg.length && sparse; ++t) {
-                const float* gcol = dy + (seg.out_pos + t) * F;
-                for (std::size_t f = 0; f < F; ++f) {
-                    if (gcol[f] == 0.0f) continue;
-                    if (state.entries.size() >= limit) {
-                        sparse = false;
-                        break;
-                    }
-                    state.entries.push_back({static_cast<std::uint32_t>(seg.stream_col + t),
-                                             static_cast<std::uint32_t>(f), gcol[f]});
-                }
+        state.segment_entries.assign(segments.size() + 1, 0);
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t s = r.begin(); s != r.end(); ++s) {
+                const float* g = dy + segments[s].out_pos * F;
+                std::size_t count = 0;
+                for (std::size_t i = 0, n = segments[s].length * F; i < n; ++i) count += g[i] != 0.0f;
+                state.segment_entries[s + 1] = count;
             }
-            if (!sparse) break;
+        });
+        for (std::size_t s = 0; s < segments.size(); ++s) state.segment_entries[s + 1] += state.segment_entries[s];
+        sparse = state.segment_entries.back() <= limit;
+        if (sparse) {
+            state.entries.resize(state.segment_entries.back());
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t s = r.begin(); s != r.end(); ++s) {
+                    const Segment& seg = segments[s];
+                    SparseEntry* out = state.entries.data() + state.segment_entries[s];
+                    for (std::size_t t = 0; t < seg.length; ++t) {
+                        const float* gcol = dy + (seg.out_pos + t) * F;
+                        for (std::size_t f = 0; f < F; ++f)
+                            if (gcol[f] != 0.0f)
+                                *out++ = {static_cast<std::uint32_t>(seg.stream_col + t), static_cast<std::uint32_t>(f), gcol[f]};
+                    }
+                }
+            });
         }
     }
 
