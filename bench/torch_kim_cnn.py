@@ -48,6 +48,17 @@ class KimCnn(nn.Module):
         return self.out(self.dropout(torch.cat(features, 1)))
 
 
+def kim_setup(rows, labels):
+    """Vocabulary of the (label, words) rows (0 = padding, 1 = unknown), Kim's model for `labels` and
+    Kim's Adadelta (rho 0.95, eps 1e-6, lr 1): (vocab, model, optimizer)."""
+    vocab = {}
+    for _, words in rows:
+        for word in words:
+            vocab.setdefault(word, len(vocab) + 2)
+    model = KimCnn(len(vocab) + 2, len(labels))
+    return vocab, model, torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+
+
 def batch_ids(sentences, vocab):
     """(batch, longest) ids, 0-padded; words not in `vocab` are 1 (unknown)."""
     longest = max(1, max(len(s) for s in sentences))

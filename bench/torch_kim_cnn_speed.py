@@ -14,11 +14,13 @@ import csv
 import os
 import random
 import statistics
+import sys
 import time
 
 import torch
 
-from torch_kim_cnn import KimCnn, batch_ids, clean_str, train_step
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/
+from torch_kim_cnn import batch_ids, clean_str, kim_setup, train_step
 
 here = os.path.dirname(os.path.abspath(__file__))
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -35,12 +37,7 @@ with open(args.train, newline="", encoding="utf-8") as f:
     rows = [(label, clean_str(text.lower())) for label, text in list(csv.reader(f))[1:]]
 labels = sorted({label for label, _ in rows})
 label_id = {label: i for i, label in enumerate(labels)}
-vocab = {}
-for _, words in rows:
-    for word in words:
-        vocab.setdefault(word, len(vocab) + 2)  # 0 = padding, 1 = unknown
-model = KimCnn(len(vocab) + 2, len(labels))
-optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+vocab, model, optimizer = kim_setup(rows, labels)
 model.train()
 rates = []
 for epoch in range(1, args.epochs + 1):

@@ -20,11 +20,13 @@ import csv
 import os
 import random
 import statistics
+import sys
 import time
 
 import torch
 
-from torch_kim_cnn import KimCnn, batch_ids, clean_str, train_step
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/
+from torch_kim_cnn import batch_ids, clean_str, kim_setup, train_step
 
 here = os.path.dirname(os.path.abspath(__file__))
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -55,12 +57,7 @@ def run(seed, train_all, test):
         train += rows[held:]
     labels = sorted(by_label)
     label_id = {label: i for i, label in enumerate(labels)}
-    vocab = {}
-    for _, words in train:
-        for word in words:
-            vocab.setdefault(word, len(vocab) + 2)  # 0 = padding, 1 = unknown
-    model = KimCnn(len(vocab) + 2, len(labels))
-    optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+    vocab, model, optimizer = kim_setup(train, labels)
     limit = 3.0 * (1 - 0.5)
 
     def accuracy(rows):
