@@ -17,16 +17,16 @@ One thread per run (torch.set_num_threads(1)).
 """
 import argparse
 import csv
-import math
 import os
 import random
-import re
 import statistics
+import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/
+from torch_kim_cnn import batch_ids, clean_str, kim_setup, train_step
 
 here = os.path.dirname(os.path.abspath(__file__))
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -36,54 +36,10 @@ parser.add_argument("--epochs", type=int, default=25)
 args = parser.parse_args()
 
 
-def clean_str(text):
-    """Kim's preprocessing for TREC: keep letters, digits and (),!?'` ; split clitics and punctuation."""
-    text = re.sub(r"[^A-Za-z0-9(),!?\'\`]", " ", text)
-    for clitic in ("'s", "'ve", "n't", "'re", "'d", "'ll"):
-        text = text.replace(clitic, " " + clitic)
-    for mark, spaced in ((",", " , "), ("!", " ! "), ("(", " ( "), (")", " ) "), ("?", " ? ")):
-        text = text.replace(mark, spaced)
-    return text.split()
-
-
 def read(name):
     with open(os.path.join(args.data, name), newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))[1:]
     return [(label, clean_str(text)) for label, text in rows]
-
-
-class KimCnn(nn.Module):
-    def __init__(self, vocab, classes, widths=(3, 4, 5), maps=100, dim=300):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab, dim, padding_idx=0)
-        nn.init.uniform_(self.embedding.weight, -0.25, 0.25)
-        with torch.no_grad():
-            self.embedding.weight[0].zero_()
-        self.convs = nn.ModuleList()
-        for w in widths:
-            conv = nn.Conv1d(dim, maps, w, padding=w - 1)
-            bound = math.sqrt(6.0 / (w * dim + w * maps))
-            nn.init.uniform_(conv.weight, -bound, bound)
-            nn.init.zeros_(conv.bias)
-            self.convs.append(conv)
-        self.dropout = nn.Dropout(0.5)
-        self.out = nn.Linear(maps * len(widths), classes)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
-
-    def forward(self, ids):
-        x = self.embedding(ids).transpose(1, 2)
-        features = [F.relu(conv(x)).max(dim=2).values for conv in self.convs]
-        return self.out(self.dropout(torch.cat(features, 1)))
-
-
-def batch_ids(sentences, vocab):
-    longest = max(1, max(len(s) for s in sentences))
-    ids = torch.zeros(len(sentences), longest, dtype=torch.long)
-    for i, s in enumerate(sentences):
-        for j, word in enumerate(s):
-            ids[i, j] = vocab.get(word, 1)
-    return ids
 
 
 def run(seed, train_all, test):
@@ -101,12 +57,7 @@ def run(seed, train_all, test):
         train += rows[held:]
     labels = sorted(by_label)
     label_id = {label: i for i, label in enumerate(labels)}
-    vocab = {}
-    for _, words in train:
-        for word in words:
-            vocab.setdefault(word, len(vocab) + 2)  # 0 = padding, 1 = unknown
-    model = KimCnn(len(vocab) + 2, len(labels))
-    optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+    vocab, model, optimizer = kim_setup(train, labels)
     limit = 3.0 * (1 - 0.5)
 
     def accuracy(rows):
@@ -128,13 +79,7 @@ def run(seed, train_all, test):
         for i in range(0, len(order), 50):
             chunk = [train[k] for k in order[i:i + 50]]
             target = torch.tensor([label_id[l] for l, _ in chunk])
-            optimizer.zero_grad()
-            F.cross_entropy(model(batch_ids([w for _, w in chunk], vocab)), target).backward()
-            optimizer.step()
-            with torch.no_grad():
-                model.embedding.weight[0].zero_()
-                norms = model.out.weight.norm(dim=1, keepdim=True)
-                model.out.weight.mul_(torch.clamp(limit / (norms + 1e-7), max=1.0))
+            train_step(model, optimizer, batch_ids([w for _, w in chunk], vocab), target, limit)
         val = accuracy(validation)
         if val >= best_val:
             best_val, best_test, best_epoch = val, accuracy(test), epoch

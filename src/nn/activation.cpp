@@ -128,8 +128,13 @@ void ActivationLayer::backward(const Tensor& in, const Tensor& out, const Tensor
     switch (kind_) {
     case Kind::relu:
         for_each_live_range(in, [&](std::size_t b, std::size_t e) {
-            for (std::size_t i = b; i < e; ++i)
-                if (x[i] > 0.0f) dx[i] += dy[i];
+            // A select over local pointers, not a branch: the sign of x is a coin toss, and a
+            // mispredicted branch per element (with the captured pointers reloaded after every
+            // store) cost 10 % of a Kim CNN's training step (issue 13). Same values (up to the sign of a zero).
+            const float* __restrict xr = x;
+            const float* __restrict dyr = dy;
+            float* __restrict dxr = dx;
+            for (std::size_t i = b; i < e; ++i) dxr[i] += xr[i] > 0.0f ? dyr[i] : 0.0f;
         });
         break;
     case Kind::tanh:

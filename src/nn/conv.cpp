@@ -15,6 +15,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -82,9 +83,10 @@ struct SparseEntry {
     float gradient;
 };
 
-// Width (stream columns) of the blocks of the sparse dX update. Fixed, so the summation
-// order never depends on the thread count; at least the window extent, so blocks of the same
-// parity never write the same position.
+// Width (stream columns) of the blocks that fix the summation order of the sparse dX update
+// (even blocks' entries before odd ones', as a two-phase block-parallel update once added
+// them; kept so the sums stay bit for bit). Fixed, so the order never depends on the thread
+// count; at least the window extent, so a position's window spans at most two blocks.
 constexpr std::size_t sparse_block_columns = 128;
 
 struct ConvState final : LayerState {
@@ -99,9 +101,17 @@ struct ConvState final : LayerState {
     std::vector<float> d_stream;      // filters x stream_positions
     std::vector<float> d_padded;      // channels x stream_positions
     std::vector<SparseEntry> entries;
+    std::vector<std::size_t> segment_entries;  // segments + 1 offsets into entries
     std::vector<std::uint32_t> by_filter;   // entry indices grouped by filter, column order inside
     std::vector<std::size_t> filter_start;  // filters + 1 offsets into by_filter
-    std::vector<std::size_t> block_start;   // entry index where each sparse block starts
+    std::vector<std::size_t> column_start;  // cols + 1 offsets into entries (entries are in column order)
+    // Distinct-columns forward (ConvLayer::ForwardPath).
+    std::vector<std::uint32_t> distinct_of;   // per stream column: its distinct column's index
+    std::vector<std::uint32_t> distinct_at;   // per distinct column: the first stream column equal to it
+    std::vector<std::uint64_t> hash_slots;    // open addressing: (hash high bits << 32) | distinct index + 1
+    std::vector<float> distinct_columns;      // channels x distinct
+    std::vector<float> tap_weights;           // (taps * filters) x channels, tap-major
+    std::vector<float> distinct_products;     // (taps * filters) x distinct
     // im2col path.
     std::vector<float> columns;
     std::vector<float> d_columns;
@@ -122,10 +132,133 @@ std::size_t chunk_samples(std::size_t batch, std::size_t out_positions) {
     return std::min(by_size, by_count);
 }
 
+// A hash of one column's bits: eight multiply-xor lanes in one vector (GCC/Clang vector extension; XXH3 from
+// libxxhash cost 4 % of a Kim CNN's training step here), mixed at the end. Equal columns hash
+// equal; unequal ones rarely do, and group_equal_columns compares the bits anyway.
+std::uint64_t column_hash(const float* column, std::size_t C) {
+    constexpr std::size_t lanes = 8;
+    using lane_vector = std::uint32_t __attribute__((vector_size(lanes * sizeof(std::uint32_t))));
+    lane_vector h = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u,
+                     0xa4093822u, 0x299f31d0u, 0x082efa98u, 0xec4e6c89u};
+    std::size_t c = 0;
+    for (; c + lanes <= C; c += lanes) {
+        lane_vector w;
+        std::memcpy(&w, column + c, sizeof(w));
+        h = (h ^ w) * 0x9e3779b1u;
+    }
+    std::uint64_t x = C;
+    for (; c < C; ++c) {
+        std::uint32_t w;
+        std::memcpy(&w, column + c, sizeof(w));
+        x = (x ^ w) * 0xff51afd7ed558ccdULL;
+    }
+    for (std::size_t k = 0; k < lanes; ++k) {
+        x = (x ^ h[k]) * 0xff51afd7ed558ccdULL;
+        x ^= x >> 29;
+    }
+    return x ^ (x >> 32);
+}
+
+// Groups the `total` columns (C floats each) of a stream by bitwise equality: distinct_of[j]
+// is the index of column j's group, groups numbered in order of first appearance, and
+// distinct_at[g] the first column of group g. Returns the number of groups.
+std::size_t group_equal_columns(const float* x, std::size_t total, std::size_t C, ConvState& state) {
+    const std::size_t bytes = C * sizeof(float);
+    const std::size_t capacity = std::bit_ceil(std::max<std::size_t>(16, 2 * total));
+    state.hash_slots.assign(capacity, 0);
+    state.distinct_of.resize(total);
+    state.distinct_at.clear();
+    for (std::size_t j = 0; j < total; ++j) {
+        const float* column = x + j * C;
+        const std::uint64_t h = column_hash(column, C);
+        const std::uint64_t tag = h & 0xffffffff00000000ULL;
+        for (std::size_t slot = h & (capacity - 1);; slot = (slot + 1) & (capacity - 1)) {
+            const std::uint64_t entry = state.hash_slots[slot];
+            if (entry == 0) {
+                const auto group = static_cast<std::uint32_t>(state.distinct_at.size());
+                state.hash_slots[slot] = tag | (std::uint64_t{group} + 1);
+                state.distinct_of[j] = group;
+                state.distinct_at.push_back(static_cast<std::uint32_t>(j));
+                break;
+            }
+            const auto group = static_cast<std::uint32_t>((entry & 0xffffffffULL) - 1);
+            if ((entry & 0xffffffff00000000ULL) == tag &&
+                std::memcmp(x + std::size_t{state.distinct_at[group]} * C, column, bytes) == 0) {
+                state.distinct_of[j] = group;
+                break;
+            }
+        }
+    }
+    return state.distinct_at.size();
+}
+
+// The stream-path forward over distinct columns: text repeats words within a batch, and packed
+// text has zero gaps, so a batch's distinct columns are far fewer than its positions (SST-2,
+// batch 50: ~43 %). Every tap's weights multiply each distinct column once (one GEMM of
+// taps * F rows), then output column j in [0, cols) sums tap i's product of the column at
+// j + i*d, taps in order (tap 0 assigned) as the per-tap GEMMs accumulate. Returns false,
+// writing nothing, when `force` is off and fewer than a quarter of the columns repeat.
+bool distinct_columns_forward(const float* weights, std::size_t F, std::size_t C, std::size_t taps, std::size_t d,
+                              const float* x, std::size_t total, std::size_t cols, bool force, ConvState& state,
+                              float* o) {
+    const std::size_t distinct = group_equal_columns(x, total, C, state);
+    if (!force && 4 * distinct > 3 * total) return false;
+    const std::size_t K = taps * C;
+    const std::size_t M = taps * F;
+    state.distinct_columns.resize(C * distinct);
+    state.tap_weights.resize(M * C);
+    state.distinct_products.resize(M * distinct);
+    float* u = state.distinct_columns.data();
+    float* w = state.tap_weights.data();
+    for (std::size_t g = 0; g < distinct; ++g) std::copy_n(x + std::size_t{state.distinct_at[g]} * C, C, u + g * C);
+    for (std::size_t i = 0; i < taps; ++i)
+        for (std::size_t f = 0; f < F; ++f) std::copy_n(weights + f * K + i * C, C, w + (i * F + f) * C);
+    float* z = state.distinct_products.data();
+    sgemm_thread_stable(true, false, M, distinct, C, 1.0f, w, C, u, C, 0.0f, z, M);
+    const std::uint32_t* group = state.distinct_of.data();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cols, 256), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t j = r.begin(); j != r.end(); ++j) {
+            float* oj = o + j * F;
+            std::copy_n(z + std::size_t{group[j]} * M, F, oj);
+            for (std::size_t i = 1; i < taps; ++i) {
+                const float* zi = z + std::size_t{group[j + i * d]} * M + i * F;
+                for (std::size_t f = 0; f < F; ++f) oj[f] += zi[f];
+            }
+        }
+    });
+    return true;
+}
+
 // out[0..n) += alpha * x[0..n)
 inline void axpy(std::size_t n, float alpha, const float* x, float* out) {
     for (std::size_t i = 0; i < n; ++i) out[i] += alpha * x[i];
 }
+
+// out[i] += a[0] * x[0][i], then += a[1] * x[1][i], ... for `count` terms: the operations, in
+// order, of `count` successive axpy calls (the same roundings, bit for bit), with one load and
+// store of `out` per four terms instead of one per term (the sparse backward is store-bound).
+void axpy_terms(std::size_t n, std::size_t count, const float* a, const float* const* x, float* __restrict out) {
+    std::size_t m = 0;
+    for (; m + 4 <= count; m += 4) {
+        const float a0 = a[m], a1 = a[m + 1], a2 = a[m + 2], a3 = a[m + 3];
+        const float* __restrict x0 = x[m];
+        const float* __restrict x1 = x[m + 1];
+        const float* __restrict x2 = x[m + 2];
+        const float* __restrict x3 = x[m + 3];
+        for (std::size_t i = 0; i < n; ++i) {
+            float v = out[i];
+            v += a0 * x0[i];
+            v += a1 * x1[i];
+            v += a2 * x2[i];
+            v += a3 * x3[i];
+            out[i] = v;
+        }
+    }
+    for (; m < count; ++m) axpy(n, a[m], x[m], out);
+}
+
+// Terms are handed to axpy_terms in groups of this many.
+constexpr std::size_t term_group = 8;
 
 }  // namespace
 
@@ -467,8 +600,13 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
     // ordinary batch is then compacted in place to (N, F, L_out).
     out.resize(Shape{1, F, total});
     float* o = out.data();
-    for (std::size_t i = 0; i < taps; ++i)
-        sgemm_thread_stable(true, false, F, cols, C, 1.0f, weights_ + i * C, K, x + i * d * C, C, i == 0 ? 0.0f : 1.0f, o, F);
+    const bool distinct = forward_path_ != ForwardPath::direct &&
+                          distinct_columns_forward(weights_, F, C, taps, d, x, total, cols,
+                                                   forward_path_ == ForwardPath::distinct_columns, state, o);
+    if (!distinct)
+        for (std::size_t i = 0; i < taps; ++i)
+            sgemm_thread_stable(true, false, F, cols, C, 1.0f, weights_ + i * C, K, x + i * d * C, C, i == 0 ? 0.0f : 1.0f,
+                                o, F);
 
     if (in.packed()) {
         // Zero everything outside the output spans, add the bias inside them.
@@ -584,23 +722,35 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
     bool sparse = false;
     state.entries.clear();
     if (backward_path_ != BackwardPath::dense && (want_weights || d_in)) {
+        // Non-zeros per segment in parallel, then each segment's entries at its offset: the
+        // entries in column order, as one pass would list them.
         const std::size_t limit =
             backward_path_ == BackwardPath::sparse ? std::numeric_limits<std::size_t>::max() : (active + 7) / 8;
-        sparse = true;
-        for (const Segment& seg : segments) {
-            for (std::size_t t = 0; t < seg.length && sparse; ++t) {
-                const float* gcol = dy + (seg.out_pos + t) * F;
-                for (std::size_t f = 0; f < F; ++f) {
-                    if (gcol[f] == 0.0f) continue;
-                    if (state.entries.size() >= limit) {
-                        sparse = false;
-                        break;
-                    }
-                    state.entries.push_back({static_cast<std::uint32_t>(seg.stream_col + t),
-                                             static_cast<std::uint32_t>(f), gcol[f]});
-                }
+        state.segment_entries.assign(segments.size() + 1, 0);
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t s = r.begin(); s != r.end(); ++s) {
+                const float* g = dy + segments[s].out_pos * F;
+                std::size_t count = 0;
+                for (std::size_t i = 0, n = segments[s].length * F; i < n; ++i) count += g[i] != 0.0f;
+                state.segment_entries[s + 1] = count;
             }
-            if (!sparse) break;
+        });
+        for (std::size_t s = 0; s < segments.size(); ++s) state.segment_entries[s + 1] += state.segment_entries[s];
+        sparse = state.segment_entries.back() <= limit;
+        if (sparse) {
+            state.entries.resize(state.segment_entries.back());
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t s = r.begin(); s != r.end(); ++s) {
+                    const Segment& seg = segments[s];
+                    SparseEntry* out = state.entries.data() + state.segment_entries[s];
+                    for (std::size_t t = 0; t < seg.length; ++t) {
+                        const float* gcol = dy + (seg.out_pos + t) * F;
+                        for (std::size_t f = 0; f < F; ++f)
+                            if (gcol[f] != 0.0f)
+                                *out++ = {static_cast<std::uint32_t>(seg.stream_col + t), static_cast<std::uint32_t>(f), gcol[f]};
+                    }
+                }
+            });
         }
     }
 
@@ -626,58 +776,71 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
                 for (std::size_t f = r.begin(); f != r.end(); ++f) {
                     float* dw = weights_gradient_ + f * K;
                     std::fill_n(dw, K, 0.0f);
-                    for (std::size_t k = state.filter_start[f]; k < state.filter_start[f + 1]; ++k) {
-                        const SparseEntry& e = entries[state.by_filter[k]];
-                        if (d == 1) {
-                            axpy(K, e.gradient, x + std::size_t{e.col} * C, dw);
-                        } else {
-                            for (std::size_t i = 0; i < taps; ++i)
-                                axpy(C, e.gradient, x + (std::size_t{e.col} + i * d) * C, dw + i * C);
+                    const std::size_t first = state.filter_start[f], last = state.filter_start[f + 1];
+                    for (std::size_t k = first; k < last; k += term_group) {
+                        const std::size_t count = std::min(term_group, last - k);
+                        float a[term_group];
+                        const float* windows[term_group];
+                        // Undilated, a window is K contiguous floats; dilated, one run of C per tap.
+                        const std::size_t parts = d == 1 ? 1 : taps, part = d == 1 ? K : C;
+                        for (std::size_t i = 0; i < parts; ++i) {
+                            for (std::size_t m = 0; m < count; ++m) {
+                                const SparseEntry& e = entries[state.by_filter[k + m]];
+                                a[m] = e.gradient;
+                                windows[m] = x + (std::size_t{e.col} + i * d) * C;
+                            }
+                            axpy_terms(part, count, a, windows, dw + i * C);
                         }
                     }
                 }
             });
         }
         if (d_in) {
-            // dX[window] += g * W[:, f]. Blocks of sparse_block_columns (>= extent) stream columns
-            // run in two phases, even blocks then odd ones: blocks of one phase never write the
-            // same position, and each position always sums in the same order.
+            // dX[window] += g * W[:, f] for every entry, computed per stream position q: the terms
+            // of the entries whose window covers q (column q - i*d at tap i) in the order the
+            // entries were once added block by block (blocks of sparse_block_columns >= extent
+            // columns, even blocks before odd ones, columns then filters ascending inside), so
+            // the sums are those of that order, bit for bit. Each position is one task's alone.
             const std::size_t width = std::max(sparse_block_columns, extent);
-            const std::size_t blocks = (cols + width - 1) / width;
-            state.block_start.assign(blocks + 1, entries.size());
-            for (std::size_t b = 0, i = 0; b < blocks; ++b) {  // entries are in column order
-                while (i < entries.size() && entries[i].col / width < b) ++i;
-                state.block_start[b] = i;
-            }
+            state.column_start.assign(cols + 1, 0);
+            for (const SparseEntry& e : entries) ++state.column_start[e.col + 1];
+            for (std::size_t c = 0; c < cols; ++c) state.column_start[c + 1] += state.column_start[c];
             float* dx = d_in->data();
             const std::size_t S = state.sample_stride;
             const std::size_t pad_before = conv_axis_padding(padding_, taps, d).before;
             const std::size_t L = state.padded ? in.shape().spatial(0) : 0;
-            for (std::size_t phase = 0; phase < 2; ++phase) {
-                const std::size_t count = (blocks + 1 - phase) / 2;
-                tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count), [&](const tbb::blocked_range<std::size_t>& r) {
-                    for (std::size_t m = r.begin(); m != r.end(); ++m) {
-                        const std::size_t b = 2 * m + phase;
-                        for (std::size_t k = state.block_start[b]; k < state.block_start[b + 1]; ++k) {
-                            const SparseEntry& e = entries[k];
-                            const float* w = weights_ + std::size_t{e.filter} * K;
-                            for (std::size_t i = 0; i < taps; ++i) {
-                                const std::size_t q = e.col + i * d;  // stream position
-                                float* dst;
-                                if (state.padded) {
-                                    const std::size_t n = q / S;
-                                    const std::size_t rpos = q - n * S;
-                                    if (rpos < pad_before || rpos >= pad_before + L) continue;
-                                    dst = dx + (n * L + rpos - pad_before) * C;
-                                } else {
-                                    dst = dx + q * C;
+            const std::size_t* column_start = state.column_start.data();
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, total, 64), [&](const tbb::blocked_range<std::size_t>& r) {
+                float a[term_group];
+                const float* w[term_group];
+                for (std::size_t q = r.begin(); q != r.end(); ++q) {
+                    float* dst;
+                    if (state.padded) {
+                        const std::size_t n = q / S;
+                        const std::size_t rpos = q - n * S;
+                        if (rpos < pad_before || rpos >= pad_before + L) continue;
+                        dst = dx + (n * L + rpos - pad_before) * C;
+                    } else {
+                        dst = dx + q * C;
+                    }
+                    std::size_t count = 0;
+                    for (std::size_t phase = 0; phase < 2; ++phase)
+                        for (std::size_t i = taps; i-- > 0;) {
+                            if (q < i * d || q - i * d >= cols) continue;
+                            const std::size_t c = q - i * d;
+                            if ((c / width) % 2 != phase) continue;
+                            for (std::size_t k = column_start[c]; k < column_start[c + 1]; ++k) {
+                                a[count] = entries[k].gradient;
+                                w[count] = weights_ + std::size_t{entries[k].filter} * K + i * C;
+                                if (++count == term_group) {
+                                    axpy_terms(C, count, a, w, dst);
+                                    count = 0;
                                 }
-                                axpy(C, e.gradient, w + i * C, dst);
                             }
                         }
-                    }
-                });
-            }
+                    axpy_terms(C, count, a, w, dst);
+                }
+            });
         }
         return;
     }

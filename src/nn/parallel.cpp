@@ -142,17 +142,23 @@ std::unique_ptr<LayerState> ParallelLayer::make_state() const {
 
 void ParallelLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, const RunContext& ctx) const {
     auto& state = static_cast<ParallelState&>(state_base);
-    std::size_t k = 0;
-    for (std::size_t b = 0; b < branches_.size(); ++b) {
-        BranchState& bs = state.branches[b];
-        const Tensor* x = &in;
-        for (std::size_t j = 0; j < branches_[b].size(); ++j, ++k) {
-            RunContext child = ctx;
-            child.layer_index = child_index(ctx.layer_index, k);
-            branches_[b][j]->forward(*x, bs.outputs[j], *bs.states[j], child);
-            x = &bs.outputs[j];
+    // The branches run side by side (each only reads `in` and writes its own outputs and
+    // states), so one branch's serial stretches overlap the others' work; the layers inside
+    // still split their own loops. Results do not depend on the schedule.
+    std::vector<std::size_t> first_child(branches_.size(), 0);
+    for (std::size_t b = 1; b < branches_.size(); ++b) first_child[b] = first_child[b - 1] + branches_[b - 1].size();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, branches_.size(), 1), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t b = r.begin(); b != r.end(); ++b) {
+            BranchState& bs = state.branches[b];
+            const Tensor* x = &in;
+            for (std::size_t j = 0; j < branches_[b].size(); ++j) {
+                RunContext child = ctx;
+                child.layer_index = child_index(ctx.layer_index, first_child[b] + j);
+                branches_[b][j]->forward(*x, bs.outputs[j], *bs.states[j], child);
+                x = &bs.outputs[j];
+            }
         }
-    }
+    });
     // The static shapes fit (checked at construction), but a packed input may end in branch
     // outputs of different lengths or spans (e.g. convolutions of different widths).
     const Tensor& first = state.branches[0].outputs.back();

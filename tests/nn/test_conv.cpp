@@ -511,6 +511,92 @@ BOOST_AUTO_TEST_CASE(sparse_backward_equals_dense) {
     }
 }
 
+// Text repeats words: the distinct-columns forward multiplies each distinct column once and
+// gathers the taps. Words here come from a vocabulary of six vectors, two of which differ from
+// a third in one channel only (the first; the last, which the hash reads outside its vector
+// lanes with 11 channels), so equal-hash-but-different columns must stay apart.
+BOOST_AUTO_TEST_CASE(distinct_columns_forward_matches_reference_loops) {
+    const std::size_t C = 11, F = 6, N = 5, L = 9;
+    const Tensor words = random_tensor(Shape{6, C, 1}, 31);
+    std::vector<float> vocabulary(words.data(), words.data() + 6 * C);
+    std::copy_n(vocabulary.data() + 2 * C, C, vocabulary.data() + 3 * C);
+    std::copy_n(vocabulary.data() + 2 * C, C, vocabulary.data() + 4 * C);
+    vocabulary[3 * C] += 0.25f;
+    vocabulary[4 * C + C - 1] -= 0.25f;
+    Rng pick(5);
+    for (const std::string padding : {"valid", "same", "full"}) {
+        for (const std::size_t k : {3u, 4u}) {
+            for (const std::size_t dilation : {1u, 2u}) {
+                const std::string what = padding + " kernel " + std::to_string(k) + " dilation " + std::to_string(dilation);
+                ConvLayer layer(conv_spec({{"in_channels", std::to_string(C)}, {"filters", std::to_string(F)},
+                                           {"kernel", std::to_string(k)}, {"dilation", std::to_string(dilation)},
+                                           {"padding", padding}}));
+                BoundParameters p = bind_fresh(layer);
+                set_values(p, 17);
+                // An ordinary batch of sentences drawn from the vocabulary, and the same sentences packed.
+                Tensor batch(Shape{N, C, L});
+                for (std::size_t t = 0; t < N * L; ++t)
+                    std::copy_n(vocabulary.data() + pick.below(6) * C, C, batch.data() + t * C);
+                const std::size_t gap = 2 * dilation * (k - 1);
+                Tensor packed(Shape{1, C, gap + N * (L + gap)});
+                for (std::size_t n = 0; n < N; ++n) {
+                    const std::size_t offset = gap + n * (L + gap);
+                    packed.spans.push_back({static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(L)});
+                    std::copy_n(batch.sample(n), L * C, packed.data() + offset * C);
+                }
+                auto run = [&](const Tensor& in, ConvLayer::ForwardPath path, std::size_t threads) {
+                    ThreadLimit limit(threads);
+                    layer.set_forward_path(path);
+                    auto state = layer.make_state();
+                    Tensor out;
+                    layer.forward(in, out, *state, RunContext{Mode::training});
+                    return out;
+                };
+                const Ref r = make_ref(batch.shape(), F, {k}, {1}, {dilation}, padding, true);
+                const auto expected = naive_forward(r, batch.data(), p.values[0], p.values[1]);
+                const Tensor distinct = run(batch, ConvLayer::ForwardPath::distinct_columns, 2);
+                BOOST_TEST_REQUIRE(distinct.size() == expected.size(), what);
+                BOOST_TEST(max_scaled_difference(distinct.values(), expected, expected.size()) < 1e-5, what);
+                const auto values = [](const Tensor& t) { return std::vector<float>(t.values().begin(), t.values().end()); };
+                // Deterministic whatever the threads; `automatic` takes it (most columns repeat).
+                BOOST_TEST(values(run(batch, ConvLayer::ForwardPath::distinct_columns, 1)) == values(distinct), what);
+                BOOST_TEST(values(run(batch, ConvLayer::ForwardPath::automatic, 2)) == values(distinct), what);
+
+                const Tensor packed_out = run(packed, ConvLayer::ForwardPath::distinct_columns, 2);
+                const Tensor packed_direct = run(packed, ConvLayer::ForwardPath::direct, 2);
+                BOOST_TEST_REQUIRE(packed_out.spans.size() == N, what);
+                BOOST_TEST(max_scaled_difference(packed_out.values(), packed_direct.values(), packed_out.size()) < 1e-5,
+                           what);
+                std::vector<bool> inside(packed_out.shape().spatial(0), false);
+                for (std::size_t n = 0; n < N; ++n) {
+                    const SequenceSpan& s = packed_out.spans[n];
+                    BOOST_TEST_REQUIRE(s.length == r.OW, what);
+                    const double* want = expected.data() + n * r.OW * F;
+                    BOOST_TEST(max_scaled_difference(packed_out.data() + s.offset * F, want, r.OW * F) < 1e-5, what);
+                    for (std::size_t t = s.offset; t < s.offset + s.length; ++t) inside[t] = true;
+                }
+                bool zero_outside = true;
+                for (std::size_t t = 0; t < inside.size(); ++t)
+                    for (std::size_t f = 0; f < F && !inside[t]; ++f) zero_outside = zero_outside && packed_out[t * F + f] == 0.0f;
+                BOOST_TEST(zero_outside, what);
+            }
+        }
+    }
+    // Columns that never repeat: `automatic` keeps the per-tap GEMMs.
+    ConvLayer layer(conv_spec({{"in_channels", "7"}, {"filters", "5"}, {"kernel", "3"}}));
+    BoundParameters p = bind_fresh(layer);
+    set_values(p, 3);
+    const Tensor in = random_tensor(Shape{4, 7, 20}, 8);
+    auto forward = [&](ConvLayer::ForwardPath path) {
+        layer.set_forward_path(path);
+        auto state = layer.make_state();
+        Tensor out;
+        layer.forward(in, out, *state, RunContext{Mode::training});
+        return std::vector<float>(out.values().begin(), out.values().end());
+    };
+    BOOST_TEST(forward(ConvLayer::ForwardPath::automatic) == forward(ConvLayer::ForwardPath::direct));
+}
+
 BOOST_AUTO_TEST_CASE(results_do_not_depend_on_thread_count) {
     for (const Shape& shape : {Shape{8, 6, 30}, Shape{4, 3, 12, 12}}) {
         const bool two_d = shape.rank() == 4;

@@ -105,6 +105,16 @@ public:
     enum class BackwardPath { automatic, dense, sparse };
     void set_backward_path(BackwardPath path) { backward_path_ = path; }
 
+    /// Forward strategy for 1D stride-1 inputs: one GEMM per kernel tap over the input stream
+    /// (`direct`), or one GEMM over the stream's distinct columns (bitwise-equal columns, such
+    /// as a batch's repeated words and the zero gaps of packed text, multiplied once) followed
+    /// by a per-tap gather (`distinct_columns`). `automatic` takes the distinct-columns path
+    /// when at least a quarter of the columns repeat. Both give the same products up to the
+    /// rounding of the GEMM (OpenBLAS's bits depend on a call's shape); either one is
+    /// deterministic for a given input whatever the thread count.
+    enum class ForwardPath { automatic, direct, distinct_columns };
+    void set_forward_path(ForwardPath path) { forward_path_ = path; }
+
 private:
     std::size_t in_channels_ = 0;
     std::size_t filters_ = 0;
@@ -114,6 +124,7 @@ private:
     bool trainable_ = true;
     std::string predefined_;  ///< name of the fixed filter, empty for learned weights
     BackwardPath backward_path_ = BackwardPath::automatic;
+    ForwardPath forward_path_ = ForwardPath::automatic;
     float* weights_ = nullptr;
     float* weights_gradient_ = nullptr;
     float* bias_values_ = nullptr;
