@@ -9,6 +9,8 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/trainer.h"
 #include "textcnn/text/text_classifier.h"
+#include "textcnn/text/tokenizer.h"
+#include "textcnn/text/vocabulary.h"
 
 #include <cstdio>
 #include <cstring>
@@ -144,13 +146,24 @@ void model_seeds(const fs::path& dir, const fs::path& fixtures) {
     state.optimizer_name = "adam";
     textcnn::add_checkpoint_sections(file, net, state);
     write_seed(dir, "kim_checkpoint", textcnn::encode_model_file(file));
-    // An ensemble (section ENSM): the fixture text model twice, the second member quantized.
-    const std::string kim = (fixtures / "models" / "kim_v1.model").string();
+    // A small text model (Kim's layout) as an ensemble (section ENSM) of three members: float,
+    // quantized with stored tables (QFLD v1) and compact (QFLD v2).
+    const std::vector<std::vector<std::string>> documents = {{"a", "calm", "sea"}, {"a", "rough", "sea", "today"}};
+    const textcnn::Vocabulary vocabulary = textcnn::Vocabulary::build(documents);
+    textcnn::TextModelSettings settings;
+    settings.embedding_dim = 4;
+    settings.maps = 3;
+    settings.widths = {2, 3};
+    textcnn::Network network(textcnn::text_cnn_spec(settings, vocabulary.size(), 2), textcnn::Shape{1, 1, 1});
+    network.initialize(textcnn::Initializer{textcnn::Initializer::Kind::glorot_uniform, 0.25f}, 3);
+    const textcnn::TextClassifier text_model({}, vocabulary, {"calm", "rough"}, std::move(network));
+    const textcnn::ModelFile text_file = text_model.to_model_file();
     std::vector<textcnn::TextClassifier> members;
-    members.push_back(textcnn::TextClassifier::load(kim));
-    members.push_back(textcnn::TextClassifier::load(kim));
-    members.back().quantize();
-    write_seed(dir, "kim_ensemble",
+    for (int k = 0; k < 3; ++k) members.push_back(textcnn::TextClassifier::from_model_file(text_file));
+    members[1].quantize();
+    members[2].quantize(textcnn::TextClassifier::QuantizedTables::compact);
+    write_seed(dir, "text_model", textcnn::encode_model_file(text_file));
+    write_seed(dir, "text_ensemble",
                textcnn::encode_model_file(textcnn::TextClassifier::ensemble(std::move(members)).to_model_file()));
 }
 

@@ -669,6 +669,11 @@ std::string TextClassifier::summary() const {
           << (fold_table_bytes() + 500000) / 1000000
           << " MB) built at load from int8 embeddings (one scale per word) and the float convolution weights ("
           << (stored + 500000) / 1000000 << " MB in the file); prediction only\n";
+    else if (const auto q = std::count_if(members.begin(), members.end(), [](const TextNetwork& m) { return m.quantized != nullptr; });
+             q > 0 && !quantized())
+        s << "Prediction: " << q << " of the " << members.size()
+          << " members quantized (int8 folded tables), the others folded at load (" << (fold_table_bytes() + 500000) / 1000000
+          << " MB of tables in all)\n";
     else if (quantized())
         s << "Prediction: quantized: int8 folded tables stored in the file (" << members.front().quantized->vocab()
           << " words x " << members.front().quantized->row_bytes() << " bytes" << each << ", one scale per filter; "
