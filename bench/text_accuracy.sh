@@ -66,6 +66,8 @@ tasks=("$@")
 [[ ${#tasks[@]} -eq 0 ]] && tasks=(sst2 sst2-sentences trec sms)
 
 json_field() { sed -E "s/.*\"$1\":([0-9.eE+-]+).*/\1/" <<<"$2"; }
+# The first occurrence: an ensemble's result ("--ensemble K") names its members' dev accuracies after its own.
+first_json_field() { grep -oE "\"$1\":[0-9.eE+-]+" <<<"$2" | head -n 1 | cut -d: -f2; }
 # ham false-positive rate = confusion[ham][spam] / support(ham); ham is label 0 in sorted order.
 ham_fpr() { sed -E 's/.*"confusion":\[\[([0-9]+),([0-9]+)\].*/\2 \1/' <<<"$1" | awk '{printf "%.6f", $1/($1+$2)}'; }
 spam_metric() { sed -E "s/.*\"spam\":\{[^}]*\"$1\":([0-9.eE+-]+).*/\1/" <<<"$2"; }
@@ -122,7 +124,7 @@ run_task() {
     local trained dev_acc nb_line=
     trained=$("$textcnn" train --train "$train" "${dev[@]}" --model "$model" --seed "$seed" --threads "$threads" \
       --quiet --json --log-json "$out/$name.seed$seed.log.jsonl" "${extra[@]}" "${train_options[@]}")
-    dev_acc=$(json_field dev_accuracy "$trained")
+    dev_acc=$(first_json_field dev_accuracy "$trained")
     echo "$dev_acc" >>"$out/$name.dev"
     grep '"event":"epoch"' "$out/$name.seed$seed.log.jsonl" |
       awk -F'"items_per_second":' '{split($2,a,/[,}]/); print a[1]}' >>"$out/$name.speed"
