@@ -364,6 +364,8 @@ public:
         : o_(o), recorder_(recorder), side_by_side_(side_by_side) {
         if (!o.quiet) printer_.emplace(stderr);
     }
+    /// Members train one after another after all: the live progress line again.
+    void one_after_another() { side_by_side_ = false; }
     textcnn::TextTrainingCallbacks callbacks(std::size_t member) {
         using namespace textcnn;
         TextTrainingCallbacks c;
@@ -426,7 +428,7 @@ textcnn::Evaluation mean_evaluation(const std::vector<textcnn::Evaluation>& memb
 
 // Trains the runs side by side, one thread each (oneTBB arenas of `threads_each`), and returns
 // their reports; the first exception of any is rethrown once all have ended.
-std::vector<textcnn::TextTrainingReport> run_side_by_side(std::vector<std::optional<textcnn::TextTrainingRun>>& runs,
+std::vector<textcnn::TextTrainingReport> run_side_by_side(std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs,
                                                           std::size_t threads_each) {
     std::vector<textcnn::TextTrainingReport> reports(runs.size());
     std::vector<std::exception_ptr> errors(runs.size());
@@ -447,128 +449,195 @@ std::vector<textcnn::TextTrainingReport> run_side_by_side(std::vector<std::optio
     return reports;
 }
 
+// Whether `extra` more runs like `run` fit beside it: each needs its weights, gradients and
+// optimizer state (least_training_bytes) twice over for activations and the best weights kept,
+// plus 256 MiB for the BLAS buffers of its thread. OpenBLAS spins instead of failing when those
+// cannot be had (under `ulimit -v`), so members train one after another when memory is short.
+bool room_beside(textcnn::TextTrainingRun& run, std::size_t extra, const textcnn::OptimizerSettings& optimizer) {
+    const auto headroom = textcnn::memory_headroom();
+    if (!headroom) return true;
+    const std::uint64_t one =
+        3 * textcnn::least_training_bytes(run.classifier().network().parameter_count(), optimizer) + (256u << 20);
+    return headroom->bytes / one >= extra;
+}
+
+// What an ensemble's model file says of its training: the run's facts, the members' seeds and,
+// with validation data, the dev accuracy of the averaged probabilities.
+void set_ensemble_metadata(textcnn::TextClassifier& model, const TextTrainCliOptions& o, const TrainingSources& sources,
+                           const nlohmann::ordered_json& members, const std::optional<textcnn::Evaluation>& validation,
+                           std::size_t train_documents) {
+    set_run_metadata(model, o, sources, textcnn::TrainResult{}, train_documents);
+    model.metadata.erase("epochs_completed");
+    std::vector<std::string> seeds;
+    for (const auto& m : members) seeds.push_back(std::to_string(m["seed"].get<std::uint64_t>()));
+    model.metadata["ensemble_seeds"] = fmt::format("{}", fmt::join(seeds, ", "));
+    if (validation) model.metadata["dev_accuracy"] = fmt::format("{:.4f}", validation->accuracy);
+}
+
 // --ensemble K: K runs on the same documents and validation split (seeds from
-// ensemble_member_seed) joined into one model (TextClassifier::ensemble). With T threads and
-// T >= 2, min(T, K) members train side by side, each on T / min(T, K) threads (a run's results do
-// not depend on its thread count, so the model is the same either way); otherwise one after
-// another on all T. Ctrl-C keeps the members finished so far (or the first's best network so far).
-void run_ensemble_training(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
-                           std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
-                           const TrainingSources& sources) {
-    using namespace textcnn;
-    ThreadLimit threads(o.threads);
-    const std::size_t at_once = std::min(threads.threads(), o.ensemble);
-    RunRecorder recorder(o.log_json, o.report, sources.program, sources.settings);
-    auto data_summary = text_data_summary(sources.train, train, sources.dev, dev, o.validation_split);
-    EnsembleReporting reporting(o, recorder, at_once > 1);
-    options.validation_seed = o.seed;
-    const auto started = std::chrono::steady_clock::now();
-    std::vector<TextClassifier> members;
-    std::vector<Evaluation> evaluations;
-    nlohmann::ordered_json member_results = nlohmann::ordered_json::array();
-    std::size_t train_documents = 0, validation_documents = 0;
-    SigintScope sigint;
-    for (std::size_t first = 0; first < o.ensemble; first += at_once) {
-        const std::size_t count = std::min(at_once, o.ensemble - first);
-        std::vector<std::optional<TextTrainingRun>> runs(count);
-        for (std::size_t i = 0; i < count; ++i) {
-            const std::size_t k = first + i;
-            options.trainer.seed = ensemble_member_seed(o.seed, k);
-            if (!o.quiet) fmt::print(stderr, "ensemble member {}/{} (seed {})\n", k + 1, o.ensemble, options.trainer.seed);
-            const bool last = k + 1 == o.ensemble;
-            runs[i].emplace(last ? std::move(train) : train, last ? std::move(dev) : dev, sources.dev, options,
-                            reporting.callbacks(k));
-            if (k == 0) {
-                const std::string table = runs[i]->classifier().network().summary_table();
-                if (!o.quiet) fmt::print(stderr, "{}", table);
-                recorder.start(std::move(data_summary),
-                               fmt::format("Ensemble of {} networks of this architecture, their probabilities averaged:\n{}",
-                                           o.ensemble, table),
-                               "documents");
-            }
-            recorder.member(k + 1, o.ensemble, options.trainer.seed);
+// ensemble_member_seed) joined into one model (TextClassifier::ensemble). With T >= 2 threads,
+// min(T, K) members train side by side, each on T / min(T, K) threads (a run's results do not
+// depend on its thread count, so the model is the same either way), memory permitting
+// (room_beside); otherwise one after another on all T. Ctrl-C keeps the members finished so far
+// (or the first's best network so far).
+class EnsembleTraining {
+public:
+    EnsembleTraining(const TextTrainCliOptions& o, textcnn::TextTrainingOptions options,
+                     std::vector<textcnn::Document> train, std::optional<std::vector<textcnn::Document>> dev,
+                     const TrainingSources& sources)
+        : o_(o), options_(std::move(options)), train_(std::move(train)), dev_(std::move(dev)), sources_(sources),
+          threads_(o.threads), at_once_(std::min(threads_.threads(), o.ensemble)),
+          recorder_(o.log_json, o.report, sources.program, sources.settings),
+          data_summary_(text_data_summary(sources.train, train_, sources.dev, dev_, o.validation_split)),
+          reporting_(o, recorder_, at_once_ > 1) {
+        options_.validation_seed = o.seed;
+    }
+
+    void run() {
+        using namespace textcnn;
+        const auto started = std::chrono::steady_clock::now();
+        SigintScope sigint;
+        for (std::size_t first = 0; first < o_.ensemble; first += at_once_) train_wave(first, sigint);
+        sigint.restore();
+        const std::optional<Evaluation> validation = mean_validation();
+        TextClassifier model = TextClassifier::ensemble(std::move(members_));
+        set_ensemble_metadata(model, o_, sources_, member_results_, validation, train_documents_);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        model.save(o_.model_path);
+        finish(model, validation, seconds);
+    }
+
+private:
+    void start_member(std::size_t k, std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs) {
+        options_.trainer.seed = textcnn::ensemble_member_seed(o_.seed, k);
+        if (!o_.quiet) fmt::print(stderr, "ensemble member {}/{} (seed {})\n", k + 1, o_.ensemble, options_.trainer.seed);
+        const bool last = k + 1 == o_.ensemble;
+        runs.push_back(std::make_unique<textcnn::TextTrainingRun>(last ? std::move(train_) : train_,
+                                                                  last ? std::move(dev_) : dev_, sources_.dev, options_,
+                                                                  reporting_.callbacks(k)));
+        if (k == 0) {
+            const std::string table = runs.back()->classifier().network().summary_table();
+            if (!o_.quiet) fmt::print(stderr, "{}", table);
+            recorder_.start(std::move(data_summary_),
+                            fmt::format("Ensemble of {} networks of this architecture, their probabilities averaged:\n{}",
+                                        o_.ensemble, table),
+                            "documents");
         }
+        recorder_.member(k + 1, o_.ensemble, options_.trainer.seed);
+    }
+
+    // Members first .. first + at_once_ - 1 (side by side when more than one).
+    void train_wave(std::size_t first, SigintScope& sigint) {
+        using namespace textcnn;
+        std::vector<std::unique_ptr<TextTrainingRun>> runs;
+        start_member(first, runs);
+        if (first == 0 && at_once_ > 1 && !room_beside(*runs[0], at_once_ - 1, options_.trainer.optimizer)) {
+            at_once_ = 1;
+            reporting_.one_after_another();
+            if (!o_.quiet) fmt::print(stderr, "memory is short for members side by side: one after another\n");
+        }
+        const std::size_t count = std::min(at_once_, o_.ensemble - first);
+        for (std::size_t i = 1; i < count; ++i) start_member(first + i, runs);
         std::vector<TextTrainingReport> reports;
         if (count > 1) {
             set_blas_threads(1);  // BLAS inside each member's single thread
-            reports = run_side_by_side(runs, threads.threads() / at_once);
-            set_blas_threads(static_cast<int>(threads.threads()));
+            reports = run_side_by_side(runs, threads_.threads() / count);
+            set_blas_threads(static_cast<int>(threads_.threads()));
         } else {
             reports.push_back(runs[0]->run());
         }
-        for (std::size_t i = 0; i < count; ++i) {
-            const TextTrainingReport& report = reports[i];
-            if (first + i == 0)
-                for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
-            train_documents = report.train_documents;
-            validation_documents = report.validation_documents;
-            if (report.result.reason == StopReason::interrupted) continue;
-            nlohmann::ordered_json member{{"seed", ensemble_member_seed(o.seed, first + i)},
-                                          {"epochs_completed", report.result.epochs_completed},
-                                          {"best_epoch", report.result.best_epoch}};
-            if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
-            member_results.push_back(member);
-            if (validation_documents) evaluations.push_back(runs[i]->evaluate_validation());
-            members.push_back(runs[i]->take_classifier());
-        }
+        for (std::size_t i = 0; i < count; ++i) keep(first + i, reports[i], *runs[i]);
         if (std::any_of(reports.begin(), reports.end(),
-                        [](const auto& r) { return r.result.reason == StopReason::interrupted; })) {
-            std::string kept = fmt::format("the {} finished member{}", members.size(), members.size() == 1 ? "" : "s");
-            if (members.empty()) {
-                TextClassifier& model = runs[0]->classifier();
-                set_run_metadata(model, o, sources, reports[0].result, train_documents);
-                model.metadata["interrupted"] = "yes";
-                model.metadata["ensemble_planned"] = std::to_string(o.ensemble);
-                runs[0]->save_best_model(o.model_path);  // the best parameters validated so far
-                kept = "member " + std::to_string(first + 1) + "'s network so far";
-            } else {
-                TextClassifier model = TextClassifier::ensemble(std::move(members));
-                set_run_metadata(model, o, sources, TrainResult{}, train_documents);
-                model.metadata.erase("epochs_completed");
-                model.metadata["interrupted"] = "yes";
-                model.metadata["ensemble_planned"] = std::to_string(o.ensemble);
-                model.save(o.model_path);
-            }
-            sigint.keep();
-            const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
-            fmt::print(stderr, "\n{}: {} written to {} (of {} planned; an ensemble is not resumed)\n",
-                       signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept, o.model_path, o.ensemble);
-            throw Interrupted(signal);
-        }
+                        [](const auto& r) { return r.result.reason == StopReason::interrupted; }))
+            stop(first, *runs[0], reports[0], sigint);
     }
-    sigint.restore();
-    TextClassifier model = TextClassifier::ensemble(std::move(members));
-    std::vector<std::string> seeds;
-    for (const auto& m : member_results) seeds.push_back(std::to_string(m["seed"].get<std::uint64_t>()));
-    const std::optional<Evaluation> validation =
-        evaluations.empty() ? std::nullopt : std::optional<Evaluation>(mean_evaluation(evaluations));
-    set_run_metadata(model, o, sources, TrainResult{}, train_documents);
-    model.metadata.erase("epochs_completed");
-    model.metadata["ensemble_seeds"] = fmt::format("{}", fmt::join(seeds, ", "));
-    if (validation) model.metadata["dev_accuracy"] = fmt::format("{:.4f}", validation->accuracy);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    model.save(o.model_path);
 
-    nlohmann::ordered_json j{{"model", o.model_path}, {"ensemble", o.ensemble}, {"seconds", seconds}};
-    if (validation) j["dev_accuracy"] = validation->accuracy;
-    j["members"] = member_results;
-    j["members_side_by_side"] = at_once;
-    j["train_documents"] = train_documents;
-    j["dev_documents"] = validation_documents;
-    recorder.finish(j, validation ? validation_evaluation(*validation, model.labels(), sources.dev) : std::nullopt,
-                    {fmt::format("an ensemble of {} networks: the curves are those of its first member", o.ensemble)});
-    if (o.json) {
-        fmt::print("{}\n", j.dump());
-        return;
+    // A member's report, and its network when it finished.
+    void keep(std::size_t k, const textcnn::TextTrainingReport& report, textcnn::TextTrainingRun& run) {
+        if (k == 0)
+            for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
+        train_documents_ = report.train_documents;
+        validation_documents_ = report.validation_documents;
+        if (report.result.reason == textcnn::StopReason::interrupted) return;
+        nlohmann::ordered_json member{{"seed", textcnn::ensemble_member_seed(o_.seed, k)},
+                                      {"epochs_completed", report.result.epochs_completed},
+                                      {"best_epoch", report.result.best_epoch}};
+        if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
+        member_results_.push_back(member);
+        if (validation_documents_) evaluations_.push_back(run.evaluate_validation());
+        members_.push_back(run.take_classifier());
     }
-    std::string line = fmt::format("saved {} (ensemble of {} networks", o.model_path, o.ensemble);
-    if (validation) {
-        std::vector<std::string> each;
-        for (const auto& m : member_results) each.push_back(percent(m.value("dev_accuracy", 0.0)));
-        line += fmt::format(", dev accuracy {}; members {}", percent(validation->accuracy), fmt::join(each, ", "));
+
+    std::optional<textcnn::Evaluation> mean_validation() const {
+        if (evaluations_.empty()) return std::nullopt;
+        return mean_evaluation(evaluations_);
     }
-    fmt::print("{}), {:.1f} s\n", line, seconds);
-}
+
+    // Ctrl-C or SIGTERM: the finished members (or the wave's first run's best network so far).
+    [[noreturn]] void stop(std::size_t first, textcnn::TextTrainingRun& first_run,
+                           const textcnn::TextTrainingReport& first_report, SigintScope& sigint) {
+        using namespace textcnn;
+        std::string kept = fmt::format("the {} finished member{}", members_.size(), members_.size() == 1 ? "" : "s");
+        if (members_.empty()) {
+            TextClassifier& model = first_run.classifier();
+            set_run_metadata(model, o_, sources_, first_report.result, train_documents_);
+            model.metadata["interrupted"] = "yes";
+            model.metadata["ensemble_planned"] = std::to_string(o_.ensemble);
+            first_run.save_best_model(o_.model_path);  // the best parameters validated so far
+            kept = "member " + std::to_string(first + 1) + "'s network so far";
+        } else {
+            const std::optional<Evaluation> validation = mean_validation();
+            TextClassifier model = TextClassifier::ensemble(std::move(members_));
+            set_ensemble_metadata(model, o_, sources_, member_results_, validation, train_documents_);
+            model.metadata["interrupted"] = "yes";
+            model.metadata["ensemble_planned"] = std::to_string(o_.ensemble);
+            model.save(o_.model_path);
+        }
+        sigint.keep();
+        const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
+        fmt::print(stderr, "\n{}: {} written to {} (of {} planned; an ensemble is not resumed)\n",
+                   signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept, o_.model_path, o_.ensemble);
+        throw Interrupted(signal);
+    }
+
+    void finish(const textcnn::TextClassifier& model, const std::optional<textcnn::Evaluation>& validation,
+                double seconds) {
+        nlohmann::ordered_json j{{"model", o_.model_path}, {"ensemble", o_.ensemble}, {"seconds", seconds}};
+        if (validation) j["dev_accuracy"] = validation->accuracy;
+        j["members"] = member_results_;
+        j["members_side_by_side"] = at_once_;
+        j["train_documents"] = train_documents_;
+        j["dev_documents"] = validation_documents_;
+        recorder_.finish(j, validation ? validation_evaluation(*validation, model.labels(), sources_.dev) : std::nullopt,
+                         {fmt::format("an ensemble of {} networks: the curves are those of its first member", o_.ensemble)});
+        if (o_.json) {
+            fmt::print("{}\n", j.dump());
+            return;
+        }
+        std::string line = fmt::format("saved {} (ensemble of {} networks", o_.model_path, o_.ensemble);
+        if (validation) {
+            std::vector<std::string> each;
+            for (const auto& m : member_results_) each.push_back(percent(m.value("dev_accuracy", 0.0)));
+            line += fmt::format(", dev accuracy {}; members {}", percent(validation->accuracy), fmt::join(each, ", "));
+        }
+        fmt::print("{}), {:.1f} s\n", line, seconds);
+    }
+
+    const TextTrainCliOptions& o_;
+    textcnn::TextTrainingOptions options_;
+    std::vector<textcnn::Document> train_;
+    std::optional<std::vector<textcnn::Document>> dev_;
+    const TrainingSources& sources_;
+    textcnn::ThreadLimit threads_;
+    std::size_t at_once_;
+    RunRecorder recorder_;
+    std::vector<textcnn::ReportField> data_summary_;
+    EnsembleReporting reporting_;
+    std::vector<textcnn::TextClassifier> members_;
+    std::vector<textcnn::Evaluation> evaluations_;
+    nlohmann::ordered_json member_results_ = nlohmann::ordered_json::array();
+    std::size_t train_documents_ = 0, validation_documents_ = 0;
+};
 
 }  // namespace
 
@@ -577,7 +646,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
                        const TrainingSources& sources) {
     using namespace textcnn;
     if (o.ensemble > 1) {
-        run_ensemble_training(o, std::move(options), std::move(train), std::move(dev), sources);
+        EnsembleTraining(o, std::move(options), std::move(train), std::move(dev), sources).run();
         return;
     }
     ThreadLimit threads(o.threads);

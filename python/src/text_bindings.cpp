@@ -188,25 +188,33 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
                                    " networks (1 to 64 are trained)");
     std::optional<TextClassifier> model;
     textcnn::TextTrainingReport report;
+    std::string seeds;  ///< an ensemble's member seeds, "1, 3203108257, ..."
     {
         py::gil_scoped_release release;
         textcnn::ThreadLimit threads(fit.threads);
         // One run per member on the same documents and validation split (as textcnn train --ensemble).
+        // The history and counts reported are member 1's (as the CLI's report draws its curves).
         const std::uint64_t seed = fit.options.trainer.seed;
         fit.options.validation_seed = seed;
         std::vector<TextClassifier> members;
         for (std::size_t k = 0; k < fit.ensemble; ++k) {
             fit.options.trainer.seed = textcnn::ensemble_member_seed(seed, k);
+            if (fit.ensemble > 1 && callbacks.info)
+                callbacks.info("ensemble member " + std::to_string(k + 1) + "/" + std::to_string(fit.ensemble) +
+                               " (seed " + std::to_string(fit.options.trainer.seed) + ")");
             const bool last = k + 1 == fit.ensemble;
             textcnn::TextTrainingRun run(last ? std::move(documents) : documents, std::nullopt, "", fit.options,
                                          callbacks);
-            report = run.run();
+            const textcnn::TextTrainingReport member = run.run();
+            if (k == 0) report = member;
             members.push_back(run.take_classifier());
-            if (report.result.reason == textcnn::StopReason::interrupted) break;
+            if (member.result.reason == textcnn::StopReason::interrupted) break;
+            seeds += (k ? ", " : "") + std::to_string(fit.options.trainer.seed);
         }
         fit.options.trainer.seed = seed;
         model.emplace(TextClassifier::ensemble(std::move(members)));
     }
+    if (fit.ensemble > 1) model->metadata["ensemble_seeds"] = seeds;
     hooks.rethrow_if_failed();
     model->metadata["training_data"] = "Python fit()";
     model->metadata["training_documents"] = std::to_string(report.train_documents);

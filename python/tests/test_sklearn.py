@@ -146,9 +146,12 @@ def test_an_ensemble_averages_its_members(topics):
     ensemble = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=3).fit(texts, labels)
     assert ensemble.score(texts, labels) > 0.9
     assert "Ensemble of 3 networks" in ensemble.model_.summary()
+    assert ensemble.model_.metadata["ensemble_seeds"].startswith("%d, " % TINY_TEXT_MODEL.get("seed", 1))
     # Member 1 is the single model of the same seed; the ensemble's probabilities are the mean of
     # three networks, so they differ from it.
     single = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts, labels)
+    # The history is member 1's: the single network of the same seed.
+    assert [e["train_loss"] for e in ensemble.history_] == [e["train_loss"] for e in single.history_]
     probe = ["the ferry dropped anchor at high tide", "her bread rose nicely"]
     assert not np.allclose(ensemble.predict_proba(probe), single.predict_proba(probe))
     np.testing.assert_allclose(ensemble.predict_proba(probe).sum(axis=1), 1.0, rtol=1e-6)

@@ -4,6 +4,7 @@
 #include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/limits.h"
+#include "textcnn/nn/network.h"
 
 #include <algorithm>
 #include <cmath>
@@ -431,8 +432,10 @@ void QuantizedTextCnn::decode_compact(ByteReader& r) {
         r.error("the compact table's " + std::to_string(c.word_scale.size()) + " word scales and " +
                 std::to_string(code_bytes) + " code bytes do not fit " + std::to_string(vocab_) + " words of " +
                 std::to_string(c.channels) + " channels");
-    if (!std::all_of(c.word_scale.begin(), c.word_scale.end(), [](float v) { return std::isfinite(v) && v >= 0.0f; }))
-        r.error("a word scale is negative or not finite");
+    // As for float weights (network.h): beyond max_usable_parameter their products overflow float.
+    const auto usable = [](float v) { return std::isfinite(v) && std::abs(v) <= max_usable_parameter; };
+    if (!std::all_of(c.word_scale.begin(), c.word_scale.end(), [&](float v) { return usable(v) && v >= 0.0f; }))
+        r.error("a word scale is negative, not finite or beyond 1e18");
     const auto codes = r.get_bytes(code_bytes, "embedding codes");
     c.codes.assign(reinterpret_cast<const std::int8_t*>(codes.data()),
                    reinterpret_cast<const std::int8_t*>(codes.data()) + codes.size());
@@ -442,10 +445,11 @@ void QuantizedTextCnn::decode_compact(ByteReader& r) {
         r.error("the embedding holds the code -128 (codes are -127..127), or its padding row is not zero");
     for (const Branch& b : branches_) {
         c.weights.push_back(r.get_floats("convolution weights"));
-        if (c.weights.back().size() != b.taps * c.channels * b.filters || !all_finite(c.weights.back()))
+        if (c.weights.back().size() != b.taps * c.channels * b.filters ||
+            !std::all_of(c.weights.back().begin(), c.weights.back().end(), usable))
             r.error("a branch of " + std::to_string(b.taps) + " taps and " + std::to_string(b.filters) +
                     " filters has " + std::to_string(c.weights.back().size()) + " convolution weights for " +
-                    std::to_string(c.channels) + " channels, or one is not finite");
+                    std::to_string(c.channels) + " channels, or one is not finite or beyond 1e18");
     }
     if (!r.at_end()) r.error("bytes after the convolution weights");
     // The table is made here: bounded like a folded table (TextClassifier::default_fold_limit).

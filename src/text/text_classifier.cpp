@@ -647,8 +647,12 @@ std::string TextClassifier::summary() const {
     if (members.size() == 1) {
         s << table(members.front());
     } else if (alike) {
-        s << "Ensemble of " << members.size() << " networks of this architecture, their probabilities averaged:\n"
-          << table(members.front());
+        const TextNetwork& m = members.front();
+        const std::size_t parameters =
+            m.network ? m.network->parameter_count() : Network(m.spec, m.sample_shape).parameter_count();
+        s << "Ensemble of " << members.size() << " networks of this architecture (" << members.size() << " x "
+          << parameters << " parameters), their probabilities averaged:\n"
+          << table(m);
     } else {
         s << "Ensemble of " << members.size() << " networks, their probabilities averaged:\n";
         for (std::size_t k = 0; k < members.size(); ++k) s << "Member " << k + 1 << ":\n" << table(members[k]);

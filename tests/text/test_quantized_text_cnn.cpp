@@ -482,5 +482,9 @@ BOOST_AUTO_TEST_CASE(crafted_compact_sections_give_input_errors) {
     auto minus = payload;
     minus.at(payload.size() - weights - 1) = 0x80;
     BOOST_CHECK_MESSAGE(error_with(minus).find("code -128") != std::string::npos, error_with(minus));
+    // A finite convolution weight too large to multiply (the last float of the payload).
+    auto huge = payload;
+    put_at(huge, huge.size() - sizeof(float), 1e30f);
+    BOOST_CHECK_MESSAGE(error_with(huge).find("beyond 1e18") != std::string::npos, error_with(huge));
     BOOST_CHECK_GT(words, 10u);
 }
