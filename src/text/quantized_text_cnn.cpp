@@ -32,7 +32,7 @@ bool all_finite(const std::vector<float>& values) {
 
 }  // namespace
 
-QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
+QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded) {
     QuantizedTextCnn q;
     q.vocab_ = folded.vocab_;
     q.columns_ = folded.columns_;
@@ -43,7 +43,6 @@ QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
         const float* row = folded.table_.data() + v * q.columns_;
         for (std::size_t c = 0; c < q.columns_; ++c) largest[c] = std::max(largest[c], std::abs(row[c]));
     }
-    std::vector<float> column_scale(q.columns_, 1.0f);
     for (const auto& fb : folded.branches_) {
         if (fb.taps > max_taps || fb.dilation > max_dilation)
             throw ConfigError("quantize: a convolution of width " + std::to_string(fb.taps) + " and dilation " +
@@ -55,21 +54,38 @@ QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
             float m = 0.0f;
             for (std::size_t t = 0; t < b.taps; ++t) m = std::max(m, largest[b.column + t * b.filters + f]);
             b.scale[f] = m > 0.0f ? m / max_code : 1.0f;
-            for (std::size_t t = 0; t < b.taps; ++t) column_scale[b.column + t * b.filters + f] = b.scale[f];
         }
         q.widest_ = std::max(q.widest_, b.filters);
         q.widest_span_ = std::max(q.widest_span_, b.dilation * (b.taps - 1));
         q.branches_.push_back(std::move(b));
     }
     q.storage_.assign(q.vocab_ * q.columns_ + trailer, 0);
-    for (std::size_t v = 0; v < q.vocab_; ++v) {
-        const float* row = folded.table_.data() + v * q.columns_;
-        std::uint8_t* out = q.storage_.data() + v * q.columns_;
-        for (std::size_t c = 0; c < q.columns_; ++c) {
-            const long code = std::clamp(std::lround(row[c] / column_scale[c]), long{-max_code}, long{max_code});
+    return q;
+}
+
+std::vector<float> QuantizedTextCnn::column_scales() const {
+    std::vector<float> scale(columns_, 1.0f);
+    for (const Branch& b : branches_)
+        for (std::size_t t = 0; t < b.taps; ++t)
+            std::copy(b.scale.begin(), b.scale.end(), scale.begin() + static_cast<std::ptrdiff_t>(b.column + t * b.filters));
+    return scale;
+}
+
+void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::size_t count,
+                                   const std::vector<float>& column_scale) {
+    for (std::size_t i = 0; i < count; ++i) {
+        std::uint8_t* out = storage_.data() + table_offset_ + (first + i) * columns_;
+        for (std::size_t c = 0; c < columns_; ++c) {
+            const long code =
+                std::clamp(std::lround(rows[i * columns_ + c] / column_scale[c]), long{-max_code}, long{max_code});
             out[c] = static_cast<std::uint8_t>(static_cast<std::int8_t>(code));
         }
     }
+}
+
+QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
+    QuantizedTextCnn q = scaled(folded);
+    q.encode_rows(folded.table_.data(), 0, q.vocab_, q.column_scales());
     return q;
 }
 
@@ -366,7 +382,7 @@ void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits,
 }
 
 QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& in) {
-    QuantizedTextCnn q = quantize(folded);  // the per-filter scales, from the float table
+    QuantizedTextCnn q = scaled(folded);  // the per-filter scales, from the float table
     Compact c;
     c.channels = in.channels;
     c.word_scale.assign(q.vocab_, 0.0f);
@@ -391,18 +407,14 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
 void QuantizedTextCnn::build_table() {
     const Compact& c = *compact_;
     std::vector<FoldedTextCnn::TapBlock> blocks;
-    std::vector<float> column_scale(columns_, 1.0f);
-    for (std::size_t i = 0; i < branches_.size(); ++i) {
-        const Branch& b = branches_[i];
-        blocks.push_back({c.weights[i].data(), b.taps, b.filters, b.column});
-        for (std::size_t t = 0; t < b.taps; ++t)
-            std::copy(b.scale.begin(), b.scale.end(), column_scale.begin() + static_cast<std::ptrdiff_t>(b.column + t * b.filters));
-    }
+    for (std::size_t i = 0; i < branches_.size(); ++i)
+        blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
+    const std::vector<float> column_scale = column_scales();
     storage_.assign(vocab_ * columns_ + trailer, 0);
     table_offset_ = 0;
     constexpr std::size_t words_at_once = 1024;  // 1,024 x columns floats of scratch, not the whole table
     std::vector<float> embedded, rows;
-    for (std::size_t first = 0; first < vocab_; first += words_at_once) {
+    for (std::size_t first = 1; first < vocab_; first += words_at_once) {  // row 0, padding, stays zero
         const std::size_t count = std::min(words_at_once, vocab_ - first);
         embedded.resize(count * c.channels);
         for (std::size_t i = 0; i < count; ++i)
@@ -410,15 +422,7 @@ void QuantizedTextCnn::build_table() {
                 embedded[i * c.channels + d] = c.word_scale[first + i] * c.codes[(first + i) * c.channels + d];
         rows.resize(count * columns_);
         FoldedTextCnn::table_rows(blocks, c.channels, embedded.data(), count, rows.data(), columns_);
-        for (std::size_t i = 0; i < count; ++i) {
-            if (first + i == 0) continue;  // padding contributes nothing
-            std::uint8_t* out = storage_.data() + (first + i) * columns_;
-            for (std::size_t col = 0; col < columns_; ++col) {
-                const long code = std::clamp(std::lround(rows[i * columns_ + col] / column_scale[col]), long{-max_code},
-                                             long{max_code});
-                out[col] = static_cast<std::uint8_t>(static_cast<std::int8_t>(code));
-            }
-        }
+        encode_rows(rows.data(), first, count, column_scale);
     }
 }
 

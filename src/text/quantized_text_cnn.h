@@ -144,6 +144,13 @@ private:
     std::optional<Compact> compact_;
     /// Makes the int8 table (storage_) from compact_ with the branches' scales.
     void build_table();
+    /// Everything of quantize() but the table's codes: the per-filter scales from the float
+    /// table, and storage_ zeroed for the codes. ConfigError as quantize().
+    static QuantizedTextCnn scaled(const FoldedTextCnn& folded);
+    /// Each table column's scale (its filter's), columns_ values.
+    std::vector<float> column_scales() const;
+    /// Codes of `count` float table rows (row-major, columns_ each) into table rows first ...
+    void encode_rows(const float* rows, std::size_t first, std::size_t count, const std::vector<float>& column_scale);
     /// The shared part of the payload: everything but the table or its compact inputs.
     void encode_common(ByteWriter& w) const;
     static QuantizedTextCnn decode_common(ByteReader& r);

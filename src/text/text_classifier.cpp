@@ -447,21 +447,17 @@ std::vector<float> TextClassifier::quantization_error_bound() const {
 TextClassifier TextClassifier::ensemble(std::vector<TextClassifier> members) {
     if (members.empty()) throw ConfigError("an ensemble needs at least one member");
     TextClassifier out = std::move(members.front());
-    std::vector<std::uint8_t> words, other;
-    out.impl_->vocabulary.write(words);
     for (std::size_t k = 1; k < members.size(); ++k) {
         Impl& m = *members[k].impl_;
         const std::string which = "ensemble member " + std::to_string(k + 1);
         if (m.labels != out.impl_->labels) throw ConfigError(which + " has other labels than the first");
-        if (m.tokenizer_settings.to_map() != out.impl_->tokenizer_settings.to_map())
+        if (m.tokenizer_settings != out.impl_->tokenizer_settings)
             throw ConfigError(which + " tokenizes otherwise than the first (" + m.tokenizer_settings.describe() +
                               " against " + out.impl_->tokenizer_settings.describe() + ")");
         if (m.max_length != out.impl_->max_length)
             throw ConfigError(which + " cuts texts at " + std::to_string(m.max_length) + " tokens, the first at " +
                               std::to_string(out.impl_->max_length) + " (0 = never)");
-        other.clear();
-        m.vocabulary.write(other);
-        if (other != words)
+        if (m.vocabulary != out.impl_->vocabulary)
             throw ConfigError(which + " has another vocabulary than the first (" + std::to_string(m.vocabulary.size()) +
                               " against " + std::to_string(out.impl_->vocabulary.size()) +
                               " ids): members must be trained on the same training documents");
