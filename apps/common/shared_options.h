@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,38 @@ CLI::Option* add_optimizer_option(CLI::App& command, std::string& optimizer);
 const std::vector<std::string>& output_formats();
 /// --format: one of output_formats().
 CLI::Option* add_format_option(CLI::App& command, std::string& format, const std::string& help);
+
+/// Numeric checks whose messages name what is wrong, in place of CLI11's Range, which calls
+/// a word "not in range" and prints the largest double for an open end:
+///   textcnn train: --batch: 0 is not positive
+///   textcnn train: --ensemble: 'x' is not a whole number
+///   textcnn train: --dropout: 0.97 is not between 0 and 0.9
+/// T is the option's type (whole numbers for integral types). Min and max are inclusive.
+template <typename T>
+CLI::Validator in_range(T min, T max) {
+    return CLI::Validator(
+        [min, max](std::string& input) -> std::string {
+            T value{};
+            if (!CLI::detail::lexical_cast(input, value))
+                return "'" + input + "' is not " + (std::is_integral_v<T> ? "a whole number" : "a number");
+            if (value < min || value > max)
+                return input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
+            return {};
+        },
+        "[" + CLI::detail::to_string(min) + " - " + CLI::detail::to_string(max) + "]");
+}
+/// A number above 0 (for integral T: 1 or more).
+template <typename T>
+CLI::Validator positive() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            T value{};
+            if (!CLI::detail::lexical_cast(input, value))
+                return "'" + input + "' is not " + (std::is_integral_v<T> ? "a whole number" : "a number");
+            return value > T{0} ? std::string() : input + " is not positive";
+        },
+        "POSITIVE");
+}
 
 /// The whole of a text input: "-" is standard input, anything else a regular file (IoError
 /// otherwise, naming it as a `what`, "JSON file").

@@ -55,7 +55,7 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
     auto* split = command.add_option("--validation-split", validation_split,
                                      "Hold out this share of the training data (stratified, seeded) for model "
                                      "selection when there is no --dev")
-                      ->check(CLI::Range(0.0, 0.9));
+                      ->check(cli_common::in_range<decltype(validation_split)>(0.0, 0.9));
     if (dev) split->excludes(dev);
     command.add_option("--model", model_path, "Where to write the trained model")->required();
     command.add_option("--widths", widths, "Filter widths side by side")->delimiter(',')->capture_default_str();
@@ -69,22 +69,22 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
         ->check(CLI::IsMember({"relu", "tanh", "sigmoid", "identity"}))
         ->capture_default_str();
     command.add_option("--dropout", dropout, "Dropout rate before the output layer")
-        ->check(CLI::Range(0.0, 0.95))
+        ->check(cli_common::in_range<decltype(dropout)>(0.0, 0.95))
         ->capture_default_str();
     command.add_option("--word-dropout", word_dropout,
                        "Training only: share of known words read as the unknown word, so its vector is trained (0 = off)")
-        ->check(CLI::Range(0.0, 0.95))
+        ->check(cli_common::in_range<decltype(word_dropout)>(0.0, 0.95))
         ->capture_default_str();
     command.add_option("--word-ngrams", word_ngrams,
                        "Wide branch: a bag of the word n-grams of 1..N (hashed for N >= 2) beside the convolutions, "
                        "into the same output layer (fastText's -wordNgrams; 0 = none, Kim's model)")
-        ->check(CLI::Range(0, 8))
+        ->check(cli_common::in_range<decltype(word_ngrams)>(0, 8))
         ->capture_default_str();
     command.add_option("--buckets", ngram_buckets, "Wide branch: hash buckets for the n-grams of n >= 2 (fastText's -bucket)")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_common::positive<decltype(ngram_buckets)>())
         ->capture_default_str();
     command.add_option("--ngram-dim", ngram_dim, "Wide branch: features per text (the bag's row size)")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_common::positive<decltype(ngram_dim)>())
         ->capture_default_str();
     command.add_option("--ngram-reduce", ngram_reduce, "Wide branch: sum or mean of the rows of the n-grams present")
         ->check(CLI::IsMember({"sum", "mean"}))
@@ -98,19 +98,21 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "Train K networks from seeds derived from --seed, on the same data and validation split, and "
                        "store them in one model that predicts the mean of their probabilities (K times the "
                        "training time; 1 = one network)")
-        ->check(CLI::Range(1, 64))
+        ->check(cli_common::in_range<decltype(ensemble)>(1, 64))
         ->capture_default_str();
     add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)");
     command.add_option("--weight-decay", weight_decay, "L2 weight decay")->capture_default_str();
     command.add_option("--clip", clip, "Clip the gradient to this global L2 norm (0 = off)")->capture_default_str();
-    command.add_option("--batch", batch, "Mini-batch size")->check(CLI::PositiveNumber)->capture_default_str();
-    command.add_option("--epochs", epochs, "Epochs")->check(CLI::PositiveNumber)->capture_default_str();
+    command.add_option("--batch", batch, "Mini-batch size")
+        ->check(cli_common::positive<decltype(batch)>())
+        ->capture_default_str();
+    command.add_option("--epochs", epochs, "Epochs")->check(cli_common::positive<decltype(epochs)>())->capture_default_str();
     command.add_option("--patience", patience, "Stop after this many epochs without a better dev accuracy (0 = never)")
         ->capture_default_str();
     command.add_option("--validations-per-epoch", validations_per_epoch,
                        "Evaluate the dev data this many times per epoch to pick the best model (patience counts these)")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_common::positive<decltype(validations_per_epoch)>())
         ->capture_default_str();
     command.add_option("--max-norm", max_norm,
                        "Max L2 norm of the output layer's weight vectors as Kim's non-inverted dropout counts it: the "

@@ -1,6 +1,7 @@
 // imagecnn summary: the Keras-like table of a saved model or of an architecture.
 #include "commands.h"
 #include "network_json.h"
+#include "shared_options.h"
 #include "textcnn/image/image_classifier.h"
 #include "textcnn/image/image_network.h"
 
@@ -83,7 +84,7 @@ Command add_summary_command(CLI::App& app) {
         ->expected(3);
     cmd->add_option("--classes", options->classes, "Classes for --arch (the size of 'units: classes')")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(cli_common::positive<decltype(options->classes)>());
     cmd->add_flag("--json", options->json, "As one JSON object (layers, parameter counts, input, labels, training)");
     return {cmd, [options] { run_summary(*options); }};
 }

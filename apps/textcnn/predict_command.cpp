@@ -197,7 +197,7 @@ Command add_predict_command(CLI::App& app) {
         ->capture_default_str();
     cli_common::add_format_option(*cmd, o->format, "Output format");
     cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time from a file (memory stays bounded by it); from a pipe or terminal each line is answered as it arrives")
-        ->check(CLI::PositiveNumber)
+        ->check(cli_common::positive<decltype(o->chunk)>())
         ->capture_default_str();
     cmd->add_option("--id-column", o->id_column,
                     "CSV/TSV input: a column (header name or 1-based number) written first on every output line "

@@ -2,6 +2,7 @@
 // (the SMS Spam Collection protocol: 80/20, seed 1). Both parts keep the input's format and every
 // column; identical texts go to the same part (grouped_stratified_split).
 #include "commands.h"
+#include "shared_options.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
@@ -69,7 +70,7 @@ Command add_split_command(CLI::App& app) {
     cmd->add_option("--train-out", o->train_out, "Where to write the training part")->required();
     cmd->add_option("--test-out", o->test_out, "Where to write the test part")->required();
     cmd->add_option("--test-share", o->test_share, "Share of every class that goes to the test part")
-        ->check(CLI::Range(0.01, 0.99))
+        ->check(cli_common::in_range<decltype(o->test_share)>(0.01, 0.99))
         ->capture_default_str();
     cmd->add_option("--seed", o->seed, "Seed of the permutation")->capture_default_str();
     o->reader.add_to(*cmd);

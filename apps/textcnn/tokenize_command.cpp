@@ -5,6 +5,7 @@
 //
 //   textcnn tokenize [tokenizer options | --model M [--ids]] [input options] [FILE...]
 #include "commands.h"
+#include "shared_options.h"
 
 #include "textcnn/text/document_reader.h"
 #include "textcnn/core/error.h"
@@ -94,7 +95,7 @@ Command add_tokenize_command(CLI::App& app) {
     cmd->add_flag("--ids", o->ids, "Print vocabulary ids instead of tokens (needs --model)");
     cli_common::add_threads_option(*cmd, o->threads);
     cmd->add_option("--chunk", o->chunk, "Documents tokenized together (memory bound)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+        ->check(cli_common::in_range<decltype(o->chunk)>(std::size_t{1}, std::size_t{1} << 24))
         ->capture_default_str();
     o->tokenizer.add_to(*cmd);
     for (const char* name : {"--no-lowercase", "--no-normalize", "--punctuation", "--placeholders"})
