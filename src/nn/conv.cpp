@@ -463,28 +463,30 @@ ConvGeometry make_geometry(const ConvLayer& layer, const Shape& in, const Shape&
 std::vector<Segment> packed_segments(const ConvLayer& layer, const Tensor& in, const AxisPadding& pad,
                                      std::size_t extent) {
     const std::string where = layer.label() + ": ";
-    const std::string shape = " (input " + in.shape().str() + ")";
+    const auto shape = [&] { return " (input " + in.shape().str() + ")"; };
     const std::size_t total = in.shape().spatial(0);
     std::vector<Segment> segments;
     segments.reserve(in.spans.size());
     std::size_t previous_end = 0;
     for (std::size_t i = 0; i < in.spans.size(); ++i) {
         const SequenceSpan& s = in.spans[i];
-        const std::string name = "packed sequence " + std::to_string(i) + " (offset " + std::to_string(s.offset) +
-                                 ", length " + std::to_string(s.length) + ")";
-        if (s.length == 0) throw ShapeError(where + name + " is empty" + shape);
-        if (std::size_t{s.offset} + s.length > total) throw ShapeError(where + name + " runs past the end" + shape);
+        const auto name = [&] {  // built only for an error: this runs for every text of every batch
+            return "packed sequence " + std::to_string(i) + " (offset " + std::to_string(s.offset) + ", length " +
+                   std::to_string(s.length) + ")";
+        };
+        if (s.length == 0) throw ShapeError(where + name() + " is empty" + shape());
+        if (std::size_t{s.offset} + s.length > total) throw ShapeError(where + name() + " runs past the end" + shape());
         if (s.offset < previous_end)
-            throw ShapeError(where + name + " overlaps the previous sequence or is out of order" + shape);
+            throw ShapeError(where + name() + " overlaps the previous sequence or is out of order" + shape());
         const std::size_t gap = s.offset - previous_end;
         const std::size_t needed = i == 0 ? pad.before : std::max(pad.before, pad.after);
         if (gap < needed)
-            throw ShapeError(where + name + " has a gap of " + std::to_string(gap) + " zero positions before it; padding " +
-                             padding_name(layer.padding()) + " needs at least " + std::to_string(needed) + shape);
+            throw ShapeError(where + name() + " has a gap of " + std::to_string(gap) + " zero positions before it; padding " +
+                             padding_name(layer.padding()) + " needs at least " + std::to_string(needed) + shape());
         if (s.length + pad.total() < extent)
-            throw ShapeError(where + name + " is too short for kernel " + std::to_string(layer.kernel()[0]) +
+            throw ShapeError(where + name() + " is too short for kernel " + std::to_string(layer.kernel()[0]) +
                              " (dilation " + std::to_string(layer.dilation()[0]) + ", padding " +
-                             padding_name(layer.padding()) + "): its output length would be < 1" + shape);
+                             padding_name(layer.padding()) + "): its output length would be < 1" + shape());
         const std::size_t start = s.offset - pad.before;
         segments.push_back({start, start, s.length + pad.total() - extent + 1});
         previous_end = std::size_t{s.offset} + s.length;
@@ -492,7 +494,7 @@ std::vector<Segment> packed_segments(const ConvLayer& layer, const Tensor& in, c
     if (total - previous_end < pad.after)
         throw ShapeError(where + "the last packed sequence is followed by " + std::to_string(total - previous_end) +
                          " zero positions; padding " + padding_name(layer.padding()) + " needs at least " +
-                         std::to_string(pad.after) + shape);
+                         std::to_string(pad.after) + shape());
     return segments;
 }
 

@@ -250,11 +250,13 @@ void pool_range(const float* x, std::size_t first, std::size_t count, std::size_
         std::fill_n(arg, C, static_cast<std::uint32_t>(first));
         for (std::size_t p = first + 1; p < first + count; ++p) {
             const float* v = x + p * C;
-            for (std::size_t c = 0; c < C; ++c)
-                if (v[c] > dst[c]) {  // strict: ties keep the first position
-                    dst[c] = v[c];
-                    arg[c] = static_cast<std::uint32_t>(p);
-                }
+            const auto position = static_cast<std::uint32_t>(p);
+            // Selects rather than branches, so the loop vectorizes; the same comparisons.
+            for (std::size_t c = 0; c < C; ++c) {
+                const bool greater = v[c] > dst[c];  // strict: ties (and NaN) keep the first position
+                dst[c] = greater ? v[c] : dst[c];
+                arg[c] = greater ? position : arg[c];
+            }
         }
         return;
     }
@@ -281,14 +283,16 @@ void GlobalPoolLayer::forward(const Tensor& in, Tensor& out, LayerState& state_b
         std::size_t previous_end = 0;
         for (std::size_t i = 0; i < in.spans.size(); ++i) {
             const SequenceSpan& sp = in.spans[i];
-            const std::string name = "packed sequence " + std::to_string(i) + " (offset " + std::to_string(sp.offset) +
-                                     ", length " + std::to_string(sp.length) + ")";
-            if (sp.length == 0) throw ShapeError(label() + ": " + name + " is empty (input " + s.str() + ")");
+            const auto name = [&] {
+                return "packed sequence " + std::to_string(i) + " (offset " + std::to_string(sp.offset) +
+                       ", length " + std::to_string(sp.length) + ")";
+            };
+            if (sp.length == 0) throw ShapeError(label() + ": " + name() + " is empty (input " + s.str() + ")");
             if (std::size_t{sp.offset} + sp.length > total)
-                throw ShapeError(label() + ": " + name + " runs past the end of the input " + s.str());
+                throw ShapeError(label() + ": " + name() + " runs past the end of the input " + s.str());
             // Sorted, disjoint spans: backward writes each span's positions from its own task.
             if (sp.offset < previous_end)
-                throw ShapeError(label() + ": " + name + " overlaps the previous sequence or is out of order (input " +
+                throw ShapeError(label() + ": " + name() + " overlaps the previous sequence or is out of order (input " +
                                  s.str() + ")");
             previous_end = std::size_t{sp.offset} + sp.length;
         }
