@@ -50,6 +50,9 @@ const char* expected_kind() {
 template <class T>
 T from_python(py::handle value, const std::string& name) {
     try {
+        // True is an int to Python (and to pybind11): ensemble=True would train one network.
+        if constexpr (!std::is_same_v<T, bool>)
+            if (PyBool_Check(value.ptr())) throw py::cast_error();
         return value.cast<T>();
     } catch (const py::cast_error&) {
         throw py::type_error("hyperparameter '" + name + "' takes " + expected_kind<T>() + ", not " +

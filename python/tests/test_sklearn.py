@@ -46,6 +46,9 @@ def test_wrong_values_are_reported_at_fit(topics):
         textcnn.TextCNNClassifier(maps="eight").fit(texts, labels)
     with pytest.raises(TypeError, match="hyperparameter 'epochs'"):
         textcnn.TextCNNClassifier(epochs=-1).fit(texts, labels)
+    # True is an int to Python; as a count it is a mistake (ensemble=True trained one network).
+    with pytest.raises(TypeError, match=r"hyperparameter 'ensemble' takes a non-negative int, not True"):
+        textcnn.TextCNNClassifier(ensemble=True).fit(texts, labels)
     with pytest.raises(textcnn.ConfigError, match="softplus"):
         textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, activation="softplus").fit(texts, labels)
     with pytest.raises(textcnn.ConfigError, match=r"hyperparameter 'init': unknown initializer 'xavier' \(known: kim, glorot_uniform, he_uniform, torch, uniform\)"):
