@@ -169,9 +169,10 @@ std::size_t Vocabulary::index_words() {
     return distinct;
 }
 
-std::uint32_t Vocabulary::word_id(std::string_view token) const {
+std::uint32_t Vocabulary::word_id(std::string_view token) const { return word_id(token, word_hash(token)); }
+
+std::uint32_t Vocabulary::word_id(std::string_view token, std::uint64_t hash) const {
     if (slots_.empty()) return 0;  // a moved-from vocabulary
-    const std::uint64_t hash = word_hash(token);
     const std::uint32_t tag = hash_tag(hash);
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
@@ -187,8 +188,10 @@ std::optional<std::uint32_t> Vocabulary::find(std::string_view token) const {
     return std::nullopt;
 }
 
-std::uint32_t Vocabulary::lookup(std::string_view token) const {
-    if (const std::uint32_t id = word_id(token)) return id;
+std::uint32_t Vocabulary::lookup(std::string_view token) const { return lookup(token, word_hash(token)); }
+
+std::uint32_t Vocabulary::lookup(std::string_view token, std::uint64_t hash) const {
+    if (const std::uint32_t id = word_id(token, hash)) return id;
     if (subword_buckets_ == 0 || token.empty()) return unknown_id;
     const std::uint64_t bucket = fnv1a64(last_code_points(token, subword_suffix_length)) % subword_buckets_;
     return static_cast<std::uint32_t>(first_word_id + words_.size() + bucket);
@@ -197,7 +200,29 @@ std::uint32_t Vocabulary::lookup(std::string_view token) const {
 void Vocabulary::lookup(std::span<const std::string> tokens, std::vector<std::uint32_t>& ids) const {
     ids.clear();
     ids.reserve(tokens.size());
-    for (const auto& token : tokens) ids.push_back(lookup(token));
+    if (slots_.empty()) {
+        for (const auto& token : tokens) ids.push_back(lookup(token));
+        return;
+    }
+    // Up to 32 tokens at a time: their hashes first, fetching their slots, then the words the
+    // slots name, then the lookups proper, so that the cache misses of a text's tokens (the
+    // slots and the words are scattered) overlap instead of coming one after the other.
+    constexpr std::size_t group = 32;
+    std::uint64_t hashes[group];
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t first = 0; first < tokens.size(); first += group) {
+        const std::size_t n = std::min(group, tokens.size() - first);
+        for (std::size_t i = 0; i < n; ++i) {
+            hashes[i] = word_hash(tokens[first + i]);
+            __builtin_prefetch(&slots_[hashes[i] & mask]);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint32_t entry = slots_[hashes[i] & mask];
+            if (entry != 0 && (entry & ~id_mask) == hash_tag(hashes[i]))
+                __builtin_prefetch(&words_[(entry & id_mask) - first_word_id]);
+        }
+        for (std::size_t i = 0; i < n; ++i) ids.push_back(lookup(tokens[first + i], hashes[i]));
+    }
 }
 
 std::vector<std::uint32_t> Vocabulary::lookup(std::span<const std::string> tokens) const {

@@ -242,6 +242,21 @@ BOOST_AUTO_TEST_CASE(word_index_agrees_with_a_map_on_many_words) {
         }
     }
     BOOST_TEST(known > 0u);  // some near misses are words themselves (short ones)
+    // The lookup of a token list (32 tokens at a time, their slots fetched first) gives the
+    // lookup of each token, across group boundaries, with and without subword buckets.
+    Tokens tokens;
+    for (std::size_t i = 0; i < 200; ++i) tokens.push_back(i % 3 == 0 ? words[i] + "x" : words[i]);
+    std::vector<std::uint32_t> each;
+    for (const std::string& t : tokens) each.push_back(v.lookup(t));
+    BOOST_TEST(v.lookup(tokens) == each);
+    BOOST_TEST(v.lookup(std::span(tokens).first(33)) == std::vector<std::uint32_t>(each.begin(), each.begin() + 33));
+    VocabularyOptions options;
+    options.subword_buckets = 11;
+    const Vocabulary with_buckets = Vocabulary::build(std::vector<Tokens>{Tokens(tokens.begin(), tokens.begin() + 100)}, options);
+    each.clear();
+    for (const std::string& t : tokens) each.push_back(with_buckets.lookup(t));
+    BOOST_TEST(with_buckets.lookup(tokens) == each);
+    BOOST_TEST(std::count_if(each.begin(), each.end(), [&](std::uint32_t id) { return id >= with_buckets.word_count() + 2; }) > 0);
     BOOST_TEST(v.lookup("") == Vocabulary::unknown_id);
     BOOST_TEST(v.lookup("g") == Vocabulary::unknown_id);
 }

@@ -101,6 +101,9 @@ private:
     std::size_t index_words();
     /// The word id of a token, 0 when it is not a word.
     std::uint32_t word_id(std::string_view token) const;
+    /// The same with the token's hash (XXH3-64 of its UTF-8) given.
+    std::uint32_t word_id(std::string_view token, std::uint64_t hash) const;
+    std::uint32_t lookup(std::string_view token, std::uint64_t hash) const;
     std::vector<std::string> words_;       // words_[i] has id first_word_id + i
     std::vector<std::uint64_t> counts_;
     /// The words' open-addressing hash table (linear probing, at most half full, a power of two
