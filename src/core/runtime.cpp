@@ -19,6 +19,7 @@ void openblas_set_num_threads(int);
 int openblas_get_num_threads(void);
 char* openblas_get_config(void);
 char* openblas_get_corename(void);
+int blas_thread_shutdown_(void);
 }
 
 namespace textcnn {
@@ -34,6 +35,7 @@ ThreadLimit::~ThreadLimit() = default;
 
 void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
 int blas_threads() { return openblas_get_num_threads(); }
+void end_blas_workers() { blas_thread_shutdown_(); }
 
 namespace {
 

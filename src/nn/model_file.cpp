@@ -9,10 +9,14 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace textcnn {
 
@@ -81,6 +85,82 @@ std::vector<std::uint8_t> encode_model_file(const ModelFile& file) {
     return out;
 }
 
+namespace {
+
+// The file of checksummed sections: InputError for an invalid or repeated tag.
+ModelFile file_of(std::vector<ModelSection> sections, const std::string& source) {
+    ModelFile file;
+    file.source = source;
+    for (auto& s : sections) {
+        if (!valid_tag(s.tag)) throw InputError(source + ": invalid section tag");
+        if (file.find(s.tag)) throw InputError(source + ": section '" + s.tag + "' appears twice");
+        file.set(std::move(s.tag), s.version, std::move(s.payload));
+    }
+    return file;
+}
+
+// Reads exactly `n` bytes from `fd` into `out`; false at a short read or an error.
+bool read_exactly(int fd, std::uint8_t* out, std::size_t n) {
+    while (n > 0) {
+        const ssize_t got = ::read(fd, out, n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        out += got;
+        n -= static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
+template <class T>
+T little_endian(const std::uint8_t* bytes) {
+    T v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(T{bytes[i]} << (8 * i));
+    return v;
+}
+
+// A file read section by section, each payload straight into its own buffer and checksummed
+// as it comes: no copy of the whole file beside the sections (a 17 MB quantized table was
+// held twice and copied once). std::nullopt at anything that does not check out: the caller
+// then reads and decodes the whole file for decode_model_file's precise message.
+std::optional<ModelFile> read_sections_in_place(const std::string& path) {
+    std::uint64_t size = 0;
+    const int fd = open_regular_file(path, "model file", size);
+    const std::unique_ptr<int, void (*)(int*)> closer(new int(fd), [](int* f) { ::close(*f); delete f; });
+    const std::unique_ptr<XXH64_state_t, XXH_errorcode (*)(XXH64_state_t*)> hash(XXH64_createState(), XXH64_freeState);
+    if (size > limits::max_model_file_bytes || !hash || XXH64_reset(hash.get(), 0) != XXH_OK) return std::nullopt;
+    std::uint64_t left = size;
+    const auto take = [&](std::uint8_t* out, std::size_t n) {
+        if (n > left || !read_exactly(fd, out, n)) return false;
+        left -= n;
+        return XXH64_update(hash.get(), out, n) == XXH_OK;
+    };
+    std::uint8_t header[sizeof model_file_magic + 8];
+    if (!take(header, sizeof header) || std::memcmp(header, model_file_magic, sizeof model_file_magic) != 0)
+        return std::nullopt;
+    const auto version = little_endian<std::uint32_t>(header + sizeof model_file_magic);
+    const auto count = little_endian<std::uint32_t>(header + sizeof model_file_magic + 4);
+    if (version == 0 || version > model_file_format_version || count > left / section_header_bytes) return std::nullopt;
+    std::vector<ModelSection> sections;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        std::uint8_t h[section_header_bytes];
+        if (!take(h, sizeof h)) return std::nullopt;
+        const auto length = little_endian<std::uint64_t>(h + 8);
+        if (left < checksum_bytes || length > left - checksum_bytes) return std::nullopt;
+        ModelSection s{std::string(reinterpret_cast<const char*>(h), 4), little_endian<std::uint32_t>(h + 4),
+                       std::vector<std::uint8_t>(static_cast<std::size_t>(length))};
+        if (!take(s.payload.data(), s.payload.size())) return std::nullopt;
+        sections.push_back(std::move(s));
+    }
+    const std::uint64_t body = XXH64_digest(hash.get());
+    std::uint8_t stored[checksum_bytes];
+    if (left != checksum_bytes || !read_exactly(fd, stored, checksum_bytes) ||
+        little_endian<std::uint64_t>(stored) != body)
+        return std::nullopt;
+    return file_of(std::move(sections), path);
+}
+
+}  // namespace
+
 ModelFile decode_model_file(std::span<const std::uint8_t> bytes, const std::string& source) {
     if (bytes.size() < sizeof model_file_magic ||
         std::memcmp(bytes.data(), model_file_magic, sizeof model_file_magic) != 0)
@@ -96,8 +176,6 @@ ModelFile decode_model_file(std::span<const std::uint8_t> bytes, const std::stri
     if (count > r.remaining() / section_header_bytes)
         r.error("section count " + std::to_string(count) + " cannot fit in the " + std::to_string(r.remaining()) +
                 " bytes left (truncated or corrupt file)");
-    ModelFile file;
-    file.source = source;
     std::vector<ModelSection> sections;
     for (std::uint32_t i = 0; i < count; ++i) {
         const auto tag_bytes = r.get_bytes(4, "section tag");
@@ -119,12 +197,7 @@ ModelFile decode_model_file(std::span<const std::uint8_t> bytes, const std::stri
     const auto stored = r.get<std::uint64_t>("checksum");
     if (stored != XXH64(bytes.data(), body, 0)) throw InputError(source + ": checksum mismatch: the file is corrupt");
     // Only now, with the bytes known to be intact, interpret them.
-    for (auto& s : sections) {
-        if (!valid_tag(s.tag)) throw InputError(source + ": invalid section tag");
-        if (file.find(s.tag)) throw InputError(source + ": section '" + s.tag + "' appears twice");
-        file.set(std::move(s.tag), s.version, std::move(s.payload));
-    }
-    return file;
+    return file_of(std::move(sections), source);
 }
 
 void write_model_file(const std::string& path, const ModelFile& file) {
@@ -132,6 +205,7 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 }
 
 ModelFile read_model_file(const std::string& path) {
+    if (auto file = read_sections_in_place(path)) return std::move(*file);
     return decode_model_file(read_regular_file(path, "model file", limits::max_model_file_bytes), path);
 }
 

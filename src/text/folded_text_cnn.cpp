@@ -335,13 +335,45 @@ void FoldedTextCnn::activate(Activation activation, float* values, std::size_t n
     }
 }
 
-void FoldedTextCnn::Output::logits(const float* features, std::span<const std::uint32_t> ids, float* logits) const {
-    for (std::size_t c = 0; c < classes; ++c) {
-        const float* w = dense_weights.data() + c * in_units;
-        float z = dense_bias[c];
-        for (std::size_t i = 0; i < this->features; ++i) z += w[i] * features[i];
-        logits[c] = z;
+namespace {
+
+// Classes [0, Group) of dense_logits: Group sums, each in feature order. The products are made
+// first, a chunk at a time (vectorized), and only then added: a product written to memory is
+// rounded on its own, never fused with its addition (C++ lets a compiler fuse `z += w * x`).
+template <std::size_t Group>
+void dense_group(const float* weights, std::size_t stride, const float* bias, const float* features, std::size_t n,
+                 float* logits) {
+    constexpr std::size_t chunk = 64;
+    float z[Group];
+    float products[Group][chunk];
+    for (std::size_t k = 0; k < Group; ++k) z[k] = bias[k];
+    for (std::size_t first = 0; first < n; first += chunk) {
+        const std::size_t m = std::min(chunk, n - first);
+        for (std::size_t k = 0; k < Group; ++k)
+            for (std::size_t j = 0; j < m; ++j) products[k][j] = weights[k * stride + first + j] * features[first + j];
+        for (std::size_t j = 0; j < m; ++j)
+            for (std::size_t k = 0; k < Group; ++k) z[k] += products[k][j];
     }
+    for (std::size_t k = 0; k < Group; ++k) logits[k] = z[k];
+}
+
+}  // namespace
+
+void FoldedTextCnn::dense_logits(const float* weights, std::size_t stride, const float* bias, std::size_t classes,
+                                 const float* features, std::size_t n, float* logits) {
+    for (std::size_t c = 0; c < classes; c += 4) {
+        const float* w = weights + c * stride;
+        switch (std::min<std::size_t>(classes - c, 4)) {
+            case 1: dense_group<1>(w, stride, bias + c, features, n, logits + c); break;
+            case 2: dense_group<2>(w, stride, bias + c, features, n, logits + c); break;
+            case 3: dense_group<3>(w, stride, bias + c, features, n, logits + c); break;
+            default: dense_group<4>(w, stride, bias + c, features, n, logits + c); break;
+        }
+    }
+}
+
+void FoldedTextCnn::Output::logits(const float* features, std::span<const std::uint32_t> ids, float* logits) const {
+    dense_logits(dense_weights.data(), in_units, dense_bias.data(), classes, features, this->features, logits);
     if (!bag) return;
     // The wide branch: one looked-up logit vector per n-gram feature.
     static constexpr std::uint32_t padding[1] = {0};

@@ -66,6 +66,14 @@ public:
     static void table_rows(std::span<const TapBlock> blocks, std::size_t channels, const float* embedded,
                            std::size_t count, float* table, std::size_t columns);
 
+    /// The output layer's logits of pooled features: logits[c] = bias[c] + sum over i < n, in
+    /// that order, of weights[c x stride + i] x features[i] (weights: column per class, the
+    /// dense layer's layout), each sum rounded as the plain loop rounds it (no fused
+    /// multiply-add, the same order), so that the result is bit for bit the plain loop's; the
+    /// sums of up to four classes advance together (independent chains of additions overlap).
+    static void dense_logits(const float* weights, std::size_t stride, const float* bias, std::size_t classes,
+                             const float* features, std::size_t n, float* logits);
+
 private:
     friend class QuantizedTextCnn;  // quantizes table_ and shares the rest
     enum class Activation { identity, relu, tanh, sigmoid };

@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <numeric>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace textcnn {
 
 static_assert(Vocabulary::padding_id == EmbeddingLayer::padding_id && Vocabulary::unknown_id == EmbeddingLayer::unknown_id &&
@@ -142,21 +145,53 @@ Vocabulary Vocabulary::build(std::span<const std::vector<std::string>> documents
     return builder.build(options);
 }
 
-void Vocabulary::index_words() {
-    ids_.clear();
-    ids_.reserve(words_.size());
-    for (std::size_t i = 0; i < words_.size(); ++i)
-        ids_.emplace(words_[i], static_cast<std::uint32_t>(first_word_id + i));
+namespace {
+constexpr std::uint32_t id_bits = 24, id_mask = (std::uint32_t{1} << id_bits) - 1;
+static_assert(Vocabulary::max_ids == std::size_t{1} << id_bits, "a slot holds an id in its low 24 bits");
+std::uint64_t word_hash(std::string_view word) { return XXH3_64bits(word.data(), word.size()); }
+std::uint32_t hash_tag(std::uint64_t hash) { return static_cast<std::uint32_t>(hash >> 56) << id_bits; }
+}  // namespace
+
+std::size_t Vocabulary::index_words() {
+    std::size_t size = 2;
+    while (size < 2 * words_.size()) size *= 2;
+    slots_.assign(size, 0);
+    const std::size_t mask = size - 1;
+    std::size_t distinct = 0;
+    for (std::size_t i = 0; i < words_.size(); ++i) {
+        if (word_id(words_[i]) != 0) continue;  // a repeated word keeps its first id
+        const std::uint64_t hash = word_hash(words_[i]);
+        std::size_t slot = hash & mask;
+        while (slots_[slot] != 0) slot = (slot + 1) & mask;
+        slots_[slot] = hash_tag(hash) | static_cast<std::uint32_t>(first_word_id + i);
+        ++distinct;
+    }
+    return distinct;
+}
+
+std::uint32_t Vocabulary::word_id(std::string_view token) const { return word_id(token, word_hash(token)); }
+
+std::uint32_t Vocabulary::word_id(std::string_view token, std::uint64_t hash) const {
+    if (slots_.empty()) return 0;  // a moved-from vocabulary
+    const std::uint32_t tag = hash_tag(hash);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+        const std::uint32_t entry = slots_[slot];
+        if (entry == 0) return 0;
+        const std::uint32_t id = entry & id_mask;
+        if ((entry & ~id_mask) == tag && words_[id - first_word_id] == token) return id;
+    }
 }
 
 std::optional<std::uint32_t> Vocabulary::find(std::string_view token) const {
-    const auto it = ids_.find(token);
-    if (it == ids_.end()) return std::nullopt;
-    return it->second;
+    if (const std::uint32_t id = word_id(token)) return id;
+    return std::nullopt;
 }
 
-std::uint32_t Vocabulary::lookup(std::string_view token) const {
-    if (const auto it = ids_.find(token); it != ids_.end()) return it->second;
+std::uint32_t Vocabulary::lookup(std::string_view token) const { return lookup(token, word_hash(token)); }
+
+std::uint32_t Vocabulary::lookup(std::string_view token, std::uint64_t hash) const {
+    if (const std::uint32_t id = word_id(token, hash)) return id;
     if (subword_buckets_ == 0 || token.empty()) return unknown_id;
     const std::uint64_t bucket = fnv1a64(last_code_points(token, subword_suffix_length)) % subword_buckets_;
     return static_cast<std::uint32_t>(first_word_id + words_.size() + bucket);
@@ -165,7 +200,29 @@ std::uint32_t Vocabulary::lookup(std::string_view token) const {
 void Vocabulary::lookup(std::span<const std::string> tokens, std::vector<std::uint32_t>& ids) const {
     ids.clear();
     ids.reserve(tokens.size());
-    for (const auto& token : tokens) ids.push_back(lookup(token));
+    if (slots_.empty()) {
+        for (const auto& token : tokens) ids.push_back(lookup(token));
+        return;
+    }
+    // Up to 32 tokens at a time: their hashes first, fetching their slots, then the words the
+    // slots name, then the lookups proper, so that the cache misses of a text's tokens (the
+    // slots and the words are scattered) overlap instead of coming one after the other.
+    constexpr std::size_t group = 32;
+    std::uint64_t hashes[group];
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t first = 0; first < tokens.size(); first += group) {
+        const std::size_t n = std::min(group, tokens.size() - first);
+        for (std::size_t i = 0; i < n; ++i) {
+            hashes[i] = word_hash(tokens[first + i]);
+            __builtin_prefetch(&slots_[hashes[i] & mask]);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint32_t entry = slots_[hashes[i] & mask];
+            if (entry != 0 && (entry & ~id_mask) == hash_tag(hashes[i]))
+                __builtin_prefetch(&words_[(entry & id_mask) - first_word_id]);
+        }
+        for (std::size_t i = 0; i < n; ++i) ids.push_back(lookup(tokens[first + i], hashes[i]));
+    }
 }
 
 std::vector<std::uint32_t> Vocabulary::lookup(std::span<const std::string> tokens) const {
@@ -240,8 +297,7 @@ Vocabulary Vocabulary::read(std::span<const std::uint8_t> bytes, const std::stri
         in.fail(in.offset(), fmt::format("{} unexpected byte{} after the last word", in.remaining(),
                                          in.remaining() == 1 ? "" : "s"));
     vocabulary.subword_buckets_ = buckets;
-    vocabulary.index_words();
-    if (vocabulary.ids_.size() != vocabulary.words_.size()) {
+    if (vocabulary.index_words() != vocabulary.words_.size()) {
         // Find the repeated word for the message.
         std::vector<std::size_t> order(vocabulary.words_.size());
         std::iota(order.begin(), order.end(), 0);

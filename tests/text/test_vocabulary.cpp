@@ -5,6 +5,7 @@
 #include "textcnn/text/vocabulary.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 using namespace textcnn;
@@ -204,4 +205,58 @@ BOOST_AUTO_TEST_CASE(corrupt_sections_are_refused) {
     BOOST_TEST(error_of(hand_made({"x", "y", "x"})) == "model.tcnn: vocabulary: word 'x' appears twice (words 0 and 2)");
     BOOST_TEST(error_of(hand_made({"x"}, 1, 1u << 24)) ==
                "model.tcnn: vocabulary: byte 8: 1 words and 16777216 buckets exceed 16777216 ids");
+}
+
+// The word index (an open-addressing table) against a std::map of the same words: thousands of
+// words of every length from 1 to 40 bytes, many sharing prefixes, so that probe chains form;
+// every word finds its id and every near miss (a prefix, an extension, one byte changed) finds
+// what the map finds.
+BOOST_AUTO_TEST_CASE(word_index_agrees_with_a_map_on_many_words) {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> letter('a', 'f'), length(1, 40);
+    std::vector<std::string> words;
+    for (int i = 0; i < 6000; ++i) {
+        std::string w(static_cast<std::size_t>(length(rng)), ' ');
+        for (char& c : w) c = static_cast<char>(letter(rng));
+        words.push_back(w);
+    }
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+    std::shuffle(words.begin(), words.end(), rng);
+    const Vocabulary v = Vocabulary::read(hand_made(words), "generated");
+    std::map<std::string, std::uint32_t, std::less<>> expected;
+    for (std::size_t i = 0; i < words.size(); ++i) expected.emplace(words[i], static_cast<std::uint32_t>(i + 2));
+    const auto reference = [&](std::string_view token) {
+        const auto it = expected.find(token);
+        return it == expected.end() ? Vocabulary::unknown_id : it->second;
+    };
+    std::size_t known = 0;
+    for (const std::string& w : words) {
+        BOOST_TEST_REQUIRE(v.lookup(w) == reference(w), w);
+        std::string changed = w;
+        changed.back() = changed.back() == 'a' ? 'b' : 'a';
+        for (const std::string& near : {w.substr(0, w.size() - 1), w + "a", changed, w + w}) {
+            BOOST_TEST_REQUIRE(v.lookup(near) == reference(near), near);
+            BOOST_TEST_REQUIRE(v.find(near).has_value() == expected.contains(near), near);
+            known += expected.contains(near);
+        }
+    }
+    BOOST_TEST(known > 0u);  // some near misses are words themselves (short ones)
+    // The lookup of a token list (32 tokens at a time, their slots fetched first) gives the
+    // lookup of each token, across group boundaries, with and without subword buckets.
+    Tokens tokens;
+    for (std::size_t i = 0; i < 200; ++i) tokens.push_back(i % 3 == 0 ? words[i] + "x" : words[i]);
+    std::vector<std::uint32_t> each;
+    for (const std::string& t : tokens) each.push_back(v.lookup(t));
+    BOOST_TEST(v.lookup(tokens) == each);
+    BOOST_TEST(v.lookup(std::span(tokens).first(33)) == std::vector<std::uint32_t>(each.begin(), each.begin() + 33));
+    VocabularyOptions options;
+    options.subword_buckets = 11;
+    const Vocabulary with_buckets = Vocabulary::build(std::vector<Tokens>{Tokens(tokens.begin(), tokens.begin() + 100)}, options);
+    each.clear();
+    for (const std::string& t : tokens) each.push_back(with_buckets.lookup(t));
+    BOOST_TEST(with_buckets.lookup(tokens) == each);
+    BOOST_TEST(std::count_if(each.begin(), each.end(), [&](std::uint32_t id) { return id >= with_buckets.word_count() + 2; }) > 0);
+    BOOST_TEST(v.lookup("") == Vocabulary::unknown_id);
+    BOOST_TEST(v.lookup("g") == Vocabulary::unknown_id);
 }

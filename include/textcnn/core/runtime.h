@@ -29,6 +29,12 @@ private:
 /// Sets OpenBLAS's own thread count (1 inside TBB tasks that call BLAS).
 void set_blas_threads(int threads);
 int blas_threads();
+/// Ends OpenBLAS's worker threads now. After its start and after each threaded call, each worker
+/// spins (sched_yield) for about 2^28 cycles, some 0.1 s of CPU, before it sleeps: a process
+/// that will make no threaded BLAS call (one thread, or prediction from folded tables) saves
+/// that. A later threaded BLAS call starts them again (OpenBLAS >= 0.3.x starts its workers
+/// lazily). Not while another thread is in a BLAS call.
+void end_blas_workers();
 
 /// How much more this process can allocate, as far as the system tells: the smallest of the
 /// memory the kernel reports available (/proc/meminfo MemAvailable), the room left under the
