@@ -10,9 +10,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <oneapi/tbb/parallel_pipeline.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
+#include <memory>
 #include <numeric>
 #include <optional>
 
@@ -100,58 +104,143 @@ bool is_stream(const std::string& path) {
     return result == 0 && !S_ISREG(st.st_mode);
 }
 
-void run_predict(PredictOptions o) {
-    using namespace textcnn;
-    ThreadLimit threads(o.threads);
-    // OpenBLAS's idle workers spin for ~0.1 s of CPU: with one thread BLAS never uses them,
-    // and scoring from folded tables makes no BLAS call at all (a load may: it builds tables).
-    if (threads.threads() == 1) end_blas_workers();
-    const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
-    if (threads.threads() > 1 && model.folded()) end_blas_workers();
-    const auto& labels = model.labels();
-    const LabelThresholds thresholds = o.threshold.thresholds(labels);
-    if (o.files.empty()) o.files.push_back("-");
-
-    OutputWriter writer(o, labels);
-    writer.write_header();
-    const auto started = std::chrono::steady_clock::now();
-    std::size_t documents = 0, bytes = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0, cut = 0;
+// Documents read together, their ids (--id-column) and, once scored, their predictions.
+struct Batch {
     std::vector<std::string> texts, ids;
-    texts.reserve(o.chunk);
-    auto flush = [&] {
-        const auto predictions = model.predict(texts);
-        for (std::size_t i = 0; i < predictions.size(); ++i) {
-            const auto& p = predictions[i];
-            std::optional<std::uint32_t> decision = thresholds.decide(p.probabilities);
+    std::vector<textcnn::TextPrediction> predictions;
+};
+
+// Writes the scored batches' lines in input order and counts what the end-of-run summary says.
+class BatchWriter {
+public:
+    BatchWriter(const PredictOptions& o, const std::vector<std::string>& labels)
+        : o_(o), thresholds_(o.threshold.thresholds(labels)), writer_(o, labels) {
+        writer_.write_header();
+    }
+
+    void write(const Batch& b) {
+        for (std::size_t i = 0; i < b.predictions.size(); ++i) {
+            const auto& p = b.predictions[i];
+            std::optional<std::uint32_t> decision = thresholds_.decide(p.probabilities);
             tokens += p.tokens;
             unknown_tokens += p.unknown_tokens;
             cut += p.truncated;
             if (p.no_known_token()) {
                 ++no_known;
-                if (o.no_known_token == "empty") decision.reset();
+                if (o_.no_known_token == "empty") decision.reset();
             } else if (!decision) {
                 ++undecided;
             }
-            writer.write(p, decision, o.id_column.empty() ? std::string() : ids[i]);
+            writer_.write(p, decision, o_.id_column.empty() ? std::string() : b.ids[i]);
         }
-        documents += texts.size();
-        texts.clear();
-        ids.clear();
+        documents += b.texts.size();
+    }
+
+    std::size_t documents = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0, cut = 0;
+
+private:
+    const PredictOptions& o_;
+    const textcnn::LabelThresholds thresholds_;
+    OutputWriter writer_;
+};
+
+// The input files one after another as batches of up to --chunk documents (a batch may span
+// two files); each file's reader warnings printed when it ends.
+class BatchReader {
+public:
+    explicit BatchReader(const PredictOptions& o) : o_(o) {}
+
+    /// Fills `b` (cleared first); false when no document is left.
+    bool next(Batch& b) {
+        b.texts.clear();
+        b.ids.clear();
+        while (b.texts.size() < o_.chunk && (reader_ || open_next())) {
+            if (!reader_->next(doc_)) {
+                print_reader_warnings(reader_->report());
+                reader_.reset();
+                continue;
+            }
+            bytes += doc_.text.size() + 1;
+            b.texts.push_back(std::move(doc_.text));
+            if (!o_.id_column.empty()) b.ids.push_back(std::move(doc_.id));
+        }
+        return !b.texts.empty();
+    }
+
+    std::size_t bytes = 0;
+
+private:
+    bool open_next() {
+        if (file_ == o_.files.size()) return false;
+        textcnn::DocumentReaderOptions options = o_.reader.options(false);
+        options.id_column = o_.id_column;
+        reader_.emplace(o_.files[file_++], options);
+        return true;
+    }
+
+    const PredictOptions& o_;
+    std::size_t file_ = 0;
+    std::optional<textcnn::DocumentReader> reader_;
+    textcnn::Document doc_;
+};
+
+// Files: reading the next batch, scoring this one (on every thread) and writing the one before
+// overlap (a oneTBB pipeline of at most three batches), so that the serial reading and writing
+// do not leave the other threads idle. Output in input order. A read error stops the reading;
+// the batches read before it are scored and written, then the error propagates.
+std::size_t score_files(const PredictOptions& o, const textcnn::TextClassifier& model, BatchWriter& out) {
+    BatchReader in(o);
+    std::exception_ptr read_error;
+    tbb::parallel_pipeline(
+        3,
+        tbb::make_filter<void, std::shared_ptr<Batch>>(tbb::filter_mode::serial_in_order,
+                                                       [&](tbb::flow_control& control) {
+                                                           auto b = std::make_shared<Batch>();
+                                                           try {
+                                                               if (in.next(*b)) return b;
+                                                           } catch (...) {
+                                                               read_error = std::current_exception();
+                                                           }
+                                                           control.stop();
+                                                           return std::shared_ptr<Batch>();
+                                                       }) &
+            tbb::make_filter<std::shared_ptr<Batch>, std::shared_ptr<Batch>>(
+                tbb::filter_mode::parallel,
+                [&](std::shared_ptr<Batch> b) {
+                    b->predictions = model.predict(b->texts);
+                    return b;
+                }) &
+            tbb::make_filter<std::shared_ptr<Batch>, void>(tbb::filter_mode::serial_in_order,
+                                                           [&](std::shared_ptr<Batch> b) { out.write(*b); }));
+    std::fflush(stdout);
+    if (read_error) std::rethrow_exception(read_error);
+    return in.bytes;
+}
+
+// A pipe, a terminal or a socket among the inputs: the documents that have arrived are scored
+// and their lines flushed whenever the reader would wait for more.
+std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier& model, BatchWriter& out) {
+    std::size_t bytes = 0;
+    Batch batch;
+    batch.texts.reserve(o.chunk);
+    auto flush = [&] {
+        batch.predictions = model.predict(batch.texts);
+        out.write(batch);
+        batch.texts.clear();
+        batch.ids.clear();
     };
     for (const std::string& path : o.files) {
-        // Through a file: chunks of --chunk documents. Through a pipe: the documents that have
-        // arrived are scored and their lines flushed whenever the reader would wait for more.
         const bool stream = is_stream(path);
-        DocumentReaderOptions reader_options = o.reader.options(false);
+        textcnn::DocumentReaderOptions reader_options = o.reader.options(false);
         reader_options.line_at_a_time = stream;
         reader_options.id_column = o.id_column;
-        DocumentReader reader(path, reader_options);
-        Document doc;
+        textcnn::DocumentReader reader(path, reader_options);
+        textcnn::Document doc;
         while (reader.next(doc)) {
             bytes += doc.text.size() + 1;
-            texts.push_back(std::move(doc.text));
-            if (!o.id_column.empty()) ids.push_back(std::move(doc.id));
-            if (texts.size() == o.chunk) flush();
+            batch.texts.push_back(std::move(doc.text));
+            if (!o.id_column.empty()) batch.ids.push_back(std::move(doc.id));
+            if (batch.texts.size() == o.chunk) flush();
             if (stream && !reader.input_buffered()) {
                 flush();
                 std::fflush(stdout);
@@ -161,25 +250,43 @@ void run_predict(PredictOptions o) {
     }
     flush();
     std::fflush(stdout);
+    return bytes;
+}
+
+void run_predict(PredictOptions o) {
+    using namespace textcnn;
+    ThreadLimit threads(o.threads);
+    // OpenBLAS's idle workers spin for ~0.1 s of CPU: with one thread BLAS never uses them,
+    // and scoring from folded tables makes no BLAS call at all (a load may: it builds tables).
+    if (threads.threads() == 1) end_blas_workers();
+    const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
+    if (threads.threads() > 1 && model.folded()) end_blas_workers();
+    if (o.files.empty()) o.files.push_back("-");
+
+    BatchWriter out(o, model.labels());
+    const auto started = std::chrono::steady_clock::now();
+    const bool streams = std::any_of(o.files.begin(), o.files.end(), is_stream);
+    const std::size_t bytes = streams ? score_streams(o, model, out) : score_files(o, model, out);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::size_t documents = out.documents;
     if (!o.quiet) {
         fmt::print(stderr, "scored {} documents ({:.1f} MB) in {:.2f}s: {:.0f} documents/s, {:.2f} MB/s\n", documents,
                    bytes / 1e6, seconds, documents / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9));
-        fmt::print(stderr, "unknown tokens: {} of {} ({:.1f} %)\n", unknown_tokens, tokens,
-                   tokens ? 100.0 * unknown_tokens / tokens : 0.0);
+        fmt::print(stderr, "unknown tokens: {} of {} ({:.1f} %)\n", out.unknown_tokens, out.tokens,
+                   out.tokens ? 100.0 * out.unknown_tokens / out.tokens : 0.0);
     }
     // Said even with --quiet: these lines got no label, or a label that says nothing of the text.
-    if (no_known)
+    if (out.no_known)
         fmt::print(stderr, "warning: {} of {} documents have no token the model knows (empty or only unknown words){}\n",
-                   no_known, documents,
+                   out.no_known, documents,
                    o.no_known_token == "empty" ? ": their label field is empty"
                                                : ": their label is the model's answer to an empty text");
-    if (cut)
+    if (out.cut)
         fmt::print(stderr, "{} of {} documents were longer than the model's maximum length and were cut to their "
-                   "first {} tokens, as at training\n", cut, documents, model.max_length());
-    if (undecided)
+                   "first {} tokens, as at training\n", out.cut, documents, model.max_length());
+    if (out.undecided)
         fmt::print(stderr, "warning: {} of {} documents reached no label's threshold: their label field is empty\n",
-                   undecided, documents);
+                   out.undecided, documents);
 }
 
 }  // namespace
@@ -200,7 +307,7 @@ Command add_predict_command(CLI::App& app) {
         ->check(CLI::IsMember({"empty", "predict"}))
         ->capture_default_str();
     cli_common::add_format_option(*cmd, o->format, "Output format");
-    cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time from a file (memory stays bounded by it); from a pipe or terminal each line is answered as it arrives")
+    cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time from a file (at most three such batches are in memory: one read, one scored, one written, side by side); from a pipe or terminal each line is answered as it arrives")
         ->check(cli_common::positive<decltype(o->chunk)>())
         ->capture_default_str();
     cmd->add_option("--id-column", o->id_column,

@@ -495,6 +495,44 @@ BOOST_AUTO_TEST_CASE(predict_gives_one_line_per_input_line) {
     BOOST_CHECK_EQUAL(lines[5], "pos");
 }
 
+// Files are read, scored and written as a pipeline of batches (--chunk documents, a batch may
+// span two files): whatever the chunk and thread count, the lines are those of one document at
+// a time, in input order; a read error in a later file keeps the lines of the batches before it.
+BOOST_AUTO_TEST_CASE(predict_pipeline_keeps_order_across_chunks_files_and_errors) {
+    Trained& t = trained();
+    std::string first, second;
+    for (int i = 0; i < 37; ++i) first += (i % 3 ? "what a great film number " : "awful boring plot number ") + std::to_string(i) + "\n";
+    for (int i = 0; i < 23; ++i) second += (i % 2 ? "superb acting " : "the movie was awful ") + std::to_string(i) + "\n";
+    write_text(scratch("pipeline_first.txt"), first);
+    write_text(scratch("pipeline_second.txt"), second);
+    const std::string files = scratch("pipeline_first.txt") + " " + scratch("pipeline_second.txt");
+    // One document at a time through stdin's line-by-line road is the reference.
+    std::string reference;
+    for (const auto& text : lines_of(first + second)) {
+        write_text(scratch("pipeline_one.txt"), text + "\n");
+        reference += run("predict --quiet --prob --format jsonl --model " + t.model, scratch("pipeline_one.txt")).out;
+    }
+    for (const std::string chunk : {"1", "5", "36", "37", "8192"})
+        for (const std::string threads : {"1", "2"}) {
+            const Run r = run("predict --quiet --prob --format jsonl --chunk " + chunk + " --threads " + threads +
+                              " --model " + t.model + " " + files);
+            BOOST_CHECK_EQUAL(r.code, 0);
+            BOOST_CHECK_MESSAGE(r.out == reference, "--chunk " << chunk << " --threads " << threads);
+        }
+    // Invalid UTF-8 on the second file's line 3: the error names it, exit 1, and the first
+    // file's 37 lines are written (with --chunk 1 every batch before the error is complete; the
+    // reader checks a buffer of the file at a time, so the bad file's own first lines may not be).
+    write_text(scratch("pipeline_bad.txt"), "superb acting\nawful\nbad \xff byte\nnever read\n");
+    const Run bad = run("predict --quiet --chunk 1 --model " + t.model + " " + scratch("pipeline_first.txt") + " " +
+                        scratch("pipeline_bad.txt"));
+    BOOST_CHECK_EQUAL(bad.code, 1);
+    BOOST_CHECK_MESSAGE(bad.err.find("pipeline_bad.txt:3: invalid UTF-8") != std::string::npos, bad.err);
+    const auto written = lines_of(bad.out);
+    BOOST_REQUIRE(written.size() >= 37u && written.size() <= 39u);
+    const auto all_lines = lines_of(run("predict --quiet --model " + t.model + " " + scratch("pipeline_first.txt")).out);
+    BOOST_CHECK(std::equal(all_lines.begin(), all_lines.end(), written.begin(), written.begin() + 37));
+}
+
 // A predict process behind two pipes, as a mail filter or `parallel --pipe` drives it: write a
 // line, read its answer (within `timeout_ms`), write the next.
 class PipedPredict {
