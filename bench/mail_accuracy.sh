@@ -8,6 +8,13 @@
 # Per seed: accuracy, ham false-positive rate, per-class precision/recall/F1 and the false
 # positives by corpus folder (hard-ham-1 matters most); then the mean over seeds.
 # Training settings: MAIL_TRAIN_OPTIONS (default below, chosen on validation). Runs under nice.
+# FASTTEXT=1 also trains fastText (Debian's fasttext; -wordNgrams 2 -epoch 25 -lr 0.5, -thread
+# FASTTEXT_THREADS, default 1: on one thread its softmax training draws no random number, so
+# one run stands for every seed; on more its asynchronous updates make every run differ and
+# each seed is run) on the same messages, each whole raw message flattened to one line (issue
+# 14's reference), once as received and once without the fields a
+# mailbox or mail client writes after delivery (Status, X-Status, X-Keywords, X-UIDL,
+# X-Mozilla-*...: a filter never sees them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TEXTCNN_BUILD_DIR:-$root/build}
@@ -82,3 +89,51 @@ for seed in $seeds; do
 done
 tail -n "$(echo "$seeds" | wc -w)" "$out/summary.txt" |
   awk '{a += $2; f += $3; n++} END {printf "== mean over %d seeds: accuracy %.2f%%, ham FPR %.2f%%\n", n, 100 * a / n, 100 * f / n}'
+
+[[ ${FASTTEXT:-0} == 1 ]] || exit 0
+command -v fasttext >/dev/null || { echo "FASTTEXT=1 needs fasttext (apt-get install fasttext)" >&2; exit 1; }
+# DIR/{ham,spam}/* -> "__label__ham <the message's bytes, whitespace runs as one space>" lines;
+# with "strip", header fields named in the pattern (and their continuation lines) are left out.
+flatten() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import os, re, sys
+root, strip = sys.argv[1], sys.argv[2] == "strip"
+state = re.compile(r"^(x-spam[^:]*|x-mozilla-[^:]*|x-eudora[^:]*|x-evolution[^:]*|status|x-status|x-keywords"
+                   r"|keywords|x-uid|x-uidl|x-sluidl|content-length|lines):", re.I)
+for label in ("ham", "spam"):
+    for name in sorted(os.listdir(os.path.join(root, label))):
+        raw = open(os.path.join(root, label, name), "rb").read().decode("latin-1")
+        if strip:
+            head, sep, body = raw.partition("\n\n")
+            kept, skip = [], False
+            for line in head.split("\n"):
+                if line[:1] not in (" ", "\t"):
+                    skip = bool(state.match(line))
+                if not skip:
+                    kept.append(line)
+            raw = "\n".join(kept) + sep + body
+        print("__label__" + label, " ".join(raw.split()))
+PY
+}
+: >"$out/fasttext.summary.txt"
+ft_threads=${FASTTEXT_THREADS:-1}
+ft_seeds=$seeds
+[[ $ft_threads == 1 ]] && ft_seeds=${seeds%% *}
+for variant in raw strip; do
+  flatten "$train" "$variant" >"$out/fasttext.$variant.train.txt"
+  flatten "$eval" "$variant" >"$out/fasttext.$variant.eval.txt"
+  for seed in $ft_seeds; do
+    nice fasttext supervised -input "$out/fasttext.$variant.train.txt" -output "$out/fasttext.$variant" \
+      -wordNgrams 2 -epoch 25 -lr 0.5 -thread "$ft_threads" -seed "$seed" -verbose 0
+    fasttext predict "$out/fasttext.$variant.bin" "$out/fasttext.$variant.eval.txt" |
+      paste -d' ' <(cut -d' ' -f1 "$out/fasttext.$variant.eval.txt") - |
+      awk -v v="$variant" -v seed="$seed" '
+        { n++; if ($1 == $2) right++; if ($1 == "__label__ham") { ham++; if ($2 == "__label__spam") fp++ } }
+        END { printf "-- fastText (%s) seed %s: accuracy %.2f%% (%d/%d)  ham FPR %.2f%% (%d/%d)\n",
+                     v, seed, 100 * right / n, right, n, 100 * fp / ham, fp, ham
+              printf "%s %.6f %.6f\n", v, right / n, fp / ham > "/dev/stderr" }' 2>>"$out/fasttext.summary.txt"
+  done
+done
+awk '{a[$1] += $2; f[$1] += $3; n[$1]++}
+  END {for (v in n) printf "== fastText (%s), mean over %d runs: accuracy %.2f%%, ham FPR %.2f%%\n", v, n[v], 100 * a[v] / n[v], 100 * f[v] / n[v]}' \
+  "$out/fasttext.summary.txt"
