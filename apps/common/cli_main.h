@@ -9,6 +9,7 @@
 // Errors go to stderr as "<program> <command>: <message>"; stdout carries only results.
 #pragma once
 
+#include "shared_options.h"
 #include "textcnn/core/error.h"
 
 #include <CLI/CLI.hpp>
@@ -86,22 +87,6 @@ inline int exit_code_of_current_exception(const std::string& name, int runtime_e
 int run_program(CLI::App& app, const std::vector<Command>& commands, const std::string& program,
                 std::vector<std::string> arguments, int runtime_error_code = 1);
 
-/// CLI11 reads "-1" into an unsigned option as the largest value (strtoull's wrap-around):
-/// `--epochs -1` would train for 2^64 - 1 epochs. Every option of an unsigned type (CLI11's
-/// type name "UINT", vectors of them too), in `app` and its subcommands, refuses a minus sign:
-///   textcnn train: --epochs: '-1' is not a whole number of 0 or more
-inline void refuse_negative_unsigned(CLI::App& app) {
-    for (CLI::Option* option : app.get_options())
-        if (option->get_type_name().rfind("UINT", 0) == 0)
-            option->check(CLI::Validator(
-                [](std::string& input) -> std::string {
-                    return input.find('-') == std::string::npos ? std::string()
-                                                                 : "'" + input + "' is not a whole number of 0 or more";
-                },
-                ""));
-    for (CLI::App* sub : app.get_subcommands({})) refuse_negative_unsigned(*sub);
-}
-
 /// Parses argv into `app` (whose subcommands are `commands`), runs the chosen one and returns
 /// the exit code above. `program` prefixes error messages ("textcnn"). A program whose exit
 /// code 1 means something else (textcnn-mail: spam) gives another `runtime_error_code`.
@@ -113,7 +98,7 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
         return program;
     };
     program_arguments().assign(argv, argv + argc);
-    refuse_negative_unsigned(app);
+    check_numbers(app);  // strict numbers on every numeric option (shared_options.h)
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

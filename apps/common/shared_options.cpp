@@ -64,4 +64,32 @@ void check_one_standard_input(const std::vector<std::pair<std::string, std::stri
     }
 }
 
+void check_numbers(CLI::App& app) {
+    for (CLI::Option* option : app.get_options()) {
+        const std::string type = option->get_type_name();
+        // The element type: unsigned options are size_t or uint64_t here, signed ones int or
+        // long, floating ones double or float (read as double: a float option's range is
+        // CLI11's to refuse).
+        std::function<std::string(std::string&)> check;
+        if (type.rfind("UINT", 0) == 0) {
+            check = [](std::string& input) {
+                std::uint64_t v;
+                return strict_number(input, v);
+            };
+        } else if (type.rfind("INT", 0) == 0) {
+            check = [](std::string& input) {
+                std::int64_t v;
+                return strict_number(input, v);
+            };
+        } else if (type.rfind("FLOAT", 0) == 0) {
+            check = [](std::string& input) {
+                double v;
+                return strict_number(input, v);
+            };
+        }
+        if (check) option->check(CLI::Validator(check, ""));
+    }
+    for (CLI::App* sub : app.get_subcommands({})) check_numbers(*sub);
+}
+
 }  // namespace cli_common

@@ -7,8 +7,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -29,37 +33,73 @@ const std::vector<std::string>& output_formats();
 /// --format: one of output_formats().
 CLI::Option* add_format_option(CLI::App& command, std::string& format, const std::string& help);
 
+/// `input` read strictly as a T into `value`: decimal digits only (a leading '-' for signed
+/// and floating-point types, a fraction and an exponent for floating-point ones), no sign '+',
+/// no hexadecimal, no space before or after, within T's range, finite. Returns "" when it is
+/// one, else what is wrong ("'0x10' is not a whole number of 0 or more", "'1e99' is too
+/// large", "'nan' is not a finite number"). CLI11's own conversion takes "-1" into an unsigned
+/// option as 2^64 - 1 (`--epochs -1` trained for ever), clamps 10^23 to 2^64 - 1, reads hex,
+/// "+3", " 5", "nan" and "" (as 0).
+template <typename T>
+std::string strict_number(const std::string& input, T& value) {
+    const char* first = input.data();
+    const char* last = first + input.size();
+    std::from_chars_result r{};
+    if constexpr (std::is_integral_v<T>) r = std::from_chars(first, last, value, 10);
+    else r = std::from_chars(first, last, value, std::chars_format::general);
+    const std::string quoted = "'" + input + "'";
+    if (r.ec == std::errc::result_out_of_range)
+        return quoted + " is too " + (input.starts_with('-') ? "small" : "large") + " (the limits are " +
+               CLI::detail::to_string(std::numeric_limits<T>::lowest()) + " and " +
+               CLI::detail::to_string(std::numeric_limits<T>::max()) + ")";
+    if (r.ec != std::errc() || r.ptr != last)
+        return quoted + (std::is_unsigned_v<T> ? " is not a whole number of 0 or more"
+                         : std::is_integral_v<T> ? " is not a whole number"
+                                                 : " is not a number");
+    if constexpr (std::is_floating_point_v<T>)
+        if (!std::isfinite(value)) return quoted + " is not a finite number";
+    return {};
+}
+
 /// Numeric checks whose messages name what is wrong, in place of CLI11's Range, which calls
 /// a word "not in range" and prints the largest double for an open end:
 ///   textcnn train: --batch: 0 is not positive
-///   textcnn train: --ensemble: 'x' is not a whole number
+///   textcnn train: --ensemble: 'x' is not a whole number of 0 or more
 ///   textcnn train: --dropout: 0.97 is not between 0 and 0.9
-/// T is the option's type (whole numbers for integral types). Min and max are inclusive.
+/// T is the option's type (whole numbers for integral types); read as strict_number() does.
+/// Min and max are inclusive.
 template <typename T>
 CLI::Validator in_range(T min, T max) {
     return CLI::Validator(
         [min, max](std::string& input) -> std::string {
             T value{};
-            if (!CLI::detail::lexical_cast(input, value))
-                return "'" + input + "' is not " + (std::is_integral_v<T> ? "a whole number" : "a number");
+            // A minus sign on an unsigned option: the range says more than "0 or more".
+            if (std::is_unsigned_v<T> && input.starts_with('-') && input.size() > 1)
+                return input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
+            if (std::string error = strict_number(input, value); !error.empty()) return error;
             if (value < min || value > max)
                 return input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
             return {};
         },
         "[" + CLI::detail::to_string(min) + " - " + CLI::detail::to_string(max) + "]");
 }
-/// A number above 0 (for integral T: 1 or more).
+/// A number above 0 (for integral T: 1 or more), read as strict_number() does.
 template <typename T>
 CLI::Validator positive() {
     return CLI::Validator(
         [](std::string& input) -> std::string {
             T value{};
-            if (!CLI::detail::lexical_cast(input, value))
-                return "'" + input + "' is not " + (std::is_integral_v<T> ? "a whole number" : "a number");
+            if (std::is_unsigned_v<T> && input.starts_with('-') && input.size() > 1) return input + " is not positive";
+            if (std::string error = strict_number(input, value); !error.empty()) return error;
             return value > T{0} ? std::string() : input + " is not positive";
         },
         "POSITIVE");
 }
+
+/// strict_number() on every numeric option of `app` and its subcommands (by CLI11's type name:
+/// UINT, INT, FLOAT, and vectors of them element by element), the options checked above included
+/// (their own message comes first).
+void check_numbers(CLI::App& app);
 
 /// The whole of a text input: "-" is standard input, anything else a regular file (IoError
 /// otherwise, naming it as a `what`, "JSON file").

@@ -154,23 +154,27 @@ BOOST_AUTO_TEST_CASE(a_bad_optimizer_or_format_gets_the_same_message_and_exit_co
 BOOST_AUTO_TEST_CASE(a_bad_number_is_named_for_what_it_is_in_both) {
     // A minus sign in a count (CLI11 alone reads "-1" into an unsigned option as 2^64 - 1, and
     // `--epochs -1` trained for ever), a word where a number belongs, a value outside its range.
-    check_usage_error(text("train --train a.csv --model m --epochs -1"), "textcnn train",
-                      "--epochs: '-1' is not a whole number of 0 or more");
+    check_usage_error(text("train --train a.csv --model m --epochs -1"), "textcnn train", "--epochs: -1 is not positive");
     check_usage_error(image("train --images a --labels b --model m --epochs -2"), "imagecnn train",
                       "--epochs: '-2' is not a whole number of 0 or more");
-    check_usage_error(text("train --train a.csv --model m --widths 3,-4"), "textcnn train",
-                      "--widths: '-4' is not a whole number of 0 or more");
-    check_usage_error(text("train --train a.csv --model m --batch 0"), "textcnn train", "--batch: 0 is not positive");
-    check_usage_error(text("train --train a.csv --model m --ensemble x"), "textcnn train",
-                      "--ensemble: 'x' is not a whole number");
-    check_usage_error(text("train --train a.csv --model m --ensemble 65"), "textcnn train",
-                      "--ensemble: 65 is not between 1 and 64");
-    check_usage_error(text("train --train a.csv --model m --dropout 0.97"), "textcnn train",
-                      "--dropout: 0.97 is not between 0 and 0.95");
-    check_usage_error(text("train --train a.csv --model m --validation-split half"), "textcnn train",
-                      "--validation-split: 'half' is not a number");
-    check_usage_error(text("predict --model m --chunk 1.5 a.txt"), "textcnn predict",
-                      "--chunk: '1.5' is not a whole number");
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"train --train a.csv --model m --widths 3,-4", "--widths: '-4' is not a whole number of 0 or more"},
+        {"train --train a.csv --model m --batch 0", "--batch: 0 is not positive"},
+        {"train --train a.csv --model m --ensemble x", "--ensemble: 'x' is not a whole number of 0 or more"},
+        {"train --train a.csv --model m --ensemble 65", "--ensemble: 65 is not between 1 and 64"},
+        {"train --train a.csv --model m --dropout 0.97", "--dropout: 0.97 is not between 0 and 0.95"},
+        {"train --train a.csv --model m --validation-split half", "--validation-split: 'half' is not a number"},
+        {"predict --model m --chunk 1.5 a.txt", "--chunk: '1.5' is not a whole number of 0 or more"},
+        // CLI11 alone clamped these to 2^64 - 1, read hex, or took NaN and "" (as 0).
+        {"train --train a.csv --model m --epochs 99999999999999999999999",
+         "--epochs: '99999999999999999999999' is too large (the limits are 0 and 18446744073709551615)"},
+        {"train --train a.csv --model m --maps 0x10", "--maps: '0x10' is not a whole number of 0 or more"},
+        {"train --train a.csv --model m --lr nan", "--lr: 'nan' is not a finite number"},
+        {"split --data a.csv --train-out b.csv --test-out c.csv --test-share NaN", "--test-share: 'NaN' is not a finite number"},
+        {"predict --model m --top '' a.txt", "--top: '' is not a whole number of 0 or more"},
+    };
+    for (const auto& [args, message] : cases)
+        check_usage_error(text(args), "textcnn " + args.substr(0, args.find(' ')), message);
 }
 
 BOOST_AUTO_TEST_CASE(init_takes_the_library_initializers_in_both) {
