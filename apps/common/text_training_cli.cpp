@@ -100,6 +100,12 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "training time; 1 = one network)")
         ->check(cli_common::in_range<decltype(ensemble)>(1, 64))
         ->capture_default_str();
+    command.add_option("--nb-members", nb_members,
+                       "Of the --ensemble K networks, the last M have the wide branch of word uni- and bigrams "
+                       "(--word-ngrams N when given) started at the naive-Bayes log-count ratios (--ngram-init nb); "
+                       "the others are as the options say")
+        ->check(cli_common::in_range<decltype(nb_members)>(0, 64))
+        ->capture_default_str();
     add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)");
     command.add_option("--weight-decay", weight_decay, "L2 weight decay")->capture_default_str();
@@ -186,6 +192,9 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
 }
 
 void TextTrainCliOptions::check_outputs() const {
+    if (nb_members > ensemble)
+        throw UsageError("--nb-members " + std::to_string(nb_members) + " is more than the " + std::to_string(ensemble) +
+                         " member" + (ensemble == 1 ? "" : "s") + " of --ensemble " + std::to_string(ensemble));
     if (ensemble > 1) {
         // Each describes or continues one network's run.
         for (const auto& [given, name] : {std::pair{&resume_path, "--resume"}, std::pair{&checkpoint_path, "--checkpoint"}})
@@ -473,6 +482,7 @@ void set_ensemble_metadata(textcnn::TextClassifier& model, const TextTrainCliOpt
     std::vector<std::string> seeds;
     for (const auto& m : members) seeds.push_back(std::to_string(m["seed"].get<std::uint64_t>()));
     model.metadata["ensemble_seeds"] = fmt::format("{}", fmt::join(seeds, ", "));
+    if (o.nb_members > 0) model.metadata["ensemble_nb_members"] = std::to_string(o.nb_members);
     if (validation) model.metadata["dev_accuracy"] = fmt::format("{:.4f}", validation->accuracy);
 }
 
@@ -510,22 +520,38 @@ public:
     }
 
 private:
+    // What the run record says of the model, given member 1's architecture table.
+    std::string ensemble_description(const std::string& table) const {
+        if (o_.nb_members == 0 || o_.nb_members == o_.ensemble)
+            return fmt::format("Ensemble of {} networks of this architecture, their probabilities averaged:\n{}",
+                               o_.ensemble, table);
+        return fmt::format("Ensemble of {} networks, their probabilities averaged; members 1-{} of this "
+                           "architecture:\n{}members {}-{}: the same with a wide branch of word n-grams started at "
+                           "the naive-Bayes log-count ratios\n",
+                           o_.ensemble, o_.ensemble - o_.nb_members, table, o_.ensemble - o_.nb_members + 1, o_.ensemble);
+    }
+
+    // Members o.ensemble - o.nb_members .. o.ensemble - 1 have the naive-Bayes wide branch.
+    bool naive_bayes_member(std::size_t k) const { return k + o_.nb_members >= o_.ensemble; }
+
     void start_member(std::size_t k, std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs) {
-        options_.trainer.seed = textcnn::ensemble_member_seed(o_.seed, k);
-        if (!o_.quiet) fmt::print(stderr, "ensemble member {}/{} (seed {})\n", k + 1, o_.ensemble, options_.trainer.seed);
+        textcnn::TextTrainingOptions options =
+            naive_bayes_member(k) ? textcnn::naive_bayes_member_options(options_) : options_;
+        options.trainer.seed = textcnn::ensemble_member_seed(o_.seed, k);
+        if (!o_.quiet)
+            fmt::print(stderr, "ensemble member {}/{} (seed {}{})\n", k + 1, o_.ensemble, options.trainer.seed,
+                       naive_bayes_member(k) ? ", naive-Bayes wide branch" : "");
         const bool last = k + 1 == o_.ensemble;
         runs.push_back(std::make_unique<textcnn::TextTrainingRun>(last ? std::move(train_) : train_,
-                                                                  last ? std::move(dev_) : dev_, sources_.dev, options_,
+                                                                  last ? std::move(dev_) : dev_, sources_.dev, options,
                                                                   reporting_.callbacks(k)));
-        if (k == 0) {
+        // The architecture of the first member, and of the first naive-Bayes member after others.
+        if (k == 0 || (k > 0 && k + o_.nb_members == o_.ensemble)) {
             const std::string table = runs.back()->classifier().network().summary_table();
             if (!o_.quiet) fmt::print(stderr, "{}", table);
-            recorder_.start(std::move(data_summary_),
-                            fmt::format("Ensemble of {} networks of this architecture, their probabilities averaged:\n{}",
-                                        o_.ensemble, table),
-                            "documents");
+            if (k == 0) recorder_.start(std::move(data_summary_), ensemble_description(table), "documents");
         }
-        recorder_.member(k + 1, o_.ensemble, options_.trainer.seed);
+        recorder_.member(k + 1, o_.ensemble, options.trainer.seed);
     }
 
     // Members first .. first + at_once_ - 1 (side by side when more than one).
@@ -564,6 +590,7 @@ private:
         nlohmann::ordered_json member{{"seed", textcnn::ensemble_member_seed(o_.seed, k)},
                                       {"epochs_completed", report.result.epochs_completed},
                                       {"best_epoch", report.result.best_epoch}};
+        if (o_.nb_members > 0) member["naive_bayes_branch"] = naive_bayes_member(k);
         if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
         member_results_.push_back(member);
         if (validation_documents_) evaluations_.push_back(run.evaluate_validation());
@@ -651,6 +678,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
         EnsembleTraining(o, std::move(options), std::move(train), std::move(dev), sources).run();
         return;
     }
+    if (o.nb_members == 1) options = naive_bayes_member_options(std::move(options));
     ThreadLimit threads(o.threads);
     std::optional<ProgressPrinter> printer;
     if (!o.quiet) printer.emplace(stderr);

@@ -476,6 +476,12 @@ std::uint64_t ensemble_member_seed(std::uint64_t seed, std::size_t member) {
     return (z ^ (z >> 31)) >> 32;
 }
 
+TextTrainingOptions naive_bayes_member_options(TextTrainingOptions options) {
+    if (options.model.word_ngrams == 0) options.model.word_ngrams = 2;
+    options.naive_bayes_ngram_init = true;
+    return options;
+}
+
 std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
     TextClassifier& c = *impl_->classifier;
     return save_with_best_parameters(c.network(), impl_->trainer->state(), [&] { c.save(path); });

@@ -363,6 +363,58 @@ BOOST_AUTO_TEST_CASE(train_an_ensemble) {
     }
 }
 
+// --nb-members M: the last M members have the naive-Bayes wide branch (as the library's
+// naive_bayes_member_options), the others are Kim networks; more than --ensemble is refused.
+BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
+    Trained& t = trained();
+    const std::string model = scratch("mixed.model");
+    const Run r = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model + " " + tiny +
+                      " --buckets 1000 --ensemble 2 --nb-members 1 --quiet --json");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    const json j = json::parse(r.out);
+    BOOST_REQUIRE_EQUAL(j.at("members").size(), 2u);
+    BOOST_CHECK_EQUAL(j.at("members")[0].at("naive_bayes_branch").get<bool>(), false);
+    BOOST_CHECK_EQUAL(j.at("members")[1].at("naive_bayes_branch").get<bool>(), true);
+    const TextClassifier loaded = TextClassifier::load(model);
+    BOOST_REQUIRE_EQUAL(loaded.ensemble_size(), 2u);
+    const std::span<const float> first = loaded.network(0).parameters(),
+                                 single = std::as_const(*t.library_model).network().parameters();
+    BOOST_CHECK(std::equal(first.begin(), first.end(), single.begin(), single.end()));
+    TextTrainingOptions o = tiny_options(5);
+    o.model.ngram_buckets = 1000;
+    o = naive_bayes_member_options(o);
+    BOOST_CHECK_EQUAL(o.model.word_ngrams, 2u);
+    BOOST_CHECK(o.naive_bayes_ngram_init);
+    o.trainer.seed = ensemble_member_seed(1, 1);
+    TextTrainingRun library(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, o, {});
+    library.run();
+    const std::span<const float> second = loaded.network(1).parameters(), own = library.classifier().network().parameters();
+    BOOST_CHECK(std::equal(second.begin(), second.end(), own.begin(), own.end()));
+    const Run summary = run("summary --model " + model);
+    BOOST_REQUIRE_EQUAL(summary.code, 0);
+    BOOST_CHECK(summary.out.find("Member 2:") != std::string::npos);
+    BOOST_CHECK(summary.out.find("ngram_bag 'ngrams'") != std::string::npos);
+    BOOST_CHECK(summary.out.find("ensemble_nb_members: 1") != std::string::npos);
+    // A given --word-ngrams is kept.
+    TextTrainingOptions three = tiny_options(5);
+    three.model.word_ngrams = 3;
+    BOOST_CHECK_EQUAL(naive_bayes_member_options(three).model.word_ngrams, 3u);
+
+    // One network with --nb-members 1 is that member alone.
+    const std::string alone = scratch("nb_alone.model");
+    const Run one = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + alone + " " +
+                        tiny.substr(0, tiny.rfind(" --seed")) + " --buckets 1000 --nb-members 1 --seed " + std::to_string(ensemble_member_seed(1, 1)) + " --quiet");
+    BOOST_REQUIRE_MESSAGE(one.code == 0, one.err);
+    const std::span<const float> single_nb = TextClassifier::load(alone).network().parameters();
+    BOOST_CHECK(std::equal(single_nb.begin(), single_nb.end(), own.begin(), own.end()));
+
+    const Run refused = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
+                            " --ensemble 2 --nb-members 3 --quiet");
+    BOOST_CHECK_EQUAL(refused.code, 2);
+    BOOST_CHECK_MESSAGE(refused.err.find("--nb-members 3 is more than the 2 members of --ensemble 2") != std::string::npos,
+                        refused.err);
+}
+
 // --- eval -----------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(eval_on_clean_data_is_accurate) {

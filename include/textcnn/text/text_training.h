@@ -93,6 +93,14 @@ struct TextTrainingOptions {
 /// mix of both below 2^32, so the ensembles of neighbouring seeds share no member. Thread-safe.
 std::uint64_t ensemble_member_seed(std::uint64_t seed, std::size_t member);
 
+/// The options of an ensemble's naive-Bayes member (`textcnn train --nb-members`): `options` with
+/// the wide n-gram branch (model.word_ngrams; 2, uni- and bigrams, when it was 0) started at the
+/// naive-Bayes log-count ratios (naive_bayes_ngram_init; Wang & Manning 2012). Such a member on
+/// its own is about as accurate as a Kim network, but it errs on other documents, so averaging a
+/// few of them with Kim networks gains more than more Kim networks do (README, Accuracy). Throws
+/// nothing. Thread-safe.
+TextTrainingOptions naive_bayes_member_options(TextTrainingOptions options);
+
 /// Stratified hold-out: moves round(share * n_c) documents of every label c, chosen by a
 /// permutation drawn from `seed`, from `documents` to `held_out` (both keep file order).
 /// Requires every document to have a label and share in [0, 1]. Throws nothing beyond
