@@ -35,7 +35,8 @@ using textcnn::VocabularyOptions;
 struct TextFit {
     TextTrainingOptions options;
     std::size_t threads = 0;
-    std::size_t ensemble = 1;  ///< networks trained and averaged (textcnn train --ensemble)
+    std::size_t ensemble = 1;    ///< networks trained and averaged (textcnn train --ensemble)
+    std::size_t nb_members = 0;  ///< the last of them with the naive-Bayes wide branch (--nb-members)
 };
 
 /// A row for a setting with named values: get() names the settings' value, set() applies one
@@ -142,6 +143,11 @@ const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
                                    "networks trained from seeds derived from seed (ensemble_member_seed) on the same "
                                    "data and validation split, their probabilities averaged (1 = one network)",
                                    &TextFit::ensemble));
+        t.push_back(field<TextFit>("nb_members",
+                                   "of the ensemble's networks, the last nb_members have the wide branch of word "
+                                   "n-grams (word_ngrams, 2 when 0) started at the naive-Bayes log-count ratios "
+                                   "(naive_bayes_member_options; textcnn train --nb-members)",
+                                   &TextFit::nb_members));
         t.push_back(field<TextFit>("threads", "threads for training (0 = all cores)", &TextFit::threads));
         return t;
     }();
@@ -186,6 +192,9 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
     if (fit.ensemble < 1 || fit.ensemble > 64)
         throw textcnn::ConfigError("hyperparameter 'ensemble': " + std::to_string(fit.ensemble) +
                                    " networks (1 to 64 are trained)");
+    if (fit.nb_members > fit.ensemble)
+        throw textcnn::ConfigError("hyperparameter 'nb_members': " + std::to_string(fit.nb_members) +
+                                   " is more than the " + std::to_string(fit.ensemble) + " networks of 'ensemble'");
     std::optional<TextClassifier> model;
     textcnn::TextTrainingReport report;
     std::string seeds;  ///< an ensemble's member seeds, "1, 3203108257, ..."
@@ -198,23 +207,25 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
         fit.options.validation_seed = seed;
         std::vector<TextClassifier> members;
         for (std::size_t k = 0; k < fit.ensemble; ++k) {
-            fit.options.trainer.seed = textcnn::ensemble_member_seed(seed, k);
+            const bool naive_bayes = k + fit.nb_members >= fit.ensemble;
+            TextTrainingOptions options = naive_bayes ? textcnn::naive_bayes_member_options(fit.options) : fit.options;
+            options.trainer.seed = textcnn::ensemble_member_seed(seed, k);
             if (fit.ensemble > 1 && callbacks.info)
                 callbacks.info("ensemble member " + std::to_string(k + 1) + "/" + std::to_string(fit.ensemble) +
-                               " (seed " + std::to_string(fit.options.trainer.seed) + ")");
+                               " (seed " + std::to_string(options.trainer.seed) +
+                               (naive_bayes ? ", naive-Bayes wide branch)" : ")"));
             const bool last = k + 1 == fit.ensemble;
-            textcnn::TextTrainingRun run(last ? std::move(documents) : documents, std::nullopt, "", fit.options,
-                                         callbacks);
+            textcnn::TextTrainingRun run(last ? std::move(documents) : documents, std::nullopt, "", options, callbacks);
             const textcnn::TextTrainingReport member = run.run();
             if (k == 0) report = member;
             members.push_back(run.take_classifier());
             if (member.result.reason == textcnn::StopReason::interrupted) break;
-            seeds += (k ? ", " : "") + std::to_string(fit.options.trainer.seed);
+            seeds += (k ? ", " : "") + std::to_string(options.trainer.seed);
         }
-        fit.options.trainer.seed = seed;
         model.emplace(TextClassifier::ensemble(std::move(members)));
     }
     if (fit.ensemble > 1) model->metadata["ensemble_seeds"] = seeds;
+    if (fit.nb_members > 0 && fit.ensemble > 1) model->metadata["ensemble_nb_members"] = std::to_string(fit.nb_members);
     hooks.rethrow_if_failed();
     model->metadata["training_data"] = "Python fit()";
     model->metadata["training_documents"] = std::to_string(report.train_documents);

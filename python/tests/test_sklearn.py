@@ -160,3 +160,15 @@ def test_an_ensemble_averages_its_members(topics):
     np.testing.assert_allclose(ensemble.predict_proba(probe).sum(axis=1), 1.0, rtol=1e-6)
     with pytest.raises(textcnn.ConfigError, match="hyperparameter 'ensemble': 0 networks"):
         textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=0).fit(texts, labels)
+
+
+def test_an_ensemble_with_a_naive_bayes_member(topics):
+    texts, labels = topics
+    mixed = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, nb_members=1, ngram_buckets=1000).fit(texts, labels)
+    assert mixed.score(texts, labels) > 0.9
+    summary = mixed.model_.summary()
+    # Member 1 is a Kim network, member 2 has the wide branch.
+    assert "Member 2:" in summary and summary.index("ngram_bag") > summary.index("Member 2:")
+    assert mixed.model_.metadata["ensemble_nb_members"] == "1"
+    with pytest.raises(textcnn.ConfigError, match="hyperparameter 'nb_members': 3 is more than the 2 networks"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, nb_members=3).fit(texts, labels)
