@@ -54,6 +54,15 @@ std::string read_input_text(const std::string& path, const std::string& what) {
     return std::string(bytes.begin(), bytes.end());
 }
 
+std::vector<std::string> list_elements(const std::string& value) {
+    std::vector<std::string> elements(1);
+    for (char c : value) {
+        if (c == ',') elements.emplace_back();
+        else elements.back() += c;
+    }
+    return elements;
+}
+
 void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs) {
     std::string first;
     for (const auto& [option, value] : inputs) {

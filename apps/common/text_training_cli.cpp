@@ -58,7 +58,16 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                       ->check(cli_common::in_range<decltype(validation_split)>(0.0, 0.9));
     if (dev) split->excludes(dev);
     command.add_option("--model", model_path, "Where to write the trained model")->required();
-    command.add_option("--widths", widths, "Filter widths side by side")->delimiter(',')->capture_default_str();
+    add_list_option<std::size_t>(
+        command, "--widths", widths, "Filter widths side by side, each once (more filters of a width: --maps)",
+        "N,N,...", positive_element<std::size_t>, [](const std::vector<std::size_t>& given) {
+            for (std::size_t i = 0; i < given.size(); ++i)
+                for (std::size_t j = 0; j < i; ++j)
+                    if (given[j] == given[i])
+                        return "width " + std::to_string(given[i]) +
+                               " is given twice; for more feature maps of one width, raise --maps";
+            return std::string();
+        });
     command.add_option("--maps", maps, "Feature maps per filter width")->capture_default_str();
     command.add_option("--embedding-dim", embedding_dim, "Word vector size")->capture_default_str();
     command.add_option("--embeddings", embeddings, "Pretrained vectors (word2vec text/binary, GloVe, fastText .vec)");

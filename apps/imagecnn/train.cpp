@@ -68,6 +68,10 @@ std::vector<std::string> resolve_class_names(const std::string& text, std::uint3
         }
     }
     if (names.size() < 2) throw UsageError("--class-names: at least two classes are needed");
+    for (std::size_t i = 0; i < names.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (names[j] == names[i])
+                throw UsageError("--class-names: '" + names[i] + "' is named twice (each class needs a name of its own)");
     return names;
 }
 
@@ -83,8 +87,6 @@ ImageTrainingOptions training_options(const TrainOptions& o) {
     if (o.lr < 0.0f) throw UsageError("--lr must be positive");
     if (!(s.learning_rate_schedule.decay_factor > 0.0f && s.learning_rate_schedule.decay_factor <= 1.0f))
         throw UsageError("--lr-decay must be in (0, 1]");
-    for (std::size_t e : s.learning_rate_schedule.decay_after_epochs)
-        if (e == 0) throw UsageError("--lr-decay-at: epochs count from 1");
     check_architecture_name(o.run.architecture, o.run.architecture_file);
     cli_common::check_one_standard_input(
         {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images}, {"--test-labels", o.test_labels}});
@@ -306,10 +308,14 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--eval-batch", s.eval_batch_size, "Batch size for validation and test")->capture_default_str();
     cli_common::add_optimizer_option(*cmd, o->optimizer);
     cmd->add_option("--lr", o->lr, "Learning rate (default: the optimizer's; rmsprop 0.001)");
-    cmd->add_option("--lr-decay-at", s.learning_rate_schedule.decay_after_epochs,
-                    "Epochs after which the learning rate is multiplied by --lr-decay, e.g. 10,13 (default: none, "
-                    "a constant rate as in the article)")
-        ->delimiter(',');
+    cli_common::add_list_option<std::size_t>(
+        *cmd, "--lr-decay-at", s.learning_rate_schedule.decay_after_epochs,
+        "Epochs after which the learning rate is multiplied by --lr-decay, e.g. 10,13 (default: none, a constant "
+        "rate as in the article)",
+        "N,N,...", [](const std::string& element, std::size_t& epoch) {
+            if (std::string error = cli_common::strict_number(element, epoch); !error.empty()) return error;
+            return epoch == 0 ? std::string("epochs count from 1 (0 is not an epoch)") : std::string();
+        });
     cmd->add_option("--lr-decay", s.learning_rate_schedule.decay_factor, "Factor for --lr-decay-at")
         ->capture_default_str();
     cli_common::add_checked_option(*cmd, "--init", o->run.initializer,

@@ -177,6 +177,58 @@ BOOST_AUTO_TEST_CASE(a_bad_number_is_named_for_what_it_is_in_both) {
         check_usage_error(text(args), "textcnn " + args.substr(0, args.find(' ')), message);
 }
 
+// Lists (--widths 3,4,5) refuse an empty element, which CLI11 alone dropped without a word
+// ("3,,4" trained widths 3 and 4; "1,,28,28" was a shape of three numbers), and --widths a
+// width given twice, which built two sets of filters of one width.
+BOOST_AUTO_TEST_CASE(lists_refuse_empty_elements_and_a_width_given_twice) {
+    const std::string train = "train --train a.csv --model m ";
+    const std::vector<std::pair<std::string, std::string>> text_cases = {
+        {train + "--widths 3,,4", "--widths: empty element in '3,,4'"},
+        {train + "--widths 3,4,", "--widths: empty element in '3,4,'"},
+        {train + "--widths ,3", "--widths: empty element in ',3'"},
+        {train + "--widths 3,3,4", "--widths: width 3 is given twice; for more feature maps of one width, raise --maps"},
+        {train + "--widths 4 --widths 2,4",
+         "--widths: width 4 is given twice; for more feature maps of one width, raise --maps"},
+        {train + "--widths 3,0", "--widths: 0 is not positive"},
+    };
+    for (const auto& [args, message] : text_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(text(args), "textcnn train", message); }
+    const std::vector<std::pair<std::string, std::string>> image_cases = {
+        {"train --images a --labels b --model m --lr-decay-at 10,,13", "--lr-decay-at: empty element in '10,,13'"},
+        {"train --images a --labels b --model m --lr-decay-at 0", "--lr-decay-at: epochs count from 1 (0 is not an epoch)"},
+        {"filter --kernel gaussian,,laplace a.png b.png", "--kernel: empty element in 'gaussian,,laplace'"},
+        {"summary --arch cnn_1 --input 1,,28,28", "--input: empty element in '1,,28,28'"},
+        {"summary --arch cnn_1 --input 1,28", "--input: give 3 numbers, channels,height,width (2 given)"},
+        {"summary --arch cnn_1 --input 1,0,28", "--input: 0 is not positive"},
+    };
+    for (const auto& [args, message] : image_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(image(args), "imagecnn " + args.substr(0, args.find(' ')), message); }
+
+    // The lists still take what they took: comma-separated, space-separated and repeated values.
+    for (const std::string input : {"1,20,20", "1 20 20", "1,20 --input 20"}) {
+        const Run r = image("summary --arch cnn_1 --json --input " + input);
+        BOOST_REQUIRE_MESSAGE(r.code == 0, input << ": " << r.err);
+        const json shape = json::parse(r.out).at("input");
+        BOOST_CHECK_EQUAL(shape.at("channels").get<int>(), 1);
+        BOOST_CHECK_EQUAL(shape.at("height").get<int>(), 20);
+        BOOST_CHECK_EQUAL(shape.at("width").get<int>(), 20);
+    }
+    trained();
+    const std::string model = scratch("widths.model");
+    const Run t = text(text_train_args(model, "--epochs 1 --quiet --widths 2 --widths 4,5"));
+    BOOST_REQUIRE_MESSAGE(t.code == 0, t.err);
+    const Run summary = text("summary --model " + model);
+    BOOST_REQUIRE_MESSAGE(summary.code == 0, summary.err);
+    for (const std::string layer : {"conv_2", "conv_4", "conv_5"})
+        BOOST_CHECK_MESSAGE(summary.out.find(layer) != std::string::npos, layer << " in " << summary.out);
+    BOOST_CHECK_MESSAGE(summary.out.find("conv_3") == std::string::npos, summary.out);
+    // Two classes of one name would be one label in the output.
+    std::string names = image_train_args(scratch("names.model"), "--epochs 1 --quiet");
+    names.replace(names.find("--class-names a,b,c"), 19, "--class-names a,b,a");
+    check_usage_error(image(names), "imagecnn train",
+                      "--class-names: 'a' is named twice (each class needs a name of its own)");
+}
+
 BOOST_AUTO_TEST_CASE(init_takes_the_library_initializers_in_both) {
     // Both take the library's initializer names (the trained models used he_uniform); textcnn
     // adds kim, Kim's zero output layer, its default.
