@@ -37,9 +37,9 @@ CLI::Option* add_format_option(CLI::App& command, std::string& format, const std
 /// and floating-point types, a fraction and an exponent for floating-point ones), no sign '+',
 /// no hexadecimal, no space before or after, within T's range, finite. Returns "" when it is
 /// one, else what is wrong ("'0x10' is not a whole number of 0 or more", "'1e99' is too
-/// large", "'nan' is not a finite number"). CLI11's own conversion takes "-1" into an unsigned
-/// option as 2^64 - 1 (`--epochs -1` trained for ever), clamps 10^23 to 2^64 - 1, reads hex,
-/// "+3", " 5", "nan" and "" (as 0).
+/// large", "'1e-99' is too close to 0", "'nan' is not a finite number"). CLI11's own conversion
+/// takes "-1" into an unsigned option as 2^64 - 1 (`--epochs -1` trained for ever), clamps
+/// 10^23 to 2^64 - 1, reads hex, "+3", " 5", "nan" and "" (as 0).
 template <typename T>
 std::string strict_number(const std::string& input, T& value) {
     const char* first = input.data();
@@ -48,10 +48,20 @@ std::string strict_number(const std::string& input, T& value) {
     if constexpr (std::is_integral_v<T>) r = std::from_chars(first, last, value, 10);
     else r = std::from_chars(first, last, value, std::chars_format::general);
     const std::string quoted = "'" + input + "'";
-    if (r.ec == std::errc::result_out_of_range)
+    if (r.ec == std::errc::result_out_of_range) {
+        if constexpr (std::is_floating_point_v<T>) {
+            // A magnitude below the type's smallest (1e-50 for a float) is out of range too.
+            long double wide = 0;
+            const auto w = std::from_chars(first, last, wide, std::chars_format::general);
+            const auto e = input.find_first_of("eE");
+            const bool tiny = w.ec == std::errc() ? std::fabs(wide) < 1
+                                                  : e != std::string::npos && input.compare(e + 1, 1, "-") == 0;
+            if (tiny) return quoted + " is too close to 0";
+        }
         return quoted + " is too " + (input.starts_with('-') ? "small" : "large") + " (the limits are " +
                CLI::detail::to_string(std::numeric_limits<T>::lowest()) + " and " +
                CLI::detail::to_string(std::numeric_limits<T>::max()) + ")";
+    }
     if (r.ec != std::errc() || r.ptr != last)
         return quoted + (std::is_unsigned_v<T> ? " is not a whole number of 0 or more"
                          : std::is_integral_v<T> ? " is not a whole number"
@@ -94,6 +104,19 @@ CLI::Validator positive() {
             return value > T{0} ? std::string() : input + " is not positive";
         },
         "POSITIVE");
+}
+
+/// A number of 0 or more, read as strict_number() does (for floating-point options whose 0 means
+/// "off": --max-norm, --clip, --weight-decay).
+template <typename T>
+CLI::Validator non_negative() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            T value{};
+            if (std::string error = strict_number(input, value); !error.empty()) return error;
+            return value >= T{0} ? std::string() : input + " is not 0 or more";
+        },
+        "NON-NEGATIVE");
 }
 
 /// The elements of a list option's value, "3,4,5": split at every comma, empty elements kept

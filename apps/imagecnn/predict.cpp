@@ -80,7 +80,6 @@ std::string header_line(const PredictOptions& o, const std::vector<std::string>&
 }
 
 void run_predict(const PredictOptions& options) {
-    if (options.batch == 0) throw UsageError("--batch must be at least 1");
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
     check_max_pixels(options.max_pixels);
@@ -114,6 +113,7 @@ Command add_predict_command(CLI::App& app) {
                     "probability; in jsonl, the K in 'probabilities')");
     cli_common::add_format_option(*cmd, options->format, "Output format");
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
+        ->check(cli_common::positive<decltype(options->batch)>())
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
     cmd->add_option("files", options->files, "Image or IDX files ('-' = standard input)")->required();

@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(a_bad_number_is_named_for_what_it_is_in_both) {
     // `--epochs -1` trained for ever), a word where a number belongs, a value outside its range.
     check_usage_error(text("train --train a.csv --model m --epochs -1"), "textcnn train", "--epochs: -1 is not positive");
     check_usage_error(image("train --images a --labels b --model m --epochs -2"), "imagecnn train",
-                      "--epochs: '-2' is not a whole number of 0 or more");
+                      "--epochs: -2 is not positive");
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"train --train a.csv --model m --widths 3,-4", "--widths: '-4' is not a whole number of 0 or more"},
         {"train --train a.csv --model m --batch 0", "--batch: 0 is not positive"},
@@ -227,6 +227,37 @@ BOOST_AUTO_TEST_CASE(lists_refuse_empty_elements_and_a_width_given_twice) {
     names.replace(names.find("--class-names a,b,c"), 19, "--class-names a,b,a");
     check_usage_error(image(names), "imagecnn train",
                       "--class-names: 'a' is named twice (each class needs a name of its own)");
+}
+
+// Values that mean nothing are refused by their option, in the words of the number checks above,
+// while the command line is parsed: a learning rate of 0 or less was taken (textcnn read it as
+// "the optimizer's", imagecnn took 0 so), a negative --max-norm, --clip or --weight-decay failed
+// in the library once the data was read, and --maps 0 there without naming the option.
+BOOST_AUTO_TEST_CASE(meaningless_numbers_are_refused_by_their_option) {
+    const std::string train = "train --train a.csv --model m ";
+    const std::vector<std::pair<std::string, std::string>> text_cases = {
+        {train + "--lr -1", "--lr: -1 is not positive"},
+        {train + "--lr 0", "--lr: 0 is not positive"},
+        {train + "--lr 1e-50", "--lr: '1e-50' is too close to 0"},
+        {train + "--max-norm -1", "--max-norm: -1 is not 0 or more"},
+        {train + "--clip -0.5", "--clip: -0.5 is not 0 or more"},
+        {train + "--weight-decay -1e-4", "--weight-decay: -1e-4 is not 0 or more"},
+        {train + "--maps 0", "--maps: 0 is not positive"},
+        {train + "--embedding-dim 0", "--embedding-dim: 0 is not positive"},
+    };
+    for (const auto& [args, message] : text_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(text(args), "textcnn train", message); }
+    const std::string image_train = "train --images a --labels b --model m ";
+    const std::vector<std::pair<std::string, std::string>> image_cases = {
+        {image_train + "--lr 0", "--lr: 0 is not positive"},
+        {image_train + "--lr -0.001", "--lr: -0.001 is not positive"},
+        {image_train + "--batch 0", "--batch: 0 is not positive"},
+        {image_train + "--eval-batch 0", "--eval-batch: 0 is not positive"},
+        {"eval --model m --images a --labels b --batch 0", "--batch: 0 is not positive"},
+        {"predict --model m --batch 0 a.png", "--batch: 0 is not positive"},
+    };
+    for (const auto& [args, message] : image_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(image(args), "imagecnn " + args.substr(0, args.find(' ')), message); }
 }
 
 BOOST_AUTO_TEST_CASE(init_takes_the_library_initializers_in_both) {
