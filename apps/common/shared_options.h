@@ -86,10 +86,15 @@ CLI::Validator in_range(T min, T max) {
             // A minus sign on an unsigned option: the range says more than "0 or more".
             if (std::is_unsigned_v<T> && input.starts_with('-') && input.size() > 1)
                 return input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
-            if (std::string error = strict_number(input, value); !error.empty()) return error;
-            if (value < min || value > max)
-                return input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
-            return {};
+            const std::string outside =
+                input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
+            // Beyond the type as well (--threads 99999999999999999999): the option's own limits
+            // say more than the type's.
+            if (std::string error = strict_number(input, value); !error.empty()) {
+                const std::string beyond = "'" + input + "' is too ";
+                return error.starts_with(beyond + "large") || error.starts_with(beyond + "small") ? outside : error;
+            }
+            return value < min || value > max ? outside : std::string();
         },
         "[" + CLI::detail::to_string(min) + " - " + CLI::detail::to_string(max) + "]");
 }

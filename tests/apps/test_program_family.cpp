@@ -260,6 +260,34 @@ BOOST_AUTO_TEST_CASE(meaningless_numbers_are_refused_by_their_option) {
         BOOST_TEST_CONTEXT(args) { check_usage_error(image(args), "imagecnn " + args.substr(0, args.find(' ')), message); }
 }
 
+// --threads took 4294967297 (and 2^63 failed with "out of memory"): at most 1024, said in the help.
+BOOST_AUTO_TEST_CASE(threads_have_an_upper_bound_in_every_command) {
+    const std::vector<std::pair<std::string, std::string>> text_cases = {
+        {"train --train a.csv --model m --threads 4294967297", "--threads: 4294967297 is not between 0 and 1024"},
+        {"train --train a.csv --model m --threads 9223372036854775808",
+         "--threads: 9223372036854775808 is not between 0 and 1024"},
+        {"train --train a.csv --model m --threads 99999999999999999999999",
+         "--threads: 99999999999999999999999 is not between 0 and 1024"},
+        {"predict --model m --threads 1025 a.txt", "--threads: 1025 is not between 0 and 1024"},
+        {"eval --model m --data a.csv --threads 5000", "--threads: 5000 is not between 0 and 1024"},
+        {"tokenize --threads 5000 a.txt", "--threads: 5000 is not between 0 and 1024"},
+    };
+    for (const auto& [args, message] : text_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(text(args), "textcnn " + args.substr(0, args.find(' ')), message); }
+    for (const std::string command : {"train --images a --labels b --model m", "eval --model m --images a --labels b",
+                                      "predict --model m a.png", "filter --kernel gaussian a.png b.png"})
+        BOOST_TEST_CONTEXT(command) {
+            check_usage_error(image(command + " --threads 4294967297"), "imagecnn " + command.substr(0, command.find(' ')),
+                              "--threads: 4294967297 is not between 0 and 1024");
+        }
+    for (const auto& program : {textcnn_program, imagecnn_program})
+        BOOST_CHECK_MESSAGE(run(program, "train --help").out.find("0 = every core; at most 1024") != std::string::npos,
+                            program);
+    // Within the bound, as before.
+    const auto& t = trained();
+    BOOST_CHECK_EQUAL(text("predict --quiet --threads 1024 --model " + t.text_model + " " + scratch("texts.txt")).code, 0);
+}
+
 BOOST_AUTO_TEST_CASE(init_takes_the_library_initializers_in_both) {
     // Both take the library's initializer names (the trained models used he_uniform); textcnn
     // adds kim, Kim's zero output layer, its default.
