@@ -194,4 +194,15 @@ std::string read_input_text(const std::string& path, const std::string& what);
 /// be read only once.
 void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs);
 
+/// UsageError when standard input ("-") is among the input `files` more than once: it can be
+/// read only once, and a second "-" would read as empty.
+void check_standard_input_once(const std::vector<std::string>& files);
+
+/// Before any output is written: an IoError naming the first of `files` ("-" aside) that cannot
+/// be opened for reading, as the document reader words it ("<path>: cannot open: No such file
+/// or directory", "<path>: is a directory, not a data file"), so that a command over several
+/// files does not write the lines of the first ones before it fails on a later one. A FIFO is
+/// opened without waiting for its writer.
+void check_input_files_open(const std::vector<std::string>& files);
+
 }  // namespace cli_common

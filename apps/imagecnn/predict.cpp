@@ -80,6 +80,7 @@ std::string header_line(const PredictOptions& o, const std::vector<std::string>&
 }
 
 void run_predict(const PredictOptions& options) {
+    cli_common::check_standard_input_once(options.files);
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
     check_max_pixels(options.max_pixels);

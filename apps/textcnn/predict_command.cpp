@@ -255,13 +255,17 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
 
 void run_predict(PredictOptions o) {
     using namespace textcnn;
+    if (o.files.empty()) o.files.push_back("-");
+    // Up front, so that no output is written before a later file turns out to be missing (the
+    // lines written then depended on --chunk), and "-" is read once.
+    cli_common::check_standard_input_once(o.files);
+    cli_common::check_input_files_open(o.files);
     ThreadLimit threads(o.threads);
     // OpenBLAS's idle workers spin for ~0.1 s of CPU: with one thread BLAS never uses them,
     // and scoring from folded tables makes no BLAS call at all (a load may: it builds tables).
     if (threads.threads() == 1) end_blas_workers();
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     if (threads.threads() > 1 && model.folded()) end_blas_workers();
-    if (o.files.empty()) o.files.push_back("-");
 
     BatchWriter out(o, model.labels());
     const auto started = std::chrono::steady_clock::now();

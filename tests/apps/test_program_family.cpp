@@ -305,6 +305,10 @@ BOOST_AUTO_TEST_CASE(standard_input_is_read_once) {
                       "--train and --dev both read standard input ('-'); only one input can");
     check_usage_error(image("eval --model m --images - --labels -"), "imagecnn eval",
                       "--images and --labels both read standard input ('-'); only one input can");
+    // Among the files of predict (the second "-" read as empty before).
+    const std::string twice = "standard input ('-') is named 2 times among the input files; it can be read only once";
+    check_usage_error(text("predict --model m - -"), "textcnn predict", twice);
+    check_usage_error(image("predict --model m - -"), "imagecnn predict", twice);
 }
 
 BOOST_AUTO_TEST_CASE(dash_reads_standard_input_in_both) {

@@ -1108,6 +1108,43 @@ BOOST_AUTO_TEST_CASE(missing_files) {
     BOOST_CHECK_EQUAL(r.out, "");
 }
 
+// Found by a new-user trial: a missing second file failed after the first file's lines (as many
+// as --chunk let through), and "- -" read standard input once and the second "-" as empty.
+BOOST_AUTO_TEST_CASE(predict_checks_its_inputs_before_it_writes) {
+    Trained& t = trained();
+    const std::string first = scratch("inputs_first.txt"), missing = scratch("inputs_missing.txt");
+    std::string lines;
+    for (int i = 0; i < 20; ++i) lines += i % 2 ? "a great film\n" : "the movie was awful\n";
+    write_text(first, lines);
+    for (const std::string chunk : {"1", "8192"}) {
+        const Run r = run("predict --quiet --chunk " + chunk + " --model " + t.model + " " + first + " " + missing);
+        BOOST_CHECK_EQUAL(r.code, 1);
+        BOOST_CHECK_EQUAL(r.out, "");
+        BOOST_CHECK_EQUAL(r.err, "textcnn predict: " + missing + ": cannot open: No such file or directory\n");
+    }
+    const std::string folder = std::filesystem::path(first).parent_path().string();
+    const Run directory = run("predict --quiet --chunk 1 --model " + t.model + " " + first + " " + folder);
+    BOOST_CHECK_EQUAL(directory.code, 1);
+    BOOST_CHECK_EQUAL(directory.out, "");
+    BOOST_CHECK_EQUAL(directory.err, "textcnn predict: " + folder + ": is a directory, not a data file\n");
+    // tokenize reads its files as predict does.
+    const Run tokens = run("tokenize --chunk 1 " + first + " " + missing);
+    BOOST_CHECK_EQUAL(tokens.code, 1);
+    BOOST_CHECK_EQUAL(tokens.out, "");
+    BOOST_CHECK_EQUAL(tokens.err, "textcnn tokenize: " + missing + ": cannot open: No such file or directory\n");
+
+    // Standard input named twice.
+    for (const std::string& command : {"predict --quiet --model " + t.model, std::string("tokenize")}) {
+        const Run twice = run(command + " - " + first + " -", first);
+        BOOST_CHECK_EQUAL(twice.code, 2);
+        BOOST_CHECK_EQUAL(twice.out, "");
+        BOOST_CHECK_EQUAL(twice.err, "textcnn " + command.substr(0, command.find(' ')) +
+                                         ": standard input ('-') is named 2 times among the input files; it can be "
+                                         "read only once\nRun with --help for more information.\n");
+    }
+    BOOST_CHECK_EQUAL(run("predict --quiet --model " + t.model + " -", first).code, 0);
+}
+
 BOOST_AUTO_TEST_CASE(bad_training_data) {
     Trained& t = trained();
     const std::string model = scratch("never.model");
