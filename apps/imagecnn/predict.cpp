@@ -86,6 +86,7 @@ void run_predict(const PredictOptions& options) {
     check_max_pixels(options.max_pixels);
     const auto predictions = model.predict_files(options.files, options.batch, options.max_pixels);
     const auto& labels = model.labels();
+    cli_common::warn_top_beyond_labels(options.top, labels.size());
     std::string out = header_line(options, labels);
     for (const auto& [name, prediction] : predictions) {
         out += options.format == "jsonl" ? jsonl_line(options, name, prediction, labels)

@@ -266,6 +266,7 @@ void run_predict(PredictOptions o) {
     if (threads.threads() == 1) end_blas_workers();
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     if (threads.threads() > 1 && model.folded()) end_blas_workers();
+    cli_common::warn_top_beyond_labels(o.top, model.labels().size());
 
     BatchWriter out(o, model.labels());
     const auto started = std::chrono::steady_clock::now();

@@ -311,6 +311,17 @@ BOOST_AUTO_TEST_CASE(standard_input_is_read_once) {
     check_usage_error(image("predict --model m - -"), "imagecnn predict", twice);
 }
 
+BOOST_AUTO_TEST_CASE(top_beyond_the_labels_gets_one_warning_in_both) {
+    const auto& t = trained();
+    const Run text_top = text("predict --quiet --top 3 --model " + t.text_model + " " + scratch("texts.txt"));
+    BOOST_CHECK_EQUAL(text_top.code, 0);
+    BOOST_CHECK_EQUAL(text_top.err, "warning: --top 3, but the model has only 2 labels: each line lists 2\n");
+    const Run image_top = image("predict --top 4 --model " + t.image_model + " " + scratch("first.png"));
+    BOOST_CHECK_EQUAL(image_top.code, 0);
+    BOOST_CHECK_EQUAL(image_top.err, "warning: --top 4, but the model has only 3 labels: each line lists 3\n");
+    BOOST_CHECK_EQUAL(image("predict --top 3 --model " + t.image_model + " " + scratch("first.png")).err, "");
+}
+
 BOOST_AUTO_TEST_CASE(dash_reads_standard_input_in_both) {
     const auto& t = trained();
     // textcnn: predict and eval read "-" as they read the file.

@@ -1145,6 +1145,24 @@ BOOST_AUTO_TEST_CASE(predict_checks_its_inputs_before_it_writes) {
     BOOST_CHECK_EQUAL(run("predict --quiet --model " + t.model + " -", first).code, 0);
 }
 
+// --top 5 with two labels: both on every line, and one warning (before, the labels were cut
+// without a word), --quiet or not (it silences the throughput lines, not warnings).
+BOOST_AUTO_TEST_CASE(predict_top_beyond_the_labels_says_so_once) {
+    Trained& t = trained();
+    const std::string first = scratch("top_texts.txt");
+    std::string lines;
+    for (int i = 0; i < 20; ++i) lines += i % 2 ? "a great film\n" : "the movie was awful\n";
+    write_text(first, lines);
+    const Run top = run("predict --quiet --top 5 --model " + t.model + " " + first);
+    BOOST_CHECK_EQUAL(top.code, 0);
+    BOOST_REQUIRE_EQUAL(lines_of(top.out).size(), 20u);
+    BOOST_CHECK_EQUAL(split(lines_of(top.out)[0], '\t').size(), 5u);
+    BOOST_CHECK_EQUAL(top.err, "warning: --top 5, but the model has only 2 labels: each line lists 2\n");
+    const Run two = run("predict --quiet --top 2 --model " + t.model + " " + first);
+    BOOST_CHECK_EQUAL(two.out, top.out);
+    BOOST_CHECK_EQUAL(two.err, "");
+}
+
 BOOST_AUTO_TEST_CASE(bad_training_data) {
     Trained& t = trained();
     const std::string model = scratch("never.model");
