@@ -212,7 +212,7 @@ std::size_t score_files(const PredictOptions& o, const textcnn::TextClassifier& 
                 }) &
             tbb::make_filter<std::shared_ptr<Batch>, void>(tbb::filter_mode::serial_in_order,
                                                            [&](std::shared_ptr<Batch> b) { out.write(*b); }));
-    std::fflush(stdout);
+    cli_common::check_stdout_written();  // a full disk says so, with its reason
     if (read_error) std::rethrow_exception(read_error);
     return in.bytes;
 }
@@ -243,13 +243,13 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
             if (batch.texts.size() == o.chunk) flush();
             if (stream && !reader.input_buffered()) {
                 flush();
-                std::fflush(stdout);
+                cli_common::check_stdout_written();
             }
         }
         print_reader_warnings(reader.report());
     }
     flush();
-    std::fflush(stdout);
+    cli_common::check_stdout_written();
     return bytes;
 }
 

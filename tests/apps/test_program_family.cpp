@@ -311,6 +311,24 @@ BOOST_AUTO_TEST_CASE(standard_input_is_read_once) {
     check_usage_error(image("predict --model m - -"), "imagecnn predict", twice);
 }
 
+// Results that never reached stdout (a full disk: /dev/full) are an error, not exit 0.
+BOOST_AUTO_TEST_CASE(results_that_cannot_be_written_are_an_error_in_both) {
+    if (!std::filesystem::exists("/dev/full")) return;
+    const auto& t = trained();
+    const std::vector<std::pair<std::string, Run>> runs = {
+        {"textcnn predict", text("predict --quiet --model " + t.text_model + " " + scratch("texts.txt") + " >/dev/full")},
+        {"textcnn predict", text("predict --quiet --model " + t.text_model + " >/dev/full", scratch("texts.txt"))},
+        {"textcnn summary", text("summary --model " + t.text_model + " >/dev/full")},
+        {"imagecnn predict", image("predict --model " + t.image_model + " " + scratch("first.png") + " >/dev/full")},
+    };
+    for (const auto& [command, r] : runs) {
+        BOOST_TEST_CONTEXT(command) {
+            BOOST_CHECK_EQUAL(r.code, 1);
+            BOOST_CHECK_MESSAGE(r.err.rfind(command + ": stdout: write error", 0) == 0, r.err);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(top_beyond_the_labels_gets_one_warning_in_both) {
     const auto& t = trained();
     const Run text_top = text("predict --quiet --top 3 --model " + t.text_model + " " + scratch("texts.txt"));
