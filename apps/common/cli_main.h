@@ -1,9 +1,12 @@
 // What the main() of every textcnn program does: parse the command line with CLI11, run the
 // one subcommand given, and turn its outcome into an exit code scripts can rely on:
 //   0    success
-//   1    runtime or input error (bad file, corrupt model, unknown label)
+//   1    runtime or input error (bad file, corrupt model, unknown label; results that could
+//        not be written to stdout, check_stdout_written)
 //   2    usage error: unknown option, bad option value (CLI11's errors, UsageError, ConfigError)
 //   130  interrupted by Ctrl-C (SIGINT) after writing a checkpoint (Interrupted)
+//   141  killed by SIGPIPE: the reader of stdout went away (`| head -1`); the signal keeps its
+//        default action, so a pipeline stops at once (the shell reports 128 + 13)
 //   143  stopped by SIGTERM after writing a checkpoint (Interrupted; 128 + the signal, as a
 //        shell reports a program the signal killed)
 // Errors go to stderr as "<program> <command>: <message>"; stdout carries only results.
@@ -14,7 +17,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <exception>
 #include <functional>
@@ -83,6 +88,17 @@ inline int exit_code_of_current_exception(const std::string& name, int runtime_e
     }
 }
 
+/// After a command has run: its results reached standard output, or an IoError says they did
+/// not ("stdout: write error: No space left on device"), so that a full disk or a closed file
+/// is not a success (exit 0) with the results lost. A reader that went away is SIGPIPE (141).
+inline void check_stdout_written() {
+    errno = 0;
+    const bool flushed = std::fflush(stdout) == 0;
+    if (flushed && !std::ferror(stdout)) return;
+    throw textcnn::IoError(std::string("stdout: write error") +
+                           (!flushed && errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+}
+
 /// run_program() on arguments given as strings (argv[0] included).
 int run_program(CLI::App& app, const std::vector<Command>& commands, const std::string& program,
                 std::vector<std::string> arguments, int runtime_error_code = 1);
@@ -115,6 +131,7 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
         if (!c.app->parsed()) continue;
         try {
             c.run();
+            check_stdout_written();
             return 0;
         } catch (...) {
             return exit_code_of_current_exception(command_name(), runtime_error_code);

@@ -31,4 +31,9 @@ std::string probability_text(float p);
 std::vector<std::size_t> ranked_labels(std::span<const float> probabilities, std::optional<std::size_t> decision,
                                        std::size_t top);
 
+/// --top K with a model of fewer than K labels: every line lists all `labels`, and one warning
+/// on stderr says so (warnings are printed even with --quiet, which silences progress only):
+///   warning: --top 5, but the model has only 2 labels: each line lists 2
+void warn_top_beyond_labels(std::size_t top, std::size_t labels);
+
 }  // namespace cli_common

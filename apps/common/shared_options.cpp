@@ -6,7 +6,15 @@
 #include "textcnn/core/files.h"
 #include "textcnn/nn/training_settings.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace cli_common {
 
@@ -54,6 +62,15 @@ std::string read_input_text(const std::string& path, const std::string& what) {
     return std::string(bytes.begin(), bytes.end());
 }
 
+std::vector<std::string> list_elements(const std::string& value) {
+    std::vector<std::string> elements(1);
+    for (char c : value) {
+        if (c == ',') elements.emplace_back();
+        else elements.back() += c;
+    }
+    return elements;
+}
+
 void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs) {
     std::string first;
     for (const auto& [option, value] : inputs) {
@@ -61,6 +78,24 @@ void check_one_standard_input(const std::vector<std::pair<std::string, std::stri
         if (!first.empty())
             throw UsageError(first + " and " + option + " both read standard input ('-'); only one input can");
         first = option;
+    }
+}
+
+void check_standard_input_once(const std::vector<std::string>& files) {
+    const auto n = std::count(files.begin(), files.end(), std::string("-"));
+    if (n > 1)
+        throw UsageError("standard input ('-') is named " + std::to_string(n) +
+                         " times among the input files; it can be read only once");
+}
+
+void check_input_files_open(const std::vector<std::string>& files) {
+    for (const std::string& path : files) {
+        if (path == "-") continue;
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) throw textcnn::IoError(path + ": is a directory, not a data file");
+        const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) throw textcnn::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+        ::close(fd);
     }
 }
 

@@ -37,9 +37,9 @@ CLI::Option* add_format_option(CLI::App& command, std::string& format, const std
 /// and floating-point types, a fraction and an exponent for floating-point ones), no sign '+',
 /// no hexadecimal, no space before or after, within T's range, finite. Returns "" when it is
 /// one, else what is wrong ("'0x10' is not a whole number of 0 or more", "'1e99' is too
-/// large", "'nan' is not a finite number"). CLI11's own conversion takes "-1" into an unsigned
-/// option as 2^64 - 1 (`--epochs -1` trained for ever), clamps 10^23 to 2^64 - 1, reads hex,
-/// "+3", " 5", "nan" and "" (as 0).
+/// large", "'1e-99' is too close to 0", "'nan' is not a finite number"). CLI11's own conversion
+/// takes "-1" into an unsigned option as 2^64 - 1 (`--epochs -1` trained for ever), clamps
+/// 10^23 to 2^64 - 1, reads hex, "+3", " 5", "nan" and "" (as 0).
 template <typename T>
 std::string strict_number(const std::string& input, T& value) {
     const char* first = input.data();
@@ -48,10 +48,20 @@ std::string strict_number(const std::string& input, T& value) {
     if constexpr (std::is_integral_v<T>) r = std::from_chars(first, last, value, 10);
     else r = std::from_chars(first, last, value, std::chars_format::general);
     const std::string quoted = "'" + input + "'";
-    if (r.ec == std::errc::result_out_of_range)
+    if (r.ec == std::errc::result_out_of_range) {
+        if constexpr (std::is_floating_point_v<T>) {
+            // A magnitude below the type's smallest (1e-50 for a float) is out of range too.
+            long double wide = 0;
+            const auto w = std::from_chars(first, last, wide, std::chars_format::general);
+            const auto e = input.find_first_of("eE");
+            const bool tiny = w.ec == std::errc() ? std::fabs(wide) < 1
+                                                  : e != std::string::npos && input.compare(e + 1, 1, "-") == 0;
+            if (tiny) return quoted + " is too close to 0";
+        }
         return quoted + " is too " + (input.starts_with('-') ? "small" : "large") + " (the limits are " +
                CLI::detail::to_string(std::numeric_limits<T>::lowest()) + " and " +
                CLI::detail::to_string(std::numeric_limits<T>::max()) + ")";
+    }
     if (r.ec != std::errc() || r.ptr != last)
         return quoted + (std::is_unsigned_v<T> ? " is not a whole number of 0 or more"
                          : std::is_integral_v<T> ? " is not a whole number"
@@ -76,10 +86,15 @@ CLI::Validator in_range(T min, T max) {
             // A minus sign on an unsigned option: the range says more than "0 or more".
             if (std::is_unsigned_v<T> && input.starts_with('-') && input.size() > 1)
                 return input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
-            if (std::string error = strict_number(input, value); !error.empty()) return error;
-            if (value < min || value > max)
-                return input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
-            return {};
+            const std::string outside =
+                input + " is not between " + CLI::detail::to_string(min) + " and " + CLI::detail::to_string(max);
+            // Beyond the type as well (--threads 99999999999999999999): the option's own limits
+            // say more than the type's.
+            if (std::string error = strict_number(input, value); !error.empty()) {
+                const std::string beyond = "'" + input + "' is too ";
+                return error.starts_with(beyond + "large") || error.starts_with(beyond + "small") ? outside : error;
+            }
+            return value < min || value > max ? outside : std::string();
         },
         "[" + CLI::detail::to_string(min) + " - " + CLI::detail::to_string(max) + "]");
 }
@@ -96,6 +111,76 @@ CLI::Validator positive() {
         "POSITIVE");
 }
 
+/// A number of 0 or more, read as strict_number() does (for floating-point options whose 0 means
+/// "off": --max-norm, --clip, --weight-decay).
+template <typename T>
+CLI::Validator non_negative() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            T value{};
+            if (std::string error = strict_number(input, value); !error.empty()) return error;
+            return value >= T{0} ? std::string() : input + " is not 0 or more";
+        },
+        "NON-NEGATIVE");
+}
+
+/// The elements of a list option's value, "3,4,5": split at every comma, empty elements kept
+/// ("3,,4" has three, the second empty).
+std::vector<std::string> list_elements(const std::string& value);
+
+/// A list option, "3,4,5": `name` on `command`, bound to `values`, which become the elements of
+/// every value given (comma-separated; space-separated and repeated values too, as CLI11 takes
+/// a list), each read by `read_element` ("" when it is one, else what is wrong). CLI11's own
+/// ->delimiter(',') drops empty elements without a word ("3,,4" was read as 3,4, "1,,28,28" as
+/// three numbers); here an empty element is refused, and so is a whole list `check_list` finds
+/// wrong ("" when it is right), both while the command line is parsed (exit code 2):
+///   textcnn train: --widths: empty element in '3,,4'
+///   textcnn train: --widths: width 3 is given twice (...)
+/// The default shown in the help is `values` (when not empty) as CLI11 shows a list: [3,4,5].
+template <typename T>
+CLI::Option* add_list_option(CLI::App& command, const std::string& name, std::vector<T>& values,
+                             const std::string& help, const std::string& type_name,
+                             std::function<std::string(const std::string&, T&)> read_element,
+                             std::function<std::string(const std::vector<T>&)> check_list = {}) {
+    const CLI::Validator elements(
+        [read_element](std::string& value) -> std::string {
+            if (value.empty()) return "an empty list";
+            for (const std::string& element : list_elements(value)) {
+                if (element.empty()) return "empty element in '" + value + "'";
+                T read{};
+                if (std::string error = read_element(element, read); !error.empty()) return error;
+            }
+            return {};
+        },
+        "");
+    auto* option = command.add_option_function<std::vector<std::string>>(
+        name,
+        [&values, name, read_element, check_list](const std::vector<std::string>& given) {
+            std::vector<T> list;
+            for (const std::string& value : given)
+                for (const std::string& element : list_elements(value)) {
+                    T read{};
+                    (void)read_element(element, read);  // checked by the validator
+                    list.push_back(std::move(read));
+                }
+            if (check_list)
+                if (std::string error = check_list(list); !error.empty()) throw CLI::ValidationError(name, error);
+            values = std::move(list);
+        },
+        help);
+    option->check(elements)->type_name(type_name);
+    if (!values.empty()) option->default_str(CLI::detail::to_string(values));
+    return option;
+}
+
+/// A whole number above 0 into `value` (a list's element): strict_number()'s message, or
+/// "0 is not positive".
+template <typename T>
+std::string positive_element(const std::string& input, T& value) {
+    if (std::string error = strict_number(input, value); !error.empty()) return error;
+    return value > T{0} ? std::string() : input + " is not positive";
+}
+
 /// strict_number() on every numeric option of `app` and its subcommands (by CLI11's type name:
 /// UINT, INT, FLOAT, and vectors of them element by element), the options checked above included
 /// (their own message comes first).
@@ -108,5 +193,16 @@ std::string read_input_text(const std::string& path, const std::string& what);
 /// UsageError when more than one of `inputs` (option name, value) is "-": standard input can
 /// be read only once.
 void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs);
+
+/// UsageError when standard input ("-") is among the input `files` more than once: it can be
+/// read only once, and a second "-" would read as empty.
+void check_standard_input_once(const std::vector<std::string>& files);
+
+/// Before any output is written: an IoError naming the first of `files` ("-" aside) that cannot
+/// be opened for reading, as the document reader words it ("<path>: cannot open: No such file
+/// or directory", "<path>: is a directory, not a data file"), so that a command over several
+/// files does not write the lines of the first ones before it fails on a later one. A FIFO is
+/// opened without waiting for its writer.
+void check_input_files_open(const std::vector<std::string>& files);
 
 }  // namespace cli_common

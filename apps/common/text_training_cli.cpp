@@ -58,9 +58,22 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                       ->check(cli_common::in_range<decltype(validation_split)>(0.0, 0.9));
     if (dev) split->excludes(dev);
     command.add_option("--model", model_path, "Where to write the trained model")->required();
-    command.add_option("--widths", widths, "Filter widths side by side")->delimiter(',')->capture_default_str();
-    command.add_option("--maps", maps, "Feature maps per filter width")->capture_default_str();
-    command.add_option("--embedding-dim", embedding_dim, "Word vector size")->capture_default_str();
+    add_list_option<std::size_t>(
+        command, "--widths", widths, "Filter widths side by side, each once (more filters of a width: --maps)",
+        "N,N,...", positive_element<std::size_t>, [](const std::vector<std::size_t>& given) {
+            for (std::size_t i = 0; i < given.size(); ++i)
+                for (std::size_t j = 0; j < i; ++j)
+                    if (given[j] == given[i])
+                        return "width " + std::to_string(given[i]) +
+                               " is given twice; for more feature maps of one width, raise --maps";
+            return std::string();
+        });
+    command.add_option("--maps", maps, "Feature maps per filter width")
+        ->check(cli_common::positive<decltype(maps)>())
+        ->capture_default_str();
+    command.add_option("--embedding-dim", embedding_dim, "Word vector size")
+        ->check(cli_common::positive<decltype(embedding_dim)>())
+        ->capture_default_str();
     command.add_option("--embeddings", embeddings, "Pretrained vectors (word2vec text/binary, GloVe, fastText .vec)");
     command.add_option("--embedding-mode", embedding_mode, "static | non-static | multichannel")
         ->check(CLI::IsMember({"static", "non-static", "multichannel"}))
@@ -107,9 +120,14 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
         ->check(cli_common::in_range<decltype(nb_members)>(0, 64))
         ->capture_default_str();
     add_optimizer_option(command, optimizer);
-    command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)");
-    command.add_option("--weight-decay", weight_decay, "L2 weight decay")->capture_default_str();
-    command.add_option("--clip", clip, "Clip the gradient to this global L2 norm (0 = off)")->capture_default_str();
+    command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)")
+        ->check(cli_common::positive<decltype(lr)>());
+    command.add_option("--weight-decay", weight_decay, "L2 weight decay")
+        ->check(cli_common::non_negative<decltype(weight_decay)>())
+        ->capture_default_str();
+    command.add_option("--clip", clip, "Clip the gradient to this global L2 norm (0 = off)")
+        ->check(cli_common::non_negative<decltype(clip)>())
+        ->capture_default_str();
     command.add_option("--batch", batch, "Mini-batch size")
         ->check(cli_common::positive<decltype(batch)>())
         ->capture_default_str();
@@ -123,6 +141,7 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
     command.add_option("--max-norm", max_norm,
                        "Max L2 norm of the output layer's weight vectors as Kim's non-inverted dropout counts it: the "
                        "stored weights are held to this x (1 - dropout) (0 = off)")
+        ->check(cli_common::non_negative<decltype(max_norm)>())
         ->capture_default_str();
     add_checked_option(command, "--init", init,
                        "Weights (embeddings always uniform +-0.25): kim = Glorot convolutions and a zero output layer "

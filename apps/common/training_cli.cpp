@@ -1,6 +1,7 @@
 #include "training_cli.h"
 
 #include "cli_main.h"
+#include "shared_options.h"
 
 #include <fmt/format.h>
 
@@ -101,7 +102,11 @@ void add_checkpoint_options(CLI::App& command, std::string& resume, std::string&
 }
 
 void add_threads_option(CLI::App& command, std::size_t& threads) {
-    command.add_option("--threads", threads, "Threads for TBB and OpenBLAS (0 = every core)")->capture_default_str();
+    command
+        .add_option("--threads", threads,
+                    fmt::format("Threads for TBB and OpenBLAS (0 = every core; at most {})", max_threads))
+        ->check(in_range<std::size_t>(0, max_threads))
+        ->capture_default_str();
 }
 
 std::string now_utc() {

@@ -86,7 +86,11 @@ std::string outcome_line(const TrainingOutcome& outcome);
 
 /// --resume FILE and --checkpoint FILE.
 void add_checkpoint_options(CLI::App& command, std::string& resume, std::string& checkpoint);
-/// --threads N (0 = every core).
+/// The most threads --threads takes: more is a typing error, not a machine (--threads
+/// 4294967297 was taken, and 2^63 failed with "out of memory" from oneTBB).
+inline constexpr std::size_t max_threads = 1024;
+/// --threads N (0 = every core, at most max_threads; more is refused while parsing:
+/// "--threads: 5000 is not between 0 and 1024").
 void add_threads_option(CLI::App& command, std::size_t& threads);
 
 /// Fails now, not after hours of training, when `path` cannot be written: IoError naming

@@ -31,7 +31,6 @@ struct EvalOptions {
 };
 
 void run_eval(const EvalOptions& options) {
-    if (options.batch == 0) throw UsageError("--batch must be at least 1");
     cli_common::check_one_standard_input({{"--images", options.images}, {"--labels", options.labels}});
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
@@ -77,6 +76,7 @@ Command add_eval_command(CLI::App& app) {
     cmd->add_flag("--json", options->json,
                   "One JSON object: accuracy, macro_f1, per_class, labels, confusion (as textcnn eval)");
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
+        ->check(cli_common::positive<decltype(options->batch)>())
         ->capture_default_str();
     cmd->add_flag("--quiet", options->quiet, "No timing line on stderr");
     add_threads_option(*cmd, options->threads);

@@ -10,6 +10,7 @@
 //   clip    clamp(v, 0, 1) * 255: the input's own scale (default when every kernel is gaussian,
 //           so a smoothed image keeps its brightness)
 #include "commands.h"
+#include "shared_options.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/nn/filters.h"
@@ -95,10 +96,14 @@ Command add_filter_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "filter", "Apply predefined kernels (sobel-x, sobel-y, laplace, gaussian) to an image through the backend's "
                   "convolution layer and write the feature map as a PNG");
-    cmd->add_option("--kernel", options->kernels,
-                    "Kernels applied in order, comma-separated: sobel-x, sobel-y, laplace, gaussian "
-                    "(e.g. gaussian,laplace)")
-        ->delimiter(',')
+    cli_common::add_list_option<std::string>(
+        *cmd, "--kernel", options->kernels,
+        "Kernels applied in order, comma-separated: sobel-x, sobel-y, laplace, gaussian (e.g. gaussian,laplace)",
+        "NAME,...",
+        [](const std::string& element, std::string& name) {
+            name = element;
+            return std::string();
+        })
         ->required();
     cmd->add_flag("--smooth", options->smooth, "Gaussian smoothing before the first kernel (advised before laplace)");
     cmd->add_option("--scale", options->scale,

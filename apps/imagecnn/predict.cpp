@@ -80,12 +80,13 @@ std::string header_line(const PredictOptions& o, const std::vector<std::string>&
 }
 
 void run_predict(const PredictOptions& options) {
-    if (options.batch == 0) throw UsageError("--batch must be at least 1");
+    cli_common::check_standard_input_once(options.files);
     textcnn::ThreadLimit limit(options.threads);
     const auto model = textcnn::ImageClassifier::load(options.model);
     check_max_pixels(options.max_pixels);
     const auto predictions = model.predict_files(options.files, options.batch, options.max_pixels);
     const auto& labels = model.labels();
+    cli_common::warn_top_beyond_labels(options.top, labels.size());
     std::string out = header_line(options, labels);
     for (const auto& [name, prediction] : predictions) {
         out += options.format == "jsonl" ? jsonl_line(options, name, prediction, labels)
@@ -114,6 +115,7 @@ Command add_predict_command(CLI::App& app) {
                     "probability; in jsonl, the K in 'probabilities')");
     cli_common::add_format_option(*cmd, options->format, "Output format");
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
+        ->check(cli_common::positive<decltype(options->batch)>())
         ->capture_default_str();
     add_threads_option(*cmd, options->threads);
     cmd->add_option("files", options->files, "Image or IDX files ('-' = standard input)")->required();

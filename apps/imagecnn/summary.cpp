@@ -78,10 +78,13 @@ Command add_summary_command(CLI::App& app) {
                                                   "parameter counts (like Keras model.summary())");
     cmd->add_option("--model", options->model, "A model written by imagecnn train");
     add_architecture_options(*cmd, options->arch, options->arch_file, false);
-    cmd->add_option("--input", options->input, "Input shape channels,height,width for --arch (default: the file's, "
-                                               "else 1,28,28)")
-        ->delimiter(',')
-        ->expected(3);
+    cli_common::add_list_option<std::size_t>(
+        *cmd, "--input", options->input,
+        "Input shape channels,height,width for --arch (default: the file's, else 1,28,28)", "C,H,W",
+        cli_common::positive_element<std::size_t>, [](const std::vector<std::size_t>& shape) {
+            return shape.size() == 3 ? std::string()
+                                     : "give 3 numbers, channels,height,width (" + std::to_string(shape.size()) + " given)";
+        });
     cmd->add_option("--classes", options->classes, "Classes for --arch (the size of 'units: classes')")
         ->capture_default_str()
         ->check(cli_common::positive<decltype(options->classes)>());

@@ -37,7 +37,7 @@ struct TrainOptions {
     // the two options below once they are checked.
     ImageTrainingOptions run;
     std::string optimizer = "rmsprop";
-    float lr = 0.0f;  // 0 = the optimizer's default
+    float lr = 0.0f;  // 0 (not given; --lr takes only a positive rate) = the optimizer's default
     std::string class_names = "fashion-mnist";
     std::size_t limit = 0;
     std::size_t threads = 0;
@@ -68,6 +68,10 @@ std::vector<std::string> resolve_class_names(const std::string& text, std::uint3
         }
     }
     if (names.size() < 2) throw UsageError("--class-names: at least two classes are needed");
+    for (std::size_t i = 0; i < names.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (names[j] == names[i])
+                throw UsageError("--class-names: '" + names[i] + "' is named twice (each class needs a name of its own)");
     return names;
 }
 
@@ -78,13 +82,8 @@ ImageTrainingOptions training_options(const TrainOptions& o) {
     if (o.test_images.empty() != o.test_labels.empty()) throw UsageError("--test-images and --test-labels go together");
     if (o.run.validation_split < 0.0 || o.run.validation_split >= 1.0)
         throw UsageError("--validation-split must be in [0, 1)");
-    if (s.epochs == 0 || s.batch_size == 0 || s.eval_batch_size == 0)
-        throw UsageError("--epochs, --batch and --eval-batch must be at least 1");
-    if (o.lr < 0.0f) throw UsageError("--lr must be positive");
     if (!(s.learning_rate_schedule.decay_factor > 0.0f && s.learning_rate_schedule.decay_factor <= 1.0f))
         throw UsageError("--lr-decay must be in (0, 1]");
-    for (std::size_t e : s.learning_rate_schedule.decay_after_epochs)
-        if (e == 0) throw UsageError("--lr-decay-at: epochs count from 1");
     check_architecture_name(o.run.architecture, o.run.architecture_file);
     cli_common::check_one_standard_input(
         {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images}, {"--test-labels", o.test_labels}});
@@ -301,15 +300,26 @@ Command add_train_command(CLI::App& app) {
     cmd->add_option("--validation-split", o->run.validation_split,
                     "Share of the training file held out for validation: its LAST part, as Keras does")
         ->capture_default_str();
-    cmd->add_option("--epochs", s.epochs, "Epochs")->capture_default_str();
-    cmd->add_option("--batch", s.batch_size, "Mini-batch size")->capture_default_str();
-    cmd->add_option("--eval-batch", s.eval_batch_size, "Batch size for validation and test")->capture_default_str();
+    cmd->add_option("--epochs", s.epochs, "Epochs")
+        ->check(cli_common::positive<decltype(s.epochs)>())
+        ->capture_default_str();
+    cmd->add_option("--batch", s.batch_size, "Mini-batch size")
+        ->check(cli_common::positive<decltype(s.batch_size)>())
+        ->capture_default_str();
+    cmd->add_option("--eval-batch", s.eval_batch_size, "Batch size for validation and test")
+        ->check(cli_common::positive<decltype(s.eval_batch_size)>())
+        ->capture_default_str();
     cli_common::add_optimizer_option(*cmd, o->optimizer);
-    cmd->add_option("--lr", o->lr, "Learning rate (default: the optimizer's; rmsprop 0.001)");
-    cmd->add_option("--lr-decay-at", s.learning_rate_schedule.decay_after_epochs,
-                    "Epochs after which the learning rate is multiplied by --lr-decay, e.g. 10,13 (default: none, "
-                    "a constant rate as in the article)")
-        ->delimiter(',');
+    cmd->add_option("--lr", o->lr, "Learning rate (default: the optimizer's; rmsprop 0.001)")
+        ->check(cli_common::positive<decltype(o->lr)>());
+    cli_common::add_list_option<std::size_t>(
+        *cmd, "--lr-decay-at", s.learning_rate_schedule.decay_after_epochs,
+        "Epochs after which the learning rate is multiplied by --lr-decay, e.g. 10,13 (default: none, a constant "
+        "rate as in the article)",
+        "N,N,...", [](const std::string& element, std::size_t& epoch) {
+            if (std::string error = cli_common::strict_number(element, epoch); !error.empty()) return error;
+            return epoch == 0 ? std::string("epochs count from 1 (0 is not an epoch)") : std::string();
+        });
     cmd->add_option("--lr-decay", s.learning_rate_schedule.decay_factor, "Factor for --lr-decay-at")
         ->capture_default_str();
     cli_common::add_checked_option(*cmd, "--init", o->run.initializer,

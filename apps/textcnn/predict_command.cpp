@@ -212,7 +212,7 @@ std::size_t score_files(const PredictOptions& o, const textcnn::TextClassifier& 
                 }) &
             tbb::make_filter<std::shared_ptr<Batch>, void>(tbb::filter_mode::serial_in_order,
                                                            [&](std::shared_ptr<Batch> b) { out.write(*b); }));
-    std::fflush(stdout);
+    cli_common::check_stdout_written();  // a full disk says so, with its reason
     if (read_error) std::rethrow_exception(read_error);
     return in.bytes;
 }
@@ -243,25 +243,30 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
             if (batch.texts.size() == o.chunk) flush();
             if (stream && !reader.input_buffered()) {
                 flush();
-                std::fflush(stdout);
+                cli_common::check_stdout_written();
             }
         }
         print_reader_warnings(reader.report());
     }
     flush();
-    std::fflush(stdout);
+    cli_common::check_stdout_written();
     return bytes;
 }
 
 void run_predict(PredictOptions o) {
     using namespace textcnn;
+    if (o.files.empty()) o.files.push_back("-");
+    // Up front, so that no output is written before a later file turns out to be missing (the
+    // lines written then depended on --chunk), and "-" is read once.
+    cli_common::check_standard_input_once(o.files);
+    cli_common::check_input_files_open(o.files);
     ThreadLimit threads(o.threads);
     // OpenBLAS's idle workers spin for ~0.1 s of CPU: with one thread BLAS never uses them,
     // and scoring from folded tables makes no BLAS call at all (a load may: it builds tables).
     if (threads.threads() == 1) end_blas_workers();
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     if (threads.threads() > 1 && model.folded()) end_blas_workers();
-    if (o.files.empty()) o.files.push_back("-");
+    cli_common::warn_top_beyond_labels(o.top, model.labels().size());
 
     BatchWriter out(o, model.labels());
     const auto started = std::chrono::steady_clock::now();

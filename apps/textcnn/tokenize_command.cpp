@@ -48,6 +48,9 @@ void run_tokenize(TokenizeOptions o) {
     else if (o.ids) throw UsageError("--ids needs --model (the ids come from its vocabulary)");
     const Tokenizer tokenizer = model ? model->tokenizer() : Tokenizer(o.tokenizer.settings());
     if (o.files.empty()) o.files.push_back("-");
+    // Not the lines of the first files and then an error on a later one.
+    cli_common::check_standard_input_once(o.files);
+    cli_common::check_input_files_open(o.files);
 
     std::vector<std::string> texts;
     std::vector<std::vector<std::string>> tokens;

@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(a_bad_number_is_named_for_what_it_is_in_both) {
     // `--epochs -1` trained for ever), a word where a number belongs, a value outside its range.
     check_usage_error(text("train --train a.csv --model m --epochs -1"), "textcnn train", "--epochs: -1 is not positive");
     check_usage_error(image("train --images a --labels b --model m --epochs -2"), "imagecnn train",
-                      "--epochs: '-2' is not a whole number of 0 or more");
+                      "--epochs: -2 is not positive");
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"train --train a.csv --model m --widths 3,-4", "--widths: '-4' is not a whole number of 0 or more"},
         {"train --train a.csv --model m --batch 0", "--batch: 0 is not positive"},
@@ -177,6 +177,117 @@ BOOST_AUTO_TEST_CASE(a_bad_number_is_named_for_what_it_is_in_both) {
         check_usage_error(text(args), "textcnn " + args.substr(0, args.find(' ')), message);
 }
 
+// Lists (--widths 3,4,5) refuse an empty element, which CLI11 alone dropped without a word
+// ("3,,4" trained widths 3 and 4; "1,,28,28" was a shape of three numbers), and --widths a
+// width given twice, which built two sets of filters of one width.
+BOOST_AUTO_TEST_CASE(lists_refuse_empty_elements_and_a_width_given_twice) {
+    const std::string train = "train --train a.csv --model m ";
+    const std::vector<std::pair<std::string, std::string>> text_cases = {
+        {train + "--widths 3,,4", "--widths: empty element in '3,,4'"},
+        {train + "--widths 3,4,", "--widths: empty element in '3,4,'"},
+        {train + "--widths ,3", "--widths: empty element in ',3'"},
+        {train + "--widths 3,3,4", "--widths: width 3 is given twice; for more feature maps of one width, raise --maps"},
+        {train + "--widths 4 --widths 2,4",
+         "--widths: width 4 is given twice; for more feature maps of one width, raise --maps"},
+        {train + "--widths 3,0", "--widths: 0 is not positive"},
+    };
+    for (const auto& [args, message] : text_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(text(args), "textcnn train", message); }
+    const std::vector<std::pair<std::string, std::string>> image_cases = {
+        {"train --images a --labels b --model m --lr-decay-at 10,,13", "--lr-decay-at: empty element in '10,,13'"},
+        {"train --images a --labels b --model m --lr-decay-at 0", "--lr-decay-at: epochs count from 1 (0 is not an epoch)"},
+        {"filter --kernel gaussian,,laplace a.png b.png", "--kernel: empty element in 'gaussian,,laplace'"},
+        {"summary --arch cnn_1 --input 1,,28,28", "--input: empty element in '1,,28,28'"},
+        {"summary --arch cnn_1 --input 1,28", "--input: give 3 numbers, channels,height,width (2 given)"},
+        {"summary --arch cnn_1 --input 1,0,28", "--input: 0 is not positive"},
+    };
+    for (const auto& [args, message] : image_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(image(args), "imagecnn " + args.substr(0, args.find(' ')), message); }
+
+    // The lists still take what they took: comma-separated, space-separated and repeated values.
+    for (const std::string input : {"1,20,20", "1 20 20", "1,20 --input 20"}) {
+        const Run r = image("summary --arch cnn_1 --json --input " + input);
+        BOOST_REQUIRE_MESSAGE(r.code == 0, input << ": " << r.err);
+        const json shape = json::parse(r.out).at("input");
+        BOOST_CHECK_EQUAL(shape.at("channels").get<int>(), 1);
+        BOOST_CHECK_EQUAL(shape.at("height").get<int>(), 20);
+        BOOST_CHECK_EQUAL(shape.at("width").get<int>(), 20);
+    }
+    trained();
+    const std::string model = scratch("widths.model");
+    const Run t = text(text_train_args(model, "--epochs 1 --quiet --widths 2 --widths 4,5"));
+    BOOST_REQUIRE_MESSAGE(t.code == 0, t.err);
+    const Run summary = text("summary --model " + model);
+    BOOST_REQUIRE_MESSAGE(summary.code == 0, summary.err);
+    for (const std::string layer : {"conv_2", "conv_4", "conv_5"})
+        BOOST_CHECK_MESSAGE(summary.out.find(layer) != std::string::npos, layer << " in " << summary.out);
+    BOOST_CHECK_MESSAGE(summary.out.find("conv_3") == std::string::npos, summary.out);
+    // Two classes of one name would be one label in the output.
+    std::string names = image_train_args(scratch("names.model"), "--epochs 1 --quiet");
+    names.replace(names.find("--class-names a,b,c"), 19, "--class-names a,b,a");
+    check_usage_error(image(names), "imagecnn train",
+                      "--class-names: 'a' is named twice (each class needs a name of its own)");
+}
+
+// Values that mean nothing are refused by their option, in the words of the number checks above,
+// while the command line is parsed: a learning rate of 0 or less was taken (textcnn read it as
+// "the optimizer's", imagecnn took 0 so), a negative --max-norm, --clip or --weight-decay failed
+// in the library once the data was read, and --maps 0 there without naming the option.
+BOOST_AUTO_TEST_CASE(meaningless_numbers_are_refused_by_their_option) {
+    const std::string train = "train --train a.csv --model m ";
+    const std::vector<std::pair<std::string, std::string>> text_cases = {
+        {train + "--lr -1", "--lr: -1 is not positive"},
+        {train + "--lr 0", "--lr: 0 is not positive"},
+        {train + "--lr 1e-50", "--lr: '1e-50' is too close to 0"},
+        {train + "--max-norm -1", "--max-norm: -1 is not 0 or more"},
+        {train + "--clip -0.5", "--clip: -0.5 is not 0 or more"},
+        {train + "--weight-decay -1e-4", "--weight-decay: -1e-4 is not 0 or more"},
+        {train + "--maps 0", "--maps: 0 is not positive"},
+        {train + "--embedding-dim 0", "--embedding-dim: 0 is not positive"},
+    };
+    for (const auto& [args, message] : text_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(text(args), "textcnn train", message); }
+    const std::string image_train = "train --images a --labels b --model m ";
+    const std::vector<std::pair<std::string, std::string>> image_cases = {
+        {image_train + "--lr 0", "--lr: 0 is not positive"},
+        {image_train + "--lr -0.001", "--lr: -0.001 is not positive"},
+        {image_train + "--batch 0", "--batch: 0 is not positive"},
+        {image_train + "--eval-batch 0", "--eval-batch: 0 is not positive"},
+        {"eval --model m --images a --labels b --batch 0", "--batch: 0 is not positive"},
+        {"predict --model m --batch 0 a.png", "--batch: 0 is not positive"},
+    };
+    for (const auto& [args, message] : image_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(image(args), "imagecnn " + args.substr(0, args.find(' ')), message); }
+}
+
+// --threads took 4294967297 (and 2^63 failed with "out of memory"): at most 1024, said in the help.
+BOOST_AUTO_TEST_CASE(threads_have_an_upper_bound_in_every_command) {
+    const std::vector<std::pair<std::string, std::string>> text_cases = {
+        {"train --train a.csv --model m --threads 4294967297", "--threads: 4294967297 is not between 0 and 1024"},
+        {"train --train a.csv --model m --threads 9223372036854775808",
+         "--threads: 9223372036854775808 is not between 0 and 1024"},
+        {"train --train a.csv --model m --threads 99999999999999999999999",
+         "--threads: 99999999999999999999999 is not between 0 and 1024"},
+        {"predict --model m --threads 1025 a.txt", "--threads: 1025 is not between 0 and 1024"},
+        {"eval --model m --data a.csv --threads 5000", "--threads: 5000 is not between 0 and 1024"},
+        {"tokenize --threads 5000 a.txt", "--threads: 5000 is not between 0 and 1024"},
+    };
+    for (const auto& [args, message] : text_cases)
+        BOOST_TEST_CONTEXT(args) { check_usage_error(text(args), "textcnn " + args.substr(0, args.find(' ')), message); }
+    for (const std::string command : {"train --images a --labels b --model m", "eval --model m --images a --labels b",
+                                      "predict --model m a.png", "filter --kernel gaussian a.png b.png"})
+        BOOST_TEST_CONTEXT(command) {
+            check_usage_error(image(command + " --threads 4294967297"), "imagecnn " + command.substr(0, command.find(' ')),
+                              "--threads: 4294967297 is not between 0 and 1024");
+        }
+    for (const auto& program : {textcnn_program, imagecnn_program})
+        BOOST_CHECK_MESSAGE(run(program, "train --help").out.find("0 = every core; at most 1024") != std::string::npos,
+                            program);
+    // Within the bound, as before.
+    const auto& t = trained();
+    BOOST_CHECK_EQUAL(text("predict --quiet --threads 1024 --model " + t.text_model + " " + scratch("texts.txt")).code, 0);
+}
+
 BOOST_AUTO_TEST_CASE(init_takes_the_library_initializers_in_both) {
     // Both take the library's initializer names (the trained models used he_uniform); textcnn
     // adds kim, Kim's zero output layer, its default.
@@ -194,6 +305,39 @@ BOOST_AUTO_TEST_CASE(standard_input_is_read_once) {
                       "--train and --dev both read standard input ('-'); only one input can");
     check_usage_error(image("eval --model m --images - --labels -"), "imagecnn eval",
                       "--images and --labels both read standard input ('-'); only one input can");
+    // Among the files of predict (the second "-" read as empty before).
+    const std::string twice = "standard input ('-') is named 2 times among the input files; it can be read only once";
+    check_usage_error(text("predict --model m - -"), "textcnn predict", twice);
+    check_usage_error(image("predict --model m - -"), "imagecnn predict", twice);
+}
+
+// Results that never reached stdout (a full disk: /dev/full) are an error, not exit 0.
+BOOST_AUTO_TEST_CASE(results_that_cannot_be_written_are_an_error_in_both) {
+    if (!std::filesystem::exists("/dev/full")) return;
+    const auto& t = trained();
+    const std::vector<std::pair<std::string, Run>> runs = {
+        {"textcnn predict", text("predict --quiet --model " + t.text_model + " " + scratch("texts.txt") + " >/dev/full")},
+        {"textcnn predict", text("predict --quiet --model " + t.text_model + " >/dev/full", scratch("texts.txt"))},
+        {"textcnn summary", text("summary --model " + t.text_model + " >/dev/full")},
+        {"imagecnn predict", image("predict --model " + t.image_model + " " + scratch("first.png") + " >/dev/full")},
+    };
+    for (const auto& [command, r] : runs) {
+        BOOST_TEST_CONTEXT(command) {
+            BOOST_CHECK_EQUAL(r.code, 1);
+            BOOST_CHECK_MESSAGE(r.err.rfind(command + ": stdout: write error", 0) == 0, r.err);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(top_beyond_the_labels_gets_one_warning_in_both) {
+    const auto& t = trained();
+    const Run text_top = text("predict --quiet --top 3 --model " + t.text_model + " " + scratch("texts.txt"));
+    BOOST_CHECK_EQUAL(text_top.code, 0);
+    BOOST_CHECK_EQUAL(text_top.err, "warning: --top 3, but the model has only 2 labels: each line lists 2\n");
+    const Run image_top = image("predict --top 4 --model " + t.image_model + " " + scratch("first.png"));
+    BOOST_CHECK_EQUAL(image_top.code, 0);
+    BOOST_CHECK_EQUAL(image_top.err, "warning: --top 4, but the model has only 3 labels: each line lists 3\n");
+    BOOST_CHECK_EQUAL(image("predict --top 3 --model " + t.image_model + " " + scratch("first.png")).err, "");
 }
 
 BOOST_AUTO_TEST_CASE(dash_reads_standard_input_in_both) {

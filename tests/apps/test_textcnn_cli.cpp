@@ -1160,6 +1160,61 @@ BOOST_AUTO_TEST_CASE(missing_files) {
     BOOST_CHECK_EQUAL(r.out, "");
 }
 
+// Found by a new-user trial: a missing second file failed after the first file's lines (as many
+// as --chunk let through), and "- -" read standard input once and the second "-" as empty.
+BOOST_AUTO_TEST_CASE(predict_checks_its_inputs_before_it_writes) {
+    Trained& t = trained();
+    const std::string first = scratch("inputs_first.txt"), missing = scratch("inputs_missing.txt");
+    std::string lines;
+    for (int i = 0; i < 20; ++i) lines += i % 2 ? "a great film\n" : "the movie was awful\n";
+    write_text(first, lines);
+    for (const std::string chunk : {"1", "8192"}) {
+        const Run r = run("predict --quiet --chunk " + chunk + " --model " + t.model + " " + first + " " + missing);
+        BOOST_CHECK_EQUAL(r.code, 1);
+        BOOST_CHECK_EQUAL(r.out, "");
+        BOOST_CHECK_EQUAL(r.err, "textcnn predict: " + missing + ": cannot open: No such file or directory\n");
+    }
+    const std::string folder = std::filesystem::path(first).parent_path().string();
+    const Run directory = run("predict --quiet --chunk 1 --model " + t.model + " " + first + " " + folder);
+    BOOST_CHECK_EQUAL(directory.code, 1);
+    BOOST_CHECK_EQUAL(directory.out, "");
+    BOOST_CHECK_EQUAL(directory.err, "textcnn predict: " + folder + ": is a directory, not a data file\n");
+    // tokenize reads its files as predict does.
+    const Run tokens = run("tokenize --chunk 1 " + first + " " + missing);
+    BOOST_CHECK_EQUAL(tokens.code, 1);
+    BOOST_CHECK_EQUAL(tokens.out, "");
+    BOOST_CHECK_EQUAL(tokens.err, "textcnn tokenize: " + missing + ": cannot open: No such file or directory\n");
+
+    // Standard input named twice.
+    for (const std::string& command : {"predict --quiet --model " + t.model, std::string("tokenize")}) {
+        const Run twice = run(command + " - " + first + " -", first);
+        BOOST_CHECK_EQUAL(twice.code, 2);
+        BOOST_CHECK_EQUAL(twice.out, "");
+        BOOST_CHECK_EQUAL(twice.err, "textcnn " + command.substr(0, command.find(' ')) +
+                                         ": standard input ('-') is named 2 times among the input files; it can be "
+                                         "read only once\nRun with --help for more information.\n");
+    }
+    BOOST_CHECK_EQUAL(run("predict --quiet --model " + t.model + " -", first).code, 0);
+}
+
+// --top 5 with two labels: both on every line, and one warning (before, the labels were cut
+// without a word), --quiet or not (it silences the throughput lines, not warnings).
+BOOST_AUTO_TEST_CASE(predict_top_beyond_the_labels_says_so_once) {
+    Trained& t = trained();
+    const std::string first = scratch("top_texts.txt");
+    std::string lines;
+    for (int i = 0; i < 20; ++i) lines += i % 2 ? "a great film\n" : "the movie was awful\n";
+    write_text(first, lines);
+    const Run top = run("predict --quiet --top 5 --model " + t.model + " " + first);
+    BOOST_CHECK_EQUAL(top.code, 0);
+    BOOST_REQUIRE_EQUAL(lines_of(top.out).size(), 20u);
+    BOOST_CHECK_EQUAL(split(lines_of(top.out)[0], '\t').size(), 5u);
+    BOOST_CHECK_EQUAL(top.err, "warning: --top 5, but the model has only 2 labels: each line lists 2\n");
+    const Run two = run("predict --quiet --top 2 --model " + t.model + " " + first);
+    BOOST_CHECK_EQUAL(two.out, top.out);
+    BOOST_CHECK_EQUAL(two.err, "");
+}
+
 BOOST_AUTO_TEST_CASE(bad_training_data) {
     Trained& t = trained();
     const std::string model = scratch("never.model");

@@ -96,6 +96,21 @@ BOOST_AUTO_TEST_CASE(a_short_training_run_then_classify_gives_exit_codes_and_hea
     BOOST_TEST(r.out.find("\nX-Spam-Flag: YES\nX-Spam-Score: 0.") != std::string::npos);
 }
 
+// textcnn train's option checks hold here too (one option set): a learning rate of 0 or less, an
+// empty width, a thread count beyond 1024 are usage errors, exit 2.
+BOOST_AUTO_TEST_CASE(meaningless_option_values_are_usage_errors) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"train --maildir d --model m --lr -1", "textcnn-mail train: --lr: -1 is not positive"},
+        {"train --maildir d --model m --widths 2,,3", "textcnn-mail train: --widths: empty element in '2,,3'"},
+        {"classify --model m --threads 4294967297", "textcnn-mail classify: --threads: 4294967297 is not between 0 and 1024"},
+    };
+    for (const auto& [args, message] : cases) {
+        const ProgramRun r = run(args);
+        BOOST_TEST(r.code == 2, args);
+        BOOST_TEST(r.err == message + "\nRun with --help for more information.\n", args);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(damaged_messages_pass_through_with_the_two_headers) {
     const std::string head = "From: someone@example.com\nSubject: damaged\n";
     BOOST_TEST(classify("broken_boundary.eml", head + "Content-Type: multipart/mixed; boundary=zz\n\n--zz\n"
