@@ -181,6 +181,18 @@ bool same_parameters(const TextClassifier& a, const TextClassifier& b) {
     return pa.size() == pb.size() && std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)) == 0;
 }
 
+// Whether ensemble member `member` of `model` has the parameters the library trains with `o`
+// from the ensemble's member seed of --seed 1 on the shared training and dev files.
+bool member_is_library_run(const TextClassifier& model, std::size_t member, TextTrainingOptions o,
+                           const std::string& train_csv, const std::string& dev_csv) {
+    o.trainer.seed = ensemble_member_seed(1, member);
+    TextTrainingRun library(read_labelled(train_csv), read_labelled(dev_csv), dev_csv, o, {});
+    library.run();
+    const auto own = std::as_const(library.classifier()).network().parameters(),
+               stored = model.network(member).parameters();
+    return std::equal(own.begin(), own.end(), stored.begin(), stored.end());
+}
+
 std::string with_commas(std::size_t n) {
     std::string digits = std::to_string(n), out;
     for (std::size_t i = 0; i < digits.size(); ++i) {
@@ -313,12 +325,7 @@ BOOST_AUTO_TEST_CASE(train_an_ensemble) {
     // Member 1 is the single model of --seed 1; member 3 the library's run of its seed.
     const std::span<const float> first = loaded.network(0).parameters(), single = std::as_const(*t.library_model).network().parameters();
     BOOST_CHECK(std::equal(first.begin(), first.end(), single.begin(), single.end()));
-    TextTrainingOptions o = tiny_options(5);
-    o.trainer.seed = ensemble_member_seed(1, 2);
-    TextTrainingRun library(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, o, {});
-    library.run();
-    const std::span<const float> third = loaded.network(2).parameters(), own = library.classifier().network().parameters();
-    BOOST_CHECK(std::equal(third.begin(), third.end(), own.begin(), own.end()));
+    BOOST_CHECK(member_is_library_run(loaded, 2, tiny_options(5), t.train_csv, t.dev_csv));
 
     const Run summary = run("summary --model " + model);
     BOOST_REQUIRE_EQUAL(summary.code, 0);
@@ -385,11 +392,7 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     o = naive_bayes_member_options(o);
     BOOST_CHECK_EQUAL(o.model.word_ngrams, 2u);
     BOOST_CHECK(o.naive_bayes_ngram_init);
-    o.trainer.seed = ensemble_member_seed(1, 1);
-    TextTrainingRun library(read_labelled(t.train_csv), read_labelled(t.dev_csv), t.dev_csv, o, {});
-    library.run();
-    const std::span<const float> second = loaded.network(1).parameters(), own = library.classifier().network().parameters();
-    BOOST_CHECK(std::equal(second.begin(), second.end(), own.begin(), own.end()));
+    BOOST_CHECK(member_is_library_run(loaded, 1, o, t.train_csv, t.dev_csv));
     const Run summary = run("summary --model " + model);
     BOOST_REQUIRE_EQUAL(summary.code, 0);
     BOOST_CHECK(summary.out.find("Member 2:") != std::string::npos);
@@ -405,8 +408,9 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     const Run one = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + alone + " " +
                         tiny.substr(0, tiny.rfind(" --seed")) + " --buckets 1000 --nb-members 1 --seed " + std::to_string(ensemble_member_seed(1, 1)) + " --quiet");
     BOOST_REQUIRE_MESSAGE(one.code == 0, one.err);
-    const std::span<const float> single_nb = TextClassifier::load(alone).network().parameters();
-    BOOST_CHECK(std::equal(single_nb.begin(), single_nb.end(), own.begin(), own.end()));
+    const std::span<const float> single_nb = TextClassifier::load(alone).network().parameters(),
+                                 second = loaded.network(1).parameters();
+    BOOST_CHECK(std::equal(single_nb.begin(), single_nb.end(), second.begin(), second.end()));
 
     const Run refused = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
                             " --ensemble 2 --nb-members 3 --quiet");
