@@ -565,7 +565,7 @@ private:
                                                                   last ? std::move(dev_) : dev_, sources_.dev, options,
                                                                   reporting_.callbacks(k)));
         // The architecture of the first member, and of the first naive-Bayes member after others.
-        if (k == 0 || (k > 0 && k + o_.nb_members == o_.ensemble)) {
+        if (k == 0 || k + o_.nb_members == o_.ensemble) {
             const std::string table = runs.back()->classifier().network().summary_table();
             if (!o_.quiet) fmt::print(stderr, "{}", table);
             if (k == 0) recorder_.start(std::move(data_summary_), ensemble_description(table), "documents");
