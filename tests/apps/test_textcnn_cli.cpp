@@ -408,7 +408,8 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     const Run one = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + alone + " " +
                         tiny.substr(0, tiny.rfind(" --seed")) + " --buckets 1000 --nb-members 1 --seed " + std::to_string(ensemble_member_seed(1, 1)) + " --quiet");
     BOOST_REQUIRE_MESSAGE(one.code == 0, one.err);
-    const std::span<const float> single_nb = TextClassifier::load(alone).network().parameters(),
+    const TextClassifier alone_loaded = TextClassifier::load(alone);
+    const std::span<const float> single_nb = alone_loaded.network().parameters(),
                                  second = loaded.network(1).parameters();
     BOOST_CHECK(std::equal(single_nb.begin(), single_nb.end(), second.begin(), second.end()));
 
