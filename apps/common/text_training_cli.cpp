@@ -520,9 +520,7 @@ public:
           threads_(o.threads), at_once_(std::min(threads_.threads(), o.ensemble)),
           recorder_(o.log_json, o.report, sources.program, sources.settings),
           data_summary_(text_data_summary(sources.train, train_, sources.dev, dev_, o.validation_split)),
-          reporting_(o, recorder_, at_once_ > 1) {
-        options_.validation_seed = o.seed;
-    }
+          reporting_(o, recorder_, at_once_ > 1) {}
 
     void run() {
         using namespace textcnn;
@@ -550,13 +548,11 @@ private:
                            o_.ensemble, o_.ensemble - o_.nb_members, table, o_.ensemble - o_.nb_members + 1, o_.ensemble);
     }
 
-    // Members o.ensemble - o.nb_members .. o.ensemble - 1 have the naive-Bayes wide branch.
-    bool naive_bayes_member(std::size_t k) const { return k + o_.nb_members >= o_.ensemble; }
+    bool naive_bayes_member(std::size_t k) const { return textcnn::is_naive_bayes_member(k, o_.ensemble, o_.nb_members); }
 
     void start_member(std::size_t k, std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs) {
-        textcnn::TextTrainingOptions options =
-            naive_bayes_member(k) ? textcnn::naive_bayes_member_options(options_) : options_;
-        options.trainer.seed = textcnn::ensemble_member_seed(o_.seed, k);
+        const textcnn::TextTrainingOptions options =
+            textcnn::ensemble_member_options(options_, k, o_.ensemble, o_.nb_members);
         if (!o_.quiet)
             fmt::print(stderr, "ensemble member {}/{} (seed {}{})\n", k + 1, o_.ensemble, options.trainer.seed,
                        naive_bayes_member(k) ? ", naive-Bayes wide branch" : "");
@@ -697,7 +693,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
         EnsembleTraining(o, std::move(options), std::move(train), std::move(dev), sources).run();
         return;
     }
-    if (o.nb_members == 1) options = naive_bayes_member_options(std::move(options));
+    options = ensemble_member_options(options, 0, 1, o.nb_members);  // the naive-Bayes branch with --nb-members 1
     ThreadLimit threads(o.threads);
     std::optional<ProgressPrinter> printer;
     if (!o.quiet) printer.emplace(stderr);

@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <optional>
 
 namespace textcnn_cli {
 namespace {
@@ -32,19 +31,23 @@ nlohmann::json tokenizer_json(const textcnn::TokenizerSettings& settings) {
 void run_summary(const SummaryOptions& o) {
     using namespace textcnn;
     // Only the description is needed: skip load()'s folding for prediction.
-    ModelFile file = read_model_file(o.model_path);
-    const StoredArchitecture arch = architecture_from_sections(file);
-    const TextClassifier model = TextClassifier::from_model_file(std::move(file));
+    const TextClassifier model = TextClassifier::from_model_file(read_model_file(o.model_path));
     if (!o.json) {
         fmt::print("{}", model.summary());
         return;
     }
-    // A quantized model stores no network: its architecture is shown as built.
-    std::optional<Network> architecture;
-    if (model.quantized()) architecture.emplace(arch.spec, arch.sample_shape);
-    const Network& network = architecture ? *architecture : model.network(0);
-    nlohmann::ordered_json j = cli_common::network_json(network);  // an ensemble's first member
+    // Each network as built from its stored architecture (a quantized model has no float weights).
+    const auto member_json = [&](std::size_t k) {
+        const StoredArchitecture arch = model.architecture(k);
+        return cli_common::network_json(Network(arch.spec, arch.sample_shape));
+    };
+    nlohmann::ordered_json j = member_json(0);  // an ensemble's first member, as before "members"
     j["ensemble_size"] = model.ensemble_size();
+    if (model.ensemble_size() > 1) {
+        nlohmann::ordered_json members = nlohmann::ordered_json::array();
+        for (std::size_t k = 0; k < model.ensemble_size(); ++k) members.push_back(member_json(k));
+        j["members"] = std::move(members);
+    }
     j["quantized"] = model.quantized();
     j["vocabulary_size"] = model.vocabulary().size();
     j["fold_table_bytes"] = model.fold_table_bytes();

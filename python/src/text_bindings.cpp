@@ -203,13 +203,10 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
         textcnn::ThreadLimit threads(fit.threads);
         // One run per member on the same documents and validation split (as textcnn train --ensemble).
         // The history and counts reported are member 1's (as the CLI's report draws its curves).
-        const std::uint64_t seed = fit.options.trainer.seed;
-        fit.options.validation_seed = seed;
         std::vector<TextClassifier> members;
         for (std::size_t k = 0; k < fit.ensemble; ++k) {
-            const bool naive_bayes = k + fit.nb_members >= fit.ensemble;
-            TextTrainingOptions options = naive_bayes ? textcnn::naive_bayes_member_options(fit.options) : fit.options;
-            options.trainer.seed = textcnn::ensemble_member_seed(seed, k);
+            const bool naive_bayes = textcnn::is_naive_bayes_member(k, fit.ensemble, fit.nb_members);
+            const TextTrainingOptions options = textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members);
             if (fit.ensemble > 1 && callbacks.info)
                 callbacks.info("ensemble member " + std::to_string(k + 1) + "/" + std::to_string(fit.ensemble) +
                                " (seed " + std::to_string(options.trainer.seed) +

@@ -82,7 +82,7 @@ struct ImageTrainingRun::Impl {
 
 ImageTrainingRun::ImageTrainingRun(const ImageBatch& images, std::span<const std::uint32_t> labels,
                                    const ImageTrainingOptions& options, ImageTrainingCallbacks callbacks)
-    : impl_(std::make_unique<Impl>(Impl{images, labels, 0, 0, Initializer::Kind::glorot_uniform, {}, {}})) {
+    : impl_(std::make_unique<Impl>(Impl{images, labels, 0, 0, Initializer::Kind::glorot_uniform, {}, {}, {}, 1})) {
     check_options(options);
     const ImageShape& shape = images.shape();
     check_labels(labels, shape.count, options);

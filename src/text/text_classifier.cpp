@@ -378,6 +378,11 @@ const Network& TextClassifier::network() const { return impl_->single().checked_
 const Network& TextClassifier::network(std::size_t member) const { return impl_->member(member).checked_network(); }
 std::size_t TextClassifier::ensemble_size() const { return impl_->members.size(); }
 
+StoredArchitecture TextClassifier::architecture(std::size_t member) const {
+    const TextNetwork& m = impl_->member(member);
+    return {m.spec, m.sample_shape, Network::parameter_count(m.spec, m.sample_shape)};
+}
+
 std::size_t TextClassifier::gap() const {
     std::size_t widest = 0;
     for (const auto& m : impl_->members) widest = std::max(widest, m.gap);

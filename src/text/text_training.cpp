@@ -482,6 +482,25 @@ TextTrainingOptions naive_bayes_member_options(TextTrainingOptions options) {
     return options;
 }
 
+bool is_naive_bayes_member(std::size_t member, std::size_t members, std::size_t naive_bayes_members) {
+    return member < members && member + naive_bayes_members >= members;
+}
+
+TextTrainingOptions ensemble_member_options(const TextTrainingOptions& base, std::size_t member, std::size_t members,
+                                            std::size_t naive_bayes_members) {
+    if (member >= members)
+        throw ConfigError("ensemble member " + std::to_string(member + 1) + " of " + std::to_string(members) +
+                          ": there is no such member");
+    if (naive_bayes_members > members)
+        throw ConfigError(std::to_string(naive_bayes_members) + " naive-Bayes members are more than the " +
+                          std::to_string(members) + " networks of the ensemble");
+    TextTrainingOptions options =
+        is_naive_bayes_member(member, members, naive_bayes_members) ? naive_bayes_member_options(base) : base;
+    if (!options.validation_seed) options.validation_seed = base.trainer.seed;
+    options.trainer.seed = ensemble_member_seed(base.trainer.seed, member);
+    return options;
+}
+
 std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
     TextClassifier& c = *impl_->classifier;
     return save_with_best_parameters(c.network(), impl_->trainer->state(), [&] { c.save(path); });

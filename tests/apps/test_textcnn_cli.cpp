@@ -359,7 +359,7 @@ BOOST_AUTO_TEST_CASE(train_an_ensemble) {
     const Run report = run("report --log " + log + " -o " + scratch("ensemble_again.html"));
     BOOST_CHECK_MESSAGE(report.code == 0, report.err);
 
-    for (const std::string option : {"--resume " + model, "--checkpoint " + scratch("e.ckpt")}) {
+    for (const std::string& option : {"--resume " + model, "--checkpoint " + scratch("e.ckpt")}) {
         const Run refused = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
                                 " --ensemble 2 --quiet " + option);
         BOOST_CHECK_EQUAL(refused.code, 2);
@@ -398,6 +398,18 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     BOOST_CHECK(summary.out.find("Member 2:") != std::string::npos);
     BOOST_CHECK(summary.out.find("ngram_bag 'ngrams'") != std::string::npos);
     BOOST_CHECK(summary.out.find("ensemble_nb_members: 1") != std::string::npos);
+    // --json lists every member's layers: the second has the n-gram bag, the first not.
+    const Run summary_json = run("summary --json --model " + model);
+    BOOST_REQUIRE_EQUAL(summary_json.code, 0);
+    const json members = json::parse(summary_json.out).at("members");
+    BOOST_REQUIRE_EQUAL(members.size(), 2u);
+    const auto has_ngram_bag = [](const json& network) {
+        const json& layers = network.at("layers");
+        return std::any_of(layers.begin(), layers.end(), [](const json& l) { return l.at("type") == "ngram_bag"; });
+    };
+    BOOST_CHECK(!has_ngram_bag(members[0]));
+    BOOST_CHECK(has_ngram_bag(members[1]));
+    BOOST_CHECK_EQUAL(members[1].at("parameters").get<std::size_t>(), loaded.network(1).parameter_count());
     // A given --word-ngrams is kept.
     TextTrainingOptions three = tiny_options(5);
     three.model.word_ngrams = 3;

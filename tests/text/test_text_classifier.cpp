@@ -787,6 +787,25 @@ BOOST_AUTO_TEST_CASE(ensemble_member_seeds) {
     BOOST_CHECK_EQUAL(seen.size(), 30u);  // neighbouring seeds' ensembles share no member
 }
 
+// The last M of K members get the naive-Bayes branch; every member holds out the split of the
+// base seed and trains from its own; member 0 of one is the base itself.
+BOOST_AUTO_TEST_CASE(ensemble_member_options_compose_an_ensemble) {
+    const TextTrainingOptions base = tiny_options(3, 9);
+    for (std::size_t k = 0; k < 5; ++k) {
+        const TextTrainingOptions o = ensemble_member_options(base, k, 5, 2);
+        BOOST_CHECK_EQUAL(o.trainer.seed, ensemble_member_seed(9, k));
+        BOOST_CHECK_EQUAL(o.validation_seed.value_or(0), 9u);
+        BOOST_CHECK_EQUAL(o.naive_bayes_ngram_init, k >= 3);
+        BOOST_CHECK_EQUAL(o.model.word_ngrams, k >= 3 ? 2u : base.model.word_ngrams);
+        BOOST_CHECK_EQUAL(is_naive_bayes_member(k, 5, 2), k >= 3);
+    }
+    BOOST_CHECK_EQUAL(ensemble_member_options(base, 0, 1, 0).trainer.seed, 9u);
+    BOOST_CHECK(ensemble_member_options(base, 0, 1, 1).naive_bayes_ngram_init);
+    BOOST_CHECK(!ensemble_member_options(base, 4, 5, 0).naive_bayes_ngram_init);
+    BOOST_CHECK_THROW(ensemble_member_options(base, 5, 5, 0), ConfigError);
+    BOOST_CHECK_THROW(ensemble_member_options(base, 0, 2, 3), ConfigError);
+}
+
 // K members that are one model predict exactly as that model: the mean is a running mean, so
 // equal probabilities stay equal to the last bit; folded and through the network.
 BOOST_AUTO_TEST_CASE(ensemble_of_identical_members_predicts_as_one) {

@@ -54,6 +54,7 @@ namespace textcnn {
 
 class ModelFile;
 class Network;
+struct StoredArchitecture;
 class Tokenizer;
 struct TokenizerSettings;
 class Vocabulary;
@@ -153,6 +154,12 @@ public:
     /// The const form is thread-safe; the other drops that member's folded tables.
     const Network& network(std::size_t member) const;
     Network& network(std::size_t member);
+
+    /// The architecture of ensemble member `member` (0 .. ensemble_size() - 1), a quantized
+    /// model's too: its layer specification, the shape of one sample and its parameter count
+    /// (nn/model_file.h; include it to call this). ConfigError for a member out of range.
+    /// Thread-safe.
+    StoredArchitecture architecture(std::size_t member) const;
 
     /// The number of networks whose probabilities predict() averages: 1 for a single model.
     /// Thread-safe.

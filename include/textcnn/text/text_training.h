@@ -101,6 +101,21 @@ std::uint64_t ensemble_member_seed(std::uint64_t seed, std::size_t member);
 /// nothing. Thread-safe.
 TextTrainingOptions naive_bayes_member_options(TextTrainingOptions options);
 
+/// Whether member `member` (0-based) of an ensemble of `members` networks whose last
+/// `naive_bayes_members` have the naive-Bayes wide branch is one of those. Throws nothing.
+bool is_naive_bayes_member(std::size_t member, std::size_t members, std::size_t naive_bayes_members);
+
+/// The training options of member `member` (0-based) of an ensemble of `members` networks
+/// trained from `base` (`textcnn train --ensemble K --nb-members M`, Python's `ensemble` and
+/// `nb_members`): trainer.seed = ensemble_member_seed(base.trainer.seed, member); the validation
+/// split drawn from base's seed for every member (validation_seed, unless base sets one), so all
+/// members hold out the same documents; naive_bayes_member_options() for the last
+/// `naive_bayes_members`. Member 0 of a one-network ensemble is `base` itself (with the branch
+/// when naive_bayes_members is 1). ConfigError when member >= members or naive_bayes_members >
+/// members. Thread-safe.
+TextTrainingOptions ensemble_member_options(const TextTrainingOptions& base, std::size_t member, std::size_t members,
+                                            std::size_t naive_bayes_members);
+
 /// Stratified hold-out: moves round(share * n_c) documents of every label c, chosen by a
 /// permutation drawn from `seed`, from `documents` to `held_out` (both keep file order).
 /// Requires every document to have a label and share in [0, 1]. Throws nothing beyond
