@@ -1,5 +1,6 @@
 #include "textcnn/nn/model_file.h"
 
+#include "core/huge_pages.h"
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
@@ -146,8 +147,9 @@ std::optional<ModelFile> read_sections_in_place(const std::string& path) {
         if (!take(h, sizeof h)) return std::nullopt;
         const auto length = little_endian<std::uint64_t>(h + 8);
         if (left < checksum_bytes || length > left - checksum_bytes) return std::nullopt;
-        ModelSection s{std::string(reinterpret_cast<const char*>(h), 4), little_endian<std::uint32_t>(h + 4),
-                       std::vector<std::uint8_t>(static_cast<std::size_t>(length))};
+        ModelSection s{std::string(reinterpret_cast<const char*>(h), 4), little_endian<std::uint32_t>(h + 4), {}};
+        // A quantized table is used where it is read: huge pages for it (core/huge_pages.h).
+        detail::assign_with_huge_pages(s.payload, static_cast<std::size_t>(length));
         if (!take(s.payload.data(), s.payload.size())) return std::nullopt;
         sections.push_back(std::move(s));
     }

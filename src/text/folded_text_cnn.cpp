@@ -1,5 +1,7 @@
 #include "text/folded_text_cnn.h"
 
+#include "core/huge_pages.h"
+
 #include "nn/gemm.h"
 
 #include "textcnn/nn/activation.h"
@@ -204,7 +206,7 @@ std::optional<FoldedTextCnn> FoldedTextCnn::fold(const Network& network, std::si
     const std::size_t channels = plan->embedding->out_channels();
     std::vector<float> multichannel;
     const float* embedded = embedded_columns(*plan, multichannel);
-    folded.table_.assign(vocab * folded.columns_, 0.0f);
+    assign_with_huge_pages(folded.table_, vocab * folded.columns_);
     std::vector<TapBlock> blocks;
     std::size_t column = 0;
     for (const auto& b : plan->branches) {

@@ -1,5 +1,7 @@
 #include "text/quantized_text_cnn.h"
 
+#include "core/huge_pages.h"
+
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
@@ -59,7 +61,7 @@ QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded) {
         q.widest_span_ = std::max(q.widest_span_, b.dilation * (b.taps - 1));
         q.branches_.push_back(std::move(b));
     }
-    q.storage_.assign(q.vocab_ * q.columns_ + trailer, 0);
+    assign_with_huge_pages(q.storage_, q.vocab_ * q.columns_ + trailer);
     return q;
 }
 
@@ -410,7 +412,7 @@ void QuantizedTextCnn::build_table() {
     for (std::size_t i = 0; i < branches_.size(); ++i)
         blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
     const std::vector<float> column_scale = column_scales();
-    storage_.assign(vocab_ * columns_ + trailer, 0);
+    assign_with_huge_pages(storage_, vocab_ * columns_ + trailer);
     table_offset_ = 0;
     constexpr std::size_t words_at_once = 1024;  // 1,024 x columns floats of scratch, not the whole table
     std::vector<float> embedded, rows;
