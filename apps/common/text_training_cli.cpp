@@ -211,9 +211,12 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
 }
 
 void TextTrainCliOptions::check_outputs() const {
+    if (nb_members > ensemble && ensemble == 1)
+        throw UsageError("--nb-members " + std::to_string(nb_members) + " needs --ensemble " + std::to_string(nb_members) +
+                         " or more (one network is trained by default)");
     if (nb_members > ensemble)
         throw UsageError("--nb-members " + std::to_string(nb_members) + " is more than the " + std::to_string(ensemble) +
-                         " member" + (ensemble == 1 ? "" : "s") + " of --ensemble " + std::to_string(ensemble));
+                         " members of --ensemble " + std::to_string(ensemble));
     if (ensemble > 1) {
         // Each describes or continues one network's run.
         for (const auto& [given, name] : {std::pair{&resume_path, "--resume"}, std::pair{&checkpoint_path, "--checkpoint"}})
@@ -548,11 +551,15 @@ private:
                            o_.ensemble, o_.ensemble - o_.nb_members, table, o_.ensemble - o_.nb_members + 1, o_.ensemble);
     }
 
-    bool naive_bayes_member(std::size_t k) const { return textcnn::is_naive_bayes_member(k, o_.ensemble, o_.nb_members); }
+    textcnn::TextTrainingOptions member_options(std::size_t k) const {
+        return textcnn::ensemble_member_options(options_, k, o_.ensemble, o_.nb_members);
+    }
+    // Whether member k starts its wide branch at the naive-Bayes ratios (by --nb-members or by
+    // --ngram-init nb for all).
+    bool naive_bayes_member(std::size_t k) const { return member_options(k).naive_bayes_ngram_init; }
 
     void start_member(std::size_t k, std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs) {
-        const textcnn::TextTrainingOptions options =
-            textcnn::ensemble_member_options(options_, k, o_.ensemble, o_.nb_members);
+        const textcnn::TextTrainingOptions options = member_options(k);
         if (!o_.quiet)
             fmt::print(stderr, "ensemble member {}/{} (seed {}{})\n", k + 1, o_.ensemble, options.trainer.seed,
                        naive_bayes_member(k) ? ", naive-Bayes wide branch" : "");
@@ -605,7 +612,7 @@ private:
         nlohmann::ordered_json member{{"seed", textcnn::ensemble_member_seed(o_.seed, k)},
                                       {"epochs_completed", report.result.epochs_completed},
                                       {"best_epoch", report.result.best_epoch}};
-        if (o_.nb_members > 0) member["naive_bayes_branch"] = naive_bayes_member(k);
+        if (o_.nb_members > 0 || options_.naive_bayes_ngram_init) member["naive_bayes_branch"] = naive_bayes_member(k);
         if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
         member_results_.push_back(member);
         if (validation_documents_) evaluations_.push_back(run.evaluate_validation());

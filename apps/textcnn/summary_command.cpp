@@ -11,6 +11,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+#include <string>
+#include <vector>
+
 
 namespace textcnn_cli {
 namespace {
@@ -26,6 +30,18 @@ nlohmann::json tokenizer_json(const textcnn::TokenizerSettings& settings) {
     for (const auto& [key, value] : settings.to_map())
         j[key] = value == "true" || value == "false" ? nlohmann::json(value == "true") : nlohmann::json(value);
     return j;
+}
+
+// The members' trainer seeds from the metadata ("ensemble_seeds": "1, 3203108257, ..."); none
+// when it is missing or does not list one per member.
+std::vector<std::string> member_seeds(const textcnn::TextClassifier& model) {
+    const auto found = model.metadata.find("ensemble_seeds");
+    if (found == model.metadata.end()) return {};
+    std::vector<std::string> seeds;
+    std::istringstream list(found->second);
+    for (std::string seed; std::getline(list >> std::ws, seed, ',');) seeds.push_back(seed);
+    if (seeds.size() != model.ensemble_size()) return {};
+    return seeds;
 }
 
 void run_summary(const SummaryOptions& o) {
@@ -44,8 +60,14 @@ void run_summary(const SummaryOptions& o) {
     nlohmann::ordered_json j = member_json(0);  // an ensemble's first member, as before "members"
     j["ensemble_size"] = model.ensemble_size();
     if (model.ensemble_size() > 1) {
+        const std::vector<std::string> seeds = member_seeds(model);
         nlohmann::ordered_json members = nlohmann::ordered_json::array();
-        for (std::size_t k = 0; k < model.ensemble_size(); ++k) members.push_back(member_json(k));
+        for (std::size_t k = 0; k < model.ensemble_size(); ++k) {
+            nlohmann::ordered_json member;
+            if (!seeds.empty()) member["seed"] = seeds[k];
+            member.update(member_json(k));
+            members.push_back(std::move(member));
+        }
         j["members"] = std::move(members);
     }
     j["quantized"] = model.quantized();

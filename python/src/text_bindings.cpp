@@ -194,7 +194,8 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
                                    " networks (1 to 64 are trained)");
     if (fit.nb_members > fit.ensemble)
         throw textcnn::ConfigError("hyperparameter 'nb_members': " + std::to_string(fit.nb_members) +
-                                   " is more than the " + std::to_string(fit.ensemble) + " networks of 'ensemble'");
+                                   " is more than the " + std::to_string(fit.ensemble) +
+                                   (fit.ensemble == 1 ? " network" : " networks") + " of 'ensemble'");
     std::optional<TextClassifier> model;
     textcnn::TextTrainingReport report;
     std::string seeds;  ///< an ensemble's member seeds, "1, 3203108257, ..."

@@ -489,11 +489,11 @@ bool is_naive_bayes_member(std::size_t member, std::size_t members, std::size_t 
 TextTrainingOptions ensemble_member_options(const TextTrainingOptions& base, std::size_t member, std::size_t members,
                                             std::size_t naive_bayes_members) {
     if (member >= members)
-        throw ConfigError("ensemble member " + std::to_string(member + 1) + " of " + std::to_string(members) +
-                          ": there is no such member");
+        throw ConfigError("ensemble member index " + std::to_string(member) + " is out of range for " +
+                          std::to_string(members) + (members == 1 ? " network" : " networks") + " (0-based)");
     if (naive_bayes_members > members)
         throw ConfigError(std::to_string(naive_bayes_members) + " naive-Bayes members are more than the " +
-                          std::to_string(members) + " networks of the ensemble");
+                          std::to_string(members) + (members == 1 ? " network" : " networks") + " of the ensemble");
     TextTrainingOptions options =
         is_naive_bayes_member(member, members, naive_bayes_members) ? naive_bayes_member_options(base) : base;
     if (!options.validation_seed) options.validation_seed = base.trainer.seed;

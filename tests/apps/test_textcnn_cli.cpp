@@ -410,6 +410,7 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     BOOST_CHECK(!has_ngram_bag(members[0]));
     BOOST_CHECK(has_ngram_bag(members[1]));
     BOOST_CHECK_EQUAL(members[1].at("parameters").get<std::size_t>(), loaded.network(1).parameter_count());
+    BOOST_CHECK_EQUAL(members[1].at("seed").get<std::string>(), std::to_string(ensemble_member_seed(1, 1)));
     // A given --word-ngrams is kept.
     TextTrainingOptions three = tiny_options(5);
     three.model.word_ngrams = 3;
@@ -430,6 +431,19 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     BOOST_CHECK_EQUAL(refused.code, 2);
     BOOST_CHECK_MESSAGE(refused.err.find("--nb-members 3 is more than the 2 members of --ensemble 2") != std::string::npos,
                         refused.err);
+    const Run no_ensemble = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
+                                " --nb-members 2 --quiet");
+    BOOST_CHECK_EQUAL(no_ensemble.code, 2);
+    BOOST_CHECK_MESSAGE(no_ensemble.err.find("--nb-members 2 needs --ensemble 2 or more (one network is trained by default)") !=
+                            std::string::npos,
+                        no_ensemble.err);
+
+    // --ngram-init nb for all: every member is marked as started at the naive-Bayes ratios.
+    const Run all_nb = run("train --train " + t.train_csv + " --model " + scratch("all_nb.model") + " " + tiny +
+                           " --buckets 1000 --word-ngrams 2 --ngram-init nb --ensemble 2 --nb-members 1 --quiet --json");
+    BOOST_REQUIRE_MESSAGE(all_nb.code == 0, all_nb.err);
+    for (const auto& member : json::parse(all_nb.out).at("members"))
+        BOOST_CHECK_EQUAL(member.at("naive_bayes_branch").get<bool>(), true);
 }
 
 // --- eval -----------------------------------------------------------------------------------------

@@ -802,7 +802,9 @@ BOOST_AUTO_TEST_CASE(ensemble_member_options_compose_an_ensemble) {
     BOOST_CHECK_EQUAL(ensemble_member_options(base, 0, 1, 0).trainer.seed, 9u);
     BOOST_CHECK(ensemble_member_options(base, 0, 1, 1).naive_bayes_ngram_init);
     BOOST_CHECK(!ensemble_member_options(base, 4, 5, 0).naive_bayes_ngram_init);
-    BOOST_CHECK_THROW(ensemble_member_options(base, 5, 5, 0), ConfigError);
+    BOOST_CHECK_EXCEPTION(ensemble_member_options(base, 5, 5, 0), ConfigError, [](const ConfigError& e) {
+        return std::string(e.what()) == "ensemble member index 5 is out of range for 5 networks (0-based)";
+    });
     BOOST_CHECK_THROW(ensemble_member_options(base, 0, 2, 3), ConfigError);
 }
 

@@ -110,9 +110,9 @@ bool is_naive_bayes_member(std::size_t member, std::size_t members, std::size_t 
 /// `nb_members`): trainer.seed = ensemble_member_seed(base.trainer.seed, member); the validation
 /// split drawn from base's seed for every member (validation_seed, unless base sets one), so all
 /// members hold out the same documents; naive_bayes_member_options() for the last
-/// `naive_bayes_members`. Member 0 of a one-network ensemble is `base` itself (with the branch
-/// when naive_bayes_members is 1). ConfigError when member >= members or naive_bayes_members >
-/// members. Thread-safe.
+/// `naive_bayes_members`. Member 0 of a one-network ensemble trains as `base` would (same seed
+/// and split; the branch when naive_bayes_members is 1). ConfigError when member >= members or
+/// naive_bayes_members > members. Thread-safe.
 TextTrainingOptions ensemble_member_options(const TextTrainingOptions& base, std::size_t member, std::size_t members,
                                             std::size_t naive_bayes_members);
 
