@@ -148,7 +148,9 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "(Kim's code); the others draw the output layer too",
                        textcnn::TextTrainingOptions::initialization_names(),
                        [](const std::string& name) { textcnn::TextTrainingOptions().set_initialization(name); });
-    command.add_option("--min-count", min_count, "Leave out words seen fewer times")->capture_default_str();
+    command.add_option("--min-count", min_count, "Leave out words seen fewer times (1 keeps every word)")
+        ->check(cli_common::positive<decltype(min_count)>())
+        ->capture_default_str();
     command.add_option("--max-vocab", max_vocab, "Keep at most this many words (0 = all)")->capture_default_str();
     command.add_option("--subword-buckets", subword_buckets,
                        "Hash unknown words into this many suffix buckets (0 = off; see README)")

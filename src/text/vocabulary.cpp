@@ -113,6 +113,8 @@ void VocabularyBuilder::add(std::span<const std::string> tokens) {
 }
 
 Vocabulary VocabularyBuilder::build(const VocabularyOptions& options) const {
+    if (options.min_count == 0)
+        throw ConfigError("vocabulary: min_count 0 is not valid: a word is counted at least once (1 keeps every word)");
     std::vector<std::pair<std::string_view, std::uint64_t>> kept;
     kept.reserve(counts_.size());
     for (const auto& [token, count] : counts_)

@@ -159,6 +159,7 @@ BOOST_AUTO_TEST_CASE(a_bad_number_is_named_for_what_it_is_in_both) {
                       "--epochs: -2 is not positive");
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"train --train a.csv --model m --widths 3,-4", "--widths: '-4' is not a whole number of 0 or more"},
+        {"train --train a.csv --model m --min-count 0", "--min-count: 0 is not positive"},
         {"train --train a.csv --model m --batch 0", "--batch: 0 is not positive"},
         {"train --train a.csv --model m --ensemble x", "--ensemble: 'x' is not a whole number of 0 or more"},
         {"train --train a.csv --model m --ensemble 65", "--ensemble: 65 is not between 1 and 64"},

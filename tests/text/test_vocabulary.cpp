@@ -117,6 +117,8 @@ BOOST_AUTO_TEST_CASE(min_count_and_max_size) {
     BOOST_TEST(v.word_count() == 2u);
     BOOST_TEST(v.token(3) == "good");  // ties (count 2) cut in code-point order: good < is < the
     BOOST_TEST(v.lookup("is") == Vocabulary::unknown_id);
+    options.min_count = 0;  // used to act as 1 without a word
+    BOOST_CHECK_THROW(Vocabulary::build(documents, options), ConfigError);
 }
 
 BOOST_AUTO_TEST_CASE(ids_stay_below_two_to_the_24) {

@@ -27,7 +27,7 @@
 namespace textcnn {
 
 struct VocabularyOptions {
-    std::size_t min_count = 1;  ///< words seen fewer times are left out
+    std::size_t min_count = 1;  ///< words seen fewer times are left out; at least 1 (1 keeps every word)
     std::size_t max_size = 0;   ///< at most this many words (reserved ids and buckets not counted); 0 = no limit
     std::size_t subword_buckets = 0;  ///< B above; 0 = unknown words map to <unk>
 };
@@ -40,6 +40,7 @@ public:
     /// Counts every token (empty tokens are ignored).
     void add(std::span<const std::string> tokens);
     std::size_t distinct_tokens() const { return counts_.size(); }
+    /// The vocabulary of the words counted so far. ConfigError for min_count 0 or too many ids.
     Vocabulary build(const VocabularyOptions& options = {}) const;
 
 private:
