@@ -228,9 +228,11 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
     model->metadata["training_data"] = "Python fit()";
     model->metadata["training_documents"] = std::to_string(report.train_documents);
     model->metadata["seed"] = std::to_string(fit.options.trainer.seed);
-    model->metadata["epochs_completed"] = std::to_string(report.result.epochs_completed);
     model->metadata["built_with"] = textcnn::build_info();
-    if (report.result.best_epoch) model->metadata["best_epoch"] = std::to_string(report.result.best_epoch);
+    if (fit.ensemble == 1) {  // an ensemble's members each have their own (as textcnn train --ensemble)
+        model->metadata["epochs_completed"] = std::to_string(report.result.epochs_completed);
+        if (report.result.best_epoch) model->metadata["best_epoch"] = std::to_string(report.result.best_epoch);
+    }
     model->fold_for_prediction();
 
     py::dict facts = train_result_dict(report.result);

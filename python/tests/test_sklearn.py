@@ -155,6 +155,8 @@ def test_an_ensemble_averages_its_members(topics):
     single = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts, labels)
     # The history is member 1's: the single network of the same seed.
     assert [e["train_loss"] for e in ensemble.history_] == [e["train_loss"] for e in single.history_]
+    # The model file keeps no member's epoch counts (as textcnn train --ensemble), the single one does.
+    assert "epochs_completed" not in ensemble.model_.metadata and "epochs_completed" in single.model_.metadata
     probe = ["the ferry dropped anchor at high tide", "her bread rose nicely"]
     assert not np.allclose(ensemble.predict_proba(probe), single.predict_proba(probe))
     np.testing.assert_allclose(ensemble.predict_proba(probe).sum(axis=1), 1.0, rtol=1e-6)
