@@ -442,8 +442,8 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     const Run all_nb = run("train --train " + t.train_csv + " --model " + scratch("all_nb.model") + " " + tiny +
                            " --buckets 1000 --word-ngrams 2 --ngram-init nb --ensemble 2 --nb-members 1 --quiet --json");
     BOOST_REQUIRE_MESSAGE(all_nb.code == 0, all_nb.err);
-    for (const auto& member : json::parse(all_nb.out).at("members"))
-        BOOST_CHECK_EQUAL(member.at("naive_bayes_branch").get<bool>(), true);
+    const json all_nb_json = json::parse(all_nb.out);  // kept alive: the loop runs over a part of it
+    for (const auto& member : all_nb_json.at("members")) BOOST_CHECK_EQUAL(member.at("naive_bayes_branch").get<bool>(), true);
 }
 
 // --- eval -----------------------------------------------------------------------------------------
