@@ -12,5 +12,6 @@ cmake --build "$build" -j "$(nproc)" --target test_text_classifier
 # vector in a tbb::parallel_for, read by the caller after it returns). So: BLAS single-threaded,
 # and the process pinned to one CPU, which makes oneTBB run every parallel loop on the calling
 # thread. What remains are the test's own 8 std::threads sharing one model: the contract checked.
-OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1" taskset -c 0 "$build/test_text_classifier" \
+# No Boost.Test signal handlers: a sanitizer's abort ends the run with its report (sanitize.sh).
+OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1" BOOST_TEST_CATCH_SYSTEM_ERRORS=no taskset -c 0 "$build/test_text_classifier" \
   --run_test=predict_from_eight_threads_equals_serial,folded_predict_from_eight_threads_equals_serial
