@@ -213,12 +213,12 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
 }
 
 void TextTrainCliOptions::check_outputs() const {
-    if (nb_members > ensemble && ensemble == 1)
-        throw UsageError("--nb-members " + std::to_string(nb_members) + " needs --ensemble " + std::to_string(nb_members) +
-                         " or more (one network is trained by default)");
     if (nb_members > ensemble)
-        throw UsageError("--nb-members " + std::to_string(nb_members) + " is more than the " + std::to_string(ensemble) +
-                         " members of --ensemble " + std::to_string(ensemble));
+        throw UsageError("--nb-members " + std::to_string(nb_members) +
+                         (ensemble == 1 ? " needs --ensemble " + std::to_string(nb_members) +
+                                              " or more (one network is trained by default)"
+                                        : " is more than the " + std::to_string(ensemble) + " members of --ensemble " +
+                                              std::to_string(ensemble)));
     if (ensemble > 1) {
         // Each describes or continues one network's run.
         for (const auto& [given, name] : {std::pair{&resume_path, "--resume"}, std::pair{&checkpoint_path, "--checkpoint"}})
@@ -564,7 +564,7 @@ private:
         const textcnn::TextTrainingOptions options = member_options(k);
         if (!o_.quiet)
             fmt::print(stderr, "ensemble member {}/{} (seed {}{})\n", k + 1, o_.ensemble, options.trainer.seed,
-                       naive_bayes_member(k) ? ", naive-Bayes wide branch" : "");
+                       options.naive_bayes_ngram_init ? ", naive-Bayes wide branch" : "");
         const bool last = k + 1 == o_.ensemble;
         runs.push_back(std::make_unique<textcnn::TextTrainingRun>(last ? std::move(train_) : train_,
                                                                   last ? std::move(dev_) : dev_, sources_.dev, options,

@@ -52,12 +52,14 @@ void run_summary(const SummaryOptions& o) {
         fmt::print("{}", model.summary());
         return;
     }
-    // Each network as built from its stored architecture (a quantized model has no float weights).
+    // A quantized model has no float network: its members are built from their stored architecture.
     const auto member_json = [&](std::size_t k) {
+        if (!model.quantized()) return cli_common::network_json(model.network(k));
         const StoredArchitecture arch = model.architecture(k);
         return cli_common::network_json(Network(arch.spec, arch.sample_shape));
     };
-    nlohmann::ordered_json j = member_json(0);  // an ensemble's first member, as before "members"
+    const nlohmann::ordered_json first = member_json(0);
+    nlohmann::ordered_json j = first;  // an ensemble's first member, as before "members"
     j["ensemble_size"] = model.ensemble_size();
     if (model.ensemble_size() > 1) {
         const std::vector<std::string> seeds = member_seeds(model);
@@ -65,7 +67,7 @@ void run_summary(const SummaryOptions& o) {
         for (std::size_t k = 0; k < model.ensemble_size(); ++k) {
             nlohmann::ordered_json member;
             if (!seeds.empty()) member["seed"] = seeds[k];
-            member.update(member_json(k));
+            member.update(k == 0 ? first : member_json(k));
             members.push_back(std::move(member));
         }
         j["members"] = std::move(members);
