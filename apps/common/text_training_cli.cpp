@@ -128,6 +128,11 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
     command.add_option("--clip", clip, "Clip the gradient to this global L2 norm (0 = off)")
         ->check(cli_common::non_negative<decltype(clip)>())
         ->capture_default_str();
+    command.add_option("--label-smoothing", label_smoothing,
+                       "Train towards (1 - e) on the true label and e / classes on every label (Szegedy et al. 2016; "
+                       "0 = off); the dev loss stays the plain cross-entropy")
+        ->check(cli_common::in_range<decltype(label_smoothing)>(0.0, 0.9))
+        ->capture_default_str();
     command.add_option("--batch", batch, "Mini-batch size")
         ->check(cli_common::positive<decltype(batch)>())
         ->capture_default_str();
@@ -203,6 +208,7 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
     if (lr > 0) options.trainer.optimizer.learning_rate = lr;
     options.trainer.optimizer.weight_decay = weight_decay;
     options.trainer.optimizer.clip_norm = clip;
+    options.trainer.label_smoothing = label_smoothing;
     options.validation_split = validation_split;
     options.balanced_class_weights = class_weight == "balanced";
     options.embeddings_path = embeddings;

@@ -46,6 +46,7 @@ struct TextTrainCliOptions {
     std::size_t nb_members = 0;  ///< --nb-members M: the last M of them with the naive-Bayes wide branch
     std::string ngram_reduce = "sum", ngram_init = "random";
     float dropout = 0.5f, word_dropout = 0.0f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
+    double label_smoothing = 0.0;
     std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
     std::string init = "kim";
     std::string report;  ///< --report: the HTML page of the run

@@ -44,8 +44,11 @@ void softmax_row(const float* z, std::size_t k, float* p) {
 }
 
 double softmax_cross_entropy(const Tensor& logits, std::span<const std::uint32_t> labels,
-                             std::span<const float> class_weights, Tensor* d_logits, Tensor* probabilities) {
+                             std::span<const float> class_weights, Tensor* d_logits, Tensor* probabilities,
+                             double label_smoothing) {
     check_logits("softmax_cross_entropy", logits);
+    if (!(label_smoothing >= 0.0 && label_smoothing < 1.0))
+        throw ConfigError(fmt::format("softmax_cross_entropy: label smoothing must be in [0, 1), got {}", label_smoothing));
     const std::size_t n = logits.shape().batch();
     const std::size_t k = logits.shape().channels();
     if (labels.size() != n)
@@ -82,12 +85,27 @@ double softmax_cross_entropy(const Tensor& logits, std::span<const std::uint32_t
         const std::uint32_t y = labels[i];
         const double lse = log_sum_exp(z, k);
         const double w = weight(y);
-        loss += w * (lse - z[y]);
         const double scale = total_weight > 0.0 ? w / total_weight : 0.0;
+        if (label_smoothing == 0.0) {
+            loss += w * (lse - z[y]);
+            for (std::size_t c = 0; c < k; ++c) {
+                const double p = std::exp(static_cast<double>(z[c]) - lse);
+                if (probabilities) probabilities->data()[i * k + c] = static_cast<float>(p);
+                if (d_logits) d_logits->data()[i * k + c] = static_cast<float>(scale * (p - (c == y ? 1.0 : 0.0)));
+            }
+            continue;
+        }
+        // Target q_c = (1 - e) [c == y] + e / K.
+        const double spread = label_smoothing / static_cast<double>(k);
+        double target_logit = 0.0;  // sum_c q_c z_c
+        for (std::size_t c = 0; c < k; ++c)
+            target_logit += ((c == y ? 1.0 - label_smoothing : 0.0) + spread) * static_cast<double>(z[c]);
+        loss += w * (lse - target_logit);
         for (std::size_t c = 0; c < k; ++c) {
             const double p = std::exp(static_cast<double>(z[c]) - lse);
+            const double q = (c == y ? 1.0 - label_smoothing : 0.0) + spread;
             if (probabilities) probabilities->data()[i * k + c] = static_cast<float>(p);
-            if (d_logits) d_logits->data()[i * k + c] = static_cast<float>(scale * (p - (c == y ? 1.0 : 0.0)));
+            if (d_logits) d_logits->data()[i * k + c] = static_cast<float>(scale * (p - q));
         }
     }
     return total_weight > 0.0 ? loss / total_weight : 0.0;

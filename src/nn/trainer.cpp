@@ -147,7 +147,8 @@ struct Trainer::Impl {
         const RunContext ctx{Mode::training, settings.seed, state.step, 0};
         const Tensor& logits = net.forward(input, workspace, ctx);
         check_batch(net, logits, labels);
-        const double loss = softmax_cross_entropy(logits, labels, settings.class_weights, &d_logits, nullptr);
+        const double loss = softmax_cross_entropy(logits, labels, settings.class_weights, &d_logits, nullptr,
+                                                  settings.label_smoothing);
         if (!std::isfinite(loss))
             throw Error(fmt::format("trainer: the loss became {} at epoch {} batch {}; try a lower learning rate", loss,
                                     state.epoch + 1, state.batch + 1));
@@ -339,6 +340,8 @@ Trainer::Trainer(Network& net, TrainerSettings settings) : impl_(std::make_uniqu
         throw ConfigError("trainer: " + std::to_string(s.class_weights.size()) + " class weights for the " +
                           std::to_string(out.channels()) + " classes of " + last);
     if (s.max_norm < 0.0f) throw ConfigError("trainer: max-norm must be >= 0 (0 = off)");
+    if (!(s.label_smoothing >= 0.0 && s.label_smoothing < 1.0))
+        throw ConfigError(fmt::format("trainer: label smoothing must be in [0, 1), got {}", s.label_smoothing));
     const LearningRateSchedule& schedule = s.learning_rate_schedule;
     if (!(schedule.decay_factor > 0.0f && schedule.decay_factor <= 1.0f))
         throw ConfigError(fmt::format("trainer: the learning-rate decay factor must be in (0, 1], got {}",

@@ -6,6 +6,7 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace textcnn;
@@ -80,6 +81,55 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
             BOOST_TEST(d[i] == (plus - minus) / (2.0 * h), boost::test_tools::tolerance(2e-3));
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(label_smoothing_values_and_gradient) {
+    // By hand: logits (1, 2, 3), label 2, e = 0.3: q = (0.1, 0.1, 0.8), so
+    // loss = logsumexp - (0.1 + 0.2 + 2.4) and the gradient softmax - q.
+    const Tensor logits(Shape{1, 3}, {1, 2, 3});
+    Tensor d, p;
+    const double loss = softmax_cross_entropy(logits, Labels{2}, {}, &d, &p, 0.3);
+    BOOST_TEST(loss == 3.40760596444438 - 2.7, boost::test_tools::tolerance(1e-12));
+    const double q[] = {0.1, 0.1, 0.8};
+    for (std::size_t c = 0; c < 3; ++c) BOOST_TEST(d[c] == p[c] - q[c], boost::test_tools::tolerance(1e-6));
+
+    // e = 0 is the plain loss, bit for bit.
+    Tensor batch(Shape{4, 5});
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = std::cos(static_cast<float>(i) * 0.9f) * 3.0f;
+    const Labels labels{1, 4, 0, 1};
+    const std::vector<float> weights{1, 0.5f, 2, 3, 0.25f};
+    Tensor plain, smoothed_zero;
+    BOOST_TEST(softmax_cross_entropy(batch, labels, weights, &plain, nullptr) ==
+               softmax_cross_entropy(batch, labels, weights, &smoothed_zero, nullptr, 0.0));
+    BOOST_TEST(std::equal(plain.values().begin(), plain.values().end(), smoothed_zero.values().begin(),
+                          smoothed_zero.values().end()));
+
+    // Finite differences, with and without class weights.
+    for (const std::vector<float>& w : {std::vector<float>{}, weights}) {
+        softmax_cross_entropy(batch, labels, w, &d, nullptr, 0.1);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            Tensor probe = batch;
+            const float h = 1e-2f;
+            probe[i] = batch[i] + h;
+            const double plus = softmax_cross_entropy(probe, labels, w, nullptr, nullptr, 0.1);
+            probe[i] = batch[i] - h;
+            const double minus = softmax_cross_entropy(probe, labels, w, nullptr, nullptr, 0.1);
+            const double numeric = (plus - minus) / (2.0 * h);
+            BOOST_TEST(std::abs(d[i] - numeric) <= 1e-6 + 2e-3 * std::abs(numeric), "logit " << i);
+        }
+    }
+
+    // The smoothed loss is smallest at the smoothed target, not at a confident answer:
+    // logits giving p = q beat logits far more confident in the true label.
+    const Tensor at_target(Shape{1, 3}, {0, 0, std::log(8.0f)});
+    const Tensor confident(Shape{1, 3}, {0, 0, 20});
+    BOOST_TEST(softmax_cross_entropy(at_target, Labels{2}, {}, nullptr, nullptr, 0.3) <
+               softmax_cross_entropy(confident, Labels{2}, {}, nullptr, nullptr, 0.3));
+
+    BOOST_TEST(error_of<ConfigError>([&] { softmax_cross_entropy(logits, Labels{2}, {}, nullptr, nullptr, 1.0); }) ==
+               "softmax_cross_entropy: label smoothing must be in [0, 1), got 1");
+    BOOST_TEST(error_of<ConfigError>([&] { softmax_cross_entropy(logits, Labels{2}, {}, nullptr, nullptr, -0.1); }) ==
+               "softmax_cross_entropy: label smoothing must be in [0, 1), got -0.1");
 }
 
 BOOST_AUTO_TEST_CASE(stable_with_huge_logits) {

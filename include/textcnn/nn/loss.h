@@ -23,11 +23,18 @@ namespace textcnn {
 /// returned mean: w[y_i] / sum_w * (softmax(z_i) - onehot(y_i)). If `probabilities` is not
 /// null it receives softmax(logits).
 ///
+/// Label smoothing (Szegedy et al. 2016, "Rethinking the Inception Architecture", section 7):
+/// with `label_smoothing` = e > 0 the target of sample i is q_i = (1 - e) onehot(y_i) + e / K
+/// instead of onehot(y_i), so loss_i = logsumexp(z_i) - sum_c q_ic z_ic and the gradient is
+/// w[y_i] / sum_w * (softmax(z_i) - q_i); e = 0 is the plain loss above, bit for bit.
+///
 /// ShapeError ("softmax_cross_entropy: label 7 but only 6 classes") for a label >= K, a
 /// labels count other than N, a logits tensor that is not (N, K) or packed, or class_weights
-/// of a size other than K; ConfigError for a negative or non-finite class weight.
+/// of a size other than K; ConfigError for a negative or non-finite class weight, or a
+/// label_smoothing outside [0, 1).
 double softmax_cross_entropy(const Tensor& logits, std::span<const std::uint32_t> labels,
-                             std::span<const float> class_weights, Tensor* d_logits, Tensor* probabilities);
+                             std::span<const float> class_weights, Tensor* d_logits, Tensor* probabilities,
+                             double label_smoothing = 0.0);
 
 /// Row-wise softmax of `logits` (N, K) into `probabilities` (resized to (N, K)); stable for
 /// large logits. ShapeError if logits is not (N, K).

@@ -86,6 +86,9 @@ struct TrainerSettings {
     float max_norm = 0.0f;
     /// Loss weight per class (empty = all 1); see loss.h and balanced_class_weights().
     std::vector<float> class_weights;
+    /// Label smoothing e in [0, 1) of the training loss (loss.h): targets (1 - e) onehot + e / K.
+    /// Validation and evaluate() report the plain cross-entropy.
+    double label_smoothing = 0.0;
     /// Stop after this many epochs without a better validation accuracy (0 = never).
     std::size_t patience = 0;
     /// Validate this many times per epoch (evenly spaced; the last at the epoch's end), so
