@@ -384,7 +384,7 @@ std::vector<LayerSummary> Network::summary() const {
     return rows;
 }
 
-std::string Network::summary_table() const {
+std::string Network::summary_table(Weights weights) const {
     const auto rows = summary();
     std::vector<std::string> names, shapes, counts;
     std::size_t name_w = std::string("Layer (type)").size(), shape_w = std::string("Output Shape").size(),
@@ -412,6 +412,12 @@ std::string Network::summary_table() const {
     for (std::size_t i = 0; i < rows.size(); ++i) line(names[i], shapes[i], counts[i], rows[i].details);
     out += thick + "\n";
     const std::size_t total = parameter_count(), trainable = trainable_parameter_count();
+    if (weights == Weights::not_stored) {
+        out += "Params of the architecture: " + with_thousands_separators(total) + " (" +
+               bytes_text(total * sizeof(float)) + " as floats; not stored in this model)\n";
+        out += thin + "\n";
+        return out;
+    }
     out += "Total params: " + with_thousands_separators(total) + " (" + bytes_text(total * sizeof(float)) + ")\n";
     out += "Trainable params: " + with_thousands_separators(trainable) + " (" + bytes_text(trainable * sizeof(float)) + ")\n";
     out += "Non-trainable params: " + with_thousands_separators(total - trainable) + " (" +

@@ -639,7 +639,8 @@ std::string TextClassifier::summary() const {
     std::ostringstream s;
     // A quantized model's architecture is shown as built (its float weights are not stored).
     const auto table = [](const TextNetwork& m) {
-        return m.network ? m.network->summary_table() : Network(m.spec, m.sample_shape).summary_table();
+        return m.network ? m.network->summary_table()
+                         : Network(m.spec, m.sample_shape).summary_table(Network::Weights::not_stored);
     };
     const auto& members = impl_->members;
     const bool alike = std::all_of(members.begin(), members.end(), [&](const TextNetwork& m) {

@@ -102,6 +102,11 @@ BOOST_AUTO_TEST_CASE(parameter_count_follows_the_article) {
     BOOST_TEST(table.find(" conv 'conv_1'   (None, 8, 26, 26)       224   8 filters 3x3, stride 1, valid\n") != std::string::npos);
     BOOST_TEST(table.find("Total params: 224 (896 B)\nTrainable params: 224 (896 B)\nNon-trainable params: 0 (0 B)\n") !=
                std::string::npos);
+    // Described without its weights (a quantized model's architecture): no trainable counts.
+    const std::string described = net.summary_table(Network::Weights::not_stored);
+    BOOST_TEST(described.find("Params of the architecture: 224 (896 B as floats; not stored in this model)\n") !=
+               std::string::npos, described);
+    BOOST_TEST(described.find("Trainable") == std::string::npos, described);
 }
 
 BOOST_AUTO_TEST_CASE(groups_cover_the_block_in_layer_order) {

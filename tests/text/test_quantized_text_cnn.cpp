@@ -280,6 +280,8 @@ BOOST_AUTO_TEST_CASE(save_load_gives_identical_output_and_bytes) {
     BOOST_CHECK(file.find("ARCH") != nullptr);
     const std::string summary = loaded.summary();
     BOOST_CHECK_MESSAGE(summary.find("Prediction: quantized: int8 folded tables") != std::string::npos, summary);
+    BOOST_CHECK_MESSAGE(summary.find("not stored in this model") != std::string::npos, summary);
+    BOOST_CHECK_MESSAGE(summary.find("Trainable params") == std::string::npos, summary);
     BOOST_CHECK(TextClassifier::load(float_path).summary().find("quantized") == std::string::npos);
 }
 

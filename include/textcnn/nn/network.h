@@ -137,9 +137,14 @@ public:
                   bool want_input_gradient = false) const;
 
     std::vector<LayerSummary> summary() const;
+    /// How summary_table() ends: with the parameter counts of a network whose weights exist, or,
+    /// for a network built only to describe a model stored without its float weights (a
+    /// quantized text model), with the count of the architecture and that the weights are not stored.
+    enum class Weights { present, not_stored };
     /// The summary as a Keras-like table, with total, trainable and non-trainable counts and
-    /// the size of the parameters in bytes.
-    std::string summary_table() const;
+    /// the size of the parameters in bytes (Weights::not_stored: the total only, said to be
+    /// the architecture's).
+    std::string summary_table(Weights weights = Weights::present) const;
 
 private:
     ModelSpec spec_;
