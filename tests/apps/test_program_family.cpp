@@ -164,6 +164,7 @@ BOOST_AUTO_TEST_CASE(a_bad_number_is_named_for_what_it_is_in_both) {
         {"train --train a.csv --model m --ensemble x", "--ensemble: 'x' is not a whole number of 0 or more"},
         {"train --train a.csv --model m --ensemble 65", "--ensemble: 65 is not between 1 and 64"},
         {"train --train a.csv --model m --dropout 0.97", "--dropout: 0.97 is not between 0 and 0.95"},
+        {"train --train a.csv --model m --label-smoothing 1", "--label-smoothing: 1 is not between 0 and 0.9"},
         {"train --train a.csv --model m --validation-split half", "--validation-split: 'half' is not a number"},
         {"predict --model m --chunk 1.5 a.txt", "--chunk: '1.5' is not a whole number of 0 or more"},
         // CLI11 alone clamped these to 2^64 - 1, read hex, or took NaN and "" (as 0).

@@ -205,6 +205,44 @@ BOOST_AUTO_TEST_CASE(learns_a_separable_image_pattern) {
         BOOST_TEST(e.probabilities[2 * i] + e.probabilities[2 * i + 1] == 1.0f, boost::test_tools::tolerance(1e-6f));
 }
 
+// Label smoothing e trains towards p(true) = 1 - e + e / K, not 1: on the separable bars (K = 2,
+// e = 0.2: 0.9) the smoothed network stays right but stops short of certainty, while the plain
+// one goes on towards it.
+BOOST_AUTO_TEST_CASE(label_smoothing_keeps_the_network_from_certainty) {
+    const ImageData data = bars_data(300, 5);
+    auto train = [&](double smoothing) {
+        Network net(image_spec(), Shape{1, 1, 8, 8});
+        net.initialize({}, 4);
+        TrainerSettings s;
+        s.epochs = 20;
+        s.batch_size = 20;
+        s.seed = 9;
+        s.optimizer = OptimizerSettings::defaults_for("adam");
+        s.optimizer.learning_rate = 0.01f;
+        s.label_smoothing = smoothing;
+        Trainer trainer(net, s);
+        trainer.set_training_data(data.labels.size(), image_source(data));
+        trainer.run();
+        const Evaluation e = evaluate(net, data.labels.size(), image_source(data), 50);
+        double mean_true = 0.0;
+        for (std::size_t i = 0; i < data.labels.size(); ++i) mean_true += e.probabilities[2 * i + data.labels[i]];
+        mean_true /= static_cast<double>(data.labels.size());
+        BOOST_TEST_MESSAGE("label smoothing " << smoothing << ": accuracy " << e.accuracy << ", mean p(true) " << mean_true);
+        BOOST_TEST(e.accuracy >= 0.99);
+        return mean_true;
+    };
+    const double plain = train(0.0), smoothed = train(0.2);
+    BOOST_TEST(plain > 0.97);
+    BOOST_TEST(smoothed > 0.85);
+    BOOST_TEST(smoothed < 0.93);
+
+    TrainerSettings bad;
+    bad.label_smoothing = 1.0;
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    BOOST_CHECK_EXCEPTION(Trainer(net, bad), ConfigError,
+                          [](const ConfigError& e) { return message_is(e, "trainer: label smoothing must be in [0, 1), got 1"); });
+}
+
 // 4 epochs straight = 2 epochs, checkpoint, resume for 2 more; and the same for a stop in the
 // middle of an epoch. Validation, dropout, max-norm and best-model restoring all take part.
 // Also with two validations per epoch, whose mid-epoch best-model updates must survive a stop.
