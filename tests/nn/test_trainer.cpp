@@ -153,6 +153,24 @@ struct TempDir {
     ~TempDir() { fs::remove_all(path); }
 };
 
+// The bars network from seed 4, trained with Adam (rate 0.01, batches of 20, seed 9) for
+// `epochs`; its evaluation on the training data.
+Evaluation train_bars_with_adam(const ImageData& data, std::size_t epochs, double label_smoothing) {
+    Network net(image_spec(), Shape{1, 1, 8, 8});
+    net.initialize({}, 4);
+    TrainerSettings s;
+    s.epochs = epochs;
+    s.batch_size = 20;
+    s.seed = 9;
+    s.optimizer = OptimizerSettings::defaults_for("adam");
+    s.optimizer.learning_rate = 0.01f;
+    s.label_smoothing = label_smoothing;
+    Trainer trainer(net, s);
+    trainer.set_training_data(data.labels.size(), image_source(data));
+    trainer.run();
+    return evaluate(net, data.labels.size(), image_source(data), 50);
+}
+
 bool message_is(const Error& e, const std::string& expected) {
     if (e.what() == expected) return true;
     BOOST_TEST_MESSAGE("got: " << e.what());
@@ -186,18 +204,7 @@ BOOST_AUTO_TEST_CASE(learns_a_planted_bigram) {
 
 BOOST_AUTO_TEST_CASE(learns_a_separable_image_pattern) {
     const ImageData data = bars_data(300, 5);
-    Network net(image_spec(), Shape{1, 1, 8, 8});
-    net.initialize({}, 4);
-    TrainerSettings s;
-    s.epochs = 10;
-    s.batch_size = 20;
-    s.seed = 9;
-    s.optimizer = OptimizerSettings::defaults_for("adam");
-    s.optimizer.learning_rate = 0.01f;
-    Trainer trainer(net, s);
-    trainer.set_training_data(data.labels.size(), image_source(data));
-    trainer.run();
-    const Evaluation e = evaluate(net, data.labels.size(), image_source(data), 50);
+    const Evaluation e = train_bars_with_adam(data, 10, 0.0);
     BOOST_TEST_MESSAGE("bars: training accuracy " << e.accuracy << ", loss " << e.loss);
     BOOST_TEST(e.accuracy >= 0.99);
     BOOST_TEST(e.probabilities.size() == 600u);
@@ -211,19 +218,7 @@ BOOST_AUTO_TEST_CASE(learns_a_separable_image_pattern) {
 BOOST_AUTO_TEST_CASE(label_smoothing_keeps_the_network_from_certainty) {
     const ImageData data = bars_data(300, 5);
     auto train = [&](double smoothing) {
-        Network net(image_spec(), Shape{1, 1, 8, 8});
-        net.initialize({}, 4);
-        TrainerSettings s;
-        s.epochs = 20;
-        s.batch_size = 20;
-        s.seed = 9;
-        s.optimizer = OptimizerSettings::defaults_for("adam");
-        s.optimizer.learning_rate = 0.01f;
-        s.label_smoothing = smoothing;
-        Trainer trainer(net, s);
-        trainer.set_training_data(data.labels.size(), image_source(data));
-        trainer.run();
-        const Evaluation e = evaluate(net, data.labels.size(), image_source(data), 50);
+        const Evaluation e = train_bars_with_adam(data, 20, smoothing);
         double mean_true = 0.0;
         for (std::size_t i = 0; i < data.labels.size(); ++i) mean_true += e.probabilities[2 * i + data.labels[i]];
         mean_true /= static_cast<double>(data.labels.size());
