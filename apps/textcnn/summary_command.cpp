@@ -6,11 +6,13 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/text/text_classifier.h"
+#include "textcnn/text/text_training.h"
 #include "textcnn/text/vocabulary.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -44,6 +46,18 @@ std::vector<std::string> member_seeds(const textcnn::TextClassifier& model) {
     return seeds;
 }
 
+// How many of the last members were started at the naive-Bayes ratios (--nb-members, metadata
+// "ensemble_nb_members"); none when it is missing or not a count of 1 to the ensemble's size.
+std::size_t naive_bayes_members(const textcnn::TextClassifier& model) {
+    const auto found = model.metadata.find("ensemble_nb_members");
+    if (found == model.metadata.end()) return 0;
+    const std::string& text = found->second;
+    std::size_t count = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count, 10);
+    if (error != std::errc() || end != text.data() + text.size() || count > model.ensemble_size()) return 0;
+    return count;
+}
+
 void run_summary(const SummaryOptions& o) {
     using namespace textcnn;
     // Only the description is needed: skip load()'s folding for prediction.
@@ -63,10 +77,12 @@ void run_summary(const SummaryOptions& o) {
     j["ensemble_size"] = model.ensemble_size();
     if (model.ensemble_size() > 1) {
         const std::vector<std::string> seeds = member_seeds(model);
+        const std::size_t naive_bayes = naive_bayes_members(model);
         nlohmann::ordered_json members = nlohmann::ordered_json::array();
         for (std::size_t k = 0; k < model.ensemble_size(); ++k) {
             nlohmann::ordered_json member;
             if (!seeds.empty()) member["seed"] = seeds[k];
+            member["naive_bayes_branch"] = is_naive_bayes_member(k, model.ensemble_size(), naive_bayes);
             member.update(k == 0 ? first : member_json(k));
             members.push_back(std::move(member));
         }

@@ -409,6 +409,8 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
     };
     BOOST_CHECK(!has_ngram_bag(members[0]));
     BOOST_CHECK(has_ngram_bag(members[1]));
+    BOOST_CHECK_EQUAL(members[0].at("naive_bayes_branch").get<bool>(), false);
+    BOOST_CHECK_EQUAL(members[1].at("naive_bayes_branch").get<bool>(), true);
     BOOST_CHECK_EQUAL(members[1].at("parameters").get<std::size_t>(), loaded.network(1).parameter_count());
     BOOST_CHECK_EQUAL(members[1].at("seed").get<std::string>(), std::to_string(ensemble_member_seed(1, 1)));
     // A given --word-ngrams is kept.
