@@ -8,6 +8,12 @@
 # Per seed: accuracy, ham false-positive rate, per-class precision/recall/F1 and the false
 # positives by corpus folder (hard-ham-1 matters most); then the mean over seeds.
 # Training settings: MAIL_TRAIN_OPTIONS (default below, chosen on validation). Runs under nice.
+# SELF_PRETRAIN=1 starts the embeddings from vectors trained on the training messages' own text
+# (as bench/text_accuracy.sh does for the short-text tasks): `textcnn-mail extract` of every
+# training message on one line, the tokens textcnn reads (`textcnn tokenize`), Debian's
+# fasttext skipgram on them (SELF_PRETRAIN_DIM dimensions, 64 as the options' --embedding-dim;
+# -minCount 1, -epoch SELF_PRETRAIN_EPOCHS (25), one thread), read with --embeddings. Only the
+# messages the runs train on.
 # FASTTEXT=1 also trains fastText (Debian's fasttext; -wordNgrams 2 -epoch 25 -lr 0.5, -thread
 # FASTTEXT_THREADS, default 1: on one thread its softmax training draws no random number, so
 # one run stands for every seed; on more its asynchronous updates make every run differ and
@@ -55,6 +61,17 @@ validation)
   exit 2
   ;;
 esac
+if [[ ${SELF_PRETRAIN:-0} == 1 ]]; then
+  find -L "$train" -type f | sort | while read -r message; do
+    { "$program" extract <"$message" 2>/dev/null || true; } | tr '\r\n' '  '
+    echo
+  done >"$out/self_text.txt"
+  "$build/textcnn" tokenize --input-format plain "$out/self_text.txt" >"$out/self_tokens.txt"
+  nice fasttext skipgram -input "$out/self_tokens.txt" -output "$out/self_vectors" -dim "${SELF_PRETRAIN_DIM:-64}" \
+    -minCount 1 -epoch "${SELF_PRETRAIN_EPOCHS:-25}" -thread 1 -verbose 0 >/dev/null
+  rm -f "$out/self_vectors.bin"
+  options+=" --embeddings $out/self_vectors.vec"
+fi
 echo "== $("$program" --version)"
 echo "== train: $(find -L "$train" -type f | wc -l) messages, evaluate: $(find -L "$eval" -type f | wc -l) messages"
 echo "== options: $options"
