@@ -86,26 +86,17 @@ double softmax_cross_entropy(const Tensor& logits, std::span<const std::uint32_t
         const double lse = log_sum_exp(z, k);
         const double w = weight(y);
         const double scale = total_weight > 0.0 ? w / total_weight : 0.0;
-        if (label_smoothing == 0.0) {
-            loss += w * (lse - z[y]);
-            for (std::size_t c = 0; c < k; ++c) {
-                const double p = std::exp(static_cast<double>(z[c]) - lse);
-                if (probabilities) probabilities->data()[i * k + c] = static_cast<float>(p);
-                if (d_logits) d_logits->data()[i * k + c] = static_cast<float>(scale * (p - (c == y ? 1.0 : 0.0)));
-            }
-            continue;
-        }
-        // Target q_c = (1 - e) [c == y] + e / K.
+        // Target q_c = (1 - e) [c == y] + e / K. With e = 0 every term but z[y]'s is an exact
+        // zero, so the loss and gradient are the plain ones bit for bit.
         const double spread = label_smoothing / static_cast<double>(k);
+        const auto target = [&](std::size_t c) { return (c == y ? 1.0 - label_smoothing : 0.0) + spread; };
         double target_logit = 0.0;  // sum_c q_c z_c
-        for (std::size_t c = 0; c < k; ++c)
-            target_logit += ((c == y ? 1.0 - label_smoothing : 0.0) + spread) * static_cast<double>(z[c]);
+        for (std::size_t c = 0; c < k; ++c) target_logit += target(c) * static_cast<double>(z[c]);
         loss += w * (lse - target_logit);
         for (std::size_t c = 0; c < k; ++c) {
             const double p = std::exp(static_cast<double>(z[c]) - lse);
-            const double q = (c == y ? 1.0 - label_smoothing : 0.0) + spread;
             if (probabilities) probabilities->data()[i * k + c] = static_cast<float>(p);
-            if (d_logits) d_logits->data()[i * k + c] = static_cast<float>(scale * (p - q));
+            if (d_logits) d_logits->data()[i * k + c] = static_cast<float>(scale * (p - target(c)));
         }
     }
     return total_weight > 0.0 ? loss / total_weight : 0.0;
