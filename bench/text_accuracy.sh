@@ -130,19 +130,26 @@ run_task() {
     fi
     local pretrained=()
     if [[ ${SELF_PRETRAIN:-0} == 1 ]]; then
-      local case_option=(); [[ $task == trec ]] && case_option=(--no-lowercase)
-      "$textcnn" tokenize "${case_option[@]}" "$train" >"$out/$name.seed$seed.tokens.txt"
-      fasttext skipgram -input "$out/$name.seed$seed.tokens.txt" -output "$out/$name.seed$seed.vectors" -dim 300 \
-        -minCount 1 -epoch "${SELF_PRETRAIN_EPOCHS:-25}" -thread 1 -verbose 0 >/dev/null
-      rm -f "$out/$name.seed$seed.vectors.bin"  # 2.4 GB of subword buckets, not needed
-      if [[ ${SELF_PRETRAIN_CENTER:-0} == 1 ]]; then
-        awk 'NR == FNR { if (FNR > 1) for (i = 2; i <= NF; ++i) sum[i] += $i; n = FNR - 1; next }
-             FNR == 1 { print; next }
-             { line = $1; for (i = 2; i <= NF; ++i) line = line " " ($i - sum[i] / n); print line }' \
-          "$out/$name.seed$seed.vectors.vec" "$out/$name.seed$seed.vectors.vec" >"$out/$name.seed$seed.centered.vec"
-        mv "$out/$name.seed$seed.centered.vec" "$out/$name.seed$seed.vectors.vec"
+      # Named by the training documents and the settings: seeds that train on the same file
+      # (SST-2's) share one set of vectors, made once.
+      local epochs=${SELF_PRETRAIN_EPOCHS:-25} center=${SELF_PRETRAIN_CENTER:-0}
+      local vectors; vectors=$out/$task.self.$(md5sum <"$train" | cut -c1-16).e$epochs.c$center
+      if [[ ! -f $vectors.vec ]]; then
+        local case_option=(); [[ $task == trec ]] && case_option=(--no-lowercase)
+        "$textcnn" tokenize "${case_option[@]}" "$train" >"$vectors.tokens.txt"
+        fasttext skipgram -input "$vectors.tokens.txt" -output "$vectors.tmp" -dim 300 \
+          -minCount 1 -epoch "$epochs" -thread 1 -verbose 0 >/dev/null
+        rm -f "$vectors.tmp.bin"  # 2.4 GB of subword buckets, not needed
+        if [[ $center == 1 ]]; then
+          awk 'NR == FNR { if (FNR > 1) for (i = 2; i <= NF; ++i) sum[i] += $i; n = FNR - 1; next }
+               FNR == 1 { print; next }
+               { line = $1; for (i = 2; i <= NF; ++i) line = line " " ($i - sum[i] / n); print line }' \
+            "$vectors.tmp.vec" "$vectors.tmp.vec" >"$vectors.centered.vec"
+          mv "$vectors.centered.vec" "$vectors.tmp.vec"
+        fi
+        mv "$vectors.tmp.vec" "$vectors.vec"  # complete, or absent
       fi
-      pretrained=(--embeddings "$out/$name.seed$seed.vectors.vec")
+      pretrained=(--embeddings "$vectors.vec")
     fi
     local trained dev_acc nb_line=
     trained=$("$textcnn" train --train "$train" "${dev[@]}" --model "$model" --seed "$seed" --threads "$threads" \
