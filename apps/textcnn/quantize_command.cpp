@@ -18,7 +18,7 @@ namespace {
 
 struct QuantizeOptions {
     std::string model_path, out_path;
-    bool compact = false;
+    bool compact = false, refine = false;
 };
 
 void run_quantize(const QuantizeOptions& o) {
@@ -27,19 +27,26 @@ void run_quantize(const QuantizeOptions& o) {
     if (model.quantized()) throw UsageError(o.model_path + " is already quantized");
     const std::size_t float_bytes = model.fold_table_bytes();
     try {
-        model.quantize(o.compact ? TextClassifier::QuantizedTables::compact : TextClassifier::QuantizedTables::stored);
+        model.quantize(o.compact  ? TextClassifier::QuantizedTables::compact
+                       : o.refine ? TextClassifier::QuantizedTables::refined
+                                  : TextClassifier::QuantizedTables::stored);
     } catch (const ConfigError& e) {
         throw UsageError(o.model_path + ": " + e.what());
     }
     model.metadata["quantized_from"] = o.model_path;
     model.save(o.out_path);
-    const auto bound = model.quantization_error_bound();
+    const auto largest = [](const std::vector<float>& bound) {
+        return bound.empty() ? 0.0f : *std::max_element(bound.begin(), bound.end());
+    };
     fmt::print(stderr,
-               "{}: int8 tables of {:.1f} MB (float tables: {:.1f} MB); file {:.1f} MB -> {:.1f} MB; "
-               "each logit within {:.3g} of the float model's\n",
-               o.out_path, model.fold_table_bytes() / 1e6, float_bytes / 1e6,
+               "{}: int8 tables{} of {:.1f} MB (float tables: {:.1f} MB); file {:.1f} MB -> {:.1f} MB; "
+               "each logit within {:.3g} of the float model's{}\n",
+               o.out_path, o.refine ? " and residual codes" : "", model.fold_table_bytes() / 1e6, float_bytes / 1e6,
                std::filesystem::file_size(o.model_path) / 1e6, std::filesystem::file_size(o.out_path) / 1e6,
-               bound.empty() ? 0.0f : *std::max_element(bound.begin(), bound.end()));
+               largest(model.quantization_error_bound()),
+               o.refine ? fmt::format(", and within {:.3g} for a text scored again (its label in doubt)",
+                                      largest(model.refined_error_bound()))
+                        : std::string());
 }
 
 }  // namespace
@@ -51,10 +58,16 @@ Command add_quantize_command(CLI::App& app) {
                     "faster to load and to score; labels rarely change)");
     cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("--out", o->out_path, "Where to write the quantized model")->required();
-    cmd->add_flag("--compact", o->compact,
+    CLI::Option* compact = cmd->add_flag("--compact", o->compact,
                   "Store int8 embeddings (one scale per word) and the convolution weights instead of the tables, "
                   "which are made again at load: a quarter of the stored tables' bytes for Kim's model (a file "
                   "about a third of the float model's), and a GEMM at each load");
+    cmd->add_flag("--refine", o->refine,
+                  "Also store a 4-bit residual code per table value (file and memory: half the tables' bytes "
+                  "again): a text whose label the int8 tables leave in doubt is scored again at a 14th of their "
+                  "rounding error, so labels differ from the float model's only for texts it scores within that "
+                  "of a tie")
+        ->excludes(compact);
     return {cmd, [o] { run_quantize(*o); }};
 }
 

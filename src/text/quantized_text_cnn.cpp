@@ -23,6 +23,11 @@ namespace textcnn::detail {
 namespace {
 
 constexpr int max_code = 127;
+// Residual codes are -7..7: the rounding error of a code, in 14ths of a scale (-0.5..0.5).
+constexpr int max_residual = QuantizedTextCnn::refine_steps / 2;
+// Classes up to this count get a precomputed table of pair bounds (classes^2 floats); more
+// classes use the sum of the two logits' bounds, looser but linear in the class count.
+constexpr std::size_t max_pair_bound_classes = 64;
 // int16 sums of `taps` codes of at most 127 in magnitude never overflow.
 constexpr std::size_t max_taps = std::numeric_limits<std::int16_t>::max() / max_code;
 // A bound on a stored dilation, so that a crafted one cannot make a text's row list huge.
@@ -34,7 +39,7 @@ bool all_finite(const std::vector<float>& values) {
 
 }  // namespace
 
-QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded) {
+QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded, std::size_t residual_bytes) {
     QuantizedTextCnn q;
     q.vocab_ = folded.vocab_;
     q.columns_ = folded.columns_;
@@ -61,7 +66,8 @@ QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded) {
         q.widest_span_ = std::max(q.widest_span_, b.dilation * (b.taps - 1));
         q.branches_.push_back(std::move(b));
     }
-    assign_with_huge_pages(q.storage_, q.vocab_ * q.columns_ + trailer);
+    assign_with_huge_pages(q.storage_, q.vocab_ * q.columns_ + trailer + residual_bytes);
+    if (residual_bytes) q.residual_offset_ = q.vocab_ * q.columns_ + trailer;
     return q;
 }
 
@@ -78,16 +84,25 @@ void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::si
     for (std::size_t i = 0; i < count; ++i) {
         std::uint8_t* out = storage_.data() + table_offset_ + (first + i) * columns_;
         for (std::size_t c = 0; c < columns_; ++c) {
-            const long code =
-                std::clamp(std::lround(rows[i * columns_ + c] / column_scale[c]), long{-max_code}, long{max_code});
+            const float scaled = rows[i * columns_ + c] / column_scale[c];
+            const long code = std::clamp(std::lround(scaled), long{-max_code}, long{max_code});
             out[c] = static_cast<std::uint8_t>(static_cast<std::int8_t>(code));
+            if (!refined()) continue;
+            // scaled - code is within [-0.5, 0.5] (the scale is the column's largest |value| / 127)
+            const long residual = std::clamp(std::lround((scaled - static_cast<float>(code)) * refine_steps),
+                                             long{-max_residual}, long{max_residual});
+            const std::size_t half = residual_row_bytes();
+            storage_[residual_offset_ + (first + i) * half + c % half] |=
+                static_cast<std::uint8_t>((static_cast<unsigned>(residual) & 0xfu) << (c < half ? 0 : 4));
         }
     }
 }
 
-QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded) {
-    QuantizedTextCnn q = scaled(folded);
+QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded, bool refine) {
+    // The residual codes after the table and its trailer, zeroed (encode_rows ors nibbles in).
+    QuantizedTextCnn q = scaled(folded, refine ? folded.vocab_ * ((folded.columns_ + 1) / 2) : 0);
     q.encode_rows(folded.table_.data(), 0, q.vocab_, q.column_scales());
+    q.set_margin_bound();
     return q;
 }
 
@@ -133,12 +148,16 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
     }
     w.put<std::uint64_t>(vocab_ * columns_);
     w.put_bytes({storage_.data() + table_offset_, vocab_ * columns_ + trailer});
+    if (refined()) {
+        w.put<std::uint64_t>(residual_bytes());
+        w.put_bytes({storage_.data() + residual_offset_, residual_bytes()});
+    }
     return bytes;
 }
 
 std::size_t QuantizedTextCnn::stored_bytes() const {
     std::size_t bytes = output_.bag_logits.size() * sizeof(float);
-    if (!compact_) return bytes + vocab_ * columns_;
+    if (!compact_) return bytes + vocab_ * columns_ + residual_bytes();
     bytes += compact_->codes.size() + compact_->word_scale.size() * sizeof(float);
     for (const auto& weights : compact_->weights) bytes += weights.size() * sizeof(float);
     return bytes;
@@ -238,14 +257,19 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
     QuantizedTextCnn q = decode_common(r);
     if (version == 2) {
         q.decode_compact(r);
+        q.set_margin_bound();
         return q;
     }
     const auto table_bytes = r.get<std::uint64_t>("table size");
-    const std::size_t held = r.remaining() < trailer ? 0 : r.remaining() - trailer;
+    // Version 3: the residual codes' size (8 bytes) and the codes follow the trailer.
+    const std::size_t words_bytes = q.vocab_ <= r.remaining() / q.columns_ ? q.vocab_ * q.columns_ : 0;
+    const std::size_t after_table = version == 3 && words_bytes ? 8 + q.vocab_ * ((q.columns_ + 1) / 2) : 0;
+    const std::size_t held = r.remaining() < trailer + after_table ? 0 : r.remaining() - trailer - after_table;
     if (q.vocab_ > held / q.columns_ || table_bytes != q.vocab_ * q.columns_ || table_bytes != held)
         r.error("the table holds " + std::to_string(held) + " bytes (the section says " + std::to_string(table_bytes) +
                 "), " + std::to_string(q.vocab_) + " words x " + std::to_string(q.columns_) + " bytes expected, then " +
-                std::to_string(trailer) + " zero bytes");
+                std::to_string(trailer) + " zero bytes" +
+                (version == 3 ? " and " + std::to_string(after_table) + " bytes of residual codes" : std::string()));
     q.table_offset_ = r.offset();
     const std::int8_t* table = reinterpret_cast<const std::int8_t*>(payload.data() + q.table_offset_);
     std::int8_t lowest = 0;  // a plain reduction (vectorized): the table is most of the file
@@ -253,7 +277,27 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
     if (lowest < -max_code || std::any_of(table, table + q.columns_, [](std::int8_t c) { return c != 0; }) ||
         std::any_of(table + table_bytes, table + table_bytes + trailer, [](std::int8_t c) { return c != 0; }))
         r.error("the table holds the code -128 (codes are -127..127), or its padding row or trailer is not zero");
+    if (version == 3) {
+        r.get_bytes(table_bytes + trailer, "table");
+        const auto residual_bytes = r.get<std::uint64_t>("residual code bytes");
+        const std::size_t half = (q.columns_ + 1) / 2;
+        if (residual_bytes != q.vocab_ * half || residual_bytes != r.remaining())
+            r.error("the residual codes take " + std::to_string(residual_bytes) + " bytes, " +
+                    std::to_string(q.vocab_ * half) + " expected");
+        const std::uint8_t* codes = payload.data() + r.offset();
+        bool minus_eight = false;  // a plain reduction (vectorized)
+        for (std::size_t i = 0; i < residual_bytes; ++i)
+            minus_eight |= (codes[i] & 0xf) == 8 || (codes[i] >> 4) == 8;
+        // The padding row's codes, and the unused high nibble of each row's last byte (odd rows).
+        bool unused = std::any_of(codes, codes + half, [](std::uint8_t c) { return c != 0; });
+        if (q.columns_ % 2)
+            for (std::size_t v = 0; v < q.vocab_; ++v) unused |= (codes[v * half + half - 1] >> 4) != 0;
+        if (minus_eight || unused)
+            r.error("a residual code is -8 (codes are -7..7), or one of the padding row or past a row's end is not zero");
+        q.residual_offset_ = r.offset();
+    }
     q.storage_ = std::move(payload);  // the table stays where it was read
+    q.set_margin_bound();
     return q;
 }
 
@@ -358,15 +402,24 @@ void QuantizedTextCnn::pool(const Branch& b, const Rows& rows, bool prefetch, st
     }
 }
 
-void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const {
-    static constexpr std::uint32_t padding[1] = {0};
-    if (ids.empty()) ids = padding;
+namespace {
+
+constexpr std::uint32_t padding_id[1] = {0};
+
+}  // namespace
+
+void QuantizedTextCnn::set_rows(std::span<const std::uint32_t> ids, Rows& rows) const {
     FoldedTextCnn::check_ids(ids, vocab_, "quantized text CNN");
-    Rows& rows = scratch.rows;
     rows.length = ids.size();
     rows.margin = widest_span_;
     rows.rows.assign(checked_add(rows.length, 2 * widest_span_, "quantized text CNN: rows"), table());
     for (std::size_t p = 0; p < rows.length; ++p) rows.rows[rows.margin + p] = table() + std::size_t{ids[p]} * columns_;
+}
+
+void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const {
+    if (ids.empty()) ids = padding_id;
+    Rows& rows = scratch.rows;
+    set_rows(ids, rows);
     // Room for the lanes past the last filter of the widest branch.
     scratch.sums.resize(widest_ + 8 * block);
     scratch.features.resize(output_.features);
@@ -381,6 +434,84 @@ void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits,
         features += b.filters;
     }
     output_.logits(scratch.features.data(), ids, logits);
+    if (refined() && undecided(logits)) refined_logits(ids, logits, scratch);
+}
+
+bool QuantizedTextCnn::undecided(const float* logits) const {
+    const std::size_t classes = output_.classes;
+    const std::size_t top = static_cast<std::size_t>(std::max_element(logits, logits + classes) - logits);
+    for (std::size_t c = 0; c < classes; ++c) {
+        if (c == top) continue;
+        const float bound = classes <= max_pair_bound_classes ? margin_bound_[top * classes + c]
+                                                               : logit_bound_[top] + logit_bound_[c];
+        if (logits[top] - logits[c] <= bound) return true;
+    }
+    return false;
+}
+
+void QuantizedTextCnn::fine_row(std::size_t word, std::int16_t* out) const {
+    // Column j's residual in the low nibble of byte j, column j + half's in the high one, each
+    // sign-extended by an arithmetic shift: two loops the compiler vectorizes.
+    const std::int8_t* code = table() + word * columns_;
+    const std::size_t half = residual_row_bytes();
+    const auto* residuals = reinterpret_cast<const std::int8_t*>(storage_.data() + residual_offset_ + word * half);
+    for (std::size_t j = 0; j < half; ++j)
+        out[j] = static_cast<std::int16_t>(code[j] * refine_steps + static_cast<std::int8_t>(residuals[j] << 4) / 16);
+    for (std::size_t j = half; j < columns_; ++j)
+        out[j] = static_cast<std::int16_t>(code[j] * refine_steps + (residuals[j - half] >> 4));
+}
+
+void QuantizedTextCnn::refined_logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const {
+    if (!refined()) throw ConfigError("quantized text CNN: refined logits need the residual codes (quantize --refine)");
+    if (ids.empty()) ids = padding_id;
+    FoldedTextCnn::check_ids(ids, vocab_, "quantized text CNN");
+    // Row 0 of `fine` is the padding row (zeros); rows 1 .. length the text's, code x 14 + residual.
+    const std::size_t length = ids.size(), half = residual_row_bytes();
+    for (std::size_t p = 0; p < length; ++p) {  // the residual rows are not in cache: ask for all now
+        const char* bytes = reinterpret_cast<const char*>(storage_.data() + residual_offset_ + ids[p] * half);
+        for (std::size_t byte = 0; byte < half; byte += 64) __builtin_prefetch(bytes + byte);
+    }
+    scratch.fine.resize(checked_mul(length + 1, columns_, "quantized text CNN: refined rows"));
+    std::fill_n(scratch.fine.begin(), columns_, 0);
+    for (std::size_t p = 0; p < length; ++p) fine_row(ids[p], scratch.fine.data() + (p + 1) * columns_);
+    scratch.features.resize(output_.features);
+    scratch.fine_best.resize(2 * widest_);
+    float* features = scratch.features.data();
+    for (const Branch& b : branches_) {
+        std::int32_t* best = scratch.fine_best.data();
+        // code x 14 + residual is at most 127 x 14 + 7 = 1,785: sums of up to 18 taps fit int16.
+        if (b.taps * (max_code * refine_steps + max_residual) <= std::numeric_limits<std::int16_t>::max())
+            fine_pool<std::int16_t>(b, scratch.fine.data(), length, best, best + widest_);
+        else
+            fine_pool<std::int32_t>(b, scratch.fine.data(), length, best, best + widest_);
+        for (std::size_t f = 0; f < b.filters; ++f)
+            features[f] = b.scale[f] / refine_steps * static_cast<float>(best[f]) + b.bias[f];
+        FoldedTextCnn::activate(b.activation, features, b.filters);
+        features += b.filters;
+    }
+    output_.logits(scratch.features.data(), ids, logits);
+}
+
+template <class Sum>
+void QuantizedTextCnn::fine_pool(const Branch& b, const std::int16_t* fine, std::size_t length, std::int32_t* best,
+                                 std::int32_t* scratch) const {
+    // Output o sums tap t of text position o - span + t x dilation (the padding row outside).
+    const std::size_t span = b.dilation * (b.taps - 1), filters = b.filters;
+    Sum* sum = reinterpret_cast<Sum*>(scratch);
+    Sum* top = sum + filters;  // int16 sums: both fit in the 2 x widest_ int32 of scratch
+    if constexpr (sizeof(Sum) == sizeof(std::int32_t)) top = reinterpret_cast<Sum*>(best);
+    std::fill_n(top, filters, std::numeric_limits<Sum>::min());
+    for (std::size_t o = 0; o < length + span; ++o) {
+        std::fill_n(sum, filters, Sum{0});
+        for (std::size_t t = 0; t < b.taps; ++t) {
+            const std::size_t at = o + t * b.dilation;  // position + span
+            const std::size_t row = at < span || at - span >= length ? 0 : at - span + 1;
+            const std::int16_t* in = fine + row * columns_ + b.column + t * filters;
+            for (std::size_t f = 0; f < filters; ++f) sum[f] = static_cast<Sum>(sum[f] + in[f]);
+        }
+        for (std::size_t f = 0; f < filters; ++f) top[f] = std::max(top[f], sum[f]);
+    }
+    if constexpr (sizeof(Sum) != sizeof(std::int32_t)) std::copy_n(top, filters, best);
 }
 
 QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& in) {
@@ -479,23 +610,58 @@ double QuantizedTextCnn::embedding_error(std::size_t branch, std::size_t filter)
     return sum * largest / 2;
 }
 
-std::vector<float> QuantizedTextCnn::logit_error_bound() const {
+std::vector<double> QuantizedTextCnn::feature_error_bounds() const {
     // Activations are 1-Lipschitz (sigmoid 1/4), max pooling too: a feature moves by at most
-    // taps x scale / 2 (plus, in the compact form, the embedding's rounding), a logit by the
-    // weighted sum of those.
+    // taps x scale / 2 (plus, in the compact form, the embedding's rounding).
+    std::vector<double> bound;
+    bound.reserve(output_.features);
+    for (std::size_t i = 0; i < branches_.size(); ++i) {
+        const Branch& b = branches_[i];
+        for (std::size_t f = 0; f < b.filters; ++f)
+            bound.push_back(static_cast<double>(b.taps) * b.scale[f] / 2 + embedding_error(i, f));
+    }
+    return bound;
+}
+
+std::vector<float> QuantizedTextCnn::logit_error_bound() const {
+    // A logit moves by the output weights' sum of its features' bounds.
+    const std::vector<double> feature = feature_error_bounds();
     std::vector<float> bound(output_.classes, 0.0f);
     for (std::size_t c = 0; c < output_.classes; ++c) {
         const float* w = output_.dense_weights.data() + c * output_.in_units;
         double sum = 0.0;
-        for (std::size_t i = 0; i < branches_.size(); ++i) {
-            const Branch& b = branches_[i];
-            for (std::size_t f = 0; f < b.filters; ++f)
-                sum += std::abs(w[f]) * (static_cast<double>(b.taps) * b.scale[f] / 2 + embedding_error(i, f));
-            w += b.filters;
-        }
+        for (std::size_t f = 0; f < feature.size(); ++f) sum += std::abs(w[f]) * feature[f];
         bound[c] = static_cast<float>(sum);
     }
     return bound;
+}
+
+std::vector<float> QuantizedTextCnn::refined_logit_error_bound() const {
+    if (!refined()) return {};
+    std::vector<float> bound = logit_error_bound();
+    for (float& b : bound) b /= refine_steps;
+    return bound;
+}
+
+void QuantizedTextCnn::set_margin_bound() {
+    // Float summation order differs from the float folded model's: a relative and an absolute
+    // allowance for it, so that a label the bound calls decided is decided.
+    const auto allowance = [](double bound) { return static_cast<float>(bound * (1 + 1e-4) + 1e-5); };
+    logit_bound_ = logit_error_bound();
+    for (float& b : logit_bound_) b = allowance(b);
+    margin_bound_.clear();
+    const std::size_t classes = output_.classes;
+    if (!refined() || classes > max_pair_bound_classes) return;
+    const std::vector<double> feature = feature_error_bounds();
+    margin_bound_.assign(classes * classes, 0.0f);
+    for (std::size_t a = 0; a < classes; ++a)
+        for (std::size_t c = 0; c < classes; ++c) {
+            const float* wa = output_.dense_weights.data() + a * output_.in_units;
+            const float* wc = output_.dense_weights.data() + c * output_.in_units;
+            double sum = 0.0;
+            for (std::size_t f = 0; f < feature.size(); ++f) sum += std::abs(double{wa[f]} - double{wc[f]}) * feature[f];
+            margin_bound_[a * classes + c] = allowance(sum);
+        }
 }
 
 }  // namespace textcnn::detail

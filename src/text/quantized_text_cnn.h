@@ -41,6 +41,20 @@
 // convolution weights ((taps x channels) x filters, column-major). The error bound adds the
 // embedding rounding: a table value moves by at most (largest word scale / 2) x sum over
 // channels of |weight| before its own rounding.
+//
+// The refined form (section version 3, `textcnn quantize --refine`) is the version-1 payload
+// followed by a 4-bit residual code per table value: u64 residual bytes (vocab x half, half =
+// ceil(columns / 2)), then a row of `half` bytes per word: byte j holds column j's code in its
+// low nibble and column j + half's in its high one (two's complement, -7..7; the padding row's
+// codes, and a high nibble past the row's end, are zero). A value is then scale x (code + residual / 14), within scale / 28 of the float
+// table's: 14 times closer. A text's int8 logits are used when they decide its label, that is
+// when the top logit leads every other by more than the pair's bound (sum over features of
+// |w_top,f - w_other,f| x taps x scale_f / 2, margin_bound()); otherwise the text is scored
+// again from code x 14 + residual (int32 sums), and its logits are within
+// refined_logit_error_bound() (a 14th of logit_error_bound()) of the float folded model's. So
+// the label equals the float model's unless its top two logits are within twice that of a tie.
+// The residual codes cost half the table's bytes again, in the file and in memory; they are
+// read only for the texts scored again (7 % of SST-2's sentences for Kim's model).
 #pragma once
 
 #include "text/folded_text_cnn.h"
@@ -57,33 +71,42 @@ namespace textcnn::detail {
 
 class QuantizedTextCnn {
 public:
-    /// The newest section version this build reads (1: the table, 2: the compact form).
-    static constexpr std::uint32_t section_version = 2;
+    /// The newest section version this build reads (1: the table, 2: the compact form, 3: the
+    /// table and its residual codes).
+    static constexpr std::uint32_t section_version = 3;
+    /// A residual code counts 1 / refine_steps of a scale.
+    static constexpr int refine_steps = 14;
     static constexpr const char* section_tag = "QFLD";
 
     /// Quantizes a folded model's tables. ConfigError when a branch has more than 258 taps (its
     /// int16 sums could overflow).
-    static QuantizedTextCnn quantize(const FoldedTextCnn& folded);
+    /// With `refine`, the residual codes too (the refined form described above).
+    static QuantizedTextCnn quantize(const FoldedTextCnn& folded, bool refine = false);
     /// The compact form of the same: `inputs` are the table inputs of the network `folded` was
     /// made from (FoldedTextCnn::table_inputs); the table is made from the int8 embeddings, as
     /// a load makes it. ConfigError as quantize().
     static QuantizedTextCnn quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& inputs);
 
-    /// The section payload described above, and its version (2 for the compact form).
+    /// The section payload described above, and its version (2 for the compact form, 3 for the
+    /// refined one).
     std::vector<std::uint8_t> encode() const;
-    std::uint32_t encoded_version() const { return compact_ ? 2 : 1; }
+    std::uint32_t encoded_version() const { return compact_ ? 2 : refined() ? 3 : 1; }
     /// Parses a payload of section version `version` (a version-1 payload is taken over: the
     /// table stays where it was read, no copy). InputError naming `source` for any inconsistency.
     static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, std::uint32_t version, const std::string& source);
     /// Whether the table is stored in the compact form.
     bool compact() const { return compact_.has_value(); }
+    /// Whether the residual codes are held (the refined form).
+    bool refined() const { return residual_offset_ != 0; }
     /// Bytes the tables take in a file: the table, or the compact form's codes, scales and weights.
     std::size_t stored_bytes() const;
 
     std::size_t vocab() const { return vocab_; }
     std::size_t classes() const { return output_.classes; }
-    /// Bytes of the int8 table plus the float bag logits.
-    std::size_t table_bytes() const { return vocab_ * columns_ + output_.bag_logits.size() * sizeof(float); }
+    /// Bytes of the int8 table (and its residual codes) plus the float bag logits.
+    std::size_t table_bytes() const {
+        return vocab_ * columns_ + residual_bytes() + output_.bag_logits.size() * sizeof(float);
+    }
     /// Bytes of one word's row: every tap of every width.
     std::size_t row_bytes() const { return columns_; }
     bool has_wide_branch() const { return output_.bag.has_value(); }
@@ -98,14 +121,29 @@ public:
         Rows rows;
         std::vector<std::int16_t> sums;
         std::vector<float> features;
+        std::vector<std::int16_t> fine;  ///< refined rows: code x 14 + residual
+        std::vector<std::int32_t> fine_best;
     };
     /// Logits of one text into logits[0 .. classes), as FoldedTextCnn::logits (same padding and
-    /// empty-text rules). InputError for an id >= vocab(). Const and thread-safe; `scratch`
-    /// belongs to the calling thread.
+    /// empty-text rules); in the refined form, scored again from the residual codes when the
+    /// int8 logits leave the label in doubt. InputError for an id >= vocab(). Const and
+    /// thread-safe; `scratch` belongs to the calling thread.
     void logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const;
+    /// The refined logits of a text whatever its int8 ones (refined() only). As logits().
+    void refined_logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const;
+    /// Whether int8 logits leave the label in doubt: some other class within its margin_bound()
+    /// of the top one.
+    bool undecided(const float* logits) const;
 
     /// The bound on |logit - float folded logit| described above, one per class.
     std::vector<float> logit_error_bound() const;
+    /// The same for refined logits: a 14th of it (refined() only; empty otherwise).
+    std::vector<float> refined_logit_error_bound() const;
+    /// The bound on the change of logit a - logit b (classes x classes, row a): sum over
+    /// features of |w_af - w_bf| x taps x scale_f / 2, with an allowance of 1e-4 x it + 1e-5 for
+    /// float summation order; empty when not refined() or beyond 64 classes (undecided() then
+    /// adds the two logits' bounds).
+    const std::vector<float>& margin_bound() const { return margin_bound_; }
 
 private:
     using Activation = FoldedTextCnn::Activation;
@@ -146,7 +184,8 @@ private:
     void build_table();
     /// Everything of quantize() but the table's codes: the per-filter scales from the float
     /// table, and storage_ zeroed for the codes. ConfigError as quantize().
-    static QuantizedTextCnn scaled(const FoldedTextCnn& folded);
+    /// `residual_bytes` > 0: room for the residual codes after the table (the refined form).
+    static QuantizedTextCnn scaled(const FoldedTextCnn& folded, std::size_t residual_bytes = 0);
     /// Each table column's scale (its filter's), columns_ values.
     std::vector<float> column_scales() const;
     /// Codes of `count` float table rows (row-major, columns_ each) into table rows first ...
@@ -158,8 +197,32 @@ private:
     /// The compact form's share of the error bound of filter `filter` of branch `branch` (0 otherwise).
     double embedding_error(std::size_t branch, std::size_t filter) const;
 
+    /// Each feature's bound before the output layer: taps x scale / 2 (+ embedding_error()).
+    std::vector<double> feature_error_bounds() const;
+    /// Sets margin_bound_ (after the branches and the output layer are known).
+    void set_margin_bound();
+    /// Codes of `count` float table rows (row-major, columns_ each) and their residuals into
+    /// the residual codes of rows first ...
+    void encode_residual(const float* rows, std::size_t first, std::size_t count, const std::vector<float>& column_scale);
+    /// Bytes of one word's residual codes: two per byte.
+    std::size_t residual_row_bytes() const { return (columns_ + 1) / 2; }
+    std::size_t residual_bytes() const { return refined() ? vocab_ * residual_row_bytes() : 0; }
+
+    /// Fills `rows` with the table rows of `ids` (InputError for an id >= vocab()).
+    void set_rows(std::span<const std::uint32_t> ids, Rows& rows) const;
+    /// Row `word` of the refined table, code x 14 + residual, into out[0 .. columns_).
+    void fine_row(std::size_t word, std::int16_t* out) const;
+    /// Max over time of branch b's refined sums into best[0 .. filters); `fine` holds the
+    /// padding row then the text's `length` refined rows; `scratch` has 2 x widest_ values.
+    template <class Sum>
+    void fine_pool(const Branch& b, const std::int16_t* fine, std::size_t length, std::int32_t* best,
+                   std::int32_t* scratch) const;
+
+    std::vector<float> margin_bound_;    ///< classes x classes (empty beyond 64 classes)
+    std::vector<float> logit_bound_;     ///< logit_error_bound() with the same allowance
     std::vector<std::uint8_t> storage_;  ///< holds the table (quantize() or the decoded payload)
     std::size_t table_offset_ = 0;       ///< where the table starts in storage_
+    std::size_t residual_offset_ = 0;    ///< where the residual codes start in storage_ (0: none)
     const std::int8_t* table() const { return reinterpret_cast<const std::int8_t*>(storage_.data() + table_offset_); }
 };
 

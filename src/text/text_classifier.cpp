@@ -147,8 +147,9 @@ struct TextNetwork {
                                   std::to_string(TextClassifier::default_fold_limit >> 20) + " MiB) can be quantized");
             tables = &*fresh;
         }
-        if (form == TextClassifier::QuantizedTables::stored)
-            return std::make_unique<const QuantizedTextCnn>(QuantizedTextCnn::quantize(*tables));
+        if (form != TextClassifier::QuantizedTables::compact)
+            return std::make_unique<const QuantizedTextCnn>(
+                QuantizedTextCnn::quantize(*tables, form == TextClassifier::QuantizedTables::refined));
         return std::make_unique<const QuantizedTextCnn>(
             QuantizedTextCnn::quantize_compact(*tables, *FoldedTextCnn::table_inputs(*network)));
     }
@@ -438,15 +439,30 @@ void TextClassifier::quantize(QuantizedTables form) {
     for (std::size_t k = 0; k < tables.size(); ++k) impl_->members[k].use(std::move(tables[k]));
 }
 
-std::vector<float> TextClassifier::quantization_error_bound() const {
+namespace {
+
+// The largest per-label bound `of` gives over the members that have one.
+template <class Members, class Of>
+std::vector<float> largest_bound(const Members& members, Of of) {
     std::vector<float> bound;
-    for (const auto& m : impl_->members) {
+    for (const auto& m : members) {
         if (!m.quantized) continue;
-        const auto b = m.quantized->logit_error_bound();
+        const auto b = of(*m.quantized);
+        if (b.empty()) continue;
         if (bound.empty()) bound.assign(b.size(), 0.0f);
         for (std::size_t c = 0; c < b.size(); ++c) bound[c] = std::max(bound[c], b[c]);
     }
     return bound;
+}
+
+}  // namespace
+
+std::vector<float> TextClassifier::quantization_error_bound() const {
+    return largest_bound(impl_->members, [](const detail::QuantizedTextCnn& q) { return q.logit_error_bound(); });
+}
+
+std::vector<float> TextClassifier::refined_error_bound() const {
+    return largest_bound(impl_->members, [](const detail::QuantizedTextCnn& q) { return q.refined_logit_error_bound(); });
 }
 
 TextClassifier TextClassifier::ensemble(std::vector<TextClassifier> members) {
@@ -683,7 +699,12 @@ std::string TextClassifier::summary() const {
     else if (quantized())
         s << "Prediction: quantized: int8 folded tables stored in the file (" << members.front().quantized->vocab()
           << " words x " << members.front().quantized->row_bytes() << " bytes" << each << ", one scale per filter; "
-          << (fold_table_bytes() + 500000) / 1000000 << " MB); float weights not stored (prediction only)\n";
+          << (fold_table_bytes() + 500000) / 1000000 << " MB"
+          << (members.front().quantized->refined()
+                  ? ", with a 4-bit residual code per value: a text whose label the int8 logits leave in doubt is "
+                    "scored again from them"
+                  : "")
+          << "); float weights not stored (prediction only)\n";
     else if (const std::size_t bytes = fold_table_bytes())
         s << "Prediction: embedding folded into the convolutions at load" << each << " ("
           << (bytes + 500000) / 1000000 << " MB of tables)\n";

@@ -1037,6 +1037,48 @@ BOOST_AUTO_TEST_CASE(summary_text_and_json) {
     BOOST_CHECK_EQUAL(layer_parameters, parameters);
 }
 
+BOOST_AUTO_TEST_CASE(quantize_plain_refined_and_compact) {
+    Trained& t = trained();
+    const std::string texts = scratch("quantize_texts.txt");
+    std::string lines;
+    for (const auto& row : make_rows(200, 9)) lines += row.text + "\n";
+    write_text(texts, lines);
+    const Run float_run = run("predict --model " + t.model + " --prob --quiet " + texts);
+    BOOST_REQUIRE_EQUAL(float_run.code, 0);
+    const auto float_lines = lines_of(float_run.out);
+    struct Form {
+        std::string option, said, summary;
+        unsigned version;
+    };
+    for (const Form& form : {Form{"", "each logit within", "Prediction: quantized: int8 folded tables stored", 1},
+                             Form{"--refine", "within", "4-bit residual code", 3},
+                             Form{"--compact", "each logit within", "Prediction: quantized, compact", 2}})
+        BOOST_TEST_CONTEXT("quantize " << form.option) {
+            const std::string out = scratch("quantized" + form.option + ".model");
+            const Run q = run("quantize --model " + t.model + " --out " + out + " " + form.option);
+            BOOST_REQUIRE_MESSAGE(q.code == 0, q.err);
+            BOOST_CHECK_MESSAGE(contains(q.err, form.said), q.err);
+            BOOST_CHECK_EQUAL(contains(q.err, "scored again"), form.option == "--refine");
+            BOOST_CHECK_EQUAL(read_model_file(out).find("QFLD")->version, form.version);
+            const Run summary = run("summary --model " + out);
+            BOOST_CHECK_MESSAGE(contains(summary.out, form.summary), summary.out);
+            const Run p = run("predict --model " + out + " --prob --quiet " + texts);
+            BOOST_REQUIRE_EQUAL(p.code, 0);
+            const auto got = lines_of(p.out);
+            BOOST_REQUIRE_EQUAL(got.size(), float_lines.size());
+            for (std::size_t i = 1; i < got.size(); ++i)  // the label field, after the header line
+                BOOST_CHECK_EQUAL(got[i].substr(0, got[i].find('\t')), float_lines[i].substr(0, float_lines[i].find('\t')));
+            // Already quantized: said, nothing written.
+            const Run again = run("quantize --model " + out + " --out " + scratch("twice.model"));
+            BOOST_CHECK_EQUAL(again.code, 2);
+            BOOST_CHECK_MESSAGE(contains(again.err, "is already quantized"), again.err);
+        }
+    const Run both = run("quantize --refine --compact --model " + t.model + " --out " + scratch("both.model"));
+    BOOST_CHECK_EQUAL(both.code, 2);
+    BOOST_CHECK_MESSAGE(contains(both.err, "excludes"), both.err);
+    BOOST_CHECK(!std::filesystem::exists(scratch("both.model")));
+}
+
 BOOST_AUTO_TEST_CASE(tokenize_prints_what_the_model_sees) {
     Trained& t = trained();
     const std::string path = scratch("tokenize.txt");

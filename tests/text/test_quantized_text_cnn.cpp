@@ -7,7 +7,12 @@
 //    a quarter of the change of the logit difference);
 //  - save -> load -> bit-identical probabilities and bytes; the file has "QFLD", no "WGHT";
 //  - a corrupt or crafted quantized section is refused with an InputError naming the file;
-//  - float model files (the format version 1 fixture) keep loading.
+//  - float model files (the format version 1 fixture) keep loading;
+//  - the refined form (residual codes): refined logits within a 14th of the bound; a text is
+//    scored again exactly when its int8 logits leave the label in doubt, otherwise its logits
+//    are the plain int8 ones; its labels are the float model's wherever the float logits decide
+//    by more than the refined bound, on texts where plain int8 labels differ; save -> load ->
+//    identical; crafted residual codes are refused.
 #define BOOST_TEST_MODULE quantized_text_cnn
 #include <boost/test/unit_test.hpp>
 
@@ -83,6 +88,64 @@ void check_within_bound(const ModelSpec& spec, std::uint64_t seed) {
     // The bound is not vacuous: the tables were really rounded, and the bound is small.
     BOOST_CHECK_GT(worst, 0.0);
     for (float b : bound) BOOST_CHECK_LT(b, 0.05f);
+}
+
+// Labels (argmax, first on ties) of `classes` logits.
+std::size_t top_of(const std::vector<float>& logits) {
+    return static_cast<std::size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// The refined form against the plain int8 tables and the float folded model, on `texts`.
+// Returns how many texts' plain int8 labels differ from the float ones.
+std::size_t check_refined(const ModelSpec& spec, std::uint64_t seed, const std::vector<std::vector<std::uint32_t>>& texts) {
+    Network network(spec, Shape{1, 1, 1});
+    network.initialize(Initializer{Initializer::Kind::torch_default}, seed);
+    const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
+    BOOST_REQUIRE(folded.has_value());
+    const QuantizedTextCnn plain = QuantizedTextCnn::quantize(*folded);
+    const QuantizedTextCnn refined = QuantizedTextCnn::quantize(*folded, true);
+    BOOST_REQUIRE(refined.refined() && !plain.refined());
+    BOOST_CHECK_EQUAL(refined.encoded_version(), 3u);
+    const std::size_t classes = folded->classes();
+    const std::vector<float> bound = plain.logit_error_bound(), fine = refined.refined_logit_error_bound();
+    BOOST_REQUIRE_EQUAL(fine.size(), classes);
+    BOOST_CHECK(plain.refined_logit_error_bound().empty());
+    for (std::size_t c = 0; c < classes; ++c) BOOST_CHECK_CLOSE(fine[c] * QuantizedTextCnn::refine_steps, bound[c], 1e-3);
+    std::vector<float> expected(classes), int8(classes), again(classes), got(classes), float_scratch;
+    QuantizedTextCnn::Scratch scratch;
+    std::size_t scored_again = 0, plain_flips = 0, refined_flips = 0;
+    double worst_plain = 0.0, worst_refined = 0.0;
+    for (const auto& ids : texts) {
+        folded->logits(ids, expected.data(), float_scratch);
+        plain.logits(ids, int8.data(), scratch);
+        refined.refined_logits(ids, again.data(), scratch);
+        refined.logits(ids, got.data(), scratch);
+        for (std::size_t c = 0; c < classes; ++c) {
+            worst_plain = std::max(worst_plain, std::abs(double{int8[c]} - expected[c]));
+            worst_refined = std::max(worst_refined, std::abs(double{again[c]} - expected[c]));
+            BOOST_CHECK_LE(std::abs(double{again[c]} - expected[c]), fine[c] + 1e-4);
+        }
+        // Scored again exactly when the int8 logits leave the label in doubt.
+        const bool doubt = refined.undecided(int8.data());
+        scored_again += doubt;
+        BOOST_CHECK(got == (doubt ? again : int8));
+        // A label the float logits decide by more than the refined bounds is the float label.
+        const std::size_t label = top_of(expected);
+        bool decided = true;
+        for (std::size_t c = 0; c < classes; ++c)
+            if (c != label) decided = decided && expected[label] - expected[c] > fine[label] + fine[c] + 2e-4f;
+        if (!decided) continue;
+        plain_flips += top_of(int8) != label;
+        refined_flips += top_of(got) != label;
+    }
+    BOOST_TEST_MESSAGE(texts.size() << " texts: " << scored_again << " scored again; int8 labels differing " << plain_flips
+                                    << ", refined " << refined_flips << "; largest logit error " << worst_plain
+                                    << " int8, " << worst_refined << " refined");
+    BOOST_CHECK_EQUAL(refined_flips, 0u);
+    BOOST_CHECK_GT(scored_again, 0u);
+    BOOST_CHECK_LT(scored_again, texts.size());
+    BOOST_CHECK_LT(worst_refined, worst_plain);
+    return plain_flips;
 }
 
 TextModelSettings small_settings() {
@@ -223,6 +286,83 @@ BOOST_AUTO_TEST_CASE(wide_and_deep_within_the_bound) {
     check_within_bound(text_cnn_spec(s, vocab, 2), 11);
 }
 
+BOOST_AUTO_TEST_CASE(refined_labels_are_the_float_labels_where_int8_ones_are_not) {
+    // 130,000 random texts of 0..15 ids: with small random weights many float labels are near
+    // ties, so the plain int8 tables change some of them.
+    std::vector<std::vector<std::uint32_t>> texts;
+    for (std::uint64_t seed = 100; seed < 2100; ++seed)
+        for (auto& ids : random_texts(seed)) texts.push_back(std::move(ids));
+    std::size_t plain_flips = check_refined(text_cnn_spec(small_settings(), vocab, 3), 1, texts);
+    TextModelSettings s = small_settings();
+    s.maps = 37;
+    s.widths = {1, 3, 8};
+    plain_flips += check_refined(text_cnn_spec(s, vocab, 2), 2, texts);
+    // 49 columns (odd: the last residual byte of each row has one code), dilation, no bias.
+    ModelSpec spec;
+    spec.push_back({"embedding", "embedding", {{"vocab", std::to_string(vocab)}, {"dim", "7"}}, {}});
+    LayerSpec parallel{"parallel", "widths", {}, {}};
+    parallel.branches.push_back({{"conv", "dilated", {{"filters", "5"}, {"kernel", "3"}, {"dilation", "2"}, {"padding", "full"}}, {}},
+                                 {"global_max_pool", "max_dilated", {}, {}}});
+    parallel.branches.push_back({{"conv", "unbiased", {{"filters", "17"}, {"kernel", "2"}, {"padding", "full"}, {"bias", "false"}}, {}},
+                                 {"tanh", "tanh_unbiased", {}, {}},
+                                 {"global_max_pool", "max_unbiased", {}, {}}});
+    spec.push_back(parallel);
+    spec.push_back({"dense", "output", {{"units", "4"}}, {}});
+    plain_flips += check_refined(spec, 9, texts);
+    // The test can tell: without the residual codes some of these labels change.
+    BOOST_CHECK_GT(plain_flips, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(refined_model_file_saves_loads_and_refuses_crafted_residuals) {
+    TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
+    model.quantize(TextClassifier::QuantizedTables::refined);
+    BOOST_REQUIRE(model.quantized());
+    const auto bound = model.quantization_error_bound(), fine = model.refined_error_bound();
+    BOOST_REQUIRE_EQUAL(fine.size(), 2u);
+    BOOST_CHECK_CLOSE(fine[0] * QuantizedTextCnn::refine_steps, bound[0], 1e-3);
+    const std::string path = scratch_file("refined.model");
+    model.save(path);
+    const ModelFile file = read_model_file(path);
+    BOOST_REQUIRE(file.find("QFLD") != nullptr);
+    BOOST_CHECK_EQUAL(file.find("QFLD")->version, 3u);
+    const TextClassifier loaded = TextClassifier::load(path);
+    BOOST_CHECK(loaded.refined_error_bound() == fine);
+    const auto texts = held_out_texts();
+    const auto before = model.predict(std::span<const std::string>(texts)), after = loaded.predict(std::span<const std::string>(texts));
+    const TextClassifier& float_model = trained().run->classifier();
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        BOOST_CHECK(before[i].probabilities == after[i].probabilities);
+        BOOST_CHECK_EQUAL(after[i].label, float_model.predict(texts[i]).label);
+    }
+    BOOST_CHECK(encode_model_file(loaded.to_model_file()) == encode_model_file(model.to_model_file()));
+    BOOST_CHECK_MESSAGE(loaded.summary().find("4-bit residual code") != std::string::npos, loaded.summary());
+
+    // Crafted residual codes, in a re-encoded file (valid checksum). The payload ends with the
+    // residual codes: vocab rows of ceil(columns / 2) bytes, the padding row's first.
+    const std::vector<std::uint8_t> payload = file.find("QFLD")->payload;
+    const std::size_t half = (read_at(payload, 16) + 1) / 2, codes = read_at(payload, 0) * half;
+    const auto error_with = [&](const std::function<void(std::vector<std::uint8_t>&)>& change) {
+        ModelFile crafted = file;
+        std::vector<std::uint8_t> p = payload;
+        change(p);
+        crafted.set("QFLD", 3, std::move(p));
+        const auto bytes = encode_model_file(crafted);
+        const std::string message =
+            error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(bytes, "crafted.model")); });
+        BOOST_TEST_MESSAGE(message);
+        return message;
+    };
+    BOOST_CHECK(error_with([](auto& p) { p.back() = 0x80; }).find("residual code is -8") != std::string::npos);
+    BOOST_CHECK(error_with([](auto& p) { p.back() = 0x08; }).find("residual code is -8") != std::string::npos);
+    BOOST_CHECK(error_with([&](auto& p) { p[p.size() - codes] = 0x11; }).find("padding row") != std::string::npos);
+    BOOST_CHECK(error_with([](auto& p) { p.pop_back(); }).find("table holds") != std::string::npos);
+    BOOST_CHECK(error_with([](auto& p) { p.push_back(0); }).find("table holds") != std::string::npos);
+    BOOST_CHECK(error_with([&](auto& p) { put_at<std::uint64_t>(p, p.size() - codes - 8, codes - 1); })
+                    .find("residual codes take") != std::string::npos);
+    // A version-1 section is read as version 1 (the residual codes then are extra bytes).
+    BOOST_CHECK(error_with([&](auto& p) { p.resize(p.size() - codes - 8); }).find("table holds") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(trained_model_same_labels_probabilities_within_the_bound) {
     const TextClassifier& model = trained().run->classifier();
     TextClassifier quantized = TextClassifier::from_model_file(model.to_model_file());
@@ -341,10 +481,10 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
         BOOST_CHECK(message.starts_with("other.model: the quantized tables are for " + std::to_string(v + 1) + " ids"));
         // A newer section version than this build reads.
         ModelFile newer = model.to_model_file();
-        newer.set("QFLD", 3, newer.find("QFLD")->payload);
+        newer.set("QFLD", 4, newer.find("QFLD")->payload);
         const auto newer_bytes = encode_model_file(newer);
         BOOST_CHECK(error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(newer_bytes, "new.model")); }) ==
-                    "new.model: section 'QFLD' version 3 is newer than this build supports (2)");
+                    "new.model: section 'QFLD' version 4 is newer than this build supports (3)");
     }
 }
 
@@ -468,7 +608,7 @@ BOOST_AUTO_TEST_CASE(crafted_compact_sections_give_input_errors) {
     // Read as a version-1 section: the table is not there.
     BOOST_CHECK(error_with(payload, 1).starts_with("crafted.model section 'QFLD'"));
     // A newer version than this build reads.
-    BOOST_CHECK_MESSAGE(error_with(payload, 3).find("version 3 is newer") != std::string::npos, error_with(payload, 3));
+    BOOST_CHECK_MESSAGE(error_with(payload, 4).find("version 4 is newer") != std::string::npos, error_with(payload, 4));
     // Cut anywhere in the compact part, or a byte more.
     for (std::size_t cut : {std::size_t{1}, std::size_t{100}, payload.size() / 3}) {
         const std::vector<std::uint8_t> shorter(payload.begin(), payload.end() - static_cast<std::ptrdiff_t>(cut));

@@ -234,6 +234,12 @@ public:
     /// Where a quantized model's int8 tables come from when it is loaded.
     enum class QuantizedTables {
         stored,  ///< the tables themselves are in the file ("QFLD" v1): nothing to build at load
+        /// the tables and a 4-bit residual code per table value ("QFLD" v3; half the tables'
+        /// bytes again, in the file and in memory): a text whose label the int8 logits leave in
+        /// doubt (another label within the rounding bound of the top one) is scored again at a
+        /// 14th of the rounding error, so its label is the float model's unless that model's
+        /// top two logits are within twice refined_error_bound() of each other
+        refined,
         /// the file holds int8 embeddings (one scale per word) and the float convolution weights
         /// ("QFLD" v2), about a quarter of the tables' bytes for Kim's model; load() makes the
         /// same int8 tables from them with one GEMM per branch and tap (about 0.1 s for SST-2)
@@ -246,6 +252,10 @@ public:
     /// (rounding of the tables, not counting float summation order; for an ensemble the largest
     /// over its members); empty otherwise. Thread-safe.
     std::vector<float> quantization_error_bound() const;
+    /// For a model quantized with QuantizedTables::refined, per label: the most a logit of a
+    /// text scored again can differ from the float model's (a 14th of the bound above); empty
+    /// otherwise. Thread-safe.
+    std::vector<float> refined_error_bound() const;
     /// Bytes the folded tables take (or would take) for this network (all members), or a
     /// quantized model's tables; 0 when it cannot be folded. Thread-safe.
     std::size_t fold_table_bytes() const;
