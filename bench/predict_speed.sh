@@ -3,15 +3,17 @@
 #   - input: 100,000 lines of SST-2 sentences (dev, test and train sentences repeated), built
 #     here from $TEXTCNN_DATA/sst2 (never stored in the repository);
 #   - models: Kim CNN-rand defaults trained 5 epochs on SST-2 train.csv, its quantized copies
-#     (textcnn quantize: the int8 tables in the file; --compact: int8 embeddings in the file, the
-#     tables made at load), and a fastText unigram model (fasttext supervised -epoch 25 -lr 0.5);
-#   - REPEATS (5) rounds of: textcnn predict --threads 1 (float), the same on the quantized
-#     and the compact model, fasttext predict; each prints CPU seconds (user + sys), peak RSS (GNU time),
-#     sentences per CPU second and the load average (uptime) when it ran; then medians and the
-#     ratio quantized / fastText;
-#   - the quantized model with 2 threads against 1 (wall-clock seconds, medians);
-#   - how many of the 100,000 labels change float -> quantized, and the SST-2 test labels;
-#   - library single-sentence latency (bench_predict, quantized model);
+#     (textcnn quantize: the int8 tables in the file; --refine: the same with residual codes,
+#     read for the texts whose label the int8 tables leave in doubt; --compact: int8
+#     embeddings in the file, the tables made at load), and a fastText unigram model (fasttext
+#     supervised -epoch 25 -lr 0.5);
+#   - REPEATS (5) rounds of: textcnn predict --threads 1 (float), the same on the quantized,
+#     refined and compact models, fasttext predict; each prints CPU seconds (user + sys), peak
+#     RSS (GNU time), sentences per CPU second and the load average (uptime) when it ran; then
+#     medians and the ratios to fastText;
+#   - the quantized and refined models with 2 threads against 1 (wall-clock seconds, medians);
+#   - how many of the 100,000 labels change float -> each quantized form, and the SST-2 test labels;
+#   - library single-sentence latency (bench_predict, quantized and refined models);
 #   - with CALLGRIND=1: instruction counts (valgrind --tool=callgrind) of one textcnn run of
 #     each model and of fastText on the first 10,000 lines: a comparison the load of a shared
 #     machine does not change (the float model's run takes minutes: its tables are built at load).
@@ -41,15 +43,17 @@ if [[ ! -f $out/kim.model ]]; then
   "$textcnn" train --train "$data/sst2/train.csv" --model "$out/kim.model" --epochs 5 --threads 2 --seed 1 --quiet >/dev/null
 fi
 "$textcnn" quantize --model "$out/kim.model" --out "$out/kim_q.model"
+"$textcnn" quantize --refine --model "$out/kim.model" --out "$out/kim_r.model"
 "$textcnn" quantize --compact --model "$out/kim.model" --out "$out/kim_c.model"
 if [[ ! -f $out/ft.bin ]]; then
   tail -n +2 "$data/sst2/train.csv" | sed -E 's/^([a-z]+),"?/__label__\1 /; s/"$//; s/""/"/g' >"$out/ft_train.txt"
   fasttext supervised -input "$out/ft_train.txt" -output "$out/ft" -epoch 25 -lr 0.5 -thread 1 -verbose 0
 fi
-for f in kim.model kim_q.model kim_c.model ft.bin; do
+for f in kim.model kim_q.model kim_r.model kim_c.model ft.bin; do
   printf "model file %-12s %6.1f MB\n" "$f" "$(du -b "$out/$f" | awk '{print $1/1e6}')"
 done
 "$textcnn" summary --model "$out/kim_q.model" | grep -E "^Prediction"
+"$textcnn" summary --model "$out/kim_r.model" | grep -E "^Prediction"
 "$textcnn" summary --model "$out/kim_c.model" | grep -E "^Prediction"
 awk -v f="$(du -b "$out/kim.model" | cut -f1)" -v c="$(du -b "$out/kim_c.model" | cut -f1)" \
   'BEGIN {printf "compact / float model file: %.3f\n", c / f}'
@@ -71,44 +75,52 @@ echo "== $repeats rounds, alternating (one thread each)"
 for ((r = 1; r <= repeats; ++r)); do
   timed "textcnn-float" "$out/float.txt" "$textcnn" predict --model "$out/kim.model" --threads 1 --quiet "$lines"
   timed "textcnn-quantized" "$out/quantized.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 1 --quiet "$lines"
+  timed "textcnn-refined" "$out/refined.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 1 --quiet "$lines"
   timed "textcnn-compact" "$out/compact.txt" "$textcnn" predict --model "$out/kim_c.model" --threads 1 --quiet "$lines"
   timed "fasttext" "$out/fasttext.txt" fasttext predict "$out/ft.bin" "$lines"
   timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
+  timed "textcnn-refined-2t" "$out/refined2.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 2 --quiet "$lines"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$out/times.txt" | median; }
 echo "== medians of $repeats"
-for n in textcnn-float textcnn-quantized textcnn-compact fasttext; do
+for n in textcnn-float textcnn-quantized textcnn-refined textcnn-compact fasttext; do
   awk -v n="$n" -v c="$(col "$n" 2)" -v m="$(col "$n" 3)" 'BEGIN {printf "%-18s cpu %.2f s, %.0f sentences/cpu-s, peak %.1f MiB\n", n, c, 100000 / c, m}'
 done
 awk -v q="$(col textcnn-quantized 2)" -v f="$(col fasttext 2)" -v x="$(col textcnn-float 2)" \
-  -v c="$(col textcnn-compact 2)" 'BEGIN {
-  printf "ratio quantized / fastText sentences per cpu-s: %.2fx (compact: %.2fx, float textcnn: %.2fx)\n", f / q, f / c, f / x }'
-awk -v one="$(col textcnn-quantized 4)" -v two="$(col textcnn-quantized-2t 4)" 'BEGIN {
-  printf "quantized, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", one, two, one / two }'
+  -v c="$(col textcnn-compact 2)" -v r="$(col textcnn-refined 2)" 'BEGIN {
+  printf "ratio to fastText, sentences per cpu-s: quantized %.2fx, refined %.2fx, compact %.2fx, float textcnn %.2fx\n", f / q, f / r, f / c, f / x }'
+for n in quantized refined; do
+  awk -v n="$n" -v one="$(col "textcnn-$n" 4)" -v two="$(col "textcnn-$n-2t" 4)" 'BEGIN {
+    printf "%s, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", n, one, two, one / two }'
+done
 
 echo "== labels"
-changed=$(paste "$out/float.txt" "$out/quantized.txt" | awk -F'\t' '$1 != $2' | wc -l)
-echo "float -> quantized: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
-changed=$(paste "$out/float.txt" "$out/compact.txt" | awk -F'\t' '$1 != $2' | wc -l)
-echo "float -> compact: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
-cmp -s "$out/quantized.txt" "$out/quantized2.txt" && echo "quantized, 1 and 2 threads: identical output" ||
-  echo "quantized, 1 and 2 threads: OUTPUTS DIFFER"
+for n in quantized refined compact; do
+  changed=$(paste "$out/float.txt" "$out/$n.txt" | awk -F'\t' '$1 != $2' | wc -l)
+  echo "float -> $n: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
+done
+for n in quantized refined; do
+  cmp -s "$out/$n.txt" "$out/${n}2.txt" && echo "$n, 1 and 2 threads: identical output" ||
+    echo "$n, 1 and 2 threads: OUTPUTS DIFFER"
+done
 "$textcnn" predict --model "$out/kim.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_float.txt"
-"$textcnn" predict --model "$out/kim_q.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_quantized.txt"
-test_changed=$(paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4' | wc -l)
-"$textcnn" predict --model "$out/kim_c.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_compact.txt"
-echo "SST-2 test: $(paste "$out/test_float.txt" "$out/test_compact.txt" | awk -F'\t' '$1 != $4' | wc -l) labels differ float vs compact"
-echo "SST-2 test ($(wc -l <"$out/test_sentences.txt") sentences): $test_changed labels differ float vs quantized"
-paste "$out/test_float.txt" "$out/test_quantized.txt" | awk -F'\t' '$1 != $4 {
-  printf "  float %s (%s %s) -> quantized %s (%s %s)\n", $1, $2, $3, $4, $5, $6 }'
-for m in kim.model kim_q.model kim_c.model; do
+for n in quantized:kim_q refined:kim_r compact:kim_c; do
+  "$textcnn" predict --model "$out/${n#*:}.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_${n%%:*}.txt"
+  echo "SST-2 test ($(wc -l <"$out/test_sentences.txt") sentences): $(paste "$out/test_float.txt" "$out/test_${n%%:*}.txt" |
+    awk -F'\t' '$1 != $4' | wc -l) labels differ float vs ${n%%:*}"
+  paste "$out/test_float.txt" "$out/test_${n%%:*}.txt" | awk -F'\t' -v n="${n%%:*}" '$1 != $4 {
+    printf "  float %s (%s %s) -> %s %s (%s %s)\n", $1, $2, $3, n, $4, $5, $6 }'
+done
+for m in kim.model kim_q.model kim_r.model kim_c.model; do
   "$textcnn" eval --model "$out/$m" --data "$data/sst2/test.csv" 2>/dev/null | grep -E "^ *accuracy" | sed "s/^ */$m: /" || true
 done
 
-echo "== library, quantized model (bench_predict)"
+echo "== library, quantized and refined models (bench_predict)"
 if [[ -x $build/bench_predict ]]; then
-  "$build/bench_predict" --model "$out/kim_q.model" --data "$out/test_sentences.txt" --threads 1 | grep -E "predict"
+  for m in kim_q kim_r; do
+    "$build/bench_predict" --model "$out/$m.model" --data "$out/test_sentences.txt" --threads 1 | grep -E "predict" | sed "s/^/$m: /"
+  done
 else
   echo "(build the bench_predict target for the latency line)"
 fi
@@ -118,6 +130,7 @@ if [[ ${CALLGRIND:-0} == 1 ]]; then
   head -n 10000 "$lines" >"$out/lines10k.txt"
   for run in "textcnn-float:$textcnn predict --model $out/kim.model --threads 1 --quiet $out/lines10k.txt" \
              "textcnn-quantized:$textcnn predict --model $out/kim_q.model --threads 1 --quiet $out/lines10k.txt" \
+             "textcnn-refined:$textcnn predict --model $out/kim_r.model --threads 1 --quiet $out/lines10k.txt" \
              "fasttext:fasttext predict $out/ft.bin $out/lines10k.txt"; do
     name=${run%%:*}
     # shellcheck disable=SC2086

@@ -146,8 +146,8 @@ void model_seeds(const fs::path& dir, const fs::path& fixtures) {
     state.optimizer_name = "adam";
     textcnn::add_checkpoint_sections(file, net, state);
     write_seed(dir, "kim_checkpoint", textcnn::encode_model_file(file));
-    // A small text model (Kim's layout) as an ensemble (section ENSM) of three members: float,
-    // quantized with stored tables (QFLD v1) and compact (QFLD v2).
+    // A small text model (Kim's layout) as an ensemble (section ENSM) of four members: float,
+    // quantized with stored tables (QFLD v1), compact (QFLD v2) and refined (QFLD v3).
     const std::vector<std::vector<std::string>> documents = {{"a", "calm", "sea"}, {"a", "rough", "sea", "today"}};
     const textcnn::Vocabulary vocabulary = textcnn::Vocabulary::build(documents);
     textcnn::TextModelSettings settings;
@@ -159,9 +159,10 @@ void model_seeds(const fs::path& dir, const fs::path& fixtures) {
     const textcnn::TextClassifier text_model({}, vocabulary, {"calm", "rough"}, std::move(network));
     const textcnn::ModelFile text_file = text_model.to_model_file();
     std::vector<textcnn::TextClassifier> members;
-    for (int k = 0; k < 3; ++k) members.push_back(textcnn::TextClassifier::from_model_file(text_file));
+    for (int k = 0; k < 4; ++k) members.push_back(textcnn::TextClassifier::from_model_file(text_file));
     members[1].quantize();
     members[2].quantize(textcnn::TextClassifier::QuantizedTables::compact);
+    members[3].quantize(textcnn::TextClassifier::QuantizedTables::refined);
     write_seed(dir, "text_model", textcnn::encode_model_file(text_file));
     write_seed(dir, "text_ensemble",
                textcnn::encode_model_file(textcnn::TextClassifier::ensemble(std::move(members)).to_model_file()));
