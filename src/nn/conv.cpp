@@ -640,259 +640,295 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
     }
 }
 
-void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
-                         LayerState& state_base, const RunContext& ctx) const {
-    auto& state = static_cast<ConvState&>(state_base);
+namespace {
+
+// What the backward steps read and write of the layer: its weights (window x filters, one
+// column of K per filter) and, when it learns, their gradients (bias_gradient null without a
+// bias; weights_gradient null when the layer is frozen).
+struct BackwardParameters {
+    std::size_t F = 0, C = 0, K = 0;
+    const float* weights = nullptr;
+    float* weights_gradient = nullptr;
+    float* bias_gradient = nullptr;
+};
+
+// The generic (im2col) path, per chunk of samples in parallel: partial dW = columns * dY^T and
+// db, and dX via d_columns = W * dY then col2im; partials are summed in chunk order
+// (deterministic).
+void im2col_backward(const BackwardParameters& p, const Tensor& d_out, Tensor* d_in, ConvState& state) {
     const ConvGeometry& g = state.geometry;
+    const std::size_t F = p.F, K = p.K;
+    const bool want_weights = p.weights_gradient != nullptr;
+    const std::size_t N = g.batch;
+    const std::size_t P = g.out_positions();
+    const std::size_t per_chunk = chunk_samples(N, P);
+    const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
+    if (want_weights) {
+        state.partial_weights.resize(chunks * K * F);
+        state.partial_bias.resize(chunks * F);
+    }
+    if (d_in) state.d_columns.resize(K * g.columns());
+    const float* dy = d_out.data();
+    const float* columns = state.columns.data();
+    {
+        BlasSingleThreadScope single;  // sgemm inside TBB tasks
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t c = r.begin(); c != r.end(); ++c) {
+                const std::size_t n0 = c * per_chunk;
+                const std::size_t n1 = std::min(N, n0 + per_chunk);
+                const std::size_t cols = (n1 - n0) * P;
+                const float* dyc = dy + n0 * P * F;
+                if (want_weights) {
+                    sgemm(false, true, K, F, cols, 1.0f, columns + n0 * P * K, K, dyc, F, 0.0f,
+                          state.partial_weights.data() + c * K * F, K);
+                    float* pb = state.partial_bias.data() + c * F;
+                    std::fill_n(pb, F, 0.0f);
+                    for (std::size_t j = 0; j < cols; ++j)
+                        for (std::size_t f = 0; f < F; ++f) pb[f] += dyc[j * F + f];
+                }
+                if (d_in) {
+                    float* dcols = state.d_columns.data();
+                    sgemm(false, false, K, cols, F, 1.0f, p.weights, K, dyc, F, 0.0f, dcols + n0 * P * K, K);
+                    detail::col2im_add(g, dcols, d_in->data(), n0, n1);
+                }
+            }
+        });
+    }
+    if (!want_weights) return;
+    std::copy_n(state.partial_weights.data(), K * F, p.weights_gradient);
+    for (std::size_t c = 1; c < chunks; ++c) axpy(K * F, 1.0f, state.partial_weights.data() + c * K * F, p.weights_gradient);
+    if (p.bias_gradient) {
+        std::copy_n(state.partial_bias.data(), F, p.bias_gradient);
+        for (std::size_t c = 1; c < chunks; ++c) axpy(F, 1.0f, state.partial_bias.data() + c * F, p.bias_gradient);
+    }
+}
+
+// The stream path's geometry at backward time.
+struct StreamShape {
+    std::size_t taps = 0, d = 1, extent = 0;
+    std::size_t total = 0;  ///< columns of the input stream
+    std::size_t cols = 0;   ///< windows that fit inside it
+    const float* x = nullptr;  ///< the (possibly padded) input stream, channels x total
+};
+
+// Lists the non-zeros of d_out inside the output spans in state.entries (column order), when
+// they are few enough for the sparse path (at most an eighth of the active values with
+// BackwardPath::automatic, any number with sparse); false (entries empty) otherwise. Values
+// outside the spans belong to outputs that are constant zero and are ignored.
+bool list_sparse_entries(const float* dy, std::size_t F, ConvLayer::BackwardPath path, ConvState& state) {
+    const auto& segments = state.segments;
+    state.entries.clear();
+    std::size_t active = 0;
+    for (const Segment& seg : segments) active += seg.length * F;
+    // Non-zeros per segment in parallel, then each segment's entries at its offset: the
+    // entries in column order, as one pass would list them.
+    const std::size_t limit =
+        path == ConvLayer::BackwardPath::sparse ? std::numeric_limits<std::size_t>::max() : (active + 7) / 8;
+    state.segment_entries.assign(segments.size() + 1, 0);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t s = r.begin(); s != r.end(); ++s) {
+            const float* g = dy + segments[s].out_pos * F;
+            std::size_t count = 0;
+            for (std::size_t i = 0, n = segments[s].length * F; i < n; ++i) count += g[i] != 0.0f;
+            state.segment_entries[s + 1] = count;
+        }
+    });
+    for (std::size_t s = 0; s < segments.size(); ++s) state.segment_entries[s + 1] += state.segment_entries[s];
+    if (state.segment_entries.back() > limit) return false;
+    state.entries.resize(state.segment_entries.back());
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t s = r.begin(); s != r.end(); ++s) {
+            const Segment& seg = segments[s];
+            SparseEntry* out = state.entries.data() + state.segment_entries[s];
+            for (std::size_t t = 0; t < seg.length; ++t) {
+                const float* gcol = dy + (seg.out_pos + t) * F;
+                for (std::size_t f = 0; f < F; ++f)
+                    if (gcol[f] != 0.0f)
+                        *out++ = {static_cast<std::uint32_t>(seg.stream_col + t), static_cast<std::uint32_t>(f), gcol[f]};
+            }
+        }
+    });
+    return true;
+}
+
+// Sparse dW (and db): group the entries by filter (a stable counting sort keeps column order),
+// then one task per filter: dW[:, f] = sum over its entries of g * window.
+void sparse_weight_gradient(const BackwardParameters& p, const StreamShape& sh, ConvState& state) {
+    const std::size_t F = p.F, C = p.C, K = p.K;
+    const auto& entries = state.entries;
+    if (p.bias_gradient) {
+        std::fill_n(p.bias_gradient, F, 0.0f);
+        for (const SparseEntry& e : entries) p.bias_gradient[e.filter] += e.gradient;
+    }
+    state.filter_start.assign(F + 1, 0);
+    for (const SparseEntry& e : entries) ++state.filter_start[e.filter + 1];
+    for (std::size_t f = 0; f < F; ++f) state.filter_start[f + 1] += state.filter_start[f];
+    state.by_filter.resize(entries.size());
+    {
+        std::vector<std::size_t> next(state.filter_start.begin(), state.filter_start.end() - 1);
+        for (std::size_t i = 0; i < entries.size(); ++i)
+            state.by_filter[next[entries[i].filter]++] = static_cast<std::uint32_t>(i);
+    }
+    // Undilated, a window is K contiguous floats; dilated, one run of C per tap.
+    const std::size_t parts = sh.d == 1 ? 1 : sh.taps, part = sh.d == 1 ? K : C;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, F), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t f = r.begin(); f != r.end(); ++f) {
+            float* dw = p.weights_gradient + f * K;
+            std::fill_n(dw, K, 0.0f);
+            const std::size_t first = state.filter_start[f], last = state.filter_start[f + 1];
+            for (std::size_t k = first; k < last; k += term_group) {
+                const std::size_t count = std::min(term_group, last - k);
+                float a[term_group];
+                const float* windows[term_group];
+                for (std::size_t i = 0; i < parts; ++i) {
+                    for (std::size_t m = 0; m < count; ++m) {
+                        const SparseEntry& e = entries[state.by_filter[k + m]];
+                        a[m] = e.gradient;
+                        windows[m] = sh.x + (std::size_t{e.col} + i * sh.d) * C;
+                    }
+                    axpy_terms(part, count, a, windows, dw + i * C);
+                }
+            }
+        }
+    });
+}
+
+// Where stream position q's input gradient goes: d_in row q, or, for a padded stream, the row
+// of its sample's position (null for a padding position, which has no input).
+struct InputRows {
+    float* dx = nullptr;
+    std::size_t C = 0;
+    bool padded = false;
+    std::size_t S = 0, pad_before = 0, L = 0;  ///< padded: stream positions per sample, padding, length
+    float* row(std::size_t q) const {
+        if (!padded) return dx + q * C;
+        const std::size_t n = q / S, rpos = q - n * S;
+        if (rpos < pad_before || rpos >= pad_before + L) return nullptr;
+        return dx + (n * L + rpos - pad_before) * C;
+    }
+};
+
+// Sparse dX: dX[window] += g * W[:, f] for every entry, computed per stream position q: the
+// terms of the entries whose window covers q (column q - i*d at tap i) in the order the entries
+// were once added block by block (blocks of sparse_block_columns >= extent columns, even blocks
+// before odd ones, columns then filters ascending inside), so the sums are those of that order,
+// bit for bit. Each position is one task's alone.
+void sparse_input_gradient(const BackwardParameters& p, const StreamShape& sh, const InputRows& rows, ConvState& state) {
+    const std::size_t C = p.C, K = p.K, taps = sh.taps, d = sh.d, cols = sh.cols;
+    const auto& entries = state.entries;
+    const std::size_t width = std::max(sparse_block_columns, sh.extent);
+    state.column_start.assign(cols + 1, 0);
+    for (const SparseEntry& e : entries) ++state.column_start[e.col + 1];
+    for (std::size_t c = 0; c < cols; ++c) state.column_start[c + 1] += state.column_start[c];
+    const std::size_t* column_start = state.column_start.data();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sh.total, 64), [&](const tbb::blocked_range<std::size_t>& r) {
+        float a[term_group];
+        const float* w[term_group];
+        for (std::size_t q = r.begin(); q != r.end(); ++q) {
+            float* dst = rows.row(q);
+            if (!dst) continue;
+            std::size_t count = 0;
+            for (std::size_t phase = 0; phase < 2; ++phase)
+                for (std::size_t i = taps; i-- > 0;) {
+                    if (q < i * d || q - i * d >= cols) continue;
+                    const std::size_t c = q - i * d;
+                    if ((c / width) % 2 != phase) continue;
+                    for (std::size_t k = column_start[c]; k < column_start[c + 1]; ++k) {
+                        a[count] = entries[k].gradient;
+                        w[count] = p.weights + std::size_t{entries[k].filter} * K + i * C;
+                        if (++count == term_group) {
+                            axpy_terms(C, count, a, w, dst);
+                            count = 0;
+                        }
+                    }
+                }
+            axpy_terms(C, count, a, w, dst);
+        }
+    });
+}
+
+// Dense stream path: d_out scattered to stream columns (zero elsewhere), then per-tap GEMMs.
+void dense_stream_backward(const BackwardParameters& p, const StreamShape& sh, const float* dy, const InputRows& rows,
+                           Tensor* d_in, ConvState& state) {
+    const std::size_t F = p.F, C = p.C, K = p.K, taps = sh.taps, d = sh.d, total = sh.total, cols = sh.cols;
+    state.d_stream.resize(F * total);
+    float* ds = state.d_stream.data();
+    std::size_t previous_end = 0;
+    for (const Segment& seg : state.segments) {
+        std::fill(ds + previous_end * F, ds + seg.stream_col * F, 0.0f);
+        std::copy_n(dy + seg.out_pos * F, seg.length * F, ds + seg.stream_col * F);
+        previous_end = seg.stream_col + seg.length;
+    }
+    std::fill(ds + previous_end * F, ds + total * F, 0.0f);
+    if (p.weights_gradient) {
+        if (p.bias_gradient) {
+            std::fill_n(p.bias_gradient, F, 0.0f);
+            for (std::size_t j = 0; j < cols; ++j)
+                for (std::size_t f = 0; f < F; ++f) p.bias_gradient[f] += ds[j * F + f];
+        }
+        for (std::size_t i = 0; i < taps; ++i)
+            sgemm_thread_stable(false, true, C, F, cols, 1.0f, sh.x + i * d * C, C, ds, F, 0.0f, p.weights_gradient + i * C, K);
+    }
+    if (!d_in) return;
+    if (!rows.padded) {
+        for (std::size_t i = 0; i < taps; ++i)
+            sgemm_thread_stable(false, false, C, cols, F, 1.0f, p.weights + i * C, K, ds, F, 1.0f, d_in->data() + i * d * C, C);
+        return;
+    }
+    // Padded: the GEMMs fill a padded stream, whose sample rows are then added to d_in.
+    state.d_padded.resize(C * total);
+    float* target = state.d_padded.data();
+    std::fill(target + cols * C, target + total * C, 0.0f);  // tap 0 assigns columns [0, cols)
+    for (std::size_t i = 0; i < taps; ++i)
+        sgemm_thread_stable(false, false, C, cols, F, 1.0f, p.weights + i * C, K, ds, F, i == 0 ? 0.0f : 1.0f,
+                            target + i * d * C, C);
+    const std::size_t N = d_in->shape().batch();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t n = r.begin(); n != r.end(); ++n) {
+            const float* src = target + (n * rows.S + rows.pad_before) * C;
+            float* dst = rows.dx + n * rows.L * C;
+            for (std::size_t j = 0; j < rows.L * C; ++j) dst[j] += src[j];
+        }
+    });
+}
+
+}  // namespace
+
+void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
+                         LayerState& state_base, const RunContext& /*ctx*/) const {
+    auto& state = static_cast<ConvState&>(state_base);
     const std::size_t F = filters_;
-    const std::size_t C = in_channels_;
     const std::size_t K = window_size();
-    const bool want_weights = trainable_;
     if (d_out.shape() != out.shape())
         throw ShapeError(label() + ": gradient " + d_out.shape().str() + " does not match output " + out.shape().str());
     if (d_in && d_in->shape() != in.shape())
         throw ShapeError(label() + ": input gradient " + d_in->shape().str() + " does not match input " +
                          in.shape().str());
-    if (!want_weights) {
+    if (!trainable_) {
         std::fill_n(weights_gradient_, K * F, 0.0f);
         if (bias_) std::fill_n(bias_gradient_, F, 0.0f);
     }
+    const BackwardParameters p{F, in_channels_, K, weights_, trainable_ ? weights_gradient_ : nullptr,
+                               trainable_ && bias_ ? bias_gradient_ : nullptr};
+    if (!state.stream) return im2col_backward(p, d_out, d_in, state);
 
-    if (!state.stream) {
-        // Per chunk in parallel: partial dW = columns * dY^T and db, and dX via
-        // d_columns = W * dY then col2im; partials are summed in chunk order (deterministic).
-        const std::size_t N = g.batch;
-        const std::size_t P = g.out_positions();
-        const std::size_t per_chunk = chunk_samples(N, P);
-        const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
-        if (want_weights) {
-            state.partial_weights.resize(chunks * K * F);
-            state.partial_bias.resize(chunks * F);
-        }
-        if (d_in) state.d_columns.resize(K * g.columns());
-        const float* dy = d_out.data();
-        const float* columns = state.columns.data();
-        {
-            BlasSingleThreadScope single;  // sgemm inside TBB tasks
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-                for (std::size_t c = r.begin(); c != r.end(); ++c) {
-                    const std::size_t n0 = c * per_chunk;
-                    const std::size_t n1 = std::min(N, n0 + per_chunk);
-                    const std::size_t cols = (n1 - n0) * P;
-                    const float* dyc = dy + n0 * P * F;
-                    if (want_weights) {
-                        sgemm(false, true, K, F, cols, 1.0f, columns + n0 * P * K, K, dyc, F, 0.0f,
-                              state.partial_weights.data() + c * K * F, K);
-                        float* pb = state.partial_bias.data() + c * F;
-                        std::fill_n(pb, F, 0.0f);
-                        for (std::size_t j = 0; j < cols; ++j)
-                            for (std::size_t f = 0; f < F; ++f) pb[f] += dyc[j * F + f];
-                    }
-                    if (d_in) {
-                        float* dcols = state.d_columns.data();
-                        sgemm(false, false, K, cols, F, 1.0f, weights_, K, dyc, F, 0.0f, dcols + n0 * P * K, K);
-                        detail::col2im_add(g, dcols, d_in->data(), n0, n1);
-                    }
-                }
-            });
-        }
-        if (want_weights) {
-            std::copy_n(state.partial_weights.data(), K * F, weights_gradient_);
-            for (std::size_t c = 1; c < chunks; ++c) axpy(K * F, 1.0f, state.partial_weights.data() + c * K * F, weights_gradient_);
-            if (bias_) {
-                std::copy_n(state.partial_bias.data(), F, bias_gradient_);
-                for (std::size_t c = 1; c < chunks; ++c) axpy(F, 1.0f, state.partial_bias.data() + c * F, bias_gradient_);
-            }
-        }
-        return;
-    }
-
-    // Stream path.
-    const std::size_t d = dilation_[0];
-    const std::size_t taps = kernel_[0];
-    const std::size_t extent = d * (taps - 1) + 1;
-    const std::size_t total = state.stream_positions;
-    const std::size_t cols = total - extent + 1;
-    const float* x = state.padded ? state.padded_input.data() : in.data();
-    const float* dy = d_out.data();
-    const auto& segments = state.segments;
-
-    // Decide dense or sparse from the non-zeros of d_out inside the output spans (values
-    // outside the spans belong to outputs that are constant zero and are ignored).
-    std::size_t active = 0;
-    for (const Segment& seg : segments) active += seg.length * F;
-    bool sparse = false;
-    state.entries.clear();
-    if (backward_path_ != BackwardPath::dense && (want_weights || d_in)) {
-        // Non-zeros per segment in parallel, then each segment's entries at its offset: the
-        // entries in column order, as one pass would list them.
-        const std::size_t limit =
-            backward_path_ == BackwardPath::sparse ? std::numeric_limits<std::size_t>::max() : (active + 7) / 8;
-        state.segment_entries.assign(segments.size() + 1, 0);
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
-            for (std::size_t s = r.begin(); s != r.end(); ++s) {
-                const float* g = dy + segments[s].out_pos * F;
-                std::size_t count = 0;
-                for (std::size_t i = 0, n = segments[s].length * F; i < n; ++i) count += g[i] != 0.0f;
-                state.segment_entries[s + 1] = count;
-            }
-        });
-        for (std::size_t s = 0; s < segments.size(); ++s) state.segment_entries[s + 1] += state.segment_entries[s];
-        sparse = state.segment_entries.back() <= limit;
-        if (sparse) {
-            state.entries.resize(state.segment_entries.back());
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, segments.size(), 8), [&](const tbb::blocked_range<std::size_t>& r) {
-                for (std::size_t s = r.begin(); s != r.end(); ++s) {
-                    const Segment& seg = segments[s];
-                    SparseEntry* out = state.entries.data() + state.segment_entries[s];
-                    for (std::size_t t = 0; t < seg.length; ++t) {
-                        const float* gcol = dy + (seg.out_pos + t) * F;
-                        for (std::size_t f = 0; f < F; ++f)
-                            if (gcol[f] != 0.0f)
-                                *out++ = {static_cast<std::uint32_t>(seg.stream_col + t), static_cast<std::uint32_t>(f), gcol[f]};
-                    }
-                }
-            });
-        }
-    }
-
-    if (sparse) {
-        const auto& entries = state.entries;
-        if (want_weights && bias_) {
-            std::fill_n(bias_gradient_, F, 0.0f);
-            for (const SparseEntry& e : entries) bias_gradient_[e.filter] += e.gradient;
-        }
-        if (want_weights) {
-            // Group by filter (stable counting sort keeps column order), then one task per filter:
-            // dW[:, f] = sum over its entries of g * window.
-            state.filter_start.assign(F + 1, 0);
-            for (const SparseEntry& e : entries) ++state.filter_start[e.filter + 1];
-            for (std::size_t f = 0; f < F; ++f) state.filter_start[f + 1] += state.filter_start[f];
-            state.by_filter.resize(entries.size());
-            {
-                std::vector<std::size_t> next(state.filter_start.begin(), state.filter_start.end() - 1);
-                for (std::size_t i = 0; i < entries.size(); ++i)
-                    state.by_filter[next[entries[i].filter]++] = static_cast<std::uint32_t>(i);
-            }
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, F), [&](const tbb::blocked_range<std::size_t>& r) {
-                for (std::size_t f = r.begin(); f != r.end(); ++f) {
-                    float* dw = weights_gradient_ + f * K;
-                    std::fill_n(dw, K, 0.0f);
-                    const std::size_t first = state.filter_start[f], last = state.filter_start[f + 1];
-                    for (std::size_t k = first; k < last; k += term_group) {
-                        const std::size_t count = std::min(term_group, last - k);
-                        float a[term_group];
-                        const float* windows[term_group];
-                        // Undilated, a window is K contiguous floats; dilated, one run of C per tap.
-                        const std::size_t parts = d == 1 ? 1 : taps, part = d == 1 ? K : C;
-                        for (std::size_t i = 0; i < parts; ++i) {
-                            for (std::size_t m = 0; m < count; ++m) {
-                                const SparseEntry& e = entries[state.by_filter[k + m]];
-                                a[m] = e.gradient;
-                                windows[m] = x + (std::size_t{e.col} + i * d) * C;
-                            }
-                            axpy_terms(part, count, a, windows, dw + i * C);
-                        }
-                    }
-                }
-            });
-        }
-        if (d_in) {
-            // dX[window] += g * W[:, f] for every entry, computed per stream position q: the terms
-            // of the entries whose window covers q (column q - i*d at tap i) in the order the
-            // entries were once added block by block (blocks of sparse_block_columns >= extent
-            // columns, even blocks before odd ones, columns then filters ascending inside), so
-            // the sums are those of that order, bit for bit. Each position is one task's alone.
-            const std::size_t width = std::max(sparse_block_columns, extent);
-            state.column_start.assign(cols + 1, 0);
-            for (const SparseEntry& e : entries) ++state.column_start[e.col + 1];
-            for (std::size_t c = 0; c < cols; ++c) state.column_start[c + 1] += state.column_start[c];
-            float* dx = d_in->data();
-            const std::size_t S = state.sample_stride;
-            const std::size_t pad_before = conv_axis_padding(padding_, taps, d).before;
-            const std::size_t L = state.padded ? in.shape().spatial(0) : 0;
-            const std::size_t* column_start = state.column_start.data();
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, total, 64), [&](const tbb::blocked_range<std::size_t>& r) {
-                float a[term_group];
-                const float* w[term_group];
-                for (std::size_t q = r.begin(); q != r.end(); ++q) {
-                    float* dst;
-                    if (state.padded) {
-                        const std::size_t n = q / S;
-                        const std::size_t rpos = q - n * S;
-                        if (rpos < pad_before || rpos >= pad_before + L) continue;
-                        dst = dx + (n * L + rpos - pad_before) * C;
-                    } else {
-                        dst = dx + q * C;
-                    }
-                    std::size_t count = 0;
-                    for (std::size_t phase = 0; phase < 2; ++phase)
-                        for (std::size_t i = taps; i-- > 0;) {
-                            if (q < i * d || q - i * d >= cols) continue;
-                            const std::size_t c = q - i * d;
-                            if ((c / width) % 2 != phase) continue;
-                            for (std::size_t k = column_start[c]; k < column_start[c + 1]; ++k) {
-                                a[count] = entries[k].gradient;
-                                w[count] = weights_ + std::size_t{entries[k].filter} * K + i * C;
-                                if (++count == term_group) {
-                                    axpy_terms(C, count, a, w, dst);
-                                    count = 0;
-                                }
-                            }
-                        }
-                    axpy_terms(C, count, a, w, dst);
-                }
-            });
-        }
-        return;
-    }
-
-    // Dense path: d_out scattered to stream columns (zero elsewhere), then per-tap GEMMs.
-    state.d_stream.resize(F * total);
-    float* ds = state.d_stream.data();
-    {
-        std::size_t previous_end = 0;
-        for (const Segment& seg : segments) {
-            std::fill(ds + previous_end * F, ds + seg.stream_col * F, 0.0f);
-            std::copy_n(dy + seg.out_pos * F, seg.length * F, ds + seg.stream_col * F);
-            previous_end = seg.stream_col + seg.length;
-        }
-        std::fill(ds + previous_end * F, ds + total * F, 0.0f);
-    }
-    if (want_weights) {
-        if (bias_) {
-            std::fill_n(bias_gradient_, F, 0.0f);
-            for (std::size_t j = 0; j < cols; ++j)
-                for (std::size_t f = 0; f < F; ++f) bias_gradient_[f] += ds[j * F + f];
-        }
-        for (std::size_t i = 0; i < taps; ++i)
-            sgemm_thread_stable(false, true, C, F, cols, 1.0f, x + i * d * C, C, ds, F, 0.0f, weights_gradient_ + i * C, K);
-    }
+    StreamShape sh;
+    sh.taps = kernel_[0];
+    sh.d = dilation_[0];
+    sh.extent = sh.d * (sh.taps - 1) + 1;
+    sh.total = state.stream_positions;
+    sh.cols = sh.total - sh.extent + 1;
+    sh.x = state.padded ? state.padded_input.data() : in.data();
+    InputRows rows;
     if (d_in) {
-        float* target = d_in->data();
-        if (state.padded) {
-            state.d_padded.resize(C * total);
-            target = state.d_padded.data();
-            std::fill(target + cols * C, target + total * C, 0.0f);  // tap 0 assigns columns [0, cols)
-        }
-        for (std::size_t i = 0; i < taps; ++i)
-            sgemm_thread_stable(false, false, C, cols, F, 1.0f, weights_ + i * C, K, ds, F, (i == 0 && state.padded) ? 0.0f : 1.0f,
-                  target + i * d * C, C);
-        if (state.padded) {
-            const std::size_t N = in.shape().batch();
-            const std::size_t L = in.shape().spatial(0);
-            const std::size_t S = state.sample_stride;
-            const std::size_t pad_before = conv_axis_padding(padding_, taps, d).before;
-            float* dx = d_in->data();
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N), [&](const tbb::blocked_range<std::size_t>& r) {
-                for (std::size_t n = r.begin(); n != r.end(); ++n) {
-                    const float* src = target + (n * S + pad_before) * C;
-                    float* dst = dx + n * L * C;
-                    for (std::size_t j = 0; j < L * C; ++j) dst[j] += src[j];
-                }
-            });
-        }
+        rows = {d_in->data(), in_channels_, state.padded, state.sample_stride,
+                conv_axis_padding(padding_, sh.taps, sh.d).before, state.padded ? in.shape().spatial(0) : 0};
     }
+    const bool sparse = backward_path_ != BackwardPath::dense && (trainable_ || d_in) &&
+                        list_sparse_entries(d_out.data(), F, backward_path_, state);
+    if (!sparse) return dense_stream_backward(p, sh, d_out.data(), rows, d_in, state);
+    if (trainable_) sparse_weight_gradient(p, sh, state);
+    if (d_in) sparse_input_gradient(p, sh, rows, state);
 }
 
 }  // namespace textcnn
