@@ -15,6 +15,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -263,6 +264,35 @@ they release the GIL while the library works (and use every core through oneTBB)
              "The most probable label (str) of each text of `texts` (a list of str; any text, an empty one too).")
         .def("predict_proba", &predict_proba, py::arg("texts"),
              "Softmax probabilities: a float32 array of len(texts) x len(labels), rows summing to 1.")
+        .def(
+            "quantize",
+            [](TextClassifier& c, const std::string& form) {
+                const std::map<std::string, TextClassifier::QuantizedTables> forms = {
+                    {"stored", TextClassifier::QuantizedTables::stored},
+                    {"refined", TextClassifier::QuantizedTables::refined},
+                    {"compact", TextClassifier::QuantizedTables::compact}};
+                const auto it = forms.find(form);
+                if (it == forms.end())
+                    throw textcnn::ConfigError("quantize: form '" + form + "' is not one of stored, refined, compact");
+                c.quantize(it->second);
+            },
+            py::arg("form") = "stored",
+            R"doc(Replaces the float network by int8 folded tables, for prediction only (as `textcnn quantize`):
+faster and smaller in memory; save() then writes the quantized model. `form`: "stored" (the int8
+tables in the file), "refined" (plus a 4-bit residual code per value: a text whose label the int8
+tables leave in doubt is scored again, so labels are the float model's unless it puts a text
+within about twice refined_error_bound() of a tie; the file and memory grow by half the tables),
+"compact" (int8 embeddings and the float convolution weights in the file, about a third of the
+float file; the tables are made at load). Not while other threads predict. ConfigError for an
+unknown form or a network that cannot be folded; nothing happens to a quantized model.)doc")
+        .def_property_readonly("quantized", &TextClassifier::quantized,
+                               "Whether the model is quantized (quantize(), or loaded from a quantized file).")
+        .def("quantization_error_bound", &TextClassifier::quantization_error_bound,
+             "Per label, in the order of `labels`: the most a logit of a quantized model can differ from the float "
+             "model's (an empty list for a float model).")
+        .def("refined_error_bound", &TextClassifier::refined_error_bound,
+             "Per label: the same for a text scored again by a model quantized with form=\"refined\" (a 14th of "
+             "quantization_error_bound()); an empty list otherwise.")
         .def_readonly("metadata", &TextClassifier::metadata, "Facts saved with the model (dict of str).")
         .def("summary", &TextClassifier::summary, "Layers, vocabulary, labels, tokenizer settings and metadata.")
         .def("__repr__", [](const TextClassifier& c) {

@@ -103,3 +103,33 @@ def test_predict_releases_the_gil(text_model_file):
     during = [begin] + [t for t in ticks if begin < t < end] + [end]
     longest_pause = float(np.max(np.diff(during)))
     assert longest_pause < (end - begin) / 3, (longest_pause, end - begin)
+
+
+@pytest.mark.parametrize("form", ["stored", "refined", "compact"])
+def test_quantize_keeps_the_labels_and_saves(text_model_file, topics, tmp_path, form):
+    model = textcnn.TextClassifier.load(str(text_model_file))
+    texts, _ = topics
+    expected = model.predict(texts)
+    assert not model.quantized and model.quantization_error_bound() == []
+    model.quantize(form)
+    assert model.quantized
+    bound = model.quantization_error_bound()
+    assert len(bound) == 3 and all(0 < b < 1 for b in bound)
+    refined = model.refined_error_bound()
+    if form == "refined":
+        np.testing.assert_allclose(np.array(refined) * 14, bound, rtol=1e-4)
+    else:
+        assert refined == []
+    assert model.predict(texts) == expected
+    path = tmp_path / f"{form}.model"
+    model.save(str(path))
+    again = textcnn.TextClassifier.load(str(path))
+    assert again.quantized
+    np.testing.assert_array_equal(again.predict_proba(texts), model.predict_proba(texts))
+
+
+def test_quantize_refuses_an_unknown_form(text_model_file):
+    model = textcnn.TextClassifier.load(str(text_model_file))
+    with pytest.raises(textcnn.ConfigError, match="not one of stored, refined, compact"):
+        model.quantize("int4")
+    assert not model.quantized
