@@ -10,11 +10,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace textcnn_cli {
 namespace {
+
+// "18.4 MB", "13.0 kB", "512 bytes" (decimal units, as the other messages).
+std::string size_text(std::uintmax_t bytes) {
+    if (bytes >= 1000000) return fmt::format("{:.1f} MB", bytes / 1e6);
+    if (bytes >= 1000) return fmt::format("{:.1f} kB", bytes / 1e3);
+    return fmt::format("{} bytes", bytes);
+}
 
 struct QuantizeOptions {
     std::string model_path, out_path;
@@ -25,6 +34,7 @@ void run_quantize(const QuantizeOptions& o) {
     using namespace textcnn;
     TextClassifier model = TextClassifier::from_model_file(read_model_file(o.model_path));
     if (model.quantized()) throw UsageError(o.model_path + " is already quantized");
+    const auto input_bytes = std::filesystem::file_size(o.model_path);  // before --out may replace it
     const std::size_t float_bytes = model.fold_table_bytes();
     try {
         model.quantize(o.compact  ? TextClassifier::QuantizedTables::compact
@@ -39,10 +49,10 @@ void run_quantize(const QuantizeOptions& o) {
         return bound.empty() ? 0.0f : *std::max_element(bound.begin(), bound.end());
     };
     fmt::print(stderr,
-               "{}: int8 tables{} of {:.1f} MB (float tables: {:.1f} MB); file {:.1f} MB -> {:.1f} MB; "
+               "{}: int8 tables{} of {} (float tables: {}); file {} -> {}; "
                "each logit within {:.3g} of the float model's{}\n",
-               o.out_path, o.refine ? " and residual codes" : "", model.fold_table_bytes() / 1e6, float_bytes / 1e6,
-               std::filesystem::file_size(o.model_path) / 1e6, std::filesystem::file_size(o.out_path) / 1e6,
+               o.out_path, o.refine ? " and residual codes" : "", size_text(model.fold_table_bytes()),
+               size_text(float_bytes), size_text(input_bytes), size_text(std::filesystem::file_size(o.out_path)),
                largest(model.quantization_error_bound()),
                o.refine ? fmt::format(", and within {:.3g} for a text scored again (its label in doubt)",
                                       largest(model.refined_error_bound()))
@@ -54,8 +64,9 @@ void run_quantize(const QuantizeOptions& o) {
 Command add_quantize_command(CLI::App& app) {
     auto o = std::make_shared<QuantizeOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "quantize", "Write a prediction-only copy of a model with int8 folded tables stored in the file (smaller, "
-                    "faster to load and to score; labels rarely change)");
+        "quantize", "Write a prediction-only copy of a model with int8 folded tables (faster to load and to score, "
+                    "smaller in memory; labels rarely change; --refine: the float model's labels; --compact: a "
+                    "third of the file)");
     cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("--out", o->out_path, "Where to write the quantized model")->required();
     CLI::Option* compact = cmd->add_flag("--compact", o->compact,
@@ -65,8 +76,8 @@ Command add_quantize_command(CLI::App& app) {
     cmd->add_flag("--refine", o->refine,
                   "Also store a 4-bit residual code per table value (file and memory: half the tables' bytes "
                   "again): a text whose label the int8 tables leave in doubt is scored again at a 14th of their "
-                  "rounding error, so labels differ from the float model's only for texts it scores within that "
-                  "of a tie")
+                  "rounding error, so labels differ from the float model's only for texts whose top two logits "
+                  "it puts within twice that bound (printed here) of each other")
         ->excludes(compact);
     return {cmd, [o] { run_quantize(*o); }};
 }

@@ -416,7 +416,7 @@ void QuantizedTextCnn::set_rows(std::span<const std::uint32_t> ids, Rows& rows) 
     for (std::size_t p = 0; p < rows.length; ++p) rows.rows[rows.margin + p] = table() + std::size_t{ids[p]} * columns_;
 }
 
-void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const {
+bool QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const {
     if (ids.empty()) ids = padding_id;
     Rows& rows = scratch.rows;
     set_rows(ids, rows);
@@ -434,7 +434,14 @@ void QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits,
         features += b.filters;
     }
     output_.logits(scratch.features.data(), ids, logits);
-    if (refined() && undecided(logits)) refined_logits(ids, logits, scratch);
+    if (!refined() || !undecided(logits)) return false;
+    refined_logits(ids, logits, scratch);
+    return true;
+}
+
+float QuantizedTextCnn::largest_logit_bound(bool scored_again) const {
+    const float largest = logit_bound_.empty() ? 0.0f : *std::max_element(logit_bound_.begin(), logit_bound_.end());
+    return scored_again ? largest / refine_steps + 1e-5f : largest;
 }
 
 bool QuantizedTextCnn::undecided(const float* logits) const {

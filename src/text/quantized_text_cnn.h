@@ -50,7 +50,7 @@
 // table's: 14 times closer. A text's int8 logits are used when they decide its label, that is
 // when the top logit leads every other by more than the pair's bound (sum over features of
 // |w_top,f - w_other,f| x taps x scale_f / 2, margin_bound()); otherwise the text is scored
-// again from code x 14 + residual (int32 sums), and its logits are within
+// again from code x 14 + residual (int16 sums up to 18 taps, int32 beyond), and its logits are within
 // refined_logit_error_bound() (a 14th of logit_error_bound()) of the float folded model's. So
 // the label equals the float model's unless its top two logits are within twice that of a tie.
 // The residual codes cost half the table's bytes again, in the file and in memory; they are
@@ -126,9 +126,9 @@ public:
     };
     /// Logits of one text into logits[0 .. classes), as FoldedTextCnn::logits (same padding and
     /// empty-text rules); in the refined form, scored again from the residual codes when the
-    /// int8 logits leave the label in doubt. InputError for an id >= vocab(). Const and
-    /// thread-safe; `scratch` belongs to the calling thread.
-    void logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const;
+    /// int8 logits leave the label in doubt. Returns whether it was scored again. InputError
+    /// for an id >= vocab(). Const and thread-safe; `scratch` belongs to the calling thread.
+    bool logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const;
     /// The refined logits of a text whatever its int8 ones (refined() only). As logits().
     void refined_logits(std::span<const std::uint32_t> ids, float* logits, Scratch& scratch) const;
     /// Whether int8 logits leave the label in doubt: some other class within its margin_bound()
@@ -144,6 +144,9 @@ public:
     /// float summation order; empty when not refined() or beyond 64 classes (undecided() then
     /// adds the two logits' bounds).
     const std::vector<float>& margin_bound() const { return margin_bound_; }
+    /// The largest bound on a logit's error, with the allowance of margin_bound(): of int8
+    /// logits, or (`scored_again`, refined() only) of refined ones.
+    float largest_logit_bound(bool scored_again) const;
 
 private:
     using Activation = FoldedTextCnn::Activation;

@@ -286,6 +286,10 @@ struct TextClassifier::Impl {
         detail::QuantizedTextCnn::Scratch quantized_scratch;
         std::vector<float> member_probabilities;  ///< an ensemble's members, one at a time
         std::vector<float> text_probabilities;    ///< predict(text)
+        /// Per text of the last member_probabilities(): the most its logits can be off (0 for a
+        /// float member), and an ensemble's bounds on its averaged probabilities (texts x labels).
+        std::vector<float> logit_bounds, probability_bounds;
+        std::vector<float> text_logits, text_mean;  ///< settle_doubts(): one text
     };
 
     TokenizerSettings tokenizer_settings;
@@ -314,29 +318,45 @@ struct TextClassifier::Impl {
                               " networks: network(member) gives one of them");
         return member(0);
     }
-    /// Probabilities of `texts` under member `k` into probabilities (texts x labels).
+    /// Probabilities of `texts` under member `k` into probabilities (texts x labels); the
+    /// logits' error bounds into local.logit_bounds.
     void member_probabilities(std::size_t k, std::span<const std::vector<std::uint32_t>> texts, float* probabilities,
                               PerThread& local) const;
+    /// Whether this is an ensemble whose quantized members all hold residual codes (and one
+    /// does at least): its averaged label can then be settled as one network's is.
+    bool ensemble_can_settle() const {
+        const auto refined = [](const TextNetwork& m) { return m.quantized && m.quantized->refined(); };
+        return members.size() > 1 && std::any_of(members.begin(), members.end(), refined) &&
+               std::all_of(members.begin(), members.end(), [&](const TextNetwork& m) { return !m.quantized || refined(m); });
+    }
+    /// An ensemble's texts whose averaged label the members' rounding leaves in doubt (another
+    /// label within the probability bounds of the top one) are scored again, every refined
+    /// member from its residual codes.
+    void settle_doubts(std::span<const std::vector<std::uint32_t>> texts, float* probabilities, PerThread& local) const;
 };
 
 void TextClassifier::Impl::member_probabilities(std::size_t k, std::span<const std::vector<std::uint32_t>> texts,
                                                 float* probabilities, PerThread& local) const {
     const TextNetwork& m = members[k];
     const std::size_t classes = labels.size();
+    local.logit_bounds.assign(texts.size(), 0.0f);
     // The tables (quantized or float): each text on its own, logits then softmax in place.
     const auto each_text = [&](const auto& logits) {
         for (std::size_t i = 0; i < texts.size(); ++i) {
             float* p = probabilities + i * classes;
-            logits(texts[i], p);
+            logits(i, p);
             softmax_row(p, classes, p);
         }
     };
     if (m.quantized) {
-        each_text([&](const auto& ids, float* p) { m.quantized->logits(ids, p, local.quantized_scratch); });
+        each_text([&](std::size_t i, float* p) {
+            const bool again = m.quantized->logits(texts[i], p, local.quantized_scratch);
+            local.logit_bounds[i] = m.quantized->largest_logit_bound(again);
+        });
         return;
     }
     if (m.folded) {
-        each_text([&](const auto& ids, float* p) { m.folded->logits(ids, p, local.folded_scratch); });
+        each_text([&](std::size_t i, float* p) { m.folded->logits(texts[i], p, local.folded_scratch); });
         return;
     }
     if (local.workspaces.size() != members.size()) local.workspaces.resize(members.size());
@@ -456,6 +476,12 @@ std::vector<float> largest_bound(const Members& members, Of of) {
 }
 
 }  // namespace
+
+std::optional<TextClassifier::QuantizedTables> TextClassifier::quantized_form() const {
+    if (!quantized()) return std::nullopt;
+    const detail::QuantizedTextCnn& q = *impl_->members.front().quantized;
+    return q.compact() ? QuantizedTables::compact : q.refined() ? QuantizedTables::refined : QuantizedTables::stored;
+}
 
 std::vector<float> TextClassifier::quantization_error_bound() const {
     return largest_bound(impl_->members, [](const detail::QuantizedTextCnn& q) { return q.logit_error_bound(); });
@@ -583,15 +609,59 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
     probabilities.resize(n);
     if (texts.empty()) return;
     auto& local = impl_->threads.local();
+    const std::size_t classes = impl_->labels.size(), members = impl_->members.size();
+    const bool settle = impl_->ensemble_can_settle();
+    if (settle) local.probability_bounds.assign(n, 0.0f);
+    // Logits within d of the float member's give probabilities within p e^2d (e^2d - 1) of its:
+    // each moves by a factor in [e^-2d, e^2d] (the softmax's numerator and denominator).
+    const auto add_bounds = [&](const float* p) {
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            const double growth = std::exp(2.0 * local.logit_bounds[i]);
+            const auto factor = static_cast<float>(growth * (growth - 1.0) / static_cast<double>(members));
+            for (std::size_t c = 0; c < classes; ++c) local.probability_bounds[i * classes + c] += p[i * classes + c] * factor;
+        }
+    };
     impl_->member_probabilities(0, texts, probabilities.data(), local);
+    if (settle) add_bounds(probabilities.data());
     // An ensemble: the running mean m += (p - m) / k, so members that agree exactly give
     // exactly their probabilities.
-    for (std::size_t k = 1; k < impl_->members.size(); ++k) {
+    for (std::size_t k = 1; k < members; ++k) {
         local.member_probabilities.resize(n);
         impl_->member_probabilities(k, texts, local.member_probabilities.data(), local);
+        if (settle) add_bounds(local.member_probabilities.data());
         const float share = 1.0f / static_cast<float>(k + 1);
         for (std::size_t i = 0; i < n; ++i)
             probabilities[i] += (local.member_probabilities[i] - probabilities[i]) * share;
+    }
+    if (settle) impl_->settle_doubts(texts, probabilities.data(), local);
+}
+
+void TextClassifier::Impl::settle_doubts(std::span<const std::vector<std::uint32_t>> texts, float* probabilities,
+                                         PerThread& local) const {
+    const std::size_t classes = labels.size();
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        float* p = probabilities + i * classes;
+        const float* bound = local.probability_bounds.data() + i * classes;
+        const std::size_t top = static_cast<std::size_t>(std::max_element(p, p + classes) - p);
+        bool doubt = false;  // 1e-6: the float roundings of the softmax and the mean
+        for (std::size_t c = 0; c < classes && !doubt; ++c)
+            doubt = c != top && p[top] - p[c] <= bound[top] + bound[c] + 1e-6f;
+        if (!doubt) continue;
+        local.text_mean.assign(classes, 0.0f);
+        local.text_logits.resize(classes);
+        for (std::size_t k = 0; k < members.size(); ++k) {
+            float* q = local.text_logits.data();
+            if (members[k].quantized) {
+                members[k].quantized->refined_logits(texts[i], q, local.quantized_scratch);
+                softmax_row(q, classes, q);
+            } else {
+                member_probabilities(k, texts.subspan(i, 1), q, local);
+            }
+            const float share = 1.0f / static_cast<float>(k + 1);  // the running mean, as above
+            for (std::size_t c = 0; c < classes; ++c)
+                local.text_mean[c] = k == 0 ? q[c] : local.text_mean[c] + (q[c] - local.text_mean[c]) * share;
+        }
+        std::copy_n(local.text_mean.data(), classes, p);
     }
 }
 

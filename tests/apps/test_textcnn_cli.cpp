@@ -1047,12 +1047,12 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_and_compact) {
     BOOST_REQUIRE_EQUAL(float_run.code, 0);
     const auto float_lines = lines_of(float_run.out);
     struct Form {
-        std::string option, said, summary;
+        std::string option, name, said, summary;
         unsigned version;
     };
-    for (const Form& form : {Form{"", "each logit within", "Prediction: quantized: int8 folded tables stored", 1},
-                             Form{"--refine", "within", "4-bit residual code", 3},
-                             Form{"--compact", "each logit within", "Prediction: quantized, compact", 2}})
+    for (const Form& form : {Form{"", "stored", "each logit within", "Prediction: quantized: int8 folded tables stored", 1},
+                             Form{"--refine", "refined", "within", "4-bit residual code", 3},
+                             Form{"--compact", "compact", "each logit within", "Prediction: quantized, compact", 2}})
         BOOST_TEST_CONTEXT("quantize " << form.option) {
             const std::string out = scratch("quantized" + form.option + ".model");
             const Run q = run("quantize --model " + t.model + " --out " + out + " " + form.option);
@@ -1062,6 +1062,10 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_and_compact) {
             BOOST_CHECK_EQUAL(read_model_file(out).find("QFLD")->version, form.version);
             const Run summary = run("summary --model " + out);
             BOOST_CHECK_MESSAGE(contains(summary.out, form.summary), summary.out);
+            const json j = json::parse(run("summary --json --model " + out).out);
+            BOOST_CHECK_EQUAL(j.at("quantized_form").get<std::string>(), form.name);
+            BOOST_CHECK_EQUAL(j.at("quantization_error_bound").size(), 2u);
+            BOOST_CHECK_EQUAL(j.contains("refined_error_bound"), form.name == "refined");
             const Run p = run("predict --model " + out + " --prob --quiet " + texts);
             BOOST_REQUIRE_EQUAL(p.code, 0);
             const auto got = lines_of(p.out);
@@ -1073,6 +1077,14 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_and_compact) {
             BOOST_CHECK_EQUAL(again.code, 2);
             BOOST_CHECK_MESSAGE(contains(again.err, "is already quantized"), again.err);
         }
+    BOOST_CHECK(!json::parse(run("summary --json --model " + t.model).out).contains("quantized_form"));
+    // --out over --model: the message gives the input's size, read before it was replaced.
+    const std::string copy = scratch("replaced.model");
+    std::filesystem::copy_file(t.model, copy, std::filesystem::copy_options::overwrite_existing);
+    const Run replaced = run("quantize --refine --model " + copy + " --out " + copy);
+    BOOST_REQUIRE_EQUAL(replaced.code, 0);
+    BOOST_CHECK_MESSAGE(contains(replaced.err, fmt::format("file {:.1f} kB ->", std::filesystem::file_size(t.model) / 1e3)),
+                        replaced.err);
     const Run both = run("quantize --refine --compact --model " + t.model + " --out " + scratch("both.model"));
     BOOST_CHECK_EQUAL(both.code, 2);
     BOOST_CHECK_MESSAGE(contains(both.err, "excludes"), both.err);

@@ -27,6 +27,7 @@
 #include "textcnn/nn/network.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/text_training.h"
+#include "textcnn/text/vocabulary.h"
 
 #include <algorithm>
 #include <cmath>
@@ -35,6 +36,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace textcnn;
@@ -311,6 +313,75 @@ BOOST_AUTO_TEST_CASE(refined_labels_are_the_float_labels_where_int8_ones_are_not
     plain_flips += check_refined(spec, 9, texts);
     // The test can tell: without the residual codes some of these labels change.
     BOOST_CHECK_GT(plain_flips, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(refined_ensemble_settles_the_averaged_label) {
+    // Three random networks over one 50-id vocabulary (48 words and the 2 reserved ids) as an
+    // ensemble, and each alone: float, plain int8 and refined copies, on 65,000 random id
+    // sequences (near-uniform probabilities: many labels in doubt).
+    std::vector<std::vector<std::string>> words(1);
+    for (int w = 0; w < 48; ++w) words[0].push_back("w" + std::to_string(w));
+    const Vocabulary vocabulary = Vocabulary::build(words);
+    BOOST_REQUIRE_EQUAL(vocabulary.size(), vocab);
+    std::vector<TextClassifier> members, plain_members, refined_members;
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        Network network(text_cnn_spec(small_settings(), vocab, 3), Shape{1, 1, 1});
+        network.initialize(Initializer{Initializer::Kind::torch_default}, seed);
+        members.emplace_back(TokenizerSettings{}, vocabulary, std::vector<std::string>{"a", "b", "c"}, std::move(network));
+        plain_members.push_back(TextClassifier::from_model_file(members.back().to_model_file()));
+        plain_members.back().quantize();
+        refined_members.push_back(TextClassifier::from_model_file(members.back().to_model_file()));
+        refined_members.back().quantize(TextClassifier::QuantizedTables::refined);
+    }
+    TextClassifier exact = TextClassifier::ensemble(std::move(members));
+    exact.fold_for_prediction();
+    TextClassifier plain = TextClassifier::from_model_file(exact.to_model_file());
+    plain.quantize();
+    TextClassifier refined = TextClassifier::from_model_file(exact.to_model_file());
+    refined.quantize(TextClassifier::QuantizedTables::refined);
+    std::vector<std::vector<std::uint32_t>> texts;
+    for (std::uint64_t seed = 100; seed < 1100; ++seed)
+        for (auto& ids : random_texts(seed)) texts.push_back(std::move(ids));
+    std::vector<float> p, q, r;
+    exact.predict_encoded(texts, p);
+    plain.predict_encoded(texts, q);
+    refined.predict_encoded(texts, r);
+    // Texts no member alone scores again: their members' refined and plain outputs are equal.
+    std::vector<bool> member_again(texts.size(), false);
+    for (std::size_t k = 0; k < 3; ++k) {
+        std::vector<float> qk, rk;
+        plain_members[k].predict_encoded(texts, qk);
+        refined_members[k].predict_encoded(texts, rk);
+        for (std::size_t i = 0; i < texts.size(); ++i)
+            member_again[i] = member_again[i] || !std::equal(qk.begin() + 3 * i, qk.begin() + 3 * i + 3, rk.begin() + 3 * i);
+    }
+    // A member's refined logits are within d of its float ones, so its probabilities within
+    // e^2d (e^2d - 1) (at most 1 each): a label can differ only where the float ensemble's top
+    // two probabilities are within twice that (plus float rounding).
+    const auto fine = refined.refined_error_bound();
+    const double d = *std::max_element(fine.begin(), fine.end()) + 1e-5, growth = std::exp(2 * d) * (std::exp(2 * d) - 1);
+    const double window = 2 * growth + 1e-5;
+    const auto label = [](const std::vector<float>& v, std::size_t i) {
+        return static_cast<std::size_t>(std::max_element(v.begin() + 3 * i, v.begin() + 3 * i + 3) - (v.begin() + 3 * i));
+    };
+    std::size_t plain_flips = 0, refined_flips = 0, outside = 0, by_members = 0, by_ensemble = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const std::size_t top = label(p, i), got = label(r, i);
+        plain_flips += label(q, i) != top;
+        refined_flips += got != top;
+        outside += got != top && p[3 * i + top] - p[3 * i + got] > window;
+        const bool again = !std::equal(q.begin() + 3 * i, q.begin() + 3 * i + 3, r.begin() + 3 * i);
+        by_members += again && member_again[i];
+        by_ensemble += again && !member_again[i];  // the averaged label in doubt, no member's
+    }
+    BOOST_TEST_MESSAGE(texts.size() << " texts scored again: " << by_members << " by a member, " << by_ensemble
+                                    << " by the ensemble alone; labels off the float ensemble's: int8 " << plain_flips
+                                    << ", refined " << refined_flips << " (" << outside << " beyond the window "
+                                    << window << ")");
+    BOOST_CHECK_EQUAL(outside, 0u);
+    BOOST_CHECK_LE(refined_flips, plain_flips);
+    BOOST_CHECK_GT(by_ensemble, 0u);  // the ensemble's own doubt is settled, not only its members'
+    BOOST_CHECK_LT(by_members + by_ensemble, texts.size());
 }
 
 BOOST_AUTO_TEST_CASE(refined_model_file_saves_loads_and_refuses_crafted_residuals) {

@@ -26,7 +26,9 @@
 //   "META" v1  free-form facts about the model, string -> string (training settings, data,
 //              architecture name), stored as LABL stores strings: key, value, key, value ...
 //   "QFLD" v1  a quantized text model's int8 folded tables (text/quantized_text_cnn.h); such
-//              a file has no "WGHT" (text_classifier.h, TextClassifier::quantize)
+//              a file has no "WGHT" (text_classifier.h, TextClassifier::quantize); v2 the
+//              compact form (int8 embeddings and float convolution weights), v3 the tables
+//              with a 4-bit residual code per value
 // The text and image paths add their own (tokenizer settings and vocabulary: "TOKN", "VOCB";
 // the image input: "IMGM") with their own tags.
 #pragma once

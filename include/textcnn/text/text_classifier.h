@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -248,6 +249,9 @@ public:
     void quantize(QuantizedTables form = QuantizedTables::stored);
     /// Whether the model is quantized (quantize(), or loaded from a quantized file). Thread-safe.
     bool quantized() const;
+    /// The form of a quantized model's tables (its first member's); none for a float model.
+    /// Thread-safe.
+    std::optional<QuantizedTables> quantized_form() const;
     /// For a quantized model, per label: the most a logit can differ from the float model's
     /// (rounding of the tables, not counting float summation order; for an ensemble the largest
     /// over its members); empty otherwise. Thread-safe.
