@@ -74,6 +74,9 @@ void add_no_fold_flag(CLI::App& command, bool& no_fold) {
 textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fold) {
     auto model = textcnn::TextClassifier::from_model_file(textcnn::read_model_file(path));
     if (!no_fold) model.fold_for_prediction();
+    else if (model.quantized())
+        fmt::print(stderr, "warning: --no-fold: {} is quantized and has no network to predict through: it predicts "
+                           "from its int8 tables\n", path);
     return model;
 }
 

@@ -1072,6 +1072,9 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_and_compact) {
             BOOST_REQUIRE_EQUAL(got.size(), float_lines.size());
             for (std::size_t i = 1; i < got.size(); ++i)  // the label field, after the header line
                 BOOST_CHECK_EQUAL(got[i].substr(0, got[i].find('\t')), float_lines[i].substr(0, float_lines[i].find('\t')));
+            const Run no_fold = run("predict --no-fold --quiet --model " + out + " " + texts);
+            BOOST_CHECK_EQUAL(no_fold.code, 0);
+            BOOST_CHECK_MESSAGE(contains(no_fold.err, "--no-fold: " + out + " is quantized"), no_fold.err);
             // Already quantized: said, nothing written.
             const Run again = run("quantize --model " + out + " --out " + scratch("twice.model"));
             BOOST_CHECK_EQUAL(again.code, 2);
