@@ -132,6 +132,21 @@ std::size_t chunk_samples(std::size_t batch, std::size_t out_positions) {
     return std::min(by_size, by_count);
 }
 
+// The generic path's chunks in parallel, with single-threaded BLAS inside: body(chunk, first
+// sample, end sample, output columns) for each chunk of per_chunk samples of the N, each with
+// P output positions.
+template <class Body>
+void for_each_chunk(std::size_t N, std::size_t P, std::size_t per_chunk, const Body& body) {
+    const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
+    BlasSingleThreadScope single;  // sgemm inside TBB tasks
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t c = r.begin(); c != r.end(); ++c) {
+            const std::size_t n0 = c * per_chunk, n1 = std::min(N, n0 + per_chunk);
+            body(c, n0, n1, (n1 - n0) * P);
+        }
+    });
+}
+
 // A hash of one column's bits: eight multiply-xor lanes in one vector (GCC/Clang vector extension; XXH3 from
 // libxxhash cost 4 % of a Kim CNN's training step here), mixed at the end. Equal columns hash
 // equal; unequal ones rarely do, and group_equal_columns compares the bits anyway.
@@ -525,34 +540,26 @@ void ConvLayer::forward(const Tensor& in, Tensor& out, LayerState& state_base, c
         // `columns` (kept for backward), then out = W^T * columns with single-threaded BLAS.
         const std::size_t N = g.batch;
         const std::size_t P = g.out_positions();
-        const std::size_t per_chunk = chunk_samples(N, P);
-        const std::size_t chunks = (N + per_chunk - 1) / per_chunk;
         state.columns.resize(K * g.columns());
         out.resize(out_shape);
         out.spans.clear();
         float* columns = state.columns.data();
         float* o = out.data();
-        BlasSingleThreadScope single;  // sgemm inside TBB tasks
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-            for (std::size_t c = r.begin(); c != r.end(); ++c) {
-                const std::size_t n0 = c * per_chunk;
-                const std::size_t n1 = std::min(N, n0 + per_chunk);
-                const std::size_t cols = (n1 - n0) * P;
-                detail::im2col(g, in.data(), columns, n0, n1);
-                float* oc = o + n0 * P * F;
-                if (ctx.mode == Mode::inference) {
-                    // One product per sample: on some CPUs (OpenBLAS on Zen) a column's bits
-                    // depend on the width of the call, so this keeps each sample's output
-                    // independent of the batch and of Network::forward_chunked's chunks.
-                    for (std::size_t n = n0; n < n1; ++n)
-                        sgemm(true, false, F, P, K, 1.0f, weights_, K, columns + n * P * K, K, 0.0f, o + n * P * F, F);
-                } else {
-                    sgemm(true, false, F, cols, K, 1.0f, weights_, K, columns + n0 * P * K, K, 0.0f, oc, F);
-                }
-                if (bias_)
-                    for (std::size_t j = 0; j < cols; ++j)
-                        for (std::size_t f = 0; f < F; ++f) oc[j * F + f] += bias_values_[f];
+        for_each_chunk(N, P, chunk_samples(N, P), [&](std::size_t, std::size_t n0, std::size_t n1, std::size_t cols) {
+            detail::im2col(g, in.data(), columns, n0, n1);
+            float* oc = o + n0 * P * F;
+            if (ctx.mode == Mode::inference) {
+                // One product per sample: on some CPUs (OpenBLAS on Zen) a column's bits
+                // depend on the width of the call, so this keeps each sample's output
+                // independent of the batch and of Network::forward_chunked's chunks.
+                for (std::size_t n = n0; n < n1; ++n)
+                    sgemm(true, false, F, P, K, 1.0f, weights_, K, columns + n * P * K, K, 0.0f, o + n * P * F, F);
+            } else {
+                sgemm(true, false, F, cols, K, 1.0f, weights_, K, columns + n0 * P * K, K, 0.0f, oc, F);
             }
+            if (bias_)
+                for (std::size_t j = 0; j < cols; ++j)
+                    for (std::size_t f = 0; f < F; ++f) oc[j * F + f] += bias_values_[f];
         });
         return;
     }
@@ -670,30 +677,22 @@ void im2col_backward(const BackwardParameters& p, const Tensor& d_out, Tensor* d
     if (d_in) state.d_columns.resize(K * g.columns());
     const float* dy = d_out.data();
     const float* columns = state.columns.data();
-    {
-        BlasSingleThreadScope single;  // sgemm inside TBB tasks
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-            for (std::size_t c = r.begin(); c != r.end(); ++c) {
-                const std::size_t n0 = c * per_chunk;
-                const std::size_t n1 = std::min(N, n0 + per_chunk);
-                const std::size_t cols = (n1 - n0) * P;
-                const float* dyc = dy + n0 * P * F;
-                if (want_weights) {
-                    sgemm(false, true, K, F, cols, 1.0f, columns + n0 * P * K, K, dyc, F, 0.0f,
-                          state.partial_weights.data() + c * K * F, K);
-                    float* pb = state.partial_bias.data() + c * F;
-                    std::fill_n(pb, F, 0.0f);
-                    for (std::size_t j = 0; j < cols; ++j)
-                        for (std::size_t f = 0; f < F; ++f) pb[f] += dyc[j * F + f];
-                }
-                if (d_in) {
-                    float* dcols = state.d_columns.data();
-                    sgemm(false, false, K, cols, F, 1.0f, p.weights, K, dyc, F, 0.0f, dcols + n0 * P * K, K);
-                    detail::col2im_add(g, dcols, d_in->data(), n0, n1);
-                }
-            }
-        });
-    }
+    for_each_chunk(N, P, per_chunk, [&](std::size_t c, std::size_t n0, std::size_t n1, std::size_t cols) {
+        const float* dyc = dy + n0 * P * F;
+        if (want_weights) {
+            sgemm(false, true, K, F, cols, 1.0f, columns + n0 * P * K, K, dyc, F, 0.0f,
+                  state.partial_weights.data() + c * K * F, K);
+            float* pb = state.partial_bias.data() + c * F;
+            std::fill_n(pb, F, 0.0f);
+            for (std::size_t j = 0; j < cols; ++j)
+                for (std::size_t f = 0; f < F; ++f) pb[f] += dyc[j * F + f];
+        }
+        if (d_in) {
+            float* dcols = state.d_columns.data();
+            sgemm(false, false, K, cols, F, 1.0f, p.weights, K, dyc, F, 0.0f, dcols + n0 * P * K, K);
+            detail::col2im_add(g, dcols, d_in->data(), n0, n1);
+        }
+    });
     if (!want_weights) return;
     std::copy_n(state.partial_weights.data(), K * F, p.weights_gradient);
     for (std::size_t c = 1; c < chunks; ++c) axpy(K * F, 1.0f, state.partial_weights.data() + c * K * F, p.weights_gradient);

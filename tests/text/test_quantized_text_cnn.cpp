@@ -150,6 +150,22 @@ std::size_t check_refined(const ModelSpec& spec, std::uint64_t seed, const std::
     return plain_flips;
 }
 
+// Two branches, 4 labels: 5 filters of width 3 dilated by 2 (no activation), 17 of width 2
+// without bias (tanh): 5 x 3 + 17 x 2 = 49 columns.
+ModelSpec dilated_unbiased_spec() {
+    ModelSpec spec;
+    spec.push_back({"embedding", "embedding", {{"vocab", std::to_string(vocab)}, {"dim", "7"}}, {}});
+    LayerSpec parallel{"parallel", "widths", {}, {}};
+    parallel.branches.push_back({{"conv", "dilated", {{"filters", "5"}, {"kernel", "3"}, {"dilation", "2"}, {"padding", "full"}}, {}},
+                                 {"global_max_pool", "max_dilated", {}, {}}});
+    parallel.branches.push_back({{"conv", "unbiased", {{"filters", "17"}, {"kernel", "2"}, {"padding", "full"}, {"bias", "false"}}, {}},
+                                 {"tanh", "tanh_unbiased", {}, {}},
+                                 {"global_max_pool", "max_unbiased", {}, {}}});
+    spec.push_back(parallel);
+    spec.push_back({"dense", "output", {{"units", "4"}}, {}});
+    return spec;
+}
+
 TextModelSettings small_settings() {
     TextModelSettings s;
     s.embedding_dim = 12;
@@ -267,17 +283,7 @@ BOOST_AUTO_TEST_CASE(every_activation_within_the_bound) {
 }
 
 BOOST_AUTO_TEST_CASE(dilation_and_no_bias_within_the_bound) {
-    ModelSpec spec;
-    spec.push_back({"embedding", "embedding", {{"vocab", std::to_string(vocab)}, {"dim", "7"}}, {}});
-    LayerSpec parallel{"parallel", "widths", {}, {}};
-    parallel.branches.push_back({{"conv", "dilated", {{"filters", "5"}, {"kernel", "3"}, {"dilation", "2"}, {"padding", "full"}}, {}},
-                                 {"global_max_pool", "max_dilated", {}, {}}});
-    parallel.branches.push_back({{"conv", "unbiased", {{"filters", "17"}, {"kernel", "2"}, {"padding", "full"}, {"bias", "false"}}, {}},
-                                 {"tanh", "tanh_unbiased", {}, {}},
-                                 {"global_max_pool", "max_unbiased", {}, {}}});
-    spec.push_back(parallel);
-    spec.push_back({"dense", "output", {{"units", "4"}}, {}});
-    check_within_bound(spec, 9);
+    check_within_bound(dilated_unbiased_spec(), 9);
 }
 
 BOOST_AUTO_TEST_CASE(wide_and_deep_within_the_bound) {
@@ -300,17 +306,7 @@ BOOST_AUTO_TEST_CASE(refined_labels_are_the_float_labels_where_int8_ones_are_not
     s.widths = {1, 3, 8};
     plain_flips += check_refined(text_cnn_spec(s, vocab, 2), 2, texts);
     // 49 columns (odd: the last residual byte of each row has one code), dilation, no bias.
-    ModelSpec spec;
-    spec.push_back({"embedding", "embedding", {{"vocab", std::to_string(vocab)}, {"dim", "7"}}, {}});
-    LayerSpec parallel{"parallel", "widths", {}, {}};
-    parallel.branches.push_back({{"conv", "dilated", {{"filters", "5"}, {"kernel", "3"}, {"dilation", "2"}, {"padding", "full"}}, {}},
-                                 {"global_max_pool", "max_dilated", {}, {}}});
-    parallel.branches.push_back({{"conv", "unbiased", {{"filters", "17"}, {"kernel", "2"}, {"padding", "full"}, {"bias", "false"}}, {}},
-                                 {"tanh", "tanh_unbiased", {}, {}},
-                                 {"global_max_pool", "max_unbiased", {}, {}}});
-    spec.push_back(parallel);
-    spec.push_back({"dense", "output", {{"units", "4"}}, {}});
-    plain_flips += check_refined(spec, 9, texts);
+    plain_flips += check_refined(dilated_unbiased_spec(), 9, texts);
     // The test can tell: without the residual codes some of these labels change.
     BOOST_CHECK_GT(plain_flips, 0u);
 }
