@@ -191,7 +191,8 @@ private:
     static QuantizedTextCnn scaled(const FoldedTextCnn& folded, std::size_t residual_bytes = 0);
     /// Each table column's scale (its filter's), columns_ values.
     std::vector<float> column_scales() const;
-    /// Codes of `count` float table rows (row-major, columns_ each) into table rows first ...
+    /// Codes of `count` float table rows (row-major, columns_ each) into table rows first ...,
+    /// and in the refined form their residual codes too.
     void encode_rows(const float* rows, std::size_t first, std::size_t count, const std::vector<float>& column_scale);
     /// The shared part of the payload: everything but the table or its compact inputs.
     void encode_common(ByteWriter& w) const;
@@ -204,9 +205,6 @@ private:
     std::vector<double> feature_error_bounds() const;
     /// Sets margin_bound_ (after the branches and the output layer are known).
     void set_margin_bound();
-    /// Codes of `count` float table rows (row-major, columns_ each) and their residuals into
-    /// the residual codes of rows first ...
-    void encode_residual(const float* rows, std::size_t first, std::size_t count, const std::vector<float>& column_scale);
     /// Bytes of one word's residual codes: two per byte.
     std::size_t residual_row_bytes() const { return (columns_ + 1) / 2; }
     std::size_t residual_bytes() const { return refined() ? vocab_ * residual_row_bytes() : 0; }
