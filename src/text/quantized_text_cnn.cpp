@@ -269,7 +269,8 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
         r.error("the table holds " + std::to_string(held) + " bytes (the section says " + std::to_string(table_bytes) +
                 "), " + std::to_string(q.vocab_) + " words x " + std::to_string(q.columns_) + " bytes expected, then " +
                 std::to_string(trailer) + " zero bytes" +
-                (version == 3 ? " and " + std::to_string(after_table) + " bytes of residual codes" : std::string()));
+                (version == 3 ? ", their 8-byte size and " + std::to_string(after_table - 8) + " bytes of residual codes"
+                              : std::string()));
     q.table_offset_ = r.offset();
     const std::int8_t* table = reinterpret_cast<const std::int8_t*>(payload.data() + q.table_offset_);
     std::int8_t lowest = 0;  // a plain reduction (vectorized): the table is most of the file
@@ -285,15 +286,22 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
             r.error("the residual codes take " + std::to_string(residual_bytes) + " bytes, " +
                     std::to_string(q.vocab_ * half) + " expected");
         const std::uint8_t* codes = payload.data() + r.offset();
-        bool minus_eight = false;  // a plain reduction (vectorized)
-        for (std::size_t i = 0; i < residual_bytes; ++i)
-            minus_eight |= (codes[i] & 0xf) == 8 || (codes[i] >> 4) == 8;
-        // The padding row's codes, and the unused high nibble of each row's last byte (odd rows).
-        bool unused = std::any_of(codes, codes + half, [](std::uint8_t c) { return c != 0; });
-        if (q.columns_ % 2)
-            for (std::size_t v = 0; v < q.vocab_; ++v) unused |= (codes[v * half + half - 1] >> 4) != 0;
-        if (minus_eight || unused)
-            r.error("a residual code is -8 (codes are -7..7), or one of the padding row or past a row's end is not zero");
+        const auto is_minus_eight = [](std::uint8_t c) { return (c & 0xf) == 8 || (c >> 4) == 8; };
+        bool minus_eight = false;  // a plain reduction (vectorized); the byte is looked for after
+        for (std::size_t i = 0; i < residual_bytes; ++i) minus_eight |= is_minus_eight(codes[i]);
+        const auto where = [&](std::size_t i) {
+            return "word " + std::to_string(i / half) + "'s residual byte " + std::to_string(i % half) +
+                   " (section offset " + std::to_string(r.offset() + i) + ")";
+        };
+        if (minus_eight)
+            r.error(where(static_cast<std::size_t>(std::find_if(codes, codes + residual_bytes, is_minus_eight) - codes)) +
+                    " holds the code -8 (codes are -7..7)");
+        if (const auto* c = std::find_if(codes, codes + half, [](std::uint8_t b) { return b != 0; }); c != codes + half)
+            r.error(where(static_cast<std::size_t>(c - codes)) + " is not zero: the padding row's codes are zero");
+        // Odd rows: the high nibble of each row's last byte is past the row's end.
+        for (std::size_t v = 0; q.columns_ % 2 && v < q.vocab_; ++v)
+            if ((codes[v * half + half - 1] >> 4) != 0)
+                r.error(where(v * half + half - 1) + " has a code past its row's end (it must be zero)");
         q.residual_offset_ = r.offset();
     }
     q.storage_ = std::move(payload);  // the table stays where it was read

@@ -419,15 +419,37 @@ BOOST_AUTO_TEST_CASE(refined_model_file_saves_loads_and_refuses_crafted_residual
         BOOST_TEST_MESSAGE(message);
         return message;
     };
-    BOOST_CHECK(error_with([](auto& p) { p.back() = 0x80; }).find("residual code is -8") != std::string::npos);
-    BOOST_CHECK(error_with([](auto& p) { p.back() = 0x08; }).find("residual code is -8") != std::string::npos);
-    BOOST_CHECK(error_with([&](auto& p) { p[p.size() - codes] = 0x11; }).find("padding row") != std::string::npos);
+    const std::string last = "word " + std::to_string(read_at(payload, 0) - 1) + "'s residual byte " +
+                             std::to_string(half - 1) + " (section offset " + std::to_string(payload.size() - 1) + ")";
+    BOOST_CHECK(error_with([](auto& p) { p.back() = 0x80; }).find(last + " holds the code -8") != std::string::npos);
+    BOOST_CHECK(error_with([](auto& p) { p.back() = 0x08; }).find(last + " holds the code -8") != std::string::npos);
+    BOOST_CHECK(error_with([&](auto& p) { p[p.size() - codes + 1] = 0x11; })
+                    .find("word 0's residual byte 1 (section offset " + std::to_string(payload.size() - codes + 1) +
+                          ") is not zero: the padding row") != std::string::npos);
     BOOST_CHECK(error_with([](auto& p) { p.pop_back(); }).find("table holds") != std::string::npos);
     BOOST_CHECK(error_with([](auto& p) { p.push_back(0); }).find("table holds") != std::string::npos);
     BOOST_CHECK(error_with([&](auto& p) { put_at<std::uint64_t>(p, p.size() - codes - 8, codes - 1); })
                     .find("residual codes take") != std::string::npos);
     // A version-1 section is read as version 1 (the residual codes then are extra bytes).
     BOOST_CHECK(error_with([&](auto& p) { p.resize(p.size() - codes - 8); }).find("table holds") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(refined_rows_of_odd_length_keep_their_last_nibble_zero) {
+    // 49 columns: each row's 25 residual bytes end with a byte whose high nibble is past the row.
+    Network network(dilated_unbiased_spec(), Shape{1, 1, 1});
+    network.initialize(Initializer{Initializer::Kind::torch_default}, 3);
+    const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
+    BOOST_REQUIRE(folded.has_value());
+    const std::vector<std::uint8_t> payload = QuantizedTextCnn::quantize(*folded, true).encode();
+    BOOST_CHECK_NO_THROW(QuantizedTextCnn::decode(payload, 3, "odd.model"));
+    std::vector<std::uint8_t> crafted = payload;
+    const std::size_t half = 25, row_3_last = crafted.size() - (vocab - 4) * half - 1;  // word 3's last byte
+    BOOST_REQUIRE_EQUAL(crafted[row_3_last] >> 4, 0);
+    crafted[row_3_last] |= 0x10;
+    const std::string message = error_of<InputError>([&] { QuantizedTextCnn::decode(crafted, 3, "odd.model"); });
+    BOOST_TEST_MESSAGE(message);
+    BOOST_CHECK(message.find("word 3's residual byte 24") != std::string::npos &&
+                message.find("past its row's end") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(trained_model_same_labels_probabilities_within_the_bound) {
