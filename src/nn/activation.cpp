@@ -85,11 +85,21 @@ Shape ActivationLayer::output_shape(const Shape& input) const {
 void ActivationLayer::forward(const Tensor& in, Tensor& out, LayerState& state, const RunContext& ctx) const {
     output_shape(in.shape());
     check_spans_fit(*this, in);
-    // Gaps of a packed tensor must read 0 afterwards; zeroing everything first is simplest.
-    out.resize(in.shape(), in.packed());
+    out.resize(in.shape());
     out.spans = in.spans;
     const float* x = in.data();
     float* y = out.data();
+    // Gaps of a packed tensor must read 0 afterwards: the positions outside the spans are
+    // zeroed, the live ranges below write every element of theirs.
+    if (in.packed()) {
+        const std::size_t channels = in.shape().channels();
+        std::size_t previous_end = 0;
+        for (const SequenceSpan& s : in.spans) {
+            std::fill(y + previous_end * channels, y + std::size_t{s.offset} * channels, 0.0f);
+            previous_end = std::size_t{s.offset} + s.length;
+        }
+        std::fill(y + previous_end * channels, y + in.size(), 0.0f);
+    }
     switch (kind_) {
     case Kind::relu:
         for_each_live_range(in, [&](std::size_t b, std::size_t e) {

@@ -88,6 +88,12 @@ BOOST_AUTO_TEST_CASE(packed_input_keeps_spans_and_zero_gaps) {
     // Input (p=2, c=0) is 0 inside a span: not a gap, so sigmoid gives 0.5 there.
     BOOST_TEST(in[2 * 2 + 0] == 0.0f);
     BOOST_TEST(out[2 * 2 + 0] == 0.5f);
+    // An output tensor reused from an earlier batch (every value 7): its gaps read 0 again.
+    const ActivationLayer layer = make("sigmoid");
+    auto state = layer.make_state();
+    Tensor reused(Shape{1, 2, 6}, std::vector<float>(12, 7.0f));
+    layer.forward(in, reused, *state, RunContext{Mode::training});
+    for (std::size_t i = 0; i < 12; ++i) BOOST_TEST(reused[i] == out[i]);
 }
 
 BOOST_AUTO_TEST_CASE(backward_accumulates_into_d_in) {
