@@ -90,10 +90,9 @@ void run_summary(const SummaryOptions& o) {
     }
     j["quantized"] = model.quantized();
     if (const auto form = model.quantized_form()) {
-        using Tables = TextClassifier::QuantizedTables;
-        j["quantized_form"] = *form == Tables::compact ? "compact" : *form == Tables::refined ? "refined" : "stored";
+        j["quantized_form"] = TextClassifier::quantized_tables_name(*form);
         j["quantization_error_bound"] = model.quantization_error_bound();
-        if (*form == Tables::refined) j["refined_error_bound"] = model.refined_error_bound();
+        if (*form == TextClassifier::QuantizedTables::refined) j["refined_error_bound"] = model.refined_error_bound();
     }
     j["vocabulary_size"] = model.vocabulary().size();
     j["fold_table_bytes"] = model.fold_table_bytes();

@@ -15,7 +15,6 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -267,14 +266,10 @@ they release the GIL while the library works (and use every core through oneTBB)
         .def(
             "quantize",
             [](TextClassifier& c, const std::string& form) {
-                const std::map<std::string, TextClassifier::QuantizedTables> forms = {
-                    {"stored", TextClassifier::QuantizedTables::stored},
-                    {"refined", TextClassifier::QuantizedTables::refined},
-                    {"compact", TextClassifier::QuantizedTables::compact}};
-                const auto it = forms.find(form);
-                if (it == forms.end())
+                const auto tables = TextClassifier::quantized_tables_from_name(form);
+                if (!tables)
                     throw textcnn::ConfigError("quantize: form '" + form + "' is not one of stored, refined, compact");
-                c.quantize(it->second);
+                c.quantize(*tables);
             },
             py::arg("form") = "stored",
             R"doc(Replaces the float network by int8 folded tables, for prediction only (as `textcnn quantize`):

@@ -81,6 +81,7 @@ std::vector<float> QuantizedTextCnn::column_scales() const {
 
 void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::size_t count,
                                    const std::vector<float>& column_scale) {
+    const std::size_t half = residual_row_bytes();
     for (std::size_t i = 0; i < count; ++i) {
         std::uint8_t* out = storage_.data() + table_offset_ + (first + i) * columns_;
         for (std::size_t c = 0; c < columns_; ++c) {
@@ -91,7 +92,6 @@ void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::si
             // scaled - code is within [-0.5, 0.5] (the scale is the column's largest |value| / 127)
             const long residual = std::clamp(std::lround((scaled - static_cast<float>(code)) * refine_steps),
                                              long{-max_residual}, long{max_residual});
-            const std::size_t half = residual_row_bytes();
             storage_[residual_offset_ + (first + i) * half + c % half] |=
                 static_cast<std::uint8_t>((static_cast<unsigned>(residual) & 0xfu) << (c < half ? 0 : 4));
         }
@@ -448,8 +448,7 @@ bool QuantizedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits,
 }
 
 float QuantizedTextCnn::largest_logit_bound(bool scored_again) const {
-    const float largest = logit_bound_.empty() ? 0.0f : *std::max_element(logit_bound_.begin(), logit_bound_.end());
-    return scored_again ? largest / refine_steps + 1e-5f : largest;
+    return scored_again ? largest_refined_bound_ : largest_bound_;
 }
 
 bool QuantizedTextCnn::undecided(const float* logits) const {
@@ -663,7 +662,13 @@ void QuantizedTextCnn::set_margin_bound() {
     // allowance for it, so that a label the bound calls decided is decided.
     const auto allowance = [](double bound) { return static_cast<float>(bound * (1 + 1e-4) + 1e-5); };
     logit_bound_ = logit_error_bound();
-    for (float& b : logit_bound_) b = allowance(b);
+    double largest = 0.0;
+    for (float& b : logit_bound_) {
+        largest = std::max(largest, double{b});
+        b = allowance(b);
+    }
+    largest_bound_ = allowance(largest);
+    largest_refined_bound_ = refined() ? allowance(largest / refine_steps) : 0.0f;
     margin_bound_.clear();
     const std::size_t classes = output_.classes;
     if (!refined() || classes > max_pair_bound_classes) return;

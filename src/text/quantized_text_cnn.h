@@ -46,15 +46,17 @@
 // followed by a 4-bit residual code per table value: u64 residual bytes (vocab x half, half =
 // ceil(columns / 2)), then a row of `half` bytes per word: byte j holds column j's code in its
 // low nibble and column j + half's in its high one (two's complement, -7..7; the padding row's
-// codes, and a high nibble past the row's end, are zero). A value is then scale x (code + residual / 14), within scale / 28 of the float
-// table's: 14 times closer. A text's int8 logits are used when they decide its label, that is
-// when the top logit leads every other by more than the pair's bound (sum over features of
-// |w_top,f - w_other,f| x taps x scale_f / 2, margin_bound()); otherwise the text is scored
-// again from code x 14 + residual (int16 sums up to 18 taps, int32 beyond), and its logits are within
+// codes, and a high nibble past the row's end, are zero). A value is then
+// scale x (code + residual / 14), within scale / 28 of the float table's: 14 times closer.
+// A text's int8 logits are used when they decide its label, that is when the top logit leads
+// every other by more than the pair's bound (sum over features of |w_top,f - w_other,f| x taps
+// x scale_f / 2, margin_bound()); otherwise the text is scored again from code x 14 + residual
+// (int16 sums up to 18 taps, int32 beyond), and its logits are within
 // refined_logit_error_bound() (a 14th of logit_error_bound()) of the float folded model's. So
 // the label equals the float model's unless its top two logits are within twice that of a tie.
 // The residual codes cost half the table's bytes again, in the file and in memory; they are
-// read only for the texts scored again (7 % of SST-2's sentences for Kim's model).
+// read only for the texts scored again (README: 7.1 % of bench/predict_speed.sh's 100,000 lines
+// for its Kim model, 16.9 % of the SST-2 test sentences).
 #pragma once
 
 #include "text/folded_text_cnn.h"
@@ -221,6 +223,8 @@ private:
 
     std::vector<float> margin_bound_;    ///< classes x classes (empty beyond 64 classes)
     std::vector<float> logit_bound_;     ///< logit_error_bound() with the same allowance
+    float largest_bound_ = 0.0f;         ///< the largest of logit_bound_
+    float largest_refined_bound_ = 0.0f; ///< the same for refined logits (refined() only)
     std::vector<std::uint8_t> storage_;  ///< holds the table (quantize() or the decoded payload)
     std::size_t table_offset_ = 0;       ///< where the table starts in storage_
     std::size_t residual_offset_ = 0;    ///< where the residual codes start in storage_ (0: none)

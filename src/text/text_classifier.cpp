@@ -289,7 +289,7 @@ struct TextClassifier::Impl {
         /// Per text of the last member_probabilities(): the most its logits can be off (0 for a
         /// float member), and an ensemble's bounds on its averaged probabilities (texts x labels).
         std::vector<float> logit_bounds, probability_bounds;
-        std::vector<float> text_logits, text_mean;  ///< settle_doubts(): one text
+        std::vector<float> text_member, text_mean;  ///< settle_doubts(): one text's member and mean
     };
 
     TokenizerSettings tokenizer_settings;
@@ -477,6 +477,21 @@ std::vector<float> largest_bound(const Members& members, Of of) {
 
 }  // namespace
 
+const char* TextClassifier::quantized_tables_name(QuantizedTables form) {
+    switch (form) {
+    case QuantizedTables::stored: return "stored";
+    case QuantizedTables::refined: return "refined";
+    case QuantizedTables::compact: return "compact";
+    }
+    return "stored";
+}
+
+std::optional<TextClassifier::QuantizedTables> TextClassifier::quantized_tables_from_name(std::string_view name) {
+    for (const QuantizedTables form : {QuantizedTables::stored, QuantizedTables::refined, QuantizedTables::compact})
+        if (name == quantized_tables_name(form)) return form;
+    return std::nullopt;
+}
+
 std::optional<TextClassifier::QuantizedTables> TextClassifier::quantized_form() const {
     if (!quantized()) return std::nullopt;
     const detail::QuantizedTextCnn& q = *impl_->members.front().quantized;
@@ -648,9 +663,9 @@ void TextClassifier::Impl::settle_doubts(std::span<const std::vector<std::uint32
             doubt = c != top && p[top] - p[c] <= bound[top] + bound[c] + 1e-6f;
         if (!doubt) continue;
         local.text_mean.assign(classes, 0.0f);
-        local.text_logits.resize(classes);
+        local.text_member.resize(classes);
         for (std::size_t k = 0; k < members.size(); ++k) {
-            float* q = local.text_logits.data();
+            float* q = local.text_member.data();
             if (members[k].quantized) {
                 members[k].quantized->refined_logits(texts[i], q, local.quantized_scratch);
                 softmax_row(q, classes, q);

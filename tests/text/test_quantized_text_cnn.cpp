@@ -316,7 +316,7 @@ BOOST_AUTO_TEST_CASE(refined_ensemble_settles_the_averaged_label) {
     // ensemble, and each alone: float, plain int8 and refined copies, on 65,000 random id
     // sequences (near-uniform probabilities: many labels in doubt).
     std::vector<std::vector<std::string>> words(1);
-    for (int w = 0; w < 48; ++w) words[0].push_back("w" + std::to_string(w));
+    for (int w = 0; w < 48; ++w) words[0].push_back(std::string("w").append(std::to_string(w)));
     const Vocabulary vocabulary = Vocabulary::build(words);
     BOOST_REQUIRE_EQUAL(vocabulary.size(), vocab);
     std::vector<TextClassifier> members, plain_members, refined_members;

@@ -247,6 +247,10 @@ public:
         compact,
     };
     void quantize(QuantizedTables form = QuantizedTables::stored);
+    /// "stored", "refined" or "compact".
+    static const char* quantized_tables_name(QuantizedTables form);
+    /// The form of that name; none for another name.
+    static std::optional<QuantizedTables> quantized_tables_from_name(std::string_view name);
     /// Whether the model is quantized (quantize(), or loaded from a quantized file). Thread-safe.
     bool quantized() const;
     /// The form of a quantized model's tables (its first member's); none for a float model.
