@@ -287,8 +287,12 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
                     std::to_string(q.vocab_ * half) + " expected");
         const std::uint8_t* codes = payload.data() + r.offset();
         const auto is_minus_eight = [](std::uint8_t c) { return (c & 0xf) == 8 || (c >> 4) == 8; };
-        bool minus_eight = false;  // a plain reduction (vectorized); the byte is looked for after
-        for (std::size_t i = 0; i < residual_bytes; ++i) minus_eight |= is_minus_eight(codes[i]);
+        // A plain reduction over every byte, written without short-circuits so that it
+        // vectorizes (the scalar loop took 9 ms of a 25 MB model's load); the byte is looked for
+        // after.
+        std::uint8_t minus_eight = 0;
+        for (std::size_t i = 0; i < residual_bytes; ++i)
+            minus_eight |= static_cast<std::uint8_t>(((codes[i] & 0x0f) == 0x08) | ((codes[i] & 0xf0) == 0x80));
         const auto where = [&](std::size_t i) {
             return "word " + std::to_string(i / half) + "'s residual byte " + std::to_string(i % half) +
                    " (section offset " + std::to_string(r.offset() + i) + ")";
