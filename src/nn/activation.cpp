@@ -123,6 +123,27 @@ void ActivationLayer::forward(const Tensor& in, Tensor& out, LayerState& state, 
     }
 }
 
+bool ActivationLayer::map_gradient_entries(const Tensor& in, const Tensor& out,
+                                           std::vector<GradientEntry>& entries) const {
+    // tanh and sigmoid would compute each value as backward() does, whose rounding (a fused
+    // multiply-add or not) the compiler picks per loop: they stay dense.
+    if (kind_ != Kind::relu && kind_ != Kind::identity) return false;
+    if (kind_ == Kind::identity) return true;
+    const std::size_t C = in.shape().channels();
+    const float* x = in.data();
+    const std::size_t size = in.size();
+    std::size_t kept = 0;
+    for (const GradientEntry& e : entries) {
+        const std::size_t i = std::size_t{e.position} * C + e.channel;
+        if (e.channel >= C || i >= size || out.size() != size)
+            throw ShapeError(label() + ": gradient entry (position " + std::to_string(e.position) + ", channel " +
+                             std::to_string(e.channel) + ") lies outside input " + in.shape().str());
+        if (x[i] > 0.0f) entries[kept++] = e;
+    }
+    entries.resize(kept);
+    return true;
+}
+
 void ActivationLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
                                LayerState& state, const RunContext& ctx) const {
     if (!d_in) return;

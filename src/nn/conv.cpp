@@ -891,25 +891,80 @@ void dense_stream_backward(const BackwardParameters& p, const StreamShape& sh, c
     });
 }
 
+// Lists entries of d_out given as GradientEntry (output positions, in order) as the stream
+// path's SparseEntry (stream columns), as list_sparse_entries would have listed the dense d_out
+// they describe; false (entries empty) when they are too many for the sparse path.
+bool take_gradient_entries(std::span<const GradientEntry> d_out, std::size_t F, std::size_t out_size,
+                           ConvLayer::BackwardPath path, const std::string& label, ConvState& state) {
+    state.entries.clear();
+    std::size_t active = 0;
+    for (const Segment& seg : state.segments) active += seg.length * F;
+    const std::size_t limit =
+        path == ConvLayer::BackwardPath::sparse ? std::numeric_limits<std::size_t>::max() : (active + 7) / 8;
+    state.entries.reserve(std::min(d_out.size(), limit));
+    const Segment* seg = state.segments.data();
+    const Segment* const end = seg + state.segments.size();
+    std::size_t previous = 0;
+    for (std::size_t k = 0; k < d_out.size(); ++k) {
+        const GradientEntry& e = d_out[k];
+        const std::size_t element = std::size_t{e.position} * F + e.channel;
+        if (e.channel >= F || element >= out_size || (k > 0 && element <= previous))
+            throw ShapeError(label + ": gradient entry " + std::to_string(k) + " (position " +
+                             std::to_string(e.position) + ", channel " + std::to_string(e.channel) +
+                             ") lies outside the output or out of order");
+        previous = element;
+        // Values outside the output spans belong to outputs that are constant zero: ignored,
+        // as the dense listing ignores them.
+        while (seg != end && seg->out_pos + seg->length <= e.position) ++seg;
+        if (seg == end || e.position < seg->out_pos || e.value == 0.0f) continue;
+        if (state.entries.size() == limit) {
+            state.entries.clear();
+            return false;
+        }
+        state.entries.push_back(
+            {static_cast<std::uint32_t>(seg->stream_col + (e.position - seg->out_pos)), e.channel, e.value});
+    }
+    return true;
+}
+
 }  // namespace
 
 void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
                          LayerState& state_base, const RunContext& /*ctx*/) const {
     auto& state = static_cast<ConvState&>(state_base);
-    const std::size_t F = filters_;
-    const std::size_t K = window_size();
     if (d_out.shape() != out.shape())
         throw ShapeError(label() + ": gradient " + d_out.shape().str() + " does not match output " + out.shape().str());
     if (d_in && d_in->shape() != in.shape())
         throw ShapeError(label() + ": input gradient " + d_in->shape().str() + " does not match input " +
                          in.shape().str());
+    stream_or_im2col_backward(in, &d_out, d_in, state);
+}
+
+bool ConvLayer::backward_from_entries(const Tensor& in, const Tensor& out, std::span<const GradientEntry> d_out,
+                                      Tensor* d_in, LayerState& state_base, const RunContext& /*ctx*/) const {
+    auto& state = static_cast<ConvState&>(state_base);
+    if (!state.stream || backward_path_ == BackwardPath::dense || !(trainable_ || d_in)) return false;
+    if (d_in && d_in->shape() != in.shape())
+        throw ShapeError(label() + ": input gradient " + d_in->shape().str() + " does not match input " +
+                         in.shape().str());
+    if (!take_gradient_entries(d_out, filters_, out.size(), backward_path_, label(), state)) return false;
+    stream_or_im2col_backward(in, nullptr, d_in, state);
+    return true;
+}
+
+// d_out null: the stream path's sparse backward from the entries already in the state.
+void ConvLayer::stream_or_im2col_backward(const Tensor& in, const Tensor* d_out, Tensor* d_in,
+                                          LayerState& state_base) const {
+    auto& state = static_cast<ConvState&>(state_base);
+    const std::size_t F = filters_;
+    const std::size_t K = window_size();
     if (!trainable_) {
         std::fill_n(weights_gradient_, K * F, 0.0f);
         if (bias_) std::fill_n(bias_gradient_, F, 0.0f);
     }
     const BackwardParameters p{F, in_channels_, K, weights_, trainable_ ? weights_gradient_ : nullptr,
                                trainable_ && bias_ ? bias_gradient_ : nullptr};
-    if (!state.stream) return im2col_backward(p, d_out, d_in, state);
+    if (!state.stream) return im2col_backward(p, *d_out, d_in, state);
 
     StreamShape sh;
     sh.taps = kernel_[0];
@@ -923,9 +978,11 @@ void ConvLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_ou
         rows = {d_in->data(), in_channels_, state.padded, state.sample_stride,
                 conv_axis_padding(padding_, sh.taps, sh.d).before, state.padded ? in.shape().spatial(0) : 0};
     }
-    const bool sparse = backward_path_ != BackwardPath::dense && (trainable_ || d_in) &&
-                        list_sparse_entries(d_out.data(), F, backward_path_, state);
-    if (!sparse) return dense_stream_backward(p, sh, d_out.data(), rows, d_in, state);
+    if (d_out) {
+        const bool sparse = backward_path_ != BackwardPath::dense && (trainable_ || d_in) &&
+                            list_sparse_entries(d_out->data(), F, backward_path_, state);
+        if (!sparse) return dense_stream_backward(p, sh, d_out->data(), rows, d_in, state);
+    }
     if (trainable_) sparse_weight_gradient(p, sh, state);
     if (d_in) sparse_input_gradient(p, sh, rows, state);
 }

@@ -16,6 +16,7 @@ struct BranchState {
     std::vector<std::unique_ptr<LayerState>> states;
     std::vector<Tensor> outputs;    ///< outputs[j]: output of layer j
     std::vector<Tensor> d_outputs;  ///< d_outputs[j]: gradient w.r.t. outputs[j]
+    std::vector<GradientEntry> entries;  ///< a gradient passed down as its non-zeros (layer.h)
 };
 
 struct ParallelState : LayerState {
@@ -33,6 +34,20 @@ void for_positions(std::size_t positions, F&& f) {
     }
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, positions, grain),
                       [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+}
+
+// The dense gradient (t's shape and spans) whose non-zeros are `entries`.
+void write_entries(std::span<const GradientEntry> entries, const Tensor& t, Tensor& gradient) {
+    gradient.resize(t.shape(), true);
+    gradient.spans = t.spans;
+    const std::size_t channels = t.shape().channels();
+    for (const GradientEntry& e : entries) {
+        const std::size_t i = std::size_t{e.position} * channels + e.channel;
+        if (e.channel >= channels || i >= gradient.size())
+            throw ShapeError("parallel: gradient entry (position " + std::to_string(e.position) + ", channel " +
+                             std::to_string(e.channel) + ") lies outside " + t.shape().str());
+        gradient[i] = e.value;
+    }
 }
 
 }  // namespace
@@ -227,10 +242,21 @@ void ParallelLayer::backward(const Tensor& in, const Tensor& out, const Tensor& 
             for (std::size_t q = begin; q < end; ++q) std::copy_n(src + q * channels, width, dst + q * width);
         });
         offset += width;
+        // While `sparse`, the gradient w.r.t. outputs[j] is bs.entries, not d_outputs[j]: max-over-
+        // time pooling lists it, ReLU filters it, the convolution takes it (layer.h). A layer
+        // that does not take part gets it written out dense.
+        bool sparse = false;
         for (std::size_t j = depth; j-- > 0;) {
+            const Layer& layer = *branches_[b][j];
             RunContext child = ctx;
             child.layer_index = child_index(ctx.layer_index, first_child + j);
             const Tensor& x = j == 0 ? in : bs.outputs[j - 1];
+            if (sparse && j > 0 && layer.map_gradient_entries(x, bs.outputs[j], bs.entries)) continue;
+            if (!sparse && j > 0 && sparse_chain_ &&
+                layer.list_input_gradient(x, bs.outputs[j], bs.d_outputs[j], *bs.states[j], bs.entries)) {
+                sparse = true;
+                continue;
+            }
             Tensor* d_x = nullptr;
             if (j > 0) {
                 d_x = &bs.d_outputs[j - 1];
@@ -239,7 +265,15 @@ void ParallelLayer::backward(const Tensor& in, const Tensor& out, const Tensor& 
             } else {
                 d_x = d_in;
             }
-            branches_[b][j]->backward(x, bs.outputs[j], bs.d_outputs[j], d_x, *bs.states[j], child);
+            if (sparse) {
+                if (layer.backward_from_entries(x, bs.outputs[j], bs.entries, d_x, *bs.states[j], child)) {
+                    sparse = false;
+                    continue;
+                }
+                write_entries(bs.entries, bs.outputs[j], bs.d_outputs[j]);
+                sparse = false;
+            }
+            layer.backward(x, bs.outputs[j], bs.d_outputs[j], d_x, *bs.states[j], child);
         }
         first_child += depth;
     }

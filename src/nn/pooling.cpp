@@ -40,6 +40,7 @@ struct PoolState final : LayerState {
 
 struct GlobalPoolState final : LayerState {
     std::vector<std::uint32_t> argmax;  // per (sample, channel): input position (stream position when packed)
+    std::vector<std::uint32_t> position_start;  // list_input_gradient: a sample's entries by position
 };
 
 // Calls visit(first, end) of the valid input range along an axis for output o.
@@ -312,6 +313,44 @@ void GlobalPoolLayer::forward(const Tensor& in, Tensor& out, LayerState& state_b
                 pool_range(in.sample(n), 0, s.positions(), C, max_, out.data() + n * C, arg);
         }
     });
+}
+
+// Max pooling's input gradient is g[c] at the argmax of each (sample, channel), zero elsewhere:
+// listed sample by sample, each sample's entries ordered by position (a counting sort over
+// its positions), then channel.
+bool GlobalPoolLayer::list_input_gradient(const Tensor& in, const Tensor& out, const Tensor& d_out,
+                                          LayerState& state_base, std::vector<GradientEntry>& entries) const {
+    if (!max_) return false;
+    auto& state = static_cast<GlobalPoolState&>(state_base);
+    if (d_out.shape() != out.shape())
+        throw ShapeError(label() + ": gradient " + d_out.shape().str() + " does not match output " + out.shape().str());
+    const std::size_t C = in.shape().channels();
+    const std::size_t samples = out.shape().batch();
+    entries.clear();
+    for (std::size_t n = 0; n < samples; ++n) {
+        const float* g = d_out.data() + n * C;
+        const std::uint32_t* arg = state.argmax.data() + n * C;
+        // Positions of sample n: its span of a packed input (argmax holds stream positions),
+        // or n * positions + the argmax of an ordinary batch.
+        const std::size_t first = in.packed() ? in.spans[n].offset : 0;
+        const std::size_t count = in.packed() ? in.spans[n].length : in.shape().positions();
+        const std::size_t base = in.packed() ? 0 : n * count;
+        state.position_start.assign(count + 1, 0);
+        std::size_t listed = 0;
+        for (std::size_t c = 0; c < C; ++c)
+            if (g[c] != 0.0f) {
+                ++state.position_start[arg[c] - first + 1];
+                ++listed;
+            }
+        for (std::size_t p = 0; p < count; ++p) state.position_start[p + 1] += state.position_start[p];
+        const std::size_t offset = entries.size();
+        entries.resize(offset + listed);
+        for (std::size_t c = 0; c < C; ++c)
+            if (g[c] != 0.0f)
+                entries[offset + state.position_start[arg[c] - first]++] = {
+                    static_cast<std::uint32_t>(base + arg[c]), static_cast<std::uint32_t>(c), g[c]};
+    }
+    return true;
 }
 
 void GlobalPoolLayer::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,

@@ -499,7 +499,30 @@ BOOST_AUTO_TEST_CASE(sparse_backward_equals_dense) {
                 const auto sparse = run(ConvLayer::BackwardPath::sparse, 2);
                 const auto sparse_one_thread = run(ConvLayer::BackwardPath::sparse, 1);
                 const auto automatic = run(ConvLayer::BackwardPath::automatic, 2);
+                // The same d_out as its non-zeros (layer.h's sparse gradient chain).
+                std::vector<GradientEntry> entries;
+                for (std::size_t i = 0; i < d_out.size(); ++i)
+                    if (d_out[i] != 0.0f)
+                        entries.push_back({static_cast<std::uint32_t>(i / F), static_cast<std::uint32_t>(i % F), d_out[i]});
+                auto from_entries = [&](ConvLayer::BackwardPath path, std::span<const GradientEntry> list) {
+                    layer.set_backward_path(path);
+                    Tensor d_in(in.shape());
+                    if (!layer.backward_from_entries(in, out, list, &d_in, *state, RunContext{Mode::training}))
+                        return std::vector<float>{};
+                    std::vector<float> all(d_in.values().begin(), d_in.values().end());
+                    all.insert(all.end(), p.gradients[0].begin(), p.gradients[0].end());
+                    all.insert(all.end(), p.gradients[1].begin(), p.gradients[1].end());
+                    return all;
+                };
                 const std::string what = padding + (packed ? " packed" : " batch") + " dilation " + std::to_string(dilation);
+                BOOST_TEST(from_entries(ConvLayer::BackwardPath::automatic, entries) == sparse, what);
+                BOOST_TEST(from_entries(ConvLayer::BackwardPath::dense, entries).empty(), what);  // declined
+                std::swap(entries[0], entries[1]);
+                BOOST_TEST(message_of([&] { from_entries(ConvLayer::BackwardPath::automatic, entries); })
+                               .ends_with("gradient entry 1 (position " + std::to_string(entries[1].position) +
+                                          ", channel " + std::to_string(entries[1].channel) +
+                                          ") lies outside the output or out of order"),
+                           what);
                 BOOST_TEST(max_scaled_difference(sparse, dense, dense.size()) < 1e-5, what);
                 BOOST_TEST(sparse == sparse_one_thread, what);  // deterministic whatever the threads
                 BOOST_TEST(automatic == sparse, what);          // density 1/len < 1/8 picks sparse

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE parallel
 #include <boost/test/unit_test.hpp>
 
+#include <cstring>
+
 #include "test_helpers.h"
 
 #include "gradient_check.h"
@@ -172,4 +174,63 @@ BOOST_AUTO_TEST_CASE(bad_use) {
     // Errors inside a branch come from the child.
     BOOST_TEST(error_of<ShapeError>([] { ParallelLayer(parallel({{layer("dense", {{"units", "2"}})}}), Shape{0, 4, 6}); }) ==
                "dense: input (0, 4, 6) is not (batch, features); add a flatten or global pooling layer before dense");
+}
+
+namespace {
+
+// Backward of two copies of `spec` with the same weights, one passing gradients after
+// max-over-time pooling down as their non-zeros (the default), one dense: d_in and every
+// parameter gradient must agree bit for bit.
+void check_sparse_chain_matches_dense(const LayerSpec& spec, const Tensor& in, std::uint64_t seed) {
+    BOOST_TEST_CONTEXT("input " << in.shape().str() << (in.packed() ? " packed" : "") << ", seed " << seed) {
+        ParallelLayer chained(spec, in.shape()), dense(spec, in.shape());
+        dense.set_sparse_chain(false);
+        auto bound_chained = testing::bind_fresh(chained), bound_dense = testing::bind_fresh(dense);
+        Rng rng_a(seed), rng_b(seed);
+        chained.initialize(Initializer{}, rng_a);
+        dense.initialize(Initializer{}, rng_b);
+        const RunContext ctx{Mode::training, seed, 0, 0};
+        auto state_chained = chained.make_state(), state_dense = dense.make_state();
+        const Tensor out = run(chained, in, *state_chained, ctx);
+        BOOST_TEST(out.values().size() == run(dense, in, *state_dense, ctx).values().size());
+        // A gradient with dropout's zeros in it.
+        Tensor d_out = testing::random_tensor(out.shape(), seed + 1);
+        for (std::size_t i = 0; i < d_out.size(); i += 3) d_out[i] = 0.0f;
+        Tensor d_in_chained(in.shape()), d_in_dense(in.shape());
+        d_in_chained.fill(0.5f);  // accumulated into, as the layer contract says
+        d_in_dense.fill(0.5f);
+        chained.backward(in, out, d_out, &d_in_chained, *state_chained, ctx);
+        dense.backward(in, out, d_out, &d_in_dense, *state_dense, ctx);
+        BOOST_TEST(std::memcmp(d_in_chained.data(), d_in_dense.data(), in.size() * sizeof(float)) == 0);
+        BOOST_REQUIRE(bound_chained.gradients.size() == bound_dense.gradients.size());
+        for (std::size_t g = 0; g < bound_dense.gradients.size(); ++g) {
+            BOOST_TEST_INFO("parameter " << g);
+            BOOST_TEST(bound_chained.gradients[g] == bound_dense.gradients[g], boost::test_tools::per_element());
+        }
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sparse_gradient_chain_equals_the_dense_pass) {
+    // Kim's branches (conv -> relu -> max over time), a branch without activation, one whose
+    // tanh takes no part (the entries are written out dense there), identity in between, and
+    // average pooling (dense throughout).
+    const LayerSpec spec = parallel({{conv(4, 2, "full"), layer("relu"), layer("global_max_pool")},
+                                     {conv(3, 3, "full"), layer("global_max_pool")},
+                                     {conv(2, 2, "full"), layer("tanh"), layer("global_max_pool")},
+                                     {conv(3, 3, "full"), layer("relu"), layer("identity"), layer("global_max_pool")},
+                                     {conv(2, 2), layer("relu"), layer("global_avg_pool")}});
+    // Long texts (the convolution's sparse path) and short ones (under 8 outputs per text, so
+    // the convolution finds the gradient too dense and works dense).
+    for (std::size_t length : {3, 4, 12, 40})
+        check_sparse_chain_matches_dense(spec, testing::random_tensor(Shape{5, 6, length}, length), length);
+
+    // Packed texts of lengths 9, 14 and 2 with gaps of 2 (the widest padding).
+    Tensor packed(Shape{1, 6, 33});
+    packed.spans = {{2, 9}, {13, 14}, {29, 2}};
+    const Tensor values = testing::random_tensor(packed.shape(), 21);
+    for (const SequenceSpan& s : packed.spans)
+        std::copy_n(values.data() + s.offset * 6, s.length * 6, packed.data() + s.offset * 6);
+    check_sparse_chain_matches_dense(spec, packed, 7);
 }

@@ -145,8 +145,21 @@ BOOST_AUTO_TEST_CASE(global_pools_on_batches_and_packed_spans) {
     BOOST_TEST(values(d_in) == (std::vector<float>{10, 0, 0, 0, 0, 20, 30, 0, 0, 0, 0, 40}),
                boost::test_tools::per_element());
 
+    // The same gradients as their non-zeros (layer.h's sparse gradient chain): by position,
+    // then channel, zeros left out. Channel 1's maximum comes before channel 0's here.
+    const Tensor crossed(Shape{2, 2, 3}, {0, 5, 1, 0, 4, 0,  //
+                                          3, 1, 0, 2, 3, 6});
+    const Tensor crossed_out = run(max_pool, crossed, *state);
+    std::vector<GradientEntry> entries;
+    BOOST_TEST(max_pool.list_input_gradient(crossed, crossed_out, Tensor(out.shape(), {10, 20, 0, 40}), *state, entries));
+    BOOST_REQUIRE(entries.size() == 3u);
+    std::vector<float> listed;  // position, channel, value of each
+    for (const GradientEntry& e : entries) listed.insert(listed.end(), {float(e.position), float(e.channel), e.value});
+    BOOST_TEST(listed == (std::vector<float>{0, 1, 20, 2, 0, 10, 5, 1, 40}), boost::test_tools::per_element());
+
     GlobalPoolLayer avg_pool(spec("global_avg_pool"));
     auto avg_state = avg_pool.make_state();
+    BOOST_TEST(!avg_pool.list_input_gradient(crossed, crossed_out, Tensor(out.shape()), *avg_state, entries));
     // Channel 0 of sample 0 is 3 0 3, channel 1 is 1 2 6; sample 1: -1 -4 -5 and -2 -3 -1.
     expect_close(values(run(avg_pool, in, *avg_state)), {2, 3, -10.0f / 3, -2});
 

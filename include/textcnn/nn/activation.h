@@ -25,6 +25,10 @@ public:
     void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in, LayerState& state,
                   const RunContext& ctx) const override;
 
+    /// ReLU and identity take part in the sparse gradient chain (layer.h): ReLU keeps the
+    /// entries whose input is positive (what backward() passes), identity keeps them all.
+    bool map_gradient_entries(const Tensor& in, const Tensor& out, std::vector<GradientEntry>& entries) const override;
+
 private:
     Kind kind_;
 };

@@ -85,6 +85,11 @@ public:
     void forward(const Tensor& in, Tensor& out, LayerState& state, const RunContext& ctx) const override;
     void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in, LayerState& state,
                   const RunContext& ctx) const override;
+    /// The sparse gradient chain (layer.h): the stream path's sparse backward straight from the
+    /// non-zeros of d_out. False when backward() would take another path for the d_out they
+    /// describe (im2col, BackwardPath::dense, or more than 1/8 non-zeros with `automatic`).
+    bool backward_from_entries(const Tensor& in, const Tensor& out, std::span<const GradientEntry> d_out,
+                               Tensor* d_in, LayerState& state, const RunContext& ctx) const override;
 
     std::size_t filters() const { return filters_; }
     std::size_t in_channels() const { return in_channels_; }
@@ -116,6 +121,10 @@ public:
     void set_forward_path(ForwardPath path) { forward_path_ = path; }
 
 private:
+    /// backward() once d_out is checked; with d_out null, the stream path's sparse backward
+    /// from the entries backward_from_entries() left in the state.
+    void stream_or_im2col_backward(const Tensor& in, const Tensor* d_out, Tensor* d_in, LayerState& state) const;
+
     std::size_t in_channels_ = 0;
     std::size_t filters_ = 0;
     std::vector<std::size_t> kernel_, stride_, dilation_;

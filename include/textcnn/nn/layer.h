@@ -27,6 +27,23 @@
 //             If d_in is null the caller does not need the input gradient, and the layer may
 //             skip computing it.
 //
+// The sparse gradient chain (optional; what a container may use instead of backward()).
+// After max-over-time pooling an input gradient has one non-zero per sample and channel at
+// most; written out dense, it is zeroed, scattered, passed through the activation and scanned
+// for its non-zeros again by the convolution. A layer may instead hand its input gradient on
+// as a list of GradientEntry (element position * channels + channel of a channels-innermost
+// tensor, in increasing order, zeros left out):
+//   list_input_gradient(in, out, d_out, state, entries)  from a dense d_out (max pooling);
+//   map_gradient_entries(in, out, entries)               entries of d_out become those of d_in,
+//                                                        in place (an elementwise activation);
+//   backward_from_entries(in, out, entries, d_in, state, ctx)
+//                                                        backward() for the d_out the entries
+//                                                        describe (the convolution).
+// Each returns false, having changed nothing, when the layer does not take part (or would
+// rather work dense, as the convolution does for a d_out it finds not sparse). The results
+// are those of backward() bit for bit: a caller that gets false writes the entries out dense
+// and calls backward(). ParallelLayer runs its branches this way.
+//
 // Parameters are column-major matrices (rows x cols) that live in the owning Network's one
 // contiguous parameter block; bind() hands the layer pointers into that block and into the
 // gradient block of the same layout.
@@ -83,6 +100,16 @@ struct ParameterBinding {
     std::vector<std::uint32_t>* touched_columns = nullptr;
 };
 
+/// One non-zero of a gradient tensor whose channels are innermost: element
+/// position * channels + channel, where the position counts the samples' positions in order
+/// (sample n's position p of an ordinary batch is n * positions + p; a packed tensor's
+/// positions are its stream's).
+struct GradientEntry {
+    std::uint32_t position = 0;
+    std::uint32_t channel = 0;
+    float value = 0.0f;
+};
+
 /// Mutable per-call state of a layer: caches for backward, scratch buffers. Subclassed by
 /// layers that need one.
 class LayerState {
@@ -116,6 +143,21 @@ public:
     virtual void forward(const Tensor& in, Tensor& out, LayerState& state, const RunContext& ctx) const = 0;
     virtual void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in,
                           LayerState& state, const RunContext& ctx) const = 0;
+
+    /// The sparse gradient chain (see the top of this file); the default takes no part.
+    virtual bool list_input_gradient(const Tensor& /*in*/, const Tensor& /*out*/, const Tensor& /*d_out*/,
+                                     LayerState& /*state*/, std::vector<GradientEntry>& /*entries*/) const {
+        return false;
+    }
+    virtual bool map_gradient_entries(const Tensor& /*in*/, const Tensor& /*out*/,
+                                      std::vector<GradientEntry>& /*entries*/) const {
+        return false;
+    }
+    virtual bool backward_from_entries(const Tensor& /*in*/, const Tensor& /*out*/,
+                                       std::span<const GradientEntry> /*d_out*/, Tensor* /*d_in*/,
+                                       LayerState& /*state*/, const RunContext& /*ctx*/) const {
+        return false;
+    }
 
     /// Layers that contain others (parallel branches) list them for summaries.
     virtual std::vector<const Layer*> children() const { return {}; }

@@ -6,12 +6,16 @@
 //
 // Backward splits d_out by channel, back-propagates each branch and accumulates all input
 // gradients into d_in: the layer contract's "accumulate into d_in" makes this a plain sum.
+// Inside a branch, a gradient after max-over-time pooling goes down as its non-zeros where
+// the layers take part (layer.h's sparse gradient chain; set_sparse_chain), bit for bit as
+// the dense pass.
 //
 // Children get RunContext.layer_index = (parent index + 1) * 1000 + k, k counting the
 // children branch by branch from 0: unique and deterministic, and disjoint from the indices of
 // a network's top-level layers (< 1000), so a dropout inside a branch has its own masks.
-// The branches run one after the other; each child parallelises inside (one level at a time,
-// no BLAS inside TBB tasks), so results do not depend on the thread count.
+// Forward runs the branches side by side (each writes only its own outputs), backward one
+// after the other (they add into the same d_in); each child parallelises inside, and no
+// result depends on the thread count.
 #pragma once
 
 #include "textcnn/nn/layer.h"
@@ -48,8 +52,14 @@ public:
     /// Every child layer, branch by branch.
     std::vector<const Layer*> children() const override;
 
+    /// Whether backward() passes a branch's gradient down as its non-zeros where the layers
+    /// take part (layer.h: max-over-time pooling, ReLU, convolution; on by default). The
+    /// results are the same bit for bit; tests and benchmarks turn it off to compare.
+    void set_sparse_chain(bool on) { sparse_chain_ = on; }
+
 private:
     std::vector<std::vector<std::unique_ptr<Layer>>> branches_;
+    bool sparse_chain_ = true;
 };
 
 }  // namespace textcnn

@@ -55,6 +55,11 @@ public:
     void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, Tensor* d_in, LayerState& state,
                   const RunContext& ctx) const override;
 
+    /// Global max pooling takes part in the sparse gradient chain (layer.h): the input gradient's
+    /// non-zeros are d_out's non-zeros, each at its (sample, channel)'s argmax.
+    bool list_input_gradient(const Tensor& in, const Tensor& out, const Tensor& d_out, LayerState& state,
+                             std::vector<GradientEntry>& entries) const override;
+
     bool is_max() const { return max_; }
 
 private:
