@@ -81,6 +81,43 @@ void check_one_standard_input(const std::vector<std::pair<std::string, std::stri
     }
 }
 
+namespace {
+
+// Whether two paths name one file (see check_distinct_files).
+bool same_file(const std::string& a, const std::string& b) {
+    namespace fs = std::filesystem;
+    std::error_code ea, eb;
+    const auto sa = fs::status(a, ea), sb = fs::status(b, eb);
+    const bool a_exists = !ea && fs::exists(sa), b_exists = !eb && fs::exists(sb);
+    if (a_exists && b_exists) {
+        if (!fs::is_regular_file(sa) || !fs::is_regular_file(sb)) return false;
+        std::error_code e;
+        return fs::equivalent(a, b, e) && !e;
+    }
+    std::error_code ca, cb;
+    const fs::path pa = fs::weakly_canonical(fs::absolute(a), ca), pb = fs::weakly_canonical(fs::absolute(b), cb);
+    return !ca && !cb && pa == pb;
+}
+
+}  // namespace
+
+void check_distinct_files(const std::vector<std::pair<std::string, std::string>>& outputs,
+                          const std::vector<std::pair<std::string, std::string>>& inputs) {
+    const auto given = [](const std::string& path) { return !path.empty() && path != "-"; };
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        const auto& [option, path] = outputs[i];
+        if (!given(path)) continue;
+        for (const auto& [input_option, input] : inputs)
+            if (given(input) && same_file(path, input))
+                throw UsageError(fmt::format("{} {} is also {}: the output would overwrite it", option, path,
+                                             input_option));
+        for (std::size_t j = 0; j < i; ++j)
+            if (given(outputs[j].second) && same_file(path, outputs[j].second))
+                throw UsageError(fmt::format("{} {} is also {}: one output would overwrite the other", option, path,
+                                             outputs[j].first));
+    }
+}
+
 void check_standard_input_once(const std::vector<std::string>& files) {
     const auto n = std::count(files.begin(), files.end(), std::string("-"));
     if (n > 1)

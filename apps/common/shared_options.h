@@ -194,6 +194,15 @@ std::string read_input_text(const std::string& path, const std::string& what);
 /// be read only once.
 void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs);
 
+/// UsageError when an output file would overwrite an input or another output: `outputs` and
+/// `inputs` are (option name, path) pairs, "" (not given) and "-" (a standard stream) left
+/// out. Files that exist are compared by identity (a symbolic or hard link to an input is that
+/// input), others by their absolute path with "." and ".." resolved; devices and other files
+/// that are not regular (/dev/null twice) may repeat. "--model data.csv is also --train: the
+/// output would overwrite it".
+void check_distinct_files(const std::vector<std::pair<std::string, std::string>>& outputs,
+                          const std::vector<std::pair<std::string, std::string>>& inputs);
+
 /// UsageError when standard input ("-") is among the input `files` more than once: it can be
 /// read only once, and a second "-" would read as empty.
 void check_standard_input_once(const std::vector<std::string>& files);

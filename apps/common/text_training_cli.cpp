@@ -218,7 +218,7 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
     return options;
 }
 
-void TextTrainCliOptions::check_outputs() const {
+void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string, std::string>>& inputs) const {
     if (nb_members > ensemble)
         throw UsageError("--nb-members " + std::to_string(nb_members) +
                          (ensemble == 1 ? " needs --ensemble " + std::to_string(nb_members) +
@@ -235,6 +235,16 @@ void TextTrainCliOptions::check_outputs() const {
     check_writable(model_path, "--model");
     if (!checkpoint_path.empty()) check_writable(checkpoint_path, "--checkpoint");
     if (!report.empty()) check_writable(report, "--report");
+    // The checkpoint may be the file --resume reads (it is rewritten on the next Ctrl-C);
+    // nothing else may overwrite an input.
+    std::vector<std::pair<std::string, std::string>> read = inputs;
+    read.emplace_back("--embeddings", embeddings);
+    const std::pair<std::string, std::string> checkpoint{
+        checkpoint_path.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint",
+        cli_common::checkpoint_path(model_path, checkpoint_path)};
+    check_distinct_files({{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}}, read);
+    check_distinct_files({{"--model", model_path}, {"--log-json", log_json}, {"--report", report}},
+                         {{"--resume", resume_path}});
 }
 
 namespace {

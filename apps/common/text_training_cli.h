@@ -59,8 +59,10 @@ struct TextTrainCliOptions {
     /// The library's options for these settings (train_source and the column names are the
     /// caller's to set).
     textcnn::TextTrainingOptions library_options() const;
-    /// Fails now, not after the data was read, when --model or --checkpoint cannot be written.
-    void check_outputs() const;
+    /// Fails now, not after the data was read, when --model or --checkpoint cannot be written,
+    /// or when an output (--model, the checkpoint, --log-json, --report) is one of the `inputs`
+    /// (option, path), --embeddings, --resume (but for the checkpoint) or another output.
+    void check_outputs(const std::vector<std::pair<std::string, std::string>>& inputs) const;
 };
 
 /// Where a run's documents came from, stored in the model's metadata with `extra_metadata`;

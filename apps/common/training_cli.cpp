@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "textcnn/core/error.h"
+#include "textcnn/nn/model_file.h"
 
 #include <cerrno>
 #include <csignal>
@@ -76,7 +77,15 @@ void stop_with_checkpoint(const std::string& model, const std::string& checkpoin
 
 void remove_finished_checkpoint(const std::string& checkpoint, bool quiet) {
     std::error_code ec;
-    if (std::filesystem::is_regular_file(checkpoint, ec) && std::filesystem::remove(checkpoint, ec) && !quiet)
+    if (!std::filesystem::is_regular_file(checkpoint, ec)) return;
+    // Only a checkpoint (a model file with the trainer's state) is removed: --checkpoint may
+    // name any file, and a finished run writes none there.
+    bool is_checkpoint = false;
+    try {
+        is_checkpoint = textcnn::read_model_file(checkpoint).find("TRNR") != nullptr;
+    } catch (const textcnn::Error&) {
+    }
+    if (is_checkpoint && std::filesystem::remove(checkpoint, ec) && !quiet)
         fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", checkpoint);
 }
 
@@ -120,6 +129,8 @@ void check_writable(const std::string& path, const std::string& option) {
     const std::filesystem::path target(path);
     const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     std::error_code ec;
+    if (std::filesystem::is_directory(target, ec))
+        throw textcnn::IoError(fmt::format("{} {}: is a directory; the file to write needs a name", option, path));
     if (!std::filesystem::is_directory(dir, ec))
         throw textcnn::IoError(fmt::format("{} {}: the directory {} does not exist", option, path, dir.string()));
     const std::filesystem::path probe = dir / fmt::format(".{}.write-check.{}", target.filename().string(), ::getpid());

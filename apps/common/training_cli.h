@@ -61,8 +61,9 @@ std::string checkpoint_path(const std::string& model_path, const std::string& gi
                                        SigintScope& sigint);
 
 /// A finished run no longer needs its checkpoint: removes `checkpoint` (this run's own, where
-/// Ctrl-C writes; also what --resume named when it is the same file) if it exists, named on
-/// stderr unless `quiet`. A checkpoint resumed from another path is the user's file and stays.
+/// Ctrl-C writes; also what --resume named when it is the same file) if it is a checkpoint,
+/// named on stderr unless `quiet`. Any other file there (a model, data) stays, and so does a
+/// checkpoint resumed from another path: the user's files.
 void remove_finished_checkpoint(const std::string& checkpoint, bool quiet);
 
 /// How a finished training run ended, as textcnn train and imagecnn train print it.

@@ -246,6 +246,13 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     ThreadLimit limit(o.threads);
     cli_common::check_writable(o.model, "--model");
     if (!o.checkpoint.empty()) cli_common::check_writable(o.checkpoint, "--checkpoint");
+    const std::pair<std::string, std::string> checkpoint_option{
+        o.checkpoint.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint", cli_common::checkpoint_path(o.model, o.checkpoint)};
+    cli_common::check_distinct_files({{"--model", o.model}, checkpoint_option, {"--log-json", o.log_json}, {"--report", o.report}},
+                                     {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images},
+                                      {"--test-labels", o.test_labels}});
+    cli_common::check_distinct_files({{"--model", o.model}, {"--log-json", o.log_json}, {"--report", o.report}},
+                                     {{"--resume", o.resume}});
     const auto load_start = std::chrono::steady_clock::now();
     const LabelledImages data = read_training_data(o);
     options.class_names = resolve_class_names(o.class_names, *std::max_element(data.labels.begin(), data.labels.end()));

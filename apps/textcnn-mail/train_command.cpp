@@ -91,7 +91,10 @@ std::vector<textcnn::Document> extract_all(std::vector<RawMessage> messages, con
 void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings) {
     if (o.maildirs.empty() && o.mboxes.empty() && o.csvs.empty())
         throw cli_common::UsageError("give the messages: --maildir DIR, --mbox FILE or --csv FILE");
-    o.training.check_outputs();
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (const auto& f : o.mboxes) inputs.emplace_back("--mbox", f);
+    for (const auto& f : o.csvs) inputs.emplace_back("--csv", f);
+    o.training.check_outputs(inputs);
     std::vector<RawMessage> messages;
     for (const auto& d : o.maildirs) add_maildir(d, messages);
     for (const auto& f : o.mboxes) add_mbox(f, messages);

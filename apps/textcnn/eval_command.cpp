@@ -6,12 +6,14 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/metrics.h"
 #include "textcnn/core/runtime.h"
+#include "textcnn/text/data_checks.h"
 #include "textcnn/text/text_classifier.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace textcnn_cli {
@@ -62,11 +64,26 @@ void run_eval(const EvalOptions& o) {
         truths.clear();
     };
     Document doc;
+    std::size_t trimmed = 0, first_trimmed_line = 0;
     while (reader.next(doc)) {
+        // Labels are trimmed as training trims them ("pos " is "pos").
+        if (std::string label = trimmed_label(*doc.label); label != *doc.label) {
+            if (trimmed++ == 0) first_trimmed_line = doc.line;
+            *doc.label = std::move(label);
+        }
         auto it = std::find(labels.begin(), labels.end(), *doc.label);
         if (it == labels.end()) {
-            if (unknown++ == 0)
+            if (unknown++ == 0) {
                 first_unknown = fmt::format("{}:{}: label '{}'", o.data_path, doc.line, *doc.label);
+                const auto same_but_case = std::find_if(labels.begin(), labels.end(), [&](const std::string& l) {
+                    return l.size() == doc.label->size() &&
+                           std::equal(l.begin(), l.end(), doc.label->begin(), [](char a, char b) {
+                               return std::tolower(static_cast<unsigned char>(a)) ==
+                                      std::tolower(static_cast<unsigned char>(b));
+                           });
+                });
+                if (same_but_case != labels.end()) first_unknown += fmt::format("; the model has '{}'", *same_but_case);
+            }
             continue;
         }
         texts.push_back(doc.text);
@@ -75,6 +92,9 @@ void run_eval(const EvalOptions& o) {
     }
     flush();
     print_reader_warnings(reader.report());
+    if (trimmed)
+        fmt::print(stderr, "warning: {}: {} labels had white space around them and were trimmed (first: line {})\n", o.data_path,
+                   trimmed, first_trimmed_line);
     if (unknown)
         fmt::print(stderr, "warning: {} documents have labels the model does not know and were not scored (first: {})\n",
                    unknown, first_unknown);

@@ -31,6 +31,7 @@ textcnn::ReportEvaluation read_evaluation(const std::string& path) {
 
 void run_report(const ReportOptions& o) {
     cli_common::check_one_standard_input({{"--log", o.log_path}, {"--eval", o.eval_path}});
+    cli_common::check_distinct_files({{"--output", o.output}}, {{"--log", o.log_path}, {"--eval", o.eval_path}});
     textcnn::RunReport report = cli_common::read_run_log(o.log_path);
     if (!o.eval_path.empty()) report.evaluation = read_evaluation(o.eval_path);
     if (!o.title.empty()) report.title = o.title;

@@ -41,12 +41,20 @@ void write_part(const std::string& path, const textcnn::DocumentSet& set, const 
 }
 
 void run_split(const SplitOptions& o) {
+    cli_common::check_distinct_files({{"--train-out", o.train_out}, {"--test-out", o.test_out}}, {{"--data", o.data_path}});
     textcnn::DocumentReaderOptions reader = o.reader.options(true, o.data_path);
     reader.keep_fields = true;
     textcnn::DocumentSet set = textcnn::read_all(o.data_path, reader);
     print_reader_warnings(set.report);
     std::vector<textcnn::Document> test;
     const textcnn::DuplicateTexts duplicates = textcnn::grouped_stratified_split(set.documents, test, o.test_share, o.seed);
+    if (set.documents.empty() || test.empty())
+        throw textcnn::InputError(fmt::format(
+            "{}: --test-share {} leaves the {} part empty ({} training and {} test documents{}); nothing written",
+            o.data_path, o.test_share, set.documents.empty() ? "training" : "test", set.documents.size(), test.size(),
+            duplicates.repeated_documents
+                ? fmt::format(", {} of them repeating an earlier text and kept beside it", duplicates.repeated_documents)
+                : std::string()));
     write_part(o.train_out, set, set.documents);
     write_part(o.test_out, set, test);
     if (duplicates.repeated_documents)

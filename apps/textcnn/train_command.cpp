@@ -24,7 +24,7 @@ struct TrainOptions {
 void run_train(const TrainOptions& o, const std::string& command_line, std::vector<textcnn::ReportField> settings) {
     using namespace textcnn;
     cli_common::check_one_standard_input({{"--train", o.train_path}, {"--dev", o.dev_path}});
-    o.training.check_outputs();
+    o.training.check_outputs({{"--train", o.train_path}, {"--dev", o.dev_path}});
     TextTrainingOptions options = o.training.library_options();
     options.train_source = o.train_path;
     // The header's names let the data checks spot rows that repeat the header.

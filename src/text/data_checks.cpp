@@ -45,6 +45,33 @@ std::string trimmed(std::string_view s) {
     return std::string(s.substr(begin, end - begin));
 }
 
+// Code points a label can hold without showing them (a copy from a web page or a spreadsheet
+// brings them): zero-width space, non-joiner and joiner, word joiner, soft hyphen and the
+// byte-order mark.
+constexpr std::string_view invisible_characters[] = {"\u200B", "\u200C", "\u200D", "\u2060", "\u00AD", "\uFEFF"};
+
+// `s` without them, or, with `shown`, with each written as <U+200B>.
+std::string without_invisible(std::string_view s, bool shown = false) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size();) {
+        bool matched = false;
+        for (std::string_view c : invisible_characters)
+            if (s.substr(i, c.size()) == c) {
+                if (shown) {
+                    const auto code = static_cast<unsigned>(c.size() == 2 ? ((c[0] & 0x1F) << 6) | (c[1] & 0x3F)
+                                                                          : ((c[0] & 0x0F) << 12) | ((c[1] & 0x3F) << 6) |
+                                                                                (c[2] & 0x3F));
+                    out += fmt::format("<U+{:04X}>", code);
+                }
+                i += c.size();
+                matched = true;
+                break;
+            }
+        if (!matched) out += s[i++];
+    }
+    return out;
+}
+
 std::string lowered(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -70,6 +97,8 @@ std::string quoted_list(const std::vector<std::string>& items, std::size_t at_mo
 }
 
 }  // namespace
+
+std::string trimmed_label(std::string_view label) { return trimmed(label); }
 
 std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options) {
     const std::string& source = options.source;
@@ -108,6 +137,22 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         throw InputError(fmt::format("{}: every one of the {} documents has a label of its own (first: '{}'): the label "
                                      "column does not seem to hold class labels; check which column is the label",
                                      source, n, per_label.begin()->first));
+
+    // Labels equal but for characters that do not show.
+    std::map<std::string, std::vector<std::string>> by_visible;
+    for (const auto& [label, counts] : per_label) by_visible[without_invisible(label)].push_back(label);
+    for (const auto& entry : by_visible) {
+        const std::vector<std::string>& labels = entry.second;
+        if (labels.size() < 2) continue;
+        std::vector<std::string> shown;
+        for (const auto& l : labels) shown.push_back(without_invisible(l, true));
+        std::string lines;
+        for (const auto& l : labels) lines += (lines.empty() ? "" : ", ") + std::to_string(per_label.at(l).second);
+        warnings.push_back(fmt::format("{}: labels {} differ only in characters that do not show (zero-width "
+                                       "spaces, joiners, soft hyphens, byte-order marks) and are trained as {} "
+                                       "different classes (first lines: {})",
+                                       source, quoted_list(shown, shown.size()), labels.size(), lines));
+    }
 
     // Labels equal but for letter case (ASCII letters: what a spreadsheet's autocorrect changes).
     std::map<std::string, std::vector<std::string>> by_lowered;

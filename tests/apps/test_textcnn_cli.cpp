@@ -1412,6 +1412,67 @@ BOOST_AUTO_TEST_CASE(training_never_ends_in_a_broken_model_or_lost_work) {
         run("train --train " + t.train_csv + " --model " + scratch("p.model") + " " + tiny + " --quiet --validations-per-epoch 3").code, 2);
 }
 
+BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
+    Trained& t = trained();
+    const std::string data = scratch("overwrite.csv");
+    write_text(data, read_text(t.train_csv));
+    const std::string before = read_text(data);
+    const std::string base = "train --train " + data + " " + tiny + " --quiet";
+    const std::string model = scratch("overwrite.model");
+    // Each refused before anything is read or written (exit 2), the data left as it was.
+    for (const auto& [options, message] : std::vector<std::pair<std::string, std::string>>{
+             {" --model " + data, "--model " + data + " is also --train: the output would overwrite it"},
+             {" --model " + model + " --log-json " + data, "--log-json " + data + " is also --train: the output would overwrite it"},
+             {" --model " + model + " --dev " + data + " --report " + data,
+              "--report " + data + " is also --train: the output would overwrite it"},
+             {" --model " + model + " --checkpoint " + model,
+              "--checkpoint " + model + " is also --model: one output would overwrite the other"},
+             {" --model " + model + " --report " + model, "--report " + model + " is also --model: one output would overwrite the other"},
+             {" --model " + data + ".ckpt --checkpoint " + data, "--checkpoint " + data + " is also --train: the output would overwrite it"}}) {
+        const Run r = run(base + options);
+        BOOST_CHECK_EQUAL(r.code, 2);
+        BOOST_CHECK_MESSAGE(contains(r.err, "textcnn train: " + message + "\n"), r.err);
+        BOOST_CHECK_EQUAL(read_text(data), before);
+    }
+    // A directory where a file is to be written fails before training.
+    const Run dir = run(base + " --model " + scratch(""));
+    BOOST_CHECK_EQUAL(dir.code, 1);
+    BOOST_CHECK_MESSAGE(contains(dir.err, ": is a directory; the file to write needs a name"), dir.err);
+    // A finished run removes its checkpoint only if the file there is one: never a model or data.
+    const std::string keep = scratch("keep.model");
+    write_text(keep, read_text(t.model));
+    const Run finished = run(base + " --model " + model + " --checkpoint " + keep);
+    BOOST_CHECK_EQUAL(finished.code, 0);
+    BOOST_CHECK_EQUAL(read_text(keep), read_text(t.model));
+    // split: an output over its input or the other output, and a share that empties a side.
+    const Run over = run("split --data " + data + " --train-out " + data + " --test-out " + scratch("b.csv"));
+    BOOST_CHECK_EQUAL(over.code, 2);
+    BOOST_CHECK_MESSAGE(contains(over.err, "--train-out " + data + " is also --data"), over.err);
+    const Run both = run("split --data " + data + " --train-out " + scratch("a.csv") + " --test-out " + scratch("a.csv"));
+    BOOST_CHECK_EQUAL(both.code, 2);
+    const std::string small = scratch("small.csv");
+    write_text(small, "label,text\npos,one\npos,two\npos,three\nneg,four\nneg,five\nneg,six\n");
+    const Run empty = run("split --data " + small + " --train-out " + scratch("a.csv") + " --test-out " + scratch("b.csv") +
+                          " --test-share 0.01");
+    BOOST_CHECK_EQUAL(empty.code, 1);
+    BOOST_CHECK_MESSAGE(contains(empty.err, "--test-share 0.01 leaves the test part empty (6 training and 0 test") &&
+                            contains(empty.err, "nothing written"),
+                        empty.err);
+    BOOST_CHECK(!std::filesystem::exists(scratch("a.csv")));
+    BOOST_CHECK_EQUAL(read_text(data), before);
+}
+
+BOOST_AUTO_TEST_CASE(eval_trims_labels_as_training_does) {
+    Trained& t = trained();
+    const std::string data = scratch("eval_trim.csv");
+    write_text(data, "label,text\npos ,a good film\nPos,a good film\n neg,a dull film\n");
+    const Run r = run("eval --model " + t.model + " --data " + data);
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + data + ": 2 labels had white space around them and were trimmed (first: line 2)"),
+                        r.err);
+    BOOST_CHECK_MESSAGE(contains(r.err, "(first: " + data + ":3: label 'Pos'; the model has 'pos')"), r.err);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_csv_names_the_line) {
     const std::string model = scratch("never.model");
     const std::string opts = " --model " + model + " --embedding-dim 16 --maps 8 --epochs 1 --quiet";

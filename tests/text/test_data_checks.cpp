@@ -72,6 +72,19 @@ BOOST_AUTO_TEST_CASE(labels_differing_only_in_case_are_named) {
                        "classes (first lines: 9, 7, 2)");
 }
 
+BOOST_AUTO_TEST_CASE(labels_differing_only_in_characters_that_do_not_show_are_named) {
+    auto rows = ordinary(30);
+    rows[5].first = "pos\u200B";  // a zero-width space
+    rows[7].first = "\uFEFFpos";  // a byte-order mark
+    rows[9].first = "pos\u00AD";  // a soft hyphen
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_REQUIRE(!w.empty());
+    BOOST_TEST(w[0] == "t.csv: labels 'pos', 'pos<U+00AD>', 'pos<U+200B>', '<U+FEFF>pos' differ only in characters that "
+                       "do not show (zero-width spaces, joiners, soft hyphens, byte-order marks) and are trained as 4 "
+                       "different classes (first lines: 2, 11, 7, 9)");
+}
+
 BOOST_AUTO_TEST_CASE(hopeless_data_is_refused_with_what_to_change) {
     std::vector<std::pair<std::string, std::string>> rows;
     for (int i = 0; i < 6; ++i) rows.emplace_back("the text number " + std::to_string(i), "pos");

@@ -8,7 +8,8 @@
 //   - an empty label (after trimming), with its line;
 //   - every document with a label of its own (the label column holds something else).
 // Warnings (returned; the data is left as it is), each naming lines or labels:
-//   - labels that differ only by letter case ("Pos" and "pos" are two classes);
+//   - labels that differ only by letter case ("Pos" and "pos" are two classes), or by
+//     characters that do not show (a zero-width space, a byte-order mark);
 //   - a class with fewer than few_documents documents;
 //   - more labels than a classifier can learn from the documents (fewer than 2 per label on
 //     average);
@@ -25,6 +26,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace textcnn {
@@ -41,6 +43,10 @@ struct DataCheckOptions {
     /// not a dev set, which may be small).
     bool training = true;
 };
+
+/// `label` without the white space around it (ASCII white space and U+00A0), as
+/// check_labelled_documents trims labels: for data scored against a trained model's labels.
+std::string trimmed_label(std::string_view label);
 
 /// Checks `documents` (each must have a label) as described above; trims labels in place.
 /// Returns the warnings, in the order above.
