@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <optional>
 
+#include <unistd.h>
+
 namespace mail_cli {
 namespace {
 
@@ -52,8 +54,11 @@ struct Judge {
     std::string score(const textcnn::TextPrediction& p) const { return fmt::format("{:.4f}", p.probabilities[spam_index]); }
 };
 
+bool written = false;  // message_written()
+
 void classify_one(const ClassifyOptions& o) {
     const MessageInput input = read_stdin();
+    written = true;  // from here on the message goes out, judged or not
     std::string reason = input.error.empty() ? std::string() : "stdin: " + input.error;
     int failure_code = error_exit_code;
     std::optional<std::pair<bool, std::string>> verdict;  // spam, score
@@ -131,6 +136,17 @@ void classify_maildirs(const ClassifyOptions& o) {
 }
 
 }  // namespace
+
+bool message_written() { return written; }
+
+void pass_through_unjudged() {
+    if (written || ::isatty(STDIN_FILENO)) return;
+    written = true;
+    const MessageInput input = read_stdin();
+    fmt::print(stderr, "textcnn-mail classify: the message passed through with X-Spam-Flag: UNKNOWN{}\n",
+               input.error.empty() ? "" : " (stdin: " + input.error + ")");
+    write_with_fields(input.bytes, {{"X-Spam-Flag", "UNKNOWN"}, {"X-Spam-Score", "unknown"}});
+}
 
 Command add_classify_command(CLI::App& app) {
     auto o = std::make_shared<ClassifyOptions>();

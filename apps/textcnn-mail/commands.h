@@ -43,6 +43,16 @@ textcnn::mail::MailTextOptions mail_text_options_of(const textcnn::TextClassifie
 /// naming the model and its labels when there is none.
 std::size_t spam_label_index(const textcnn::TextClassifier& model, const std::string& model_path);
 
+/// Whether `classify` wrote the message on stdin to stdout (judged, or passed through as
+/// UNKNOWN) in this process.
+bool message_written();
+
+/// For a `classify` of one message that ended before it read its input (a command line CLI11
+/// refused: an unknown option, no --model): the message on stdin goes through unjudged with
+/// X-Spam-Flag: UNKNOWN, so that a mistyped filter rule loses no mail. Does nothing when
+/// stdin is a terminal.
+void pass_through_unjudged();
+
 /// The program's arguments as one line (stored in model metadata).
 std::string command_line();
 

@@ -69,5 +69,19 @@ int main(int argc, char** argv) {
     } catch (...) {
         return cli_common::exit_code_of_current_exception("textcnn-mail train", error_exit_code);
     }
-    return cli_common::run_program(app, commands, "textcnn-mail", std::move(arguments), error_exit_code);
+    // `classify` of one message (no --maildir) is a mail filter: even a command line it
+    // refuses must not lose the message.
+    const bool filter = arguments.size() > 1 && arguments[1] == "classify" &&
+                        std::none_of(arguments.begin(), arguments.end(), [](const std::string& a) {
+                            return a == "--maildir" || a.starts_with("--maildir=") || a == "--help" || a == "-h";
+                        });
+    const int code = cli_common::run_program(app, commands, "textcnn-mail", std::move(arguments), error_exit_code);
+    if (filter && code != 0 && code != 1 && !message_written()) {
+        try {
+            pass_through_unjudged();
+        } catch (...) {
+            return cli_common::exit_code_of_current_exception("textcnn-mail classify", error_exit_code);
+        }
+    }
+    return code;
 }

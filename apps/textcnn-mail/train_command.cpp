@@ -14,9 +14,12 @@
 #include <fmt/ranges.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <filesystem>
 #include <optional>
+#include <set>
 
 namespace mail_cli {
 namespace {
@@ -36,15 +39,40 @@ struct RawMessage {
     std::string bytes;
 };
 
+// Entries of a maildir that are not readable message files (a dangling or looping link, a
+// FIFO) are left out with one warning, as unparseable messages are.
 void add_maildir(const std::string& dir, std::vector<RawMessage>& out) {
+    std::size_t unreadable = 0;
+    std::string first;
     for (const fs::path& file : textcnn::mail::message_files(dir)) {
         const fs::path relative = file.lexically_relative(dir);
         if (std::distance(relative.begin(), relative.end()) < 2)
             throw textcnn::InputError(fmt::format("{}: a message directly in {} has no label: put messages in "
                                                   "{}/LABEL/ folders (spam/, ham/)",
                                                   file.string(), dir, dir));
-        out.push_back({file.string(), relative.begin()->string(), textcnn::mail::read_bytes(file)});
+        try {
+            out.push_back({file.string(), relative.begin()->string(), textcnn::mail::read_bytes(file)});
+        } catch (const textcnn::IoError& e) {
+            if (unreadable++ == 0) first = e.what();
+        }
     }
+    if (unreadable)
+        fmt::print(stderr, "warning: {}: left out {} entries that are not readable message files (first: {})\n", dir,
+                   unreadable, first);
+}
+
+// classify judges by the label "spam" (ASCII case ignored): a model without it is useless
+// there, so it is refused before training, not after.
+void check_spam_label(const std::vector<RawMessage>& messages) {
+    std::set<std::string> labels;
+    for (const RawMessage& m : messages) labels.insert(m.label);
+    for (const std::string& label : labels)
+        if (std::equal(label.begin(), label.end(), "spam", "spam" + 4,
+                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+            return;
+    throw textcnn::InputError(fmt::format("the messages' labels ({}) do not include 'spam', which classify judges by: "
+                                          "name the folder DIR/spam/, the mbox spam.mbox or the CSV label spam",
+                                          fmt::join(labels, ", ")));
 }
 
 void add_mbox(const std::string& path, std::vector<RawMessage>& out) {
@@ -99,6 +127,7 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     for (const auto& d : o.maildirs) add_maildir(d, messages);
     for (const auto& f : o.mboxes) add_mbox(f, messages);
     for (const auto& f : o.csvs) add_csv(f, messages);
+    check_spam_label(messages);
     textcnn::mail::MailTextOptions extraction;
     extraction.max_body_bytes = o.max_body_bytes;
     std::vector<textcnn::Document> documents = extract_all(std::move(messages), extraction);

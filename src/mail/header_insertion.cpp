@@ -3,14 +3,16 @@
 namespace textcnn::mail {
 namespace {
 
-// "name:" with a field name of printable ASCII other than ':' (RFC 5322 ftext); obsolete
-// syntax allows spaces or tabs between the name and the colon.
+// "name:" as a lenient parser reads it (GMime goes on past such lines): RFC 5322 wants a name
+// of printable ASCII other than ':' (and obsolete syntax allows blanks before the colon), but
+// real mail also has 8-bit bytes, a spaced name or a byte-order mark there. Any bytes but
+// control characters and ':', not starting with a blank (a continuation line).
 bool is_field_line(std::string_view line) {
     std::size_t i = 0;
-    while (i < line.size() && line[i] > ' ' && line[i] < 127 && line[i] != ':') ++i;
-    if (i == 0) return false;
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    return i < line.size() && line[i] == ':';
+    while (i < line.size() && line[i] != ':' &&
+           (static_cast<unsigned char>(line[i]) >= ' ' || line[i] == '\t') && line[i] != 127)
+        ++i;
+    return i > 0 && i < line.size() && line[i] == ':' && line[0] != ' ' && line[0] != '\t';
 }
 
 }  // namespace
@@ -30,7 +32,9 @@ HeaderInsertion find_header_insertion(std::string_view raw) {
         in_block = in_block || !mbox_line;
         at.offset = end;
         at.needs_line_end_first = newline == std::string_view::npos;
-        at.newline = line.ends_with("\r\n") ? "\r\n" : "\n";
+        // An unterminated last line says nothing about the message's line ends: the line
+        // before it does.
+        if (!at.needs_line_end_first) at.newline = line.ends_with("\r\n") ? "\r\n" : "\n";
         pos = end;
     }
     return at;

@@ -1,14 +1,20 @@
 // The visible text of an HTML document (gumbo's HTML5 parser), as mail_text.h describes it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace textcnn::mail {
 
-/// Visible text of `html` (UTF-8): script, style, head, template and comments dropped, block
-/// elements on lines of their own, each link's host name after its text. Lines not yet
-/// trimmed (mail_text.cpp normalises every part the same way). Any input. Thread-safe.
+/// Markup after this many tags ('<' characters) is not read: gumbo's time grows with the
+/// depth of unclosed elements, and a mail filter must answer.
+inline constexpr std::size_t max_html_tags = 10'000;
+
+/// Visible text of `html` (UTF-8) up to its max_html_tags-th tag: script, style, head,
+/// template and comments dropped, block elements and table cells on lines of their own, each
+/// link's host name after its text. Lines not yet trimmed (mail_text.cpp normalises every part
+/// the same way). Any input. Thread-safe.
 std::string html_visible_text(std::string_view html);
 
 /// The host name of a URL "scheme://[user@]host[:port][/...]", lower case; empty when `url`

@@ -20,20 +20,31 @@ std::vector<std::filesystem::path> message_files(const std::filesystem::path& di
     for (; it != end; it.increment(ec)) {
         if (ec) throw IoError(dir.string() + ": " + ec.message());
         const std::string name = it->path().filename().string();
-        if (name.starts_with(".") || (it->is_directory() && name == "tmp")) {
-            if (it->is_directory()) it.disable_recursion_pending();
+        // The error-code overloads: an entry whose status cannot be read (a symbolic link to
+        // itself, a dangling one) is listed, and read_bytes() names what is wrong with it.
+        std::error_code status_error;
+        const bool directory = it->is_directory(status_error);
+        if (name.starts_with(".") || (directory && name == "tmp")) {
+            if (directory) it.disable_recursion_pending();
             continue;
         }
-        if (it->is_regular_file()) files.push_back(it->path());
+        if (!directory) files.push_back(it->path());
     }
     std::sort(files.begin(), files.end());
     return files;
 }
 
 std::string read_bytes(const std::filesystem::path& path) {
+    // Opening a FIFO would wait for a writer, and a device may never end: regular files only.
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec) throw IoError(path.string() + ": " + ec.message());
+    if (!std::filesystem::is_regular_file(status))
+        throw IoError(path.string() + (std::filesystem::is_directory(status) ? ": is a directory, not a message"
+                                                                              : ": not a regular file (a FIFO, socket "
+                                                                                "or device), not a message"));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw IoError(path.string() + ": cannot open: " + std::strerror(errno));
-    std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     std::string bytes;
     if (!ec) bytes.reserve(size);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace textcnn::mail {
@@ -240,6 +241,10 @@ std::string first_domain(InternetAddressList* list) {
     return {};
 }
 
+// Bounds of the header lines (mail_text.h): a forged header block costs what a real one does.
+constexpr std::size_t max_received_hosts = 32;
+constexpr std::size_t max_header_value_bytes = 1000;
+
 // The Received headers: how many, and the sending hosts: the dotted names after their "from"
 // words (lower case, each once, in header order). The "by" hosts are the receiver's own
 // machines: the same for every message a site receives, and so no evidence.
@@ -251,7 +256,7 @@ struct ReceivedHops {
 ReceivedHops received_hops(GMimeMessage* message) {
     GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
     ReceivedHops hops;
-    std::vector<std::string> seen;
+    std::unordered_set<std::string> seen;
     for (int i = 0; headers && i < g_mime_header_list_get_count(headers); ++i) {
         GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
         if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Received") != 0) continue;
@@ -262,11 +267,9 @@ ReceivedHops received_hops(GMimeMessage* message) {
         while (pos < value.size()) {
             const std::size_t end = std::min(value.find(' ', pos), value.size());
             const std::string word = value.substr(pos, end - pos);
-            if (previous == "from" && word.find('.') != std::string::npos &&
-                std::find(seen.begin(), seen.end(), word) == seen.end()) {
-                seen.push_back(word);
+            if (previous == "from" && word.find('.') != std::string::npos && seen.size() < max_received_hosts &&
+                seen.insert(word).second)
                 hops.hosts += (hops.hosts.empty() ? "" : " ") + word;
-            }
             previous = word;
             pos = end + 1;
         }
@@ -297,7 +300,10 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
 
     std::string text;
     auto line = [&](const char* name, const std::string& value) {
-        if (!value.empty()) text += std::string(name) + ": " + value + '\n';
+        if (value.empty()) return;
+        std::size_t cut = std::min(value.size(), max_header_value_bytes);
+        while (cut > 0 && cut < value.size() && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+        text += std::string(name) + ": " + value.substr(0, cut) + '\n';
     };
     line("subject", one_line(g_mime_message_get_subject(message.get())));
     line("from", first_domain(g_mime_message_get_from(message.get())));

@@ -28,6 +28,17 @@ BOOST_AUTO_TEST_CASE(fields_go_after_the_last_header_line) {
 
 BOOST_AUTO_TEST_CASE(crlf_messages_get_crlf_lines) {
     BOOST_TEST(with_flag("A: 1\r\nB: 2\r\n\r\nbody\r\n") == "A: 1\r\nB: 2\r\nX-Flag: YES\r\n\r\nbody\r\n");
+    // Ending inside its last header line: the line end of the lines before.
+    BOOST_TEST(with_flag("A: 1\r\nB: cut") == "A: 1\r\nB: cut\r\nX-Flag: YES\r\n");
+}
+
+// Names RFC 5322 does not allow but a lenient parser (GMime) reads past: 8-bit bytes, a space,
+// a byte-order mark before the first. The fields still go after the whole block.
+BOOST_AUTO_TEST_CASE(lenient_field_names_do_not_end_the_block) {
+    BOOST_TEST(with_flag("A: 1\nX-\xC3\x9Cnicode: v\nB: 2\n\nbody\n") == "A: 1\nX-\xC3\x9Cnicode: v\nB: 2\nX-Flag: YES\n\nbody\n");
+    BOOST_TEST(with_flag("A: 1\nBad Name: v\nB: 2\n\nb\n") == "A: 1\nBad Name: v\nB: 2\nX-Flag: YES\n\nb\n");
+    BOOST_TEST(with_flag("\xEF\xBB\xBF" "From: a@b\nB: 2\n\nb\n") == "\xEF\xBB\xBF" "From: a@b\nB: 2\nX-Flag: YES\n\nb\n");
+    BOOST_TEST(with_flag("A: 1\n: no name\n\nb\n") == "A: 1\nX-Flag: YES\n: no name\n\nb\n");
 }
 
 BOOST_AUTO_TEST_CASE(damaged_messages_keep_every_byte) {

@@ -5,6 +5,9 @@
 #define BOOST_TEST_MODULE mail_text
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include "test_helpers.h"
 
 #include "textcnn/core/error.h"
@@ -182,6 +185,42 @@ BOOST_AUTO_TEST_CASE(html_only_mail_drops_scripts_styles_and_comments_and_keeps_
                "Win a prize\n"
                "Visit our site prize.example.net now\n"
                "write here\n");
+}
+
+// Spam is laid out in tables: each cell is a word of its own, not glued to the next.
+BOOST_AUTO_TEST_CASE(table_cells_are_separate_words) {
+    const std::string raw = "From: a@shop.example\nSubject: s\nContent-Type: text/html\n\n"
+                            "<table><tr><td>Cheap</td><td>Offer</td></tr><tr><th>Act</th><th>Now</th></tr></table>"
+                            "<select><option>one</option><option>two</option></select>\n";
+    const std::string text = extract_mail_text(raw);
+    BOOST_TEST(text.substr(text.find("\n\n") + 2) == "Cheap\nOffer\nAct\nNow\none\ntwo\n");
+}
+
+// Forged structure costs what a real message costs: 100,000 unclosed elements (gumbo's time
+// grows with their depth; its error records copied the open elements each time: minutes and
+// gigabytes) and 100,000 Received fields (their hosts were looked up in a list).
+BOOST_AUTO_TEST_CASE(deep_html_and_endless_received_fields_are_bounded) {
+    std::string html = "From: a@b.example\nSubject: s\nContent-Type: text/html\n\n";
+    for (int i = 0; i < 100'000; ++i) html += "<div>x";
+    const auto started = std::chrono::steady_clock::now();
+    const std::string text = extract_mail_text(html, {0, 0});
+    const std::string body = text.substr(text.find("\n\n") + 2);
+    BOOST_TEST(std::count(body.begin(), body.end(), 'x') == 9'999);  // up to the 10,000th tag
+    std::string received = "Subject: s\n";
+    for (int i = 0; i < 100'000; ++i) received += "Received: from h" + std::to_string(i) + ".example by mx\n";
+    const std::string hops = extract_mail_text(received + "\nbody\n");
+    BOOST_TEST(hops.find("received: 100000\n") != std::string::npos);
+    const auto line = hops.find("received-hosts: ");
+    BOOST_TEST(hops.substr(line, hops.find('\n', line) - line) ==
+               "received-hosts: h0.example h1.example h2.example h3.example h4.example h5.example h6.example "
+               "h7.example h8.example h9.example h10.example h11.example h12.example h13.example h14.example "
+               "h15.example h16.example h17.example h18.example h19.example h20.example h21.example h22.example "
+               "h23.example h24.example h25.example h26.example h27.example h28.example h29.example h30.example "
+               "h31.example");
+    // Seconds before; well under one now (the bound leaves room for a slow machine).
+    BOOST_TEST(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() < 10.0);
+    const std::string long_subject = extract_mail_text("Subject: " + std::string(5000, 'w') + "\n\nb\n");
+    BOOST_TEST(long_subject.substr(0, long_subject.find('\n')).size() == std::string("subject: ").size() + 1000);
 }
 
 BOOST_AUTO_TEST_CASE(missing_and_unknown_charsets_keep_utf8_and_read_other_bytes_as_windows_1252) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 using textcnn::testing::ProgramRun;
 using textcnn::testing::run_program;
 using textcnn::testing::scratch_path;
@@ -107,7 +109,26 @@ BOOST_AUTO_TEST_CASE(meaningless_option_values_are_usage_errors) {
     for (const auto& [args, message] : cases) {
         const ProgramRun r = run(args);
         BOOST_TEST(r.code == 2, args);
-        BOOST_TEST(r.err == message + "\nRun with --help for more information.\n", args);
+        // classify, a filter, passes its (here empty) input through even so.
+        BOOST_TEST(r.err == message + "\nRun with --help for more information.\n" +
+                                (args.starts_with("classify") ? "textcnn-mail classify: the message passed through with "
+                                                                "X-Spam-Flag: UNKNOWN\n"
+                                                              : ""),
+                   args);
+    }
+}
+
+// A command line classify refuses (a typing error in a filter rule) loses no mail: the message
+// goes through unjudged, exit 2. So does one without --model.
+BOOST_AUTO_TEST_CASE(usage_errors_pass_the_message_through) {
+    const std::string raw = "From: someone@example.com\r\nSubject: typo\r\n\r\nthe body\r\n";
+    write_text(path("typo.eml"), raw);
+    for (const std::string& args : {"classify --model " + model() + " --bogus", std::string("classify --threads 1")}) {
+        const ProgramRun r = run(args, path("typo.eml"));
+        BOOST_TEST(r.code == 2, args);
+        BOOST_TEST(r.out == "From: someone@example.com\r\nSubject: typo\r\nX-Spam-Flag: UNKNOWN\r\nX-Spam-Score: "
+                            "unknown\r\n\r\nthe body\r\n",
+                   args);
     }
 }
 
@@ -162,11 +183,38 @@ BOOST_AUTO_TEST_CASE(batch_mode_prints_one_line_per_message_and_extract_prints_t
     write_text(dir + "/new/1", message(true, 40));
     write_text(dir + "/new/2", message(false, 41));
     write_text(dir + "/new/3", "no header here\n");
+    // Entries that are no message file get a line too, and the run goes on: a link to
+    // itself, a dangling link, a FIFO (never opened: it would wait for a writer).
+    std::filesystem::create_symlink("4", dir + "/new/4");
+    std::filesystem::create_symlink("gone", dir + "/new/5");
+    BOOST_REQUIRE(::mkfifo((dir + "/new/6").c_str(), 0600) == 0);
     const ProgramRun r = run("classify --quiet --threads 2 --model " + model() + " --maildir " + dir);
     BOOST_TEST(r.code == 0, r.err);
     const std::regex expected(dir + "/new/1\tYES\t0\\.\\d{4}\t\n" + dir + "/new/2\tNO\t0\\.\\d{4}\t\n" + dir +
-                              "/new/3\tUNKNOWN\t\tnot an RFC 5322 message: it starts with no header field\n");
+                              "/new/3\tUNKNOWN\t\tnot an RFC 5322 message: it starts with no header field\n" + dir +
+                              "/new/4\tUNKNOWN\t\t" + dir + "/new/4: Too many levels of symbolic links\n" + dir +
+                              "/new/5\tUNKNOWN\t\t" + dir + "/new/5: No such file or directory\n" + dir +
+                              "/new/6\tUNKNOWN\t\t" + dir + "/new/6: not a regular file \\(a FIFO, socket or device\\), not a message\n");
     BOOST_TEST(std::regex_match(r.out, expected), r.out);
+
+    // Training leaves such entries out with a warning; a label set without spam is refused
+    // before any training (classify could not use the model).
+    std::filesystem::create_directories(dir + "/ham");
+    std::filesystem::create_directories(dir + "/junk");
+    for (int n = 0; n < 4; ++n) {
+        write_text(dir + "/ham/" + std::to_string(n), message(false, 50 + n));
+        write_text(dir + "/junk/" + std::to_string(n), message(true, 60 + n));
+    }
+    std::filesystem::create_symlink("9", dir + "/junk/9");
+    std::filesystem::remove_all(dir + "/new");
+    const ProgramRun t = run("train --quiet --threads 1 --epochs 1 --embedding-dim 8 --maps 4 --maildir " + dir +
+                             " --model " + path("junk.model"));
+    BOOST_TEST(t.code == 3);
+    BOOST_TEST(t.err == "warning: " + dir + ": left out 1 entries that are not readable message files (first: " + dir +
+                            "/junk/9: Too many levels of symbolic links)\ntextcnn-mail train: the messages' labels (ham, "
+                            "junk) do not include 'spam', which classify judges by: name the folder DIR/spam/, the mbox "
+                            "spam.mbox or the CSV label spam\n");
+    BOOST_TEST(!std::filesystem::exists(path("junk.model")));
 
     write_text(path("extract.eml"), "Subject: Hi\nFrom: x@Mail.Example\n\nHello  there\n");
     const ProgramRun e = run("extract", path("extract.eml"));

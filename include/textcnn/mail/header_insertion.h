@@ -14,12 +14,13 @@ namespace textcnn::mail {
 /// Where new header lines go in a raw message and how to end them.
 struct HeaderInsertion {
     /// Byte offset: just after the last header line (so before the empty line that starts the
-    /// body). The header block is the run of lines "name: value" (a name of printable ASCII
-    /// without ':' or space) and their continuation lines (starting with space or tab) at the
-    /// start of the message, after an mbox "From " line if there is one. With no header line
-    /// the offset is the start (after such a "From " line).
+    /// body). The header block is the run of lines "name: value" (a name of any bytes but
+    /// control characters and ':', not starting with a blank: as lenient as GMime, which reads
+    /// on past 8-bit or spaced names) and their continuation lines (starting with space or
+    /// tab) at the start of the message, after an mbox "From " line if there is one. With no
+    /// header line the offset is the start (after such a "From " line).
     std::size_t offset = 0;
-    /// "\r\n" when the line before the offset ends so, else "\n".
+    /// "\r\n" when the last terminated line of the block ends so, else "\n".
     std::string_view newline = "\n";
     /// True when the message ends inside its last header line (no line end at all): the
     /// inserted text must start with `newline`. The one case where a byte is added besides

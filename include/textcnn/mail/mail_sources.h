@@ -9,14 +9,16 @@
 
 namespace textcnn::mail {
 
-/// The message files below `dir`: every regular file at any depth (a maildir's cur/ and new/,
-/// or a plain folder of .eml files), sorted by path. Folders named tmp (a maildir's messages
-/// still being delivered) and names that start with '.' are skipped. Throws IoError when `dir` is not a
-/// readable directory. Thread-safe.
+/// The message files below `dir`: every entry at any depth that is not a directory (a
+/// maildir's cur/ and new/, or a plain folder of .eml files), sorted by path. Folders named tmp
+/// (a maildir's messages still being delivered) and names that start with '.' are skipped.
+/// Entries that are not regular files (a FIFO, a dangling or looping symbolic link) are
+/// listed: read_bytes() refuses each with its reason, so a caller reports it rather than
+/// losing it. Throws IoError when `dir` is not a readable directory. Thread-safe.
 std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir);
 
 /// The whole file at `path` as bytes, any size. Throws IoError naming the file when it cannot
-/// be read. Thread-safe.
+/// be read or is not a regular file (never waits on a FIFO). Thread-safe.
 std::string read_bytes(const std::filesystem::path& path);
 
 /// The messages of an mbox (mboxo / mboxrd): a message starts at each line beginning "From "

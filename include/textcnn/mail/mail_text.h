@@ -12,8 +12,8 @@
 //     message-id: <domain of the Message-ID (after its '@'), lower case>
 //     received: <number of Received header fields>
 //     received-hosts: <the dotted host names after "from" in the Received fields, lower
-//                      case, each once, in header order; the "by" hosts are the receiving
-//                      site's own and left out>
+//                      case, each once, in header order, the first 32; the "by" hosts are
+//                      the receiving site's own and left out>
 //     x-mailer: <X-Mailer, unfolded, decoded>
 //     user-agent: <User-Agent, unfolded, decoded>
 //     x-priority: <X-Priority>
@@ -21,6 +21,8 @@
 //     attachment: <type/subtype> <file name>      (one line per attachment, in message order)
 //     <empty line>
 //     <body text>
+//
+// Each header line holds at most 1,000 bytes of its value (cut at a character boundary).
 //
 // The body text is the text of every text/plain and text/html part that is not an attachment
 // (in multipart/alternative, mixed, related, nested multiparts and attached messages), in
@@ -31,8 +33,9 @@
 // valid UTF-8 and else read as windows-1252; bytes invalid in their charset become U+FFFD.
 // Within a part, runs of spaces and tabs become one space, lines are trimmed and empty lines
 // dropped. HTML is reduced to its visible text: script, style, head, template and comments
-// dropped, block elements end a line, and after the text of each link (<a href="scheme://...">)
-// its host name, lower case, as a word of its own: "Click here www.example.com".
+// dropped, block elements and table cells end a line, and after the text of each link
+// (<a href="scheme://...">) its host name, lower case, as a word of its own: "Click here
+// www.example.com"; markup after a part's 10,000th tag is not read.
 // Attachments (a Content-Disposition of attachment, or a part that is not text/plain or
 // text/html) are never decoded: only their type and name are counted.
 #pragma once
