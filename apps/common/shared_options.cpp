@@ -81,8 +81,6 @@ void check_one_standard_input(const std::vector<std::pair<std::string, std::stri
     }
 }
 
-namespace {
-
 // Whether two paths name one file (see check_distinct_files).
 bool same_file(const std::string& a, const std::string& b) {
     namespace fs = std::filesystem;
@@ -98,8 +96,6 @@ bool same_file(const std::string& a, const std::string& b) {
     const fs::path pa = fs::weakly_canonical(fs::absolute(a), ca), pb = fs::weakly_canonical(fs::absolute(b), cb);
     return !ca && !cb && pa == pb;
 }
-
-}  // namespace
 
 void check_distinct_files(const std::vector<std::pair<std::string, std::string>>& outputs,
                           const std::vector<std::pair<std::string, std::string>>& inputs) {

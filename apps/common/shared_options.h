@@ -194,6 +194,10 @@ std::string read_input_text(const std::string& path, const std::string& what);
 /// be read only once.
 void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs);
 
+/// Whether paths `a` and `b` name one regular file: by identity when both exist (links
+/// followed), else by their absolute paths with "." and ".." resolved.
+bool same_file(const std::string& a, const std::string& b);
+
 /// UsageError when an output file would overwrite an input or another output: `outputs` and
 /// `inputs` are (option name, path) pairs, "" (not given) and "-" (a standard stream) left
 /// out. Files that exist are compared by identity (a symbolic or hard link to an input is that

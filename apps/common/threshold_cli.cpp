@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <utility>
 
@@ -26,11 +28,27 @@ textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::
     std::vector<std::pair<std::string, double>> pairs;
     for (const std::string& v : values) {
         const auto eq = v.rfind('=');
-        if (eq == std::string::npos)
-            throw UsageError(fmt::format("--threshold {}: name the label it applies to, as LABEL=P (this model's labels: "
-                                         "{}), e.g. --threshold {}={}",
-                                         v, fmt::join(labels, ", "), labels.empty() ? "LABEL" : labels.back(), v));
-        const std::string name = v.substr(0, eq), number = v.substr(eq + 1);
+        if (eq == std::string::npos) {
+            // "--threshold 0.9" lacks the label, "--threshold spam" the probability.
+            const bool is_label = std::find(labels.begin(), labels.end(), v) != labels.end();
+            throw UsageError(fmt::format("--threshold {}: {}, as LABEL=P (this model's labels: {}), e.g. --threshold {}={}", v,
+                                         is_label ? "give the probability too" : "name the label it applies to",
+                                         fmt::join(labels, ", "),
+                                         is_label ? v : labels.empty() ? std::string("LABEL") : labels.back(),
+                                         is_label ? std::string("0.9") : v));
+        }
+        std::string name = v.substr(0, eq);
+        const std::string number = v.substr(eq + 1);
+        // A label named in another letter case is that label when no other label matches so
+        // ("spam=0.9" for a model whose label is SPAM).
+        if (std::find(labels.begin(), labels.end(), name) == labels.end()) {
+            const auto same = [&](const std::string& label) {
+                return label.size() == name.size() && std::equal(label.begin(), label.end(), name.begin(), [](char a, char b) {
+                           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                       });
+            };
+            if (std::count_if(labels.begin(), labels.end(), same) == 1) name = *std::find_if(labels.begin(), labels.end(), same);
+        }
         double p = 0.0;
         const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), p);
         if (ec != std::errc() || end != number.data() + number.size() || number.empty())

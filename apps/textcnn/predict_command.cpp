@@ -303,7 +303,8 @@ Command add_predict_command(CLI::App& app) {
     cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("files", o->files, "Input files: plain text (one document per line), CSV/TSV (--text-column)");
     cmd->add_flag("--prob", o->prob, "Also print the probability of every label, in the model's label order (tsv and csv: a first line names them)");
-    cmd->add_option("--top", o->top, "Print the K most probable labels with their probabilities");
+    cmd->add_option("--top", o->top, "Print the K most probable labels with their probabilities")
+        ->check(cli_common::positive<decltype(o->top)>());
     o->threshold.add_to(*cmd);
     cmd->add_option("--no-known-token", o->no_known_token,
                     "Texts with no token the model knows (empty, or only unknown words): empty = leave the label "

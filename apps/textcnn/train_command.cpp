@@ -25,6 +25,10 @@ void run_train(const TrainOptions& o, const std::string& command_line, std::vect
     using namespace textcnn;
     cli_common::check_one_standard_input({{"--train", o.train_path}, {"--dev", o.dev_path}});
     o.training.check_outputs({{"--train", o.train_path}, {"--dev", o.dev_path}});
+    if (!o.dev_path.empty() && o.dev_path != "-" && cli_common::same_file(o.train_path, o.dev_path))
+        fmt::print(stderr, "warning: --dev {} is the training data: its accuracy measures what the model remembers, "
+                           "not how it does on new text, so the epoch it picks is no better than the last\n",
+                   o.dev_path);
     TextTrainingOptions options = o.training.library_options();
     options.train_source = o.train_path;
     // The header's names let the data checks spot rows that repeat the header.

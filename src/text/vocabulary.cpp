@@ -96,11 +96,14 @@ private:
 };
 
 void check_id_space(std::size_t words, std::size_t buckets) {
-    if (Vocabulary::first_word_id + words + buckets > Vocabulary::max_ids)
+    // Compared without the sum, which a bucket count near 2^64 wraps around.
+    const std::size_t room = Vocabulary::max_ids - Vocabulary::first_word_id;
+    if (words > room || buckets > room - words)
         throw ConfigError(fmt::format(
             "vocabulary: {} words + {} subword buckets + 2 reserved ids exceed the {} ids that floats carry exactly; "
-            "lower max_size or raise min_count",
-            words, buckets, Vocabulary::max_ids));
+            "{}",
+            words, buckets, Vocabulary::max_ids,
+            buckets >= words ? "use fewer subword buckets" : "lower max_size or raise min_count"));
 }
 
 }  // namespace

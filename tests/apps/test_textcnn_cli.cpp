@@ -879,6 +879,15 @@ BOOST_AUTO_TEST_CASE(thresholds_name_their_label_and_texts_without_known_tokens_
     BOOST_CHECK_EQUAL(bare.code, 2);
     BOOST_CHECK_EQUAL(bare.err, "textcnn predict: --threshold 0.9: name the label it applies to, as LABEL=P (this "
                                 "model's labels: neg, pos), e.g. --threshold pos=0.9\nRun with --help for more information.\n");
+    const Run no_value = run("predict --quiet --threshold pos --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(no_value.code, 2);
+    BOOST_CHECK_EQUAL(no_value.err, "textcnn predict: --threshold pos: give the probability too, as LABEL=P (this "
+                                    "model's labels: neg, pos), e.g. --threshold pos=0.9\nRun with --help for more "
+                                    "information.\n");
+    // Another letter case names the label (one label matches so).
+    const Run upper = run("predict --quiet --threshold POS=1.0 --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(upper.code, 0);
+    BOOST_CHECK_EQUAL(upper.out, run("predict --quiet --threshold pos=1.0 --model " + t.model + " " + path).out);
     const Run unknown = run("predict --quiet --threshold spam=0.9 --model " + t.model + " " + path);
     BOOST_CHECK_EQUAL(unknown.code, 2);
     BOOST_CHECK(contains(unknown.err, "threshold for 'spam': no such label (labels: neg, pos)"));

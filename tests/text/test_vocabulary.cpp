@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE vocabulary
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
+
 #include "textcnn/core/error.h"
 #include "textcnn/text/vocabulary.h"
 
@@ -127,10 +129,15 @@ BOOST_AUTO_TEST_CASE(ids_stay_below_two_to_the_24) {
     BOOST_CHECK_EXCEPTION(Vocabulary::build(documents, options), ConfigError, [](const ConfigError& e) {
         return std::string(e.what()) ==
                "vocabulary: 11 words + 16777204 subword buckets + 2 reserved ids exceed the 16777216 ids that floats "
-               "carry exactly; lower max_size or raise min_count";
+               "carry exactly; use fewer subword buckets";
     });
     options.subword_buckets -= 1;
     BOOST_TEST(Vocabulary::build(documents, options).size() == Vocabulary::max_ids);
+    // A count whose sum with the words wraps around 2^64 is refused the same way, not taken.
+    options.subword_buckets = std::numeric_limits<std::size_t>::max();
+    BOOST_CHECK_EXCEPTION(Vocabulary::build(documents, options), ConfigError, [](const ConfigError& e) {
+        return std::string(e.what()).ends_with("use fewer subword buckets");
+    });
 }
 
 BOOST_AUTO_TEST_CASE(subword_buckets_share_word_endings) {
