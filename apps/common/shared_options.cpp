@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -79,6 +80,12 @@ void check_one_standard_input(const std::vector<std::pair<std::string, std::stri
             throw UsageError(first + " and " + option + " both read standard input ('-'); only one input can");
         first = option;
     }
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    });
 }
 
 // Whether two paths name one file (see check_distinct_files).

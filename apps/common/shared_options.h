@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -193,6 +194,9 @@ std::string read_input_text(const std::string& path, const std::string& what);
 /// UsageError when more than one of `inputs` (option name, value) is "-": standard input can
 /// be read only once.
 void check_one_standard_input(const std::vector<std::pair<std::string, std::string>>& inputs);
+
+/// Whether `a` and `b` are equal but for the case of ASCII letters ("Pos" and "pos").
+bool equal_ignoring_case(std::string_view a, std::string_view b);
 
 /// Whether paths `a` and `b` name one regular file: by identity when both exist (links
 /// followed), else by their absolute paths with "." and ".." resolved.

@@ -1,6 +1,7 @@
 #include "threshold_cli.h"
 
 #include "cli_main.h"
+#include "shared_options.h"
 
 #include "textcnn/core/error.h"
 
@@ -8,7 +9,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <utility>
 
@@ -42,11 +42,7 @@ textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::
         // A label named in another letter case is that label when no other label matches so
         // ("spam=0.9" for a model whose label is SPAM).
         if (std::find(labels.begin(), labels.end(), name) == labels.end()) {
-            const auto same = [&](const std::string& label) {
-                return label.size() == name.size() && std::equal(label.begin(), label.end(), name.begin(), [](char a, char b) {
-                           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-                       });
-            };
+            const auto same = [&](const std::string& label) { return equal_ignoring_case(label, name); };
             if (std::count_if(labels.begin(), labels.end(), same) == 1) name = *std::find_if(labels.begin(), labels.end(), same);
         }
         double p = 0.0;

@@ -1,6 +1,7 @@
 // textcnn-mail: a spam filter on raw e-mail with a textcnn model.
 //   textcnn-mail train | classify | extract  (each with --help)
 #include "commands.h"
+#include "shared_options.h"
 #include "text_training_cli.h"
 
 #include "textcnn/core/error.h"
@@ -42,11 +43,8 @@ textcnn::mail::MailTextOptions mail_text_options_of(const textcnn::TextClassifie
 
 std::size_t spam_label_index(const textcnn::TextClassifier& model, const std::string& model_path) {
     const auto& labels = model.labels();
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        std::string lower = labels[i];
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (lower == "spam") return i;
-    }
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (cli_common::equal_ignoring_case(labels[i], "spam")) return i;
     throw textcnn::InputError(fmt::format("{}: no label 'spam' among the model's labels ({}): train it on DIR/spam/ "
                                           "and DIR/ham/ folders",
                                           model_path, fmt::join(labels, ", ")));

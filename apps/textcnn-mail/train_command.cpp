@@ -4,6 +4,7 @@
 // then the same training run as textcnn train (apps/common/text_training_cli.h).
 #include "commands.h"
 #include "run_log.h"
+#include "shared_options.h"
 #include "text_training_cli.h"
 
 #include "textcnn/core/error.h"
@@ -16,7 +17,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -67,9 +67,7 @@ void check_spam_label(const std::vector<RawMessage>& messages) {
     std::set<std::string> labels;
     for (const RawMessage& m : messages) labels.insert(m.label);
     for (const std::string& label : labels)
-        if (std::equal(label.begin(), label.end(), "spam", "spam" + 4,
-                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
-            return;
+        if (cli_common::equal_ignoring_case(label, "spam")) return;
     throw textcnn::InputError(fmt::format("the messages' labels ({}) do not include 'spam', which classify judges by: "
                                           "name the folder DIR/spam/, the mbox spam.mbox or the CSV label spam",
                                           fmt::join(labels, ", ")));

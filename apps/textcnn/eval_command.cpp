@@ -2,6 +2,7 @@
 // two classes, ROC-AUC of a saved model on labelled data.
 #include "commands.h"
 #include "run_log.h"
+#include "shared_options.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/nn/metrics.h"
@@ -13,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 namespace textcnn_cli {
@@ -76,11 +76,7 @@ void run_eval(const EvalOptions& o) {
             if (unknown++ == 0) {
                 first_unknown = fmt::format("{}:{}: label '{}'", o.data_path, doc.line, *doc.label);
                 const auto same_but_case = std::find_if(labels.begin(), labels.end(), [&](const std::string& l) {
-                    return l.size() == doc.label->size() &&
-                           std::equal(l.begin(), l.end(), doc.label->begin(), [](char a, char b) {
-                               return std::tolower(static_cast<unsigned char>(a)) ==
-                                      std::tolower(static_cast<unsigned char>(b));
-                           });
+                    return cli_common::equal_ignoring_case(l, *doc.label);
                 });
                 if (same_but_case != labels.end()) first_unknown += fmt::format("; the model has '{}'", *same_but_case);
             }
