@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cli_common {
@@ -88,7 +89,33 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
     });
 }
 
-// Whether two paths name one file (see check_distinct_files).
+namespace {
+
+// `path` with its symbolic links followed, even a dangling one (whose target does not exist
+// yet: a write through it creates the target), made absolute and normal.
+std::filesystem::path resolved(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    fs::path p = fs::absolute(path);
+    std::error_code ec;
+    for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+        const fs::path target = fs::read_symlink(p, ec);
+        if (ec) break;
+        p = target.is_absolute() ? target : p.parent_path() / target;
+    }
+    const fs::path canonical = fs::weakly_canonical(p, ec);
+    return ec ? p.lexically_normal() : canonical;
+}
+
+// Whether standard input is the regular file at `path` (an input given as "-" and redirected
+// from the file an output would replace).
+bool standard_input_is(const std::string& path) {
+    struct stat in {}, out {};
+    return ::fstat(STDIN_FILENO, &in) == 0 && S_ISREG(in.st_mode) && ::stat(path.c_str(), &out) == 0 &&
+           in.st_dev == out.st_dev && in.st_ino == out.st_ino;
+}
+
+}  // namespace
+
 bool same_file(const std::string& a, const std::string& b) {
     namespace fs = std::filesystem;
     std::error_code ea, eb;
@@ -99,25 +126,43 @@ bool same_file(const std::string& a, const std::string& b) {
         std::error_code e;
         return fs::equivalent(a, b, e) && !e;
     }
-    std::error_code ca, cb;
-    const fs::path pa = fs::weakly_canonical(fs::absolute(a), ca), pb = fs::weakly_canonical(fs::absolute(b), cb);
-    return !ca && !cb && pa == pb;
+    return resolved(a) == resolved(b);
 }
 
 void check_distinct_files(const std::vector<std::pair<std::string, std::string>>& outputs,
                           const std::vector<std::pair<std::string, std::string>>& inputs) {
-    const auto given = [](const std::string& path) { return !path.empty() && path != "-"; };
+    // An output named "-" is a file of that name (no output here means standard output by
+    // it); an input "-" is standard input, which may have been redirected from the file.
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const auto& [option, path] = outputs[i];
-        if (!given(path)) continue;
-        for (const auto& [input_option, input] : inputs)
-            if (given(input) && same_file(path, input))
-                throw UsageError(fmt::format("{} {} is also {}: the output would overwrite it", option, path,
-                                             input_option));
+        if (path.empty()) continue;
+        for (const auto& [input_option, input] : inputs) {
+            if (input.empty()) continue;
+            if (input == "-" ? standard_input_is(path) : same_file(path, input))
+                throw UsageError(fmt::format("{} {} is also {}{}: the output would overwrite it", option, path,
+                                             input_option, input == "-" ? " (standard input)" : ""));
+        }
         for (std::size_t j = 0; j < i; ++j)
-            if (given(outputs[j].second) && same_file(path, outputs[j].second))
+            if (!outputs[j].second.empty() && same_file(path, outputs[j].second))
                 throw UsageError(fmt::format("{} {} is also {}: one output would overwrite the other", option, path,
                                              outputs[j].first));
+    }
+}
+
+void check_outside_directories(const std::vector<std::pair<std::string, std::string>>& outputs,
+                               const std::vector<std::pair<std::string, std::string>>& directories) {
+    for (const auto& [option, path] : outputs) {
+        if (path.empty()) continue;
+        const std::filesystem::path file = resolved(path);
+        for (const auto& [dir_option, dir] : directories) {
+            if (dir.empty()) continue;
+            const std::filesystem::path folder = resolved(dir);
+            const auto [f, d] = std::mismatch(file.begin(), file.end(), folder.begin(), folder.end());
+            if (d == folder.end() && f != file.end())
+                throw UsageError(fmt::format("{} {} lies inside {} {}: the output would be read as an input next time "
+                                             "or overwrite one",
+                                             option, path, dir_option, dir));
+        }
     }
 }
 

@@ -203,13 +203,19 @@ bool equal_ignoring_case(std::string_view a, std::string_view b);
 bool same_file(const std::string& a, const std::string& b);
 
 /// UsageError when an output file would overwrite an input or another output: `outputs` and
-/// `inputs` are (option name, path) pairs, "" (not given) and "-" (a standard stream) left
-/// out. Files that exist are compared by identity (a symbolic or hard link to an input is that
-/// input), others by their absolute path with "." and ".." resolved; devices and other files
-/// that are not regular (/dev/null twice) may repeat. "--model data.csv is also --train: the
+/// `inputs` are (option name, path) pairs, "" (not given) left out; an input "-" is standard
+/// input, a clash when it was redirected from an output's file. Files that exist are compared
+/// by identity (a symbolic or hard link to an input is that input), others by their absolute
+/// path with links (even dangling ones), "." and ".." resolved; devices and other files that
+/// are not regular (/dev/null twice) may repeat. "--model data.csv is also --train: the
 /// output would overwrite it".
 void check_distinct_files(const std::vector<std::pair<std::string, std::string>>& outputs,
                           const std::vector<std::pair<std::string, std::string>>& inputs);
+
+/// UsageError when an output (option name, path) lies inside one of `directories` (option
+/// name, directory read for inputs: textcnn-mail's --maildir), links followed.
+void check_outside_directories(const std::vector<std::pair<std::string, std::string>>& outputs,
+                               const std::vector<std::pair<std::string, std::string>>& directories);
 
 /// UsageError when standard input ("-") is among the input `files` more than once: it can be
 /// read only once, and a second "-" would read as empty.

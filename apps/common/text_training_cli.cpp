@@ -218,7 +218,8 @@ textcnn::TextTrainingOptions TextTrainCliOptions::library_options() const {
     return options;
 }
 
-void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string, std::string>>& inputs) const {
+void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string, std::string>>& inputs,
+                                        const std::vector<std::pair<std::string, std::string>>& input_directories) const {
     if (nb_members > ensemble)
         throw UsageError("--nb-members " + std::to_string(nb_members) +
                          (ensemble == 1 ? " needs --ensemble " + std::to_string(nb_members) +
@@ -233,7 +234,8 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
                                  std::to_string(ensemble) + "");
     }
     check_writable(model_path, "--model");
-    if (!checkpoint_path.empty()) check_writable(checkpoint_path, "--checkpoint");
+    check_writable(cli_common::checkpoint_path(model_path, checkpoint_path),
+                   checkpoint_path.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint");
     if (!report.empty()) check_writable(report, "--report");
     // The checkpoint may be the file --resume reads (it is rewritten on the next Ctrl-C);
     // nothing else may overwrite an input.
@@ -245,6 +247,8 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
     check_distinct_files({{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}}, read);
     check_distinct_files({{"--model", model_path}, {"--log-json", log_json}, {"--report", report}},
                          {{"--resume", resume_path}});
+    check_outside_directories({{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}},
+                              input_directories);
 }
 
 namespace {

@@ -61,8 +61,10 @@ struct TextTrainCliOptions {
     textcnn::TextTrainingOptions library_options() const;
     /// Fails now, not after the data was read, when --model or --checkpoint cannot be written,
     /// or when an output (--model, the checkpoint, --log-json, --report) is one of the `inputs`
-    /// (option, path), --embeddings, --resume (but for the checkpoint) or another output.
-    void check_outputs(const std::vector<std::pair<std::string, std::string>>& inputs) const;
+    /// (option, path), --embeddings, --resume (but for the checkpoint) or another output, or
+    /// lies inside one of `input_directories` (option, directory).
+    void check_outputs(const std::vector<std::pair<std::string, std::string>>& inputs,
+                       const std::vector<std::pair<std::string, std::string>>& input_directories = {}) const;
 };
 
 /// Where a run's documents came from, stored in the model's metadata with `extra_metadata`;

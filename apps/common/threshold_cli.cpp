@@ -30,12 +30,18 @@ textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::
         const auto eq = v.rfind('=');
         if (eq == std::string::npos) {
             // "--threshold 0.9" lacks the label, "--threshold spam" the probability.
-            const bool is_label = std::find(labels.begin(), labels.end(), v) != labels.end();
-            throw UsageError(fmt::format("--threshold {}: {}, as LABEL=P (this model's labels: {}), e.g. --threshold {}={}", v,
-                                         is_label ? "give the probability too" : "name the label it applies to",
-                                         fmt::join(labels, ", "),
-                                         is_label ? v : labels.empty() ? std::string("LABEL") : labels.back(),
-                                         is_label ? std::string("0.9") : v));
+            const auto label = std::find_if(labels.begin(), labels.end(),
+                                            [&](const std::string& l) { return l == v || equal_ignoring_case(l, v); });
+            double p = 0.0;
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
+            const bool number = ec == std::errc() && end == v.data() + v.size();
+            const std::string last = labels.empty() ? std::string("LABEL") : labels.back();
+            throw UsageError(fmt::format(
+                "--threshold {}: {}, as LABEL=P (this model's labels: {}), e.g. --threshold {}={}", v,
+                label != labels.end() ? "give the probability too"
+                : number             ? "name the label it applies to"
+                                     : "neither a label of this model nor a probability",
+                fmt::join(labels, ", "), label != labels.end() ? *label : last, number ? v : std::string("0.9")));
         }
         std::string name = v.substr(0, eq);
         const std::string number = v.substr(eq + 1);

@@ -131,6 +131,10 @@ void check_writable(const std::string& path, const std::string& option) {
     std::error_code ec;
     if (std::filesystem::is_directory(target, ec))
         throw textcnn::IoError(fmt::format("{} {}: is a directory; the file to write needs a name", option, path));
+    // A device or FIFO is written into (core/files.h), not replaced: it needs no room beside it.
+    if (const auto status = std::filesystem::status(target, ec);
+        !ec && (std::filesystem::is_character_file(status) || std::filesystem::is_fifo(status)))
+        return;
     if (!std::filesystem::is_directory(dir, ec))
         throw textcnn::IoError(fmt::format("{} {}: the directory {} does not exist", option, path, dir.string()));
     const std::filesystem::path probe = dir / fmt::format(".{}.write-check.{}", target.filename().string(), ::getpid());

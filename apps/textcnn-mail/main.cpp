@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     }
     // `classify` of one message (no --maildir) is a mail filter: even a command line it
     // refuses must not lose the message.
-    const bool filter = arguments.size() > 1 && arguments[1] == "classify" &&
+    // (Options may come before the subcommand: `textcnn-mail --threads 1 classify`.)
+    const bool filter = std::find(arguments.begin() + 1, arguments.end(), "classify") != arguments.end() &&
                         std::none_of(arguments.begin(), arguments.end(), [](const std::string& a) {
                             return a == "--maildir" || a.starts_with("--maildir=") || a == "--help" || a == "-h";
                         });

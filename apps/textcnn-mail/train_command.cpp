@@ -9,6 +9,7 @@
 
 #include "textcnn/core/error.h"
 #include "textcnn/mail/mail_sources.h"
+#include "textcnn/text/data_checks.h"
 #include "textcnn/text/document_reader.h"
 
 #include <fmt/format.h>
@@ -64,8 +65,8 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out) {
 // classify judges by the label "spam" (ASCII case ignored): a model without it is useless
 // there, so it is refused before training, not after.
 void check_spam_label(const std::vector<RawMessage>& messages) {
-    std::set<std::string> labels;
-    for (const RawMessage& m : messages) labels.insert(m.label);
+    std::set<std::string> labels;  // as training will see them: trimmed
+    for (const RawMessage& m : messages) labels.insert(textcnn::trimmed_label(m.label));
     for (const std::string& label : labels)
         if (cli_common::equal_ignoring_case(label, "spam")) return;
     throw textcnn::InputError(fmt::format("the messages' labels ({}) do not include 'spam', which classify judges by: "
@@ -120,7 +121,9 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     std::vector<std::pair<std::string, std::string>> inputs;
     for (const auto& f : o.mboxes) inputs.emplace_back("--mbox", f);
     for (const auto& f : o.csvs) inputs.emplace_back("--csv", f);
-    o.training.check_outputs(inputs);
+    std::vector<std::pair<std::string, std::string>> directories;
+    for (const auto& d : o.maildirs) directories.emplace_back("--maildir", d);
+    o.training.check_outputs(inputs, directories);
     std::vector<RawMessage> messages;
     for (const auto& d : o.maildirs) add_maildir(d, messages);
     for (const auto& f : o.mboxes) add_mbox(f, messages);

@@ -3,6 +3,7 @@
 // column; identical texts go to the same part (grouped_stratified_split).
 #include "commands.h"
 #include "shared_options.h"
+#include "training_cli.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
@@ -42,6 +43,10 @@ void write_part(const std::string& path, const textcnn::DocumentSet& set, const 
 
 void run_split(const SplitOptions& o) {
     cli_common::check_distinct_files({{"--train-out", o.train_out}, {"--test-out", o.test_out}}, {{"--data", o.data_path}});
+    // Both outputs checked before the first is written: a bad --test-out must not leave a
+    // --train-out replaced and no test part.
+    cli_common::check_writable(o.train_out, "--train-out");
+    cli_common::check_writable(o.test_out, "--test-out");
     textcnn::DocumentReaderOptions reader = o.reader.options(true, o.data_path);
     reader.keep_fields = true;
     textcnn::DocumentSet set = textcnn::read_all(o.data_path, reader);

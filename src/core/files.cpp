@@ -117,7 +117,43 @@ std::filesystem::path directory_of(const std::string& path) {
     return dir.empty() ? std::filesystem::path(".") : dir;
 }
 
+namespace {
+
+// All of `bytes` to the open `fd`; false with errno set on failure.
+bool write_all(int fd, std::span<const std::uint8_t> bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
+    // A character device or FIFO (/dev/null, /dev/stdout, a pipe's name) is written into, as
+    // a shell redirection would: renaming a file over it would replace the device (as root,
+    // /dev/null itself). Other files that are not regular (a directory, a socket, a block
+    // device) are refused.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+            throw IoError(path + ": " + (S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file") +
+                          "; the file to write needs a name");
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) throw IoError(system_error(path, "cannot open", errno));
+        const bool written = write_all(fd, bytes);
+        const int error = errno;
+        if (::close(fd) != 0 && written) throw IoError(system_error(path, "cannot close", errno));
+        if (!written) throw IoError(system_error(path, "cannot write", error));
+        return;
+    }
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
     // The temporary is first an unnamed file in the target's directory (O_TMPFILE: Linux on
     // ext4, xfs, btrfs, tmpfs): it gets its name only once written and flushed, so a process
@@ -133,16 +169,7 @@ void write_file_atomically(const std::string& path, std::span<const std::uint8_t
         ::unlink(tmp.c_str());
         throw IoError(system_error(path, step, error));
     };
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail("cannot write " + tmp, errno, true);
-        }
-        if (n == 0) fail("cannot write " + tmp, EIO, true);
-        done += static_cast<std::size_t>(n);
-    }
+    if (!write_all(fd, bytes)) fail("cannot write " + tmp, errno, true);
     if (::fsync(fd) != 0) fail("cannot flush " + tmp, errno, true);
     if (unnamed) {
         const std::string self = "/proc/self/fd/" + std::to_string(fd);

@@ -7,8 +7,9 @@
 
 namespace textcnn::mail {
 
-/// Markup after this many tags ('<' characters) is not read: gumbo's time grows with the
-/// depth of unclosed elements, and a mail filter must answer.
+/// Markup after this many tags ('<' characters), or this many '=' (attributes), is not
+/// read: gumbo's time grows with the depth of unclosed elements and with the attributes of one
+/// tag, and a mail filter must answer.
 inline constexpr std::size_t max_html_tags = 10'000;
 
 /// Visible text of `html` (UTF-8) up to its max_html_tags-th tag: script, style, head,

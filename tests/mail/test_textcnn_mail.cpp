@@ -123,7 +123,8 @@ BOOST_AUTO_TEST_CASE(meaningless_option_values_are_usage_errors) {
 BOOST_AUTO_TEST_CASE(usage_errors_pass_the_message_through) {
     const std::string raw = "From: someone@example.com\r\nSubject: typo\r\n\r\nthe body\r\n";
     write_text(path("typo.eml"), raw);
-    for (const std::string& args : {"classify --model " + model() + " --bogus", std::string("classify --threads 1")}) {
+    for (const std::string& args : {"classify --model " + model() + " --bogus", std::string("classify --threads 1"),
+                                    "--threads 1 classify --model " + model()}) {
         const ProgramRun r = run(args, path("typo.eml"));
         BOOST_TEST(r.code == 2, args);
         BOOST_TEST(r.out == "From: someone@example.com\r\nSubject: typo\r\nX-Spam-Flag: UNKNOWN\r\nX-Spam-Score: "
@@ -215,6 +216,10 @@ BOOST_AUTO_TEST_CASE(batch_mode_prints_one_line_per_message_and_extract_prints_t
                             "junk) do not include 'spam', which classify judges by: name the folder DIR/spam/, the mbox "
                             "spam.mbox or the CSV label spam\n");
     BOOST_TEST(!std::filesystem::exists(path("junk.model")));
+    // An output inside a --maildir would replace a message or be read as one next time.
+    const ProgramRun inside = run("train --quiet --maildir " + dir + " --model " + dir + "/ham/0");
+    BOOST_TEST(inside.code == 2);
+    BOOST_TEST(inside.err.find("--model " + dir + "/ham/0 lies inside --maildir " + dir) != std::string::npos, inside.err);
 
     write_text(path("extract.eml"), "Subject: Hi\nFrom: x@Mail.Example\n\nHello  there\n");
     const ProgramRun e = run("extract", path("extract.eml"));

@@ -14,9 +14,11 @@
 #include <filesystem>
 #include <fstream>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 using namespace textcnn;
@@ -449,14 +451,32 @@ BOOST_AUTO_TEST_CASE(files_larger_than_any_model_are_refused_unread) {
 BOOST_AUTO_TEST_CASE(failed_writes_leave_no_temporary_file) {
     TempDir dir;
     const fs::path target = dir.path / "taken";
-    fs::create_directories(target / "inside");  // a non-empty directory: the rename fails
+    fs::create_directories(target / "inside");  // a directory in the way: refused before any write
     BOOST_CHECK_EXCEPTION(write_network(target.string(), Network(image_spec(), Shape{1, 1, 6, 6})), IoError,
                           [&](const IoError& e) {
                               const std::string m = e.what();
                               BOOST_TEST_MESSAGE("got: " << m);
-                              return m.starts_with(target.string() + ": cannot rename ") &&
-                                     m.ends_with(std::string(": ") + std::strerror(EISDIR));
+                              return m == target.string() + ": is a directory; the file to write needs a name";
                           });
+    // A directory that cannot be written in: the temporary cannot be made.
+    const fs::path locked = dir.path / "locked";
+    fs::create_directories(locked);
+    BOOST_CHECK_EXCEPTION(write_network((locked / "missing" / "m").string(), Network(image_spec(), Shape{1, 1, 6, 6})),
+                          IoError, [&](const IoError& e) {
+                              return std::string(e.what()).starts_with((locked / "missing" / "m").string() +
+                                                                       ": cannot create temporary file ");
+                          });
+    // A FIFO is written into, not replaced (a reader drains it).
+    const fs::path fifo = dir.path / "pipe";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::thread reader([&] {
+        std::ifstream in(fifo, std::ios::binary);
+        std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        BOOST_TEST(all.starts_with("TEXTCNN"));
+    });
+    write_network(fifo.string(), Network(image_spec(), Shape{1, 1, 6, 6}));
+    reader.join();
+    BOOST_TEST(fs::is_fifo(fifo));
     std::size_t left = 0;
     for (const auto& entry : fs::directory_iterator(dir.path)) left += entry.path().string().find(".tmp.") != std::string::npos;
     BOOST_TEST(left == 0u);

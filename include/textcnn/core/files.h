@@ -6,7 +6,9 @@
 //    reader never sees half a file; on any failure the temporary is removed and the IoError
 //    names the path and the operating system's reason (strerror). Where the file system has
 //    O_TMPFILE the temporary is unnamed until written and flushed, so even a process killed
-//    mid-write (SIGKILL) leaves no temporary behind.
+//    mid-write (SIGKILL) leaves no temporary behind. A character device or FIFO at <path>
+//    (/dev/null, /dev/stdout, a named pipe) is written into instead, as a shell redirection
+//    would (a rename would replace the device); a directory or other special file is refused.
 #pragma once
 
 #include <cstdint>
