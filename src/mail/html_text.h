@@ -7,7 +7,7 @@
 
 namespace textcnn::mail {
 
-/// Markup after this many tags ('<' characters), or this many '=' (attributes), is not
+/// Markup after this many tags ('<' characters), or this many attributes, is not
 /// read: gumbo's time grows with the depth of unclosed elements and with the attributes of one
 /// tag, and a mail filter must answer.
 inline constexpr std::size_t max_html_tags = 10'000;
