@@ -233,17 +233,14 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
                 throw UsageError(std::string(name) + " follows one network's training; it cannot be used with --ensemble " +
                                  std::to_string(ensemble) + "");
     }
+    const auto checkpoint = checkpoint_output(model_path, checkpoint_path);
     check_writable(model_path, "--model");
-    check_writable(cli_common::checkpoint_path(model_path, checkpoint_path),
-                   checkpoint_path.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint");
+    check_writable(checkpoint.second, checkpoint.first);
     if (!report.empty()) check_writable(report, "--report");
     // The checkpoint may be the file --resume reads (it is rewritten on the next Ctrl-C);
     // nothing else may overwrite an input.
     std::vector<std::pair<std::string, std::string>> read = inputs;
     read.emplace_back("--embeddings", embeddings);
-    const std::pair<std::string, std::string> checkpoint{
-        checkpoint_path.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint",
-        cli_common::checkpoint_path(model_path, checkpoint_path)};
     check_distinct_files({{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}}, read);
     check_distinct_files({{"--model", model_path}, {"--log-json", log_json}, {"--report", report}},
                          {{"--resume", resume_path}});

@@ -30,8 +30,8 @@ textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::
         const auto eq = v.rfind('=');
         if (eq == std::string::npos) {
             // "--threshold 0.9" lacks the label, "--threshold spam" the probability.
-            const auto label = std::find_if(labels.begin(), labels.end(),
-                                            [&](const std::string& l) { return l == v || equal_ignoring_case(l, v); });
+            const auto label =
+                std::find_if(labels.begin(), labels.end(), [&](const std::string& l) { return equal_ignoring_case(l, v); });
             double p = 0.0;
             const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
             const bool number = ec == std::errc() && end == v.data() + v.size();

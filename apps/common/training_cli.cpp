@@ -54,6 +54,10 @@ std::string checkpoint_path(const std::string& model_path, const std::string& gi
     return given.empty() ? model_path + ".ckpt" : given;
 }
 
+std::pair<std::string, std::string> checkpoint_output(const std::string& model_path, const std::string& given) {
+    return {given.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint", checkpoint_path(model_path, given)};
+}
+
 void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint) {
     sigint.keep();
     const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 
 namespace cli_common {
 
@@ -45,6 +46,9 @@ private:
 
 /// The checkpoint file of a run: `given` (--checkpoint) or MODEL.ckpt.
 std::string checkpoint_path(const std::string& model_path, const std::string& given);
+/// The same as an output for the up-front checks: (its name in messages, its path):
+/// ("--checkpoint", given) or ("the checkpoint (MODEL.ckpt)", MODEL.ckpt).
+std::pair<std::string, std::string> checkpoint_output(const std::string& model_path, const std::string& given);
 
 /// After a run stopped by Ctrl-C or SIGTERM wrote its checkpoint (with `sigint` alive all
 /// along, so a second signal could not kill the write): tells the user on stderr how to go

@@ -245,10 +245,8 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     ImageTrainingOptions options = training_options(o);
     ThreadLimit limit(o.threads);
     cli_common::check_writable(o.model, "--model");
-    cli_common::check_writable(cli_common::checkpoint_path(o.model, o.checkpoint),
-                               o.checkpoint.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint");
-    const std::pair<std::string, std::string> checkpoint_option{
-        o.checkpoint.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint", cli_common::checkpoint_path(o.model, o.checkpoint)};
+    const auto checkpoint_option = cli_common::checkpoint_output(o.model, o.checkpoint);
+    cli_common::check_writable(checkpoint_option.second, checkpoint_option.first);
     cli_common::check_distinct_files({{"--model", o.model}, checkpoint_option, {"--log-json", o.log_json}, {"--report", o.report}},
                                      {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images},
                                       {"--test-labels", o.test_labels}});

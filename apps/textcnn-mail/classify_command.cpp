@@ -56,6 +56,13 @@ struct Judge {
 
 bool written = false;  // message_written()
 
+// The message goes through unjudged; `reason` on stderr.
+void write_unjudged(const std::string& bytes, const std::string& reason) {
+    fmt::print(stderr, "textcnn-mail classify: {}the message passed through with X-Spam-Flag: UNKNOWN\n",
+               reason.empty() ? "" : reason + "; ");
+    write_with_fields(bytes, {{"X-Spam-Flag", "UNKNOWN"}, {"X-Spam-Score", "unknown"}});
+}
+
 void classify_one(const ClassifyOptions& o) {
     const MessageInput input = read_stdin();
     written = true;  // from here on the message goes out, judged or not
@@ -75,8 +82,7 @@ void classify_one(const ClassifyOptions& o) {
         }
     }
     if (!verdict) {
-        fmt::print(stderr, "textcnn-mail classify: {}; the message passed through with X-Spam-Flag: UNKNOWN\n", reason);
-        write_with_fields(input.bytes, {{"X-Spam-Flag", "UNKNOWN"}, {"X-Spam-Score", "unknown"}});
+        write_unjudged(input.bytes, reason);
         throw cli_common::ExitStatus{failure_code};
     }
     write_with_fields(input.bytes, {{"X-Spam-Flag", verdict->first ? "YES" : "NO"}, {"X-Spam-Score", verdict->second}});
@@ -143,9 +149,7 @@ void pass_through_unjudged() {
     if (written || ::isatty(STDIN_FILENO)) return;
     written = true;
     const MessageInput input = read_stdin();
-    fmt::print(stderr, "textcnn-mail classify: the message passed through with X-Spam-Flag: UNKNOWN{}\n",
-               input.error.empty() ? "" : " (stdin: " + input.error + ")");
-    write_with_fields(input.bytes, {{"X-Spam-Flag", "UNKNOWN"}, {"X-Spam-Score", "unknown"}});
+    write_unjudged(input.bytes, input.error.empty() ? std::string() : "stdin: " + input.error);
 }
 
 Command add_classify_command(CLI::App& app) {

@@ -236,9 +236,10 @@ void walk_parts(GMimeObject* root, Walk& walk) {
 }
 
 // GMime's parse time grows with the nesting of multiparts (each line is checked against every
-// open boundary: 20,000 levels took 1.2 s, 80,000 5.7 s). A message is parsed only up to its
-// max_boundaries-th "boundary" parameter (either case of its first letter, as real mail writes
-// it); a real message has a few.
+// open boundary: 20,000 levels took 1.2 s, 80,000 5.7 s). A message is cut so that at most
+// max_boundaries "boundary" words (either case of the first letter, as real mail writes them)
+// come before the cut: two linear scans, one per spelling, the second counting on from the
+// first, so the bound holds whatever the mix; a real message has a few.
 constexpr std::size_t max_boundaries = 1000;
 
 std::string_view up_to_boundary_bound(std::string_view raw) {
@@ -271,6 +272,15 @@ std::string first_domain(InternetAddressList* list) {
         if (!domain.empty()) return domain;
     }
     return {};
+}
+
+// The length of `text`'s longest prefix of at most `max` bytes that ends at a character
+// boundary (UTF-8).
+std::size_t prefix_at_character(std::string_view text, std::size_t max) {
+    if (text.size() <= max) return text.size();
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return cut;
 }
 
 // Bounds of the header lines (mail_text.h): a forged header block costs what a real one does.
@@ -332,10 +342,8 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
 
     std::string text;
     auto line = [&](const char* name, const std::string& value) {
-        if (value.empty()) return;
-        std::size_t cut = std::min(value.size(), max_header_value_bytes);
-        while (cut > 0 && cut < value.size() && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
-        text += std::string(name) + ": " + value.substr(0, cut) + '\n';
+        if (!value.empty())
+            text += std::string(name) + ": " + value.substr(0, prefix_at_character(value, max_header_value_bytes)) + '\n';
     };
     line("subject", one_line(g_mime_message_get_subject(message.get())));
     line("from", first_domain(g_mime_message_get_from(message.get())));
@@ -353,11 +361,7 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
     if (body) line("content-type", mime_type(body));
     Walk walk{options, {}, {}};
     walk_parts(body, walk);
-    if (options.max_body_bytes && walk.body.size() > options.max_body_bytes) {
-        std::size_t cut = options.max_body_bytes;
-        while (cut > 0 && (static_cast<unsigned char>(walk.body[cut]) & 0xC0) == 0x80) --cut;
-        walk.body.resize(cut);
-    }
+    if (options.max_body_bytes) walk.body.resize(prefix_at_character(walk.body, options.max_body_bytes));
     text += walk.attachments + '\n' + walk.body;
     return text;
 }

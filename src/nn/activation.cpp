@@ -129,13 +129,15 @@ bool ActivationLayer::map_gradient_entries(const Tensor& in, const Tensor& out,
     // multiply-add or not) the compiler picks per loop: they stay dense.
     if (kind_ != Kind::relu && kind_ != Kind::identity) return false;
     if (kind_ == Kind::identity) return true;
+    if (out.shape() != in.shape())
+        throw ShapeError(label() + ": output " + out.shape().str() + " does not match input " + in.shape().str());
     const std::size_t C = in.shape().channels();
     const float* x = in.data();
     const std::size_t size = in.size();
     std::size_t kept = 0;
     for (const GradientEntry& e : entries) {
         const std::size_t i = std::size_t{e.position} * C + e.channel;
-        if (e.channel >= C || i >= size || out.size() != size)
+        if (e.channel >= C || i >= size)
             throw ShapeError(label() + ": gradient entry (position " + std::to_string(e.position) + ", channel " +
                              std::to_string(e.channel) + ") lies outside input " + in.shape().str());
         if (x[i] > 0.0f) entries[kept++] = e;

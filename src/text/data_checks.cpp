@@ -1,11 +1,13 @@
 #include "textcnn/text/data_checks.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/text/utf8.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string_view>
@@ -48,28 +50,30 @@ std::string trimmed(std::string_view s) {
 // Code points a label can hold without showing them (a copy from a web page or a spreadsheet
 // brings them): zero-width space, non-joiner and joiner, word joiner, soft hyphen and the
 // byte-order mark.
-constexpr std::string_view invisible_characters[] = {"\u200B", "\u200C", "\u200D", "\u2060", "\u00AD", "\uFEFF"};
+bool invisible(char32_t c) {
+    return c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 || c == 0x00AD || c == 0xFEFF;
+}
 
-// `s` without them, or, with `shown`, with each written as <U+200B>.
+// `s` without them, or, with `shown`, with each written as <U+200B>. Bytes that do not start a
+// valid sequence are kept as they are.
 std::string without_invisible(std::string_view s, bool shown = false) {
     std::string out;
     for (std::size_t i = 0; i < s.size();) {
-        bool matched = false;
-        for (std::string_view c : invisible_characters)
-            if (s.substr(i, c.size()) == c) {
-                if (shown) {
-                    const auto code = static_cast<unsigned>(c.size() == 2 ? ((c[0] & 0x1F) << 6) | (c[1] & 0x3F)
-                                                                          : ((c[0] & 0x0F) << 12) | ((c[1] & 0x3F) << 6) |
-                                                                                (c[2] & 0x3F));
-                    out += fmt::format("<U+{:04X}>", code);
-                }
-                i += c.size();
-                matched = true;
-                break;
-            }
-        if (!matched) out += s[i++];
+        const std::size_t length = std::max<std::size_t>(1, utf8_sequence_length(s, i));
+        const char32_t c = length > 1 ? decode_utf8(s, i, length) : static_cast<unsigned char>(s[i]);
+        if (!invisible(c)) out.append(s, i, length);
+        else if (shown) out += fmt::format("<U+{:04X}>", static_cast<std::uint32_t>(c));
+        i += length;
     }
     return out;
+}
+
+// "2, 11, 7": the first line of each of `labels`, for a warning.
+std::string first_lines(const std::vector<std::string>& labels,
+                        const std::map<std::string, std::pair<std::size_t, std::size_t>>& per_label) {
+    std::string lines;
+    for (const auto& l : labels) lines += (lines.empty() ? "" : ", ") + std::to_string(per_label.at(l).second);
+    return lines;
 }
 
 std::string lowered(std::string_view s) {
@@ -146,30 +150,23 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         if (labels.size() < 2) continue;
         std::vector<std::string> shown;
         for (const auto& l : labels) shown.push_back(without_invisible(l, true));
-        std::string lines;
-        for (const auto& l : labels) lines += (lines.empty() ? "" : ", ") + std::to_string(per_label.at(l).second);
         warnings.push_back(fmt::format("{}: labels {} differ only in characters that do not show (zero-width "
                                        "spaces, joiners, soft hyphens, byte-order marks) and are trained as {} "
                                        "different classes (first lines: {})",
-                                       source, quoted_list(shown, shown.size()), labels.size(), lines));
+                                       source, quoted_list(shown, shown.size()), labels.size(),
+                                       first_lines(labels, per_label)));
     }
 
     // Labels equal but for letter case (ASCII letters: what a spreadsheet's autocorrect changes).
     std::map<std::string, std::vector<std::string>> by_lowered;
     for (const auto& [label, counts] : per_label) by_lowered[lowered(label)].push_back(label);
-    // (A plain reference, not a structured binding: clang before 16 cannot capture a binding.)
     for (const auto& entry : by_lowered) {
         const std::vector<std::string>& labels = entry.second;
         if (labels.size() > 1)
             warnings.push_back(fmt::format("{}: labels {} differ only in letter case and are trained as {} different "
                                            "classes (first lines: {})",
-                                           source, quoted_list(labels, labels.size()), labels.size(), [&] {
-                                               std::string lines;
-                                               for (const auto& l : labels)
-                                                   lines += (lines.empty() ? "" : ", ") +
-                                                            std::to_string(per_label.at(l).second);
-                                               return lines;
-                                           }()));
+                                           source, quoted_list(labels, labels.size()), labels.size(),
+                                           first_lines(labels, per_label)));
     }
 
     if (options.training && per_label.size() < n && 2 * per_label.size() > n)

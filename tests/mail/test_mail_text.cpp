@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(deep_html_and_endless_received_fields_are_bounded) {
     // Seconds before; well under one now (the bound leaves room for a slow machine).
     BOOST_TEST(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() < 10.0);
     // Text hidden 100 multiparts down is read; 30,000 levels (GMime checks each line against
-    // every open boundary) are parsed up to the 1,000th boundary.
+    // every open boundary) are cut after at most 1,000 boundary words.
     const auto nested = [](int levels) {
         std::string m = "From: a@b.example\nSubject: deep\nMIME-Version: 1.0\n";
         for (int i = 0; i < levels; ++i)

@@ -36,8 +36,8 @@
 // dropped, block elements and table cells end a line, and after the text of each link
 // (<a href="scheme://...">) its host name, lower case, as a word of its own: "Click here
 // www.example.com"; markup after a part's 10,000th tag is not read. Multiparts are followed to
-// any depth, but a message is parsed only up to its 1,000th "boundary" parameter (GMime's
-// time grows with the nesting).
+// any depth, but a message is cut so that at most 1,000 "boundary" words come before the cut
+// (GMime's time grows with the nesting).
 // Attachments (a Content-Disposition of attachment, or a part that is not text/plain or
 // text/html) are never decoded: only their type and name are counted.
 #pragma once
