@@ -5,10 +5,11 @@
 #   - models: Kim CNN-rand defaults trained 5 epochs on SST-2 train.csv, its quantized copies
 #     (textcnn quantize: the int8 tables in the file; --refine: the same with residual codes,
 #     read for the texts whose label the int8 tables leave in doubt; --compact: int8
-#     embeddings in the file, the tables made at load), and a fastText unigram model (fasttext
-#     supervised -epoch 25 -lr 0.5);
+#     embeddings in the file, the tables made at load; --compact --refine: the same file, the
+#     residual codes made at load too), and a fastText unigram model (fasttext supervised
+#     -epoch 25 -lr 0.5);
 #   - REPEATS (5) rounds of: textcnn predict --threads 1 (float), the same on the quantized,
-#     refined and compact models, fasttext predict; each prints CPU seconds (user + sys), peak
+#     refined, compact and compact refined models, fasttext predict; each prints CPU seconds (user + sys), peak
 #     RSS (GNU time), sentences per CPU second and the load average (uptime) when it ran; then
 #     medians and the ratios to fastText;
 #   - the quantized and refined models with 2 threads against 1 (wall-clock seconds, medians);
@@ -45,16 +46,18 @@ fi
 "$textcnn" quantize --model "$out/kim.model" --out "$out/kim_q.model"
 "$textcnn" quantize --refine --model "$out/kim.model" --out "$out/kim_r.model"
 "$textcnn" quantize --compact --model "$out/kim.model" --out "$out/kim_c.model"
+"$textcnn" quantize --compact --refine --model "$out/kim.model" --out "$out/kim_cr.model"
 if [[ ! -f $out/ft.bin ]]; then
   tail -n +2 "$data/sst2/train.csv" | sed -E 's/^([a-z]+),"?/__label__\1 /; s/"$//; s/""/"/g' >"$out/ft_train.txt"
   fasttext supervised -input "$out/ft_train.txt" -output "$out/ft" -epoch 25 -lr 0.5 -thread 1 -verbose 0
 fi
-for f in kim.model kim_q.model kim_r.model kim_c.model ft.bin; do
+for f in kim.model kim_q.model kim_r.model kim_c.model kim_cr.model ft.bin; do
   printf "model file %-12s %6.1f MB\n" "$f" "$(du -b "$out/$f" | awk '{print $1/1e6}')"
 done
 "$textcnn" summary --model "$out/kim_q.model" | grep -E "^Prediction"
 "$textcnn" summary --model "$out/kim_r.model" | grep -E "^Prediction"
 "$textcnn" summary --model "$out/kim_c.model" | grep -E "^Prediction"
+"$textcnn" summary --model "$out/kim_cr.model" | grep -E "^Prediction"
 awk -v f="$(du -b "$out/kim.model" | cut -f1)" -v c="$(du -b "$out/kim_c.model" | cut -f1)" \
   'BEGIN {printf "compact / float model file: %.3f\n", c / f}'
 
@@ -77,6 +80,7 @@ for ((r = 1; r <= repeats; ++r)); do
   timed "textcnn-quantized" "$out/quantized.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 1 --quiet "$lines"
   timed "textcnn-refined" "$out/refined.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 1 --quiet "$lines"
   timed "textcnn-compact" "$out/compact.txt" "$textcnn" predict --model "$out/kim_c.model" --threads 1 --quiet "$lines"
+  timed "textcnn-compact-refined" "$out/compact_refined.txt" "$textcnn" predict --model "$out/kim_cr.model" --threads 1 --quiet "$lines"
   timed "fasttext" "$out/fasttext.txt" fasttext predict "$out/ft.bin" "$lines"
   timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
   timed "textcnn-refined-2t" "$out/refined2.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 2 --quiet "$lines"
@@ -84,19 +88,19 @@ done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$out/times.txt" | median; }
 echo "== medians of $repeats"
-for n in textcnn-float textcnn-quantized textcnn-refined textcnn-compact fasttext; do
-  awk -v n="$n" -v c="$(col "$n" 2)" -v m="$(col "$n" 3)" 'BEGIN {printf "%-18s cpu %.2f s, %.0f sentences/cpu-s, peak %.1f MiB\n", n, c, 100000 / c, m}'
+for n in textcnn-float textcnn-quantized textcnn-refined textcnn-compact textcnn-compact-refined fasttext; do
+  awk -v n="$n" -v c="$(col "$n" 2)" -v m="$(col "$n" 3)" 'BEGIN {printf "%-23s cpu %.2f s, %.0f sentences/cpu-s, peak %.1f MiB\n", n, c, 100000 / c, m}'
 done
 awk -v q="$(col textcnn-quantized 2)" -v f="$(col fasttext 2)" -v x="$(col textcnn-float 2)" \
-  -v c="$(col textcnn-compact 2)" -v r="$(col textcnn-refined 2)" 'BEGIN {
-  printf "ratio to fastText, sentences per cpu-s: quantized %.2fx, refined %.2fx, compact %.2fx, float textcnn %.2fx\n", f / q, f / r, f / c, f / x }'
+  -v c="$(col textcnn-compact 2)" -v r="$(col textcnn-refined 2)" -v cr="$(col textcnn-compact-refined 2)" 'BEGIN {
+  printf "ratio to fastText, sentences per cpu-s: quantized %.2fx, refined %.2fx, compact %.2fx, compact refined %.2fx, float textcnn %.2fx\n", f / q, f / r, f / c, f / cr, f / x }'
 for n in quantized refined; do
   awk -v n="$n" -v one="$(col "textcnn-$n" 4)" -v two="$(col "textcnn-$n-2t" 4)" 'BEGIN {
     printf "%s, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", n, one, two, one / two }'
 done
 
 echo "== labels"
-for n in quantized refined compact; do
+for n in quantized refined compact compact_refined; do
   changed=$(paste "$out/float.txt" "$out/$n.txt" | awk -F'\t' '$1 != $2' | wc -l)
   echo "float -> $n: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
 done
@@ -105,14 +109,14 @@ for n in quantized refined; do
     echo "$n, 1 and 2 threads: OUTPUTS DIFFER"
 done
 "$textcnn" predict --model "$out/kim.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_float.txt"
-for n in quantized:kim_q refined:kim_r compact:kim_c; do
+for n in quantized:kim_q refined:kim_r compact:kim_c compact_refined:kim_cr; do
   "$textcnn" predict --model "$out/${n#*:}.model" --prob --quiet "$out/test_sentences.txt" >"$out/test_${n%%:*}.txt"
   echo "SST-2 test ($(wc -l <"$out/test_sentences.txt") sentences): $(paste "$out/test_float.txt" "$out/test_${n%%:*}.txt" |
     awk -F'\t' '$1 != $4' | wc -l) labels differ float vs ${n%%:*}"
   paste "$out/test_float.txt" "$out/test_${n%%:*}.txt" | awk -F'\t' -v n="${n%%:*}" '$1 != $4 {
     printf "  float %s (%s %s) -> %s %s (%s %s)\n", $1, $2, $3, n, $4, $5, $6 }'
 done
-for m in kim.model kim_q.model kim_r.model kim_c.model; do
+for m in kim.model kim_q.model kim_r.model kim_c.model kim_cr.model; do
   "$textcnn" eval --model "$out/$m" --data "$data/sst2/test.csv" 2>/dev/null | grep -E "^ *accuracy" | sed "s/^ */$m: /" || true
 done
 

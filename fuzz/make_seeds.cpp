@@ -147,7 +147,8 @@ void model_seeds(const fs::path& dir, const fs::path& fixtures) {
     textcnn::add_checkpoint_sections(file, net, state);
     write_seed(dir, "kim_checkpoint", textcnn::encode_model_file(file));
     // A small text model (Kim's layout) as an ensemble (section ENSM) of four members: float,
-    // quantized with stored tables (QFLD v1), compact (QFLD v2) and refined (QFLD v3).
+    // quantized with stored tables (QFLD v1), compact (QFLD v2), refined (QFLD v3) and compact
+    // refined (QFLD v4).
     const std::vector<std::vector<std::string>> documents = {{"a", "calm", "sea"}, {"a", "rough", "sea", "today"}};
     const textcnn::Vocabulary vocabulary = textcnn::Vocabulary::build(documents);
     textcnn::TextModelSettings settings;
@@ -159,10 +160,11 @@ void model_seeds(const fs::path& dir, const fs::path& fixtures) {
     const textcnn::TextClassifier text_model({}, vocabulary, {"calm", "rough"}, std::move(network));
     const textcnn::ModelFile text_file = text_model.to_model_file();
     std::vector<textcnn::TextClassifier> members;
-    for (int k = 0; k < 4; ++k) members.push_back(textcnn::TextClassifier::from_model_file(text_file));
+    for (int k = 0; k < 5; ++k) members.push_back(textcnn::TextClassifier::from_model_file(text_file));
     members[1].quantize();
     members[2].quantize(textcnn::TextClassifier::QuantizedTables::compact);
     members[3].quantize(textcnn::TextClassifier::QuantizedTables::refined);
+    members[4].quantize(textcnn::TextClassifier::QuantizedTables::compact_refined);
     write_seed(dir, "text_model", textcnn::encode_model_file(text_file));
     write_seed(dir, "text_ensemble",
                textcnn::encode_model_file(textcnn::TextClassifier::ensemble(std::move(members)).to_model_file()));

@@ -37,9 +37,9 @@ void run_quantize(const QuantizeOptions& o) {
     const auto input_bytes = std::filesystem::file_size(o.model_path);  // before --out may replace it
     const std::size_t float_bytes = model.fold_table_bytes();
     try {
-        model.quantize(o.compact  ? TextClassifier::QuantizedTables::compact
-                       : o.refine ? TextClassifier::QuantizedTables::refined
-                                  : TextClassifier::QuantizedTables::stored);
+        using Form = TextClassifier::QuantizedTables;
+        model.quantize(o.compact ? (o.refine ? Form::compact_refined : Form::compact)
+                                 : (o.refine ? Form::refined : Form::stored));
     } catch (const ConfigError& e) {
         throw UsageError(o.model_path + ": " + e.what());
     }
@@ -49,9 +49,10 @@ void run_quantize(const QuantizeOptions& o) {
         return bound.empty() ? 0.0f : *std::max_element(bound.begin(), bound.end());
     };
     fmt::print(stderr,
-               "{}: int8 tables{} of {} (float tables: {}); file {} -> {}; "
+               "{}: int8 tables{}{} of {} (float tables: {}); file {} -> {}; "
                "each logit within {:.3g} of the float model's{}\n",
-               o.out_path, o.refine ? " and residual codes" : "", size_text(model.fold_table_bytes()),
+               o.out_path, o.refine ? " and residual codes" : "", o.compact ? " (made at load)" : "",
+               size_text(model.fold_table_bytes()),
                size_text(float_bytes), size_text(input_bytes), size_text(std::filesystem::file_size(o.out_path)),
                largest(model.quantization_error_bound()),
                o.refine ? fmt::format(", and within {:.3g} for a text scored again (its label in doubt)",
@@ -69,7 +70,7 @@ Command add_quantize_command(CLI::App& app) {
                     "third of the file)");
     cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("--out", o->out_path, "Where to write the quantized model")->required();
-    CLI::Option* compact = cmd->add_flag("--compact", o->compact,
+    cmd->add_flag("--compact", o->compact,
                   "Store int8 embeddings (one scale per word) and the convolution weights instead of the tables, "
                   "which are made again at load: a quarter of the stored tables' bytes for Kim's model (a file "
                   "about a third of the float model's), and a GEMM at each load");
@@ -77,8 +78,8 @@ Command add_quantize_command(CLI::App& app) {
                   "Also store a 4-bit residual code per table value (file and memory: half the tables' bytes "
                   "again): a text whose label the int8 tables leave in doubt is scored again at a 14th of their "
                   "rounding error, so labels differ from the float model's only for texts whose top two logits "
-                  "it puts within twice that bound (printed here) of each other")
-        ->excludes(compact);
+                  "it puts within twice that bound (printed here) of each other. With --compact, the file stays "
+                  "compact and the residual codes are made at load; the embedding's rounding remains in the bound");
     return {cmd, [o] { run_quantize(*o); }};
 }
 

@@ -92,7 +92,7 @@ void run_summary(const SummaryOptions& o) {
     if (const auto form = model.quantized_form()) {
         j["quantized_form"] = TextClassifier::quantized_tables_name(*form);
         j["quantization_error_bound"] = model.quantization_error_bound();
-        if (*form == TextClassifier::QuantizedTables::refined) j["refined_error_bound"] = model.refined_error_bound();
+        if (const auto refined = model.refined_error_bound(); !refined.empty()) j["refined_error_bound"] = refined;
     }
     j["vocabulary_size"] = model.vocabulary().size();
     j["fold_table_bytes"] = model.fold_table_bytes();

@@ -268,7 +268,7 @@ they release the GIL while the library works (and use every core through oneTBB)
             [](TextClassifier& c, const std::string& form) {
                 const auto tables = TextClassifier::quantized_tables_from_name(form);
                 if (!tables)
-                    throw textcnn::ConfigError("quantize: form '" + form + "' is not one of stored, refined, compact");
+                    throw textcnn::ConfigError("quantize: form '" + form + "' is not one of stored, refined, compact, compact_refined");
                 c.quantize(*tables);
             },
             py::arg("form") = "stored",
@@ -278,7 +278,9 @@ tables in the file), "refined" (plus a 4-bit residual code per value: a text who
 tables leave in doubt is scored again, so labels are the float model's unless it puts a text
 within about twice refined_error_bound() of a tie; the file and memory grow by half the tables),
 "compact" (int8 embeddings and the float convolution weights in the file, about a third of the
-float file; the tables are made at load). Not while other threads predict. ConfigError for an
+float file; the tables are made at load), "compact_refined" (the compact file; the residual codes of
+"refined" are made at load too, so only the embedding's rounding remains in a text scored again).
+Not while other threads predict. ConfigError for an
 unknown form or a network that cannot be folded; nothing happens to a quantized model.)doc")
         .def_property_readonly("quantized", &TextClassifier::quantized,
                                "Whether the model is quantized (quantize(), or loaded from a quantized file).")

@@ -105,7 +105,7 @@ def test_predict_releases_the_gil(text_model_file):
     assert longest_pause < (end - begin) / 3, (longest_pause, end - begin)
 
 
-@pytest.mark.parametrize("form", ["stored", "refined", "compact"])
+@pytest.mark.parametrize("form", ["stored", "refined", "compact", "compact_refined"])
 def test_quantize_keeps_the_labels_and_saves(text_model_file, topics, tmp_path, form):
     model = textcnn.TextClassifier.load(str(text_model_file))
     texts, _ = topics
@@ -118,6 +118,8 @@ def test_quantize_keeps_the_labels_and_saves(text_model_file, topics, tmp_path, 
     refined = model.refined_error_bound()
     if form == "refined":
         np.testing.assert_allclose(np.array(refined) * 14, bound, rtol=1e-4)
+    elif form == "compact_refined":  # the tables' share a 14th, the embedding's whole
+        assert all(b / 14 < r < b for r, b in zip(refined, bound))
     else:
         assert refined == []
     assert model.predict(texts) == expected

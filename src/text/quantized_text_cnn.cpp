@@ -8,6 +8,8 @@
 #include "textcnn/nn/limits.h"
 #include "textcnn/nn/network.h"
 
+#include <armadillo>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -32,6 +34,49 @@ constexpr std::size_t max_pair_bound_classes = 64;
 constexpr std::size_t max_taps = std::numeric_limits<std::int16_t>::max() / max_code;
 // A bound on a stored dilation, so that a crafted one cannot make a text's row list huge.
 constexpr std::size_t max_dilation = std::size_t{1} << 16;
+
+// Beyond this many embedding channels the compact form rounds each value to its nearest code:
+// error-compensated rounding costs channels^2 per word and channels^3 once.
+constexpr std::size_t max_compensated_channels = 1024;
+
+// The upper Cholesky factor U of H^-1 (H^-1 = U^T U), H = sum over branches and taps of
+// W_t W_t^T + 1 % of its mean diagonal (GPTQ's damping): a word's embedding error d moves its
+// table values by W_t^T d, whose squared sum is d^T H d. Empty when H^-1 has no such factor.
+arma::mat compensation_factor(const FoldedTextCnn::TableInputs& in) {
+    const std::size_t channels = in.channels;
+    arma::mat h(channels, channels, arma::fill::zeros);
+    for (const std::vector<float>& weights : in.weights) {
+        // (taps x channels) x filters, column-major, is channels x (taps x filters): a column per tap and filter.
+        const arma::mat w = arma::conv_to<arma::mat>::from(
+            arma::fmat(const_cast<float*>(weights.data()), channels, weights.size() / channels, false, true));
+        h += w * w.t();
+    }
+    const double mean = arma::mean(h.diag());
+    h.diag() += mean > 0.0 ? 0.01 * mean : 1.0;
+    arma::mat inverse, u;
+    if (!arma::inv_sympd(inverse, h) || !arma::chol(u, inverse)) return {};
+    return u;
+}
+
+// The codes of one word's embedding e (channels values, scale > 0) by error-compensated rounding
+// (GPTQ: Frantar, Ashkboos, Hoefler & Alistarh 2022, "GPTQ: Accurate Post-Training Quantization
+// for Generative Pre-trained Transformers", after Optimal Brain Quantization, Frantar & Alistarh
+// 2022): channels are rounded in order and each one's error is spread over the channels not yet
+// rounded through U, so that d^T H d, what the tables see, is small rather than |d|^2. A code
+// stays the floor or the ceiling of e / scale: each value within one step of its code.
+void round_compensated(const float* e, float scale, const arma::mat& u, std::int8_t* codes, arma::vec& target) {
+    const std::size_t channels = u.n_rows;
+    target.set_size(channels);
+    for (std::size_t d = 0; d < channels; ++d) target[d] = e[d] / double{scale};
+    for (std::size_t d = 0; d < channels; ++d) {
+        const double value = e[d] / double{scale};
+        const double code = std::clamp(std::round(target[d]), std::max(std::floor(value), double{-max_code}),
+                                       std::min(std::ceil(value), double{max_code}));
+        codes[d] = static_cast<std::int8_t>(code);
+        const double spread = (target[d] - code) / u(d, d);
+        for (std::size_t j = d + 1; j < channels; ++j) target[j] -= spread * u(d, j);
+    }
+}
 
 bool all_finite(const std::vector<float>& values) {
     return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
@@ -79,22 +124,58 @@ std::vector<float> QuantizedTextCnn::column_scales() const {
     return scale;
 }
 
+namespace {
+
+// std::lround's rounding (half away from zero) of a value first brought into [-128, 128] (NaN to
+// 128), written so that a loop of it vectorizes: truncate, then step away from zero when the
+// rest is a half or more (the rest is exact: the value is far below 2^23).
+inline int round_half_away(float value) {
+    const float v = !(value <= 128.0f) ? 128.0f : value < -128.0f ? -128.0f : value;
+    const int truncated = static_cast<int>(v);
+    const float rest = v - static_cast<float>(truncated);
+    return truncated + (rest >= 0.5f) - (rest <= -0.5f);
+}
+
+// The codes of n table values: value / scale rounded, within -127..127.
+void codes_of(const float* __restrict values, const float* __restrict scale, std::int8_t* __restrict codes,
+              std::size_t n) {
+    for (std::size_t c = 0; c < n; ++c)
+        codes[c] = static_cast<std::int8_t>(std::clamp(round_half_away(values[c] / scale[c]), -max_code, max_code));
+}
+
+// The same and each one's residual code: the rest in 14ths of a scale, within -7..7.
+void codes_and_residuals_of(const float* __restrict values, const float* __restrict scale,
+                            std::int8_t* __restrict codes, std::int8_t* __restrict residuals, std::size_t n) {
+    for (std::size_t c = 0; c < n; ++c) {
+        const float scaled = values[c] / scale[c];
+        const int code = std::clamp(round_half_away(scaled), -max_code, max_code);
+        codes[c] = static_cast<std::int8_t>(code);
+        // scaled - code is within [-0.5, 0.5] (the scale is the column's largest |value| / 127)
+        residuals[c] = static_cast<std::int8_t>(std::clamp(
+            round_half_away((scaled - static_cast<float>(code)) * QuantizedTextCnn::refine_steps), -max_residual,
+            max_residual));
+    }
+}
+
+}  // namespace
+
 void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::size_t count,
                                    const std::vector<float>& column_scale) {
     const std::size_t half = residual_row_bytes();
+    std::vector<std::int8_t> residuals(refined() ? columns_ : 0);
     for (std::size_t i = 0; i < count; ++i) {
-        std::uint8_t* out = storage_.data() + table_offset_ + (first + i) * columns_;
-        for (std::size_t c = 0; c < columns_; ++c) {
-            const float scaled = rows[i * columns_ + c] / column_scale[c];
-            const long code = std::clamp(std::lround(scaled), long{-max_code}, long{max_code});
-            out[c] = static_cast<std::uint8_t>(static_cast<std::int8_t>(code));
-            if (!refined()) continue;
-            // scaled - code is within [-0.5, 0.5] (the scale is the column's largest |value| / 127)
-            const long residual = std::clamp(std::lround((scaled - static_cast<float>(code)) * refine_steps),
-                                             long{-max_residual}, long{max_residual});
-            storage_[residual_offset_ + (first + i) * half + c % half] |=
-                static_cast<std::uint8_t>((static_cast<unsigned>(residual) & 0xfu) << (c < half ? 0 : 4));
+        auto* codes = reinterpret_cast<std::int8_t*>(storage_.data() + table_offset_ + (first + i) * columns_);
+        if (!refined()) {
+            codes_of(rows + i * columns_, column_scale.data(), codes, columns_);
+            continue;
         }
+        codes_and_residuals_of(rows + i * columns_, column_scale.data(), codes, residuals.data(), columns_);
+        // Column j's residual in the low nibble of byte j, column j + half's in the high one (zero past the row).
+        std::uint8_t* packed = storage_.data() + residual_offset_ + (first + i) * half;
+        for (std::size_t j = 0; j < half; ++j)
+            packed[j] = static_cast<std::uint8_t>(
+                (static_cast<unsigned>(residuals[j]) & 0xfu) |
+                (j + half < columns_ ? (static_cast<unsigned>(residuals[j + half]) & 0xfu) << 4 : 0u));
     }
 }
 
@@ -255,8 +336,10 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
                                           const std::string& source) {
     ByteReader r(payload, source + " section '" + section_tag + "'");
     QuantizedTextCnn q = decode_common(r);
-    if (version == 2) {
+    if (version == 2 || version == 4) {
         q.decode_compact(r);
+        std::vector<std::uint8_t>().swap(payload);  // what the table is made of is copied out: room for it
+        q.build_table(version == 4);
         q.set_margin_bound();
         return q;
     }
@@ -532,38 +615,58 @@ void QuantizedTextCnn::fine_pool(const Branch& b, const std::int16_t* fine, std:
     if constexpr (sizeof(Sum) != sizeof(std::int32_t)) std::copy_n(top, filters, best);
 }
 
-QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& in) {
+std::vector<std::int8_t> QuantizedTextCnn::embedding_codes(const FoldedTextCnn::TableInputs& in, std::size_t vocab,
+                                                          std::vector<float>& scales, Rounding rounding) {
+    const std::size_t channels = in.channels;
+    scales.assign(vocab, 0.0f);
+    std::vector<std::int8_t> codes(vocab * channels, 0);
+    const arma::mat u = rounding == Rounding::compensated && channels <= max_compensated_channels
+                            ? compensation_factor(in)
+                            : arma::mat();
+    arma::vec target;
+    for (std::size_t v = 1; v < vocab; ++v) {  // the padding row stays zero
+        const float* e = in.embedded.data() + v * channels;
+        float largest = 0.0f;
+        for (std::size_t d = 0; d < channels; ++d) largest = std::max(largest, std::abs(e[d]));
+        const float scale = largest / max_code;
+        scales[v] = scale;
+        if (scale == 0.0f) continue;
+        std::int8_t* word = codes.data() + v * channels;
+        if (!u.is_empty()) {
+            round_compensated(e, scale, u, word, target);
+            continue;
+        }
+        for (std::size_t d = 0; d < channels; ++d)
+            word[d] = static_cast<std::int8_t>(std::clamp(std::lround(e[d] / scale), long{-max_code}, long{max_code}));
+    }
+    return codes;
+}
+
+QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& in,
+                                                    bool refine) {
     QuantizedTextCnn q = scaled(folded);  // the per-filter scales, from the float table
     Compact c;
     c.channels = in.channels;
-    c.word_scale.assign(q.vocab_, 0.0f);
-    c.codes.assign(q.vocab_ * c.channels, 0);
-    for (std::size_t v = 1; v < q.vocab_; ++v) {  // the padding row stays zero
-        const float* e = in.embedded.data() + v * c.channels;
-        float largest = 0.0f;
-        for (std::size_t d = 0; d < c.channels; ++d) largest = std::max(largest, std::abs(e[d]));
-        const float scale = largest / max_code;
-        c.word_scale[v] = scale;
-        if (scale == 0.0f) continue;
-        for (std::size_t d = 0; d < c.channels; ++d)
-            c.codes[v * c.channels + d] = static_cast<std::int8_t>(
-                std::clamp(std::lround(e[d] / scale), long{-max_code}, long{max_code}));
-    }
+    c.codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
     c.weights = in.weights;
     q.compact_ = std::move(c);
-    q.build_table();  // as a load makes it, so that saving and loading changes nothing
+    q.build_table(refine);  // as a load makes it, so that saving and loading changes nothing
+    q.set_margin_bound();
     return q;
 }
 
-void QuantizedTextCnn::build_table() {
+void QuantizedTextCnn::build_table(bool refine) {
     const Compact& c = *compact_;
     std::vector<FoldedTextCnn::TapBlock> blocks;
     for (std::size_t i = 0; i < branches_.size(); ++i)
         blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
     const std::vector<float> column_scale = column_scales();
-    assign_with_huge_pages(storage_, vocab_ * columns_ + trailer);
+    // The residual codes, zeroed, after the table and its trailer (encode_rows ors nibbles in).
+    const std::size_t residuals = refine ? vocab_ * residual_row_bytes() : 0;
+    assign_with_huge_pages(storage_, vocab_ * columns_ + trailer + residuals);
     table_offset_ = 0;
-    constexpr std::size_t words_at_once = 1024;  // 1,024 x columns floats of scratch, not the whole table
+    residual_offset_ = refine ? vocab_ * columns_ + trailer : 0;
+    constexpr std::size_t words_at_once = 256;  // 256 x columns floats of scratch, not the whole table
     std::vector<float> embedded, rows;
     for (std::size_t first = 1; first < vocab_; first += words_at_once) {  // row 0, padding, stays zero
         const std::size_t count = std::min(words_at_once, vocab_ - first);
@@ -607,43 +710,46 @@ void QuantizedTextCnn::decode_compact(ByteReader& r) {
                     std::to_string(c.channels) + " channels, or one is not finite or beyond 1e18");
     }
     if (!r.at_end()) r.error("bytes after the convolution weights");
-    // The table is made here: bounded like a folded table (TextClassifier::default_fold_limit).
+    // The table is made from this (build_table): bounded like a folded table (TextClassifier::default_fold_limit).
     if (vocab_ > (std::size_t{1} << 30) / columns_)
         r.error("the table of " + std::to_string(vocab_) + " words x " + std::to_string(columns_) +
                 " bytes would exceed 1 GiB");
     compact_ = std::move(c);
-    build_table();
 }
 
 double QuantizedTextCnn::embedding_error(std::size_t branch, std::size_t filter) const {
     if (!compact_) return 0.0;
-    // Each embedding value within word scale / 2 of its code: a table value of filter f and
-    // tap t within (largest word scale / 2) x sum over channels of |W_t[d, f]|.
+    // Each embedding value within one word scale of its code (error-compensated rounding picks
+    // the floor or the ceiling): a table value of filter f and tap t within largest word scale
+    // x sum over channels of |W_t[d, f]|.
     const float largest = *std::max_element(compact_->word_scale.begin(), compact_->word_scale.end());
     const Branch& b = branches_[branch];
     const std::vector<float>& weights = compact_->weights[branch];
     const std::size_t rows = b.taps * compact_->channels;
     double sum = 0.0;
     for (std::size_t k = 0; k < rows; ++k) sum += std::abs(weights[filter * rows + k]);
-    return sum * largest / 2;
+    return sum * largest;
 }
 
-std::vector<double> QuantizedTextCnn::feature_error_bounds() const {
+std::vector<double> QuantizedTextCnn::feature_error_bounds(bool scored_again, bool with_embedding) const {
     // Activations are 1-Lipschitz (sigmoid 1/4), max pooling too: a feature moves by at most
-    // taps x scale / 2 (plus, in the compact form, the embedding's rounding).
+    // taps x scale / 2 (a 14th of it scored again), plus, in the compact forms, the embedding's
+    // rounding.
+    const double steps = scored_again ? refine_steps : 1.0;
     std::vector<double> bound;
     bound.reserve(output_.features);
     for (std::size_t i = 0; i < branches_.size(); ++i) {
         const Branch& b = branches_[i];
         for (std::size_t f = 0; f < b.filters; ++f)
-            bound.push_back(static_cast<double>(b.taps) * b.scale[f] / 2 + embedding_error(i, f));
+            bound.push_back(static_cast<double>(b.taps) * b.scale[f] / 2 / steps +
+                            (with_embedding ? embedding_error(i, f) : 0.0));
     }
     return bound;
 }
 
-std::vector<float> QuantizedTextCnn::logit_error_bound() const {
+std::vector<float> QuantizedTextCnn::logit_bounds(bool scored_again, bool with_embedding) const {
     // A logit moves by the output weights' sum of its features' bounds.
-    const std::vector<double> feature = feature_error_bounds();
+    const std::vector<double> feature = feature_error_bounds(scored_again, with_embedding);
     std::vector<float> bound(output_.classes, 0.0f);
     for (std::size_t c = 0; c < output_.classes; ++c) {
         const float* w = output_.dense_weights.data() + c * output_.in_units;
@@ -654,18 +760,19 @@ std::vector<float> QuantizedTextCnn::logit_error_bound() const {
     return bound;
 }
 
+std::vector<float> QuantizedTextCnn::logit_error_bound() const { return logit_bounds(false, true); }
+
 std::vector<float> QuantizedTextCnn::refined_logit_error_bound() const {
-    if (!refined()) return {};
-    std::vector<float> bound = logit_error_bound();
-    for (float& b : bound) b /= refine_steps;
-    return bound;
+    return refined() ? logit_bounds(true, true) : std::vector<float>{};
 }
 
 void QuantizedTextCnn::set_margin_bound() {
     // Float summation order differs from the float folded model's: a relative and an absolute
     // allowance for it, so that a label the bound calls decided is decided.
     const auto allowance = [](double bound) { return static_cast<float>(bound * (1 + 1e-4) + 1e-5); };
-    logit_bound_ = logit_error_bound();
+    // Scoring again removes the tables' rounding, not the embedding's (compact forms): doubt is
+    // judged on the tables' share alone.
+    logit_bound_ = logit_bounds(false, false);
     double largest = 0.0;
     for (float& b : logit_bound_) {
         largest = std::max(largest, double{b});
@@ -676,7 +783,7 @@ void QuantizedTextCnn::set_margin_bound() {
     margin_bound_.clear();
     const std::size_t classes = output_.classes;
     if (!refined() || classes > max_pair_bound_classes) return;
-    const std::vector<double> feature = feature_error_bounds();
+    const std::vector<double> feature = feature_error_bounds(false, false);
     margin_bound_.assign(classes * classes, 0.0f);
     for (std::size_t a = 0; a < classes; ++a)
         for (std::size_t c = 0; c < classes; ++c) {

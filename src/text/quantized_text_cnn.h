@@ -31,16 +31,25 @@
 //
 // The compact form (section version 2, `textcnn quantize --compact`) stores what the table is
 // made of instead of the table: the embedding output of every word as int8 codes with one scale
-// per word (the largest |value| of the word / 127), and the float convolution weights. At load
-// the table is made again, 1,024 words at a time (FoldedTextCnn::table_rows on the decoded
+// per word (the largest |value| of the word / 127), and the float convolution weights. The codes
+// are rounded with error compensation (GPTQ, quantized_text_cnn.cpp), each the floor or the
+// ceiling of its value, so that the tables' error, not the embedding's, is small. At load
+// the table is made again, 256 words at a time (FoldedTextCnn::table_rows on the decoded
 // embeddings, then the per-filter codes with the stored scales), so the file holds
 // channels + 4 bytes per word instead of `columns` (304 instead of 1,200 for Kim's model) and
 // prediction runs on the same int8 table as the version-1 form. After the common part above,
 // instead of the table: u64 channels, floats word scales (vocab), u64 code bytes (vocab x
 // channels) and the codes (row per word; the padding row zero), then per branch floats
 // convolution weights ((taps x channels) x filters, column-major). The error bound adds the
-// embedding rounding: a table value moves by at most (largest word scale / 2) x sum over
-// channels of |weight| before its own rounding.
+// embedding rounding: a table value moves by at most largest word scale x sum over channels of
+// |weight| before its own rounding.
+//
+// The compact refined form (section version 4, `textcnn quantize --compact --refine`) is the
+// compact payload, byte for byte; a load makes the residual codes below along with the table, so
+// the file stays a third of the float model's and the tables' rounding is removed from the texts
+// in doubt, as in the refined form. What scoring again cannot remove is the embedding's rounding:
+// its labels are the float model's unless the float logits are within the embedding's share of
+// the bound (plus twice the refined tables') of a tie.
 //
 // The refined form (section version 3, `textcnn quantize --refine`) is the version-1 payload
 // followed by a 4-bit residual code per table value: u64 residual bytes (vocab x half, half =
@@ -74,8 +83,8 @@ namespace textcnn::detail {
 class QuantizedTextCnn {
 public:
     /// The newest section version this build reads (1: the table, 2: the compact form, 3: the
-    /// table and its residual codes).
-    static constexpr std::uint32_t section_version = 3;
+    /// table and its residual codes, 4: the compact form whose load makes residual codes too).
+    static constexpr std::uint32_t section_version = 4;
     /// A residual code counts 1 / refine_steps of a scale.
     static constexpr int refine_steps = 14;
     static constexpr const char* section_tag = "QFLD";
@@ -86,19 +95,32 @@ public:
     static QuantizedTextCnn quantize(const FoldedTextCnn& folded, bool refine = false);
     /// The compact form of the same: `inputs` are the table inputs of the network `folded` was
     /// made from (FoldedTextCnn::table_inputs); the table is made from the int8 embeddings, as
-    /// a load makes it. ConfigError as quantize().
-    static QuantizedTextCnn quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& inputs);
+    /// a load makes it. ConfigError as quantize(). With `refine`, the residual codes of that
+    /// table too (the compact refined form).
+    static QuantizedTextCnn quantize_compact(const FoldedTextCnn& folded, const FoldedTextCnn::TableInputs& inputs,
+                                             bool refine = false);
+
+    /// How the compact form's embedding values become codes.
+    enum class Rounding {
+        nearest,      ///< each value to its nearest code
+        compensated,  ///< GPTQ's error-compensated rounding (quantized_text_cnn.cpp), each code the
+                      ///< floor or the ceiling of its value; nearest beyond 1,024 channels
+    };
+    /// The compact form's embedding codes of `inputs` (vocab x channels, row per word, the
+    /// padding row zero) and, into `scales`, one scale per word (its largest |value| / 127).
+    static std::vector<std::int8_t> embedding_codes(const FoldedTextCnn::TableInputs& inputs, std::size_t vocab,
+                                                    std::vector<float>& scales, Rounding rounding);
 
     /// The section payload described above, and its version (2 for the compact form, 3 for the
-    /// refined one).
+    /// refined one, 4 for the compact refined one).
     std::vector<std::uint8_t> encode() const;
-    std::uint32_t encoded_version() const { return compact_ ? 2 : refined() ? 3 : 1; }
+    std::uint32_t encoded_version() const { return compact_ ? (refined() ? 4 : 2) : refined() ? 3 : 1; }
     /// Parses a payload of section version `version` (a version-1 payload is taken over: the
     /// table stays where it was read, no copy). InputError naming `source` for any inconsistency.
     static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, std::uint32_t version, const std::string& source);
     /// Whether the table is stored in the compact form.
     bool compact() const { return compact_.has_value(); }
-    /// Whether the residual codes are held (the refined form).
+    /// Whether the residual codes are held (the refined form, or the compact refined one).
     bool refined() const { return residual_offset_ != 0; }
     /// Bytes the tables take in a file: the table, or the compact form's codes, scales and weights.
     std::size_t stored_bytes() const;
@@ -137,17 +159,20 @@ public:
     /// of the top one.
     bool undecided(const float* logits) const;
 
-    /// The bound on |logit - float folded logit| described above, one per class.
+    /// The bound on |logit - float folded logit| described above, one per class (in the compact
+    /// forms, the embedding's rounding included).
     std::vector<float> logit_error_bound() const;
-    /// The same for refined logits: a 14th of it (refined() only; empty otherwise).
+    /// The same for refined logits: the tables' share a 14th of it, the embedding's unchanged
+    /// (refined() only; empty otherwise).
     std::vector<float> refined_logit_error_bound() const;
-    /// The bound on the change of logit a - logit b (classes x classes, row a): sum over
-    /// features of |w_af - w_bf| x taps x scale_f / 2, with an allowance of 1e-4 x it + 1e-5 for
-    /// float summation order; empty when not refined() or beyond 64 classes (undecided() then
-    /// adds the two logits' bounds).
+    /// The bound on the change of logit a - logit b by the tables' rounding (classes x classes,
+    /// row a): sum over features of |w_af - w_bf| x taps x scale_f / 2, with an allowance of
+    /// 1e-4 x it + 1e-5 for float summation order; empty when not refined() or beyond 64
+    /// classes (undecided() then adds the two logits' bounds). The embedding's rounding (compact
+    /// forms) is left out: scoring again does not remove it.
     const std::vector<float>& margin_bound() const { return margin_bound_; }
-    /// The largest bound on a logit's error, with the allowance of margin_bound(): of int8
-    /// logits, or (`scored_again`, refined() only) of refined ones.
+    /// The largest bound on a logit's error by the tables' rounding, with the allowance of
+    /// margin_bound(): of int8 logits, or (`scored_again`, refined() only) of refined ones.
     float largest_logit_bound(bool scored_again) const;
 
 private:
@@ -185,8 +210,9 @@ private:
         std::vector<std::vector<float>> weights; ///< per branch: (taps x channels) x filters, column-major
     };
     std::optional<Compact> compact_;
-    /// Makes the int8 table (storage_) from compact_ with the branches' scales.
-    void build_table();
+    /// Makes the int8 table (storage_) from compact_ with the branches' scales, and with
+    /// `refine` its residual codes.
+    void build_table(bool refine);
     /// Everything of quantize() but the table's codes: the per-filter scales from the float
     /// table, and storage_ zeroed for the codes. ConfigError as quantize().
     /// `residual_bytes` > 0: room for the residual codes after the table (the refined form).
@@ -199,12 +225,16 @@ private:
     /// The shared part of the payload: everything but the table or its compact inputs.
     void encode_common(ByteWriter& w) const;
     static QuantizedTextCnn decode_common(ByteReader& r);
+    /// Reads the compact form's payload into compact_ (build_table() makes the table).
     void decode_compact(ByteReader& r);
     /// The compact form's share of the error bound of filter `filter` of branch `branch` (0 otherwise).
     double embedding_error(std::size_t branch, std::size_t filter) const;
 
-    /// Each feature's bound before the output layer: taps x scale / 2 (+ embedding_error()).
-    std::vector<double> feature_error_bounds() const;
+    /// Each feature's bound before the output layer: taps x scale / 2 (a 14th of it
+    /// `scored_again`), + embedding_error() `with_embedding`.
+    std::vector<double> feature_error_bounds(bool scored_again, bool with_embedding) const;
+    /// Each logit's bound from those: the output weights' sum of the features' bounds.
+    std::vector<float> logit_bounds(bool scored_again, bool with_embedding) const;
     /// Sets margin_bound_ (after the branches and the output layer are known).
     void set_margin_bound();
     /// Bytes of one word's residual codes: two per byte.

@@ -147,11 +147,11 @@ struct TextNetwork {
                                   std::to_string(TextClassifier::default_fold_limit >> 20) + " MiB) can be quantized");
             tables = &*fresh;
         }
-        if (form != TextClassifier::QuantizedTables::compact)
-            return std::make_unique<const QuantizedTextCnn>(
-                QuantizedTextCnn::quantize(*tables, form == TextClassifier::QuantizedTables::refined));
-        return std::make_unique<const QuantizedTextCnn>(
-            QuantizedTextCnn::quantize_compact(*tables, *FoldedTextCnn::table_inputs(*network)));
+        using Form = TextClassifier::QuantizedTables;
+        if (form == Form::stored || form == Form::refined)
+            return std::make_unique<const QuantizedTextCnn>(QuantizedTextCnn::quantize(*tables, form == Form::refined));
+        return std::make_unique<const QuantizedTextCnn>(QuantizedTextCnn::quantize_compact(
+            *tables, *FoldedTextCnn::table_inputs(*network), form == Form::compact_refined));
     }
     /// Takes the tables quantized_tables() made, dropping the float network.
     void use(std::unique_ptr<const QuantizedTextCnn> tables) {
@@ -482,12 +482,14 @@ const char* TextClassifier::quantized_tables_name(QuantizedTables form) {
     case QuantizedTables::stored: return "stored";
     case QuantizedTables::refined: return "refined";
     case QuantizedTables::compact: return "compact";
+    case QuantizedTables::compact_refined: return "compact_refined";
     }
     return "stored";
 }
 
 std::optional<TextClassifier::QuantizedTables> TextClassifier::quantized_tables_from_name(std::string_view name) {
-    for (const QuantizedTables form : {QuantizedTables::stored, QuantizedTables::refined, QuantizedTables::compact})
+    for (const QuantizedTables form : {QuantizedTables::stored, QuantizedTables::refined, QuantizedTables::compact,
+                                       QuantizedTables::compact_refined})
         if (name == quantized_tables_name(form)) return form;
     return std::nullopt;
 }
@@ -495,7 +497,8 @@ std::optional<TextClassifier::QuantizedTables> TextClassifier::quantized_tables_
 std::optional<TextClassifier::QuantizedTables> TextClassifier::quantized_form() const {
     if (!quantized()) return std::nullopt;
     const detail::QuantizedTextCnn& q = *impl_->members.front().quantized;
-    return q.compact() ? QuantizedTables::compact : q.refined() ? QuantizedTables::refined : QuantizedTables::stored;
+    if (q.compact()) return q.refined() ? QuantizedTables::compact_refined : QuantizedTables::compact;
+    return q.refined() ? QuantizedTables::refined : QuantizedTables::stored;
 }
 
 std::vector<float> TextClassifier::quantization_error_bound() const {
@@ -775,7 +778,12 @@ std::string TextClassifier::summary() const {
           << members.front().quantized->row_bytes() << " bytes" << each << ", one scale per filter; "
           << (fold_table_bytes() + 500000) / 1000000
           << " MB) built at load from int8 embeddings (one scale per word) and the float convolution weights ("
-          << (stored + 500000) / 1000000 << " MB in the file); prediction only\n";
+          << (stored + 500000) / 1000000 << " MB in the file)"
+          << (members.front().quantized->refined()
+                  ? ", with a 4-bit residual code per value made at load too: a text whose label the int8 logits "
+                    "leave in doubt is scored again from them"
+                  : "")
+          << "; prediction only\n";
     else if (const auto q = std::count_if(members.begin(), members.end(), [](const TextNetwork& m) { return m.quantized != nullptr; });
              q > 0 && !quantized())
         s << "Prediction: " << q << " of the " << members.size()

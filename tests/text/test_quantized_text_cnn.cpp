@@ -12,7 +12,13 @@
 //    scored again exactly when its int8 logits leave the label in doubt, otherwise its logits
 //    are the plain int8 ones; its labels are the float model's wherever the float logits decide
 //    by more than the refined bound, on texts where plain int8 labels differ; save -> load ->
-//    identical; crafted residual codes are refused.
+//    identical; crafted residual codes are refused;
+//  - the compact form's codes: error-compensated rounding (GPTQ) against nearest rounding done
+//    here by plain loops: each code the floor or the ceiling, and a smaller error as the tables
+//    see it (d^T H d, computed here from the weights);
+//  - the compact refined form (QFLD v4): the compact payload byte for byte, the plain compact
+//    logits where the int8 ones decide, refined logits within their bound and closer to the
+//    float ones, encode -> decode as v4 (refined) or v2 (plain compact).
 #define BOOST_TEST_MODULE quantized_text_cnn
 #include <boost/test/unit_test.hpp>
 
@@ -570,10 +576,10 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
         BOOST_CHECK(message.starts_with("other.model: the quantized tables are for " + std::to_string(v + 1) + " ids"));
         // A newer section version than this build reads.
         ModelFile newer = model.to_model_file();
-        newer.set("QFLD", 4, newer.find("QFLD")->payload);
+        newer.set("QFLD", 5, newer.find("QFLD")->payload);
         const auto newer_bytes = encode_model_file(newer);
         BOOST_CHECK(error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(newer_bytes, "new.model")); }) ==
-                    "new.model: section 'QFLD' version 4 is newer than this build supports (3)");
+                    "new.model: section 'QFLD' version 5 is newer than this build supports (4)");
     }
 }
 
@@ -638,6 +644,117 @@ BOOST_AUTO_TEST_CASE(compact_logits_within_the_bound) {
     BOOST_CHECK(decoded.encode() == compact.encode());
 }
 
+// Codes of the compact form: GPTQ's compensated rounding against nearest rounding written here.
+BOOST_AUTO_TEST_CASE(compact_codes_are_compensated_and_closer_as_the_tables_see_them) {
+    TextModelSettings s = small_settings();
+    s.embedding_dim = 24;
+    s.widths = {1, 2};
+    s.maps = 10;  // 30 columns for 24 channels: H is far from a multiple of the identity
+    Network network(text_cnn_spec(s, vocab, 2), Shape{1, 1, 1});
+    network.initialize(Initializer{Initializer::Kind::torch_default}, 31);
+    const auto in = FoldedTextCnn::table_inputs(network);
+    BOOST_REQUIRE(in.has_value());
+    const std::size_t channels = in->channels;
+    BOOST_REQUIRE_EQUAL(channels, 24u);
+    std::vector<float> nearest_scales, scales;
+    const auto nearest = QuantizedTextCnn::embedding_codes(*in, vocab, nearest_scales, QuantizedTextCnn::Rounding::nearest);
+    const auto codes = QuantizedTextCnn::embedding_codes(*in, vocab, scales, QuantizedTextCnn::Rounding::compensated);
+    BOOST_REQUIRE(scales == nearest_scales);
+    // d^T H d of a word's error d = e - scale x code: the squared sum of W_t^T d over branches and taps.
+    const auto table_error = [&](const std::vector<std::int8_t>& c, std::size_t v) {
+        double sum = 0.0;
+        for (const auto& weights : in->weights)
+            for (std::size_t column = 0; column < weights.size() / channels; ++column) {
+                double moved = 0.0;
+                for (std::size_t d = 0; d < channels; ++d)
+                    moved += double{weights[column * channels + d]} *
+                             (in->embedded[v * channels + d] - double{scales[v]} * c[v * channels + d]);
+                sum += moved * moved;
+            }
+        return sum;
+    };
+    double nearest_error = 0.0, compensated_error = 0.0;
+    std::size_t changed = 0;
+    for (std::size_t v = 0; v < vocab; ++v) {
+        const float largest = *std::max_element(in->embedded.begin() + static_cast<std::ptrdiff_t>(v * channels),
+                                                in->embedded.begin() + static_cast<std::ptrdiff_t>((v + 1) * channels),
+                                                [](float a, float b) { return std::abs(a) < std::abs(b); });
+        BOOST_CHECK_CLOSE(scales[v], v == 0 ? 0.0f : std::abs(largest) / 127, 1e-4);
+        for (std::size_t d = 0; d < channels; ++d) {
+            const std::size_t i = v * channels + d;
+            if (v == 0) {
+                BOOST_CHECK(codes[i] == 0 && nearest[i] == 0);
+                continue;
+            }
+            const double value = double{in->embedded[i]} / double{scales[v]};
+            BOOST_CHECK_EQUAL(int{nearest[i]}, static_cast<int>(std::lround(value)));
+            BOOST_CHECK_MESSAGE(codes[i] == std::floor(value) || codes[i] == std::ceil(value),
+                                "word " << v << " channel " << d << ": code " << int{codes[i]} << " for " << value);
+            changed += codes[i] != nearest[i];
+        }
+        nearest_error += table_error(nearest, v);
+        compensated_error += table_error(codes, v);
+    }
+    BOOST_TEST_MESSAGE("d'Hd summed over words: nearest " << nearest_error << ", compensated " << compensated_error
+                                                          << "; " << changed << " codes differ");
+    BOOST_CHECK_GT(changed, 0u);
+    BOOST_CHECK_LT(compensated_error, 0.9 * nearest_error);
+}
+
+// The compact refined form: the compact file, the refined form's rescoring.
+BOOST_AUTO_TEST_CASE(compact_refined_form_scores_doubts_again_from_the_compact_file) {
+    ModelSpec spec = text_cnn_spec(small_settings(), vocab, 3);
+    Network network(spec, Shape{1, 1, 1});
+    network.initialize(Initializer{Initializer::Kind::torch_default}, 23);
+    const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
+    BOOST_REQUIRE(folded.has_value());
+    const auto in = FoldedTextCnn::table_inputs(network);
+    const QuantizedTextCnn compact = QuantizedTextCnn::quantize_compact(*folded, *in);
+    const QuantizedTextCnn refined = QuantizedTextCnn::quantize_compact(*folded, *in, true);
+    BOOST_REQUIRE(refined.compact() && refined.refined() && !compact.refined());
+    BOOST_CHECK_EQUAL(refined.encoded_version(), 4u);
+    BOOST_CHECK(refined.encode() == compact.encode());  // the residual codes are not in the file
+    const auto bound = refined.logit_error_bound(), fine = refined.refined_logit_error_bound();
+    BOOST_REQUIRE_EQUAL(fine.size(), 3u);
+    for (std::size_t c = 0; c < 3; ++c) {
+        BOOST_CHECK(bound[c] == compact.logit_error_bound()[c]);
+        BOOST_CHECK_LT(fine[c], bound[c]);  // the tables' share a 14th, the embedding's whole
+        BOOST_CHECK_GT(fine[c], bound[c] / QuantizedTextCnn::refine_steps);
+    }
+    const QuantizedTextCnn as_v4 = QuantizedTextCnn::decode(refined.encode(), 4, "v4");
+    const QuantizedTextCnn as_v2 = QuantizedTextCnn::decode(refined.encode(), 2, "v2");
+    BOOST_CHECK(as_v4.refined() && !as_v2.refined());
+    std::vector<float> expected(3), int8(3), again(3), got(3), other(3), float_scratch;
+    QuantizedTextCnn::Scratch scratch;
+    std::size_t scored_again = 0, texts = 0;
+    double worst_int8 = 0.0, worst_refined = 0.0;
+    for (std::uint64_t seed = 40; seed < 140; ++seed)
+        for (const auto& ids : random_texts(seed)) {
+            ++texts;
+            folded->logits(ids, expected.data(), float_scratch);
+            compact.logits(ids, int8.data(), scratch);
+            refined.refined_logits(ids, again.data(), scratch);
+            const bool doubt = refined.logits(ids, got.data(), scratch);
+            BOOST_CHECK_EQUAL(doubt, refined.undecided(int8.data()));
+            BOOST_CHECK(got == (doubt ? again : int8));
+            scored_again += doubt;
+            as_v4.logits(ids, other.data(), scratch);
+            BOOST_CHECK(other == got);
+            as_v2.logits(ids, other.data(), scratch);
+            BOOST_CHECK(other == int8);
+            for (std::size_t c = 0; c < 3; ++c) {
+                worst_int8 = std::max(worst_int8, std::abs(double{int8[c]} - expected[c]));
+                worst_refined = std::max(worst_refined, std::abs(double{again[c]} - expected[c]));
+                BOOST_CHECK_LE(std::abs(double{again[c]} - expected[c]), fine[c] + 1e-4);
+            }
+        }
+    BOOST_TEST_MESSAGE(texts << " texts, " << scored_again << " scored again; largest logit error " << worst_int8
+                             << " int8, " << worst_refined << " refined");
+    BOOST_CHECK_GT(scored_again, 0u);
+    BOOST_CHECK_LT(scored_again, texts);
+    BOOST_CHECK_LT(worst_refined, worst_int8);
+}
+
 BOOST_AUTO_TEST_CASE(compact_model_file_is_a_third_and_predicts_the_same_labels) {
     const TextClassifier& model = trained().run->classifier();
     TextClassifier compact = TextClassifier::from_model_file(model.to_model_file());
@@ -697,7 +814,9 @@ BOOST_AUTO_TEST_CASE(crafted_compact_sections_give_input_errors) {
     // Read as a version-1 section: the table is not there.
     BOOST_CHECK(error_with(payload, 1).starts_with("crafted.model section 'QFLD'"));
     // A newer version than this build reads.
-    BOOST_CHECK_MESSAGE(error_with(payload, 4).find("version 4 is newer") != std::string::npos, error_with(payload, 4));
+    BOOST_CHECK_MESSAGE(error_with(payload, 5).find("version 5 is newer") != std::string::npos, error_with(payload, 5));
+    // Version 4 is the same payload, its residual codes made at load.
+    BOOST_CHECK_EQUAL(error_with(payload, 4), "no exception");
     // Cut anywhere in the compact part, or a byte more.
     for (std::size_t cut : {std::size_t{1}, std::size_t{100}, payload.size() / 3}) {
         const std::vector<std::uint8_t> shorter(payload.begin(), payload.end() - static_cast<std::ptrdiff_t>(cut));

@@ -245,9 +245,13 @@ public:
         /// ("QFLD" v2), about a quarter of the tables' bytes for Kim's model; load() makes the
         /// same int8 tables from them with one GEMM per branch and tap (about 0.1 s for SST-2)
         compact,
+        /// the compact file ("QFLD" v4, the same bytes as v2); load() makes the residual codes of
+        /// `refined` along with the tables (memory as `refined`), so a text in doubt is scored
+        /// again as there. The embedding's rounding remains: refined_error_bound() includes it
+        compact_refined,
     };
     void quantize(QuantizedTables form = QuantizedTables::stored);
-    /// "stored", "refined" or "compact".
+    /// "stored", "refined", "compact" or "compact_refined".
     static const char* quantized_tables_name(QuantizedTables form);
     /// The form of that name; none for another name.
     static std::optional<QuantizedTables> quantized_tables_from_name(std::string_view name);
@@ -260,9 +264,10 @@ public:
     /// (rounding of the tables, not counting float summation order; for an ensemble the largest
     /// over its members); empty otherwise. Thread-safe.
     std::vector<float> quantization_error_bound() const;
-    /// For a model quantized with QuantizedTables::refined, per label: the most a logit of a
-    /// text scored again can differ from the float model's (a 14th of the bound above); empty
-    /// otherwise. Thread-safe.
+    /// For a model quantized with QuantizedTables::refined or compact_refined, per label: the
+    /// most a logit of a text scored again can differ from the float model's (the tables'
+    /// rounding a 14th of theirs in the bound above, the embedding's as there); empty otherwise.
+    /// Thread-safe.
     std::vector<float> refined_error_bound() const;
     /// Bytes the folded tables take (or would take) for this network (all members), or a
     /// quantized model's tables; 0 when it cannot be folded. Thread-safe.
