@@ -12,7 +12,8 @@
 #     refined, compact and compact refined models, fasttext predict; each prints CPU seconds (user + sys), peak
 #     RSS (GNU time), sentences per CPU second and the load average (uptime) when it ran; then
 #     medians and the ratios to fastText;
-#   - the quantized and refined models with 2 threads against 1 (wall-clock seconds, medians);
+#   - the quantized, refined and compact refined models with 2 threads against 1 (wall-clock
+#     seconds, medians);
 #   - how many of the 100,000 labels change float -> each quantized form, and the SST-2 test labels;
 #   - library single-sentence latency (bench_predict, quantized and refined models);
 #   - with CALLGRIND=1: instruction counts (valgrind --tool=callgrind) of one textcnn run of
@@ -84,6 +85,7 @@ for ((r = 1; r <= repeats; ++r)); do
   timed "fasttext" "$out/fasttext.txt" fasttext predict "$out/ft.bin" "$lines"
   timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
   timed "textcnn-refined-2t" "$out/refined2.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 2 --quiet "$lines"
+  timed "textcnn-compact-refined-2t" "$out/compact_refined2.txt" "$textcnn" predict --model "$out/kim_cr.model" --threads 2 --quiet "$lines"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$out/times.txt" | median; }
@@ -94,7 +96,7 @@ done
 awk -v q="$(col textcnn-quantized 2)" -v f="$(col fasttext 2)" -v x="$(col textcnn-float 2)" \
   -v c="$(col textcnn-compact 2)" -v r="$(col textcnn-refined 2)" -v cr="$(col textcnn-compact-refined 2)" 'BEGIN {
   printf "ratio to fastText, sentences per cpu-s: quantized %.2fx, refined %.2fx, compact %.2fx, compact refined %.2fx, float textcnn %.2fx\n", f / q, f / r, f / c, f / cr, f / x }'
-for n in quantized refined; do
+for n in quantized refined compact-refined; do
   awk -v n="$n" -v one="$(col "textcnn-$n" 4)" -v two="$(col "textcnn-$n-2t" 4)" 'BEGIN {
     printf "%s, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", n, one, two, one / two }'
 done
@@ -104,7 +106,7 @@ for n in quantized refined compact compact_refined; do
   changed=$(paste "$out/float.txt" "$out/$n.txt" | awk -F'\t' '$1 != $2' | wc -l)
   echo "float -> $n: $changed of 100000 labels change ($(awk -v c="$changed" 'BEGIN {printf "%.3f", c / 1000}') %)"
 done
-for n in quantized refined; do
+for n in quantized refined compact_refined; do
   cmp -s "$out/$n.txt" "$out/${n}2.txt" && echo "$n, 1 and 2 threads: identical output" ||
     echo "$n, 1 and 2 threads: OUTPUTS DIFFER"
 done

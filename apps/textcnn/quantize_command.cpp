@@ -2,6 +2,7 @@
 // (one scale per filter) and stored in the file, without the float weights: smaller in memory,
 // nothing to build at load (fastText's word for its own compression step).
 #include "commands.h"
+#include "shared_options.h"
 
 #include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
@@ -32,9 +33,11 @@ struct QuantizeOptions {
 
 void run_quantize(const QuantizeOptions& o) {
     using namespace textcnn;
+    // The quantized copy is for prediction only: written over the float model, that is lost.
+    cli_common::check_distinct_files({{"--out", o.out_path}}, {{"--model", o.model_path}});
     TextClassifier model = TextClassifier::from_model_file(read_model_file(o.model_path));
     if (model.quantized()) throw UsageError(o.model_path + " is already quantized");
-    const auto input_bytes = std::filesystem::file_size(o.model_path);  // before --out may replace it
+    const auto input_bytes = std::filesystem::file_size(o.model_path);
     const std::size_t float_bytes = model.fold_table_bytes();
     try {
         using Form = TextClassifier::QuantizedTables;

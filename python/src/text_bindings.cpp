@@ -269,6 +269,11 @@ they release the GIL while the library works (and use every core through oneTBB)
                 const auto tables = TextClassifier::quantized_tables_from_name(form);
                 if (!tables)
                     throw textcnn::ConfigError("quantize: form '" + form + "' is not one of stored, refined, compact, compact_refined");
+                // As textcnn quantize: a quantized model has no float weights left to quantize.
+                if (const auto current = c.quantized_form())
+                    throw textcnn::ConfigError(std::string("quantize: the model is already quantized (") +
+                                               TextClassifier::quantized_tables_name(*current) +
+                                               "): quantize the float model it came from");
                 c.quantize(*tables);
             },
             py::arg("form") = "stored",
@@ -280,8 +285,8 @@ within about twice refined_error_bound() of a tie; the file and memory grow by h
 "compact" (int8 embeddings and the float convolution weights in the file, about a third of the
 float file; the tables are made at load), "compact_refined" (the compact file; the residual codes of
 "refined" are made at load too, so only the embedding's rounding remains in a text scored again).
-Not while other threads predict. ConfigError for an
-unknown form or a network that cannot be folded; nothing happens to a quantized model.)doc")
+Not while other threads predict. ConfigError for an unknown form, a network that cannot be folded,
+or a model that is quantized already.)doc")
         .def_property_readonly("quantized", &TextClassifier::quantized,
                                "Whether the model is quantized (quantize(), or loaded from a quantized file).")
         .def("quantization_error_bound", &TextClassifier::quantization_error_bound,

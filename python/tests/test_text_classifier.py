@@ -128,6 +128,10 @@ def test_quantize_keeps_the_labels_and_saves(text_model_file, topics, tmp_path, 
     again = textcnn.TextClassifier.load(str(path))
     assert again.quantized
     np.testing.assert_array_equal(again.predict_proba(texts), model.predict_proba(texts))
+    # Quantized already: no float weights left, whatever the form asked for (as textcnn quantize).
+    for other in ("stored", "compact_refined"):
+        with pytest.raises(textcnn.ConfigError, match=f"already quantized \\({form}\\)"):
+            again.quantize(other)
 
 
 def test_quantize_refuses_an_unknown_form(text_model_file):

@@ -9,6 +9,8 @@
 #include "textcnn/nn/network.h"
 
 #include <armadillo>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -39,9 +41,10 @@ constexpr std::size_t max_dilation = std::size_t{1} << 16;
 // error-compensated rounding costs channels^2 per word and channels^3 once.
 constexpr std::size_t max_compensated_channels = 1024;
 
-// The upper Cholesky factor U of H^-1 (H^-1 = U^T U), H = sum over branches and taps of
+// U^T for the upper Cholesky factor U of H^-1 (H^-1 = U^T U), H = sum over branches and taps of
 // W_t W_t^T + 1 % of its mean diagonal (GPTQ's damping): a word's embedding error d moves its
-// table values by W_t^T d, whose squared sum is d^T H d. Empty when H^-1 has no such factor.
+// table values by W_t^T d, whose squared sum is d^T H d. Transposed so that the row of U that
+// rounding one channel reads is a contiguous column. Empty when H^-1 has no such factor.
 arma::mat compensation_factor(const FoldedTextCnn::TableInputs& in) {
     const std::size_t channels = in.channels;
     arma::mat h(channels, channels, arma::fill::zeros);
@@ -55,7 +58,7 @@ arma::mat compensation_factor(const FoldedTextCnn::TableInputs& in) {
     h.diag() += mean > 0.0 ? 0.01 * mean : 1.0;
     arma::mat inverse, u;
     if (!arma::inv_sympd(inverse, h) || !arma::chol(u, inverse)) return {};
-    return u;
+    return u.t();
 }
 
 // The codes of one word's embedding e (channels values, scale > 0) by error-compensated rounding
@@ -63,24 +66,28 @@ arma::mat compensation_factor(const FoldedTextCnn::TableInputs& in) {
 // for Generative Pre-trained Transformers", after Optimal Brain Quantization, Frantar & Alistarh
 // 2022): channels are rounded in order and each one's error is spread over the channels not yet
 // rounded through U, so that d^T H d, what the tables see, is small rather than |d|^2. A code
-// stays the floor or the ceiling of e / scale: each value within one step of its code.
-void round_compensated(const float* e, float scale, const arma::mat& u, std::int8_t* codes, arma::vec& target) {
-    const std::size_t channels = u.n_rows;
-    target.set_size(channels);
+// stays the floor or the ceiling of e / scale: each value within one step of its code. `ut` is
+// U^T (compensation_factor()); `target` is scratch.
+void round_compensated(const float* e, float scale, const arma::mat& ut, std::int8_t* codes,
+                       std::vector<double>& target) {
+    const std::size_t channels = ut.n_rows;
+    target.resize(channels);
     for (std::size_t d = 0; d < channels; ++d) target[d] = e[d] / double{scale};
     for (std::size_t d = 0; d < channels; ++d) {
         const double value = e[d] / double{scale};
         const double code = std::clamp(std::round(target[d]), std::max(std::floor(value), double{-max_code}),
                                        std::min(std::ceil(value), double{max_code}));
         codes[d] = static_cast<std::int8_t>(code);
-        const double spread = (target[d] - code) / u(d, d);
-        for (std::size_t j = d + 1; j < channels; ++j) target[j] -= spread * u(d, j);
+        const double* row = ut.colptr(d);  // row d of U
+        const double spread = (target[d] - code) / row[d];
+        for (std::size_t j = d + 1; j < channels; ++j) target[j] -= spread * row[j];
     }
 }
 
-bool all_finite(const std::vector<float>& values) {
-    return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
-}
+// As for float weights (network.h): a stored value must be finite and within
+// ±max_usable_parameter, beyond which products of two overflow float.
+bool usable(float v) { return std::isfinite(v) && std::abs(v) <= max_usable_parameter; }
+bool all_usable(const std::vector<float>& values) { return std::all_of(values.begin(), values.end(), usable); }
 
 }  // namespace
 
@@ -266,8 +273,8 @@ Branch read_branch(ByteReader& r, std::size_t column) {
     if (b.bias.size() != b.filters || b.scale.size() != b.filters)
         r.error("a branch of " + std::to_string(b.filters) + " filters has " + std::to_string(b.bias.size()) +
                 " biases and " + std::to_string(b.scale.size()) + " scales");
-    if (!all_finite(b.bias) || !std::all_of(b.scale.begin(), b.scale.end(), [](float s) { return std::isfinite(s) && s > 0.0f; }))
-        r.error("a branch's biases or scales are not finite (or a scale is not positive)");
+    if (!all_usable(b.bias) || !std::all_of(b.scale.begin(), b.scale.end(), [](float s) { return usable(s) && s > 0.0f; }))
+        r.error("a branch's biases or scales are not finite or beyond 1e18 (or a scale is not positive)");
     return b;
 }
 
@@ -305,8 +312,8 @@ QuantizedTextCnn QuantizedTextCnn::decode_common(ByteReader& r) {
                 std::to_string(q.output_.dense_bias.size()) + " biases do not fit " + std::to_string(q.output_.in_units) +
                 " inputs (at least the " + std::to_string(q.output_.features) + " features) and " +
                 std::to_string(q.output_.classes) + " classes");
-    if (!all_finite(q.output_.dense_weights) || !all_finite(q.output_.dense_bias))
-        r.error("the output layer's weights are not finite");
+    if (!all_usable(q.output_.dense_weights) || !all_usable(q.output_.dense_bias))
+        r.error("the output layer's weights are not finite or beyond 1e18");
     const auto wide = r.get<std::uint8_t>("wide branch flag");
     if (wide > 1) r.error("the wide branch flag is " + std::to_string(wide) + " (0 or 1)");
     if (wide) {
@@ -324,7 +331,7 @@ QuantizedTextCnn QuantizedTextCnn::decode_common(ByteReader& r) {
                     std::to_string(bag.vocab) + ", " + std::to_string(bag.buckets) + " buckets) do not fit its " +
                     std::to_string(q.output_.bag_logits.size()) + " logits or the vocabulary of " +
                     std::to_string(q.vocab_));
-        if (!all_finite(q.output_.bag_logits)) r.error("the wide branch's logits are not finite");
+        if (!all_usable(q.output_.bag_logits)) r.error("the wide branch's logits are not finite or beyond 1e18");
         bag.binary = binary == 1;
         bag.mean = mean == 1;
         q.output_.bag = bag;
@@ -333,11 +340,16 @@ QuantizedTextCnn QuantizedTextCnn::decode_common(ByteReader& r) {
 }
 
 QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std::uint32_t version,
-                                          const std::string& source) {
+                                          const std::string& source, Expected expected) {
     ByteReader r(payload, source + " section '" + section_tag + "'");
     QuantizedTextCnn q = decode_common(r);
+    // Before anything the size of the vocabulary is allocated (a compact form's table).
+    if (expected.vocab && (q.vocab_ != expected.vocab || q.output_.classes != expected.classes))
+        throw InputError(source + ": the quantized tables are for " + std::to_string(q.vocab_) + " ids and " +
+                         std::to_string(q.output_.classes) + " labels, the model has " + std::to_string(expected.vocab) +
+                         " ids and " + std::to_string(expected.classes) + " labels");
     if (version == 2 || version == 4) {
-        q.decode_compact(r);
+        q.decode_compact(r, version == 4);
         std::vector<std::uint8_t>().swap(payload);  // what the table is made of is copied out: room for it
         q.build_table(version == 4);
         q.set_margin_bound();
@@ -346,13 +358,18 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
     const auto table_bytes = r.get<std::uint64_t>("table size");
     // Version 3: the residual codes' size (8 bytes) and the codes follow the trailer.
     const std::size_t words_bytes = q.vocab_ <= r.remaining() / q.columns_ ? q.vocab_ * q.columns_ : 0;
-    const std::size_t after_table = version == 3 && words_bytes ? 8 + q.vocab_ * ((q.columns_ + 1) / 2) : 0;
+    const std::size_t half = (q.columns_ + 1) / 2;
+    const std::size_t after_table = version == 3 && words_bytes ? 8 + q.vocab_ * half : 0;
     const std::size_t held = r.remaining() < trailer + after_table ? 0 : r.remaining() - trailer - after_table;
     if (q.vocab_ > held / q.columns_ || table_bytes != q.vocab_ * q.columns_ || table_bytes != held)
         r.error("the table holds " + std::to_string(held) + " bytes (the section says " + std::to_string(table_bytes) +
                 "), " + std::to_string(q.vocab_) + " words x " + std::to_string(q.columns_) + " bytes expected, then " +
                 std::to_string(trailer) + " zero bytes" +
-                (version == 3 ? ", their 8-byte size and " + std::to_string(after_table - 8) + " bytes of residual codes"
+                (version == 3 ? ", their 8-byte size and " +
+                                    (q.vocab_ <= std::numeric_limits<std::size_t>::max() / half
+                                         ? std::to_string(q.vocab_ * half)
+                                         : std::to_string(q.vocab_) + " x " + std::to_string(half)) +
+                                    " bytes of residual codes"
                               : std::string()));
     q.table_offset_ = r.offset();
     const std::int8_t* table = reinterpret_cast<const std::int8_t*>(payload.data() + q.table_offset_);
@@ -620,25 +637,29 @@ std::vector<std::int8_t> QuantizedTextCnn::embedding_codes(const FoldedTextCnn::
     const std::size_t channels = in.channels;
     scales.assign(vocab, 0.0f);
     std::vector<std::int8_t> codes(vocab * channels, 0);
-    const arma::mat u = rounding == Rounding::compensated && channels <= max_compensated_channels
-                            ? compensation_factor(in)
-                            : arma::mat();
-    arma::vec target;
-    for (std::size_t v = 1; v < vocab; ++v) {  // the padding row stays zero
-        const float* e = in.embedded.data() + v * channels;
-        float largest = 0.0f;
-        for (std::size_t d = 0; d < channels; ++d) largest = std::max(largest, std::abs(e[d]));
-        const float scale = largest / max_code;
-        scales[v] = scale;
-        if (scale == 0.0f) continue;
-        std::int8_t* word = codes.data() + v * channels;
-        if (!u.is_empty()) {
-            round_compensated(e, scale, u, word, target);
-            continue;
+    const arma::mat ut = rounding == Rounding::compensated && channels <= max_compensated_channels
+                             ? compensation_factor(in)
+                             : arma::mat();
+    // Each word on its own (the same codes whatever the threads).
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(1, std::max<std::size_t>(vocab, 1), 64),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+        std::vector<double> target;
+        for (std::size_t v = range.begin(); v != range.end(); ++v) {  // the padding row (0) stays zero
+            const float* e = in.embedded.data() + v * channels;
+            float largest = 0.0f;
+            for (std::size_t d = 0; d < channels; ++d) largest = std::max(largest, std::abs(e[d]));
+            const float scale = largest / max_code;
+            scales[v] = scale;
+            if (scale == 0.0f) continue;
+            std::int8_t* word = codes.data() + v * channels;
+            if (!ut.is_empty()) {
+                round_compensated(e, scale, ut, word, target);
+                continue;
+            }
+            for (std::size_t d = 0; d < channels; ++d)
+                word[d] = static_cast<std::int8_t>(std::clamp(std::lround(e[d] / scale), long{-max_code}, long{max_code}));
         }
-        for (std::size_t d = 0; d < channels; ++d)
-            word[d] = static_cast<std::int8_t>(std::clamp(std::lround(e[d] / scale), long{-max_code}, long{max_code}));
-    }
+    });
     return codes;
 }
 
@@ -680,7 +701,7 @@ void QuantizedTextCnn::build_table(bool refine) {
     }
 }
 
-void QuantizedTextCnn::decode_compact(ByteReader& r) {
+void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
     Compact c;
     c.channels = r.get<std::uint64_t>("embedding channels");
     c.word_scale = r.get_floats("word scales");
@@ -690,8 +711,6 @@ void QuantizedTextCnn::decode_compact(ByteReader& r) {
         r.error("the compact table's " + std::to_string(c.word_scale.size()) + " word scales and " +
                 std::to_string(code_bytes) + " code bytes do not fit " + std::to_string(vocab_) + " words of " +
                 std::to_string(c.channels) + " channels");
-    // As for float weights (network.h): beyond max_usable_parameter their products overflow float.
-    const auto usable = [](float v) { return std::isfinite(v) && std::abs(v) <= max_usable_parameter; };
     if (!std::all_of(c.word_scale.begin(), c.word_scale.end(), [&](float v) { return usable(v) && v >= 0.0f; }))
         r.error("a word scale is negative, not finite or beyond 1e18");
     const auto codes = r.get_bytes(code_bytes, "embedding codes");
@@ -710,10 +729,12 @@ void QuantizedTextCnn::decode_compact(ByteReader& r) {
                     std::to_string(c.channels) + " channels, or one is not finite or beyond 1e18");
     }
     if (!r.at_end()) r.error("bytes after the convolution weights");
-    // The table is made from this (build_table): bounded like a folded table (TextClassifier::default_fold_limit).
-    if (vocab_ > (std::size_t{1} << 30) / columns_)
-        r.error("the table of " + std::to_string(vocab_) + " words x " + std::to_string(columns_) +
-                " bytes would exceed 1 GiB");
+    // The table (and with `refine` its residual codes) is made from this (build_table): bounded
+    // like a folded table (TextClassifier::default_fold_limit).
+    const std::size_t row = columns_ + (refine ? residual_row_bytes() : 0);
+    if (vocab_ > (std::size_t{1} << 30) / row)
+        r.error("the table of " + std::to_string(vocab_) + " words x " + std::to_string(row) + " bytes" +
+                (refine ? " (with the residual codes)" : "") + " would exceed 1 GiB");
     compact_ = std::move(c);
 }
 

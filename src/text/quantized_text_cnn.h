@@ -115,9 +115,16 @@ public:
     /// refined one, 4 for the compact refined one).
     std::vector<std::uint8_t> encode() const;
     std::uint32_t encoded_version() const { return compact_ ? (refined() ? 4 : 2) : refined() ? 3 : 1; }
+    /// What the model around the section says: its vocabulary size and label count (0: not
+    /// checked).
+    struct Expected {
+        std::size_t vocab, classes;
+    };
     /// Parses a payload of section version `version` (a version-1 payload is taken over: the
-    /// table stays where it was read, no copy). InputError naming `source` for any inconsistency.
-    static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, std::uint32_t version, const std::string& source);
+    /// table stays where it was read, no copy). InputError naming `source` for any inconsistency,
+    /// and for counts other than `expected`'s (checked before the tables are allocated).
+    static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, std::uint32_t version, const std::string& source,
+                                   Expected expected = {0, 0});
     /// Whether the table is stored in the compact form.
     bool compact() const { return compact_.has_value(); }
     /// Whether the residual codes are held (the refined form, or the compact refined one).
@@ -225,8 +232,9 @@ private:
     /// The shared part of the payload: everything but the table or its compact inputs.
     void encode_common(ByteWriter& w) const;
     static QuantizedTextCnn decode_common(ByteReader& r);
-    /// Reads the compact form's payload into compact_ (build_table() makes the table).
-    void decode_compact(ByteReader& r);
+    /// Reads the compact form's payload into compact_ (build_table() makes the table, and with
+    /// `refine` its residual codes: their bytes count in the 1 GiB bound).
+    void decode_compact(ByteReader& r, bool refine);
     /// The compact form's share of the error bound of filter `filter` of branch `branch` (0 otherwise).
     double embedding_error(std::size_t branch, std::size_t filter) const;
 

@@ -228,12 +228,8 @@ TextNetwork network_of(const ModelFile& file, std::vector<std::uint8_t> quantize
         throw InputError(source + ": the network does not take token ids (sample shape " + arch.sample_shape.str() + ")");
     TextNetwork member(std::move(arch.spec), std::move(arch.sample_shape));
     if (quantized) {
-        member.quantized = std::make_unique<const detail::QuantizedTextCnn>(
-            detail::QuantizedTextCnn::decode(std::move(quantized_payload), quantized_version, source));
-        if (member.quantized->vocab() != vocab || member.quantized->classes() != classes)
-            throw InputError(source + ": the quantized tables are for " + std::to_string(member.quantized->vocab()) +
-                             " ids and " + std::to_string(member.quantized->classes()) + " labels, the model has " +
-                             std::to_string(vocab) + " ids and " + std::to_string(classes) + " labels");
+        member.quantized = std::make_unique<const detail::QuantizedTextCnn>(detail::QuantizedTextCnn::decode(
+            std::move(quantized_payload), quantized_version, source, {vocab, classes}));
     } else {
         // The constructor checks this too, but with a ShapeError that cannot name the file.
         const Shape out = network->output_shape(1);

@@ -1092,13 +1092,18 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_compact_and_compact_refined) {
             BOOST_CHECK_MESSAGE(contains(again.err, "is already quantized"), again.err);
         }
     BOOST_CHECK(!json::parse(run("summary --json --model " + t.model).out).contains("quantized_form"));
-    // --out over --model: the message gives the input's size, read before it was replaced.
+    // --out over --model (the float model would be lost: the copy is for prediction only): refused,
+    // nothing written; the message gives the input's size.
     const std::string copy = scratch("replaced.model");
     std::filesystem::copy_file(t.model, copy, std::filesystem::copy_options::overwrite_existing);
     const Run replaced = run("quantize --refine --model " + copy + " --out " + copy);
-    BOOST_REQUIRE_EQUAL(replaced.code, 0);
-    BOOST_CHECK_MESSAGE(contains(replaced.err, fmt::format("file {:.1f} kB ->", std::filesystem::file_size(t.model) / 1e3)),
-                        replaced.err);
+    BOOST_CHECK_EQUAL(replaced.code, 2);
+    BOOST_CHECK_MESSAGE(contains(replaced.err, "--out " + copy + " is also --model"), replaced.err);
+    BOOST_CHECK(read_model_file(copy).find("QFLD") == nullptr);
+    const Run quantized = run("quantize --refine --model " + copy + " --out " + scratch("not_replaced.model"));
+    BOOST_REQUIRE_EQUAL(quantized.code, 0);
+    BOOST_CHECK_MESSAGE(contains(quantized.err, fmt::format("file {:.1f} kB ->", std::filesystem::file_size(t.model) / 1e3)),
+                        quantized.err);
     // The compact file whatever the residual codes made at load.
     BOOST_CHECK_EQUAL(std::filesystem::file_size(scratch("quantized_compact_refined.model")),
                       std::filesystem::file_size(scratch("quantized_compact.model")));

@@ -268,6 +268,16 @@ constexpr std::size_t trailer = 128;
 // Bytes of the table: vocab (offset 0) x columns (offset 16).
 std::size_t table_size(const std::vector<std::uint8_t>& payload) { return read_at(payload, 0) * read_at(payload, 16); }
 
+// Offset of the first output-layer weight in a QFLD payload: after the header (32 bytes), each
+// branch (taps, dilation, filters, activation, then biases and scales as u64 count + floats),
+// the input count and the weights' own count.
+std::size_t dense_weights_offset(const std::vector<std::uint8_t>& payload) {
+    std::size_t at = 32;
+    for (std::uint64_t b = 0, branches = read_at(payload, 24); b < branches; ++b)
+        at += 3 * 8 + 4 + 2 * (8 + 4 * read_at(payload, at + 16));
+    return at + 8 + 8;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(kim_network_logits_within_the_bound) {
@@ -545,7 +555,9 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
     };
     // Header: vocab (0), classes (8), columns (16), branch count (24); branch 0 at 32: taps,
     // dilation, filters (48), activation (56).
-    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 0, 5); }), "table holds"));
+    // A vocabulary other than the model's: refused before the tables are read (or, compact, made).
+    BOOST_CHECK(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 0, 5); })
+                    .starts_with("crafted.model: the quantized tables are for 5 ids and 2 labels, the model has "));
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 8, 1); }), "class count"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 16, 999); }), "fill"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 24, std::uint64_t{1} << 60); }), "branch count"));
@@ -555,6 +567,23 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
     BOOST_CHECK(starts(crafted_error([](auto& p) { p.pop_back(); }), "table holds"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - trailer - 1] = 0x80; }), "-128"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { p.back() = 1; }), "trailer is not zero"));
+    // More words than bytes, read as version 3 (no model around it to compare the vocabulary
+    // with): the residual codes expected are said as a product, not a wrapped-around count.
+    {
+        TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
+        model.quantize();
+        std::vector<std::uint8_t> payload = model.to_model_file().find("QFLD")->payload;
+        put_at<std::uint64_t>(payload, 0, 1000000);
+        const std::string message = error_of<InputError>([&] { QuantizedTextCnn::decode(payload, 3, "direct"); });
+        BOOST_CHECK_MESSAGE(message.find("1000000 words") != std::string::npos &&
+                                message.find("bytes of residual codes") != std::string::npos &&
+                                message.find("18446744073709551") == std::string::npos,
+                            message);
+    }
+    // A finite output weight too large to multiply (a float model's is refused the same way).
+    for (const float huge : {3e38f, -2e18f})
+        BOOST_CHECK(starts(crafted_error([&](auto& p) { put_at(p, dense_weights_offset(p) + 4, huge); }),
+                           "output layer's weights are not finite or beyond 1e18"));
     // The table (vocab x columns bytes) and the trailer end the payload; its first row is the
     // padding id's.
     BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - trailer - table_size(p)] = 3; }), "padding row"));
@@ -837,4 +866,17 @@ BOOST_AUTO_TEST_CASE(crafted_compact_sections_give_input_errors) {
     put_at(huge, huge.size() - sizeof(float), 1e30f);
     BOOST_CHECK_MESSAGE(error_with(huge).find("beyond 1e18") != std::string::npos, error_with(huge));
     BOOST_CHECK_GT(words, 10u);
+    // A compact payload read as version 3: the residual codes the message expects are said as
+    // bytes, not a wrapped-around count.
+    const std::string as_refined = error_with(payload, 3);
+    BOOST_CHECK_MESSAGE(as_refined.starts_with("crafted.model section 'QFLD': ") &&
+                            as_refined.find("the table holds") != std::string::npos &&
+                            as_refined.find("bytes of residual codes") != std::string::npos &&
+                            as_refined.find("18446744073709551") == std::string::npos,
+                        as_refined);
+    // Another vocabulary than the model's: refused before the table (and residual codes) are made.
+    auto other_vocab = payload;
+    put_at<std::uint64_t>(other_vocab, 0, words * 1000);
+    BOOST_CHECK(error_with(other_vocab, 4).starts_with("crafted.model: the quantized tables are for " +
+                                                       std::to_string(words * 1000) + " ids"));
 }
