@@ -15,14 +15,11 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <type_traits>
-#include <vector>
 
 namespace textcnn {
 
@@ -210,32 +207,6 @@ std::size_t group_equal_columns(const float* x, std::size_t total, std::size_t C
     return state.distinct_at.size();
 }
 
-// out[f] = tap[0][f] + tap[1][f] + ... + tap[taps - 1][f], added in that order, for f < F: one
-// pass over `out` (a copy and taps - 1 passes before; the same roundings), unrolled for up to
-// five taps (Kim's widths).
-void sum_taps(const float* const* tap, std::size_t taps, std::size_t F, float* __restrict out) {
-    const auto sum = [&]<std::size_t Taps>(std::integral_constant<std::size_t, Taps>) {
-        std::array<const float*, Taps> p;
-        std::copy_n(tap, Taps, p.begin());
-        for (std::size_t f = 0; f < F; ++f) {
-            float v = p[0][f];
-            for (std::size_t i = 1; i < Taps; ++i) v += p[i][f];
-            out[f] = v;
-        }
-    };
-    switch (taps) {
-    case 1: return sum(std::integral_constant<std::size_t, 1>{});
-    case 2: return sum(std::integral_constant<std::size_t, 2>{});
-    case 3: return sum(std::integral_constant<std::size_t, 3>{});
-    case 4: return sum(std::integral_constant<std::size_t, 4>{});
-    case 5: return sum(std::integral_constant<std::size_t, 5>{});
-    default: break;
-    }
-    std::copy_n(tap[0], F, out);
-    for (std::size_t i = 1; i < taps; ++i)
-        for (std::size_t f = 0; f < F; ++f) out[f] += tap[i][f];
-}
-
 // The stream-path forward over distinct columns: text repeats words within a batch, and packed
 // text has zero gaps, so a batch's distinct columns are far fewer than its positions (SST-2,
 // batch 50: ~43 %). Every tap's weights multiply each distinct column once (one GEMM of
@@ -261,10 +232,13 @@ bool distinct_columns_forward(const float* weights, std::size_t F, std::size_t C
     sgemm_thread_stable(true, false, M, distinct, C, 1.0f, w, C, u, C, 0.0f, z, M);
     const std::uint32_t* group = state.distinct_of.data();
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cols, 256), [&](const tbb::blocked_range<std::size_t>& r) {
-        std::vector<const float*> tap(taps);
         for (std::size_t j = r.begin(); j != r.end(); ++j) {
-            for (std::size_t i = 0; i < taps; ++i) tap[i] = z + std::size_t{group[j + i * d]} * M + i * F;
-            sum_taps(tap.data(), taps, F, o + j * F);
+            float* oj = o + j * F;
+            std::copy_n(z + std::size_t{group[j]} * M, F, oj);
+            for (std::size_t i = 1; i < taps; ++i) {
+                const float* zi = z + std::size_t{group[j + i * d]} * M + i * F;
+                for (std::size_t f = 0; f < F; ++f) oj[f] += zi[f];
+            }
         }
     });
     return true;
