@@ -687,18 +687,23 @@ void QuantizedTextCnn::build_table(bool refine) {
     assign_with_huge_pages(storage_, vocab_ * columns_ + trailer + residuals);
     table_offset_ = 0;
     residual_offset_ = refine ? vocab_ * columns_ + trailer : 0;
-    constexpr std::size_t words_at_once = 256;  // 256 x columns floats of scratch, not the whole table
-    std::vector<float> embedded, rows;
-    for (std::size_t first = 1; first < vocab_; first += words_at_once) {  // row 0, padding, stays zero
-        const std::size_t count = std::min(words_at_once, vocab_ - first);
-        embedded.resize(count * c.channels);
-        for (std::size_t i = 0; i < count; ++i)
-            for (std::size_t d = 0; d < c.channels; ++d)
-                embedded[i * c.channels + d] = c.word_scale[first + i] * c.codes[(first + i) * c.channels + d];
-        rows.resize(count * columns_);
-        FoldedTextCnn::table_rows(blocks, c.channels, embedded.data(), count, rows.data(), columns_);
-        encode_rows(rows.data(), first, count, column_scale);
-    }
+    // Blocks of 256 words (256 x columns floats of scratch per thread, not the whole table), in
+    // parallel: each block writes its own rows, the same bytes whatever the threads.
+    constexpr std::size_t words_at_once = 256;
+    const std::size_t blocks_of_words = (vocab_ - 1 + words_at_once - 1) / words_at_once;  // row 0, padding, stays zero
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks_of_words, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+        std::vector<float> embedded, rows;
+        for (std::size_t k = r.begin(); k != r.end(); ++k) {
+            const std::size_t first = 1 + k * words_at_once, count = std::min(words_at_once, vocab_ - first);
+            embedded.resize(count * c.channels);
+            for (std::size_t i = 0; i < count; ++i)
+                for (std::size_t d = 0; d < c.channels; ++d)
+                    embedded[i * c.channels + d] = c.word_scale[first + i] * c.codes[(first + i) * c.channels + d];
+            rows.resize(count * columns_);
+            FoldedTextCnn::table_rows(blocks, c.channels, embedded.data(), count, rows.data(), columns_);
+            encode_rows(rows.data(), first, count, column_scale);
+        }
+    });
 }
 
 void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
