@@ -4,6 +4,7 @@
 #include "textcnn/text/utf8.h"
 
 #include <fmt/format.h>
+#include <unicode/uchar.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,53 +17,54 @@ namespace textcnn {
 
 namespace {
 
-// ASCII white space and U+00A0 (no-break space, which spreadsheets like to leave behind).
-bool is_space_at(std::string_view s, std::size_t i, std::size_t& width) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
-        width = 1;
-        return true;
-    }
-    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
-        width = 2;
-        return true;
-    }
-    return false;
+// The code point at s[i] and its length in bytes (an invalid byte: itself, length 1).
+char32_t code_point_at(std::string_view s, std::size_t i, std::size_t& length) {
+    length = utf8_sequence_length(s, i);
+    if (length > 1) return decode_utf8(s, i, length);
+    length = 1;
+    return static_cast<unsigned char>(s[i]);
 }
 
+// Code points a label can hold without showing them (a copy from a web page or a spreadsheet
+// brings them): Unicode's Default_Ignorable_Code_Point (ICU), that is zero-width spaces,
+// joiners, soft hyphens, byte-order marks, variation selectors, invisible operators, tags...
+bool invisible(char32_t c) { return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_DEFAULT_IGNORABLE_CODE_POINT); }
+
+// Unicode White_Space (ICU): ASCII blanks, U+0085, no-break spaces, U+2000..U+200A, line and
+// paragraph separators, the ideographic space...
+bool blank(char32_t c) { return u_isUWhiteSpace(static_cast<UChar32>(c)); }
+
+// `s` without the white space and invisible code points around it.
 std::string trimmed(std::string_view s) {
-    std::size_t begin = 0, width = 0;
-    while (begin < s.size() && is_space_at(s, begin, width)) begin += width;
+    std::size_t begin = 0, length = 0;
+    while (begin < s.size()) {
+        const char32_t c = code_point_at(s, begin, length);
+        if (!blank(c) && !invisible(c)) break;
+        begin += length;
+    }
     std::size_t end = s.size();
     while (end > begin) {
-        // Step back over one trailing space character (1 or 2 bytes).
-        if (is_space_at(s, end - 1, width) && width == 1) {
-            --end;
-        } else if (end - begin >= 2 && is_space_at(s, end - 2, width) && width == 2) {
-            end -= 2;
-        } else {
-            break;
-        }
+        std::size_t start = end - 1;  // the last code point's first byte (at most 3 continuation bytes back)
+        while (start > begin && end - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+        const char32_t c = code_point_at(s, start, length);
+        if (start + length != end || (!blank(c) && !invisible(c))) break;
+        end = start;
     }
     return std::string(s.substr(begin, end - begin));
 }
 
-// Code points a label can hold without showing them (a copy from a web page or a spreadsheet
-// brings them): zero-width space, non-joiner and joiner, word joiner, soft hyphen and the
-// byte-order mark.
-bool invisible(char32_t c) {
-    return c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 || c == 0x00AD || c == 0xFEFF;
-}
-
-// `s` without them, or, with `shown`, with each written as <U+200B>. Bytes that do not start a
+// `s` without invisible code points and with every white space as ' ' (what a reader sees),
+// or, with `shown`, with each of those but ' ' written as <U+200B>. Bytes that do not start a
 // valid sequence are kept as they are.
 std::string without_invisible(std::string_view s, bool shown = false) {
     std::string out;
     for (std::size_t i = 0; i < s.size();) {
-        const std::size_t length = std::max<std::size_t>(1, utf8_sequence_length(s, i));
-        const char32_t c = length > 1 ? decode_utf8(s, i, length) : static_cast<unsigned char>(s[i]);
-        if (!invisible(c)) out.append(s, i, length);
-        else if (shown) out += fmt::format("<U+{:04X}>", static_cast<std::uint32_t>(c));
+        std::size_t length = 0;
+        const char32_t c = code_point_at(s, i, length);
+        const bool other_space = c != U' ' && blank(c);
+        if (shown && (invisible(c) || other_space)) out += fmt::format("<U+{:04X}>", static_cast<std::uint32_t>(c));
+        else if (other_space) out += ' ';
+        else if (!invisible(c)) out.append(s, i, length);
         i += length;
     }
     return out;
@@ -134,7 +136,8 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     const std::size_t n = documents.size();
 
     if (trimmed_rows)
-        warnings.push_back(fmt::format("{}: {} labels had white space around them and were trimmed (first: line {})",
+        warnings.push_back(fmt::format("{}: {} labels had white space or invisible characters (zero-width spaces, "
+                                       "byte-order marks...) around them and were trimmed (first: line {})",
                                        source, trimmed_rows, first_trimmed_line));
 
     if (options.training && n > 2 && per_label.size() == n)
@@ -142,7 +145,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
                                      "column does not seem to hold class labels; check which column is the label",
                                      source, n, per_label.begin()->first));
 
-    // Labels equal but for characters that do not show.
+    // Labels equal but for characters that do not show, or for the kind of white space.
     std::map<std::string, std::vector<std::string>> by_visible;
     for (const auto& [label, counts] : per_label) by_visible[without_invisible(label)].push_back(label);
     for (const auto& entry : by_visible) {
@@ -151,7 +154,8 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         std::vector<std::string> shown;
         for (const auto& l : labels) shown.push_back(without_invisible(l, true));
         warnings.push_back(fmt::format("{}: labels {} differ only in characters that do not show (zero-width "
-                                       "spaces, joiners, soft hyphens, byte-order marks) and are trained as {} "
+                                       "spaces, joiners, soft hyphens, byte-order marks...) or in the kind of white "
+                                       "space and are trained as {} "
                                        "different classes (first lines: {})",
                                        source, quoted_list(shown, shown.size()), labels.size(),
                                        first_lines(labels, per_label)));

@@ -1510,10 +1510,11 @@ BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
 BOOST_AUTO_TEST_CASE(eval_trims_labels_as_training_does) {
     Trained& t = trained();
     const std::string data = scratch("eval_trim.csv");
-    write_text(data, "label,text\npos ,a good film\nPos,a good film\n neg,a dull film\n");
+    write_text(data, "label,text\npos ,a good film\nPos,a good film\n neg,a dull film\n\u200Bneg\u3000,a flat film\n");
     const Run r = run("eval --model " + t.model + " --data " + data);
     BOOST_CHECK_EQUAL(r.code, 0);
-    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + data + ": 2 labels had white space around them and were trimmed (first: line 2)"),
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + data + ": 3 labels had white space or invisible characters "
+                                        "(zero-width spaces, byte-order marks...) around them and were trimmed (first: line 2)"),
                         r.err);
     BOOST_CHECK_MESSAGE(contains(r.err, "(first: " + data + ":3: label 'Pos'; the model has 'pos')"), r.err);
 }

@@ -53,12 +53,21 @@ BOOST_AUTO_TEST_CASE(labels_are_trimmed_and_the_change_counted) {
     rows[4].first = "\tpos\r";
     rows[6].first = "\xC2\xA0pos\xC2\xA0";  // no-break spaces, as spreadsheets leave them
     rows[8].first = "po s";                 // inner space: a different label, left alone
+    // Any Unicode white space or invisible code point around it: ideographic and thin spaces,
+    // a line separator, NEL, a byte-order mark, a zero-width space, a variation selector.
+    rows[10].first = "\u3000pos\u2009";
+    rows[12].first = "pos\u2028\u0085";
+    rows[14].first = "\uFEFF\u200Bpos\uFE0F";
+    rows[16].first = "\u200Bpo\xFF";  // an invalid byte ends the trimming at that end
     auto d = docs(rows);
     const auto w = check_labelled_documents(d, named("t.csv"));
     BOOST_REQUIRE(!w.empty());
-    BOOST_TEST(w[0] == "t.csv: 4 labels had white space around them and were trimmed (first: line 2)");
-    for (std::size_t i : {0u, 2u, 4u, 6u}) BOOST_TEST(*d[i].label == "pos");
+    BOOST_TEST(w[0] == "t.csv: 8 labels had white space or invisible characters (zero-width spaces, byte-order "
+                       "marks...) around them and were trimmed (first: line 2)");
+    for (std::size_t i : {0u, 2u, 4u, 6u, 10u, 12u, 14u}) BOOST_TEST(*d[i].label == "pos");
     BOOST_TEST(*d[8].label == "po s");
+    BOOST_TEST(*d[16].label == "po\xFF");
+    BOOST_TEST(trimmed_label("\t\u3000neg\u00AD ") == "neg");
 }
 
 BOOST_AUTO_TEST_CASE(labels_differing_only_in_case_are_named) {
@@ -74,15 +83,25 @@ BOOST_AUTO_TEST_CASE(labels_differing_only_in_case_are_named) {
 
 BOOST_AUTO_TEST_CASE(labels_differing_only_in_characters_that_do_not_show_are_named) {
     auto rows = ordinary(30);
-    rows[5].first = "pos\u200B";  // a zero-width space
-    rows[7].first = "\uFEFFpos";  // a byte-order mark
-    rows[9].first = "pos\u00AD";  // a soft hyphen
+    rows[5].first = "p\u200Bos";  // a zero-width space
+    rows[7].first = "po\u2060s";  // a word joiner
+    rows[9].first = "p\u00ADos";  // a soft hyphen
     auto d = docs(rows);
     const auto w = check_labelled_documents(d, named("t.csv"));
     BOOST_REQUIRE(!w.empty());
-    BOOST_TEST(w[0] == "t.csv: labels 'pos', 'pos<U+00AD>', 'pos<U+200B>', '<U+FEFF>pos' differ only in characters that "
-                       "do not show (zero-width spaces, joiners, soft hyphens, byte-order marks) and are trained as 4 "
-                       "different classes (first lines: 2, 11, 7, 9)");
+    BOOST_TEST(w[0] == "t.csv: labels 'pos', 'po<U+2060>s', 'p<U+00AD>os', 'p<U+200B>os' differ only in characters that "
+                       "do not show (zero-width spaces, joiners, soft hyphens, byte-order marks...) or in the kind of "
+                       "white space and are trained as 4 different classes (first lines: 2, 9, 11, 7)");
+    // A no-break or ideographic space inside a label reads as a space.
+    auto spaces = ordinary(30, "very good", "bad");
+    spaces[5].first = "very\u00A0good";
+    spaces[7].first = "very\u3000good";
+    auto s = docs(spaces);
+    const auto ws = check_labelled_documents(s, named("t.csv"));
+    BOOST_REQUIRE(!ws.empty());
+    BOOST_TEST(ws[0] == "t.csv: labels 'very good', 'very<U+00A0>good', 'very<U+3000>good' differ only in characters "
+                        "that do not show (zero-width spaces, joiners, soft hyphens, byte-order marks...) or in the "
+                        "kind of white space and are trained as 3 different classes (first lines: 2, 7, 9)");
 }
 
 BOOST_AUTO_TEST_CASE(hopeless_data_is_refused_with_what_to_change) {

@@ -3,13 +3,15 @@
 // on their own (a program that builds its documents itself).
 //
 // Changed in place, each change counted in a warning:
-//   - labels are trimmed of surrounding white space ("pos " and " pos" are "pos").
+//   - labels are trimmed of surrounding white space and invisible code points ("pos ",
+//     " pos", "pos\u3000" and "\uFEFFpos" are "pos").
 // Errors (InputError, naming the source and what to change):
 //   - an empty label (after trimming), with its line;
 //   - every document with a label of its own (the label column holds something else).
 // Warnings (returned; the data is left as it is), each naming lines or labels:
-//   - labels that differ only by letter case ("Pos" and "pos" are two classes), or by
-//     characters that do not show (a zero-width space, a byte-order mark);
+//   - labels that differ only by letter case ("Pos" and "pos" are two classes), by
+//     characters that do not show (a zero-width space inside), or by the kind of white space
+//     ("very good" and "very\u00A0good");
 //   - a class with fewer than few_documents documents;
 //   - more labels than a classifier can learn from the documents (fewer than 2 per label on
 //     average);
@@ -44,7 +46,8 @@ struct DataCheckOptions {
     bool training = true;
 };
 
-/// `label` without the white space around it (ASCII white space and U+00A0), as
+/// `label` without the white space (Unicode White_Space) and invisible code points (Unicode
+/// Default_Ignorable_Code_Point: zero-width spaces, byte-order marks...) around it, as
 /// check_labelled_documents trims labels: for data scored against a trained model's labels.
 std::string trimmed_label(std::string_view label);
 
