@@ -370,6 +370,10 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                 vectors.copy_into(net.parameters().subspan(group.offset, group.info.size()), group.info.cols);
         m.info("embeddings: " + vectors.coverage() + " in " + options.embeddings_path + " (" + vectors.format + ", dim " +
                std::to_string(vectors.dim) + ")");
+        if (vectors.repeated_words)
+            m.warn(fmt::format("{}: {} vectors are for a word given before (first: '{}'); the first vector of each "
+                               "word was kept",
+                               options.embeddings_path, vectors.repeated_words, vectors.first_repeated_word));
     }
 
     m.train = m.encode(train_tokens, train, "training data");

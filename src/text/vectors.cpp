@@ -71,7 +71,10 @@ public:
     float* slot_for(std::string_view word) {
         if (!is_valid_utf8(word)) return nullptr;
         if (const auto id = vocabulary_.find(word)) {
-            if (exact_[*id]) return nullptr;  // a repeated word: the first one stays
+            if (exact_[*id]) {  // a repeated word: the first one stays, the repeat counted
+                if (result_.repeated_words++ == 0) result_.first_repeated_word = std::string(word);
+                return nullptr;
+            }
             const bool replacing = slot_[*id] != no_slot;
             if (replacing) --result_.matched_after_normalization;
             exact_[*id] = true;

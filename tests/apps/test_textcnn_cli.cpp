@@ -1677,6 +1677,21 @@ BOOST_AUTO_TEST_CASE(models_and_vectors_must_be_regular_files) {
     std::filesystem::remove(fifo);
 }
 
+// A vectors file that gives a word twice: the first vector is kept and the repeats counted.
+BOOST_AUTO_TEST_CASE(repeated_vectors_are_counted) {
+    Trained& t = trained();
+    const std::string vectors = scratch("repeated.vec");
+    std::string lines;
+    for (const char* word : {"the", "was", "the", "zzz", "was", "the"}) lines += std::string(word) + " 0.5 -0.25 0.125 1\n";
+    write_text(vectors, lines);
+    const Run r = run("train --train " + t.train_csv + " --embeddings " + vectors + " --model " +
+                      scratch("repeated.model") + " --embedding-dim 4 --maps 4 --epochs 1 --seed 1");
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + vectors + ": 3 vectors are for a word given before (first: 'the'); "
+                                        "the first vector of each word was kept"),
+                        r.err);
+}
+
 // `split` said only "write failed" and left its temporary file behind.
 BOOST_AUTO_TEST_CASE(split_names_the_failed_write_and_cleans_up) {
     Trained& t = trained();

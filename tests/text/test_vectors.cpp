@@ -208,9 +208,12 @@ BOOST_AUTO_TEST_CASE(matching_after_normalization_exact_wins) {
 
 BOOST_AUTO_TEST_CASE(repeated_and_invalid_words) {
     const Vocabulary vocabulary = vocabulary_of({"the"});
-    const PretrainedVectors v = load("the 1\nthe 2\nb\xFF 3\n", "v.txt", vocabulary);
+    const PretrainedVectors v = load("the 1\nthe 2\nb\xFF 3\nzebra 4\nzebra 5\nthe 6\n", "v.txt", vocabulary);
     BOOST_TEST(vector_of(v, vocabulary.lookup("the")) == (std::vector<float>{1}));
-    BOOST_TEST(v.file_vectors == 3u);
+    BOOST_TEST(v.file_vectors == 6u);
+    // Repeats of a vocabulary word are counted (those of other words are never looked at).
+    BOOST_TEST(v.repeated_words == 2u);
+    BOOST_TEST(v.first_repeated_word == "the");
 }
 
 BOOST_AUTO_TEST_CASE(copy_into_an_embedding_table) {

@@ -16,7 +16,7 @@
 // a file word that matches nothing exactly is normalized the tokenizer's way (NFKC, case
 // folding) and matched again, but an exact match always wins ("Apple" in the file fills
 // "apple" only if "apple" itself is absent from the file). The first of repeated file words
-// is kept. Words that are not valid UTF-8 cannot be in a vocabulary and are skipped.
+// is kept (repeats of vocabulary words are counted: repeated_words; `textcnn train` warns). Words that are not valid UTF-8 cannot be in a vocabulary and are skipped.
 //
 // Errors (InputError, naming the file and the line or byte offset): dimension mismatch
 // ("vectors.txt: file has dim 300, model expects 128"), a short or long vector line, a value
@@ -59,6 +59,10 @@ struct PretrainedVectors {
     std::vector<float> values;
     std::size_t vocabulary_words = 0;          ///< the vocabulary's word count (reserved ids excluded)
     std::size_t matched_after_normalization = 0;  ///< of ids.size(), matched only after normalizing
+    /// Vectors of a vocabulary word the file gave again (the first is kept, these are not
+    /// read), and the first such word.
+    std::size_t repeated_words = 0;
+    std::string first_repeated_word;
 
     /// "14,838 of 16,185 words found" (+ " (312 after normalization)" when non-zero).
     std::string coverage() const;
