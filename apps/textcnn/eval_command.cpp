@@ -74,7 +74,7 @@ void run_eval(const EvalOptions& o) {
         auto it = std::find(labels.begin(), labels.end(), *doc.label);
         if (it == labels.end()) {
             if (unknown++ == 0) {
-                first_unknown = fmt::format("{}:{}: label '{}'", o.data_path, doc.line, *doc.label);
+                first_unknown = fmt::format("{}:{}: label '{}'", o.data_path, doc.line, shown_label(*doc.label));
                 const auto same_but_case = std::find_if(labels.begin(), labels.end(), [&](const std::string& l) {
                     return cli_common::equal_ignoring_case(l, *doc.label);
                 });

@@ -106,6 +106,8 @@ std::string quoted_list(const std::vector<std::string>& items, std::size_t at_mo
 
 std::string trimmed_label(std::string_view label) { return trimmed(label); }
 
+std::string shown_label(std::string_view label) { return without_invisible(label, true); }
+
 std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options) {
     const std::string& source = options.source;
     std::vector<std::string> warnings;

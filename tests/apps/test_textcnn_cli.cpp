@@ -1517,6 +1517,10 @@ BOOST_AUTO_TEST_CASE(eval_trims_labels_as_training_does) {
                                         "(zero-width spaces, byte-order marks...) around them and were trimmed (first: line 2)"),
                         r.err);
     BOOST_CHECK_MESSAGE(contains(r.err, "(first: " + data + ":3: label 'Pos'; the model has 'pos')"), r.err);
+    // A label that differs by a code point that does not show is shown with it spelled out.
+    write_text(data, "label,text\np\u200Bos,a good film\npos,a good film\n");
+    const Run hidden = run("eval --model " + t.model + " --data " + data);
+    BOOST_CHECK_MESSAGE(contains(hidden.err, "(first: " + data + ":2: label 'p<U+200B>os')"), hidden.err);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_csv_names_the_line) {

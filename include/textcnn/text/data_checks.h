@@ -51,6 +51,10 @@ struct DataCheckOptions {
 /// check_labelled_documents trims labels: for data scored against a trained model's labels.
 std::string trimmed_label(std::string_view label);
 
+/// `label` with each invisible code point and each white space but ' ' written as <U+200B>, as
+/// the warnings show labels: for a message that names a label.
+std::string shown_label(std::string_view label);
+
 /// Checks `documents` (each must have a label) as described above; trims labels in place.
 /// Returns the warnings, in the order above.
 std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options);
