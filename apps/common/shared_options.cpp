@@ -131,11 +131,16 @@ bool same_file(const std::string& a, const std::string& b) {
 
 void check_distinct_files(const std::vector<std::pair<std::string, std::string>>& outputs,
                           const std::vector<std::pair<std::string, std::string>>& inputs) {
-    // An output named "-" is a file of that name (no output here means standard output by
-    // it); an input "-" is standard input, which may have been redirected from the file.
+    // No output here means standard output by "-" (a user who writes it expects that, and
+    // would get a file named "-"); an input "-" is standard input, which may have been
+    // redirected from the file.
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const auto& [option, path] = outputs[i];
         if (path.empty()) continue;
+        if (path == "-")
+            throw UsageError(fmt::format("{} -: this output is a file, not standard output; give it a name (./- for a "
+                                         "file named '-')",
+                                         option));
         for (const auto& [input_option, input] : inputs) {
             if (input.empty()) continue;
             if (input == "-" ? standard_input_is(path) : same_file(path, input))

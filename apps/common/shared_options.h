@@ -208,7 +208,8 @@ bool same_file(const std::string& a, const std::string& b);
 /// by identity (a symbolic or hard link to an input is that input), others by their absolute
 /// path with links (even dangling ones), "." and ".." resolved; devices and other files that
 /// are not regular (/dev/null twice) may repeat. "--model data.csv is also --train: the
-/// output would overwrite it".
+/// output would overwrite it". An output named "-" is refused too: none of these writes
+/// standard output (./- names a file "-").
 void check_distinct_files(const std::vector<std::pair<std::string, std::string>>& outputs,
                           const std::vector<std::pair<std::string, std::string>>& inputs);
 

@@ -1454,7 +1454,7 @@ BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
     BOOST_CHECK_EQUAL(dir.code, 1);
     BOOST_CHECK_MESSAGE(contains(dir.err, ": is a directory; the file to write needs a name"), dir.err);
     // Standard input redirected from the file an output names; a dangling link to another
-    // output; an output named "-" (a file of that name) twice.
+    // output; an output named "-" (not standard output: refused, ./- is a file of that name).
     const Run piped = run("train --train - --input-format csv " + tiny + " --quiet --model " + data, data);
     BOOST_CHECK_EQUAL(piped.code, 2);
     BOOST_CHECK_MESSAGE(contains(piped.err, "--model " + data + " is also --train (standard input): the output would "
@@ -1468,6 +1468,14 @@ BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
     BOOST_CHECK_EQUAL(dangling.code, 2);
     BOOST_CHECK_MESSAGE(contains(dangling.err, "--report " + target + " is also --log-json: one output would overwrite"),
                         dangling.err);
+    for (const std::string& option : {"--model", "--log-json", "--report"}) {
+        const Run dash = run(base + (option == "--model" ? "" : " --model " + model) + " " + option + " -");
+        BOOST_CHECK_EQUAL(dash.code, 2);
+        BOOST_CHECK_MESSAGE(contains(dash.err, option + " -: this output is a file, not standard output; give it a "
+                                                        "name (./- for a file named '-')"),
+                            dash.err);
+    }
+    BOOST_CHECK(!std::filesystem::exists("-"));
     // A character device or FIFO is written into, never replaced by a file.
     const std::string fifo = scratch("report.fifo");
     std::filesystem::remove(fifo);
