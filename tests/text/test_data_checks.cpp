@@ -39,6 +39,13 @@ DataCheckOptions named(const std::string& source) {
     return o;
 }
 
+// The first warning about `rows` as "t.csv" ("" when there is none).
+std::string first_warning(const std::vector<std::pair<std::string, std::string>>& rows) {
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    return w.empty() ? "" : w[0];
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(ordinary_data_passes_without_a_word) {
@@ -74,10 +81,7 @@ BOOST_AUTO_TEST_CASE(labels_differing_only_in_case_are_named) {
     auto rows = ordinary(30);
     rows[5].first = "Pos";
     rows[7].first = "POS";
-    auto d = docs(rows);
-    const auto w = check_labelled_documents(d, named("t.csv"));
-    BOOST_REQUIRE(!w.empty());
-    BOOST_TEST(w[0] == "t.csv: labels 'POS', 'Pos', 'pos' differ only in letter case and are trained as 3 different "
+    BOOST_TEST(first_warning(rows) == "t.csv: labels 'POS', 'Pos', 'pos' differ only in letter case and are trained as 3 different "
                        "classes (first lines: 9, 7, 2)");
 }
 
@@ -86,22 +90,18 @@ BOOST_AUTO_TEST_CASE(labels_differing_only_in_characters_that_do_not_show_are_na
     rows[5].first = "p\u200Bos";  // a zero-width space
     rows[7].first = "po\u2060s";  // a word joiner
     rows[9].first = "p\u00ADos";  // a soft hyphen
-    auto d = docs(rows);
-    const auto w = check_labelled_documents(d, named("t.csv"));
-    BOOST_REQUIRE(!w.empty());
-    BOOST_TEST(w[0] == "t.csv: labels 'pos', 'po<U+2060>s', 'p<U+00AD>os', 'p<U+200B>os' differ only in characters that "
-                       "do not show (zero-width spaces, joiners, soft hyphens, byte-order marks...) or in the kind of "
-                       "white space and are trained as 4 different classes (first lines: 2, 9, 11, 7)");
+    BOOST_TEST(first_warning(rows) ==
+               "t.csv: labels 'pos', 'po<U+2060>s', 'p<U+00AD>os', 'p<U+200B>os' differ only in characters that do not "
+               "show (zero-width spaces, joiners, soft hyphens, byte-order marks...) or in the kind of white space and "
+               "are trained as 4 different classes (first lines: 2, 9, 11, 7)");
     // A no-break or ideographic space inside a label reads as a space.
     auto spaces = ordinary(30, "very good", "bad");
     spaces[5].first = "very\u00A0good";
     spaces[7].first = "very\u3000good";
-    auto s = docs(spaces);
-    const auto ws = check_labelled_documents(s, named("t.csv"));
-    BOOST_REQUIRE(!ws.empty());
-    BOOST_TEST(ws[0] == "t.csv: labels 'very good', 'very<U+00A0>good', 'very<U+3000>good' differ only in characters "
-                        "that do not show (zero-width spaces, joiners, soft hyphens, byte-order marks...) or in the "
-                        "kind of white space and are trained as 3 different classes (first lines: 2, 7, 9)");
+    BOOST_TEST(first_warning(spaces) ==
+               "t.csv: labels 'very good', 'very<U+00A0>good', 'very<U+3000>good' differ only in characters that do "
+               "not show (zero-width spaces, joiners, soft hyphens, byte-order marks...) or in the kind of white space "
+               "and are trained as 3 different classes (first lines: 2, 7, 9)");
 }
 
 BOOST_AUTO_TEST_CASE(hopeless_data_is_refused_with_what_to_change) {

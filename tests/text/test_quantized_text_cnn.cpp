@@ -67,10 +67,16 @@ std::vector<std::vector<std::uint32_t>> random_texts(std::uint64_t seed) {
     return texts;
 }
 
-// Largest |quantized - float| logit over the random texts, checked against the bound.
-void check_within_bound(const ModelSpec& spec, std::uint64_t seed) {
+// A text network of `spec` with PyTorch's default initialization from `seed`.
+Network random_network(const ModelSpec& spec, std::uint64_t seed) {
     Network network(spec, Shape{1, 1, 1});
     network.initialize(Initializer{Initializer::Kind::torch_default}, seed);
+    return network;
+}
+
+// Largest |quantized - float| logit over the random texts, checked against the bound.
+void check_within_bound(const ModelSpec& spec, std::uint64_t seed) {
+    const Network network = random_network(spec, seed);
     const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
     BOOST_REQUIRE(folded.has_value());
     const QuantizedTextCnn quantized = QuantizedTextCnn::quantize(*folded);
@@ -106,8 +112,7 @@ std::size_t top_of(const std::vector<float>& logits) {
 // The refined form against the plain int8 tables and the float folded model, on `texts`.
 // Returns how many texts' plain int8 labels differ from the float ones.
 std::size_t check_refined(const ModelSpec& spec, std::uint64_t seed, const std::vector<std::vector<std::uint32_t>>& texts) {
-    Network network(spec, Shape{1, 1, 1});
-    network.initialize(Initializer{Initializer::Kind::torch_default}, seed);
+    const Network network = random_network(spec, seed);
     const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
     BOOST_REQUIRE(folded.has_value());
     const QuantizedTextCnn plain = QuantizedTextCnn::quantize(*folded);
@@ -633,9 +638,7 @@ BOOST_AUTO_TEST_CASE(float_model_files_keep_loading) {
 // Against the float folded model on random texts: within the bound, which now counts the
 // embedding's rounding too, and the bound is not vacuous.
 BOOST_AUTO_TEST_CASE(compact_logits_within_the_bound) {
-    ModelSpec spec = text_cnn_spec(small_settings(), vocab, 3);
-    Network network(spec, Shape{1, 1, 1});
-    network.initialize(Initializer{Initializer::Kind::torch_default}, 21);
+    const Network network = random_network(text_cnn_spec(small_settings(), vocab, 3), 21);
     const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
     BOOST_REQUIRE(folded.has_value());
     const QuantizedTextCnn table_form = QuantizedTextCnn::quantize(*folded);
@@ -679,8 +682,7 @@ BOOST_AUTO_TEST_CASE(compact_codes_are_compensated_and_closer_as_the_tables_see_
     s.embedding_dim = 24;
     s.widths = {1, 2};
     s.maps = 10;  // 30 columns for 24 channels: H is far from a multiple of the identity
-    Network network(text_cnn_spec(s, vocab, 2), Shape{1, 1, 1});
-    network.initialize(Initializer{Initializer::Kind::torch_default}, 31);
+    const Network network = random_network(text_cnn_spec(s, vocab, 2), 31);
     const auto in = FoldedTextCnn::table_inputs(network);
     BOOST_REQUIRE(in.has_value());
     const std::size_t channels = in->channels;
@@ -732,9 +734,7 @@ BOOST_AUTO_TEST_CASE(compact_codes_are_compensated_and_closer_as_the_tables_see_
 
 // The compact refined form: the compact file, the refined form's rescoring.
 BOOST_AUTO_TEST_CASE(compact_refined_form_scores_doubts_again_from_the_compact_file) {
-    ModelSpec spec = text_cnn_spec(small_settings(), vocab, 3);
-    Network network(spec, Shape{1, 1, 1});
-    network.initialize(Initializer{Initializer::Kind::torch_default}, 23);
+    const Network network = random_network(text_cnn_spec(small_settings(), vocab, 3), 23);
     const auto folded = FoldedTextCnn::fold(network, std::size_t{1} << 30);
     BOOST_REQUIRE(folded.has_value());
     const auto in = FoldedTextCnn::table_inputs(network);
