@@ -133,7 +133,8 @@ void check_distinct_files(const std::vector<std::pair<std::string, std::string>>
                           const std::vector<std::pair<std::string, std::string>>& inputs) {
     // No output here means standard output by "-" (a user who writes it expects that, and
     // would get a file named "-"); an input "-" is standard input, which may have been
-    // redirected from the file.
+    // redirected from the file, or, for an option that reads only files (quantize --model,
+    // --embeddings, --resume), the file named "-": both are checked.
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const auto& [option, path] = outputs[i];
         if (path.empty()) continue;
@@ -143,9 +144,10 @@ void check_distinct_files(const std::vector<std::pair<std::string, std::string>>
                                          option));
         for (const auto& [input_option, input] : inputs) {
             if (input.empty()) continue;
-            if (input == "-" ? standard_input_is(path) : same_file(path, input))
+            const bool redirected = input == "-" && standard_input_is(path);
+            if (redirected || same_file(path, input))
                 throw UsageError(fmt::format("{} {} is also {}{}: the output would overwrite it", option, path,
-                                             input_option, input == "-" ? " (standard input)" : ""));
+                                             input_option, redirected ? " (standard input)" : ""));
         }
         for (std::size_t j = 0; j < i; ++j)
             if (!outputs[j].second.empty() && same_file(path, outputs[j].second))

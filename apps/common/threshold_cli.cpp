@@ -4,6 +4,7 @@
 #include "shared_options.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/text/data_checks.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -50,6 +51,14 @@ textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::
         if (std::find(labels.begin(), labels.end(), name) == labels.end()) {
             const auto same = [&](const std::string& label) { return equal_ignoring_case(label, name); };
             if (std::count_if(labels.begin(), labels.end(), same) == 1) name = *std::find_if(labels.begin(), labels.end(), same);
+        }
+        // Labels are named with what does not show spelled out (<U+00A0>): two labels that look
+        // alike are told apart.
+        if (std::find(labels.begin(), labels.end(), name) == labels.end()) {
+            std::vector<std::string> shown;
+            for (const std::string& label : labels) shown.push_back(textcnn::shown_label(label));
+            throw UsageError(fmt::format("--threshold: threshold for '{}': no such label (labels: {})",
+                                         textcnn::shown_label(name), fmt::join(shown, ", ")));
         }
         double p = 0.0;
         const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), p);

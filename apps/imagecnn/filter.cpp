@@ -62,6 +62,7 @@ void run_filter(const FilterOptions& options) {
         throw UsageError(std::string("--scale: ") + e.what());
     }
 
+    cli_common::check_distinct_files({{"output", options.output}}, {{"input", options.input}});
     textcnn::ThreadLimit limit(options.threads);
     const textcnn::Image image = textcnn::read_image(options.input, 1, options.max_pixels);
     const textcnn::Tensor input = textcnn::image_to_tensor(image);

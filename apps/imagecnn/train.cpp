@@ -249,7 +249,7 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     cli_common::check_writable(checkpoint_option.second, checkpoint_option.first);
     cli_common::check_distinct_files({{"--model", o.model}, checkpoint_option, {"--log-json", o.log_json}, {"--report", o.report}},
                                      {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images},
-                                      {"--test-labels", o.test_labels}});
+                                      {"--test-labels", o.test_labels}, {"--arch-file", o.run.architecture_file}});
     cli_common::check_distinct_files({{"--model", o.model}, {"--log-json", o.log_json}, {"--report", o.report}},
                                      {{"--resume", o.resume}});
     const auto load_start = std::chrono::steady_clock::now();

@@ -69,9 +69,11 @@ void check_spam_label(const std::vector<RawMessage>& messages) {
     for (const RawMessage& m : messages) labels.insert(textcnn::trimmed_label(m.label));
     for (const std::string& label : labels)
         if (cli_common::equal_ignoring_case(label, "spam")) return;
+    std::vector<std::string> shown;  // what does not show spelled out: 'sp<U+200B>am'
+    for (const std::string& label : labels) shown.push_back(textcnn::shown_label(label));
     throw textcnn::InputError(fmt::format("the messages' labels ({}) do not include 'spam', which classify judges by: "
                                           "name the folder DIR/spam/, the mbox spam.mbox or the CSV label spam",
-                                          fmt::join(labels, ", ")));
+                                          fmt::join(shown, ", ")));
 }
 
 void add_mbox(const std::string& path, std::vector<RawMessage>& out) {

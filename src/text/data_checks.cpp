@@ -138,9 +138,11 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     const std::size_t n = documents.size();
 
     if (trimmed_rows)
-        warnings.push_back(fmt::format("{}: {} labels had white space or invisible characters (zero-width spaces, "
-                                       "byte-order marks...) around them and were trimmed (first: line {})",
-                                       source, trimmed_rows, first_trimmed_line));
+        warnings.push_back(fmt::format("{}: {} had white space or invisible characters (zero-width spaces, "
+                                       "byte-order marks...) around {} and {} trimmed (first: line {})",
+                                       source, trimmed_rows == 1 ? std::string("1 label") : fmt::format("{} labels", trimmed_rows),
+                                       trimmed_rows == 1 ? "it" : "them", trimmed_rows == 1 ? "was" : "were",
+                                       first_trimmed_line));
 
     if (options.training && n > 2 && per_label.size() == n)
         throw InputError(fmt::format("{}: every one of the {} documents has a label of its own (first: '{}'): the label "
@@ -184,7 +186,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     std::size_t rare_count = 0;
     for (const auto& [label, counts] : per_label)
         if (counts.first < options.few_documents && rare_count++ < 8)
-            rare += fmt::format("{}'{}' ({})", rare.empty() ? "" : ", ", label, counts.first);
+            rare += fmt::format("{}'{}' ({})", rare.empty() ? "" : ", ", without_invisible(label, true), counts.first);
     if (rare_count > 8) rare += fmt::format(" and {} more", rare_count - 8);
     if (rare_count && options.training && 2 * per_label.size() <= n)
         warnings.push_back(fmt::format("{}: {} with fewer than {} documents: {}", source,

@@ -3,6 +3,7 @@
 #include "text/folded_text_cnn.h"
 #include "text/quantized_text_cnn.h"
 #include "textcnn/text/batching.h"
+#include "textcnn/text/data_checks.h"
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
@@ -762,7 +763,7 @@ std::string TextClassifier::summary() const {
     s << "\nVocabulary: " << impl_->vocabulary.size() << " ids (" << impl_->vocabulary.word_count() << " words, 2 reserved";
     if (impl_->vocabulary.subword_buckets()) s << ", " << impl_->vocabulary.subword_buckets() << " subword buckets";
     s << ")\nLabels (" << impl_->labels.size() << "):";
-    for (const auto& l : impl_->labels) s << ' ' << l;
+    for (const auto& l : impl_->labels) s << ' ' << shown_label(l);  // <U+200B> for what does not show
     s << "\nTokenizer: " << impl_->tokenizer_settings.describe();
     if (impl_->max_length) s << "; texts cut to their first " << impl_->max_length << " tokens";
     s << '\n';

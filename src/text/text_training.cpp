@@ -229,10 +229,10 @@ struct TextTrainingRun::Impl {
             }
             auto it = std::lower_bound(labels.begin(), labels.end(), *docs[i].label);
             if (it == labels.end() || *it != *docs[i].label)
-                throw InputError(source + ":" + std::to_string(docs[i].line) + ": label '" + *docs[i].label +
+                throw InputError(source + ":" + std::to_string(docs[i].line) + ": label '" + shown_label(*docs[i].label) +
                                  "' does not occur in the training data (labels: " + [&] {
                                      std::string all;
-                                     for (const auto& l : labels) all += (all.empty() ? "" : ", ") + l;
+                                     for (const auto& l : labels) all += (all.empty() ? "" : ", ") + shown_label(l);
                                      return all;
                                  }() + ")");
             set.labels[i] = static_cast<std::uint32_t>(it - labels.begin());
@@ -371,9 +371,11 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         m.info("embeddings: " + vectors.coverage() + " in " + options.embeddings_path + " (" + vectors.format + ", dim " +
                std::to_string(vectors.dim) + ")");
         if (vectors.repeated_words)
-            m.warn(fmt::format("{}: {} vectors are for a word given before (first: '{}'); the first vector of each "
-                               "word was kept",
-                               options.embeddings_path, vectors.repeated_words, vectors.first_repeated_word));
+            m.warn(fmt::format("{}: {} for a word given before (first: '{}'); the first vector of each word was kept",
+                               options.embeddings_path,
+                               vectors.repeated_words == 1 ? std::string("1 vector is")
+                                                           : fmt::format("{} vectors are", vectors.repeated_words),
+                               vectors.first_repeated_word));
     }
 
     m.train = m.encode(train_tokens, train, "training data");

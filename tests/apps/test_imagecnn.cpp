@@ -335,6 +335,14 @@ BOOST_AUTO_TEST_CASE(filter_gaussian_keeps_brightness_and_chains) {
     BOOST_TEST_REQUIRE(r.code == 0, r.err);
     BOOST_TEST(r.out.find("feature map of gaussian -> laplace") != std::string::npos, r.out);
     BOOST_TEST(r.out.find("scaling abs") != std::string::npos, r.out);
+    // The output is a file: never the input, never '-' (not standard output); nothing written.
+    r = run("filter --kernel gaussian " + scratch("white.png") + " " + scratch("white.png"));
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err.find("output " + scratch("white.png") + " is also input") != std::string::npos, r.err);
+    BOOST_TEST(read_image(scratch("white.png")).pixels == std::vector<std::uint8_t>(25, 255));
+    r = run("filter --kernel gaussian " + scratch("white.png") + " -");
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err.find("output -: this output is a file, not standard output") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(max_pixels_refuses_large_images_before_decoding) {
@@ -405,6 +413,14 @@ BOOST_AUTO_TEST_CASE(same_seed_same_model_whatever_the_thread_count) {
     }
     BOOST_TEST(predictions[0].size() > 1000u);
     BOOST_TEST(predictions[0] == predictions[1]);  // bit-identical probabilities, printed in full
+    // The architecture file is an input: a --model naming it is refused before training.
+    const std::string arch = scratch("arch_copy.json");
+    std::filesystem::copy_file(scratch("tiny.json"), arch, std::filesystem::copy_options::overwrite_existing);
+    const Run over = run("train --images " + scratch("train-images.gz") + " --labels " + scratch("train-labels") +
+                         " --arch-file " + arch + " --class-names a,b,c --epochs 1 --quiet --model " + arch);
+    BOOST_TEST(over.code == 2);
+    BOOST_TEST(over.err.find("--model " + arch + " is also --arch-file") != std::string::npos, over.err);
+    BOOST_TEST(read_text(arch) == read_text(scratch("tiny.json")));
 }
 
 BOOST_AUTO_TEST_CASE(learning_rate_stages_continue_seamlessly) {

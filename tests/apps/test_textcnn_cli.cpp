@@ -891,6 +891,10 @@ BOOST_AUTO_TEST_CASE(thresholds_name_their_label_and_texts_without_known_tokens_
     const Run unknown = run("predict --quiet --threshold spam=0.9 --model " + t.model + " " + path);
     BOOST_CHECK_EQUAL(unknown.code, 2);
     BOOST_CHECK(contains(unknown.err, "threshold for 'spam': no such label (labels: neg, pos)"));
+    // A label that only looks like one of the model's is named with what does not show spelled out.
+    const Run hidden = run("predict --quiet --threshold 'p\u200Bos=0.9' --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(hidden.code, 2);
+    BOOST_CHECK_MESSAGE(contains(hidden.err, "threshold for 'p<U+200B>os': no such label (labels: neg, pos)"), hidden.err);
     BOOST_CHECK_EQUAL(run("predict --quiet --threshold pos=0.5 --threshold pos=0.6 --model " + t.model + " " + path).code, 2);
     BOOST_CHECK_EQUAL(run("predict --quiet --threshold pos=high --model " + t.model + " " + path).code, 2);
 
@@ -1104,6 +1108,16 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_compact_and_compact_refined) {
     BOOST_REQUIRE_EQUAL(quantized.code, 0);
     BOOST_CHECK_MESSAGE(contains(quantized.err, fmt::format("file {:.1f} kB ->", std::filesystem::file_size(t.model) / 1e3)),
                         quantized.err);
+    // --model - names the file "-" (quantize reads no standard input): an --out naming that
+    // file is refused too.
+    const std::string dash_dir = scratch("dash_dir");
+    std::filesystem::create_directories(dash_dir);
+    std::filesystem::copy_file(t.model, dash_dir + "/-", std::filesystem::copy_options::overwrite_existing);
+    const auto dash = testing::run_program("cd " + dash_dir + " && " + program + " quantize --model - --out ./-",
+                                           scratch("stderr.txt"));
+    BOOST_CHECK_EQUAL(dash.code, 2);
+    BOOST_CHECK_MESSAGE(contains(dash.err, "--out ./- is also --model: the output would overwrite it"), dash.err);
+    BOOST_CHECK(read_model_file(dash_dir + "/-").find("QFLD") == nullptr);
     // The compact file whatever the residual codes made at load.
     BOOST_CHECK_EQUAL(std::filesystem::file_size(scratch("quantized_compact_refined.model")),
                       std::filesystem::file_size(scratch("quantized_compact.model")));

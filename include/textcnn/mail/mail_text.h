@@ -23,8 +23,9 @@
 //     <body text>
 //
 // Each header line holds at most 1,000 bytes of its value (cut at a character boundary). The
-// message's header block is read up to its 100,000th line (GMime keeps about 500 bytes per
-// line); the fields after it are dropped, the body is read.
+// message's header block is read up to its 100,000th line or 1 MiB-th byte, whichever comes
+// first (GMime keeps about 500 bytes per line and up to 45 bytes per byte of a long field); the
+// fields after it are dropped, the body is read.
 //
 // The body text is the text of every text/plain and text/html part that is not an attachment
 // (in multipart/alternative, mixed, related, nested multiparts and attached messages), in
