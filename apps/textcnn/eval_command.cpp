@@ -120,8 +120,12 @@ void run_eval(const EvalOptions& o) {
         j["documents_without_known_token"] = no_known;
         fmt::print("{}\n", j.dump());
     } else {
-        fmt::print("{}", to_text(report));
-        if (labels.size() == 2) fmt::print("ROC-AUC ({} as positive): {:.4f}\n", labels[1], auc);
+        // Labels with what does not show spelled out ('very<U+00A0>good'): rows that look alike
+        // are told apart (the JSON keeps them as they are).
+        ClassificationReport shown = report;
+        for (std::string& label : shown.labels) label = shown_label(label);
+        fmt::print("{}", to_text(shown));
+        if (labels.size() == 2) fmt::print("ROC-AUC ({} as positive): {:.4f}\n", shown_label(labels[1]), auc);
         fmt::print("Unknown tokens: {} of {} ({:.2f} %); documents without a known token: {}\n", unknown_tokens, tokens,
                    tokens ? 100.0 * static_cast<double>(unknown_tokens) / static_cast<double>(tokens) : 0.0, no_known);
     }

@@ -1544,6 +1544,16 @@ BOOST_AUTO_TEST_CASE(eval_trims_labels_as_training_does) {
     write_text(data, "label,text\np\u200Bos,a good film\npos,a good film\n");
     const Run hidden = run("eval --model " + t.model + " --data " + data);
     BOOST_CHECK_MESSAGE(contains(hidden.err, "(first: " + data + ":2: label 'p<U+200B>os')"), hidden.err);
+    // Two labels that look alike ("very good" with a space and with a no-break space) get rows
+    // that do not: eval's table spells out what does not show.
+    const std::string alike = scratch("alike.csv"), alike_model = scratch("alike.model");
+    write_text(alike, "label,text\nvery\u00A0good,a good film\nvery good,fine\nbad,a dull film\nbad,dull\n"
+                      "very good,good\nvery\u00A0good,great\n");
+    BOOST_REQUIRE_EQUAL(run("train --train " + alike + " --model " + alike_model +
+                            " --epochs 1 --embedding-dim 8 --maps 4 --quiet --threads 1").code, 0);
+    const Run table = run("eval --model " + alike_model + " --data " + alike);
+    BOOST_CHECK_EQUAL(table.code, 0);
+    BOOST_CHECK_MESSAGE(contains(table.out, "very<U+00A0>good ") && contains(table.out, "very good "), table.out);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_csv_names_the_line) {
