@@ -744,6 +744,11 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     SigintScope sigint;
     TextTrainingReport report = run.run();
     for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
+    if (!o.resume_path.empty() && report.result.reason == StopReason::completed && report.result.history.empty())
+        fmt::print(stderr,
+                   "warning: {} had completed {} epoch{} and --epochs is {}: nothing was trained (a larger --epochs "
+                   "goes on)\n",
+                   o.resume_path, report.result.epochs_completed, report.result.epochs_completed == 1 ? "" : "s", o.epochs);
 
     set_run_metadata(run.classifier(), o, sources, report.result, report.train_documents);
     const std::string checkpoint = checkpoint_path(o.model_path, o.checkpoint_path);

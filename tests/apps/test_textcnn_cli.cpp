@@ -1177,6 +1177,14 @@ BOOST_AUTO_TEST_CASE(resume_a_library_checkpoint_with_the_cli) {
     // file: the finished run leaves it as it was.
     BOOST_CHECK(std::filesystem::exists(checkpoint));
     BOOST_CHECK(read_text(checkpoint) == read_text(kept));
+    // --epochs no larger than the epochs the checkpoint completed: nothing to train, said.
+    const Run done = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + scratch("done.model") +
+                         " --embedding-dim 16 --maps 8 --epochs 1 --batch 10 --seed 1 --quiet --resume " + checkpoint);
+    BOOST_CHECK_EQUAL(done.code, 0);
+    BOOST_CHECK_MESSAGE(contains(done.err, "warning: " + checkpoint + " had completed 1 epoch and --epochs is 1: nothing "
+                                           "was trained (a larger --epochs goes on)"),
+                        done.err);
+    BOOST_CHECK(!contains(r.err, "nothing was trained"));
 
     // A checkpoint that does not fit this run's options: exit 2, naming the checkpoint.
     const Run other = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + model +
