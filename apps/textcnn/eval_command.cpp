@@ -89,11 +89,7 @@ void run_eval(const EvalOptions& o) {
     flush();
     print_reader_warnings(reader.report());
     if (trimmed)
-        fmt::print(stderr,
-                   "warning: {}: {} had white space or invisible characters (zero-width spaces, byte-order "
-                   "marks...) around {} and {} trimmed (first: line {})\n",
-                   o.data_path, trimmed == 1 ? std::string("1 label") : fmt::format("{} labels", trimmed),
-                   trimmed == 1 ? "it" : "them", trimmed == 1 ? "was" : "were", first_trimmed_line);
+        fmt::print(stderr, "warning: {}\n", trimmed_labels_warning(o.data_path, trimmed, first_trimmed_line));
     if (unknown)
         fmt::print(stderr, "warning: {} documents have labels the model does not know and were not scored (first: {})\n",
                    unknown, first_unknown);

@@ -108,6 +108,13 @@ std::string trimmed_label(std::string_view label) { return trimmed(label); }
 
 std::string shown_label(std::string_view label) { return without_invisible(label, true); }
 
+std::string trimmed_labels_warning(const std::string& source, std::size_t count, std::size_t first_line) {
+    return fmt::format("{}: {} had white space or invisible characters (zero-width spaces, byte-order marks...) "
+                       "around {} and {} trimmed (first: line {})",
+                       source, count == 1 ? std::string("1 label") : fmt::format("{} labels", count),
+                       count == 1 ? "it" : "them", count == 1 ? "was" : "were", first_line);
+}
+
 std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options) {
     const std::string& source = options.source;
     std::vector<std::string> warnings;
@@ -138,11 +145,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     const std::size_t n = documents.size();
 
     if (trimmed_rows)
-        warnings.push_back(fmt::format("{}: {} had white space or invisible characters (zero-width spaces, "
-                                       "byte-order marks...) around {} and {} trimmed (first: line {})",
-                                       source, trimmed_rows == 1 ? std::string("1 label") : fmt::format("{} labels", trimmed_rows),
-                                       trimmed_rows == 1 ? "it" : "them", trimmed_rows == 1 ? "was" : "were",
-                                       first_trimmed_line));
+        warnings.push_back(trimmed_labels_warning(source, trimmed_rows, first_trimmed_line));
 
     if (options.training && n > 2 && per_label.size() == n)
         throw InputError(fmt::format("{}: every one of the {} documents has a label of its own (first: '{}'): the label "

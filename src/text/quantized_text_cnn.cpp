@@ -187,7 +187,7 @@ void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::si
 }
 
 QuantizedTextCnn QuantizedTextCnn::quantize(const FoldedTextCnn& folded, bool refine) {
-    // The residual codes after the table and its trailer, zeroed (encode_rows ors nibbles in).
+    // Room for the residual codes after the table and its trailer (encode_rows writes them).
     QuantizedTextCnn q = scaled(folded, refine ? folded.vocab_ * ((folded.columns_ + 1) / 2) : 0);
     q.encode_rows(folded.table_.data(), 0, q.vocab_, q.column_scales());
     q.set_margin_bound();
@@ -682,7 +682,7 @@ void QuantizedTextCnn::build_table(bool refine) {
     for (std::size_t i = 0; i < branches_.size(); ++i)
         blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
     const std::vector<float> column_scale = column_scales();
-    // The residual codes, zeroed, after the table and its trailer (encode_rows ors nibbles in).
+    // Room for the residual codes after the table and its trailer (encode_rows writes them).
     const std::size_t residuals = refine ? vocab_ * residual_row_bytes() : 0;
     assign_with_huge_pages(storage_, vocab_ * columns_ + trailer + residuals);
     table_offset_ = 0;

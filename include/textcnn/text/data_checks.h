@@ -55,6 +55,11 @@ std::string trimmed_label(std::string_view label);
 /// the warnings show labels: for a message that names a label.
 std::string shown_label(std::string_view label);
 
+/// "SOURCE: 3 labels had white space or invisible characters ... around them and were trimmed
+/// (first: line 2)": the warning check_labelled_documents gives, for a program that trims with
+/// trimmed_label() itself.
+std::string trimmed_labels_warning(const std::string& source, std::size_t count, std::size_t first_line);
+
 /// Checks `documents` (each must have a label) as described above; trims labels in place.
 /// Returns the warnings, in the order above.
 std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options);
