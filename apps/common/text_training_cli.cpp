@@ -236,6 +236,7 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
     const auto checkpoint = checkpoint_output(model_path, checkpoint_path);
     check_writable(model_path, "--model");
     check_writable(checkpoint.second, checkpoint.first);
+    check_no_waiting_checkpoint(checkpoint, resume_path);
     if (!report.empty()) check_writable(report, "--report");
     // The checkpoint may be the file --resume reads (it is rewritten on the next Ctrl-C);
     // nothing else may overwrite an input.
@@ -293,12 +294,20 @@ std::string differing_options(const std::string& checkpoint, const std::vector<t
     const auto stored = nlohmann::json::parse(it->second, nullptr, false);
     if (!stored.is_object()) return "";
     std::string out;
+    const auto add = [&](const std::string& name, const std::string& value, const std::string& there) {
+        out += fmt::format("{}{} {} (there: {})", out.empty() ? "" : ", ", name, value.empty() ? "unset" : value,
+                           there.empty() ? "unset" : there);
+    };
     for (const auto& [name, value] : settings) {
         if (free_to_change(name)) continue;
         const std::string there = stored.contains(name) && stored[name].is_string() ? stored[name].get<std::string>() : "";
-        if (there != value)
-            out += fmt::format("{}{} {} (there: {})", out.empty() ? "" : ", ", name, value.empty() ? "unset" : value,
-                               there.empty() ? "unset" : there);
+        if (there != value) add(name, value, there);
+    }
+    // Options that run gave and this one leaves out (--dev, say).
+    for (const auto& [name, there] : stored.items()) {
+        if (free_to_change(name) || !there.is_string() || there.get<std::string>().empty()) continue;
+        if (std::none_of(settings.begin(), settings.end(), [&](const textcnn::ReportField& field) { return field.name == name; }))
+            add(name, "", there.get<std::string>());
     }
     return out.empty() ? "" : "; options that differ from the run that wrote " + checkpoint + ": " + out;
 }

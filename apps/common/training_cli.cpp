@@ -12,7 +12,10 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -79,17 +82,41 @@ void stop_with_checkpoint(const std::string& model, const std::string& checkpoin
     stop_after_checkpoint(checkpoint, sigint);
 }
 
+namespace {
+// A checkpoint is a model file with the trainer's state; any other file (or none) is not.
+bool holds_checkpoint(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return false;
+    try {
+        return textcnn::read_model_file(path).find("TRNR") != nullptr;
+    } catch (const textcnn::Error&) {
+        return false;
+    }
+}
+// A copy of the checkpoint --resume reads is the same run at the same point: nothing is lost.
+bool same_bytes(const std::string& a, const std::string& b) {
+    std::error_code ea, eb;
+    const auto size = std::filesystem::file_size(a, ea);
+    if (ea || size != std::filesystem::file_size(b, eb) || eb) return false;
+    std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+    return fa && fb && std::equal(std::istreambuf_iterator<char>(fa), {}, std::istreambuf_iterator<char>(fb), {});
+}
+}  // namespace
+
+void check_no_waiting_checkpoint(const std::pair<std::string, std::string>& checkpoint, const std::string& resume) {
+    const auto& [name, path] = checkpoint;
+    if (!holds_checkpoint(path) || (!resume.empty() && (same_file(path, resume) || same_bytes(path, resume)))) return;
+    throw UsageError(fmt::format(
+        "{} holds the checkpoint of an interrupted run, which this run would overwrite on Ctrl-C and remove when it "
+        "ends: continue that run with --resume {}, or remove the file (or choose another --model) to start a new one",
+        name.starts_with("--") ? name + " " + path : path + " (this run's checkpoint file)", path));
+}
+
 void remove_finished_checkpoint(const std::string& checkpoint, bool quiet) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(checkpoint, ec)) return;
     // Only a checkpoint (a model file with the trainer's state) is removed: --checkpoint may
     // name any file, and a finished run writes none there.
-    bool is_checkpoint = false;
-    try {
-        is_checkpoint = textcnn::read_model_file(checkpoint).find("TRNR") != nullptr;
-    } catch (const textcnn::Error&) {
-    }
-    if (is_checkpoint && std::filesystem::remove(checkpoint, ec) && !quiet)
+    if (holds_checkpoint(checkpoint) && std::filesystem::remove(checkpoint, ec) && !quiet)
         fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", checkpoint);
 }
 

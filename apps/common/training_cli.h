@@ -64,6 +64,13 @@ std::pair<std::string, std::string> checkpoint_output(const std::string& model_p
                                        const std::function<std::uint64_t(const std::string&)>& save_best_model,
                                        SigintScope& sigint);
 
+/// Refuses (UsageError) a new run where another run's checkpoint waits: `checkpoint` (option
+/// name and path, as checkpoint_output gives them) is where this run writes on Ctrl-C and what
+/// it removes when it finishes, so a checkpoint there from an interrupted run (a model file
+/// with the trainer's state) would be lost. Fine when that is the file `resume` names, or a
+/// byte-for-byte copy of it (this run continues it), or when no checkpoint is there.
+void check_no_waiting_checkpoint(const std::pair<std::string, std::string>& checkpoint, const std::string& resume);
+
 /// A finished run no longer needs its checkpoint: removes `checkpoint` (this run's own, where
 /// Ctrl-C writes; also what --resume named when it is the same file) if it is a checkpoint,
 /// named on stderr unless `quiet`. Any other file there (a model, data) stays, and so does a

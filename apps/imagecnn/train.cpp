@@ -247,6 +247,7 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     cli_common::check_writable(o.model, "--model");
     const auto checkpoint_option = cli_common::checkpoint_output(o.model, o.checkpoint);
     cli_common::check_writable(checkpoint_option.second, checkpoint_option.first);
+    cli_common::check_no_waiting_checkpoint(checkpoint_option, o.resume);
     cli_common::check_distinct_files({{"--model", o.model}, checkpoint_option, {"--log-json", o.log_json}, {"--report", o.report}},
                                      {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images},
                                       {"--test-labels", o.test_labels}, {"--arch-file", o.run.architecture_file}});

@@ -1,5 +1,7 @@
 #include "textcnn/mail/header_insertion.h"
 
+#include "line_ends.h"
+
 namespace textcnn::mail {
 namespace {
 
@@ -19,10 +21,13 @@ bool is_field_line(std::string_view line) {
 
 HeaderInsertion find_header_insertion(std::string_view raw) {
     HeaderInsertion at;
+    // Lines end in LF (or CRLF), or in a bare CR when the message's first line does.
+    const char line_end = detail::has_bare_cr_line_ends(raw) ? '\r' : '\n';
+    if (line_end == '\r') at.newline = "\r";
     std::size_t pos = 0;
     bool first = true, in_block = false;
     while (pos < raw.size()) {
-        const std::size_t newline = raw.find('\n', pos);
+        const std::size_t newline = raw.find(line_end, pos);
         const std::size_t end = newline == std::string_view::npos ? raw.size() : newline + 1;
         const std::string_view line = raw.substr(pos, end - pos);
         const bool mbox_line = first && line.starts_with("From ");
@@ -34,7 +39,7 @@ HeaderInsertion find_header_insertion(std::string_view raw) {
         at.needs_line_end_first = newline == std::string_view::npos;
         // An unterminated last line says nothing about the message's line ends: the line
         // before it does.
-        if (!at.needs_line_end_first) at.newline = line.ends_with("\r\n") ? "\r\n" : "\n";
+        if (!at.needs_line_end_first && line_end == '\n') at.newline = line.ends_with("\r\n") ? "\r\n" : "\n";
         pos = end;
     }
     return at;

@@ -3,6 +3,7 @@
 #include "textcnn/mail/mail_text.h"
 
 #include "html_text.h"
+#include "line_ends.h"
 #include "textcnn/core/error.h"
 #include "textcnn/text/utf8.h"
 
@@ -371,6 +372,8 @@ std::string_view without_mbox_line(std::string_view raw) {
 
 std::string extract_mail_text(std::string_view raw, const MailTextOptions& options) {
     init_gmime();
+    std::string lf_message;  // a message whose lines end in bare CRs, with LFs
+    if (detail::has_bare_cr_line_ends(raw)) raw = lf_message = detail::with_lf_line_ends(raw);
     std::string bounded;  // holds the message when its header block is cut
     raw = up_to_boundary_bound(with_bounded_header(without_mbox_line(raw), bounded));
     if (raw.size() > static_cast<std::size_t>(G_MAXUINT))

@@ -414,6 +414,14 @@ void Trainer::resume(const TrainerState& state) {
     if (!state.best_parameters.empty() && state.best_parameters.size() != impl_->net.parameter_count())
         throw InputError("trainer: the checkpoint's best parameters (" + std::to_string(state.best_parameters.size()) +
                          ") do not fit the network (" + std::to_string(impl_->net.parameter_count()) + ")");
+    // A run that validated keeps its best weights and puts them back at the end: continued
+    // without validation data, nothing would ever beat them and every epoch from here on
+    // would be thrown away.
+    if (!state.best_parameters.empty() && (!impl_->validation_source || impl_->validation_count == 0))
+        throw ConfigError("trainer: the checkpoint's run kept its best weights by validation (best epoch " +
+                          std::to_string(state.best_epoch) +
+                          "), and this run has no validation data: the epochs trained now would be discarded for "
+                          "those weights; give it the same validation data");
     impl_->optimizer->set_state(state.optimizer_state);
     impl_->state = state;
     impl_->state.finished = false;

@@ -1254,6 +1254,27 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     BOOST_CHECK_MESSAGE(contains(bare.err, "textcnn train: " + scratch("library.ckpt") +
                                                " holds no record of the options of the run that wrote it"),
                         bare.err);
+    // Found by a new-user run: a new run with the same --checkpoint (or MODEL.ckpt) removed the
+    // interrupted run's checkpoint when it ended ("the run is complete"). Now refused, the
+    // checkpoint untouched.
+    const auto checkpoint_bytes = std::filesystem::file_size(checkpoint);
+    const Run fresh = run(fmt::format("train --train {} --model {} --embedding-dim 16 --maps 8 --epochs 1 --quiet "
+                                      "--checkpoint {}",
+                                      t.train_csv, scratch("fresh.model"), checkpoint));
+    BOOST_CHECK_EQUAL(fresh.code, 2);
+    BOOST_CHECK_MESSAGE(contains(fresh.err, "--checkpoint " + checkpoint + " holds the checkpoint of an interrupted run") &&
+                            contains(fresh.err, "continue that run with --resume " + checkpoint),
+                        fresh.err);
+    BOOST_CHECK_EQUAL(std::filesystem::file_size(checkpoint), checkpoint_bytes);
+    // ... and resuming a run that validated without its dev data trained epochs that the kept
+    // best weights then replaced. Now refused, naming the option left out.
+    const Run no_dev = run(fmt::format("train --resume {} --train {} --model {} --embedding-dim 16 --maps 8 --epochs {} "
+                                       "--batch 10 --seed 1 --quiet --checkpoint {}",
+                                       checkpoint, t.train_csv, scratch("no_dev.model"), epochs, checkpoint));
+    BOOST_CHECK_EQUAL(no_dev.code, 2);
+    BOOST_CHECK_MESSAGE(contains(no_dev.err, "this run has no validation data") &&
+                            contains(no_dev.err, "--dev unset (there: " + t.dev_csv + ")"),
+                        no_dev.err);
     const Run r = run(fmt::format("train --train {} --dev {} --model {} --embedding-dim 16 --maps 8 --epochs {} --batch 10 "
                                   "--seed 1 --quiet --checkpoint {} --resume {}",
                                   t.train_csv, t.dev_csv, model, epochs, checkpoint, checkpoint));

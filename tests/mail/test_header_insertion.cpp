@@ -32,6 +32,17 @@ BOOST_AUTO_TEST_CASE(crlf_messages_get_crlf_lines) {
     BOOST_TEST(with_flag("A: 1\r\nB: cut") == "A: 1\r\nB: cut\r\nX-Flag: YES\r\n");
 }
 
+// Old Mac OS mail ends lines in a bare CR: the fields go after its header block, ended the same
+// way (before: the whole message read as one line, the fields after the body).
+BOOST_AUTO_TEST_CASE(bare_cr_messages_get_cr_lines) {
+    BOOST_TEST(with_flag("A: 1\rB: 2\r\rbody\rmore: text\r") == "A: 1\rB: 2\rX-Flag: YES\r\rbody\rmore: text\r");
+    BOOST_TEST(with_flag("From a@b Mon\rA: 1\r\rb") == "From a@b Mon\rA: 1\rX-Flag: YES\r\rb");
+    BOOST_TEST(with_flag("A: 1\rB: cut") == "A: 1\rB: cut\rX-Flag: YES\r");
+    // A message whose first line ends in LF or CRLF is read by LF: a CR inside a line stays in it.
+    BOOST_TEST(with_flag("A: 1\nB: x\ry\n\nb") == "A: 1\nB: x\ry\nX-Flag: YES\n\nb");
+    BOOST_TEST(with_flag("A: 1\r\nB: x\ry\r\n\r\nb") == "A: 1\r\nB: x\ry\r\nX-Flag: YES\r\n\r\nb");
+}
+
 // Names RFC 5322 does not allow but a lenient parser (GMime) reads past: 8-bit bytes, a space,
 // a byte-order mark before the first. The fields still go after the whole block.
 BOOST_AUTO_TEST_CASE(lenient_field_names_do_not_end_the_block) {

@@ -139,6 +139,33 @@ BOOST_AUTO_TEST_CASE(base64_body_and_rfc2047_subject_are_decoded) {
                "second line\n");
 }
 
+// Lines ended by bare CRs (old Mac OS mail) are read as lines: before, GMime saw one header
+// field holding the whole message, and the model read "from: example.org" and nothing else.
+BOOST_AUTO_TEST_CASE(bare_cr_line_ends_are_read_as_lines) {
+    const std::string message =
+        "From: Marguerite <marguerite@orchard.example>\r"
+        "Subject: Apple harvest\r"
+        "Content-Type: text/plain; charset=us-ascii\r"
+        "\r"
+        "The ladders are in the barn.\r"
+        "Bring gloves.\r";
+    BOOST_TEST(extract_mail_text(message) ==
+               "subject: Apple harvest\n"
+               "from: orchard.example\n"
+               "received: 0\n"
+               "content-type: text/plain\n"
+               "\n"
+               "The ladders are in the barn.\n"
+               "Bring gloves.\n");
+    // The same message with LF and with CRLF line ends reads the same.
+    std::string lf = message, crlf;
+    for (char& c : lf)
+        if (c == '\r') c = '\n';
+    for (const char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    BOOST_TEST(extract_mail_text(lf) == extract_mail_text(message));
+    BOOST_TEST(extract_mail_text(crlf) == extract_mail_text(message));
+}
+
 BOOST_AUTO_TEST_CASE(iso_8859_1_and_windows_1252_bodies_become_utf8) {
     const std::string latin1 =
         "Subject: Greetings\n"

@@ -108,8 +108,10 @@ public:
     void set_stop_flag(const std::atomic<bool>* flag);
 
     /// Continue from a checkpoint's state (call before run(); the network must already hold the
-    /// checkpoint's parameters). ConfigError when the seed, batch size or training set size
-    /// differ from the checkpointed run; InputError for an incompatible optimizer state.
+    /// checkpoint's parameters; validation data, if any, set before). ConfigError when the
+    /// seed, batch size or training set size differ from the checkpointed run, or when that run
+    /// validated and this one has no validation data (its kept best weights would replace
+    /// everything trained from here); InputError for an incompatible optimizer state.
     void resume(const TrainerState& state);
 
     /// Trains until settings.epochs are complete, patience runs out or a stop is requested.
