@@ -3,6 +3,7 @@
 #include "shared_options.h"
 #include "training_cli.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
 
@@ -267,6 +268,7 @@ textcnn::RunReport read_run_log(const std::string& file) {
     while (std::getline(in, line)) {
         ++number;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        textcnn::check_json_nesting(line, fmt::format("{}:{}: the log line", path, number));
         try {
             used += add_line(report, ordered::parse(line), fmt::format("{}:{}", path, number));
         } catch (const nlohmann::json::exception& e) {

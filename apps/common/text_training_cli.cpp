@@ -6,6 +6,7 @@
 #include "train_report.h"
 #include "training_cli.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/nn/network.h"
@@ -291,6 +292,7 @@ std::string differing_options(const std::string& checkpoint, const std::vector<t
     const auto metadata = textcnn::metadata_of(textcnn::read_model_file(checkpoint));
     const auto it = metadata.find(settings_key);
     if (it == metadata.end()) return "";
+    if (textcnn::json_nesting_depth(it->second) > textcnn::max_json_nesting) return "";
     const auto stored = nlohmann::json::parse(it->second, nullptr, false);
     if (!stored.is_object()) return "";
     std::string out;
@@ -368,6 +370,7 @@ std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& 
     if (it == metadata.end())
         throw UsageError(checkpoint + " holds no record of the options of the run that wrote it (a checkpoint of an "
                                       "older version): give them again beside --resume");
+    textcnn::check_json_nesting(it->second, checkpoint + ": the stored options ('" + std::string(arguments_key) + "')");
     const auto stored = nlohmann::json::parse(it->second, nullptr, false);
     if (!stored.is_array() || !std::all_of(stored.begin(), stored.end(), [](const auto& a) { return a.is_string(); }))
         throw textcnn::InputError(checkpoint + ": the stored options ('" + std::string(arguments_key) +

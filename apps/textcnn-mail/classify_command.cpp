@@ -3,6 +3,7 @@
 // exit 3, or 2 for a usage error), or, with --maildir, one TSV line per message file.
 #include "commands.h"
 #include "message_io.h"
+#include "shared_options.h"
 #include "threshold_cli.h"
 #include "training_cli.h"
 
@@ -20,6 +21,13 @@
 #include <filesystem>
 #include <optional>
 
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace mail_cli {
@@ -30,6 +38,7 @@ struct ClassifyOptions {
     std::vector<std::string> maildirs;
     cli_common::ThresholdCliOptions threshold;
     std::size_t threads = 0;
+    double time_limit = 60.0;  // seconds for one message's verdict; 0: none
     bool quiet = false;
 };
 
@@ -63,6 +72,101 @@ void write_unjudged(const std::string& bytes, const std::string& reason) {
     write_with_fields(bytes, {{"X-Spam-Flag", "UNKNOWN"}, {"X-Spam-Score", "unknown"}});
 }
 
+// What judging one message gave: a verdict (spam, score), or the reason there is none and the
+// exit code that goes with it.
+struct Outcome {
+    std::optional<std::pair<bool, std::string>> verdict;
+    std::string reason;
+    int failure_code = error_exit_code;
+};
+
+Outcome judge_message(const ClassifyOptions& o, const std::string& bytes) {
+    Outcome out;
+    try {
+        const Judge judge(o, false);
+        const textcnn::TextPrediction p = judge.model.predict(textcnn::mail::extract_mail_text(bytes, judge.extraction));
+        out.verdict.emplace(judge.is_spam(p), judge.score(p));
+    } catch (const cli_common::UsageError& e) {
+        out.reason = e.what();
+        out.failure_code = 2;
+    } catch (const std::bad_alloc&) {
+        out.reason = "out of memory while judging the message";
+    } catch (const std::exception& e) {
+        out.reason = e.what();
+    }
+    return out;
+}
+
+// The message is judged in a child process, and this one keeps it: whatever the judging does
+// (a crash in a parser, memory running out, an allocation that never returns, a loop), the
+// parent still writes the message out, with UNKNOWN and a reason (a hostile message once made
+// the process abort and the mail was lost). The child sends "J<0|1>\t<score>" or
+// "E<code>\t<reason>" through a pipe; no thread runs yet when it is forked (OpenBLAS stops its
+// own before a fork).
+Outcome judge_in_child(const ClassifyOptions& o, const std::string& bytes) {
+    int fds[2];
+    if (::pipe(fds) != 0) return judge_message(o, bytes);  // no pipe: judged here, unprotected
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    if (child < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return judge_message(o, bytes);
+    }
+    if (child == 0) {
+        ::close(fds[0]);
+        const Outcome out = judge_message(o, bytes);
+        const std::string report = out.verdict ? fmt::format("J{}\t{}", out.verdict->first ? 1 : 0, out.verdict->second)
+                                               : fmt::format("E{}\t{}", out.failure_code, out.reason);
+        for (std::size_t done = 0; done < report.size();) {
+            const ssize_t n = ::write(fds[1], report.data() + done, report.size() - done);
+            if (n <= 0) break;
+            done += static_cast<std::size_t>(n);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string report;
+    bool timed_out = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.time_limit);
+    for (char buffer[4096];;) {
+        if (o.time_limit > 0) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            pollfd p{fds[0], POLLIN, 0};
+            const int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30))) : 0;
+            if (ready == 0) {
+                timed_out = true;
+                ::kill(child, SIGKILL);
+                break;
+            }
+            if (ready < 0 && errno != EINTR) break;
+            if (ready < 0) continue;
+        }
+        const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        report.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    Outcome out;
+    if (timed_out) {
+        out.reason = fmt::format("no verdict within --time-limit {} s (the judging was stopped)", o.time_limit);
+    } else if (WIFSIGNALED(status)) {
+        out.reason = fmt::format("the judging died of signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
+    } else if (report.size() >= 2 && report[0] == 'J' && report.find('\t') == 2) {
+        out.verdict.emplace(report[1] == '1', report.substr(3));
+    } else if (const auto tab = report.find('\t'); report.size() >= 2 && report[0] == 'E' && tab != std::string::npos) {
+        out.failure_code = std::atoi(report.substr(1, tab - 1).c_str());
+        out.reason = report.substr(tab + 1);
+    } else {
+        out.reason = "the judging ended without a verdict";
+    }
+    return out;
+}
+
 void classify_one(const ClassifyOptions& o) {
     const MessageInput input = read_stdin();
     written = true;  // from here on the message goes out, judged or not
@@ -70,16 +174,10 @@ void classify_one(const ClassifyOptions& o) {
     int failure_code = error_exit_code;
     std::optional<std::pair<bool, std::string>> verdict;  // spam, score
     if (reason.empty()) {
-        try {
-            const Judge judge(o, false);
-            const textcnn::TextPrediction p = judge.model.predict(textcnn::mail::extract_mail_text(input.bytes, judge.extraction));
-            verdict.emplace(judge.is_spam(p), judge.score(p));
-        } catch (const cli_common::UsageError& e) {
-            reason = e.what();
-            failure_code = 2;
-        } catch (const std::exception& e) {
-            reason = e.what();
-        }
+        Outcome out = judge_in_child(o, input.bytes);
+        verdict = std::move(out.verdict);
+        reason = std::move(out.reason);
+        failure_code = out.failure_code;
     }
     if (!verdict) {
         write_unjudged(input.bytes, reason);
@@ -163,6 +261,11 @@ Command add_classify_command(CLI::App& app) {
     cmd->add_option("--maildir", o->maildirs, "Classify every message file below this folder instead of stdin (repeatable)");
     o->threshold.add_to(*cmd);
     cli_common::add_threads_option(*cmd, o->threads);
+    cmd->add_option("--time-limit", o->time_limit,
+                    "Seconds one message may take to judge (stdin; the judging runs in a child process, and the message "
+                    "goes through with UNKNOWN past them or when the judging fails in any way); 0 = no limit")
+        ->check(cli_common::in_range<double>(0.0, 86400.0))
+        ->capture_default_str();
     cmd->add_flag("--quiet", o->quiet, "No summary line on stderr (--maildir)");
     return {cmd, [o] {
                 if (o->maildirs.empty()) classify_one(*o);

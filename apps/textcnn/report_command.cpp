@@ -5,6 +5,7 @@
 #include "shared_options.h"
 #include "run_log.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
 #include "textcnn/report/run_report.h"
@@ -23,7 +24,9 @@ struct ReportOptions {
 };
 
 textcnn::ReportEvaluation read_evaluation(const std::string& path) {
-    const auto j = nlohmann::json::parse(cli_common::read_input_text(path, "JSON file"), nullptr, false);
+    const std::string text = cli_common::read_input_text(path, "JSON file");
+    textcnn::check_json_nesting(text, textcnn::input_name(path));
+    const auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object())
         throw textcnn::InputError(textcnn::input_name(path) + ": not one JSON object (the output of textcnn eval --json)");
     return cli_common::evaluation_from_json(j, textcnn::input_name(path));

@@ -1,3 +1,4 @@
+#include "textcnn/core/checked.h"
 #include "textcnn/image/image_classifier.h"
 
 #include "image/image_model.h"
@@ -131,6 +132,8 @@ const std::string& ImageClassifier::training_facts() const { return impl_->model
 
 void ImageClassifier::set_training_facts(const std::string& json_object) {
     nlohmann::ordered_json facts;
+    if (json_nesting_depth(json_object) > max_json_nesting)
+        throw ConfigError("training facts: nested deeper than " + std::to_string(max_json_nesting) + " levels");
     try {
         facts = nlohmann::ordered_json::parse(json_object);
     } catch (const nlohmann::json::exception& e) {

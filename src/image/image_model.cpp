@@ -1,5 +1,6 @@
 #include "image/image_model.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
@@ -33,6 +34,8 @@ namespace {
 // described in plain words rather than by the JSON library's exception ids.
 json image_section(const ModelSection& section, const std::string& where) {
     json meta;
+    check_json_nesting(std::string_view(reinterpret_cast<const char*>(section.payload.data()), section.payload.size()),
+                       where);
     try {
         meta = json::parse(section.payload.begin(), section.payload.end());
     } catch (const json::exception& e) {
@@ -65,6 +68,7 @@ void read_version_2(const ModelFile& file, ImageModel& model) {
     model.architecture = metadata["architecture"];
     const std::string training = metadata.count("training") ? metadata["training"] : "{}";
     json facts;
+    check_json_nesting(training, file.source + ": section 'META': 'training'");
     try {
         facts = json::parse(training);
     } catch (const json::exception&) {

@@ -8,11 +8,12 @@
 
 namespace textcnn::mail::detail {
 
-/// True when the message's first line end is a CR not followed by LF: its lines end in bare
-/// CRs (a message whose first line ends in LF or CRLF is read by LF, as before). O(first line).
+/// True when the message has CRs and no LF at all: its lines end in bare CRs. Any LF makes it
+/// a message read by LF, whatever CRs stand alone in it (a CR in its first header line must not
+/// turn a whole LF message into one line: the verdict would go after the body, and a forged
+/// "X-Spam-Flag: NO" would stay the message's only one). O(size).
 inline bool has_bare_cr_line_ends(std::string_view raw) {
-    const std::size_t end = raw.find_first_of("\r\n");
-    return end != std::string_view::npos && raw[end] == '\r' && (end + 1 == raw.size() || raw[end + 1] != '\n');
+    return raw.find('\n') == std::string_view::npos && raw.find('\r') != std::string_view::npos;
 }
 
 /// `raw` with every CR that no LF follows turned into LF (CRLF pairs kept): the message as

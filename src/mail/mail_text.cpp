@@ -175,10 +175,30 @@ std::string decoded_content(GMimePart* part, std::size_t limit) {
     return bytes;
 }
 
+// The length of `text`'s longest prefix of at most `max` bytes that ends at a character
+// boundary (UTF-8).
+std::size_t prefix_at_character(std::string_view text, std::size_t max) {
+    if (text.size() <= max) return text.size();
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return cut;
+}
+
+// Bounds of the header lines (mail_text.h): a forged header block costs what a real one does.
+constexpr std::size_t max_received_hosts = 32;
+constexpr std::size_t max_header_value_bytes = 1000;
+
+// Attachment lines kept per message; the rest are counted on one line ("more-attachments:
+// 29900"): 30,000 parts with 990-byte names made 30 MB of text, and the network's working
+// memory grows with it (5.1 GB).
+constexpr std::size_t max_attachment_lines = 100;
+
 struct Walk {
     const MailTextOptions& options;
     std::string attachments;  // "attachment: ..." lines
     std::string body;
+    std::size_t attachment_lines = 0, more_attachments = 0;
+    std::size_t html_tags_left = max_message_html_tags;  // shared by the message's HTML parts
     bool body_full() const { return options.max_body_bytes && body.size() >= options.max_body_bytes; }
 };
 
@@ -202,15 +222,20 @@ void add_part(GMimePart* part, Walk& walk) {
         const bool html = type == "text/html";
         const std::size_t limit = html ? walk.options.max_html_bytes : walk.options.max_body_bytes;
         std::string text = to_utf8(decoded_content(part, limit), g_mime_object_get_content_type_parameter(object, "charset"));
-        text = tidy(html ? html_visible_text(text) : text);
+        text = tidy(html ? html_visible_text(text, walk.html_tags_left) : text);
         if (text.empty()) return;
         if (!walk.body.empty()) walk.body += '\n';
         walk.body += text;
         return;
     }
-    walk.attachments += "attachment: " + type;
+    if (walk.attachment_lines == max_attachment_lines) {
+        ++walk.more_attachments;
+        return;
+    }
+    ++walk.attachment_lines;
+    walk.attachments += "attachment: " + type.substr(0, prefix_at_character(type, max_header_value_bytes));
     const std::string name = one_line(g_mime_part_get_filename(part));
-    if (!name.empty()) walk.attachments += " " + name;
+    if (!name.empty()) walk.attachments += " " + name.substr(0, prefix_at_character(name, max_header_value_bytes));
     walk.attachments += '\n';
 }
 
@@ -253,6 +278,64 @@ std::string_view up_to_boundary_bound(std::string_view raw) {
             }
     }
     return raw.substr(0, cut);
+}
+
+// GMime keeps about 1.3 kB per MIME part and 500 bytes per header line of a part (a 25 MB
+// message of 5 million empty parts took 5.8 GB and was aborted, the mail lost): a message is
+// cut before its max_message_lines-th line and before its max_delimiter_lines-th line that
+// starts with "--" (a boundary delimiter or a signature marker), whichever comes first. A real
+// message, a 10 MB attachment included, has far fewer; text after the cut is not read.
+constexpr std::size_t max_message_lines = 200'000;
+constexpr std::size_t max_delimiter_lines = 10'000;
+
+std::string_view up_to_line_bound(std::string_view raw) {
+    std::size_t lines = 0, delimiters = 0;
+    for (std::size_t pos = 0; pos < raw.size();) {
+        if (++lines == max_message_lines ||
+            (raw.compare(pos, 2, "--") == 0 && ++delimiters == max_delimiter_lines))
+            return raw.substr(0, pos);
+        const std::size_t end = raw.find('\n', pos);
+        if (end == std::string_view::npos) break;
+        pos = end + 1;
+    }
+    return raw;
+}
+
+// A field name longer than a line may be (RFC 5322: 998 bytes) is dropped from the header
+// block with its continuation lines: GMime found no header at all in a message with a 4,300-byte
+// name (UNKNOWN, "it starts with no header field"), a way for spam to escape a verdict. A copy
+// is made in `storage` only when there is one.
+constexpr std::size_t max_field_name_bytes = 998;
+
+std::string_view without_overlong_field_names(std::string_view raw, std::string& storage) {
+    const auto overlong = [](std::string_view line) {
+        if (line.empty() || line[0] == ' ' || line[0] == '\t') return false;
+        const std::size_t colon = line.find(':');
+        return (colon == std::string_view::npos ? line.size() : colon) > max_field_name_bytes;
+    };
+    std::vector<std::pair<std::size_t, std::size_t>> kept;  // byte ranges of the header block kept
+    std::size_t pos = 0, kept_from = 0;
+    bool dropping = false, any = false;
+    while (pos < raw.size()) {
+        const std::size_t end = std::min(raw.find('\n', pos), raw.size() - 1) + 1;
+        const std::string_view line = raw.substr(pos, end - pos);
+        if (line == "\n" || line == "\r\n") break;
+        const bool continuation = line[0] == ' ' || line[0] == '\t';
+        if (overlong(line) || (dropping && continuation)) {
+            if (!dropping) kept.emplace_back(kept_from, pos);
+            dropping = any = true;
+        } else if (dropping) {
+            dropping = false;
+            kept_from = pos;
+        }
+        pos = end;
+    }
+    if (!any) return raw;
+    if (!dropping) kept.emplace_back(kept_from, pos);
+    storage.clear();
+    for (const auto& [from, to] : kept) storage.append(raw.substr(from, to - from));
+    storage.append(raw.substr(pos));
+    return storage;
 }
 
 // GMime keeps about 500 bytes per header line (3 million lines took 1.6 GB) and 30-45 bytes
@@ -316,19 +399,6 @@ std::string first_domain(InternetAddressList* list) {
     return {};
 }
 
-// The length of `text`'s longest prefix of at most `max` bytes that ends at a character
-// boundary (UTF-8).
-std::size_t prefix_at_character(std::string_view text, std::size_t max) {
-    if (text.size() <= max) return text.size();
-    std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    return cut;
-}
-
-// Bounds of the header lines (mail_text.h): a forged header block costs what a real one does.
-constexpr std::size_t max_received_hosts = 32;
-constexpr std::size_t max_header_value_bytes = 1000;
-
 // The Received headers: how many, and the sending hosts: the dotted names after their "from"
 // words (lower case, each once, in header order). The "by" hosts are the receiver's own
 // machines: the same for every message a site receives, and so no evidence.
@@ -375,7 +445,9 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
     std::string lf_message;  // a message whose lines end in bare CRs, with LFs
     if (detail::has_bare_cr_line_ends(raw)) raw = lf_message = detail::with_lf_line_ends(raw);
     std::string bounded;  // holds the message when its header block is cut
-    raw = up_to_boundary_bound(with_bounded_header(without_mbox_line(raw), bounded));
+    std::string named;  // holds the message when a field name is dropped
+    raw = up_to_boundary_bound(
+        up_to_line_bound(without_overlong_field_names(with_bounded_header(without_mbox_line(raw), bounded), named)));
     if (raw.size() > static_cast<std::size_t>(G_MAXUINT))
         throw InputError("message of " + std::to_string(raw.size()) + " bytes: larger than GMime's 4 GiB limit");
     BorrowedStream stream(raw);
@@ -406,6 +478,7 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
     if (body) line("content-type", mime_type(body));
     Walk walk{options, {}, {}};
     walk_parts(body, walk);
+    if (walk.more_attachments) walk.attachments += "more-attachments: " + std::to_string(walk.more_attachments) + '\n';
     if (options.max_body_bytes) walk.body.resize(prefix_at_character(walk.body, options.max_body_bytes));
     text += walk.attachments + '\n' + walk.body;
     return text;

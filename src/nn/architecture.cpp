@@ -1,3 +1,4 @@
+#include "textcnn/core/checked.h"
 #include "textcnn/nn/architecture.h"
 
 #include "textcnn/core/error.h"
@@ -330,6 +331,8 @@ std::string initializer_kind_name(Initializer::Kind kind) {
 
 Architecture parse_architecture(std::string_view json_text, const std::string& source) {
     json root;
+    if (json_nesting_depth(json_text) > max_json_nesting)
+        throw ConfigError(source + ": nests deeper than " + std::to_string(max_json_nesting) + " levels");
     try {
         root = json::parse(json_text);
     } catch (const json::exception& e) {

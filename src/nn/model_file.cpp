@@ -2,6 +2,7 @@
 
 #include "core/huge_pages.h"
 #include "textcnn/core/bytes.h"
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
 #include "textcnn/nn/limits.h"
@@ -280,27 +281,7 @@ LayerSpec layer_from_json(const nlohmann::json& j, const std::string& where) {
     return spec;
 }
 
-// nlohmann's parser recurses once per nesting level: refuse absurd nesting before parsing.
-std::size_t nesting_depth(const std::string& text) {
-    std::size_t depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return deepest;
-}
 
-constexpr std::size_t max_nesting = 64;
 
 
 std::string architecture_json(const ModelSpec& spec, const Shape& sample_shape) {
@@ -312,8 +293,7 @@ std::string architecture_json(const ModelSpec& spec, const Shape& sample_shape) 
 }
 
 StoredArchitecture parse_architecture_json(const std::string& text, const std::string& source) {
-    if (nesting_depth(text) > max_nesting)
-        throw InputError(source + ": the architecture nests deeper than " + std::to_string(max_nesting) + " levels");
+    check_json_nesting(text, source + ": the architecture");
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);

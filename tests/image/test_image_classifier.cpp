@@ -16,6 +16,7 @@
 #include "textcnn/image/image_network.h"
 #include "textcnn/image/image_training.h"
 #include "textcnn/nn/architecture.h"
+#include "textcnn/nn/model_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -157,6 +158,18 @@ BOOST_AUTO_TEST_CASE(save_load_gives_identical_predictions_from_any_thread) {
     BOOST_TEST(loaded.labels() == model.labels(), boost::test_tools::per_element());
     BOOST_TEST(loaded.architecture() == model.architecture());
     BOOST_TEST((nlohmann::json::parse(loaded.training_facts())["data"] == "synthetic"));
+    // Found by a hostile-file run: training facts nested 100,000 levels deep (200 kB) loaded,
+    // then overflowed the stack when written out (summary, Python). Now refused, in a file and
+    // from a caller.
+    const std::string deep = R"({"training": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    BOOST_CHECK_EXCEPTION(model.set_training_facts(deep), textcnn::ConfigError, [](const textcnn::ConfigError& e) {
+        return std::string(e.what()) == "training facts: nested deeper than 64 levels";
+    });
+    textcnn::ModelFile file = textcnn::read_model_file(scratch("shapes.model"));
+    textcnn::set_metadata(file, {{"architecture", loaded.architecture()}, {"training", deep.substr(13, deep.size() - 14)}});
+    BOOST_CHECK_EXCEPTION(textcnn::image_model_from_file(file), textcnn::InputError, [](const textcnn::InputError& e) {
+        return std::string(e.what()).ends_with("section 'META': 'training' nests deeper than 64 levels");
+    });
     const auto expected = model.predict(batch_of(t.test));
     BOOST_TEST(same_predictions(loaded.predict(batch_of(t.test)), expected));
 

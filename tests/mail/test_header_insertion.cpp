@@ -32,12 +32,19 @@ BOOST_AUTO_TEST_CASE(crlf_messages_get_crlf_lines) {
     BOOST_TEST(with_flag("A: 1\r\nB: cut") == "A: 1\r\nB: cut\r\nX-Flag: YES\r\n");
 }
 
-// Old Mac OS mail ends lines in a bare CR: the fields go after its header block, ended the same
-// way (before: the whole message read as one line, the fields after the body).
+// Old Mac OS mail ends lines in a bare CR (and has no LF at all): the fields go after its
+// header block, ended the same way (before: the whole message read as one line, the fields
+// after the body).
 BOOST_AUTO_TEST_CASE(bare_cr_messages_get_cr_lines) {
     BOOST_TEST(with_flag("A: 1\rB: 2\r\rbody\rmore: text\r") == "A: 1\rB: 2\rX-Flag: YES\r\rbody\rmore: text\r");
     BOOST_TEST(with_flag("From a@b Mon\rA: 1\r\rb") == "From a@b Mon\rA: 1\rX-Flag: YES\r\rb");
     BOOST_TEST(with_flag("A: 1\rB: cut") == "A: 1\rB: cut\rX-Flag: YES\r");
+    // Found by a hostile-mail run: a CR in the first line of an LF message made the whole
+    // message one line, the verdict went after the body and a forged flag stayed the only one.
+    BOOST_TEST(with_flag("X-Spam-Flag: NO\rX-Pad: 1\nSubject: s\n\nbody\n") ==
+               "X-Spam-Flag: NO\rX-Pad: 1\nSubject: s\nX-Flag: YES\n\nbody\n");
+    BOOST_TEST(with_flag("Received: from x\r\r\nFrom: a@b\r\n\r\nb\r\n") ==
+               "Received: from x\r\r\nFrom: a@b\r\nX-Flag: YES\r\n\r\nb\r\n");
     // A message whose first line ends in LF or CRLF is read by LF: a CR inside a line stays in it.
     BOOST_TEST(with_flag("A: 1\nB: x\ry\n\nb") == "A: 1\nB: x\ry\nX-Flag: YES\n\nb");
     BOOST_TEST(with_flag("A: 1\r\nB: x\ry\r\n\r\nb") == "A: 1\r\nB: x\ry\r\nX-Flag: YES\r\n\r\nb");

@@ -35,4 +35,36 @@ inline std::size_t checked_limit(std::size_t value, std::size_t limit, std::stri
     return value;
 }
 
+/// Nesting levels allowed in JSON read from a file (an architecture, a model's metadata or
+/// image section, a checkpoint's options, a run log): nlohmann's parser and dump() recurse once
+/// per level, and 100,000 levels of brackets in a 200 kB model file overflowed the stack.
+inline constexpr std::size_t max_json_nesting = 64;
+
+/// The deepest nesting of '[' and '{' in JSON text, brackets inside strings skipped. O(n), no
+/// recursion; text that is not JSON gets some number (the parser then refuses it).
+inline std::size_t json_nesting_depth(std::string_view text) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest) deepest = depth;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+/// Before parsing untrusted JSON: InputError "<what> nests deeper than 64 levels".
+inline void check_json_nesting(std::string_view text, std::string_view what) {
+    if (json_nesting_depth(text) > max_json_nesting)
+        throw InputError(std::string(what) + " nests deeper than " + std::to_string(max_json_nesting) + " levels");
+}
+
 }  // namespace textcnn

@@ -21,8 +21,8 @@ struct HeaderInsertion {
     /// header line the offset is the start (after such a "From " line).
     std::size_t offset = 0;
     /// "\r\n" when the last terminated line of the block ends so, else "\n"; "\r" for a
-    /// message whose lines end in bare CRs (old Mac OS mail: its first line ends in a CR that
-    /// no LF follows; its lines are then read by CR).
+    /// message whose lines end in bare CRs (old Mac OS mail: CRs and no LF at all; its lines
+    /// are then read by CR).
     std::string_view newline = "\n";
     /// True when the message ends inside its last header line (no line end at all): the
     /// inserted text must start with `newline`. The one case where a byte is added besides

@@ -65,8 +65,8 @@ struct MailTextOptions {
 /// U+FFFD). Throws InputError when the bytes hold no message GMime can parse (they do not
 /// start with a header field: empty input, a body without headers), or more than 4 GiB.
 /// Damage GMime reads past (a broken boundary, bad base64, an unknown charset, NUL bytes) is
-/// not an error. Lines may end in LF, CRLF, or bare CR (old Mac OS mail, when the first line
-/// does: such a message is read from a copy with LF line ends; any other message is not
+/// not an error. Lines may end in LF, CRLF, or bare CR (old Mac OS mail, CRs and no LF at
+/// all: such a message is read from a copy with LF line ends; any other message is not
 /// copied). Thread-safe: any number of threads may extract at once.
 std::string extract_mail_text(std::string_view raw, const MailTextOptions& options = {});
 
