@@ -62,7 +62,12 @@ std::vector<std::string> resolve_class_names(const std::string& text, std::uint3
         while (start <= text.size()) {
             std::size_t comma = text.find(',', start);
             if (comma == std::string::npos) comma = text.size();
-            names.push_back(text.substr(start, comma - start));
+            // Blanks around a name are the list's spacing ("a, b"), not the name's: trimmed, as
+            // textcnn trims its labels (before: ' b' was stored with its space).
+            std::string name = text.substr(start, comma - start);
+            const auto first = name.find_first_not_of(" \t"), last = name.find_last_not_of(" \t");
+            name = first == std::string::npos ? std::string() : name.substr(first, last - first + 1);
+            names.push_back(std::move(name));
             if (names.back().empty()) throw UsageError("--class-names: empty name in '" + text + "'");
             start = comma + 1;
         }

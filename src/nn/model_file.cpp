@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -423,7 +424,19 @@ std::map<std::string, std::string> decode_string_map(const ModelSection& section
 
 void set_labels(ModelFile& file, const std::vector<std::string>& labels) { file.set("LABL", 1, encode_strings(labels)); }
 
-std::vector<std::string> labels_of(const ModelFile& file) { return decode_strings(file.require("LABL", 1), file.source); }
+std::vector<std::string> labels_of(const ModelFile& file) {
+    std::vector<std::string> labels = decode_strings(file.require("LABL", 1), file.source);
+    // A label given twice made one of two probabilities disappear from JSON output and the shown
+    // one the loser's; an empty one cannot be told from "no label" in predict's output.
+    std::map<std::string_view, std::size_t> seen;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i].empty()) throw InputError(file.source + " section 'LABL': label " + std::to_string(i + 1) + " is empty");
+        if (const auto [it, fresh] = seen.emplace(labels[i], i + 1); !fresh)
+            throw InputError(file.source + " section 'LABL': label " + std::to_string(i + 1) + " is label " +
+                             std::to_string(it->second) + " again");
+    }
+    return labels;
+}
 
 void set_metadata(ModelFile& file, const std::map<std::string, std::string>& metadata) {
     file.set("META", 1, encode_string_map(metadata));

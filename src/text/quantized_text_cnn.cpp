@@ -116,8 +116,16 @@ QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded, std::size
         }
         q.widest_ = std::max(q.widest_, b.filters);
         q.widest_span_ = std::max(q.widest_span_, b.dilation * (b.taps - 1));
+        // What a load refuses is not written (a float model of weights near 1e18 gave tables
+        // its own loader refused, and quantize said "each logit within inf").
+        if (!all_usable(b.bias) || !std::all_of(b.scale.begin(), b.scale.end(), usable))
+            throw InputError("quantize: a convolution's table values or biases are not finite or beyond 1e18: the "
+                              "model's weights are too large to quantize (a damaged model?)");
         q.branches_.push_back(std::move(b));
     }
+    if (!all_usable(q.output_.dense_weights) || !all_usable(q.output_.dense_bias) || !all_usable(q.output_.bag_logits))
+        throw InputError("quantize: the output layer's weights or the wide branch's logits are not finite or beyond "
+                          "1e18: the model cannot be quantized (a damaged model?)");
     assign_with_huge_pages(q.storage_, q.vocab_ * q.columns_ + trailer + residual_bytes);
     if (residual_bytes) q.residual_offset_ = q.vocab_ * q.columns_ + trailer;
     return q;
@@ -266,6 +274,11 @@ Branch read_branch(ByteReader& r, std::size_t column) {
         r.error("a branch has " + std::to_string(b.taps) + " taps (1.." + std::to_string(max_taps) + "), dilation " +
                 std::to_string(b.dilation) + " (1.." + std::to_string(max_dilation) + "), " + std::to_string(b.filters) + " filters and activation " +
                 std::to_string(activation) + " (0..3)");
+    // As for a float convolution (its padding is allocated per text).
+    if (b.dilation * (b.taps - 1) + 1 > limits::max_receptive_extent)
+        r.error("a branch of width " + std::to_string(b.taps) + " and dilation " + std::to_string(b.dilation) +
+                " spans " + std::to_string(b.dilation * (b.taps - 1) + 1) + " positions (at most " +
+                std::to_string(limits::max_receptive_extent) + ")");
     b.activation = static_cast<Activation>(activation);
     b.column = column;
     b.bias = r.get_floats("branch bias");

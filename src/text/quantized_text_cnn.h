@@ -71,6 +71,7 @@
 #include "text/folded_text_cnn.h"
 #include "textcnn/core/bytes.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -134,6 +135,12 @@ public:
 
     std::size_t vocab() const { return vocab_; }
     std::size_t classes() const { return output_.classes; }
+    /// Each branch's convolution as (width, dilation, filters), in the section's order.
+    std::vector<std::array<std::size_t, 3>> convolutions() const {
+        std::vector<std::array<std::size_t, 3>> out;
+        for (const Branch& b : branches_) out.push_back({b.taps, b.dilation, b.filters});
+        return out;
+    }
     /// Bytes of the int8 table (and its residual codes) plus the float bag logits.
     std::size_t table_bytes() const {
         return vocab_ * columns_ + residual_bytes() + output_.bag_logits.size() * sizeof(float);

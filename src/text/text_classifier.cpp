@@ -1,3 +1,4 @@
+#include "textcnn/text/utf8.h"
 #include "textcnn/text/text_classifier.h"
 
 #include "text/folded_text_cnn.h"
@@ -18,6 +19,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <optional>
 #include <sstream>
@@ -184,6 +186,42 @@ constexpr std::uint32_t ensemble_version = 1;
 /// More members than this is a corrupt count, not an ensemble anyone trained.
 constexpr std::uint64_t max_ensemble_members = 1024;
 
+// A quantized section's convolutions must be the stored architecture's, in order: the section
+// is what prediction runs, the architecture what summary shows (a crafted section of one
+// branch 258 wide with dilation 65,536 took 38 s per text behind a summary of widths 3,4,5).
+void check_quantized_convolutions(const ModelSpec& spec, const detail::QuantizedTextCnn& q, const std::string& source) {
+    std::vector<std::array<std::size_t, 3>> architecture;
+    const auto collect = [&](const auto& self, const std::vector<LayerSpec>& layers) -> void {
+        for (const LayerSpec& layer : layers) {
+            if (layer.type == "conv") {
+                const auto first = [&](const char* key, long fallback) {
+                    const auto values = layer.get_ints(key, {fallback});
+                    return values.empty() || values[0] < 1 ? std::size_t{0} : static_cast<std::size_t>(values[0]);
+                };
+                architecture.push_back({first("kernel", 0), first("dilation", 1),
+                                        static_cast<std::size_t>(std::max(0L, layer.get_int("filters", 0)))});
+            }
+            for (const auto& branch : layer.branches) self(self, branch);
+        }
+    };
+    try {
+        collect(collect, spec);
+    } catch (const ConfigError&) {
+        architecture.clear();  // unreadable settings: no match below
+    }
+    const auto described = [](const std::vector<std::array<std::size_t, 3>>& convolutions) {
+        std::string text;
+        for (const auto& [width, dilation, filters] : convolutions)
+            text += (text.empty() ? "" : ", ") + std::to_string(filters) + " of width " + std::to_string(width) +
+                    (dilation > 1 ? " dilation " + std::to_string(dilation) : "");
+        return text.empty() ? std::string("none") : text;
+    };
+    if (q.convolutions() != architecture)
+        throw InputError(source + ": section '" + detail::QuantizedTextCnn::section_tag + "' holds convolutions (" +
+                         described(q.convolutions()) + ") other than the stored architecture's (" +
+                         described(architecture) + ")");
+}
+
 // Every layer that reads the token ids (the first layer, or the first of each branch of a first
 // parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
 void check_id_readers(const ModelSpec& spec, std::size_t vocab, const std::string& source) {
@@ -231,6 +269,7 @@ TextNetwork network_of(const ModelFile& file, std::vector<std::uint8_t> quantize
     if (quantized) {
         member.quantized = std::make_unique<const detail::QuantizedTextCnn>(detail::QuantizedTextCnn::decode(
             std::move(quantized_payload), quantized_version, source, {vocab, classes}));
+        check_quantized_convolutions(member.spec, *member.quantized, source);
     } else {
         // The constructor checks this too, but with a ShapeError that cannot name the file.
         const Shape out = network->output_shape(1);
@@ -593,6 +632,9 @@ TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::
     }
     auto vocabulary = Vocabulary::read(file.require("VOCB", 1).payload, source);
     auto labels = labels_of(file);
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (find_invalid_utf8(labels[i]))  // as the vocabulary's words: JSON output needs UTF-8
+            throw InputError(source + " section 'LABL': label " + std::to_string(i + 1) + " is not valid UTF-8");
     auto impl = std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels));
     const std::size_t vocab = impl->vocabulary.size(), classes = impl->labels.size();
     if (file.find(ensemble_tag)) {
@@ -649,6 +691,17 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
             probabilities[i] += (local.member_probabilities[i] - probabilities[i]) * share;
     }
     if (settle) impl_->settle_doubts(texts, probabilities.data(), local);
+    // Weights within the load checks' bounds (1e18) can still multiply past float's range
+    // through three layers: such a model printed NaN probabilities with exit 0, and a spam
+    // filter took every message for ham. No trained model gets near.
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        double sum = 0.0;
+        for (std::size_t c = 0; c < classes; ++c) sum += probabilities[i * classes + c];
+        if (!(std::abs(sum - 1.0) < 1e-3))
+            throw InputError("the model's probabilities for a text sum to " + std::to_string(sum) +
+                             ": its logits overflow float arithmetic (weights far beyond any trained model's: a damaged "
+                             "or crafted model)");
+    }
 }
 
 void TextClassifier::Impl::settle_doubts(std::span<const std::vector<std::uint32_t>> texts, float* probabilities,

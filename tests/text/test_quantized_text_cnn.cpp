@@ -569,6 +569,13 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 32, 300); }), "300 taps"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 48, std::uint64_t{1} << 40); }), "biases"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint32_t>(p, 56, 9); }), "activation 9"));
+    // Found by a hostile-file run: width 258 and dilation 65,536 took 38 s for one 4-word text. A
+    // branch spans at most 4,096 positions, as a float convolution does ...
+    BOOST_CHECK(starts(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 40, 65536); }),
+                       "spans 131073 positions (at most 4096)"));
+    // ... and the section's convolutions are the architecture's (which summary shows).
+    BOOST_CHECK(crafted_error([](auto& p) { put_at<std::uint64_t>(p, 40, 2); })
+                    .find("section 'QFLD' holds convolutions (") != std::string::npos);
     BOOST_CHECK(starts(crafted_error([](auto& p) { p.pop_back(); }), "table holds"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { p[p.size() - trailer - 1] = 0x80; }), "-128"));
     BOOST_CHECK(starts(crafted_error([](auto& p) { p.back() = 1; }), "trailer is not zero"));
@@ -615,6 +622,20 @@ BOOST_AUTO_TEST_CASE(crafted_quantized_sections_give_input_errors) {
         BOOST_CHECK(error_of<InputError>([&] { TextClassifier::from_model_file(decode_model_file(newer_bytes, "new.model")); }) ==
                     "new.model: section 'QFLD' version 5 is newer than this build supports (4)");
     }
+}
+
+// Found by a hostile-file run: every weight at 1e18 (each within the load checks' bound) made
+// NaN probabilities, printed with exit 0 (a spam filter took every message for ham), and
+// quantize wrote tables its own loader refused. Now predict throws and quantize refuses.
+BOOST_AUTO_TEST_CASE(weights_that_overflow_together_stop_prediction_and_quantization) {
+    TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
+    for (float& w : model.network().parameters()) w = w < 0.0f ? -1e18f : 1e18f;
+    const std::string predicted = error_of<InputError>([&] { (void)model.predict("a film of some kind"); });
+    BOOST_CHECK_MESSAGE(predicted.starts_with("the model's probabilities for a text sum to ") &&
+                            predicted.find("logits overflow float arithmetic") != std::string::npos,
+                        predicted);
+    const std::string quantized = error_of<InputError>([&] { model.quantize(); });
+    BOOST_CHECK_MESSAGE(quantized.starts_with("quantize: "), quantized);
 }
 
 BOOST_AUTO_TEST_CASE(float_model_files_keep_loading) {

@@ -195,8 +195,11 @@ public:
     /// invalid UTF-8 included (replaced by U+FFFD). Thread-safe.
     std::vector<std::uint32_t> encode(std::string_view text) const;
 
-    /// Label and probabilities of one text; any text (an empty one too). Throws nothing
-    /// beyond std::bad_alloc. Thread-safe: any number of threads may predict at once.
+    /// Label and probabilities of one text; any text (an empty one too). Throws InputError
+    /// when the probabilities are not a distribution (finite, summing to 1): only a model whose
+    /// weights, each within the load checks' bounds, together overflow float arithmetic (a
+    /// damaged or crafted file) gets there; and std::bad_alloc. Thread-safe: any number of
+    /// threads may predict at once.
     TextPrediction predict(std::string_view text) const;
     /// The same for many texts, in parallel over chunks (oneTBB); out[i] belongs to texts[i].
     /// Thread-safe.
@@ -204,7 +207,7 @@ public:
     /// Probabilities of already encoded texts into `probabilities` (resized to texts x labels,
     /// row-major), on the calling thread only: the building block for callers that manage
     /// their own parallelism. Requires ids below vocabulary().size() (as encode() gives).
-    /// Thread-safe.
+    /// Throws as predict(). Thread-safe.
     void predict_encoded(std::span<const std::vector<std::uint32_t>> texts, std::vector<float>& probabilities) const;
 
     /// Default bound on the folded tables' memory: 1 GiB.
