@@ -61,11 +61,13 @@ public:
     void write(const textcnn::TextPrediction& p, std::optional<std::uint32_t> decision, const std::string& id) {
         line_.clear();
         if (o_.format == "jsonl") {
-            nlohmann::json j = nlohmann::json::object();
+            // Keys in insertion order: with --top, the probabilities best first, as in tsv (a
+            // plain json object sorted them by label).
+            nlohmann::ordered_json j = nlohmann::ordered_json::object();
             if (!o_.id_column.empty()) j["id"] = id;
-            j["label"] = decision ? nlohmann::json(labels_[*decision]) : nlohmann::json();
+            j["label"] = decision ? nlohmann::ordered_json(labels_[*decision]) : nlohmann::ordered_json();
             if (o_.prob || o_.top) {
-                nlohmann::json probs = nlohmann::json::object();
+                nlohmann::ordered_json probs = nlohmann::ordered_json::object();
                 for (std::size_t k : ranked(p, decision)) probs[labels_[k]] = p.probabilities[k];
                 j["probabilities"] = probs;
             }

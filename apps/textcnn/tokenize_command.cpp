@@ -11,6 +11,8 @@
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/nn/model_file.h"
+
+#include <fmt/format.h>
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/tokenizer.h"
 #include "textcnn/text/vocabulary.h"
@@ -55,10 +57,18 @@ void run_tokenize(TokenizeOptions o) {
     std::vector<std::string> texts;
     std::vector<std::vector<std::string>> tokens;
     std::string out;
+    // What the model reads: a model trained with --max-length reads the first max_length()
+    // tokens of a text (before: every token was printed, and nothing said so).
+    const std::size_t max_length = model ? model->max_length() : 0;
+    std::size_t cut = 0;
     const auto flush = [&] {
         tokenizer.tokenize_batch(texts, tokens);
         out.clear();
         for (std::size_t d = 0; d < texts.size(); ++d) {
+            if (max_length && tokens[d].size() > max_length) {
+                tokens[d].resize(max_length);
+                ++cut;
+            }
             for (std::size_t i = 0; i < tokens[d].size(); ++i) {
                 if (i) out += ' ';
                 out += o.ids ? std::to_string(model->vocabulary().lookup(tokens[d][i])) : tokens[d][i];
@@ -84,6 +94,9 @@ void run_tokenize(TokenizeOptions o) {
         print_reader_warnings(reader.report());
     }
     if (std::fflush(stdout) != 0) throw IoError("stdout: write error");
+    if (cut)
+        fmt::print(stderr, "{} document{} cut to the model's maximum length of {} tokens, as the model reads {}\n", cut,
+                   cut == 1 ? " was" : "s were", max_length, cut == 1 ? "it" : "them");
 }
 
 }  // namespace

@@ -44,6 +44,12 @@ bool CsvReader::parse_record(CsvRecord& record) {
     bool started = false;  // a byte of this record has been seen (blank lines are skipped)
     std::size_t quote_line = 0;
     std::size_t record_bytes = 0;
+    bool quote_crossed_line = false;  // the quoted field has gone past a line end ...
+    bool crossed_row_like = false;    // ... onto a line that holds the delimiter: rows merged?
+    const auto note_merged_rows = [&] {
+        if (!crossed_row_like) return;
+        if (merged_records_++ == 0) first_merged_lines_ = {quote_line, line_ - 1};
+    };
 
     // Fields are stored up to the expected count (or max_fields); beyond it the record is
     // malformed whatever follows, so further fields are only counted (bounded memory).
@@ -120,6 +126,7 @@ bool CsvReader::parse_record(CsvRecord& record) {
                 state = State::field_start;
             } else if (line_end) {
                 ++field_count_;
+                note_merged_rows();
                 return true;
             } else {
                 field->push_back(c);
@@ -130,6 +137,8 @@ bool CsvReader::parse_record(CsvRecord& record) {
                 state = State::quote_in_quoted;
             else
                 field->push_back(c);
+            if (line_end) quote_crossed_line = true;
+            else if (c == options_.delimiter && quote_crossed_line) crossed_row_like = true;
             break;
         case State::quote_in_quoted:
             if (c == '"') {
@@ -140,6 +149,7 @@ bool CsvReader::parse_record(CsvRecord& record) {
                 state = State::field_start;
             } else if (line_end) {
                 ++field_count_;
+                note_merged_rows();
                 return true;
             } else {
                 // A quote left open on an earlier line swallows the line ends up to the next quote:

@@ -109,6 +109,12 @@ std::vector<std::string> ReaderReport::warnings() const {
     if (utf8_replacements > 0)
         out.push_back(fmt::format("{}: replaced {} with U+FFFD", source,
                                   plural(utf8_replacements, "invalid UTF-8 sequence")));
+    if (merged_records > 0)
+        out.push_back(fmt::format("{}:{}: a quoted field runs from line {} to line {} over lines that hold the delimiter "
+                                  "({} such record{}): if the quote belongs to the text rather than quoting it, those "
+                                  "rows were read as one document",
+                                  source, first_merged_lines.first, first_merged_lines.first, first_merged_lines.second,
+                                  merged_records, merged_records == 1 ? "" : "s"));
     out.insert(out.end(), header_notes.begin(), header_notes.end());
     return out;
 }
@@ -180,6 +186,23 @@ void DocumentReader::open_csv() {
                                               source_, *wanted));
         choose_columns(positions, record_.line);
         pending_record_ = true;
+        // The opposite mistake to a header that looks like data: a first row whose chosen
+        // fields are the usual column names ("label", "text") read as a document (before: a
+        // class named "label", or one output line too many).
+        const auto named = [&](std::optional<std::size_t> column) {
+            if (!column || *column >= record_.fields.size()) return false;
+            std::string name = record_.fields[*column];
+            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (const char* usual : {"label", "labels", "text", "sentence", "class", "category", "target", "id"})
+                if (name == usual) return true;
+            return false;
+        };
+        if (named(text_column_) && (!label_column_ || named(label_column_)))
+            header_notes_.push_back(fmt::format("{}:{}: the first row looks like a header ({}'{}'), yet the file is "
+                                                "read without one: the row is read as a document",
+                                                source_, record_.line,
+                                                label_column_ ? "'" + shortened(record_.fields[*label_column_]) + "', " : "",
+                                                shortened(record_.fields[text_column_])));
     }
     csv_->expect_fields(record_.fields.size());
     csv_->skip_bad_rows(options_.skip_bad_rows);
@@ -353,6 +376,10 @@ ReaderReport DocumentReader::report() const {
     report.first_skip_reason = skipped_rows_ > 0 ? first_skip_reason_ : csv_ ? csv_->first_skip_reason() : "";
     report.multi_label_lines = multi_label_lines_;
     report.utf8_replacements = csv_ ? csv_->utf8_replacements() : text_->replacements();
+    if (csv_) {
+        report.merged_records = csv_->merged_records();
+        report.first_merged_lines = csv_->first_merged_lines();
+    }
     report.header_notes = header_notes_;
     report.header_looks_like_data = header_looks_like_data_;
     return report;

@@ -1289,6 +1289,26 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
                         "resumed with --resume alone, the parameters differ from an uninterrupted run");
 }
 
+// Found by a new-user run: jsonl --top gave the probabilities sorted by label (tsv: best first),
+// and tokenize --model printed every token of a model that reads the first --max-length.
+BOOST_AUTO_TEST_CASE(jsonl_top_is_best_first_and_tokenize_cuts_where_the_model_does) {
+    Trained& t = trained();
+    write_text(scratch("top.txt"), "a truly wonderful and moving film\n");
+    const Run top = run("predict --quiet --top 2 --format jsonl --model " + t.model + " " + scratch("top.txt"));
+    BOOST_REQUIRE_EQUAL(top.code, 0);
+    const auto j = nlohmann::ordered_json::parse(top.out);
+    const auto& probabilities = j.at("probabilities");
+    BOOST_REQUIRE_EQUAL(probabilities.size(), 2u);
+    BOOST_TEST(probabilities.begin().value().get<double>() >= std::next(probabilities.begin()).value().get<double>());
+    BOOST_TEST(probabilities.begin().key() == j.at("label").get<std::string>());
+    const std::string cut_model = scratch("cut.model");
+    std::filesystem::remove(cut_model);
+    BOOST_REQUIRE_EQUAL(run("train --train " + t.train_csv + " --model " + cut_model + " " + tiny + " --max-length 3 --quiet").code, 0);
+    const Run tokens = run("tokenize --model " + cut_model + " " + scratch("top.txt"));
+    BOOST_TEST(tokens.out == "a truly wonderful\n");
+    BOOST_TEST(tokens.err == "1 document was cut to the model's maximum length of 3 tokens, as the model reads it\n");
+}
+
 // --- bad input ------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(missing_files) {

@@ -282,6 +282,36 @@ BOOST_AUTO_TEST_CASE(csv_without_header_row) {
     BOOST_TEST((read_text("is it done\tyes\n", "h.tsv", o) == tsv));
 }
 
+// Found by a new-user run: a stray quote merged rows 6 to 9 of a TSV into one document, silently
+// (predict printed 27 lines for 30 rows); and a header read as a document under "no header".
+BOOST_AUTO_TEST_CASE(rows_a_stray_quote_may_have_merged_and_a_header_read_as_data_are_said) {
+    const auto report_of = [](const std::string& text, const std::string& name, DocumentReaderOptions options) {
+        std::istringstream in(text);
+        DocumentReader reader(in, name, options);
+        const std::size_t documents = all_of(reader).size();
+        return std::pair{documents, reader.report()};
+    };
+    const std::string tsv = "label\ttext\na\tone\nb\t\"Hello there\na\tsome text\nb\tgoodbye now\"\na\tlast\n";
+    const auto [documents, r] = report_of(tsv, "s.tsv", {});
+    BOOST_TEST(documents == 3u);
+    BOOST_TEST(r.merged_records == 1u);
+    BOOST_TEST(r.warnings().front() == "s.tsv:3: a quoted field runs from line 3 to line 5 over lines that hold the "
+                                       "delimiter (1 such record): if the quote belongs to the text rather than quoting "
+                                       "it, those rows were read as one document");
+    // A text of several lines, quoted as it should be, with no delimiter on its inner lines: nothing said.
+    BOOST_TEST(report_of("label,text\npos,\"first line\nsecond line\"\n", "ok.csv", {}).second.merged_records == 0u);
+    // Without a header row, a first row that names the chosen columns is a header read as a document.
+    DocumentReaderOptions no_header;
+    no_header.header = false;
+    no_header.label_column = "1";
+    no_header.text_column = "2";
+    const auto [rows, h] = report_of("label,text\npos,fine\n", "h.csv", no_header);
+    BOOST_TEST(rows == 2u);
+    BOOST_REQUIRE_EQUAL(h.header_notes.size(), 1u);
+    BOOST_TEST(h.header_notes[0] == "h.csv:1: the first row looks like a header ('label', 'text'), yet the file is read "
+                                    "without one: the row is read as a document");
+}
+
 BOOST_AUTO_TEST_CASE(odd_headers_are_said) {
     auto notes = [](const std::string& text) {
         std::istringstream in(text);

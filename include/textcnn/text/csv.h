@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <istream>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -75,6 +76,11 @@ public:
     std::size_t skipped_rows() const { return skipped_rows_; }
     const std::string& first_skip_reason() const { return first_skip_reason_; }
     std::size_t utf8_replacements() const { return input_.replacements(); }
+    /// Records with a quoted field that runs past a line end onto a line holding the
+    /// delimiter: rows that a stray quote may have merged into one (legal CSV, so counted, not
+    /// refused); and the first one's lines (where its quote opens, where the record ends).
+    std::size_t merged_records() const { return merged_records_; }
+    std::pair<std::size_t, std::size_t> first_merged_lines() const { return first_merged_lines_; }
     const std::string& source() const { return input_.source(); }
     /// True when the next record's bytes (some of them) are already read or buffered, so next()
     /// starts without waiting for the writer of a pipe.
@@ -96,6 +102,8 @@ private:
     std::size_t line_ = 1;          // current line
     bool previous_was_cr_ = false;  // the last byte consumed was a CR (a following LF is the same line end)
     std::size_t field_count_ = 0;   // fields of the record being built
+    std::size_t merged_records_ = 0;
+    std::pair<std::size_t, std::size_t> first_merged_lines_;
     std::string discarded_;         // where the bytes of fields beyond the limit go
     std::size_t expected_fields_ = 0;
     std::string bad_reason_;        // non-empty when the record being built is malformed

@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -85,6 +86,10 @@ struct ReaderReport {
     std::string first_skip_reason;
     std::size_t multi_label_lines = 0;
     std::size_t utf8_replacements = 0;
+    /// CSV/TSV records a quoted field of which runs onto a line holding the delimiter (rows a
+    /// stray quote may have merged: CsvReader::merged_records), and the first one's lines.
+    std::size_t merged_records = 0;
+    std::pair<std::size_t, std::size_t> first_merged_lines;
     /// CSV/TSV header rows that look wrong: names used by several columns ("columns 2 and 4
     /// are both named 'text'"), or a header that looks like a data row (a chosen column named
     /// by a number or by a sentence). One sentence each, naming the columns.
