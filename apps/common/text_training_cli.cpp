@@ -234,6 +234,20 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
                 throw UsageError(std::string(name) + " follows one network's training; it cannot be used with --ensemble " +
                                  std::to_string(ensemble) + "");
     }
+    // Options that shape something this run does not build are refused, as --patience without
+    // validation data is (before: accepted, and nothing changed).
+    if (word_ngrams == 0 && nb_members == 0) {
+        const TextTrainCliOptions defaults;
+        for (const auto& [given, name] : {std::pair{ngram_buckets != defaults.ngram_buckets, "--buckets"},
+                                          std::pair{ngram_dim != defaults.ngram_dim, "--ngram-dim"},
+                                          std::pair{ngram_reduce != defaults.ngram_reduce, "--ngram-reduce"}})
+            if (given)
+                throw UsageError(std::string(name) + " shapes the wide n-gram branch, which this run does not build: "
+                                                     "add --word-ngrams N (or --nb-members M)");
+    }
+    if (embedding_mode != "non-static" && embeddings.empty())
+        throw UsageError("--embedding-mode " + embedding_mode + " keeps pretrained vectors (--embeddings FILE); without "
+                         "them it would freeze the random start");
     const auto checkpoint = checkpoint_output(model_path, checkpoint_path);
     check_writable(model_path, "--model");
     check_writable(checkpoint.second, checkpoint.first);

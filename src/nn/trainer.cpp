@@ -411,6 +411,20 @@ void Trainer::resume(const TrainerState& state) {
                          std::to_string(state.train_count) + " per epoch; best epoch " +
                          std::to_string(state.best_epoch) + " at epoch " + std::to_string(state.epoch) +
                          "): a corrupt checkpoint");
+    // A damaged state trains on from nonsense: NaN or infinite accumulators read as "the weights
+    // diverged, try a lower learning rate", a NaN loss sum or best accuracy went unnoticed.
+    const auto finite = [](const std::vector<float>& values) {
+        return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+    };
+    if (!std::isfinite(state.epoch_loss_sum) || state.epoch_loss_sum < 0.0 || !std::isfinite(state.best_accuracy) ||
+        state.best_accuracy < -1.0 || state.best_accuracy > 1.0 || !finite(state.optimizer_state) ||
+        !finite(state.best_parameters))
+        throw InputError("trainer: the checkpoint's loss sum, best accuracy, optimizer state or best weights are not "
+                         "finite numbers in their range (a corrupt checkpoint)");
+    constexpr std::uint64_t most_epochs = 1'000'000'000;  // a billion epochs: no real run
+    if (state.epoch > most_epochs)
+        throw InputError("trainer: the checkpoint says " + std::to_string(state.epoch) + " epochs were completed, more "
+                         "than any run has (a corrupt checkpoint)");
     if (!state.best_parameters.empty() && state.best_parameters.size() != impl_->net.parameter_count())
         throw InputError("trainer: the checkpoint's best parameters (" + std::to_string(state.best_parameters.size()) +
                          ") do not fit the network (" + std::to_string(impl_->net.parameter_count()) + ")");

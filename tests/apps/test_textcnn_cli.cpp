@@ -304,6 +304,21 @@ BOOST_AUTO_TEST_CASE(train_with_a_wide_ngram_branch) {
     BOOST_CHECK_EQUAL(bad.code, 2);  // a ConfigError: a usage error
     BOOST_CHECK(bad.err.find("naive-Bayes n-gram initialisation needs a model with a wide n-gram branch") !=
                 std::string::npos);
+    // Found by a new-user run: the branch's other options, and a frozen embedding mode without
+    // vectors, were taken silently.
+    for (const std::string& option : {"--buckets 1000", "--ngram-dim 4", "--ngram-reduce mean"}) {
+        const Run shaped = run("train --train " + t.train_csv + " --model " + scratch("bad.model") + " " + tiny + " " +
+                               option + " --quiet");
+        BOOST_CHECK_EQUAL(shaped.code, 2);
+        BOOST_CHECK_MESSAGE(shaped.err.find(option.substr(0, option.find(' ')) +
+                                            " shapes the wide n-gram branch, which this run does not build") !=
+                                std::string::npos,
+                            shaped.err);
+    }
+    const Run frozen = run("train --train " + t.train_csv + " --model " + scratch("bad.model") + " " + tiny +
+                           " --embedding-mode static --quiet");
+    BOOST_CHECK_EQUAL(frozen.code, 2);
+    BOOST_CHECK(frozen.err.find("--embedding-mode static keeps pretrained vectors") != std::string::npos);
 }
 
 // --ensemble K: K networks in one file, member k trained as the library trains seed

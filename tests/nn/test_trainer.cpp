@@ -7,6 +7,8 @@
 #include "textcnn/nn/trainer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
@@ -479,6 +481,20 @@ BOOST_AUTO_TEST_CASE(bad_use_is_reported) {
         return message_is(e, "trainer: the checkpoint's counts contradict each other (5 correct of 4 samples this epoch, "
                              "8 per epoch; best epoch 0 at epoch 0): a corrupt checkpoint");
     });
+    // Found by a hostile-file run: NaN accumulators read as "the weights diverged ... try a lower
+    // learning rate"; a NaN loss sum or best accuracy and 2^64 - 1 epochs were taken.
+    corrupt.epoch_correct = 0;
+    const std::string not_finite = "trainer: the checkpoint's loss sum, best accuracy, optimizer state or best weights "
+                                   "are not finite numbers in their range (a corrupt checkpoint)";
+    for (int which = 0; which < 3; ++which) {
+        TrainerState bad = corrupt;
+        if (which == 0) bad.epoch_loss_sum = std::nan("");
+        if (which == 1) bad.best_accuracy = 7.0;
+        if (which == 2) bad.optimizer_state.assign(4, std::numeric_limits<float>::infinity());
+        BOOST_CHECK_EXCEPTION(trainer.resume(bad), InputError, [&](const InputError& e) { return message_is(e, not_finite); });
+    }
+    corrupt.epoch = std::numeric_limits<std::uint64_t>::max();
+    BOOST_CHECK_THROW(trainer.resume(corrupt), InputError);
 }
 
 
