@@ -3,6 +3,7 @@
 // exit 3, or 2 for a usage error), or, with --maildir, one TSV line per message file.
 #include "commands.h"
 #include "message_io.h"
+#include "output_fields.h"
 #include "shared_options.h"
 #include "threshold_cli.h"
 #include "training_cli.h"
@@ -187,10 +188,9 @@ void classify_one(const ClassifyOptions& o) {
     if (verdict->first) throw cli_common::ExitStatus{1};
 }
 
-std::string tsv_safe(std::string s) {
-    std::replace_if(s.begin(), s.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
-    return s;
-}
+// Escaped as textcnn predict's tsv does (\t, \n, \r, \\): a file name with a tab or a line
+// end once came out with spaces, no longer the file's name, and could be another file's.
+std::string tsv_safe(const std::string& s) { return cli_common::tsv_field(s); }
 
 // Files are read and extracted in parallel a block at a time (bounded memory), then predicted
 // (in parallel too) and printed in file order.
