@@ -420,6 +420,16 @@ BOOST_AUTO_TEST_CASE(empty_float_lists_round_trip) {
     BOOST_TEST(r.at_end());
 }
 
+// Found by a hostile-file run: a count of 2^62 floats said "0 bytes needed" (wrapped).
+BOOST_AUTO_TEST_CASE(a_count_too_large_to_multiply_is_said_as_a_product) {
+    std::vector<std::uint8_t> bytes;
+    ByteWriter(bytes).put<std::uint64_t>(std::uint64_t{1} << 62);
+    ByteReader r(bytes, "big");
+    BOOST_CHECK_EXCEPTION(r.get_floats("values"), InputError, [](const InputError& e) {
+        return std::string(e.what()) == "big: truncated at offset 8 reading values (4611686018427387904 x 4 bytes needed, 0 left)";
+    });
+}
+
 // Issue 15: a FIFO as --model blocked forever, /dev/zero said "cannot read: Success".
 BOOST_AUTO_TEST_CASE(only_regular_files_are_read_as_models) {
     TempDir dir;

@@ -87,7 +87,7 @@ public:
     }
     std::vector<float> get_floats(const char* what) {
         const auto n = get<std::uint64_t>(what);
-        if (n > remaining() / sizeof(float)) fail(what, n * sizeof(float));
+        if (n > remaining() / sizeof(float)) fail(what, n, sizeof(float));
         std::vector<float> values(n);
         if (n == 0) return values;  // memcpy with the null data() of an empty vector is undefined
         if constexpr (std::endian::native == std::endian::little) {
@@ -108,7 +108,7 @@ public:
     /// bytes cannot possibly hold them (so a corrupt count never drives an allocation).
     std::uint64_t get_count(std::size_t min_item_bytes, const char* what) {
         const auto n = get<std::uint64_t>(what);
-        if (min_item_bytes > 0 && n > remaining() / min_item_bytes) fail(what, n * min_item_bytes);
+        if (min_item_bytes > 0 && n > remaining() / min_item_bytes) fail(what, n, min_item_bytes);
         return n;
     }
     std::size_t offset() const { return pos_; }
@@ -124,9 +124,15 @@ private:
     void need(std::uint64_t n, const char* what) {
         if (n > remaining()) fail(what, n);
     }
-    [[noreturn]] void fail(const char* what, std::uint64_t wanted) const {
-        throw InputError(source_ + ": truncated at offset " + std::to_string(pos_) + " reading " + what + " (" +
-                         std::to_string(wanted) + " bytes needed, " + std::to_string(remaining()) + " left)");
+    // `items` of `item_bytes` each: said as a product when it overflows (a count of 2^62 floats
+    // once read "0 bytes needed").
+    [[noreturn]] void fail(const char* what, std::uint64_t items, std::uint64_t item_bytes = 1) const {
+        std::uint64_t wanted = 0;
+        const std::string needed = __builtin_mul_overflow(items, item_bytes, &wanted)
+                                       ? std::to_string(items) + " x " + std::to_string(item_bytes)
+                                       : std::to_string(wanted);
+        throw InputError(source_ + ": truncated at offset " + std::to_string(pos_) + " reading " + what + " (" + needed +
+                         " bytes needed, " + std::to_string(remaining()) + " left)");
     }
     std::span<const std::uint8_t> bytes_;
     std::string source_;
