@@ -197,12 +197,13 @@ void DocumentReader::open_csv() {
                 if (name == usual) return true;
             return false;
         };
-        if (named(text_column_) && (!label_column_ || named(label_column_)))
-            header_notes_.push_back(fmt::format("{}:{}: the first row looks like a header ({}'{}'), yet the file is "
-                                                "read without one: the row is read as a document",
-                                                source_, record_.line,
-                                                label_column_ ? "'" + shortened(record_.fields[*label_column_]) + "', " : "",
-                                                shortened(record_.fields[text_column_])));
+        if (named(text_column_) && (!label_column_ || named(label_column_))) {
+            std::string names = label_column_ ? fmt::format("'{}', ", shortened(record_.fields[*label_column_])) : "";
+            names += fmt::format("'{}'", shortened(record_.fields[text_column_]));
+            header_notes_.push_back(fmt::format("{}:{}: the first row looks like a header ({}), yet the file is read "
+                                                "without one: the row is read as a document",
+                                                source_, record_.line, names));
+        }
     }
     csv_->expect_fields(record_.fields.size());
     csv_->skip_bad_rows(options_.skip_bad_rows);
