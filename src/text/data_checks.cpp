@@ -4,7 +4,9 @@
 #include "textcnn/text/utf8.h"
 
 #include <fmt/format.h>
+#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
+#include <unicode/unistr.h>
 
 #include <algorithm>
 #include <cctype>
@@ -76,6 +78,29 @@ std::string first_lines(const std::vector<std::string>& labels,
     std::string lines;
     for (const auto& l : labels) lines += (lines.empty() ? "" : ", ") + std::to_string(per_label.at(l).second);
     return lines;
+}
+
+// A label as it reads: NFKC with case folding (full-width letters, ligatures, composed and
+// decomposed accents, any letter case the same), white-space runs one space. Labels that look
+// alike have the same key.
+std::string look_alike_key(std::string_view label) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    if (U_FAILURE(status)) return std::string(label);
+    const icu::UnicodeString folded =
+        nfkc->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(label.data(), static_cast<int32_t>(label.size()))),
+                        status);
+    if (U_FAILURE(status)) return std::string(label);
+    std::string utf8, key;
+    folded.toUTF8String(utf8);
+    bool blank = false;
+    for (const char c : utf8) {
+        const bool space = c == ' ' || c == '\t';
+        if (space && blank) continue;
+        key += space ? ' ' : c;
+        blank = space;
+    }
+    return key;
 }
 
 std::string lowered(std::string_view s) {
@@ -178,6 +203,25 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
                                            "classes (first lines: {})",
                                            source, quoted_list(labels, labels.size()), labels.size(),
                                            first_lines(labels, per_label)));
+    }
+
+    // Labels that read the same but differ in Unicode form, width or spacing ('café' composed
+    // and decomposed, 'ｓｐａｍ' and 'spam', 'very  good' and 'very good'), unless said above.
+    std::set<std::vector<std::string>> said;
+    for (const auto& group : {by_visible, by_lowered})
+        for (const auto& entry : group)
+            if (entry.second.size() > 1) said.insert(entry.second);
+    std::map<std::string, std::vector<std::string>> by_look;
+    for (const auto& [label, counts] : per_label) by_look[look_alike_key(without_invisible(label))].push_back(label);
+    for (const auto& entry : by_look) {
+        const std::vector<std::string>& labels = entry.second;
+        if (labels.size() < 2 || said.count(labels)) continue;
+        std::vector<std::string> shown;
+        for (const auto& l : labels) shown.push_back(shown_label(l));
+        warnings.push_back(fmt::format("{}: labels {} look alike (they differ in Unicode form, character width or "
+                                       "spacing) and are trained as {} different classes (first lines: {})",
+                                       source, quoted_list(shown, shown.size()), labels.size(),
+                                       first_lines(labels, per_label)));
     }
 
     if (options.training && per_label.size() < n && 2 * per_label.size() > n)

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE data_checks
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include "test_helpers.h"
 
 #include "textcnn/core/error.h"
@@ -46,6 +48,14 @@ std::string first_warning(const std::vector<std::pair<std::string, std::string>>
     return w.empty() ? "" : w[0];
 }
 
+std::size_t check_labelled_documents_warnings_with(const std::vector<std::pair<std::string, std::string>>& rows,
+                                                   const std::string& part) {
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    return static_cast<std::size_t>(
+        std::count_if(w.begin(), w.end(), [&](const std::string& s) { return s.find(part) != std::string::npos; }));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(ordinary_data_passes_without_a_word) {
@@ -83,6 +93,28 @@ BOOST_AUTO_TEST_CASE(labels_differing_only_in_case_are_named) {
     rows[7].first = "POS";
     BOOST_TEST(first_warning(rows) == "t.csv: labels 'POS', 'Pos', 'pos' differ only in letter case and are trained as 3 different "
                        "classes (first lines: 9, 7, 2)");
+}
+
+// Found by a new-user run: composed and decomposed accents, full-width letters and doubled
+// spaces made classes of their own without a word.
+BOOST_AUTO_TEST_CASE(labels_that_look_alike_are_named) {
+    auto rows = ordinary(30);
+    rows[5].first = "ｐｏｓ";  // full-width
+    BOOST_TEST(first_warning(rows) == "t.csv: labels 'pos', 'ｐｏｓ' look alike (they differ in Unicode form, character "
+                                      "width or spacing) and are trained as 2 different classes (first lines: 2, 7)");
+    auto accents = ordinary(30);
+    for (std::size_t i = 0; i < accents.size(); ++i)
+        if (accents[i].first == "pos") accents[i].first = i == 4 ? "cafe\u0301" : "caf\u00E9";
+    BOOST_TEST(first_warning(accents).find("look alike") != std::string::npos);
+    auto spaced = ordinary(30);
+    for (std::size_t i = 0; i < spaced.size(); ++i)
+        if (spaced[i].first == "pos") spaced[i].first = i == 4 ? "very  good" : "very good";
+    BOOST_TEST(first_warning(spaced).find("labels 'very  good', 'very good' look alike") != std::string::npos);
+    // Letter case alone is said once, by its own warning.
+    auto cased = ordinary(30);
+    cased[5].first = "Pos";
+    BOOST_TEST(first_warning(cased).find("differ only in letter case") != std::string::npos);
+    BOOST_TEST(check_labelled_documents_warnings_with(cased, "look alike") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(labels_differing_only_in_characters_that_do_not_show_are_named) {
