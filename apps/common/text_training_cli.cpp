@@ -391,9 +391,16 @@ std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& 
                                   "') are not a list of arguments");
     const auto stored_arguments = stored.get<std::vector<std::string>>();
     std::vector<std::string> out(arguments.begin(), arguments.begin() + 2);
-    for (const auto& group : option_groups(stored_arguments))
-        if (!given_names.count(option_name(group[0]))) out.insert(out.end(), group.begin(), group.end());
+    std::string taken;
+    for (const auto& group : option_groups(stored_arguments)) {
+        if (given_names.count(option_name(group[0]))) continue;
+        out.insert(out.end(), group.begin(), group.end());
+        for (const auto& word : group) taken += " " + word;
+    }
     for (const auto& group : given) out.insert(out.end(), group.begin(), group.end());
+    // A checkpoint is a file like any other: what it makes this run read and write (the model,
+    // the logs) is said before anything happens, not taken silently.
+    if (!taken.empty()) fmt::print(stderr, "resuming with the options stored in {}:{}\n", checkpoint, taken);
     return out;
 }
 
