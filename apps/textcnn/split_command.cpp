@@ -41,6 +41,14 @@ void write_part(const std::string& path, const textcnn::DocumentSet& set, const 
     textcnn::write_file_atomically(path, out);  // IoError naming the path and errno; no temporary left
 }
 
+std::string format_name(textcnn::InputFormat format) {
+    switch (format) {
+        case textcnn::InputFormat::tsv: return "tsv";
+        case textcnn::InputFormat::fasttext: return "ft";
+        default: return "csv";
+    }
+}
+
 void run_split(const SplitOptions& o) {
     cli_common::check_distinct_files({{"--train-out", o.train_out}, {"--test-out", o.test_out}}, {{"--data", o.data_path}});
     // Both outputs checked before the first is written: a bad --test-out must not leave a
@@ -51,6 +59,15 @@ void run_split(const SplitOptions& o) {
     reader.keep_fields = true;
     textcnn::DocumentSet set = textcnn::read_all(o.data_path, reader);
     print_reader_warnings(set.report);
+    // Both parts are written in the input's format: an output named for another format would
+    // be read back as that one (TSV rows in x.csv: "no column 'text'").
+    for (const auto& [option, path] : {std::pair{"--train-out", &o.train_out}, std::pair{"--test-out", &o.test_out}}) {
+        const textcnn::InputFormat named = textcnn::format_from_extension(*path);
+        if (named != textcnn::InputFormat::plain && named != set.format)
+            throw cli_common::UsageError(fmt::format("{} {}: the parts are written in the input's format ({}), which "
+                                                     "this name's extension does not announce; name it .{}",
+                                                     option, *path, format_name(set.format), format_name(set.format)));
+    }
     std::vector<textcnn::Document> test;
     const textcnn::DuplicateTexts duplicates = textcnn::grouped_stratified_split(set.documents, test, o.test_share, o.seed);
     if (set.documents.empty() || test.empty())

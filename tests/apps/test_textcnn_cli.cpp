@@ -1582,6 +1582,12 @@ BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
                             scratch("no_such_dir") + "/b.csv");
     BOOST_CHECK_EQUAL(nowhere.code, 1);
     BOOST_CHECK(!std::filesystem::exists(scratch("a.csv")));
+    // Found by a new-user run: TSV parts written under .csv names, which then read as CSV.
+    const Run renamed = run("split --data " + data + " --train-out " + scratch("a.tsv") + " --test-out " + scratch("b.csv"));
+    BOOST_CHECK_EQUAL(renamed.code, 2);
+    BOOST_CHECK_MESSAGE(contains(renamed.err, "--train-out " + scratch("a.tsv") +
+                                                  ": the parts are written in the input's format (csv)"),
+                        renamed.err);
     const std::string small = scratch("small.csv");
     write_text(small, "label,text\npos,one\npos,two\npos,three\nneg,four\nneg,five\nneg,six\n");
     const Run empty = run("split --data " + small + " --train-out " + scratch("a.csv") + " --test-out " + scratch("b.csv") +
