@@ -89,6 +89,16 @@ ImageTrainingOptions training_options(const TrainOptions& o) {
         throw UsageError("--validation-split must be in [0, 1)");
     if (!(s.learning_rate_schedule.decay_factor > 0.0f && s.learning_rate_schedule.decay_factor <= 1.0f))
         throw UsageError("--lr-decay must be in (0, 1]");
+    // Options that cannot act are refused, as in textcnn (before: accepted, nothing happened).
+    if (s.patience > 0 && o.run.validation_split == 0.0)
+        throw UsageError("--patience stops on validation accuracy, and --validation-split 0 leaves no validation data");
+    if (s.learning_rate_schedule.decay_after_epochs.empty() &&
+        s.learning_rate_schedule.decay_factor != LearningRateSchedule{}.decay_factor)
+        throw UsageError("--lr-decay multiplies the rate after the --lr-decay-at epochs, and none is given");
+    for (const std::size_t epoch : s.learning_rate_schedule.decay_after_epochs)
+        if (epoch >= s.epochs)
+            throw UsageError(fmt::format("--lr-decay-at {}: the run has {} epoch{}, so no epoch comes after it", epoch,
+                                         s.epochs, s.epochs == 1 ? "" : "s"));
     check_architecture_name(o.run.architecture, o.run.architecture_file);
     cli_common::check_one_standard_input(
         {{"--images", o.images}, {"--labels", o.labels}, {"--test-images", o.test_images}, {"--test-labels", o.test_labels}});

@@ -93,6 +93,20 @@ ImageTrainingRun::ImageTrainingRun(const ImageBatch& images, std::span<const std
     if (m.train_count == 0)
         throw ConfigError(fmt::format("image training: a validation split of {} leaves none of the {} images for "
                                       "training", options.validation_split, shape.count));
+    // As for text: a class whose images all fall in the validation part cannot be learnt (30
+    // images with a split of 0.8 once trained on 5, with classes that had no training image).
+    std::vector<std::size_t> training_images(options.class_names.size()), class_images(options.class_names.size());
+    for (std::size_t i = 0; i < shape.count; ++i) {
+        ++class_images[labels[i]];
+        if (i < m.train_count) ++training_images[labels[i]];
+    }
+    for (std::size_t c = 0; c < class_images.size(); ++c)
+        if (class_images[c] > 0 && training_images[c] == 0)
+            throw InputError(fmt::format("image training: class '{}' has {} image{}, all in the validation part (the last "
+                                         "{} of {} images): nothing to learn it from; use a smaller validation split "
+                                         "or more images",
+                                         options.class_names[c], class_images[c], class_images[c] == 1 ? "" : "s",
+                                         m.validation_count, shape.count));
 
     const Architecture arch = image_architecture(options.architecture, options.architecture_file);
     m.init = initializer_kind(options, arch);

@@ -387,6 +387,16 @@ BOOST_AUTO_TEST_CASE(usage_and_input_errors_have_exit_codes) {
     r = run("train --images a --labels b --model c --arch cnn_9");
     BOOST_TEST(r.code == 2);
     BOOST_TEST(r.err.find("imagecnn train: --arch: unknown architecture 'cnn_9'") == 0u, r.err);
+    // Found by a new-user run: options that cannot act were accepted (textcnn refuses them).
+    const std::vector<std::pair<std::string, std::string>> idle = {
+        {"--validation-split 0 --patience 2", "--patience stops on validation accuracy"},
+        {"--lr-decay 0.5", "--lr-decay multiplies the rate after the --lr-decay-at epochs, and none is given"},
+        {"--epochs 1 --lr-decay-at 1", "--lr-decay-at 1: the run has 1 epoch, so no epoch comes after it"}};
+    for (const auto& [options, message] : idle) {
+        r = run("train --images a --labels b --model c " + options);
+        BOOST_TEST(r.code == 2);
+        BOOST_TEST(r.err.find("imagecnn train: " + message) == 0u, r.err);
+    }
 
     std::ofstream(scratch("not-an-image.png")) << "hello";
     r = run("filter --kernel laplace " + scratch("not-an-image.png") + " " + scratch("x.png"));

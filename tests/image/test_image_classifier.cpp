@@ -304,6 +304,17 @@ BOOST_AUTO_TEST_CASE(errors_name_what_is_wrong) {
     BOOST_TEST(error_of<InputError>([&] { ImageTrainingRun(batch_of(data), labels, options); }) ==
                "shapes.idx: 29 labels for 30 images");
     labels = wide(data.labels);
+    // Found by a new-user run: a class whose images all fall in the validation part.
+    {
+        auto moved = labels;
+        for (auto& l : moved) l = l == 2 ? 0 : l;
+        moved.back() = 2;  // class 2's one image is the last, in the validation part
+        ImageTrainingOptions split = options;
+        split.validation_split = 0.2;
+        BOOST_TEST(error_of<InputError>([&] { ImageTrainingRun(batch_of(data), moved, split); })
+                       .starts_with("image training: class '" + split.class_names[2] + "' has 1 image, all in the "
+                                    "validation part (the last 6 of 30 images)"));
+    }
     options.class_names = {"one"};
     BOOST_TEST(error_of<ConfigError>([&] { ImageTrainingRun(batch_of(data), labels, options); }) ==
                "image training: at least two class names are needed, got 1");
