@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -192,7 +195,7 @@ RunRecorder::RunRecorder(const std::string& log_path, const std::string& report_
     report_.settings = std::move(settings);
     if (!log_path.empty()) {
         log_.open(log_path);
-        if (!log_) throw textcnn::IoError(log_path + ": cannot open for writing");
+        if (!log_) throw textcnn::IoError(log_path + ": cannot open for writing: " + std::strerror(errno));
     }
 }
 

@@ -381,6 +381,9 @@ std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& 
     if (checkpoint.empty()) return arguments;
     const auto metadata = textcnn::metadata_of(textcnn::read_model_file(checkpoint));
     const auto it = metadata.find(arguments_key);
+    if (it == metadata.end() && !textcnn::read_model_file(checkpoint).find("TRNR"))
+        throw UsageError(checkpoint + " is a model, not a checkpoint (no trainer state): an interrupted run's checkpoint "
+                                      "is MODEL.ckpt beside its model");
     if (it == metadata.end())
         throw UsageError(checkpoint + " holds no record of the options of the run that wrote it (a checkpoint of an "
                                       "older version): give them again beside --resume");
