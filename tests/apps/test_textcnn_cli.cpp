@@ -1269,6 +1269,10 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     BOOST_CHECK_MESSAGE(contains(bare.err, "textcnn train: " + scratch("library.ckpt") +
                                                " holds no record of the options of the run that wrote it"),
                         bare.err);
+    // A model given for the checkpoint is named as such (it was "a checkpoint of an older version").
+    const Run a_model = run("train --resume " + t.model);
+    BOOST_CHECK_EQUAL(a_model.code, 2);
+    BOOST_CHECK_MESSAGE(contains(a_model.err, t.model + " is a model, not a checkpoint (no trainer state)"), a_model.err);
     // Found by a new-user run: a new run with the same --checkpoint (or MODEL.ckpt) removed the
     // interrupted run's checkpoint when it ended ("the run is complete"). Now refused, the
     // checkpoint untouched.
