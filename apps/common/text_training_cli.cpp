@@ -379,9 +379,10 @@ std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& 
         given_names.insert(name);
     }
     if (checkpoint.empty()) return arguments;
-    const auto metadata = textcnn::metadata_of(textcnn::read_model_file(checkpoint));
+    const textcnn::ModelFile file = textcnn::read_model_file(checkpoint);
+    const auto metadata = textcnn::metadata_of(file);
     const auto it = metadata.find(arguments_key);
-    if (it == metadata.end() && !textcnn::read_model_file(checkpoint).find("TRNR"))
+    if (it == metadata.end() && !file.find("TRNR"))
         throw UsageError(checkpoint + " is a model, not a checkpoint (no trainer state): an interrupted run's checkpoint "
                                       "is MODEL.ckpt beside its model");
     if (it == metadata.end())

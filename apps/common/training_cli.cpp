@@ -8,11 +8,11 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <ctime>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>

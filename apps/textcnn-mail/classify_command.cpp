@@ -171,29 +171,19 @@ Outcome judge_in_child(const ClassifyOptions& o, const std::string& bytes) {
 void classify_one(const ClassifyOptions& o) {
     const MessageInput input = read_stdin();
     written = true;  // from here on the message goes out, judged or not
-    std::string reason = input.error.empty() ? std::string() : "stdin: " + input.error;
-    int failure_code = error_exit_code;
-    std::optional<std::pair<bool, std::string>> verdict;  // spam, score
-    if (reason.empty()) {
-        Outcome out = judge_in_child(o, input.bytes);
-        verdict = std::move(out.verdict);
-        reason = std::move(out.reason);
-        failure_code = out.failure_code;
+    const Outcome out = input.error.empty() ? judge_in_child(o, input.bytes) : Outcome{{}, "stdin: " + input.error};
+    if (!out.verdict) {
+        write_unjudged(input.bytes, out.reason);
+        throw cli_common::ExitStatus{out.failure_code};
     }
-    if (!verdict) {
-        write_unjudged(input.bytes, reason);
-        throw cli_common::ExitStatus{failure_code};
-    }
-    write_with_fields(input.bytes, {{"X-Spam-Flag", verdict->first ? "YES" : "NO"}, {"X-Spam-Score", verdict->second}});
-    if (verdict->first) throw cli_common::ExitStatus{1};
+    const auto& [spam, score] = *out.verdict;
+    write_with_fields(input.bytes, {{"X-Spam-Flag", spam ? "YES" : "NO"}, {"X-Spam-Score", score}});
+    if (spam) throw cli_common::ExitStatus{1};
 }
 
-// Escaped as textcnn predict's tsv does (\t, \n, \r, \\): a file name with a tab or a line
-// end once came out with spaces, no longer the file's name, and could be another file's.
-std::string tsv_safe(const std::string& s) { return cli_common::tsv_field(s); }
-
 // Files are read and extracted in parallel a block at a time (bounded memory), then predicted
-// (in parallel too) and printed in file order.
+// (in parallel too) and printed in file order. Paths and reasons are escaped as predict's tsv
+// (\t, \n, \r, \\): a file name with a tab or a line end stays that file's name.
 void classify_maildirs(const ClassifyOptions& o) {
     textcnn::ThreadLimit limit(o.threads);
     const Judge judge(o, true);
@@ -221,10 +211,10 @@ void classify_maildirs(const ClassifyOptions& o) {
         const std::vector<textcnn::TextPrediction> predictions = judge.model.predict(texts);
         for (std::size_t i = 0; i < n; ++i) {
             bytes += sizes[i];
-            const std::string path = tsv_safe(files[first + i].string());
+            const std::string path = cli_common::tsv_field(files[first + i].string());
             if (!errors[i].empty()) {
                 ++unknown;
-                fmt::print("{}\tUNKNOWN\t\t{}\n", path, tsv_safe(errors[i]));
+                fmt::print("{}\tUNKNOWN\t\t{}\n", path, cli_common::tsv_field(errors[i]));
                 continue;
             }
             const bool is_spam = judge.is_spam(predictions[i]);

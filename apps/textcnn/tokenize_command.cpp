@@ -11,11 +11,11 @@
 #include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/nn/model_file.h"
-
-#include <fmt/format.h>
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/tokenizer.h"
 #include "textcnn/text/vocabulary.h"
+
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <memory>

@@ -1,7 +1,7 @@
-#include "textcnn/core/checked.h"
 #include "textcnn/image/image_classifier.h"
 
 #include "image/image_model.h"
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
 #include "textcnn/image/idx.h"

@@ -21,7 +21,7 @@ bool is_field_line(std::string_view line) {
 
 HeaderInsertion find_header_insertion(std::string_view raw) {
     HeaderInsertion at;
-    // Lines end in LF (or CRLF), or in a bare CR when the message's first line does.
+    // Lines end in LF (or CRLF), or in a bare CR in a message with no LF at all.
     const char line_end = detail::has_bare_cr_line_ends(raw) ? '\r' : '\n';
     if (line_end == '\r') at.newline = "\r";
     std::size_t pos = 0;

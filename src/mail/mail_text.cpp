@@ -233,9 +233,13 @@ void add_part(GMimePart* part, Walk& walk) {
         return;
     }
     ++walk.attachment_lines;
-    walk.attachments += "attachment: " + type.substr(0, prefix_at_character(type, max_header_value_bytes));
+    walk.attachments += "attachment: ";
+    walk.attachments.append(type, 0, prefix_at_character(type, max_header_value_bytes));
     const std::string name = one_line(g_mime_part_get_filename(part));
-    if (!name.empty()) walk.attachments += " " + name.substr(0, prefix_at_character(name, max_header_value_bytes));
+    if (!name.empty()) {
+        walk.attachments += ' ';
+        walk.attachments.append(name, 0, prefix_at_character(name, max_header_value_bytes));
+    }
     walk.attachments += '\n';
 }
 

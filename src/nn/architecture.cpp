@@ -1,6 +1,6 @@
-#include "textcnn/core/checked.h"
 #include "textcnn/nn/architecture.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
 

@@ -11,9 +11,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <map>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -281,9 +281,6 @@ LayerSpec layer_from_json(const nlohmann::json& j, const std::string& where) {
     }
     return spec;
 }
-
-
-
 
 std::string architecture_json(const ModelSpec& spec, const Shape& sample_shape) {
     nlohmann::ordered_json j;

@@ -1,4 +1,3 @@
-#include "textcnn/text/utf8.h"
 #include "textcnn/text/text_classifier.h"
 
 #include "text/folded_text_cnn.h"
@@ -11,6 +10,7 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/text/tokenizer.h"
+#include "textcnn/text/utf8.h"
 #include "textcnn/text/vocabulary.h"
 
 #include <fmt/format.h>

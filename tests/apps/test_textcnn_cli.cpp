@@ -306,7 +306,7 @@ BOOST_AUTO_TEST_CASE(train_with_a_wide_ngram_branch) {
                 std::string::npos);
     // Found by a new-user run: the branch's other options, and a frozen embedding mode without
     // vectors, were taken silently.
-    for (const std::string& option : {"--buckets 1000", "--ngram-dim 4", "--ngram-reduce mean"}) {
+    for (const std::string option : {"--buckets 1000", "--ngram-dim 4", "--ngram-reduce mean"}) {
         const Run shaped = run("train --train " + t.train_csv + " --model " + scratch("bad.model") + " " + tiny + " " +
                                option + " --quiet");
         BOOST_CHECK_EQUAL(shaped.code, 2);

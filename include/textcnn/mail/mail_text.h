@@ -66,8 +66,9 @@ struct MailTextOptions {
 /// start with a header field: empty input, a body without headers), or more than 4 GiB.
 /// Damage GMime reads past (a broken boundary, bad base64, an unknown charset, NUL bytes) is
 /// not an error. Lines may end in LF, CRLF, or bare CR (old Mac OS mail, CRs and no LF at
-/// all: such a message is read from a copy with LF line ends; any other message is not
-/// copied). Thread-safe: any number of threads may extract at once.
+/// all: such a message is read from a copy with LF line ends). `raw` is copied only when it
+/// must be changed to be read (bare CRs, a header block beyond its bounds, an overlong field
+/// name). Thread-safe: any number of threads may extract at once.
 std::string extract_mail_text(std::string_view raw, const MailTextOptions& options = {});
 
 }  // namespace textcnn::mail

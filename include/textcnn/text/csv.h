@@ -30,8 +30,8 @@
 #include <cstdint>
 #include <istream>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace textcnn {
