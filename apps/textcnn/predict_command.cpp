@@ -263,9 +263,11 @@ void run_predict(PredictOptions o) {
     cli_common::check_standard_input_once(o.files);
     cli_common::check_input_files_open(o.files);
     ThreadLimit threads(o.threads);
-    // OpenBLAS's idle workers spin for ~0.1 s of CPU: with one thread BLAS never uses them,
-    // and scoring from folded tables makes no BLAS call at all (a load may: it builds tables).
-    if (threads.threads() == 1) end_blas_workers();
+    // OpenBLAS's workers, started with the library, spin for ~0.1 s of CPU, taking a core from
+    // the load's threads (a compact model's table is made in parallel at load, single-threaded
+    // BLAS calls on every thread), and scoring from folded tables makes no BLAS call at all.
+    // A float model's fold or --no-fold scoring starts them again (threaded BLAS calls do).
+    end_blas_workers();
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     if (threads.threads() > 1 && model.folded()) end_blas_workers();
     cli_common::warn_top_beyond_labels(o.top, model.labels().size());
