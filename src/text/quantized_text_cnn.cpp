@@ -126,7 +126,8 @@ QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded, std::size
     if (!all_usable(q.output_.dense_weights) || !all_usable(q.output_.dense_bias) || !all_usable(q.output_.bag_logits))
         throw InputError("quantize: the output layer's weights or the wide branch's logits are not finite or beyond "
                           "1e18: the model cannot be quantized (a damaged model?)");
-    assign_with_huge_pages(q.storage_, q.vocab_ * q.columns_ + trailer + residual_bytes);
+    allocate_with_huge_pages(q.built_, q.vocab_ * q.columns_ + trailer + residual_bytes);
+    std::fill_n(q.built_.begin() + static_cast<std::ptrdiff_t>(q.vocab_ * q.columns_), trailer, 0);
     if (residual_bytes) q.residual_offset_ = q.vocab_ * q.columns_ + trailer;
     return q;
 }
@@ -179,14 +180,14 @@ void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::si
     const std::size_t half = residual_row_bytes();
     std::vector<std::int8_t> residuals(refined() ? columns_ : 0);
     for (std::size_t i = 0; i < count; ++i) {
-        auto* codes = reinterpret_cast<std::int8_t*>(storage_.data() + table_offset_ + (first + i) * columns_);
+        auto* codes = reinterpret_cast<std::int8_t*>(built_.data() + table_offset_ + (first + i) * columns_);
         if (!refined()) {
             codes_of(rows + i * columns_, column_scale.data(), codes, columns_);
             continue;
         }
         codes_and_residuals_of(rows + i * columns_, column_scale.data(), codes, residuals.data(), columns_);
         // Column j's residual in the low nibble of byte j, column j + half's in the high one (zero past the row).
-        std::uint8_t* packed = storage_.data() + residual_offset_ + (first + i) * half;
+        std::uint8_t* packed = built_.data() + residual_offset_ + (first + i) * half;
         for (std::size_t j = 0; j < half; ++j)
             packed[j] = static_cast<std::uint8_t>(
                 (static_cast<unsigned>(residuals[j]) & 0xfu) |
@@ -237,16 +238,16 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
     if (compact_) {
         w.put<std::uint64_t>(compact_->channels);
         w.put_floats(compact_->word_scale);
-        w.put<std::uint64_t>(compact_->codes.size());
-        w.put_bytes({reinterpret_cast<const std::uint8_t*>(compact_->codes.data()), compact_->codes.size()});
+        w.put<std::uint64_t>(compact_->code_count);
+        w.put_bytes({compact_->held.data() + compact_->codes_at, compact_->code_count});
         for (const auto& weights : compact_->weights) w.put_floats(weights);
         return bytes;
     }
     w.put<std::uint64_t>(vocab_ * columns_);
-    w.put_bytes({storage_.data() + table_offset_, vocab_ * columns_ + trailer});
+    w.put_bytes({held_bytes() + table_offset_, vocab_ * columns_ + trailer});
     if (refined()) {
         w.put<std::uint64_t>(residual_bytes());
-        w.put_bytes({storage_.data() + residual_offset_, residual_bytes()});
+        w.put_bytes({held_bytes() + residual_offset_, residual_bytes()});
     }
     return bytes;
 }
@@ -254,7 +255,7 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
 std::size_t QuantizedTextCnn::stored_bytes() const {
     std::size_t bytes = output_.bag_logits.size() * sizeof(float);
     if (!compact_) return bytes + vocab_ * columns_ + residual_bytes();
-    bytes += compact_->codes.size() + compact_->word_scale.size() * sizeof(float);
+    bytes += compact_->code_count + compact_->word_scale.size() * sizeof(float);
     for (const auto& weights : compact_->weights) bytes += weights.size() * sizeof(float);
     return bytes;
 }
@@ -363,7 +364,7 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
                          " ids and " + std::to_string(expected.classes) + " labels");
     if (version == 2 || version == 4) {
         q.decode_compact(r, version == 4);
-        std::vector<std::uint8_t>().swap(payload);  // what the table is made of is copied out: room for it
+        q.compact_->held = std::move(payload);  // the codes stay where they were read (codes_at)
         q.build_table(version == 4);
         q.set_margin_bound();
         return q;
@@ -585,7 +586,7 @@ void QuantizedTextCnn::fine_row(std::size_t word, std::int16_t* out) const {
     // sign-extended by an arithmetic shift: two loops the compiler vectorizes.
     const std::int8_t* code = table() + word * columns_;
     const std::size_t half = residual_row_bytes();
-    const auto* residuals = reinterpret_cast<const std::int8_t*>(storage_.data() + residual_offset_ + word * half);
+    const auto* residuals = reinterpret_cast<const std::int8_t*>(held_bytes() + residual_offset_ + word * half);
     for (std::size_t j = 0; j < half; ++j)
         out[j] = static_cast<std::int16_t>(code[j] * refine_steps + static_cast<std::int8_t>(residuals[j] << 4) / 16);
     for (std::size_t j = half; j < columns_; ++j)
@@ -599,7 +600,7 @@ void QuantizedTextCnn::refined_logits(std::span<const std::uint32_t> ids, float*
     // Row 0 of `fine` is the padding row (zeros); rows 1 .. length the text's, code x 14 + residual.
     const std::size_t length = ids.size(), half = residual_row_bytes();
     for (std::size_t p = 0; p < length; ++p) {  // the residual rows are not in cache: ask for all now
-        const char* bytes = reinterpret_cast<const char*>(storage_.data() + residual_offset_ + ids[p] * half);
+        const char* bytes = reinterpret_cast<const char*>(held_bytes() + residual_offset_ + ids[p] * half);
         for (std::size_t byte = 0; byte < half; byte += 64) __builtin_prefetch(bytes + byte);
     }
     scratch.fine.resize(checked_mul(length + 1, columns_, "quantized text CNN: refined rows"));
@@ -681,7 +682,10 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
     QuantizedTextCnn q = scaled(folded);  // the per-filter scales, from the float table
     Compact c;
     c.channels = in.channels;
-    c.codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
+    const std::vector<std::int8_t> codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
+    c.held.assign(reinterpret_cast<const std::uint8_t*>(codes.data()),
+                  reinterpret_cast<const std::uint8_t*>(codes.data()) + codes.size());
+    c.code_count = codes.size();
     c.weights = in.weights;
     q.compact_ = std::move(c);
     q.build_table(refine);  // as a load makes it, so that saving and loading changes nothing
@@ -691,15 +695,21 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
 
 void QuantizedTextCnn::build_table(bool refine) {
     const Compact& c = *compact_;
+    const std::int8_t* codes = c.codes();
     std::vector<FoldedTextCnn::TapBlock> blocks;
     for (std::size_t i = 0; i < branches_.size(); ++i)
         blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
     const std::vector<float> column_scale = column_scales();
     // Room for the residual codes after the table and its trailer (encode_rows writes them).
     const std::size_t residuals = refine ? vocab_ * residual_row_bytes() : 0;
-    assign_with_huge_pages(storage_, vocab_ * columns_ + trailer + residuals);
+    allocate_with_huge_pages(built_, vocab_ * columns_ + trailer + residuals);
     table_offset_ = 0;
     residual_offset_ = refine ? vocab_ * columns_ + trailer : 0;
+    // What the blocks below do not write: the padding row (0), the trailer, the padding row's
+    // residual codes. The rest is first touched by the threads that write it.
+    std::fill_n(built_.begin(), columns_, 0);
+    std::fill_n(built_.begin() + static_cast<std::ptrdiff_t>(vocab_ * columns_), trailer, 0);
+    if (refine) std::fill_n(built_.begin() + static_cast<std::ptrdiff_t>(residual_offset_), residual_row_bytes(), 0);
     // Blocks of 256 words (256 x columns floats of scratch per thread, not the whole table), in
     // parallel: each block writes its own rows, the same bytes whatever the threads.
     constexpr std::size_t words_at_once = 256;
@@ -711,7 +721,7 @@ void QuantizedTextCnn::build_table(bool refine) {
             embedded.resize(count * c.channels);
             for (std::size_t i = 0; i < count; ++i)
                 for (std::size_t d = 0; d < c.channels; ++d)
-                    embedded[i * c.channels + d] = c.word_scale[first + i] * c.codes[(first + i) * c.channels + d];
+                    embedded[i * c.channels + d] = c.word_scale[first + i] * codes[(first + i) * c.channels + d];
             rows.resize(count * columns_);
             FoldedTextCnn::table_rows(blocks, c.channels, embedded.data(), count, rows.data(), columns_);
             encode_rows(rows.data(), first, count, column_scale);
@@ -731,12 +741,13 @@ void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
                 std::to_string(c.channels) + " channels");
     if (!std::all_of(c.word_scale.begin(), c.word_scale.end(), [&](float v) { return usable(v) && v >= 0.0f; }))
         r.error("a word scale is negative, not finite or beyond 1e18");
-    const auto codes = r.get_bytes(code_bytes, "embedding codes");
-    c.codes.assign(reinterpret_cast<const std::int8_t*>(codes.data()),
-                   reinterpret_cast<const std::int8_t*>(codes.data()) + codes.size());
-    if (std::any_of(c.codes.begin(), c.codes.end(), [](std::int8_t v) { return v < -max_code; }) ||
-        std::any_of(c.codes.begin(), c.codes.begin() + static_cast<std::ptrdiff_t>(c.channels),
-                    [](std::int8_t v) { return v != 0; }))
+    c.codes_at = r.offset();
+    c.code_count = code_bytes;
+    const auto bytes = r.get_bytes(code_bytes, "embedding codes");
+    const auto* codes = reinterpret_cast<const std::int8_t*>(bytes.data());
+    std::int8_t lowest = 0;  // a plain reduction (vectorized): the codes are most of the payload
+    for (std::size_t i = 0; i < bytes.size(); ++i) lowest = std::min(lowest, codes[i]);
+    if (lowest < -max_code || std::any_of(codes, codes + c.channels, [](std::int8_t v) { return v != 0; }))
         r.error("the embedding holds the code -128 (codes are -127..127), or its padding row is not zero");
     for (const Branch& b : branches_) {
         c.weights.push_back(r.get_floats("convolution weights"));

@@ -68,6 +68,7 @@
 // for its Kim model, 16.9 % of the SST-2 test sentences).
 #pragma once
 
+#include "core/huge_pages.h"
 #include "text/folded_text_cnn.h"
 #include "textcnn/core/bytes.h"
 
@@ -220,15 +221,20 @@ private:
     struct Compact {
         std::size_t channels = 0;
         std::vector<float> word_scale;           ///< vocab values, >= 0
-        std::vector<std::int8_t> codes;          ///< vocab x channels, row per word
+        /// The codes, vocab x channels, row per word, at `codes_at` in `held`: a decoded
+        /// payload keeps them where they were read (no copy of megabytes at load).
+        std::vector<std::uint8_t> held;
+        std::size_t codes_at = 0;
+        std::size_t code_count = 0;
+        const std::int8_t* codes() const { return reinterpret_cast<const std::int8_t*>(held.data() + codes_at); }
         std::vector<std::vector<float>> weights; ///< per branch: (taps x channels) x filters, column-major
     };
     std::optional<Compact> compact_;
-    /// Makes the int8 table (storage_) from compact_ with the branches' scales, and with
+    /// Makes the int8 table (built_) from compact_ with the branches' scales, and with
     /// `refine` its residual codes.
     void build_table(bool refine);
     /// Everything of quantize() but the table's codes: the per-filter scales from the float
-    /// table, and storage_ zeroed for the codes. ConfigError as quantize().
+    /// table, and built_ allocated for the codes (its trailer zeroed). ConfigError as quantize().
     /// `residual_bytes` > 0: room for the residual codes after the table (the refined form).
     static QuantizedTextCnn scaled(const FoldedTextCnn& folded, std::size_t residual_bytes = 0);
     /// Each table column's scale (its filter's), columns_ values.
@@ -270,10 +276,15 @@ private:
     std::vector<float> logit_bound_;     ///< logit_error_bound() with the same allowance
     float largest_bound_ = 0.0f;         ///< the largest of logit_bound_
     float largest_refined_bound_ = 0.0f; ///< the same for refined logits (refined() only)
-    std::vector<std::uint8_t> storage_;  ///< holds the table (quantize() or the decoded payload)
-    std::size_t table_offset_ = 0;       ///< where the table starts in storage_
-    std::size_t residual_offset_ = 0;    ///< where the residual codes start in storage_ (0: none)
-    const std::int8_t* table() const { return reinterpret_cast<const std::int8_t*>(storage_.data() + table_offset_); }
+    /// The table and residual codes of a decoded payload, where they were read (empty when built_ holds them).
+    std::vector<std::uint8_t> storage_;
+    /// The table and residual codes made here (quantize(), a compact form's load): allocated
+    /// unwritten, so that the threads that write the rows take their pages' faults.
+    UnfilledBytes built_;
+    std::size_t table_offset_ = 0;       ///< where the table starts in held_bytes()
+    std::size_t residual_offset_ = 0;    ///< where the residual codes start in held_bytes() (0: none)
+    const std::uint8_t* held_bytes() const { return built_.empty() ? storage_.data() : built_.data(); }
+    const std::int8_t* table() const { return reinterpret_cast<const std::int8_t*>(held_bytes() + table_offset_); }
 };
 
 }  // namespace textcnn::detail
