@@ -238,8 +238,8 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
     if (compact_) {
         w.put<std::uint64_t>(compact_->channels);
         w.put_floats(compact_->word_scale);
-        w.put<std::uint64_t>(compact_->code_count);
-        w.put_bytes({compact_->held.data() + compact_->codes_at, compact_->code_count});
+        w.put<std::uint64_t>(compact_->codes.size());
+        w.put_bytes({reinterpret_cast<const std::uint8_t*>(compact_->codes.data()), compact_->codes.size()});
         for (const auto& weights : compact_->weights) w.put_floats(weights);
         return bytes;
     }
@@ -255,7 +255,7 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
 std::size_t QuantizedTextCnn::stored_bytes() const {
     std::size_t bytes = output_.bag_logits.size() * sizeof(float);
     if (!compact_) return bytes + vocab_ * columns_ + residual_bytes();
-    bytes += compact_->code_count + compact_->word_scale.size() * sizeof(float);
+    bytes += compact_->codes.size() + compact_->word_scale.size() * sizeof(float);
     for (const auto& weights : compact_->weights) bytes += weights.size() * sizeof(float);
     return bytes;
 }
@@ -364,7 +364,7 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
                          " ids and " + std::to_string(expected.classes) + " labels");
     if (version == 2 || version == 4) {
         q.decode_compact(r, version == 4);
-        q.compact_->held = std::move(payload);  // the codes stay where they were read (codes_at)
+        std::vector<std::uint8_t>().swap(payload);  // what the table is made of is copied out: room for it
         q.build_table(version == 4);
         q.set_margin_bound();
         return q;
@@ -682,10 +682,7 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
     QuantizedTextCnn q = scaled(folded);  // the per-filter scales, from the float table
     Compact c;
     c.channels = in.channels;
-    const std::vector<std::int8_t> codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
-    c.held.assign(reinterpret_cast<const std::uint8_t*>(codes.data()),
-                  reinterpret_cast<const std::uint8_t*>(codes.data()) + codes.size());
-    c.code_count = codes.size();
+    c.codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
     c.weights = in.weights;
     q.compact_ = std::move(c);
     q.build_table(refine);  // as a load makes it, so that saving and loading changes nothing
@@ -695,7 +692,7 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
 
 void QuantizedTextCnn::build_table(bool refine) {
     const Compact& c = *compact_;
-    const std::int8_t* codes = c.codes();
+    const std::int8_t* codes = c.codes.data();
     std::vector<FoldedTextCnn::TapBlock> blocks;
     for (std::size_t i = 0; i < branches_.size(); ++i)
         blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
@@ -741,10 +738,9 @@ void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
                 std::to_string(c.channels) + " channels");
     if (!std::all_of(c.word_scale.begin(), c.word_scale.end(), [&](float v) { return usable(v) && v >= 0.0f; }))
         r.error("a word scale is negative, not finite or beyond 1e18");
-    c.codes_at = r.offset();
-    c.code_count = code_bytes;
     const auto bytes = r.get_bytes(code_bytes, "embedding codes");
     const auto* codes = reinterpret_cast<const std::int8_t*>(bytes.data());
+    c.codes.assign(codes, codes + bytes.size());
     std::int8_t lowest = 0;  // a plain reduction (vectorized): the codes are most of the payload
     for (std::size_t i = 0; i < bytes.size(); ++i) lowest = std::min(lowest, codes[i]);
     if (lowest < -max_code || std::any_of(codes, codes + c.channels, [](std::int8_t v) { return v != 0; }))

@@ -221,12 +221,7 @@ private:
     struct Compact {
         std::size_t channels = 0;
         std::vector<float> word_scale;           ///< vocab values, >= 0
-        /// The codes, vocab x channels, row per word, at `codes_at` in `held`: a decoded
-        /// payload keeps them where they were read (no copy of megabytes at load).
-        std::vector<std::uint8_t> held;
-        std::size_t codes_at = 0;
-        std::size_t code_count = 0;
-        const std::int8_t* codes() const { return reinterpret_cast<const std::int8_t*>(held.data() + codes_at); }
+        std::vector<std::int8_t> codes;          ///< vocab x channels, row per word
         std::vector<std::vector<float>> weights; ///< per branch: (taps x channels) x filters, column-major
     };
     std::optional<Compact> compact_;
