@@ -15,7 +15,7 @@
 #   - the quantized, refined and compact refined models with 2 threads against 1 (wall-clock
 #     seconds, medians);
 #   - how many of the 100,000 labels change float -> each quantized form, and the SST-2 test labels;
-#   - library single-sentence latency (bench_predict, quantized and refined models);
+#   - library single-sentence latency (bench_predict: quantized, refined and compact refined models);
 #   - with CALLGRIND=1: instruction counts (valgrind --tool=callgrind) of one textcnn run of
 #     each model and of fastText on the first 10,000 lines: a comparison the load of a shared
 #     machine does not change (the float model's run takes minutes: its tables are built at load).
@@ -122,9 +122,9 @@ for m in kim.model kim_q.model kim_r.model kim_c.model kim_cr.model; do
   "$textcnn" eval --model "$out/$m" --data "$data/sst2/test.csv" 2>/dev/null | grep -E "^ *accuracy" | sed "s/^ */$m: /" || true
 done
 
-echo "== library, quantized and refined models (bench_predict)"
+echo "== library, quantized, refined and compact refined models (bench_predict)"
 if [[ -x $build/bench_predict ]]; then
-  for m in kim_q kim_r; do
+  for m in kim_q kim_r kim_cr; do
     "$build/bench_predict" --model "$out/$m.model" --data "$out/test_sentences.txt" --threads 1 | grep -E "predict" | sed "s/^/$m: /"
   done
 else
