@@ -192,6 +192,10 @@ void classify_maildirs(const ClassifyOptions& o) {
         auto more = textcnn::mail::message_files(dir);
         files.insert(files.end(), more.begin(), more.end());
     }
+    // Overlapping folders (DIR twice, DIR and DIR/new) would give a message two lines.
+    if (const std::size_t repeated = textcnn::mail::drop_repeated_files(files))
+        fmt::print(stderr, "warning: {} message files were found twice (overlapping --maildir folders) and are "
+                           "classified once\n", repeated);
     const auto started = std::chrono::steady_clock::now();
     constexpr std::size_t block = 1024;
     std::size_t bytes = 0, spam = 0, unknown = 0;

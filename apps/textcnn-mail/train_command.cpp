@@ -41,8 +41,10 @@ struct RawMessage {
 };
 
 // Entries of a maildir that are not readable message files (a dangling or looping link, a
-// FIFO) are left out with one warning, as unparseable messages are.
-void add_maildir(const std::string& dir, std::vector<RawMessage>& out) {
+// FIFO) are left out with one warning, as unparseable messages are. A file already read
+// (`seen`: DIR given twice, DIR/../DIR) is counted in `repeated` and read once.
+void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<fs::path>& seen,
+                 std::size_t& repeated) {
     std::size_t unreadable = 0;
     std::string first;
     for (const fs::path& file : textcnn::mail::message_files(dir)) {
@@ -51,6 +53,16 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out) {
             throw textcnn::InputError(fmt::format("{}: a message directly in {} has no label: put messages in "
                                                   "{}/LABEL/ folders (spam/, ham/)",
                                                   file.string(), dir, dir));
+        // DIR a maildir itself (~/Maildir/.Junk): its messages would be labelled 'cur' and 'new'.
+        if (const std::string label = relative.begin()->string(); label == "cur" || label == "new")
+            throw textcnn::InputError(fmt::format("{}: a maildir itself (its messages would be labelled '{}'): "
+                                                  "--maildir takes the folder that holds one maildir per label "
+                                                  "(DIR/spam/cur/, DIR/ham/cur/)",
+                                                  dir, label));
+        if (!seen.insert(textcnn::mail::same_file_key(file)).second) {
+            ++repeated;
+            continue;
+        }
         try {
             out.push_back({file.string(), relative.begin()->string(), textcnn::mail::read_bytes(file)});
         } catch (const textcnn::IoError& e) {
@@ -127,7 +139,12 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     for (const auto& d : o.maildirs) directories.emplace_back("--maildir", d);
     o.training.check_outputs(inputs, directories);
     std::vector<RawMessage> messages;
-    for (const auto& d : o.maildirs) add_maildir(d, messages);
+    std::set<fs::path> seen;
+    std::size_t repeated = 0;
+    for (const auto& d : o.maildirs) add_maildir(d, messages, seen, repeated);
+    if (repeated)
+        fmt::print(stderr, "warning: {} message files were found twice (overlapping --maildir folders) and are read "
+                           "once\n", repeated);
     for (const auto& f : o.mboxes) add_mbox(f, messages);
     for (const auto& f : o.csvs) add_csv(f, messages);
     check_spam_label(messages);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <system_error>
 
 namespace textcnn::mail {
@@ -38,6 +39,23 @@ std::vector<std::filesystem::path> message_files(const std::filesystem::path& di
     }
     std::sort(files.begin(), files.end());
     return files;
+}
+
+std::filesystem::path same_file_key(const std::filesystem::path& path) {
+    std::error_code ec;
+    std::filesystem::path key = std::filesystem::weakly_canonical(path, ec);
+    if (!ec) return key;
+    key = std::filesystem::absolute(path, ec);
+    return (ec ? path : key).lexically_normal();
+}
+
+std::size_t drop_repeated_files(std::vector<std::filesystem::path>& files) {
+    std::set<std::filesystem::path> seen;
+    const auto repeated = [&](const std::filesystem::path& file) { return !seen.insert(same_file_key(file)).second; };
+    const auto kept = std::remove_if(files.begin(), files.end(), repeated);
+    const auto removed = static_cast<std::size_t>(files.end() - kept);
+    files.erase(kept, files.end());
+    return removed;
 }
 
 std::string read_bytes(const std::filesystem::path& path) {

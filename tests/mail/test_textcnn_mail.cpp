@@ -11,6 +11,7 @@
 
 #include "textcnn/mail/header_insertion.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -243,4 +244,30 @@ BOOST_AUTO_TEST_CASE(batch_mode_prints_one_line_per_message_and_extract_prints_t
     const ProgramRun e = run("extract", path("extract.eml"));
     BOOST_TEST(e.code == 0);
     BOOST_TEST(e.out == "subject: Hi\nfrom: mail.example\nreceived: 0\ncontent-type: text/plain\n\nHello there\n");
+}
+
+BOOST_AUTO_TEST_CASE(overlapping_maildirs_read_each_message_once_and_a_maildir_itself_is_no_label_folder) {
+    model();  // writes path("maildir"): ham/cur and spam/cur, 16 messages each
+    const std::string dir = path("maildir");
+    // Classify: the spam folder inside the whole corpus, given both ways: one line per file.
+    const ProgramRun c = run("classify --quiet --threads 1 --model " + model() + " --maildir " + dir + " --maildir " +
+                             dir + "/spam --maildir " + dir + "/../maildir/ham");
+    BOOST_TEST(c.code == 0, c.err);
+    BOOST_TEST(std::count(c.out.begin(), c.out.end(), '\n') == 32);
+    BOOST_TEST(c.err == "warning: 32 message files were found twice (overlapping --maildir folders) and are "
+                        "classified once\n");
+    // Train: the corpus twice is read once, with a warning.
+    const ProgramRun twice = run("train --quiet --threads 1 --epochs 1 --embedding-dim 8 --maps 4 --maildir " + dir +
+                                 " --maildir " + dir + "/../maildir --model " + path("twice.model"));
+    BOOST_TEST(twice.code == 0, twice.err);
+    BOOST_TEST(twice.err == "warning: 32 message files were found twice (overlapping --maildir folders) and are read "
+                            "once\n");
+    // A maildir given as --maildir would label its messages 'cur': refused, nothing written.
+    const ProgramRun itself = run("train --quiet --threads 1 --epochs 1 --maildir " + dir + "/spam --model " +
+                                  path("cur.model"));
+    BOOST_TEST(itself.code == 3);
+    BOOST_TEST(itself.err == "textcnn-mail train: " + dir + "/spam: a maildir itself (its messages would be labelled "
+                             "'cur'): --maildir takes the folder that holds one maildir per label (DIR/spam/cur/, "
+                             "DIR/ham/cur/)\n");
+    BOOST_TEST(!std::filesystem::exists(path("cur.model")));
 }

@@ -2,6 +2,7 @@
 // of one-message files) and mbox files, read as raw bytes for extract_mail_text().
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -17,6 +18,15 @@ namespace textcnn::mail {
 /// losing it. Symbolic links to folders are not followed. Throws IoError when `dir`, or a
 /// folder below it, cannot be read (naming that folder). Thread-safe.
 std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir);
+
+/// A path naming the same file as every other path to it (`DIR` given twice, `DIR/../DIR`, a
+/// symbolic link to a folder given as a folder): std::filesystem::weakly_canonical, or the
+/// absolute, normalized path when that fails. Thread-safe.
+std::filesystem::path same_file_key(const std::filesystem::path& path);
+
+/// Removes from `files` every path that names the same file as an earlier one (same_file_key),
+/// keeping the first and the order; returns how many were removed. Thread-safe.
+std::size_t drop_repeated_files(std::vector<std::filesystem::path>& files);
 
 /// The whole file at `path` as bytes, any size. Throws IoError naming the file when it cannot
 /// be read or is not a regular file (never waits on a FIFO). Thread-safe.
