@@ -25,9 +25,13 @@ std::vector<std::filesystem::path> message_files(const std::filesystem::path& di
         // itself, a dangling one) is listed, and read_bytes() names what is wrong with it.
         std::error_code status_error;
         const bool directory = it->is_directory(status_error);
+        std::error_code link_error;
+        const bool link = it->is_symlink(link_error);
         if (name.starts_with(".") || (directory && name == "tmp")) {
             if (directory) it.disable_recursion_pending();
-        } else if (!directory) {
+        } else if (!directory || link) {
+            // A link to a folder is not followed (a loop would never end) but listed:
+            // read_bytes() says what it is, rather than its messages vanishing unsaid.
             files.push_back(entry);
         }
         // A folder that cannot be opened ends the iteration with an error: said, not taken for
@@ -64,7 +68,11 @@ std::string read_bytes(const std::filesystem::path& path) {
     const auto status = std::filesystem::status(path, ec);
     if (ec) throw IoError(path.string() + ": " + ec.message());
     if (!std::filesystem::is_regular_file(status))
-        throw IoError(path.string() + (std::filesystem::is_directory(status) ? ": is a directory, not a message"
+        throw IoError(path.string() + (std::filesystem::is_directory(status)
+                                           ? std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))
+                                                 ? ": a symbolic link to a folder, not followed: its messages are "
+                                                   "not read (give the folder itself)"
+                                                 : ": is a directory, not a message"
                                                                               : ": not a regular file (a FIFO, socket "
                                                                                 "or device), not a message"));
     std::ifstream in(path, std::ios::binary);

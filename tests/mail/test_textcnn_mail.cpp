@@ -270,4 +270,14 @@ BOOST_AUTO_TEST_CASE(overlapping_maildirs_read_each_message_once_and_a_maildir_i
                              "'cur'): --maildir takes the folder that holds one maildir per label (DIR/spam/cur/, "
                              "DIR/ham/cur/)\n");
     BOOST_TEST(!std::filesystem::exists(path("cur.model")));
+    // A link to a folder is not followed, and says so (its messages once vanished unsaid).
+    const std::string linked = path("linked");
+    std::filesystem::remove_all(linked);
+    std::filesystem::create_directories(linked);
+    std::filesystem::create_directory_symlink(dir + "/spam", linked + "/spam");
+    const ProgramRun l = run("classify --quiet --threads 1 --model " + model() + " --maildir " + linked);
+    BOOST_TEST(l.code == 0, l.err);
+    BOOST_TEST(l.out == linked + "/spam\tUNKNOWN\t\t" + linked +
+                            "/spam: a symbolic link to a folder, not followed: its messages are not read (give the "
+                            "folder itself)\n");
 }
