@@ -11,6 +11,7 @@
 #include "textcnn/text/text_classifier.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -100,6 +101,16 @@ void run_eval(const EvalOptions& o) {
 
     const ClassificationReport report = classification_report(confusion);
     const double auc = labels.size() == 2 ? roc_auc(positive_scores, is_positive) : std::nan("");
+    // A label of the model that no document has: its recall and F1 are 0 by convention, and
+    // they pull macro F1 down; said, not left for the reader to find in the table.
+    std::vector<std::string> absent;
+    for (std::size_t c = 0; c < labels.size(); ++c)
+        if (report.per_class[c].support == 0) absent.push_back("'" + shown_label(labels[c]) + "'");
+    if (!absent.empty())
+        fmt::print(stderr, "warning: no document of {} has the label{} {} ({} of the model's {} labels): recall and F1 "
+                           "are undefined there, shown as 0 and counted as 0 in macro F1{}\n",
+                   o.data_path, absent.size() > 1 ? "s" : "", fmt::join(absent, ", "), absent.size(), labels.size(),
+                   labels.size() == 2 ? "; ROC-AUC needs documents of both labels" : "");
     if (o.json) {
         // Two classes: the decision threshold on P(second label) (a threshold on the first label t
         // calls the second when P(first) < t, so at 1 - t), and the ROC and PR curves.
@@ -121,7 +132,10 @@ void run_eval(const EvalOptions& o) {
         ClassificationReport shown = report;
         for (std::string& label : shown.labels) label = shown_label(label);
         fmt::print("{}", to_text(shown));
-        if (labels.size() == 2) fmt::print("ROC-AUC ({} as positive): {:.4f}\n", shown_label(labels[1]), auc);
+        if (labels.size() == 2 && std::isnan(auc))
+            fmt::print("ROC-AUC ({} as positive): undefined (the documents have one label only)\n", shown_label(labels[1]));
+        else if (labels.size() == 2)
+            fmt::print("ROC-AUC ({} as positive): {:.4f}\n", shown_label(labels[1]), auc);
         fmt::print("Unknown tokens: {} of {} ({:.2f} %); documents without a known token: {}\n", unknown_tokens, tokens,
                    tokens ? 100.0 * static_cast<double>(unknown_tokens) / static_cast<double>(tokens) : 0.0, no_known);
     }

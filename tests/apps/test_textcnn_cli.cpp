@@ -481,6 +481,21 @@ BOOST_AUTO_TEST_CASE(eval_on_clean_data_is_accurate) {
     BOOST_CHECK_GE(report.at("roc_auc").get<double>(), 0.98);
 }
 
+BOOST_AUTO_TEST_CASE(eval_on_data_without_one_label_says_so) {
+    Trained& t = trained();
+    Rng rng(12);
+    std::vector<Row> rows;
+    for (int i = 0; i < 10; ++i) rows.push_back({"pos", sentence(rng, true)});
+    const std::string data = scratch("only_pos.csv");
+    write_text(data, to_csv(rows));
+    const Run r = run("eval --model " + t.model + " --data " + data);
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(r.err, "warning: no document of " + data + " has the label 'neg' (1 of the model's 2 labels): "
+                             "recall and F1 are undefined there, shown as 0 and counted as 0 in macro F1; ROC-AUC "
+                             "needs documents of both labels\n");
+    BOOST_CHECK(contains(r.out, "ROC-AUC (pos as positive): undefined (the documents have one label only)\n"));
+}
+
 BOOST_AUTO_TEST_CASE(eval_json_keys_confusion_rows_and_unknown_labels) {
     Trained& t = trained();
     // 40 negative texts labelled neg, 30 positive labelled pos, 20 negative texts labelled pos
@@ -1551,7 +1566,7 @@ BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
     BOOST_CHECK_MESSAGE(contains(dangling.err, "--report " + target + " is also --log-json: one output would overwrite"),
                         dangling.err);
     const bool had_dash = std::filesystem::exists("-");  // another run's leftover, if any
-    for (const std::string& option : {"--model", "--log-json", "--report"}) {
+    for (const std::string option : {"--model", "--log-json", "--report"}) {
         const Run dash = run(base + (option == "--model" ? "" : " --model " + model) + " " + option + " -");
         BOOST_CHECK_EQUAL(dash.code, 2);
         BOOST_CHECK_MESSAGE(contains(dash.err, option + " -: this output is a file, not standard output; give it a "
