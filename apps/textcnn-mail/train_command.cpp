@@ -53,8 +53,9 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<
             throw textcnn::InputError(fmt::format("{}: a message directly in {} has no label: put messages in "
                                                   "{}/LABEL/ folders (spam/, ham/)",
                                                   file.string(), dir, dir));
+        const std::string label = relative.begin()->string();
         // DIR a maildir itself (~/Maildir/.Junk): its messages would be labelled 'cur' and 'new'.
-        if (const std::string label = relative.begin()->string(); label == "cur" || label == "new")
+        if (label == "cur" || label == "new")
             throw textcnn::InputError(fmt::format("{}: a maildir itself (its messages would be labelled '{}'): "
                                                   "--maildir takes the folder that holds one maildir per label "
                                                   "(DIR/spam/cur/, DIR/ham/cur/)",
@@ -64,7 +65,7 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<
             continue;
         }
         try {
-            out.push_back({file.string(), relative.begin()->string(), textcnn::mail::read_bytes(file)});
+            out.push_back({file.string(), label, textcnn::mail::read_bytes(file)});
         } catch (const textcnn::IoError& e) {
             if (unreadable++ == 0) first = e.what();
         }

@@ -21,9 +21,9 @@ void advise_huge_pages(const void* data, std::size_t bytes);
 /// `v` replaced by n copies of `value` in a new buffer advised (advise_huge_pages) before its
 /// pages are first touched, so the hint takes effect at once rather than when the kernel's
 /// background collapsing gets to it. The old buffer is freed first.
-template <class T, class Allocator>
-void assign_with_huge_pages(std::vector<T, Allocator>& v, std::size_t n, const T& value = T{}) {
-    std::vector<T, Allocator>().swap(v);
+template <class T>
+void assign_with_huge_pages(std::vector<T>& v, std::size_t n, const T& value = T{}) {
+    std::vector<T>().swap(v);
     v.reserve(n);
     advise_huge_pages(v.data(), n * sizeof(T));
     v.assign(n, value);

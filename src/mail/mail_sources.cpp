@@ -67,14 +67,13 @@ std::string read_bytes(const std::filesystem::path& path) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (ec) throw IoError(path.string() + ": " + ec.message());
+    if (std::filesystem::is_directory(status))
+        throw IoError(path.string() + (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))
+                                           ? ": a symbolic link to a folder, not followed: its messages are not read "
+                                             "(give the folder itself)"
+                                           : ": is a directory, not a message"));
     if (!std::filesystem::is_regular_file(status))
-        throw IoError(path.string() + (std::filesystem::is_directory(status)
-                                           ? std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))
-                                                 ? ": a symbolic link to a folder, not followed: its messages are "
-                                                   "not read (give the folder itself)"
-                                                 : ": is a directory, not a message"
-                                                                              : ": not a regular file (a FIFO, socket "
-                                                                                "or device), not a message"));
+        throw IoError(path.string() + ": not a regular file (a FIFO, socket or device), not a message");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw IoError(path.string() + ": cannot open: " + std::strerror(errno));
     const auto size = std::filesystem::file_size(path, ec);

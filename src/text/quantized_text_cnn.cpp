@@ -173,6 +173,14 @@ void codes_and_residuals_of(const float* __restrict values, const float* __restr
     }
 }
 
+// Whether any of n codes is -128 (codes are -127..127): a plain reduction, written without a
+// short-circuit so that it vectorizes (a table or an embedding is most of its file).
+bool holds_minus_128(const std::int8_t* codes, std::size_t n) {
+    std::int8_t lowest = 0;
+    for (std::size_t i = 0; i < n; ++i) lowest = std::min(lowest, codes[i]);
+    return lowest < -max_code;
+}
+
 }  // namespace
 
 void QuantizedTextCnn::encode_rows(const float* rows, std::size_t first, std::size_t count,
@@ -387,9 +395,7 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
                               : std::string()));
     q.table_offset_ = r.offset();
     const std::int8_t* table = reinterpret_cast<const std::int8_t*>(payload.data() + q.table_offset_);
-    std::int8_t lowest = 0;  // a plain reduction (vectorized): the table is most of the file
-    for (std::size_t i = 0; i < q.vocab_ * q.columns_; ++i) lowest = std::min(lowest, table[i]);
-    if (lowest < -max_code || std::any_of(table, table + q.columns_, [](std::int8_t c) { return c != 0; }) ||
+    if (holds_minus_128(table, q.vocab_ * q.columns_) || std::any_of(table, table + q.columns_, [](std::int8_t c) { return c != 0; }) ||
         std::any_of(table + table_bytes, table + table_bytes + trailer, [](std::int8_t c) { return c != 0; }))
         r.error("the table holds the code -128 (codes are -127..127), or its padding row or trailer is not zero");
     if (version == 3) {
@@ -692,7 +698,6 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
 
 void QuantizedTextCnn::build_table(bool refine) {
     const Compact& c = *compact_;
-    const std::int8_t* codes = c.codes.data();
     std::vector<FoldedTextCnn::TapBlock> blocks;
     for (std::size_t i = 0; i < branches_.size(); ++i)
         blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
@@ -718,7 +723,7 @@ void QuantizedTextCnn::build_table(bool refine) {
             embedded.resize(count * c.channels);
             for (std::size_t i = 0; i < count; ++i)
                 for (std::size_t d = 0; d < c.channels; ++d)
-                    embedded[i * c.channels + d] = c.word_scale[first + i] * codes[(first + i) * c.channels + d];
+                    embedded[i * c.channels + d] = c.word_scale[first + i] * c.codes[(first + i) * c.channels + d];
             rows.resize(count * columns_);
             FoldedTextCnn::table_rows(blocks, c.channels, embedded.data(), count, rows.data(), columns_);
             encode_rows(rows.data(), first, count, column_scale);
@@ -741,9 +746,7 @@ void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
     const auto bytes = r.get_bytes(code_bytes, "embedding codes");
     const auto* codes = reinterpret_cast<const std::int8_t*>(bytes.data());
     c.codes.assign(codes, codes + bytes.size());
-    std::int8_t lowest = 0;  // a plain reduction (vectorized): the codes are most of the payload
-    for (std::size_t i = 0; i < bytes.size(); ++i) lowest = std::min(lowest, codes[i]);
-    if (lowest < -max_code || std::any_of(codes, codes + c.channels, [](std::int8_t v) { return v != 0; }))
+    if (holds_minus_128(codes, bytes.size()) || std::any_of(codes, codes + c.channels, [](std::int8_t v) { return v != 0; }))
         r.error("the embedding holds the code -128 (codes are -127..127), or its padding row is not zero");
     for (const Branch& b : branches_) {
         c.weights.push_back(r.get_floats("convolution weights"));

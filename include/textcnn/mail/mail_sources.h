@@ -15,8 +15,8 @@ namespace textcnn::mail {
 /// (a maildir's messages still being delivered) and names that start with '.' are skipped.
 /// Entries that are not regular files (a FIFO, a dangling or looping symbolic link) are
 /// listed: read_bytes() refuses each with its reason, so a caller reports it rather than
-/// losing it. Symbolic links to folders are not followed, and listed so too. Throws IoError when `dir`, or a
-/// folder below it, cannot be read (naming that folder). Thread-safe.
+/// losing it. Symbolic links to folders are not followed, and listed so too. Throws IoError
+/// when `dir`, or a folder below it, cannot be read (naming that folder). Thread-safe.
 std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir);
 
 /// A path naming the same file as every other path to it (`DIR` given twice, `DIR/../DIR`, a
