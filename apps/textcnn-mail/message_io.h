@@ -19,8 +19,10 @@ struct MessageInput {
 
 MessageInput read_stdin();
 
-/// Writes `message` to stdout with `fields` added at the end of its header block
-/// (header_insertion.h). Throws IoError when stdout cannot be written.
+/// Writes `message` to stdout with `fields` (names starting "X-Spam-") added at the end of its
+/// header block (header_insertion.h); fields of those names it already carries are renamed
+/// X-Spam-Previous-* (a warning on stderr counts them). Throws IoError when stdout cannot be
+/// written.
 void write_with_fields(const std::string& message, const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace mail_cli

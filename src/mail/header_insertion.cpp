@@ -2,6 +2,8 @@
 
 #include "line_ends.h"
 
+#include <algorithm>
+
 namespace textcnn::mail {
 namespace {
 
@@ -17,14 +19,13 @@ bool is_field_line(std::string_view line) {
     return i > 0 && i < line.size() && line[i] == ':' && line[0] != ' ' && line[0] != '\t';
 }
 
-}  // namespace
+enum class LineKind { mbox_from, field, continuation };
 
-HeaderInsertion find_header_insertion(std::string_view raw) {
-    HeaderInsertion at;
-    // Lines end in LF (or CRLF), or in a bare CR in a message with no LF at all.
-    const char line_end = detail::has_bare_cr_line_ends(raw) ? '\r' : '\n';
-    if (line_end == '\r') at.newline = "\r";
-    std::size_t pos = 0;
+// Calls visit(line, offset, kind) for each line of the header block, an mbox "From " line
+// before it included; returns the offset just past the block.
+template <class Visit>
+std::size_t walk_header_block(std::string_view raw, char line_end, Visit visit) {
+    std::size_t pos = 0, block_end = 0;
     bool first = true, in_block = false;
     while (pos < raw.size()) {
         const std::size_t newline = raw.find(line_end, pos);
@@ -35,14 +36,45 @@ HeaderInsertion find_header_insertion(std::string_view raw) {
         first = false;
         if (!mbox_line && !continuation && !is_field_line(line)) break;
         in_block = in_block || !mbox_line;
-        at.offset = end;
-        at.needs_line_end_first = newline == std::string_view::npos;
+        visit(line, pos, mbox_line ? LineKind::mbox_from : continuation ? LineKind::continuation : LineKind::field);
+        block_end = pos = end;
+    }
+    return block_end;
+}
+
+// Lines end in LF (or CRLF), or in a bare CR in a message with no LF at all.
+char line_end_of(std::string_view raw) { return detail::has_bare_cr_line_ends(raw) ? '\r' : '\n'; }
+
+bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+}  // namespace
+
+HeaderInsertion find_header_insertion(std::string_view raw) {
+    HeaderInsertion at;
+    const char line_end = line_end_of(raw);
+    if (line_end == '\r') at.newline = "\r";
+    at.offset = walk_header_block(raw, line_end, [&](std::string_view line, std::size_t, LineKind) {
+        at.needs_line_end_first = !line.ends_with(line_end);
         // An unterminated last line says nothing about the message's line ends: the line
         // before it does.
         if (!at.needs_line_end_first && line_end == '\n') at.newline = line.ends_with("\r\n") ? "\r\n" : "\n";
-        pos = end;
-    }
+    });
     return at;
+}
+
+std::vector<std::size_t> find_header_fields(std::string_view raw, const std::vector<std::string_view>& names) {
+    std::vector<std::size_t> found;
+    walk_header_block(raw, line_end_of(raw), [&](std::string_view line, std::size_t offset, LineKind kind) {
+        if (kind != LineKind::field) return;
+        std::string_view name = line.substr(0, line.find(':'));
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+        if (std::any_of(names.begin(), names.end(), [&](std::string_view n) { return equal_ignoring_ascii_case(name, n); }))
+            found.push_back(offset);
+    });
+    return found;
 }
 
 std::string header_lines(const HeaderInsertion& at, const std::vector<std::pair<std::string, std::string>>& fields) {

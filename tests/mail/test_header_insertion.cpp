@@ -8,6 +8,7 @@
 #include "textcnn/mail/mail_sources.h"
 
 #include <string>
+#include <vector>
 
 using textcnn::mail::find_header_insertion;
 
@@ -24,6 +25,19 @@ BOOST_AUTO_TEST_CASE(fields_go_after_the_last_header_line) {
                "A: 1\nSubject: long\n\tcontinued\nX-Flag: YES\n\nbody: not a header\n");
     BOOST_TEST(with_flag("From x@y Mon Jan 1 2024\nA: 1\n\nb\n") == "From x@y Mon Jan 1 2024\nA: 1\nX-Flag: YES\n\nb\n");
     BOOST_TEST(with_flag("Obsolete-Syntax : 1\n\nb") == "Obsolete-Syntax : 1\nX-Flag: YES\n\nb");
+}
+
+// The fields a filter would add that a message already carries, found where a mail client
+// reads them: in the header block only, by name whatever its letter case.
+BOOST_AUTO_TEST_CASE(fields_of_given_names_are_found_in_the_header_block_only) {
+    using textcnn::mail::find_header_fields;
+    const std::string m = "From x@y Mon\nX-Spam-Flag: NO\nSubject: a\n\tx-spam-flag: folded\nx-spam-score : 0\n"
+                          "X-Spam-Flagged: other\n\nX-Spam-Flag: in the body\n";
+    BOOST_TEST(find_header_fields(m, {"X-Spam-Flag", "X-Spam-Score"}) == (std::vector<std::size_t>{13, 61}));
+    BOOST_TEST(find_header_fields("A: 1\r\nX-SPAM-FLAG: YES\r\n\r\n", {"X-Spam-Flag"}) == std::vector<std::size_t>{6});
+    BOOST_TEST(find_header_fields("X-Spam-Flag: NO\rA: 1\r\rb", {"X-Spam-Flag"}) == std::vector<std::size_t>{0});
+    BOOST_TEST(find_header_fields("no header\nX-Spam-Flag: NO\n", {"X-Spam-Flag"}).empty());
+    BOOST_TEST(find_header_fields("", {"X-Spam-Flag"}).empty());
 }
 
 BOOST_AUTO_TEST_CASE(crlf_messages_get_crlf_lines) {

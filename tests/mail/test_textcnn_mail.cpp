@@ -99,6 +99,23 @@ BOOST_AUTO_TEST_CASE(a_short_training_run_then_classify_gives_exit_codes_and_hea
     BOOST_TEST(r.out.find("\nX-Spam-Flag: YES\nX-Spam-Score: 0.") != std::string::npos);
 }
 
+// Found by a new-user run: a sender's own "X-Spam-Flag: NO" stayed above the verdict, read
+// first by a rule that takes the first. Such fields are renamed X-Spam-Previous-*, and said.
+BOOST_AUTO_TEST_CASE(fields_the_message_already_carries_are_renamed) {
+    const std::string spam = message(true, 99);
+    const std::string planted = "X-Spam-Flag: NO\nx-spam-score: 0.0000\n", forged = planted + spam;
+    write_text(path("forged.eml"), forged);
+    const ProgramRun r = run("classify --model " + model(), path("forged.eml"));
+    BOOST_TEST(r.code == 1);
+    const auto at = textcnn::mail::find_header_insertion(forged);
+    const std::string score = r.out.substr(r.out.find("\nX-Spam-Score: ") + 15, 6);
+    BOOST_TEST(r.out == "X-Spam-Previous-Flag: NO\nx-spam-Previous-score: 0.0000\n" + spam.substr(0, at.offset - planted.size()) +
+                            "X-Spam-Flag: YES\nX-Spam-Score: " + score + "\n" + spam.substr(at.offset - planted.size()));
+    BOOST_TEST(r.err == "warning: the message already carried 2 X-Spam-Flag or X-Spam-Score fields (another filter's, "
+                        "or forged by its sender): renamed X-Spam-Previous-*, so that the X-Spam-Flag and X-Spam-Score "
+                        "fields are this filter's alone\n");
+}
+
 // textcnn train's option checks hold here too (one option set): a learning rate of 0 or less, an
 // empty width, a thread count beyond 1024 are usage errors, exit 2.
 BOOST_AUTO_TEST_CASE(meaningless_option_values_are_usage_errors) {

@@ -34,6 +34,12 @@ struct HeaderInsertion {
 /// Throws nothing. Thread-safe.
 HeaderInsertion find_header_insertion(std::string_view raw);
 
+/// Byte offsets in `raw` of the header block's field lines (the block find_header_insertion
+/// reads) whose name is one of `names`, ASCII letter case aside and blanks before the colon
+/// allowed ("X-Spam-Flag", "x-spam-flag :"), in message order. Any bytes. Throws nothing but
+/// std::bad_alloc. Thread-safe.
+std::vector<std::size_t> find_header_fields(std::string_view raw, const std::vector<std::string_view>& names);
+
 /// The header lines "Name: value" + newline for `fields`, as inserted at `at`
 /// (line end first when at.needs_line_end_first). Names and values are copied as given:
 /// they must be valid header text (no line ends). Thread-safe.
