@@ -14,6 +14,8 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace textcnn {
 
@@ -140,6 +142,34 @@ std::string trimmed_labels_warning(const std::string& source, std::size_t count,
                        count == 1 ? "it" : "them", count == 1 ? "was" : "were", first_line);
 }
 
+namespace {
+
+// "2 texts appear under different labels ...", or "": byte-identical texts (empty ones aside,
+// said elsewhere) whose documents carry different labels, with up to three of them.
+std::string conflicting_labels(const std::vector<Document>& documents) {
+    std::unordered_map<std::string_view, std::size_t> first_of;  // text -> its first document
+    std::unordered_set<std::size_t> counted;                     // first documents of texts counted
+    std::size_t texts = 0;
+    std::string examples;
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+        const Document& d = documents[i];
+        const auto [it, fresh] = first_of.try_emplace(d.text, i);
+        const Document& first = documents[it->second];
+        if (fresh || *d.label == *first.label || word_count(d.text) == 0 || !counted.insert(it->second).second) continue;
+        if (++texts > 3) continue;
+        std::size_t cut = std::min<std::size_t>(d.text.size(), 60);
+        while (cut < d.text.size() && (static_cast<unsigned char>(d.text[cut]) & 0xC0) == 0x80) --cut;  // a whole code point
+        examples += fmt::format("{}'{}{}' (lines {}, {}: '{}', '{}')", examples.empty() ? "" : "; ",
+                                without_invisible(d.text.substr(0, cut), true), cut < d.text.size() ? "..." : "",
+                                first.line, d.line, shown_label(*first.label), shown_label(*d.label));
+    }
+    if (texts == 0) return "";
+    return fmt::format("{} under different labels, e.g. {}: no model can tell such documents apart",
+                       texts == 1 ? std::string("1 text appears") : fmt::format("{} texts appear", texts), examples);
+}
+
+}  // namespace
+
 std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options) {
     const std::string& source = options.source;
     std::vector<std::string> warnings;
@@ -243,6 +273,9 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     if (empty_texts)
         warnings.push_back(fmt::format("{}: {} of {} texts are empty (first: line {})", source, empty_texts, n,
                                        first_empty_line));
+
+    if (std::string conflicts = conflicting_labels(documents); !conflicts.empty())
+        warnings.push_back(source + ": " + conflicts);
 
     // (Not when rows repeat the whole header: that warning below says more.)
     if (const auto it = per_label.find(options.label_column); it != per_label.end() && header_rows == 0)

@@ -109,6 +109,10 @@ std::vector<std::string> ReaderReport::warnings() const {
     if (utf8_replacements > 0)
         out.push_back(fmt::format("{}: replaced {} with U+FFFD", source,
                                   plural(utf8_replacements, "invalid UTF-8 sequence")));
+    if (nul_documents > 0)
+        out.push_back(fmt::format("{}:{}: {} NUL bytes (the first here), read as word separators", source,
+                                  first_nul_line, nul_documents == 1 ? std::string("1 document holds")
+                                                                     : fmt::format("{} documents hold", nul_documents)));
     if (merged_records > 0)
         out.push_back(fmt::format("{}:{}: a quoted field runs from line {} to line {} over lines that hold the delimiter "
                                   "({} such record{}): if the quote belongs to the text rather than quoting it, those "
@@ -268,6 +272,12 @@ void DocumentReader::skip_row(std::string message) {
 }
 
 bool DocumentReader::next(Document& document) {
+    if (!next_document(document)) return false;
+    if (document.text.find('\0') != std::string::npos && nul_documents_++ == 0) first_nul_line_ = document.line;
+    return true;
+}
+
+bool DocumentReader::next_document(Document& document) {
     switch (format_) {
     case InputFormat::csv:
     case InputFormat::tsv: return next_csv(document);
@@ -376,6 +386,8 @@ ReaderReport DocumentReader::report() const {
     report.skipped_rows = skipped_rows_ + (csv_ ? csv_->skipped_rows() : 0);
     report.first_skip_reason = skipped_rows_ > 0 ? first_skip_reason_ : csv_ ? csv_->first_skip_reason() : "";
     report.multi_label_lines = multi_label_lines_;
+    report.nul_documents = nul_documents_;
+    report.first_nul_line = first_nul_line_;
     report.utf8_replacements = csv_ ? csv_->utf8_replacements() : text_->replacements();
     if (csv_) {
         report.merged_records = csv_->merged_records();

@@ -187,6 +187,27 @@ BOOST_AUTO_TEST_CASE(empty_texts_are_counted_not_taken_for_labels) {
     BOOST_TEST(we[0] == "t.csv: 12 of 12 texts are empty (first: line 2)");
 }
 
+// Found by a new-user run: `split` named identical texts under different labels, `train` said
+// nothing. Repeats under one label, and empty texts (said above), are not named.
+BOOST_AUTO_TEST_CASE(identical_texts_under_different_labels_are_named) {
+    auto rows = ordinary(20);
+    rows[3].second = rows[0].second;   // pos, then neg: a conflict
+    rows[5].second = rows[0].second;   // the same text again: counted once
+    rows[6].second = rows[2].second;   // pos twice: a plain repeat
+    rows[9].second = std::string(59, 'x') + "\u00e9 and more";  // neg; byte 60 is inside the \u00e9
+    rows[10].second = rows[9].second;  // pos: cut at 60 bytes, on a code point
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_REQUIRE_EQUAL(w.size(), 1u);
+    BOOST_TEST(w[0] == "t.csv: 2 texts appear under different labels, e.g. 'the parcel number 0 came on time' (lines 2, "
+                       "5: 'pos', 'neg'); '" + std::string(59, 'x') +
+                           "...' (lines 11, 12: 'neg', 'pos'): no model can tell such documents apart");
+    std::vector<std::pair<std::string, std::string>> many = ordinary(20);
+    for (std::size_t i = 0; i + 1 < many.size(); i += 2) many[i + 1].second = many[i].second;
+    BOOST_TEST(first_warning(many).starts_with("t.csv: 10 texts appear under different labels, e.g. 'the parcel number "
+                                               "0 came on time' (lines 2, 3: 'pos', 'neg'); "));
+}
+
 BOOST_AUTO_TEST_CASE(header_rows_and_swapped_columns_are_named) {
     auto rows = ordinary(20);
     rows.insert(rows.begin() + 10, {"label", "text"});

@@ -5,6 +5,7 @@
 #include "textcnn/core/error.h"
 
 #include <random>
+#include <tuple>
 #include <sstream>
 
 using namespace textcnn;
@@ -196,6 +197,30 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_in_every_format) {
                std::vector<std::string>{fixtures + "invalid_utf8.csv: replaced 1 invalid UTF-8 sequence with U+FFFD"});
     BOOST_TEST((read_text("bad\xED\xA0\x80\n", "x.txt", options) ==
                 std::vector<Doc>{{"-", "bad\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD", 1}}));
+}
+
+// A NUL byte is kept in the text (the tokenizer reads it as a word separator) and counted,
+// in every format: it was read so without a word.
+BOOST_AUTO_TEST_CASE(nul_bytes_are_counted_in_every_format) {
+    using namespace std::string_literals;
+    for (const auto& [text, source, first] : std::vector<std::tuple<std::string, std::string, std::size_t>>{
+             {"label,text\npos,clean\npos,a\0b\nneg,\"c\0\0\nd\"\n"s, "n.csv", 3},
+             {"text\tlabel\nclean\tx\na\0b\tx\nc\0\td\n"s, "n.tsv", 3},
+             {"__label__a clean\n__label__a a\0b\n__label__b c\0\n"s, "n.ft", 2},
+             {"clean\na\0b\nc\0\n"s, "n.txt", 2}}) {
+        std::istringstream in(text);
+        DocumentReader reader(in, source);
+        const auto docs = all_of(reader);
+        BOOST_TEST_REQUIRE(docs.size() == 3u);
+        BOOST_TEST(docs[1].text == "a\0b"s);
+        const ReaderReport r = reader.report();
+        BOOST_TEST(r.nul_documents == 2u);
+        BOOST_TEST(r.first_nul_line == first);
+        BOOST_TEST(r.warnings() == std::vector<std::string>{source + ":" + std::to_string(first) +
+                                                            ": 2 documents hold NUL bytes (the first here), read as "
+                                                            "word separators"});
+    }
+    BOOST_TEST(read_all(fixtures + "reviews.csv").report.nul_documents == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(missing_file) {

@@ -16,12 +16,13 @@
 //   - more labels than a classifier can learn from the documents (fewer than 2 per label on
 //     average);
 //   - empty texts;
+//   - identical texts under different labels (up to three named, with their lines);
 //   - rows that repeat the header (label and text equal the column names), and a label column
 //     named like one of the labels (the header row may be a document);
 //   - labels that look like texts (several words), or texts that look like labels (the columns
 //     swapped: few distinct short texts against many distinct labels).
-// One pass over the documents plus a sort of the distinct labels. Thread-compatible (no
-// shared state).
+// Two passes over the documents (the second hashes each text once) plus a sort of the distinct
+// labels. Thread-compatible (no shared state).
 #pragma once
 
 #include "textcnn/text/document_reader.h"

@@ -86,6 +86,10 @@ struct ReaderReport {
     std::string first_skip_reason;
     std::size_t multi_label_lines = 0;
     std::size_t utf8_replacements = 0;
+    /// Documents whose text holds a NUL byte (the tokenizer reads it as a word separator, like
+    /// every control character), and the line of the first.
+    std::size_t nul_documents = 0;
+    std::size_t first_nul_line = 0;
     /// CSV/TSV records a quoted field of which runs onto a line holding the delimiter (rows a
     /// stray quote may have merged: CsvReader::merged_records), and the first one's lines.
     std::size_t merged_records = 0;
@@ -130,6 +134,7 @@ private:
     void open(std::istream& in);
     void open_csv();
     bool next_line(std::string& line, std::size_t& line_number);
+    bool next_document(Document& document);
     bool next_csv(Document& document);
     bool next_fasttext(Document& document);
     void skip_row(std::string message);
@@ -155,6 +160,7 @@ private:
     std::size_t skipped_rows_ = 0;
     std::string first_skip_reason_;
     std::size_t multi_label_lines_ = 0;
+    std::size_t nul_documents_ = 0, first_nul_line_ = 0;
     std::vector<std::string> header_notes_;
     bool header_looks_like_data_ = false;
     bool pending_record_ = false;  ///< record_ holds the first data row of a file without header
