@@ -11,6 +11,7 @@
 #include "textcnn/core/runtime.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/nn/trainer.h"
+#include "textcnn/text/vectors.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -423,6 +424,17 @@ nlohmann::json metadata_json(const std::map<std::string, std::string>& metadata)
 
 namespace {
 
+// A TextTrainingRun made by `make`; pretrained vectors of another dimension than the embedding
+// are an option to change, and the error names it.
+template <class Make>
+auto with_embedding_dim_hint(Make make) {
+    try {
+        return make();
+    } catch (const textcnn::VectorsDimensionError& e) {
+        throw UsageError(fmt::format("{} (--embedding-dim {} gives the embedding theirs)", e.what(), e.file_dim));
+    }
+}
+
 // Progress on stderr (unless --quiet), the record of the run when given, Ctrl-C as the stop flag.
 textcnn::TextTrainingCallbacks printing_callbacks(const TextTrainCliOptions& o, std::optional<ProgressPrinter>& printer,
                                                   RunRecorder* recorder) {
@@ -620,9 +632,11 @@ private:
             fmt::print(stderr, "ensemble member {}/{} (seed {}{})\n", k + 1, o_.ensemble, options.trainer.seed,
                        options.naive_bayes_ngram_init ? ", naive-Bayes wide branch" : "");
         const bool last = k + 1 == o_.ensemble;
-        runs.push_back(std::make_unique<textcnn::TextTrainingRun>(last ? std::move(train_) : train_,
-                                                                  last ? std::move(dev_) : dev_, sources_.dev, options,
-                                                                  reporting_.callbacks(k)));
+        runs.push_back(with_embedding_dim_hint([&] {
+            return std::make_unique<textcnn::TextTrainingRun>(last ? std::move(train_) : train_,
+                                                              last ? std::move(dev_) : dev_, sources_.dev, options,
+                                                              reporting_.callbacks(k));
+        }));
         // The architecture of the first member, and of the first naive-Bayes member after others.
         if (k == 0 || k + o_.nb_members == o_.ensemble) {
             const std::string table = runs.back()->classifier().network().summary_table();
@@ -765,7 +779,8 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     TextTrainingCallbacks callbacks = printing_callbacks(o, printer, &recorder);
 
     const auto started = std::chrono::steady_clock::now();
-    TextTrainingRun run(std::move(train), std::move(dev), sources.dev, options, callbacks);
+    TextTrainingRun run = with_embedding_dim_hint(
+        [&] { return TextTrainingRun(std::move(train), std::move(dev), sources.dev, options, callbacks); });
     if (!o.resume_path.empty()) {
         try {
             run.resume_from(o.resume_path);

@@ -334,14 +334,16 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
            ")");
 
     if (vocabulary.word_count() == 0 && vocabulary.subword_buckets() == 0)
-        throw InputError(fmt::format("{}: the vocabulary is empty: {} ({} documents); the model would see only unknown "
-                                     "words. Check the text column, or lower the minimum word count",
-                                     source,
-                                     vocabulary.dropped_words() ? fmt::format("all {} distinct words are rarer than the "
-                                                                              "minimum count",
-                                                                              vocabulary.dropped_words())
-                                                                : std::string("the texts hold no token"),
-                                     train.size()));
+        throw InputError(fmt::format(
+            "{}: the vocabulary is empty: {} ({} documents); the model would see only unknown words. {}", source,
+            vocabulary.dropped_words()
+                ? fmt::format("all {} distinct words are rarer than the minimum count", vocabulary.dropped_words())
+                : std::string("the texts hold no token"),
+            train.size(),
+            vocabulary.dropped_words() ? "Lower the minimum word count"
+            : options.tokenizer.punctuation == Punctuation::drop
+                ? "Check the text column: punctuation is dropped, so a text of punctuation alone has no token"
+                : "Check the text column"));
 
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
     const std::size_t parameters = Network::parameter_count(spec, Shape{1, 1, 1});
@@ -434,6 +436,8 @@ TextTrainingRun::~TextTrainingRun() = default;
 void TextTrainingRun::resume_from(const std::string& checkpoint_path) {
     Impl& m = *impl_;
     const ModelFile file = read_model_file(checkpoint_path);
+    if (!file.find("TRNR"))  // before comparing what it holds: a model's options are not the point
+        throw ConfigError(checkpoint_path + " is a model, not a checkpoint: it holds no trainer state to resume from");
     TextClassifier saved = TextClassifier::from_model_file(file);
     if (!(saved.vocabulary() == m.classifier->vocabulary()) || saved.labels() != m.labels ||
         !(saved.tokenizer().settings() == m.classifier->tokenizer().settings()))

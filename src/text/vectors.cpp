@@ -164,8 +164,7 @@ private:
         if (dim == 0 || dim > max_dim)
             throw InputError(fmt::format("{}:{}: dimension {} is out of range (1 to {})", source_, line, dim, max_dim));
         if (options_.expected_dim != 0 && dim != options_.expected_dim)
-            throw InputError(
-                fmt::format("{}: file has dim {}, model expects {}", source_, dim, options_.expected_dim));
+            throw VectorsDimensionError(source_, dim, options_.expected_dim);
         result_.dim = dim;
     }
 
@@ -367,6 +366,12 @@ void PretrainedVectors::copy_into(std::span<float> table, std::size_t columns) c
     for (std::size_t i = 0; i < ids.size(); ++i)
         std::copy_n(values.data() + i * dim, dim, table.data() + static_cast<std::size_t>(ids[i]) * dim);
 }
+
+VectorsDimensionError::VectorsDimensionError(const std::string& source, std::size_t file_dim, std::size_t expected_dim)
+    : InputError(fmt::format("{}: the vectors have {} dimensions, the model's embedding {}: they must be equal", source,
+                             file_dim, expected_dim)),
+      file_dim(file_dim),
+      expected_dim(expected_dim) {}
 
 PretrainedVectors load_pretrained_vectors(std::istream& in, const std::string& source, const Vocabulary& vocabulary,
                                           const VectorsOptions& options) {

@@ -1288,6 +1288,12 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     const Run a_model = run("train --resume " + t.model);
     BOOST_CHECK_EQUAL(a_model.code, 2);
     BOOST_CHECK_MESSAGE(contains(a_model.err, t.model + " is a model, not a checkpoint (no trainer state)"), a_model.err);
+    // The same with the data options given beside it: it was "the checkpoint's architecture
+    // differs from this run's options" (or the training data's), though no checkpoint was given.
+    const Run a_model_with_data = run(fmt::format("train --train {} --model {} --resume {} --quiet", t.train_csv,
+                                                  scratch("resumed_model.model"), t.model));
+    BOOST_CHECK_EQUAL(a_model_with_data.code, 2);
+    BOOST_CHECK_MESSAGE(contains(a_model_with_data.err, t.model + " is a model, not a checkpoint"), a_model_with_data.err);
     // Found by a new-user run: a new run with the same --checkpoint (or MODEL.ckpt) removed the
     // interrupted run's checkpoint when it ended ("the run is complete"). Now refused, the
     // checkpoint untouched.
@@ -1816,6 +1822,24 @@ BOOST_AUTO_TEST_CASE(repeated_vectors_are_counted) {
     BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + vectors + ": 3 vectors are for a word given before (first: 'the'); "
                                         "the first vector of each word was kept"),
                         r.err);
+}
+
+// Vectors of another dimension than the embedding: the option that sets it is named, with the
+// vectors' dimension (it was "file has dim 4, model expects 16"), as a usage error, alone and in
+// an ensemble.
+BOOST_AUTO_TEST_CASE(vectors_of_another_dimension_name_the_option) {
+    Trained& t = trained();
+    const std::string vectors = scratch("four.vec");
+    write_text(vectors, "the 0.5 -0.25 0.125 1\nwas 1 2 3 4\n");
+    for (const std::string extra : {"", " --ensemble 2"}) {
+        const Run r = run("train --train " + t.train_csv + " --embeddings " + vectors + " --model " +
+                          scratch("four.model") + " --embedding-dim 16 --maps 4 --epochs 1 --quiet" + extra);
+        BOOST_CHECK_EQUAL(r.code, 2);
+        BOOST_CHECK_MESSAGE(contains(r.err, "textcnn train: " + vectors + ": the vectors have 4 dimensions, the model's "
+                                            "embedding 16: they must be equal (--embedding-dim 4 gives the embedding "
+                                            "theirs)\n"),
+                            r.err);
+    }
 }
 
 // `split` said only "write failed" and left its temporary file behind.

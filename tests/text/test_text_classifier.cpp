@@ -438,6 +438,13 @@ BOOST_AUTO_TEST_CASE(resume_from_checkpoint_equals_uninterrupted_run) {
         return std::string(e.what()) ==
                checkpoint + ": trainer: the checkpoint was made with batch size 10, this run has 20";
     });
+    // A model (no trainer state) is named as such before its options are compared.
+    const std::string model_path = checkpoint + ".model";
+    straight.classifier().save(model_path);
+    BOOST_CHECK_EXCEPTION(other.resume_from(model_path), ConfigError, [&](const ConfigError& e) {
+        return std::string(e.what()) ==
+               model_path + " is a model, not a checkpoint: it holds no trainer state to resume from";
+    });
 }
 
 namespace {
@@ -669,6 +676,27 @@ BOOST_AUTO_TEST_CASE(training_data_errors) {
     BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), dev, "dev.csv", options, {}), InputError,
                           [](const InputError& e) {
                               return starts_with(e.what(), "dev.csv:5: label 'meh' does not occur in the training data");
+                          });
+    // An empty vocabulary says what emptied it: no token at all (punctuation dropped, here)
+    // or words all rarer than the minimum count; it blamed the count either way.
+    auto punctuation = make_documents(20, 1);
+    for (std::size_t i = 0; i < punctuation.size(); ++i) punctuation[i].text = i % 2 ? "?!" : "...";
+    auto drop = options;
+    drop.train_source = "reviews.csv";
+    drop.tokenizer.punctuation = Punctuation::drop;
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(punctuation, std::nullopt, "", drop, {}), InputError, [](const InputError& e) {
+        return std::string(e.what()) ==
+               "reviews.csv: the vocabulary is empty: the texts hold no token (20 documents); the model would see only "
+               "unknown words. Check the text column: punctuation is dropped, so a text of punctuation alone has no "
+               "token";
+    });
+    auto rare = drop;
+    rare.tokenizer.punctuation = Punctuation::keep;
+    rare.vocabulary.min_count = 1000;
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), std::nullopt, "", rare, {}), InputError,
+                          [](const InputError& e) {
+                              return contains(e.what(), "are rarer than the minimum count (20 documents)") &&
+                                     contains(e.what(), "Lower the minimum word count");
                           });
 }
 

@@ -109,9 +109,12 @@ BOOST_AUTO_TEST_CASE(vectors_trained_by_the_fasttext_tool) {
     }
     BOOST_TEST(compared == 20u);
 
-    BOOST_CHECK_EXCEPTION(load_pretrained_vectors(vec_path, vocabulary, VectorsOptions{128, nullptr}), InputError,
-                          [&](const InputError& e) {
-                              return std::string(e.what()) == vec_path + ": file has dim 10, model expects 128";
+    BOOST_CHECK_EXCEPTION(load_pretrained_vectors(vec_path, vocabulary, VectorsOptions{128, nullptr}),
+                          VectorsDimensionError, [&](const VectorsDimensionError& e) {
+                              return std::string(e.what()) == vec_path +
+                                                                  ": the vectors have 10 dimensions, the model's "
+                                                                  "embedding 128: they must be equal" &&
+                                     e.file_dim == 10 && e.expected_dim == 128;
                           });
 }
 
@@ -162,7 +165,7 @@ BOOST_AUTO_TEST_CASE(glove_text_without_header) {
     BOOST_TEST(vector_of(v, vocabulary.lookup(". . .")) == (std::vector<float>{4, 5, 6}));  // a word with spaces
     BOOST_TEST(v.coverage() == "3 of 3 words found");
     BOOST_TEST(error_of(file, "glove.txt", vocabulary, VectorsOptions{300, nullptr}) ==
-               "glove.txt: file has dim 3, model expects 300");
+               "glove.txt: the vectors have 3 dimensions, the model's embedding 300: they must be equal");
 }
 
 BOOST_AUTO_TEST_CASE(word2vec_text_with_header) {

@@ -19,11 +19,13 @@
 // is kept (repeats of vocabulary words are counted: repeated_words; `textcnn train` warns). Words that are not valid UTF-8 cannot be in a vocabulary and are skipped.
 //
 // Errors (InputError, naming the file and the line or byte offset): dimension mismatch
-// ("vectors.txt: file has dim 300, model expects 128"), a short or long vector line, a value
+// (VectorsDimensionError: "vectors.txt: the vectors have 300 dimensions, the model's embedding
+// 128: they must be equal"), a short or long vector line, a value
 // that is not a finite number, a truncated binary record, a header whose count the file
 // does not meet.
 #pragma once
 
+#include "textcnn/core/error.h"
 #include "textcnn/core/number_text.h"  // with_thousands_separators, used with coverage()
 
 #include "textcnn/text/tokenizer.h"
@@ -72,7 +74,17 @@ struct PretrainedVectors {
     void copy_into(std::span<float> table, std::size_t columns) const;
 };
 
-/// Reads the vectors of `vocabulary`'s words from `path`. IoError if it cannot be opened.
+/// The InputError for a file whose vectors have another dimension than
+/// VectorsOptions::expected_dim (the model's embedding): both are kept, for a caller that can
+/// give its embedding the file's dimension.
+class VectorsDimensionError : public InputError {
+public:
+    VectorsDimensionError(const std::string& source, std::size_t file_dim, std::size_t expected_dim);
+    std::size_t file_dim = 0, expected_dim = 0;
+};
+
+/// Reads the vectors of `vocabulary`'s words from `path`. IoError if it cannot be opened;
+/// VectorsDimensionError if their dimension is not options.expected_dim (when set).
 PretrainedVectors load_pretrained_vectors(const std::string& path, const Vocabulary& vocabulary,
                                           const VectorsOptions& options = {});
 /// The same from an open stream (binary mode); `source` names it in messages.
