@@ -44,11 +44,12 @@ bool CsvReader::parse_record(CsvRecord& record) {
     bool started = false;  // a byte of this record has been seen (blank lines are skipped)
     std::size_t quote_line = 0;
     std::size_t record_bytes = 0;
-    bool quote_crossed_line = false;  // the quoted field has gone past a line end ...
+    bool quote_crossed_line = false;  // the quoted field being read has gone past a line end ...
     bool crossed_row_like = false;    // ... onto a line that holds the delimiter: rows merged?
+    std::size_t merged_from = 0;      // the line where such a field opened
     const auto note_merged_rows = [&] {
         if (!crossed_row_like) return;
-        if (merged_records_++ == 0) first_merged_lines_ = {quote_line, line_ - 1};
+        if (merged_records_++ == 0) first_merged_lines_ = {merged_from, line_ - 1};
     };
 
     // Fields are stored up to the expected count (or max_fields); beyond it the record is
@@ -113,6 +114,7 @@ bool CsvReader::parse_record(CsvRecord& record) {
             if (c == '"') {
                 state = State::quoted;
                 quote_line = byte_line;
+                quote_crossed_line = false;  // a field of its own (one before may have crossed lines)
             } else if (c == options_.delimiter) {
                 finish_field();
             } else {
@@ -138,7 +140,10 @@ bool CsvReader::parse_record(CsvRecord& record) {
             else
                 field->push_back(c);
             if (line_end) quote_crossed_line = true;
-            else if (c == options_.delimiter && quote_crossed_line) crossed_row_like = true;
+            else if (c == options_.delimiter && quote_crossed_line && !crossed_row_like) {
+                crossed_row_like = true;
+                merged_from = quote_line;
+            }
             break;
         case State::quote_in_quoted:
             if (c == '"') {

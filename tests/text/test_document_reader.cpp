@@ -325,6 +325,16 @@ BOOST_AUTO_TEST_CASE(rows_a_stray_quote_may_have_merged_and_a_header_read_as_dat
                                        "it, those rows were read as one document");
     // A text of several lines, quoted as it should be, with no delimiter on its inner lines: nothing said.
     BOOST_TEST(report_of("label,text\npos,\"first line\nsecond line\"\n", "ok.csv", {}).second.merged_records == 0u);
+    // Nor when a later quoted field of the same record holds the delimiter on its own line (it
+    // was taken for a merge "from line 3 to line 3"); a real merge before such a field keeps
+    // its own lines.
+    BOOST_TEST(report_of("label,text,note\npos,\"first line\nsecond line\",\"x, y\"\n", "ok.csv", {}).second.merged_records ==
+               0u);
+    const auto [merged, m] = report_of("label,text,note\na,\"one\ntwo,three\",\"x, y\"\n", "m.csv", {});
+    BOOST_TEST(merged == 1u);
+    BOOST_TEST(m.merged_records == 1u);
+    BOOST_TEST(m.first_merged_lines.first == 2u);
+    BOOST_TEST(m.first_merged_lines.second == 3u);
     // Without a header row, a first row that names the chosen columns is a header read as a document.
     DocumentReaderOptions no_header;
     no_header.header = false;
