@@ -146,8 +146,17 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     if (repeated)
         fmt::print(stderr, "warning: {} message files were found twice (overlapping --maildir folders) and are read "
                            "once\n", repeated);
-    for (const auto& f : o.mboxes) add_mbox(f, messages);
-    for (const auto& f : o.csvs) add_csv(f, messages);
+    // An mbox or CSV given twice (or under two names) is read once: it doubled its labels'
+    // share, unsaid.
+    const auto first_time = [&](const char* option, const std::string& file) {
+        if (seen.insert(textcnn::mail::same_file_key(file)).second) return true;
+        fmt::print(stderr, "warning: {} {}: a file given before, read once\n", option, file);
+        return false;
+    };
+    for (const auto& f : o.mboxes)
+        if (first_time("--mbox", f)) add_mbox(f, messages);
+    for (const auto& f : o.csvs)
+        if (first_time("--csv", f)) add_csv(f, messages);
     check_spam_label(messages);
     textcnn::mail::MailTextOptions extraction;
     extraction.max_body_bytes = o.max_body_bytes;

@@ -279,6 +279,23 @@ BOOST_AUTO_TEST_CASE(overlapping_maildirs_read_each_message_once_and_a_maildir_i
     BOOST_TEST(twice.code == 0, twice.err);
     BOOST_TEST(twice.err == "warning: 32 message files were found twice (overlapping --maildir folders) and are read "
                             "once\n");
+    // An mbox or CSV given twice, or under another name, is read once (found by a new-user run:
+    // it doubled its label's documents).
+    std::string spam_mbox, ham_mbox;
+    for (int n = 0; n < 8; ++n) {
+        spam_mbox += "From promo@deals.example.com Mon Jan  1 00:00:00 2024\n" + message(true, n) + "\n";
+        ham_mbox += "From colleague@work.example.org Mon Jan  1 00:00:00 2024\n" + message(false, n) + "\n";
+    }
+    write_text(path("spam.mbox"), spam_mbox);
+    write_text(path("ham.mbox"), ham_mbox);
+    const ProgramRun mbox = run("train --threads 1 --epochs 1 --embedding-dim 8 --maps 4 --mbox " + path("spam.mbox") +
+                                " --mbox " + path("ham.mbox") + " --mbox " + path("spam.mbox") + " --mbox " + dir +
+                                "/../spam.mbox --model " + path("mbox.model"));
+    BOOST_TEST(mbox.code == 0, mbox.err);
+    BOOST_TEST(mbox.err.find("warning: --mbox " + path("spam.mbox") + ": a file given before, read once\nwarning: --mbox " +
+                             dir + "/../spam.mbox: a file given before, read once\n") != std::string::npos,
+               mbox.err);
+    BOOST_TEST(mbox.err.find("16 training documents, 2 labels (ham 8, spam 8)") != std::string::npos, mbox.err);
     // A maildir given as --maildir would label its messages 'cur': refused, nothing written.
     const ProgramRun itself = run("train --quiet --threads 1 --epochs 1 --maildir " + dir + "/spam --model " +
                                   path("cur.model"));
