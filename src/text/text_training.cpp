@@ -366,6 +366,16 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         vo.expected_dim = options.model.embedding_dim;
         vo.tokenizer = &m.classifier->tokenizer();
         const PretrainedVectors vectors = load_pretrained_vectors(options.embeddings_path, m.classifier->vocabulary(), vo);
+        // Vectors for no word of the training data: the embedding stays random (and, static,
+        // never learns). It trained so without a word.
+        if (vectors.ids.empty()) {
+            const std::string none = fmt::format("{}: none of the {} words of the training data has a vector there ({} "
+                                                 "vectors read)",
+                                                 options.embeddings_path, vectors.vocabulary_words, vectors.file_vectors);
+            if (options.model.embedding_mode == "static")
+                throw InputError(none + ": a static embedding would stay random");
+            m.warn(none + ": the embedding starts random");
+        }
         Network& net = m.classifier->network();
         for (auto& group : net.groups())
             if (group.info.name == "table" || group.info.name == "static_table")

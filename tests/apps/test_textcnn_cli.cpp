@@ -1842,6 +1842,25 @@ BOOST_AUTO_TEST_CASE(vectors_of_another_dimension_name_the_option) {
     }
 }
 
+// Vectors for none of the training words: a warning (even with --quiet), an error for a static
+// embedding, which would stay random (found by a new-user run: both trained unsaid).
+BOOST_AUTO_TEST_CASE(vectors_for_no_training_word_are_said) {
+    Trained& t = trained();
+    const std::string vectors = scratch("strangers.vec");
+    write_text(vectors, "zzqx 0.5 -0.25 0.125 1\nqqzy 1 2 3 4\n");
+    const std::string args = "train --train " + t.train_csv + " --embeddings " + vectors + " --model " +
+                             scratch("strangers.model") + " --embedding-dim 4 --maps 4 --epochs 1 --quiet";
+    const Run warned = run(args);
+    BOOST_CHECK_EQUAL(warned.code, 0);
+    BOOST_CHECK_MESSAGE(contains(warned.err, "warning: " + vectors + ": none of the "), warned.err);
+    BOOST_CHECK_MESSAGE(contains(warned.err, " words of the training data has a vector there (2 vectors read): the "
+                                             "embedding starts random\n"),
+                        warned.err);
+    const Run refused = run(args + " --embedding-mode static");
+    BOOST_CHECK_EQUAL(refused.code, 1);
+    BOOST_CHECK_MESSAGE(contains(refused.err, "(2 vectors read): a static embedding would stay random\n"), refused.err);
+}
+
 // `split` said only "write failed" and left its temporary file behind.
 BOOST_AUTO_TEST_CASE(split_names_the_failed_write_and_cleans_up) {
     Trained& t = trained();
