@@ -48,7 +48,8 @@ struct ReaderCliOptions {
     void add_to(CLI::App& command);
     /// The reader's options. With `require_label` and the format left to the file name, a
     /// `path` whose name gives plain text (stdin "-", data.txt) is a UsageError naming
-    /// --input-format; an empty `path` skips that check.
+    /// --input-format; so are the column options and --no-header for a `path` read as plain
+    /// text or fastText lines. An empty `path` skips those checks.
     textcnn::DocumentReaderOptions options(bool require_label, const std::string& path = {}) const;
 };
 

@@ -27,7 +27,8 @@ void ReaderCliOptions::add_to(CLI::App& command) {
     command.add_option("--text-column", text_column,
                        "CSV/TSV text column: header name or 1-based number (default: text; 2 with --no-header)");
     command.add_option("--label-column", label_column,
-                       "CSV/TSV label column: header name or 1-based number (default: label; 1 with --no-header)");
+                       "CSV/TSV label column: header name or 1-based number (default: label; 1 with --no-header, 2 "
+                       "when the text column is 1)");
     command.add_flag("--no-header", no_header,
                      "CSV/TSV without a header row: every row is a document; columns by number (default: label 1, "
                      "text 2)");
@@ -49,9 +50,30 @@ textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label, con
                                      textcnn::input_name(path),
                                      path == "-" ? "standard input has no name to tell its format by"
                                                  : "its name does not end in .csv, .tsv or .ft"));
+    // Column options on input read as plain text or fastText lines (by its name, or chosen):
+    // they had no effect, unsaid (--id-column is refused by the reader).
+    const textcnn::InputFormat read_as =
+        o.format == textcnn::InputFormat::automatic && !path.empty() ? textcnn::format_from_extension(path) : o.format;
+    if (read_as == textcnn::InputFormat::plain || read_as == textcnn::InputFormat::fasttext) {
+        const char* option = !text_column.empty() ? "--text-column" : !label_column.empty() ? "--label-column"
+                                                  : no_header                               ? "--no-header"
+                                                                                            : nullptr;
+        if (option)
+            throw UsageError(fmt::format("{} applies to CSV or TSV input; {} is read as {}{}", option,
+                                         textcnn::input_name(path),
+                                         read_as == textcnn::InputFormat::plain ? "plain text" : "fastText lines",
+                                         format != "auto" ? std::string()
+                                         : path == "-"    ? " (standard input has no name to tell its format by; "
+                                                            "--input-format csv or tsv reads it so)"
+                                                          : " (by its name; --input-format csv or tsv reads it so)"));
+    }
     // Unless chosen: the label,text layout, by name or (without a header) by position.
     o.text_column = !text_column.empty() ? text_column : no_header ? "2" : "text";
-    o.label_column = !label_column.empty() ? label_column : no_header ? "1" : "label";
+    // Without a header, a text column 1 (a "text,label" file) leaves the label column 2: the
+    // default 1 made the two the same column, refused.
+    o.label_column = !label_column.empty() ? label_column
+                     : no_header           ? (o.text_column == "1" ? "2" : "1")
+                                           : "label";
     o.header = !no_header;
     o.require_label = require_label;
     o.skip_bad_rows = skip_bad_rows;

@@ -174,7 +174,7 @@ public:
 private:
     bool open_next() {
         if (file_ == o_.files.size()) return false;
-        textcnn::DocumentReaderOptions options = o_.reader.options(false);
+        textcnn::DocumentReaderOptions options = o_.reader.options(false, o_.files[file_]);
         options.id_column = o_.id_column;
         reader_.emplace(o_.files[file_++], options);
         return true;
@@ -233,7 +233,7 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
     };
     for (const std::string& path : o.files) {
         const bool stream = is_stream(path);
-        textcnn::DocumentReaderOptions reader_options = o.reader.options(false);
+        textcnn::DocumentReaderOptions reader_options = o.reader.options(false, path);
         reader_options.line_at_a_time = stream;
         reader_options.id_column = o.id_column;
         textcnn::DocumentReader reader(path, reader_options);
@@ -262,6 +262,7 @@ void run_predict(PredictOptions o) {
     // lines written then depended on --chunk), and "-" is read once.
     cli_common::check_standard_input_once(o.files);
     cli_common::check_input_files_open(o.files);
+    for (const std::string& path : o.files) o.reader.options(false, path);  // column options that cannot act
     ThreadLimit threads(o.threads);
     // OpenBLAS's workers, started with the library, spin for ~0.1 s of CPU, taking a core from
     // the load's threads (a compact model's table is made in parallel at load, single-threaded
@@ -306,9 +307,11 @@ Command add_predict_command(CLI::App& app) {
         "predict", "Label texts with a saved model: one output line per input document (stdin when no FILE)");
     cmd->add_option("--model", o->model_path, "Model file written by textcnn train")->required();
     cmd->add_option("files", o->files, "Input files: plain text (one document per line), CSV/TSV (--text-column)");
-    cmd->add_flag("--prob", o->prob, "Also print the probability of every label, in the model's label order (tsv and csv: a first line names them)");
-    cmd->add_option("--top", o->top, "Print the K most probable labels with their probabilities")
-        ->check(cli_common::positive<decltype(o->top)>());
+    CLI::Option* prob = cmd->add_flag("--prob", o->prob, "Also print the probability of every label, in the model's label order (tsv and csv: a first line names them)");
+    // --top prints its labels' probabilities: with --prob one of the two did nothing, unsaid.
+    cmd->add_option("--top", o->top, "Print the K most probable labels with their probabilities (not with --prob)")
+        ->check(cli_common::positive<decltype(o->top)>())
+        ->excludes(prob);
     o->threshold.add_to(*cmd);
     cmd->add_option("--no-known-token", o->no_known_token,
                     "Texts with no token the model knows (empty, or only unknown words): empty = leave the label "

@@ -79,7 +79,7 @@ void run_tokenize(TokenizeOptions o) {
         texts.clear();
     };
     for (const auto& path : o.files) {
-        DocumentReader reader(path, o.reader.options(false));
+        DocumentReader reader(path, o.reader.options(false, path));
         Document doc;
         std::size_t bytes = 0;
         while (reader.next(doc)) {

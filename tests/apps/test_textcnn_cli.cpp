@@ -1861,6 +1861,33 @@ BOOST_AUTO_TEST_CASE(vectors_for_no_training_word_are_said) {
     BOOST_CHECK_MESSAGE(contains(refused.err, "(2 vectors read): a static embedding would stay random\n"), refused.err);
 }
 
+// Options that could not act were taken without a word (found by a new-user run): column
+// options and --no-header on input read as plain text or fastText lines, --prob beside --top.
+BOOST_AUTO_TEST_CASE(options_that_cannot_act_are_refused) {
+    Trained& t = trained();
+    const std::string plain = scratch("plain_lines.txt");
+    write_text(plain, "a fine film\na dull one\n");
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"predict --model " + t.model + " --text-column 2 " + plain,
+         "textcnn predict: --text-column applies to CSV or TSV input; " + plain +
+             " is read as plain text (by its name; --input-format csv or tsv reads it so)"},
+        {"tokenize --no-header " + plain, "textcnn tokenize: --no-header applies to CSV or TSV input; " + plain +
+                                              " is read as plain text (by its name; --input-format csv or tsv reads "
+                                              "it so)"},
+        {"predict --model " + t.model + " --input-format fasttext --label-column 1 " + plain,
+         "textcnn predict: --label-column applies to CSV or TSV input; " + plain + " is read as fastText lines"},
+        {"predict --model " + t.model + " --top 1 --prob " + plain, "textcnn predict: --prob excludes --top"},
+    };
+    for (const auto& [args, message] : cases) {
+        const Run r = run(args);
+        BOOST_CHECK_EQUAL(r.code, 2);
+        BOOST_CHECK_EQUAL(r.out, "");
+        BOOST_CHECK_MESSAGE(r.err.starts_with(message + "\n"), r.err);
+    }
+    // The same options where they act still work.
+    BOOST_CHECK_EQUAL(run("predict --model " + t.model + " --input-format csv --no-header --text-column 1 " + plain).code, 0);
+}
+
 // `split` said only "write failed" and left its temporary file behind.
 BOOST_AUTO_TEST_CASE(split_names_the_failed_write_and_cleans_up) {
     Trained& t = trained();
