@@ -50,7 +50,12 @@ textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::
         // ("spam=0.9" for a model whose label is SPAM).
         if (std::find(labels.begin(), labels.end(), name) == labels.end()) {
             const auto same = [&](const std::string& label) { return equal_ignoring_case(label, name); };
-            if (std::count_if(labels.begin(), labels.end(), same) == 1) name = *std::find_if(labels.begin(), labels.end(), same);
+            if (std::count_if(labels.begin(), labels.end(), same) == 1) {
+                name = *std::find_if(labels.begin(), labels.end(), same);
+                // Said: eval tells labels apart by case, and the user may have meant another label.
+                fmt::print(stderr, "warning: --threshold {}: taken for the model's label '{}' (the letter case differs)\n",
+                           v, textcnn::shown_label(name));
+            }
         }
         // Labels are named with what does not show spelled out (<U+00A0>): two labels that look
         // alike are told apart.

@@ -918,6 +918,10 @@ BOOST_AUTO_TEST_CASE(thresholds_name_their_label_and_texts_without_known_tokens_
     const Run upper = run("predict --quiet --threshold POS=1.0 --model " + t.model + " " + path);
     BOOST_CHECK_EQUAL(upper.code, 0);
     BOOST_CHECK_EQUAL(upper.out, run("predict --quiet --threshold pos=1.0 --model " + t.model + " " + path).out);
+    // ... and says so (eval tells labels apart by case; it was taken unsaid).
+    BOOST_CHECK_MESSAGE(upper.err.starts_with("warning: --threshold POS=1.0: taken for the model's label 'pos' (the "
+                                              "letter case differs)\n"),
+                        upper.err);
     const Run unknown = run("predict --quiet --threshold spam=0.9 --model " + t.model + " " + path);
     BOOST_CHECK_EQUAL(unknown.code, 2);
     BOOST_CHECK(contains(unknown.err, "threshold for 'spam': no such label (labels: neg, pos)"));
