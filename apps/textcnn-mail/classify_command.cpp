@@ -189,8 +189,10 @@ void classify_maildirs(const ClassifyOptions& o) {
     const Judge judge(o, true);
     std::vector<std::filesystem::path> files;
     for (const auto& dir : o.maildirs) {
-        auto more = textcnn::mail::message_files(dir);
+        std::vector<std::filesystem::path> hidden;
+        auto more = textcnn::mail::message_files(dir, &hidden);
         files.insert(files.end(), more.begin(), more.end());
+        if (!hidden.empty()) warn_hidden(dir, hidden);
     }
     // Overlapping folders (DIR twice, DIR and DIR/new) would give a message two lines.
     if (const std::size_t repeated = textcnn::mail::drop_repeated_files(files))

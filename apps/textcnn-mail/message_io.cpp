@@ -63,4 +63,11 @@ void write_with_fields(const std::string& message, const std::vector<std::pair<s
                                        : fmt::format("{} X-Spam-Flag or X-Spam-Score fields", renamed.size()));
 }
 
+void warn_hidden(const std::string& dir, const std::vector<std::filesystem::path>& hidden) {
+    fmt::print(stderr, "warning: {}: left out {} whose name starts with '.' (hidden; a folder's messages with it; first: "
+                       "{})\n",
+               dir, hidden.size() == 1 ? std::string("1 entry") : fmt::format("{} entries", hidden.size()),
+               hidden.front().string());
+}
+
 }  // namespace mail_cli

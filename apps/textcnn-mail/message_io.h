@@ -4,6 +4,7 @@
 
 #include "textcnn/core/error.h"
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,5 +25,9 @@ MessageInput read_stdin();
 /// X-Spam-Previous-* (a warning on stderr counts them). Throws IoError when stdout cannot be
 /// written.
 void write_with_fields(const std::string& message, const std::vector<std::pair<std::string, std::string>>& fields);
+
+/// Says on stderr that the entries in `hidden`, below the --maildir `dir`, were left out for
+/// the '.' their names start with (mail::message_files), naming the first.
+void warn_hidden(const std::string& dir, const std::vector<std::filesystem::path>& hidden);
 
 }  // namespace mail_cli

@@ -3,6 +3,7 @@
 // label and text columns (text = the raw message), each reduced to the text of mail_text.h,
 // then the same training run as textcnn train (apps/common/text_training_cli.h).
 #include "commands.h"
+#include "message_io.h"
 #include "run_log.h"
 #include "shared_options.h"
 #include "text_training_cli.h"
@@ -47,7 +48,8 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<
                  std::size_t& repeated) {
     std::size_t unreadable = 0;
     std::string first;
-    for (const fs::path& file : textcnn::mail::message_files(dir)) {
+    std::vector<fs::path> hidden;
+    for (const fs::path& file : textcnn::mail::message_files(dir, &hidden)) {
         const fs::path relative = file.lexically_relative(dir);
         if (std::distance(relative.begin(), relative.end()) < 2)
             throw textcnn::InputError(fmt::format("{}: a message directly in {} has no label: put messages in "
@@ -73,6 +75,7 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<
     if (unreadable)
         fmt::print(stderr, "warning: {}: left out {} entries that are not readable message files (first: {})\n", dir,
                    unreadable, first);
+    if (!hidden.empty()) warn_hidden(dir, hidden);
 }
 
 // classify judges by the label "spam" (ASCII case ignored): a model without it is useless

@@ -11,10 +11,13 @@
 
 namespace textcnn::mail {
 
-std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir) {
+std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir,
+                                                 std::vector<std::filesystem::path>* hidden) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) throw IoError(dir.string() + ": not a directory");
+    if (!fs::is_directory(dir, ec))
+        throw IoError(dir.string() + (fs::exists(fs::symlink_status(dir, ec)) ? ": not a directory"
+                                                                               : ": no such file or directory"));
     std::vector<fs::path> files;
     fs::recursive_directory_iterator it(dir, ec), end;
     if (ec) throw IoError(dir.string() + ": " + ec.message());
@@ -29,6 +32,7 @@ std::vector<std::filesystem::path> message_files(const std::filesystem::path& di
         const bool link = it->is_symlink(link_error);
         if (name.starts_with(".") || (directory && name == "tmp")) {
             if (directory) it.disable_recursion_pending();
+            if (hidden && name.starts_with(".")) hidden->push_back(entry);
         } else if (!directory || link) {
             // A link to a folder is not followed (a loop would never end) but listed:
             // read_bytes() says what it is, rather than its messages vanishing unsaid.
@@ -42,6 +46,7 @@ std::vector<std::filesystem::path> message_files(const std::filesystem::path& di
             throw IoError((directory ? entry : dir).string() + ": cannot read the folder: " + ec.message());
     }
     std::sort(files.begin(), files.end());
+    if (hidden) std::sort(hidden->begin(), hidden->end());
     return files;
 }
 

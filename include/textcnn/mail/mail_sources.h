@@ -16,8 +16,11 @@ namespace textcnn::mail {
 /// Entries that are not regular files (a FIFO, a dangling or looping symbolic link) are
 /// listed: read_bytes() refuses each with its reason, so a caller reports it rather than
 /// losing it. Symbolic links to folders are not followed, and listed so too. Throws IoError
-/// when `dir`, or a folder below it, cannot be read (naming that folder). Thread-safe.
-std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir);
+/// when `dir`, or a folder below it, cannot be read (naming that folder). With `hidden`, the
+/// entries skipped for their '.' (a hidden folder counted once, not walked) are appended to it,
+/// for the caller to say. Thread-safe.
+std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir,
+                                                 std::vector<std::filesystem::path>* hidden = nullptr);
 
 /// A path naming the same file as every other path to it (`DIR` given twice, `DIR/../DIR`, a
 /// symbolic link to a folder given as a folder): std::filesystem::weakly_canonical, or the
