@@ -11,6 +11,7 @@
 #include "textcnn/report/run_report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -36,7 +37,17 @@ void run_report(const ReportOptions& o) {
     cli_common::check_one_standard_input({{"--log", o.log_path}, {"--eval", o.eval_path}});
     cli_common::check_distinct_files({{"--output", o.output}}, {{"--log", o.log_path}, {"--eval", o.eval_path}});
     textcnn::RunReport report = cli_common::read_run_log(o.log_path);
-    if (!o.eval_path.empty()) report.evaluation = read_evaluation(o.eval_path);
+    if (!o.eval_path.empty()) {
+        textcnn::ReportEvaluation evaluation = read_evaluation(o.eval_path);
+        // An evaluation of another model (other labels) went under this run's name, unsaid.
+        if (report.evaluation && report.evaluation->metrics.labels != evaluation.metrics.labels)
+            throw textcnn::InputError(fmt::format(
+                "{}: an evaluation of the labels {}, the run of {} trained a model of the labels {}: the evaluation of "
+                "another model",
+                textcnn::input_name(o.eval_path), fmt::join(evaluation.metrics.labels, ", "),
+                textcnn::input_name(o.log_path), fmt::join(report.evaluation->metrics.labels, ", ")));
+        report.evaluation = std::move(evaluation);
+    }
     if (!o.title.empty()) report.title = o.title;
     if (report.created.empty()) report.created = "from " + o.log_path;
     textcnn::write_report_html(o.output, report);

@@ -1892,6 +1892,27 @@ BOOST_AUTO_TEST_CASE(options_that_cannot_act_are_refused) {
     BOOST_CHECK_EQUAL(run("predict --model " + t.model + " --input-format csv --no-header --text-column 1 " + plain).code, 0);
 }
 
+// report --eval with the evaluation of another model (other labels) drew it under this run's
+// name (found by a new-user run); the run's own model's evaluation is taken.
+BOOST_AUTO_TEST_CASE(report_refuses_the_evaluation_of_another_model) {
+    Trained& t = trained();
+    const Run e = run("eval --json --model " + t.model + " --data " + t.dev_csv);
+    BOOST_REQUIRE_EQUAL(e.code, 0);
+    const std::string own = scratch("own_eval.json"), other = scratch("other_eval.json");
+    write_text(own, e.out);
+    json j = json::parse(e.out);
+    j["labels"] = json::array({"no", "yes"});
+    j["per_class"] = json{{"no", j["per_class"]["neg"]}, {"yes", j["per_class"]["pos"]}};
+    write_text(other, j.dump());
+    BOOST_CHECK_EQUAL(run("report --log " + t.log + " --eval " + own + " -o " + scratch("own.html")).code, 0);
+    const Run refused = run("report --log " + t.log + " --eval " + other + " -o " + scratch("other.html"));
+    BOOST_CHECK_EQUAL(refused.code, 1);
+    BOOST_CHECK_EQUAL(refused.err, "textcnn report: " + other + ": an evaluation of the labels no, yes, the run of " +
+                                       t.log + " trained a model of the labels neg, pos: the evaluation of another "
+                                       "model\n");
+    BOOST_CHECK(!std::filesystem::exists(scratch("other.html")));
+}
+
 // `split` said only "write failed" and left its temporary file behind.
 BOOST_AUTO_TEST_CASE(split_names_the_failed_write_and_cleans_up) {
     Trained& t = trained();
