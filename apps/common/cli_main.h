@@ -24,7 +24,10 @@
 #include <exception>
 #include <functional>
 #include <stdexcept>
+#include <iostream>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace cli_common {
@@ -77,6 +80,13 @@ inline int exit_code_of_current_exception(const std::string& name, int runtime_e
     } catch (const textcnn::ConfigError& e) {
         std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
         return 2;
+    } catch (const std::system_error& e) {
+        // fmt::print's failed write to stdout: "cannot write to file: No space left on device".
+        if (std::string_view(e.what()).starts_with("cannot write to file"))
+            std::fprintf(stderr, "%s: stdout: write error: %s\n", name.c_str(), e.code().message().c_str());
+        else
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+        return runtime_error_code;
     } catch (const std::bad_alloc&) {
         // An allocation refused (ulimit -v, a container's memory limit): say so, not "std::bad_alloc".
         std::fprintf(stderr, "%s: out of memory: an allocation failed (a memory limit such as ulimit -v is too "
@@ -115,14 +125,21 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
     };
     program_arguments().assign(argv, argv + argc);
     check_numbers(app);  // strict numbers on every numeric option (shared_options.h)
+    // --help and --version print to std::cout: a full disk or a closed stdout is said, not exit 0.
+    const auto shown = [&](int code) {
+        std::cout.flush();
+        if (std::cout) return code;
+        std::fprintf(stderr, "%s: stdout: write error\n", program.c_str());
+        return runtime_error_code;
+    };
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
+        return shown(app.exit(e));
     } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
+        return shown(app.exit(e));
     } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
+        return shown(app.exit(e));
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", command_name().c_str(), e.what());
         return 2;

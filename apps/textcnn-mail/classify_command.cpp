@@ -228,7 +228,7 @@ void classify_maildirs(const ClassifyOptions& o) {
             fmt::print("{}\t{}\t{}\t\n", path, is_spam ? "YES" : "NO", judge.score(predictions[i]));
         }
     }
-    if (std::fflush(stdout) != 0) throw textcnn::IoError("stdout: write error");
+    if (std::fflush(stdout) != 0) throw textcnn::IoError(std::string("stdout: write error: ") + std::strerror(errno));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!o.quiet)
         fmt::print(stderr, "classified {} messages ({} spam, {} unknown, {:.1f} MB) in {:.2f}s: {:.0f} messages/s, {:.2f} MB/s\n",

@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace mail_cli {
 namespace {
@@ -16,7 +18,7 @@ void run_extract(std::size_t max_body_bytes) {
     options.max_body_bytes = max_body_bytes;
     const std::string text = textcnn::mail::extract_mail_text(input.bytes, options);
     std::fwrite(text.data(), 1, text.size(), stdout);
-    if (std::fflush(stdout) != 0) throw textcnn::IoError("stdout: write error");
+    if (std::fflush(stdout) != 0) throw textcnn::IoError(std::string("stdout: write error: ") + std::strerror(errno));
 }
 
 }  // namespace

@@ -97,7 +97,9 @@ void run_eval(const EvalOptions& o) {
     if (cut)
         fmt::print(stderr, "{} documents were longer than the model's maximum length and were cut to their first {} "
                    "tokens, as at training\n", cut, model.max_length());
-    if (confusion.total() == 0) throw InputError(o.data_path + ": no document with a label the model knows");
+    if (confusion.total() == 0)
+        throw InputError(o.data_path + (unknown ? ": no document with a label the model knows"
+                                                : ": no documents to evaluate (the file holds no data row)"));
 
     const ClassificationReport report = classification_report(confusion);
     const double auc = labels.size() == 2 ? roc_auc(positive_scores, is_positive) : std::nan("");

@@ -17,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -39,7 +41,7 @@ struct TokenizeOptions {
 constexpr std::size_t chunk_bytes = std::size_t{8} << 20;
 
 void write_stdout(const std::string& text) {
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) throw textcnn::IoError("stdout: write error");
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) throw textcnn::IoError(std::string("stdout: write error: ") + std::strerror(errno));
 }
 
 void run_tokenize(TokenizeOptions o) {
@@ -93,7 +95,7 @@ void run_tokenize(TokenizeOptions o) {
         flush();
         print_reader_warnings(reader.report());
     }
-    if (std::fflush(stdout) != 0) throw IoError("stdout: write error");
+    if (std::fflush(stdout) != 0) throw IoError(std::string("stdout: write error: ") + std::strerror(errno));
     if (cut)
         fmt::print(stderr, "{} document{} cut to the model's maximum length of {} tokens, as the model reads {}\n", cut,
                    cut == 1 ? " was" : "s were", max_length, cut == 1 ? "it" : "them");

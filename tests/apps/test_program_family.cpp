@@ -322,11 +322,19 @@ BOOST_AUTO_TEST_CASE(results_that_cannot_be_written_are_an_error_in_both) {
         {"textcnn predict", text("predict --quiet --model " + t.text_model + " >/dev/full", scratch("texts.txt"))},
         {"textcnn summary", text("summary --model " + t.text_model + " >/dev/full")},
         {"imagecnn predict", image("predict --model " + t.image_model + " " + scratch("first.png") + " >/dev/full")},
+        // Found by a new-user run: tokenize gave no reason, eval --json fmt's "cannot write to
+        // file", --version and --help exit 0.
+        {"textcnn tokenize", text("tokenize " + scratch("texts.txt") + " >/dev/full")},
+        {"textcnn", text("--version >/dev/full")},
+        {"textcnn", text("--help >/dev/full")},
+        {"imagecnn", image("--version >/dev/full")},
     };
     for (const auto& [command, r] : runs) {
         BOOST_TEST_CONTEXT(command) {
             BOOST_CHECK_EQUAL(r.code, 1);
             BOOST_CHECK_MESSAGE(r.err.rfind(command + ": stdout: write error", 0) == 0, r.err);
+            if (command.find(' ') != std::string::npos)
+                BOOST_CHECK_MESSAGE(r.err.find("write error: No space left on device") != std::string::npos, r.err);
         }
     }
 }

@@ -494,6 +494,16 @@ BOOST_AUTO_TEST_CASE(eval_on_data_without_one_label_says_so) {
                              "recall and F1 are undefined there, shown as 0 and counted as 0 in macro F1; ROC-AUC "
                              "needs documents of both labels\n");
     BOOST_CHECK(contains(r.out, "ROC-AUC (pos as positive): undefined (the documents have one label only)\n"));
+    // A file of a header alone has no documents at all (it said "no document with a label the
+    // model knows"); one of unknown labels only still says that.
+    write_text(scratch("header_only.csv"), "label,text\n");
+    const Run empty = run("eval --model " + t.model + " --data " + scratch("header_only.csv"));
+    BOOST_CHECK_EQUAL(empty.code, 1);
+    BOOST_CHECK_EQUAL(empty.err, "textcnn eval: " + scratch("header_only.csv") +
+                                     ": no documents to evaluate (the file holds no data row)\n");
+    write_text(scratch("strangers.csv"), "label,text\nmeh,a film\n");
+    BOOST_CHECK(contains(run("eval --model " + t.model + " --data " + scratch("strangers.csv")).err,
+                         ": no document with a label the model knows\n"));
 }
 
 BOOST_AUTO_TEST_CASE(eval_json_keys_confusion_rows_and_unknown_labels) {
