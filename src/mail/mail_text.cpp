@@ -136,7 +136,11 @@ std::string to_utf8(std::string_view bytes, const char* declared) {
     const char* canonical = charset.empty() ? "" : g_mime_charset_canon_name(charset.c_str());
     charset = canonical ? lower_ascii(canonical) : charset;
     if (charset == "utf-8" || charset == "utf8") return repair_utf8(bytes);
-    const bool plain = charset.empty() || charset == "us-ascii" || charset == "ascii";
+    // Labels that say "unknown" are no charset (iconv opened "x-unknown" and made U+FFFD of
+    // every 8-bit byte).
+    const bool unknown = charset == "x-unknown" || charset == "unknown" || charset == "unknown-8bit" ||
+                         charset == "x-user-defined" || charset == "default";
+    const bool plain = charset.empty() || unknown || charset == "us-ascii" || charset == "ascii";
     if (plain && is_valid_utf8(bytes)) return std::string(bytes);
     if (plain || charset == "iso-8859-1" || charset == "latin1") charset = "windows-1252";
     iconv_t cd = g_mime_iconv_open("UTF-8", charset.c_str());
@@ -148,6 +152,83 @@ std::string to_utf8(std::string_view bytes, const char* declared) {
     std::string text = convert(bytes, cd);
     g_mime_iconv_close(cd);
     return repair_utf8(text);
+}
+
+// The bytes of an RFC 2047 "Q" encoded word's text: '_' is a space, "=XX" a byte; anything
+// else (a stray '=') is kept as it is.
+std::string q_decoded(std::string_view text) {
+    const auto hex = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '_') {
+            out += ' ';
+        } else if (text[i] == '=' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+            out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+// The bytes of a "B" encoded word's text, by GMime's base64 decoder (characters outside the
+// alphabet skipped).
+std::string b_decoded(std::string_view text) {
+    std::string out(text.size() * 3 / 4 + 3, '\0');
+    int state = 0;
+    guint32 save = 0;
+    out.resize(g_mime_encoding_base64_decode_step(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+                                                  reinterpret_cast<unsigned char*>(out.data()), &state, &save));
+    return out;
+}
+
+// A raw header value with its RFC 2047 encoded words ("=?charset?Q|B?text?=") decoded, every
+// run of bytes converted to UTF-8 by to_utf8's rules, the body's: an encoded word's by its
+// charset, the bytes between by none (UTF-8 when valid, else windows-1252). White space between
+// two encoded words is dropped (RFC 2047, 6.2). GMime's own decoding turned a byte invalid in
+// a declared us-ascii, or in a charset iconv does not know, into '?', and dropped some.
+std::string decoded_words(std::string_view raw) {
+    std::string out, between;  // `between`: the bytes since the last encoded word
+    bool after_word = false;
+    std::size_t i = 0;
+    while (i < raw.size()) {
+        const std::size_t start = raw.find("=?", i);
+        std::size_t q1 = std::string_view::npos, end = std::string_view::npos;
+        if (start != std::string_view::npos) {
+            q1 = raw.find('?', start + 2);
+            if (q1 != std::string_view::npos && q1 > start + 2 && q1 + 2 < raw.size() && raw[q1 + 2] == '?' &&
+                std::strchr("QqBb", raw[q1 + 1]) != nullptr)
+                end = raw.find("?=", q1 + 3);
+        }
+        if (end == std::string_view::npos) {  // no (further) encoded word: the rest is text
+            between.append(raw.substr(i, start == std::string_view::npos ? std::string_view::npos : start + 2 - i));
+            i = start == std::string_view::npos ? raw.size() : start + 2;
+            if (between.find_first_not_of(" \t\r\n") != std::string::npos) after_word = false;
+            continue;
+        }
+        between.append(raw.substr(i, start - i));
+        const bool blank = between.find_first_not_of(" \t\r\n") == std::string::npos;
+        if (!(after_word && blank)) out += to_utf8(between, nullptr);
+        between.clear();
+        std::string charset(raw.substr(start + 2, q1 - start - 2));
+        charset = charset.substr(0, charset.find('*'));  // RFC 2231 language: "utf-8*en"
+        const std::string_view text = raw.substr(q1 + 3, end - q1 - 3);
+        out += to_utf8(raw[q1 + 1] == 'Q' || raw[q1 + 1] == 'q' ? q_decoded(text) : b_decoded(text), charset.c_str());
+        after_word = true;
+        i = end + 2;
+    }
+    out += to_utf8(between, nullptr);
+    return out;
+}
+
+// A header field of `object` (the first of that name), unfolded, decoded as decoded_words() does.
+std::string header_text(GMimeObject* object, const char* name) {
+    GMimeHeader* header = g_mime_header_list_get_header(g_mime_object_get_header_list(object), name);
+    const char* raw = header ? g_mime_header_get_raw_value(header) : nullptr;
+    return raw ? one_line(decoded_words(raw).c_str()) : std::string();
 }
 
 // The decoded content of a part, at most `limit` bytes (0 = all): only what is kept is read.
@@ -466,7 +547,8 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
         if (!value.empty())
             text += std::string(name) + ": " + value.substr(0, prefix_at_character(value, max_header_value_bytes)) + '\n';
     };
-    line("subject", one_line(g_mime_message_get_subject(message.get())));
+    GMimeObject* top = GMIME_OBJECT(message.get());
+    line("subject", header_text(top, "Subject"));
     line("from", first_domain(g_mime_message_get_from(message.get())));
     line("reply-to", first_domain(g_mime_message_get_reply_to(message.get())));
     const char* message_id = g_mime_message_get_message_id(message.get());
@@ -474,10 +556,9 @@ std::string extract_mail_text(std::string_view raw, const MailTextOptions& optio
     const ReceivedHops hops = received_hops(message.get());
     line("received", std::to_string(hops.count));
     line("received-hosts", hops.hosts);
-    GMimeObject* top = GMIME_OBJECT(message.get());
-    line("x-mailer", one_line(g_mime_object_get_header(top, "X-Mailer")));
-    line("user-agent", one_line(g_mime_object_get_header(top, "User-Agent")));
-    line("x-priority", one_line(g_mime_object_get_header(top, "X-Priority")));
+    line("x-mailer", header_text(top, "X-Mailer"));
+    line("user-agent", header_text(top, "User-Agent"));
+    line("x-priority", header_text(top, "X-Priority"));
     GMimeObject* body = g_mime_message_get_mime_part(message.get());
     if (body) line("content-type", mime_type(body));
     Walk walk{options, {}, {}};

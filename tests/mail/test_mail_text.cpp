@@ -139,6 +139,25 @@ BOOST_AUTO_TEST_CASE(base64_body_and_rfc2047_subject_are_decoded) {
                "second line\n");
 }
 
+// Encoded words follow the body's charset rules (found by a new-user run: GMime made '?' of a
+// byte invalid in a declared us-ascii or an "x-unknown" charset, and dropped one of a B word):
+// us-ascii and unknown labels read as windows-1252 unless valid UTF-8, invalid UTF-8 as U+FFFD,
+// space between two encoded words dropped, undeclared 8-bit text by the same rule.
+BOOST_AUTO_TEST_CASE(encoded_words_follow_the_charset_rules_of_the_body) {
+    const auto subject = [](const std::string& field) {
+        const std::string text = extract_mail_text("Subject: " + field + "\nFrom: a@b.example\n\nbody\n");
+        return text.substr(0, text.find('\n'));
+    };
+    BOOST_TEST(subject("=?us-ascii?Q?caf=E9?=") == "subject: café");
+    BOOST_TEST(subject("=?x-unknown?Q?caf=E9_cr=E8me?=") == "subject: café crème");
+    BOOST_TEST(subject("=?x-unknown?B?Y2Fm6Q==?= end") == "subject: café end");
+    BOOST_TEST(subject("=?utf-8?B?Y2Fm6Q==?= end") == "subject: caf\xEF\xBF\xBD end");
+    BOOST_TEST(subject("=?bogus?Q?caf=C3=A9?=") == "subject: café");  // unknown to iconv, valid UTF-8
+    BOOST_TEST(subject("=?utf-8?q?a?=  \n =?utf-8?q?b?= c =?iso-8859-1*fr?Q?=E0?=") == "subject: ab c à");
+    BOOST_TEST(subject("caf\xE9 =?broken?X?no?= 100% =?") == "subject: café =?broken?X?no?= 100% =?");
+    BOOST_TEST(subject("=?windows-1252?Q?=80_5?=") == "subject: € 5");
+}
+
 // Lines ended by bare CRs (old Mac OS mail) are read as lines: before, GMime saw one header
 // field holding the whole message, and the model read "from: example.org" and nothing else.
 BOOST_AUTO_TEST_CASE(bare_cr_line_ends_are_read_as_lines) {

@@ -22,7 +22,9 @@
 //     <empty line>
 //     <body text>
 //
-// Each header line holds at most 1,000 bytes of its value (cut at a character boundary). The
+// Encoded words (RFC 2047, Q and B) and 8-bit bytes in those header fields are converted by the
+// body's charset rules below, each word by its own charset; white space between two encoded
+// words is dropped. Each header line holds at most 1,000 bytes of its value (cut at a character boundary). The
 // message's header block is read up to its 100,000th line or 1 MiB-th byte, whichever comes
 // first (GMime keeps about 500 bytes per line and up to 45 bytes per byte of a long field); the
 // fields after it are dropped, the body is read.
@@ -32,7 +34,8 @@
 // message order, parts separated by an empty line, after its transfer encoding (base64,
 // quoted-printable, uuencode, 7bit/8bit) is undone and its charset converted to UTF-8: as the
 // WHATWG Encoding Standard does, us-ascii and iso-8859-1 are read as their superset
-// windows-1252; text without a charset, or with one iconv does not know, is kept when it is
+// windows-1252; text without a charset, with one that says it is unknown (x-unknown, unknown,
+// unknown-8bit, x-user-defined, default) or with one iconv does not know, is kept when it is
 // valid UTF-8 and else read as windows-1252; bytes invalid in their charset become U+FFFD.
 // Within a part, runs of spaces and tabs become one space, lines are trimmed and empty lines
 // dropped. HTML is reduced to its visible text: script, style, head, template and comments
