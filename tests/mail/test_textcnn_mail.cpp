@@ -97,6 +97,15 @@ BOOST_AUTO_TEST_CASE(a_short_training_run_then_classify_gives_exit_codes_and_hea
     BOOST_TEST(classify("spam.eml", message(true, 99), " --threshold spam=1.0") == "NO");
     const ProgramRun r = run("classify --model " + model(), path("spam.eml"));
     BOOST_TEST(r.out.find("\nX-Spam-Flag: YES\nX-Spam-Score: 0.") != std::string::npos);
+    // textcnn predict given this model and a raw message scores its lines one by one: said.
+    const ProgramRun lines = run_program(std::string(TEXTCNN_BINARY_DIR) + "/textcnn predict --quiet --model " + model() +
+                                             " " + path("spam.eml"),
+                                         path("stderr.txt"));
+    BOOST_TEST(lines.code == 0, lines.err);
+    BOOST_TEST(lines.err.starts_with("warning: " + model() + " was trained by textcnn-mail on the text it extracts from "
+                                     "raw messages (textcnn-mail extract shows it): raw messages are classified with "
+                                     "textcnn-mail classify; here each document is read as given\n"),
+               lines.err);
 }
 
 // Found by a new-user run: a sender's own "X-Spam-Flag: NO" stayed above the verdict, read
