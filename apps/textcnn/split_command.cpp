@@ -60,10 +60,11 @@ void run_split(const SplitOptions& o) {
     textcnn::DocumentSet set = textcnn::read_all(o.data_path, reader);
     print_reader_warnings(set.report);
     // Both parts are written in the input's format: an output named for another format would
-    // be read back as that one (TSV rows in x.csv: "no column 'text'").
+    // be read back as that one (TSV rows in x.csv: "no column 'text'"; CSV rows in x.txt, read
+    // as plain text, when the input's own name gave its format).
     for (const auto& [option, path] : {std::pair{"--train-out", &o.train_out}, std::pair{"--test-out", &o.test_out}}) {
         const textcnn::InputFormat named = textcnn::format_from_extension(*path);
-        if (named != textcnn::InputFormat::plain && named != set.format)
+        if (named != set.format && (named != textcnn::InputFormat::plain || o.reader.format == "auto"))
             throw cli_common::UsageError(fmt::format("{} {}: the parts are written in the input's format ({}), which "
                                                      "this name's extension does not announce; name it .{}",
                                                      option, *path, format_name(set.format), format_name(set.format)));

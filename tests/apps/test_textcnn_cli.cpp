@@ -1627,6 +1627,18 @@ BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
     BOOST_CHECK_MESSAGE(contains(renamed.err, "--train-out " + scratch("a.tsv") +
                                                   ": the parts are written in the input's format (csv)"),
                         renamed.err);
+    // So are CSV parts under a name read as plain text (train then refused them), unless the
+    // input's format was given, not taken from its name.
+    const Run text_named = run("split --data " + data + " --train-out " + scratch("a.txt") + " --test-out " + scratch("b.csv"));
+    BOOST_CHECK_EQUAL(text_named.code, 2);
+    BOOST_CHECK_MESSAGE(contains(text_named.err, "--train-out " + scratch("a.txt") +
+                                                     ": the parts are written in the input's format (csv), which this "
+                                                     "name's extension does not announce; name it .csv"),
+                        text_named.err);
+    BOOST_CHECK_EQUAL(run("split --data " + data + " --input-format csv --train-out " + scratch("a.txt") +
+                          " --test-out " + scratch("b.txt"))
+                          .code,
+                      0);
     const std::string small = scratch("small.csv");
     write_text(small, "label,text\npos,one\npos,two\npos,three\nneg,four\nneg,five\nneg,six\n");
     const Run empty = run("split --data " + small + " --train-out " + scratch("a.csv") + " --test-out " + scratch("b.csv") +
