@@ -55,6 +55,11 @@ struct Judge {
           spam_index(spam_label_index(model, o.model_path)),
           thresholds(o.threshold.thresholds(model.labels())),
           extraction(mail_text_options_of(model)) {
+        // With a threshold on every label, a message that reaches none got NO, unsaid: as in
+        // textcnn eval, one label must be left to fall back on.
+        if (!thresholds.always_decides())
+            throw cli_common::UsageError("--threshold on every label: a message that reaches none would get no "
+                                         "verdict; leave one label (ham) without a threshold");
         if (fold) model.fold_for_prediction();
     }
     bool is_spam(const textcnn::TextPrediction& p) const {

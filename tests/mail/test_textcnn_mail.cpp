@@ -95,6 +95,15 @@ BOOST_AUTO_TEST_CASE(a_short_training_run_then_classify_gives_exit_codes_and_hea
     BOOST_TEST(classify("ham.eml", message(false, 99)) == "NO");
     // A threshold on spam that no message reaches turns the spam into ham.
     BOOST_TEST(classify("spam.eml", message(true, 99), " --threshold spam=1.0") == "NO");
+    // A threshold on every label would leave a message that reaches none without a verdict (it
+    // got NO, unsaid): a usage error, the message passed through.
+    const ProgramRun both = run("classify --model " + model() + " --threshold ham=0.99 --threshold spam=0.99",
+                                path("spam.eml"));
+    BOOST_TEST(both.code == 2);
+    BOOST_TEST(both.out.find("\nX-Spam-Flag: UNKNOWN\n") != std::string::npos);
+    BOOST_TEST(both.err.starts_with("textcnn-mail classify: --threshold on every label: a message that reaches none "
+                                    "would get no verdict; leave one label (ham) without a threshold"),
+               both.err);
     const ProgramRun r = run("classify --model " + model(), path("spam.eml"));
     BOOST_TEST(r.out.find("\nX-Spam-Flag: YES\nX-Spam-Score: 0.") != std::string::npos);
     // textcnn predict given this model and a raw message scores its lines one by one: said.
