@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -141,6 +142,7 @@ void write_file_atomically(const std::string& path, std::span<const std::uint8_t
     // a shell redirection would: renaming a file over it would replace the device (as root,
     // /dev/null itself). Other files that are not regular (a directory, a socket, a block
     // device) are refused.
+    if (path.empty()) throw IoError("cannot write a file of an empty name: the file to write needs a name");
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
         if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
@@ -154,7 +156,11 @@ void write_file_atomically(const std::string& path, std::span<const std::uint8_t
         if (!written) throw IoError(system_error(path, "cannot write", error));
         return;
     }
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    // The process id and a count of this process's writes: threads saving to one path at once
+    // each have their own temporary (it was the process id alone, and one thread's rename took
+    // another's file away), and the last rename wins.
+    static std::atomic<std::uint64_t> writes{0};
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(writes++);
     // The temporary is first an unnamed file in the target's directory (O_TMPFILE: Linux on
     // ext4, xfs, btrfs, tmpfs): it gets its name only once written and flushed, so a process
     // killed (SIGKILL, power loss) while writing leaves nothing behind. Where the file system

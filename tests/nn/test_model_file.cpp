@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -185,6 +186,36 @@ BOOST_AUTO_TEST_CASE(network_round_trip_predicts_bit_identically) {
 
 // Every prefix of a valid file must be refused with an InputError, never a crash or a huge
 // allocation (run under the ASan build too).
+// Found by a new-user run: threads saving one model to one path at once shared the temporary
+// name (the process id), and failed ("cannot rename ... No such file or directory"). Each write
+// has its own; the file is whole after all of them. An empty path is named as such.
+BOOST_AUTO_TEST_CASE(threads_writing_one_path_at_once_all_succeed) {
+    TempDir dir;
+    const std::string path = (dir.path / "shared.model").string();
+    const Network net(image_spec(), Shape{1, 1, 6, 6});
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i) {
+                try {
+                    write_network(path, net);
+                } catch (const std::exception&) {
+                    ++failures;
+                }
+            }
+        });
+    for (auto& t : threads) t.join();
+    BOOST_TEST(failures.load() == 0);
+    BOOST_TEST(read_network(path).parameters().size() == net.parameters().size());
+    std::size_t left = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path)) left += entry.path().string().find(".tmp.") != std::string::npos;
+    BOOST_TEST(left == 0u);
+    BOOST_CHECK_EXCEPTION(write_network("", net), IoError, [](const IoError& e) {
+        return std::string(e.what()) == "cannot write a file of an empty name: the file to write needs a name";
+    });
+}
+
 BOOST_AUTO_TEST_CASE(truncation_at_every_offset_is_an_input_error) {
     const auto bytes = encoded_kim_model();
     BOOST_TEST_MESSAGE("model of " << bytes.size() << " bytes");

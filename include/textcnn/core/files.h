@@ -2,7 +2,7 @@
 // of each rule for the whole project:
 //  - reading: only regular files. A FIFO would block forever, /dev/zero never ends, a
 //    directory reads as empty; each is refused up front with "not a regular file".
-//  - writing: the bytes go to "<path>.tmp.<pid>", are fsync'ed and renamed over <path>, so a
+//  - writing: the bytes go to "<path>.tmp.<pid>.<n>", are fsync'ed and renamed over <path>, so a
 //    reader never sees half a file; on any failure the temporary is removed and the IoError
 //    names the path and the operating system's reason (strerror). Where the file system has
 //    O_TMPFILE the temporary is unnamed until written and flushed, so even a process killed

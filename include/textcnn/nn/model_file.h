@@ -8,7 +8,7 @@
 //   sections         tag (4 ASCII bytes), u32 section version, u64 payload length, payload
 //   checksum         u64      XXH64 (seed 0) of every byte before it
 //
-// Writing is atomic: the bytes go to "<path>.tmp.<pid>", are fsync'ed, and the file is renamed
+// Writing is atomic: the bytes go to "<path>.tmp.<pid>.<n>", are fsync'ed, and the file is renamed
 // over <path>, so a crash never leaves half a model. Reading takes the whole file (a regular
 // file only, refused from its size alone above limits::max_model_file_bytes), checks the magic, the format version, every length against the bytes left (before
 // allocating anything) and the checksum. Every error is an InputError (IoError for the
