@@ -8,6 +8,7 @@
 #include "textcnn/nn/trainer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <optional>
@@ -35,6 +36,15 @@ void check_options(const ImageTrainingOptions& options) {
     if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
         throw ConfigError(fmt::format("image training: the validation split must be in [0, 1), got {}",
                                       options.validation_split));
+    // A model file holds distinct class names (and refused this one at load, after training).
+    for (std::size_t i = 0; i < options.class_names.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (options.class_names[i] == options.class_names[j])
+                throw ConfigError(fmt::format("image training: class name {} ('{}') is class name {} again", i,
+                                              options.class_names[i], j));
+    if (options.validation_split == 0.0 && options.trainer.patience > 0)
+        throw ConfigError("image training: patience stops training when the validation accuracy stops improving, but "
+                          "there is no validation data (give a validation split)");
 }
 
 void check_labels(std::span<const std::uint32_t> labels, std::size_t images, const ImageTrainingOptions& options) {
@@ -100,6 +110,18 @@ ImageTrainingRun::ImageTrainingRun(const ImageBatch& images, std::span<const std
         ++class_images[labels[i]];
         if (i < m.train_count) ++training_images[labels[i]];
     }
+    // A class no image has is never learnt (a model of ten classes trained on labels 0-2 went
+    // through, its evaluation averaging seven empty classes into macro-F1).
+    std::vector<std::string> without;
+    for (std::size_t c = 0; c < class_images.size(); ++c)
+        if (class_images[c] == 0) without.push_back("'" + options.class_names[c] + "'");
+    if (!without.empty())
+        throw InputError(fmt::format("{}: {} of the {} classes have no image ({}{}): give as many class names as the "
+                                     "labels use",
+                                     options.train_source, without.size(), class_images.size(),
+                                     fmt::join(without.begin(), without.begin() + std::min<std::size_t>(without.size(), 5),
+                                               ", "),
+                                     without.size() > 5 ? ", ..." : ""));
     for (std::size_t c = 0; c < class_images.size(); ++c)
         if (class_images[c] > 0 && training_images[c] == 0)
             throw InputError(fmt::format("image training: class '{}' has {} image{}, all in the validation part (the last "

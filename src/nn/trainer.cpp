@@ -339,15 +339,25 @@ Trainer::Trainer(Network& net, TrainerSettings settings) : impl_(std::make_uniqu
     if (!s.class_weights.empty() && s.class_weights.size() != out.channels())
         throw ConfigError("trainer: " + std::to_string(s.class_weights.size()) + " class weights for the " +
                           std::to_string(out.channels()) + " classes of " + last);
-    if (s.max_norm < 0.0f) throw ConfigError("trainer: max-norm must be >= 0 (0 = off)");
+    // NaN and 0 counts were taken for "off" or 1 unsaid: refused like the other bad values.
+    if (!(s.max_norm >= 0.0f) || !std::isfinite(s.max_norm))
+        throw ConfigError(fmt::format("trainer: max-norm must be a finite number >= 0 (0 = off), got {}", s.max_norm));
+    if (s.epochs == 0) throw ConfigError("trainer: epochs must be at least 1 (0 returns the untrained network)");
+    if (s.validations_per_epoch == 0)
+        throw ConfigError("trainer: validations per epoch must be at least 1 (validation at each epoch's end)");
     if (!(s.label_smoothing >= 0.0 && s.label_smoothing < 1.0))
         throw ConfigError(fmt::format("trainer: label smoothing must be in [0, 1), got {}", s.label_smoothing));
     const LearningRateSchedule& schedule = s.learning_rate_schedule;
     if (!(schedule.decay_factor > 0.0f && schedule.decay_factor <= 1.0f))
         throw ConfigError(fmt::format("trainer: the learning-rate decay factor must be in (0, 1], got {}",
                                       schedule.decay_factor));
-    for (std::size_t e : schedule.decay_after_epochs)
+    for (std::size_t e : schedule.decay_after_epochs) {
         if (e == 0) throw ConfigError("trainer: learning-rate decay epochs count from 1 (after epoch 1, 2, ...)");
+        if (e >= s.epochs)
+            throw ConfigError(fmt::format("trainer: a learning-rate decay after epoch {} acts on no epoch of the {} "
+                                          "trained",
+                                          e, s.epochs));
+    }
     for (std::size_t g : s.max_norm_groups) {
         if (g >= net.groups().size())
             throw ConfigError("trainer: max-norm group " + std::to_string(g) + " does not exist (the network has " +

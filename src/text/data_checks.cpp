@@ -187,6 +187,10 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
             *d.label = label;
         }
         if (label.empty()) throw InputError(fmt::format("{}:{}: the label is empty", source, d.line));
+        // A model file holds its labels as UTF-8 (and refuses others at load): a library caller's
+        // label of other bytes trained, saved, and made a model that did not load.
+        if (const auto bad = find_invalid_utf8(label))
+            throw InputError(fmt::format("{}:{}: the label is not valid UTF-8 (byte {})", source, d.line, *bad + 1));
         auto [it, inserted] = per_label.try_emplace(label, 0, d.line);
         ++it->second.first;
         if (!options.label_column.empty() && label == options.label_column && trimmed(d.text) == options.text_column)

@@ -39,6 +39,8 @@ ModelSpec text_cnn_spec(const TextModelSettings& settings, std::size_t vocab_siz
                          {"mode", settings.embedding_mode}},
                         {}};
     // Only when used, so models trained without it keep the settings older readers know.
+    if (!(settings.word_dropout >= 0.0f && settings.word_dropout < 1.0f))  // NaN and < 0 were taken for 0
+        throw ConfigError(fmt::format("word dropout must be in [0, 1), got {}", settings.word_dropout));
     if (settings.word_dropout > 0.0f) embedding.settings["word_dropout"] = fmt::format("{}", settings.word_dropout);
     spec.push_back(std::move(embedding));
     LayerSpec parallel{"parallel", "widths", {}, {}};
@@ -652,7 +654,12 @@ TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::
 }
 
 std::size_t TextClassifier::max_length() const { return impl_->max_length; }
-void TextClassifier::set_max_length(std::size_t tokens) { impl_->max_length = tokens; }
+void TextClassifier::set_max_length(std::size_t tokens) {
+    // What the model file can hold (parse_max_tokens): beyond it, a saved model did not load.
+    if (tokens > (std::size_t{1} << 24))
+        throw ConfigError("max_length: " + std::to_string(tokens) + " tokens; at most 16777216 (0 = no limit)");
+    impl_->max_length = tokens;
+}
 
 std::vector<std::uint32_t> TextClassifier::encode(std::string_view text) const {
     auto ids = impl_->vocabulary.lookup(impl_->tokenizer.tokenize(text));

@@ -270,6 +270,14 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         check.training = false;
         for (const std::string& w : check_labelled_documents(*dev, check)) m.warn(w);
     }
+    // Refused rather than read as "none" (NaN and negative shares), or dropped (a split beside
+    // dev data; explicit class weights beside balanced ones), unsaid.
+    if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
+        throw ConfigError(fmt::format("the validation split must be in [0, 1), got {}", options.validation_split));
+    if (dev && options.validation_split > 0.0)
+        throw ConfigError("dev data and a validation split both choose the validation documents: give one");
+    if (options.balanced_class_weights && !options.trainer.class_weights.empty())
+        throw ConfigError("balanced class weights replace the class weights given: give one");
     const bool has_validation = (dev && !dev->empty()) || options.validation_split > 0.0;
     if (!has_validation && options.trainer.patience > 0)
         throw ConfigError("patience stops training when the validation accuracy stops improving, but there is no "

@@ -315,6 +315,27 @@ BOOST_AUTO_TEST_CASE(errors_name_what_is_wrong) {
                        .starts_with("image training: class '" + split.class_names[2] + "' has 1 image, all in the "
                                     "validation part (the last 6 of 30 images)"));
     }
+    // Found by a new-user run of the library: each of these trained (and the first saved a
+    // model that did not load).
+    {
+        ImageTrainingOptions twice = options;
+        twice.class_names.back() = twice.class_names.front();
+        BOOST_TEST(error_of<ConfigError>([&] { ImageTrainingRun(batch_of(data), labels, twice); }) ==
+                   "image training: class name " + std::to_string(twice.class_names.size() - 1) + " ('" +
+                       twice.class_names.front() + "') is class name 0 again");
+        ImageTrainingOptions more = options;
+        more.train_source = "shapes.idx";
+        more.class_names.push_back("unused");
+        BOOST_TEST(error_of<InputError>([&] { ImageTrainingRun(batch_of(data), labels, more); }) ==
+                   "shapes.idx: 1 of the " + std::to_string(more.class_names.size()) +
+                       " classes have no image ('unused'): give as many class names as the labels use");
+        ImageTrainingOptions patient = options;
+        patient.validation_split = 0.0;
+        patient.trainer.patience = 3;
+        BOOST_TEST(error_of<ConfigError>([&] { ImageTrainingRun(batch_of(data), labels, patient); })
+                       .starts_with("image training: patience stops training when the validation accuracy stops "
+                                    "improving, but there is no validation data"));
+    }
     options.class_names = {"one"};
     BOOST_TEST(error_of<ConfigError>([&] { ImageTrainingRun(batch_of(data), labels, options); }) ==
                "image training: at least two class names are needed, got 1");

@@ -238,6 +238,24 @@ BOOST_AUTO_TEST_CASE(label_smoothing_keeps_the_network_from_certainty) {
     Network net(image_spec(), Shape{1, 1, 8, 8});
     BOOST_CHECK_EXCEPTION(Trainer(net, bad), ConfigError,
                           [](const ConfigError& e) { return message_is(e, "trainer: label smoothing must be in [0, 1), got 1"); });
+    // Found by a new-user run of the library: NaN max-norm, 0 epochs, 0 validations per epoch
+    // and a decay after the last epoch were taken (as "off", an untrained network, 1, nothing).
+    const auto refused = [&](auto change, const std::string& message) {
+        TrainerSettings s;
+        change(s);
+        BOOST_CHECK_EXCEPTION(Trainer(net, s), ConfigError, [&](const ConfigError& e) { return message_is(e, message); });
+    };
+    refused([](TrainerSettings& s) { s.max_norm = std::nanf(""); },
+            "trainer: max-norm must be a finite number >= 0 (0 = off), got nan");
+    refused([](TrainerSettings& s) { s.epochs = 0; }, "trainer: epochs must be at least 1 (0 returns the untrained network)");
+    refused([](TrainerSettings& s) { s.validations_per_epoch = 0; },
+            "trainer: validations per epoch must be at least 1 (validation at each epoch's end)");
+    refused(
+        [](TrainerSettings& s) {
+            s.epochs = 5;
+            s.learning_rate_schedule.decay_after_epochs = {2, 5};
+        },
+        "trainer: a learning-rate decay after epoch 5 acts on no epoch of the 5 trained");
 }
 
 // 4 epochs straight = 2 epochs, checkpoint, resume for 2 more; and the same for a stop in the

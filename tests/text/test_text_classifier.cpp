@@ -690,6 +690,33 @@ BOOST_AUTO_TEST_CASE(training_data_errors) {
                "unknown words. Check the text column: punctuation is dropped, so a text of punctuation alone has no "
                "token";
     });
+    // Refused rather than taken as "none" or dropped, unsaid (found by a new-user run of the
+    // library): NaN or negative shares, a split beside dev data, explicit class weights beside
+    // balanced ones, NaN word dropout; and a maximum length a model file cannot hold.
+    const auto refused = [&](auto change, std::optional<std::vector<Document>> dev, const std::string& message) {
+        auto o = options;
+        change(o);
+        BOOST_CHECK_EXCEPTION(TextTrainingRun(make_documents(20, 1), dev, "dev.csv", o, {}), ConfigError,
+                              [&](const ConfigError& e) { return std::string(e.what()) == message; });
+    };
+    refused([](TextTrainingOptions& o) { o.validation_split = std::nan(""); }, std::nullopt,
+            "the validation split must be in [0, 1), got nan");
+    refused([](TextTrainingOptions& o) { o.validation_split = -0.1; }, std::nullopt,
+            "the validation split must be in [0, 1), got -0.1");
+    refused([](TextTrainingOptions& o) { o.validation_split = 0.5; }, make_documents(10, 2),
+            "dev data and a validation split both choose the validation documents: give one");
+    refused(
+        [](TextTrainingOptions& o) {
+            o.balanced_class_weights = true;
+            o.trainer.class_weights = {1.0f, 100.0f};
+        },
+        std::nullopt, "balanced class weights replace the class weights given: give one");
+    refused([](TextTrainingOptions& o) { o.model.word_dropout = std::nanf(""); }, std::nullopt,
+            "word dropout must be in [0, 1), got nan");
+    TextTrainingRun fine(make_documents(20, 1), std::nullopt, "", options, {});
+    BOOST_CHECK_EXCEPTION(fine.classifier().set_max_length(std::size_t{1} << 25), ConfigError, [](const ConfigError& e) {
+        return std::string(e.what()) == "max_length: 33554432 tokens; at most 16777216 (0 = no limit)";
+    });
     auto rare = drop;
     rare.tokenizer.punctuation = Punctuation::keep;
     rare.vocabulary.min_count = 1000;

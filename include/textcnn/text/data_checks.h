@@ -6,7 +6,7 @@
 //   - labels are trimmed of surrounding white space and invisible code points ("pos ",
 //     " pos", "pos\u3000" and "\uFEFFpos" are "pos").
 // Errors (InputError, naming the source and what to change):
-//   - an empty label (after trimming), with its line;
+//   - an empty label (after trimming), or one that is not valid UTF-8, with its line;
 //   - every document with a label of its own (the label column holds something else).
 // Warnings (returned; the data is left as it is), each naming lines or labels:
 //   - labels that differ only by letter case ("Pos" and "pos" are two classes), by

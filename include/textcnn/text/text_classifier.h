@@ -183,7 +183,8 @@ public:
     /// 0 = no limit. Saved in the model file (section "TOKN", key "max_tokens", written only
     /// when not 0, so a textcnn that cannot honour it refuses the file). Thread-safe to read.
     std::size_t max_length() const;
-    /// Sets it. Not to be called while other threads predict.
+    /// Sets it; ConfigError beyond 16,777,216 (what a model file holds). Not to be called while
+    /// other threads predict.
     void set_max_length(std::size_t tokens);
 
     /// Free-form facts saved with the model and shown by `textcnn summary`: training data,
