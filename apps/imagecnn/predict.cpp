@@ -107,12 +107,15 @@ Command add_predict_command(CLI::App& app) {
         "predict", "Label images: IDX files (one line per image, NAME#INDEX), PNG, JPEG or PGM/PPM files (one line "
                    "each). tsv and csv: input, label, probability [, every class's probability with --prob]");
     cmd->add_option("--model", options->model, "Model written by imagecnn train")->required();
-    cmd->add_flag("--prob", options->probabilities,
-                  "tsv and csv: also the probability of every class, in the model's label order (a first line names "
-                  "them; jsonl always has them)");
+    CLI::Option* prob = cmd->add_flag("--prob", options->probabilities,
+                                      "tsv and csv: also the probability of every class, in the model's label order (a "
+                                      "first line names them; jsonl always has them)");
+    // As textcnn predict's: 0 was taken for "off", and --prob beside it dropped, unsaid.
     cmd->add_option("--top", options->top,
                     "The K most probable classes with their probabilities, best first (after input, label, "
-                    "probability; in jsonl, the K in 'probabilities')");
+                    "probability; in jsonl, the K in 'probabilities'; not with --prob)")
+        ->check(cli_common::positive<decltype(options->top)>())
+        ->excludes(prob);
     cli_common::add_format_option(*cmd, options->format, "Output format");
     cmd->add_option("--batch", options->batch, "Images per forward pass (each runs in parallel chunks of 8 images)")
         ->check(cli_common::positive<decltype(options->batch)>())

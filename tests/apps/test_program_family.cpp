@@ -339,6 +339,14 @@ BOOST_AUTO_TEST_CASE(results_that_cannot_be_written_are_an_error_in_both) {
     }
 }
 
+// --top 0 and --prob beside --top: usage errors in both (imagecnn took them, unsaid).
+BOOST_AUTO_TEST_CASE(top_zero_and_prob_beside_top_are_refused_in_both) {
+    check_usage_error(text("predict --model m --top 0 x.txt"), "textcnn predict", "--top: 0 is not positive");
+    check_usage_error(image("predict --model m --top 0 x.png"), "imagecnn predict", "--top: 0 is not positive");
+    check_usage_error(text("predict --model m --top 2 --prob x.txt"), "textcnn predict", "--prob excludes --top");
+    check_usage_error(image("predict --model m --top 2 --prob x.png"), "imagecnn predict", "--prob excludes --top");
+}
+
 BOOST_AUTO_TEST_CASE(top_beyond_the_labels_gets_one_warning_in_both) {
     const auto& t = trained();
     const Run text_top = text("predict --quiet --top 3 --model " + t.text_model + " " + scratch("texts.txt"));
