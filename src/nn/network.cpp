@@ -188,6 +188,10 @@ std::size_t Network::trainable_parameter_count() const {
 }
 
 void Network::initialize(const Initializer& init, std::uint64_t seed) {
+    // A NaN, negative or overflowing scale drew weights that diverged at the first batch, and
+    // was blamed on the learning rate.
+    if (init.kind == Initializer::Kind::uniform && !(init.scale >= 0.0f && init.scale <= 1e6f))
+        throw ConfigError(fmt::format("initializer: the uniform scale must be in [0, 1e6], got {}", init.scale));
     std::fill(parameters_.begin(), parameters_.end(), 0.0f);
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         Rng rng(seed, i);

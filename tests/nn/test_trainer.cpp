@@ -247,6 +247,10 @@ BOOST_AUTO_TEST_CASE(label_smoothing_keeps_the_network_from_certainty) {
     };
     refused([](TrainerSettings& s) { s.max_norm = std::nanf(""); },
             "trainer: max-norm must be a finite number >= 0 (0 = off), got nan");
+    BOOST_CHECK_EXCEPTION(net.initialize(Initializer{Initializer::Kind::uniform, std::nanf("")}, 1), ConfigError,
+                          [](const ConfigError& e) {
+                              return message_is(e, "initializer: the uniform scale must be in [0, 1e6], got nan");
+                          });
     refused([](TrainerSettings& s) { s.epochs = 0; }, "trainer: epochs must be at least 1 (0 returns the untrained network)");
     refused([](TrainerSettings& s) { s.validations_per_epoch = 0; },
             "trainer: validations per epoch must be at least 1 (validation at each epoch's end)");

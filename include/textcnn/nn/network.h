@@ -76,7 +76,8 @@ public:
     std::size_t parameter_count() const { return parameters_.size(); }
     std::size_t trainable_parameter_count() const;
 
-    /// Draws every parameter from `init` and one seed (same seed, same values).
+    /// Draws every parameter from `init` and one seed (same seed, same values). ConfigError for a
+    /// uniform scale that is NaN, negative or above 1e6.
     void initialize(const Initializer& init, std::uint64_t seed);
 
     /// Per-caller mutable state: one LayerState per layer and the intermediate tensors.
