@@ -560,7 +560,7 @@ TextClassifier TextClassifier::ensemble(std::vector<TextClassifier> members) {
         if (m.max_length != out.impl_->max_length)
             throw ConfigError(which + " cuts texts at " + std::to_string(m.max_length) + " tokens, the first at " +
                               std::to_string(out.impl_->max_length) + " (0 = never)");
-        if (m.vocabulary != out.impl_->vocabulary)
+        if (!m.vocabulary.same_ids(out.impl_->vocabulary))
             throw ConfigError(which + " has another vocabulary than the first (" + std::to_string(m.vocabulary.size()) +
                               " against " + std::to_string(out.impl_->vocabulary.size()) +
                               " ids): members must be trained on the same training documents");

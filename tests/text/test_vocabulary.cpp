@@ -269,3 +269,14 @@ BOOST_AUTO_TEST_CASE(word_index_agrees_with_a_map_on_many_words) {
     BOOST_TEST(v.lookup("") == Vocabulary::unknown_id);
     BOOST_TEST(v.lookup("g") == Vocabulary::unknown_id);
 }
+
+// Found by a new-user run: ensemble() documents "the same words in the same order" but compared
+// the counts too. same_ids() compares what the networks read.
+BOOST_AUTO_TEST_CASE(same_ids_ignores_the_counts) {
+    const std::vector<std::vector<std::string>> few = {{"a", "b"}, {"a"}}, more = {{"a", "b"}, {"a"}, {"a"}},
+                                                other = {{"a", "c"}, {"a"}};
+    const Vocabulary v1 = Vocabulary::build(few), v2 = Vocabulary::build(more), v3 = Vocabulary::build(other);
+    BOOST_TEST(v1.same_ids(v2));
+    BOOST_TEST(!(v1 == v2));
+    BOOST_TEST(!v1.same_ids(v3));
+}

@@ -166,7 +166,8 @@ public:
     /// Thread-safe.
     std::size_t ensemble_size() const;
     /// One classifier that predicts the mean of the members' probabilities. The members must
-    /// share tokenizer settings, vocabulary (the same words in the same order), labels and
+    /// share tokenizer settings, vocabulary (the same words in the same order; the counts may
+    /// differ, the first member's are kept), labels and
     /// max_length(); their networks may differ (each reads those ids and gives one logit per
     /// label). A member that is an ensemble itself contributes each of its networks, in order.
     /// Metadata is the first member's; each network keeps its folded or quantized tables.

@@ -95,6 +95,11 @@ public:
     bool operator==(const Vocabulary& other) const {
         return words_ == other.words_ && counts_ == other.counts_ && subword_buckets_ == other.subword_buckets_;
     }
+    /// The same words at the same ids and the same buckets, whatever their counts: what a
+    /// network reading these ids needs (TextClassifier::ensemble).
+    bool same_ids(const Vocabulary& other) const {
+        return words_ == other.words_ && subword_buckets_ == other.subword_buckets_;
+    }
 
 private:
     friend class VocabularyBuilder;
