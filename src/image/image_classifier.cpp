@@ -78,6 +78,9 @@ std::vector<ImagePrediction> predictions_of(const Tensor& probabilities) {
 void check_pixels(const ImageShape& shape, std::size_t size) {
     if (shape.height == 0 || shape.width == 0 || shape.channels == 0)
         throw ShapeError("images of " + shape_text(shape) + ": height, width and channels must be positive");
+    // The product, checked: a count of 2^60 + 1 wrapped it around to a batch's real size.
+    const std::string what = "images of " + shape_text(shape);
+    checked_mul(checked_mul(checked_mul(shape.count, shape.height, what), shape.width, what), shape.channels, what);
     if (size != shape.values())
         throw ShapeError(fmt::format("{} images of {} are {} pixel values, not {}", shape.count, shape_text(shape),
                                      shape.values(), size));
@@ -96,6 +99,11 @@ ImageBatch::ImageBatch(std::span<const std::uint8_t> pixels, ImageShape shape) :
 ImageBatch::ImageBatch(std::span<const float> pixels, ImageShape shape)
     : floats_(pixels.data()), is_float_(true), shape_(shape) {
     check_pixels(shape, pixels.size());
+    // As the Python binding's: NaN, infinite or out-of-range pixels gave answers, unsaid.
+    const auto bad = std::find_if(pixels.begin(), pixels.end(), [](float v) { return !(v >= 0.0f && v <= 1.0f); });
+    if (bad != pixels.end())
+        throw InputError(fmt::format("images: float pixels must be in [0, 1] (value / 255); value {} (flat index) is {}",
+                                     bad - pixels.begin(), *bad));
 }
 
 void ImageBatch::copy_scaled(std::size_t first, std::size_t count, float* out) const {

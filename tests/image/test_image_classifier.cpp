@@ -287,6 +287,16 @@ BOOST_AUTO_TEST_CASE(errors_name_what_is_wrong) {
                "30 images of 12x11x1 (height x width x channels) are 3960 pixel values, not 4320");
     BOOST_TEST(error_of<ShapeError>([&] { ImageBatch(data.pixels, {30, 12, 12, 0}); }) ==
                "images of 12x12x0 (height x width x channels): height, width and channels must be positive");
+    // Found by a new-user run of the library: float pixels outside [0, 1] gave answers, and a
+    // count whose product wraps around passed the size check.
+    const std::vector<float> floats = {0.0f, 0.5f, std::nanf(""), 1.0f};
+    BOOST_TEST(error_of<InputError>([&] { ImageBatch(std::span<const float>(floats), {1, 2, 2, 1}); }) ==
+               "images: float pixels must be in [0, 1] (value / 255); value 2 (flat index) is nan");
+    const std::vector<float> bright = {0.0f, 0.5f, 1.0f, 255.0f};
+    BOOST_TEST(error_of<InputError>([&] { ImageBatch(std::span<const float>(bright), {1, 2, 2, 1}); }) ==
+               "images: float pixels must be in [0, 1] (value / 255); value 3 (flat index) is 255");
+    BOOST_TEST(error_of<ShapeError>([&] { ImageBatch(data.pixels, {(std::size_t{1} << 60) + 1, 28, 28, 1}); })
+                   .ends_with("overflows"));
     // Predicting images of another size.
     const ImageClassifier& model = trained().run->classifier();
     const std::vector<std::uint8_t> big(2 * 14 * 12);

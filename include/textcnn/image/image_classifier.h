@@ -46,11 +46,12 @@ struct ImageShape {
 /// they must stay alive and unchanged while the view is used.
 class ImageBatch {
 public:
-    /// 8-bit pixels, 0..255. ShapeError when pixels.size() != shape.values(), or when the
-    /// height, width or channels are 0.
+    /// 8-bit pixels, 0..255. ShapeError when pixels.size() != shape.values() (or that product
+    /// overflows), or when the height, width or channels are 0.
     ImageBatch(std::span<const std::uint8_t> pixels, ImageShape shape);
     /// Pixels already scaled to [0, 1] (value / 255, what the IDX reader gives). The same
-    /// ShapeErrors.
+    /// ShapeErrors (and one when count x height x width x channels overflows); InputError
+    /// naming the first value that is NaN or outside [0, 1]. Reads every value once.
     ImageBatch(std::span<const float> pixels, ImageShape shape);
 
     const ImageShape& shape() const { return shape_; }
