@@ -57,6 +57,23 @@ def test_wrong_values_are_reported_at_fit(topics):
         textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts[:5], ["garden"] * 5)
 
 
+def test_text_that_utf8_cannot_encode_is_named(topics, trained_text):
+    # A lone surrogate (what errors="surrogateescape" leaves) made pybind11 raise a TypeError
+    # printing every training text; the item is named instead.
+    texts, labels = topics
+    bad_texts = list(texts)
+    bad_texts[3] = "a garden \udcff hose"
+    with pytest.raises(ValueError, match=r"^X\[3\] cannot be encoded as UTF-8 \(surrogates not allowed at character 9\)") as e:
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(bad_texts, labels)
+    assert len(str(e.value)) < 200
+    bad_labels = list(labels)
+    bad_labels[5] = "garden\udcff"
+    with pytest.raises(ValueError, match=r"^y\[5\] cannot be encoded as UTF-8"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL).fit(texts, bad_labels)
+    with pytest.raises(ValueError, match=r"^X\[1\] cannot be encoded as UTF-8"):
+        trained_text.predict(["fine", "bad \udcff"])
+
+
 def test_fit_predict_score_with_integer_classes(topics):
     texts, labels = topics
     codes = {"garden": 10, "kitchen": 2, "harbour": 7}  # sorted as numbers, not as text

@@ -100,7 +100,13 @@ class _CNNClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Probabilities, a float32 array of len(X) x len(classes_) (columns in classes_ order)."""
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(self._inputs(X))[:, self._columns]
+        inputs = self._inputs(X)
+        try:
+            proba = self.model_.predict_proba(inputs)
+        except TypeError:
+            _name_unencodable(("X", inputs if isinstance(inputs, list) else []))
+            raise
+        return proba[:, self._columns]
 
     def predict(self, X):
         """The most probable class of each sample, as an array of classes_' type."""
@@ -148,6 +154,22 @@ def _with_table(table, summary):
     return decorate
 
 
+def _name_unencodable(*sequences):
+    """Raises ValueError naming the first str of `sequences` ((name, list) pairs) that cannot be
+    encoded as UTF-8 (a lone surrogate, as errors="surrogateescape" leaves); returns if none.
+    Called when the library call raised TypeError: pybind11's message printed every argument
+    (36,000 characters for a small data set) and never the bad item."""
+    for name, sequence in sequences:
+        for i, item in enumerate(sequence):
+            if not isinstance(item, str):
+                continue
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ValueError("%s[%d] cannot be encoded as UTF-8 (%s at character %d): decode such text with "
+                                 "errors='replace'" % (name, i, e.reason, e.start)) from None
+
+
 def _texts(X):
     if isinstance(X, (str, bytes)):
         raise TypeError("X must be a sequence of texts (str), not a single %s" % type(X).__name__)
@@ -177,8 +199,13 @@ class TextCNNClassifier(_CNNClassifier):
         names = [str(c).strip() for c in classes]
         if len(set(names)) != len(names):
             raise ValueError("classes %r are not distinct as text" % (list(classes),))
-        model, facts = _textcnn.train_text(texts, [names[i] for i in encoded], self.get_params(deep=False),
-                                           message=logger.info, warning=logger.warning, **_progress_hooks())
+        labels = [names[i] for i in encoded]
+        try:
+            model, facts = _textcnn.train_text(texts, labels, self.get_params(deep=False), message=logger.info,
+                                               warning=logger.warning, **_progress_hooks())
+        except TypeError:
+            _name_unencodable(("X", texts), ("y", labels))
+            raise
         return model, facts, np.array([model.labels.index(n) for n in names])
 
 
