@@ -13,7 +13,8 @@
 #     RSS (GNU time), sentences per CPU second and the load average (uptime) when it ran; then
 #     medians and the ratios to fastText;
 #   - the quantized, refined and compact refined models with 2 threads against 1 (wall-clock
-#     seconds, medians);
+#     seconds, medians), and two 1-thread runs of the compact refined model at once: the
+#     throughput two cores give work with nothing shared or serial, the ceiling of 2 threads;
 #   - how many of the 100,000 labels change float -> each quantized form, and the SST-2 test labels;
 #   - library single-sentence latency (bench_predict: quantized, refined and compact refined models);
 #   - with CALLGRIND=1: instruction counts (valgrind --tool=callgrind) of one textcnn run of
@@ -86,6 +87,13 @@ for ((r = 1; r <= repeats; ++r)); do
   timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
   timed "textcnn-refined-2t" "$out/refined2.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 2 --quiet "$lines"
   timed "textcnn-compact-refined-2t" "$out/compact_refined2.txt" "$textcnn" predict --model "$out/kim_cr.model" --threads 2 --quiet "$lines"
+  # The machine's own ceiling for two threads: two independent 1-thread runs at once (nothing
+  # shared, nothing serial between them); wall seconds until both end.
+  started=$(date +%s.%N)
+  "$textcnn" predict --model "$out/kim_cr.model" --threads 1 --quiet "$lines" >/dev/null &
+  "$textcnn" predict --model "$out/kim_cr.model" --threads 1 --quiet "$lines" >/dev/null
+  wait
+  awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {printf "textcnn-compact-refined-pair 0 0 %f\n", e - s}' >>"$out/times.txt"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$out/times.txt" | median; }
@@ -100,6 +108,8 @@ for n in quantized refined compact-refined; do
   awk -v n="$n" -v one="$(col "textcnn-$n" 4)" -v two="$(col "textcnn-$n-2t" 4)" 'BEGIN {
     printf "%s, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", n, one, two, one / two }'
 done
+awk -v one="$(col textcnn-compact-refined 4)" -v pair="$(col textcnn-compact-refined-pair 4)" 'BEGIN {
+  printf "compact-refined, two 1-thread runs at once (the machine'"'"'s ceiling for 2 threads): %.2f s for both, %.2fx the throughput of one\n", pair, 2 * one / pair }'
 
 echo "== labels"
 for n in quantized refined compact compact_refined; do
