@@ -255,7 +255,7 @@ if [[ -x $I ]]; then
 {"name": "wide", "layers": [{"type": "flatten"}, {"type": "dense", "units": 300000}, {"type": "dense", "units": "classes"}]}
 JSON
   out=$( (ulimit -v 1000000; exec "$I" train --images "$work/images.idx" --labels "$work/labels.idx" \
-    --arch-file "$work/wide.json" --threads 1 --quiet --epochs 1 --model "$work/wide.model") 2>&1)
+    --arch-file "$work/wide.json" --class-names a,b --threads 1 --quiet --epochs 1 --model "$work/wide.model") 2>&1)
   code=$?
   if [[ $code -eq 1 && $out == *"training needs at least"*"(ulimit -v)"*"fewer filters or units"* ]] &&
      [[ ! -e $work/wide.model ]]; then

@@ -4,6 +4,8 @@
 // handle SIGINT, exit (130) and word their results the same way.
 #pragma once
 
+#include "textcnn/core/runtime.h"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -100,7 +102,7 @@ std::string outcome_line(const TrainingOutcome& outcome);
 void add_checkpoint_options(CLI::App& command, std::string& resume, std::string& checkpoint);
 /// The most threads --threads takes: more is a typing error, not a machine (--threads
 /// 4294967297 was taken, and 2^63 failed with "out of memory" from oneTBB).
-inline constexpr std::size_t max_threads = 1024;
+inline constexpr std::size_t max_threads = textcnn::ThreadLimit::max_threads;
 /// --threads N (0 = every core, at most max_threads; more is refused while parsing:
 /// "--threads: 5000 is not between 0 and 1024").
 void add_threads_option(CLI::App& command, std::size_t& threads);

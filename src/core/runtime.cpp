@@ -1,5 +1,7 @@
 #include "textcnn/core/runtime.h"
 
+#include "textcnn/core/error.h"
+
 #include "textcnn/version.h"
 
 #include <oneapi/tbb/global_control.h>
@@ -25,6 +27,9 @@ int blas_thread_shutdown_(void);
 namespace textcnn {
 
 ThreadLimit::ThreadLimit(std::size_t threads) {
+    // As the programs' --threads: a count beyond it reached OpenBLAS as an int (2^32 + 1 as 1).
+    if (threads > max_threads)
+        throw ConfigError("threads: " + std::to_string(threads) + " is not between 0 and " + std::to_string(max_threads));
     if (threads == 0) threads = static_cast<std::size_t>(tbb::info::default_concurrency());
     threads_ = threads;
     control_ = std::make_shared<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);

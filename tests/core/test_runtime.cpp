@@ -3,11 +3,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include "nn/gemm.h"
+#include "textcnn/core/error.h"
 #include "textcnn/core/runtime.h"
 
 #include <dirent.h>
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 using namespace textcnn;
@@ -58,4 +60,14 @@ BOOST_AUTO_TEST_CASE(blas_works_after_its_workers_end) {
         end_blas_workers();
         BOOST_TEST(product_is_exact(200));
     }
+}
+
+// Found by a new-user run of the Python binding: threads=5000 was taken (the programs refuse
+// it), and a count beyond an int reached OpenBLAS wrapped around.
+BOOST_AUTO_TEST_CASE(thread_limits_beyond_the_maximum_are_refused) {
+    BOOST_CHECK_EXCEPTION(textcnn::ThreadLimit(5000), textcnn::ConfigError, [](const textcnn::ConfigError& e) {
+        return std::string(e.what()) == "threads: 5000 is not between 0 and 1024";
+    });
+    const textcnn::ThreadLimit most(textcnn::ThreadLimit::max_threads);
+    BOOST_TEST(most.threads() == textcnn::ThreadLimit::max_threads);
 }

@@ -10,11 +10,12 @@
 
 namespace textcnn {
 
-/// Limits oneTBB to `threads` workers (0 = all cores) for as long as the returned object
-/// lives, and sets OpenBLAS's thread count to match. One level of parallelism at a time:
+/// Limits oneTBB to `threads` workers (0 = all cores, at most max_threads: ConfigError beyond)
+/// for as long as the returned object lives, and sets OpenBLAS's thread count to match. One level of parallelism at a time:
 /// textcnn runs large products with BLAS threads and its own loops with TBB, never nested.
 class ThreadLimit {
 public:
+    static constexpr std::size_t max_threads = 1024;
     explicit ThreadLimit(std::size_t threads);
     ~ThreadLimit();
     ThreadLimit(const ThreadLimit&) = delete;
