@@ -51,7 +51,8 @@ struct Judge {
     textcnn::mail::MailTextOptions extraction;
 
     Judge(const ClassifyOptions& o, bool fold)
-        : model(textcnn::TextClassifier::from_model_file(textcnn::read_model_file(o.model_path))),
+        : model(fold ? textcnn::TextClassifier::load(o.model_path)  // folded; quantized tables on huge pages
+                     : textcnn::TextClassifier::from_model_file(textcnn::read_model_file(o.model_path))),
           spam_index(spam_label_index(model, o.model_path)),
           thresholds(o.threshold.thresholds(model.labels())),
           extraction(mail_text_options_of(model)) {
@@ -60,7 +61,6 @@ struct Judge {
         if (!thresholds.always_decides())
             throw cli_common::UsageError("--threshold on every label: a message that reaches none would get no "
                                          "verdict; leave one label (ham) without a threshold");
-        if (fold) model.fold_for_prediction();
     }
     bool is_spam(const textcnn::TextPrediction& p) const {
         const auto decision = thresholds.decide(p.probabilities);

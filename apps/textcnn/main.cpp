@@ -94,7 +94,9 @@ void add_no_fold_flag(CLI::App& command, bool& no_fold) {
 }
 
 textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fold) {
-    auto model = textcnn::TextClassifier::from_model_file(textcnn::read_model_file(path));
+    // load() folds, and reads a quantized model's tables straight into huge pages.
+    auto model = no_fold ? textcnn::TextClassifier::from_model_file(textcnn::read_model_file(path))
+                         : textcnn::TextClassifier::load(path);
     // A textcnn-mail model (its metadata key, apps/textcnn-mail/commands.h) reads the text its
     // extractor makes of a raw message: a message's lines were scored one by one here unsaid.
     if (model.metadata.count("mail_max_body_bytes"))
@@ -102,8 +104,7 @@ textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fol
                            "(textcnn-mail extract shows it): raw messages are classified with textcnn-mail classify; "
                            "here each document is read as given\n",
                    path);
-    if (!no_fold) model.fold_for_prediction();
-    else if (model.quantized())
+    if (no_fold && model.quantized())
         fmt::print(stderr, "warning: --no-fold: {} is quantized and has no network to predict through: it predicts "
                            "from its int8 tables\n", path);
     return model;

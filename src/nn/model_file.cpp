@@ -1,6 +1,7 @@
 #include "textcnn/nn/model_file.h"
 
 #include "core/huge_pages.h"
+#include "nn/held_section.h"
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
@@ -125,7 +126,10 @@ T little_endian(const std::uint8_t* bytes) {
 // as it comes: no copy of the whole file beside the sections (a 17 MB quantized table was
 // held twice and copied once). std::nullopt at anything that does not check out: the caller
 // then reads and decodes the whole file for decode_model_file's precise message.
-std::optional<ModelFile> read_sections_in_place(const std::string& path) {
+// `held_tag`: that section's payload goes to `held` (2 MiB-aligned huge pages, no zero-fill;
+// core/huge_pages.h) and its ModelSection stays, with an empty payload.
+std::optional<ModelFile> read_sections_in_place(const std::string& path, const char* held_tag = nullptr,
+                                                detail::UnfilledBytes* held = nullptr) {
     std::uint64_t size = 0;
     const int fd = open_regular_file(path, "model file", size);
     const std::unique_ptr<int, void (*)(int*)> closer(new int(fd), [](int* f) { ::close(*f); delete f; });
@@ -150,9 +154,13 @@ std::optional<ModelFile> read_sections_in_place(const std::string& path) {
         const auto length = little_endian<std::uint64_t>(h + 8);
         if (left < checksum_bytes || length > left - checksum_bytes) return std::nullopt;
         ModelSection s{std::string(reinterpret_cast<const char*>(h), 4), little_endian<std::uint32_t>(h + 4), {}};
-        // A quantized table is used where it is read: huge pages for it (core/huge_pages.h).
-        detail::assign_with_huge_pages(s.payload, static_cast<std::size_t>(length));
-        if (!take(s.payload.data(), s.payload.size())) return std::nullopt;
+        if (held_tag != nullptr && s.tag == held_tag) {
+            *held = detail::UnfilledBytes(static_cast<std::size_t>(length));
+            if (!take(held->data(), held->size())) return std::nullopt;
+        } else {
+            detail::assign_with_huge_pages(s.payload, static_cast<std::size_t>(length));
+            if (!take(s.payload.data(), s.payload.size())) return std::nullopt;
+        }
         sections.push_back(std::move(s));
     }
     const std::uint64_t body = XXH64_digest(hash.get());
@@ -211,6 +219,17 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 ModelFile read_model_file(const std::string& path) {
     if (auto file = read_sections_in_place(path)) return std::move(*file);
     return decode_model_file(read_regular_file(path, "model file", limits::max_model_file_bytes), path);
+}
+
+ModelFile detail::read_model_file_holding(const std::string& path, const char* tag, UnfilledBytes& held) {
+    held.clear();
+    if (auto file = read_sections_in_place(path, tag, &held)) return std::move(*file);
+    // Only a file that does not check out comes here (decode_model_file then says why), or one
+    // rewritten between the two reads.
+    ModelFile file = decode_model_file(read_regular_file(path, "model file", limits::max_model_file_bytes), path);
+    const std::vector<std::uint8_t> payload = file.take_payload(tag);
+    held.assign(payload.begin(), payload.end());
+    return file;
 }
 
 // --- Architecture as JSON ---------------------------------------------------------------------

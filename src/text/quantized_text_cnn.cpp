@@ -126,7 +126,7 @@ QuantizedTextCnn QuantizedTextCnn::scaled(const FoldedTextCnn& folded, std::size
     if (!all_usable(q.output_.dense_weights) || !all_usable(q.output_.dense_bias) || !all_usable(q.output_.bag_logits))
         throw InputError("quantize: the output layer's weights or the wide branch's logits are not finite or beyond "
                           "1e18: the model cannot be quantized (a damaged model?)");
-    allocate_with_huge_pages(q.built_, q.vocab_ * q.columns_ + trailer + residual_bytes);
+    q.built_ = UnfilledBytes(q.vocab_ * q.columns_ + trailer + residual_bytes);
     std::fill_n(q.built_.begin() + static_cast<std::ptrdiff_t>(q.vocab_ * q.columns_), trailer, 0);
     if (residual_bytes) q.residual_offset_ = q.vocab_ * q.columns_ + trailer;
     return q;
@@ -361,7 +361,7 @@ QuantizedTextCnn QuantizedTextCnn::decode_common(ByteReader& r) {
     return q;
 }
 
-QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std::uint32_t version,
+QuantizedTextCnn QuantizedTextCnn::decode(UnfilledBytes payload, std::uint32_t version,
                                           const std::string& source, Expected expected) {
     ByteReader r(payload, source + " section '" + section_tag + "'");
     QuantizedTextCnn q = decode_common(r);
@@ -372,7 +372,7 @@ QuantizedTextCnn QuantizedTextCnn::decode(std::vector<std::uint8_t> payload, std
                          " ids and " + std::to_string(expected.classes) + " labels");
     if (version == 2 || version == 4) {
         q.decode_compact(r, version == 4);
-        std::vector<std::uint8_t>().swap(payload);  // what the table is made of is copied out: room for it
+        UnfilledBytes().swap(payload);  // what the table is made of is copied out: room for it
         q.build_table(version == 4);
         q.set_margin_bound();
         return q;
@@ -688,7 +688,8 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
     QuantizedTextCnn q = scaled(folded);  // the per-filter scales, from the float table
     Compact c;
     c.channels = in.channels;
-    c.codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
+    const std::vector<std::int8_t> codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
+    c.codes.assign(codes.begin(), codes.end());
     c.weights = in.weights;
     q.compact_ = std::move(c);
     q.build_table(refine);  // as a load makes it, so that saving and loading changes nothing
@@ -704,7 +705,7 @@ void QuantizedTextCnn::build_table(bool refine) {
     const std::vector<float> column_scale = column_scales();
     // Room for the residual codes after the table and its trailer (encode_rows writes them).
     const std::size_t residuals = refine ? vocab_ * residual_row_bytes() : 0;
-    allocate_with_huge_pages(built_, vocab_ * columns_ + trailer + residuals);
+    built_ = UnfilledBytes(vocab_ * columns_ + trailer + residuals);
     table_offset_ = 0;
     residual_offset_ = refine ? vocab_ * columns_ + trailer : 0;
     // What the blocks below do not write: the padding row (0), the trailer, the padding row's

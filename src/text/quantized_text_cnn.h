@@ -122,11 +122,17 @@ public:
     struct Expected {
         std::size_t vocab, classes;
     };
-    /// Parses a payload of section version `version` (a version-1 payload is taken over: the
-    /// table stays where it was read, no copy). InputError naming `source` for any inconsistency,
-    /// and for counts other than `expected`'s (checked before the tables are allocated).
-    static QuantizedTextCnn decode(std::vector<std::uint8_t> payload, std::uint32_t version, const std::string& source,
+    /// Parses a payload of section version `version` (a version-1 or 3 payload is taken over:
+    /// the table stays where it was read, no copy; a compact one is freed once the table is
+    /// made). InputError naming `source` for any inconsistency, and for counts other than
+    /// `expected`'s (checked before the tables are allocated).
+    static QuantizedTextCnn decode(UnfilledBytes payload, std::uint32_t version, const std::string& source,
                                    Expected expected = {0, 0});
+    /// The same from a copy of `payload`.
+    static QuantizedTextCnn decode(std::span<const std::uint8_t> payload, std::uint32_t version,
+                                   const std::string& source, Expected expected = {0, 0}) {
+        return decode(UnfilledBytes(payload.begin(), payload.end()), version, source, expected);
+    }
     /// Whether the table is stored in the compact form.
     bool compact() const { return compact_.has_value(); }
     /// Whether the residual codes are held (the refined form, or the compact refined one).
@@ -221,7 +227,9 @@ private:
     struct Compact {
         std::size_t channels = 0;
         std::vector<float> word_scale;           ///< vocab values, >= 0
-        std::vector<std::int8_t> codes;          ///< vocab x channels, row per word
+        /// vocab x channels, row per word; on huge pages (copied out of a payload at load: 4 MB
+        /// first touched in 4 KiB pages took ~15 ms of a load here)
+        std::vector<std::int8_t, HugePageAllocator<std::int8_t>> codes;
         std::vector<std::vector<float>> weights; ///< per branch: (taps x channels) x filters, column-major
     };
     std::optional<Compact> compact_;
@@ -272,7 +280,7 @@ private:
     float largest_bound_ = 0.0f;         ///< the largest of logit_bound_
     float largest_refined_bound_ = 0.0f; ///< the same for refined logits (refined() only)
     /// The table and residual codes of a decoded payload, where they were read (empty when built_ holds them).
-    std::vector<std::uint8_t> storage_;
+    UnfilledBytes storage_;
     /// The table and residual codes made here (quantize(), a compact form's load): allocated
     /// unwritten, so that the threads that write the rows take their pages' faults.
     UnfilledBytes built_;

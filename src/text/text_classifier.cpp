@@ -1,5 +1,6 @@
 #include "textcnn/text/text_classifier.h"
 
+#include "nn/held_section.h"
 #include "text/folded_text_cnn.h"
 #include "text/quantized_text_cnn.h"
 #include "textcnn/text/batching.h"
@@ -249,7 +250,7 @@ void check_id_readers(const ModelSpec& spec, std::size_t vocab, const std::strin
 
 // The network of `file` (ARCH + WGHT, or ARCH + QFLD whose payload is passed apart), checked
 // against the model's vocabulary and labels. InputError naming file.source.
-TextNetwork network_of(const ModelFile& file, std::vector<std::uint8_t> quantized_payload, std::size_t vocab,
+TextNetwork network_of(const ModelFile& file, detail::UnfilledBytes quantized_payload, std::size_t vocab,
                        std::size_t classes) {
     const std::string& source = file.source;
     const bool quantized = file.find(detail::QuantizedTextCnn::section_tag) != nullptr;
@@ -298,8 +299,8 @@ std::vector<TextNetwork> ensemble_of(const ModelFile& file, std::size_t vocab, s
         const std::uint64_t length = in.get<std::uint64_t>("member length");
         const auto bytes = in.get_bytes(length, "member");
         ModelFile member = decode_model_file(bytes, file.source + " ensemble member " + std::to_string(k + 1));
-        std::vector<std::uint8_t> quantized = member.take_payload(detail::QuantizedTextCnn::section_tag);
-        members.push_back(network_of(member, std::move(quantized), vocab, classes));
+        const std::vector<std::uint8_t> quantized = member.take_payload(detail::QuantizedTextCnn::section_tag);
+        members.push_back(network_of(member, {quantized.begin(), quantized.end()}, vocab, classes));
     }
     if (!in.at_end()) in.error("bytes after the last member");
     return members;
@@ -329,6 +330,10 @@ struct TextClassifier::Impl {
         std::vector<float> logit_bounds, probability_bounds;
         std::vector<float> text_member, text_mean;  ///< settle_doubts(): one text's member and mean
     };
+
+    /// The classifier of `file`'s sections, the quantized tables' payload passed apart (empty
+    /// when the file has none: a float model or an ensemble). InputError naming file.source.
+    static TextClassifier assemble(const ModelFile& file, detail::UnfilledBytes quantized_payload);
 
     TokenizerSettings tokenizer_settings;
     Tokenizer tokenizer;
@@ -425,7 +430,10 @@ TextClassifier& TextClassifier::operator=(TextClassifier&&) noexcept = default;
 void TextClassifier::save(const std::string& path) const { write_model_file(path, to_model_file()); }
 
 TextClassifier TextClassifier::load(const std::string& path) {
-    TextClassifier model = from_model_file(read_model_file(path));
+    // The quantized tables' section read straight into huge pages (nn/held_section.h).
+    detail::UnfilledBytes quantized;
+    const ModelFile file = detail::read_model_file_holding(path, detail::QuantizedTextCnn::section_tag, quantized);
+    TextClassifier model = Impl::assemble(file, std::move(quantized));
     model.fold_for_prediction();
     return model;
 }
@@ -603,16 +611,16 @@ ModelFile TextClassifier::to_model_file() const {
 
 TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
     if (const ModelSection* quantized = file.find(detail::QuantizedTextCnn::section_tag))
-        return assemble(file, std::vector<std::uint8_t>(quantized->payload));
-    return assemble(file, {});
+        return Impl::assemble(file, {quantized->payload.begin(), quantized->payload.end()});
+    return Impl::assemble(file, {});
 }
 
 TextClassifier TextClassifier::from_model_file(ModelFile&& file) {
-    std::vector<std::uint8_t> quantized = file.take_payload(detail::QuantizedTextCnn::section_tag);
-    return assemble(file, std::move(quantized));
+    const std::vector<std::uint8_t> quantized = file.take_payload(detail::QuantizedTextCnn::section_tag);
+    return Impl::assemble(file, {quantized.begin(), quantized.end()});
 }
 
-TextClassifier TextClassifier::assemble(const ModelFile& file, std::vector<std::uint8_t> quantized_payload) {
+TextClassifier TextClassifier::Impl::assemble(const ModelFile& file, detail::UnfilledBytes quantized_payload) {
     const std::string& source = file.source;
     for (const char* tag : {"TOKN", "VOCB", "LABL"})
         if (!file.find(tag))

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE model_file
 #include <boost/test/unit_test.hpp>
 
+#include "nn/held_section.h"
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/limits.h"
@@ -214,6 +215,44 @@ BOOST_AUTO_TEST_CASE(threads_writing_one_path_at_once_all_succeed) {
     BOOST_CHECK_EXCEPTION(write_network("", net), IoError, [](const IoError& e) {
         return std::string(e.what()) == "cannot write a file of an empty name: the file to write needs a name";
     });
+}
+
+// TextClassifier::load reads the quantized tables' section apart, into huge pages: the same
+// bytes and checks as read_model_file.
+BOOST_AUTO_TEST_CASE(a_section_held_apart_reads_as_in_the_whole_file) {
+    TempDir dir;
+    ModelFile file;
+    file.set("HEAD", 1, {1, 2, 3});
+    std::vector<std::uint8_t> large((std::size_t{5} << 20) + 123);
+    for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<std::uint8_t>(i * 31 + 7);
+    file.set("QFLD", 3, large);
+    file.set("TAIL", 2, {9});
+    const std::string path = (dir.path / "held.model").string();
+    write_model_file(path, file);
+
+    textcnn::detail::UnfilledBytes held(7, 1);
+    const ModelFile read = textcnn::detail::read_model_file_holding(path, "QFLD", held);
+    BOOST_CHECK(std::equal(held.begin(), held.end(), large.begin(), large.end()));
+    BOOST_REQUIRE_EQUAL(read.sections().size(), 3u);
+    BOOST_TEST(read.find("QFLD")->version == 3u);
+    BOOST_TEST(read.find("QFLD")->payload.empty());
+    BOOST_TEST((read.find("HEAD")->payload == std::vector<std::uint8_t>{1, 2, 3}));
+    BOOST_TEST((read.find("TAIL")->payload == std::vector<std::uint8_t>{9}));
+    BOOST_TEST(read.source == path);
+
+    const ModelFile without = textcnn::detail::read_model_file_holding(path, "NONE", held);
+    BOOST_TEST(held.empty());
+    BOOST_TEST((without.find("QFLD")->payload == large));
+
+    // A flipped byte in the held section: the checksum, as for any section.
+    auto bytes = encode_model_file(file);
+    bytes[bytes.size() / 2] ^= 0x10;
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
+    BOOST_CHECK_EXCEPTION(textcnn::detail::read_model_file_holding(path, "QFLD", held), InputError,
+                          [&](const InputError& e) { return message_is(e, path + ": checksum mismatch: the file is corrupt"); });
 }
 
 BOOST_AUTO_TEST_CASE(truncation_at_every_offset_is_an_input_error) {

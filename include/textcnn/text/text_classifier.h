@@ -134,7 +134,8 @@ public:
     /// The inverse of to_model_file(), without folding. Throws InputError naming
     /// file.source as load() does.
     static TextClassifier from_model_file(const ModelFile& file);
-    /// The same, taking the sections over (a quantized model's table is not copied).
+    /// The same, taking the sections over (a quantized model's tables are copied once, into
+    /// huge pages; load() reads them there directly).
     static TextClassifier from_model_file(ModelFile&& file);
 
     /// The labels, in the order of TextPrediction::label and ::probabilities. Thread-safe.
@@ -286,7 +287,6 @@ private:
     struct Impl;
     explicit TextClassifier(std::unique_ptr<Impl> impl);
     /// from_model_file(): a quantized model's "QFLD" payload is passed apart (copied or moved).
-    static TextClassifier assemble(const ModelFile& file, std::vector<std::uint8_t> quantized_payload);
     std::unique_ptr<Impl> impl_;
 };
 
