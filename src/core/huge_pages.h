@@ -29,6 +29,21 @@ void assign_with_huge_pages(std::vector<T>& v, std::size_t n, const T& value = T
     v.assign(n, value);
 }
 
+/// Whether allocate_huge_aligned() maps buffers of 2 MiB or more at 2 MiB boundaries: not under
+/// AddressSanitizer, where every buffer comes from operator new, so that a read past a table's
+/// end meets its redzone instead of the unused rest of a mapping.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool aligns_to_huge_pages = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool aligns_to_huge_pages = false;
+#else
+inline constexpr bool aligns_to_huge_pages = true;
+#endif
+#else
+inline constexpr bool aligns_to_huge_pages = true;
+#endif
+
 /// Memory for buffers that are read at random or first touched in bulk (tables, a model file's
 /// large sections). Below 2 MiB: operator new. From 2 MiB: an anonymous mapping that starts at a
 /// 2 MiB boundary, advised (MADV_HUGEPAGE) over its whole 2 MiB blocks and over a last partial
@@ -36,7 +51,8 @@ void assign_with_huge_pages(std::vector<T>& v, std::size_t n, const T& value = T
 /// 6 MiB took 18-24 ms in 4 KiB pages and 0.7 ms in 2 MiB pages here (Firecracker VM, kernel
 /// 6.18), and a buffer that does not start at a boundary keeps its first block in 4 KiB pages
 /// (a 5.8 MB model file read in 8-12 ms instead of 1.5). A partial last block costs at most
-/// 1 MiB of resident memory. Throws std::bad_alloc. Thread-safe.
+/// 1 MiB of resident memory. Under AddressSanitizer: operator new (aligns_to_huge_pages).
+/// Throws std::bad_alloc. Thread-safe.
 void* allocate_huge_aligned(std::size_t bytes);
 /// Frees what allocate_huge_aligned(bytes) returned (the same `bytes`).
 void deallocate_huge_aligned(void* p, std::size_t bytes) noexcept;
