@@ -35,7 +35,7 @@ std::size_t mapped_bytes(std::size_t bytes) {
 }  // namespace
 
 void* allocate_huge_aligned(std::size_t bytes) {
-    if (bytes < huge_page || !aligns_to_huge_pages) return ::operator new(bytes);
+    if (bytes < huge_page / 2 || !aligns_to_huge_pages) return ::operator new(bytes);
     const std::size_t mapped = mapped_bytes(bytes);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     // One block more than needed, then the parts before the first boundary and after the end
@@ -61,7 +61,7 @@ void* allocate_huge_aligned(std::size_t bytes) {
 
 void deallocate_huge_aligned(void* p, std::size_t bytes) noexcept {
     if (p == nullptr) return;
-    if (bytes < huge_page || !aligns_to_huge_pages) {
+    if (bytes < huge_page / 2 || !aligns_to_huge_pages) {
         ::operator delete(p);
         return;
     }

@@ -29,7 +29,7 @@ void assign_with_huge_pages(std::vector<T>& v, std::size_t n, const T& value = T
     v.assign(n, value);
 }
 
-/// Whether allocate_huge_aligned() maps buffers of 2 MiB or more at 2 MiB boundaries: not under
+/// Whether allocate_huge_aligned() maps buffers of 1 MiB or more at 2 MiB boundaries: not under
 /// AddressSanitizer, where every buffer comes from operator new, so that a read past a table's
 /// end meets its redzone instead of the unused rest of a mapping.
 #if defined(__SANITIZE_ADDRESS__)
@@ -45,7 +45,7 @@ inline constexpr bool aligns_to_huge_pages = true;
 #endif
 
 /// Memory for buffers that are read at random or first touched in bulk (tables, a model file's
-/// large sections). Below 2 MiB: operator new. From 2 MiB: an anonymous mapping that starts at a
+/// large sections). Below 1 MiB: operator new. From 1 MiB: an anonymous mapping that starts at a
 /// 2 MiB boundary, advised (MADV_HUGEPAGE) over its whole 2 MiB blocks and over a last partial
 /// block at least half used, before any page is touched. Both halves count: first touching
 /// 6 MiB took 18-24 ms in 4 KiB pages and 0.7 ms in 2 MiB pages here (Firecracker VM, kernel
@@ -86,7 +86,7 @@ struct HugePageAllocator {
     }
 };
 
-/// Bytes that are written after allocation, on huge pages from 2 MiB (HugePageAllocator).
+/// Bytes that are written after allocation, on huge pages from 1 MiB (HugePageAllocator).
 using UnfilledBytes = std::vector<std::uint8_t, HugePageAllocator<std::uint8_t>>;
 
 }  // namespace textcnn::detail

@@ -10,6 +10,7 @@
 
 #include <armadillo>
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
@@ -248,7 +249,7 @@ std::vector<std::uint8_t> QuantizedTextCnn::encode() const {
         w.put_floats(compact_->word_scale);
         w.put<std::uint64_t>(compact_->codes.size());
         w.put_bytes({reinterpret_cast<const std::uint8_t*>(compact_->codes.data()), compact_->codes.size()});
-        for (const auto& weights : compact_->weights) w.put_floats(weights);
+        for (std::size_t i = 0; i < branches_.size(); ++i) w.put_floats(compact_->branch_weights(i));
         return bytes;
     }
     w.put<std::uint64_t>(vocab_ * columns_);
@@ -264,7 +265,7 @@ std::size_t QuantizedTextCnn::stored_bytes() const {
     std::size_t bytes = output_.bag_logits.size() * sizeof(float);
     if (!compact_) return bytes + vocab_ * columns_ + residual_bytes();
     bytes += compact_->codes.size() + compact_->word_scale.size() * sizeof(float);
-    for (const auto& weights : compact_->weights) bytes += weights.size() * sizeof(float);
+    bytes += compact_->weights.size() * sizeof(float);
     return bytes;
 }
 
@@ -690,7 +691,11 @@ QuantizedTextCnn QuantizedTextCnn::quantize_compact(const FoldedTextCnn& folded,
     c.channels = in.channels;
     const std::vector<std::int8_t> codes = embedding_codes(in, q.vocab_, c.word_scale, Rounding::compensated);
     c.codes.assign(codes.begin(), codes.end());
-    c.weights = in.weights;
+    c.weight_start.push_back(0);
+    for (const auto& weights : in.weights) {
+        c.weights.insert(c.weights.end(), weights.begin(), weights.end());
+        c.weight_start.push_back(c.weights.size());
+    }
     q.compact_ = std::move(c);
     q.build_table(refine);  // as a load makes it, so that saving and loading changes nothing
     q.set_margin_bound();
@@ -701,7 +706,7 @@ void QuantizedTextCnn::build_table(bool refine) {
     const Compact& c = *compact_;
     std::vector<FoldedTextCnn::TapBlock> blocks;
     for (std::size_t i = 0; i < branches_.size(); ++i)
-        blocks.push_back({c.weights[i].data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
+        blocks.push_back({c.branch_weights(i).data(), branches_[i].taps, branches_[i].filters, branches_[i].column});
     const std::vector<float> column_scale = column_scales();
     // Room for the residual codes after the table and its trailer (encode_rows writes them).
     const std::size_t residuals = refine ? vocab_ * residual_row_bytes() : 0;
@@ -714,11 +719,17 @@ void QuantizedTextCnn::build_table(bool refine) {
     std::fill_n(built_.begin() + static_cast<std::ptrdiff_t>(vocab_ * columns_), trailer, 0);
     if (refine) std::fill_n(built_.begin() + static_cast<std::ptrdiff_t>(residual_offset_), residual_row_bytes(), 0);
     // Blocks of 256 words (256 x columns floats of scratch per thread, not the whole table), in
-    // parallel: each block writes its own rows, the same bytes whatever the threads.
+    // parallel: each block writes its own rows, the same bytes whatever the threads. The
+    // scratch is the thread's for the whole build: a buffer per task took its 1.5 MB of page
+    // faults again each time.
     constexpr std::size_t words_at_once = 256;
     const std::size_t blocks_of_words = (vocab_ - 1 + words_at_once - 1) / words_at_once;  // row 0, padding, stays zero
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks_of_words, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+    struct Scratch {
         std::vector<float> embedded, rows;
+    };
+    tbb::enumerable_thread_specific<Scratch> scratch;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks_of_words, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+        auto& [embedded, rows] = scratch.local();
         for (std::size_t k = r.begin(); k != r.end(); ++k) {
             const std::size_t first = 1 + k * words_at_once, count = std::min(words_at_once, vocab_ - first);
             embedded.resize(count * c.channels);
@@ -749,14 +760,32 @@ void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
     c.codes.assign(codes, codes + bytes.size());
     if (holds_minus_128(codes, bytes.size()) || std::any_of(codes, codes + c.channels, [](std::int8_t v) { return v != 0; }))
         r.error("the embedding holds the code -128 (codes are -127..127), or its padding row is not zero");
+    // Read where they lie first: their total size is known before the buffer is made.
+    std::vector<std::span<const std::uint8_t>> stored;
     for (const Branch& b : branches_) {
-        c.weights.push_back(r.get_floats("convolution weights"));
-        if (c.weights.back().size() != b.taps * c.channels * b.filters ||
-            !std::all_of(c.weights.back().begin(), c.weights.back().end(), usable))
+        const auto count = r.get<std::uint64_t>("convolution weights");
+        if (count != b.taps * c.channels * b.filters)
             r.error("a branch of " + std::to_string(b.taps) + " taps and " + std::to_string(b.filters) +
-                    " filters has " + std::to_string(c.weights.back().size()) + " convolution weights for " +
-                    std::to_string(c.channels) + " channels, or one is not finite or beyond 1e18");
+                    " filters has " + std::to_string(count) + " convolution weights for " +
+                    std::to_string(c.channels) + " channels");
+        if (count > r.remaining() / sizeof(float))
+            r.error("the convolution weights of a branch (" + std::to_string(count) + " floats) run past the section's end");
+        stored.push_back(r.get_bytes(count * sizeof(float), "convolution weights"));
     }
+    c.weight_start.push_back(0);
+    for (const auto& bytes : stored) c.weight_start.push_back(c.weight_start.back() + bytes.size() / sizeof(float));
+    c.weights.resize(c.weight_start.back());
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        float* out = c.weights.data() + c.weight_start[i];
+        if constexpr (std::endian::native == std::endian::little) {
+            if (!stored[i].empty()) std::memcpy(out, stored[i].data(), stored[i].size());
+        } else {
+            ByteReader values(stored[i], "convolution weights");
+            for (std::size_t k = 0; k < stored[i].size() / sizeof(float); ++k) out[k] = values.get<float>("weight");
+        }
+    }
+    if (!std::all_of(c.weights.begin(), c.weights.end(), usable))
+        r.error("a convolution weight is not finite or beyond 1e18");
     if (!r.at_end()) r.error("bytes after the convolution weights");
     // The table (and with `refine` its residual codes) is made from this (build_table): bounded
     // like a folded table (TextClassifier::default_fold_limit).
@@ -774,7 +803,7 @@ double QuantizedTextCnn::embedding_error(std::size_t branch, std::size_t filter)
     // x sum over channels of |W_t[d, f]|.
     const float largest = *std::max_element(compact_->word_scale.begin(), compact_->word_scale.end());
     const Branch& b = branches_[branch];
-    const std::vector<float>& weights = compact_->weights[branch];
+    const std::span<const float> weights = compact_->branch_weights(branch);
     const std::size_t rows = b.taps * compact_->channels;
     double sum = 0.0;
     for (std::size_t k = 0; k < rows; ++k) sum += std::abs(weights[filter * rows + k]);

@@ -230,7 +230,13 @@ private:
         /// vocab x channels, row per word; on huge pages (copied out of a payload at load: 4 MB
         /// first touched in 4 KiB pages took ~15 ms of a load here)
         std::vector<std::int8_t, HugePageAllocator<std::int8_t>> codes;
-        std::vector<std::vector<float>> weights; ///< per branch: (taps x channels) x filters, column-major
+        /// Every branch's convolution weights, one after another, each (taps x channels) x
+        /// filters, column-major; on huge pages like the codes (1.4 MB for Kim's model)
+        std::vector<float, HugePageAllocator<float>> weights;
+        std::vector<std::size_t> weight_start;  ///< where each branch's weights start, and their end
+        std::span<const float> branch_weights(std::size_t branch) const {
+            return {weights.data() + weight_start[branch], weight_start[branch + 1] - weight_start[branch]};
+        }
     };
     std::optional<Compact> compact_;
     /// Makes the int8 table (built_) from compact_ with the branches' scales, and with
