@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace textcnn {
 
 CsvReader::CsvReader(std::istream& in, std::string source, CsvOptions options)
@@ -102,6 +104,7 @@ bool CsvReader::parse_record(CsvRecord& record) {
             if (line_end) {
                 if (!started) {
                     record_bytes = 0;
+                    if (pending_blank_lines_++ == 0) first_pending_blank_line_ = byte_line;
                     continue;  // blank line
                 }
                 ++field_count_;  // the empty field after a trailing delimiter
@@ -110,6 +113,8 @@ bool CsvReader::parse_record(CsvRecord& record) {
             if (!started) {
                 started = true;
                 record.line = byte_line;
+                if (pending_blank_lines_ > 0 && blank_lines_ == 0) first_blank_line_ = first_pending_blank_line_;
+                blank_lines_ += std::exchange(pending_blank_lines_, 0);
             }
             if (c == '"') {
                 state = State::quoted;

@@ -119,6 +119,10 @@ std::vector<std::string> ReaderReport::warnings() const {
                                   "rows were read as one document",
                                   source, first_merged_lines.first, first_merged_lines.first, first_merged_lines.second,
                                   merged_records, merged_records == 1 ? "" : "s"));
+    if (blank_lines > 0)
+        out.push_back(fmt::format("{}:{}: skipped {} between rows (the first here): a blank line is no record, so "
+                                  "the rows after it are not one per line (an empty text is written as \"\")",
+                                  source, first_blank_line, plural(blank_lines, "blank line")));
     out.insert(out.end(), header_notes.begin(), header_notes.end());
     return out;
 }
@@ -392,6 +396,8 @@ ReaderReport DocumentReader::report() const {
     if (csv_) {
         report.merged_records = csv_->merged_records();
         report.first_merged_lines = csv_->first_merged_lines();
+        report.blank_lines = csv_->blank_lines();
+        report.first_blank_line = csv_->first_blank_line();
     }
     report.header_notes = header_notes_;
     report.header_looks_like_data = header_looks_like_data_;

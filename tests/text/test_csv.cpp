@@ -6,6 +6,7 @@
 
 #include <random>
 #include <sstream>
+#include <utility>
 
 using namespace textcnn;
 
@@ -80,6 +81,25 @@ BOOST_AUTO_TEST_CASE(empty_fields_blank_lines_and_spaces) {
     const auto p = parse("a,b,\n,\n\"\"\n\n\r\n  x , y \n");
     BOOST_TEST(p.records == (std::vector<Fields>{{"a", "b", ""}, {"", ""}, {""}, {"  x ", " y "}}));
     BOOST_TEST(p.lines == (std::vector<std::size_t>{1, 2, 3, 6}));
+}
+
+// Noticed in session 18: a blank line between rows was skipped unsaid, so a one-column CSV
+// scored by predict gave fewer output lines than it has lines, and a join by position broke.
+BOOST_AUTO_TEST_CASE(blank_lines_before_a_record_are_counted_those_at_the_end_are_not) {
+    const auto blanks = [](const std::string& text) {
+        std::istringstream in(text);
+        CsvReader reader(in, "data.csv", {});
+        CsvRecord record;
+        while (reader.next(record)) {
+        }
+        return std::pair{reader.blank_lines(), reader.first_blank_line()};
+    };
+    BOOST_TEST((blanks("a\nb\n") == std::pair<std::size_t, std::size_t>{0, 0}));
+    BOOST_TEST((blanks("a\n\nb\n\r\n\r\nc\n") == std::pair<std::size_t, std::size_t>{3, 2}));
+    BOOST_TEST((blanks("\na\n") == std::pair<std::size_t, std::size_t>{1, 1}));
+    BOOST_TEST((blanks("a\nb\n\n\n") == std::pair<std::size_t, std::size_t>{0, 0}));  // trailing: no row moves
+    // Inside a quoted field a blank line is text, not a blank line.
+    BOOST_TEST((blanks("\"x\n\ny\"\nb\n") == std::pair<std::size_t, std::size_t>{0, 0}));
 }
 
 BOOST_AUTO_TEST_CASE(quote_inside_an_unquoted_field_is_literal) {

@@ -335,6 +335,13 @@ BOOST_AUTO_TEST_CASE(rows_a_stray_quote_may_have_merged_and_a_header_read_as_dat
     BOOST_TEST(m.merged_records == 1u);
     BOOST_TEST(m.first_merged_lines.first == 2u);
     BOOST_TEST(m.first_merged_lines.second == 3u);
+    // Blank lines between rows: counted and said, with the first one's line.
+    const auto [kept, b] = report_of("text\nhello there\n\nworld\n\n\n", "b.csv", {});
+    BOOST_TEST(kept == 2u);
+    BOOST_TEST(b.blank_lines == 1u);
+    BOOST_TEST(b.warnings().back() == "b.csv:3: skipped 1 blank line between rows (the first here): a blank line is "
+                                      "no record, so the rows after it are not one per line (an empty text is "
+                                      "written as \"\")");
     // Without a header row, a first row that names the chosen columns is a header read as a document.
     DocumentReaderOptions no_header;
     no_header.header = false;

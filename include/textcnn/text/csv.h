@@ -9,8 +9,9 @@
 //   - A '"' inside an unquoted field is taken literally (RFC 4180 forbids it, but spreadsheets
 //     write it and the meaning is unambiguous).
 //   - A UTF-8 byte-order mark at the start is dropped; the bytes must be UTF-8 (see utf8.h).
-//   - Blank lines (nothing at all between two line ends) are skipped, not records; an empty
-//     text is written as "" and is a record.
+//   - Blank lines (nothing at all between two line ends) are skipped, not records, and those
+//     before a record are counted (blank_lines()); an empty text is written as "" and is a
+//     record.
 //   - Fields are not trimmed: spaces are data.
 // Why hand-written rather than libcsv: the dialect above fits in one small state machine,
 // we need the line where every record (and every quote) starts for error messages, and
@@ -81,6 +82,10 @@ public:
     /// refused); and the first one's lines (where its quote opens, where the record ends).
     std::size_t merged_records() const { return merged_records_; }
     std::pair<std::size_t, std::size_t> first_merged_lines() const { return first_merged_lines_; }
+    /// Blank lines skipped before a record (not those after the last one), and the first one's
+    /// line (0: none).
+    std::size_t blank_lines() const { return blank_lines_; }
+    std::size_t first_blank_line() const { return first_blank_line_; }
     const std::string& source() const { return input_.source(); }
     /// True when the next record's bytes (some of them) are already read or buffered, so next()
     /// starts without waiting for the writer of a pipe.
@@ -104,6 +109,8 @@ private:
     std::size_t field_count_ = 0;   // fields of the record being built
     std::size_t merged_records_ = 0;
     std::pair<std::size_t, std::size_t> first_merged_lines_;
+    std::size_t blank_lines_ = 0, first_blank_line_ = 0;
+    std::size_t pending_blank_lines_ = 0, first_pending_blank_line_ = 0;  // not yet followed by a record
     std::string discarded_;         // where the bytes of fields beyond the limit go
     std::size_t expected_fields_ = 0;
     std::string bad_reason_;        // non-empty when the record being built is malformed

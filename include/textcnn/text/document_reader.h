@@ -94,6 +94,10 @@ struct ReaderReport {
     /// stray quote may have merged: CsvReader::merged_records), and the first one's lines.
     std::size_t merged_records = 0;
     std::pair<std::size_t, std::size_t> first_merged_lines;
+    /// CSV/TSV blank lines skipped between rows (no records: the documents after them are no
+    /// longer one per line), and the first one's line.
+    std::size_t blank_lines = 0;
+    std::size_t first_blank_line = 0;
     /// CSV/TSV header rows that look wrong: names used by several columns ("columns 2 and 4
     /// are both named 'text'"), or a header that looks like a data row (a chosen column named
     /// by a number or by a sentence). One sentence each, naming the columns.
