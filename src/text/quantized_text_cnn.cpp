@@ -760,29 +760,22 @@ void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
     c.codes.assign(codes, codes + bytes.size());
     if (holds_minus_128(codes, bytes.size()) || std::any_of(codes, codes + c.channels, [](std::int8_t v) { return v != 0; }))
         r.error("the embedding holds the code -128 (codes are -127..127), or its padding row is not zero");
-    // Read where they lie first: their total size is known before the buffer is made.
-    std::vector<std::span<const std::uint8_t>> stored;
-    for (const Branch& b : branches_) {
+    // Every branch's weights into one buffer, whose size the branches give (taps, channels and
+    // filters are bounded above, so the products stay far from overflowing).
+    c.weight_start.push_back(0);
+    for (const Branch& b : branches_) c.weight_start.push_back(c.weight_start.back() + b.taps * c.channels * b.filters);
+    if (c.weight_start.back() > r.remaining() / sizeof(float))
+        r.error("the convolution weights (" + std::to_string(c.weight_start.back()) +
+                " floats for the branches) run past the section's end");
+    c.weights.resize(c.weight_start.back());
+    for (std::size_t i = 0; i < branches_.size(); ++i) {
+        const Branch& b = branches_[i];
         const auto count = r.get<std::uint64_t>("convolution weights");
-        if (count != b.taps * c.channels * b.filters)
+        if (count != c.weight_start[i + 1] - c.weight_start[i])
             r.error("a branch of " + std::to_string(b.taps) + " taps and " + std::to_string(b.filters) +
                     " filters has " + std::to_string(count) + " convolution weights for " +
                     std::to_string(c.channels) + " channels");
-        if (count > r.remaining() / sizeof(float))
-            r.error("the convolution weights of a branch (" + std::to_string(count) + " floats) run past the section's end");
-        stored.push_back(r.get_bytes(count * sizeof(float), "convolution weights"));
-    }
-    c.weight_start.push_back(0);
-    for (const auto& bytes : stored) c.weight_start.push_back(c.weight_start.back() + bytes.size() / sizeof(float));
-    c.weights.resize(c.weight_start.back());
-    for (std::size_t i = 0; i < stored.size(); ++i) {
-        float* out = c.weights.data() + c.weight_start[i];
-        if constexpr (std::endian::native == std::endian::little) {
-            if (!stored[i].empty()) std::memcpy(out, stored[i].data(), stored[i].size());
-        } else {
-            ByteReader values(stored[i], "convolution weights");
-            for (std::size_t k = 0; k < stored[i].size() / sizeof(float); ++k) out[k] = values.get<float>("weight");
-        }
+        r.read_floats({c.weights.data() + c.weight_start[i], count}, "convolution weights");
     }
     if (!std::all_of(c.weights.begin(), c.weights.end(), usable))
         r.error("a convolution weight is not finite or beyond 1e18");

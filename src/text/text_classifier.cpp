@@ -616,8 +616,7 @@ TextClassifier TextClassifier::from_model_file(const ModelFile& file) {
 }
 
 TextClassifier TextClassifier::from_model_file(ModelFile&& file) {
-    const std::vector<std::uint8_t> quantized = file.take_payload(detail::QuantizedTextCnn::section_tag);
-    return Impl::assemble(file, {quantized.begin(), quantized.end()});
+    return from_model_file(static_cast<const ModelFile&>(file));  // the quantized section is copied either way
 }
 
 TextClassifier TextClassifier::Impl::assemble(const ModelFile& file, detail::UnfilledBytes quantized_payload) {

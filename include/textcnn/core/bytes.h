@@ -85,18 +85,24 @@ public:
         pos_ += n;
         return s;
     }
+    /// A u64 count, then that many floats (put_floats()).
     std::vector<float> get_floats(const char* what) {
         const auto n = get<std::uint64_t>(what);
         if (n > remaining() / sizeof(float)) fail(what, n, sizeof(float));
         std::vector<float> values(n);
-        if (n == 0) return values;  // memcpy with the null data() of an empty vector is undefined
-        if constexpr (std::endian::native == std::endian::little) {
-            std::memcpy(values.data(), bytes_.data() + pos_, n * sizeof(float));
-            pos_ += n * sizeof(float);
-        } else {
-            for (auto& v : values) v = get<float>(what);
-        }
+        read_floats(values, what);
         return values;
+    }
+    /// out.size() floats, without a count before them, into a buffer the caller chose.
+    void read_floats(std::span<float> out, const char* what) {
+        if (out.size() > remaining() / sizeof(float)) fail(what, out.size(), sizeof(float));
+        if (out.empty()) return;  // memcpy with the null data() of an empty buffer is undefined
+        if constexpr (std::endian::native == std::endian::little) {
+            std::memcpy(out.data(), bytes_.data() + pos_, out.size_bytes());
+            pos_ += out.size_bytes();
+        } else {
+            for (auto& v : out) v = get<float>(what);
+        }
     }
     std::span<const std::uint8_t> get_bytes(std::uint64_t n, const char* what) {
         need(n, what);

@@ -131,11 +131,11 @@ public:
     /// The sections save() writes / load() reads, for files that carry more (checkpoints).
     /// Thread-safe like save().
     ModelFile to_model_file() const;
-    /// The inverse of to_model_file(), without folding. Throws InputError naming
+    /// The inverse of to_model_file(), without folding. A quantized model's tables are copied
+    /// once, into huge pages (load() reads them there directly). Throws InputError naming
     /// file.source as load() does.
     static TextClassifier from_model_file(const ModelFile& file);
-    /// The same, taking the sections over (a quantized model's tables are copied once, into
-    /// huge pages; load() reads them there directly).
+    /// The same (for a temporary ModelFile; nothing is taken over).
     static TextClassifier from_model_file(ModelFile&& file);
 
     /// The labels, in the order of TextPrediction::label and ::probabilities. Thread-safe.
@@ -286,7 +286,6 @@ public:
 private:
     struct Impl;
     explicit TextClassifier(std::unique_ptr<Impl> impl);
-    /// from_model_file(): a quantized model's "QFLD" payload is passed apart (copied or moved).
     std::unique_ptr<Impl> impl_;
 };
 
