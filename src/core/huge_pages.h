@@ -50,7 +50,7 @@ inline constexpr bool aligns_to_huge_pages = true;
 /// block at least half used, before any page is touched. Both halves count: first touching
 /// 6 MiB took 21-24 ms in 4 KiB pages and 0.7 ms in 2 MiB pages here (Firecracker VM, kernel
 /// 6.18), and a buffer that does not start at a boundary keeps its first block in 4 KiB pages
-/// (a 5.8 MB model file read in 8-12 ms instead of 1.5). A partial last block costs at most
+/// (a 5.8 MB model file read and checksummed in 8-12 ms instead of 1.4-2.1). A partial last block costs at most
 /// 1 MiB of resident memory. Under AddressSanitizer: operator new (aligns_to_huge_pages).
 /// Throws std::bad_alloc. Thread-safe.
 void* allocate_huge_aligned(std::size_t bytes);
