@@ -265,12 +265,12 @@ void run_predict(PredictOptions o) {
     for (const std::string& path : o.files) o.reader.options(false, path);  // column options that cannot act
     ThreadLimit threads(o.threads);
     // OpenBLAS's workers, started with the library, spin for ~0.1 s of CPU, taking a core from
-    // the load's threads (a compact model's table is made in parallel at load, single-threaded
-    // BLAS calls on every thread), and scoring from folded tables makes no BLAS call at all.
-    // A float model's fold or --no-fold scoring starts them again (threaded BLAS calls do).
+    // the load's threads (a model's tables are made in parallel at load, single-threaded BLAS
+    // calls in oneTBB tasks), and scoring from folded tables makes no BLAS call at all; nor
+    // does --no-fold scoring call threaded BLAS (Network::forward_chunked). So BLAS stays on
+    // one thread per caller from here on.
     end_blas_workers();
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
-    if (threads.threads() > 1 && model.folded()) end_blas_workers();
     cli_common::warn_top_beyond_labels(o.top, model.labels().size());
 
     BatchWriter out(o, model.labels());

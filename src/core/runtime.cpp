@@ -40,7 +40,14 @@ ThreadLimit::~ThreadLimit() = default;
 
 void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
 int blas_threads() { return openblas_get_num_threads(); }
-void end_blas_workers() { blas_thread_shutdown_(); }
+void end_blas_workers() {
+    // One thread first: OpenBLAS (0.3.21) re-creates its pool in openblas_set_num_threads when
+    // the pool is down, so a BlasSingleThreadScope lowering the count from 2 to 1 after the
+    // shutdown started a worker that spun beside the caller's threads. With the count at 1
+    // that scope sets nothing.
+    set_blas_threads(1);
+    blas_thread_shutdown_();
+}
 
 namespace {
 

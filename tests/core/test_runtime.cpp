@@ -26,14 +26,18 @@ int threads_now() {
     return n;
 }
 
-// C = A B of n x n matrices of small integers (exact in float), and the plain triple loop's.
-bool product_is_exact(std::size_t n) {
+// C = A B of n x n matrices of small integers (exact in float), and the plain triple loop's;
+// with `thread_stable` by sgemm_thread_stable (oneTBB tasks, each in a BlasSingleThreadScope).
+bool product_is_exact(std::size_t n, bool thread_stable = false) {
     std::vector<float> a(n * n), b(n * n), c(n * n, -1.0f);
     for (std::size_t i = 0; i < n * n; ++i) {
         a[i] = static_cast<float>(i % 7) - 3.0f;
         b[i] = static_cast<float>(i % 5) - 2.0f;
     }
-    detail::sgemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    if (thread_stable)
+        detail::sgemm_thread_stable(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    else
+        detail::sgemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
     for (std::size_t col = 0; col < n; ++col)
         for (std::size_t row = 0; row < n; ++row) {
             float sum = 0.0f;
@@ -47,13 +51,23 @@ bool product_is_exact(std::size_t n) {
 
 BOOST_AUTO_TEST_CASE(blas_works_after_its_workers_end) {
     ThreadLimit limit(2);
-    BOOST_TEST(product_is_exact(300));  // large enough for OpenBLAS to use its workers
+    BOOST_TEST(product_is_exact(300));        // large enough for OpenBLAS to use its workers
+    BOOST_TEST(product_is_exact(300, true));  // oneTBB's worker started too
+    const bool threaded = blas_threads() > 1;
     const int before = threads_now();
     end_blas_workers();
     const int after = threads_now();
-    if (blas_threads() > 1 && before > 0) BOOST_TEST(after < before);
+    if (threaded && before > 0) BOOST_TEST(after < before);
+    BOOST_TEST(blas_threads() == 1);  // BLAS calls run on their calling thread from here on
+    // A BlasSingleThreadScope set the count from 2 to 1, and OpenBLAS 0.3.21 re-created its
+    // workers there: one spun beside the two threads of a 2-thread predict's load.
+    BOOST_TEST(product_is_exact(300, true));
+    BOOST_TEST(threads_now() == after);
     end_blas_workers();  // twice: nothing left to end
-    BOOST_TEST(product_is_exact(300));  // the workers start again
+    BOOST_TEST(product_is_exact(300));
+    BOOST_TEST(threads_now() == after);
+    set_blas_threads(2);  // the workers start again
+    BOOST_TEST(product_is_exact(300));
     BOOST_TEST(threads_now() >= after);
     {
         ThreadLimit one(1);

@@ -30,11 +30,13 @@ private:
 /// Sets OpenBLAS's own thread count (1 inside TBB tasks that call BLAS).
 void set_blas_threads(int threads);
 int blas_threads();
-/// Ends OpenBLAS's worker threads now. After its start and after each threaded call, each worker
-/// spins (sched_yield) for about 2^28 cycles, some 0.1 s of CPU, before it sleeps: a process
-/// that will make no threaded BLAS call (one thread, or prediction from folded tables) saves
-/// that. A later threaded BLAS call starts them again (OpenBLAS >= 0.3.x starts its workers
-/// lazily). Not while another thread is in a BLAS call.
+/// Ends OpenBLAS's worker threads now and sets its thread count to 1, so that BLAS calls run on
+/// their calling thread. After its start and after each threaded call, each worker spins
+/// (sched_yield) for about 2^28 cycles, some 0.1 s of CPU, before it sleeps: a process that
+/// will make no threaded BLAS call (one thread, or prediction from folded tables, whose BLAS
+/// calls at load run in oneTBB tasks, one thread each) saves that. set_blas_threads (or a
+/// ThreadLimit) starts the workers again: OpenBLAS 0.3.21 re-creates them in
+/// openblas_set_num_threads, whatever the count. Not while another thread is in a BLAS call.
 void end_blas_workers();
 
 /// How much more this process can allocate, as far as the system tells: the smallest of the
