@@ -644,6 +644,21 @@ BOOST_AUTO_TEST_CASE(predict_pipeline_keeps_order_across_chunks_files_and_errors
             BOOST_CHECK_EQUAL(r.code, 0);
             BOOST_CHECK_MESSAGE(r.out == reference, "--chunk " << chunk << " --threads " << threads);
         }
+    // Past a file's first, smaller batches (256 documents, then twice as many each time up to
+    // --chunk): 1,000 documents over two files, against one document per batch.
+    std::string many_first, many_second;
+    for (int i = 0; i < 700; ++i) many_first += (i % 7 ? "a warm and funny story " : "dull and far too long ") + std::to_string(i) + "\n";
+    for (int i = 0; i < 300; ++i) many_second += (i % 4 ? "the cast is wonderful " : "i want my evening back ") + std::to_string(i) + "\n";
+    write_text(scratch("pipeline_many_first.txt"), many_first);
+    write_text(scratch("pipeline_many_second.txt"), many_second);
+    const std::string many = " --model " + t.model + " " + scratch("pipeline_many_first.txt") + " " + scratch("pipeline_many_second.txt");
+    const Run one_at_a_time = run("predict --quiet --prob --format jsonl --chunk 1 --threads 1" + many);
+    BOOST_CHECK_EQUAL(lines_of(one_at_a_time.out).size(), 1000u);
+    for (const std::string chunk : {"300", "8192"}) {
+        const Run r = run("predict --quiet --prob --format jsonl --threads 2 --chunk " + chunk + many);
+        BOOST_CHECK_EQUAL(r.code, 0);
+        BOOST_CHECK_MESSAGE(r.out == one_at_a_time.out, "1,000 documents, --chunk " << chunk);
+    }
     // Invalid UTF-8 on the second file's line 3: the error names it, exit 1, and the first
     // file's 37 lines are written (with --chunk 1 every batch before the error is complete; the
     // reader checks a buffer of the file at a time, so the bad file's own first lines may not be).
