@@ -13,7 +13,9 @@
 #     RSS (GNU time), sentences per CPU second and the load average (uptime) when it ran; then
 #     medians and the ratios to fastText;
 #   - the quantized, refined and compact refined models with 2 threads against 1 (wall-clock
-#     seconds, medians), and two 1-thread runs of the compact refined model at once: the
+#     seconds from a nanosecond clock: the ratio of the medians, and the median of each round's
+#     ratio of a 1-thread run to the 2-thread run right after it, the machine's speed drifting
+#     less between the two), and two 1-thread runs of the compact refined model at once: the
 #     throughput two cores give work with nothing shared or serial, the ceiling of 2 threads;
 #   - how many of the 100,000 labels change float -> each quantized form, and the SST-2 test labels;
 #   - library single-sentence latency (bench_predict: quantized, refined and compact refined models);
@@ -63,37 +65,43 @@ done
 awk -v f="$(du -b "$out/kim.model" | cut -f1)" -v c="$(du -b "$out/kim_c.model" | cut -f1)" \
   'BEGIN {printf "compact / float model file: %.3f\n", c / f}'
 
-# One timed run: NAME OUTPUT COMMAND...; appends "name cpu_s rss_mib wall_s" to $out/times.txt
+# One timed run: NAME OUTPUT COMMAND...; appends "name cpu_s rss_mib wall_s round" to
+# $out/times.txt. Wall seconds from the clock in nanoseconds around the run (GNU time's %e has
+# 10 ms steps: 4 % of a 2-thread run here).
 timed() {
   local name=$1 output=$2
   shift 2
-  /usr/bin/time -f "%U %S %M %e" -o "$out/time.tmp" "$@" >"$output" 2>/dev/null
-  read -r user sys rss wall <"$out/time.tmp"
+  local started ended
+  started=$(date +%s%N)
+  /usr/bin/time -f "%U %S %M" -o "$out/time.tmp" "$@" >"$output" 2>/dev/null
+  ended=$(date +%s%N)
+  read -r user sys rss <"$out/time.tmp"
   local load
   load=$(uptime | sed -E 's/.*load average: //')
-  awk -v n="$name" -v u="$user" -v s="$sys" -v r="$rss" -v w="$wall" -v l="$load" 'BEGIN {
-    printf "%-22s cpu %5.2f s  peak %6.1f MiB  wall %5.2f s  %8.0f sentences/cpu-s  (load %s)\n", n, u + s, r / 1024, w, 100000 / (u + s), l
-    printf "%s %f %f %f\n", n, u + s, r / 1024, w >> "'"$out/times.txt"'" }'
+  awk -v n="$name" -v u="$user" -v s="$sys" -v r="$rss" -v w="$(((ended - started) / 1000))" -v l="$load" -v k="$round" 'BEGIN {
+    w /= 1e6
+    printf "%-26s cpu %5.2f s  peak %6.1f MiB  wall %6.3f s  %8.0f sentences/cpu-s  (load %s)\n", n, u + s, r / 1024, w, 100000 / (u + s), l
+    printf "%s %f %f %f %d\n", n, u + s, r / 1024, w, k >> "'"$out/times.txt"'" }'
 }
 : >"$out/times.txt"
-echo "== $repeats rounds, alternating (one thread each)"
-for ((r = 1; r <= repeats; ++r)); do
+echo "== $repeats rounds, alternating (one thread each; each 2-thread run right after its 1-thread run)"
+for ((round = 1; round <= repeats; ++round)); do
   timed "textcnn-float" "$out/float.txt" "$textcnn" predict --model "$out/kim.model" --threads 1 --quiet "$lines"
   timed "textcnn-quantized" "$out/quantized.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 1 --quiet "$lines"
+  timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
   timed "textcnn-refined" "$out/refined.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 1 --quiet "$lines"
+  timed "textcnn-refined-2t" "$out/refined2.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 2 --quiet "$lines"
   timed "textcnn-compact" "$out/compact.txt" "$textcnn" predict --model "$out/kim_c.model" --threads 1 --quiet "$lines"
   timed "textcnn-compact-refined" "$out/compact_refined.txt" "$textcnn" predict --model "$out/kim_cr.model" --threads 1 --quiet "$lines"
-  timed "fasttext" "$out/fasttext.txt" fasttext predict "$out/ft.bin" "$lines"
-  timed "textcnn-quantized-2t" "$out/quantized2.txt" "$textcnn" predict --model "$out/kim_q.model" --threads 2 --quiet "$lines"
-  timed "textcnn-refined-2t" "$out/refined2.txt" "$textcnn" predict --model "$out/kim_r.model" --threads 2 --quiet "$lines"
   timed "textcnn-compact-refined-2t" "$out/compact_refined2.txt" "$textcnn" predict --model "$out/kim_cr.model" --threads 2 --quiet "$lines"
+  timed "fasttext" "$out/fasttext.txt" fasttext predict "$out/ft.bin" "$lines"
   # The machine's own ceiling for two threads: two independent 1-thread runs at once (nothing
   # shared, nothing serial between them); wall seconds until both end.
-  started=$(date +%s.%N)
+  started=$(date +%s%N)
   "$textcnn" predict --model "$out/kim_cr.model" --threads 1 --quiet "$lines" >/dev/null &
   "$textcnn" predict --model "$out/kim_cr.model" --threads 1 --quiet "$lines" >/dev/null
   wait
-  awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {printf "textcnn-compact-refined-pair 0 0 %f\n", e - s}' >>"$out/times.txt"
+  awk -v w="$((($(date +%s%N) - started) / 1000))" -v k="$round" 'BEGIN {printf "textcnn-compact-refined-pair 0 0 %f %d\n", w / 1e6, k}' >>"$out/times.txt"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$out/times.txt" | median; }
@@ -104,12 +112,18 @@ done
 awk -v q="$(col textcnn-quantized 2)" -v f="$(col fasttext 2)" -v x="$(col textcnn-float 2)" \
   -v c="$(col textcnn-compact 2)" -v r="$(col textcnn-refined 2)" -v cr="$(col textcnn-compact-refined 2)" 'BEGIN {
   printf "ratio to fastText, sentences per cpu-s: quantized %.2fx, refined %.2fx, compact %.2fx, compact refined %.2fx, float textcnn %.2fx\n", f / q, f / r, f / c, f / cr, f / x }'
+# Per round: the 1-thread run's wall time over the 2-thread run's right after it.
+round_ratios() {
+  awk -v a="textcnn-$1" -v b="textcnn-$1-2t" '$1 == a {one[$5] = $4} $1 == b {two[$5] = $4}
+    END {for (k in one) if (k in two) print one[k] / two[k]}' "$out/times.txt"
+}
 for n in quantized refined compact-refined; do
-  awk -v n="$n" -v one="$(col "textcnn-$n" 4)" -v two="$(col "textcnn-$n-2t" 4)" 'BEGIN {
-    printf "%s, wall seconds: 1 thread %.2f, 2 threads %.2f: %.2fx\n", n, one, two, one / two }'
+  awk -v n="$n" -v one="$(col "textcnn-$n" 4)" -v two="$(col "textcnn-$n-2t" 4)" -v r="$(round_ratios "$n" | median)" \
+    -v all="$(round_ratios "$n" | sort -n | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')" 'BEGIN {
+    printf "%s, wall seconds: 1 thread %.3f, 2 threads %.3f: %.2fx; per round %.2fx (median; %s)\n", n, one, two, one / two, r, all }'
 done
 awk -v one="$(col textcnn-compact-refined 4)" -v pair="$(col textcnn-compact-refined-pair 4)" 'BEGIN {
-  printf "compact-refined, two 1-thread runs at once (the machine'"'"'s ceiling for 2 threads): %.2f s for both, %.2fx the throughput of one\n", pair, 2 * one / pair }'
+  printf "compact-refined, two 1-thread runs at once (the machine'"'"'s ceiling for 2 threads): %.3f s for both, %.2fx the throughput of one\n", pair, 2 * one / pair }'
 
 echo "== labels"
 for n in quantized refined compact compact_refined; do
