@@ -147,10 +147,11 @@ private:
 };
 
 // The input files one after another as batches of up to --chunk documents (a batch may span
-// two files); each file's reader warnings printed when it ends. The first batches are smaller
-// (first_batch documents, then twice as many each time up to --chunk): scoring waits for the
-// first batch alone, on every thread, and reading each next one then takes no longer than
-// scoring the one before (a 2-thread run spent ~10 ms of its ~300 reading 8,192 lines first).
+// two files); each file's reader warnings printed when it ends. The run's first batches are
+// smaller (first_batch documents, then twice as many each time up to --chunk): scoring waits
+// for the first batch alone, on every thread, and reading each next one then takes no longer
+// than scoring the one before (a 2-thread run spent ~10 ms of its ~300 reading 8,192 lines
+// first). A read error leaves in `b` the documents read before it (next() throws).
 class BatchReader {
 public:
     explicit BatchReader(const PredictOptions& o) : o_(o), size_(std::min(o.chunk, first_batch)) {}
@@ -196,7 +197,8 @@ private:
 // Files: reading the next batch, scoring this one (on every thread) and writing the one before
 // overlap (a oneTBB pipeline of at most three batches), so that the serial reading and writing
 // do not leave the other threads idle. Output in input order. A read error stops the reading;
-// the batches read before it are scored and written, then the error propagates.
+// every document read before it (the batch it cut short too) is scored and written, then the
+// error propagates.
 std::size_t score_files(const PredictOptions& o, const textcnn::TextClassifier& model, BatchWriter& out) {
     BatchReader in(o);
     std::exception_ptr read_error;
@@ -205,10 +207,13 @@ std::size_t score_files(const PredictOptions& o, const textcnn::TextClassifier& 
         tbb::make_filter<void, std::shared_ptr<Batch>>(tbb::filter_mode::serial_in_order,
                                                        [&](tbb::flow_control& control) {
                                                            auto b = std::make_shared<Batch>();
-                                                           try {
-                                                               if (in.next(*b)) return b;
-                                                           } catch (...) {
-                                                               read_error = std::current_exception();
+                                                           if (!read_error) {
+                                                               try {
+                                                                   if (in.next(*b)) return b;
+                                                               } catch (...) {
+                                                                   read_error = std::current_exception();
+                                                                   if (!b->texts.empty()) return b;  // read before the error
+                                                               }
                                                            }
                                                            control.stop();
                                                            return std::shared_ptr<Batch>();
@@ -227,17 +232,18 @@ std::size_t score_files(const PredictOptions& o, const textcnn::TextClassifier& 
 }
 
 // A pipe, a terminal or a socket among the inputs: the documents that have arrived are scored
-// and their lines flushed whenever the reader would wait for more.
+// and their lines flushed whenever the reader would wait for more. A read error: the documents read
+// before it are scored and written, then it propagates.
 std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier& model, BatchWriter& out) {
     std::size_t bytes = 0;
-    Batch batch;
-    batch.texts.reserve(o.chunk);
+    Batch batch;  // not reserved for --chunk: from a pipe it may be far beyond the input
     auto flush = [&] {
         batch.predictions = model.predict(batch.texts);
         out.write(batch);
         batch.texts.clear();
         batch.ids.clear();
     };
+    std::exception_ptr read_error;
     for (const std::string& path : o.files) {
         const bool stream = is_stream(path);
         textcnn::DocumentReaderOptions reader_options = o.reader.options(false, path);
@@ -245,7 +251,13 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
         reader_options.id_column = o.id_column;
         textcnn::DocumentReader reader(path, reader_options);
         textcnn::Document doc;
-        while (reader.next(doc)) {
+        for (;;) {
+            try {
+                if (!reader.next(doc)) break;
+            } catch (...) {
+                read_error = std::current_exception();
+                break;
+            }
             bytes += doc.text.size() + 1;
             batch.texts.push_back(std::move(doc.text));
             if (!o.id_column.empty()) batch.ids.push_back(std::move(doc.id));
@@ -255,10 +267,12 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
                 cli_common::check_stdout_written();
             }
         }
+        if (read_error) break;
         print_reader_warnings(reader.report());
     }
     flush();
     cli_common::check_stdout_written();
+    if (read_error) std::rethrow_exception(read_error);
     return bytes;
 }
 
@@ -327,7 +341,7 @@ Command add_predict_command(CLI::App& app) {
         ->check(CLI::IsMember({"empty", "predict"}))
         ->capture_default_str();
     cli_common::add_format_option(*cmd, o->format, "Output format");
-    cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time from a file (a file's first batches are smaller: 256, 512, ...; at most three batches are in memory: one read, one scored, one written, side by side); from a pipe or terminal each line is answered as it arrives")
+    cmd->add_option("--chunk", o->chunk, "Documents read and scored at a time from a file (the first batches are smaller: 256, 512, ...; at most three batches are in memory: one read, one scored, one written, side by side); from a pipe or terminal each line is answered as it arrives")
         ->check(cli_common::positive<decltype(o->chunk)>())
         ->capture_default_str();
     cmd->add_option("--id-column", o->id_column,

@@ -671,6 +671,21 @@ BOOST_AUTO_TEST_CASE(predict_pipeline_keeps_order_across_chunks_files_and_errors
     BOOST_REQUIRE(written.size() >= 37u && written.size() <= 39u);
     const auto all_lines = lines_of(run("predict --quiet --model " + t.model + " " + scratch("pipeline_first.txt")).out);
     BOOST_CHECK(std::equal(all_lines.begin(), all_lines.end(), written.begin(), written.begin() + 37));
+    // The default --chunk, whose first batch (256 documents) the error cuts short, and a pipe with
+    // a --chunk far beyond any input: the documents read before the error are written too (the
+    // cut batch was dropped, and from a pipe the batch reserved room for --chunk documents).
+    const std::string bad_files = scratch("pipeline_first.txt") + " " + scratch("pipeline_bad.txt");
+    const Run bad_default = run("predict --quiet --model " + t.model + " " + bad_files);
+    const Run bad_piped = testing::run_program("(cat " + bad_files + " | " + program + " predict --quiet --chunk " +
+                                                   "18446744073709551615 --model " + t.model + ")",
+                                               scratch("stderr.txt"));
+    for (const Run* r : {&bad_default, &bad_piped}) {
+        BOOST_CHECK_EQUAL(r->code, 1);
+        BOOST_CHECK_MESSAGE(r->err.find("invalid UTF-8") != std::string::npos, r->err);
+        const auto lines = lines_of(r->out);
+        BOOST_REQUIRE(lines.size() >= 37u && lines.size() <= 39u);
+        BOOST_CHECK(std::equal(all_lines.begin(), all_lines.end(), lines.begin()));
+    }
 }
 
 // A predict process behind two pipes, as a mail filter or `parallel --pipe` drives it: write a
