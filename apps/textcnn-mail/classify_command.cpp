@@ -191,6 +191,7 @@ void classify_one(const ClassifyOptions& o) {
 // (\t, \n, \r, \\): a file name with a tab or a line end stays that file's name.
 void classify_maildirs(const ClassifyOptions& o) {
     textcnn::ThreadLimit limit(o.threads);
+    textcnn::end_blas_workers();  // as predict: they would spin beside the load's threads, and scoring makes no threaded BLAS call
     const Judge judge(o, true);
     std::vector<std::filesystem::path> files;
     for (const auto& dir : o.maildirs) {

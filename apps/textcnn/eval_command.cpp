@@ -32,6 +32,7 @@ struct EvalOptions {
 void run_eval(const EvalOptions& o) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
+    end_blas_workers();  // as predict: they would spin beside the load's threads, and scoring makes no threaded BLAS call
     const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     const auto& labels = model.labels();
     const LabelThresholds thresholds = o.threshold.thresholds(labels);
