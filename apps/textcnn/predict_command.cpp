@@ -21,6 +21,9 @@
 #include <optional>
 
 #include <sys/stat.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 namespace textcnn_cli {
@@ -276,6 +279,17 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
     return bytes;
 }
 
+// glibc gives the top of a heap back to the kernel once 128 KiB of it are free, and grows it by
+// as little: batch after batch, the same memory was returned and faulted in again (a page fault
+// costs ~11 us in this project's VMs). A 16 MiB pad keeps what a batch frees for the next one:
+// `predict --threads 2` of 100,000 lines took ~900 page faults fewer (~2,800 -> ~1,900), with
+// the same peak memory (untouched pad pages are not resident). A hint for this process only.
+void keep_freed_heap_memory() {
+#ifdef __GLIBC__
+    mallopt(M_TOP_PAD, 16 << 20);
+#endif
+}
+
 void run_predict(PredictOptions o) {
     using namespace textcnn;
     if (o.files.empty()) o.files.push_back("-");
@@ -285,6 +299,7 @@ void run_predict(PredictOptions o) {
     cli_common::check_input_files_open(o.files);
     for (const std::string& path : o.files) o.reader.options(false, path);  // column options that cannot act
     ThreadLimit threads(o.threads);
+    keep_freed_heap_memory();
     // OpenBLAS's workers, started with the library, spin for ~0.1 s of CPU, taking a core from
     // the load's threads (a model's tables are made in parallel at load, single-threaded BLAS
     // calls in oneTBB tasks), and scoring from folded tables makes no BLAS call at all; nor
