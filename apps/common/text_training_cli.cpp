@@ -699,6 +699,17 @@ private:
                            const textcnn::TextTrainingReport& first_report, SigintScope& sigint) {
         using namespace textcnn;
         std::string kept = fmt::format("the {} finished member{}", members_.size(), members_.size() == 1 ? "" : "s");
+        std::error_code ec;
+        if (members_.empty() && first_report.result.epochs_completed == 0 && first_report.result.best_epoch == 0 &&
+            std::filesystem::exists(o_.model_path, ec)) {
+            // As stop_with_checkpoint: an untrained network does not replace an earlier file.
+            kept = "nothing (member " + std::to_string(first + 1) + " was stopped before its first epoch ended; " +
+                   o_.model_path + " was left as it was)";
+            sigint.keep();
+            const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
+            fmt::print(stderr, "\n{}: {}\n", signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept);
+            throw Interrupted(signal);
+        }
         if (members_.empty()) {
             TextClassifier& model = first_run.classifier();
             set_run_metadata(model, o_, sources_, first_report.result, train_documents_);
@@ -809,7 +820,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
             run.classifier().metadata["interrupted"] = "yes";
             return run.save_best_model(p);
         };
-        stop_with_checkpoint(o.model_path, checkpoint, report.result.best_accuracy,
+        stop_with_checkpoint(o.model_path, checkpoint, report.result,
                              [&](const std::string& p) { write_checkpoint_with_arguments(run, p, sources.settings); },
                              save_best, sigint);
     }

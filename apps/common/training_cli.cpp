@@ -4,6 +4,7 @@
 #include "shared_options.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "textcnn/core/error.h"
 #include "textcnn/nn/model_file.h"
@@ -69,16 +70,48 @@ void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint) {
     throw Interrupted(signal);
 }
 
-void stop_with_checkpoint(const std::string& model, const std::string& checkpoint, double best_accuracy,
+void stop_with_checkpoint(const std::string& model, const std::string& checkpoint, const textcnn::TrainResult& result,
                           const std::function<void(const std::string&)>& write_checkpoint,
                           const std::function<std::uint64_t(const std::string&)>& save_best_model,
                           SigintScope& sigint) {
-    // Nothing lost: the checkpoint to go on from, and the best model so far to use now.
-    write_checkpoint(checkpoint);
-    const std::uint64_t best = save_best_model(model);
-    fmt::print(stderr, "interrupted: the model so far written to {} ({})\n", model,
-               best ? fmt::format("best dev accuracy {} at epoch {}", percent(best_accuracy), best)
-                    : std::string("its current weights: nothing validated yet"));
+    // Nothing lost: the model to use now, then the checkpoint to go on from. Each is tried
+    // whatever became of the other (a full disk may hold the model but not the larger
+    // checkpoint), and a failure of either ends the run with exit 1 and says what was kept.
+    std::vector<std::string> failed;
+    std::error_code ec;
+    const bool trained = result.epochs_completed > 0 || result.best_epoch > 0;
+    if (!trained && std::filesystem::exists(model, ec)) {
+        // Weights of a run stopped before its first epoch ended and before any validation do not
+        // replace the model an earlier run left there (they are in the checkpoint).
+        fmt::print(stderr,
+                   "interrupted before the first epoch ended and before any validation: {} was left as it was (an "
+                   "earlier file); this run's weights so far are in the checkpoint\n",
+                   model);
+    } else {
+        try {
+            const std::uint64_t best = save_best_model(model);
+            fmt::print(stderr, "interrupted: the model so far written to {} ({})\n", model,
+                       best ? fmt::format("best dev accuracy {} at epoch {}", percent(result.best_accuracy), best)
+                            : std::string("its current weights: nothing validated yet"));
+        } catch (const textcnn::Error& e) {
+            fmt::print(stderr, "error: {}\n", e.what());
+            failed.push_back("the model (" + model + ")");
+        }
+    }
+    try {
+        write_checkpoint(checkpoint);
+    } catch (const textcnn::Error& e) {
+        fmt::print(stderr, "error: {}\n", e.what());
+        failed.push_back("the checkpoint (" + checkpoint + ")");
+    }
+    if (!failed.empty()) {
+        sigint.keep();
+        throw textcnn::IoError(fmt::format("interrupted, and {} could not be written (above){}", fmt::join(failed, " and "),
+                                           failed.size() == 2 ? ": this run's training is lost"
+                                           : failed.front().starts_with("the model")
+                                               ? "; the checkpoint was written: continue with --resume " + checkpoint
+                                               : "; the model was written, the run cannot be resumed"));
+    }
     stop_after_checkpoint(checkpoint, sigint);
 }
 

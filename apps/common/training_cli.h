@@ -5,6 +5,7 @@
 #pragma once
 
 #include "textcnn/core/runtime.h"
+#include "textcnn/nn/training_settings.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -57,11 +58,15 @@ std::pair<std::string, std::string> checkpoint_output(const std::string& model_p
 /// on, keeps the handlers, and throws Interrupted (exit code 130 or 143, cli_main.h).
 [[noreturn]] void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint);
 
-/// After a run stopped by Ctrl-C or SIGTERM (with `sigint` alive all along): writes the
-/// checkpoint (`write_checkpoint`) and, at `model`, the best model so far (`save_best_model`,
-/// which returns the epoch of the parameters it saved, 0 for the current ones), says on stderr
-/// where each went, then as stop_after_checkpoint(). Both programs end an interrupted run so.
-[[noreturn]] void stop_with_checkpoint(const std::string& model, const std::string& checkpoint, double best_accuracy,
+/// After a run stopped by Ctrl-C or SIGTERM (with `sigint` alive all along): writes, at `model`,
+/// the best model so far (`save_best_model`, which returns the epoch of the parameters it
+/// saved, 0 for the current ones), and the checkpoint (`write_checkpoint`), says on stderr where
+/// each went, then as stop_after_checkpoint(). A run stopped before its first epoch ended and
+/// before any validation (`result`) leaves a file already at `model` as it was. Each write is
+/// tried whatever became of the other; a failure of either throws IoError (exit 1) saying what
+/// was kept. Both programs end an interrupted run so.
+[[noreturn]] void stop_with_checkpoint(const std::string& model, const std::string& checkpoint,
+                                       const textcnn::TrainResult& result,
                                        const std::function<void(const std::string&)>& write_checkpoint,
                                        const std::function<std::uint64_t(const std::string&)>& save_best_model,
                                        SigintScope& sigint);

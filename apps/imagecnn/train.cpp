@@ -252,7 +252,7 @@ std::optional<ReportEvaluation> validation_evaluation(ImageTrainingRun& run, con
         run.classifier().set_training_facts(facts.dump());
         return run.save_best_model(path);
     };
-    cli_common::stop_with_checkpoint(o.model, checkpoint, result.best_accuracy,
+    cli_common::stop_with_checkpoint(o.model, checkpoint, result,
                                      [&](const std::string& path) { run.write_checkpoint(path); }, save_best, sigint);
 }
 
