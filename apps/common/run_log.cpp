@@ -200,7 +200,18 @@ RunRecorder::RunRecorder(const std::string& log_path, const std::string& report_
 }
 
 void RunRecorder::write(const ordered& line) {
-    if (log_.is_open()) log_ << line.dump() << '\n' << std::flush;
+    if (!log_.is_open() || !log_error_.empty()) return;
+    errno = 0;
+    log_ << line.dump() << '\n' << std::flush;
+    if (log_) {
+        ++log_lines_;
+        return;
+    }
+    // Training goes on (its model matters more than its log); the run ends with exit 1 (finish).
+    log_error_ = fmt::format("{}: cannot write the --log-json log{}: it stops after {} complete line{}", log_path_,
+                             errno ? std::string(": ") + std::strerror(errno) : std::string(), log_lines_,
+                             log_lines_ == 1 ? "" : "s");
+    fmt::print(stderr, "warning: {} (training goes on; the run will end with an error)\n", log_error_);
 }
 
 void RunRecorder::start(std::vector<ReportField> data, std::string model_summary, std::string items) {
@@ -255,11 +266,13 @@ void RunRecorder::finish(const ordered& result, std::optional<textcnn::ReportEva
     if (evaluation) end["evaluation"] = evaluation_json(*evaluation);
     if (!notes.empty()) end["notes"] = notes;
     write(end);
-    if (report_path_.empty()) return;
-    report_.result = result_fields(result);
-    report_.evaluation = std::move(evaluation);
-    report_.notes = std::move(notes);
-    textcnn::write_report_html(report_path_, report_);
+    if (!report_path_.empty()) {
+        report_.result = result_fields(result);
+        report_.evaluation = std::move(evaluation);
+        report_.notes = std::move(notes);
+        textcnn::write_report_html(report_path_, report_);
+    }
+    if (!log_error_.empty()) throw textcnn::IoError(log_error_ + " (the model was saved)");
 }
 
 textcnn::RunReport read_run_log(const std::string& file) {

@@ -59,7 +59,9 @@ public:
     void dev_check(const textcnn::ValidationCheck& check, std::size_t member = 0);
     void epoch(const textcnn::EpochSummary& epoch, std::size_t member = 0);
     /// The end line and, with a report path, the page (written atomically). `result` holds
-    /// the outcome (name: value) shown in the report's result table.
+    /// the outcome (name: value) shown in the report's result table. IoError, after both, when
+    /// a line of the log could not be written (a warning said so when it happened; the log
+    /// stops at its last whole line).
     void finish(const nlohmann::ordered_json& result, std::optional<textcnn::ReportEvaluation> evaluation,
                 std::vector<std::string> notes = {});
     /// The same for a result kept in a plain (sorted) nlohmann::json.
@@ -71,6 +73,8 @@ public:
 private:
     void write(const nlohmann::ordered_json& line);
     std::ofstream log_;
+    std::size_t log_lines_ = 0;  ///< lines written whole
+    std::string log_error_;      ///< why the log stopped (a write failed), empty while it goes on
     std::string log_path_, report_path_;
     textcnn::RunReport report_;
 };

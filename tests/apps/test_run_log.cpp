@@ -11,6 +11,7 @@
 #include "test_helpers.h"
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,23 @@ BOOST_AUTO_TEST_CASE(recorder_log_reads_back_as_the_report) {
     BOOST_CHECK_EQUAL(r.notes.at(0), "a warning");
     // The page the recorder wrote is the page of what it recorded.
     BOOST_CHECK(textcnn::testing::read_text(page).find("spam &amp; &lt;eggs&gt;") != std::string::npos);
+}
+
+// A log that cannot be written (a full disk) does not stop training, but the run does not end
+// as a success either: finish() writes the report and then throws, saying where the log stops.
+BOOST_AUTO_TEST_CASE(a_log_that_cannot_be_written_ends_the_run_with_an_error) {
+    const std::string page = scratch_path("run_log_files", "full.html");
+    std::filesystem::remove(page);
+    cli_common::RunRecorder recorder("/dev/full", page, "textcnn train", {{"--epochs", "1"}});
+    recorder.start({{"training documents", "4"}}, "layer table", "documents");
+    EpochSummary s;
+    s.epoch = s.epochs = 1;
+    recorder.epoch(s);
+    const std::string error = textcnn::testing::error_of<IoError>(
+        [&] { recorder.finish(nlohmann::ordered_json{{"best_epoch", 0}}, std::nullopt); });
+    BOOST_CHECK_EQUAL(error, "/dev/full: cannot write the --log-json log: No space left on device: it stops after 0 "
+                             "complete lines (the model was saved)");
+    BOOST_CHECK(std::filesystem::exists(page));  // the report is still written
 }
 
 BOOST_AUTO_TEST_CASE(old_logs_are_read_and_bad_lines_named) {
