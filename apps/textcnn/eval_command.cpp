@@ -77,10 +77,12 @@ void run_eval(const EvalOptions& o) {
         if (it == labels.end()) {
             if (unknown++ == 0) {
                 first_unknown = fmt::format("{}:{}: label '{}'", o.data_path, doc.line, shown_label(*doc.label));
-                const auto same_but_case = std::find_if(labels.begin(), labels.end(), [&](const std::string& l) {
-                    return cli_common::equal_ignoring_case(l, *doc.label);
-                });
-                if (same_but_case != labels.end()) first_unknown += fmt::format("; the model has '{}'", *same_but_case);
+                const auto alike = std::find_if(labels.begin(), labels.end(),
+                                                [&](const std::string& l) { return labels_look_alike(l, *doc.label); });
+                if (alike != labels.end())
+                    first_unknown += fmt::format("; the model has '{}', which reads the same (letter case, Unicode "
+                                                 "form, width or invisible characters differ)",
+                                                 shown_label(*alike));
             }
             continue;
         }

@@ -10,8 +10,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -135,6 +138,10 @@ std::string trimmed_label(std::string_view label) { return trimmed(label); }
 
 std::string shown_label(std::string_view label) { return without_invisible(label, true); }
 
+bool labels_look_alike(std::string_view a, std::string_view b) {
+    return look_alike_key(without_invisible(a)) == look_alike_key(without_invisible(b));
+}
+
 std::string trimmed_labels_warning(const std::string& source, std::size_t count, std::size_t first_line) {
     return fmt::format("{}: {} had white space or invisible characters (zero-width spaces, byte-order marks...) "
                        "around {} and {} trimmed (first: line {})",
@@ -170,6 +177,25 @@ std::string conflicting_labels(const std::vector<Document>& documents) {
 
 }  // namespace
 
+namespace {
+// The value of a label written as a plain decimal number ("1", "-0.5", "01", "1e3"), or nullopt.
+std::optional<double> number_of(const std::string& label) {
+    if (label.empty() || label.size() > 64 ||
+        label.find_first_not_of("0123456789+-.eE") != std::string::npos ||
+        label.find_first_of("0123456789") == std::string::npos)
+        return std::nullopt;
+    char* end = nullptr;
+    const double value = std::strtod(label.c_str(), &end);
+    if (end != label.c_str() + label.size() || !std::isfinite(value)) return std::nullopt;
+    return value;
+}
+// How a missing value comes out of pandas, R, SQL or a spreadsheet.
+bool looks_missing(const std::string& label) {
+    static const std::set<std::string> missing{"nan", "null", "na", "n/a", "#n/a", "undefined"};
+    return missing.count(lowered(label)) != 0;
+}
+}  // namespace
+
 std::vector<std::string> check_labelled_documents(std::vector<Document>& documents, const DataCheckOptions& options) {
     const std::string& source = options.source;
     std::vector<std::string> warnings;
@@ -177,6 +203,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     // Pass 1: trim, count per label, note the rows worth naming.
     std::size_t trimmed_rows = 0, first_trimmed_line = 0, header_rows = 0, first_header_line = 0;
     std::size_t wordy_labels = 0, first_wordy_line = 0, empty_texts = 0, first_empty_line = 0;
+    std::size_t number_texts = 0, first_number_line = 0;
     std::map<std::string, std::pair<std::size_t, std::size_t>> per_label;  // label -> (count, first line)
     std::map<std::string, std::size_t> short_texts;                         // one-word texts -> count
     for (Document& d : documents) {
@@ -191,14 +218,24 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         // label of other bytes trained, saved, and made a model that did not load.
         if (const auto bad = find_invalid_utf8(label))
             throw InputError(fmt::format("{}:{}: the label is not valid UTF-8 (byte {})", source, d.line, *bad + 1));
+        // predict writes a document's label on its one output line, between tabs or commas.
+        if (const auto control = find_control_character(label))
+            throw InputError(fmt::format(
+                "{}:{}: the label holds {} at byte {}: a label is one line of text without control characters{}", source,
+                d.line, describe_code_point(control->code_point), control->offset + 1,
+                control->code_point == '\n' || control->code_point == '\r' ? " (a quoted CSV field that runs across lines?)"
+                                                                            : ""));
         auto [it, inserted] = per_label.try_emplace(label, 0, d.line);
         ++it->second.first;
-        if (!options.label_column.empty() && label == options.label_column && trimmed(d.text) == options.text_column)
+        // The header again, as a row of data (in any letter case: 'Label,Text' under 'label,text').
+        if (!options.label_column.empty() && lowered(label) == lowered(options.label_column) &&
+            lowered(trimmed(d.text)) == lowered(options.text_column))
             if (header_rows++ == 0) first_header_line = d.line;
         if (word_count(label) >= 4)
             if (wordy_labels++ == 0) first_wordy_line = d.line;
         const std::size_t words = word_count(d.text);
         if (words == 0 && empty_texts++ == 0) first_empty_line = d.line;
+        if (words == 1 && number_of(trimmed(d.text)) && number_texts++ == 0) first_number_line = d.line;
         if (words == 1 && short_texts.size() <= 64) ++short_texts[trimmed(d.text)];
     }
     const std::size_t n = documents.size();
@@ -258,6 +295,26 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
                                        first_lines(labels, per_label)));
     }
 
+    // Labels that are one number written differently ('1', '1.0', '01'): a spreadsheet's or a
+    // script's export, trained as as many classes.
+    std::map<double, std::vector<std::string>> by_number;
+    for (const auto& [label, counts] : per_label)
+        if (const auto value = number_of(label)) by_number[*value].push_back(label);
+    for (const auto& [value, labels] : by_number)
+        if (labels.size() > 1)
+            warnings.push_back(fmt::format("{}: labels {} are the same number written differently and are trained as "
+                                           "{} different classes (first lines: {})",
+                                           source, quoted_list(labels, labels.size()), labels.size(),
+                                           first_lines(labels, per_label)));
+
+    // A missing value written out by the tool that made the file (pandas' NaN, None, NULL...).
+    for (const auto& [label, counts] : per_label)
+        if (looks_missing(label))
+            warnings.push_back(fmt::format("{}: {} document{} labelled '{}' (first: line {}), which reads like a missing "
+                                           "value written out by the tool that made the file, trained as a class",
+                                           source, counts.first, counts.first == 1 ? " is" : "s are", label,
+                                           counts.second));
+
     if (options.training && per_label.size() < n && 2 * per_label.size() > n)
         warnings.push_back(fmt::format("{}: {} labels for {} documents: fewer than 2 documents per label on average is "
                                        "too little to learn from",
@@ -274,6 +331,12 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
                                        rare_count == 1 ? std::string("1 label") : fmt::format("{} labels", rare_count),
                                        options.few_documents, rare));
 
+    // An identifier or a score column read as the text.
+    if (n >= 10 && 10 * number_texts >= 9 * n)
+        warnings.push_back(fmt::format("{}: {} of {} texts are a number and nothing else (first: line {}): is the text "
+                                       "column the right one?",
+                                       source, number_texts, n, first_number_line));
+
     if (empty_texts)
         warnings.push_back(fmt::format("{}: {} of {} texts are empty (first: line {})", source, empty_texts, n,
                                        first_empty_line));
@@ -288,9 +351,10 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
                                        source, options.label_column, it->second.first, it->second.first == 1 ? "" : "s"));
 
     if (header_rows)
-        warnings.push_back(fmt::format("{}: {} rows repeat the header ('{}', '{}') and are read as data (first: line {})",
-                                       source, header_rows, options.label_column, options.text_column,
-                                       first_header_line));
+        warnings.push_back(fmt::format("{}: {} repeat{} the header ('{}', '{}') and {} read as data (first: line {})",
+                                       source, header_rows == 1 ? std::string("1 row") : fmt::format("{} rows", header_rows),
+                                       header_rows == 1 ? "s" : "", options.label_column, options.text_column,
+                                       header_rows == 1 ? "is" : "are", first_header_line));
 
     if (wordy_labels)
         warnings.push_back(fmt::format("{}: {} labels look like texts (4 words or more; first: line {}): are the label "

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace textcnn {
@@ -270,6 +271,36 @@ std::string_view Utf8Reader::next_chunk() {
         if (!result.empty()) return result;
         // Nothing to hand out (a chunk that held only a byte-order mark or a cut code point).
     }
+}
+
+std::optional<ControlCharacter> find_control_character(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x20 || b == 0x7f) return ControlCharacter{i, b};
+        if (i + 1 < text.size() && b == 0xc2) {  // U+0080..U+00BF: C1 controls up to U+009F
+            const auto c = static_cast<unsigned char>(text[i + 1]);
+            if (c >= 0x80 && c <= 0x9f) return ControlCharacter{i, c};
+        }
+        if (i + 2 < text.size() && b == 0xe2 && static_cast<unsigned char>(text[i + 1]) == 0x80) {
+            const auto c = static_cast<unsigned char>(text[i + 2]);
+            if (c == 0xa8 || c == 0xa9) return ControlCharacter{i, static_cast<char32_t>(0x2000 + c - 0x80)};
+        }
+    }
+    return std::nullopt;
+}
+
+std::string describe_code_point(char32_t code_point) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(code_point));
+    const char* name = code_point == '\n'   ? " (line feed)"
+                       : code_point == '\r' ? " (carriage return)"
+                       : code_point == '\t' ? " (tab)"
+                       : code_point == 0    ? " (NUL)"
+                       : code_point == 0x85 ? " (next line)"
+                       : code_point == 0x2028 ? " (line separator)"
+                       : code_point == 0x2029 ? " (paragraph separator)"
+                                              : " (a control character)";
+    return std::string(hex) + name;
 }
 
 }  // namespace textcnn

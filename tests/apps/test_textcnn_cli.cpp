@@ -128,6 +128,17 @@ std::vector<Row> make_rows(std::size_t count, std::uint64_t seed) {
     return rows;
 }
 
+// `count` rows as make_rows(.., seed) gives them, but none with a text of `others` (dev data that
+// repeats training texts is warned about).
+std::vector<Row> make_rows_apart(std::size_t count, std::uint64_t seed, const std::vector<Row>& others) {
+    std::set<std::string> taken;
+    for (const auto& r : others) taken.insert(r.text);
+    std::vector<Row> rows;
+    for (const auto& r : make_rows(20 * count, seed))
+        if (rows.size() < count && taken.insert(r.text).second) rows.push_back(r);
+    return rows;
+}
+
 std::string to_csv(const std::vector<Row>& rows) {
     std::string out = "label,text\n";
     for (const auto& r : rows) out += csv_field(r.label) + "," + csv_field(r.text) + "\n";
@@ -146,7 +157,7 @@ struct Trained {
     std::optional<TextClassifier> library_model;
     Trained() {
         write_text(train_csv, to_csv(make_rows(300, 1)));
-        write_text(dev_csv, to_csv(make_rows(60, 2)));
+        write_text(dev_csv, to_csv(make_rows_apart(60, 2, make_rows(300, 1))));
         std::filesystem::remove(model);
         train = run("train --train " + train_csv + " --dev " + dev_csv + " --model " + model + " " + tiny +
                     " --quiet --json --log-json " + log);
@@ -981,16 +992,34 @@ BOOST_AUTO_TEST_CASE(thresholds_name_their_label_and_texts_without_known_tokens_
 }
 
 BOOST_AUTO_TEST_CASE(labels_with_tabs_newlines_and_delimiters_keep_one_line_per_document) {
-    std::string csv = "label,text\n";
-    for (int i = 0; i < 30; ++i) {
-        csv += "\"good\tone\",a great film number " + std::to_string(i) + "\n";
-        csv += "\"bad,\nline\",an awful film number " + std::to_string(i) + "\n";
-    }
+    // Training refuses such labels (a CSV field quoted across lines, most likely), naming the
+    // line; a model trained before that refusal may hold them, and its output stays one
+    // document per line (tsv, jsonl) or record (csv).
     const std::string data = scratch("odd_labels.csv");
-    write_text(data, csv);
     const std::string model = scratch("odd_labels.model");
+    std::string csv = "label,text\n";
+    for (int i = 0; i < 30; ++i) csv += "good,a great film number " + std::to_string(i) + "\n";
+    write_text(data, csv + "\"bad,\nline\",an awful film\n");
+    const Run refused = run("train --train " + data + " --model " + model + " " + tiny + " --quiet");
+    BOOST_CHECK_EQUAL(refused.code, 1);
+    BOOST_CHECK_EQUAL(refused.err, "textcnn train: " + data +
+                                       ":32: the label holds U+000A (line feed) at byte 5: a label is one line of text "
+                                       "without control characters (a quoted CSV field that runs across lines?)\n");
+    write_text(data, csv + "\"good\tone\",a fine film\n");
+    BOOST_CHECK(run("train --train " + data + " --model " + model + " " + tiny + " --quiet").err.find(
+                    "the label holds U+0009 (tab) at byte 5") != std::string::npos);
+
+    csv = "label,text\n";
+    for (int i = 0; i < 30; ++i) {
+        csv += "good,a great film number " + std::to_string(i) + "\n";
+        csv += "bad,an awful film number " + std::to_string(i) + "\n";
+    }
+    write_text(data, csv);
     const Run train = run("train --train " + data + " --model " + model + " " + tiny + " --quiet");
     BOOST_REQUIRE_MESSAGE(train.code == 0, train.err);
+    textcnn::ModelFile file = textcnn::read_model_file(model);  // as an older build wrote them
+    textcnn::set_labels(file, {"bad,\nline", "good\tone"});
+    textcnn::write_model_file(model, file);
     const std::string input = scratch("odd_labels.txt");
     write_text(input, "a great film\nan awful film\n");
     const auto tsv = lines_of(run("predict --quiet --prob --model " + model + " " + input).out);
@@ -1681,6 +1710,47 @@ BOOST_AUTO_TEST_CASE(outputs_never_overwrite_inputs_or_each_other) {
     BOOST_CHECK_EQUAL(read_text(data), before);
 }
 
+// What the validation documents cannot tell is said before training: dev data that repeats
+// training texts, a label with no validation document, tokens the vocabulary does not know.
+BOOST_AUTO_TEST_CASE(validation_data_that_cannot_judge_the_model_is_named) {
+    Trained& t = trained();
+    const std::string model = scratch("judged.model"), dev = scratch("judge_dev.csv");
+    const std::vector<Row> train_rows = make_rows(300, 1);
+    std::vector<Row> rows(train_rows.begin(), train_rows.begin() + 20);  // training lines 2-21
+    write_text(dev, to_csv(rows));
+    const std::string one_epoch = "--embedding-dim 16 --maps 8 --epochs 1 --batch 10 --seed 1";
+    const std::string train = "train --train " + t.train_csv + " --model " + model + " " + one_epoch + " --dev ";
+    Run r = run(train + dev);
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + dev + ": 20 of 20 documents repeat a training document's text (first: "
+                                        "line 2, training line 2): the validation accuracy that picks the model is "
+                                        "partly measured on memorised texts\n"),
+                        r.err);
+    std::vector<Row> only_pos;
+    for (const auto& row : make_rows_apart(40, 8, train_rows))
+        if (row.label == "pos") only_pos.push_back(row);
+    write_text(dev, to_csv(only_pos));
+    r = run(train + dev);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + dev + ": no document of label 'neg' (1 of 2 labels): the validation "
+                                        "accuracy that picks the model says nothing of it\n"),
+                        r.err);
+    BOOST_CHECK(!contains(r.err, "repeat a training document"));
+    // A text column that holds identifiers: nearly every validation token is unknown.
+    std::string ids = "id,label,text\n";
+    for (int i = 0; i < 150; ++i) ids += std::to_string(5000 + i) + "," + (i % 2 ? "pos" : "neg") + ",a film number " +
+                                        std::to_string(i) + "\n";
+    const std::string by_id = scratch("by_id.csv");
+    write_text(by_id, ids);
+    r = run("train --train " + by_id + " --text-column id --validation-split 0.2 --model " + model + " " + one_epoch);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + by_id + ": 150 of 150 texts are a number and nothing else (first: line "
+                                        "2): is the text column the right one?\n"),
+                        r.err);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: validation split: 100.0 % of the tokens are unknown to the vocabulary of "
+                                        "the training data: does the text column hold the same kind of text in both "
+                                        "(--text-column)?\n"),
+                        r.err);
+}
+
 BOOST_AUTO_TEST_CASE(eval_trims_labels_as_training_does) {
     Trained& t = trained();
     const std::string data = scratch("eval_trim.csv");
@@ -1690,11 +1760,18 @@ BOOST_AUTO_TEST_CASE(eval_trims_labels_as_training_does) {
     BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + data + ": 3 labels had white space or invisible characters "
                                         "(zero-width spaces, byte-order marks...) around them and were trimmed (first: line 2)"),
                         r.err);
-    BOOST_CHECK_MESSAGE(contains(r.err, "(first: " + data + ":3: label 'Pos'; the model has 'pos')"), r.err);
-    // A label that differs by a code point that does not show is shown with it spelled out.
+    const std::string alike_note = "which reads the same (letter case, Unicode form, width or invisible characters "
+                                   "differ))";
+    BOOST_CHECK_MESSAGE(contains(r.err, "(first: " + data + ":3: label 'Pos'; the model has 'pos', " + alike_note), r.err);
+    // A label that differs by a code point that does not show is shown with it spelled out; so
+    // is one in another character width (full-width 'ｐｏｓ').
     write_text(data, "label,text\np\u200Bos,a good film\npos,a good film\n");
     const Run hidden = run("eval --model " + t.model + " --data " + data);
-    BOOST_CHECK_MESSAGE(contains(hidden.err, "(first: " + data + ":2: label 'p<U+200B>os')"), hidden.err);
+    BOOST_CHECK_MESSAGE(contains(hidden.err, "(first: " + data + ":2: label 'p<U+200B>os'; the model has 'pos', " + alike_note),
+                        hidden.err);
+    write_text(data, "label,text\n\uFF50\uFF4F\uFF53,a good film\npos,a good film\n");
+    const Run wide = run("eval --model " + t.model + " --data " + data);
+    BOOST_CHECK_MESSAGE(contains(wide.err, "label '\uFF50\uFF4F\uFF53'; the model has 'pos', " + alike_note), wide.err);
     // Two labels that look alike ("very good" with a space and with a no-break space) get rows
     // that do not: eval's table spells out what does not show.
     const std::string alike = scratch("alike.csv"), alike_model = scratch("alike.model");

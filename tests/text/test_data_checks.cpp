@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(header_rows_and_swapped_columns_are_named) {
     const auto w = check_labelled_documents(d, o);
     BOOST_REQUIRE_EQUAL(w.size(), 2u);
     BOOST_TEST(w[0] == "t.csv: 1 label with fewer than 5 documents: 'label' (1)");
-    BOOST_TEST(w[1] == "t.csv: 1 rows repeat the header ('label', 'text') and are read as data (first: line 12)");
+    BOOST_TEST(w[1] == "t.csv: 1 row repeats the header ('label', 'text') and is read as data (first: line 12)");
 
     // Columns swapped: labels are sentences, texts are the class names.
     std::vector<std::pair<std::string, std::string>> swapped;
@@ -255,4 +255,91 @@ BOOST_AUTO_TEST_CASE(a_label_column_named_like_a_label_is_questioned) {
     BOOST_REQUIRE_EQUAL(w.size(), 1u);
     BOOST_TEST(w[0] == "t.csv: the label column's name in the header, 'neg', is also the label of 10 documents: is the "
                        "header row a document?");
+}
+
+BOOST_AUTO_TEST_CASE(a_header_repeated_in_another_letter_case_is_named) {
+    auto rows = ordinary(20);
+    rows.insert(rows.begin() + 4, {"Label", "TEXT"});
+    rows.insert(rows.begin() + 9, {"LABEL", "Text"});
+    auto d = docs(rows);
+    DataCheckOptions o = named("t.csv");
+    o.label_column = "label";
+    o.text_column = "text";
+    const auto w = check_labelled_documents(d, o);
+    BOOST_TEST(std::count(w.begin(), w.end(),
+                          "t.csv: 2 rows repeat the header ('label', 'text') and are read as data (first: line 6)") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(labels_holding_line_ends_tabs_or_other_control_characters_are_refused) {
+    for (const auto& [label, named_as] : std::vector<std::pair<std::string, std::string>>{
+             {"spam\nspam", "U+000A (line feed) at byte 5"},
+             {"sp\ram", "U+000D (carriage return) at byte 3"},
+             {"go\tod", "U+0009 (tab) at byte 3"},
+             {std::string("nu\0l", 4), "U+0000 (NUL) at byte 3"},
+             {"a\x7f", "U+007F (a control character) at byte 2"},
+             {"next\xc2\x85line", "U+0085 (next line) at byte 5"},
+             {"line\xe2\x80\xa8sep", "U+2028 (line separator) at byte 5"}}) {
+        auto rows = ordinary(10);
+        rows[3].first = label;
+        auto d = docs(rows);
+        const std::string error = error_of<InputError>([&] { check_labelled_documents(d, named("t.csv")); });
+        BOOST_TEST_CONTEXT(named_as) {
+            BOOST_TEST(error.find("t.csv:5: the label holds " + named_as +
+                                  ": a label is one line of text without control characters") == 0);
+            BOOST_TEST((error.find("(a quoted CSV field that runs across lines?)") != std::string::npos) ==
+                       (named_as.starts_with("U+000A") || named_as.starts_with("U+000D")));
+        }
+    }
+    // Printable non-ASCII labels are labels like any other.
+    auto fine = docs(ordinary(10, "très bien", "ÜBEL"));
+    BOOST_TEST(check_labelled_documents(fine, named("t.csv")).empty());
+}
+
+BOOST_AUTO_TEST_CASE(labels_that_are_one_number_written_differently_are_named) {
+    auto rows = ordinary(30, "1", "0");
+    rows[5].first = "1.0";
+    rows[7].first = "01";
+    rows[8].first = "0.0";
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_TEST(std::count(w.begin(), w.end(),
+                          "t.csv: labels '0', '0.0' are the same number written differently and are trained as 2 "
+                          "different classes (first lines: 3, 10)") == 1);
+    BOOST_TEST(std::count(w.begin(), w.end(),
+                          "t.csv: labels '01', '1', '1.0' are the same number written differently and are trained as 3 "
+                          "different classes (first lines: 9, 2, 7)") == 1);
+    // Different numbers, and words, are different classes without a word.
+    BOOST_TEST(first_warning(ordinary(20, "1", "2")).empty());
+    BOOST_TEST(first_warning(ordinary(20, "1e", "e1")).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_label_that_reads_like_a_missing_value_is_named) {
+    auto rows = ordinary(30);
+    rows[4].first = "NaN";
+    rows[9].first = "NaN";
+    rows[12].first = "nan";
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_TEST(std::count(w.begin(), w.end(),
+                          "t.csv: 2 documents are labelled 'NaN' (first: line 6), which reads like a missing value "
+                          "written out by the tool that made the file, trained as a class") == 1);
+    BOOST_TEST(std::count(w.begin(), w.end(),
+                          "t.csv: 1 document is labelled 'nan' (first: line 14), which reads like a missing value "
+                          "written out by the tool that made the file, trained as a class") == 1);
+    BOOST_TEST(check_labelled_documents_warnings_with(ordinary(20, "none", "some"), "missing value") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(texts_that_are_numbers_question_the_text_column) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (int i = 0; i < 20; ++i) rows.emplace_back(i % 2 ? "pos" : "neg", std::to_string(1000 + i));
+    rows[3].second = "a real text";
+    auto d = docs(rows);
+    const auto w = check_labelled_documents(d, named("t.csv"));
+    BOOST_TEST(std::count(w.begin(), w.end(),
+                          "t.csv: 19 of 20 texts are a number and nothing else (first: line 2): is the text column the "
+                          "right one?") == 1);
+    // A few numbers among texts are texts.
+    auto mostly_words = ordinary(20);
+    for (int i = 0; i < 5; ++i) mostly_words[i].second = std::to_string(i);
+    BOOST_TEST(check_labelled_documents_warnings_with(mostly_words, "text column") == 0u);
 }

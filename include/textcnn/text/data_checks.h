@@ -56,6 +56,11 @@ std::string trimmed_label(std::string_view label);
 /// the warnings show labels: for a message that names a label.
 std::string shown_label(std::string_view label);
 
+/// Whether two labels read the same though their bytes differ: letter case (Unicode case
+/// folding), Unicode form (composed or decomposed 'café'), character width ('ｓｐａｍ'),
+/// spacing, or characters that do not show. For hints when a label is not the model's.
+bool labels_look_alike(std::string_view a, std::string_view b);
+
 /// "SOURCE: 3 labels had white space or invisible characters ... around them and were trimmed
 /// (first: line 2)": the warning check_labelled_documents gives, for a program that trims with
 /// trimmed_label() itself.

@@ -38,6 +38,19 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text);
 
 inline bool is_valid_utf8(std::string_view text) { return !find_invalid_utf8(text).has_value(); }
 
+/// A control character found in text: its byte offset and code point.
+struct ControlCharacter {
+    std::size_t offset = 0;
+    char32_t code_point = 0;
+};
+/// The first control character of valid UTF-8 `text`: C0 (U+0000..U+001F, tab and line ends
+/// included), DEL and C1 (U+007F..U+009F, NEL among them), or a line or paragraph separator
+/// (U+2028, U+2029); nullopt when there is none. A label holding one would break predict's
+/// one line per document (a line end) or its TSV columns (a tab).
+std::optional<ControlCharacter> find_control_character(std::string_view text);
+/// "U+000A (line feed)": a control character as messages name it.
+std::string describe_code_point(char32_t code_point);
+
 /// Appends `text` to `out` with every maximal invalid subpart replaced by U+FFFD (EF BF BD).
 /// Returns the number of replacements (0: `out` received an exact copy).
 std::size_t append_repaired_utf8(std::string_view text, std::string& out);
