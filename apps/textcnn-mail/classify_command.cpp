@@ -61,6 +61,12 @@ struct Judge {
         if (!thresholds.always_decides())
             throw cli_common::UsageError("--threshold on every label: a message that reaches none would get no "
                                          "verdict; leave one label (ham) without a threshold");
+        // A model of `textcnn train` read other texts than the one textcnn-mail makes of a message.
+        if (!model.metadata.count(max_body_bytes_key))
+            fmt::print(stderr, "warning: {} was not trained by textcnn-mail train (it lacks the settings that command "
+                               "stores): it learnt from other texts than the one textcnn-mail extract makes of a "
+                               "message, and its verdicts may mean little\n",
+                       o.model_path);
     }
     bool is_spam(const textcnn::TextPrediction& p) const {
         const auto decision = thresholds.decide(p.probabilities);

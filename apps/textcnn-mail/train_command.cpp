@@ -83,10 +83,23 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<
 void check_spam_label(const std::vector<RawMessage>& messages) {
     std::set<std::string> labels;  // as training will see them: trimmed
     for (const RawMessage& m : messages) labels.insert(textcnn::trimmed_label(m.label));
-    for (const std::string& label : labels)
-        if (cli_common::equal_ignoring_case(label, "spam")) return;
     std::vector<std::string> shown;  // what does not show spelled out: 'sp<U+200B>am'
     for (const std::string& label : labels) shown.push_back(textcnn::shown_label(label));
+    if (std::any_of(labels.begin(), labels.end(), [](const std::string& l) { return cli_common::equal_ignoring_case(l, "spam"); })) {
+        // A third label splits the probability: a message judged 'phish' got X-Spam-Flag: NO.
+        std::vector<std::string> others;
+        for (const std::string& label : labels)
+            if (!cli_common::equal_ignoring_case(label, "spam") && !cli_common::equal_ignoring_case(label, "ham"))
+                others.push_back("'" + textcnn::shown_label(label) + "'");
+        if (!others.empty())
+            fmt::print(stderr,
+                       "warning: the messages' labels ({}) are more than spam and ham: {} {} trained as a class of its "
+                       "own, and classify flags a message as spam only when 'spam' is its label, so a message judged {} "
+                       "gets X-Spam-Flag: NO (name such folders spam/ or ham/ to judge them so)\n",
+                       fmt::join(shown, ", "), fmt::join(others, ", "), others.size() == 1 ? "is" : "are each",
+                       others.front());
+        return;
+    }
     throw textcnn::InputError(fmt::format("the messages' labels ({}) do not include 'spam', which classify judges by: "
                                           "name the folder DIR/spam/, the mbox spam.mbox or the CSV label spam",
                                           fmt::join(shown, ", ")));

@@ -353,3 +353,44 @@ BOOST_AUTO_TEST_CASE(overlapping_maildirs_read_each_message_once_and_a_maildir_i
                             "/spam: a symbolic link to a folder, not followed: its messages are not read (give the "
                             "folder itself)\n");
 }
+
+// Said, not silent: a third label beside spam and ham (its messages get X-Spam-Flag: NO), and a
+// model that `textcnn train` made from other texts than the one textcnn-mail extracts.
+BOOST_AUTO_TEST_CASE(a_third_label_and_a_model_not_trained_on_mail_are_said) {
+    const std::string dir = path("three_labels");
+    std::filesystem::remove_all(dir);
+    for (int n = 0; n < 6; ++n)
+        for (const std::string label : {"ham", "phish", "spam"}) {
+            std::filesystem::create_directories(dir + "/" + label);
+            write_text(dir + "/" + label + "/" + std::to_string(n) + ".eml", message(label != "ham", n));
+        }
+    const std::string three = path("three.bin");
+    const ProgramRun r = run("train --maildir " + dir + " --model " + three +
+                             " --embedding-dim 8 --maps 4 --widths 2 --epochs 1 --batch 4 --quiet --threads 1");
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    BOOST_TEST(r.err.find("warning: the messages' labels (ham, phish, spam) are more than spam and ham: 'phish' is "
+                          "trained as a class of its own, and classify flags a message as spam only when 'spam' is its "
+                          "label, so a message judged 'phish' gets X-Spam-Flag: NO") != std::string::npos,
+               r.err);
+    BOOST_TEST(run("train --maildir " + path("maildir") + " --model " + path("two.bin") +
+                   " --embedding-dim 8 --maps 4 --widths 2 --epochs 1 --quiet --threads 1")
+                   .err.find("more than spam and ham") == std::string::npos);
+
+    // A model of textcnn train on plain texts: judged, with a warning.
+    std::string csv = "label,text\n";
+    for (int n = 0; n < 20; ++n) csv += std::string(n % 2 ? "spam" : "ham") + ",a short note number " + std::to_string(n) + "\n";
+    write_text(path("plain.csv"), csv);
+    const std::string plain = path("plain.bin");
+    const ProgramRun trained = run_program(std::string(TEXTCNN_BINARY_DIR) + "/textcnn train --train " + path("plain.csv") +
+                                               " --model " + plain + " --embedding-dim 8 --maps 4 --epochs 1 --quiet",
+                                           path("stderr.txt"));
+    BOOST_TEST_REQUIRE(trained.code == 0, trained.err);
+    const std::string input = message(true, 3);
+    write_text(path("m3.eml"), input);
+    const ProgramRun judged = run("classify --model " + plain, path("m3.eml"));
+    const std::string flag = flag_of_pass_through(input, judged);
+    BOOST_TEST((flag == "YES" || flag == "NO"), flag);
+    BOOST_TEST(judged.err.find("warning: " + plain + " was not trained by textcnn-mail train") != std::string::npos,
+               judged.err);
+    BOOST_TEST(run("classify --model " + model(), path("m3.eml")).err.find("was not trained by") == std::string::npos);
+}
