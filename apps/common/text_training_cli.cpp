@@ -246,6 +246,18 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
                 throw UsageError(std::string(name) + " shapes the wide n-gram branch, which this run does not build: "
                                                      "add --word-ngrams N (or --nb-members M)");
     }
+    // Options that act in this run, but not as a user would think: said.
+    if (subword_buckets > 0 && min_count <= 1 && max_vocab == 0)
+        fmt::print(stderr,
+                   "warning: --subword-buckets {}: with --min-count 1 (and no --max-vocab) every training word is in the "
+                   "vocabulary, so the subword vectors never train, and an unseen word at prediction gets a random "
+                   "vector instead of the unknown word's (raise --min-count to 2 or more to train them)\n",
+                   subword_buckets);
+    if (patience > 0 && patience >= epochs)
+        fmt::print(stderr,
+                   "warning: --patience {} with --epochs {}: the run ends before {} epochs without a better dev accuracy "
+                   "can follow the best one, so early stopping cannot act\n",
+                   patience, epochs, patience);
     if (embedding_mode != "non-static" && embeddings.empty())
         throw UsageError("--embedding-mode " + embedding_mode + " keeps pretrained vectors (--embeddings FILE); without "
                          "them it would freeze the random start");

@@ -1735,6 +1735,15 @@ BOOST_AUTO_TEST_CASE(validation_data_that_cannot_judge_the_model_is_named) {
                                         "accuracy that picks the model says nothing of it\n"),
                         r.err);
     BOOST_CHECK(!contains(r.err, "repeat a training document"));
+    // Options that act, but not as one would think.
+    r = run(train + dev + " --patience 3 --subword-buckets 10");
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: --patience 3 with --epochs 1: the run ends before 3 epochs without a "
+                                        "better dev accuracy can follow the best one, so early stopping cannot act\n"),
+                        r.err);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: --subword-buckets 10: with --min-count 1 (and no --max-vocab) every "
+                                        "training word is in the vocabulary, so the subword vectors never train"),
+                        r.err);
+    BOOST_CHECK(!contains(run(train + dev + " --subword-buckets 10 --min-count 2").err, "--subword-buckets 10:"));
     // A text column that holds identifiers: nearly every validation token is unknown.
     std::string ids = "id,label,text\n";
     for (int i = 0; i < 150; ++i) ids += std::to_string(5000 + i) + "," + (i % 2 ? "pos" : "neg") + ",a film number " +
