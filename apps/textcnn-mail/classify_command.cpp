@@ -55,7 +55,7 @@ struct Judge {
                      : textcnn::TextClassifier::from_model_file(textcnn::read_model_file(o.model_path))),
           spam_index(spam_label_index(model, o.model_path)),
           thresholds(o.threshold.thresholds(model.labels())),
-          extraction(mail_text_options_of(model)) {
+          extraction(mail_text_options_of(model, o.model_path)) {
         // With a threshold on every label, a message that reaches none got NO, unsaid: as in
         // textcnn eval, one label must be left to fall back on.
         if (!thresholds.always_decides())

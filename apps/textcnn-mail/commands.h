@@ -37,7 +37,7 @@ inline constexpr const char* max_body_bytes_key = "mail_max_body_bytes";
 void add_max_body_bytes_option(CLI::App& command, std::size_t& bytes);
 
 /// The extraction options a model was trained with (its metadata; the defaults when absent).
-textcnn::mail::MailTextOptions mail_text_options_of(const textcnn::TextClassifier& model);
+textcnn::mail::MailTextOptions mail_text_options_of(const textcnn::TextClassifier& model, const std::string& model_path);
 
 /// The index of the label "spam" (ASCII case ignored) among the model's labels; InputError
 /// naming the model and its labels when there is none.

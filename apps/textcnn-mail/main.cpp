@@ -29,14 +29,14 @@ void add_max_body_bytes_option(CLI::App& command, std::size_t& bytes) {
         ->capture_default_str();
 }
 
-textcnn::mail::MailTextOptions mail_text_options_of(const textcnn::TextClassifier& model) {
+textcnn::mail::MailTextOptions mail_text_options_of(const textcnn::TextClassifier& model, const std::string& model_path) {
     textcnn::mail::MailTextOptions options;
     const auto it = model.metadata.find(max_body_bytes_key);
     if (it == model.metadata.end()) return options;
     std::size_t bytes = 0;
     const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), bytes);
     if (ec != std::errc() || end != it->second.data() + it->second.size())
-        throw textcnn::InputError(fmt::format("model metadata {}: '{}' is not a number", max_body_bytes_key, it->second));
+        throw textcnn::InputError(fmt::format("{}: model metadata {}: '{}' is not a number", model_path, max_body_bytes_key, it->second));
     options.max_body_bytes = bytes;
     return options;
 }

@@ -55,6 +55,7 @@ void read_version_1(const json& meta, const std::string& where, ImageModel& mode
         if (!label.is_string()) throw InputError(where + ": 'labels' must be a list of strings, got " + label.dump());
         model.labels.push_back(label.get<std::string>());
     }
+    check_stored_labels(model.labels, where);
     if (const auto arch = meta.find("architecture"); arch != meta.end()) {
         if (!arch->is_string()) throw InputError(where + ": 'architecture' must be a string");
         model.architecture = arch->get<std::string>();

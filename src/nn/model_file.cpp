@@ -440,17 +440,21 @@ std::map<std::string, std::string> decode_string_map(const ModelSection& section
 
 void set_labels(ModelFile& file, const std::vector<std::string>& labels) { file.set("LABL", 1, encode_strings(labels)); }
 
-std::vector<std::string> labels_of(const ModelFile& file) {
-    std::vector<std::string> labels = decode_strings(file.require("LABL", 1), file.source);
+void check_stored_labels(const std::vector<std::string>& labels, const std::string& where) {
     // A label given twice made one of two probabilities disappear from JSON output and the shown
     // one the loser's; an empty one cannot be told from "no label" in predict's output.
     std::map<std::string_view, std::size_t> seen;
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (labels[i].empty()) throw InputError(file.source + " section 'LABL': label " + std::to_string(i + 1) + " is empty");
+        if (labels[i].empty()) throw InputError(where + ": label " + std::to_string(i + 1) + " is empty");
         if (const auto [it, fresh] = seen.emplace(labels[i], i + 1); !fresh)
-            throw InputError(file.source + " section 'LABL': label " + std::to_string(i + 1) + " is label " +
-                             std::to_string(it->second) + " again");
+            throw InputError(where + ": label " + std::to_string(i + 1) + " is label " + std::to_string(it->second) +
+                             " again");
     }
+}
+
+std::vector<std::string> labels_of(const ModelFile& file) {
+    std::vector<std::string> labels = decode_strings(file.require("LABL", 1), file.source);
+    check_stored_labels(labels, file.source + " section 'LABL'");
     return labels;
 }
 

@@ -1,6 +1,7 @@
 #include "text/quantized_text_cnn.h"
 
 #include "core/huge_pages.h"
+#include "textcnn/nn/ngram_bag.h"
 
 #include "textcnn/core/bytes.h"
 #include "textcnn/core/checked.h"
@@ -346,12 +347,15 @@ QuantizedTextCnn QuantizedTextCnn::decode_common(ByteReader& r) {
         bag.buckets = r.get<std::uint64_t>("n-gram buckets");
         const auto binary = r.get<std::uint8_t>("n-gram binary flag"), mean = r.get<std::uint8_t>("n-gram mean flag");
         q.output_.bag_logits = r.get_floats("n-gram logits");
-        if (bag.ngrams == 0 || bag.vocab != q.vocab_ || (bag.ngrams >= 2 && bag.buckets == 0) || binary > 1 ||
+        // The order is bounded as the ngram_bag layer's is: each text costs ngrams x tokens hashes
+        // (an order of 2^62 made prediction run forever).
+        if (bag.ngrams == 0 || bag.ngrams > NgramBagLayer::max_ngrams || bag.vocab != q.vocab_ ||
+            (bag.ngrams >= 2 && bag.buckets == 0) || binary > 1 ||
             mean > 1 || bag.buckets > q.output_.bag_logits.size() ||
             q.output_.bag_logits.size() / q.output_.classes != bag.vocab + bag.buckets ||
             q.output_.bag_logits.size() % q.output_.classes != 0)
             r.error("the wide branch's settings (order " + std::to_string(bag.ngrams) + ", vocabulary " +
-                    std::to_string(bag.vocab) + ", " + std::to_string(bag.buckets) + " buckets) do not fit its " +
+                    std::to_string(bag.vocab) + ", " + std::to_string(bag.buckets) + " buckets; orders 1 to 8) do not fit its " +
                     std::to_string(q.output_.bag_logits.size()) + " logits or the vocabulary of " +
                     std::to_string(q.vocab_));
         if (!all_usable(q.output_.bag_logits)) r.error("the wide branch's logits are not finite or beyond 1e18");

@@ -155,6 +155,10 @@ public:
     /// Bytes of one word's row: every tap of every width.
     std::size_t row_bytes() const { return columns_; }
     bool has_wide_branch() const { return output_.bag.has_value(); }
+    /// The wide branch's settings {n-gram order, buckets, binary, mean} (has_wide_branch() only).
+    std::array<std::size_t, 4> wide_branch() const {
+        return {output_.bag->ngrams, output_.bag->buckets, output_.bag->binary, output_.bag->mean};
+    }
 
     /// A text's table rows with `margin` padding rows (zeros) on each side.
     struct Rows {

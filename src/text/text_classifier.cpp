@@ -223,6 +223,33 @@ void check_quantized_convolutions(const ModelSpec& spec, const detail::Quantized
         throw InputError(source + ": section '" + detail::QuantizedTextCnn::section_tag + "' holds convolutions (" +
                          described(q.convolutions()) + ") other than the stored architecture's (" +
                          described(architecture) + ")");
+    // The wide branch as the architecture describes it (summary shows that one): {n-gram order,
+    // buckets, binary, mean}.
+    using Bag = std::array<std::size_t, 4>;
+    std::optional<Bag> bag;
+    const auto find_bag = [&](const auto& self, const std::vector<LayerSpec>& layers) -> void {
+        for (const LayerSpec& layer : layers) {
+            if (layer.type == "ngram_bag")
+                bag = Bag{static_cast<std::size_t>(std::max(0L, layer.get_int("ngrams", 2))),
+                          static_cast<std::size_t>(std::max(0L, layer.get_int("buckets", 0))),
+                          layer.get_bool("binary", true), layer.get_string("reduce", "sum") == "mean"};
+            for (const auto& branch : layer.branches) self(self, branch);
+        }
+    };
+    try {
+        find_bag(find_bag, spec);
+    } catch (const ConfigError&) {
+        bag.reset();
+    }
+    const auto bag_text = [](const std::optional<Bag>& b) {
+        return b ? "order " + std::to_string((*b)[0]) + ", " + std::to_string((*b)[1]) + " buckets, " +
+                       ((*b)[2] ? "binary" : "counts") + ", " + ((*b)[3] ? "mean" : "sum")
+                 : std::string("none");
+    };
+    const std::optional<Bag> stored = q.has_wide_branch() ? std::optional<Bag>(q.wide_branch()) : std::nullopt;
+    if (stored != bag)
+        throw InputError(source + ": section '" + detail::QuantizedTextCnn::section_tag + "' holds a wide branch (" +
+                         bag_text(stored) + ") other than the stored architecture's (" + bag_text(bag) + ")");
 }
 
 // Every layer that reads the token ids (the first layer, or the first of each branch of a first

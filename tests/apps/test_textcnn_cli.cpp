@@ -1153,6 +1153,31 @@ BOOST_AUTO_TEST_CASE(summary_text_and_json) {
     BOOST_CHECK_EQUAL(layer_parameters, parameters);
 }
 
+// A quantized model's wide branch must be the one its architecture describes (summary shows
+// that one), and its n-gram order is bounded as the layer's: an order of 2^62 in a file with a
+// valid checksum made prediction run forever (found by a helper's hostile-file run).
+BOOST_AUTO_TEST_CASE(a_quantized_wide_branch_other_than_the_architecture_is_refused) {
+    Trained& t = trained();
+    const std::string wide = scratch("wide_q.model"), quantized = scratch("wide_q.quantized");
+    BOOST_REQUIRE_EQUAL(run("train --train " + t.train_csv + " --model " + wide + " " + tiny +
+                            " --word-ngrams 2 --buckets 1000 --quiet").code, 0);
+    BOOST_REQUIRE_EQUAL(run("quantize --model " + wide + " --out " + quantized).code, 0);
+    ModelFile file = read_model_file(quantized);
+    const ModelSection* arch = file.find("ARCH");
+    BOOST_REQUIRE(arch != nullptr);
+    std::string text(arch->payload.begin(), arch->payload.end());
+    const std::string order = "\"ngrams\":\"2\"";
+    BOOST_REQUIRE(text.find(order) != std::string::npos);
+    text.replace(text.find(order), order.size(), "\"ngrams\":\"3\"");
+    file.set("ARCH", arch->version, std::vector<std::uint8_t>(text.begin(), text.end()));
+    write_model_file(quantized, file);
+    const Run r = run("predict --quiet --model " + quantized + " " + t.train_csv);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(contains(r.err, quantized + ": section 'QFLD' holds a wide branch (order 2, 1000 buckets, binary, "
+                                        "sum) other than the stored architecture's (order 3, 1000 buckets, binary, sum)"),
+                        r.err);
+}
+
 BOOST_AUTO_TEST_CASE(quantize_plain_refined_compact_and_compact_refined) {
     Trained& t = trained();
     const std::string texts = scratch("quantize_texts.txt");
