@@ -712,23 +712,17 @@ private:
         using namespace textcnn;
         std::string kept = fmt::format("the {} finished member{}", members_.size(), members_.size() == 1 ? "" : "s");
         std::error_code ec;
-        if (members_.empty() && first_report.result.epochs_completed == 0 && first_report.result.best_epoch == 0 &&
-            std::filesystem::exists(o_.model_path, ec)) {
+        if (members_.empty() && !trained_anything(first_report.result) && std::filesystem::exists(o_.model_path, ec)) {
             // As stop_with_checkpoint: an untrained network does not replace an earlier file.
             kept = "nothing (member " + std::to_string(first + 1) + " was stopped before its first epoch ended; " +
                    o_.model_path + " was left as it was)";
-            sigint.keep();
-            const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
-            fmt::print(stderr, "\n{}: {}\n", signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept);
-            throw Interrupted(signal);
-        }
-        if (members_.empty()) {
+        } else if (members_.empty()) {
             TextClassifier& model = first_run.classifier();
             set_run_metadata(model, o_, sources_, first_report.result, train_documents_);
             model.metadata["interrupted"] = "yes";
             model.metadata["ensemble_planned"] = std::to_string(o_.ensemble);
             first_run.save_best_model(o_.model_path);  // the best parameters validated so far
-            kept = "member " + std::to_string(first + 1) + "'s network so far";
+            kept = "member " + std::to_string(first + 1) + "'s network so far written to " + o_.model_path;
         } else {
             const std::optional<Evaluation> validation = mean_validation();
             TextClassifier model = TextClassifier::ensemble(std::move(members_));
@@ -736,11 +730,12 @@ private:
             model.metadata["interrupted"] = "yes";
             model.metadata["ensemble_planned"] = std::to_string(o_.ensemble);
             model.save(o_.model_path);
+            kept += " written to " + o_.model_path;
         }
         sigint.keep();
         const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
-        fmt::print(stderr, "\n{}: {} written to {} (of {} planned; an ensemble is not resumed)\n",
-                   signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept, o_.model_path, o_.ensemble);
+        fmt::print(stderr, "\n{}: {} (of {} planned; an ensemble is not resumed)\n",
+                   signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept, o_.ensemble);
         throw Interrupted(signal);
     }
 

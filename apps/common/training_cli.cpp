@@ -79,8 +79,7 @@ void stop_with_checkpoint(const std::string& model, const std::string& checkpoin
     // checkpoint), and a failure of either ends the run with exit 1 and says what was kept.
     std::vector<std::string> failed;
     std::error_code ec;
-    const bool trained = result.epochs_completed > 0 || result.best_epoch > 0;
-    if (!trained && std::filesystem::exists(model, ec)) {
+    if (!trained_anything(result) && std::filesystem::exists(model, ec)) {
         // Weights of a run stopped before its first epoch ended and before any validation do not
         // replace the model an earlier run left there (they are in the checkpoint).
         fmt::print(stderr,

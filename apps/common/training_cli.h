@@ -58,6 +58,12 @@ std::pair<std::string, std::string> checkpoint_output(const std::string& model_p
 /// on, keeps the handlers, and throws Interrupted (exit code 130 or 143, cli_main.h).
 [[noreturn]] void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint);
 
+/// Whether an interrupted run has anything to show: an epoch completed or a validation made.
+/// One that has not does not replace a file an earlier run left at --model.
+inline bool trained_anything(const textcnn::TrainResult& result) {
+    return result.epochs_completed > 0 || result.best_epoch > 0;
+}
+
 /// After a run stopped by Ctrl-C or SIGTERM (with `sigint` alive all along): writes, at `model`,
 /// the best model so far (`save_best_model`, which returns the epoch of the parameters it
 /// saved, 0 for the current ones), and the checkpoint (`write_checkpoint`), says on stderr where

@@ -85,11 +85,14 @@ void check_spam_label(const std::vector<RawMessage>& messages) {
     for (const RawMessage& m : messages) labels.insert(textcnn::trimmed_label(m.label));
     std::vector<std::string> shown;  // what does not show spelled out: 'sp<U+200B>am'
     for (const std::string& label : labels) shown.push_back(textcnn::shown_label(label));
-    if (std::any_of(labels.begin(), labels.end(), [](const std::string& l) { return cli_common::equal_ignoring_case(l, "spam"); })) {
+    const auto is = [](const char* name) {
+        return [name](const std::string& label) { return cli_common::equal_ignoring_case(label, name); };
+    };
+    if (std::any_of(labels.begin(), labels.end(), is("spam"))) {
         // A third label splits the probability: a message judged 'phish' got X-Spam-Flag: NO.
         std::vector<std::string> others;
         for (const std::string& label : labels)
-            if (!cli_common::equal_ignoring_case(label, "spam") && !cli_common::equal_ignoring_case(label, "ham"))
+            if (!is("spam")(label) && !is("ham")(label))
                 others.push_back("'" + textcnn::shown_label(label) + "'");
         if (!others.empty())
             fmt::print(stderr,

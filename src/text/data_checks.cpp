@@ -175,9 +175,6 @@ std::string conflicting_labels(const std::vector<Document>& documents) {
                        texts == 1 ? std::string("1 text appears") : fmt::format("{} texts appear", texts), examples);
 }
 
-}  // namespace
-
-namespace {
 // The value of a label written as a plain decimal number ("1", "-0.5", "01", "1e3"), or nullopt.
 std::optional<double> number_of(const std::string& label) {
     if (label.empty() || label.size() > 64 ||
@@ -189,6 +186,7 @@ std::optional<double> number_of(const std::string& label) {
     if (end != label.c_str() + label.size() || !std::isfinite(value)) return std::nullopt;
     return value;
 }
+
 // How a missing value comes out of pandas, R, SQL or a spreadsheet.
 bool looks_missing(const std::string& label) {
     static const std::set<std::string> missing{"nan", "null", "na", "n/a", "#n/a", "undefined"};

@@ -355,7 +355,8 @@ QuantizedTextCnn QuantizedTextCnn::decode_common(ByteReader& r) {
             q.output_.bag_logits.size() / q.output_.classes != bag.vocab + bag.buckets ||
             q.output_.bag_logits.size() % q.output_.classes != 0)
             r.error("the wide branch's settings (order " + std::to_string(bag.ngrams) + ", vocabulary " +
-                    std::to_string(bag.vocab) + ", " + std::to_string(bag.buckets) + " buckets; orders 1 to 8) do not fit its " +
+                    std::to_string(bag.vocab) + ", " + std::to_string(bag.buckets) + " buckets; orders 1 to " +
+                    std::to_string(NgramBagLayer::max_ngrams) + ") do not fit its " +
                     std::to_string(q.output_.bag_logits.size()) + " logits or the vocabulary of " +
                     std::to_string(q.vocab_));
         if (!all_usable(q.output_.bag_logits)) r.error("the wide branch's logits are not finite or beyond 1e18");

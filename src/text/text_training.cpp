@@ -241,6 +241,42 @@ struct TextTrainingRun::Impl {
         return set;
     }
 
+    // What the validation documents cannot tell, said before training: labels with no document
+    // among them (their accuracy, which picks the model, says nothing of those), documents that
+    // repeat a training text (dev data given apart; the split keeps identical texts on one side),
+    // and a vocabulary that knows few of their tokens (`unknown` of `tokens`: a text column that
+    // differs between the files, or holds identifiers).
+    void check_validation_data(const std::vector<Document>& train, const std::vector<Document>& held_out,
+                               const std::string& source, std::size_t tokens, std::size_t unknown) {
+        std::set<std::string> present;
+        for (const Document& d : held_out) present.insert(*d.label);
+        std::vector<std::string> missing;
+        for (const std::string& label : labels)
+            if (!present.count(label)) missing.push_back("'" + label + "'");
+        if (!missing.empty())
+            warn(fmt::format("{}: no document of label{} {} ({} of {} labels): the validation accuracy that picks the "
+                             "model says nothing of {}",
+                             source, missing.size() == 1 ? "" : "s", fmt::join(missing, ", "), missing.size(),
+                             labels.size(), missing.size() == 1 ? "it" : "them"));
+        std::unordered_map<std::string_view, std::size_t> train_texts;
+        for (const Document& d : train)
+            if (!d.text.empty()) train_texts.emplace(d.text, d.line);
+        std::size_t repeated = 0, first_line = 0, first_train_line = 0;
+        for (const Document& d : held_out)
+            if (const auto it = train_texts.find(d.text); it != train_texts.end() && repeated++ == 0) {
+                first_line = d.line;
+                first_train_line = it->second;
+            }
+        if (repeated)
+            warn(fmt::format("{}: {} of {} documents repeat a training document's text (first: line {}, training line "
+                             "{}): the validation accuracy that picks the model is partly measured on memorised texts",
+                             source, repeated, held_out.size(), first_line, first_train_line));
+        if (tokens >= 20 && 2 * unknown > tokens)
+            warn(fmt::format("{}: {:.1f} % of the tokens are unknown to the vocabulary of the training data: does the "
+                             "text column hold the same kind of text in both (--text-column)?",
+                             source, 100.0 * static_cast<double>(unknown) / static_cast<double>(tokens)));
+    }
+
     BatchSource source_for(const EncodedSet& set) const {
         return [this, &set](std::span<const std::size_t> indices, Tensor& input, std::vector<std::uint32_t>& out) {
             pack_sequences(set.ids, indices, pack, input);
@@ -249,51 +285,6 @@ struct TextTrainingRun::Impl {
         };
     }
 };
-
-namespace {
-// What the validation documents cannot tell, said before training: labels with no document
-// among them (their accuracy, which picks the model, says nothing of those), documents that
-// repeat a training text (dev data given apart; the split keeps identical texts on one side),
-// and a vocabulary that knows few of their tokens (a text column that differs between the
-// files, or holds identifiers).
-template <class Run>
-void check_validation_data(Run& m, const std::vector<Document>& train, const std::vector<Document>& held_out,
-                           const std::string& name) {
-    const std::string source = name.empty() ? std::string("dev data") : name;
-    std::set<std::string> present;
-    for (const Document& d : held_out) present.insert(*d.label);
-    std::vector<std::string> missing;
-    for (const std::string& label : m.labels)
-        if (!present.count(label)) missing.push_back("'" + label + "'");
-    if (!missing.empty())
-        m.warn(fmt::format("{}: no document of label{} {} ({} of {} labels): the validation accuracy that picks the model "
-                           "says nothing of {}",
-                           source, missing.size() == 1 ? "" : "s", fmt::join(missing, ", "), missing.size(),
-                           m.labels.size(), missing.size() == 1 ? "it" : "them"));
-    std::unordered_map<std::string_view, std::size_t> train_texts;
-    for (const Document& d : train)
-        if (!d.text.empty()) train_texts.emplace(d.text, d.line);
-    std::size_t repeated = 0, first_line = 0, first_train_line = 0;
-    for (const Document& d : held_out)
-        if (const auto it = train_texts.find(d.text); it != train_texts.end() && repeated++ == 0) {
-            first_line = d.line;
-            first_train_line = it->second;
-        }
-    if (repeated)
-        m.warn(fmt::format("{}: {} of {} documents repeat a training document's text (first: line {}, training line {}): "
-                           "the validation accuracy that picks the model is partly measured on memorised texts",
-                           source, repeated, held_out.size(), first_line, first_train_line));
-    std::size_t tokens = 0, unknown = 0;
-    for (const auto& ids : m.validation.ids) {
-        tokens += ids.size();
-        unknown += static_cast<std::size_t>(std::count(ids.begin(), ids.end(), Vocabulary::unknown_id));
-    }
-    if (tokens >= 20 && 2 * unknown > tokens)
-        m.warn(fmt::format("{}: {:.1f} % of the tokens are unknown to the vocabulary of the training data: does the text "
-                           "column hold the same kind of text in both (--text-column)?",
-                           source, 100.0 * static_cast<double>(unknown) / static_cast<double>(tokens)));
-}
-}  // namespace
 
 TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std::vector<Document>> dev,
                                  const std::string& dev_source, const TextTrainingOptions& options,
@@ -455,17 +446,17 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         m.validation = m.encode(tokenizer.tokenize_batch(texts), held_out, validation_source);
     }
     {
-        // The summary line before training.
+        // The summary line before training, then what the validation data cannot tell.
         std::string counts;
         for (const auto& [label, count] : label_counts)
             counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", label, with_thousands_separators(count));
         std::string validation = "no validation data";
+        std::size_t tokens = 0, unknown = 0;
+        for (const auto& ids : m.validation.ids) {
+            tokens += ids.size();
+            unknown += static_cast<std::size_t>(std::count(ids.begin(), ids.end(), Vocabulary::unknown_id));
+        }
         if (!held_out.empty()) {
-            std::size_t tokens = 0, unknown = 0;
-            for (const auto& ids : m.validation.ids) {
-                tokens += ids.size();
-                unknown += static_cast<std::size_t>(std::count(ids.begin(), ids.end(), Vocabulary::unknown_id));
-            }
             validation = fmt::format("{} validation documents ({:.1f} % of all; {}), {:.1f} % of their tokens unknown",
                                      with_thousands_separators(held_out.size()),
                                      100.0 * static_cast<double>(held_out.size()) /
@@ -475,8 +466,13 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         }
         m.info(fmt::format("data: {} training documents, {} labels ({}); {}", with_thousands_separators(train.size()),
                            m.labels.size(), counts, validation));
+        if (!held_out.empty())
+            m.check_validation_data(train, held_out,
+                                    !validation_source.empty() ? validation_source
+                                    : dev_source.empty()       ? std::string("dev data")
+                                                               : dev_source,
+                                    tokens, unknown);
     }
-    if (!held_out.empty()) check_validation_data(m, train, held_out, validation_source.empty() ? dev_source : validation_source);
     if (m.report.truncated_documents)
         m.report.warnings.push_back(std::to_string(m.report.truncated_documents) + " documents were cut to the maximum length of " +
                                     std::to_string(options.max_length) + " tokens");

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 namespace textcnn {
@@ -290,17 +289,15 @@ std::optional<ControlCharacter> find_control_character(std::string_view text) {
 }
 
 std::string describe_code_point(char32_t code_point) {
-    char hex[16];
-    std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(code_point));
-    const char* name = code_point == '\n'   ? " (line feed)"
-                       : code_point == '\r' ? " (carriage return)"
-                       : code_point == '\t' ? " (tab)"
-                       : code_point == 0    ? " (NUL)"
-                       : code_point == 0x85 ? " (next line)"
-                       : code_point == 0x2028 ? " (line separator)"
-                       : code_point == 0x2029 ? " (paragraph separator)"
-                                              : " (a control character)";
-    return std::string(hex) + name;
+    const char* name = code_point == '\n'     ? "line feed"
+                       : code_point == '\r'   ? "carriage return"
+                       : code_point == '\t'   ? "tab"
+                       : code_point == 0      ? "NUL"
+                       : code_point == 0x85   ? "next line"
+                       : code_point == 0x2028 ? "line separator"
+                       : code_point == 0x2029 ? "paragraph separator"
+                                              : "a control character";
+    return fmt::format("U+{:04X} ({})", static_cast<std::uint32_t>(code_point), name);
 }
 
 }  // namespace textcnn
