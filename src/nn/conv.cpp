@@ -373,6 +373,11 @@ Shape ConvLayer::output_shape(const Shape& input) const {
     return Shape(std::move(dims));
 }
 
+std::size_t ConvLayer::workspace_elements(const Shape& input) const {
+    // The im2col columns of one sample: a window of every input channel per output position.
+    return checked_mul(window_size(), output_shape(input.with_batch(1)).positions(), label() + ": im2col columns");
+}
+
 std::vector<ParameterInfo> ConvLayer::parameters() const {
     std::vector<ParameterInfo> p;
     ParameterInfo w;

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -87,12 +88,46 @@ struct BuiltLayers {
     std::vector<Shape> input_shapes;
     Shape output_shape;
     std::size_t parameters = 0;
+    std::size_t activations = 0;  ///< ActivationBudget's total
 };
 
 void check_sample_size(const Shape& shape, const std::string& what) {
     const std::size_t n = checked_mul(shape.channels(), shape.positions(), what + " " + shape_text(shape));
     checked_limit(n, limits::max_sample_elements, what + " " + shape_text(shape) + ": floats per sample");
 }
+
+// One sample's forward pass: the input and every output held, plus the largest scratch of a
+// layer, against limits::max_activation_elements. Each term is below 2^28 (check_sample_size)
+// or checked, so the sums cannot overflow before the bound is hit.
+class ActivationBudget {
+public:
+    explicit ActivationBudget(std::size_t input) : held_(input) {}
+
+    void add(const Layer& layer, const Shape& in, const Shape& out) {
+        held_ += out.per_sample();
+        const std::size_t scratch = layer.workspace_elements(in);
+        if (scratch > scratch_) {
+            scratch_ = scratch;
+            largest_ = layer.label();
+        }
+        if (scratch_ > limits::max_activation_elements || held_ + scratch_ > limits::max_activation_elements)
+            throw ShapeError(fmt::format(
+                "network: one sample's forward pass up to {} needs {} floats ({} for the layers' outputs, {} for the "
+                "scratch of {}), above the limit of {} (1 GiB)",
+                layer.label(), saturated_sum(), held_, scratch_, largest_.empty() ? "no layer" : largest_,
+                limits::max_activation_elements));
+    }
+
+    std::size_t total() const { return held_ + scratch_; }
+
+private:
+    std::size_t saturated_sum() const {
+        return scratch_ > SIZE_MAX - held_ ? SIZE_MAX : held_ + scratch_;
+    }
+    std::size_t held_ = 0;
+    std::size_t scratch_ = 0;
+    std::string largest_;
+};
 
 BuiltLayers build_layers(const ModelSpec& spec, const Shape& sample_shape) {
     if (spec.empty()) throw ConfigError("network: the model has no layers");
@@ -106,6 +141,7 @@ BuiltLayers build_layers(const ModelSpec& spec, const Shape& sample_shape) {
         throw ShapeError(spec.front().label() + ": input shape " + shape_text(shape) + " is empty");
     check_sample_size(shape, spec.front().label() + ": input shape");
     BuiltLayers built;
+    ActivationBudget activations(shape.per_sample());
     for (const LayerSpec& s : spec) {
         auto layer = make_layer(s, shape);
         Shape out = layer->output_shape(shape);
@@ -113,6 +149,7 @@ BuiltLayers build_layers(const ModelSpec& spec, const Shape& sample_shape) {
         if (out.per_sample() == 0)
             throw ShapeError(layer->label() + ": output shape " + shape_text(out) + " for input " + shape_text(shape) +
                              " is empty");
+        activations.add(*layer, shape, out);
         built.input_shapes.push_back(shape);
         shape = out;
         for (const ParameterInfo& info : layer->parameters()) {
@@ -125,6 +162,7 @@ BuiltLayers build_layers(const ModelSpec& spec, const Shape& sample_shape) {
         built.layers.push_back(std::move(layer));
     }
     built.output_shape = shape;
+    built.activations = activations.total();
     return built;
 }
 
@@ -132,6 +170,10 @@ BuiltLayers build_layers(const ModelSpec& spec, const Shape& sample_shape) {
 
 std::size_t Network::parameter_count(const ModelSpec& spec, const Shape& sample_shape) {
     return build_layers(spec, sample_shape).parameters;
+}
+
+std::size_t Network::activation_elements(const ModelSpec& spec, const Shape& sample_shape) {
+    return build_layers(spec, sample_shape).activations;
 }
 
 Network::Network(ModelSpec spec, Shape sample_shape) : spec_(std::move(spec)), sample_shape_(std::move(sample_shape)) {

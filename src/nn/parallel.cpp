@@ -113,6 +113,22 @@ Shape ParallelLayer::output_shape(const Shape& input) const {
     return Shape(std::move(dims));
 }
 
+std::size_t ParallelLayer::workspace_elements(const Shape& input) const {
+    // Every branch's intermediate outputs are held until the concatenation, and the largest
+    // scratch of any of their layers.
+    std::size_t held = 0, scratch = 0;
+    for (const auto& branch : branches_) {
+        Shape shape = input.with_batch(1);
+        for (const auto& layer : branch) {
+            scratch = std::max(scratch, layer->workspace_elements(shape));
+            shape = layer->output_shape(shape);
+            held = checked_add(held, checked_mul(shape.channels(), shape.positions(), label() + ": branch output"),
+                               label() + ": branch outputs");
+        }
+    }
+    return checked_add(held, scratch, label() + ": workspace");
+}
+
 std::vector<ParameterInfo> ParallelLayer::parameters() const {
     std::vector<ParameterInfo> infos;
     for (const Layer* layer : children()) {

@@ -86,6 +86,33 @@ BOOST_AUTO_TEST_CASE(parameter_count_without_allocating) {
     BOOST_CHECK_THROW(Network(too_many, Shape{1, 1, 5}), ShapeError);
 }
 
+// Each layer's output below the per-sample bound is not enough: the whole forward pass of one
+// sample is bounded, scratch included, before anything is allocated. Three 2x2 convolutions
+// of dilation 4095 with full padding grow a 28x28 image to 12313x12313 (a 1.5 KB model file
+// that took 4.6 GB and 17 s per image).
+BOOST_AUTO_TEST_CASE(one_sample_forward_pass_is_bounded) {
+    const auto dilated = [](const std::string& name) {
+        return layer("conv", name, {{"filters", "1"}, {"kernel", "2,2"}, {"dilation", "4095,4095"}, {"padding", "full"}});
+    };
+    ModelSpec spec = {dilated("c1")};
+    // One such layer is within the bound: 4123x4123 outputs, four times as many im2col columns.
+    BOOST_TEST(Network::parameter_count(spec, Shape{1, 1, 28, 28}) == 5u);
+    spec.push_back(dilated("c2"));
+    spec.push_back(dilated("c3"));
+    BOOST_CHECK_EXCEPTION(Network::parameter_count(spec, Shape{1, 1, 28, 28}), ShapeError, [](const ShapeError& e) {
+        return std::string(e.what()) ==
+               "network: one sample's forward pass up to conv 'c2' needs 354677533 floats (84535437 for the layers' "
+               "outputs, 270142096 for the scratch of conv 'c2'), above the limit of 268435456 (1 GiB)";
+    });
+    // The same inside a parallel layer's branch, whose outputs are held until concatenated.
+    const ModelSpec branched = {{"parallel", "p", {}, {{dilated("b1"), dilated("b2")}}}};
+    BOOST_CHECK_THROW(Network::parameter_count(branched, Shape{1, 1, 28, 28}), ShapeError);
+    // A wide but ordinary network passes: 64 maps of 512x512 in two layers.
+    const ModelSpec wide = {layer("conv", "a", {{"filters", "64"}, {"kernel", "3,3"}, {"padding", "same"}}),
+                            layer("conv", "b", {{"filters", "64"}, {"kernel", "3,3"}, {"padding", "same"}})};
+    BOOST_TEST(Network::parameter_count(wide, Shape{1, 3, 512, 512}) == 64u * 27u + 64u + 64u * 576u + 64u);
+}
+
 BOOST_AUTO_TEST_CASE(parameter_count_follows_the_article) {
     // 8 filters of 3x3x3 plus one bias each: 8 * 27 + 8 = 224.
     Network net({layer("conv", "conv_1", {{"filters", "8"}, {"kernel", "3,3"}})}, Shape{1, 3, 28, 28});

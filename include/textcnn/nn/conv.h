@@ -78,6 +78,7 @@ public:
     explicit ConvLayer(const LayerSpec& spec);
 
     Shape output_shape(const Shape& input) const override;
+    std::size_t workspace_elements(const Shape& input) const override;
     std::vector<ParameterInfo> parameters() const override;
     void bind(std::span<const ParameterBinding> bindings) override;
     void initialize(const Initializer& init, Rng& rng) override;

@@ -131,6 +131,12 @@ public:
 
     /// Output shape for an input shape, or ShapeError naming the layer and the shape.
     virtual Shape output_shape(const Shape& input) const = 0;
+    /// Floats of scratch the forward pass of one sample of `input` (batch 1) holds beyond its
+    /// output, an upper bound (a convolution's im2col columns; the outputs of a parallel layer's
+    /// branches). Network bounds a sample's activations with it (limits::max_activation_elements)
+    /// before anything is allocated. Sizes are those output_shape() accepted, so no overflow
+    /// checks are needed beyond checked arithmetic on the products.
+    virtual std::size_t workspace_elements(const Shape& /*input*/) const { return 0; }
 
     virtual std::vector<ParameterInfo> parameters() const { return {}; }
     /// One binding per entry of parameters(), in the same order.

@@ -17,6 +17,12 @@ inline constexpr std::size_t max_setting = std::size_t{1} << 24;
 inline constexpr std::size_t max_receptive_extent = 4096;
 /// Floats in one sample of the network's input or of any layer's output (1 GiB).
 inline constexpr std::size_t max_sample_elements = std::size_t{1} << 28;
+/// Floats of one sample's forward pass through the whole network: its input, every layer's
+/// output (training keeps them all for the backward pass) and the largest scratch of any layer
+/// (Layer::workspace_elements; 1 GiB). Bounds the memory and time one image costs, which the
+/// per-layer bound does not: three 2x2 convolutions of dilation 4095 with full padding stay
+/// below max_sample_elements each, yet took 4.6 GB and 17 s for one 28x28 image.
+inline constexpr std::size_t max_activation_elements = std::size_t{1} << 28;
 /// Parameters of a network (4 GiB of floats; the gradients take as much again).
 inline constexpr std::size_t max_parameters = std::size_t{1} << 30;
 /// Bytes of a model or checkpoint file, checked from the file's size before it is read: the

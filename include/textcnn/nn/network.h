@@ -51,6 +51,10 @@ public:
     /// constructor but without allocating the parameter block: a loader compares it with the
     /// values it holds before building the network.
     static std::size_t parameter_count(const ModelSpec& spec, const Shape& sample_shape);
+    /// Floats one sample of `sample_shape` takes in the forward pass: its input, every layer's
+    /// output and the largest scratch of a layer (Layer::workspace_elements), the figure the
+    /// constructor bounds by limits::max_activation_elements (ShapeError above it, as here).
+    static std::size_t activation_elements(const ModelSpec& spec, const Shape& sample_shape);
     ~Network();
     Network(Network&&) noexcept;
     Network& operator=(Network&&) noexcept;

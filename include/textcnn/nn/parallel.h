@@ -41,6 +41,7 @@ public:
     }
 
     Shape output_shape(const Shape& input) const override;
+    std::size_t workspace_elements(const Shape& input) const override;
     std::string details() const override;
     std::vector<ParameterInfo> parameters() const override;
     void bind(std::span<const ParameterBinding> bindings) override;
