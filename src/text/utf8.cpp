@@ -3,6 +3,9 @@
 #include "textcnn/core/error.h"
 
 #include <fmt/format.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
 
 #include <algorithm>
 #include <cstring>
@@ -298,6 +301,69 @@ std::string describe_code_point(char32_t code_point) {
                        : code_point == 0x2029 ? "paragraph separator"
                                               : "a control character";
     return fmt::format("U+{:04X} ({})", static_cast<std::uint32_t>(code_point), name);
+}
+
+namespace {
+
+// Leading and trailing non-starters of a code point's NFKD decomposition, and whether it is
+// made of non-starters only (UAX #15, section 13's algorithm).
+struct NonStarters {
+    std::size_t leading = 0, trailing = 0;
+    bool only = false;
+};
+
+NonStarters non_starters(const icu::Normalizer2& nfkd, char32_t c) {
+    icu::UnicodeString decomposition;
+    if (!nfkd.getDecomposition(static_cast<UChar32>(c), decomposition)) {
+        const bool non_starter = u_getCombiningClass(static_cast<UChar32>(c)) != 0;
+        return {non_starter, non_starter, non_starter};
+    }
+    // Leading: the non-starters before the first starter; trailing: those after the last.
+    NonStarters n;
+    bool starter_seen = false;
+    for (std::int32_t i = 0; i < decomposition.length();) {
+        const UChar32 d = decomposition.char32At(i);
+        i += U16_LENGTH(d);
+        if (u_getCombiningClass(d) != 0) {
+            ++(starter_seen ? n.trailing : n.leading);
+            continue;
+        }
+        starter_seen = true;
+        n.trailing = 0;
+    }
+    n.only = !starter_seen;
+    if (n.only) n.trailing = n.leading;
+    return n;
+}
+
+}  // namespace
+
+std::size_t stream_safe_utf8(std::string_view text, std::string& out) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* nfkd = icu::Normalizer2::getNFKDInstance(status);
+    if (U_FAILURE(status)) throw Error(fmt::format("stream-safe text: ICU NFKD instance failed: {}", u_errorName(status)));
+    std::size_t run = 0, inserted = 0, copied = 0;
+    for (std::size_t pos = 0; pos < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[pos]);
+        if (byte < 0x80) {  // ASCII: starters with no decomposition
+            run = 0;
+            ++pos;
+            continue;
+        }
+        const std::size_t valid = utf8_sequence_length(text, pos), length = std::max<std::size_t>(1, valid);
+        const NonStarters n = non_starters(*nfkd, valid ? decode_utf8(text, pos, length) : U'\uFFFD');
+        if (run + n.leading > max_non_starter_run) {
+            if (inserted++ == 0) out.clear();
+            out.append(text.substr(copied, pos - copied));
+            out += "\xCD\x8F";  // U+034F COMBINING GRAPHEME JOINER
+            copied = pos;
+            run = 0;
+        }
+        run = n.only ? run + n.leading : n.trailing;
+        pos += length;
+    }
+    if (inserted) out.append(text.substr(copied));
+    return inserted;
 }
 
 }  // namespace textcnn

@@ -182,3 +182,33 @@ BOOST_AUTO_TEST_CASE(reader_line_at_a_time_stops_at_each_line_end) {
     BOOST_TEST(std::string(cut.next_chunk()) == std::string(15, 'x'));
     BOOST_TEST(std::string(cut.next_chunk()) == "\xC3\xA9yz\n");
 }
+
+// UAX #15's stream-safe format: a joiner (U+034F) after every 30 non-starters in a row,
+// counted in NFKD decompositions; text without such runs is left alone.
+BOOST_AUTO_TEST_CASE(stream_safe_text_bounds_runs_of_combining_marks) {
+    const std::string acute = "\u0301", below = "\u0316", cgj = "\u034F";
+    const auto repeat = [](const std::string& s, std::size_t n) {
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) out += s;
+        return out;
+    };
+    std::string out = "untouched";
+    BOOST_TEST(stream_safe_utf8("a" + repeat(acute, 30) + "b" + repeat(below, 30), out) == 0u);
+    BOOST_TEST(out == "untouched");
+    BOOST_TEST(stream_safe_utf8("plain ascii, caf\u00E9 \u4E2D\u6587", out) == 0u);
+    BOOST_TEST(stream_safe_utf8("a" + repeat(acute, 31), out) == 1u);
+    BOOST_TEST(out == "a" + repeat(acute, 30) + cgj + acute);
+    // A precomposed letter's decomposition ends in a non-starter (U+00C0 is A + U+0300).
+    BOOST_TEST(stream_safe_utf8("\u00C0" + repeat(acute, 30), out) == 1u);
+    BOOST_TEST(out == "\u00C0" + repeat(acute, 29) + cgj + acute);
+    // U+0F73 has combining class 0 but decomposes into two non-starters (0F71 0F72).
+    BOOST_TEST(stream_safe_utf8(repeat("\u0F73", 16), out) == 1u);
+    BOOST_TEST(out == repeat("\u0F73", 15) + cgj + "\u0F73");
+    // U+FF9E (half-width voiced mark) is a non-starter under NFKD only (U+3099).
+    BOOST_TEST(stream_safe_utf8(repeat("\uFF9E", 61), out) == 2u);
+    BOOST_TEST(out == repeat("\uFF9E", 30) + cgj + repeat("\uFF9E", 30) + cgj + "\uFF9E");
+    // 100,000 marks: a joiner after each 30, in one linear pass.
+    const std::string long_run = "a" + repeat(acute + below, 50000);
+    BOOST_TEST(stream_safe_utf8(long_run, out) == 3333u);
+    BOOST_TEST(out.size() == long_run.size() + 3333 * cgj.size());
+}
