@@ -266,50 +266,69 @@ void FoldedTextCnn::logits(std::span<const std::uint32_t> ids, float* logits, st
     // Token-major: each token's table row (all branches and taps, contiguous) is read once,
     // front to back, and added into the outputs it reaches. The rows of a text are scattered
     // over a table of tens of MB, so reading them whole and prefetching the next one is what
-    // keeps this fast; the accumulators (text length x filters) stay in cache.
+    // keeps this fast; the accumulators stay in cache.
     // 'full' padding: output o of a branch covers input positions o - span + t * dilation;
     // positions outside the text are zero vectors and add nothing.
+    // Tokens go in blocks of at most block_tokens: once the tokens before p1 are added, the
+    // outputs before p1 are final and are max-pooled, and the span outputs after them (partial
+    // sums) move to the front. The accumulators are (block + span) x filters per branch, not
+    // text length x filters (a 4-million-token line took 4.9 GB); each output's sum and the
+    // pooling see the same operations in the same order as for one block, so the logits do not
+    // depend on the block size.
     const std::size_t length = ids.size();
+    const std::size_t block = std::min(length, block_tokens);
     std::size_t accumulators = 0;
-    for (const Branch& b : branches_)
-        accumulators = checked_add(accumulators,
-                                   checked_mul(checked_add(length, b.dilation * (b.taps - 1), "folded text CNN: outputs"),
-                                               b.filters, "folded text CNN: accumulators of a branch"),
-                                   "folded text CNN: accumulators");
-    scratch.resize(checked_add(output_.features, accumulators, "folded text CNN: scratch size"));
+    for (const Branch& b : branches_) accumulators += (block + b.dilation * (b.taps - 1)) * b.filters;  // bounded at fold
+    scratch.resize(output_.features + accumulators);
     float* acc = scratch.data() + output_.features;
     for (const Branch& b : branches_) {
-        const std::size_t outputs = length + b.dilation * (b.taps - 1);
-        for (std::size_t o = 0; o < outputs; ++o) std::copy_n(b.bias.data(), b.filters, acc + o * b.filters);
-        acc += outputs * b.filters;
+        const std::size_t rows = block + b.dilation * (b.taps - 1);
+        for (std::size_t o = 0; o < rows; ++o) std::copy_n(b.bias.data(), b.filters, acc + o * b.filters);
+        acc += rows * b.filters;
     }
-    for (std::size_t p = 0; p < length; ++p) {
-        const float* row = table_.data() + std::size_t{ids[p]} * columns_;
-        if (p + 1 < length) {
-            const char* next = reinterpret_cast<const char*>(table_.data() + std::size_t{ids[p + 1]} * columns_);
-            for (std::size_t byte = 0; byte < columns_ * sizeof(float); byte += 64) __builtin_prefetch(next + byte);
+    for (std::size_t p0 = 0; p0 < length; p0 += block) {
+        const std::size_t p1 = std::min(length, p0 + block);
+        for (std::size_t p = p0; p < p1; ++p) {
+            const float* row = table_.data() + std::size_t{ids[p]} * columns_;
+            if (p + 1 < length) {
+                const char* next = reinterpret_cast<const char*>(table_.data() + std::size_t{ids[p + 1]} * columns_);
+                for (std::size_t byte = 0; byte < columns_ * sizeof(float); byte += 64) __builtin_prefetch(next + byte);
+            }
+            acc = scratch.data() + output_.features;
+            for (const Branch& b : branches_) {
+                const std::size_t span = b.dilation * (b.taps - 1);
+                for (std::size_t t = 0; t < b.taps; ++t) {
+                    float* out = acc + (p - p0 + span - t * b.dilation) * b.filters;
+                    const float* in = row + b.column + t * b.filters;
+                    for (std::size_t f = 0; f < b.filters; ++f) out[f] += in[f];
+                }
+                acc += (block + span) * b.filters;
+            }
         }
+        const bool last = p1 == length;
+        float* best = scratch.data();
         acc = scratch.data() + output_.features;
         for (const Branch& b : branches_) {
             const std::size_t span = b.dilation * (b.taps - 1);
-            for (std::size_t t = 0; t < b.taps; ++t) {
-                float* out = acc + (p + span - t * b.dilation) * b.filters;
-                const float* in = row + b.column + t * b.filters;
-                for (std::size_t f = 0; f < b.filters; ++f) out[f] += in[f];
+            const std::size_t final_outputs = p1 - p0 + (last ? span : 0);
+            std::size_t o = 0;
+            if (p0 == 0) {
+                std::copy_n(acc, b.filters, best);
+                o = 1;
             }
-            acc += (length + span) * b.filters;
+            for (; o < final_outputs; ++o)
+                for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::max(best[f], acc[o * b.filters + f]);
+            if (!last) {
+                std::copy_n(acc + final_outputs * b.filters, span * b.filters, acc);
+                for (o = span; o < block + span; ++o) std::copy_n(b.bias.data(), b.filters, acc + o * b.filters);
+            }
+            acc += (block + span) * b.filters;
+            best += b.filters;
         }
     }
     float* features = scratch.data();
-    acc = scratch.data() + output_.features;
     for (const Branch& b : branches_) {
-        const std::size_t outputs = length + b.dilation * (b.taps - 1);
-        float* best = features;
-        std::copy_n(acc, b.filters, best);
-        for (std::size_t o = 1; o < outputs; ++o)
-            for (std::size_t f = 0; f < b.filters; ++f) best[f] = std::max(best[f], acc[o * b.filters + f]);
-        acc += outputs * b.filters;
-        activate(b.activation, best, b.filters);
+        activate(b.activation, features, b.filters);
         features += b.filters;
     }
     output_.logits(scratch.data(), ids, logits);

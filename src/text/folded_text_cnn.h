@@ -41,6 +41,10 @@ public:
     std::size_t vocab() const { return vocab_; }
     std::size_t table_bytes() const { return (table_.size() + output_.bag_logits.size()) * sizeof(float); }
 
+    /// Tokens whose outputs are accumulated at once: a text's scratch is (block_tokens + span)
+    /// x filters floats per branch whatever its length.
+    static constexpr std::size_t block_tokens = 512;
+
     /// Logits of one text into logits[0 .. classes). An empty text is one padding token, as
     /// in the network path. InputError for an id >= vocab(). `scratch` is reused between calls.
     void logits(std::span<const std::uint32_t> ids, float* logits, std::vector<float>& scratch) const;

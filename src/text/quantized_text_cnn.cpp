@@ -1,5 +1,7 @@
 #include "text/quantized_text_cnn.h"
 
+#include <fmt/format.h>
+
 #include "core/huge_pages.h"
 #include "textcnn/nn/ngram_bag.h"
 
@@ -377,7 +379,7 @@ QuantizedTextCnn QuantizedTextCnn::decode(UnfilledBytes payload, std::uint32_t v
                          std::to_string(q.output_.classes) + " labels, the model has " + std::to_string(expected.vocab) +
                          " ids and " + std::to_string(expected.classes) + " labels");
     if (version == 2 || version == 4) {
-        q.decode_compact(r, version == 4);
+        q.decode_compact(r, version == 4, expected.max_table_bytes);
         UnfilledBytes().swap(payload);  // what the table is made of is copied out: room for it
         q.build_table(version == 4);
         q.set_margin_bound();
@@ -609,53 +611,69 @@ void QuantizedTextCnn::refined_logits(std::span<const std::uint32_t> ids, float*
     if (!refined()) throw ConfigError("quantized text CNN: refined logits need the residual codes (quantize --refine)");
     if (ids.empty()) ids = padding_id;
     FoldedTextCnn::check_ids(ids, vocab_, "quantized text CNN");
-    // Row 0 of `fine` is the padding row (zeros); rows 1 .. length the text's, code x 14 + residual.
-    const std::size_t length = ids.size(), half = residual_row_bytes();
-    for (std::size_t p = 0; p < length; ++p) {  // the residual rows are not in cache: ask for all now
-        const char* bytes = reinterpret_cast<const char*>(held_bytes() + residual_offset_ + ids[p] * half);
-        for (std::size_t byte = 0; byte < half; byte += 64) __builtin_prefetch(bytes + byte);
-    }
-    scratch.fine.resize(checked_mul(length + 1, columns_, "quantized text CNN: refined rows"));
+    // Outputs go in blocks of refine_block_outputs (the widest branch's run to length +
+    // widest_span_): a block's outputs [o0, o1) read text positions [o0 - widest_span_, o1),
+    // whose refined rows (code x 14 + residual) are made for the block, after row 0 (zeros, the
+    // padding outside the text). The scratch is at most (block + widest_span_ + 1) x columns
+    // and never more than (length + 1) x columns (one row per token took 9.6 GB for a
+    // 4-million-token line). Integer sums and maxima: the result does not depend on the block.
+    const std::size_t length = ids.size(), half = residual_row_bytes(), widest = widest_span_;
+    const std::size_t end = length + widest;
+    scratch.fine.resize((std::min(length, refine_block_outputs + widest) + 1) * columns_);  // bounded at decode
     std::fill_n(scratch.fine.begin(), columns_, 0);
-    for (std::size_t p = 0; p < length; ++p) fine_row(ids[p], scratch.fine.data() + (p + 1) * columns_);
+    scratch.fine_best.assign(output_.features + widest_, std::numeric_limits<std::int32_t>::min());
+    std::int32_t* sums = scratch.fine_best.data() + output_.features;
+    for (std::size_t o0 = 0; o0 < end; o0 += refine_block_outputs) {
+        const std::size_t o1 = std::min(end, o0 + refine_block_outputs);
+        const FineRows rows{std::max(o0, widest) - widest, std::min(length, o1)};
+        for (std::size_t p = rows.first; p < rows.end; ++p) {  // the residual rows are not in cache: ask for all now
+            const char* bytes = reinterpret_cast<const char*>(held_bytes() + residual_offset_ + ids[p] * half);
+            for (std::size_t byte = 0; byte < half; byte += 64) __builtin_prefetch(bytes + byte);
+        }
+        for (std::size_t p = rows.first; p < rows.end; ++p)
+            fine_row(ids[p], scratch.fine.data() + (p - rows.first + 1) * columns_);
+        std::int32_t* top = scratch.fine_best.data();
+        for (const Branch& b : branches_) {
+            const std::size_t outputs = std::min(o1, length + b.dilation * (b.taps - 1));
+            // code x 14 + residual is at most 127 x 14 + 7 = 1,785: sums of up to 18 taps fit int16.
+            if (o0 < outputs) {
+                if (b.taps * (max_code * refine_steps + max_residual) <= std::numeric_limits<std::int16_t>::max())
+                    fine_pool<std::int16_t>(b, scratch.fine.data(), rows, o0, outputs, top, sums);
+                else
+                    fine_pool<std::int32_t>(b, scratch.fine.data(), rows, o0, outputs, top, sums);
+            }
+            top += b.filters;
+        }
+    }
     scratch.features.resize(output_.features);
-    scratch.fine_best.resize(2 * widest_);
     float* features = scratch.features.data();
+    const std::int32_t* best = scratch.fine_best.data();
     for (const Branch& b : branches_) {
-        std::int32_t* best = scratch.fine_best.data();
-        // code x 14 + residual is at most 127 x 14 + 7 = 1,785: sums of up to 18 taps fit int16.
-        if (b.taps * (max_code * refine_steps + max_residual) <= std::numeric_limits<std::int16_t>::max())
-            fine_pool<std::int16_t>(b, scratch.fine.data(), length, best, best + widest_);
-        else
-            fine_pool<std::int32_t>(b, scratch.fine.data(), length, best, best + widest_);
         for (std::size_t f = 0; f < b.filters; ++f)
             features[f] = b.scale[f] / refine_steps * static_cast<float>(best[f]) + b.bias[f];
         FoldedTextCnn::activate(b.activation, features, b.filters);
         features += b.filters;
+        best += b.filters;
     }
     output_.logits(scratch.features.data(), ids, logits);
 }
 
 template <class Sum>
-void QuantizedTextCnn::fine_pool(const Branch& b, const std::int16_t* fine, std::size_t length, std::int32_t* best,
-                                 std::int32_t* scratch) const {
-    // Output o sums tap t of text position o - span + t x dilation (the padding row outside).
+void QuantizedTextCnn::fine_pool(const Branch& b, const std::int16_t* fine, FineRows rows, std::size_t o0,
+                                 std::size_t o1, std::int32_t* top, std::int32_t* scratch) const {
+    // Output o sums tap t of text position o - span + t x dilation (row 0, zeros, outside the text).
     const std::size_t span = b.dilation * (b.taps - 1), filters = b.filters;
-    Sum* sum = reinterpret_cast<Sum*>(scratch);
-    Sum* top = sum + filters;  // int16 sums: both fit in the 2 x widest_ int32 of scratch
-    if constexpr (sizeof(Sum) == sizeof(std::int32_t)) top = reinterpret_cast<Sum*>(best);
-    std::fill_n(top, filters, std::numeric_limits<Sum>::min());
-    for (std::size_t o = 0; o < length + span; ++o) {
+    Sum* sum = reinterpret_cast<Sum*>(scratch);  // widest_ int32 hold widest_ sums of either type
+    for (std::size_t o = o0; o < o1; ++o) {
         std::fill_n(sum, filters, Sum{0});
         for (std::size_t t = 0; t < b.taps; ++t) {
             const std::size_t at = o + t * b.dilation;  // position + span
-            const std::size_t row = at < span || at - span >= length ? 0 : at - span + 1;
+            const std::size_t row = at < span || at - span >= rows.end ? 0 : at - span - rows.first + 1;
             const std::int16_t* in = fine + row * columns_ + b.column + t * filters;
             for (std::size_t f = 0; f < filters; ++f) sum[f] = static_cast<Sum>(sum[f] + in[f]);
         }
-        for (std::size_t f = 0; f < filters; ++f) top[f] = std::max(top[f], sum[f]);
+        for (std::size_t f = 0; f < filters; ++f) top[f] = std::max(top[f], std::int32_t{sum[f]});
     }
-    if constexpr (sizeof(Sum) != sizeof(std::int32_t)) std::copy_n(top, filters, best);
 }
 
 std::vector<std::int8_t> QuantizedTextCnn::embedding_codes(const FoldedTextCnn::TableInputs& in, std::size_t vocab,
@@ -748,7 +766,7 @@ void QuantizedTextCnn::build_table(bool refine) {
     });
 }
 
-void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
+void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine, std::size_t max_table_bytes) {
     Compact c;
     c.channels = r.get<std::uint64_t>("embedding channels");
     c.word_scale = r.get_floats("word scales");
@@ -786,11 +804,14 @@ void QuantizedTextCnn::decode_compact(ByteReader& r, bool refine) {
         r.error("a convolution weight is not finite or beyond 1e18");
     if (!r.at_end()) r.error("bytes after the convolution weights");
     // The table (and with `refine` its residual codes) is made from this (build_table): bounded
-    // like a folded table (TextClassifier::default_fold_limit).
+    // like a folded table (TextClassifier::default_fold_limit, shared by an ensemble's members).
     const std::size_t row = columns_ + (refine ? residual_row_bytes() : 0);
-    if (vocab_ > (std::size_t{1} << 30) / row)
-        r.error("the table of " + std::to_string(vocab_) + " words x " + std::to_string(row) + " bytes" +
-                (refine ? " (with the residual codes)" : "") + " would exceed 1 GiB");
+    if (vocab_ > max_table_bytes / row)
+        r.error(fmt::format("the table of {} words x {} bytes{} would exceed {}", vocab_, row,
+                            refine ? " (with the residual codes)" : "",
+                            max_table_bytes == std::size_t{1} << 30
+                                ? std::string("1 GiB")
+                                : fmt::format("the {} bytes left of the ensemble's 1 GiB", max_table_bytes)));
     compact_ = std::move(c);
 }
 

@@ -82,6 +82,14 @@
 
 namespace textcnn::detail {
 
+/// What the model around a quantized section says: its vocabulary size and label count (0: not
+/// checked), and the bytes a compact form's table (with its residual codes) may take when made
+/// at load: an ensemble's members share one budget (TextClassifier::default_fold_limit).
+struct QuantizedSectionExpectation {
+    std::size_t vocab = 0, classes = 0;
+    std::size_t max_table_bytes = std::size_t{1} << 30;
+};
+
 class QuantizedTextCnn {
 public:
     /// The newest section version this build reads (1: the table, 2: the compact form, 3: the
@@ -117,20 +125,16 @@ public:
     /// refined one, 4 for the compact refined one).
     std::vector<std::uint8_t> encode() const;
     std::uint32_t encoded_version() const { return compact_ ? (refined() ? 4 : 2) : refined() ? 3 : 1; }
-    /// What the model around the section says: its vocabulary size and label count (0: not
-    /// checked).
-    struct Expected {
-        std::size_t vocab, classes;
-    };
+    using Expected = QuantizedSectionExpectation;
     /// Parses a payload of section version `version` (a version-1 or 3 payload is taken over:
     /// the table stays where it was read, no copy; a compact one is freed once the table is
     /// made). InputError naming `source` for any inconsistency, and for counts other than
     /// `expected`'s (checked before the tables are allocated).
     static QuantizedTextCnn decode(UnfilledBytes payload, std::uint32_t version, const std::string& source,
-                                   Expected expected = {0, 0});
+                                   Expected expected = {});
     /// The same from a copy of `payload`.
     static QuantizedTextCnn decode(std::span<const std::uint8_t> payload, std::uint32_t version,
-                                   const std::string& source, Expected expected = {0, 0}) {
+                                   const std::string& source, Expected expected = {}) {
         return decode(UnfilledBytes(payload.begin(), payload.end()), version, source, expected);
     }
     /// Whether the table is stored in the compact form.
@@ -165,6 +169,8 @@ public:
         std::vector<const std::int8_t*> rows;
         std::size_t length = 0, margin = 0;
     };
+    /// Outputs whose refined rows are made at once (refined_logits()).
+    static constexpr std::size_t refine_block_outputs = 512;
     /// Per-thread scratch of logits().
     struct Scratch {
         Rows rows;
@@ -260,7 +266,7 @@ private:
     static QuantizedTextCnn decode_common(ByteReader& r);
     /// Reads the compact form's payload into compact_ (build_table() makes the table, and with
     /// `refine` its residual codes: their bytes count in the 1 GiB bound).
-    void decode_compact(ByteReader& r, bool refine);
+    void decode_compact(ByteReader& r, bool refine, std::size_t max_table_bytes);
     /// The compact form's share of the error bound of filter `filter` of branch `branch` (0 otherwise).
     double embedding_error(std::size_t branch, std::size_t filter) const;
 
@@ -279,11 +285,16 @@ private:
     void set_rows(std::span<const std::uint32_t> ids, Rows& rows) const;
     /// Row `word` of the refined table, code x 14 + residual, into out[0 .. columns_).
     void fine_row(std::size_t word, std::int16_t* out) const;
-    /// Max over time of branch b's refined sums into best[0 .. filters); `fine` holds the
-    /// padding row then the text's `length` refined rows; `scratch` has 2 x widest_ values.
+    /// The text positions [first, end) whose refined rows a block holds, from row 1 on.
+    struct FineRows {
+        std::size_t first, end;
+    };
+    /// Max over outputs [o0, o1) of branch b's refined sums into top[0 .. filters) (kept
+    /// across blocks); `fine` holds the zero row, then the refined rows of `rows`' positions
+    /// (every position the outputs read inside the text); `scratch` has widest_ values.
     template <class Sum>
-    void fine_pool(const Branch& b, const std::int16_t* fine, std::size_t length, std::int32_t* best,
-                   std::int32_t* scratch) const;
+    void fine_pool(const Branch& b, const std::int16_t* fine, FineRows rows, std::size_t o0, std::size_t o1,
+                   std::int32_t* top, std::int32_t* scratch) const;
 
     std::vector<float> margin_bound_;    ///< classes x classes (empty beyond 64 classes)
     std::vector<float> logit_bound_;     ///< logit_error_bound() with the same allowance

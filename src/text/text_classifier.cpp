@@ -9,6 +9,7 @@
 #include "textcnn/core/error.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
+#include "textcnn/nn/limits.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/text/tokenizer.h"
 #include "textcnn/text/utf8.h"
@@ -117,11 +118,26 @@ namespace detail {
 /// One network of a text model: a single model has one, an ensemble several.
 struct TextNetwork {
     TextNetwork(ModelSpec spec_, Shape sample_shape_)
-        : spec(std::move(spec_)), sample_shape(std::move(sample_shape_)), gap(widest_padding(spec)) {}
+        : spec(std::move(spec_)), sample_shape(std::move(sample_shape_)), gap(widest_padding(spec)) {
+        // The forward pass's floats for a packed stream of P positions, fixed + per_position x P
+        // (sizes grow linearly with the length; the slope measured far from the start, where
+        // the largest scratch belongs to the layer that grows fastest).
+        try {
+            const std::size_t one = Network::activation_elements(spec, Shape{1, 1, 1});
+            const std::size_t many = Network::activation_elements(spec, Shape{1, 1, 1 + slope_positions});
+            per_position = (std::max(many, one) - one + slope_positions - 1) / slope_positions;
+            fixed = one;
+        } catch (const Error&) {
+            per_position = limits::max_activation_elements;  // even 4,097 positions do not fit
+            fixed = 0;
+        }
+    }
+    static constexpr std::size_t slope_positions = 4096;
 
     ModelSpec spec;  ///< the architecture (kept when a quantized model drops the network)
     Shape sample_shape;
     std::size_t gap = 0;
+    std::size_t fixed = 0, per_position = 0;  ///< activation floats of the network path, see above
     std::optional<Network> network;  ///< none in a quantized model
     std::unique_ptr<const FoldedTextCnn> folded;
     std::unique_ptr<const QuantizedTextCnn> quantized;
@@ -277,8 +293,10 @@ void check_id_readers(const ModelSpec& spec, std::size_t vocab, const std::strin
 
 // The network of `file` (ARCH + WGHT, or ARCH + QFLD whose payload is passed apart), checked
 // against the model's vocabulary and labels. InputError naming file.source.
+// `table_budget`: bytes a compact quantized form may make at load (what an ensemble's earlier
+// members left of TextClassifier::default_fold_limit).
 TextNetwork network_of(const ModelFile& file, detail::UnfilledBytes quantized_payload, std::size_t vocab,
-                       std::size_t classes) {
+                       std::size_t classes, std::size_t table_budget = TextClassifier::default_fold_limit) {
     const std::string& source = file.source;
     const bool quantized = file.find(detail::QuantizedTextCnn::section_tag) != nullptr;
     std::optional<Network> network;
@@ -298,7 +316,7 @@ TextNetwork network_of(const ModelFile& file, detail::UnfilledBytes quantized_pa
     TextNetwork member(std::move(arch.spec), std::move(arch.sample_shape));
     if (quantized) {
         member.quantized = std::make_unique<const detail::QuantizedTextCnn>(detail::QuantizedTextCnn::decode(
-            std::move(quantized_payload), quantized_version, source, {vocab, classes}));
+            std::move(quantized_payload), quantized_version, source, {vocab, classes, table_budget}));
         check_quantized_convolutions(member.spec, *member.quantized, source);
     } else {
         // The constructor checks this too, but with a ShapeError that cannot name the file.
@@ -322,12 +340,17 @@ std::vector<TextNetwork> ensemble_of(const ModelFile& file, std::size_t vocab, s
                  " are read)");
     std::vector<TextNetwork> members;
     members.reserve(count);
+    std::size_t table_budget = TextClassifier::default_fold_limit;
     for (std::uint64_t k = 0; k < count; ++k) {
         const std::uint64_t length = in.get<std::uint64_t>("member length");
         const auto bytes = in.get_bytes(length, "member");
         ModelFile member = decode_model_file(bytes, file.source + " ensemble member " + std::to_string(k + 1));
         const std::vector<std::uint8_t> quantized = member.take_payload(detail::QuantizedTextCnn::section_tag);
-        members.push_back(network_of(member, {quantized.begin(), quantized.end()}, vocab, classes));
+        members.push_back(network_of(member, {quantized.begin(), quantized.end()}, vocab, classes, table_budget));
+        // The tables a compact member made count against the members after it, as folded
+        // tables do (fold_for_prediction): 1 GiB for the model, not for each of up to 1,024.
+        if (const auto& q = members.back().quantized; q && q->compact())
+            table_budget -= std::min(table_budget, q->table_bytes());
     }
     if (!in.at_end()) in.error("bytes after the last member");
     return members;
@@ -429,6 +452,25 @@ void TextClassifier::Impl::member_probabilities(std::size_t k, std::span<const s
         each_text([&](std::size_t i, float* p) { m.folded->logits(texts[i], p, local.folded_scratch); });
         return;
     }
+    // The forward pass holds every position's activations: texts that would need more than
+    // limits::max_activation_elements floats packed together are scored in parts, and a text
+    // that alone would (16 MB on one line: 4.9 GB) is refused. The folded tables, a few
+    // hundred tokens at a time, have no such bound.
+    std::size_t positions = m.gap;
+    for (const auto& ids : texts) positions += std::max<std::size_t>(ids.size(), 1) + m.gap;
+    if (positions > (limits::max_activation_elements - std::min(m.fixed, limits::max_activation_elements)) /
+                        std::max<std::size_t>(m.per_position, 1)) {
+        if (texts.size() == 1)
+            throw InputError(fmt::format(
+                "text classifier: a text of {} tokens needs about {:.1f} GiB in the network's forward pass, above the "
+                "limit of 1 GiB; folded prediction (fold_for_prediction) or a model with a maximum length bounds it",
+                texts[0].size(), (double(m.fixed) + double(m.per_position) * double(positions)) * sizeof(float) / (1 << 30)));
+        const std::size_t half = texts.size() / 2;
+        member_probabilities(k, texts.first(half), probabilities, local);
+        member_probabilities(k, texts.subspan(half), probabilities + half * classes, local);
+        local.logit_bounds.assign(texts.size(), 0.0f);
+        return;
+    }
     if (local.workspaces.size() != members.size()) local.workspaces.resize(members.size());
     if (local.workspaces[k].states.empty()) local.workspaces[k] = m.network->make_workspace();
     pack_sequences(texts, PackOptions{m.gap, 1, 0}, local.packed);
@@ -506,8 +548,18 @@ Network& TextClassifier::network(std::size_t member) {
 }
 
 bool TextClassifier::fold_for_prediction(std::size_t max_bytes) {
+    // One budget for the model: an ensemble's members fold in order while their tables fit in
+    // what the earlier ones left (quantized members' tables made at load count too); the rest
+    // predict through their networks. Per member, 4 members of 1 GiB tables took 4.2 GB.
     bool all = true;
-    for (auto& m : impl_->members) all = m.fold(max_bytes) && all;
+    for (auto& m : impl_->members) {
+        if (m.quantized) {
+            if (m.quantized->compact()) max_bytes -= std::min(max_bytes, m.quantized->table_bytes());
+            continue;
+        }
+        all = m.fold(max_bytes) && all;
+        if (m.folded) max_bytes -= std::min(max_bytes, m.folded->table_bytes());
+    }
     return all;
 }
 

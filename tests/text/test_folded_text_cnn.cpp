@@ -1,5 +1,6 @@
 // The folded text CNN (src/text/folded_text_cnn.h) against the network it was folded from: the
-// same logits up to float rounding for every text length (shorter than the filters, empty),
+// same logits up to float rounding for every text length (shorter than the filters, empty,
+// longer than a block of tokens),
 // every activation, multichannel and static embeddings, dilation, no bias, several dropouts;
 // and fold() refusing every network it cannot reproduce.
 #define BOOST_TEST_MODULE folded_text_cnn
@@ -45,6 +46,13 @@ std::vector<std::vector<std::uint32_t>> random_texts(std::uint64_t seed) {
             texts.push_back(ids);
         }
     texts.push_back({0, 0, 5, 0});  // padding ids inside a text read as zero vectors
+    // Texts of more than one block of tokens (their outputs pooled a block at a time).
+    constexpr std::size_t block = FoldedTextCnn::block_tokens;
+    for (std::size_t length : {block - 1, block, block + 1, 2 * block + 37}) {
+        std::vector<std::uint32_t> ids;
+        for (std::size_t i = 0; i < length; ++i) ids.push_back(static_cast<std::uint32_t>(rng.below(vocab)));
+        texts.push_back(ids);
+    }
     return texts;
 }
 
@@ -137,6 +145,9 @@ BOOST_AUTO_TEST_CASE(dilation_no_bias_no_activation_and_several_dropouts) {
                                  {"global_max_pool", "max_dilated", {}, {}}});
     parallel.branches.push_back({{"conv", "unbiased", {{"filters", "3"}, {"kernel", "2"}, {"padding", "full"}, {"bias", "false"}}, {}},
                                  {"global_max_pool", "max_unbiased", {}, {}}});
+    // A receptive extent wider than a block of tokens: partial sums carried over whole blocks.
+    parallel.branches.push_back({{"conv", "wide", {{"filters", "2"}, {"kernel", "3"}, {"dilation", "300"}, {"padding", "full"}}, {}},
+                                 {"global_max_pool", "max_wide", {}, {}}});
     spec.push_back(parallel);
     spec.push_back({"dropout", "dropout_1", {{"rate", "0.5"}}, {}});
     spec.push_back({"dropout", "dropout_2", {{"rate", "0.2"}}, {}});

@@ -765,6 +765,37 @@ BOOST_AUTO_TEST_CASE(grouped_split_keeps_identical_texts_together) {
 
 // --max-length: the model cuts at prediction exactly where training cut, after save and load,
 // folded, through the network and quantized; a bad stored value is the file's error.
+// The network's forward pass holds every position: a text too long for it (here 2 million
+// tokens, about 1.1 GiB in this small network) is refused with the figure, and texts that fit
+// one by one but not packed together are scored in parts, as they would be alone. The folded
+// tables score any length.
+BOOST_AUTO_TEST_CASE(network_path_bounds_one_texts_activations) {
+    const std::string path = scratch("long_texts.model");
+    trained().model().save(path);
+    const TextClassifier folded = TextClassifier::load(path);
+    TextClassifier unfolded = TextClassifier::load(path);
+    unfolded.drop_folding();
+    const std::uint32_t good = static_cast<std::uint32_t>(folded.vocabulary().find("great").value());
+    const std::vector<std::uint32_t> huge(2'000'000, good);
+    std::vector<float> probabilities;
+    const std::string message = testing::error_of<InputError>(
+        [&] { unfolded.predict_encoded(std::span(&huge, 1), probabilities); });
+    BOOST_CHECK_MESSAGE(contains(message, "a text of 2000000 tokens needs about") &&
+                            contains(message, "GiB in the network's forward pass, above the limit of 1 GiB"),
+                        message);
+    folded.predict_encoded(std::span(&huge, 1), probabilities);
+    BOOST_CHECK_GT(probabilities[1], 0.5f);  // "great" is a positive word
+    // Two texts of 1.2 million tokens: each fits, both packed do not.
+    std::vector<std::vector<std::uint32_t>> pair(2, std::vector<std::uint32_t>(1'200'000, good));
+    pair[1][7] = static_cast<std::uint32_t>(folded.vocabulary().find("awful").value());
+    std::vector<float> both, alone;
+    unfolded.predict_encoded(pair, both);
+    for (std::size_t i = 0; i < 2; ++i) {
+        unfolded.predict_encoded(std::span(&pair[i], 1), alone);
+        BOOST_CHECK(same_bits(std::vector<float>(both.begin() + 2 * i, both.begin() + 2 * i + 2), alone));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(max_length_is_stored_and_cuts_at_prediction) {
     TextTrainingOptions options = tiny_options(3, 5);
     options.max_length = 4;
@@ -927,15 +958,28 @@ BOOST_AUTO_TEST_CASE(ensemble_saves_loads_folds_and_quantizes) {
     BOOST_CHECK(loaded.metadata == model.metadata);
     BOOST_CHECK(model_bytes(loaded) == model_bytes(model));
     BOOST_CHECK(contains(loaded.summary(), "Ensemble of 3 networks"));
-    BOOST_CHECK_EQUAL(loaded.fold_table_bytes(), 3 * loaded.vocabulary().size() * (3 + 4 + 5) * 8 * sizeof(float));
+    const std::size_t member_tables = loaded.vocabulary().size() * (3 + 4 + 5) * 8 * sizeof(float);
+    BOOST_CHECK_EQUAL(loaded.fold_table_bytes(), 3 * member_tables);
     TextClassifier unfolded = TextClassifier::load(path);
     unfolded.drop_folding();
+    // The fold budget is the model's, not each member's: with room for two members' tables the
+    // third predicts through its network.
+    TextClassifier partly = TextClassifier::load(path);
+    BOOST_CHECK(!partly.fold_for_prediction(3 * member_tables - 1));
+    BOOST_CHECK(!partly.folded());
     for (const auto& text : texts) {
         const TextPrediction a = model.predict(text), b = unfolded.predict(text), f = loaded.predict(text);
         BOOST_CHECK(same_bits(a.probabilities, b.probabilities));
-        for (std::size_t c = 0; c < 2; ++c) BOOST_CHECK_SMALL(f.probabilities[c] - a.probabilities[c], 1e-5f);
+        const TextPrediction m = partly.predict(text);
+        for (std::size_t c = 0; c < 2; ++c) {
+            BOOST_CHECK_SMALL(f.probabilities[c] - a.probabilities[c], 1e-5f);
+            BOOST_CHECK_SMALL(m.probabilities[c] - a.probabilities[c], 1e-5f);
+        }
         BOOST_CHECK_EQUAL(f.label, a.label);
+        BOOST_CHECK_EQUAL(m.label, a.label);
     }
+    BOOST_CHECK(partly.fold_for_prediction(3 * member_tables));
+    BOOST_CHECK(partly.folded());
     TextClassifier quantized = TextClassifier::load(path);
     quantized.quantize();
     BOOST_CHECK(quantized.quantized());

@@ -219,9 +219,11 @@ public:
     /// (vocab x sum(widths) x maps floats) so that predict() runs without the embedding
     /// GEMMs. Returns true when folded (every member of an ensemble); false (and prediction goes
     /// through the network, for the members that cannot be folded) when
-    /// the network is not a text_cnn_spec() stack of 'full'-padded stride-1 convolutions or the
-    /// tables would exceed `max_bytes`. load() calls it with default_fold_limit. Not to be
-    /// called while other threads predict.
+    /// the network is not a text_cnn_spec() stack of 'full'-padded stride-1 convolutions or its
+    /// tables would exceed what is left of `max_bytes`: one budget for the whole model, which
+    /// an ensemble's members take in order (a quantized member's tables made at load count
+    /// too). load() calls it with default_fold_limit. Not to be called while other threads
+    /// predict.
     bool fold_for_prediction(std::size_t max_bytes = default_fold_limit);
     /// Back to the network's own forward pass (frees the tables). Not to be called while
     /// other threads predict. Does nothing to a quantized model (it has no network to run).
