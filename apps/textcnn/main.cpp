@@ -76,6 +76,7 @@ textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label, con
                                            : "label";
     o.header = !no_header;
     o.require_label = require_label;
+    o.label_column_named = !label_column.empty();  // predict's and tokenize's too: a typo is said
     o.skip_bad_rows = skip_bad_rows;
     o.invalid_utf8 = invalid_utf8 == "replace" ? textcnn::InvalidUtf8::replace : textcnn::InvalidUtf8::error;
     return o;

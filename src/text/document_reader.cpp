@@ -104,7 +104,8 @@ std::vector<std::string> ReaderReport::warnings() const {
     if (skipped_rows > 0)
         out.push_back(fmt::format("{}: skipped {} (first: {})", source, plural(skipped_rows, "bad row"), first_skip_reason));
     if (multi_label_lines > 0)
-        out.push_back(fmt::format("{}: {} several labels; the first label of each was used", source,
+        out.push_back(fmt::format("{}:{}: {} several labels (the first here); the first label of each was used",
+                                  source, first_multi_label_line,
                                   multi_label_lines == 1 ? std::string("1 line has") : fmt::format("{} lines have", multi_label_lines)));
     if (utf8_replacements > 0)
         out.push_back(fmt::format("{}: replaced {} with U+FFFD", source,
@@ -229,7 +230,7 @@ void DocumentReader::choose_columns(const std::vector<std::string>& names, std::
                                      describe_columns(names), headerless));
     text_column_ = *text;
     label_column_ = find_column(names, options_.label_column);
-    if (!label_column_ && options_.require_label)
+    if (!label_column_ && (options_.require_label || options_.label_column_named))
         throw InputError(fmt::format("{}:{}: no label column '{}' (columns: {}){}", source_, line,
                                      options_.label_column, describe_columns(names), headerless));
     if (!options_.id_column.empty()) {
@@ -334,7 +335,7 @@ bool DocumentReader::next_fasttext(Document& document) {
             if (labels++ == 0) document.label.emplace(line.substr(pos + label_prefix.size(), end - pos - label_prefix.size()));
             pos = end;
         }
-        if (labels > 1) ++multi_label_lines_;
+        if (labels > 1 && multi_label_lines_++ == 0) first_multi_label_line_ = document.line;
         if (document.label && document.label->empty()) {
             skip_row(fmt::format("{}:{}: empty label '{}'", source_, document.line, label_prefix));
             continue;
@@ -390,6 +391,7 @@ ReaderReport DocumentReader::report() const {
     report.skipped_rows = skipped_rows_ + (csv_ ? csv_->skipped_rows() : 0);
     report.first_skip_reason = skipped_rows_ > 0 ? first_skip_reason_ : csv_ ? csv_->first_skip_reason() : "";
     report.multi_label_lines = multi_label_lines_;
+    report.first_multi_label_line = first_multi_label_line_;
     report.nul_documents = nul_documents_;
     report.first_nul_line = first_nul_line_;
     report.utf8_replacements = csv_ ? csv_->utf8_replacements() : text_->replacements();

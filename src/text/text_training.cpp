@@ -212,6 +212,24 @@ struct TextTrainingRun::Impl {
     void info(const std::string& message) const {
         if (callbacks.info) callbacks.info(message);
     }
+    /// Classes whose sizes differ tenfold or more, with no class weights: said once, as
+    /// accuracy then rewards the larger class (400 hams and 12 spams: 97 % for "always ham").
+    void check_class_balance(const std::map<std::string, std::size_t>& counts) {
+        if (options.balanced_class_weights || !options.trainer.class_weights.empty() || counts.size() < 2) return;
+        const auto [smallest, largest] = std::minmax_element(
+            counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+        if (largest->second < 10 * smallest->second) return;
+        warn(fmt::format("{}: the classes are imbalanced: '{}' has {}, '{}' {} ({:.0f}x as many); accuracy rewards "
+                         "predicting the larger class: balanced class weights (each class's loss weighted by n / "
+                         "(classes x n_c)) train the smaller one on equal terms, and macro-F1 judges both",
+                         options.train_source, shown_label(smallest->first),
+                         with_thousands_separators(smallest->second) +
+                             (smallest->second == 1 ? " training document" : " training documents"),
+                         shown_label(largest->first),
+                         with_thousands_separators(largest->second),
+                         static_cast<double>(largest->second) / static_cast<double>(smallest->second)));
+    }
+
     void warn(const std::string& message) {
         if (callbacks.warning) callbacks.warning(message);
         else report.warnings.push_back(message);
@@ -378,6 +396,21 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                                        : std::string()) +
            ")");
 
+    {
+        // Texts that are not empty but give no token (punctuation dropped, symbols only): the
+        // empty-text warning (data_checks.h) counts texts empty as read, not these.
+        std::size_t tokenless = 0, first = 0;
+        for (std::size_t i = 0; i < train.size(); ++i)
+            if (train_tokens[i].empty() && !train[i].text.empty() && tokenless++ == 0) first = train[i].line;
+        if (tokenless)
+            m.warn(fmt::format("{}: {} of {} texts give no token once tokenized (first: line {}){}: the model reads "
+                               "them as empty",
+                               source, with_thousands_separators(tokenless), with_thousands_separators(train.size()),
+                               first,
+                               options.tokenizer.punctuation == Punctuation::drop
+                                   ? "; punctuation is dropped, so a text of punctuation alone has none"
+                                   : ""));
+    }
     if (vocabulary.word_count() == 0 && vocabulary.subword_buckets() == 0)
         throw InputError(fmt::format(
             "{}: the vocabulary is empty: {} ({} documents); the model would see only unknown words. {}", source,
@@ -466,6 +499,14 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         }
         m.info(fmt::format("data: {} training documents, {} labels ({}); {}", with_thousands_separators(train.size()),
                            m.labels.size(), counts, validation));
+        m.check_class_balance(label_counts);
+        const std::size_t batches = (train.size() + std::max<std::size_t>(options.trainer.batch_size, 1) - 1) /
+                                    std::max<std::size_t>(options.trainer.batch_size, 1);
+        if (!held_out.empty() && options.trainer.validations_per_epoch > batches)
+            m.warn(fmt::format("{} validations per epoch were asked for, but an epoch has {}: the validation runs "
+                               "after each batch, {} times per epoch",
+                               options.trainer.validations_per_epoch,
+                               batches == 1 ? std::string("1 batch") : fmt::format("{} batches", batches), batches));
         if (!held_out.empty())
             m.check_validation_data(train, held_out,
                                     !validation_source.empty() ? validation_source

@@ -1769,6 +1769,39 @@ BOOST_AUTO_TEST_CASE(validation_data_that_cannot_judge_the_model_is_named) {
                                         "training word is in the vocabulary, so the subword vectors never train"),
                         r.err);
     BOOST_CHECK(!contains(run(train + dev + " --subword-buckets 10 --min-count 2").err, "--subword-buckets 10:"));
+    // More validations per epoch than batches: one after each batch.
+    r = run(train + dev + " --validations-per-epoch 50");
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: 50 validations per epoch were asked for, but an epoch has 30 batches: "
+                                        "the validation runs after each batch, 30 times per epoch\n"),
+                        r.err);
+    BOOST_CHECK(!contains(run(train + dev + " --validations-per-epoch 30").err, "validations per epoch were asked"));
+    // Classes tenfold apart: accuracy rewards the larger one (no warning with balanced weights).
+    std::vector<Row> skewed;
+    for (const auto& row : train_rows)
+        if (row.label == "pos" || skewed.size() % 12 == 0) skewed.push_back(row);
+    const std::string skewed_csv = scratch("skewed.csv");
+    write_text(skewed_csv, to_csv(skewed));
+    std::size_t negatives = 0;
+    for (const auto& row : skewed) negatives += row.label == "neg";
+    BOOST_REQUIRE_GE(150u, 10 * negatives);
+    r = run("train --train " + skewed_csv + " --model " + model + " " + one_epoch);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + skewed_csv + ": the classes are imbalanced: 'neg' has " +
+                                            std::to_string(negatives) + " training documents, 'pos' 150 (") &&
+                            contains(r.err, "x as many); accuracy rewards predicting the larger class"),
+                        r.err);
+    r = run("train --train " + skewed_csv + " --model " + model + " " + one_epoch + " --class-weight balanced");
+    BOOST_CHECK(!contains(r.err, "imbalanced"));
+    // Texts of punctuation alone, with punctuation dropped: not empty as read, empty as seen.
+    std::vector<Row> marks = train_rows;
+    marks[3].text = "?!";
+    marks[9].text = "...";
+    const std::string marks_csv = scratch("marks.csv");
+    write_text(marks_csv, to_csv(marks));
+    r = run("train --train " + marks_csv + " --punctuation drop --model " + model + " " + one_epoch);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + marks_csv + ": 2 of 300 texts give no token once tokenized (first: "
+                                        "line 5); punctuation is dropped, so a text of punctuation alone has none: the "
+                                        "model reads them as empty\n"),
+                        r.err);
     // A text column that holds identifiers: nearly every validation token is unknown.
     std::string ids = "id,label,text\n";
     for (int i = 0; i < 150; ++i) ids += std::to_string(5000 + i) + "," + (i % 2 ? "pos" : "neg") + ",a film number " +
@@ -2053,6 +2086,15 @@ BOOST_AUTO_TEST_CASE(options_that_cannot_act_are_refused) {
     }
     // The same options where they act still work.
     BOOST_CHECK_EQUAL(run("predict --model " + t.model + " --input-format csv --no-header --text-column 1 " + plain).code, 0);
+    // A label column named for predict or tokenize must exist (a typo read as "no labels").
+    const std::string labelled = scratch("labelled.csv");
+    write_text(labelled, "label,text\npos,a fine film\n");
+    for (const std::string command : {"predict --model " + t.model, std::string("tokenize")}) {
+        const Run r = run(command + " --label-column sentiment " + labelled);
+        BOOST_CHECK_EQUAL(r.code, 1);
+        BOOST_CHECK_MESSAGE(contains(r.err, labelled + ":1: no label column 'sentiment' (columns: 'label', 'text')"), r.err);
+        BOOST_CHECK_EQUAL(run(command + " --label-column label " + labelled).code, 0);
+    }
 }
 
 // report --eval with the evaluation of another model (other labels) drew it under this run's

@@ -94,6 +94,14 @@ BOOST_AUTO_TEST_CASE(csv_missing_columns) {
 BOOST_AUTO_TEST_CASE(csv_without_label_column_gives_unlabelled_documents) {
     const auto docs = read_text("text\nsome text\n\"\"\n", "d.csv");
     BOOST_TEST((docs == std::vector<Doc>{{"-", "some text", 2}, {"-", "", 3}}));
+    // A label column named on purpose must exist even where labels are optional (predict,
+    // tokenize): a misspelt name was taken as "no labels", unsaid.
+    DocumentReaderOptions options;
+    options.label_column = "sentiment";
+    options.label_column_named = true;
+    BOOST_TEST(error_of("label,text\npos,x\n", "d.csv", options) ==
+               "d.csv:1: no label column 'sentiment' (columns: 'label', 'text')");
+    BOOST_TEST((read_text("sentiment,text\npos,x\n", "d.csv", options) == std::vector<Doc>{{"pos", "x", 2}}));
 }
 
 BOOST_AUTO_TEST_CASE(csv_bad_rows_error_or_skip) {
@@ -125,7 +133,7 @@ BOOST_AUTO_TEST_CASE(fasttext_fixture_takes_first_label_and_says_so) {
                                                    {"ham", "see you at 5", 2},
                                                    {"ham", "spaced   text", 3}}));
     BOOST_TEST(reader.report().warnings() ==
-               std::vector<std::string>{fixtures + "messages.ft: 1 line has several labels; the first label of each was used"});
+               std::vector<std::string>{fixtures + "messages.ft:2: 1 line has several labels (the first here); the first label of each was used"});
 }
 
 BOOST_AUTO_TEST_CASE(fasttext_lines_without_labels) {

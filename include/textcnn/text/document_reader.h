@@ -54,6 +54,9 @@ struct DocumentReaderOptions {
     /// label column, or plain text, is an error; a fastText line without a label is a bad row.
     /// When false, a missing label column just yields documents without labels.
     bool require_label = false;
+    /// The label column must be found (CSV/TSV) even when labels are not required: it was named
+    /// on purpose, and a name that matches no column is an error rather than no labels.
+    bool label_column_named = false;
     /// Drop malformed rows (and count them) instead of stopping at the first one.
     bool skip_bad_rows = false;
     InvalidUtf8 invalid_utf8 = InvalidUtf8::error;
@@ -85,6 +88,7 @@ struct ReaderReport {
     std::size_t skipped_rows = 0;
     std::string first_skip_reason;
     std::size_t multi_label_lines = 0;
+    std::size_t first_multi_label_line = 0;  ///< the line of the first of them
     std::size_t utf8_replacements = 0;
     /// Documents whose text holds a NUL byte (the tokenizer reads it as a word separator, like
     /// every control character), and the line of the first.
@@ -163,7 +167,7 @@ private:
     std::string line_buffer_;
     std::size_t skipped_rows_ = 0;
     std::string first_skip_reason_;
-    std::size_t multi_label_lines_ = 0;
+    std::size_t multi_label_lines_ = 0, first_multi_label_line_ = 0;
     std::size_t nul_documents_ = 0, first_nul_line_ = 0;
     std::vector<std::string> header_notes_;
     bool header_looks_like_data_ = false;
