@@ -8,6 +8,8 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cstring>
 
 namespace textcnn {
@@ -351,7 +353,20 @@ std::size_t stream_safe_utf8(std::string_view text, std::string& out) {
             continue;
         }
         const std::size_t valid = utf8_sequence_length(text, pos), length = std::max<std::size_t>(1, valid);
-        const NonStarters n = non_starters(*nfkd, valid ? decode_utf8(text, pos, length) : U'\uFFFD');
+        const char32_t c = valid ? decode_utf8(text, pos, length) : U'\uFFFD';
+        // Starters NFKD leaves alone or splits into starters only: CJK ideographs and Hangul
+        // syllables (whose jamo are starters) by range, the rest by one lookup.
+        const bool ideograph_or_hangul = (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3);
+        if (ideograph_or_hangul || nfkd->isInert(static_cast<UChar32>(c))) {
+            run = 0;
+            pos += length;
+            continue;
+        }
+        // Accented letters and the like: their counts, remembered (a text uses few of them).
+        thread_local std::array<std::pair<char32_t, NonStarters>, 256> seen{};
+        auto& slot = seen[(c ^ (c >> 8)) & 0xFF];
+        if (slot.first != c + 1) slot = {c + 1, non_starters(*nfkd, c)};  // + 1: an empty slot holds 0
+        const NonStarters n = slot.second;
         if (run + n.leading > max_non_starter_run) {
             if (inserted++ == 0) out.clear();
             out.append(text.substr(copied, pos - copied));
