@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -179,6 +180,10 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     check_spam_label(messages);
     textcnn::mail::MailTextOptions extraction;
     extraction.max_body_bytes = o.max_body_bytes;
+    // The data checks' warnings name a message by its file (or mbox message, or CSV line): a
+    // document's line is its message's number here, which named nothing the user could find.
+    auto names = std::make_shared<std::vector<std::string>>();
+    for (const RawMessage& m : messages) names->push_back(m.source);
     std::vector<textcnn::Document> documents = extract_all(std::move(messages), extraction);
 
     std::vector<std::string> sources = o.maildirs;
@@ -186,6 +191,9 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     sources.insert(sources.end(), o.csvs.begin(), o.csvs.end());
     textcnn::TextTrainingOptions options = o.training.library_options();
     options.train_source = fmt::format("{}", fmt::join(sources, " "));
+    options.train_document_name = [names](std::size_t line) {
+        return line >= 1 && line <= names->size() ? (*names)[line - 1] : fmt::format("message {}", line);
+    };
     const std::string train_source = options.train_source;
     cli_common::run_text_training(o.training, std::move(options), std::move(documents), std::nullopt,
                                   {train_source, "", command_line(), {{max_body_bytes_key, std::to_string(o.max_body_bytes)}},

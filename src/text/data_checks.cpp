@@ -78,11 +78,14 @@ std::string without_invisible(std::string_view s, bool shown = false) {
 }
 
 // "2, 11, 7": the first line of each of `labels`, for a warning.
+// "(first lines: 3, 7)", or "(first: a.eml, b.eml)" with a document namer.
 std::string first_lines(const std::vector<std::string>& labels,
-                        const std::map<std::string, std::pair<std::size_t, std::size_t>>& per_label) {
+                        const std::map<std::string, std::pair<std::size_t, std::size_t>>& per_label,
+                        const DocumentNamer& namer) {
     std::string lines;
-    for (const auto& l : labels) lines += (lines.empty() ? "" : ", ") + std::to_string(per_label.at(l).second);
-    return lines;
+    for (const auto& l : labels)
+        lines += (lines.empty() ? "" : ", ") + (namer ? namer(per_label.at(l).second) : std::to_string(per_label.at(l).second));
+    return (namer ? "(first: " : "(first lines: ") + lines + ")";
 }
 
 // A label as it reads: NFKC with case folding (full-width letters, ligatures, composed and
@@ -136,6 +139,17 @@ std::string quoted_list(const std::vector<std::string>& items, std::size_t at_mo
 
 }  // namespace
 
+std::string document_at(const DocumentNamer& namer, std::size_t line) {
+    return namer ? namer(line) : fmt::format("line {}", line);
+}
+
+std::string documents_at(const DocumentNamer& namer, const std::vector<std::size_t>& lines) {
+    std::string out = namer ? "" : (lines.size() == 1 ? "line " : "lines ");
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        out += (i ? ", " : "") + (namer ? namer(lines[i]) : std::to_string(lines[i]));
+    return out;
+}
+
 std::string trimmed_label(std::string_view label) { return trimmed(label); }
 
 std::string shown_label(std::string_view label) { return without_invisible(label, true); }
@@ -144,18 +158,19 @@ bool labels_look_alike(std::string_view a, std::string_view b) {
     return look_alike_key(without_invisible(a)) == look_alike_key(without_invisible(b));
 }
 
-std::string trimmed_labels_warning(const std::string& source, std::size_t count, std::size_t first_line) {
+std::string trimmed_labels_warning(const std::string& source, std::size_t count, std::size_t first_line,
+                                   const DocumentNamer& namer) {
     return fmt::format("{}: {} had white space or invisible characters (zero-width spaces, byte-order marks...) "
-                       "around {} and {} trimmed (first: line {})",
+                       "around {} and {} trimmed (first: {})",
                        source, count == 1 ? std::string("1 label") : fmt::format("{} labels", count),
-                       count == 1 ? "it" : "them", count == 1 ? "was" : "were", first_line);
+                       count == 1 ? "it" : "them", count == 1 ? "was" : "were", document_at(namer, first_line));
 }
 
 namespace {
 
 // "2 texts appear under different labels ...", or "": byte-identical texts (empty ones aside,
 // said elsewhere) whose documents carry different labels, with up to three of them.
-std::string conflicting_labels(const std::vector<Document>& documents) {
+std::string conflicting_labels(const std::vector<Document>& documents, const DocumentNamer& namer) {
     std::unordered_map<std::string_view, std::size_t> first_of;  // text -> its first document
     std::unordered_set<std::size_t> counted;                     // first documents of texts counted
     std::size_t texts = 0;
@@ -168,9 +183,9 @@ std::string conflicting_labels(const std::vector<Document>& documents) {
         if (++texts > 3) continue;
         std::size_t cut = std::min<std::size_t>(d.text.size(), 60);
         while (cut < d.text.size() && (static_cast<unsigned char>(d.text[cut]) & 0xC0) == 0x80) --cut;  // a whole code point
-        examples += fmt::format("{}'{}{}' (lines {}, {}: '{}', '{}')", examples.empty() ? "" : "; ",
+        examples += fmt::format("{}'{}{}' ({}: '{}', '{}')", examples.empty() ? "" : "; ",
                                 without_invisible(d.text.substr(0, cut), true), cut < d.text.size() ? "..." : "",
-                                first.line, d.line, shown_label(*first.label), shown_label(*d.label));
+                                documents_at(namer, {first.line, d.line}), shown_label(*first.label), shown_label(*d.label));
     }
     if (texts == 0) return "";
     return fmt::format("{} under different labels, e.g. {}: no model can tell such documents apart",
@@ -241,7 +256,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     const std::size_t n = documents.size();
 
     if (trimmed_rows)
-        warnings.push_back(trimmed_labels_warning(source, trimmed_rows, first_trimmed_line));
+        warnings.push_back(trimmed_labels_warning(source, trimmed_rows, first_trimmed_line, options.document_name));
 
     if (options.training && n > 2 && per_label.size() == n)
         throw InputError(fmt::format("{}: every one of the {} documents has a label of its own (first: '{}'): the label "
@@ -259,9 +274,9 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         warnings.push_back(fmt::format("{}: labels {} differ only in characters that do not show (zero-width "
                                        "spaces, joiners, soft hyphens, byte-order marks...) or in the kind of white "
                                        "space and are trained as {} "
-                                       "different classes (first lines: {})",
+                                       "different classes {}",
                                        source, quoted_list(shown, shown.size()), labels.size(),
-                                       first_lines(labels, per_label)));
+                                       first_lines(labels, per_label, options.document_name)));
     }
 
     // Labels equal but for letter case (ASCII letters: what a spreadsheet's autocorrect changes).
@@ -271,9 +286,9 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         const std::vector<std::string>& labels = entry.second;
         if (labels.size() > 1)
             warnings.push_back(fmt::format("{}: labels {} differ only in letter case and are trained as {} different "
-                                           "classes (first lines: {})",
+                                           "classes {}",
                                            source, quoted_list(labels, labels.size()), labels.size(),
-                                           first_lines(labels, per_label)));
+                                           first_lines(labels, per_label, options.document_name)));
     }
 
     // Labels that read the same but differ in Unicode form, width or spacing ('café' composed
@@ -290,9 +305,9 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         std::vector<std::string> shown;
         for (const auto& l : labels) shown.push_back(shown_label(l));
         warnings.push_back(fmt::format("{}: labels {} look alike (they differ in Unicode form, character width or "
-                                       "spacing) and are trained as {} different classes (first lines: {})",
+                                       "spacing) and are trained as {} different classes {}",
                                        source, quoted_list(shown, shown.size()), labels.size(),
-                                       first_lines(labels, per_label)));
+                                       first_lines(labels, per_label, options.document_name)));
     }
 
     // Labels that are one number written differently ('1', '1.0', '01'): a spreadsheet's or a
@@ -303,17 +318,17 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     for (const auto& [value, labels] : by_number)
         if (labels.size() > 1)
             warnings.push_back(fmt::format("{}: labels {} are the same number written differently and are trained as "
-                                           "{} different classes (first lines: {})",
+                                           "{} different classes {}",
                                            source, quoted_list(labels, labels.size()), labels.size(),
-                                           first_lines(labels, per_label)));
+                                           first_lines(labels, per_label, options.document_name)));
 
     // A missing value written out by the tool that made the file (pandas' NaN, None, NULL...).
     for (const auto& [label, counts] : per_label)
         if (looks_missing(label))
-            warnings.push_back(fmt::format("{}: {} document{} labelled '{}' (first: line {}), which reads like a missing "
+            warnings.push_back(fmt::format("{}: {} document{} labelled '{}' (first: {}), which reads like a missing "
                                            "value written out by the tool that made the file, trained as a class",
                                            source, counts.first, counts.first == 1 ? " is" : "s are", label,
-                                           counts.second));
+                                           document_at(options.document_name, counts.second)));
 
     if (options.training && per_label.size() < n && 2 * per_label.size() > n)
         warnings.push_back(fmt::format("{}: {} labels for {} documents: fewer than 2 documents per label on average is "
@@ -333,15 +348,15 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
 
     // An identifier or a score column read as the text.
     if (n >= 10 && 10 * number_texts >= 9 * n)
-        warnings.push_back(fmt::format("{}: {} of {} texts are a number and nothing else (first: line {}): is the text "
+        warnings.push_back(fmt::format("{}: {} of {} texts are a number and nothing else (first: {}): is the text "
                                        "column the right one?",
-                                       source, number_texts, n, first_number_line));
+                                       source, number_texts, n, document_at(options.document_name, first_number_line)));
 
     if (empty_texts)
-        warnings.push_back(fmt::format("{}: {} of {} texts are empty (first: line {})", source, empty_texts, n,
-                                       first_empty_line));
+        warnings.push_back(fmt::format("{}: {} of {} texts are empty (first: {})", source, empty_texts, n,
+                                       document_at(options.document_name, first_empty_line)));
 
-    if (std::string conflicts = conflicting_labels(documents); !conflicts.empty())
+    if (std::string conflicts = conflicting_labels(documents, options.document_name); !conflicts.empty())
         warnings.push_back(source + ": " + conflicts);
 
     // (Not when rows repeat the whole header: that warning below says more.)
@@ -351,15 +366,15 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
                                        source, options.label_column, it->second.first, it->second.first == 1 ? "" : "s"));
 
     if (header_rows)
-        warnings.push_back(fmt::format("{}: {} repeat{} the header ('{}', '{}') and {} read as data (first: line {})",
+        warnings.push_back(fmt::format("{}: {} repeat{} the header ('{}', '{}') and {} read as data (first: {})",
                                        source, header_rows == 1 ? std::string("1 row") : fmt::format("{} rows", header_rows),
                                        header_rows == 1 ? "s" : "", options.label_column, options.text_column,
-                                       header_rows == 1 ? "is" : "are", first_header_line));
+                                       header_rows == 1 ? "is" : "are", document_at(options.document_name, first_header_line)));
 
     if (wordy_labels)
-        warnings.push_back(fmt::format("{}: {} labels look like texts (4 words or more; first: line {}): are the label "
+        warnings.push_back(fmt::format("{}: {} labels look like texts (4 words or more; first: {}): are the label "
                                        "and text columns swapped?",
-                                       source, wordy_labels, first_wordy_line));
+                                       source, wordy_labels, document_at(options.document_name, first_wordy_line)));
     else {
         // Texts that look like labels: most texts are one of a few single words.
         std::size_t in_few = 0;

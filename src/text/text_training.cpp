@@ -265,7 +265,8 @@ struct TextTrainingRun::Impl {
     // and a vocabulary that knows few of their tokens (`unknown` of `tokens`: a text column that
     // differs between the files, or holds identifiers).
     void check_validation_data(const std::vector<Document>& train, const std::vector<Document>& held_out,
-                               const std::string& source, std::size_t tokens, std::size_t unknown) {
+                               const std::string& source, std::size_t tokens, std::size_t unknown,
+                               const DocumentNamer& dev_names) {
         std::set<std::string> present;
         for (const Document& d : held_out) present.insert(*d.label);
         std::vector<std::string> missing;
@@ -286,9 +287,10 @@ struct TextTrainingRun::Impl {
                 first_train_line = it->second;
             }
         if (repeated)
-            warn(fmt::format("{}: {} of {} documents repeat a training document's text (first: line {}, training line "
-                             "{}): the validation accuracy that picks the model is partly measured on memorised texts",
-                             source, repeated, held_out.size(), first_line, first_train_line));
+            warn(fmt::format("{}: {} of {} documents repeat a training document's text (first: {}, training {}): the "
+                             "validation accuracy that picks the model is partly measured on memorised texts",
+                             source, repeated, held_out.size(), document_at(dev_names, first_line),
+                             document_at(options.train_document_name, first_train_line)));
         if (tokens >= 20 && 2 * unknown > tokens)
             warn(fmt::format("{}: {:.1f} % of the tokens are unknown to the vocabulary of the training data: does the "
                              "text column hold the same kind of text in both (--text-column)?",
@@ -319,10 +321,12 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     check.source = source;
     check.label_column = options.label_column;
     check.text_column = options.text_column;
+    check.document_name = options.train_document_name;
     for (const std::string& w : check_labelled_documents(train, check)) m.warn(w);
     if (dev && !dev->empty()) {
         check.source = dev_source.empty() ? std::string("dev data") : dev_source;
         check.training = false;
+        check.document_name = nullptr;
         for (const std::string& w : check_labelled_documents(*dev, check)) m.warn(w);
     }
     // Refused rather than read as "none" (NaN and negative shares), or dropped (a split beside
@@ -352,6 +356,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
 
     std::vector<Document> held_out;
     std::string validation_source = dev_source;
+    bool held_out_from_training = false;  // a validation split (its documents named as training ones)
     if (dev) {
         // An empty dev set would silently turn off model selection and early stopping.
         if (dev->empty())
@@ -371,6 +376,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                              " holds out no document of " + std::to_string(train.size()) +
                              " (every class rounds to 0); give a larger share or dev data");
         validation_source = "validation split";
+        held_out_from_training = true;
     }
     m.report.train_documents = train.size();
     m.report.validation_documents = held_out.size();
@@ -403,10 +409,10 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         for (std::size_t i = 0; i < train.size(); ++i)
             if (train_tokens[i].empty() && !train[i].text.empty() && tokenless++ == 0) first = train[i].line;
         if (tokenless)
-            m.warn(fmt::format("{}: {} of {} texts give no token once tokenized (first: line {}){}: the model reads "
+            m.warn(fmt::format("{}: {} of {} texts give no token once tokenized (first: {}){}: the model reads "
                                "them as empty",
                                source, with_thousands_separators(tokenless), with_thousands_separators(train.size()),
-                               first,
+                               document_at(options.train_document_name, first),
                                options.tokenizer.punctuation == Punctuation::drop
                                    ? "; punctuation is dropped, so a text of punctuation alone has none"
                                    : ""));
@@ -512,7 +518,8 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                                     !validation_source.empty() ? validation_source
                                     : dev_source.empty()       ? std::string("dev data")
                                                                : dev_source,
-                                    tokens, unknown);
+                                    tokens, unknown,
+                                    held_out_from_training ? options.train_document_name : DocumentNamer{});
     }
     if (m.report.truncated_documents)
         m.report.warnings.push_back(std::to_string(m.report.truncated_documents) + " documents were cut to the maximum length of " +

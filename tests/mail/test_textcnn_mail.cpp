@@ -375,6 +375,24 @@ BOOST_AUTO_TEST_CASE(a_third_label_and_a_model_not_trained_on_mail_are_said) {
     BOOST_TEST(run("train --maildir " + path("maildir") + " --model " + path("two.bin") +
                    " --embedding-dim 8 --maps 4 --widths 2 --epochs 1 --quiet --threads 1")
                    .err.find("more than spam and ham") == std::string::npos);
+    // The data checks name a message by its file (they said "lines 3, 9": message numbers).
+    const std::string twins_dir = path("twins");
+    std::filesystem::remove_all(twins_dir);
+    for (int n = 0; n < 6; ++n)
+        for (const std::string label : {"ham", "spam"}) {
+            std::filesystem::create_directories(twins_dir + "/" + label);
+            write_text(twins_dir + "/" + label + "/" + std::to_string(n) + ".eml", message(label == "spam", n));
+        }
+    const std::string twin = "From: a@b.example\nSubject: lunch\n\nthe same note filed twice\n";
+    write_text(twins_dir + "/ham/twin.eml", twin);
+    write_text(twins_dir + "/spam/twin.eml", twin);
+    const ProgramRun twins = run("train --maildir " + twins_dir + " --model " + three +
+                                 " --embedding-dim 8 --maps 4 --widths 2 --epochs 1 --batch 4 --quiet --threads 1");
+    BOOST_TEST_REQUIRE(twins.code == 0, twins.err);
+    BOOST_TEST(twins.err.find("1 text appears under different labels, e.g. 'subject: lunch") != std::string::npos, twins.err);
+    BOOST_TEST(twins.err.find("(" + twins_dir + "/ham/twin.eml, " + twins_dir + "/spam/twin.eml: 'ham', 'spam')") !=
+                   std::string::npos,
+               twins.err);
 
     // A model of textcnn train on plain texts: judged, with a warning.
     std::string csv = "label,text\n";

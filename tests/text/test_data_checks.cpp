@@ -190,6 +190,16 @@ BOOST_AUTO_TEST_CASE(empty_texts_are_counted_not_taken_for_labels) {
     const auto we = check_labelled_documents(e, named("t.csv"));
     BOOST_REQUIRE_EQUAL(we.size(), 1u);
     BOOST_TEST(we[0] == "t.csv: 12 of 12 texts are empty (first: line 2)");
+    // Documents that are not lines of one file are named as the caller names them.
+    DataCheckOptions by_file = named("maildir");
+    by_file.document_name = [](std::size_t line) { return "ham/" + std::to_string(line) + ".eml"; };
+    auto f = docs(rows);
+    const auto wf = check_labelled_documents(f, by_file);
+    BOOST_REQUIRE_EQUAL(wf.size(), 1u);
+    BOOST_TEST(wf[0] == "maildir: 3 of 20 texts are empty (first: ham/5.eml)");
+    BOOST_TEST(document_at({}, 7) == "line 7");
+    BOOST_TEST(documents_at({}, {3, 9}) == "lines 3, 9");
+    BOOST_TEST(documents_at(by_file.document_name, {3, 9}) == "ham/3.eml, ham/9.eml");
 }
 
 // Found by a new-user run: `split` named identical texts under different labels, `train` said

@@ -28,11 +28,20 @@
 #include "textcnn/text/document_reader.h"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace textcnn {
+
+/// Names a document from its Document::line in messages (see DataCheckOptions::document_name).
+using DocumentNamer = std::function<std::string(std::size_t line)>;
+
+/// "line 41", or `namer`'s name for the document of that line.
+std::string document_at(const DocumentNamer& namer, std::size_t line);
+/// "lines 3, 7", or the names `namer` gives them ("a.eml, b.eml").
+std::string documents_at(const DocumentNamer& namer, const std::vector<std::size_t>& lines);
 
 struct DataCheckOptions {
     /// Names the data in messages ("train.csv").
@@ -45,6 +54,10 @@ struct DataCheckOptions {
     /// Whether "every document has its own label" and "too many labels" apply (training data;
     /// not a dev set, which may be small).
     bool training = true;
+    /// How messages name a document, from its Document::line: empty = "line 41" (of `source`).
+    /// For documents that are not lines of one file (textcnn-mail: the files of a maildir, the
+    /// messages of an mbox) the caller names each ("spam/0042.eml").
+    DocumentNamer document_name{};
 };
 
 /// `label` without the white space (Unicode White_Space) and invisible code points (Unicode
@@ -64,7 +77,8 @@ bool labels_look_alike(std::string_view a, std::string_view b);
 /// "SOURCE: 3 labels had white space or invisible characters ... around them and were trimmed
 /// (first: line 2)": the warning check_labelled_documents gives, for a program that trims with
 /// trimmed_label() itself.
-std::string trimmed_labels_warning(const std::string& source, std::size_t count, std::size_t first_line);
+std::string trimmed_labels_warning(const std::string& source, std::size_t count, std::size_t first_line,
+                                   const DocumentNamer& namer = {});
 
 /// Checks `documents` (each must have a label) as described above; trims labels in place.
 /// Returns the warnings, in the order above.

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "textcnn/nn/training_settings.h"
+#include "textcnn/text/data_checks.h"
 #include "textcnn/text/document_reader.h"
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/tokenizer.h"
@@ -52,6 +53,9 @@ struct TextTrainingOptions {
     std::optional<std::uint64_t> validation_seed;
     /// Names the training data in error messages (the file name, say).
     std::string train_source = "training data";
+    /// How warnings name a training document from its Document::line (data_checks.h's
+    /// DocumentNamer): empty = "line 41" of train_source.
+    DocumentNamer train_document_name{};
     /// The data's column names, when its file had a header: rows that repeat them are
     /// reported by the data checks (data_checks.h). Empty = not checked.
     std::string label_column, text_column;
