@@ -2137,6 +2137,23 @@ BOOST_AUTO_TEST_CASE(split_names_the_failed_write_and_cleans_up) {
 
 // Issue 11: split dropped every column but label and text, wrote CSV into .ft files, and put
 // copies of one text on both sides (a test set that repeats training texts).
+// split runs training's data checks: labels trimmed for the strata and warned about, as train
+// would (before: 'pos ' made a stratum of its own, unsaid); the rows are written as read.
+BOOST_AUTO_TEST_CASE(split_warns_about_labels_as_training_does) {
+    std::string csv = "label,text\n";
+    for (int i = 0; i < 30; ++i)
+        csv += fmt::format("{},note {} of the week\n", i % 3 == 0 ? "neg" : i % 3 == 1 ? "pos" : i == 2 ? "Pos" : "pos ", i);
+    const std::string in = scratch("split_labels.csv");
+    write_text(in, csv);
+    const Run r = run("split --data " + in + " --train-out " + scratch("sl_train.csv") + " --test-out " +
+                      scratch("sl_test.csv") + " --test-share 0.2");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + in + ": 9 labels had white space or invisible characters"), r.err);
+    BOOST_CHECK_MESSAGE(contains(r.err, "warning: " + in + ": labels 'Pos', 'pos' differ only in letter case"), r.err);
+    const std::string written = read_text(scratch("sl_train.csv")) + read_text(scratch("sl_test.csv"));
+    BOOST_CHECK(contains(written, "pos ,note 5 of the week"));  // the row as read
+}
+
 BOOST_AUTO_TEST_CASE(split_keeps_columns_format_and_identical_texts_together) {
     // 40 rows, an id column first and the label last; "the lamp was dim" four times with one
     // label, "an odd little tune" twice with two labels.
