@@ -4,6 +4,7 @@
 #include "textcnn/text/data_checks.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/architecture.h"
+#include "textcnn/nn/limits.h"
 #include "textcnn/nn/loss.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <string_view>
@@ -101,6 +103,22 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
         labels[i] = *train[i].label;
     }
     hold_out_groups(train, held_out, groups, labels, share, seed);
+}
+
+// The longest text whose forward activations, and as many gradients, stay within
+// limits::max_activation_elements: a text network's activations grow linearly with the length
+// (the slope measured 4,096 positions out, where the largest scratch is the fastest-growing one).
+static std::size_t training_tokens_bound(const ModelSpec& spec) {
+    constexpr std::size_t far = 4096;
+    const std::size_t one = Network::activation_elements(spec, Shape{1, 1, 1});
+    std::size_t per_position = one;  // when 4,097 positions already exceed the bound
+    try {
+        const std::size_t many = Network::activation_elements(spec, Shape{1, 1, 1 + far});
+        per_position = std::max<std::size_t>((std::max(many, one) - one + far - 1) / far, 1);
+    } catch (const ShapeError&) {
+    }
+    const std::size_t budget = limits::max_activation_elements / 2;  // activations and their gradients
+    return one >= budget ? 0 : (budget - one) / per_position;
 }
 
 DuplicateTexts grouped_stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share,
@@ -203,6 +221,9 @@ struct TextTrainingRun::Impl {
     TextTrainingCallbacks callbacks;
     std::vector<std::string> labels;
     EncodedSet train;
+    /// Tokens one text may have for its activations and their gradients to fit in
+    /// limits::max_activation_elements (set once the network's shape is known).
+    std::size_t max_text_tokens = std::numeric_limits<std::size_t>::max();
     EncodedSet validation;
     std::optional<TextClassifier> classifier;
     std::unique_ptr<Trainer> trainer;
@@ -246,6 +267,13 @@ struct TextTrainingRun::Impl {
                 set.ids[i].resize(options.max_length);
                 ++report.truncated_documents;
             }
+            // The forward pass keeps every position's activations for the backward pass: a
+            // 16 MB line of 4 million tokens asked for tens of GB in one batch.
+            if (set.ids[i].size() > max_text_tokens)
+                throw InputError(fmt::format(
+                    "{}:{}: a text of {} tokens is more than training holds for one text ({} tokens for this network: "
+                    "its activations and their gradients within 1 GiB); set a maximum length to cut such texts",
+                    source, docs[i].line, set.ids[i].size(), max_text_tokens));
             auto it = std::lower_bound(labels.begin(), labels.end(), *docs[i].label);
             if (it == labels.end() || *it != *docs[i].label)
                 throw InputError(source + ":" + std::to_string(docs[i].line) + ": label '" + shown_label(*docs[i].label) +
@@ -430,6 +458,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                 : "Check the text column"));
 
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
+    m.max_text_tokens = training_tokens_bound(spec);
     const std::size_t parameters = Network::parameter_count(spec, Shape{1, 1, 1});
     check_training_memory(parameters, options.trainer.optimizer, "embedding dimension, feature maps, vocabulary");
     Network network = [&] {
@@ -474,7 +503,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                                vectors.first_repeated_word));
     }
 
-    m.train = m.encode(train_tokens, train, "training data");
+    m.train = m.encode(train_tokens, train, source);
     if (options.naive_bayes_ngram_init) {
         naive_bayes_ngram_init(m.classifier->network(), m.train.ids, m.train.labels, m.labels.size());
         m.info("n-gram bag: rows started at the naive-Bayes log-count ratios of the training data");

@@ -690,6 +690,20 @@ BOOST_AUTO_TEST_CASE(training_data_errors) {
                "unknown words. Check the text column: punctuation is dropped, so a text of punctuation alone has no "
                "token";
     });
+    // One text too long to train on (its activations and their gradients beyond 1 GiB) is
+    // refused with its line and the bound, before any batch; a maximum length cuts it instead.
+    auto long_text = make_documents(20, 1);
+    std::string words;
+    for (int i = 0; i < 1'500'000; ++i) words += i % 2 ? "great " : "film ";
+    long_text[5].text = words;
+    BOOST_CHECK_EXCEPTION(TextTrainingRun(long_text, std::nullopt, "", drop, {}), InputError, [](const InputError& e) {
+        return starts_with(e.what(), "reviews.csv:7: a text of 1500000 tokens is more than training holds for one "
+                                     "text (") &&
+               contains(e.what(), "set a maximum length to cut such texts");
+    });
+    auto cut = drop;
+    cut.max_length = 1000;
+    BOOST_CHECK_NO_THROW(TextTrainingRun(long_text, std::nullopt, "", cut, {}));
     // Refused rather than taken as "none" or dropped, unsaid (found by a new-user run of the
     // library): NaN or negative shares, a split beside dev data, explicit class weights beside
     // balanced ones, NaN word dropout; and a maximum length a model file cannot hold.
