@@ -374,8 +374,16 @@ Shape ConvLayer::output_shape(const Shape& input) const {
 }
 
 std::size_t ConvLayer::workspace_elements(const Shape& input) const {
-    // The im2col columns of one sample: a window of every input channel per output position.
-    return checked_mul(window_size(), output_shape(input.with_batch(1)).positions(), label() + ": im2col columns");
+    // The im2col columns of one sample: a window of every input channel per output position;
+    // 1D convolutions may take the distinct-column road instead, whose products are taps x
+    // filters per input column (and the columns themselves): the larger of the two.
+    const std::size_t positions = output_shape(input.with_batch(1)).positions();
+    const std::size_t im2col = checked_mul(window_size(), positions, label() + ": im2col columns");
+    if (kernel_.size() != 1) return im2col;
+    const std::size_t taps_filters = checked_mul(kernel_[0], filters_, label() + ": taps x filters");
+    const std::size_t distinct = checked_mul(checked_add(taps_filters, in_channels_, label() + ": distinct columns"),
+                                             input.positions(), label() + ": distinct-column products");
+    return std::max(im2col, distinct);
 }
 
 std::vector<ParameterInfo> ConvLayer::parameters() const {

@@ -176,11 +176,25 @@ std::size_t Network::activation_elements(const ModelSpec& spec, const Shape& sam
     return build_layers(spec, sample_shape).activations;
 }
 
+Network::ActivationGrowth Network::activation_growth(const ModelSpec& spec, std::size_t channels) {
+    const std::size_t one = activation_elements(spec, Shape{1, channels, 1});
+    for (const std::size_t far : {std::size_t{4096}, std::size_t{256}, std::size_t{16}, std::size_t{1}}) {
+        try {
+            const std::size_t many = activation_elements(spec, Shape{1, channels, 1 + far});
+            return {one, std::max<std::size_t>((std::max(many, one) - one + far - 1) / far, 1)};
+        } catch (const ShapeError&) {
+            // that length passes the bound: nearer
+        }
+    }
+    return {one, limits::max_activation_elements};
+}
+
 Network::Network(ModelSpec spec, Shape sample_shape) : spec_(std::move(spec)), sample_shape_(std::move(sample_shape)) {
     BuiltLayers built = build_layers(spec_, sample_shape_);
     layers_ = std::move(built.layers);
     input_shapes_ = std::move(built.input_shapes);
     output_shape_ = built.output_shape;
+    activation_elements_ = built.activations;
 
     std::size_t total = 0;
     first_trainable_ = layers_.size();
@@ -355,8 +369,12 @@ const Tensor& Network::forward_chunked(const Tensor& input, ChunkedWorkspace& ws
     check_input(input);
     const RunContext ctx{Mode::inference};
     const std::size_t n = input.shape().batch();
+    // A chunk's activations within the per-sample bound: 8 images of a network near it held
+    // 8 GiB per running chunk.
+    const std::size_t fitting = std::max<std::size_t>(1, limits::max_activation_elements / std::max<std::size_t>(activation_elements_, 1));
     const std::size_t chunks =
-        input.packed() ? 1 : chunk_count(n, max_chunk_samples == 0 ? default_chunk_samples : max_chunk_samples);
+        input.packed() ? 1
+                       : chunk_count(n, std::min(max_chunk_samples == 0 ? default_chunk_samples : max_chunk_samples, fitting));
     if (chunks == 1) {
         // One chunk is the plain forward, with the layers' own parallelism.
         const Lanes::Hold hold(lanes, *this);

@@ -2,8 +2,11 @@
 
 #include "nn/sizes_text.h"
 
+#include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
+#include "textcnn/nn/limits.h"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
@@ -90,6 +93,17 @@ Shape PoolLayer::output_shape(const Shape& input) const {
                              " (padding " + (same_ ? "same" : "valid") + "): output size would be < 1");
         dims.push_back(out);
     }
+    // Each output reads its window (clipped to the input): a window far larger than the input
+    // under 'same' padding passes every size bound yet reads the whole input per output (a
+    // 1 KB model of one 4096x4096 max_pool: 15 s per 256x256 image). Bounded per sample.
+    std::size_t reads = input.channels();
+    for (std::size_t a = 0; a < window_.size(); ++a)
+        reads = checked_mul(reads, checked_mul(dims[2 + a], std::min(window_[a], input.spatial(a)), label()), label());
+    if (reads > limits::max_pool_reads)
+        throw ShapeError(fmt::format("{}: windows {} over input {} read {} values per sample, above the limit of {} "
+                                     "(a window as large as the input is global pooling: global_max_pool, "
+                                     "global_avg_pool)",
+                                     label(), join_sizes(window_, "x"), input.str(), reads, limits::max_pool_reads));
     return Shape(std::move(dims));
 }
 

@@ -95,8 +95,10 @@ std::string look_alike_key(std::string_view label) {
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCCasefoldInstance(status);
     if (U_FAILURE(status)) return std::string(label);
-    std::string stream_safe;  // bounded runs of combining marks (utf8.h): normalizing them is quadratic
-    if (stream_safe_utf8(label, stream_safe)) label = stream_safe;
+    // Bounded runs of combining marks (utf8.h): normalizing them is quadratic. A space between
+    // runs, since NFKC_Casefold deletes the U+034F joiner and the runs would join again.
+    std::string stream_safe;
+    if (stream_safe_utf8(label, stream_safe, " ")) label = stream_safe;
     const icu::UnicodeString folded =
         nfkc->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(label.data(), static_cast<int32_t>(label.size()))),
                         status);

@@ -119,20 +119,15 @@ namespace detail {
 struct TextNetwork {
     TextNetwork(ModelSpec spec_, Shape sample_shape_)
         : spec(std::move(spec_)), sample_shape(std::move(sample_shape_)), gap(widest_padding(spec)) {
-        // The forward pass's floats for a packed stream of P positions, fixed + per_position x P
-        // (sizes grow linearly with the length; the slope measured far from the start, where
-        // the largest scratch belongs to the layer that grows fastest).
+        // The forward pass's floats for a packed stream of P positions: fixed + per_position x P.
         try {
-            const std::size_t one = Network::activation_elements(spec, Shape{1, 1, 1});
-            const std::size_t many = Network::activation_elements(spec, Shape{1, 1, 1 + slope_positions});
-            per_position = (std::max(many, one) - one + slope_positions - 1) / slope_positions;
-            fixed = one;
+            const auto growth = Network::activation_growth(spec);
+            fixed = growth.fixed;
+            per_position = growth.per_position;
         } catch (const Error&) {
-            per_position = limits::max_activation_elements;  // even 4,097 positions do not fit
-            fixed = 0;
+            per_position = limits::max_activation_elements;  // not even one position fits
         }
     }
-    static constexpr std::size_t slope_positions = 4096;
 
     ModelSpec spec;  ///< the architecture (kept when a quantized model drops the network)
     Shape sample_shape;
@@ -270,6 +265,22 @@ void check_quantized_convolutions(const ModelSpec& spec, const detail::Quantized
 
 // Every layer that reads the token ids (the first layer, or the first of each branch of a first
 // parallel layer: the wide-and-deep form) must know exactly the vocabulary's ids.
+// A text network reads texts packed into one stream: windowed pooling and flatten refuse such
+// input, so a model holding them loaded, summarized and then failed every prediction.
+void check_sequence_layers(const ModelSpec& spec, const std::string& source) {
+    const auto check = [&](const auto& self, const std::vector<LayerSpec>& layers) -> void {
+        for (const LayerSpec& layer : layers) {
+            if (layer.type == "max_pool" || layer.type == "avg_pool" || layer.type == "flatten")
+                throw InputError(fmt::format("{}: the text network holds {}, which texts of any length cannot pass "
+                                             "(over time, a text network pools with global_max_pool or "
+                                             "global_avg_pool)",
+                                             source, layer.label()));
+            for (const auto& branch : layer.branches) self(self, branch);
+        }
+    };
+    check(check, spec);
+}
+
 void check_id_readers(const ModelSpec& spec, std::size_t vocab, const std::string& source) {
     std::vector<const LayerSpec*> readers;
     const auto collect = [&](const auto& self, const LayerSpec& first) -> void {
@@ -327,6 +338,7 @@ TextNetwork network_of(const ModelFile& file, detail::UnfilledBytes quantized_pa
         member.network = std::move(network);
     }
     check_id_readers(member.spec, vocab, source);
+    check_sequence_layers(member.spec, source);
     return member;
 }
 
@@ -463,7 +475,7 @@ void TextClassifier::Impl::member_probabilities(std::size_t k, std::span<const s
         if (texts.size() == 1)
             throw InputError(fmt::format(
                 "text classifier: a text of {} tokens needs about {:.1f} GiB in the network's forward pass, above the "
-                "limit of 1 GiB; folded prediction (fold_for_prediction) or a model with a maximum length bounds it",
+                "limit of 1 GiB; folded prediction or a model with a maximum length bounds it",
                 texts[0].size(), (double(m.fixed) + double(m.per_position) * double(positions)) * sizeof(float) / (1 << 30)));
         const std::size_t half = texts.size() / 2;
         member_probabilities(k, texts.first(half), probabilities, local);
@@ -477,6 +489,11 @@ void TextClassifier::Impl::member_probabilities(std::size_t k, std::span<const s
     const Tensor& logits = m.network->forward(local.packed, local.workspaces[k], RunContext{Mode::inference});
     softmax(logits, local.probabilities);
     std::copy_n(local.probabilities.data(), texts.size() * classes, probabilities);
+    // A workspace kept for the next batch holds what this one needed: an ensemble's members
+    // each kept theirs, so long texts cost members x the bound. Past 64 MiB it is let go, and
+    // a thread holds at most one such workspace at a time.
+    if (m.fixed + m.per_position * positions > (std::size_t{64} << 20) / sizeof(float))
+        local.workspaces[k] = Network::Workspace{};
 }
 
 TextClassifier::TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
@@ -581,6 +598,15 @@ void TextClassifier::quantize(QuantizedTables form) {
     // Every member's tables first, so that a member that cannot be quantized leaves all as they were.
     std::vector<std::unique_ptr<const detail::QuantizedTextCnn>> tables;
     for (const auto& m : impl_->members) tables.push_back(m.quantized_tables(form));
+    // A compact form's tables are made again at each load, within one budget for the model
+    // (load refuses more): an 8-member compact model was written that no load could read.
+    std::size_t made = 0;
+    for (const auto& t : tables)
+        if (t && t->compact()) made += t->table_bytes();
+    if (made > default_fold_limit)
+        throw ConfigError(fmt::format("quantize: the compact tables of the {} members would take {:.2f} GiB at each "
+                                      "load, above the {} GiB a model may make; the stored form keeps them in the file",
+                                      tables.size(), static_cast<double>(made) / (1 << 30), default_fold_limit >> 30));
     for (std::size_t k = 0; k < tables.size(); ++k) impl_->members[k].use(std::move(tables[k]));
 }
 
@@ -941,10 +967,28 @@ std::string TextClassifier::summary() const {
                     "scored again from them"
                   : "")
           << "); float weights not stored (prediction only)\n";
-    else if (const std::size_t bytes = fold_table_bytes())
-        s << "Prediction: embedding folded into the convolutions at load" << each << " ("
-          << (bytes + 500000) / 1000000 << " MB of tables)\n";
-    else
+    else if (const std::size_t bytes = fold_table_bytes()) {
+        // What load() folds: members in order while their tables fit in one budget (fold_for_prediction).
+        std::size_t folded = 0, used = 0;
+        for (const auto& m : members) {
+            if (m.table_bytes() > default_fold_limit - used) break;
+            used += m.table_bytes();
+            ++folded;
+        }
+        const auto mb = [](std::size_t b) { return (b + 500000) / 1000000; };
+        if (folded == members.size())
+            s << "Prediction: embedding folded into the convolutions at load" << each << " (" << mb(bytes)
+              << " MB of tables)\n";
+        else if (folded == 0)
+            s << "Prediction: through the network" << (members.size() == 1 ? "" : " for every member")
+              << " (the folded tables would take " << mb(bytes) << " MB, above the " << (default_fold_limit >> 30)
+              << " GiB a model may build at load)\n";
+        else
+            s << "Prediction: embedding folded into the convolutions at load for " << folded << " of the "
+              << members.size() << " members (" << mb(used) << " MB of tables); the others through their networks "
+              << "(the tables of all would take " << mb(bytes) << " MB, above the " << (default_fold_limit >> 30)
+              << " GiB a model may build at load)\n";
+    } else
         s << "Prediction: through the network (this architecture cannot be folded)\n";
     if (!metadata.empty()) {
         s << "Training:\n";

@@ -106,19 +106,11 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
 }
 
 // The longest text whose forward activations, and as many gradients, stay within
-// limits::max_activation_elements: a text network's activations grow linearly with the length
-// (the slope measured 4,096 positions out, where the largest scratch is the fastest-growing one).
+// limits::max_activation_elements (Network::activation_growth).
 static std::size_t training_tokens_bound(const ModelSpec& spec) {
-    constexpr std::size_t far = 4096;
-    const std::size_t one = Network::activation_elements(spec, Shape{1, 1, 1});
-    std::size_t per_position = one;  // when 4,097 positions already exceed the bound
-    try {
-        const std::size_t many = Network::activation_elements(spec, Shape{1, 1, 1 + far});
-        per_position = std::max<std::size_t>((std::max(many, one) - one + far - 1) / far, 1);
-    } catch (const ShapeError&) {
-    }
+    const auto growth = Network::activation_growth(spec);
     const std::size_t budget = limits::max_activation_elements / 2;  // activations and their gradients
-    return one >= budget ? 0 : (budget - one) / per_position;
+    return growth.fixed >= budget ? 0 : (budget - growth.fixed) / growth.per_position;
 }
 
 DuplicateTexts grouped_stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share,

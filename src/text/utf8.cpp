@@ -340,7 +340,7 @@ NonStarters non_starters(const icu::Normalizer2& nfkd, char32_t c) {
 
 }  // namespace
 
-std::size_t stream_safe_utf8(std::string_view text, std::string& out) {
+std::size_t stream_safe_utf8(std::string_view text, std::string& out, std::string_view joiner) {
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2* nfkd = icu::Normalizer2::getNFKDInstance(status);
     if (U_FAILURE(status)) throw Error(fmt::format("stream-safe text: ICU NFKD instance failed: {}", u_errorName(status)));
@@ -370,7 +370,7 @@ std::size_t stream_safe_utf8(std::string_view text, std::string& out) {
         if (run + n.leading > max_non_starter_run) {
             if (inserted++ == 0) out.clear();
             out.append(text.substr(copied, pos - copied));
-            out += "\xCD\x8F";  // U+034F COMBINING GRAPHEME JOINER
+            out += joiner;  // U+034F COMBINING GRAPHEME JOINER unless told otherwise
             copied = pos;
             run = 0;
         }

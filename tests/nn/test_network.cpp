@@ -107,6 +107,14 @@ BOOST_AUTO_TEST_CASE(one_sample_forward_pass_is_bounded) {
     // The same inside a parallel layer's branch, whose outputs are held until concatenated.
     const ModelSpec branched = {{"parallel", "p", {}, {{dilated("b1"), dilated("b2")}}}};
     BOOST_CHECK_THROW(Network::parameter_count(branched, Shape{1, 1, 28, 28}), ShapeError);
+    // A 1D convolution may run over distinct columns, whose products are taps x filters per
+    // column: counted, as a text network's cost per token (2000 maps of width 100 on a
+    // 1-dimensional embedding: 200,000 floats per token, where im2col says 100).
+    const ModelSpec text = {{"embedding", "e", {{"vocab", "50"}, {"dim", "1"}}, {}},
+                            layer("conv", "c", {{"filters", "2000"}, {"kernel", "100"}, {"padding", "full"}})};
+    const std::size_t per_token =
+        (Network::activation_elements(text, Shape{1, 1, 1001}) - Network::activation_elements(text, Shape{1, 1, 1})) / 1000;
+    BOOST_TEST(per_token >= 100u * 2000u);
     // A wide but ordinary network passes: 64 maps of 512x512 in two layers.
     const ModelSpec wide = {layer("conv", "a", {{"filters", "64"}, {"kernel", "3,3"}, {"padding", "same"}}),
                             layer("conv", "b", {{"filters", "64"}, {"kernel", "3,3"}, {"padding", "same"}})};

@@ -255,6 +255,16 @@ BOOST_AUTO_TEST_CASE(bad_use_names_the_layer_and_shapes) {
     BOOST_TEST(message_of([] { PoolLayer bad(spec("max_pool", {{"window", "2"}, {"padding", "full"}}, "p")); }) ==
                "max_pool 'p': setting 'padding' must be valid or same, got 'full'");
     BOOST_TEST(message_of([] { PoolLayer bad(spec("max_pool", {}, "p")); }) == "max_pool 'p': missing setting 'window'");
+    // A window far larger than the input under 'same' padding reads the whole input for each
+    // output (15 s per 256x256 image at 4096x4096): refused from the shapes, before any pixel.
+    PoolLayer huge(spec("max_pool", {{"window", "4096,4096"}, {"stride", "1,1"}, {"padding", "same"}}, "h"));
+    BOOST_TEST(message_of([&] { (void)huge.output_shape(Shape{1, 1, 256, 256}); }) ==
+               "max_pool 'h': windows 4096x4096 over input (1, 1, 256, 256) read 4294967296 values per sample, above "
+               "the limit of 1073741824 (a window as large as the input is global pooling: global_max_pool, "
+               "global_avg_pool)");
+    BOOST_TEST((huge.output_shape(Shape{1, 1, 28, 28}) == Shape{1, 1, 28, 28}));  // 28^4 reads: fine
+    PoolLayer usual(spec("avg_pool", {{"window", "3,3"}, {"stride", "1,1"}, {"padding", "same"}}, "u"));
+    BOOST_TEST((usual.output_shape(Shape{1, 64, 1024, 1024}) == Shape{1, 64, 1024, 1024}));  // 0.6 G reads
     GlobalPoolLayer global(spec("global_avg_pool", {}, "g"));
     auto gstate = global.make_state();
     BOOST_TEST(message_of([&] { run(global, Tensor(Shape{4, 10}), *gstate); }) ==

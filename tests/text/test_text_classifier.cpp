@@ -566,6 +566,21 @@ BOOST_AUTO_TEST_CASE(crafted_sections_give_input_errors) {
               }));
     });
     BOOST_CHECK_MESSAGE(starts_with(m, "crafted.model"), m);
+    // A text network of windowed pooling (valid weights and checksum): texts are packed into
+    // one stream, which it cannot take; it loaded and failed every prediction.
+    m = error_with([&](ModelFile& f) {
+        const TextClassifier& model = trained().model();
+        const ModelSpec pooled = {
+            {"embedding", "embedding", {{"vocab", std::to_string(model.vocabulary().size())}, {"dim", "4"}}, {}},
+            {"max_pool", "pool", {{"window", "2"}, {"padding", "same"}}, {}},
+            {"global_max_pool", "", {}, {}},
+            {"dense", "output", {{"units", "2"}}, {}}};
+        Network network(pooled, Shape{1, 1, 1});
+        add_network_sections(f, network);  // ARCH and WGHT replaced
+    });
+    BOOST_CHECK_MESSAGE(m == "crafted.model: the text network holds max_pool 'pool', which texts of any length cannot "
+                             "pass (over time, a text network pools with global_max_pool or global_avg_pool)",
+                        m);
     // Weights that do not fit the architecture.
     m = error_with([&](ModelFile& f) {
         f.set("WGHT", 1, payload([](ByteWriter& w) { w.put_floats(std::vector<float>(10, 0.5f)); }));

@@ -154,6 +154,12 @@ BOOST_AUTO_TEST_CASE(urls_emails_numbers_and_money_placeholders) {
                (Tokens{"(", "see", "<url>", ")", "and", "<url>", "."}));
     BOOST_TEST(tokens_of("a@b me@x.com. @user http:// www.", with_placeholders()) ==
                (Tokens{"a@b", "<email>", ".", "@user", "http", ":", "/", "/", "www", "."}));
+    BOOST_TEST(tokens_of("[http://x.org/a[1]]] ok", with_placeholders()) == (Tokens{"[", "<url>", "]", "]", "ok"}));
+    // 200,000 closing brackets after a URL: each is weighed against the brackets the URL opened
+    // (counted once; recounted for each, it took 14 s).
+    const Tokens closed = tokens_of("http://x.org/(a)" + std::string(200000, ')'), with_placeholders());
+    BOOST_TEST_REQUIRE(closed.size() == 200001u);
+    BOOST_TEST(closed.front() == "<url>");
     // Placeholders cannot be forged by the text itself.
     BOOST_TEST(tokens_of("<url> <num>", with_placeholders()) == (Tokens{"<", "url", ">", "<", "num", ">"}));
     // Placeholders are never dropped as punctuation.

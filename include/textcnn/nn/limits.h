@@ -23,6 +23,9 @@ inline constexpr std::size_t max_sample_elements = std::size_t{1} << 28;
 /// per-layer bound does not: three 2x2 convolutions of dilation 4095 with full padding stay
 /// below max_sample_elements each, yet took 4.6 GB and 17 s for one 28x28 image.
 inline constexpr std::size_t max_activation_elements = std::size_t{1} << 28;
+/// Values a windowed pooling layer reads for one sample (outputs x window clipped to the
+/// input): 2^30, about a second; pooling has no weights, so its file cannot show its cost.
+inline constexpr std::size_t max_pool_reads = std::size_t{1} << 30;
 /// Parameters of a network (4 GiB of floats; the gradients take as much again).
 inline constexpr std::size_t max_parameters = std::size_t{1} << 30;
 /// Bytes of a model or checkpoint file, checked from the file's size before it is read: the

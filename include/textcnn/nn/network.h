@@ -55,6 +55,14 @@ public:
     /// output and the largest scratch of a layer (Layer::workspace_elements), the figure the
     /// constructor bounds by limits::max_activation_elements (ShapeError above it, as here).
     static std::size_t activation_elements(const ModelSpec& spec, const Shape& sample_shape);
+    /// For a network of sequences, samples of shape (1, channels, length): activation_elements()
+    /// as fixed + per_position x length (sizes grow linearly with the length; the slope is
+    /// measured 4,096 positions out, or nearer where that passes the bound). per_position is
+    /// limits::max_activation_elements when not even two positions fit.
+    struct ActivationGrowth {
+        std::size_t fixed = 0, per_position = 0;
+    };
+    static ActivationGrowth activation_growth(const ModelSpec& spec, std::size_t channels = 1);
     ~Network();
     Network(Network&&) noexcept;
     Network& operator=(Network&&) noexcept;
@@ -120,7 +128,8 @@ public:
     static constexpr std::size_t default_chunk_samples = 8;
 
     /// Inference forward over an ordinary (not packed) batch, cut into chunks of at most
-    /// `max_chunk_samples` samples (0 = default_chunk_samples) that each run through ALL layers
+    /// `max_chunk_samples` samples (0 = default_chunk_samples; fewer when their activations
+    /// would pass limits::max_activation_elements, down to one) that each run through ALL layers
     /// before their output is copied into place, so a chunk's activations and scratch buffers
     /// stay in cache instead of streaming the whole batch through memory once per layer. Chunks
     /// run in parallel with oneTBB, BLAS single-threaded meanwhile. The chunking depends on the
@@ -161,6 +170,7 @@ private:
     std::vector<Shape> input_shapes_;  ///< layer i's input shape for one sample
     Shape output_shape_;               ///< the last layer's output for one sample
     std::size_t first_trainable_ = 0;  ///< first layer with trainable parameters (layer count if none)
+    std::size_t activation_elements_ = 0;  ///< activation_elements() of one sample of sample_shape_
     void bind_all();
     void check_input(const Tensor& input) const;
 };

@@ -258,6 +258,9 @@ public:
         /// again as there. The embedding's rounding remains: refined_error_bound() includes it
         compact_refined,
     };
+    /// ConfigError when a member cannot be quantized, or when a compact form's tables would
+    /// take more than default_fold_limit in all at load (load() refuses such a file); the model
+    /// is then left as it was.
     void quantize(QuantizedTables form = QuantizedTables::stored);
     /// "stored", "refined", "compact" or "compact_refined".
     static const char* quantized_tables_name(QuantizedTables form);

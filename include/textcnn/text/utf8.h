@@ -60,8 +60,10 @@ inline constexpr std::size_t max_non_starter_run = 30;
 /// quadratic in the run's length (a 320 KB line of two alternating marks took 26 s in ICU's
 /// NFKC); no text of any script needs such runs. Returns the number of joiners inserted; when
 /// 0, `out` is left untouched (the text is stream-safe as it is), else it holds the result.
+/// `joiner` replaces U+034F where that would not survive: NFKC_Casefold deletes default
+/// ignorable code points, U+034F among them, and the runs join again (give " " there).
 /// Thread-safe (ICU's NFKD data).
-std::size_t stream_safe_utf8(std::string_view text, std::string& out);
+std::size_t stream_safe_utf8(std::string_view text, std::string& out, std::string_view joiner = "\xCD\x8F");
 
 /// Appends `text` to `out` with every maximal invalid subpart replaced by U+FFFD (EF BF BD).
 /// Returns the number of replacements (0: `out` received an exact copy).
