@@ -5,6 +5,7 @@
 #include "shared_options.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/number_text.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/text/text_classifier.h"
 
@@ -19,12 +20,7 @@
 namespace textcnn_cli {
 namespace {
 
-// "18.4 MB", "13.0 kB", "512 bytes" (decimal units, as the other messages).
-std::string size_text(std::uintmax_t bytes) {
-    if (bytes >= 1000000) return fmt::format("{:.1f} MB", bytes / 1e6);
-    if (bytes >= 1000) return fmt::format("{:.1f} kB", bytes / 1e3);
-    return fmt::format("{} bytes", bytes);
-}
+using textcnn::byte_size_text;
 
 struct QuantizeOptions {
     std::string model_path, out_path;
@@ -55,8 +51,8 @@ void run_quantize(const QuantizeOptions& o) {
                "{}: int8 tables{}{} of {} (float tables: {}); file {} -> {}; "
                "each logit within {:.3g} of the float model's{}\n",
                o.out_path, o.refine ? " and residual codes" : "", o.compact ? " (made at load)" : "",
-               size_text(model.fold_table_bytes()),
-               size_text(float_bytes), size_text(input_bytes), size_text(std::filesystem::file_size(o.out_path)),
+               byte_size_text(model.fold_table_bytes()), byte_size_text(float_bytes), byte_size_text(input_bytes),
+               byte_size_text(std::filesystem::file_size(o.out_path)),
                largest(model.quantization_error_bound()),
                o.refine ? fmt::format(", and within {:.3g} for a text scored again (its label in doubt)",
                                       largest(model.refined_error_bound()))

@@ -22,8 +22,6 @@ std::size_t accumulators_per_weight(const OptimizerSettings& optimizer) {
     if (optimizer.name == "rmsprop") return 1;
     return optimizer.momentum != 0.0f ? 1 : 0;
 }
-
-std::string gigabytes(std::uint64_t bytes) { return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9); }
 }  // namespace
 
 std::uint64_t least_training_bytes(std::size_t parameters, const OptimizerSettings& optimizer) {
@@ -38,23 +36,24 @@ void check_training_memory(std::size_t parameters, const OptimizerSettings& opti
     throw ResourceError(fmt::format(
         "training needs at least {} for {} parameters (weights, gradients{}) but {} is left under {}: a smaller "
         "model ({}) or more memory",
-        gigabytes(needed), with_thousands_separators(parameters),
+        byte_size_text(needed), with_thousands_separators(parameters),
         slots ? fmt::format(" and {}'s {} accumulator{} per weight", optimizer.name, slots, slots == 1 ? "" : "s") : "",
-        gigabytes(headroom->bytes), headroom->limit, smaller_model));
+        byte_size_text(headroom->bytes), headroom->limit, smaller_model));
 }
 
 ResourceError training_allocation_error(std::size_t parameters, const OptimizerSettings& optimizer,
                                         std::string_view batch, std::string_view smaller) {
     return ResourceError(fmt::format("out of memory while training: the network's {} parameters and their optimizer "
-                                     "state take at least {:.2f} GB, and {} its activations besides; a smaller {}",
+                                     "state take at least {}, and {} its activations besides; a smaller {}",
                                      with_thousands_separators(parameters),
-                                     1e-9 * static_cast<double>(least_training_bytes(parameters, optimizer)), batch,
+                                     byte_size_text(least_training_bytes(parameters, optimizer)), batch,
                                      smaller));
 }
 
 ResourceError network_allocation_error(std::size_t parameters) {
-    return ResourceError(fmt::format("out of memory allocating the network's {} parameters ({:.2f} GB)",
-                                     with_thousands_separators(parameters), 4e-9 * static_cast<double>(parameters)));
+    return ResourceError(fmt::format("out of memory allocating the network's {} parameters ({})",
+                                     with_thousands_separators(parameters),
+                                     byte_size_text(std::uint64_t{parameters} * sizeof(float))));
 }
 
 
