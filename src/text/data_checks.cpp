@@ -154,7 +154,12 @@ std::string documents_at(const DocumentNamer& namer, const std::vector<std::size
 
 std::string trimmed_label(std::string_view label) { return trimmed(label); }
 
-std::string shown_label(std::string_view label) { return without_invisible(label, true); }
+std::string shown_label(std::string_view label) {
+    if (label.size() <= 100) return without_invisible(label, true);
+    std::size_t cut = 80;
+    while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;  // a whole code point
+    return fmt::format("{}... ({} bytes)", without_invisible(label.substr(0, cut), true), label.size());
+}
 
 bool labels_look_alike(std::string_view a, std::string_view b) {
     return look_alike_key(without_invisible(a)) == look_alike_key(without_invisible(b));
@@ -263,7 +268,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     if (options.training && n > 2 && per_label.size() == n)
         throw InputError(fmt::format("{}: every one of the {} documents has a label of its own (first: '{}'): the label "
                                      "column does not seem to hold class labels; check which column is the label",
-                                     source, n, per_label.begin()->first));
+                                     source, n, shown_label(per_label.begin()->first)));
 
     // Labels equal but for characters that do not show, or for the kind of white space.
     std::map<std::string, std::vector<std::string>> by_visible;
@@ -272,7 +277,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
         const std::vector<std::string>& labels = entry.second;
         if (labels.size() < 2) continue;
         std::vector<std::string> shown;
-        for (const auto& l : labels) shown.push_back(without_invisible(l, true));
+        for (const auto& l : labels) shown.push_back(shown_label(l));
         warnings.push_back(fmt::format("{}: labels {} differ only in characters that do not show (zero-width "
                                        "spaces, joiners, soft hyphens, byte-order marks...) or in the kind of white "
                                        "space and are trained as {} "
@@ -286,10 +291,12 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     for (const auto& [label, counts] : per_label) by_lowered[lowered(label)].push_back(label);
     for (const auto& entry : by_lowered) {
         const std::vector<std::string>& labels = entry.second;
+        std::vector<std::string> shown;
+        for (const auto& l : labels) shown.push_back(shown_label(l));
         if (labels.size() > 1)
             warnings.push_back(fmt::format("{}: labels {} differ only in letter case and are trained as {} different "
                                            "classes {}",
-                                           source, quoted_list(labels, labels.size()), labels.size(),
+                                           source, quoted_list(shown, shown.size()), labels.size(),
                                            first_lines(labels, per_label, options.document_name)));
     }
 
@@ -341,7 +348,7 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     std::size_t rare_count = 0;
     for (const auto& [label, counts] : per_label)
         if (counts.first < options.few_documents && rare_count++ < 8)
-            rare += fmt::format("{}'{}' ({})", rare.empty() ? "" : ", ", without_invisible(label, true), counts.first);
+            rare += fmt::format("{}'{}' ({})", rare.empty() ? "" : ", ", shown_label(label), counts.first);
     if (rare_count > 8) rare += fmt::format(" and {} more", rare_count - 8);
     if (rare_count && options.training && 2 * per_label.size() <= n)
         warnings.push_back(fmt::format("{}: {} with fewer than {} documents: {}", source,

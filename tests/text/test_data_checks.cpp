@@ -353,3 +353,18 @@ BOOST_AUTO_TEST_CASE(texts_that_are_numbers_question_the_text_column) {
     for (int i = 0; i < 5; ++i) mostly_words[i].second = std::to_string(i);
     BOOST_TEST(check_labelled_documents_warnings_with(mostly_words, "text column") == 0u);
 }
+
+// A warning names a label, it does not reproduce it: a 320 KB label was printed whole, twice.
+BOOST_AUTO_TEST_CASE(long_labels_are_shown_cut) {
+    BOOST_TEST(shown_label(std::string(100, 'a')) == std::string(100, 'a'));
+    const std::string long_label = std::string(79, 'x') + "\u00E9" + std::string(300000, 'y');  // é on bytes 80-81
+    BOOST_TEST(shown_label(long_label) == std::string(79, 'x') + "... (300081 bytes)");  // never half a code point
+    BOOST_TEST(shown_label("\u200B" + std::string(200, 'z')) == "<U+200B>" + std::string(77, 'z') + "... (203 bytes)");
+    auto rows = ordinary(30);
+    rows[5].first = std::string(5000, 'P');
+    rows[7].first = std::string(5000, 'p');
+    const std::string w = first_warning(rows);
+    BOOST_TEST(w.find("differ only in letter case") != std::string::npos, w);
+    BOOST_TEST(w.size() < 400u, w);
+    BOOST_TEST(w.find(std::string(80, 'P') + "... (5000 bytes)") != std::string::npos, w);
+}
