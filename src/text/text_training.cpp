@@ -3,6 +3,8 @@
 #include "textcnn/text/batching.h"
 #include "textcnn/text/data_checks.h"
 #include "textcnn/core/error.h"
+#include "textcnn/core/number_text.h"
+#include "textcnn/core/runtime.h"
 #include "textcnn/nn/architecture.h"
 #include "textcnn/nn/limits.h"
 #include "textcnn/nn/loss.h"
@@ -20,6 +22,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -107,8 +110,7 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
 
 // The longest text whose forward activations, and as many gradients, stay within
 // limits::max_activation_elements (Network::activation_growth).
-static std::size_t training_tokens_bound(const ModelSpec& spec) {
-    const auto growth = Network::activation_growth(spec);
+static std::size_t training_tokens_bound(const Network::ActivationGrowth& growth) {
     const std::size_t budget = limits::max_activation_elements / 2;  // activations and their gradients
     return growth.fixed >= budget ? 0 : (budget - growth.fixed) / growth.per_position;
 }
@@ -216,6 +218,7 @@ struct TextTrainingRun::Impl {
     /// Tokens one text may have for its activations and their gradients to fit in
     /// limits::max_activation_elements (set once the network's shape is known).
     std::size_t max_text_tokens = std::numeric_limits<std::size_t>::max();
+    Network::ActivationGrowth growth;  ///< of the network's activations with a packed batch's length
     EncodedSet validation;
     std::optional<TextClassifier> classifier;
     std::unique_ptr<Trainer> trainer;
@@ -241,6 +244,55 @@ struct TextTrainingRun::Impl {
                          shown_label(largest->first),
                          with_thousands_separators(largest->second),
                          static_cast<double>(largest->second) / static_cast<double>(smallest->second)));
+    }
+
+    /// A batch packs its texts into one sequence, so its activations grow with the tokens of all
+    /// of them: the batch-size longest texts in one batch (a shuffle can draw them together) must
+    /// fit in the memory left, or the kernel would kill training in the middle of an epoch.
+    /// Refused before training, naming them. The estimate is one forward pass's (activations and
+    /// the largest scratch, Network::activation_growth); what training takes is less (Kim's
+    /// network: 9.6 kB a token estimated, 4.8 kB measured with the backward pass), so only a
+    /// batch that may not fit is refused.
+    void check_batch_memory(const std::vector<Document>& docs, const std::string& source, std::size_t parameters) {
+        const std::size_t batch = std::max<std::size_t>(options.trainer.batch_size, 1);
+        std::vector<std::size_t> order(train.ids.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        const std::size_t worst = std::min(batch, order.size());
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(worst), order.end(),
+                          [&](std::size_t a, std::size_t b) {
+                              return train.ids[a].size() != train.ids[b].size() ? train.ids[a].size() > train.ids[b].size()
+                                                                                : a < b;
+                          });
+        std::size_t tokens = 0, positions = pack.gap;  // the texts' tokens; the packed sequence's positions
+        for (std::size_t k = 0; k < worst; ++k) {
+            tokens += train.ids[order[k]].size();
+            positions += std::max<std::size_t>(train.ids[order[k]].size(), 1) + pack.gap;
+        }
+        const auto bytes_for = [&](double t) {
+            return sizeof(float) * (static_cast<double>(growth.fixed) + static_cast<double>(growth.per_position) * t);
+        };
+        const double needed = bytes_for(static_cast<double>(positions));
+        if (needed <= double(1u << 30)) return;
+        const auto headroom = memory_headroom();
+        if (!headroom) return;
+        const double state = static_cast<double>(least_training_bytes(parameters, options.trainer.optimizer));
+        const double left = std::max(0.0, static_cast<double>(headroom->bytes) - state);
+        if (needed <= left) return;
+        std::vector<std::size_t> lines;
+        for (std::size_t k = 0; k < std::min<std::size_t>(worst, 3); ++k) lines.push_back(docs[order[k]].line);
+        // The longest maximum length whose full batches fit.
+        const double fit_tokens = (left / sizeof(float) - static_cast<double>(growth.fixed)) /
+                                  static_cast<double>(std::max<std::size_t>(growth.per_position, 1));
+        const double fit_length = fit_tokens / static_cast<double>(batch) - static_cast<double>(pack.gap);
+        throw ResourceError(fmt::format(
+            "{}: the {} longest training texts ({} tokens, first: {}) may take up to {} in one batch but {} is left "
+            "under {} beside the network's training state; {}a smaller batch size or more memory",
+            source, worst, with_thousands_separators(tokens),
+            documents_at(options.train_document_name, lines), byte_size_text(static_cast<std::uint64_t>(needed)),
+            byte_size_text(static_cast<std::uint64_t>(left)), headroom->limit,
+            fit_length >= 1.0 ? fmt::format("a maximum length of {} tokens, ",
+                                            with_thousands_separators(static_cast<std::uint64_t>(fit_length)))
+                              : std::string()));
     }
 
     void warn(const std::string& message) {
@@ -291,7 +343,7 @@ struct TextTrainingRun::Impl {
         for (const Document& d : held_out) present.insert(*d.label);
         std::vector<std::string> missing;
         for (const std::string& label : labels)
-            if (!present.count(label)) missing.push_back("'" + label + "'");
+            if (!present.count(label)) missing.push_back("'" + shown_label(label) + "'");
         if (!missing.empty())
             warn(fmt::format("{}: no document of label{} {} ({} of {} labels): the validation accuracy that picks the "
                              "model says nothing of {}",
@@ -450,7 +502,8 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                 : "Check the text column"));
 
     const ModelSpec spec = text_cnn_spec(options.model, vocabulary.size(), m.labels.size());
-    m.max_text_tokens = training_tokens_bound(spec);
+    m.growth = Network::activation_growth(spec);
+    m.max_text_tokens = training_tokens_bound(m.growth);
     const std::size_t parameters = Network::parameter_count(spec, Shape{1, 1, 1});
     check_training_memory(parameters, options.trainer.optimizer, "embedding dimension, feature maps, vocabulary");
     Network network = [&] {
@@ -496,6 +549,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     }
 
     m.train = m.encode(train_tokens, train, source);
+    m.check_batch_memory(train, source, parameters);
     if (options.naive_bayes_ngram_init) {
         naive_bayes_ngram_init(m.classifier->network(), m.train.ids, m.train.labels, m.labels.size());
         m.info("n-gram bag: rows started at the naive-Bayes log-count ratios of the training data");
