@@ -48,8 +48,26 @@ void run_eval(const EvalOptions& o) {
     std::string first_unknown;
     std::vector<std::string> texts;
     std::vector<std::uint32_t> truths;
+    std::vector<std::size_t> lines;
+    // A text the model refuses (InputError: with --no-fold, one text whose forward pass alone
+    // would pass the network's bound) stops the evaluation, named by its line: metrics over
+    // the others would not be the file's.
+    const auto predict = [&] {
+        try {
+            return model.predict(texts);
+        } catch (const InputError&) {
+            for (std::size_t i = 0; i < texts.size(); ++i) {
+                try {
+                    (void)model.predict(texts[i]);
+                } catch (const InputError& e) {
+                    throw InputError(fmt::format("{}:{}: {}", o.data_path, lines[i], e.what()));
+                }
+            }
+            throw;
+        }
+    };
     auto flush = [&] {
-        const auto predictions = model.predict(texts);
+        const auto predictions = predict();
         for (std::size_t i = 0; i < predictions.size(); ++i) {
             const std::uint32_t predicted = *thresholds.decide(predictions[i].probabilities);
             tokens += predictions[i].tokens;
@@ -64,6 +82,7 @@ void run_eval(const EvalOptions& o) {
         }
         texts.clear();
         truths.clear();
+        lines.clear();
     };
     Document doc;
     std::size_t trimmed = 0, first_trimmed_line = 0;
@@ -88,6 +107,7 @@ void run_eval(const EvalOptions& o) {
         }
         texts.push_back(doc.text);
         truths.push_back(static_cast<std::uint32_t>(it - labels.begin()));
+        lines.push_back(doc.line);
         if (texts.size() == 8192) flush();
     }
     flush();

@@ -90,6 +90,25 @@ public:
         std::fwrite(line_.data(), 1, line_.size(), stdout);
     }
 
+    /// The line of a document the model could not score: no label and no probabilities (their
+    /// fields empty, so that the columns stay in place; jsonl: "label": null, "not_scored": true).
+    void write_unscored(const std::string& id) {
+        line_.clear();
+        if (o_.format == "jsonl") {
+            nlohmann::ordered_json j = nlohmann::ordered_json::object();
+            if (!o_.id_column.empty()) j["id"] = id;
+            j["label"] = nullptr;
+            j["not_scored"] = true;
+            line_ = j.dump();
+        } else {
+            if (!o_.id_column.empty()) line_ = field(id) + delimiter_;
+            const std::size_t fields = o_.top ? 2 * std::min(o_.top, labels_.size()) : o_.prob ? labels_.size() : 0;
+            line_.append(fields, delimiter_);
+        }
+        line_ += '\n';
+        std::fwrite(line_.data(), 1, line_.size(), stdout);
+    }
+
 private:
     std::vector<std::size_t> ranked(const textcnn::TextPrediction& p, std::optional<std::uint32_t> decision) const {
         return cli_common::ranked_labels(p.probabilities, decision, o_.top);
@@ -109,11 +128,47 @@ bool is_stream(const std::string& path) {
     return result == 0 && !S_ISREG(st.st_mode);
 }
 
-// Documents read together, their ids (--id-column) and, once scored, their predictions.
+// Documents read together, their ids (--id-column), where each was read ("FILE:LINE") and,
+// once scored, their predictions; `refused` holds, by document, the model's reason for a
+// document it could not score (empty for the others, or for all when none was refused).
 struct Batch {
-    std::vector<std::string> texts, ids;
+    std::vector<std::string> texts, ids, places;
     std::vector<textcnn::TextPrediction> predictions;
+    std::vector<std::string> refused;
+
+    void clear() {
+        texts.clear();
+        ids.clear();
+        places.clear();
+    }
+    void add(textcnn::Document& doc, const std::string& path, bool with_id) {
+        places.push_back(fmt::format("{}:{}", path == "-" ? "<stdin>" : path, doc.line));
+        texts.push_back(std::move(doc.text));
+        if (with_id) ids.push_back(std::move(doc.id));
+    }
 };
+
+// Scores a batch. A document the model refuses (InputError: with --no-fold, one text whose
+// forward pass alone would pass the network's bound) does not stop the run: the batch is
+// scored again document by document, and the refused ones get an empty line and their reason
+// (written out by BatchWriter).
+void score(const textcnn::TextClassifier& model, Batch& b) {
+    b.refused.clear();
+    try {
+        b.predictions = model.predict(b.texts);
+        return;
+    } catch (const textcnn::InputError&) {
+    }
+    b.predictions.assign(b.texts.size(), textcnn::TextPrediction{});
+    b.refused.assign(b.texts.size(), std::string());
+    for (std::size_t i = 0; i < b.texts.size(); ++i) {
+        try {
+            b.predictions[i] = model.predict(b.texts[i]);
+        } catch (const textcnn::InputError& e) {
+            b.refused[i] = e.what();
+        }
+    }
+}
 
 // Writes the scored batches' lines in input order and counts what the end-of-run summary says.
 class BatchWriter {
@@ -126,6 +181,13 @@ public:
     void write(const Batch& b) {
         for (std::size_t i = 0; i < b.predictions.size(); ++i) {
             const auto& p = b.predictions[i];
+            if (!b.refused.empty() && !b.refused[i].empty()) {
+                if (refused++ == 0) first_refused = b.places[i];
+                if (refused <= max_refusals_named)
+                    fmt::print(stderr, "error: {}: not scored: {}\n", b.places[i], b.refused[i]);
+                writer_.write_unscored(o_.id_column.empty() ? std::string() : b.ids[i]);
+                continue;
+            }
             std::optional<std::uint32_t> decision = thresholds_.decide(p.probabilities);
             tokens += p.tokens;
             unknown_tokens += p.unknown_tokens;
@@ -141,7 +203,9 @@ public:
         documents += b.texts.size();
     }
 
-    std::size_t documents = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0, cut = 0;
+    std::size_t documents = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0, cut = 0, refused = 0;
+    std::string first_refused;  ///< "FILE:LINE" of the first refused document
+    static constexpr std::size_t max_refusals_named = 20;  ///< on stderr, one line each
 
 private:
     const PredictOptions& o_;
@@ -161,8 +225,7 @@ public:
 
     /// Fills `b` (cleared first); false when no document is left.
     bool next(Batch& b) {
-        b.texts.clear();
-        b.ids.clear();
+        b.clear();
         const std::size_t size = size_;
         size_ = size_ > o_.chunk / 2 ? o_.chunk : 2 * size_;
         while (b.texts.size() < size && (reader_ || open_next())) {
@@ -172,8 +235,7 @@ public:
                 continue;
             }
             bytes += doc_.text.size() + 1;
-            b.texts.push_back(std::move(doc_.text));
-            if (!o_.id_column.empty()) b.ids.push_back(std::move(doc_.id));
+            b.add(doc_, o_.files[file_ - 1], !o_.id_column.empty());
         }
         return !b.texts.empty();
     }
@@ -224,7 +286,7 @@ std::size_t score_files(const PredictOptions& o, const textcnn::TextClassifier& 
             tbb::make_filter<std::shared_ptr<Batch>, std::shared_ptr<Batch>>(
                 tbb::filter_mode::parallel,
                 [&](std::shared_ptr<Batch> b) {
-                    b->predictions = model.predict(b->texts);
+                    score(model, *b);
                     return b;
                 }) &
             tbb::make_filter<std::shared_ptr<Batch>, void>(tbb::filter_mode::serial_in_order,
@@ -241,10 +303,9 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
     std::size_t bytes = 0;
     Batch batch;  // not reserved for --chunk: from a pipe it may be far beyond the input
     auto flush = [&] {
-        batch.predictions = model.predict(batch.texts);
+        score(model, batch);
         out.write(batch);
-        batch.texts.clear();
-        batch.ids.clear();
+        batch.clear();
     };
     std::exception_ptr read_error;
     for (const std::string& path : o.files) {
@@ -262,8 +323,7 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
                 break;
             }
             bytes += doc.text.size() + 1;
-            batch.texts.push_back(std::move(doc.text));
-            if (!o.id_column.empty()) batch.ids.push_back(std::move(doc.id));
+            batch.add(doc, path, !o.id_column.empty());
             if (batch.texts.size() == o.chunk) flush();
             if (stream && !reader.input_buffered()) {
                 flush();
@@ -333,6 +393,14 @@ void run_predict(PredictOptions o) {
     if (out.undecided)
         fmt::print(stderr, "warning: {} of {} documents reached no label's threshold: their label field is empty\n",
                    out.undecided, documents);
+    // Every other document was scored and written; the exit status says that some were not.
+    if (out.refused)
+        throw InputError(fmt::format("{} of {} documents could not be scored (first: {}; {} named above): their "
+                                     "line is empty",
+                                     out.refused, documents, out.first_refused,
+                                     out.refused <= BatchWriter::max_refusals_named
+                                         ? std::string("each")
+                                         : fmt::format("the first {}", BatchWriter::max_refusals_named)));
 }
 
 }  // namespace

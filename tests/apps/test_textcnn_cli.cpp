@@ -900,6 +900,44 @@ BOOST_AUTO_TEST_CASE(predict_probabilities_formats_top_and_threshold) {
     BOOST_CHECK_EQUAL(run("predict --quiet --no-known-token predict --format xml --model " + t.model + " " + path).code, 2);
 }
 
+// With --no-fold, a text whose forward pass alone would pass the network's bound (2 million
+// tokens for this model) is refused by the library. predict scores every other line, gives
+// the refused one an empty line with its fields in place, names it by file and line, and
+// exits 1; it stopped the whole run, naming no line. eval names the line and stops.
+BOOST_AUTO_TEST_CASE(a_text_the_model_refuses_is_named_and_the_others_scored) {
+    Trained& t = trained();
+    std::string huge;
+    for (std::size_t i = 0; i < 2'000'000; ++i) huge += "great ";
+    const std::string path = scratch("huge_line.txt");
+    write_text(path, "a great film\n" + huge + "\nthe movie was awful\n");
+    const Run tsv = run("predict --quiet --prob --no-fold --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(tsv.code, 1);
+    const auto lines = lines_of(tsv.out);
+    BOOST_REQUIRE_EQUAL(lines.size(), 4u);  // the header, then one line per document
+    BOOST_CHECK(lines[1].starts_with("pos\t"));
+    BOOST_CHECK_EQUAL(lines[2], "\t\t");
+    BOOST_CHECK(lines[3].starts_with("neg\t"));
+    BOOST_CHECK_MESSAGE(contains(tsv.err, "error: " + path + ":2: not scored: text classifier: a text of 2000000 tokens"),
+                        tsv.err);
+    BOOST_CHECK_MESSAGE(contains(tsv.err, "1 of 3 documents could not be scored (first: " + path + ":2; each named"),
+                        tsv.err);
+    const Run jsonl = run("predict --quiet --no-fold --format jsonl --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(jsonl.code, 1);
+    const auto records = lines_of(jsonl.out);
+    BOOST_REQUIRE_EQUAL(records.size(), 3u);
+    BOOST_CHECK_EQUAL(records[1], R"({"label":null,"not_scored":true})");
+    // The folded tables score it.
+    const Run folded = run("predict --quiet --model " + t.model + " " + path);
+    BOOST_CHECK_EQUAL(folded.code, 0);
+    BOOST_CHECK_EQUAL(lines_of(folded.out)[1], "pos");
+
+    const std::string csv = scratch("huge_line.csv");
+    write_text(csv, "label,text\npos,a great film\npos," + huge + "\n");
+    const Run eval = run("eval --no-fold --model " + t.model + " --data " + csv);
+    BOOST_CHECK_EQUAL(eval.code, 1);
+    BOOST_CHECK_MESSAGE(contains(eval.err, csv + ":3: text classifier: a text of 2000000 tokens"), eval.err);
+}
+
 BOOST_AUTO_TEST_CASE(thresholds_name_their_label_and_texts_without_known_tokens_are_marked) {
     Trained& t = trained();
     const TextClassifier& model = *t.library_model;
