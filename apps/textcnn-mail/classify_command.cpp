@@ -226,7 +226,22 @@ void classify_maildirs(const ClassifyOptions& o) {
                 errors[i] = e.what();
             }
         });
-        const std::vector<textcnn::TextPrediction> predictions = judge.model.predict(texts);
+        std::vector<textcnn::TextPrediction> predictions;
+        try {
+            predictions = judge.model.predict(texts);
+        } catch (const textcnn::InputError&) {
+            // A text the model refuses (a model that cannot be folded: one text whose forward
+            // pass alone passes the network's bound): that message UNKNOWN, the others judged.
+            predictions.resize(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (!errors[i].empty()) continue;
+                try {
+                    predictions[i] = judge.model.predict(texts[i]);
+                } catch (const textcnn::InputError& e) {
+                    errors[i] = e.what();
+                }
+            }
+        }
         for (std::size_t i = 0; i < n; ++i) {
             bytes += sizes[i];
             const std::string path = cli_common::tsv_field(files[first + i].string());
