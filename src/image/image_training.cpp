@@ -6,6 +6,7 @@
 #include "textcnn/image/image_network.h"
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/trainer.h"
+#include "textcnn/text/utf8.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -31,8 +32,17 @@ void check_options(const ImageTrainingOptions& options) {
     if (options.class_names.size() < 2)
         throw ConfigError("image training: at least two class names are needed, got " +
                           std::to_string(options.class_names.size()));
-    for (std::size_t i = 0; i < options.class_names.size(); ++i)
-        if (options.class_names[i].empty()) throw ConfigError(fmt::format("image training: class name {} is empty", i));
+    for (std::size_t i = 0; i < options.class_names.size(); ++i) {
+        const std::string& name = options.class_names[i];
+        if (name.empty()) throw ConfigError(fmt::format("image training: class name {} is empty", i));
+        // As textcnn's labels: one line of text, which predict writes as one field.
+        if (const auto bad = find_invalid_utf8(name))
+            throw ConfigError(fmt::format("image training: class name {} is not valid UTF-8 (byte {})", i, *bad + 1));
+        if (const auto control = find_control_character(name))
+            throw ConfigError(fmt::format("image training: class name {} holds {} at byte {}: a class name is one line "
+                                          "of text without control characters",
+                                          i, describe_code_point(control->code_point), control->offset + 1));
+    }
     if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
         throw ConfigError(fmt::format("image training: the validation split must be in [0, 1), got {}",
                                       options.validation_split));

@@ -333,6 +333,15 @@ BOOST_AUTO_TEST_CASE(errors_name_what_is_wrong) {
         BOOST_TEST(error_of<ConfigError>([&] { ImageTrainingRun(batch_of(data), labels, twice); }) ==
                    "image training: class name " + std::to_string(twice.class_names.size() - 1) + " ('" +
                        twice.class_names.front() + "') is class name 0 again");
+        // A class name is one line of text: predict writes it as one field (as textcnn's labels).
+        ImageTrainingOptions tabbed = options;
+        tabbed.class_names[1] = "sq\tuare";
+        BOOST_TEST(error_of<ConfigError>([&] { ImageTrainingRun(batch_of(data), labels, tabbed); }) ==
+                   "image training: class name 1 holds U+0009 (tab) at byte 3: a class name is one line of text "
+                   "without control characters");
+        tabbed.class_names[1] = "sq\xFFuare";
+        BOOST_TEST(error_of<ConfigError>([&] { ImageTrainingRun(batch_of(data), labels, tabbed); }) ==
+                   "image training: class name 1 is not valid UTF-8 (byte 3)");
         ImageTrainingOptions more = options;
         more.train_source = "shapes.idx";
         more.class_names.push_back("unused");
