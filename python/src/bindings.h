@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -39,16 +40,42 @@ py::list predicted_labels(const std::vector<Prediction>& predictions, const std:
     return out;
 }
 
+/// Guards loaded models against TextClassifier.quantize(), the one call that changes one: the
+/// calls that read a model without the GIL (predict, predict_proba, save) hold it shared, and
+/// quantize() holds it exclusively and keeps the GIL, so the calls made under the GIL (labels,
+/// summary, ...) cannot run beside it either. One lock for every model: a quantize() holds up
+/// other models' predictions while it runs (a second or so for a large vocabulary).
+std::shared_mutex& model_mutex();
+
+/// A path argument as the library takes it: str, bytes or os.PathLike (pathlib.Path), through
+/// os.fsdecode.
+std::string path_text(const py::object& path);
+
 /// load(path) and save(path) of a classifier class (TextClassifier, ImageClassifier), both
 /// without the GIL; `kind` ("text", "image") names the model files it reads.
 template <class Classifier>
 void def_load_save(py::class_<Classifier>& cls, const std::string& kind) {
-    const std::string load_doc = "Reads a model file. Raises textcnn.IoError when it cannot be read, "
-                                 "textcnn.InputError when it is not a " + kind + " model or is corrupt.";
-    cls.def_static("load", &Classifier::load, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-                   load_doc.c_str())
-        .def("save", &Classifier::save, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-             "Writes the model file atomically. Raises textcnn.IoError when it cannot be written.");
+    const std::string load_doc = "Reads a model file (path: str or os.PathLike). Raises textcnn.IoError when it "
+                                 "cannot be read, textcnn.InputError when it is not a " + kind + " model or is corrupt.";
+    cls.def_static(
+           "load",
+           [](const py::object& path) {
+               const std::string p = path_text(path);
+               py::gil_scoped_release release;
+               return Classifier::load(p);
+           },
+           py::arg("path"), load_doc.c_str())
+        .def(
+            "save",
+            [](const Classifier& c, const py::object& path) {
+                const std::string p = path_text(path);
+                py::gil_scoped_release release;
+                const std::shared_lock lock(model_mutex());
+                c.save(p);
+            },
+            py::arg("path"),
+            "Writes the model file atomically (path: str or os.PathLike). Raises textcnn.IoError when it cannot be "
+            "written.");
 }
 
 /// Why a run stopped, its epochs and the per-epoch history, as a dict: reason,

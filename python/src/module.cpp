@@ -18,6 +18,16 @@
 #include <exception>
 
 namespace textcnn_python {
+
+std::shared_mutex& model_mutex() {
+    static std::shared_mutex mutex;
+    return mutex;
+}
+
+std::string path_text(const py::object& path) {
+    return py::module_::import("os").attr("fsdecode")(path).cast<std::string>();
+}
+
 namespace {
 
 struct PythonErrors {

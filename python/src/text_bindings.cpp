@@ -11,10 +11,12 @@
 #include "textcnn/text/text_classifier.h"
 #include "textcnn/text/text_training.h"
 #include "textcnn/text/tokenizer.h"
+#include "textcnn/text/utf8.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -157,9 +159,21 @@ const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
     return table;
 }
 
+/// InputError for a text (a bytes object: a str is always valid) that is not valid UTF-8: the
+/// library would read it with U+FFFD for the bad bytes, and the CLI refuses such input.
+void check_utf8(const std::vector<std::string>& texts, const char* call) {
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        if (const auto bad = textcnn::find_invalid_utf8(texts[i]))
+            throw textcnn::InputError(std::string(call) + ": text " + std::to_string(i) + " is not valid UTF-8 (byte " +
+                                      std::to_string(*bad + 1) + "); decode it first, e.g. bytes.decode('utf-8', "
+                                      "'replace')");
+}
+
 std::vector<textcnn::TextPrediction> predict_without_gil(const TextClassifier& model,
                                                          const std::vector<std::string>& texts) {
+    check_utf8(texts, "predict()");
     py::gil_scoped_release release;
+    const std::shared_lock lock(model_mutex());
     return model.predict(std::span<const std::string>(texts));
 }
 
@@ -178,6 +192,7 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
     if (texts.size() != labels.size())
         throw textcnn::InputError("fit(): " + std::to_string(texts.size()) + " texts but " +
                                   std::to_string(labels.size()) + " labels");
+    check_utf8(texts, "fit()");
     TextFit fit;
     fit.options.train_source = "fit() documents";
     apply_hyperparameters(text_hyperparameters(), params, fit);
@@ -274,6 +289,8 @@ they release the GIL while the library works (and use every core through oneTBB)
                     throw textcnn::ConfigError(std::string("quantize: the model is already quantized (") +
                                                TextClassifier::quantized_tables_name(*current) +
                                                "): quantize the float model it came from");
+                // With the GIL held (model_mutex()): no call can read the model while it changes.
+                const std::unique_lock lock(model_mutex());
                 c.quantize(*tables);
             },
             py::arg("form") = "stored",
@@ -285,7 +302,7 @@ within about twice refined_error_bound() of a tie; the file and memory grow by h
 "compact" (int8 embeddings and the float convolution weights in the file, about a third of the
 float file; the tables are made at load), "compact_refined" (the compact file; the residual codes of
 "refined" are made at load too, so only the embedding's rounding remains in a text scored again).
-Not while other threads predict. ConfigError for an unknown form, a network that cannot be folded,
+Other threads' predictions wait until it is done. ConfigError for an unknown form, a network that cannot be folded,
 or a model that is quantized already.)doc")
         .def_property_readonly("quantized", &TextClassifier::quantized,
                                "Whether the model is quantized (quantize(), or loaded from a quantized file).")

@@ -39,11 +39,22 @@ def test_a_single_string_is_refused(text_model_file):
         model.predict("the ferry left the pier")
 
 
-def test_save_and_metadata(text_model_file, tmp_path):
+def test_invalid_utf8_is_refused(text_model_file):
+    """A bytes text reaches the library as it is: invalid UTF-8 is an error, as in the CLI (it was
+    scored with U+FFFD for the bad bytes, without a word)."""
     model = textcnn.TextClassifier.load(str(text_model_file))
+    assert model.predict([b"the soup burned"]) == model.predict(["the soup burned"])
+    with pytest.raises(textcnn.InputError, match=r"text 1 is not valid UTF-8 \(byte 8\)"):
+        model.predict(["fine", b"tulips \xff\xfe"])
+    with pytest.raises(textcnn.InputError, match="text 0 is not valid UTF-8"):
+        model.predict_proba([b"\xc3"])
+
+
+def test_save_and_metadata(text_model_file, tmp_path):
+    model = textcnn.TextClassifier.load(text_model_file)  # a pathlib.Path, as str
     assert model.metadata["training_data"] == "Python fit()"
     copy = tmp_path / "copy.model"
-    model.save(str(copy))
+    model.save(copy)
     again = textcnn.TextClassifier.load(str(copy))
     texts = ["our curry tastes of garlic", "the tulips bloomed early"]
     np.testing.assert_array_equal(again.predict_proba(texts), model.predict_proba(texts))
@@ -132,6 +143,31 @@ def test_quantize_keeps_the_labels_and_saves(text_model_file, topics, tmp_path, 
     for other in ("stored", "compact_refined"):
         with pytest.raises(textcnn.ConfigError, match=f"already quantized \\({form}\\)"):
             again.quantize(other)
+
+
+def test_quantize_waits_for_predictions_in_other_threads(text_model_file, topics):
+    """quantize() changes the model that predict() reads without the GIL: it waits for the
+    predictions under way, and the next ones wait for it (the interpreter crashed or hung)."""
+    texts, _ = topics
+    for form in ("stored", "compact_refined"):
+        model = textcnn.TextClassifier.load(str(text_model_file))
+        expected = model.predict(texts)
+        done = threading.Event()
+        results = []
+
+        def predict_until_done():
+            while not done.is_set():
+                results.append(model.predict(texts))
+                model.summary()
+
+        workers = [threading.Thread(target=predict_until_done) for _ in range(3)]
+        for w in workers:
+            w.start()
+        model.quantize(form)
+        done.set()
+        for w in workers:
+            w.join()
+        assert model.quantized and results and all(r == expected for r in results)
 
 
 def test_quantize_refuses_an_unknown_form(text_model_file):
