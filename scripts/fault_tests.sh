@@ -247,7 +247,7 @@ fi
 # default network) but together, in one batch, up to 14.4 GB by the forward pass's estimate (7.2
 # GB measured): under a 4 GB limit refused before training, naming the longest texts and the
 # maximum length that fits (the network itself fits in the 4 GB).
-awk 'BEGIN { print "label,text"; for (i = 0; i < 50; i++) { printf "%s,", (i % 2 ? "pos" : "neg");
+awk 'BEGIN { print "label,text"; for (i = 0; i < 50; i++) { printf "%s,", (i % 2 ? "storm" : "calm");
   for (j = 0; j < 30000; j++) printf "w%d ", (i + j) % 97; print "" } }' >"$work/long_texts.csv"
 out=$( (ulimit -v 4000000; exec "$T" train --train "$work/long_texts.csv" --threads 1 --quiet --epochs 1 \
   --model "$work/long.model") 2>&1)
@@ -257,6 +257,18 @@ if [[ $code -eq 1 && $out == *"longest training texts"*"in one batch"*"(ulimit -
   pass "50 texts of 30,000 tokens under ulimit -v 4000000: exit 1, '$(echo "$out" | tail -1 | cut -c1-200)'"
 else
   fail "50 long texts: exit $code, output: $(echo "$out" | cut -c1-400)"
+fi
+
+# The same texts as dev data: validation batches pack their texts too (they ran out of memory
+# mid-epoch, the message blaming a training batch).
+out=$( (ulimit -v 4000000; exec "$T" train --train "$data" --dev "$work/long_texts.csv" --threads 1 --quiet --epochs 1 \
+  --model "$work/long.model") 2>&1)
+code=$?
+if [[ $code -eq 1 && $out == *"long_texts.csv: the 50 validation texts of one batch"*"(ulimit -v)"*"a maximum length of"* ]] &&
+   [[ ! -e $work/long.model ]]; then
+  pass "the same 50 texts as dev data: exit 1, '$(echo "$out" | tail -1 | cut -c1-200)'"
+else
+  fail "50 long dev texts: exit $code, output: $(echo "$out" | cut -c1-400)"
 fi
 
 # The same for imagecnn: four blank 28x28 images (IDX written here) and an architecture whose

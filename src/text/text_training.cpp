@@ -24,6 +24,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 
@@ -247,49 +248,83 @@ struct TextTrainingRun::Impl {
     }
 
     /// A batch packs its texts into one sequence, so its activations grow with the tokens of all
-    /// of them: the batch-size longest texts in one batch (a shuffle can draw them together) must
-    /// fit in the memory left, or the kernel would kill training in the middle of an epoch.
-    /// Refused before training, naming them. The estimate is one forward pass's (activations and
+    /// of them: the largest batch must fit in the memory left, or the kernel would kill training
+    /// in the middle of an epoch. Checked before training for the training data (the batch-size
+    /// longest texts: a shuffle can draw them together) and the validation data (its batches
+    /// are in file order), naming the texts. The estimate is one forward pass's (activations and
     /// the largest scratch, Network::activation_growth); what training takes is less (Kim's
     /// network: 9.6 kB a token estimated, 4.8 kB measured with the backward pass), so only a
     /// batch that may not fit is refused.
-    void check_batch_memory(const std::vector<Document>& docs, const std::string& source, std::size_t parameters) {
+    void check_batch_memory(const std::vector<Document>& train_docs, const std::string& train_source,
+                            const std::vector<Document>& validation_docs, const std::string& validation_source,
+                            const DocumentNamer& validation_names, std::size_t parameters) const {
         const std::size_t batch = std::max<std::size_t>(options.trainer.batch_size, 1);
-        std::vector<std::size_t> order(train.ids.size());
-        std::iota(order.begin(), order.end(), std::size_t{0});
-        const std::size_t worst = std::min(batch, order.size());
-        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(worst), order.end(),
+        const auto positions = [&](const EncodedSet& set, std::span<const std::size_t> texts) {
+            std::size_t n = pack.gap;  // the packed sequence: each text (at least 1 position) and a gap after it
+            for (const std::size_t i : texts) n += std::max<std::size_t>(set.ids[i].size(), 1) + pack.gap;
+            return n;
+        };
+        // Training: the batch-size longest texts, longest first (the first of equals on ties).
+        std::vector<std::size_t> longest(train.ids.size());
+        std::iota(longest.begin(), longest.end(), std::size_t{0});
+        const std::size_t worst = std::min(batch, longest.size());
+        std::partial_sort(longest.begin(), longest.begin() + static_cast<std::ptrdiff_t>(worst), longest.end(),
                           [&](std::size_t a, std::size_t b) {
                               return train.ids[a].size() != train.ids[b].size() ? train.ids[a].size() > train.ids[b].size()
                                                                                 : a < b;
                           });
-        std::size_t tokens = 0, positions = pack.gap;  // the texts' tokens; the packed sequence's positions
-        for (std::size_t k = 0; k < worst; ++k) {
-            tokens += train.ids[order[k]].size();
-            positions += std::max<std::size_t>(train.ids[order[k]].size(), 1) + pack.gap;
+        longest.resize(worst);
+        check_batch_fits(train, longest, positions(train, longest), batch, train_docs, train_source,
+                         options.train_document_name, "longest training texts", parameters);
+        // Validation: its largest batch, as evaluate() cuts them.
+        const std::size_t eval_batch = options.trainer.eval_batch_size ? options.trainer.eval_batch_size : batch;
+        std::vector<std::size_t> largest, texts;
+        std::size_t most = 0;
+        for (std::size_t begin = 0; begin < validation.ids.size(); begin += eval_batch) {
+            texts.resize(std::min(eval_batch, validation.ids.size() - begin));
+            std::iota(texts.begin(), texts.end(), begin);
+            if (const std::size_t n = positions(validation, texts); n > most) {
+                most = n;
+                largest = texts;
+            }
         }
-        const auto bytes_for = [&](double t) {
-            return sizeof(float) * (static_cast<double>(growth.fixed) + static_cast<double>(growth.per_position) * t);
-        };
-        const double needed = bytes_for(static_cast<double>(positions));
+        if (largest.empty()) return;
+        std::stable_sort(largest.begin(), largest.end(), [&](std::size_t a, std::size_t b) {
+            return validation.ids[a].size() > validation.ids[b].size();
+        });
+        check_batch_fits(validation, largest, most, eval_batch, validation_docs, validation_source, validation_names,
+                         "validation texts of one batch", parameters);
+    }
+
+    /// ResourceError when one batch of `texts` (`positions` packed positions; longest text first)
+    /// may not fit in the memory left.
+    void check_batch_fits(const EncodedSet& set, std::span<const std::size_t> texts, std::size_t positions,
+                          std::size_t batch, const std::vector<Document>& docs, const std::string& source,
+                          const DocumentNamer& names, std::string_view what, std::size_t parameters) const {
+        const double needed =
+            sizeof(float) * (static_cast<double>(growth.fixed) + static_cast<double>(growth.per_position) * positions);
         if (needed <= double(1u << 30)) return;
         const auto headroom = memory_headroom();
         if (!headroom) return;
         const double state = static_cast<double>(least_training_bytes(parameters, options.trainer.optimizer));
         const double left = std::max(0.0, static_cast<double>(headroom->bytes) - state);
         if (needed <= left) return;
+        std::size_t tokens = 0;
         std::vector<std::size_t> lines;
-        for (std::size_t k = 0; k < std::min<std::size_t>(worst, 3); ++k) lines.push_back(docs[order[k]].line);
+        for (const std::size_t i : texts) {
+            tokens += set.ids[i].size();
+            if (lines.size() < 3) lines.push_back(docs[i].line);
+        }
         // The longest maximum length whose full batches fit.
         const double fit_tokens = (left / sizeof(float) - static_cast<double>(growth.fixed)) /
                                   static_cast<double>(std::max<std::size_t>(growth.per_position, 1));
         const double fit_length = fit_tokens / static_cast<double>(batch) - static_cast<double>(pack.gap);
         throw ResourceError(fmt::format(
-            "{}: the {} longest training texts ({} tokens, first: {}) may take up to {} in one batch but {} is left "
-            "under {} beside the network's training state; {}a smaller batch size or more memory",
-            source, worst, with_thousands_separators(tokens),
-            documents_at(options.train_document_name, lines), byte_size_text(static_cast<std::uint64_t>(needed)),
-            byte_size_text(static_cast<std::uint64_t>(left)), headroom->limit,
+            "{}: the {} {} ({} tokens, the longest: {}) may take up to {} in one batch but {} is left under {} "
+            "beside the network's training state; {}a smaller batch size or more memory",
+            source, texts.size(), what, with_thousands_separators(tokens), documents_at(names, lines),
+            byte_size_text(static_cast<std::uint64_t>(needed)), byte_size_text(static_cast<std::uint64_t>(left)),
+            headroom->limit,
             fit_length >= 1.0 ? fmt::format("a maximum length of {} tokens, ",
                                             with_thousands_separators(static_cast<std::uint64_t>(fit_length)))
                               : std::string()));
@@ -549,7 +584,6 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     }
 
     m.train = m.encode(train_tokens, train, source);
-    m.check_batch_memory(train, source, parameters);
     if (options.naive_bayes_ngram_init) {
         naive_bayes_ngram_init(m.classifier->network(), m.train.ids, m.train.labels, m.labels.size());
         m.info("n-gram bag: rows started at the naive-Bayes log-count ratios of the training data");
@@ -559,6 +593,11 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         for (const Document& d : held_out) texts.push_back(d.text);
         m.validation = m.encode(tokenizer.tokenize_batch(texts), held_out, validation_source);
     }
+    m.check_batch_memory(train, source, held_out,
+                         !validation_source.empty() ? validation_source
+                         : dev_source.empty()       ? std::string("dev data")
+                                                    : dev_source,
+                         held_out_from_training ? options.train_document_name : DocumentNamer{}, parameters);
     {
         // The summary line before training, then what the validation data cannot tell.
         std::string counts;
