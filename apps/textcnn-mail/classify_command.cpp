@@ -9,6 +9,7 @@
 #include "training_cli.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/number_text.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/mail/mail_sources.h"
 #include "textcnn/nn/model_file.h"
@@ -258,8 +259,9 @@ void classify_maildirs(const ClassifyOptions& o) {
     if (std::fflush(stdout) != 0) throw textcnn::IoError(std::string("stdout: write error: ") + std::strerror(errno));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!o.quiet)
-        fmt::print(stderr, "classified {} messages ({} spam, {} unknown, {:.1f} MB) in {:.2f}s: {:.0f} messages/s, {:.2f} MB/s\n",
-                   files.size(), spam, unknown, bytes / 1e6, seconds, files.size() / seconds, bytes / 1e6 / seconds);
+        fmt::print(stderr, "classified {} message{} ({} spam, {} unknown, {}) in {:.2f}s: {:.0f} messages/s, {:.2f} "
+                   "MB/s\n", files.size(), files.size() == 1 ? "" : "s", spam, unknown, textcnn::byte_size_text(bytes),
+                   seconds, files.size() / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "shared_options.h"
 
+#include "textcnn/core/number_text.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/text/text_classifier.h"
 
@@ -376,8 +377,10 @@ void run_predict(PredictOptions o) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const std::size_t documents = out.documents;
     if (!o.quiet) {
-        fmt::print(stderr, "scored {} documents ({:.1f} MB) in {:.2f}s: {:.0f} documents/s, {:.2f} MB/s\n", documents,
-                   bytes / 1e6, seconds, documents / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9));
+        fmt::print(stderr, "scored {}{} document{} ({}) in {:.2f}s: {:.0f} documents/s, {:.2f} MB/s\n",
+                   out.refused ? fmt::format("{} of ", documents - out.refused) : std::string(), documents,
+                   documents == 1 ? "" : "s", textcnn::byte_size_text(bytes), seconds,
+                   documents / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9));
         fmt::print(stderr, "unknown tokens: {} of {} ({:.1f} %)\n", out.unknown_tokens, out.tokens,
                    out.tokens ? 100.0 * out.unknown_tokens / out.tokens : 0.0);
     }

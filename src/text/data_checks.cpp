@@ -61,15 +61,21 @@ std::string trimmed(std::string_view s) {
 }
 
 // `s` without invisible code points and with every white space as ' ' (what a reader sees),
-// or, with `shown`, with each of those but ' ' written as <U+200B>. Bytes that do not start a
-// valid sequence are kept as they are.
+// or, with `shown`, with each of those but ' ' and each control character written as <U+200B>.
+// Bytes that do not start a valid sequence are kept as they are (written <0xFF> when shown).
 std::string without_invisible(std::string_view s, bool shown = false) {
     std::string out;
     for (std::size_t i = 0; i < s.size();) {
         std::size_t length = 0;
         const char32_t c = code_point_at(s, i, length);
         const bool other_space = c != U' ' && blank(c);
-        if (shown && (invisible(c) || other_space)) out += fmt::format("<U+{:04X}>", static_cast<std::uint32_t>(c));
+        // Control characters too, when shown: a model file's labels are untrusted (an escape
+        // sequence would reach the terminal); training refuses them in labels.
+        const bool invalid = length == 1 && c >= 0x80;  // a byte that starts no valid sequence
+        const bool control = !invalid && (c < 0x20 || (c >= 0x7F && c <= 0x9F));
+        if (shown && invalid) out += fmt::format("<0x{:02X}>", static_cast<std::uint32_t>(c));
+        else if (shown && (invisible(c) || other_space || control))
+            out += fmt::format("<U+{:04X}>", static_cast<std::uint32_t>(c));
         else if (other_space) out += ' ';
         else if (!invisible(c)) out.append(s, i, length);
         i += length;

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <optional>
 #include <sstream>
 
@@ -474,9 +475,11 @@ void TextClassifier::Impl::member_probabilities(std::size_t k, std::span<const s
                         std::max<std::size_t>(m.per_position, 1)) {
         if (texts.size() == 1)
             throw InputError(fmt::format(
-                "text classifier: a text of {} tokens needs about {:.1f} GiB in the network's forward pass, above the "
+                "text classifier: a text of {} tokens needs about {:.2f} GiB in the network's forward pass, above the "
                 "limit of 1 GiB; folded prediction or a model with a maximum length bounds it",
-                texts[0].size(), (double(m.fixed) + double(m.per_position) * double(positions)) * sizeof(float) / (1 << 30)));
+                texts[0].size(),  // rounded up: just past the limit reads "1.01 GiB", not "1.0"
+                std::ceil((double(m.fixed) + double(m.per_position) * double(positions)) * sizeof(float) / (1 << 30) *
+                          100.0) / 100.0));
         const std::size_t half = texts.size() / 2;
         member_probabilities(k, texts.first(half), probabilities, local);
         member_probabilities(k, texts.subspan(half), probabilities + half * classes, local);

@@ -457,7 +457,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     std::set<std::string> label_set;
     for (const Document& d : train) label_set.insert(*d.label);
     if (label_set.size() < 2)
-        throw InputError(source + ": only one class ('" + *label_set.begin() + "' on all " +
+        throw InputError(source + ": only one class ('" + shown_label(*label_set.begin()) + "' on all " +
                           std::to_string(train.size()) + " documents); a classifier needs at least two");
     m.labels.assign(label_set.begin(), label_set.end());
 
@@ -494,7 +494,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
             throw InputError(fmt::format("{}: label '{}' has no training document left after the validation split (all "
                                          "its documents were held out): give it more documents, a smaller validation "
                                          "share, or dev data",
-                                         source, label));
+                                         source, shown_label(label)));
 
     const Tokenizer tokenizer(options.tokenizer);
     std::vector<std::string> texts;
@@ -602,7 +602,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         // The summary line before training, then what the validation data cannot tell.
         std::string counts;
         for (const auto& [label, count] : label_counts)
-            counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", label, with_thousands_separators(count));
+            counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", shown_label(label), with_thousands_separators(count));
         std::string validation = "no validation data";
         std::size_t tokens = 0, unknown = 0;
         for (const auto& ids : m.validation.ids) {

@@ -1011,6 +1011,20 @@ BOOST_AUTO_TEST_CASE(thresholds_name_their_label_and_texts_without_known_tokens_
     BOOST_CHECK_MESSAGE(upper.err.starts_with("warning: --threshold POS=1.0: taken for the model's label 'pos' (the "
                                               "letter case differs)\n"),
                         upper.err);
+    // Two labels in that letter case: the message says so (it said "no such label" alone).
+    {
+        std::vector<Row> rows = make_rows(60, 7);
+        for (std::size_t i = 0; i < rows.size(); i += 4) rows[i].label = "Pos";
+        write_text(scratch("cased.csv"), to_csv(rows));
+        const Run cased = run("train --quiet --train " + scratch("cased.csv") + " --model " + scratch("cased.model") +
+                              " --epochs 1 --embedding-dim 8 --maps 4 --threads 1");
+        BOOST_REQUIRE_MESSAGE(cased.code == 0, cased.err);
+        const Run ambiguous = run("predict --quiet --threshold POS=0.9 --model " + scratch("cased.model") + " " + path);
+        BOOST_CHECK_EQUAL(ambiguous.code, 2);
+        BOOST_CHECK_MESSAGE(contains(ambiguous.err, "threshold for 'POS': no such label (labels: Pos, neg, pos); 2 labels "
+                                                    "differ from it only in letter case: name one exactly"),
+                            ambiguous.err);
+    }
     const Run unknown = run("predict --quiet --threshold spam=0.9 --model " + t.model + " " + path);
     BOOST_CHECK_EQUAL(unknown.code, 2);
     BOOST_CHECK(contains(unknown.err, "threshold for 'spam': no such label (labels: neg, pos)"));

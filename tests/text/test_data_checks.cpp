@@ -360,6 +360,9 @@ BOOST_AUTO_TEST_CASE(long_labels_are_shown_cut) {
     const std::string long_label = std::string(79, 'x') + "\u00E9" + std::string(300000, 'y');  // é on bytes 80-81
     BOOST_TEST(shown_label(long_label) == std::string(79, 'x') + "... (300081 bytes)");  // never half a code point
     BOOST_TEST(shown_label("\u200B" + std::string(200, 'z')) == "<U+200B>" + std::string(77, 'z') + "... (203 bytes)");
+    // A model file's labels are untrusted: no control character or stray byte reaches a terminal.
+    using namespace std::string_literals;
+    BOOST_TEST(shown_label("ne\0g\x1B[31m\x7F\u0085\xFF"s) == "ne<U+0000>g<U+001B>[31m<U+007F><U+0085><0xFF>");
     auto rows = ordinary(30);
     rows[5].first = std::string(5000, 'P');
     rows[7].first = std::string(5000, 'p');

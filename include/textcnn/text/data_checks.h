@@ -65,8 +65,9 @@ struct DataCheckOptions {
 /// check_labelled_documents trims labels: for data scored against a trained model's labels.
 std::string trimmed_label(std::string_view label);
 
-/// `label` with each invisible code point and each white space but ' ' written as <U+200B>, as
-/// the warnings show labels: for a message that names a label. A label longer than 100 bytes
+/// `label` with each invisible code point, each control character (C0, DEL, C1) and each white
+/// space but ' ' written as <U+200B>, as the warnings show labels: for a message that names a
+/// label. A label longer than 100 bytes
 /// is cut after its first 80 and said to be so ("first words... (320000 bytes)"): a message
 /// names it, it does not reproduce it.
 std::string shown_label(std::string_view label);
