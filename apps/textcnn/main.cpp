@@ -86,6 +86,8 @@ void print_reader_warnings(const textcnn::ReaderReport& report) {
     for (const auto& w : report.warnings()) fmt::print(stderr, "warning: {}\n", w);
     if (report.header_looks_like_data)
         fmt::print(stderr, "hint: --no-header reads a file without a header row (columns by number)\n");
+    if (report.plain_text_looks_like_table)
+        fmt::print(stderr, "hint: --input-format csv (or tsv) reads a table by its header, whatever the file's name\n");
 }
 
 void add_no_fold_flag(CLI::App& command, bool& no_fold) {

@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <string_view>
 #include <utility>
 
 namespace textcnn {
@@ -66,6 +68,32 @@ bool looks_like_data(std::string_view name) {
 
 std::string shortened(const std::string& text) {
     return text.size() <= 40 ? text : text.substr(0, 37) + "...";
+}
+
+// Whether a line of plain text reads like a CSV or TSV header: two to eight comma- or
+// tab-separated column names (letters, digits, '_', '-', a space; optionally quoted), one of them
+// a text column's usual name ("text", "sentence", ...). A sentence with a comma has more in it.
+bool looks_like_table_header(std::string_view line) {
+    if (line.size() > 200) return false;
+    const char delimiter = line.find('\t') != std::string_view::npos ? '\t' : ',';
+    std::size_t columns = 0;
+    bool text_column = false;
+    for (std::size_t start = 0; start <= line.size();) {
+        std::size_t end = line.find(delimiter, start);
+        if (end == std::string_view::npos) end = line.size();
+        std::string name(line.substr(start, end - start));
+        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+        if (name.empty() || name.size() > 32) return false;
+        for (char& c : name) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != ' ') return false;
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        for (const char* usual : {"text", "texts", "sentence", "review", "message", "document", "content"})
+            text_column = text_column || name == usual;
+        ++columns;
+        start = end + 1;
+    }
+    return columns >= 2 && columns <= 8 && text_column;
 }
 
 }  // namespace
@@ -290,6 +318,13 @@ bool DocumentReader::next_document(Document& document) {
     default:
         if (!next_line(document.text, document.line)) return false;
         document.label.reset();
+        if (document.line == 1 && looks_like_table_header(document.text)) {
+            plain_text_looks_like_table_ = true;
+            header_notes_.push_back(fmt::format("{}:1: the first line looks like a CSV or TSV header ('{}'), yet the file "
+                                                "is read as plain text, one document per line: that line is a "
+                                                "document, and so is each row, its other columns with its text",
+                                                source_, shortened(document.text)));
+        }
         return true;
     }
 }
@@ -403,6 +438,7 @@ ReaderReport DocumentReader::report() const {
     }
     report.header_notes = header_notes_;
     report.header_looks_like_data = header_looks_like_data_;
+    report.plain_text_looks_like_table = plain_text_looks_like_table_;
     return report;
 }
 

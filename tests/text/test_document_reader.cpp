@@ -362,6 +362,28 @@ BOOST_AUTO_TEST_CASE(rows_a_stray_quote_may_have_merged_and_a_header_read_as_dat
                                     "without one: the row is read as a document");
 }
 
+// A table saved under a .txt name is read a line at a time: its header is scored as a
+// document, each row with its label (found by a new-user run: said by nothing).
+BOOST_AUTO_TEST_CASE(plain_text_that_reads_like_a_table_is_said) {
+    const auto report_for = [](const std::string& text) {
+        std::istringstream in(text);
+        DocumentReader reader(in, "reviews.txt", {});
+        all_of(reader);
+        return reader.report();
+    };
+    for (const std::string header : {"label,text", "id\tsentence\tlabel", "\"Label\",\"Text\""}) {
+        const ReaderReport r = report_for(header + "\npos,a fine film\n");
+        BOOST_TEST(r.plain_text_looks_like_table, header);
+        BOOST_REQUIRE_EQUAL(r.header_notes.size(), 1u);
+        BOOST_TEST(r.header_notes[0].starts_with("reviews.txt:1: the first line looks like a CSV or TSV header ('" + header +
+                                                 "'), yet the file is read as plain text"));
+    }
+    // Sentences, one word, or a header on a later line: nothing to say.
+    for (const std::string text : {"text\nmore text\n", "the text, in short, was fine\n", "a,b\n",
+                                   "first line\nlabel,text\n", "text,\n"})
+        BOOST_TEST(!report_for(text).plain_text_looks_like_table, text);
+}
+
 BOOST_AUTO_TEST_CASE(odd_headers_are_said) {
     auto notes = [](const std::string& text) {
         std::istringstream in(text);

@@ -108,6 +108,10 @@ struct ReaderReport {
     std::vector<std::string> header_notes;
     /// Set when one of header_notes says the header looks like a data row.
     bool header_looks_like_data = false;
+    /// Set when plain text's first line reads like a CSV/TSV header ("label,text"): a table
+    /// read a line at a time (its header scored as a document, each row's label with its text),
+    /// said in header_notes.
+    bool plain_text_looks_like_table = false;
     /// One human-readable sentence per non-zero count (and each header note), e.g.
     /// "data.csv: skipped 3 bad rows (first: data.csv:17: expected 2 fields, found 3)".
     std::vector<std::string> warnings() const;
@@ -171,6 +175,7 @@ private:
     std::size_t nul_documents_ = 0, first_nul_line_ = 0;
     std::vector<std::string> header_notes_;
     bool header_looks_like_data_ = false;
+    bool plain_text_looks_like_table_ = false;
     bool pending_record_ = false;  ///< record_ holds the first data row of a file without header
 };
 
