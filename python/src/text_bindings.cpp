@@ -164,26 +164,26 @@ const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
 void check_utf8(const std::vector<std::string>& texts, const char* call) {
     for (std::size_t i = 0; i < texts.size(); ++i)
         if (const auto bad = textcnn::find_invalid_utf8(texts[i]))
-            throw textcnn::InputError(std::string(call) + ": text " + std::to_string(i) + " is not valid UTF-8 (byte " +
-                                      std::to_string(*bad + 1) + "); decode it first, e.g. bytes.decode('utf-8', "
-                                      "'replace')");
+            throw textcnn::InputError(std::string(call) + ": texts[" + std::to_string(i) + "] is not valid UTF-8 (at "
+                                      "byte offset " + std::to_string(*bad) + "); decode it first, e.g. "
+                                      "bytes.decode('utf-8', 'replace')");
 }
 
 std::vector<textcnn::TextPrediction> predict_without_gil(const TextClassifier& model,
-                                                         const std::vector<std::string>& texts) {
-    check_utf8(texts, "predict()");
+                                                         const std::vector<std::string>& texts, const char* call) {
+    check_utf8(texts, call);
     py::gil_scoped_release release;
     const std::shared_lock lock(model_mutex());
     return model.predict(std::span<const std::string>(texts));
 }
 
 py::list predict_labels(const TextClassifier& model, const std::vector<std::string>& texts) {
-    const auto predictions = predict_without_gil(model, texts);
+    const auto predictions = predict_without_gil(model, texts, "predict()");
     return predicted_labels(predictions, model.labels());
 }
 
 py::array_t<float> predict_proba(const TextClassifier& model, const std::vector<std::string>& texts) {
-    return probabilities_array(predict_without_gil(model, texts), model.labels().size());
+    return probabilities_array(predict_without_gil(model, texts, "predict_proba()"), model.labels().size());
 }
 
 /// Trains a classifier on texts[i] labelled labels[i]: what TextCNNClassifier.fit() calls.

@@ -44,9 +44,9 @@ def test_invalid_utf8_is_refused(text_model_file):
     scored with U+FFFD for the bad bytes, without a word)."""
     model = textcnn.TextClassifier.load(str(text_model_file))
     assert model.predict([b"the soup burned"]) == model.predict(["the soup burned"])
-    with pytest.raises(textcnn.InputError, match=r"text 1 is not valid UTF-8 \(byte 8\)"):
+    with pytest.raises(textcnn.InputError, match=r"predict\(\): texts\[1\] is not valid UTF-8 \(at byte offset 7\)"):
         model.predict(["fine", b"tulips \xff\xfe"])
-    with pytest.raises(textcnn.InputError, match="text 0 is not valid UTF-8"):
+    with pytest.raises(textcnn.InputError, match=r"predict_proba\(\): texts\[0\] is not valid UTF-8"):
         model.predict_proba([b"\xc3"])
 
 

@@ -196,7 +196,8 @@ class TextCNNClassifier(_CNNClassifier):
         if len(texts) != len(y):
             raise ValueError("X has %d texts but y %d labels" % (len(texts), len(y)))
         # The library's labels are text, trimmed of white space, in sorted order of their own.
-        names = [str(c).strip() for c in classes]
+        # (bytes labels by their UTF-8 text: str() made "b'spam'" of b"spam" in the model file).
+        names = [(c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)).strip() for c in classes]
         if len(set(names)) != len(names):
             raise ValueError("classes %r are not distinct as text" % (list(classes),))
         labels = [names[i] for i in encoded]

@@ -70,30 +70,34 @@ std::string shortened(const std::string& text) {
     return text.size() <= 40 ? text : text.substr(0, 37) + "...";
 }
 
-// Whether a line of plain text reads like a CSV or TSV header: two to eight comma- or
-// tab-separated column names (letters, digits, '_', '-', a space; optionally quoted), one of them
-// a text column's usual name ("text", "sentence", ...). A sentence with a comma has more in it.
+// Whether a line of plain text reads like a CSV or TSV header: 2 to 64 comma- or tab-separated
+// column names, each one word (letters, digits, '_', '-'; quoted or spaced around or not), one
+// of them a text column's usual name ("text", "sentence", ...). A sentence's commas part words
+// and phrases ("text, in brief"), not single words.
 bool looks_like_table_header(std::string_view line) {
-    if (line.size() > 200) return false;
+    if (line.size() > 1000) return false;
     const char delimiter = line.find('\t') != std::string_view::npos ? '\t' : ',';
     std::size_t columns = 0;
     bool text_column = false;
     for (std::size_t start = 0; start <= line.size();) {
         std::size_t end = line.find(delimiter, start);
         if (end == std::string_view::npos) end = line.size();
-        std::string name(line.substr(start, end - start));
-        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
-        if (name.empty() || name.size() > 32) return false;
-        for (char& c : name) {
-            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != ' ') return false;
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string_view field = line.substr(start, end - start);
+        while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
+        while (!field.empty() && field.back() == ' ') field.remove_suffix(1);
+        if (field.size() >= 2 && field.front() == '"' && field.back() == '"') field = field.substr(1, field.size() - 2);
+        if (field.empty() || field.size() > 32) return false;
+        std::string name;
+        for (const char c : field) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+            name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         }
-        for (const char* usual : {"text", "texts", "sentence", "review", "message", "document", "content"})
+        for (const char* usual : {"text", "texts", "sentence", "review", "message", "document", "content", "body"})
             text_column = text_column || name == usual;
         ++columns;
         start = end + 1;
     }
-    return columns >= 2 && columns <= 8 && text_column;
+    return columns >= 2 && columns <= 64 && text_column;
 }
 
 }  // namespace

@@ -274,7 +274,7 @@ struct TextTrainingRun::Impl {
                                                                                 : a < b;
                           });
         longest.resize(worst);
-        check_batch_fits(train, longest, positions(train, longest), batch, train_docs, train_source,
+        check_batch_fits(train, longest, positions(train, longest), train_docs, train_source,
                          options.train_document_name, "longest training texts", parameters);
         // Validation: its largest batch, as evaluate() cuts them.
         const std::size_t eval_batch = options.trainer.eval_batch_size ? options.trainer.eval_batch_size : batch;
@@ -292,14 +292,14 @@ struct TextTrainingRun::Impl {
         std::stable_sort(largest.begin(), largest.end(), [&](std::size_t a, std::size_t b) {
             return validation.ids[a].size() > validation.ids[b].size();
         });
-        check_batch_fits(validation, largest, most, eval_batch, validation_docs, validation_source, validation_names,
+        check_batch_fits(validation, largest, most, validation_docs, validation_source, validation_names,
                          "validation texts of one batch", parameters);
     }
 
     /// ResourceError when one batch of `texts` (`positions` packed positions; longest text first)
     /// may not fit in the memory left.
     void check_batch_fits(const EncodedSet& set, std::span<const std::size_t> texts, std::size_t positions,
-                          std::size_t batch, const std::vector<Document>& docs, const std::string& source,
+                          const std::vector<Document>& docs, const std::string& source,
                           const DocumentNamer& names, std::string_view what, std::size_t parameters) const {
         const double needed =
             sizeof(float) * (static_cast<double>(growth.fixed) + static_cast<double>(growth.per_position) * positions);
@@ -315,10 +315,12 @@ struct TextTrainingRun::Impl {
             tokens += set.ids[i].size();
             if (lines.size() < 3) lines.push_back(docs[i].line);
         }
-        // The longest maximum length whose full batches fit.
-        const double fit_tokens = (left / sizeof(float) - static_cast<double>(growth.fixed)) /
+        // The longest maximum length whose batches of as many texts fit in 80 % of what is left:
+        // the rest for what changes before the batch runs (an ensemble's next member starts
+        // with its finished members held: 4 % less).
+        const double fit_tokens = (0.8 * left / sizeof(float) - static_cast<double>(growth.fixed)) /
                                   static_cast<double>(std::max<std::size_t>(growth.per_position, 1));
-        const double fit_length = fit_tokens / static_cast<double>(batch) - static_cast<double>(pack.gap);
+        const double fit_length = fit_tokens / static_cast<double>(texts.size()) - static_cast<double>(pack.gap);
         throw ResourceError(fmt::format(
             "{}: the {} {} ({} tokens, the longest: {}) may take up to {} in one batch but {} is left under {} "
             "beside the network's training state; {}a smaller batch size or more memory",

@@ -371,7 +371,8 @@ BOOST_AUTO_TEST_CASE(plain_text_that_reads_like_a_table_is_said) {
         all_of(reader);
         return reader.report();
     };
-    for (const std::string header : {"label,text", "id\tsentence\tlabel", "\"Label\",\"Text\""}) {
+    for (const std::string header : {"label,text", "id\tsentence\tlabel", "\"Label\",\"Text\"", "Label, Text",
+                                     "category,body", "a,b,c,d,e,f,g,h,i,text"}) {
         const ReaderReport r = report_for(header + "\npos,a fine film\n");
         BOOST_TEST(r.plain_text_looks_like_table, header);
         BOOST_REQUIRE_EQUAL(r.header_notes.size(), 1u);
@@ -380,7 +381,8 @@ BOOST_AUTO_TEST_CASE(plain_text_that_reads_like_a_table_is_said) {
     }
     // Sentences, one word, or a header on a later line: nothing to say.
     for (const std::string text : {"text\nmore text\n", "the text, in short, was fine\n", "a,b\n",
-                                   "first line\nlabel,text\n", "text,\n"})
+                                   "first line\nlabel,text\n", "text,\n", "text, in brief\n",
+                                   "label,text,extra junk here and more words\n", "Title: text\n"})
         BOOST_TEST(!report_for(text).plain_text_looks_like_table, text);
 }
 
