@@ -129,11 +129,13 @@ bool is_stream(const std::string& path) {
     return result == 0 && !S_ISREG(st.st_mode);
 }
 
-// Documents read together, their ids (--id-column), where each was read ("FILE:LINE") and,
-// once scored, their predictions; `refused` holds, by document, the model's reason for a
-// document it could not score (empty for the others, or for all when none was refused).
+// Documents read together, their ids (--id-column), where each was read (the index of its file
+// in PredictOptions::files, its line) and, once scored, their predictions; `refused` holds, by
+// document, the model's reason for a document it could not score (empty for the others, or for
+// all when none was refused).
 struct Batch {
-    std::vector<std::string> texts, ids, places;
+    std::vector<std::string> texts, ids;
+    std::vector<std::pair<std::size_t, std::size_t>> places;
     std::vector<textcnn::TextPrediction> predictions;
     std::vector<std::string> refused;
 
@@ -142,8 +144,8 @@ struct Batch {
         ids.clear();
         places.clear();
     }
-    void add(textcnn::Document& doc, const std::string& path, bool with_id) {
-        places.push_back(fmt::format("{}:{}", path == "-" ? "<stdin>" : path, doc.line));
+    void add(textcnn::Document& doc, std::size_t file, bool with_id) {
+        places.emplace_back(file, doc.line);
         texts.push_back(std::move(doc.text));
         if (with_id) ids.push_back(std::move(doc.id));
     }
@@ -183,9 +185,10 @@ public:
         for (std::size_t i = 0; i < b.predictions.size(); ++i) {
             const auto& p = b.predictions[i];
             if (!b.refused.empty() && !b.refused[i].empty()) {
-                if (refused++ == 0) first_refused = b.places[i];
-                if (refused <= max_refusals_named)
-                    fmt::print(stderr, "error: {}: not scored: {}\n", b.places[i], b.refused[i]);
+                const auto [file, line] = b.places[i];
+                const std::string place = fmt::format("{}:{}", o_.files[file] == "-" ? "<stdin>" : o_.files[file], line);
+                if (refused++ == 0) first_refused = place;
+                if (refused <= max_refusals_named) fmt::print(stderr, "error: {}: not scored: {}\n", place, b.refused[i]);
                 writer_.write_unscored(o_.id_column.empty() ? std::string() : b.ids[i]);
                 continue;
             }
@@ -236,7 +239,7 @@ public:
                 continue;
             }
             bytes += doc_.text.size() + 1;
-            b.add(doc_, o_.files[file_ - 1], !o_.id_column.empty());
+            b.add(doc_, file_ - 1, !o_.id_column.empty());
         }
         return !b.texts.empty();
     }
@@ -309,7 +312,8 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
         batch.clear();
     };
     std::exception_ptr read_error;
-    for (const std::string& path : o.files) {
+    for (std::size_t file = 0; file < o.files.size(); ++file) {
+        const std::string& path = o.files[file];
         const bool stream = is_stream(path);
         textcnn::DocumentReaderOptions reader_options = o.reader.options(false, path);
         reader_options.line_at_a_time = stream;
@@ -324,7 +328,7 @@ std::size_t score_streams(const PredictOptions& o, const textcnn::TextClassifier
                 break;
             }
             bytes += doc.text.size() + 1;
-            batch.add(doc, path, !o.id_column.empty());
+            batch.add(doc, file, !o.id_column.empty());
             if (batch.texts.size() == o.chunk) flush();
             if (stream && !reader.input_buffered()) {
                 flush();
