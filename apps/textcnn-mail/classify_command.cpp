@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "message_io.h"
 #include "output_fields.h"
+#include "refused_texts.h"
 #include "shared_options.h"
 #include "threshold_cli.h"
 #include "training_cli.h"
@@ -227,22 +228,13 @@ void classify_maildirs(const ClassifyOptions& o) {
                 errors[i] = e.what();
             }
         });
-        std::vector<textcnn::TextPrediction> predictions;
-        try {
-            predictions = judge.model.predict(texts);
-        } catch (const textcnn::InputError&) {
-            // A text the model refuses (a model that cannot be folded: one text whose forward
-            // pass alone passes the network's bound): that message UNKNOWN, the others judged.
-            predictions.resize(n);
-            for (std::size_t i = 0; i < n; ++i) {
-                if (!errors[i].empty()) continue;
-                try {
-                    predictions[i] = judge.model.predict(texts[i]);
-                } catch (const textcnn::InputError& e) {
-                    errors[i] = e.what();
-                }
-            }
-        }
+        // A text the model refuses (a model that cannot be folded: one text past the network's
+        // bound): that message UNKNOWN, the others judged.
+        std::vector<std::string> refused;
+        const std::vector<textcnn::TextPrediction> predictions =
+            cli_common::predict_noting_refusals(judge.model, texts, refused);
+        for (std::size_t i = 0; i < refused.size(); ++i)
+            if (errors[i].empty() && !refused[i].empty()) errors[i] = refused[i];
         for (std::size_t i = 0; i < n; ++i) {
             bytes += sizes[i];
             const std::string path = cli_common::tsv_field(files[first + i].string());

@@ -1,6 +1,7 @@
 // textcnn eval: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix and, for
 // two classes, ROC-AUC of a saved model on labelled data.
 #include "commands.h"
+#include "refused_texts.h"
 #include "run_log.h"
 #include "shared_options.h"
 
@@ -52,22 +53,11 @@ void run_eval(const EvalOptions& o) {
     // A text the model refuses (InputError: with --no-fold, one text whose forward pass alone
     // would pass the network's bound) stops the evaluation, named by its line: metrics over
     // the others would not be the file's.
-    const auto predict = [&] {
-        try {
-            return model.predict(texts);
-        } catch (const InputError&) {
-            for (std::size_t i = 0; i < texts.size(); ++i) {
-                try {
-                    (void)model.predict(texts[i]);
-                } catch (const InputError& e) {
-                    throw InputError(fmt::format("{}:{}: {}", o.data_path, lines[i], e.what()));
-                }
-            }
-            throw;
-        }
-    };
+    std::vector<std::string> refused;
     auto flush = [&] {
-        const auto predictions = predict();
+        const auto predictions = cli_common::predict_noting_refusals(model, texts, refused);
+        for (std::size_t i = 0; i < refused.size(); ++i)
+            if (!refused[i].empty()) throw InputError(fmt::format("{}:{}: {}", o.data_path, lines[i], refused[i]));
         for (std::size_t i = 0; i < predictions.size(); ++i) {
             const std::uint32_t predicted = *thresholds.decide(predictions[i].probabilities);
             tokens += predictions[i].tokens;

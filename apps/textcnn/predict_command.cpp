@@ -2,6 +2,7 @@
 // flushed as soon as its line is complete; see is_stream). Exactly one output line
 // per input document, in input order, empty lines included (USERS.md themes 2, 7, 15).
 #include "commands.h"
+#include "refused_texts.h"
 #include "shared_options.h"
 
 #include "textcnn/core/number_text.h"
@@ -151,26 +152,10 @@ struct Batch {
     }
 };
 
-// Scores a batch. A document the model refuses (InputError: with --no-fold, one text whose
-// forward pass alone would pass the network's bound) does not stop the run: the batch is
-// scored again document by document, and the refused ones get an empty line and their reason
-// (written out by BatchWriter).
+// Scores a batch. A document the model refuses does not stop the run: it gets an empty line
+// and its reason (written out by BatchWriter).
 void score(const textcnn::TextClassifier& model, Batch& b) {
-    b.refused.clear();
-    try {
-        b.predictions = model.predict(b.texts);
-        return;
-    } catch (const textcnn::InputError&) {
-    }
-    b.predictions.assign(b.texts.size(), textcnn::TextPrediction{});
-    b.refused.assign(b.texts.size(), std::string());
-    for (std::size_t i = 0; i < b.texts.size(); ++i) {
-        try {
-            b.predictions[i] = model.predict(b.texts[i]);
-        } catch (const textcnn::InputError& e) {
-            b.refused[i] = e.what();
-        }
-    }
+    b.predictions = cli_common::predict_noting_refusals(model, b.texts, b.refused);
 }
 
 // Writes the scored batches' lines in input order and counts what the end-of-run summary says.

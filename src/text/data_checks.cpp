@@ -83,6 +83,13 @@ std::string without_invisible(std::string_view s, bool shown = false) {
     return out;
 }
 
+// The length of `s`'s longest prefix of at most `bytes` bytes that ends between code points.
+std::size_t whole_code_points(std::string_view s, std::size_t bytes) {
+    std::size_t cut = std::min(s.size(), bytes);
+    while (cut > 0 && cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    return cut;
+}
+
 // "2, 11, 7": the first line of each of `labels`, for a warning.
 // "(first lines: 3, 7)", or "(first: a.eml, b.eml)" with a document namer.
 std::string first_lines(const std::vector<std::string>& labels,
@@ -162,9 +169,8 @@ std::string trimmed_label(std::string_view label) { return trimmed(label); }
 
 std::string shown_label(std::string_view label) {
     if (label.size() <= 100) return without_invisible(label, true);
-    std::size_t cut = 80;
-    while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;  // a whole code point
-    return fmt::format("{}... ({} bytes)", without_invisible(label.substr(0, cut), true), label.size());
+    return fmt::format("{}... ({} bytes)", without_invisible(label.substr(0, whole_code_points(label, 80)), true),
+                       label.size());
 }
 
 bool labels_look_alike(std::string_view a, std::string_view b) {
@@ -194,8 +200,7 @@ std::string conflicting_labels(const std::vector<Document>& documents, const Doc
         const Document& first = documents[it->second];
         if (fresh || *d.label == *first.label || word_count(d.text) == 0 || !counted.insert(it->second).second) continue;
         if (++texts > 3) continue;
-        std::size_t cut = std::min<std::size_t>(d.text.size(), 60);
-        while (cut < d.text.size() && (static_cast<unsigned char>(d.text[cut]) & 0xC0) == 0x80) --cut;  // a whole code point
+        const std::size_t cut = whole_code_points(d.text, 60);
         examples += fmt::format("{}'{}{}' ({}: '{}', '{}')", examples.empty() ? "" : "; ",
                                 without_invisible(d.text.substr(0, cut), true), cut < d.text.size() ? "..." : "",
                                 documents_at(namer, {first.line, d.line}), shown_label(*first.label), shown_label(*d.label));
@@ -297,13 +302,13 @@ std::vector<std::string> check_labelled_documents(std::vector<Document>& documen
     for (const auto& [label, counts] : per_label) by_lowered[lowered(label)].push_back(label);
     for (const auto& entry : by_lowered) {
         const std::vector<std::string>& labels = entry.second;
+        if (labels.size() < 2) continue;
         std::vector<std::string> shown;
         for (const auto& l : labels) shown.push_back(shown_label(l));
-        if (labels.size() > 1)
-            warnings.push_back(fmt::format("{}: labels {} differ only in letter case and are trained as {} different "
-                                           "classes {}",
-                                           source, quoted_list(shown, shown.size()), labels.size(),
-                                           first_lines(labels, per_label, options.document_name)));
+        warnings.push_back(fmt::format("{}: labels {} differ only in letter case and are trained as {} different "
+                                       "classes {}",
+                                       source, quoted_list(shown, shown.size()), labels.size(),
+                                       first_lines(labels, per_label, options.document_name)));
     }
 
     // Labels that read the same but differ in Unicode form, width or spacing ('café' composed
