@@ -5,6 +5,11 @@
 #   TRAIN_OPTIONS="--word-ngrams 2" adds options to every `textcnn train` (e.g. to compare variants);
 #   TAG=name keeps their files apart. VALIDATION_ONLY=1 reports the dev/validation accuracies only
 #   and never touches the test files (for choosing settings).
+#   MEMBER_VALIDATION=own (trec, with TRAIN_OPTIONS="--ensemble K ..."): the members of an ensemble
+#   each hold out a validation split of their own (`train --validation-split 0.1 --member-validation
+#   own` on all of train.csv; member 1's split is the seed's, the one the files below hold) instead
+#   of the one split every member shares; the reported validation accuracy is then out of bag.
+#   NBSVM still trains on the seed's split. Not for sms (its threshold is picked on the shared split).
 #   SELF_PRETRAIN=1 starts the embeddings from vectors pre-trained on the training part's own
 #   text (issue 12: no outside vectors can be fetched here): per seed, the training documents
 #   as textcnn tokenizes them (`textcnn tokenize`), then Debian's fasttext skipgram on them (300
@@ -122,6 +127,11 @@ run_task() {
         --train-out "$out/trec_fit.seed$seed.csv" --test-out "$out/trec_validation.seed$seed.csv" >/dev/null
       train=$out/trec_fit.seed$seed.csv; dev=(--dev "$out/trec_validation.seed$seed.csv")
     fi
+    local member_split=()
+    if [[ ${MEMBER_VALIDATION:-shared} == own ]]; then
+      [[ $task == trec ]] || { echo "MEMBER_VALIDATION=own is for trec only" >&2; exit 2; }
+      member_split=(--train "$data/trec/train.csv" --validation-split 0.1 --member-validation own)
+    fi
     if [[ $task == sms ]]; then
       # The same documents as `train --validation-split 0.1 --seed $seed` holds out, as files.
       "$textcnn" split --data "$out/sms_train.csv" --test-share 0.1 --seed "$seed" \
@@ -152,7 +162,9 @@ run_task() {
       pretrained=(--embeddings "$vectors.vec")
     fi
     local trained dev_acc nb_line=
-    trained=$("$textcnn" train --train "$train" "${dev[@]}" --model "$model" --seed "$seed" --threads "$threads" \
+    local data_options=(--train "$train" "${dev[@]}")
+    [[ ${#member_split[@]} -gt 0 ]] && data_options=("${member_split[@]}")
+    trained=$("$textcnn" train "${data_options[@]}" --model "$model" --seed "$seed" --threads "$threads" \
       --quiet --json --log-json "$out/$name.seed$seed.log.jsonl" "${extra[@]}" "${pretrained[@]}" "${train_options[@]}")
     dev_acc=$(first_json_field dev_accuracy "$trained")
     echo "$dev_acc" >>"$out/$name.dev"

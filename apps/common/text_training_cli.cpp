@@ -121,6 +121,13 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "the others are as the options say")
         ->check(cli_common::in_range<decltype(nb_members)>(0, 64))
         ->capture_default_str();
+    command.add_option("--member-validation", member_validation,
+                       "With --ensemble K and --validation-split: shared = every member holds out the same documents "
+                       "(the ensemble's dev accuracy is measured on them); own = each member a split of its own, "
+                       "drawn from its seed, so every document trains most members (bagging) and the dev accuracy "
+                       "is out of bag: each held-out document judged by the members that held it out")
+        ->check(CLI::IsMember({"shared", "own"}))
+        ->capture_default_str();
     add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)")
         ->check(cli_common::positive<decltype(lr)>());
@@ -228,6 +235,12 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
                                               " or more (one network is trained by default)"
                                         : " is more than the " + std::to_string(ensemble) + " members of --ensemble " +
                                               std::to_string(ensemble)));
+    if (member_validation == "own" && (ensemble == 1 || validation_split <= 0.0))
+        throw UsageError(ensemble == 1 ? std::string("--member-validation own gives each member of an ensemble a "
+                                                     "validation split of its own: it needs --ensemble K (K >= 2)")
+                                       : std::string("--member-validation own draws each member's validation split "
+                                                     "from the training data: it needs --validation-split S (not "
+                                                     "--dev, which every member shares)"));
     if (ensemble > 1) {
         // Each describes or continues one network's run.
         for (const auto& [given, name] : {std::pair{&resume_path, "--resume"}, std::pair{&checkpoint_path, "--checkpoint"}})
@@ -522,23 +535,6 @@ private:
     std::mutex mutex_;
 };
 
-// The mean of the members' probabilities on the shared validation documents, as one Evaluation.
-textcnn::Evaluation mean_evaluation(const std::vector<textcnn::Evaluation>& members) {
-    textcnn::Evaluation mean = members.front();
-    for (std::size_t k = 1; k < members.size(); ++k)
-        for (std::size_t i = 0; i < mean.probabilities.size(); ++i)
-            mean.probabilities[i] += (members[k].probabilities[i] - mean.probabilities[i]) / static_cast<float>(k + 1);
-    std::size_t correct = 0;
-    for (std::size_t i = 0; i < mean.labels.size(); ++i) {
-        const float* p = mean.probabilities.data() + i * mean.classes;
-        mean.predictions[i] = static_cast<std::uint32_t>(std::max_element(p, p + mean.classes) - p);
-        correct += mean.predictions[i] == mean.labels[i];
-    }
-    mean.accuracy = mean.labels.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(mean.labels.size());
-    mean.loss = 0.0;  // not the mean of the members' losses; not reported
-    return mean;
-}
-
 // Trains the runs side by side, one thread each (oneTBB arenas of `threads_each`), and returns
 // their reports; the first exception of any is rethrown once all have ended.
 std::vector<textcnn::TextTrainingReport> run_side_by_side(std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs,
@@ -585,6 +581,7 @@ void set_ensemble_metadata(textcnn::TextClassifier& model, const TextTrainCliOpt
     for (const auto& m : members) seeds.push_back(std::to_string(m["seed"].get<std::uint64_t>()));
     model.metadata["ensemble_seeds"] = fmt::format("{}", fmt::join(seeds, ", "));
     if (o.nb_members > 0) model.metadata["ensemble_nb_members"] = std::to_string(o.nb_members);
+    if (o.member_validation == "own") model.metadata["ensemble_member_validation"] = "own (out-of-bag dev accuracy)";
     if (validation) model.metadata["dev_accuracy"] = fmt::format("{:.4f}", validation->accuracy);
 }
 
@@ -632,7 +629,10 @@ private:
     }
 
     textcnn::TextTrainingOptions member_options(std::size_t k) const {
-        return textcnn::ensemble_member_options(options_, k, o_.ensemble, o_.nb_members);
+        return textcnn::ensemble_member_options(options_, k, o_.ensemble, o_.nb_members, member_validation());
+    }
+    textcnn::MemberValidation member_validation() const {
+        return o_.member_validation == "own" ? textcnn::MemberValidation::own : textcnn::MemberValidation::shared;
     }
     // Whether member k starts its wide branch at the naive-Bayes ratios (by --nb-members or by
     // --ngram-init nb for all).
@@ -697,13 +697,21 @@ private:
         if (o_.nb_members > 0 || options_.naive_bayes_ngram_init) member["naive_bayes_branch"] = naive_bayes_member(k);
         if (report.result.best_epoch) member["dev_accuracy"] = report.result.best_accuracy;
         member_results_.push_back(member);
-        if (validation_documents_) evaluations_.push_back(run.evaluate_validation());
+        if (validation_documents_) {
+            evaluations_.push_back(run.evaluate_validation());
+            validation_positions_.push_back(run.validation_positions());
+        }
         members_.push_back(run.take_classifier());
     }
 
-    std::optional<textcnn::Evaluation> mean_validation() const {
+    // The averaged probabilities on the validation documents: the shared ones, or out of bag
+    // (--member-validation own), when validation_documents_ says how many were judged.
+    std::optional<textcnn::Evaluation> mean_validation() {
         if (evaluations_.empty()) return std::nullopt;
-        return mean_evaluation(evaluations_);
+        if (member_validation() == textcnn::MemberValidation::shared) return textcnn::mean_evaluation(evaluations_);
+        textcnn::OutOfBagEvaluation oob = textcnn::out_of_bag_evaluation(evaluations_, validation_positions_);
+        validation_documents_ = oob.positions.size();
+        return std::move(oob.evaluation);
     }
 
     // Ctrl-C or SIGTERM: the finished members (or the wave's first run's best network so far).
@@ -747,6 +755,7 @@ private:
         j["members_side_by_side"] = at_once_;
         j["train_documents"] = train_documents_;
         j["dev_documents"] = validation_documents_;
+        j["member_validation"] = o_.member_validation;
         recorder_.finish(j, validation ? validation_evaluation(*validation, model.labels(), sources_.dev) : std::nullopt,
                          {fmt::format("an ensemble of {} networks: the curves are those of its first member", o_.ensemble)});
         if (o_.json) {
@@ -757,7 +766,13 @@ private:
         if (validation) {
             std::vector<std::string> each;
             for (const auto& m : member_results_) each.push_back(percent(m.value("dev_accuracy", 0.0)));
-            line += fmt::format(", dev accuracy {}; members {}", percent(validation->accuracy), fmt::join(each, ", "));
+            const std::string out_of_bag =
+                member_validation() == textcnn::MemberValidation::own
+                    ? fmt::format(" out of bag ({} documents held out by at least one member)",
+                                  textcnn::with_thousands_separators(validation_documents_))
+                    : std::string();
+            line += fmt::format(", dev accuracy {}{}; members {} on their own", percent(validation->accuracy),
+                                out_of_bag, fmt::join(each, ", "));
         }
         fmt::print("{}), {:.1f} s\n", line, seconds);
     }
@@ -774,6 +789,7 @@ private:
     EnsembleReporting reporting_;
     std::vector<textcnn::TextClassifier> members_;
     std::vector<textcnn::Evaluation> evaluations_;
+    std::vector<std::vector<std::size_t>> validation_positions_;  ///< of each member's, with its own split
     nlohmann::ordered_json member_results_ = nlohmann::ordered_json::array();
     std::size_t train_documents_ = 0, validation_documents_ = 0;
 };

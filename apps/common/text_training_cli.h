@@ -44,6 +44,7 @@ struct TextTrainCliOptions {
     std::size_t word_ngrams = 0, ngram_buckets = 500'000, ngram_dim = 10;
     std::size_t ensemble = 1;    ///< --ensemble K: networks trained and averaged
     std::size_t nb_members = 0;  ///< --nb-members M: the last M of them with the naive-Bayes wide branch
+    std::string member_validation = "shared";  ///< --member-validation: shared or own validation splits
     std::string ngram_reduce = "sum", ngram_init = "random";
     float dropout = 0.5f, word_dropout = 0.0f, max_norm = 3.0f, lr = -1.0f, weight_decay = 0.0f, clip = 0.0f;
     double label_smoothing = 0.0;

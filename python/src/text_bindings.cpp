@@ -39,6 +39,8 @@ struct TextFit {
     std::size_t threads = 0;
     std::size_t ensemble = 1;    ///< networks trained and averaged (textcnn train --ensemble)
     std::size_t nb_members = 0;  ///< the last of them with the naive-Bayes wide branch (--nb-members)
+    /// Which documents the members hold out (--member-validation).
+    textcnn::MemberValidation member_validation = textcnn::MemberValidation::shared;
 };
 
 /// A row for a setting with named values: get() names the settings' value, set() applies one
@@ -153,6 +155,15 @@ const std::vector<Hyperparameter<TextFit>>& text_hyperparameters() {
                                    "n-grams (word_ngrams, 2 when 0) started at the naive-Bayes log-count ratios "
                                    "(naive_bayes_member_options; textcnn train --nb-members)",
                                    &TextFit::nb_members));
+        t.push_back(choice("member_validation",
+                           "shared | own: with ensemble > 1 and validation_split, every member holds out the same "
+                           "documents, or each a split of its own drawn from its seed, so every document trains "
+                           "most members (bagging; textcnn train --member-validation)",
+                           [](const TextFit& f) {
+                               return f.member_validation == textcnn::MemberValidation::own ? "own" : "shared";
+                           },
+                           {{"shared", [](TextFit& f) { f.member_validation = textcnn::MemberValidation::shared; }},
+                            {"own", [](TextFit& f) { f.member_validation = textcnn::MemberValidation::own; }}}));
         t.push_back(field<TextFit>("threads", "threads for training (0 = all cores)", &TextFit::threads));
         return t;
     }();
@@ -214,6 +225,10 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
         throw textcnn::ConfigError("hyperparameter 'nb_members': " + std::to_string(fit.nb_members) +
                                    " is more than the " + std::to_string(fit.ensemble) +
                                    (fit.ensemble == 1 ? " network" : " networks") + " of 'ensemble'");
+    if (fit.member_validation == textcnn::MemberValidation::own && (fit.ensemble == 1 || fit.options.validation_split <= 0.0))
+        throw textcnn::ConfigError(std::string("hyperparameter 'member_validation': 'own' gives each member of an "
+                                               "ensemble a validation split of its own: it needs ") +
+                                   (fit.ensemble == 1 ? "ensemble >= 2" : "validation_split > 0"));
     std::optional<TextClassifier> model;
     textcnn::TextTrainingReport report;
     std::string seeds;  ///< an ensemble's member seeds, "1, 3203108257, ..."
@@ -225,7 +240,8 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
         std::vector<TextClassifier> members;
         for (std::size_t k = 0; k < fit.ensemble; ++k) {
             const bool naive_bayes = textcnn::is_naive_bayes_member(k, fit.ensemble, fit.nb_members);
-            const TextTrainingOptions options = textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members);
+            const TextTrainingOptions options = textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members,
+                                                                                fit.member_validation);
             if (fit.ensemble > 1 && callbacks.info)
                 callbacks.info("ensemble member " + std::to_string(k + 1) + "/" + std::to_string(fit.ensemble) +
                                " (seed " + std::to_string(options.trainer.seed) +
@@ -242,6 +258,8 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
     }
     if (fit.ensemble > 1) model->metadata["ensemble_seeds"] = seeds;
     if (fit.nb_members > 0 && fit.ensemble > 1) model->metadata["ensemble_nb_members"] = std::to_string(fit.nb_members);
+    if (fit.member_validation == textcnn::MemberValidation::own)
+        model->metadata["ensemble_member_validation"] = "own";
     hooks.rethrow_if_failed();
     model->metadata["training_data"] = "Python fit()";
     model->metadata["training_documents"] = std::to_string(report.train_documents);

@@ -191,3 +191,21 @@ def test_an_ensemble_with_a_naive_bayes_member(topics):
     assert mixed.model_.metadata["ensemble_nb_members"] == "1"
     with pytest.raises(textcnn.ConfigError, match="hyperparameter 'nb_members': 3 is more than the 2 networks"):
         textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, nb_members=3).fit(texts, labels)
+
+
+def test_ensemble_members_with_validation_splits_of_their_own(topics):
+    texts, labels = topics
+    own = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, validation_split=0.2,
+                                    member_validation="own").fit(texts, labels)
+    assert own.get_params()["member_validation"] == "own"
+    assert own.model_.metadata["ensemble_member_validation"] == "own"
+    shared = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, validation_split=0.2).fit(texts, labels)
+    # Member 2 held out other documents, so it trained on others: the ensembles differ.
+    probe = ["the ferry dropped anchor at high tide", "her bread rose nicely"]
+    assert not np.allclose(own.predict_proba(probe), shared.predict_proba(probe))
+    with pytest.raises(textcnn.ConfigError, match="'own' gives each member .* it needs validation_split > 0"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, member_validation="own").fit(texts, labels)
+    with pytest.raises(textcnn.ConfigError, match="it needs ensemble >= 2"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, validation_split=0.2, member_validation="own").fit(texts, labels)
+    with pytest.raises(textcnn.ConfigError, match="'bagged' is not one of shared, own"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, member_validation="bagged").fit(texts, labels)

@@ -74,7 +74,7 @@ struct EncodedSet {
 // give exactly the permutation of a plain stratified split.
 void hold_out_groups(std::vector<Document>& train, std::vector<Document>& held_out,
                      const std::vector<std::vector<std::size_t>>& groups, const std::vector<std::string>& group_labels,
-                     double share, std::uint64_t seed) {
+                     double share, std::uint64_t seed, std::vector<std::size_t>* held_out_positions) {
     std::map<std::string, std::vector<std::size_t>> by_label;  // label -> group ids
     std::map<std::string, std::size_t> documents_of;
     for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -93,7 +93,11 @@ void hold_out_groups(std::vector<Document>& train, std::vector<Document>& held_o
         }
     }
     std::vector<Document> kept;
-    for (std::size_t i = 0; i < train.size(); ++i) (hold[i] ? held_out : kept).push_back(std::move(train[i]));
+    if (held_out_positions) held_out_positions->clear();
+    for (std::size_t i = 0; i < train.size(); ++i) {
+        if (hold[i] && held_out_positions) held_out_positions->push_back(i);
+        (hold[i] ? held_out : kept).push_back(std::move(train[i]));
+    }
     train = std::move(kept);
 }
 
@@ -106,7 +110,7 @@ void stratified_split(std::vector<Document>& train, std::vector<Document>& held_
         groups[i] = {i};
         labels[i] = *train[i].label;
     }
-    hold_out_groups(train, held_out, groups, labels, share, seed);
+    hold_out_groups(train, held_out, groups, labels, share, seed, nullptr);
 }
 
 // The longest text whose forward activations, and as many gradients, stay within
@@ -117,7 +121,7 @@ static std::size_t training_tokens_bound(const Network::ActivationGrowth& growth
 }
 
 DuplicateTexts grouped_stratified_split(std::vector<Document>& train, std::vector<Document>& held_out, double share,
-                                        std::uint64_t seed) {
+                                        std::uint64_t seed, std::vector<std::size_t>* held_out_positions) {
     std::unordered_map<std::string_view, std::size_t> group_of;
     std::vector<std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < train.size(); ++i) {
@@ -147,7 +151,7 @@ DuplicateTexts grouped_stratified_split(std::vector<Document>& train, std::vecto
         report.conflict_examples.push_back(
             fmt::format("'{}{}' (lines {}: {})", text.substr(0, 60), text.size() > 60 ? "..." : "", lines, names));
     }
-    hold_out_groups(train, held_out, groups, labels, share, seed);
+    hold_out_groups(train, held_out, groups, labels, share, seed, held_out_positions);
     return report;
 }
 
@@ -221,6 +225,7 @@ struct TextTrainingRun::Impl {
     std::size_t max_text_tokens = std::numeric_limits<std::size_t>::max();
     Network::ActivationGrowth growth;  ///< of the network's activations with a packed batch's length
     EncodedSet validation;
+    std::vector<std::size_t> validation_positions;  ///< of a validation split's documents in the training data given
     std::optional<TextClassifier> classifier;
     std::unique_ptr<Trainer> trainer;
     TextTrainingReport report;
@@ -479,7 +484,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         // Identical texts stay on one side, as `textcnn split` keeps them: a validation set that
         // repeats training texts would pick the epoch on memorised answers.
         grouped_stratified_split(train, held_out, options.validation_split,
-                                 options.validation_seed.value_or(options.trainer.seed));
+                                 options.validation_seed.value_or(options.trainer.seed), &m.validation_positions);
         if (held_out.empty())
             throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
                              " holds out no document of " + std::to_string(train.size()) +
@@ -503,7 +508,20 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     texts.reserve(train.size());
     for (const Document& d : train) texts.push_back(d.text);
     const auto train_tokens = tokenizer.tokenize_batch(texts);
-    Vocabulary vocabulary = Vocabulary::build(train_tokens, options.vocabulary);
+    std::vector<std::vector<std::string>> held_out_tokens;
+    if (!held_out.empty()) {
+        texts.clear();
+        for (const Document& d : held_out) texts.push_back(d.text);
+        held_out_tokens = tokenizer.tokenize_batch(texts);
+    }
+    Vocabulary vocabulary = [&] {
+        if (!(held_out_from_training && options.vocabulary_from_held_out_too))
+            return Vocabulary::build(train_tokens, options.vocabulary);
+        VocabularyBuilder builder;  // counts do not depend on the documents' order
+        for (const auto& tokens : train_tokens) builder.add(tokens);
+        for (const auto& tokens : held_out_tokens) builder.add(tokens);
+        return builder.build(options.vocabulary);
+    }();
     m.info("vocabulary: " + with_thousands_separators(vocabulary.size()) + " ids (" +
            with_thousands_separators(vocabulary.word_count()) + " words from " + with_thousands_separators(train.size()) +
            " training documents" +
@@ -590,11 +608,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         naive_bayes_ngram_init(m.classifier->network(), m.train.ids, m.train.labels, m.labels.size());
         m.info("n-gram bag: rows started at the naive-Bayes log-count ratios of the training data");
     }
-    if (!held_out.empty()) {
-        texts.clear();
-        for (const Document& d : held_out) texts.push_back(d.text);
-        m.validation = m.encode(tokenizer.tokenize_batch(texts), held_out, validation_source);
-    }
+    if (!held_out.empty()) m.validation = m.encode(held_out_tokens, held_out, validation_source);
     m.check_batch_memory(train, source, held_out,
                          !validation_source.empty() ? validation_source
                          : dev_source.empty()       ? std::string("dev data")
@@ -722,7 +736,7 @@ bool is_naive_bayes_member(std::size_t member, std::size_t members, std::size_t 
 }
 
 TextTrainingOptions ensemble_member_options(const TextTrainingOptions& base, std::size_t member, std::size_t members,
-                                            std::size_t naive_bayes_members) {
+                                            std::size_t naive_bayes_members, MemberValidation validation) {
     if (member >= members)
         throw ConfigError("ensemble member index " + std::to_string(member) + " is out of range for " +
                           std::to_string(members) + (members == 1 ? " network" : " networks") + " (0-based)");
@@ -731,15 +745,104 @@ TextTrainingOptions ensemble_member_options(const TextTrainingOptions& base, std
                           std::to_string(members) + (members == 1 ? " network" : " networks") + " of the ensemble");
     TextTrainingOptions options =
         is_naive_bayes_member(member, members, naive_bayes_members) ? naive_bayes_member_options(base) : base;
-    if (!options.validation_seed) options.validation_seed = base.trainer.seed;
+    const std::uint64_t validation_seed = base.validation_seed.value_or(base.trainer.seed);
+    options.validation_seed = validation == MemberValidation::own ? ensemble_member_seed(validation_seed, member)
+                                                                  : validation_seed;
+    if (validation == MemberValidation::own && members > 1) options.vocabulary_from_held_out_too = true;
     options.trainer.seed = ensemble_member_seed(base.trainer.seed, member);
     return options;
+}
+
+namespace {
+
+// Arg-max predictions, accuracy and mean cross-entropy of `e`'s probabilities.
+void score_probabilities(Evaluation& e) {
+    const std::size_t n = e.labels.size();
+    e.predictions.resize(n);
+    std::size_t correct = 0;
+    double loss = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float* p = e.probabilities.data() + i * e.classes;
+        e.predictions[i] = static_cast<std::uint32_t>(std::max_element(p, p + e.classes) - p);
+        correct += e.predictions[i] == e.labels[i];
+        loss -= std::log(std::max(static_cast<double>(p[e.labels[i]]), 1e-30));
+    }
+    e.accuracy = n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+    e.loss = n ? loss / static_cast<double>(n) : 0.0;
+}
+
+}  // namespace
+
+Evaluation mean_evaluation(std::span<const Evaluation> members) {
+    if (members.empty()) throw ConfigError("mean_evaluation: no member evaluations");
+    Evaluation mean = members.front();
+    for (std::size_t k = 1; k < members.size(); ++k) {
+        const Evaluation& e = members[k];
+        if (e.classes != mean.classes || e.labels != mean.labels)
+            throw ConfigError(fmt::format("mean_evaluation: member {} was evaluated on other documents or classes "
+                                          "than member 1 ({} samples of {} classes against {} of {})",
+                                          k + 1, e.labels.size(), e.classes, mean.labels.size(), mean.classes));
+        for (std::size_t i = 0; i < mean.probabilities.size(); ++i)
+            mean.probabilities[i] += (e.probabilities[i] - mean.probabilities[i]) / static_cast<float>(k + 1);
+    }
+    score_probabilities(mean);
+    return mean;
+}
+
+OutOfBagEvaluation out_of_bag_evaluation(std::span<const Evaluation> members,
+                                         std::span<const std::vector<std::size_t>> positions) {
+    if (members.size() != positions.size())
+        throw ConfigError(fmt::format("out_of_bag_evaluation: {} member evaluations but {} position lists",
+                                      members.size(), positions.size()));
+    OutOfBagEvaluation out;
+    if (members.empty()) return out;
+    const std::size_t classes = members.front().classes;
+    std::map<std::size_t, std::size_t> row_of;  // position -> sample
+    for (std::size_t k = 0; k < members.size(); ++k) {
+        const Evaluation& e = members[k];
+        if (e.classes != classes || positions[k].size() != e.labels.size() ||
+            e.probabilities.size() != e.labels.size() * classes)
+            throw ConfigError(fmt::format("out_of_bag_evaluation: member {} has {} samples of {} classes and {} "
+                                          "positions (member 1: {} classes)",
+                                          k + 1, e.labels.size(), e.classes, positions[k].size(), classes));
+        for (std::size_t position : positions[k]) row_of.emplace(position, 0);
+    }
+    Evaluation& oob = out.evaluation;
+    oob.classes = classes;
+    std::size_t next = 0;
+    for (auto& [position, row] : row_of) {
+        row = next++;
+        out.positions.push_back(position);
+    }
+    oob.labels.assign(next, 0);
+    oob.probabilities.assign(next * classes, 0.0f);
+    out.judges.assign(next, 0);
+    for (std::size_t k = 0; k < members.size(); ++k) {
+        const Evaluation& e = members[k];
+        for (std::size_t i = 0; i < positions[k].size(); ++i) {
+            const std::size_t row = row_of[positions[k][i]];
+            if (out.judges[row]++ == 0)
+                oob.labels[row] = e.labels[i];
+            else if (oob.labels[row] != e.labels[i])
+                throw ConfigError(fmt::format("out_of_bag_evaluation: members disagree on the label of the document "
+                                              "at position {}",
+                                              positions[k][i]));
+            float* p = oob.probabilities.data() + row * classes;
+            const float* q = e.probabilities.data() + i * classes;
+            const float n = static_cast<float>(out.judges[row]);
+            for (std::size_t c = 0; c < classes; ++c) p[c] += (q[c] - p[c]) / n;
+        }
+    }
+    score_probabilities(oob);
+    return out;
 }
 
 std::uint64_t TextTrainingRun::save_best_model(const std::string& path) {
     TextClassifier& c = *impl_->classifier;
     return save_with_best_parameters(c.network(), impl_->trainer->state(), [&] { c.save(path); });
 }
+
+const std::vector<std::size_t>& TextTrainingRun::validation_positions() const { return impl_->validation_positions; }
 
 Evaluation TextTrainingRun::evaluate_validation() const {
     const Impl& m = *impl_;

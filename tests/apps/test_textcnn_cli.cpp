@@ -476,6 +476,47 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
 
 // --- eval -----------------------------------------------------------------------------------------
 
+// --member-validation own: member k holds out the split of its own seed (as the library's
+// ensemble_member_options), the dev accuracy is out of bag over every document some member held
+// out, and the option is refused where it means nothing.
+BOOST_AUTO_TEST_CASE(ensemble_members_with_validation_splits_of_their_own) {
+    Trained& t = trained();
+    const std::string model = scratch("own_splits.model");
+    const Run r = run("train --train " + t.train_csv + " --model " + model + " " + tiny +
+                      " --validation-split 0.2 --ensemble 3 --member-validation own --quiet --json");
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    const json j = json::parse(r.out);
+    BOOST_CHECK_EQUAL(j.at("member_validation").get<std::string>(), "own");
+    const std::size_t documents = read_labelled(t.train_csv).size(), held = j.at("dev_documents").get<std::size_t>();
+    // Three splits of a fifth each: more than one fifth of the documents held out by some member.
+    BOOST_CHECK_GT(held, documents / 5 + 5);
+    BOOST_CHECK_LT(held, 3 * documents / 5 + 3);
+    const TextClassifier loaded = TextClassifier::load(model);
+    BOOST_REQUIRE_EQUAL(loaded.ensemble_size(), 3u);
+    TextTrainingOptions base = tiny_options(5);
+    base.validation_split = 0.2;
+    const TextTrainingOptions third = ensemble_member_options(base, 2, 3, 0, MemberValidation::own);
+    TextTrainingRun library(read_labelled(t.train_csv), std::nullopt, "", third, {});
+    library.run();
+    const auto own = std::as_const(library.classifier()).network().parameters(), stored = loaded.network(2).parameters();
+    BOOST_CHECK(std::equal(own.begin(), own.end(), stored.begin(), stored.end()));
+    BOOST_CHECK(loaded.metadata.at("ensemble_member_validation").find("own") == 0);
+
+    const Run text_line = run("train --train " + t.train_csv + " --model " + model + " " + tiny +
+                              " --validation-split 0.2 --ensemble 2 --member-validation own --quiet");
+    BOOST_REQUIRE_MESSAGE(text_line.code == 0, text_line.err);
+    BOOST_CHECK_MESSAGE(text_line.out.find("out of bag (") != std::string::npos, text_line.out);
+
+    const Run one = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
+                        " --validation-split 0.2 --member-validation own --quiet");
+    BOOST_CHECK_EQUAL(one.code, 2);
+    BOOST_CHECK_MESSAGE(one.err.find("it needs --ensemble K") != std::string::npos, one.err);
+    const Run with_dev = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " +
+                             scratch("refused.model") + " " + tiny + " --ensemble 2 --member-validation own --quiet");
+    BOOST_CHECK_EQUAL(with_dev.code, 2);
+    BOOST_CHECK_MESSAGE(with_dev.err.find("it needs --validation-split S (not --dev") != std::string::npos, with_dev.err);
+}
+
 BOOST_AUTO_TEST_CASE(eval_on_clean_data_is_accurate) {
     Trained& t = trained();
     const std::string data = scratch("test.csv");

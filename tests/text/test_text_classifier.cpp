@@ -923,6 +923,130 @@ BOOST_AUTO_TEST_CASE(ensemble_member_options_compose_an_ensemble) {
     BOOST_CHECK_THROW(ensemble_member_options(base, 0, 2, 3), ConfigError);
 }
 
+// --member-validation own: each member holds out the split of its own seed, the vocabulary
+// spans the held-out documents too (so the members still form one ensemble), the positions name
+// the documents held out, and the out-of-bag evaluation averages exactly the members that held
+// each document out.
+BOOST_AUTO_TEST_CASE(members_with_validation_splits_of_their_own_form_an_ensemble) {
+    TextTrainingOptions base = tiny_options(2, 4);
+    base.validation_split = 0.2;
+    const std::vector<Document> docs = make_documents(200, 5);
+    std::vector<TextClassifier> members;
+    std::vector<Evaluation> evaluations;
+    std::vector<std::vector<std::size_t>> positions;
+    for (std::size_t k = 0; k < 3; ++k) {
+        const TextTrainingOptions o = ensemble_member_options(base, k, 3, 0, MemberValidation::own);
+        BOOST_CHECK(o.vocabulary_from_held_out_too);
+        BOOST_CHECK_EQUAL(o.validation_seed.value_or(0), ensemble_member_seed(4, k));
+        TextTrainingRun run(docs, std::nullopt, "", o, {});
+        run.run();
+        positions.push_back(run.validation_positions());
+        BOOST_REQUIRE_EQUAL(positions.back().size(), 40u);
+        BOOST_CHECK(std::is_sorted(positions.back().begin(), positions.back().end()));
+        evaluations.push_back(run.evaluate_validation());
+        const Evaluation& e = evaluations.back();
+        for (std::size_t i = 0; i < e.labels.size(); ++i) {
+            const Document& d = docs[positions.back()[i]];
+            BOOST_CHECK_EQUAL(run.classifier().labels()[e.labels[i]], *d.label);
+            const TextPrediction p = run.classifier().predict(d.text);
+            for (std::size_t c = 0; c < e.classes; ++c)
+                BOOST_CHECK_SMALL(p.probabilities[c] - e.probabilities[i * e.classes + c], 1e-5f);
+        }
+        members.push_back(run.take_classifier());
+    }
+    BOOST_CHECK(positions[0] != positions[1] && positions[1] != positions[2]);
+    // One member of a single network's "ensemble" is the single network: its own vocabulary.
+    BOOST_CHECK(!ensemble_member_options(base, 0, 1, 0, MemberValidation::own).vocabulary_from_held_out_too);
+    {
+        // Built from the documents trained on alone, two splits' vocabularies differ (ids follow
+        // the counts), so without the held-out documents the members could not form an ensemble.
+        TextTrainingOptions a = ensemble_member_options(base, 0, 3, 0, MemberValidation::own);
+        TextTrainingOptions b = ensemble_member_options(base, 1, 3, 0, MemberValidation::own);
+        a.vocabulary_from_held_out_too = b.vocabulary_from_held_out_too = false;
+        TextTrainingRun ra(docs, std::nullopt, "", a, {}), rb(docs, std::nullopt, "", b, {});
+        BOOST_CHECK(!ra.classifier().vocabulary().same_ids(rb.classifier().vocabulary()));
+    }
+    const TextClassifier ensemble = TextClassifier::ensemble(std::move(members));
+    BOOST_CHECK_EQUAL(ensemble.ensemble_size(), 3u);
+
+    const OutOfBagEvaluation oob = out_of_bag_evaluation(evaluations, positions);
+    std::set<std::size_t> held(positions[0].begin(), positions[0].end());
+    for (std::size_t k = 1; k < 3; ++k) held.insert(positions[k].begin(), positions[k].end());
+    BOOST_REQUIRE_EQUAL(oob.positions.size(), held.size());
+    BOOST_CHECK(std::equal(oob.positions.begin(), oob.positions.end(), held.begin()));
+    std::size_t correct = 0, judged = 0;
+    for (std::size_t r = 0; r < oob.positions.size(); ++r) {
+        std::vector<double> mean(2, 0.0);
+        std::size_t judges = 0;
+        for (std::size_t k = 0; k < 3; ++k) {
+            const auto it = std::find(positions[k].begin(), positions[k].end(), oob.positions[r]);
+            if (it == positions[k].end()) continue;
+            const std::size_t i = static_cast<std::size_t>(it - positions[k].begin());
+            for (std::size_t c = 0; c < 2; ++c) mean[c] += evaluations[k].probabilities[i * 2 + c];
+            ++judges;
+        }
+        BOOST_CHECK_EQUAL(oob.judges[r], judges);
+        judged += judges;
+        for (std::size_t c = 0; c < 2; ++c)
+            BOOST_CHECK_SMALL(oob.evaluation.probabilities[r * 2 + c] - static_cast<float>(mean[c] / judges), 1e-6f);
+        correct += oob.evaluation.predictions[r] == oob.evaluation.labels[r];
+    }
+    BOOST_CHECK_EQUAL(judged, 120u);
+    BOOST_CHECK_CLOSE(oob.evaluation.accuracy, static_cast<double>(correct) / oob.positions.size(), 1e-9);
+    BOOST_CHECK_GT(oob.evaluation.loss, 0.0);
+}
+
+// The ensemble's validation scores from its members' evaluations: the mean of the probabilities,
+// arg-max and accuracy; mismatched evaluations are refused, not averaged.
+BOOST_AUTO_TEST_CASE(mean_and_out_of_bag_evaluations) {
+    Evaluation a, b;
+    a.classes = b.classes = 2;
+    a.labels = {0, 1, 1};
+    a.probabilities = {0.9f, 0.1f, 0.6f, 0.4f, 0.2f, 0.8f};
+    b.labels = {0, 1, 1};
+    b.probabilities = {0.7f, 0.3f, 0.2f, 0.8f, 0.6f, 0.4f};
+    const std::vector<Evaluation> both{a, b};
+    const Evaluation mean = mean_evaluation(both);
+    BOOST_CHECK_SMALL(mean.probabilities[0] - 0.8f, 1e-6f);
+    BOOST_CHECK_SMALL(mean.probabilities[2] - 0.4f, 1e-6f);
+    BOOST_CHECK(mean.predictions == (std::vector<std::uint32_t>{0, 1, 1}));
+    BOOST_CHECK_CLOSE(mean.accuracy, 1.0, 1e-9);
+    BOOST_CHECK_CLOSE(mean.loss, -(std::log(0.8) + std::log(0.6) + std::log(0.6)) / 3, 1e-4);
+
+    BOOST_CHECK_THROW(mean_evaluation(std::vector<Evaluation>{}), ConfigError);
+    Evaluation other = b;
+    other.labels = {1, 1, 1};
+    BOOST_CHECK(contains(testing::error_of<ConfigError>([&] { mean_evaluation(std::vector<Evaluation>{a, other}); }),
+                         "member 2 was evaluated on other documents"));
+
+    // a held out the documents at positions 3, 8, 9; c those at 1, 8, 9.
+    Evaluation c;
+    c.classes = 2;
+    c.labels = {1, 1, 1};
+    c.probabilities = {0.3f, 0.7f, 0.2f, 0.8f, 0.6f, 0.4f};
+    const std::vector<Evaluation> members{a, c};
+    const std::vector<std::vector<std::size_t>> positions{{3, 8, 9}, {1, 8, 9}};
+    const OutOfBagEvaluation oob = out_of_bag_evaluation(members, positions);
+    BOOST_CHECK(oob.positions == (std::vector<std::size_t>{1, 3, 8, 9}));
+    BOOST_CHECK(oob.judges == (std::vector<std::uint32_t>{1, 1, 2, 2}));
+    BOOST_CHECK(oob.evaluation.labels == (std::vector<std::uint32_t>{1, 0, 1, 1}));
+    const std::vector<float> expected{0.3f, 0.7f, 0.9f, 0.1f, 0.4f, 0.6f, 0.4f, 0.6f};
+    for (std::size_t i = 0; i < expected.size(); ++i)
+        BOOST_CHECK_SMALL(oob.evaluation.probabilities[i] - expected[i], 1e-6f);
+    BOOST_CHECK_CLOSE(oob.evaluation.accuracy, 1.0, 1e-9);
+
+    Evaluation conflicting = c;
+    conflicting.labels[1] = 0;  // position 8: label 1 for a, 0 here
+    BOOST_CHECK(contains(testing::error_of<ConfigError>([&] {
+                             out_of_bag_evaluation(std::vector<Evaluation>{a, conflicting}, positions);
+                         }),
+                         "disagree on the label of the document at position 8"));
+    BOOST_CHECK_THROW(out_of_bag_evaluation(members, std::vector<std::vector<std::size_t>>{{3, 8, 9}}), ConfigError);
+    BOOST_CHECK_THROW(out_of_bag_evaluation(members, std::vector<std::vector<std::size_t>>{{3, 8}, {1, 8, 9}}),
+                      ConfigError);
+    BOOST_CHECK(out_of_bag_evaluation({}, {}).positions.empty());
+}
+
 // K members that are one model predict exactly as that model: the mean is a running mean, so
 // equal probabilities stay equal to the last bit; folded and through the network.
 BOOST_AUTO_TEST_CASE(ensemble_of_identical_members_predicts_as_one) {
