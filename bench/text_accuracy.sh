@@ -5,11 +5,12 @@
 #   TRAIN_OPTIONS="--word-ngrams 2" adds options to every `textcnn train` (e.g. to compare variants);
 #   TAG=name keeps their files apart. VALIDATION_ONLY=1 reports the dev/validation accuracies only
 #   and never touches the test files (for choosing settings).
-#   MEMBER_VALIDATION=own (trec, with TRAIN_OPTIONS="--ensemble K ..."): the members of an ensemble
+#   MEMBER_VALIDATION=own (trec, sms; with TRAIN_OPTIONS="--ensemble K ..."): the members of an ensemble
 #   each hold out a validation split of their own (`train --validation-split 0.1 --member-validation
 #   own` on all of train.csv; member 1's split is the seed's, the one the files below hold) instead
 #   of the one split every member shares; the reported validation accuracy is then out of bag.
-#   NBSVM still trains on the seed's split. Not for sms (its threshold is picked on the shared split).
+#   NBSVM still trains on the seed's split. For sms the same on all of the 80 % (sms_train.csv), and
+#   the threshold is picked on the out-of-bag probabilities (`train --validation-predictions`).
 #   SELF_PRETRAIN=1 starts the embeddings from vectors pre-trained on the training part's own
 #   text (issue 12: no outside vectors can be fetched here): per seed, the training documents
 #   as textcnn tokenizes them (`textcnn tokenize`), then Debian's fasttext skipgram on them (300
@@ -88,6 +89,13 @@ spam_metric() { sed -E "s/.*\"spam\":\{[^}]*\"$1\":([0-9.eE+-]+).*/\1/" <<<"$2";
 pick_threshold() {
   paste -d' ' <(tail -n +2 "$2" | cut -d, -f1) \
     <("$textcnn" predict --model "$1" --prob --quiet --threads "$threads" "$2" | tail -n +2 | awk -F'\t' '{print $NF}') |
+    best_threshold
+}
+# The same from `train --validation-predictions` (line, label, P(ham), P(spam)): an ensemble's
+# out-of-bag probabilities with --member-validation own.
+pick_threshold_from_predictions() { tail -n +2 "$1" | awk -F'\t' '{print $2, $NF}' | best_threshold; }
+# "label P(spam)" lines -> the threshold.
+best_threshold() {
     sort -g -k2 | awk '{lab[NR] = $1; p[NR] = $2; spam += ($1 == "spam")}
       END {
         correct = spam; best = -1  # threshold below every score: all called spam
@@ -129,8 +137,12 @@ run_task() {
     fi
     local member_split=()
     if [[ ${MEMBER_VALIDATION:-shared} == own ]]; then
-      [[ $task == trec ]] || { echo "MEMBER_VALIDATION=own is for trec only" >&2; exit 2; }
-      member_split=(--train "$data/trec/train.csv" --validation-split 0.1 --member-validation own)
+      case $task in
+        trec) member_split=(--train "$data/trec/train.csv") ;;
+        sms) member_split=(--train "$out/sms_train.csv" --validation-predictions "$out/$name.seed$seed.oob.tsv") ;;
+        *) echo "MEMBER_VALIDATION=own is for trec and sms (sst2's dev set is given)" >&2; exit 2 ;;
+      esac
+      member_split+=(--validation-split 0.1 --member-validation own)
     fi
     if [[ $task == sms ]]; then
       # The same documents as `train --validation-split 0.1 --seed $seed` holds out, as files.
@@ -182,7 +194,11 @@ run_task() {
     fi
     local threshold=
     if [[ $task == sms ]]; then
-      threshold=$(pick_threshold "$model" "$out/sms_validation.seed$seed.csv")
+      if [[ ${#member_split[@]} -gt 0 ]]; then
+        threshold=$(pick_threshold_from_predictions "$out/$name.seed$seed.oob.tsv")
+      else
+        threshold=$(pick_threshold "$model" "$out/sms_validation.seed$seed.csv")
+      fi
       eval_options=(--threshold "spam=$threshold")
     fi
     local result

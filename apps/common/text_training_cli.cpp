@@ -1,5 +1,6 @@
 #include "text_training_cli.h"
 
+#include "output_fields.h"
 #include "progress.h"
 #include "run_log.h"
 #include "shared_options.h"
@@ -8,6 +9,7 @@
 
 #include "textcnn/core/checked.h"
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/core/runtime.h"
 #include "textcnn/nn/network.h"
 #include "textcnn/nn/trainer.h"
@@ -128,6 +130,12 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
                        "is out of bag: each held-out document judged by the members that held it out")
         ->check(CLI::IsMember({"shared", "own"}))
         ->capture_default_str();
+    command.add_option("--validation-predictions", validation_predictions,
+                       "Write the validation documents' probabilities to FILE (TSV: the document's line in its file, "
+                       "its label, one column per label): the dev data's or the validation split's, an ensemble's "
+                       "averaged (out of bag with --member-validation own); to pick a decision threshold for "
+                       "eval/predict --threshold on data the model was not trained on")
+        ->type_name("FILE");
     add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)")
         ->check(cli_common::positive<decltype(lr)>());
@@ -235,6 +243,10 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
                                               " or more (one network is trained by default)"
                                         : " is more than the " + std::to_string(ensemble) + " members of --ensemble " +
                                               std::to_string(ensemble)));
+    if (!validation_predictions.empty() && validation_split <= 0.0 &&
+        std::none_of(inputs.begin(), inputs.end(), [](const auto& i) { return i.first == "--dev" && !i.second.empty(); }))
+        throw UsageError("--validation-predictions writes the probabilities of the validation documents: give "
+                         "--validation-split S or --dev FILE");
     if (member_validation == "own" && (ensemble == 1 || validation_split <= 0.0))
         throw UsageError(ensemble == 1 ? std::string("--member-validation own gives each member of an ensemble a "
                                                      "validation split of its own: it needs --ensemble K (K >= 2)")
@@ -279,15 +291,19 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
     check_writable(checkpoint.second, checkpoint.first);
     check_no_waiting_checkpoint(checkpoint, resume_path);
     if (!report.empty()) check_writable(report, "--report");
+    if (!validation_predictions.empty()) check_writable(validation_predictions, "--validation-predictions");
     // The checkpoint may be the file --resume reads (it is rewritten on the next Ctrl-C);
     // nothing else may overwrite an input.
     std::vector<std::pair<std::string, std::string>> read = inputs;
     read.emplace_back("--embeddings", embeddings);
-    check_distinct_files({{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}}, read);
-    check_distinct_files({{"--model", model_path}, {"--log-json", log_json}, {"--report", report}},
+    const std::pair<std::string, std::string> predictions{"--validation-predictions", validation_predictions};
+    check_distinct_files({{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}, predictions},
+                         read);
+    check_distinct_files({{"--model", model_path}, {"--log-json", log_json}, {"--report", report}, predictions},
                          {{"--resume", resume_path}});
-    check_outside_directories({{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}},
-                              input_directories);
+    check_outside_directories(
+        {{"--model", model_path}, checkpoint, {"--log-json", log_json}, {"--report", report}, predictions},
+        input_directories);
 }
 
 namespace {
@@ -535,6 +551,40 @@ private:
     std::mutex mutex_;
 };
 
+// The lines (in their files) of the documents, for --validation-predictions; none without it.
+std::vector<std::size_t> lines_of(const std::vector<textcnn::Document>& documents, const TextTrainCliOptions& o) {
+    std::vector<std::size_t> lines;
+    if (o.validation_predictions.empty()) return lines;
+    for (const auto& d : documents) lines.push_back(d.line);
+    return lines;
+}
+
+// --validation-predictions: per validation document its line in its file, its label and the
+// probabilities, as TSV with a header (the columns of `predict --prob` after the first two),
+// written atomically. `lines[i]` is sample i's.
+void write_validation_predictions(const std::string& path, const std::vector<std::size_t>& lines,
+                                  const textcnn::Evaluation& e, const std::vector<std::string>& labels) {
+    std::string out = "line\tlabel";
+    for (const auto& label : labels) out += "\t" + tsv_field(label);
+    out += '\n';
+    for (std::size_t i = 0; i < e.labels.size(); ++i) {
+        fmt::format_to(std::back_inserter(out), "{}\t{}", lines.at(i), tsv_field(labels.at(e.labels[i])));
+        for (std::size_t c = 0; c < e.classes; ++c) fmt::format_to(std::back_inserter(out), "\t{:.7g}", e.probabilities[i * e.classes + c]);
+        out += '\n';
+    }
+    textcnn::write_file_atomically(path, out);
+}
+
+// The lines of a run's validation samples: the dev documents', or those of the training
+// documents at `positions` (a validation split).
+std::vector<std::size_t> sample_lines(const std::vector<std::size_t>& dev_lines, const std::vector<std::size_t>& train_lines,
+                                      const std::vector<std::size_t>& positions) {
+    if (positions.empty()) return dev_lines;
+    std::vector<std::size_t> lines;
+    for (std::size_t p : positions) lines.push_back(train_lines.at(p));
+    return lines;
+}
+
 // Trains the runs side by side, one thread each (oneTBB arenas of `threads_each`), and returns
 // their reports; the first exception of any is rethrown once all have ended.
 std::vector<textcnn::TextTrainingReport> run_side_by_side(std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs,
@@ -600,7 +650,8 @@ public:
           threads_(o.threads), at_once_(std::min(threads_.threads(), o.ensemble)),
           recorder_(o.log_json, o.report, sources.program, sources.settings),
           data_summary_(text_data_summary(sources.train, train_, sources.dev, dev_, o.validation_split)),
-          reporting_(o, recorder_, at_once_ > 1) {}
+          reporting_(o, recorder_, at_once_ > 1), train_lines_(lines_of(train_, o)),
+          dev_lines_(dev_ ? lines_of(*dev_, o) : std::vector<std::size_t>{}) {}
 
     void run() {
         using namespace textcnn;
@@ -613,6 +664,8 @@ public:
         set_ensemble_metadata(model, o_, sources_, member_results_, validation, train_documents_);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         model.save(o_.model_path);
+        if (validation && !o_.validation_predictions.empty())
+            write_validation_predictions(o_.validation_predictions, validation_lines_, *validation, model.labels());
         finish(model, validation, seconds);
     }
 
@@ -706,11 +759,17 @@ private:
 
     // The averaged probabilities on the validation documents: the shared ones, or out of bag
     // (--member-validation own), when validation_documents_ says how many were judged.
+    // validation_lines_ gets their lines in their files (with --validation-predictions).
     std::optional<textcnn::Evaluation> mean_validation() {
         if (evaluations_.empty()) return std::nullopt;
-        if (member_validation() == textcnn::MemberValidation::shared) return textcnn::mean_evaluation(evaluations_);
+        if (member_validation() == textcnn::MemberValidation::shared) {
+            if (!o_.validation_predictions.empty())
+                validation_lines_ = sample_lines(dev_lines_, train_lines_, validation_positions_.front());
+            return textcnn::mean_evaluation(evaluations_);
+        }
         textcnn::OutOfBagEvaluation oob = textcnn::out_of_bag_evaluation(evaluations_, validation_positions_);
         validation_documents_ = oob.positions.size();
+        if (!o_.validation_predictions.empty()) validation_lines_ = sample_lines({}, train_lines_, oob.positions);
         return std::move(oob.evaluation);
     }
 
@@ -789,7 +848,8 @@ private:
     EnsembleReporting reporting_;
     std::vector<textcnn::TextClassifier> members_;
     std::vector<textcnn::Evaluation> evaluations_;
-    std::vector<std::vector<std::size_t>> validation_positions_;  ///< of each member's, with its own split
+    std::vector<std::vector<std::size_t>> validation_positions_;  ///< of each member's split
+    std::vector<std::size_t> train_lines_, dev_lines_, validation_lines_;  ///< with --validation-predictions
     nlohmann::ordered_json member_results_ = nlohmann::ordered_json::array();
     std::size_t train_documents_ = 0, validation_documents_ = 0;
 };
@@ -812,6 +872,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     auto data_summary = text_data_summary(sources.train, train, sources.dev, dev, o.validation_split);
     TextTrainingCallbacks callbacks = printing_callbacks(o, printer, &recorder);
 
+    const std::vector<std::size_t> train_lines = lines_of(train, o), dev_lines = dev ? lines_of(*dev, o) : train_lines;
     const auto started = std::chrono::steady_clock::now();
     TextTrainingRun run = with_embedding_dim_hint(
         [&] { return TextTrainingRun(std::move(train), std::move(dev), sources.dev, options, callbacks); });
@@ -851,6 +912,10 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run.classifier().save(o.model_path);
     remove_finished_checkpoint(checkpoint, o.quiet);
+    if (!o.validation_predictions.empty())
+        write_validation_predictions(o.validation_predictions,
+                                     sample_lines(dev_lines, train_lines, run.validation_positions()),
+                                     run.evaluate_validation(), run.classifier().labels());
 
     const TrainingOutcome outcome{o.model_path, report.result.epochs_completed, report.result.best_epoch,
                                   report.result.best_accuracy, seconds,

@@ -51,6 +51,7 @@ struct TextTrainCliOptions {
     std::string embedding_mode = "non-static", activation = "relu", optimizer = "adadelta", class_weight = "none";
     std::string init = "kim";
     std::string report;  ///< --report: the HTML page of the run
+    std::string validation_predictions;  ///< --validation-predictions: the validation documents' probabilities
     std::uint64_t seed = 1;
     bool quiet = false, json = false;
     TokenizerCliOptions tokenizer;

@@ -30,6 +30,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -476,6 +477,32 @@ BOOST_AUTO_TEST_CASE(an_ensemble_with_naive_bayes_members) {
 
 // --- eval -----------------------------------------------------------------------------------------
 
+// A --validation-predictions file: the header, `rows` rows, each naming a line of `data_csv`
+// whose label it gives, probabilities summing to 1.
+void check_validation_predictions(const std::string& path, const std::string& data_csv,
+                                  const std::vector<std::string>& labels, std::size_t rows) {
+    std::map<std::size_t, std::string> label_at;
+    for (const Document& d : read_labelled(data_csv)) label_at[d.line] = *d.label;
+    const auto lines = lines_of(read_text(path));
+    BOOST_REQUIRE_EQUAL(lines.size(), rows + 1);
+    std::string header = "line\tlabel";
+    for (const auto& l : labels) header += "\t" + l;
+    BOOST_CHECK_EQUAL(lines[0], header);
+    std::set<std::size_t> seen;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        std::vector<std::string> f;
+        std::istringstream in(lines[i]);
+        for (std::string field; std::getline(in, field, '\t');) f.push_back(field);
+        BOOST_REQUIRE_EQUAL(f.size(), 2 + labels.size());
+        const std::size_t line = std::stoul(f[0]);
+        BOOST_CHECK(seen.insert(line).second);
+        BOOST_CHECK_EQUAL(f[1], label_at.at(line));
+        double sum = 0;
+        for (std::size_t c = 0; c < labels.size(); ++c) sum += std::stod(f[2 + c]);
+        BOOST_CHECK_CLOSE(sum, 1.0, 1e-4);
+    }
+}
+
 // --member-validation own: member k holds out the split of its own seed (as the library's
 // ensemble_member_options), the dev accuracy is out of bag over every document some member held
 // out, and the option is refused where it means nothing.
@@ -502,10 +529,29 @@ BOOST_AUTO_TEST_CASE(ensemble_members_with_validation_splits_of_their_own) {
     BOOST_CHECK(std::equal(own.begin(), own.end(), stored.begin(), stored.end()));
     BOOST_CHECK(loaded.metadata.at("ensemble_member_validation").find("own") == 0);
 
+    // --validation-predictions: the out-of-bag probabilities, a row per document some member
+    // held out, named by its line in the training file.
+    const std::string predictions = scratch("own_splits.tsv");
+    const Run written = run("train --train " + t.train_csv + " --model " + model + " " + tiny +
+                            " --validation-split 0.2 --ensemble 3 --member-validation own --quiet --json"
+                            " --validation-predictions " + predictions);
+    BOOST_REQUIRE_MESSAGE(written.code == 0, written.err);
+    check_validation_predictions(predictions, t.train_csv, loaded.labels(), held);
+
     const Run text_line = run("train --train " + t.train_csv + " --model " + model + " " + tiny +
                               " --validation-split 0.2 --ensemble 2 --member-validation own --quiet");
     BOOST_REQUIRE_MESSAGE(text_line.code == 0, text_line.err);
     BOOST_CHECK_MESSAGE(text_line.out.find("out of bag (") != std::string::npos, text_line.out);
+
+    // One network on dev data: a row per dev document, lines of the dev file.
+    const Run single = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + scratch("single.model") +
+                           " " + tiny + " --quiet --validation-predictions " + predictions);
+    BOOST_REQUIRE_MESSAGE(single.code == 0, single.err);
+    check_validation_predictions(predictions, t.dev_csv, loaded.labels(), read_labelled(t.dev_csv).size());
+    const Run nothing = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
+                            " --quiet --validation-predictions " + predictions);
+    BOOST_CHECK_EQUAL(nothing.code, 2);
+    BOOST_CHECK_MESSAGE(nothing.err.find("give --validation-split S or --dev FILE") != std::string::npos, nothing.err);
 
     const Run one = run("train --train " + t.train_csv + " --model " + scratch("refused.model") + " " + tiny +
                         " --validation-split 0.2 --member-validation own --quiet");
