@@ -651,7 +651,11 @@ public:
           recorder_(o.log_json, o.report, sources.program, sources.settings),
           data_summary_(text_data_summary(sources.train, train_, sources.dev, dev_, o.validation_split)),
           reporting_(o, recorder_, at_once_ > 1), train_lines_(lines_of(train_, o)),
-          dev_lines_(dev_ ? lines_of(*dev_, o) : std::vector<std::size_t>{}) {}
+          dev_lines_(dev_ ? lines_of(*dev_, o) : std::vector<std::size_t>{}) {
+        if (o.member_validation == "own")
+            for (auto& field : data_summary_)
+                if (field.name == "validation") field.value += ", a split of its own for each member";
+    }
 
     void run() {
         using namespace textcnn;
@@ -815,7 +819,10 @@ private:
         j["train_documents"] = train_documents_;
         j["dev_documents"] = validation_documents_;
         j["member_validation"] = o_.member_validation;
-        recorder_.finish(j, validation ? validation_evaluation(*validation, model.labels(), sources_.dev) : std::nullopt,
+        const std::string validation_name = member_validation() == textcnn::MemberValidation::own
+                                                ? "out of bag (each document judged by the members that held it out)"
+                                                : sources_.dev;
+        recorder_.finish(j, validation ? validation_evaluation(*validation, model.labels(), validation_name) : std::nullopt,
                          {fmt::format("an ensemble of {} networks: the curves are those of its first member", o_.ensemble)});
         if (o_.json) {
             fmt::print("{}\n", j.dump());

@@ -538,10 +538,14 @@ BOOST_AUTO_TEST_CASE(ensemble_members_with_validation_splits_of_their_own) {
     BOOST_REQUIRE_MESSAGE(written.code == 0, written.err);
     check_validation_predictions(predictions, t.train_csv, loaded.labels(), held);
 
+    const std::string page = scratch("own_splits.html");
     const Run text_line = run("train --train " + t.train_csv + " --model " + model + " " + tiny +
-                              " --validation-split 0.2 --ensemble 2 --member-validation own --quiet");
+                              " --validation-split 0.2 --ensemble 2 --member-validation own --quiet --report " + page);
     BOOST_REQUIRE_MESSAGE(text_line.code == 0, text_line.err);
     BOOST_CHECK_MESSAGE(text_line.out.find("out of bag (") != std::string::npos, text_line.out);
+    BOOST_CHECK(read_text(page).find("out of bag (each document judged by the members that held it out)") !=
+                std::string::npos);
+    BOOST_CHECK(read_text(page).find("a split of its own for each member") != std::string::npos);
 
     // One network on dev data: a row per dev document, lines of the dev file.
     const Run single = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + scratch("single.model") +
