@@ -514,17 +514,19 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
         for (const Document& d : held_out) texts.push_back(d.text);
         held_out_tokens = tokenizer.tokenize_batch(texts);
     }
+    const bool vocabulary_from_held_out = held_out_from_training && options.vocabulary_from_held_out_too;
     Vocabulary vocabulary = [&] {
-        if (!(held_out_from_training && options.vocabulary_from_held_out_too))
-            return Vocabulary::build(train_tokens, options.vocabulary);
+        if (!vocabulary_from_held_out) return Vocabulary::build(train_tokens, options.vocabulary);
         VocabularyBuilder builder;  // counts do not depend on the documents' order
         for (const auto& tokens : train_tokens) builder.add(tokens);
         for (const auto& tokens : held_out_tokens) builder.add(tokens);
         return builder.build(options.vocabulary);
     }();
     m.info("vocabulary: " + with_thousands_separators(vocabulary.size()) + " ids (" +
-           with_thousands_separators(vocabulary.word_count()) + " words from " + with_thousands_separators(train.size()) +
-           " training documents" +
+           with_thousands_separators(vocabulary.word_count()) + " words from " +
+           (vocabulary_from_held_out ? with_thousands_separators(train.size() + held_out.size()) +
+                                           " documents, the held-out ones too"
+                                     : with_thousands_separators(train.size()) + " training documents") +
            (vocabulary.dropped_words() ? ", " + with_thousands_separators(vocabulary.dropped_words()) + " rare words left out"
                                        : std::string()) +
            ")");
