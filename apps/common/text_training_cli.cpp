@@ -131,10 +131,11 @@ void TextTrainCliOptions::add_to(CLI::App& command, CLI::Option* dev) {
         ->check(CLI::IsMember({"shared", "own"}))
         ->capture_default_str();
     command.add_option("--validation-predictions", validation_predictions,
-                       "Write the validation documents' probabilities to FILE (TSV: the document's line in its file, "
-                       "its label, one column per label): the dev data's or the validation split's, an ensemble's "
-                       "averaged (out of bag with --member-validation own); to pick a decision threshold for "
-                       "eval/predict --threshold on data the model was not trained on")
+                       "Write the validation documents' probabilities to FILE after training, as TSV: the "
+                       "document's line in its file, its label, one column per label (fields escaped as predict's "
+                       "tsv). The dev data's or the validation split's; an ensemble's averaged, out of bag with "
+                       "--member-validation own. For picking an eval/predict --threshold on documents the model was "
+                       "not trained on. Not written when training is interrupted")
         ->type_name("FILE");
     add_optimizer_option(command, optimizer);
     command.add_option("--lr", lr, "Learning rate (default: the optimizer's usual one; Adadelta 1.0)")
@@ -563,7 +564,8 @@ std::vector<std::size_t> lines_of(const std::vector<textcnn::Document>& document
 // probabilities, as TSV with a header (the columns of `predict --prob` after the first two),
 // written atomically. `lines[i]` is sample i's.
 void write_validation_predictions(const std::string& path, const std::vector<std::size_t>& lines,
-                                  const textcnn::Evaluation& e, const std::vector<std::string>& labels) {
+                                  const textcnn::Evaluation& e, const std::vector<std::string>& labels,
+                                  const std::string& model_path) {
     std::string out = "line\tlabel";
     for (const auto& label : labels) out += "\t" + tsv_field(label);
     out += '\n';
@@ -572,7 +574,11 @@ void write_validation_predictions(const std::string& path, const std::vector<std
         for (std::size_t c = 0; c < e.classes; ++c) fmt::format_to(std::back_inserter(out), "\t{:.7g}", e.probabilities[i * e.classes + c]);
         out += '\n';
     }
-    textcnn::write_file_atomically(path, out);
+    try {
+        textcnn::write_file_atomically(path, out);
+    } catch (const textcnn::IoError& e) {  // after training: say what was kept
+        throw textcnn::IoError(fmt::format("{} (the model was saved to {})", e.what(), model_path));
+    }
 }
 
 // The lines of a run's validation samples: the dev documents', or those of the training
@@ -660,6 +666,7 @@ public:
     void run() {
         using namespace textcnn;
         const auto started = std::chrono::steady_clock::now();
+        if (member_validation() == MemberValidation::own) check_member_splits();
         SigintScope sigint;
         for (std::size_t first = 0; first < o_.ensemble; first += at_once_) train_wave(first, sigint);
         sigint.restore();
@@ -669,7 +676,8 @@ public:
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         model.save(o_.model_path);
         if (validation && !o_.validation_predictions.empty())
-            write_validation_predictions(o_.validation_predictions, validation_lines_, *validation, model.labels());
+            write_validation_predictions(o_.validation_predictions, validation_lines_, *validation, model.labels(),
+                                         o_.model_path);
         finish(model, validation, seconds);
     }
 
@@ -690,6 +698,21 @@ private:
     }
     textcnn::MemberValidation member_validation() const {
         return o_.member_validation == "own" ? textcnn::MemberValidation::own : textcnn::MemberValidation::shared;
+    }
+    // Each member's own validation split, before any member trains: which documents one holds
+    // out depends on its seed (identical texts move together), and a split that leaves a label
+    // without training documents would otherwise stop the run after the members before it.
+    void check_member_splits() const {
+        for (std::size_t k = 0; k < o_.ensemble; ++k) {
+            const textcnn::TextTrainingOptions options = member_options(k);
+            try {
+                textcnn::check_validation_split(train_, options);
+            } catch (const textcnn::InputError& e) {
+                throw textcnn::InputError(fmt::format("ensemble member {} of {} (its validation split drawn from seed "
+                                                      "{}; nothing trained): {}",
+                                                      k + 1, o_.ensemble, *options.validation_seed, e.what()));
+            }
+        }
     }
     // Whether member k starts its wide branch at the naive-Bayes ratios (by --nb-members or by
     // --ngram-init nb for all).
@@ -818,7 +841,7 @@ private:
         j["members_side_by_side"] = at_once_;
         j["train_documents"] = train_documents_;
         j["dev_documents"] = validation_documents_;
-        j["member_validation"] = o_.member_validation;
+        if (validation_documents_) j["member_validation"] = o_.member_validation;
         const std::string validation_name = member_validation() == textcnn::MemberValidation::own
                                                 ? "out of bag (each document judged by the members that held it out)"
                                                 : sources_.dev;
@@ -922,7 +945,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     if (!o.validation_predictions.empty())
         write_validation_predictions(o.validation_predictions,
                                      sample_lines(dev_lines, train_lines, run.validation_positions()),
-                                     run.evaluate_validation(), run.classifier().labels());
+                                     run.evaluate_validation(), run.classifier().labels(), o.model_path);
 
     const TrainingOutcome outcome{o.model_path, report.result.epochs_completed, report.result.best_epoch,
                                   report.result.best_accuracy, seconds,

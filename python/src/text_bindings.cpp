@@ -238,6 +238,18 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
         // One run per member on the same documents and validation split (as textcnn train --ensemble).
         // The history and counts reported are member 1's (as the CLI's report draws its curves).
         std::vector<TextClassifier> members;
+        if (fit.member_validation == textcnn::MemberValidation::own)  // every split before any member trains
+            for (std::size_t k = 0; k < fit.ensemble; ++k) {
+                const TextTrainingOptions options =
+                    textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members, fit.member_validation);
+                try {
+                    textcnn::check_validation_split(documents, options);
+                } catch (const textcnn::InputError& e) {
+                    throw textcnn::InputError("ensemble member " + std::to_string(k + 1) + " of " +
+                                              std::to_string(fit.ensemble) + " (its validation split drawn from seed " +
+                                              std::to_string(*options.validation_seed) + "; nothing trained): " + e.what());
+                }
+            }
         for (std::size_t k = 0; k < fit.ensemble; ++k) {
             const bool naive_bayes = textcnn::is_naive_bayes_member(k, fit.ensemble, fit.nb_members);
             const TextTrainingOptions options = textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members,

@@ -209,3 +209,13 @@ def test_ensemble_members_with_validation_splits_of_their_own(topics):
         textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, validation_split=0.2, member_validation="own").fit(texts, labels)
     with pytest.raises(textcnn.ConfigError, match="'bagged' is not one of shared, own"):
         textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, member_validation="bagged").fit(texts, labels)
+
+
+def test_every_members_own_split_is_checked_before_training(topics):
+    texts, labels = topics
+    texts = list(texts) + ["a lone heron", "a lone heron", "a second heron"]
+    labels = list(labels) + ["heron"] * 3
+    # Some member's split holds out all three (the two identical texts move together).
+    with pytest.raises(textcnn.InputError, match=r"nothing trained\): .*label 'heron' has no training document left"):
+        textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=6, validation_split=0.5,
+                                  member_validation="own").fit(texts, labels)

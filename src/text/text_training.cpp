@@ -420,6 +420,53 @@ struct TextTrainingRun::Impl {
     }
 };
 
+namespace {
+
+// options.validation_split of `train` (labels checked) into `held_out`: InputError when it holds
+// out nothing or leaves one of `labels` without a training document.
+void split_for_validation(std::vector<Document>& train, std::vector<Document>& held_out,
+                          const TextTrainingOptions& options, const std::vector<std::string>& labels,
+                          std::vector<std::size_t>* positions) {
+    const std::string& source = options.train_source;
+    if (options.validation_split >= 1.0)
+        throw ConfigError("a validation split of " + fmt::format("{}", options.validation_split) +
+                          " leaves no training data; it must be below 1");
+    // Identical texts stay on one side, as `textcnn split` keeps them: a validation set that
+    // repeats training texts would pick the epoch on memorised answers.
+    grouped_stratified_split(train, held_out, options.validation_split,
+                             options.validation_seed.value_or(options.trainer.seed), positions);
+    if (held_out.empty())
+        throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
+                         " holds out no document of " + std::to_string(train.size()) +
+                         " (every class rounds to 0); give a larger share or dev data");
+    std::set<std::string> kept;
+    for (const Document& d : train) kept.insert(*d.label);
+    for (const std::string& label : labels)
+        if (!kept.count(label))
+            throw InputError(fmt::format("{}: label '{}' has no training document left after the validation split (all "
+                                         "its documents were held out): give it more documents, a smaller validation "
+                                         "share, or dev data",
+                                         source, shown_label(label)));
+}
+
+}  // namespace
+
+void check_validation_split(std::vector<Document> train, const TextTrainingOptions& options) {
+    if (!(options.validation_split > 0.0)) return;
+    for (const Document& d : train)
+        if (!d.label) throw InputError(options.train_source + ": line " + std::to_string(d.line) + " has no label");
+    DataCheckOptions check;  // labels trimmed as the run trims them
+    check.source = options.train_source;
+    check.label_column = options.label_column;
+    check.text_column = options.text_column;
+    check.document_name = options.train_document_name;
+    (void)check_labelled_documents(train, check);
+    std::set<std::string> labels;
+    for (const Document& d : train) labels.insert(*d.label);
+    std::vector<Document> held_out;
+    split_for_validation(train, held_out, options, std::vector<std::string>(labels.begin(), labels.end()), nullptr);
+}
+
 TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std::vector<Document>> dev,
                                  const std::string& dev_source, const TextTrainingOptions& options,
                                  TextTrainingCallbacks callbacks)
@@ -478,17 +525,7 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
                              ": no documents (the dev data picks the best model; give at least one labelled document)");
         held_out = std::move(*dev);
     } else if (options.validation_split > 0.0) {
-        if (options.validation_split >= 1.0)
-            throw ConfigError("a validation split of " + fmt::format("{}", options.validation_split) +
-                              " leaves no training data; it must be below 1");
-        // Identical texts stay on one side, as `textcnn split` keeps them: a validation set that
-        // repeats training texts would pick the epoch on memorised answers.
-        grouped_stratified_split(train, held_out, options.validation_split,
-                                 options.validation_seed.value_or(options.trainer.seed), &m.validation_positions);
-        if (held_out.empty())
-            throw InputError(source + ": a validation split of " + fmt::format("{}", options.validation_split) +
-                             " holds out no document of " + std::to_string(train.size()) +
-                             " (every class rounds to 0); give a larger share or dev data");
+        split_for_validation(train, held_out, options, m.labels, &m.validation_positions);
         validation_source = "validation split";
         held_out_from_training = true;
     }
@@ -496,12 +533,6 @@ TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std:
     m.report.validation_documents = held_out.size();
     std::map<std::string, std::size_t> label_counts;
     for (const Document& d : train) ++label_counts[*d.label];
-    for (const std::string& label : m.labels)
-        if (!label_counts.count(label))
-            throw InputError(fmt::format("{}: label '{}' has no training document left after the validation split (all "
-                                         "its documents were held out): give it more documents, a smaller validation "
-                                         "share, or dev data",
-                                         source, shown_label(label)));
 
     const Tokenizer tokenizer(options.tokenizer);
     std::vector<std::string> texts;

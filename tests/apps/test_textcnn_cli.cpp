@@ -547,6 +547,19 @@ BOOST_AUTO_TEST_CASE(ensemble_members_with_validation_splits_of_their_own) {
                 std::string::npos);
     BOOST_CHECK(read_text(page).find("a split of its own for each member") != std::string::npos);
 
+    // A member whose split would leave a label without training documents (two of its three
+    // texts are one, and move together) stops the run before any member trains.
+    const std::string herons = scratch("herons.csv");
+    write_text(herons, read_text(t.train_csv) + "heron,a lone heron\nheron,a lone heron\nheron,a second heron\n");
+    const std::string unsplit = scratch("unsplit.model");
+    const Run refused_split = run("train --train " + herons + " --model " + unsplit + " " + tiny +
+                                  " --validation-split 0.5 --ensemble 6 --member-validation own --quiet");
+    BOOST_CHECK_EQUAL(refused_split.code, 1);
+    BOOST_CHECK_MESSAGE(refused_split.err.find("nothing trained): ") != std::string::npos &&
+                            refused_split.err.find("label 'heron' has no training document left") != std::string::npos,
+                        refused_split.err);
+    BOOST_CHECK(!std::filesystem::exists(unsplit));
+
     // One network on dev data: a row per dev document, lines of the dev file.
     const Run single = run("train --train " + t.train_csv + " --dev " + t.dev_csv + " --model " + scratch("single.model") +
                            " " + tiny + " --quiet --validation-predictions " + predictions);

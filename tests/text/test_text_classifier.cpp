@@ -996,6 +996,47 @@ BOOST_AUTO_TEST_CASE(members_with_validation_splits_of_their_own_form_an_ensembl
     BOOST_CHECK_GT(oob.evaluation.loss, 0.0);
 }
 
+// check_validation_split refuses exactly the splits the run's constructor refuses: a label whose
+// documents all land in the held-out share (two identical texts move together) is found
+// without training, for whichever seeds draw it so.
+BOOST_AUTO_TEST_CASE(validation_splits_are_checked_before_training) {
+    std::vector<Document> docs = make_documents(40, 6);
+    for (const char* text : {"a lone heron", "a lone heron", "a second heron"}) {
+        Document d;
+        d.label = " heron ";  // trimmed by the data checks, as the run trims it
+        d.text = text;
+        d.line = docs.size() + 2;
+        docs.push_back(d);
+    }
+    std::size_t refused = 0, accepted = 0;
+    for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+        TextTrainingOptions o = tiny_options(1, seed);
+        o.validation_split = 0.5;
+        bool constructor_refused = false;
+        try {
+            TextTrainingRun run(docs, std::nullopt, "", o, {});
+        } catch (const InputError& e) {
+            constructor_refused = true;
+            BOOST_CHECK_MESSAGE(contains(e.what(), "label 'heron' has no training document left"), e.what());
+        }
+        bool check_refused = false;
+        try {
+            check_validation_split(docs, o);
+        } catch (const InputError& e) {
+            check_refused = true;
+            BOOST_CHECK_MESSAGE(contains(e.what(), "label 'heron' has no training document left"), e.what());
+        }
+        BOOST_CHECK_EQUAL(check_refused, constructor_refused);
+        (check_refused ? refused : accepted) += 1;
+    }
+    BOOST_CHECK_GT(refused, 0u);  // both outcomes occur among the seeds
+    BOOST_CHECK_GT(accepted, 0u);
+    TextTrainingOptions none = tiny_options(1, 1);
+    BOOST_CHECK_NO_THROW(check_validation_split(docs, none));  // no split, nothing to check
+    none.validation_split = 0.001;
+    BOOST_CHECK(contains(testing::error_of<InputError>([&] { check_validation_split(docs, none); }), "holds out no document"));
+}
+
 // The ensemble's validation scores from its members' evaluations: the mean of the probabilities,
 // arg-max and accuracy; mismatched evaluations are refused, not averaged.
 BOOST_AUTO_TEST_CASE(mean_and_out_of_bag_evaluations) {

@@ -155,6 +155,14 @@ TextTrainingOptions ensemble_member_options(const TextTrainingOptions& base, std
 /// or the members' samples, classes or labels differ. Thread-safe.
 Evaluation mean_evaluation(std::span<const Evaluation> members);
 
+/// Checks options.validation_split of `train` (when above 0) as TextTrainingRun's constructor
+/// would split it (its labels trimmed as the data checks trim them; warnings dropped), without
+/// tokenizing or training: InputError when the split holds out no document or leaves a label
+/// without training documents, or the data is refused (data_checks.h); ConfigError for a split
+/// of 1 or more. An ensemble whose members hold out splits of their own (MemberValidation::own)
+/// checks every member's before the first trains. Thread-safe.
+void check_validation_split(std::vector<Document> train, const TextTrainingOptions& options);
+
 /// What out_of_bag_evaluation() returns.
 struct OutOfBagEvaluation {
     Evaluation evaluation;
