@@ -666,7 +666,7 @@ public:
     void run() {
         using namespace textcnn;
         const auto started = std::chrono::steady_clock::now();
-        if (member_validation() == MemberValidation::own) check_member_splits();
+        check_ensemble_validation_splits(train_, options_, o_.ensemble, o_.nb_members, member_validation());
         SigintScope sigint;
         for (std::size_t first = 0; first < o_.ensemble; first += at_once_) train_wave(first, sigint);
         sigint.restore();
@@ -698,21 +698,6 @@ private:
     }
     textcnn::MemberValidation member_validation() const {
         return o_.member_validation == "own" ? textcnn::MemberValidation::own : textcnn::MemberValidation::shared;
-    }
-    // Each member's own validation split, before any member trains: which documents one holds
-    // out depends on its seed (identical texts move together), and a split that leaves a label
-    // without training documents would otherwise stop the run after the members before it.
-    void check_member_splits() const {
-        for (std::size_t k = 0; k < o_.ensemble; ++k) {
-            const textcnn::TextTrainingOptions options = member_options(k);
-            try {
-                textcnn::check_validation_split(train_, options);
-            } catch (const textcnn::InputError& e) {
-                throw textcnn::InputError(fmt::format("ensemble member {} of {} (its validation split drawn from seed "
-                                                      "{}; nothing trained): {}",
-                                                      k + 1, o_.ensemble, *options.validation_seed, e.what()));
-            }
-        }
     }
     // Whether member k starts its wide branch at the naive-Bayes ratios (by --nb-members or by
     // --ngram-init nb for all).

@@ -238,8 +238,9 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
         // One run per member on the same documents and validation split (as textcnn train --ensemble).
         // The history and counts reported are member 1's (as the CLI's report draws its curves).
         std::vector<TextClassifier> members;
-        if (fit.member_validation == textcnn::MemberValidation::own)  // every split before any member trains
-            for (std::size_t k = 0; k < fit.ensemble; ++k) {
+        textcnn::check_ensemble_validation_splits(documents, fit.options, fit.ensemble, fit.nb_members,
+                                                  fit.member_validation);  // before any member trains
+        for (std::size_t k = 0; k < fit.ensemble; ++k) {
                 const TextTrainingOptions options =
                     textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members, fit.member_validation);
                 try {

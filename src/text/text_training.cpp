@@ -467,6 +467,21 @@ void check_validation_split(std::vector<Document> train, const TextTrainingOptio
     split_for_validation(train, held_out, options, std::vector<std::string>(labels.begin(), labels.end()), nullptr);
 }
 
+void check_ensemble_validation_splits(const std::vector<Document>& train, const TextTrainingOptions& base,
+                                      std::size_t members, std::size_t naive_bayes_members, MemberValidation validation) {
+    if (validation == MemberValidation::shared) return;
+    for (std::size_t k = 0; k < members; ++k) {
+        const TextTrainingOptions options = ensemble_member_options(base, k, members, naive_bayes_members, validation);
+        try {
+            check_validation_split(train, options);
+        } catch (const InputError& e) {
+            throw InputError(fmt::format("ensemble member {} of {} (its validation split drawn from seed {}; nothing "
+                                         "trained): {}",
+                                         k + 1, members, *options.validation_seed, e.what()));
+        }
+    }
+}
+
 TextTrainingRun::TextTrainingRun(std::vector<Document> train, std::optional<std::vector<Document>> dev,
                                  const std::string& dev_source, const TextTrainingOptions& options,
                                  TextTrainingCallbacks callbacks)

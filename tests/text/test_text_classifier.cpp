@@ -1031,6 +1031,23 @@ BOOST_AUTO_TEST_CASE(validation_splits_are_checked_before_training) {
     }
     BOOST_CHECK_GT(refused, 0u);  // both outcomes occur among the seeds
     BOOST_CHECK_GT(accepted, 0u);
+    // An ensemble's members with splits of their own: refused when one member's is, naming it.
+    TextTrainingOptions base = tiny_options(1, 1);
+    base.validation_split = 0.5;
+    std::optional<std::size_t> first_refused;
+    for (std::size_t k = 0; k < 6 && !first_refused; ++k) {
+        try {
+            check_validation_split(docs, ensemble_member_options(base, k, 6, 0, MemberValidation::own));
+        } catch (const InputError&) {
+            first_refused = k;
+        }
+    }
+    BOOST_REQUIRE(first_refused);
+    BOOST_CHECK(contains(testing::error_of<InputError>([&] {
+                             check_ensemble_validation_splits(docs, base, 6, 0, MemberValidation::own);
+                         }),
+                         "ensemble member " + std::to_string(*first_refused + 1) + " of 6 (its validation split"));
+    BOOST_CHECK_NO_THROW(check_ensemble_validation_splits(docs, base, 6, 0, MemberValidation::shared));
     TextTrainingOptions none = tiny_options(1, 1);
     BOOST_CHECK_NO_THROW(check_validation_split(docs, none));  // no split, nothing to check
     none.validation_split = 0.001;

@@ -163,6 +163,15 @@ Evaluation mean_evaluation(std::span<const Evaluation> members);
 /// checks every member's before the first trains. Thread-safe.
 void check_validation_split(std::vector<Document> train, const TextTrainingOptions& options);
 
+/// check_validation_split() for every member of an ensemble trained from `base`
+/// (ensemble_member_options()), before any trains: with MemberValidation::own the members hold
+/// out different documents, and one's split may leave a label without training documents where
+/// another's does not. InputError "ensemble member 2 of 5 (its validation split drawn from seed
+/// S; nothing trained): ..." for the first that fails; nothing to check with a shared split
+/// (the first run's constructor checks it). Thread-safe.
+void check_ensemble_validation_splits(const std::vector<Document>& train, const TextTrainingOptions& base,
+                                      std::size_t members, std::size_t naive_bayes_members, MemberValidation validation);
+
 /// What out_of_bag_evaluation() returns.
 struct OutOfBagEvaluation {
     Evaluation evaluation;
