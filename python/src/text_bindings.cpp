@@ -13,6 +13,8 @@
 #include "textcnn/text/tokenizer.h"
 #include "textcnn/text/utf8.h"
 
+#include <cstdio>
+
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -232,25 +234,17 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
     std::optional<TextClassifier> model;
     textcnn::TextTrainingReport report;
     std::string seeds;  ///< an ensemble's member seeds, "1, 3203108257, ..."
+    std::optional<double> ensemble_dev_accuracy;
     {
         py::gil_scoped_release release;
         textcnn::ThreadLimit threads(fit.threads);
         // One run per member on the same documents and validation split (as textcnn train --ensemble).
         // The history and counts reported are member 1's (as the CLI's report draws its curves).
         std::vector<TextClassifier> members;
+        std::vector<textcnn::Evaluation> evaluations;          // each member's on its validation documents
+        std::vector<std::vector<std::size_t>> positions;       // and which documents those are
         textcnn::check_ensemble_validation_splits(documents, fit.options, fit.ensemble, fit.nb_members,
                                                   fit.member_validation);  // before any member trains
-        for (std::size_t k = 0; k < fit.ensemble; ++k) {
-                const TextTrainingOptions options =
-                    textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members, fit.member_validation);
-                try {
-                    textcnn::check_validation_split(documents, options);
-                } catch (const textcnn::InputError& e) {
-                    throw textcnn::InputError("ensemble member " + std::to_string(k + 1) + " of " +
-                                              std::to_string(fit.ensemble) + " (its validation split drawn from seed " +
-                                              std::to_string(*options.validation_seed) + "; nothing trained): " + e.what());
-                }
-            }
         for (std::size_t k = 0; k < fit.ensemble; ++k) {
             const bool naive_bayes = textcnn::is_naive_bayes_member(k, fit.ensemble, fit.nb_members);
             const TextTrainingOptions options = textcnn::ensemble_member_options(fit.options, k, fit.ensemble, fit.nb_members,
@@ -263,16 +257,31 @@ py::tuple train_text(std::vector<std::string> texts, std::vector<std::string> la
             textcnn::TextTrainingRun run(last ? std::move(documents) : documents, std::nullopt, "", options, callbacks);
             const textcnn::TextTrainingReport member = run.run();
             if (k == 0) report = member;
+            if (fit.ensemble > 1 && member.validation_documents && member.result.reason != textcnn::StopReason::interrupted) {
+                evaluations.push_back(run.evaluate_validation());
+                positions.push_back(run.validation_positions());
+            }
             members.push_back(run.take_classifier());
             if (member.result.reason == textcnn::StopReason::interrupted) break;
             seeds += (k ? ", " : "") + std::to_string(options.trainer.seed);
         }
         model.emplace(TextClassifier::ensemble(std::move(members)));
+        // The ensemble's dev accuracy, as textcnn train --ensemble gives it: of the averaged
+        // probabilities on the shared split, or out of bag.
+        if (!evaluations.empty())
+            ensemble_dev_accuracy = fit.member_validation == textcnn::MemberValidation::own
+                                        ? textcnn::out_of_bag_evaluation(evaluations, positions).evaluation.accuracy
+                                        : textcnn::mean_evaluation(evaluations).accuracy;
+    }
+    if (ensemble_dev_accuracy) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.4f", *ensemble_dev_accuracy);
+        model->metadata["dev_accuracy"] = text;
     }
     if (fit.ensemble > 1) model->metadata["ensemble_seeds"] = seeds;
     if (fit.nb_members > 0 && fit.ensemble > 1) model->metadata["ensemble_nb_members"] = std::to_string(fit.nb_members);
     if (fit.member_validation == textcnn::MemberValidation::own)
-        model->metadata["ensemble_member_validation"] = "own";
+        model->metadata["ensemble_member_validation"] = "own (out-of-bag dev accuracy)";
     hooks.rethrow_if_failed();
     model->metadata["training_data"] = "Python fit()";
     model->metadata["training_documents"] = std::to_string(report.train_documents);

@@ -198,8 +198,10 @@ def test_ensemble_members_with_validation_splits_of_their_own(topics):
     own = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, validation_split=0.2,
                                     member_validation="own").fit(texts, labels)
     assert own.get_params()["member_validation"] == "own"
-    assert own.model_.metadata["ensemble_member_validation"] == "own"
+    assert own.model_.metadata["ensemble_member_validation"] == "own (out-of-bag dev accuracy)"
+    assert 0.0 <= float(own.model_.metadata["dev_accuracy"]) <= 1.0  # out of bag, as textcnn train gives it
     shared = textcnn.TextCNNClassifier(**TINY_TEXT_MODEL, ensemble=2, validation_split=0.2).fit(texts, labels)
+    assert 0.0 <= float(shared.model_.metadata["dev_accuracy"]) <= 1.0
     # Member 2 held out other documents, so it trained on others: the ensembles differ.
     probe = ["the ferry dropped anchor at high tide", "her bread rose nicely"]
     assert not np.allclose(own.predict_proba(probe), shared.predict_proba(probe))
