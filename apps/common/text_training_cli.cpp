@@ -571,7 +571,8 @@ void write_validation_predictions(const std::string& path, const std::vector<std
     out += '\n';
     for (std::size_t i = 0; i < e.labels.size(); ++i) {
         fmt::format_to(std::back_inserter(out), "{}\t{}", lines.at(i), tsv_field(labels.at(e.labels[i])));
-        for (std::size_t c = 0; c < e.classes; ++c) fmt::format_to(std::back_inserter(out), "\t{:.7g}", e.probabilities[i * e.classes + c]);
+        for (std::size_t c = 0; c < e.classes; ++c)
+            fmt::format_to(std::back_inserter(out), "\t{:.7g}", e.probabilities[i * e.classes + c]);
         out += '\n';
     }
     try {
@@ -887,7 +888,8 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     auto data_summary = text_data_summary(sources.train, train, sources.dev, dev, o.validation_split);
     TextTrainingCallbacks callbacks = printing_callbacks(o, printer, &recorder);
 
-    const std::vector<std::size_t> train_lines = lines_of(train, o), dev_lines = dev ? lines_of(*dev, o) : train_lines;
+    const std::vector<std::size_t> train_lines = lines_of(train, o),
+                                   dev_lines = dev ? lines_of(*dev, o) : std::vector<std::size_t>{};
     const auto started = std::chrono::steady_clock::now();
     TextTrainingRun run = with_embedding_dim_hint(
         [&] { return TextTrainingRun(std::move(train), std::move(dev), sources.dev, options, callbacks); });
