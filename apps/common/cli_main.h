@@ -124,7 +124,8 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
         return program;
     };
     program_arguments().assign(argv, argv + argc);
-    check_numbers(app);  // strict numbers on every numeric option (shared_options.h)
+    check_numbers(app);        // strict numbers on every numeric option (shared_options.h)
+    refuse_empty_values(app);  // and no empty text: `--dev "$UNSET"` is not "no dev data"
     // --help and --version print to std::cout: a full disk or a closed stdout is said, not exit 0.
     const auto shown = [&](int code) {
         std::cout.flush();

@@ -8,15 +8,25 @@
 namespace cli_common {
 
 std::string tsv_field(const std::string& s) {
-    if (s.find_first_of("\\\t\n\r") == std::string::npos) return s;
+    const auto plain = [](unsigned char c) { return c >= 0x20 && c != 0x7f && c != '\\' && c != 0xc2 && c != 0xe2; };
+    if (std::all_of(s.begin(), s.end(), plain)) return s;
     std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '\\': out += "\\\\"; break;
-        case '\t': out += "\\t"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        default: out += c;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const auto next = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+        if (c == '\\') out += "\\\\";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+        else if (c == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) {  // C1 controls, U+0085 (next line) among them
+            out += fmt::format("\\u{:04x}", next(1));
+            ++i;
+        } else if (c == 0xe2 && next(1) == 0x80 && (next(2) == 0xa8 || next(2) == 0xa9)) {  // U+2028, U+2029
+            out += fmt::format("\\u{:04x}", 0x2000 + next(2) - 0x80);
+            i += 2;
+        } else {
+            out += static_cast<char>(c);
         }
     }
     return out;

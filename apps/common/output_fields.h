@@ -11,7 +11,9 @@
 namespace cli_common {
 
 /// A field of tab-separated output: tab, newline, carriage return and backslash escaped as
-/// \t, \n, \r and \\, so one record stays one line.
+/// \t, \n, \r and \\, so one record stays one line, and every other control character so that
+/// none reaches a terminal (a crafted model's label "\x1b]0;..." set its title): C0 and DEL as
+/// \xHH, C1 and the line and paragraph separators as \uHHHH (find_control_character's set).
 std::string tsv_field(const std::string& s);
 /// A field of CSV output (RFC 4180): quoted, with doubled quotes, when it holds the delimiter,
 /// a quote or a line end. Quoted TSV (delimiter '\t') is the form textcnn's reader takes.

@@ -219,4 +219,18 @@ void check_numbers(CLI::App& app) {
     for (CLI::App* sub : app.get_subcommands({})) check_numbers(*sub);
 }
 
+void refuse_empty_values(CLI::App& app) {
+    for (CLI::Option* option : app.get_options()) {
+        if (option->get_type_size() == 0) continue;  // a flag
+        const std::string type = option->get_type_name();
+        if (type.rfind("UINT", 0) == 0 || type.rfind("INT", 0) == 0 || type.rfind("FLOAT", 0) == 0)
+            continue;  // check_numbers: "'' is not a number"
+        const std::string message = option->nonpositional()
+                                        ? "the value is empty (an unset shell variable?); leave the option out for its default"
+                                        : "an empty value (an unset shell variable?)";
+        option->check(CLI::Validator([message](std::string& input) { return input.empty() ? message : std::string(); }, ""));
+    }
+    for (CLI::App* sub : app.get_subcommands({})) refuse_empty_values(*sub);
+}
+
 }  // namespace cli_common

@@ -187,6 +187,11 @@ std::string positive_element(const std::string& input, T& value) {
 /// (their own message comes first).
 void check_numbers(CLI::App& app);
 
+/// Refuses an empty value ("") for every option and argument of `app` and its subcommands that
+/// takes one and is not numeric (those are check_numbers()'): `--dev ""` (an unset shell
+/// variable) trained without dev data, `--report ""` wrote no report, and neither said so.
+void refuse_empty_values(CLI::App& app);
+
 /// The whole of a text input: "-" is standard input, anything else a regular file (IoError
 /// otherwise, naming it as a `what`, "JSON file").
 std::string read_input_text(const std::string& path, const std::string& what);

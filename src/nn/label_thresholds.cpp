@@ -1,26 +1,35 @@
 #include "textcnn/nn/label_thresholds.h"
 
 #include "textcnn/core/error.h"
+#include "textcnn/text/data_checks.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace textcnn {
 
 LabelThresholds::LabelThresholds(std::span<const std::string> labels,
                                  std::span<const std::pair<std::string, double>> thresholds)
     : thresholds_(labels.size(), -1.0) {
+    // Labels (a model file's: untrusted) and names shown as shown_label() spells them: no
+    // control character reaches the terminal, a 300 KB label is cut.
     for (const auto& [name, value] : thresholds) {
         const auto it = std::find(labels.begin(), labels.end(), name);
-        if (it == labels.end())
-            throw ConfigError(fmt::format("threshold for '{}': no such label (labels: {})", name, fmt::join(labels, ", ")));
+        if (it == labels.end()) {
+            std::vector<std::string> shown;
+            for (const std::string& label : labels) shown.push_back(shown_label(label));
+            throw ConfigError(fmt::format("threshold for '{}': no such label (labels: {})", shown_label(name),
+                                          fmt::join(shown, ", ")));
+        }
         if (!(value >= 0.0 && value <= 1.0))
-            throw ConfigError(fmt::format("threshold for '{}': {} is not a probability in [0, 1]", name, value));
+            throw ConfigError(fmt::format("threshold for '{}': {} is not a probability in [0, 1]", shown_label(name), value));
         double& slot = thresholds_[static_cast<std::size_t>(it - labels.begin())];
-        if (slot >= 0.0) throw ConfigError(fmt::format("threshold for '{}' given twice", name));
+        if (slot >= 0.0) throw ConfigError(fmt::format("threshold for '{}' given twice", shown_label(name)));
         slot = value;
         ++count_;
     }

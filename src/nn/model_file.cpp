@@ -7,6 +7,7 @@
 #include "textcnn/core/error.h"
 #include "textcnn/core/files.h"
 #include "textcnn/nn/limits.h"
+#include "textcnn/text/utf8.h"
 
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
@@ -440,15 +441,32 @@ std::map<std::string, std::string> decode_string_map(const ModelSection& section
 
 void set_labels(ModelFile& file, const std::vector<std::string>& labels) { file.set("LABL", 1, encode_strings(labels)); }
 
+void check_new_labels(const std::vector<std::string>& labels, const std::string& where) {
+    try {
+        check_stored_labels(labels, where);
+    } catch (const InputError& e) {
+        throw ConfigError(e.what());
+    }
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (const auto control = find_control_character(labels[i]))
+            throw ConfigError(where + ": label " + std::to_string(i + 1) + " holds " +
+                              describe_code_point(control->code_point) + " at byte " + std::to_string(control->offset + 1) +
+                              ": a label is one line of text without control characters");
+}
+
 void check_stored_labels(const std::vector<std::string>& labels, const std::string& where) {
     // A label given twice made one of two probabilities disappear from JSON output and the shown
     // one the loser's; an empty one cannot be told from "no label" in predict's output.
+    // Control characters are not refused here: models trained before training refused them
+    // keep loading (predict's tsv escapes them); the constructors of new models refuse them.
     std::map<std::string_view, std::size_t> seen;
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (labels[i].empty()) throw InputError(where + ": label " + std::to_string(i + 1) + " is empty");
+        const std::string which = where + ": label " + std::to_string(i + 1);
+        if (labels[i].empty()) throw InputError(which + " is empty");
+        if (const auto bad = find_invalid_utf8(labels[i]))
+            throw InputError(which + " is not valid UTF-8 (byte " + std::to_string(*bad + 1) + ")");
         if (const auto [it, fresh] = seen.emplace(labels[i], i + 1); !fresh)
-            throw InputError(where + ": label " + std::to_string(i + 1) + " is label " + std::to_string(it->second) +
-                             " again");
+            throw InputError(which + " is label " + std::to_string(it->second) + " again");
     }
 }
 

@@ -502,6 +502,7 @@ void TextClassifier::Impl::member_probabilities(std::size_t k, std::span<const s
 TextClassifier::TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
                                Network network)
     : impl_(std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels))) {
+    check_new_labels(impl_->labels, "text classifier");  // as training does
     TextNetwork& member = impl_->members.emplace_back(network.spec(), network.sample_shape());
     member.network.emplace(std::move(network));
     const Shape out = member.network->output_shape(1);
@@ -748,10 +749,7 @@ TextClassifier TextClassifier::Impl::assemble(const ModelFile& file, detail::Unf
         throw InputError(source + ": section 'TOKN': " + e.what());
     }
     auto vocabulary = Vocabulary::read(file.require("VOCB", 1).payload, source);
-    auto labels = labels_of(file);
-    for (std::size_t i = 0; i < labels.size(); ++i)
-        if (find_invalid_utf8(labels[i]))  // as the vocabulary's words: JSON output needs UTF-8
-            throw InputError(source + " section 'LABL': label " + std::to_string(i + 1) + " is not valid UTF-8");
+    auto labels = labels_of(file);  // UTF-8 as the vocabulary's words: JSON output needs it
     auto impl = std::make_unique<Impl>(tokenizer, std::move(vocabulary), std::move(labels));
     const std::size_t vocab = impl->vocabulary.size(), classes = impl->labels.size();
     if (file.find(ensemble_tag)) {

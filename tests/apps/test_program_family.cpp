@@ -20,6 +20,7 @@
 #include <csignal>
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -502,4 +503,54 @@ BOOST_AUTO_TEST_CASE(a_signal_ends_training_alike) {
             }
         }
     }
+}
+
+// An empty value is refused for every option that takes text, in every command of the three
+// programs (`--dev "$UNSET"` trained without dev data; `--report ""`, `--checkpoint ""` and
+// `--validation-predictions ""` wrote nothing; none said so). The options are read from each
+// command's --help, so an option added later is covered too.
+BOOST_AUTO_TEST_CASE(no_program_takes_an_empty_value_in_silence) {
+    const std::string mail_program = std::string(TEXTCNN_BINARY_DIR) + "/textcnn-mail";
+    const std::regex command_line(R"(^  ([a-z]+)  +\S)");
+    const std::regex option_line(R"(^  +(?:-[a-z],)?(--[a-z0-9-]+) ([A-Z][A-Za-z=]*)(\S*))");
+    std::size_t checked = 0;
+    for (const auto& [program, name] : std::vector<std::pair<std::string, std::string>>{
+             {textcnn_program, "textcnn"}, {imagecnn_program, "imagecnn"}, {mail_program, "textcnn-mail"}}) {
+        const std::string top = run(program, "--help").out;
+        const std::string commands_part = top.substr(top.find("Subcommands:"));
+        std::vector<std::string> commands;
+        for (const std::string& line : lines_of(commands_part)) {
+            std::smatch m;
+            if (std::regex_search(line, m, command_line)) commands.push_back(m[1]);
+        }
+        BOOST_REQUIRE_MESSAGE(commands.size() >= 3, name << ": " << top);
+        for (const std::string& command : commands) {
+            for (const std::string& line : lines_of(run(program, command + " --help").out)) {
+                std::smatch m;
+                if (!std::regex_search(line, m, option_line)) continue;
+                const std::string option = m[1], type = m[2];
+                if (type == "Excludes" || type == "Needs") continue;  // a flag
+                if (type.rfind("UINT", 0) == 0 || type.rfind("INT", 0) == 0 || type.rfind("FLOAT", 0) == 0) continue;
+                const Run r = run(program, command + " " + option + " ''");
+                const std::string context = name + " " + command + " " + option + " '' (" + type + m[3].str() + ")";
+                BOOST_CHECK_MESSAGE(r.code == 2, context << ": exit " << r.code << ", " << r.err);
+                const std::string said = name + " " + command + ": " + option + ": ";
+                BOOST_CHECK_MESSAGE(r.err.rfind(said, 0) == 0, context << ": " << r.err);
+                // A list or a choice may say so in its own words first; paths say this.
+                static const std::set<std::string> paths = {"--dev", "--report", "--log-json", "--checkpoint",
+                                                            "--validation-predictions", "--embeddings", "--model",
+                                                            "--out", "--resume", "--train"};
+                if (paths.count(option))
+                    BOOST_CHECK_MESSAGE(r.err.rfind(said + "the value is empty (an unset shell variable?); leave the "
+                                                           "option out for its default\n",
+                                                    0) == 0,
+                                        context << ": " << r.err);
+                ++checked;
+            }
+        }
+    }
+    BOOST_TEST_MESSAGE(checked << " options given ''");
+    BOOST_CHECK_GT(checked, 60u);
+    // Arguments too: a file named "" is not a file.
+    check_usage_error(text("predict --model m ''"), "textcnn predict", "files: an empty value (an unset shell variable?)");
 }

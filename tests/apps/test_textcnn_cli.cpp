@@ -1190,6 +1190,21 @@ BOOST_AUTO_TEST_CASE(labels_with_tabs_newlines_and_delimiters_keep_one_line_per_
     const auto jsonl = lines_of(run("predict --quiet --format jsonl --model " + model + " " + input).out);
     BOOST_REQUIRE_EQUAL(jsonl.size(), 2u);
     BOOST_CHECK_EQUAL(json::parse(jsonl[1]).at("label").get<std::string>(), "bad,\nline");
+
+    // Other control characters reach no terminal through tsv either: an escape sequence of a
+    // crafted label (here one that would paint the screen red), DEL, a C1 control, U+2028.
+    textcnn::set_labels(file, {"bad\x1b[31m\x7f", "good\xc2\x85\xe2\x80\xa8"});
+    textcnn::write_model_file(model, file);
+    const Run escaped = run("predict --quiet --prob --model " + model + " " + input);
+    BOOST_REQUIRE_MESSAGE(escaped.code == 0, escaped.err);
+    BOOST_CHECK_EQUAL(escaped.out, "label\tbad\\x1b[31m\\x7f\tgood\\u0085\\u2028\n"
+                                   "good\\u0085\\u2028\t" + split(tsv[1], '\t')[1] + "\t" + split(tsv[1], '\t')[2] + "\n"
+                                   "bad\\x1b[31m\\x7f\t" + split(tsv[2], '\t')[1] + "\t" + split(tsv[2], '\t')[2] + "\n");
+    // And a --threshold message shows them spelled out.
+    const Run threshold = run("predict --quiet --threshold nope=0.5 --model " + model + " " + input);
+    BOOST_CHECK_EQUAL(threshold.code, 2);
+    BOOST_CHECK_MESSAGE(threshold.err.find("\x1b") == std::string::npos && threshold.err.find("<U+001B>") != std::string::npos,
+                        threshold.err);
 }
 
 BOOST_AUTO_TEST_CASE(predict_reads_a_csv_column) {

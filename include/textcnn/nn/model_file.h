@@ -115,9 +115,16 @@ Network network_from_sections(const ModelFile& file);
 void set_labels(ModelFile& file, const std::vector<std::string>& labels);
 /// The class names of section "LABL"; InputError naming file.source when it is missing or damaged.
 std::vector<std::string> labels_of(const ModelFile& file);
-/// InputError ("<where>: label 3 is label 1 again") for an empty or repeated label: the checks
-/// labels_of() makes, for labels a model file keeps elsewhere (an old image model's metadata).
+/// InputError ("<where>: label 3 is label 1 again") for an empty or repeated label or one that
+/// is not UTF-8: the checks labels_of() makes, for labels a model file keeps elsewhere (an old
+/// image model's metadata). A control character is not refused: models trained before
+/// training refused one keep loading.
 void check_stored_labels(const std::vector<std::string>& labels, const std::string& where);
+/// The labels of a model being made (not loaded): check_stored_labels(), but ConfigError, and a
+/// label holding a control character (find_control_character(), text/utf8.h: a line end, a
+/// tab, an escape) refused as training refuses it ("<where>: label 2 holds U+000A (line feed)
+/// at byte 3: ...").
+void check_new_labels(const std::vector<std::string>& labels, const std::string& where);
 /// Stores `metadata` as section "META".
 void set_metadata(ModelFile& file, const std::map<std::string, std::string>& metadata);
 /// Section "META", or an empty map when the file has none; InputError when it is damaged.

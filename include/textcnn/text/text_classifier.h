@@ -108,7 +108,9 @@ class TextClassifier {
 public:
     /// Assembles a classifier around a network built from text_cnn_spec() (or any network
     /// whose input is token ids and whose output has one logit per label). Requires a network
-    /// with one logit per label: ShapeError otherwise. Does not fold (see fold_for_prediction()).
+    /// with one logit per label: ShapeError otherwise. ConfigError for a label training would
+    /// refuse (empty, repeated, not UTF-8, or holding a control character such as a line end or
+    /// a tab: check_new_labels(), model_file.h). Does not fold (see fold_for_prediction()).
     TextClassifier(TokenizerSettings tokenizer, Vocabulary vocabulary, std::vector<std::string> labels,
                    Network network);
     ~TextClassifier();
