@@ -159,8 +159,11 @@ void EmbeddingLayer::backward(const Tensor& in, const Tensor& out, const Tensor&
                          " (expected " + output_shape(in.shape()).str() + " after a forward of that input)");
     std::vector<std::uint32_t>* touched = table_.touched_columns;
     // Zero what the previous backward assigned: the untouched columns must read 0.
-    if (touched) {
-        for (std::uint32_t c : *touched) std::fill_n(table_.gradient + std::size_t{c} * dim_, dim_, 0.0f);
+    if (touched) {  // on every thread: on one it was 1.5 % of a 2-thread Kim CNN training step
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, touched->size(), 64), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t k = r.begin(); k != r.end(); ++k)
+                std::fill_n(table_.gradient + std::size_t{(*touched)[k]} * dim_, dim_, 0.0f);
+        });
         touched->clear();
     } else {
         std::fill_n(table_.gradient, dim_ * vocab_, 0.0f);

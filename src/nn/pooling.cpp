@@ -43,7 +43,7 @@ struct PoolState final : LayerState {
 
 struct GlobalPoolState final : LayerState {
     std::vector<std::uint32_t> argmax;  // per (sample, channel): input position (stream position when packed)
-    std::vector<std::uint32_t> position_start;  // list_input_gradient: a sample's entries by position
+    std::vector<std::uint32_t> position_start;  // list_input_gradient: each sample's first entry
 };
 
 // Calls visit(first, end) of the valid input range along an axis for output o.
@@ -340,30 +340,40 @@ bool GlobalPoolLayer::list_input_gradient(const Tensor& in, const Tensor& out, c
         throw ShapeError(label() + ": gradient " + d_out.shape().str() + " does not match output " + out.shape().str());
     const std::size_t C = in.shape().channels();
     const std::size_t samples = out.shape().batch();
-    entries.clear();
-    for (std::size_t n = 0; n < samples; ++n) {
-        const float* g = d_out.data() + n * C;
-        const std::uint32_t* arg = state.argmax.data() + n * C;
-        // Positions of sample n: its span of a packed input (argmax holds stream positions),
-        // or n * positions + the argmax of an ordinary batch.
-        const std::size_t first = in.packed() ? in.spans[n].offset : 0;
-        const std::size_t count = in.packed() ? in.spans[n].length : in.shape().positions();
-        const std::size_t base = in.packed() ? 0 : n * count;
-        state.position_start.assign(count + 1, 0);
-        std::size_t listed = 0;
-        for (std::size_t c = 0; c < C; ++c)
-            if (g[c] != 0.0f) {
-                ++state.position_start[arg[c] - first + 1];
-                ++listed;
-            }
-        for (std::size_t p = 0; p < count; ++p) state.position_start[p + 1] += state.position_start[p];
-        const std::size_t offset = entries.size();
-        entries.resize(offset + listed);
-        for (std::size_t c = 0; c < C; ++c)
-            if (g[c] != 0.0f)
-                entries[offset + state.position_start[arg[c] - first]++] = {
-                    static_cast<std::uint32_t>(base + arg[c]), static_cast<std::uint32_t>(c), g[c]};
-    }
+    // Samples side by side (on one thread this was 2 % of a 2-thread Kim CNN training step): each
+    // sample's count of non-zero gradients, their offsets in `entries`, then each sample's
+    // entries in position order (counting sort), the same list whatever the threads.
+    std::vector<std::uint32_t>& offsets = state.position_start;
+    offsets.assign(samples + 1, 0);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, samples, 8), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t n = r.begin(); n != r.end(); ++n) {
+            const float* g = d_out.data() + n * C;
+            offsets[n + 1] = static_cast<std::uint32_t>(std::count_if(g, g + C, [](float v) { return v != 0.0f; }));
+        }
+    });
+    for (std::size_t n = 0; n < samples; ++n) offsets[n + 1] += offsets[n];
+    entries.resize(offsets[samples]);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, samples, 8), [&](const tbb::blocked_range<std::size_t>& r) {
+        std::vector<std::uint32_t> position_start;
+        for (std::size_t n = r.begin(); n != r.end(); ++n) {
+            const float* g = d_out.data() + n * C;
+            const std::uint32_t* arg = state.argmax.data() + n * C;
+            // Positions of sample n: its span of a packed input (argmax holds stream positions),
+            // or n * positions + the argmax of an ordinary batch.
+            const std::size_t first = in.packed() ? in.spans[n].offset : 0;
+            const std::size_t count = in.packed() ? in.spans[n].length : in.shape().positions();
+            const std::size_t base = in.packed() ? 0 : n * count;
+            position_start.assign(count + 1, 0);
+            for (std::size_t c = 0; c < C; ++c)
+                if (g[c] != 0.0f) ++position_start[arg[c] - first + 1];
+            for (std::size_t p = 0; p < count; ++p) position_start[p + 1] += position_start[p];
+            GradientEntry* sample_entries = entries.data() + offsets[n];
+            for (std::size_t c = 0; c < C; ++c)
+                if (g[c] != 0.0f)
+                    sample_entries[position_start[arg[c] - first]++] = {static_cast<std::uint32_t>(base + arg[c]),
+                                                                        static_cast<std::uint32_t>(c), g[c]};
+        }
+    });
     return true;
 }
 
