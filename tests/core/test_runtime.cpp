@@ -7,6 +7,7 @@
 #include "textcnn/core/runtime.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <string>
@@ -47,6 +48,17 @@ bool product_is_exact(std::size_t n, bool thread_stable = false) {
     return true;
 }
 
+// threads_now() once it is below `count`, or after 2 s: a joined thread can stay listed in
+// /proc/self/task for a moment after pthread_join returns (8 of 30 runs here counted it).
+int threads_once_below(int count) {
+    int n = threads_now();
+    for (int waited_ms = 0; n >= count && waited_ms < 2000; waited_ms += 5) {
+        ::usleep(5000);
+        n = threads_now();
+    }
+    return n;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(blas_works_after_its_workers_end) {
@@ -56,19 +68,21 @@ BOOST_AUTO_TEST_CASE(blas_works_after_its_workers_end) {
     const bool threaded = blas_threads() > 1;
     const int before = threads_now();
     end_blas_workers();
-    const int after = threads_now();
+    const int after = threaded && before > 0 ? threads_once_below(before) : threads_now();
     if (threaded && before > 0) BOOST_TEST(after < before);
     BOOST_TEST(blas_threads() == 1);  // BLAS calls run on their calling thread from here on
     // A BlasSingleThreadScope set the count from 2 to 1, and OpenBLAS 0.3.21 re-created its
-    // workers there: one spun beside the two threads of a 2-thread predict's load.
+    // workers there: one spun beside the two threads of a 2-thread predict's load. oneTBB may
+    // end its idle worker and start it again, so the count is held against `before` (the
+    // caller, oneTBB's one worker and OpenBLAS's): one fewer, whatever oneTBB did.
     BOOST_TEST(product_is_exact(300, true));
-    BOOST_TEST(threads_now() == after);
+    if (threaded && before > 0) BOOST_TEST(threads_now() < before);
     end_blas_workers();  // twice: nothing left to end
     BOOST_TEST(product_is_exact(300));
-    BOOST_TEST(threads_now() == after);
+    BOOST_TEST(product_is_exact(300, true));
+    if (threaded && before > 0) BOOST_TEST(threads_now() < before);
     set_blas_threads(2);  // the workers start again
     BOOST_TEST(product_is_exact(300));
-    BOOST_TEST(threads_now() >= after);
     {
         ThreadLimit one(1);
         end_blas_workers();
