@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -133,6 +134,15 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
         std::fprintf(stderr, "%s: stdout: write error\n", program.c_str());
         return runtime_error_code;
     };
+    {
+        std::string command;
+        const std::string empty = empty_value_in(app, std::vector<std::string>(argv + std::min(argc, 1), argv + argc), command);
+        if (!empty.empty()) {
+            std::fprintf(stderr, "%s%s: %s\nRun with --help for more information.\n", program.c_str(),
+                         command.empty() ? "" : (" " + command).c_str(), empty.c_str());
+            return 2;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

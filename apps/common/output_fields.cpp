@@ -7,27 +7,61 @@
 
 namespace cli_common {
 
+namespace {
+
+// The length of the valid UTF-8 sequence that starts at s[i] (a byte of 0x80 or more), or 0
+// when none does: a stray continuation byte, a cut sequence, an overlong form, a surrogate,
+// beyond U+10FFFF.
+std::size_t utf8_sequence_at(const std::string& s, std::size_t i) {
+    const auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+    const unsigned lead = b(0);
+    const std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    if (length == 0 || lead > 0xf4 || lead == 0xc0 || lead == 0xc1) return 0;
+    for (std::size_t k = 1; k < length; ++k)
+        if ((b(k) & 0xc0) != 0x80) return 0;
+    if (lead == 0xe0 && b(1) < 0xa0) return 0;   // overlong
+    if (lead == 0xed && b(1) >= 0xa0) return 0;  // surrogate
+    if (lead == 0xf0 && b(1) < 0x90) return 0;   // overlong
+    if (lead == 0xf4 && b(1) >= 0x90) return 0;  // beyond U+10FFFF
+    return length;
+}
+
+}  // namespace
+
 std::string tsv_field(const std::string& s) {
-    const auto plain = [](unsigned char c) { return c >= 0x20 && c != 0x7f && c != '\\' && c != 0xc2 && c != 0xe2; };
+    const auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '\\'; };
     if (std::all_of(s.begin(), s.end(), plain)) return s;
     std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
-        const auto next = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+        if (plain(c)) {
+            out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
         if (c == '\\') out += "\\\\";
         else if (c == '\t') out += "\\t";
         else if (c == '\n') out += "\\n";
         else if (c == '\r') out += "\\r";
-        else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-        else if (c == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) {  // C1 controls, U+0085 (next line) among them
-            out += fmt::format("\\u{:04x}", next(1));
+        else if (c < 0x80) out += fmt::format("\\x{:02x}", c);  // C0 and DEL
+        if (c < 0x80) {
             ++i;
-        } else if (c == 0xe2 && next(1) == 0x80 && (next(2) == 0xa8 || next(2) == 0xa9)) {  // U+2028, U+2029
-            out += fmt::format("\\u{:04x}", 0x2000 + next(2) - 0x80);
-            i += 2;
-        } else {
-            out += static_cast<char>(c);
+            continue;
         }
+        const std::size_t length = utf8_sequence_at(s, i);
+        if (length == 0) {  // a stray byte (a file name of Latin-1): 0x9b is CSI on an 8-bit terminal
+            out += fmt::format("\\x{:02x}", c);
+            ++i;
+            continue;
+        }
+        const auto next = static_cast<unsigned char>(s[i + 1]);
+        if (c == 0xc2 && next <= 0x9f)  // C1 controls, U+0085 (next line) among them
+            out += fmt::format("\\u{:04x}", next);
+        else if (c == 0xe2 && next == 0x80 && (static_cast<unsigned char>(s[i + 2]) & 0xfe) == 0xa8)  // U+2028, U+2029
+            out += fmt::format("\\u{:04x}", 0x2000 + static_cast<unsigned char>(s[i + 2]) - 0x80);
+        else
+            out.append(s, i, length);
+        i += length;
     }
     return out;
 }

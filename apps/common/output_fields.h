@@ -13,7 +13,8 @@ namespace cli_common {
 /// A field of tab-separated output: tab, newline, carriage return and backslash escaped as
 /// \t, \n, \r and \\, so one record stays one line, and every other control character so that
 /// none reaches a terminal (a crafted model's label "\x1b]0;..." set its title): C0 and DEL as
-/// \xHH, C1 and the line and paragraph separators as \uHHHH (find_control_character's set).
+/// \xHH, C1 and the line and paragraph separators as \uHHHH (find_control_character's set), and
+/// a byte that is not part of valid UTF-8 (a file name of Latin-1 bytes) as \xHH.
 std::string tsv_field(const std::string& s);
 /// A field of CSV output (RFC 4180): quoted, with doubled quotes, when it holds the delimiter,
 /// a quote or a line end. Quoted TSV (delimiter '\t') is the form textcnn's reader takes.
@@ -23,6 +24,14 @@ std::string csv_field(const std::string& s, char delimiter = ',');
 char output_delimiter(const std::string& format);
 /// A field as that format writes it: csv_field for csv, tsv_field otherwise.
 std::string output_field(const std::string& format, const std::string& s);
+
+/// `j` as JSON text, any string in it that is not UTF-8 (a file name of Latin-1 bytes) with its
+/// stray bytes replaced by U+FFFD: nlohmann::json's plain dump() threw instead ("invalid UTF-8
+/// byte at index 1: 0xFF"), and `train --json` failed after training, `--log-json` before it.
+template <typename Json>
+std::string json_text(const Json& j, int indent = -1) {
+    return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
 
 /// A probability in tsv and csv output: 6 significant digits ("0.981234", "1.2e-07").
 std::string probability_text(float p);

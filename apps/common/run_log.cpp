@@ -1,4 +1,5 @@
 #include "run_log.h"
+#include "output_fields.h"
 
 #include "shared_options.h"
 #include "training_cli.h"
@@ -45,7 +46,7 @@ std::vector<ReportField> fields_of(const ordered& j, bool exact = false) {
     for (const auto& [name, value] : j.items()) {
         std::string text = value.is_string()                   ? value.get<std::string>()
                            : value.is_number_float() && !exact ? fmt::format("{:.4g}", value.get<double>())
-                                                               : value.dump();
+                                                               : cli_common::json_text(value);
         out.push_back({name, std::move(text)});
     }
     return out;
@@ -202,7 +203,7 @@ RunRecorder::RunRecorder(const std::string& log_path, const std::string& report_
 void RunRecorder::write(const ordered& line) {
     if (!log_.is_open() || !log_error_.empty()) return;
     errno = 0;
-    log_ << line.dump() << '\n' << std::flush;
+    log_ << cli_common::json_text(line) << '\n' << std::flush;
     if (log_) {
         ++log_lines_;
         return;

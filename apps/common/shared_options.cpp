@@ -219,15 +219,60 @@ void check_numbers(CLI::App& app) {
     for (CLI::App* sub : app.get_subcommands({})) check_numbers(*sub);
 }
 
+namespace {
+
+const std::string empty_value_message =
+    "the value is empty (an unset shell variable?); leave the option out for its default";
+
+// The option `name` ("--dev", "-o") of `command` or, given before the subcommand, of `app`.
+const CLI::Option* option_named(const CLI::App& app, const CLI::App* command, const std::string& name) {
+    if (command)
+        if (const CLI::Option* o = command->get_option_no_throw(name)) return o;
+    return app.get_option_no_throw(name);
+}
+
+}  // namespace
+
+std::string empty_value_in(const CLI::App& app, const std::vector<std::string>& arguments, std::string& command_name) {
+    const CLI::App* command = nullptr;
+    for (std::size_t i = 0; i < arguments.size(); ++i) {
+        const std::string& a = arguments[i];
+        if (a == "--") break;  // what follows is positional: the validators judge it
+        if (!command && !a.starts_with("-")) {
+            for (const CLI::App* sub : app.get_subcommands({}))
+                if (sub->get_name() == a) command = sub;
+            if (command) command_name = a;
+            continue;
+        }
+        // "--name=" and "-x=": CLI11 took the next argument as a list option's value (`--widths=
+        // --epochs 1`), turned a flag on (`--no-header="$UNSET"`), or wrote a file named "=".
+        const std::size_t equals = a.find('=');
+        const bool long_form = a.starts_with("--") && a.size() > 2;
+        const bool short_form = !long_form && a.size() >= 2 && a[0] == '-' && a[1] != '-' && equals == 2;
+        if ((long_form || short_form) && equals != std::string::npos && equals + 1 == a.size()) {
+            const std::string name = a.substr(0, equals);
+            if (option_named(app, command, name)) return name + ": " + empty_value_message;
+            continue;
+        }
+        // "" after an option that takes a value: said before a choice option's own "not in {...}".
+        if (a.empty() && i > 0) {
+            const std::string& before = arguments[i - 1];
+            if (before.size() >= 2 && before[0] == '-' && before.find('=') == std::string::npos)
+                if (const CLI::Option* o = option_named(app, command, before); o && o->get_type_size() != 0)
+                    return before + ": " + empty_value_message;
+        }
+    }
+    return {};
+}
+
 void refuse_empty_values(CLI::App& app) {
     for (CLI::Option* option : app.get_options()) {
         if (option->get_type_size() == 0) continue;  // a flag
         const std::string type = option->get_type_name();
         if (type.rfind("UINT", 0) == 0 || type.rfind("INT", 0) == 0 || type.rfind("FLOAT", 0) == 0)
             continue;  // check_numbers: "'' is not a number"
-        const std::string message = option->nonpositional()
-                                        ? "the value is empty (an unset shell variable?); leave the option out for its default"
-                                        : "an empty value (an unset shell variable?)";
+        const std::string message =
+            option->nonpositional() ? empty_value_message : "an empty value (an unset shell variable?)";
         option->check(CLI::Validator([message](std::string& input) { return input.empty() ? message : std::string(); }, ""));
     }
     for (CLI::App* sub : app.get_subcommands({})) refuse_empty_values(*sub);

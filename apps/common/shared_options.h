@@ -192,6 +192,14 @@ void check_numbers(CLI::App& app);
 /// variable) trained without dev data, `--report ""` wrote no report, and neither said so.
 void refuse_empty_values(CLI::App& app);
 
+/// What refuse_empty_values()' validators cannot see, read from the arguments (argv[0] left out)
+/// before CLI11 parses them: an empty value given as "--name=" or "-x=" (CLI11 took the next
+/// argument as a list option's value, turned a flag on, or took "=" as a file name) and "" after
+/// an option whose own check would speak first ("--activation:  not in {...}"). Returns
+/// "--widths: the value is empty ..." for the first one, or "" when there is none; sets
+/// `command_name` to the subcommand given, if any.
+std::string empty_value_in(const CLI::App& app, const std::vector<std::string>& arguments, std::string& command_name);
+
 /// The whole of a text input: "-" is standard input, anything else a regular file (IoError
 /// otherwise, naming it as a `what`, "JSON file").
 std::string read_input_text(const std::string& path, const std::string& what);

@@ -378,10 +378,10 @@ void write_checkpoint_with_arguments(textcnn::TextTrainingRun& run, const std::s
     metadata[arguments_key] =
         nlohmann::json(arguments.size() > 2 ? std::vector<std::string>(arguments.begin() + 2, arguments.end())
                                             : std::vector<std::string>{})
-            .dump();
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     nlohmann::json values = nlohmann::json::object();
     for (const auto& [name, value] : settings) values[name] = value;
-    metadata[settings_key] = values.dump();
+    metadata[settings_key] = json_text(values);
     run.write_checkpoint(path);
     metadata.erase(arguments_key);
     metadata.erase(settings_key);
@@ -834,7 +834,7 @@ private:
         recorder_.finish(j, validation ? validation_evaluation(*validation, model.labels(), validation_name) : std::nullopt,
                          {fmt::format("an ensemble of {} networks: the curves are those of its first member", o_.ensemble)});
         if (o_.json) {
-            fmt::print("{}\n", j.dump());
+            fmt::print("{}\n", json_text(j));
             return;
         }
         std::string line = fmt::format("saved {} (ensemble of {} networks", o_.model_path, o_.ensemble);
@@ -941,7 +941,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     result["train_documents"] = report.train_documents;
     result["dev_documents"] = report.validation_documents;
     recorder.finish(result, recorder.wanted() ? validation_evaluation(run, sources.dev) : std::nullopt, report.warnings);
-    fmt::print("{}\n", o.json ? result.dump() : outcome_line(outcome));
+    fmt::print("{}\n", o.json ? json_text(result) : outcome_line(outcome));
 }
 
 }  // namespace cli_common

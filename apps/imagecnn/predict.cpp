@@ -50,7 +50,7 @@ std::string jsonl_line(const PredictOptions& o, const std::string& name, const t
         for (std::size_t k = 0; k < labels.size(); ++k) all[labels[k]] = p.probabilities[k];
     }
     line["probabilities"] = all;
-    return line.dump() + "\n";
+    return cli_common::json_text(line) + "\n";
 }
 
 // One line of tsv or csv: input, label, probability and, with --prob, every label's

@@ -1,5 +1,6 @@
 // imagecnn summary: the Keras-like table of a saved model or of an architecture.
 #include "commands.h"
+#include "output_fields.h"
 #include "network_json.h"
 #include "shared_options.h"
 #include "textcnn/image/image_classifier.h"
@@ -38,7 +39,7 @@ void run_summary(const SummaryOptions& options) {
             j["input"] = {{"height", in.height}, {"width", in.width}, {"channels", in.channels}};
             j["labels"] = model.labels();
             j["training"] = nlohmann::ordered_json::parse(model.training_facts());
-            fmt::print("{}\n", j.dump(2));
+            fmt::print("{}\n", cli_common::json_text(j, 2));
             return;
         }
         fmt::print("Model: {}\n", options.model);
@@ -48,7 +49,7 @@ void run_summary(const SummaryOptions& options) {
         fmt::print("Labels ({}): {}\n", model.labels().size(), labels_text(model.labels()));
         fmt::print("{}", model.summary());
         const auto training = nlohmann::ordered_json::parse(model.training_facts());
-        if (!training.empty()) fmt::print("Training: {}\n", training.dump(2));
+        if (!training.empty()) fmt::print("Training: {}\n", cli_common::json_text(training, 2));
         return;
     }
     textcnn::Architecture arch = load_architecture(options.arch, options.arch_file);
@@ -60,7 +61,7 @@ void run_summary(const SummaryOptions& options) {
         j["description"] = arch.description;
         j["input"] = {{"height", sample[2]}, {"width", sample[3]}, {"channels", sample[1]}};
         j["classes"] = options.classes;
-        fmt::print("{}\n", j.dump(2));
+        fmt::print("{}\n", cli_common::json_text(j, 2));
         return;
     }
     fmt::print("Architecture: {}\n", arch.name);

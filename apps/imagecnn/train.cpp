@@ -3,6 +3,7 @@
 // last 20 % held out for validation, Glorot weights). After every epoch the validation
 // accuracy is measured and the best epoch's weights are the ones saved.
 #include "commands.h"
+#include "output_fields.h"
 #include "progress.h"
 #include "run_log.h"
 #include "shared_options.h"
@@ -188,7 +189,7 @@ void print_result(const TrainOptions& o, const cli_common::TrainingOutcome& outc
         out["architecture"] = o.run.architecture_file.empty() ? o.run.architecture : o.run.architecture_file;
         out["parameters"] = parameters;
         out["load_seconds"] = load_seconds;
-        fmt::print("{}\n", out.dump());
+        fmt::print("{}\n", cli_common::json_text(out));
         return;
     }
     fmt::print("{}\n", cli_common::outcome_line(outcome));
@@ -249,7 +250,7 @@ std::optional<ReportEvaluation> validation_evaluation(ImageTrainingRun& run, con
         json facts = training_facts(o, run, options, result);
         facts["interrupted"] = true;
         facts["date"] = cli_common::now_utc();
-        run.classifier().set_training_facts(facts.dump());
+        run.classifier().set_training_facts(cli_common::json_text(facts));
         return run.save_best_model(path);
     };
     cli_common::stop_with_checkpoint(o.model, checkpoint, result,
@@ -293,7 +294,7 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     json facts = training_facts(o, run, options, result);
     if (test) add_test_accuracy(*test, run.classifier(), options.trainer.eval_batch_size, facts);
     facts["date"] = cli_common::now_utc();
-    run.classifier().set_training_facts(facts.dump());
+    run.classifier().set_training_facts(cli_common::json_text(facts));
     run.classifier().save(o.model);
     cli_common::remove_finished_checkpoint(checkpoint, o.quiet);
     const cli_common::TrainingOutcome outcome{o.model,          result.epochs_completed, result.best_epoch,

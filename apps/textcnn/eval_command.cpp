@@ -1,6 +1,7 @@
 // textcnn eval: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix and, for
 // two classes, ROC-AUC of a saved model on labelled data.
 #include "commands.h"
+#include "output_fields.h"
 #include "refused_texts.h"
 #include "run_log.h"
 #include "shared_options.h"
@@ -140,7 +141,7 @@ void run_eval(const EvalOptions& o) {
         j["tokens"] = tokens;
         j["unknown_token_share"] = tokens ? static_cast<double>(unknown_tokens) / static_cast<double>(tokens) : 0.0;
         j["documents_without_known_token"] = no_known;
-        fmt::print("{}\n", j.dump());
+        fmt::print("{}\n", cli_common::json_text(j));
     } else {
         // Labels with what does not show spelled out ('very<U+00A0>good'): rows that look alike
         // are told apart (the JSON keeps them as they are).

@@ -2,6 +2,7 @@
 // flushed as soon as its line is complete; see is_stream). Exactly one output line
 // per input document, in input order, empty lines included (USERS.md themes 2, 7, 15).
 #include "commands.h"
+#include "output_fields.h"
 #include "refused_texts.h"
 #include "shared_options.h"
 
@@ -77,7 +78,7 @@ public:
                 j["probabilities"] = probs;
             }
             if (p.no_known_token()) j["no_known_token"] = true;
-            line_ = j.dump();
+            line_ = cli_common::json_text(j);
         } else {
             if (!o_.id_column.empty()) line_ = field(id) + delimiter_;
             line_ += decision ? field(labels_[*decision]) : std::string();
@@ -101,7 +102,7 @@ public:
             if (!o_.id_column.empty()) j["id"] = id;
             j["label"] = nullptr;
             j["not_scored"] = true;
-            line_ = j.dump();
+            line_ = cli_common::json_text(j);
         } else {
             if (!o_.id_column.empty()) line_ = field(id) + delimiter_;
             const std::size_t fields = o_.top ? 2 * std::min(o_.top, labels_.size()) : o_.prob ? labels_.size() : 0;

@@ -1,6 +1,7 @@
 // textcnn summary: what a model file holds — architecture, parameters, vocabulary, labels,
 // tokenizer settings, training data and date.
 #include "commands.h"
+#include "output_fields.h"
 #include "network_json.h"
 
 #include "textcnn/nn/model_file.h"
@@ -99,7 +100,7 @@ void run_summary(const SummaryOptions& o) {
     j["labels"] = model.labels();
     j["tokenizer"] = tokenizer_json(model.tokenizer().settings());
     j["metadata"] = cli_common::metadata_json(model.metadata);
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", cli_common::json_text(j, 2));
 }
 
 }  // namespace
