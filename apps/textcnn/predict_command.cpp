@@ -37,7 +37,7 @@ struct PredictOptions {
     std::string model_path;
     std::vector<std::string> files;
     bool prob = false, quiet = false;
-    std::size_t top = 0, threads = 0, chunk = 8192;
+    std::size_t top = 0, threads = 0, chunk = 4096;
     ThresholdCliOptions threshold;
     std::string no_known_token = "empty";
     std::string format = "tsv";
@@ -155,8 +155,11 @@ struct Batch {
 
 // Scores a batch. A document the model refuses does not stop the run: it gets an empty line
 // and its reason (written out by BatchWriter).
+// The texts are freed once scored (the writer reads none of them), so that of the three
+// batches in the pipeline only two hold text.
 void score(const textcnn::TextClassifier& model, Batch& b) {
     b.predictions = cli_common::predict_noting_refusals(model, b.texts, b.refused);
+    std::vector<std::string>().swap(b.texts);
 }
 
 // Writes the scored batches' lines in input order and counts what the end-of-run summary says.
@@ -190,7 +193,7 @@ public:
             }
             writer_.write(p, decision, o_.id_column.empty() ? std::string() : b.ids[i]);
         }
-        documents += b.texts.size();
+        documents += b.predictions.size();
     }
 
     std::size_t documents = 0, no_known = 0, undecided = 0, tokens = 0, unknown_tokens = 0, cut = 0, refused = 0;

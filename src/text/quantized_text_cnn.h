@@ -240,14 +240,18 @@ private:
         /// vocab x channels, row per word; on huge pages (copied out of a payload at load: 4 MB
         /// first touched in 4 KiB pages took ~15 ms of a load here)
         std::vector<std::int8_t, HugePageAllocator<std::int8_t>> codes;
-        /// Every branch's convolution weights, one after another, each (taps x channels) x
-        /// filters, column-major; on huge pages like the codes (1.4 MB for Kim's model)
+        /// The convolution weights of every branch, tap and filter in the table's column order:
+        /// channels x columns, column-major (column branch.column + tap x filters + filter holds
+        /// that filter's weights of that tap over the channels), so that one GEMM makes a block
+        /// of table rows (1.4 MB for Kim's model, on huge pages like the codes). The file keeps
+        /// each branch's (taps x channels) x filters (stored_weights(), set_weights()).
         std::vector<float, HugePageAllocator<float>> weights;
-        std::vector<std::size_t> weight_start;  ///< where each branch's weights start, and their end
-        std::span<const float> branch_weights(std::size_t branch) const {
-            return {weights.data() + weight_start[branch], weight_start[branch + 1] - weight_start[branch]};
-        }
+        const float* weight(std::size_t column) const { return weights.data() + column * channels; }
     };
+    /// Branch b's weights as the file stores them: (taps x channels) x filters, column-major.
+    std::vector<float> stored_weights(std::size_t branch) const;
+    /// Puts branch b's weights, stored as the file stores them, into compact_->weights (sized).
+    void set_weights(std::size_t branch, std::span<const float> stored);
     std::optional<Compact> compact_;
     /// Makes the int8 table (built_) from compact_ with the branches' scales, and with
     /// `refine` its residual codes.

@@ -717,6 +717,16 @@ BOOST_AUTO_TEST_CASE(compact_logits_within_the_bound) {
         BOOST_CHECK(again == got);
     }
     BOOST_CHECK(decoded.encode() == compact.encode());
+    // The file ends with each branch's convolution weights as the network holds them ((taps x
+    // channels) x filters, column-major), whatever order the table's GEMM keeps them in memory:
+    // files written before and after that order changed read alike.
+    const auto in = FoldedTextCnn::table_inputs(network);
+    std::vector<std::uint8_t> expected_tail;
+    ByteWriter tail(expected_tail);
+    for (const auto& weights : in->weights) tail.put_floats(weights);
+    const std::vector<std::uint8_t> payload = compact.encode();
+    BOOST_REQUIRE(in->weights.size() == 3 && payload.size() > expected_tail.size());
+    BOOST_CHECK(std::equal(expected_tail.begin(), expected_tail.end(), payload.end() - static_cast<std::ptrdiff_t>(expected_tail.size())));
     // The table made at load fits in what an ensemble's earlier members left of the budget, or
     // the member is refused before it is made.
     const std::size_t made = decoded.table_bytes();  // no wide branch: the table alone
