@@ -740,14 +740,17 @@ void QuantizedTextCnn::build_table(bool refine) {
     std::fill_n(built_.begin(), columns_, 0);
     std::fill_n(built_.begin() + static_cast<std::ptrdiff_t>(vocab_ * columns_), trailer, 0);
     if (refine) std::fill_n(built_.begin() + static_cast<std::ptrdiff_t>(residual_offset_), residual_row_bytes(), 0);
-    // Blocks of 256 words (256 x columns floats of scratch per thread, not the whole table), in
+    // Blocks of 128 words (128 x columns floats of scratch per thread, not the whole table), in
     // parallel: each block writes its own rows, the same bytes whatever the threads, with one
-    // single-threaded GEMM (every branch and tap at once: 24 calls of 100 x 128 outputs each
-    // for Kim's model packed the block's embeddings 12 times, a fifth of a load's time). The
+    // single-threaded GEMM per branch (every tap at once: 24 calls of 100 x 128 outputs each per
+    // 256 words for Kim's model packed the embeddings 12 times, a fifth of a load's time). The
     // scratch is the thread's for the whole build (a buffer per task took its page faults again
-    // each time), one buffer for the embedded words and their rows, on a huge page: its 1.5 MB
-    // in 4 KiB pages took 375 page faults per thread, about 4 ms here (11 us each).
-    constexpr std::size_t words_at_once = 256;
+    // each time), one buffer for the embedded words and their rows. 128 words rather than 256:
+    // Kim's 0.77 MB stay under HugePageAllocator's 1 MiB (256 words' 1.5 MB took a whole 2 MiB
+    // page) and OpenBLAS's packing buffer stays small, so that a compact refined load peaked
+    // 2.2 MB lower per thread (predict of an empty file: 45.9 -> 43.8 MB on 1 thread, 48.8 ->
+    // 45.1 MB on 2) for 0.01 s more CPU (0.14 -> 0.15 s; 12 runs each).
+    constexpr std::size_t words_at_once = 128;
     const std::size_t blocks_of_words = (vocab_ - 1 + words_at_once - 1) / words_at_once;  // row 0, padding, stays zero
     const std::size_t embedded_floats = words_at_once * c.channels;
     tbb::enumerable_thread_specific<std::vector<float, HugePageAllocator<float>>> scratch;
@@ -762,9 +765,12 @@ void QuantizedTextCnn::build_table(bool refine) {
             for (std::size_t i = 0; i < count; ++i)
                 for (std::size_t d = 0; d < c.channels; ++d)
                     embedded[i * c.channels + d] = c.word_scale[first + i] * c.codes[(first + i) * c.channels + d];
-            // rows (columns x count, column per word) = weights^T (columns x channels) x embedded
-            sgemm(true, false, columns_, count, c.channels, 1.0f, c.weights.data(), c.channels, embedded, c.channels,
-                  0.0f, rows, columns_);
+            // A branch's columns of the rows (column per word) = its weights^T x embedded. One
+            // GEMM per branch rather than one for all: OpenBLAS packs the weights into a buffer of
+            // the thread's, whose pages a 1,200-column product took 1.3 MB more of per thread.
+            for (const Branch& b : branches_)
+                sgemm(true, false, b.taps * b.filters, count, c.channels, 1.0f, c.weight(b.column), c.channels, embedded,
+                      c.channels, 0.0f, rows + b.column, columns_);
             encode_rows(rows, first, count, column_scale);
         }
     });
