@@ -358,24 +358,33 @@ void FoldedTextCnn::activate(Activation activation, float* values, std::size_t n
 
 namespace {
 
-// Classes [0, Group) of dense_logits: Group sums, each in feature order. The products are made
-// first, a chunk at a time (vectorized), and only then added: a product written to memory is
-// rounded on its own, never fused with its addition (C++ lets a compiler fuse `z += w * x`).
+// Classes [0, Group) of dense_logits: per class, `lanes` partial sums (feature i into sum
+// i mod lanes, in feature order), then added in a fixed tree and to the bias. The products are
+// made first, a chunk at a time (vectorized), and only then added: a product written to memory
+// is rounded on its own, never fused with its addition (C++ lets a compiler fuse `z += w * x`),
+// so the bits are the same on every machine and compiler. One chain of 300 additions per class
+// was 6.6 % of a refined quantized model's 100,000-line run; eight chains overlap.
+constexpr std::size_t dense_lanes = 8;
+
 template <std::size_t Group>
 void dense_group(const float* weights, std::size_t stride, const float* bias, const float* features, std::size_t n,
                  float* logits) {
-    constexpr std::size_t chunk = 64;
-    float z[Group];
+    constexpr std::size_t chunk = 64;  // a multiple of dense_lanes
+    float z[Group][dense_lanes] = {};
     float products[Group][chunk];
-    for (std::size_t k = 0; k < Group; ++k) z[k] = bias[k];
     for (std::size_t first = 0; first < n; first += chunk) {
         const std::size_t m = std::min(chunk, n - first);
         for (std::size_t k = 0; k < Group; ++k)
             for (std::size_t j = 0; j < m; ++j) products[k][j] = weights[k * stride + first + j] * features[first + j];
-        for (std::size_t j = 0; j < m; ++j)
-            for (std::size_t k = 0; k < Group; ++k) z[k] += products[k][j];
+        const std::size_t whole = m - m % dense_lanes;
+        for (std::size_t k = 0; k < Group; ++k) {
+            for (std::size_t j = 0; j < whole; j += dense_lanes)
+                for (std::size_t l = 0; l < dense_lanes; ++l) z[k][l] += products[k][j + l];
+            for (std::size_t j = whole; j < m; ++j) z[k][j - whole] += products[k][j];
+        }
     }
-    for (std::size_t k = 0; k < Group; ++k) logits[k] = z[k];
+    for (std::size_t k = 0; k < Group; ++k)
+        logits[k] = bias[k] + (((z[k][0] + z[k][1]) + (z[k][2] + z[k][3])) + ((z[k][4] + z[k][5]) + (z[k][6] + z[k][7])));
 }
 
 }  // namespace

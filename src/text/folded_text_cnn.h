@@ -70,11 +70,12 @@ public:
     static void table_rows(std::span<const TapBlock> blocks, std::size_t channels, const float* embedded,
                            std::size_t count, float* table, std::size_t columns);
 
-    /// The output layer's logits of pooled features: logits[c] = bias[c] + sum over i < n, in
-    /// that order, of weights[c x stride + i] x features[i] (weights: column per class, the
-    /// dense layer's layout), each sum rounded as the plain loop rounds it (no fused
-    /// multiply-add, the same order), so that the result is bit for bit the plain loop's; the
-    /// sums of up to four classes advance together (independent chains of additions overlap).
+    /// The output layer's logits of pooled features: logits[c] = bias[c] + the sum over i < n of
+    /// weights[c x stride + i] x features[i] (weights: column per class, the dense layer's
+    /// layout), summed in a fixed order: eight partial sums (feature i into sum i mod 8, in
+    /// feature order), added as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then to the
+    /// bias; no product fused with its addition, so the bits are the same on every machine
+    /// (tested against that loop written plainly).
     static void dense_logits(const float* weights, std::size_t stride, const float* bias, std::size_t classes,
                              const float* features, std::size_t n, float* logits);
 

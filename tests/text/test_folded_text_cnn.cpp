@@ -230,14 +230,15 @@ BOOST_AUTO_TEST_CASE(an_id_outside_the_vocabulary_is_an_input_error) {
     BOOST_CHECK_EQUAL(message, "folded text CNN: token id 40 at position 2 is not in [0, 40)");
 }
 
-// dense_logits (several classes' sums at once, products made a chunk at a time) against the
-// plain loop, one class after the other, each product rounded on its own (volatile): the same
-// bits for every class count and feature count around the chunk size (64).
+// dense_logits (several classes' sums at once, products made a chunk at a time, eight partial
+// sums per class) against the order it documents written plainly, one class after the other,
+// each product rounded on its own (volatile): the same bits for every class count and feature
+// count around the chunk size (64) and the lane count (8).
 BOOST_AUTO_TEST_CASE(dense_logits_equal_the_plain_loop_bit_for_bit) {
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> value(-2.0f, 2.0f);
     for (std::size_t classes : {1u, 2u, 3u, 4u, 5u, 7u, 9u})
-        for (std::size_t n : {0u, 1u, 5u, 63u, 64u, 65u, 300u}) {
+        for (std::size_t n : {0u, 1u, 5u, 7u, 8u, 9u, 63u, 64u, 65u, 300u}) {
             const std::size_t stride = n + 3;  // the wide branch's inputs follow the features
             std::vector<float> weights(classes * stride), bias(classes), features(n);
             for (float& v : weights) v = value(rng);
@@ -246,11 +247,12 @@ BOOST_AUTO_TEST_CASE(dense_logits_equal_the_plain_loop_bit_for_bit) {
             std::vector<float> got(classes, -1.0f);
             FoldedTextCnn::dense_logits(weights.data(), stride, bias.data(), classes, features.data(), n, got.data());
             for (std::size_t c = 0; c < classes; ++c) {
-                float z = bias[c];
+                float lane[8] = {};
                 for (std::size_t i = 0; i < n; ++i) {
                     volatile float product = weights[c * stride + i] * features[i];
-                    z += product;
+                    lane[i % 8] += product;
                 }
+                const float z = bias[c] + (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
                 BOOST_TEST_REQUIRE(std::memcmp(&got[c], &z, sizeof z) == 0,
                                    "class " << c << " of " << classes << ", " << n << " features: " << got[c] << " vs " << z);
             }
