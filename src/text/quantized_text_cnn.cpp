@@ -624,7 +624,8 @@ void QuantizedTextCnn::refined_logits(std::span<const std::uint32_t> ids, float*
     // 4-million-token line). Integer sums and maxima: the result does not depend on the block.
     const std::size_t length = ids.size(), half = residual_row_bytes(), widest = widest_span_;
     const std::size_t end = length + widest;
-    scratch.fine.resize((std::min(length, refine_block_outputs + widest) + 1) * columns_);  // bounded at decode
+    // (+ block: fine_pool_wide's lanes past a row's last filter read on)
+    scratch.fine.resize((std::min(length, refine_block_outputs + widest) + 1) * columns_ + block);  // bounded at decode
     std::fill_n(scratch.fine.begin(), columns_, 0);
     scratch.fine_best.assign(output_.features + widest_, std::numeric_limits<std::int32_t>::min());
     std::int32_t* sums = scratch.fine_best.data() + output_.features;
@@ -642,7 +643,11 @@ void QuantizedTextCnn::refined_logits(std::span<const std::uint32_t> ids, float*
             const std::size_t outputs = std::min(o1, length + b.dilation * (b.taps - 1));
             // code x 14 + residual is at most 127 x 14 + 7 = 1,785: sums of up to 18 taps fit int16.
             if (o0 < outputs) {
-                if (b.taps * (max_code * refine_steps + max_residual) <= std::numeric_limits<std::int16_t>::max())
+                const bool int16_sums =
+                    b.taps * (max_code * refine_steps + max_residual) <= std::numeric_limits<std::int16_t>::max();
+                if (int16_sums && b.filters <= 8 * block)
+                    fine_pool_wide(b, scratch.fine.data(), rows, o0, outputs, top);
+                else if (int16_sums)
                     fine_pool<std::int16_t>(b, scratch.fine.data(), rows, o0, outputs, top, sums);
                 else
                     fine_pool<std::int32_t>(b, scratch.fine.data(), rows, o0, outputs, top, sums);
@@ -661,6 +666,47 @@ void QuantizedTextCnn::refined_logits(std::span<const std::uint32_t> ids, float*
         best += b.filters;
     }
     output_.logits(scratch.features.data(), ids, logits);
+}
+
+template <std::size_t Blocks>
+void QuantizedTextCnn::fine_pool_blocks(const Branch& b, const std::int16_t* fine, FineRows rows, std::size_t o0,
+                                        std::size_t o1, std::int32_t* top) const {
+    // fine_pool's int16 sums with every filter of the branch in registers (Blocks x 16 lanes),
+    // as pool_wide: lanes past the last filter read the next values and are never used.
+    const std::size_t span = b.dilation * (b.taps - 1), filters = b.filters;
+    Lanes best[Blocks];
+    for (std::size_t k = 0; k < Blocks; ++k) best[k] = Lanes{} + std::numeric_limits<std::int16_t>::min();
+    for (std::size_t o = o0; o < o1; ++o) {
+        Lanes sum[Blocks] = {};
+        for (std::size_t t = 0; t < b.taps; ++t) {
+            const std::size_t at = o + t * b.dilation;  // position + span
+            const std::size_t row = at < span || at - span >= rows.end ? 0 : at - span - rows.first + 1;
+            const std::int16_t* in = fine + row * columns_ + b.column + t * filters;
+            for (std::size_t k = 0; k < Blocks; ++k) {
+                Lanes v;
+                std::memcpy(&v, in + k * block, sizeof v);
+                sum[k] += v;
+            }
+        }
+        for (std::size_t k = 0; k < Blocks; ++k) best[k] = best[k] > sum[k] ? best[k] : sum[k];
+    }
+    std::int16_t lanes[Blocks * block];
+    std::memcpy(lanes, best, sizeof best);
+    for (std::size_t f = 0; f < filters; ++f) top[f] = std::max(top[f], std::int32_t{lanes[f]});
+}
+
+void QuantizedTextCnn::fine_pool_wide(const Branch& b, const std::int16_t* fine, FineRows rows, std::size_t o0,
+                                      std::size_t o1, std::int32_t* top) const {
+    switch ((b.filters + block - 1) / block) {
+        case 1: return fine_pool_blocks<1>(b, fine, rows, o0, o1, top);
+        case 2: return fine_pool_blocks<2>(b, fine, rows, o0, o1, top);
+        case 3: return fine_pool_blocks<3>(b, fine, rows, o0, o1, top);
+        case 4: return fine_pool_blocks<4>(b, fine, rows, o0, o1, top);
+        case 5: return fine_pool_blocks<5>(b, fine, rows, o0, o1, top);
+        case 6: return fine_pool_blocks<6>(b, fine, rows, o0, o1, top);
+        case 7: return fine_pool_blocks<7>(b, fine, rows, o0, o1, top);
+        default: return fine_pool_blocks<8>(b, fine, rows, o0, o1, top);
+    }
 }
 
 template <class Sum>

@@ -296,6 +296,12 @@ private:
     /// Max over outputs [o0, o1) of branch b's refined sums into top[0 .. filters) (kept
     /// across blocks); `fine` holds the zero row, then the refined rows of `rows`' positions
     /// (every position the outputs read inside the text); `scratch` has widest_ values.
+    /// fine_pool's int16 sums for a branch of at most 8 x 16 filters, in registers.
+    void fine_pool_wide(const Branch& b, const std::int16_t* fine, FineRows rows, std::size_t o0, std::size_t o1,
+                        std::int32_t* top) const;
+    template <std::size_t Blocks>
+    void fine_pool_blocks(const Branch& b, const std::int16_t* fine, FineRows rows, std::size_t o0, std::size_t o1,
+                          std::int32_t* top) const;
     template <class Sum>
     void fine_pool(const Branch& b, const std::int16_t* fine, FineRows rows, std::size_t o0, std::size_t o1,
                    std::int32_t* top, std::int32_t* scratch) const;

@@ -334,6 +334,18 @@ BOOST_AUTO_TEST_CASE(refined_labels_are_the_float_labels_where_int8_ones_are_not
     BOOST_CHECK_GT(plain_flips, 0u);
 }
 
+// The refined sums of every road: in registers (at most 8 x 16 filters, int16 sums), and in
+// memory for a branch of 130 filters (int16) and one of 19 taps (int32: 19 x 1,785 > 32,767).
+BOOST_AUTO_TEST_CASE(refined_sums_of_wide_and_long_branches) {
+    std::vector<std::vector<std::uint32_t>> texts;
+    for (std::uint64_t seed = 100; seed < 400; ++seed)
+        for (auto& ids : random_texts(seed)) texts.push_back(std::move(ids));
+    TextModelSettings s = small_settings();
+    s.maps = 130;
+    s.widths = {2, 19};
+    check_refined(text_cnn_spec(s, vocab, 3), 12, texts, false);
+}
+
 // Texts longer than a block of refined rows (made a block at a time), with a receptive extent
 // wider than a block too: within the refined bound of the float logits, as short ones.
 BOOST_AUTO_TEST_CASE(long_texts_refined_a_block_at_a_time) {
