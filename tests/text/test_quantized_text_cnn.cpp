@@ -8,6 +8,7 @@
 //  - save -> load -> bit-identical probabilities and bytes; the file has "QFLD", no "WGHT";
 //  - a corrupt or crafted quantized section is refused with an InputError naming the file;
 //  - float model files (the format version 1 fixture) keep loading;
+//  - a compact refined file of an earlier build (fixture) loads and predicts as that build did;
 //  - the refined form (residual codes): refined logits within a 14th of the bound; a text is
 //    scored again exactly when its int8 logits leave the label in doubt, otherwise its logits
 //    are the plain int8 ones; its labels are the float model's wherever the float logits decide
@@ -670,6 +671,32 @@ BOOST_AUTO_TEST_CASE(weights_that_overflow_together_stop_prediction_and_quantiza
                         predicted);
     const std::string quantized = error_of<InputError>([&] { model.quantize(); });
     BOOST_CHECK_MESSAGE(quantized.starts_with("quantize: "), quantized);
+}
+
+// A compact refined model written by an earlier build (7235f9f, 2026-12-03: `textcnn train` on
+// 16 delivery reviews written for this test, 8-d embeddings, widths 2,3 x 4 maps, 60 epochs,
+// then `quantize --compact --refine`), before the load kept the convolution weights in another
+// order: it loads, and predicts what that build printed (`predict --prob`, 6 digits; the table
+// is made again at load, so its probabilities may move in float rounding, never the labels).
+BOOST_AUTO_TEST_CASE(compact_refined_files_of_an_earlier_build_keep_loading) {
+    const TextClassifier model =
+        TextClassifier::load(std::string(TEXTCNN_SOURCE_DIR) + "/tests/fixtures/models/text_compact_refined_v4.model");
+    BOOST_REQUIRE(model.quantized());
+    BOOST_CHECK(model.labels() == (std::vector<std::string>{"fine", "late"}));
+    BOOST_CHECK(model.summary().find("compact") != std::string::npos);
+    const std::vector<std::pair<std::string, float>> expected = {
+        {"the package came late again", 0.365354f},
+        {"quick and friendly delivery", 0.541129f},
+        {"tracking updates were clear and it came early", 0.540075f},
+        {"nobody answers and the order is not here", 0.468951f},
+    };
+    for (const auto& [text, fine] : expected) {
+        const TextPrediction p = model.predict(text);
+        BOOST_TEST_CONTEXT(text) {
+            BOOST_CHECK_CLOSE_FRACTION(p.probabilities.at(0), fine, 1e-4);
+            BOOST_CHECK_EQUAL(p.label, fine > 0.5f ? 0u : 1u);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(float_model_files_keep_loading) {
