@@ -223,6 +223,12 @@ namespace {
 
 const std::string empty_value_message =
     "the value is empty (an unset shell variable?); leave the option out for its default";
+const std::string empty_required_message = "the value is empty (an unset shell variable?); the option needs one";
+
+// What an empty value of `option` gets said: a required option has no default to fall back on.
+const std::string& empty_message_for(const CLI::Option& option) {
+    return option.get_required() ? empty_required_message : empty_value_message;
+}
 
 // The option `name` ("--dev", "-o") of `command` or, given before the subcommand, of `app`.
 const CLI::Option* option_named(const CLI::App& app, const CLI::App* command, const std::string& name) {
@@ -251,7 +257,7 @@ std::string empty_value_in(const CLI::App& app, const std::vector<std::string>& 
         const bool short_form = !long_form && a.size() >= 2 && a[0] == '-' && a[1] != '-' && equals == 2;
         if ((long_form || short_form) && equals != std::string::npos && equals + 1 == a.size()) {
             const std::string name = a.substr(0, equals);
-            if (option_named(app, command, name)) return name + ": " + empty_value_message;
+            if (const CLI::Option* o = option_named(app, command, name)) return name + ": " + empty_message_for(*o);
             continue;
         }
         // "" after an option that takes a value: said before a choice option's own "not in {...}".
@@ -259,7 +265,7 @@ std::string empty_value_in(const CLI::App& app, const std::vector<std::string>& 
             const std::string& before = arguments[i - 1];
             if (before.size() >= 2 && before[0] == '-' && before.find('=') == std::string::npos)
                 if (const CLI::Option* o = option_named(app, command, before); o && o->get_type_size() != 0)
-                    return before + ": " + empty_value_message;
+                    return before + ": " + empty_message_for(*o);
         }
     }
     return {};
@@ -272,7 +278,7 @@ void refuse_empty_values(CLI::App& app) {
         if (type.rfind("UINT", 0) == 0 || type.rfind("INT", 0) == 0 || type.rfind("FLOAT", 0) == 0)
             continue;  // check_numbers: "'' is not a number"
         const std::string message =
-            option->nonpositional() ? empty_value_message : "an empty value (an unset shell variable?)";
+            option->nonpositional() ? empty_message_for(*option) : "an empty value (an unset shell variable?)";
         option->check(CLI::Validator([message](std::string& input) { return input.empty() ? message : std::string(); }, ""));
     }
     for (CLI::App* sub : app.get_subcommands({})) refuse_empty_values(*sub);

@@ -34,8 +34,9 @@
 // per word (the largest |value| of the word / 127), and the float convolution weights. The codes
 // are rounded with error compensation (GPTQ, quantized_text_cnn.cpp), each the floor or the
 // ceiling of its value, so that the tables' error, not the embedding's, is small. At load
-// the table is made again, 256 words at a time (FoldedTextCnn::table_rows on the decoded
-// embeddings, then the per-filter codes with the stored scales), so the file holds
+// the table is made again, 128 words at a time (a GEMM per branch on the decoded embeddings,
+// as FoldedTextCnn::table_rows makes the float table, then the per-filter codes with the stored
+// scales), so the file holds
 // channels + 4 bytes per word instead of `columns` (304 instead of 1,200 for Kim's model) and
 // prediction runs on the same int8 table as the version-1 form. After the common part above,
 // instead of the table: u64 channels, floats word scales (vocab), u64 code bytes (vocab x

@@ -541,10 +541,12 @@ BOOST_AUTO_TEST_CASE(no_program_takes_an_empty_value_in_silence) {
                     const std::string said = name + " " + command + ": " + option + ": ";
                     BOOST_CHECK_MESSAGE(r.err.rfind(said, 0) == 0, context << ": " << r.err);
                     // A list may say so in its own words first ("an empty list"); the rest say this.
+                    // A required option has no default to leave it out for.
+                    const std::string advice = line.find(" REQUIRED ") != std::string::npos
+                                                   ? "the option needs one\n"
+                                                   : "leave the option out for its default\n";
                     if (m[3].str().find("...") == std::string::npos && type.find(',') == std::string::npos)
-                        BOOST_CHECK_MESSAGE(r.err.rfind(said + "the value is empty (an unset shell variable?); leave the "
-                                                               "option out for its default\n",
-                                                        0) == 0,
+                        BOOST_CHECK_MESSAGE(r.err.rfind(said + "the value is empty (an unset shell variable?); " + advice, 0) == 0,
                                             context << ": " << r.err);
                 }
                 ++checked;
@@ -561,10 +563,16 @@ BOOST_AUTO_TEST_CASE(no_program_takes_an_empty_value_in_silence) {
     const std::string empty = ": the value is empty (an unset shell variable?); leave the option out for its default";
     check_usage_error(text("train --train a.csv --model m --widths= --epochs 1"), "textcnn train", "--widths" + empty);
     check_usage_error(text("predict --model m --no-header= a.csv"), "textcnn predict", "--no-header" + empty);
-    check_usage_error(text("report --log a.jsonl -o="), "textcnn report", "-o" + empty);
+    check_usage_error(text("report --log a.jsonl -o="), "textcnn report",
+                      "-o: the value is empty (an unset shell variable?); the option needs one");  // required
     check_usage_error(text("predict --threshold= pos=0.9 --model m in.txt"), "textcnn predict", "--threshold" + empty);
     check_usage_error(image("train --images a --labels b --model m --lr-decay-at= 3"), "imagecnn train",
                       "--lr-decay-at" + empty);
+    // A required option: no default to fall back on.
+    check_usage_error(text("quantize --model= --out q.model"), "textcnn quantize",
+                      "--model: the value is empty (an unset shell variable?); the option needs one");
+    check_usage_error(text("quantize --model m --out ''"), "textcnn quantize",
+                      "--out: the value is empty (an unset shell variable?); the option needs one");
     // After "--" everything is an argument: a file named "--dev=" is the validators' to judge.
     const Run after_dashes = text("predict --model m -- --dev=");
     BOOST_CHECK(after_dashes.err.find("the value is empty") == std::string::npos);

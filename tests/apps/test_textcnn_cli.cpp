@@ -1389,12 +1389,20 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_compact_and_compact_refined) {
             const Run no_fold = run("predict --no-fold --quiet --model " + out + " " + texts);
             BOOST_CHECK_EQUAL(no_fold.code, 0);
             BOOST_CHECK_MESSAGE(contains(no_fold.err, "--no-fold: " + out + " is quantized"), no_fold.err);
-            // Already quantized: said, nothing written.
+            // Already quantized: bad input (exit 1), the float model it came from named, nothing written.
             const Run again = run("quantize --model " + out + " --out " + scratch("twice.model"));
-            BOOST_CHECK_EQUAL(again.code, 2);
-            BOOST_CHECK_MESSAGE(contains(again.err, "is already quantized"), again.err);
+            BOOST_CHECK_EQUAL(again.code, 1);
+            BOOST_CHECK_MESSAGE(contains(again.err, "is already quantized") &&
+                                    contains(again.err, "quantize the float model it was made from: " + t.model),
+                                again.err);
+            BOOST_CHECK(!std::filesystem::exists(scratch("twice.model")));
         }
     BOOST_CHECK(!json::parse(run("summary --json --model " + t.model).out).contains("quantized_form"));
+    // Written to a device (no file size to report): said so rather than failing after the write;
+    // --threads as in every command.
+    const Run to_device = run("quantize --threads 1 --model " + t.model + " --out /dev/null");
+    BOOST_CHECK_EQUAL(to_device.code, 0);
+    BOOST_CHECK_MESSAGE(contains(to_device.err, "a file without a size (not a regular file)"), to_device.err);
     // --out over --model (the float model would be lost: the copy is for prediction only): refused,
     // nothing written; the message gives the input's size.
     const std::string copy = scratch("replaced.model");
