@@ -63,6 +63,7 @@ struct Judge {
         if (!thresholds.always_decides())
             throw cli_common::UsageError("--threshold on every label: a message that reaches none would get no "
                                          "verdict; leave one label (ham) without a threshold");
+        model.set_decision_thresholds(thresholds);  // a refined model settles the verdict, not only the arg-max
         // A model of `textcnn train` read other texts than the one textcnn-mail makes of a message.
         if (!model.metadata.count(max_body_bytes_key))
             fmt::print(stderr, "warning: {} was not trained by textcnn-mail train (it lacks the settings that command "

@@ -35,12 +35,13 @@ void run_eval(const EvalOptions& o) {
     using namespace textcnn;
     ThreadLimit threads(o.threads);
     end_blas_workers();  // as predict: they would spin beside the load's threads, and scoring makes no threaded BLAS call
-    const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
+    TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
     const auto& labels = model.labels();
     const LabelThresholds thresholds = o.threshold.thresholds(labels);
     if (!thresholds.always_decides())
         throw UsageError("--threshold: eval needs a label without a threshold to fall back on (with a threshold on "
                          "every label some documents could get no label at all)");
+    model.set_decision_thresholds(thresholds);  // a refined model's decisions: as predict's
     DocumentReader reader(o.data_path, o.reader.options(true, o.data_path));
 
     ConfusionMatrix confusion(labels);

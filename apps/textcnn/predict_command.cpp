@@ -360,7 +360,10 @@ void run_predict(PredictOptions o) {
     // does --no-fold scoring call threaded BLAS (Network::forward_chunked). So BLAS stays on
     // one thread per caller from here on.
     end_blas_workers();
-    const TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
+    TextClassifier model = load_for_prediction(o.model_path, o.no_fold);
+    // A refined quantized model then scores again the texts whose --threshold decision (not
+    // only whose arg-max) its int8 rounding leaves in doubt.
+    model.set_decision_thresholds(o.threshold.thresholds(model.labels()));
     cli_common::warn_top_beyond_labels(o.top, model.labels().size());
 
     BatchWriter out(o, model.labels());

@@ -96,8 +96,9 @@ Command add_quantize_command(CLI::App& app) {
                   "Also store a 4-bit residual code per table value (file and memory: half the tables' bytes "
                   "again): a text whose label the int8 tables leave in doubt is scored again at a 14th of their "
                   "rounding error, so arg-max labels differ from the float model's only for texts whose top two "
-                  "logits it puts within twice that bound (printed here) of each other (a --threshold decision "
-                  "near its threshold can still differ). With --compact, the file stays "
+                  "logits it puts within twice that bound (printed here) of each other; --threshold decisions of "
+                  "predict, eval and textcnn-mail classify likewise (a text near a threshold is scored again "
+                  "too). With --compact, the file stays "
                   "compact and the residual codes are made at load; the embedding's rounding remains in the bound");
     return {cmd, [o] { run_quantize(*o); }};
 }

@@ -62,4 +62,29 @@ std::optional<std::uint32_t> LabelThresholds::decide(std::span<const float> prob
     return passed ? passed : fallback;
 }
 
+bool LabelThresholds::in_doubt(std::span<const float> probabilities, std::span<const float> bounds, float slack) const {
+    const std::size_t n = probabilities.size();
+    if (bounds.size() != n || (count_ != 0 && n != thresholds_.size()))
+        throw ConfigError(fmt::format("thresholds: {} probabilities and {} bounds for {} labels", n, bounds.size(),
+                                      count_ != 0 ? thresholds_.size() : n));
+    const auto has = [&](std::size_t i) { return count_ != 0 && thresholds_[i] >= 0.0; };
+    const auto reaches = [&](std::size_t i) { return probabilities[i] >= static_cast<float>(thresholds_[i]); };
+    bool any_reached = false;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!has(i)) continue;
+        if (std::abs(probabilities[i] - static_cast<float>(thresholds_[i])) <= bounds[i] + slack) return true;
+        any_reached = any_reached || reaches(i);
+    }
+    // Every threshold's side is certain: the rule picks the most probable of these labels.
+    const auto candidate = [&](std::size_t i) { return any_reached ? has(i) && reaches(i) : !has(i); };
+    std::size_t top = n;
+    for (std::size_t i = 0; i < n; ++i)
+        if (candidate(i) && (top == n || probabilities[i] > probabilities[top])) top = i;
+    if (top == n) return false;  // no label can be decided: every one has a threshold below it
+    for (std::size_t i = 0; i < n; ++i)
+        if (i != top && candidate(i) && probabilities[top] - probabilities[i] <= bounds[top] + bounds[i] + slack)
+            return true;
+    return false;
+}
+
 }  // namespace textcnn

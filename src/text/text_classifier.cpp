@@ -404,6 +404,7 @@ struct TextClassifier::Impl {
     std::vector<std::string> labels;
     std::vector<TextNetwork> members;  ///< at least one
     std::size_t max_length = 0;        ///< 0 = no limit
+    LabelThresholds decision;          ///< set_decision_thresholds()
     tbb::enumerable_thread_specific<PerThread> threads;
 
     /// Cuts ids to max_length; whether it did.
@@ -428,16 +429,17 @@ struct TextClassifier::Impl {
     /// logits' error bounds into local.logit_bounds.
     void member_probabilities(std::size_t k, std::span<const std::vector<std::uint32_t>> texts, float* probabilities,
                               PerThread& local) const;
-    /// Whether this is an ensemble whose quantized members all hold residual codes (and one
-    /// does at least): its averaged label can then be settled as one network's is.
-    bool ensemble_can_settle() const {
+    /// Whether the quantized members all hold residual codes (and one does at least), and the
+    /// decision is one QuantizedTextCnn::logits() does not settle alone: an ensemble's averaged
+    /// label, or a decision under thresholds. It can then be settled as one network's label is.
+    bool can_settle() const {
         const auto refined = [](const TextNetwork& m) { return m.quantized && m.quantized->refined(); };
-        return members.size() > 1 && std::any_of(members.begin(), members.end(), refined) &&
+        return (members.size() > 1 || !decision.empty()) && std::any_of(members.begin(), members.end(), refined) &&
                std::all_of(members.begin(), members.end(), [&](const TextNetwork& m) { return !m.quantized || refined(m); });
     }
-    /// An ensemble's texts whose averaged label the members' rounding leaves in doubt (another
-    /// label within the probability bounds of the top one) are scored again, every refined
-    /// member from its residual codes.
+    /// The texts whose decision (arg-max of the averaged probabilities, or `decision`'s rule)
+    /// the members' rounding leaves in doubt (LabelThresholds::in_doubt with the probability
+    /// bounds) are scored again, every refined member from its residual codes.
     void settle_doubts(std::span<const std::vector<std::uint32_t>> texts, float* probabilities, PerThread& local) const;
 };
 
@@ -766,6 +768,14 @@ TextClassifier TextClassifier::Impl::assemble(const ModelFile& file, detail::Unf
     return model;
 }
 
+void TextClassifier::set_decision_thresholds(LabelThresholds thresholds) {
+    if (!thresholds.empty() && thresholds.labels() != impl_->labels.size())
+        throw ConfigError("decision thresholds for " + std::to_string(thresholds.labels()) + " labels; the model has " +
+                          std::to_string(impl_->labels.size()));
+    impl_->decision = std::move(thresholds);
+}
+const LabelThresholds& TextClassifier::decision_thresholds() const { return impl_->decision; }
+
 std::size_t TextClassifier::max_length() const { return impl_->max_length; }
 void TextClassifier::set_max_length(std::size_t tokens) {
     // What the model file can hold (parse_max_tokens): beyond it, a saved model did not load.
@@ -787,15 +797,21 @@ void TextClassifier::predict_encoded(std::span<const std::vector<std::uint32_t>>
     if (texts.empty()) return;
     auto& local = impl_->threads.local();
     const std::size_t classes = impl_->labels.size(), members = impl_->members.size();
-    const bool settle = impl_->ensemble_can_settle();
+    const bool settle = impl_->can_settle();
     if (settle) local.probability_bounds.assign(n, 0.0f);
-    // Logits within d of the float member's give probabilities within p e^2d (e^2d - 1) of its:
-    // each moves by a factor in [e^-2d, e^2d] (the softmax's numerator and denominator).
+    // Logits within d of the float member's: every difference z_j - z_c within m = 2d of its, so
+    // with S = sum over j != c of e^(z_j - z_c) = 1/p - 1 the float p_c = 1 / (1 + S') lies in
+    // [p / (p + (1 - p) e^m), p / (p + (1 - p) e^-m)]: the larger distance from p is its bound
+    // (an ensemble's mean: the sum of the members' bounds over their number).
     const auto add_bounds = [&](const float* p) {
         for (std::size_t i = 0; i < texts.size(); ++i) {
-            const double growth = std::exp(2.0 * local.logit_bounds[i]);
-            const auto factor = static_cast<float>(growth * (growth - 1.0) / static_cast<double>(members));
-            for (std::size_t c = 0; c < classes; ++c) local.probability_bounds[i * classes + c] += p[i * classes + c] * factor;
+            const double m = 2.0 * local.logit_bounds[i], up = std::exp(-m), down = std::exp(m);
+            for (std::size_t c = 0; c < classes; ++c) {
+                const double q = p[i * classes + c];
+                const double above = q / (q + (1.0 - q) * up) - q, below = q - q / (q + (1.0 - q) * down);
+                local.probability_bounds[i * classes + c] +=
+                    static_cast<float>(std::max(above, below) / static_cast<double>(members));
+            }
         }
     };
     impl_->member_probabilities(0, texts, probabilities.data(), local);
@@ -830,11 +846,8 @@ void TextClassifier::Impl::settle_doubts(std::span<const std::vector<std::uint32
     for (std::size_t i = 0; i < texts.size(); ++i) {
         float* p = probabilities + i * classes;
         const float* bound = local.probability_bounds.data() + i * classes;
-        const std::size_t top = static_cast<std::size_t>(std::max_element(p, p + classes) - p);
-        bool doubt = false;  // 1e-6: the float roundings of the softmax and the mean
-        for (std::size_t c = 0; c < classes && !doubt; ++c)
-            doubt = c != top && p[top] - p[c] <= bound[top] + bound[c] + 1e-6f;
-        if (!doubt) continue;
+        // 1e-6: the float roundings of the softmax and the mean.
+        if (!decision.in_doubt(std::span(p, classes), std::span(bound, classes), 1e-6f)) continue;
         local.text_mean.assign(classes, 0.0f);
         local.text_member.resize(classes);
         for (std::size_t k = 0; k < members.size(); ++k) {

@@ -1430,6 +1430,42 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_compact_and_compact_refined) {
                       std::filesystem::file_size(scratch("quantized_compact.model")));
 }
 
+// predict --threshold on a refined model: the text whose int8 probability moved most, with a
+// threshold halfway between its float and its int8 probability, gets the float model's
+// decision (scored again from the residual codes) where the plain int8 model's is the other.
+BOOST_AUTO_TEST_CASE(refined_model_decides_thresholds_as_the_float_model) {
+    Trained& t = trained();
+    const std::string texts = scratch("threshold_texts.txt"), stored = scratch("threshold_stored.model"),
+                      refined = scratch("threshold_refined.model");
+    std::string lines;
+    for (const auto& row : make_rows(300, 17)) lines += row.text + "\n";
+    write_text(texts, lines);
+    BOOST_REQUIRE_EQUAL(run("quantize --model " + t.model + " --out " + stored).code, 0);
+    BOOST_REQUIRE_EQUAL(run("quantize --refine --model " + t.model + " --out " + refined).code, 0);
+    const auto probabilities = [&](const std::string& model, const std::string& options) {
+        const Run r = run("predict --quiet --prob --model " + model + " " + options + " " + texts);
+        BOOST_REQUIRE_EQUAL(r.code, 0);
+        return lines_of(r.out);  // a header, then label, P(label 1), P(label 2)
+    };
+    const auto exact = probabilities(t.model, ""), int8 = probabilities(stored, "");
+    const std::string label = split(exact[0], '\t')[2];
+    std::size_t moved = 0;
+    double largest = 0.0;
+    for (std::size_t i = 1; i < exact.size(); ++i) {
+        const double change = std::abs(std::stod(split(int8[i], '\t')[2]) - std::stod(split(exact[i], '\t')[2]));
+        if (change > largest) largest = change, moved = i;
+    }
+    BOOST_REQUIRE_GT(largest, 2e-5);  // six digits printed: the halfway point falls between them
+    const double p = std::stod(split(exact[moved], '\t')[2]), q = std::stod(split(int8[moved], '\t')[2]);
+    const std::string threshold = fmt::format("--threshold {}={:.7f}", label, (p + q) / 2);
+    const auto decided = [&](const std::string& model) {
+        return split(probabilities(model, threshold)[moved], '\t')[0];
+    };
+    BOOST_TEST_MESSAGE("line " << moved << ": float " << p << ", int8 " << q << "; " << threshold);
+    BOOST_CHECK_NE(decided(stored), decided(t.model));
+    BOOST_CHECK_EQUAL(decided(refined), decided(t.model));
+}
+
 BOOST_AUTO_TEST_CASE(tokenize_prints_what_the_model_sees) {
     Trained& t = trained();
     const std::string path = scratch("tokenize.txt");

@@ -89,6 +89,54 @@ BOOST_AUTO_TEST_CASE(matches_the_rule_on_a_grid_of_probabilities_and_thresholds)
     BOOST_TEST(undecided > 0u);  // the all-thresholds setting leaves some vectors without a label
 }
 
+// in_doubt() never says "certain" of a decision that some probabilities within the bounds
+// change: every vector whose entries are p - b, p or p + b (and points between) is decided as
+// p is whenever in_doubt(p, b) is false. And it is not always true.
+BOOST_AUTO_TEST_CASE(in_doubt_whenever_probabilities_within_the_bounds_decide_otherwise) {
+    const std::vector<Pairs> settings = {{},
+                                         {{"news", 0.5}},
+                                         {{"spam", 0.2}, {"ham", 0.7}},
+                                         {{"ham", 0.5}, {"news", 0.5}, {"spam", 0.5}},
+                                         {{"ham", 0.35}}};
+    std::size_t certain = 0, doubtful = 0;
+    for (const Pairs& pairs : settings) {
+        const LabelThresholds t = pairs.empty() ? LabelThresholds() : LabelThresholds(three, pairs);
+        for (const float width : {0.01f, 0.04f, 0.1f})
+            for (int a = 0; a <= 40; ++a)
+                for (int b = 0; a + b <= 40; ++b) {
+                    const std::vector<float> p = {a / 40.0f, b / 40.0f, (40 - a - b) / 40.0f};
+                    const std::vector<float> bounds = {width, width * 0.5f, width * 1.5f};
+                    const bool doubt = t.in_doubt(p, bounds, 1e-6f);  // slack: the rounding of q below
+                    (doubt ? doubtful : certain) += 1;
+                    if (doubt) continue;
+                    for (int step = 0; step < 125; ++step) {  // 5 points per label: -b, -b/2, 0, b/2, b
+                        std::vector<float> q = p;
+                        for (int c = 0, code = step; c < 3; ++c, code /= 5) q[c] += bounds[c] * 0.5f * (code % 5 - 2);
+                        BOOST_TEST_REQUIRE((t.decide(q) == t.decide(p)),
+                                           "p " << p[0] << ' ' << p[1] << ' ' << p[2] << ", bound " << width << ", step " << step);
+                    }
+                }
+    }
+    BOOST_TEST(certain > 0u);
+    BOOST_TEST(doubtful > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(in_doubt_near_a_threshold_and_between_the_candidates) {
+    const LabelThresholds spam({{"ham", "spam"}}, Pairs{{"spam", 0.9}});
+    BOOST_TEST(!spam.in_doubt(std::vector<float>{0.12f, 0.88f}, std::vector<float>{0.01f, 0.01f}, 0.0f));
+    BOOST_TEST(spam.in_doubt(std::vector<float>{0.12f, 0.88f}, std::vector<float>{0.03f, 0.03f}, 0.0f));
+    BOOST_TEST(spam.in_doubt(std::vector<float>{0.12f, 0.88f}, std::vector<float>{0.0f, 0.015f}, 0.01f));
+    // ham and spam 0.5 apart: no arg-max doubt, only the threshold's.
+    BOOST_TEST(!LabelThresholds().in_doubt(std::vector<float>{0.25f, 0.75f}, std::vector<float>{0.2f, 0.2f}, 0.0f));
+    // Both thresholds reached for sure; the two candidates 0.05 apart.
+    const LabelThresholds two(three, Pairs{{"ham", 0.4}, {"news", 0.4}});
+    BOOST_TEST(!two.in_doubt(std::vector<float>{0.5f, 0.45f, 0.05f}, std::vector<float>{0.02f, 0.02f, 0.5f}, 0.0f));
+    BOOST_TEST(two.in_doubt(std::vector<float>{0.5f, 0.45f, 0.05f}, std::vector<float>{0.03f, 0.03f, 0.0f}, 0.0f));
+    BOOST_TEST(error_of<ConfigError>([&] {
+                   two.in_doubt(std::vector<float>{0.5f, 0.5f}, std::vector<float>{0.1f, 0.1f}, 0.0f);
+               }) == "thresholds: 2 probabilities and 2 bounds for 3 labels");
+}
+
 BOOST_AUTO_TEST_CASE(errors_name_the_label_and_the_value) {
     const Pairs unknown = {{"eggs", 0.5}};
     BOOST_TEST(error_of<ConfigError>([&] { LabelThresholds(three, unknown); }) ==

@@ -436,6 +436,97 @@ BOOST_AUTO_TEST_CASE(refined_ensemble_settles_the_averaged_label) {
     BOOST_CHECK_LT(by_members + by_ensemble, texts.size());
 }
 
+// predict --threshold: a refined model settles the decision under thresholds, not only the
+// arg-max. Random networks on 65,000 random texts, a threshold where int8 rounding moves a
+// decision (below): the refined decisions differ from the float model's only where
+// probabilities within the refined bound of the float ones could decide otherwise, and that
+// text's decision is off without set_decision_thresholds() and the float one's with it.
+BOOST_AUTO_TEST_CASE(refined_model_settles_decisions_under_thresholds) {
+    std::vector<std::vector<std::string>> words(1);
+    for (int w = 0; w < 48; ++w) words[0].push_back(std::string("w").append(std::to_string(w)));
+    const Vocabulary vocabulary = Vocabulary::build(words);
+    std::vector<std::vector<std::uint32_t>> texts;
+    for (std::uint64_t seed = 100; seed < 1100; ++seed)
+        for (auto& ids : random_texts(seed)) texts.push_back(std::move(ids));
+    const std::vector<std::string> labels = {"a", "b", "c"};
+    // (classes, thresholded labels): one threshold of two labels; one of three (the rest by
+    // arg-max); two of three (the most probable of those reached, else the third).
+    const std::vector<std::pair<std::size_t, std::vector<std::size_t>>> cases = {{2, {1}}, {3, {0}}, {3, {0, 2}}};
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+        const auto& [classes, thresholded] = cases[k];
+        const std::vector<std::string> names(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(classes));
+        Network network(text_cnn_spec(small_settings(), vocab, classes), Shape{1, 1, 1});
+        network.initialize(Initializer{Initializer::Kind::torch_default}, 20 + k);
+        TextClassifier exact(TokenizerSettings{}, vocabulary, names, std::move(network));
+        exact.fold_for_prediction();
+        TextClassifier refined = TextClassifier::from_model_file(exact.to_model_file());
+        refined.quantize(TextClassifier::QuantizedTables::refined);
+        TextClassifier plain = TextClassifier::from_model_file(exact.to_model_file());
+        plain.quantize();
+        std::vector<float> p, unsettled, q, r;
+        exact.predict_encoded(texts, p);
+        refined.predict_encoded(texts, unsettled);
+        plain.predict_encoded(texts, q);
+        // The first threshold halfway between the float and the int8 probability of the text
+        // that int8 rounding moves most among those the arg-max check leaves alone: without
+        // the thresholds that text's decision is off. Any other at the 90th percentile.
+        std::vector<std::pair<std::string, double>> pairs;
+        std::size_t moved = texts.size();
+        float largest = -1.0f;
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            const std::size_t at = i * classes + thresholded[0];
+            if (unsettled[at] == q[at] && std::abs(q[at] - p[at]) > largest) {
+                largest = std::abs(q[at] - p[at]);
+                moved = i;
+            }
+        }
+        BOOST_REQUIRE_LT(moved, texts.size());
+        const std::size_t at = moved * classes + thresholded[0];
+        pairs.emplace_back(names[thresholded[0]], (double{p[at]} + double{q[at]}) / 2);
+        for (std::size_t label : std::span(thresholded).subspan(1)) {
+            std::vector<float> column;
+            for (std::size_t i = 0; i < texts.size(); ++i) column.push_back(p[i * classes + label]);
+            const std::size_t rank = column.size() * 9 / 10;
+            std::nth_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(rank), column.end());
+            pairs.emplace_back(names[label], column[rank]);
+        }
+        const LabelThresholds thresholds(names, pairs);
+        const std::vector<std::string> other_count(labels.begin(), labels.begin() + (classes == 2 ? 3 : 2));
+        BOOST_CHECK_THROW(refined.set_decision_thresholds(LabelThresholds(other_count, {{{"a", 0.5}}})), ConfigError);
+        refined.set_decision_thresholds(LabelThresholds(std::vector<std::string>(names), pairs));
+        BOOST_CHECK(refined.decision_thresholds().threshold(thresholded[0]).has_value());
+        refined.predict_encoded(texts, r);
+        // Refined logits within d of the float ones: probabilities within e^2d (e^2d - 1).
+        const auto fine = refined.refined_error_bound();
+        const double d = *std::max_element(fine.begin(), fine.end()) + 1e-5;
+        const auto growth = static_cast<float>(std::exp(2 * d) * (std::exp(2 * d) - 1));
+        const std::vector<float> window(classes, growth);
+        std::size_t flips = 0, outside = 0, again = 0, unsettled_flips = 0;
+        const auto row = [&](const std::vector<float>& v, std::size_t i) {
+            return std::span(v.data() + i * classes, classes);
+        };
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            const auto decision = thresholds.decide(row(r, i));
+            const bool near = thresholds.in_doubt(row(p, i), window, 1e-5f);
+            flips += decision != thresholds.decide(row(p, i));
+            outside += !near && decision != thresholds.decide(row(p, i));
+            unsettled_flips += thresholds.decide(row(unsettled, i)) != thresholds.decide(row(p, i));
+            again += !std::ranges::equal(row(q, i), row(r, i));
+        }
+        BOOST_TEST_MESSAGE("case " << k << ": " << again << " of " << texts.size() << " texts scored again, " << flips
+                                   << " decisions off the float model's (" << unsettled_flips
+                                   << " without the thresholds), " << outside << " beyond the window " << growth);
+        BOOST_CHECK_EQUAL(outside, 0u);
+        BOOST_CHECK_LE(flips, unsettled_flips);
+        BOOST_CHECK_LT(again, texts.size() / 2);  // not every text: the check is not vacuous
+        // The text the threshold was put for: off without the thresholds, scored again with
+        // them, and then the float model's decision (its int8 error is far above the refined one's).
+        BOOST_CHECK(thresholds.decide(row(unsettled, moved)) != thresholds.decide(row(p, moved)));
+        BOOST_CHECK(!std::ranges::equal(row(q, moved), row(r, moved)));
+        BOOST_CHECK(thresholds.decide(row(r, moved)) == thresholds.decide(row(p, moved)));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(refined_model_file_saves_loads_and_refuses_crafted_residuals) {
     TextClassifier model = TextClassifier::from_model_file(trained().run->classifier().to_model_file());
     model.quantize(TextClassifier::QuantizedTables::refined);

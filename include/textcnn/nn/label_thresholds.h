@@ -33,6 +33,8 @@ public:
     LabelThresholds(std::span<const std::string> labels, std::span<const std::pair<std::string, double>> thresholds);
 
     bool empty() const { return count_ == 0; }
+    /// The number of labels given at construction (0 for the default: no threshold).
+    std::size_t labels() const { return thresholds_.size(); }
     /// Whether some label has no threshold, so that decide() always returns a label.
     bool always_decides() const { return count_ < thresholds_.size() || thresholds_.empty(); }
     /// The threshold of label `index`, if it has one.
@@ -42,6 +44,14 @@ public:
     /// threshold: arg-max. ConfigError when the size differs from the number of labels given
     /// at construction.
     std::optional<std::uint32_t> decide(std::span<const float> probabilities) const;
+    /// Whether decide() might answer otherwise for probabilities each within `bounds` (+ `slack`)
+    /// of `probabilities` (both one per label): a thresholded label within its bound of its
+    /// threshold, or, among the labels the rule chooses from, another within the two bounds of
+    /// the most probable. Conservative: true may be said of a decision that cannot change,
+    /// never false of one that can. Without any threshold it is the arg-max's doubt. What a
+    /// quantized model's refined form uses to pick the texts it scores again. ConfigError when
+    /// the sizes differ from the number of labels given at construction.
+    bool in_doubt(std::span<const float> probabilities, std::span<const float> bounds, float slack) const;
 
 private:
     std::vector<double> thresholds_;  ///< one per label; negative = no threshold

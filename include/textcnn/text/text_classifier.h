@@ -39,6 +39,7 @@
 // (section "ENSM", see load()); a file with one member is written as it always was.
 #pragma once
 
+#include "textcnn/nn/label_thresholds.h"
 #include "textcnn/nn/layer_spec.h"
 
 #include <cstddef>
@@ -190,6 +191,20 @@ public:
     /// Sets it; ConfigError beyond 16,777,216 (what a model file holds). Not to be called while
     /// other threads predict.
     void set_max_length(std::size_t tokens);
+
+    /// The decision rule the caller will apply to the probabilities (LabelThresholds::decide:
+    /// `predict --threshold spam=0.9`), so that a quantized model's refined form
+    /// (QuantizedTables::refined, compact_refined) also scores again the texts whose *decision*
+    /// its int8 rounding leaves in doubt (a probability within its bound of a threshold, or two
+    /// labels the rule chooses between within theirs), not only those whose arg-max it does:
+    /// the decision is then the float model's under the same terms as the arg-max label (see
+    /// `refined`). No effect on other models, and none on what is returned beyond the
+    /// probabilities of those texts. Not saved in the model file. ConfigError when the
+    /// thresholds were made for another number of labels. Not to be called while other threads
+    /// predict.
+    void set_decision_thresholds(LabelThresholds thresholds);
+    /// The rule set by set_decision_thresholds(); empty (arg-max) by default. Thread-safe.
+    const LabelThresholds& decision_thresholds() const;
 
     /// Free-form facts saved with the model and shown by `textcnn summary`: training data,
     /// date, command line, dev accuracy, seed... Not synchronised: change it only while no
