@@ -137,12 +137,34 @@ bool write_all(int fd, std::span<const std::uint8_t> bytes) {
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
+namespace {
+
+// The file a path ends at, its symbolic links followed (each relative target read against its
+// link's directory; a dangling link's target, to be created); the path itself when it is no
+// link. IoError after 40 links, as the kernel's ELOOP.
+std::string link_target(std::string path) {
+    for (int links = 0; links < 40; ++links) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+        std::error_code error;
+        const std::filesystem::path target = std::filesystem::read_symlink(path, error);
+        if (error) throw IoError(system_error(path, "cannot read the symbolic link", error.value()));
+        path = target.is_absolute() ? target.string() : (std::filesystem::path(path).parent_path() / target).string();
+    }
+    throw IoError(system_error(path, "cannot write", ELOOP));
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& given, std::span<const std::uint8_t> bytes) {
+    // A symbolic link is followed, as a shell redirection would: the file it names is
+    // replaced (it was the link, which became a file and left the linked file as it was).
+    if (given.empty()) throw IoError("cannot write a file of an empty name: the file to write needs a name");
+    const std::string path = link_target(given);
     // A character device or FIFO (/dev/null, /dev/stdout, a pipe's name) is written into, as
     // a shell redirection would: renaming a file over it would replace the device (as root,
     // /dev/null itself). Other files that are not regular (a directory, a socket, a block
     // device) are refused.
-    if (path.empty()) throw IoError("cannot write a file of an empty name: the file to write needs a name");
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
         if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))

@@ -562,6 +562,44 @@ BOOST_AUTO_TEST_CASE(failed_writes_leave_no_temporary_file) {
     BOOST_TEST(left == 0u);
 }
 
+// A symbolic link at the path is followed, as a shell redirection would: the file it names is
+// replaced and the link stays (it became a file, and the linked model was left as it was).
+BOOST_AUTO_TEST_CASE(writes_follow_symbolic_links) {
+    TempDir dir;
+    const Network network(image_spec(), Shape{1, 1, 6, 6});
+    fs::create_directories(dir.path / "models");
+    const fs::path target = dir.path / "models" / "v3.model", link = dir.path / "current.model";
+    std::ofstream(target) << "old";
+    fs::create_symlink("models/v3.model", link);  // relative to the link's directory
+    write_network(link.string(), network);
+    BOOST_TEST(fs::is_symlink(link));
+    BOOST_TEST(read_model_file(target.string()).find("ARCH") != nullptr);
+    // A link to a link, and a dangling one: the file at the end is written (created).
+    const fs::path chain = dir.path / "chain.model", dangling = dir.path / "dangling.model";
+    fs::create_symlink(link, chain);
+    fs::create_symlink(dir.path / "models" / "new.model", dangling);
+    fs::remove(target);
+    write_network(chain.string(), network);
+    write_network(dangling.string(), network);
+    BOOST_TEST(fs::is_symlink(chain));
+    BOOST_TEST(fs::is_symlink(dangling));
+    BOOST_TEST(fs::is_regular_file(target));
+    BOOST_TEST(fs::is_regular_file(dir.path / "models" / "new.model"));
+    // A loop is refused, naming the path, and nothing is written.
+    const fs::path a = dir.path / "a", b = dir.path / "b";
+    fs::create_symlink(b, a);
+    fs::create_symlink(a, b);
+    BOOST_CHECK_EXCEPTION(write_network(a.string(), network), IoError, [&](const IoError& e) {
+        BOOST_TEST_MESSAGE("got: " << e.what());
+        return std::string(e.what()).find(": cannot write: Too many levels of symbolic links") != std::string::npos;
+    });
+    BOOST_TEST(fs::is_symlink(a));
+    BOOST_TEST(fs::is_symlink(b));
+    std::size_t left = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path)) left += entry.path().string().find(".tmp.") != std::string::npos;
+    BOOST_TEST(left == 0u);
+}
+
 // Models written by format version 1 must keep loading and predicting the same (USERS.md theme
 // 1). The fixtures were written by this test itself:
 //   test_model_file --run_test=format_version_1_fixtures_keep_loading -- --write-fixtures

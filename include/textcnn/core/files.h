@@ -9,6 +9,8 @@
 //    mid-write (SIGKILL) leaves no temporary behind. A character device or FIFO at <path>
 //    (/dev/null, /dev/stdout, a named pipe) is written into instead, as a shell redirection
 //    would (a rename would replace the device); a directory or other special file is refused.
+//    A symbolic link at <path> is followed (as a redirection would): the file it names is the
+//    one replaced, in its own directory, and messages name that file.
 #pragma once
 
 #include <cstdint>
