@@ -12,6 +12,7 @@
 // Errors go to stderr as "<program> <command>: <message>"; stdout carries only results.
 #pragma once
 
+#include "output_fields.h"
 #include "shared_options.h"
 #include "textcnn/core/error.h"
 
@@ -67,7 +68,8 @@ inline std::vector<std::string>& program_arguments() {
 }
 
 /// Inside a catch block: prints the exception in flight as "<name>: <message>" on stderr (not
-/// for ExitStatus and Interrupted) and returns the exit code above for it.
+/// for ExitStatus and Interrupted; control characters of the message escaped by
+/// terminal_text(): it names files and labels of the data) and returns the exit code above for it.
 inline int exit_code_of_current_exception(const std::string& name, int runtime_error_code = 1) {
     try {
         throw;
@@ -76,17 +78,18 @@ inline int exit_code_of_current_exception(const std::string& name, int runtime_e
     } catch (const Interrupted& e) {
         return e.exit_code;
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(), e.what());
+        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", name.c_str(),
+                     terminal_text(e.what()).c_str());
         return 2;
     } catch (const textcnn::ConfigError& e) {
-        std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), terminal_text(e.what()).c_str());
         return 2;
     } catch (const std::system_error& e) {
         // fmt::print's failed write to stdout: "cannot write to file: No space left on device".
         if (std::string_view(e.what()).starts_with("cannot write to file"))
             std::fprintf(stderr, "%s: stdout: write error: %s\n", name.c_str(), e.code().message().c_str());
         else
-            std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), terminal_text(e.what()).c_str());
         return runtime_error_code;
     } catch (const std::bad_alloc&) {
         // An allocation refused (ulimit -v, a container's memory limit): say so, not "std::bad_alloc".
@@ -94,7 +97,7 @@ inline int exit_code_of_current_exception(const std::string& name, int runtime_e
                              "small for this data, model or batch size)\n", name.c_str());
         return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), terminal_text(e.what()).c_str());
         return runtime_error_code;
     }
 }
@@ -152,7 +155,8 @@ inline int run_program(CLI::App& app, const std::vector<Command>& commands, cons
     } catch (const CLI::CallForVersion& e) {
         return shown(app.exit(e));
     } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", command_name().c_str(), e.what());
+        std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", command_name().c_str(),
+                     terminal_text(e.what()).c_str());
         return 2;
     }
     for (const auto& c : commands) {

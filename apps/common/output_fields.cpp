@@ -12,7 +12,7 @@ namespace {
 // The length of the valid UTF-8 sequence that starts at s[i] (a byte of 0x80 or more), or 0
 // when none does: a stray continuation byte, a cut sequence, an overlong form, a surrogate,
 // beyond U+10FFFF.
-std::size_t utf8_sequence_at(const std::string& s, std::size_t i) {
+std::size_t utf8_sequence_at(std::string_view s, std::size_t i) {
     const auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
     const unsigned lead = b(0);
     const std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
@@ -26,11 +26,12 @@ std::size_t utf8_sequence_at(const std::string& s, std::size_t i) {
     return length;
 }
 
-}  // namespace
-
-std::string tsv_field(const std::string& s) {
-    const auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '\\'; };
-    if (std::all_of(s.begin(), s.end(), plain)) return s;
+// tsv_field(), or with `layout` terminal_text(): backslash, tab and newline left as they are.
+std::string escaped(std::string_view s, bool layout) {
+    const auto plain = [layout](unsigned char c) {
+        return (c >= 0x20 && c < 0x7f && (layout || c != '\\')) || (layout && (c == '\n' || c == '\t'));
+    };
+    if (std::all_of(s.begin(), s.end(), plain)) return std::string(s);
     std::string out;
     for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
@@ -65,6 +66,11 @@ std::string tsv_field(const std::string& s) {
     }
     return out;
 }
+
+}  // namespace
+
+std::string tsv_field(const std::string& s) { return escaped(s, false); }
+std::string terminal_text(std::string_view s) { return escaped(s, true); }
 
 std::string csv_field(const std::string& s, char delimiter) {
     if (s.find_first_of("\"\r\n") == std::string::npos && s.find(delimiter) == std::string::npos) return s;

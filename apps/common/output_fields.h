@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cli_common {
@@ -16,6 +17,10 @@ namespace cli_common {
 /// \xHH, C1 and the line and paragraph separators as \uHHHH (find_control_character's set), and
 /// a byte that is not part of valid UTF-8 (a file name of Latin-1 bytes) as \xHH.
 std::string tsv_field(const std::string& s);
+/// A message for the terminal (stderr's errors and warnings, which name files and labels of
+/// the data): escaped as tsv_field() but for its own layout, newline, tab and backslash, which
+/// stay as they are.
+std::string terminal_text(std::string_view s);
 /// A field of CSV output (RFC 4180): quoted, with doubled quotes, when it holds the delimiter,
 /// a quote or a line end. Quoted TSV (delimiter '\t') is the form textcnn's reader takes.
 std::string csv_field(const std::string& s, char delimiter = ',');

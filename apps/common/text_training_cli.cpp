@@ -485,7 +485,7 @@ textcnn::TextTrainingCallbacks printing_callbacks(const TextTrainCliOptions& o, 
     callbacks.info = [&o](const std::string& m) {
         if (!o.quiet) fmt::print(stderr, "{}\n", m);
     };
-    callbacks.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
+    callbacks.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", terminal_text(m)); };
     if (printer) callbacks.progress = [&printer](const TrainingProgress& p) { printer->progress(p); };
     callbacks.epoch_end = [&printer, recorder](const EpochSummary& e) {
         if (printer) printer->epoch_end(e);
@@ -517,7 +517,7 @@ public:
             c.info = [this](const std::string& m) {
                 if (!o_.quiet) fmt::print(stderr, "{}\n", m);
             };
-            c.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
+            c.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", terminal_text(m)); };
         } else {
             c.info = c.warning = [](const std::string&) {};
         }
@@ -753,7 +753,7 @@ private:
     // A member's report, and its network when it finished.
     void keep(std::size_t k, const textcnn::TextTrainingReport& report, textcnn::TextTrainingRun& run) {
         if (k == 0)
-            for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
+            for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", terminal_text(w));
         train_documents_ = report.train_documents;
         validation_documents_ = report.validation_documents;
         if (report.result.reason == textcnn::StopReason::interrupted) return;
@@ -907,7 +907,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     // is written must not kill the program halfway (no checkpoint, a temporary left behind).
     SigintScope sigint;
     TextTrainingReport report = run.run();
-    for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", w);
+    for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", terminal_text(w));
     if (!o.resume_path.empty() && report.result.reason == StopReason::completed && report.result.history.empty())
         fmt::print(stderr,
                    "warning: {} had completed {} epoch{} and --epochs is {}: nothing was trained (a larger --epochs "

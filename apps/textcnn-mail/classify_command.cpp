@@ -14,8 +14,10 @@
 #include "textcnn/core/runtime.h"
 #include "textcnn/mail/mail_sources.h"
 #include "textcnn/nn/model_file.h"
+#include "textcnn/text/data_checks.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -60,16 +62,22 @@ struct Judge {
           extraction(mail_text_options_of(model, o.model_path)) {
         // With a threshold on every label, a message that reaches none got NO, unsaid: as in
         // textcnn eval, one label must be left to fall back on.
-        if (!thresholds.always_decides())
-            throw cli_common::UsageError("--threshold on every label: a message that reaches none would get no "
-                                         "verdict; leave one label (ham) without a threshold");
+        if (!thresholds.always_decides()) {
+            std::vector<std::string> others;  // the model's labels but spam: ham, for a model of textcnn-mail train
+            for (std::size_t i = 0; i < model.labels().size(); ++i)
+                if (i != spam_index) others.push_back(textcnn::shown_label(model.labels()[i]));
+            throw cli_common::UsageError(fmt::format("--threshold on every label: a message that reaches none would "
+                                                     "get no verdict; leave a label other than spam without a "
+                                                     "threshold ({})",
+                                                     fmt::join(others, ", ")));
+        }
         model.set_decision_thresholds(thresholds);  // a refined model settles the verdict, not only the arg-max
         // A model of `textcnn train` read other texts than the one textcnn-mail makes of a message.
         if (!model.metadata.count(max_body_bytes_key))
             fmt::print(stderr, "warning: {} was not trained by textcnn-mail train (it lacks the settings that command "
                                "stores): it learnt from other texts than the one textcnn-mail extract makes of a "
                                "message, and its verdicts may mean little\n",
-                       o.model_path);
+                       cli_common::tsv_field(o.model_path));
     }
     bool is_spam(const textcnn::TextPrediction& p) const {
         const auto decision = thresholds.decide(p.probabilities);

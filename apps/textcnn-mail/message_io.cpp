@@ -1,5 +1,7 @@
 #include "message_io.h"
 
+#include "output_fields.h"
+
 #include "textcnn/mail/header_insertion.h"
 
 #include <fmt/format.h>
@@ -66,8 +68,9 @@ void write_with_fields(const std::string& message, const std::vector<std::pair<s
 void warn_hidden(const std::string& dir, const std::vector<std::filesystem::path>& hidden) {
     fmt::print(stderr, "warning: {}: left out {} whose name starts with '.' (hidden; a folder's messages with it; first: "
                        "{})\n",
-               dir, hidden.size() == 1 ? std::string("1 entry") : fmt::format("{} entries", hidden.size()),
-               hidden.front().string());
+               cli_common::tsv_field(dir),
+               hidden.size() == 1 ? std::string("1 entry") : fmt::format("{} entries", hidden.size()),
+               cli_common::tsv_field(hidden.front().string()));
 }
 
 }  // namespace mail_cli

@@ -4,6 +4,7 @@
 // then the same training run as textcnn train (apps/common/text_training_cli.h).
 #include "commands.h"
 #include "message_io.h"
+#include "output_fields.h"
 #include "run_log.h"
 #include "shared_options.h"
 #include "text_training_cli.h"
@@ -74,8 +75,8 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<
         }
     }
     if (unreadable)
-        fmt::print(stderr, "warning: {}: left out {} entries that are not readable message files (first: {})\n", dir,
-                   unreadable, first);
+        fmt::print(stderr, "warning: {}: left out {} entries that are not readable message files (first: {})\n",
+                   cli_common::tsv_field(dir), unreadable, cli_common::tsv_field(first));
     if (!hidden.empty()) warn_hidden(dir, hidden);
 }
 
@@ -146,7 +147,9 @@ std::vector<textcnn::Document> extract_all(std::vector<RawMessage> messages, con
         if (documents[i]) out.push_back(std::move(*documents[i]));
         else if (skipped++ == 0) first = messages[i].source + ": " + errors[i];
     }
-    if (skipped) fmt::print(stderr, "warning: left out {} messages that could not be parsed (first: {})\n", skipped, first);
+    if (skipped)
+        fmt::print(stderr, "warning: left out {} messages that could not be parsed (first: {})\n", skipped,
+                   cli_common::tsv_field(first));
     return out;
 }
 
@@ -170,7 +173,7 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     // share, unsaid.
     const auto first_time = [&](const char* option, const std::string& file) {
         if (seen.insert(textcnn::mail::same_file_key(file)).second) return true;
-        fmt::print(stderr, "warning: {} {}: a file given before, read once\n", option, file);
+        fmt::print(stderr, "warning: {} {}: a file given before, read once\n", option, cli_common::tsv_field(file));
         return false;
     };
     for (const auto& f : o.mboxes)

@@ -14,6 +14,7 @@
 
 using cli_common::csv_field;
 using cli_common::json_text;
+using cli_common::terminal_text;
 using cli_common::tsv_field;
 
 BOOST_AUTO_TEST_CASE(tsv_fields_escape_line_ends_tabs_controls_and_stray_bytes) {
@@ -44,6 +45,16 @@ BOOST_AUTO_TEST_CASE(tsv_fields_escape_line_ends_tabs_controls_and_stray_bytes) 
             }
         }
     }
+}
+
+// Messages on stderr: the controls and stray bytes of the data they name escaped as in tsv,
+// their own layout (newline, tab) and backslashes (a Windows path) kept.
+BOOST_AUTO_TEST_CASE(terminal_text_escapes_what_the_data_brings_and_keeps_the_layout) {
+    BOOST_CHECK_EQUAL(terminal_text("two lines\n\tindented, C:\\data"), "two lines\n\tindented, C:\\data");
+    BOOST_CHECK_EQUAL(terminal_text("mail/\x1b]0;owned\x07.eml: cannot open"), "mail/\\x1b]0;owned\\x07.eml: cannot open");
+    BOOST_CHECK_EQUAL(terminal_text("cr\rover latin1 caf\xe9 csi\xc2\x9b"), "cr\\rover latin1 caf\\xe9 csi\\u009b");
+    BOOST_CHECK_EQUAL(terminal_text(std::string("nul\0", 4)), "nul\\x00");
+    BOOST_CHECK_EQUAL(terminal_text("caf\xc3\xa9"), "caf\xc3\xa9");
 }
 
 BOOST_AUTO_TEST_CASE(csv_fields_are_quoted_as_rfc_4180_says) {

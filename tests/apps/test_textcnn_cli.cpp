@@ -2199,6 +2199,17 @@ BOOST_AUTO_TEST_CASE(forged_model_dimensions) {
     }
 }
 
+// An error names the file it is about, and a file's name can hold an escape sequence: it
+// reached the terminal raw (it could set the title, or hide the message).
+BOOST_AUTO_TEST_CASE(errors_escape_the_control_characters_of_the_names_they_give) {
+    Trained& t = trained();
+    const std::string named = scratch("title\x1b]0;owned\x07.model");
+    const Run r = run("predict --model '" + named + "'", t.dev_csv);
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(contains(r.err, scratch("title\\x1b]0;owned\\x07.model") + ": cannot open: No such file"), r.err);
+    BOOST_CHECK(r.err.find('\x1b') == std::string::npos && r.err.find('\x07') == std::string::npos);
+}
+
 // A FIFO blocked forever, /dev/zero never ended, a directory read as an empty file.
 BOOST_AUTO_TEST_CASE(models_and_vectors_must_be_regular_files) {
     Trained& t = trained();

@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_short_training_run_then_classify_gives_exit_codes_and_hea
     BOOST_TEST(both.code == 2);
     BOOST_TEST(both.out.find("\nX-Spam-Flag: UNKNOWN\n") != std::string::npos);
     BOOST_TEST(both.err.starts_with("textcnn-mail classify: --threshold on every label: a message that reaches none "
-                                    "would get no verdict; leave one label (ham) without a threshold"),
+                                    "would get no verdict; leave a label other than spam without a threshold (ham)"),
                both.err);
     const ProgramRun r = run("classify --model " + model(), path("spam.eml"));
     BOOST_TEST(r.out.find("\nX-Spam-Flag: YES\nX-Spam-Score: 0.") != std::string::npos);
@@ -152,6 +152,12 @@ BOOST_AUTO_TEST_CASE(hidden_entries_are_left_out_and_said) {
     const ProgramRun missing = run("classify --quiet --model " + model() + " --maildir " + dir + "/nowhere");
     BOOST_TEST(missing.code == 3);
     BOOST_TEST(missing.err == "textcnn-mail classify: " + dir + "/nowhere: no such file or directory\n");
+    // A name with an escape sequence reaches the terminal escaped (it did raw).
+    std::filesystem::remove_all(dir + "/.archive");
+    std::filesystem::rename(dir + "/ham/cur/.2.eml", dir + "/ham/cur/.\x1b[2J.eml");
+    const ProgramRun escaped = run("classify --quiet --threads 1 --model " + model() + " --maildir " + dir);
+    BOOST_TEST(escaped.err == "warning: " + dir + ": left out 1 entry whose name starts with '.' (hidden; a folder's "
+                              "messages with it; first: " + dir + "/ham/cur/.\\x1b[2J.eml)\n");
 }
 
 // textcnn train's option checks hold here too (one option set): a learning rate of 0 or less, an
