@@ -409,6 +409,15 @@ void set_run_metadata(textcnn::TextClassifier& model, const TextTrainCliOptions&
 
 }  // namespace
 
+void warn_if_checkpoint(const textcnn::TextClassifier& model, const std::string& path) {
+    if (!model.metadata.count(arguments_key)) return;
+    fmt::print(stderr,
+               "warning: {} is a training checkpoint, not a saved model: its weights are those of the moment its run "
+               "was interrupted (the run's model, the best on dev, is the file given to train --model); train "
+               "--resume {} continues the run\n",
+               tsv_field(path), tsv_field(path));
+}
+
 std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& arguments,
                                                 const std::vector<std::string>& data_options) {
     if (arguments.size() < 3 || arguments[1] != "train") return arguments;

@@ -88,6 +88,11 @@ struct TrainingSources {
 std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& arguments,
                                                 const std::vector<std::string>& data_options);
 
+/// A warning on stderr when `model` (read from `path`) is a training checkpoint (it holds the
+/// stored options of `train --resume`): its weights are those of the moment the run was
+/// interrupted, not the model the run saves. Used where a model is read to predict or quantize.
+void warn_if_checkpoint(const textcnn::TextClassifier& model, const std::string& path);
+
 /// A model's metadata as JSON (textcnn summary --json): what a training run writes as numbers
 /// (training_documents, seed, epochs_completed, best_epoch, dev_accuracy) as JSON numbers,
 /// "interrupted" as a boolean, everything else as the text it is.

@@ -2,6 +2,7 @@
 // (exit 0 ham, 1 spam; a message that cannot be judged goes through with X-Spam-Flag: UNKNOWN,
 // exit 3, or 2 for a usage error), or, with --maildir, one TSV line per message file.
 #include "commands.h"
+#include "text_training_cli.h"
 #include "message_io.h"
 #include "output_fields.h"
 #include "refused_texts.h"
@@ -72,6 +73,7 @@ struct Judge {
                                                      fmt::join(others, ", ")));
         }
         model.set_decision_thresholds(thresholds);  // a refined model settles the verdict, not only the arg-max
+        cli_common::warn_if_checkpoint(model, o.model_path);
         // A model of `textcnn train` read other texts than the one textcnn-mail makes of a message.
         if (!model.metadata.count(max_body_bytes_key))
             fmt::print(stderr, "warning: {} was not trained by textcnn-mail train (it lacks the settings that command "

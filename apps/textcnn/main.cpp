@@ -107,6 +107,7 @@ textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fol
                            "(textcnn-mail extract shows it): raw messages are classified with textcnn-mail classify; "
                            "here each document is read as given\n",
                    path);
+    cli_common::warn_if_checkpoint(model, path);
     if (no_fold && model.quantized())
         fmt::print(stderr, "warning: --no-fold: {} is quantized and has no network to predict through: it predicts "
                            "from its int8 tables\n", path);

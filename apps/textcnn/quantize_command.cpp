@@ -2,6 +2,7 @@
 // (one scale per filter) and stored in the file, without the float weights: smaller in memory,
 // nothing to build at load (fastText's word for its own compression step).
 #include "commands.h"
+#include "text_training_cli.h"
 #include "output_fields.h"
 #include "shared_options.h"
 
@@ -43,6 +44,7 @@ void run_quantize(const QuantizeOptions& o) {
     cli_common::check_distinct_files({{"--out", o.out_path}}, {{"--model", o.model_path}});
     ThreadLimit threads(o.threads);
     TextClassifier model = TextClassifier::from_model_file(read_model_file(o.model_path));
+    cli_common::warn_if_checkpoint(model, o.model_path);
     if (model.quantized()) {
         // Bad input rather than a bad command line (exit 1); the float model it came from, when recorded.
         const auto from = model.metadata.find("quantized_from");

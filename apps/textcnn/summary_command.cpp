@@ -67,11 +67,15 @@ void run_summary(const SummaryOptions& o) {
         fmt::print("{}", model.summary());
         return;
     }
-    // A quantized model has no float network: its members are built from their stored architecture.
+    // A quantized model has no float network: its members are built from their stored
+    // architecture, whose parameters are "parameters" (as the table's "Params of the
+    // architecture"); none can be trained (the float weights are not stored).
     const auto member_json = [&](std::size_t k) {
         if (!model.quantized()) return cli_common::network_json(model.network(k));
         const StoredArchitecture arch = model.architecture(k);
-        return cli_common::network_json(Network(arch.spec, arch.sample_shape));
+        nlohmann::ordered_json j = cli_common::network_json(Network(arch.spec, arch.sample_shape));
+        j["trainable_parameters"] = 0;
+        return j;
     };
     const nlohmann::ordered_json first = member_json(0);
     nlohmann::ordered_json j = first;  // an ensemble's first member, as before "members"

@@ -1378,6 +1378,8 @@ BOOST_AUTO_TEST_CASE(quantize_plain_refined_compact_and_compact_refined) {
             BOOST_CHECK_MESSAGE(contains(summary.out, form.summary), summary.out);
             const json j = json::parse(run("summary --json --model " + out).out);
             BOOST_CHECK_EQUAL(j.at("quantized_form").get<std::string>(), form.name);
+            BOOST_CHECK_GT(j.at("parameters").get<std::size_t>(), 0u);      // the architecture's
+            BOOST_CHECK_EQUAL(j.at("trainable_parameters").get<std::size_t>(), 0u);  // none stored to train
             BOOST_CHECK_EQUAL(j.at("quantization_error_bound").size(), 2u);
             BOOST_CHECK_EQUAL(j.contains("refined_error_bound"), refined);
             const Run p = run("predict --model " + out + " --prob --quiet " + texts);
@@ -1571,6 +1573,19 @@ BOOST_AUTO_TEST_CASE(sigint_writes_a_checkpoint_that_resumes_exactly) {
     BOOST_TEST_MESSAGE("interrupted after " << state.epoch << " epochs and " << state.batch << " batches");
     const std::size_t epochs = state.epoch + 1;
     std::filesystem::remove(model);
+    // The checkpoint given to predict or quantize instead of the model: it works, and is said
+    // (it was silent).
+    const Run on_checkpoint = run("predict --model " + checkpoint, t.dev_csv);
+    BOOST_CHECK_EQUAL(on_checkpoint.code, 0);
+    BOOST_CHECK_MESSAGE(contains(on_checkpoint.err, "warning: " + checkpoint + " is a training checkpoint, not a saved "
+                                                    "model") &&
+                            contains(on_checkpoint.err, "train --resume " + checkpoint + " continues the run"),
+                        on_checkpoint.err);
+    const Run quantized_checkpoint = run("quantize --model " + checkpoint + " --out " + scratch("checkpoint_q.model"));
+    BOOST_CHECK_MESSAGE(contains(quantized_checkpoint.err, "is a training checkpoint"), quantized_checkpoint.err);
+    const Run on_model = run("predict --model " + t.model, t.dev_csv);
+    BOOST_CHECK_EQUAL(on_model.code, 0);
+    BOOST_CHECK(!contains(on_model.err, "checkpoint"));
     // Issue 11: `--resume CKPT` alone continues with the run's stored options; a changed option
     // that matters is named. (Copies, so that the checkpoint stays as it is for the run below.)
     const std::string alone = scratch("interrupted_alone.ckpt"), other_seed = scratch("interrupted_seed.ckpt");
