@@ -101,7 +101,7 @@ std::vector<std::size_t> ranked_labels(std::span<const float> probabilities, std
 
 void warn_top_beyond_labels(std::size_t top, std::size_t labels) {
     if (top > labels)
-        fmt::print(stderr, "warning: --top {}, but the model has only {} labels: each line lists {}\n", top, labels, labels);
+        cli_common::print_stderr("warning: --top {}, but the model has only {} labels: each line lists {}\n", top, labels, labels);
 }
 
 }  // namespace cli_common

@@ -2,11 +2,15 @@
 // predict: whatever a label, a text or a file name holds, one record stays one line.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstddef>
+#include <cstdio>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cli_common {
@@ -21,6 +25,13 @@ std::string tsv_field(const std::string& s);
 /// the data): escaped as tsv_field() but for its own layout, newline, tab and backslash, which
 /// stay as they are.
 std::string terminal_text(std::string_view s);
+/// cli_common::print_stderr(...) with the message through terminal_text(): what the programs say on
+/// stderr (warnings, notes, errors) names files, labels and options of the user's data.
+template <typename... Args>
+void print_stderr(fmt::format_string<Args...> format, Args&&... args) {
+    const std::string text = terminal_text(fmt::format(format, std::forward<Args>(args)...));
+    std::fwrite(text.data(), 1, text.size(), stderr);
+}
 /// A field of CSV output (RFC 4180): quoted, with doubled quotes, when it holds the delimiter,
 /// a quote or a line end. Quoted TSV (delimiter '\t') is the form textcnn's reader takes.
 std::string csv_field(const std::string& s, char delimiter = ',');

@@ -212,7 +212,7 @@ void RunRecorder::write(const ordered& line) {
     log_error_ = fmt::format("{}: cannot write the --log-json log{}: it stops after {} complete line{}", log_path_,
                              errno ? std::string(": ") + std::strerror(errno) : std::string(), log_lines_,
                              log_lines_ == 1 ? "" : "s");
-    fmt::print(stderr, "warning: {} (training goes on; the run will end with an error)\n", log_error_);
+    cli_common::print_stderr("warning: {} (training goes on; the run will end with an error)\n", log_error_);
 }
 
 void RunRecorder::start(std::vector<ReportField> data, std::string model_summary, std::string items) {

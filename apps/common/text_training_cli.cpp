@@ -274,13 +274,13 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
     }
     // Options that act in this run, but not as a user would think: said.
     if (subword_buckets > 0 && min_count <= 1 && max_vocab == 0)
-        fmt::print(stderr,
+        cli_common::print_stderr(
                    "warning: --subword-buckets {}: with --min-count 1 (and no --max-vocab) every training word is in the "
                    "vocabulary, so the subword vectors never train, and an unseen word at prediction gets a random "
                    "vector instead of the unknown word's (raise --min-count to 2 or more to train them)\n",
                    subword_buckets);
     if (patience > 0 && patience >= epochs)
-        fmt::print(stderr,
+        cli_common::print_stderr(
                    "warning: --patience {} with --epochs {}: the run ends before {} epochs without a better dev accuracy "
                    "can follow the best one, so early stopping cannot act\n",
                    patience, epochs, patience);
@@ -411,7 +411,7 @@ void set_run_metadata(textcnn::TextClassifier& model, const TextTrainCliOptions&
 
 void warn_if_checkpoint(const textcnn::TextClassifier& model, const std::string& path) {
     if (!model.metadata.count(arguments_key)) return;
-    fmt::print(stderr,
+    cli_common::print_stderr(
                "warning: {} is a training checkpoint, not a saved model: its weights are those of the moment its run "
                "was interrupted (the run's model, the best on dev, is the file given to train --model); train "
                "--resume {} continues the run\n",
@@ -456,7 +456,7 @@ std::vector<std::string> with_resumed_arguments(const std::vector<std::string>& 
     for (const auto& group : given) out.insert(out.end(), group.begin(), group.end());
     // A checkpoint is a file like any other: what it makes this run read and write (the model,
     // the logs) is said before anything happens, not taken silently.
-    if (!taken.empty()) fmt::print(stderr, "resuming with the options stored in {}:{}\n", checkpoint, taken);
+    if (!taken.empty()) cli_common::print_stderr("resuming with the options stored in {}:{}\n", checkpoint, taken);
     return out;
 }
 
@@ -492,9 +492,9 @@ textcnn::TextTrainingCallbacks printing_callbacks(const TextTrainCliOptions& o, 
     using namespace textcnn;
     TextTrainingCallbacks callbacks;
     callbacks.info = [&o](const std::string& m) {
-        if (!o.quiet) fmt::print(stderr, "{}\n", m);
+        if (!o.quiet) cli_common::print_stderr("{}\n", m);
     };
-    callbacks.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", terminal_text(m)); };
+    callbacks.warning = [](const std::string& m) { cli_common::print_stderr("warning: {}\n", terminal_text(m)); };
     if (printer) callbacks.progress = [&printer](const TrainingProgress& p) { printer->progress(p); };
     callbacks.epoch_end = [&printer, recorder](const EpochSummary& e) {
         if (printer) printer->epoch_end(e);
@@ -524,9 +524,9 @@ public:
         // Every member reads the same documents: the first one's messages and warnings say it all.
         if (member == 0) {
             c.info = [this](const std::string& m) {
-                if (!o_.quiet) fmt::print(stderr, "{}\n", m);
+                if (!o_.quiet) cli_common::print_stderr("{}\n", m);
             };
-            c.warning = [](const std::string& m) { fmt::print(stderr, "warning: {}\n", terminal_text(m)); };
+            c.warning = [](const std::string& m) { cli_common::print_stderr("warning: {}\n", terminal_text(m)); };
         } else {
             c.info = c.warning = [](const std::string&) {};
         }
@@ -534,7 +534,7 @@ public:
         c.epoch_end = [this, member](const EpochSummary& e) {
             std::lock_guard lock(mutex_);
             if (printer_ && side_by_side_) {
-                fmt::print(stderr, "member {}/{}  epoch {}/{}  loss {:.4f}  acc {}{}  {:.0f} documents/s\n", member + 1,
+                cli_common::print_stderr("member {}/{}  epoch {}/{}  loss {:.4f}  acc {}{}  {:.0f} documents/s\n", member + 1,
                            o_.ensemble, e.epoch, e.epochs, e.train_loss, percent(e.train_accuracy),
                            e.has_validation ? "  dev acc " + percent(e.validation_accuracy) + (e.improved ? " (best)" : "")
                                             : std::string(),
@@ -716,7 +716,7 @@ private:
     void start_member(std::size_t k, std::vector<std::unique_ptr<textcnn::TextTrainingRun>>& runs) {
         const textcnn::TextTrainingOptions options = member_options(k);
         if (!o_.quiet)
-            fmt::print(stderr, "ensemble member {}/{} (seed {}{})\n", k + 1, o_.ensemble, options.trainer.seed,
+            cli_common::print_stderr("ensemble member {}/{} (seed {}{})\n", k + 1, o_.ensemble, options.trainer.seed,
                        options.naive_bayes_ngram_init ? ", naive-Bayes wide branch" : "");
         const bool last = k + 1 == o_.ensemble;
         runs.push_back(with_embedding_dim_hint([&] {
@@ -727,7 +727,7 @@ private:
         // The architecture of the first member, and of the first naive-Bayes member after others.
         if (k == 0 || k + o_.nb_members == o_.ensemble) {
             const std::string table = runs.back()->classifier().network().summary_table();
-            if (!o_.quiet) fmt::print(stderr, "{}", table);
+            if (!o_.quiet) cli_common::print_stderr("{}", table);
             if (k == 0) recorder_.start(std::move(data_summary_), ensemble_description(table), "documents");
         }
         recorder_.member(k + 1, o_.ensemble, options.trainer.seed);
@@ -741,7 +741,7 @@ private:
         if (first == 0 && at_once_ > 1 && !room_beside(*runs[0], at_once_ - 1, options_.trainer.optimizer)) {
             at_once_ = 1;
             reporting_.one_after_another();
-            if (!o_.quiet) fmt::print(stderr, "memory is short for members side by side: one after another\n");
+            if (!o_.quiet) cli_common::print_stderr("memory is short for members side by side: one after another\n");
         }
         const std::size_t count = std::min(at_once_, o_.ensemble - first);
         for (std::size_t i = 1; i < count; ++i) start_member(first + i, runs);
@@ -762,7 +762,7 @@ private:
     // A member's report, and its network when it finished.
     void keep(std::size_t k, const textcnn::TextTrainingReport& report, textcnn::TextTrainingRun& run) {
         if (k == 0)
-            for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", terminal_text(w));
+            for (const auto& w : report.warnings) cli_common::print_stderr("warning: {}\n", terminal_text(w));
         train_documents_ = report.train_documents;
         validation_documents_ = report.validation_documents;
         if (report.result.reason == textcnn::StopReason::interrupted) return;
@@ -823,7 +823,7 @@ private:
         }
         sigint.keep();
         const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
-        fmt::print(stderr, "\n{}: {} (of {} planned; an ensemble is not resumed)\n",
+        cli_common::print_stderr("\n{}: {} (of {} planned; an ensemble is not resumed)\n",
                    signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", kept, o_.ensemble);
         throw Interrupted(signal);
     }
@@ -909,16 +909,16 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
             throw textcnn::ConfigError(e.what() + differing_options(o.resume_path, sources.settings));
         }
     }
-    if (!o.quiet) fmt::print(stderr, "{}", run.classifier().network().summary_table());
+    if (!o.quiet) cli_common::print_stderr("{}", run.classifier().network().summary_table());
     recorder.start(std::move(data_summary), run.classifier().network().summary_table(), "documents");
 
     // SIGINT stays caught until the checkpoint is renamed into place: a second Ctrl-C while it
     // is written must not kill the program halfway (no checkpoint, a temporary left behind).
     SigintScope sigint;
     TextTrainingReport report = run.run();
-    for (const auto& w : report.warnings) fmt::print(stderr, "warning: {}\n", terminal_text(w));
+    for (const auto& w : report.warnings) cli_common::print_stderr("warning: {}\n", terminal_text(w));
     if (!o.resume_path.empty() && report.result.reason == StopReason::completed && report.result.history.empty())
-        fmt::print(stderr,
+        cli_common::print_stderr(
                    "warning: {} had completed {} epoch{} and --epochs is {}: nothing was trained (a larger --epochs "
                    "goes on)\n",
                    o.resume_path, report.result.epochs_completed, report.result.epochs_completed == 1 ? "" : "s", o.epochs);

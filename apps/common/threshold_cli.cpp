@@ -60,7 +60,7 @@ textcnn::LabelThresholds ThresholdCliOptions::thresholds(const std::vector<std::
             if (same_but_case == 1) {
                 name = *std::find_if(labels.begin(), labels.end(), same);
                 // Said: eval tells labels apart by case, and the user may have meant another label.
-                fmt::print(stderr, "warning: --threshold {}: taken for the model's label '{}' (the letter case "
+                cli_common::print_stderr("warning: --threshold {}: taken for the model's label '{}' (the letter case "
                            "differs)\n", textcnn::shown_label(v), textcnn::shown_label(name));
             }
         }

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "textcnn/core/error.h"
+#include "textcnn/core/files.h"
 #include "textcnn/nn/model_file.h"
 
 #include <algorithm>
@@ -65,7 +66,7 @@ std::pair<std::string, std::string> checkpoint_output(const std::string& model_p
 void stop_after_checkpoint(const std::string& checkpoint, SigintScope& sigint) {
     sigint.keep();
     const int signal = SigintScope::received() == SIGTERM ? SIGTERM : SIGINT;
-    fmt::print(stderr, "\n{}: checkpoint written to {}; continue with --resume {}\n",
+    cli_common::print_stderr("\n{}: checkpoint written to {}; continue with --resume {}\n",
                signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted", checkpoint, checkpoint);
     throw Interrupted(signal);
 }
@@ -82,25 +83,25 @@ void stop_with_checkpoint(const std::string& model, const std::string& checkpoin
     if (!trained_anything(result) && std::filesystem::exists(model, ec)) {
         // Weights of a run stopped before its first epoch ended and before any validation do not
         // replace the model an earlier run left there (they are in the checkpoint).
-        fmt::print(stderr,
+        cli_common::print_stderr(
                    "interrupted before the first epoch ended and before any validation: {} was left as it was (an "
                    "earlier file); this run's weights so far are in the checkpoint\n",
                    model);
     } else {
         try {
             const std::uint64_t best = save_best_model(model);
-            fmt::print(stderr, "interrupted: the model so far written to {} ({})\n", model,
+            cli_common::print_stderr("interrupted: the model so far written to {} ({})\n", model,
                        best ? fmt::format("best dev accuracy {} at epoch {}", percent(result.best_accuracy), best)
                             : std::string("its current weights: nothing validated yet"));
         } catch (const textcnn::Error& e) {
-            fmt::print(stderr, "error: {}\n", terminal_text(e.what()));
+            cli_common::print_stderr("error: {}\n", terminal_text(e.what()));
             failed.push_back("the model (" + model + ")");
         }
     }
     try {
         write_checkpoint(checkpoint);
     } catch (const textcnn::Error& e) {
-        fmt::print(stderr, "error: {}\n", terminal_text(e.what()));
+        cli_common::print_stderr("error: {}\n", terminal_text(e.what()));
         failed.push_back("the checkpoint (" + checkpoint + ")");
     }
     if (!failed.empty()) {
@@ -148,8 +149,11 @@ void remove_finished_checkpoint(const std::string& checkpoint, bool quiet) {
     std::error_code ec;
     // Only a checkpoint (a model file with the trainer's state) is removed: --checkpoint may
     // name any file, and a finished run writes none there.
-    if (holds_checkpoint(checkpoint) && std::filesystem::remove(checkpoint, ec) && !quiet)
-        fmt::print(stderr, "removed the checkpoint {}: the run is complete\n", checkpoint);
+    // Through a symbolic link, the checkpoint it names is removed (the link stays, as writes
+    // follow it).
+    const std::string file = textcnn::output_target(checkpoint).path;
+    if (holds_checkpoint(file) && std::filesystem::remove(file, ec) && !quiet)
+        cli_common::print_stderr("removed the checkpoint {}: the run is complete\n", tsv_field(file));
 }
 
 std::string percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
@@ -189,7 +193,10 @@ std::string now_utc() {
 }
 
 void check_writable(const std::string& path, const std::string& option) {
-    const std::filesystem::path target(path);
+    // Where the write will go: a link's target (core/files.h); a descriptor is written into.
+    const textcnn::OutputTarget output = textcnn::output_target(path);
+    if (output.descriptor >= 0 || output.in_proc) return;
+    const std::filesystem::path target(output.path);
     const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     std::error_code ec;
     if (std::filesystem::is_directory(target, ec))

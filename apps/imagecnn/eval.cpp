@@ -1,5 +1,6 @@
 // imagecnn eval: accuracy, per-class metrics and the confusion matrix of a model on IDX data.
 #include "commands.h"
+#include "output_fields.h"
 #include "shared_options.h"
 
 #include "textcnn/core/error.h"
@@ -60,7 +61,7 @@ void run_eval(const EvalOptions& options) {
     else
         fmt::print("{}", textcnn::to_text(report));
     if (!options.quiet)
-        fmt::print(stderr, "evaluated {} images in {:.3f} s ({:.0f} images/s, batch {})\n", data.labels.size(), seconds,
+        cli_common::print_stderr("evaluated {} images in {:.3f} s ({:.0f} images/s, batch {})\n", data.labels.size(), seconds,
                    data.labels.size() / std::max(seconds, 1e-9), options.batch);
 }
 

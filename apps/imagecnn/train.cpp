@@ -212,7 +212,7 @@ ImageTrainingCallbacks progress_callbacks(const TrainOptions& o, cli_common::Pro
         printer.epoch_end(e);
         const float next = settings.learning_rate_schedule.rate_after(settings.optimizer.learning_rate, e.epoch);
         if (e.epoch < e.epochs && next != static_cast<float>(e.learning_rate))
-            fmt::print(stderr, "learning rate {:g} from epoch {}\n", next, e.epoch + 1);
+            cli_common::print_stderr("learning rate {:g} from epoch {}\n", next, e.epoch + 1);
     };
     if (!o.quiet) callbacks.progress = [&printer](const TrainingProgress& p) { printer.progress(p); };
     return callbacks;
@@ -280,7 +280,7 @@ void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     recorder.start(image_data_summary(o, run, options), run.classifier().summary(), "images");
     if (!o.resume.empty()) run.resume_from(o.resume);
     if (!o.quiet)
-        fmt::print(stderr, "training {} on {} images ({} for validation), {} classes, {} parameters\n",
+        cli_common::print_stderr("training {} on {} images ({} for validation), {} classes, {} parameters\n",
                    run.classifier().architecture(), run.train_count(), run.validation_count(),
                    options.class_names.size(), run.classifier().parameter_count());
     const auto train_start = std::chrono::steady_clock::now();

@@ -76,7 +76,7 @@ struct Judge {
         cli_common::warn_if_checkpoint(model, o.model_path);
         // A model of `textcnn train` read other texts than the one textcnn-mail makes of a message.
         if (!model.metadata.count(max_body_bytes_key))
-            fmt::print(stderr, "warning: {} was not trained by textcnn-mail train (it lacks the settings that command "
+            cli_common::print_stderr("warning: {} was not trained by textcnn-mail train (it lacks the settings that command "
                                "stores): it learnt from other texts than the one textcnn-mail extract makes of a "
                                "message, and its verdicts may mean little\n",
                        cli_common::tsv_field(o.model_path));
@@ -92,7 +92,7 @@ bool written = false;  // message_written()
 
 // The message goes through unjudged; `reason` on stderr.
 void write_unjudged(const std::string& bytes, const std::string& reason) {
-    fmt::print(stderr, "textcnn-mail classify: {}the message passed through with X-Spam-Flag: UNKNOWN\n",
+    cli_common::print_stderr("textcnn-mail classify: {}the message passed through with X-Spam-Flag: UNKNOWN\n",
                reason.empty() ? "" : reason + "; ");
     write_with_fields(bytes, {{"X-Spam-Flag", "UNKNOWN"}, {"X-Spam-Score", "unknown"}});
 }
@@ -221,7 +221,7 @@ void classify_maildirs(const ClassifyOptions& o) {
     }
     // Overlapping folders (DIR twice, DIR and DIR/new) would give a message two lines.
     if (const std::size_t repeated = textcnn::mail::drop_repeated_files(files))
-        fmt::print(stderr, "warning: {} message files were found twice (overlapping --maildir folders) and are "
+        cli_common::print_stderr("warning: {} message files were found twice (overlapping --maildir folders) and are "
                            "classified once\n", repeated);
     const auto started = std::chrono::steady_clock::now();
     constexpr std::size_t block = 1024;
@@ -262,7 +262,7 @@ void classify_maildirs(const ClassifyOptions& o) {
     if (std::fflush(stdout) != 0) throw textcnn::IoError(std::string("stdout: write error: ") + std::strerror(errno));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!o.quiet)
-        fmt::print(stderr, "classified {} message{} ({} spam, {} unknown, {}) in {:.2f}s: {:.0f} messages/s, {:.2f} "
+        cli_common::print_stderr("classified {} message{} ({} spam, {} unknown, {}) in {:.2f}s: {:.0f} messages/s, {:.2f} "
                    "MB/s\n", files.size(), files.size() == 1 ? "" : "s", spam, unknown, textcnn::byte_size_text(bytes),
                    seconds, files.size() / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9));
 }

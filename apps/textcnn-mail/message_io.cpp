@@ -58,7 +58,7 @@ void write_with_fields(const std::string& message, const std::vector<std::pair<s
     ok = ok && std::fflush(stdout) == 0;
     if (!ok) throw textcnn::IoError(std::string("stdout: write error: ") + std::strerror(errno));
     if (!renamed.empty())
-        fmt::print(stderr, "warning: the message already carried {} (another filter's, or forged by its sender): "
+        cli_common::print_stderr("warning: the message already carried {} (another filter's, or forged by its sender): "
                            "renamed X-Spam-Previous-*, so that the X-Spam-Flag and X-Spam-Score fields are this "
                            "filter's alone\n",
                    renamed.size() == 1 ? std::string("1 X-Spam-Flag or X-Spam-Score field")
@@ -66,7 +66,7 @@ void write_with_fields(const std::string& message, const std::vector<std::pair<s
 }
 
 void warn_hidden(const std::string& dir, const std::vector<std::filesystem::path>& hidden) {
-    fmt::print(stderr, "warning: {}: left out {} whose name starts with '.' (hidden; a folder's messages with it; first: "
+    cli_common::print_stderr("warning: {}: left out {} whose name starts with '.' (hidden; a folder's messages with it; first: "
                        "{})\n",
                cli_common::tsv_field(dir),
                hidden.size() == 1 ? std::string("1 entry") : fmt::format("{} entries", hidden.size()),

@@ -75,7 +75,7 @@ void add_maildir(const std::string& dir, std::vector<RawMessage>& out, std::set<
         }
     }
     if (unreadable)
-        fmt::print(stderr, "warning: {}: left out {} entries that are not readable message files (first: {})\n",
+        cli_common::print_stderr("warning: {}: left out {} entries that are not readable message files (first: {})\n",
                    cli_common::tsv_field(dir), unreadable, cli_common::tsv_field(first));
     if (!hidden.empty()) warn_hidden(dir, hidden);
 }
@@ -97,7 +97,7 @@ void check_spam_label(const std::vector<RawMessage>& messages) {
             if (!is("spam")(label) && !is("ham")(label))
                 others.push_back("'" + textcnn::shown_label(label) + "'");
         if (!others.empty())
-            fmt::print(stderr,
+            cli_common::print_stderr(
                        "warning: the messages' labels ({}) are more than spam and ham: {} {} trained as a class of its "
                        "own, and classify flags a message as spam only when 'spam' is its label, so a message judged {} "
                        "gets X-Spam-Flag: NO (name such folders spam/ or ham/ to judge them so)\n",
@@ -148,7 +148,7 @@ std::vector<textcnn::Document> extract_all(std::vector<RawMessage> messages, con
         else if (skipped++ == 0) first = messages[i].source + ": " + errors[i];
     }
     if (skipped)
-        fmt::print(stderr, "warning: left out {} messages that could not be parsed (first: {})\n", skipped,
+        cli_common::print_stderr("warning: left out {} messages that could not be parsed (first: {})\n", skipped,
                    cli_common::tsv_field(first));
     return out;
 }
@@ -167,13 +167,13 @@ void run_train(const TrainOptions& o, std::vector<textcnn::ReportField> settings
     std::size_t repeated = 0;
     for (const auto& d : o.maildirs) add_maildir(d, messages, seen, repeated);
     if (repeated)
-        fmt::print(stderr, "warning: {} message files were found twice (overlapping --maildir folders) and are read "
+        cli_common::print_stderr("warning: {} message files were found twice (overlapping --maildir folders) and are read "
                            "once\n", repeated);
     // An mbox or CSV given twice (or under two names) is read once: it doubled its labels'
     // share, unsaid.
     const auto first_time = [&](const char* option, const std::string& file) {
         if (seen.insert(textcnn::mail::same_file_key(file)).second) return true;
-        fmt::print(stderr, "warning: {} {}: a file given before, read once\n", option, cli_common::tsv_field(file));
+        cli_common::print_stderr("warning: {} {}: a file given before, read once\n", option, cli_common::tsv_field(file));
         return false;
     };
     for (const auto& f : o.mboxes)

@@ -105,12 +105,12 @@ void run_eval(const EvalOptions& o) {
     flush();
     print_reader_warnings(reader.report());
     if (trimmed)
-        fmt::print(stderr, "warning: {}\n", trimmed_labels_warning(o.data_path, trimmed, first_trimmed_line));
+        cli_common::print_stderr("warning: {}\n", trimmed_labels_warning(o.data_path, trimmed, first_trimmed_line));
     if (unknown)
-        fmt::print(stderr, "warning: {} documents have labels the model does not know and were not scored (first: {})\n",
+        cli_common::print_stderr("warning: {} documents have labels the model does not know and were not scored (first: {})\n",
                    unknown, first_unknown);
     if (cut)
-        fmt::print(stderr, "{} documents were longer than the model's maximum length and were cut to their first {} "
+        cli_common::print_stderr("{} documents were longer than the model's maximum length and were cut to their first {} "
                    "tokens, as at training\n", cut, model.max_length());
     if (confusion.total() == 0)
         throw InputError(o.data_path + (unknown ? ": no document with a label the model knows"
@@ -124,7 +124,7 @@ void run_eval(const EvalOptions& o) {
     for (std::size_t c = 0; c < labels.size(); ++c)
         if (report.per_class[c].support == 0) absent.push_back("'" + shown_label(labels[c]) + "'");
     if (!absent.empty())
-        fmt::print(stderr, "warning: no document of {} has the label{} {} ({} of the model's {} labels): recall and F1 "
+        cli_common::print_stderr("warning: no document of {} has the label{} {} ({} of the model's {} labels): recall and F1 "
                            "are undefined there, shown as 0 and counted as 0 in macro F1{}\n",
                    o.data_path, absent.size() > 1 ? "s" : "", fmt::join(absent, ", "), absent.size(), labels.size(),
                    labels.size() == 2 ? "; ROC-AUC needs documents of both labels" : "");

@@ -1,6 +1,7 @@
 // textcnn: train and run convolutional text classifiers.
 //   textcnn train | eval | predict | summary | tokenize | split | quantize  (each with --help)
 #include "commands.h"
+#include "output_fields.h"
 #include "text_training_cli.h"
 
 #include "textcnn/core/error.h"
@@ -83,11 +84,11 @@ textcnn::DocumentReaderOptions ReaderCliOptions::options(bool require_label, con
 }
 
 void print_reader_warnings(const textcnn::ReaderReport& report) {
-    for (const auto& w : report.warnings()) fmt::print(stderr, "warning: {}\n", w);
+    for (const auto& w : report.warnings()) cli_common::print_stderr("warning: {}\n", w);
     if (report.header_looks_like_data)
-        fmt::print(stderr, "hint: --no-header reads a file without a header row (columns by number)\n");
+        cli_common::print_stderr("hint: --no-header reads a file without a header row (columns by number)\n");
     if (report.plain_text_looks_like_table)
-        fmt::print(stderr, "hint: --input-format csv (or tsv) reads a table by its header, whatever the file's name\n");
+        cli_common::print_stderr("hint: --input-format csv (or tsv) reads a table by its header, whatever the file's name\n");
 }
 
 void add_no_fold_flag(CLI::App& command, bool& no_fold) {
@@ -103,13 +104,13 @@ textcnn::TextClassifier load_for_prediction(const std::string& path, bool no_fol
     // A textcnn-mail model (its metadata key, apps/textcnn-mail/commands.h) reads the text its
     // extractor makes of a raw message: a message's lines were scored one by one here unsaid.
     if (model.metadata.count("mail_max_body_bytes"))
-        fmt::print(stderr, "warning: {} was trained by textcnn-mail on the text it extracts from raw messages "
+        cli_common::print_stderr("warning: {} was trained by textcnn-mail on the text it extracts from raw messages "
                            "(textcnn-mail extract shows it): raw messages are classified with textcnn-mail classify; "
                            "here each document is read as given\n",
                    path);
     cli_common::warn_if_checkpoint(model, path);
     if (no_fold && model.quantized())
-        fmt::print(stderr, "warning: --no-fold: {} is quantized and has no network to predict through: it predicts "
+        cli_common::print_stderr("warning: --no-fold: {} is quantized and has no network to predict through: it predicts "
                            "from its int8 tables\n", path);
     return model;
 }

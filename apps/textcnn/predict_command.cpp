@@ -165,8 +165,8 @@ void score(const textcnn::TextClassifier& model, Batch& b) {
 // Writes the scored batches' lines in input order and counts what the end-of-run summary says.
 class BatchWriter {
 public:
-    BatchWriter(const PredictOptions& o, const std::vector<std::string>& labels)
-        : o_(o), thresholds_(o.threshold.thresholds(labels)), writer_(o, labels) {
+    BatchWriter(const PredictOptions& o, const std::vector<std::string>& labels, textcnn::LabelThresholds thresholds)
+        : o_(o), thresholds_(std::move(thresholds)), writer_(o, labels) {
         writer_.write_header();
     }
 
@@ -177,7 +177,7 @@ public:
                 const auto [file, line] = b.places[i];
                 const std::string place = fmt::format("{}:{}", o_.files[file] == "-" ? "<stdin>" : o_.files[file], line);
                 if (refused++ == 0) first_refused = place;
-                if (refused <= max_refusals_named) fmt::print(stderr, "error: {}: not scored: {}\n", place, b.refused[i]);
+                if (refused <= max_refusals_named) cli_common::print_stderr("error: {}: not scored: {}\n", place, b.refused[i]);
                 writer_.write_unscored(o_.id_column.empty() ? std::string() : b.ids[i]);
                 continue;
             }
@@ -366,31 +366,31 @@ void run_predict(PredictOptions o) {
     model.set_decision_thresholds(o.threshold.thresholds(model.labels()));
     cli_common::warn_top_beyond_labels(o.top, model.labels().size());
 
-    BatchWriter out(o, model.labels());
+    BatchWriter out(o, model.labels(), model.decision_thresholds());
     const auto started = std::chrono::steady_clock::now();
     const bool streams = std::any_of(o.files.begin(), o.files.end(), is_stream);
     const std::size_t bytes = streams ? score_streams(o, model, out) : score_files(o, model, out);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const std::size_t documents = out.documents;
     if (!o.quiet) {
-        fmt::print(stderr, "scored {}{} document{} ({}) in {:.2f}s: {:.0f} documents/s, {:.2f} MB/s\n",
+        cli_common::print_stderr("scored {}{} document{} ({}) in {:.2f}s: {:.0f} documents/s, {:.2f} MB/s\n",
                    out.refused ? fmt::format("{} of ", documents - out.refused) : std::string(), documents,
                    documents == 1 ? "" : "s", textcnn::byte_size_text(bytes), seconds,
                    documents / std::max(seconds, 1e-9), bytes / 1e6 / std::max(seconds, 1e-9));
-        fmt::print(stderr, "unknown tokens: {} of {} ({:.1f} %)\n", out.unknown_tokens, out.tokens,
+        cli_common::print_stderr("unknown tokens: {} of {} ({:.1f} %)\n", out.unknown_tokens, out.tokens,
                    out.tokens ? 100.0 * out.unknown_tokens / out.tokens : 0.0);
     }
     // Said even with --quiet: these lines got no label, or a label that says nothing of the text.
     if (out.no_known)
-        fmt::print(stderr, "warning: {} of {} documents have no token the model knows (empty or only unknown words){}\n",
+        cli_common::print_stderr("warning: {} of {} documents have no token the model knows (empty or only unknown words){}\n",
                    out.no_known, documents,
                    o.no_known_token == "empty" ? ": their label field is empty"
                                                : ": their label is the model's answer to an empty text");
     if (out.cut)
-        fmt::print(stderr, "{} of {} documents were longer than the model's maximum length and were cut to their "
+        cli_common::print_stderr("{} of {} documents were longer than the model's maximum length and were cut to their "
                    "first {} tokens, as at training\n", out.cut, documents, model.max_length());
     if (out.undecided)
-        fmt::print(stderr, "warning: {} of {} documents reached no label's threshold: their label field is empty\n",
+        cli_common::print_stderr("warning: {} of {} documents reached no label's threshold: their label field is empty\n",
                    out.undecided, documents);
     // Every other document was scored and written; the exit status says that some were not.
     if (out.refused)

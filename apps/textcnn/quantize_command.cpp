@@ -67,7 +67,7 @@ void run_quantize(const QuantizeOptions& o) {
     const auto largest = [](const std::vector<float>& bound) {
         return bound.empty() ? 0.0f : *std::max_element(bound.begin(), bound.end());
     };
-    fmt::print(stderr,
+    cli_common::print_stderr(
                "{}: int8 tables{}{} of {} (float tables: {}); file {} -> {}; "
                "each logit within {:.3g} of the float model's{}\n",
                o.out_path, o.refine ? " and residual codes" : "", o.compact ? " (made at load)" : "",

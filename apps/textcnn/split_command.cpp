@@ -2,6 +2,7 @@
 // (the SMS Spam Collection protocol: 80/20, seed 1). Both parts keep the input's format and every
 // column; identical texts go to the same part (grouped_stratified_split).
 #include "commands.h"
+#include "output_fields.h"
 #include "shared_options.h"
 #include "training_cli.h"
 
@@ -82,7 +83,7 @@ void run_split(const SplitOptions& o) {
     }
     for (const std::string& w : textcnn::check_labelled_documents(set.documents, check))
         if (w.find("under different labels") == std::string::npos)  // said below with the split's examples
-            fmt::print(stderr, "warning: {}\n", w);
+            cli_common::print_stderr("warning: {}\n", w);
     std::vector<textcnn::Document> test;
     const textcnn::DuplicateTexts duplicates = textcnn::grouped_stratified_split(set.documents, test, o.test_share, o.seed);
     if (set.documents.empty() || test.empty())
@@ -95,15 +96,15 @@ void run_split(const SplitOptions& o) {
     write_part(o.train_out, set, set.documents);
     write_part(o.test_out, set, test);
     if (duplicates.repeated_documents)
-        fmt::print(stderr, "{}: {} documents repeat the text of an earlier one; identical texts were kept on one side\n",
+        cli_common::print_stderr("{}: {} documents repeat the text of an earlier one; identical texts were kept on one side\n",
                    o.data_path, duplicates.repeated_documents);
     if (duplicates.conflicting_texts) {
-        fmt::print(stderr, "warning: {}: {} with different labels, e.g.\n", o.data_path,
+        cli_common::print_stderr("warning: {}: {} with different labels, e.g.\n", o.data_path,
                    duplicates.conflicting_texts == 1 ? std::string("1 text appears")
                                                      : fmt::format("{} texts appear", duplicates.conflicting_texts));
-        for (const auto& example : duplicates.conflict_examples) fmt::print(stderr, "  {}\n", example);
+        for (const auto& example : duplicates.conflict_examples) cli_common::print_stderr("  {}\n", example);
     }
-    fmt::print(stderr, "{}: {} training and {} test documents\n", o.data_path, set.documents.size(), test.size());
+    cli_common::print_stderr("{}: {} training and {} test documents\n", o.data_path, set.documents.size(), test.size());
 }
 
 }  // namespace

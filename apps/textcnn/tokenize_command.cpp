@@ -5,6 +5,7 @@
 //
 //   textcnn tokenize [tokenizer options | --model M [--ids]] [input options] [FILE...]
 #include "commands.h"
+#include "output_fields.h"
 #include "shared_options.h"
 
 #include "textcnn/text/document_reader.h"
@@ -97,7 +98,7 @@ void run_tokenize(TokenizeOptions o) {
     }
     if (std::fflush(stdout) != 0) throw IoError(std::string("stdout: write error: ") + std::strerror(errno));
     if (cut)
-        fmt::print(stderr, "{} document{} cut to the model's maximum length of {} tokens, as the model reads {}\n", cut,
+        cli_common::print_stderr("{} document{} cut to the model's maximum length of {} tokens, as the model reads {}\n", cut,
                    cut == 1 ? " was" : "s were", max_length, cut == 1 ? "it" : "them");
 }
 

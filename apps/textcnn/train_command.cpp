@@ -2,6 +2,7 @@
 // stopping, progress on stderr, JSON logs, Ctrl-C checkpoints and --resume. The options and the
 // run itself are shared with textcnn-mail train (apps/common/text_training_cli.h).
 #include "commands.h"
+#include "output_fields.h"
 #include "run_log.h"
 #include "shared_options.h"
 #include "text_training_cli.h"
@@ -26,7 +27,7 @@ void run_train(const TrainOptions& o, const std::string& command_line, std::vect
     cli_common::check_one_standard_input({{"--train", o.train_path}, {"--dev", o.dev_path}});
     o.training.check_outputs({{"--train", o.train_path}, {"--dev", o.dev_path}});
     if (!o.dev_path.empty() && o.dev_path != "-" && cli_common::same_file(o.train_path, o.dev_path))
-        fmt::print(stderr, "warning: --dev {} is the training data: its accuracy measures what the model remembers, "
+        cli_common::print_stderr("warning: --dev {} is the training data: its accuracy measures what the model remembers, "
                            "not how it does on new text, so the epoch it picks is no better than the last\n",
                    o.dev_path);
     TextTrainingOptions options = o.training.library_options();

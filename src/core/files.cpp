@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -139,43 +141,78 @@ bool write_all(int fd, std::span<const std::uint8_t> bytes) {
 
 namespace {
 
-// The file a path ends at, its symbolic links followed (each relative target read against its
-// link's directory; a dangling link's target, to be created); the path itself when it is no
-// link. IoError after 40 links, as the kernel's ELOOP.
-std::string link_target(std::string path) {
-    for (int links = 0; links < 40; ++links) {
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
-        std::error_code error;
-        const std::filesystem::path target = std::filesystem::read_symlink(path, error);
-        if (error) throw IoError(system_error(path, "cannot read the symbolic link", error.value()));
-        path = target.is_absolute() ? target.string() : (std::filesystem::path(path).parent_path() / target).string();
-    }
-    throw IoError(system_error(path, "cannot write", ELOOP));
+// The process's own descriptor that `path` names through /proc/self/fd/N, /proc/PID/fd/N or
+// /dev/fd/N (its directory resolved), or -1.
+int own_descriptor(const std::filesystem::path& path) {
+    std::error_code error;
+    const auto dir = std::filesystem::canonical(path.has_parent_path() ? path.parent_path() : ".", error);
+    if (error || dir != std::filesystem::path("/proc/" + std::to_string(::getpid()) + "/fd")) return -1;
+    const std::string name = path.filename().string();
+    if (name.empty() || name.size() > 9 || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return -1;
+    return std::stoi(name);
+}
+
+// Whether `path`'s directory, resolved, is in /proc: its links are the kernel's (a
+// descriptor's "pipe:[N]"), not paths.
+bool in_proc(const std::filesystem::path& path) {
+    std::error_code error;
+    const auto dir = std::filesystem::canonical(path.has_parent_path() ? path.parent_path() : ".", error);
+    return !error && dir.string().starts_with("/proc/");
+}
+
+// Writes all of `bytes` into the file at `path` (not replacing it); `shown` names it in errors.
+void write_into(const std::string& path, const std::string& shown, std::span<const std::uint8_t> bytes, bool truncate) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0));
+    if (fd < 0) throw IoError(system_error(shown, "cannot open", errno));
+    const bool written = write_all(fd, bytes);
+    const int error = errno;
+    if (::close(fd) != 0 && written) throw IoError(system_error(shown, "cannot close", errno));
+    if (!written) throw IoError(system_error(shown, "cannot write", error));
 }
 
 }  // namespace
 
+OutputTarget output_target(const std::string& path) {
+    OutputTarget out{path};
+    for (int links = 0; links < 40; ++links) {
+        if ((out.descriptor = own_descriptor(out.path)) >= 0 || (out.in_proc = in_proc(out.path))) return out;
+        struct stat st {};
+        if (::lstat(out.path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return out;
+        std::error_code error;
+        const std::filesystem::path target = std::filesystem::read_symlink(out.path, error);
+        if (error) throw IoError(system_error(out.path, "cannot read the symbolic link", error.value()));
+        out.path = target.is_absolute() ? target.string()
+                                        : (std::filesystem::path(out.path).parent_path() / target).string();
+    }
+    throw IoError(system_error(path, "cannot write", ELOOP));
+}
+
 void write_file_atomically(const std::string& given, std::span<const std::uint8_t> bytes) {
-    // A symbolic link is followed, as a shell redirection would: the file it names is
-    // replaced (it was the link, which became a file and left the linked file as it was).
     if (given.empty()) throw IoError("cannot write a file of an empty name: the file to write needs a name");
-    const std::string path = link_target(given);
-    // A character device or FIFO (/dev/null, /dev/stdout, a pipe's name) is written into, as
-    // a shell redirection would: renaming a file over it would replace the device (as root,
-    // /dev/null itself). Other files that are not regular (a directory, a socket, a block
-    // device) are refused.
+    // Symbolic links are followed, as a shell redirection would: the file a link names is
+    // replaced (it was the link, which became a file and left the linked file as it was).
+    const OutputTarget target = output_target(given);
+    const std::string& path = target.path;
+    const std::string shown = path == given ? given : given + " (a link to " + path + ")";
+    // One of this process's descriptors (/dev/stdout, /dev/fd/63 of a process substitution):
+    // written through, at its offset, as a redirection would (`>>` appends).
+    if (target.descriptor >= 0) {
+        if (target.descriptor == STDOUT_FILENO) std::fflush(stdout);
+        if (!write_all(target.descriptor, bytes)) throw IoError(system_error(shown, "cannot write", errno));
+        return;
+    }
+    // A character device or FIFO (/dev/null, a pipe's name) is written into, as a shell
+    // redirection would: renaming a file over it would replace the device (as root, /dev/null
+    // itself); so is a name in /proc (another process's descriptor). Other files that are not
+    // regular (a directory, a socket, a block device) are refused.
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
-            throw IoError(path + ": " + (S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file") +
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    if (target.in_proc || (exists && !S_ISREG(st.st_mode))) {
+        if (exists && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+            throw IoError(shown + ": " + (S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file") +
                           "; the file to write needs a name");
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0) throw IoError(system_error(path, "cannot open", errno));
-        const bool written = write_all(fd, bytes);
-        const int error = errno;
-        if (::close(fd) != 0 && written) throw IoError(system_error(path, "cannot close", errno));
-        if (!written) throw IoError(system_error(path, "cannot write", error));
+        write_into(path, shown, bytes, exists && S_ISREG(st.st_mode));
         return;
     }
     // The process id and a count of this process's writes: threads saving to one path at once
@@ -190,12 +227,12 @@ void write_file_atomically(const std::string& given, std::span<const std::uint8_
     int fd = ::open(directory_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     const bool unnamed = fd >= 0;
     if (!unnamed) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw IoError(system_error(path, "cannot create temporary file " + tmp, errno));
+    if (fd < 0) throw IoError(system_error(shown, "cannot create temporary file " + tmp, errno));
     // Every failure from here on removes the temporary before throwing.
     auto fail = [&](const std::string& step, int error, bool close_fd) {
         if (close_fd) ::close(fd);
         ::unlink(tmp.c_str());
-        throw IoError(system_error(path, step, error));
+        throw IoError(system_error(shown, step, error));
     };
     if (!write_all(fd, bytes)) fail("cannot write " + tmp, errno, true);
     if (::fsync(fd) != 0) fail("cannot flush " + tmp, errno, true);

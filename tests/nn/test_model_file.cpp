@@ -8,6 +8,7 @@
 #include "textcnn/nn/model_file.h"
 #include "textcnn/nn/network.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -562,6 +563,11 @@ BOOST_AUTO_TEST_CASE(failed_writes_leave_no_temporary_file) {
     BOOST_TEST(left == 0u);
 }
 
+std::string read_text_of(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 // A symbolic link at the path is followed, as a shell redirection would: the file it names is
 // replaced and the link stays (it became a file, and the linked model was left as it was).
 BOOST_AUTO_TEST_CASE(writes_follow_symbolic_links) {
@@ -585,6 +591,23 @@ BOOST_AUTO_TEST_CASE(writes_follow_symbolic_links) {
     BOOST_TEST(fs::is_symlink(dangling));
     BOOST_TEST(fs::is_regular_file(target));
     BOOST_TEST(fs::is_regular_file(dir.path / "models" / "new.model"));
+    // A name of one of this process's descriptors is written through it, at its offset (as
+    // `>>`): /dev/fd/N of a file opened for appending, and a link to /proc/self/fd/N (as
+    // /dev/stdout is): the link to /proc/self/fd/N led to "pipe:[N]" and a failed write.
+    const fs::path appended = dir.path / "appended.bin";
+    std::ofstream(appended) << "LOG\n";
+    const int fd = ::open(appended.c_str(), O_WRONLY | O_APPEND);
+    BOOST_REQUIRE(fd >= 0);
+    const fs::path descriptor_link = dir.path / "descriptor";
+    fs::create_symlink("/proc/self/fd/" + std::to_string(fd), descriptor_link);
+    for (const std::string name : {"/dev/fd/" + std::to_string(fd), descriptor_link.string()}) {
+        const auto before = fs::file_size(appended);
+        write_network(name, network);
+        BOOST_TEST(fs::file_size(appended) > before + 100);
+    }
+    ::close(fd);
+    BOOST_TEST(read_text_of(appended).starts_with("LOG\nTEXTCNN"));
+    BOOST_TEST(fs::is_symlink(descriptor_link));
     // A loop is refused, naming the path, and nothing is written.
     const fs::path a = dir.path / "a", b = dir.path / "b";
     fs::create_symlink(b, a);

@@ -10,7 +10,10 @@
 //    (/dev/null, /dev/stdout, a named pipe) is written into instead, as a shell redirection
 //    would (a rename would replace the device); a directory or other special file is refused.
 //    A symbolic link at <path> is followed (as a redirection would): the file it names is the
-//    one replaced, in its own directory, and messages name that file.
+//    one replaced, in its own directory (a new file: mode 0644 less the umask, not the old
+//    file's), and messages name both ("current.model (a link to models/v3.model)"). A name of
+//    one of this process's descriptors (/dev/stdout, /dev/fd/63) is written through that
+//    descriptor at its offset, as `>` and `>>` would.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +47,18 @@ std::string input_name(const std::string& path);
 /// bytes (a <what> may have at most M)" once it passes max_bytes, or naming strerror when a
 /// read fails.
 std::vector<std::uint8_t> read_standard_input(std::string_view what, std::uint64_t max_bytes);
+
+/// Where write_file_atomically() puts the bytes for `path`: its symbolic links followed (a
+/// relative target read against its link's directory; a dangling link's target, to be
+/// created), up to one of this process's descriptors (`descriptor`: /dev/stdout, /dev/fd/N,
+/// /proc/self/fd/N) or a name in /proc (`in_proc`: the kernel's links, not paths), which are
+/// written into. IoError after 40 links (ELOOP), naming `path`.
+struct OutputTarget {
+    std::string path;     ///< the file at the end of the links
+    int descriptor = -1;  ///< this process's descriptor the path names, or -1
+    bool in_proc = false;
+};
+OutputTarget output_target(const std::string& path);
 
 /// Writes `bytes` to `path` atomically (see the file comment). IoError on failure, naming the
 /// path, the step that failed and strerror(errno); no temporary file is left behind.
