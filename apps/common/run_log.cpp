@@ -195,7 +195,10 @@ RunRecorder::RunRecorder(const std::string& log_path, const std::string& report_
     report_.title = program + " report";
     report_.settings = std::move(settings);
     if (!log_path.empty()) {
-        log_.open(log_path);
+        // A descriptor's name (/dev/fd/3 of `3>>log`) is appended to, as a redirection would:
+        // opened anew with truncation, it lost what the file held.
+        const bool descriptor = textcnn::output_target(log_path).descriptor >= 0;
+        log_.open(log_path, descriptor ? std::ios::app : std::ios::out);
         if (!log_) throw textcnn::IoError(log_path + ": cannot open for writing: " + std::strerror(errno));
     }
 }

@@ -25,6 +25,7 @@
 #include "textcnn/nn/model_file.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <csignal>
 #include <cctype>
 #include <chrono>
@@ -287,6 +288,10 @@ void TextTrainCliOptions::check_outputs(const std::vector<std::pair<std::string,
     if (embedding_mode != "non-static" && embeddings.empty())
         throw UsageError("--embedding-mode " + embedding_mode + " keeps pretrained vectors (--embeddings FILE); without "
                          "them it would freeze the random start");
+    for (const auto& [option, path] : std::initializer_list<std::pair<const char*, const std::string&>>{
+             {"--model", model_path}, {"--checkpoint", checkpoint_path}, {"--report", report},
+             {"--log-json", log_json}, {"--validation-predictions", validation_predictions}})
+        refuse_standard_output(path, option);
     const auto checkpoint = checkpoint_output(model_path, checkpoint_path);
     check_writable(model_path, "--model");
     check_writable(checkpoint.second, checkpoint.first);
@@ -846,7 +851,7 @@ private:
             fmt::print("{}\n", json_text(j));
             return;
         }
-        std::string line = fmt::format("saved {} (ensemble of {} networks", o_.model_path, o_.ensemble);
+        std::string line = fmt::format("saved {} (ensemble of {} networks", tsv_field(o_.model_path), o_.ensemble);
         if (validation) {
             std::vector<std::string> each;
             for (const auto& m : member_results_) each.push_back(percent(m.value("dev_accuracy", 0.0)));

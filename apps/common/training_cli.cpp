@@ -60,6 +60,10 @@ std::string checkpoint_path(const std::string& model_path, const std::string& gi
 }
 
 std::pair<std::string, std::string> checkpoint_output(const std::string& model_path, const std::string& given) {
+    if (const auto target = textcnn::output_target(model_path); given.empty() && (target.descriptor >= 0 || target.in_proc))
+        throw UsageError(fmt::format("--model {} names a descriptor, beside which no checkpoint file can be made: give "
+                                     "--checkpoint FILE (where Ctrl-C writes the run's checkpoint)",
+                                     model_path));
     return {given.empty() ? "the checkpoint (MODEL.ckpt)" : "--checkpoint", checkpoint_path(model_path, given)};
 }
 
@@ -167,7 +171,7 @@ nlohmann::ordered_json outcome_json(const TrainingOutcome& o) {
 }
 
 std::string outcome_line(const TrainingOutcome& o) {
-    std::string line = "saved " + o.model;
+    std::string line = "saved " + tsv_field(o.model);  // a name, not control sequences, on the terminal
     if (o.best_epoch) line += fmt::format(" (best dev accuracy {} at epoch {})", percent(o.best_accuracy), o.best_epoch);
     return line + fmt::format(", {} epochs in {:.1f}s", o.epochs_completed, o.seconds);
 }
@@ -192,10 +196,24 @@ std::string now_utc() {
     return text;
 }
 
+void refuse_standard_output(const std::string& path, const std::string& option) {
+    if (path.empty() || textcnn::output_target(path).descriptor != STDOUT_FILENO) return;
+    throw UsageError(fmt::format("{} {}: standard output carries the run's result (the 'saved' line, --json): write "
+                                 "this output to a file",
+                                 option, path));
+}
+
 void check_writable(const std::string& path, const std::string& option) {
     // Where the write will go: a link's target (core/files.h); a descriptor is written into.
     const textcnn::OutputTarget output = textcnn::output_target(path);
-    if (output.descriptor >= 0 || output.in_proc) return;
+    if (output.descriptor >= 0) {
+        const int flags = ::fcntl(output.descriptor, F_GETFL);
+        if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+            throw textcnn::IoError(fmt::format("{} {}: descriptor {} is not open for writing", option, path,
+                                               output.descriptor));
+        return;
+    }
+    if (output.in_proc) return;
     const std::filesystem::path target(output.path);
     const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     std::error_code ec;

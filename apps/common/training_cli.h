@@ -50,7 +50,8 @@ private:
 /// The checkpoint file of a run: `given` (--checkpoint) or MODEL.ckpt.
 std::string checkpoint_path(const std::string& model_path, const std::string& given);
 /// The same as an output for the up-front checks: (its name in messages, its path):
-/// ("--checkpoint", given) or ("the checkpoint (MODEL.ckpt)", MODEL.ckpt).
+/// ("--checkpoint", given) or ("the checkpoint (MODEL.ckpt)", MODEL.ckpt). UsageError when
+/// --model names a descriptor (/dev/fd/3) and no --checkpoint is given: MODEL.ckpt is no file.
 std::pair<std::string, std::string> checkpoint_output(const std::string& model_path, const std::string& given);
 
 /// After a run stopped by Ctrl-C or SIGTERM wrote its checkpoint (with `sigint` alive all
@@ -122,6 +123,10 @@ void add_threads_option(CLI::App& command, std::size_t& threads);
 /// `option` and the path when its directory does not exist or a file cannot be created in it
 /// (a file is created beside it and removed, where the atomic write puts its temporary).
 void check_writable(const std::string& path, const std::string& option);
+/// UsageError when an output of a training run (`option` `path`) is standard output, which
+/// carries the run's result line ("saved MODEL", --json): they were mixed (a model followed
+/// by the line, a report after </html>), and a resumed run wrote the model to a terminal.
+void refuse_standard_output(const std::string& path, const std::string& option);
 
 /// The current time as "2026-11-30T14:05:00Z" (stored with trained models).
 std::string now_utc();

@@ -9,9 +9,11 @@
 //   minmax  (v - min) / (max - min) * 255: the signed response, 0 at mid grey when symmetric
 //   clip    clamp(v, 0, 1) * 255: the input's own scale (default when every kernel is gaussian,
 //           so a smoothed image keeps its brightness)
+#include "output_fields.h"
 #include "commands.h"
 #include "shared_options.h"
 
+#include "textcnn/core/files.h"
 #include "textcnn/core/error.h"
 #include "textcnn/nn/filters.h"
 #include "textcnn/image/image_io.h"
@@ -86,7 +88,10 @@ void run_filter(const FilterOptions& options) {
     const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
     std::string names;
     for (const auto& k : chain) names += (names.empty() ? "" : " -> ") + k;
-    fmt::print("{}: {}x{} feature map of {} (response {:.4g} .. {:.4g}), written with scaling {}\n", options.output,
+    // On stdout, unless the feature map went there (`filter ... /dev/stdout | display`).
+    std::FILE* said = textcnn::output_target(options.output).descriptor == STDOUT_FILENO ? stderr : stdout;
+    fmt::print(said, "{}: {}x{} feature map of {} (response {:.4g} .. {:.4g}), written with scaling {}\n",
+               cli_common::tsv_field(options.output),
                image.width, image.height, names, *lo, *hi, scale);
 }
 

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -260,6 +261,9 @@ std::optional<ReportEvaluation> validation_evaluation(ImageTrainingRun& run, con
 void run_train(const TrainOptions& o, std::vector<ReportField> settings) {
     ImageTrainingOptions options = training_options(o);
     ThreadLimit limit(o.threads);
+    for (const auto& [option, path] : std::initializer_list<std::pair<const char*, const std::string&>>{
+             {"--model", o.model}, {"--checkpoint", o.checkpoint}, {"--report", o.report}, {"--log-json", o.log_json}})
+        cli_common::refuse_standard_output(path, option);
     cli_common::check_writable(o.model, "--model");
     const auto checkpoint_option = cli_common::checkpoint_output(o.model, o.checkpoint);
     cli_common::check_writable(checkpoint_option.second, checkpoint_option.first);

@@ -2225,6 +2225,40 @@ BOOST_AUTO_TEST_CASE(errors_escape_the_control_characters_of_the_names_they_give
     BOOST_CHECK(r.err.find('\x1b') == std::string::npos && r.err.find('\x07') == std::string::npos);
 }
 
+// Outputs named by descriptors (found by a helper's run): standard output carries train's
+// result line, so an output there is refused (the model was followed by "saved ..."); a
+// descriptor that is not open for writing is refused before training (it failed after);
+// a model on a descriptor needs --checkpoint (MODEL.ckpt is no file); --log-json through
+// /dev/fd/N appends, as `>>` (it truncated the file).
+BOOST_AUTO_TEST_CASE(training_outputs_named_by_descriptors) {
+    Trained& t = trained();
+    const std::string base = "train --train " + t.train_csv + " --embedding-dim 8 --maps 4 --epochs 1 --quiet ";
+    for (const std::string option : {"--model", "--report", "--log-json"}) {
+        const Run r = run(base + (option == "--model" ? "" : "--model " + scratch("fd.model") + " ") + option +
+                          " /dev/stdout");
+        BOOST_CHECK_EQUAL(r.code, 2);
+        BOOST_CHECK_MESSAGE(contains(r.err, option + " /dev/stdout: standard output carries the run's result"), r.err);
+    }
+    const Run closed = run(base + "--model /dev/fd/9 --checkpoint " + scratch("fd.ckpt"));
+    BOOST_CHECK_EQUAL(closed.code, 1);
+    BOOST_CHECK_MESSAGE(contains(closed.err, "--model /dev/fd/9: descriptor 9 is not open for writing"), closed.err);
+    BOOST_CHECK(!contains(closed.err, "epoch"));
+    const std::string kept = scratch("fd_model.bin");
+    const Run no_checkpoint = run(base + "--model /dev/fd/3 3>" + kept);
+    BOOST_CHECK_EQUAL(no_checkpoint.code, 2);
+    BOOST_CHECK_MESSAGE(contains(no_checkpoint.err, "--model /dev/fd/3 names a descriptor") &&
+                            contains(no_checkpoint.err, "give --checkpoint FILE"),
+                        no_checkpoint.err);
+    const Run on_descriptor = run(base + "--model /dev/fd/3 --checkpoint " + scratch("fd3.ckpt") + " 3>" + kept);
+    BOOST_CHECK_EQUAL(on_descriptor.code, 0);
+    BOOST_CHECK_EQUAL(TextClassifier::load(kept).labels().size(), 2u);
+    const std::string log = scratch("fd_log.jsonl");
+    write_text(log, "earlier line\n");
+    const Run appended = run(base + "--model " + scratch("fd_log.model") + " --log-json /dev/fd/3 3>>" + log);
+    BOOST_CHECK_EQUAL(appended.code, 0);
+    BOOST_CHECK(read_text(log).starts_with("earlier line\n{"));
+}
+
 // A FIFO blocked forever, /dev/zero never ended, a directory read as an empty file.
 BOOST_AUTO_TEST_CASE(models_and_vectors_must_be_regular_files) {
     Trained& t = trained();
