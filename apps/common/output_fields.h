@@ -25,7 +25,7 @@ std::string tsv_field(const std::string& s);
 /// the data): escaped as tsv_field() but for its own layout, newline, tab and backslash, which
 /// stay as they are.
 std::string terminal_text(std::string_view s);
-/// cli_common::print_stderr(...) with the message through terminal_text(): what the programs say on
+/// fmt::print(stderr, ...) with the message through terminal_text(): what the programs say on
 /// stderr (warnings, notes, errors) names files, labels and options of the user's data.
 template <typename... Args>
 void print_stderr(fmt::format_string<Args...> format, Args&&... args) {

@@ -499,7 +499,7 @@ textcnn::TextTrainingCallbacks printing_callbacks(const TextTrainCliOptions& o, 
     callbacks.info = [&o](const std::string& m) {
         if (!o.quiet) cli_common::print_stderr("{}\n", m);
     };
-    callbacks.warning = [](const std::string& m) { cli_common::print_stderr("warning: {}\n", terminal_text(m)); };
+    callbacks.warning = [](const std::string& m) { cli_common::print_stderr("warning: {}\n", m); };
     if (printer) callbacks.progress = [&printer](const TrainingProgress& p) { printer->progress(p); };
     callbacks.epoch_end = [&printer, recorder](const EpochSummary& e) {
         if (printer) printer->epoch_end(e);
@@ -531,7 +531,7 @@ public:
             c.info = [this](const std::string& m) {
                 if (!o_.quiet) cli_common::print_stderr("{}\n", m);
             };
-            c.warning = [](const std::string& m) { cli_common::print_stderr("warning: {}\n", terminal_text(m)); };
+            c.warning = [](const std::string& m) { cli_common::print_stderr("warning: {}\n", m); };
         } else {
             c.info = c.warning = [](const std::string&) {};
         }
@@ -767,7 +767,7 @@ private:
     // A member's report, and its network when it finished.
     void keep(std::size_t k, const textcnn::TextTrainingReport& report, textcnn::TextTrainingRun& run) {
         if (k == 0)
-            for (const auto& w : report.warnings) cli_common::print_stderr("warning: {}\n", terminal_text(w));
+            for (const auto& w : report.warnings) cli_common::print_stderr("warning: {}\n", w);
         train_documents_ = report.train_documents;
         validation_documents_ = report.validation_documents;
         if (report.result.reason == textcnn::StopReason::interrupted) return;
@@ -921,7 +921,7 @@ void run_text_training(const TextTrainCliOptions& o, textcnn::TextTrainingOption
     // is written must not kill the program halfway (no checkpoint, a temporary left behind).
     SigintScope sigint;
     TextTrainingReport report = run.run();
-    for (const auto& w : report.warnings) cli_common::print_stderr("warning: {}\n", terminal_text(w));
+    for (const auto& w : report.warnings) cli_common::print_stderr("warning: {}\n", w);
     if (!o.resume_path.empty() && report.result.reason == StopReason::completed && report.result.history.empty())
         cli_common::print_stderr(
                    "warning: {} had completed {} epoch{} and --epochs is {}: nothing was trained (a larger --epochs "

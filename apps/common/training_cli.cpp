@@ -98,14 +98,14 @@ void stop_with_checkpoint(const std::string& model, const std::string& checkpoin
                        best ? fmt::format("best dev accuracy {} at epoch {}", percent(result.best_accuracy), best)
                             : std::string("its current weights: nothing validated yet"));
         } catch (const textcnn::Error& e) {
-            cli_common::print_stderr("error: {}\n", terminal_text(e.what()));
+            cli_common::print_stderr("error: {}\n", e.what());
             failed.push_back("the model (" + model + ")");
         }
     }
     try {
         write_checkpoint(checkpoint);
     } catch (const textcnn::Error& e) {
-        cli_common::print_stderr("error: {}\n", terminal_text(e.what()));
+        cli_common::print_stderr("error: {}\n", e.what());
         failed.push_back("the checkpoint (" + checkpoint + ")");
     }
     if (!failed.empty()) {

@@ -141,24 +141,20 @@ bool write_all(int fd, std::span<const std::uint8_t> bytes) {
 
 namespace {
 
-// The process's own descriptor that `path` names through /proc/self/fd/N, /proc/PID/fd/N or
-// /dev/fd/N (its directory resolved), or -1.
-int own_descriptor(const std::filesystem::path& path) {
+// `path`'s directory with every link resolved, or empty when it cannot be.
+std::filesystem::path resolved_directory(const std::filesystem::path& path) {
     std::error_code error;
-    const auto dir = std::filesystem::canonical(path.has_parent_path() ? path.parent_path() : ".", error);
-    if (error || dir != std::filesystem::path("/proc/" + std::to_string(::getpid()) + "/fd")) return -1;
-    const std::string name = path.filename().string();
+    auto dir = std::filesystem::canonical(path.has_parent_path() ? path.parent_path() : ".", error);
+    return error ? std::filesystem::path() : dir;
+}
+
+// The process's own descriptor that a path in `dir` (resolved) named `name` is, through
+// /proc/self/fd/N, /proc/PID/fd/N or /dev/fd/N, or -1.
+int own_descriptor(const std::filesystem::path& dir, const std::string& name) {
+    if (dir != std::filesystem::path("/proc/" + std::to_string(::getpid()) + "/fd")) return -1;
     if (name.empty() || name.size() > 9 || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return -1;
     return std::stoi(name);
-}
-
-// Whether `path`'s directory, resolved, is in /proc: its links are the kernel's (a
-// descriptor's "pipe:[N]"), not paths.
-bool in_proc(const std::filesystem::path& path) {
-    std::error_code error;
-    const auto dir = std::filesystem::canonical(path.has_parent_path() ? path.parent_path() : ".", error);
-    return !error && dir.string().starts_with("/proc/");
 }
 
 // Writes all of `bytes` into the file at `path` (not replacing it); `shown` names it in errors.
@@ -176,7 +172,11 @@ void write_into(const std::string& path, const std::string& shown, std::span<con
 OutputTarget output_target(const std::string& path) {
     OutputTarget out{path};
     for (int links = 0; links < 40; ++links) {
-        if ((out.descriptor = own_descriptor(out.path)) >= 0 || (out.in_proc = in_proc(out.path))) return out;
+        // In /proc the links are the kernel's (a descriptor's "pipe:[N]"), not paths: not followed.
+        const std::filesystem::path dir = resolved_directory(out.path);
+        out.descriptor = own_descriptor(dir, std::filesystem::path(out.path).filename().string());
+        out.in_proc = dir.string().starts_with("/proc/");
+        if (out.descriptor >= 0 || out.in_proc) return out;
         struct stat st {};
         if (::lstat(out.path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return out;
         std::error_code error;
